@@ -1,0 +1,194 @@
+//! Commands: everything the host tells the engine. Plain data, serialisable,
+//! so a journal of commands (with their times) replays the engine exactly.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AgentId, CaseId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
+use crate::model::agent::{AgentConfig, QueueMembership};
+use crate::model::attributes::Attributes;
+use crate::model::channel::Channel;
+use crate::model::queue::QueueConfig;
+use crate::model::skill::{Requirements, SkillSet};
+
+/// A new interaction, as the host's channel delivers it.
+///
+/// # Example
+/// ```
+/// use switchboard::{Attributes, Channel, CustomerId, InteractionId, NewInteraction, QueueId};
+///
+/// let call = NewInteraction::new(InteractionId(1), Channel::Voice, QueueId(1), CustomerId(42))
+///     .with_priority(5)
+///     .with_attributes(Attributes::new().with("language", "fr"));
+/// assert_eq!(call.priority, 5);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewInteraction {
+    /// The interaction's id, chosen by the host; unique among live interactions.
+    pub id: InteractionId,
+    /// Its channel; the queue must accept it.
+    pub channel: Channel,
+    /// The queue it enters.
+    pub queue: QueueId,
+    /// The customer.
+    pub customer: CustomerId,
+    /// The case it belongs to, if any.
+    pub case: Option<CaseId>,
+    /// Requirements on top of the queue's.
+    pub requirements: Requirements,
+    /// Base priority, higher first.
+    pub priority: i32,
+    /// Host attributes carried into events.
+    pub attributes: Attributes,
+}
+
+impl NewInteraction {
+    /// An interaction with no case, no extra requirements, priority 0 and no attributes.
+    pub fn new(id: InteractionId, channel: Channel, queue: QueueId, customer: CustomerId) -> Self {
+        NewInteraction {
+            id,
+            channel,
+            queue,
+            customer,
+            case: None,
+            requirements: Requirements::none(),
+            priority: 0,
+            attributes: Attributes::new(),
+        }
+    }
+
+    /// Sets the case.
+    pub fn with_case(mut self, case: CaseId) -> Self {
+        self.case = Some(case);
+        self
+    }
+
+    /// Sets extra requirements.
+    pub fn with_requirements(mut self, requirements: Requirements) -> Self {
+        self.requirements = requirements;
+        self
+    }
+
+    /// Sets the base priority.
+    pub fn with_priority(mut self, priority: i32) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Sets the attributes.
+    pub fn with_attributes(mut self, attributes: Attributes) -> Self {
+        self.attributes = attributes;
+        self
+    }
+}
+
+/// Everything a host can ask of the engine. Pass each to
+/// [`Engine::handle`](crate::Engine::handle) with the current time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Command {
+    /// Registers a skill with a human name.
+    AddSkill {
+        /// The skill's id, chosen by the host.
+        skill: SkillId,
+        /// Its name, for reports.
+        name: String,
+    },
+    /// Creates a queue.
+    AddQueue(QueueConfig),
+    /// Adds an agent, logged out.
+    AddAgent(AgentConfig),
+    /// Replaces an agent's skills. Pending offers stay; future routing uses the new skills.
+    SetAgentSkills {
+        /// The agent.
+        agent: AgentId,
+        /// The new skills.
+        skills: SkillSet,
+    },
+    /// Replaces the queues an agent serves. Pending offers stay.
+    SetAgentQueues {
+        /// The agent.
+        agent: AgentId,
+        /// The new memberships.
+        queues: Vec<QueueMembership>,
+    },
+    /// Removes an agent who is logged out and holds no work.
+    RemoveAgent {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// Logs an agent in, ready for work.
+    Login {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// Logs an agent out: pending offers are withdrawn (their interactions go
+    /// back to their place in line), wrap-ups end at once, and connected
+    /// interactions stay with the agent until completed.
+    Logout {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// Makes an agent not ready: pending offers are withdrawn (back to their
+    /// place in line); connected work and wrap-ups continue. Pausing a paused
+    /// agent changes the reason.
+    Pause {
+        /// The agent.
+        agent: AgentId,
+        /// Why (break, lunch, training, …).
+        reason: ReasonCode,
+    },
+    /// Makes a paused agent ready again.
+    Resume {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// A new interaction arrives.
+    Arrive(NewInteraction),
+    /// The agent accepts an offer; the interaction is connected.
+    Accept {
+        /// The agent.
+        agent: AgentId,
+        /// The offer.
+        offer: OfferId,
+    },
+    /// The agent declines an offer; the interaction goes back to its place in line.
+    Reject {
+        /// The agent.
+        agent: AgentId,
+        /// The offer.
+        offer: OfferId,
+    },
+    /// The conversation is over (either side hung up or closed); the
+    /// agent's wrap-up starts if the queue has one.
+    Complete {
+        /// The agent.
+        agent: AgentId,
+        /// The interaction.
+        interaction: InteractionId,
+    },
+    /// The agent finishes wrap-up before its timer.
+    EndWrapUp {
+        /// The agent.
+        agent: AgentId,
+        /// The interaction whose wrap-up ends.
+        interaction: InteractionId,
+    },
+    /// The customer leaves while waiting or while the offer rings.
+    Abandon {
+        /// The interaction.
+        interaction: InteractionId,
+    },
+    /// The host withdraws a waiting or offered interaction (spam, duplicate, resolved elsewhere).
+    Cancel {
+        /// The interaction.
+        interaction: InteractionId,
+    },
+    /// Moves a waiting, offered or connected interaction to another queue,
+    /// keeping its place in line. A connected interaction's agent is freed at once, without wrap-up.
+    Transfer {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The queue it moves to.
+        queue: QueueId,
+    },
+}

@@ -1,0 +1,224 @@
+//! Engine-wide settings, fixed when the engine is built.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ConfigError, Limit};
+use crate::ids::ReasonCode;
+use crate::model::channel::{Channel, ChannelMode};
+
+/// Limits on everything the engine holds, so memory stays bounded and
+/// reaching a limit is a typed refusal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Skills registered.
+    pub max_skills: u32,
+    /// Queues.
+    pub max_queues: u32,
+    /// Agents.
+    pub max_agents: u32,
+    /// Live interactions (waiting, offered, connected or in wrap-up).
+    pub max_interactions: u32,
+    /// Interactions waiting in one queue, unless the queue sets its own.
+    pub max_waiting_per_queue: u32,
+    /// Distinct requirement sets across the engine.
+    pub max_signatures: u32,
+    /// Requirements on one interaction (queue's and own together).
+    pub max_requirements: u32,
+    /// Queues one agent serves.
+    pub max_queues_per_agent: u32,
+    /// Bytes of attribute keys and values on one interaction.
+    pub max_attribute_bytes: u32,
+    /// The fastest aging allowed, in priority points per minute.
+    pub max_aging_points_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_skills: 10_000,
+            max_queues: 10_000,
+            max_agents: 100_000,
+            max_interactions: 1_000_000,
+            max_waiting_per_queue: 1_000_000,
+            max_signatures: 100_000,
+            max_requirements: 32,
+            max_queues_per_agent: 256,
+            max_attribute_bytes: 4_096,
+            max_aging_points_per_minute: 1_000_000,
+        }
+    }
+}
+
+/// Engine-wide settings. Topology (skills, queues, agents) arrives as
+/// commands instead, so that it is journaled with everything else.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::{Channel, ChannelMode, EngineConfig};
+///
+/// let config = EngineConfig::builder()
+///     .offer_timeout(Duration::from_secs(20))
+///     .never_reoffer_to_decliners(true)
+///     .custom_channel(1, ChannelMode::Deferrable) // e.g. a ticketing system
+///     .build()
+///     .unwrap();
+/// assert_eq!(config.channel_mode(Channel::Custom(1)), Some(ChannelMode::Deferrable));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineConfig {
+    offer_timeout: Duration,
+    missed_offer_pause: Option<ReasonCode>,
+    never_reoffer_to_decliners: bool,
+    custom_channels: BTreeMap<u16, ChannelMode>,
+    limits: Limits,
+}
+
+impl Default for EngineConfig {
+    /// 15 s offer timeout; a missed offer pauses the agent with
+    /// [`EngineConfig::MISSED_OFFER`]; declined work may be offered again; default limits.
+    fn default() -> Self {
+        EngineConfig {
+            offer_timeout: Duration::from_secs(15),
+            missed_offer_pause: Some(EngineConfig::MISSED_OFFER),
+            never_reoffer_to_decliners: false,
+            custom_channels: BTreeMap::new(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The reason code the default configuration pauses an agent with after a missed offer.
+    pub const MISSED_OFFER: ReasonCode = ReasonCode(0);
+
+    /// A builder starting from the defaults.
+    pub fn builder() -> EngineConfigBuilder {
+        EngineConfigBuilder { config: EngineConfig::default(), duplicate_channel: None }
+    }
+
+    /// How long an agent has to accept an offer, unless the queue sets its own.
+    pub fn offer_timeout(&self) -> Duration {
+        self.offer_timeout
+    }
+
+    /// The pause reason applied to an agent who lets an offer time out, if any.
+    pub fn missed_offer_pause(&self) -> Option<ReasonCode> {
+        self.missed_offer_pause
+    }
+
+    /// Whether an interaction is never offered again to an agent who rejected it or let it time out.
+    pub fn never_reoffer_to_decliners(&self) -> bool {
+        self.never_reoffer_to_decliners
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The mode of a channel: built-in, or declared custom. `None` for an undeclared custom channel.
+    pub fn channel_mode(&self, channel: Channel) -> Option<ChannelMode> {
+        match channel {
+            Channel::Custom(code) => self.custom_channels.get(&code).copied(),
+            builtin => builtin.builtin_mode(),
+        }
+    }
+}
+
+/// Builds an [`EngineConfig`], checking it once at the end.
+#[derive(Clone, Debug)]
+pub struct EngineConfigBuilder {
+    config: EngineConfig,
+    duplicate_channel: Option<u16>,
+}
+
+impl EngineConfigBuilder {
+    /// Sets the default offer timeout.
+    pub fn offer_timeout(mut self, timeout: Duration) -> Self {
+        self.config.offer_timeout = timeout;
+        self
+    }
+
+    /// Sets (or with `None`, turns off) pausing an agent who misses an offer.
+    pub fn missed_offer_pause(mut self, reason: Option<ReasonCode>) -> Self {
+        self.config.missed_offer_pause = reason;
+        self
+    }
+
+    /// When true, an interaction is never offered again to an agent who declined it or let it time out.
+    pub fn never_reoffer_to_decliners(mut self, never: bool) -> Self {
+        self.config.never_reoffer_to_decliners = never;
+        self
+    }
+
+    /// Declares a host-defined channel kind and its mode.
+    pub fn custom_channel(mut self, code: u16, mode: ChannelMode) -> Self {
+        if self.config.custom_channels.insert(code, mode).is_some() {
+            self.duplicate_channel = Some(code);
+        }
+        self
+    }
+
+    /// Sets the limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.config.limits = limits;
+        self
+    }
+
+    /// Checks and returns the configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for a zero offer timeout, a zero limit or a custom channel declared twice.
+    pub fn build(self) -> Result<EngineConfig, ConfigError> {
+        if let Some(code) = self.duplicate_channel {
+            return Err(ConfigError::DuplicateCustomChannel(code));
+        }
+        if self.config.offer_timeout.is_zero() {
+            return Err(ConfigError::ZeroOfferTimeout);
+        }
+        let l = &self.config.limits;
+        let limits = [
+            (l.max_skills, Limit::Skills),
+            (l.max_queues, Limit::Queues),
+            (l.max_agents, Limit::Agents),
+            (l.max_interactions, Limit::Interactions),
+            (l.max_waiting_per_queue, Limit::Interactions),
+            (l.max_signatures, Limit::Signatures),
+            (l.max_requirements, Limit::RequirementsPerInteraction),
+            (l.max_queues_per_agent, Limit::QueuesPerAgent),
+            (l.max_attribute_bytes, Limit::AttributeBytes),
+        ];
+        if let Some((_, which)) = limits.iter().find(|(value, _)| *value == 0) {
+            return Err(ConfigError::ZeroLimit(*which));
+        }
+        Ok(self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_rejects_nonsense() {
+        let zero_agents = Limits { max_agents: 0, ..Limits::default() };
+        let cases = [
+            (EngineConfig::builder().offer_timeout(Duration::ZERO), ConfigError::ZeroOfferTimeout),
+            (EngineConfig::builder().limits(zero_agents), ConfigError::ZeroLimit(Limit::Agents)),
+            (
+                EngineConfig::builder()
+                    .custom_channel(3, ChannelMode::RealTime)
+                    .custom_channel(3, ChannelMode::Deferrable),
+                ConfigError::DuplicateCustomChannel(3),
+            ),
+        ];
+        for (builder, expected) in cases {
+            assert_eq!(builder.build(), Err(expected));
+        }
+        assert_eq!(EngineConfig::builder().build(), Ok(EngineConfig::default()));
+    }
+}

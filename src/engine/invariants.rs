@@ -1,0 +1,211 @@
+//! The engine's invariants, checked by tests after every step.
+
+use std::collections::BTreeMap;
+
+use super::{Engine, TimerKind};
+use crate::model::capacity::Load;
+use crate::model::interaction::InteractionState;
+use crate::router::WaitKey;
+use crate::time::duration_millis;
+
+/// A broken invariant: always a bug in switchboard, never the host's fault.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invariant violated: {0}")]
+pub struct InvariantViolation(pub String);
+
+macro_rules! ensure {
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err(InvariantViolation(format!($($fmt)+)));
+        }
+    };
+}
+
+impl Engine {
+    /// Checks every invariant the engine keeps. Tests call it after every
+    /// step; it walks the whole state, so it costs O(state).
+    ///
+    /// What must hold: each live interaction is in exactly one place (one
+    /// waiting list, one pending offer, one agent's connected set or one
+    /// agent's wrap-ups); every agent's load equals the work it holds and is
+    /// within its capacity; paused and logged-out agents hold no offer; the
+    /// routing index matches the state; no real-time interaction waits while
+    /// an agent who could take it now sits in its pool; and the totals add up.
+    ///
+    /// # Errors
+    /// An [`InvariantViolation`] describing the first broken invariant.
+    pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
+        let live = self.interactions.len() as u64;
+        ensure!(
+            self.totals.arrived == live + self.totals.ended(),
+            "totals: arrived {} != live {} + ended {}",
+            self.totals.arrived,
+            live,
+            self.totals.ended()
+        );
+
+        let mut queued = 0usize;
+        for i in self.interactions.values() {
+            match i.state {
+                InteractionState::Queued => {
+                    queued += 1;
+                    let sig = self.router.sig_of(&i.requirements);
+                    ensure!(sig.is_some(), "{} queued with an uninterned signature", i.id);
+                    let key = WaitKey::new(i, self.queues[&i.queue].aging.points_per_minute);
+                    let in_list = self
+                        .router
+                        .queues
+                        .get(&i.queue)
+                        .and_then(|q| q.groups.get(&(i.channel, sig.unwrap_or_default())))
+                        .is_some_and(|g| g.waiting.contains(&key));
+                    ensure!(in_list, "{} is queued but not in its waiting list", i.id);
+                }
+                InteractionState::Offered { offer, agent } => {
+                    let p = self.offers.get(&offer);
+                    ensure!(
+                        p.is_some_and(|p| p.interaction == i.id && p.agent == agent),
+                        "{} offered by {offer} which does not match",
+                        i.id
+                    );
+                    ensure!(
+                        self.agents.get(&agent).is_some_and(|a| a.offers.contains(&offer)),
+                        "{agent} does not hold {offer}"
+                    );
+                    ensure!(self.timers.due(TimerKind::OfferTimeout(offer)).is_some(), "{offer} has no timeout");
+                }
+                InteractionState::Connected { agent } => {
+                    ensure!(
+                        self.agents.get(&agent).is_some_and(|a| a.connected.contains(&i.id)),
+                        "{} connected to {agent} who does not hold it",
+                        i.id
+                    );
+                }
+                InteractionState::WrapUp { agent } => {
+                    ensure!(
+                        self.agents.get(&agent).is_some_and(|a| a.wrap_ups.contains(&i.id)),
+                        "{} in wrap-up with {agent} who does not hold it",
+                        i.id
+                    );
+                    ensure!(
+                        self.timers.due(TimerKind::WrapUpEnd(i.id)).is_some(),
+                        "{} in wrap-up without a timer",
+                        i.id
+                    );
+                }
+            }
+        }
+        let listed: usize = self.router.queues.values().map(|q| q.waiting).sum();
+        let in_lists: usize =
+            self.router.queues.values().flat_map(|q| q.groups.values()).map(|g| g.waiting.len()).sum();
+        ensure!(
+            listed == queued && in_lists == queued,
+            "waiting lists hold {in_lists} (counted {listed}) but {queued} are queued"
+        );
+
+        for p in self.offers.values() {
+            let state = self.interactions.get(&p.interaction).map(|i| i.state);
+            ensure!(
+                state == Some(InteractionState::Offered { offer: p.id, agent: p.agent }),
+                "{} points at {} in state {state:?}",
+                p.id,
+                p.interaction
+            );
+        }
+
+        for a in self.agents.values() {
+            let mut load = Load::default();
+            let mut count = 0usize;
+            for offer in &a.offers {
+                let p = self.offers.get(offer);
+                ensure!(p.is_some_and(|p| p.agent == a.id()), "{} holds {offer} which is not theirs", a.id());
+                load.reserve(&a.config.capacity, p.map(|p| p.channel).unwrap_or(crate::Channel::Voice));
+                count += 1;
+            }
+            for iid in a.connected.iter().chain(&a.wrap_ups) {
+                let i = self.interactions.get(iid);
+                let expected =
+                    [InteractionState::Connected { agent: a.id() }, InteractionState::WrapUp { agent: a.id() }];
+                ensure!(
+                    i.is_some_and(|i| expected.contains(&i.state)),
+                    "{} holds {iid} which is not with them",
+                    a.id()
+                );
+                load.reserve(&a.config.capacity, i.map(|i| i.channel).unwrap_or(crate::Channel::Voice));
+                count += 1;
+            }
+            ensure!(load == a.load, "{} load {:?} != held work {:?}", a.id(), a.load, load);
+            ensure!(count == a.load.items() as usize, "{} holds an interaction twice", a.id());
+            ensure!(a.load.within(&a.config.capacity), "{} over capacity: {:?}", a.id(), a.load);
+            ensure!(a.is_routable() || a.offers.is_empty(), "{} is not routable but holds offers", a.id());
+            ensure!(
+                a.reported_presence == a.presence(),
+                "{} presence {:?} was reported as {:?}",
+                a.id(),
+                a.presence(),
+                a.reported_presence
+            );
+        }
+
+        self.check_index()
+    }
+
+    /// The routing index against the state it is derived from.
+    fn check_index(&self) -> Result<(), InvariantViolation> {
+        for a in self.agents.values() {
+            let placed = self.router.placements.get(&a.id()).cloned().unwrap_or_default();
+            let mut wanted = BTreeMap::new();
+            if a.is_routable() {
+                for m in &a.config.queues {
+                    let Some(q) = self.router.queues.get(&m.queue) else { continue };
+                    for (channel, sig) in q.groups.keys() {
+                        let reqs = self.router.requirements(*sig);
+                        if a.load.has_room(&a.config.capacity, *channel) && a.config.skills.satisfies(reqs) {
+                            let key = crate::router::agent_key(self.queues[&m.queue].strategy, a, m.queue, reqs);
+                            wanted.insert((m.queue, *channel, *sig), (duration_millis(m.delay), key));
+                        }
+                    }
+                }
+            }
+            ensure!(placed == wanted, "{} is placed in {placed:?} but belongs in {wanted:?}", a.id());
+            for ((queue, channel, sig), (delay, key)) in &placed {
+                let pooled = self.router.queues[queue].groups[&(*channel, *sig)]
+                    .pool
+                    .get(delay)
+                    .is_some_and(|t| t.contains(&(*key, a.id())));
+                ensure!(pooled, "{} missing from the pool of {queue}/{channel}", a.id());
+            }
+        }
+        let pooled: usize = self
+            .router
+            .queues
+            .values()
+            .flat_map(|q| q.groups.values())
+            .flat_map(|g| g.pool.values())
+            .map(|t| t.len())
+            .sum();
+        let placed: usize = self.router.placements.values().map(|p| p.len()).sum();
+        ensure!(pooled == placed, "pools hold {pooled} entries but {placed} placements exist");
+
+        // Work conservation for real-time work: a waiting call never sits
+        // beside an agent who could take it now.
+        let now = self.now.unwrap_or_default();
+        for (qid, q) in &self.router.queues {
+            for ((channel, _), g) in &q.groups {
+                if !g.realtime {
+                    continue;
+                }
+                for w in &g.waiting {
+                    let i = &self.interactions[&w.id];
+                    let waited = now.millis_since(i.queue_entered_at);
+                    for (_, tier) in g.pool.range(..=waited) {
+                        for (_, agent) in tier {
+                            let excluded = self.config.never_reoffer_to_decliners() && i.declined_by.contains(agent);
+                            ensure!(excluded, "{} waits in {qid}/{channel} while {agent} could take it", i.id);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,533 @@
+//! Commands and timers: each validates first, then changes state.
+
+use std::collections::BTreeSet;
+
+use super::{Engine, TimerKind, Work};
+use crate::command::{Command, NewInteraction};
+use crate::error::{CommandError, Limit};
+use crate::event::{EventKind, QueueReason, WithdrawReason};
+use crate::ids::{AgentId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
+use crate::model::agent::{Agent, AgentConfig, QueueMembership};
+use crate::model::channel::Channel;
+use crate::model::interaction::{Interaction, InteractionState, Outcome};
+use crate::model::queue::QueueConfig;
+use crate::model::skill::{Requirements, SkillSet};
+use crate::time::{Timestamp, duration_millis};
+
+fn limit(what: Limit, limit: u32) -> CommandError {
+    CommandError::LimitReached { what, limit: u64::from(limit) }
+}
+
+impl Engine {
+    pub(super) fn apply(&mut self, command: Command, now: Timestamp) -> Result<(), CommandError> {
+        match command {
+            Command::AddSkill { skill, name } => self.add_skill(skill, name),
+            Command::AddQueue(queue) => self.add_queue(queue, now),
+            Command::AddAgent(agent) => self.add_agent(agent, now),
+            Command::SetAgentSkills { agent, skills } => self.set_agent_skills(agent, skills, now),
+            Command::SetAgentQueues { agent, queues } => self.set_agent_queues(agent, queues, now),
+            Command::RemoveAgent { agent } => self.remove_agent(agent, now),
+            Command::Login { agent } => self.login(agent, now),
+            Command::Logout { agent } => self.logout(agent, now),
+            Command::Pause { agent, reason } => self.pause(agent, reason, now),
+            Command::Resume { agent } => self.resume(agent, now),
+            Command::Arrive(new) => self.arrive(new, now),
+            Command::Accept { agent, offer } => self.accept(agent, offer, now),
+            Command::Reject { agent, offer } => self.reject(agent, offer, now),
+            Command::Complete { agent, interaction } => self.complete(agent, interaction, now),
+            Command::EndWrapUp { agent, interaction } => self.end_wrap_up(agent, interaction, now),
+            Command::Abandon { interaction } => self.leave(interaction, true, now),
+            Command::Cancel { interaction } => self.leave(interaction, false, now),
+            Command::Transfer { interaction, queue } => self.transfer(interaction, queue, now),
+        }
+    }
+
+    pub(super) fn fire(&mut self, timer: TimerKind, at: Timestamp) {
+        match timer {
+            TimerKind::OfferTimeout(offer) => self.offer_timed_out(offer, at),
+            TimerKind::WrapUpEnd(iid) => {
+                if let Some(InteractionState::WrapUp { agent }) = self.interactions.get(&iid).map(|i| i.state) {
+                    self.finish_wrap_up(iid, agent, at);
+                }
+            }
+            TimerKind::QueueDelay(iid) => self.work.push_back(Work::Interaction(iid)),
+        }
+    }
+
+    // ----- validation helpers (read-only) -----
+
+    fn check_skills_known<'a>(&self, skills: impl IntoIterator<Item = &'a SkillId>) -> Result<(), CommandError> {
+        match skills.into_iter().find(|s| !self.skills.contains_key(s)) {
+            Some(s) => Err(CommandError::UnknownSkill(*s)),
+            None => Ok(()),
+        }
+    }
+
+    fn check_channel_known(&self, channel: Channel) -> Result<(), CommandError> {
+        match self.config.channel_mode(channel) {
+            Some(_) => Ok(()),
+            None => Err(CommandError::UnknownChannel(channel)),
+        }
+    }
+
+    fn check_memberships(&self, agent: AgentId, queues: &[QueueMembership]) -> Result<(), CommandError> {
+        if queues.len() > self.config.limits().max_queues_per_agent as usize {
+            return Err(limit(Limit::QueuesPerAgent, self.config.limits().max_queues_per_agent));
+        }
+        let mut seen = BTreeSet::new();
+        for m in queues {
+            if !self.queues.contains_key(&m.queue) {
+                return Err(CommandError::UnknownQueue(m.queue));
+            }
+            if !seen.insert(m.queue) {
+                return Err(CommandError::DuplicateMembership { agent, queue: m.queue });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that a requirement set can be routed: known skills, within the
+    /// per-interaction limit, and either already interned or within the signature limit.
+    fn check_requirements(&self, reqs: &Requirements) -> Result<(), CommandError> {
+        self.check_skills_known(reqs.iter().map(|r| &r.skill))?;
+        let limits = self.config.limits();
+        if reqs.len() > limits.max_requirements as usize {
+            return Err(limit(Limit::RequirementsPerInteraction, limits.max_requirements));
+        }
+        if self.router.sig_of(reqs).is_none() && self.router.sig_count() >= limits.max_signatures as usize {
+            return Err(limit(Limit::Signatures, limits.max_signatures));
+        }
+        Ok(())
+    }
+
+    fn check_room_in_queue(&self, queue: &QueueConfig) -> Result<(), CommandError> {
+        let max = queue.max_waiting.unwrap_or(self.config.limits().max_waiting_per_queue);
+        if self.waiting_count(queue.id) >= max as usize {
+            return Err(CommandError::QueueFull { queue: queue.id, limit: max });
+        }
+        Ok(())
+    }
+
+    fn agent_ref(&self, id: AgentId) -> Result<&Agent, CommandError> {
+        self.agents.get(&id).ok_or(CommandError::UnknownAgent(id))
+    }
+
+    fn interaction_ref(&self, id: InteractionId) -> Result<&Interaction, CommandError> {
+        self.interactions.get(&id).ok_or(CommandError::UnknownInteraction(id))
+    }
+
+    fn pending_offer_for(&self, agent: AgentId, offer: OfferId) -> Result<(), CommandError> {
+        self.agent_ref(agent)?;
+        let pending = self.offers.get(&offer).ok_or(CommandError::OfferNotPending(offer))?;
+        if pending.agent != agent {
+            return Err(CommandError::OfferNotForAgent { offer, agent, owner: pending.agent });
+        }
+        Ok(())
+    }
+
+    // ----- topology -----
+
+    fn add_skill(&mut self, skill: SkillId, name: String) -> Result<(), CommandError> {
+        if self.skills.contains_key(&skill) {
+            return Err(CommandError::DuplicateSkill(skill));
+        }
+        if self.skills.len() >= self.config.limits().max_skills as usize {
+            return Err(limit(Limit::Skills, self.config.limits().max_skills));
+        }
+        self.skills.insert(skill, name);
+        Ok(())
+    }
+
+    fn add_queue(&mut self, queue: QueueConfig, now: Timestamp) -> Result<(), CommandError> {
+        if self.queues.contains_key(&queue.id) {
+            return Err(CommandError::DuplicateQueue(queue.id));
+        }
+        let limits = self.config.limits();
+        if self.queues.len() >= limits.max_queues as usize {
+            return Err(limit(Limit::Queues, limits.max_queues));
+        }
+        if queue.channels.is_empty() {
+            return Err(CommandError::QueueWithoutChannels(queue.id));
+        }
+        for channel in &queue.channels {
+            self.check_channel_known(*channel)?;
+        }
+        self.check_skills_known(queue.requirements.iter().map(|r| &r.skill))?;
+        if queue.requirements.len() > limits.max_requirements as usize {
+            return Err(limit(Limit::RequirementsPerInteraction, limits.max_requirements));
+        }
+        if queue.aging.points_per_minute > limits.max_aging_points_per_minute {
+            return Err(CommandError::AgingTooFast {
+                queue: queue.id,
+                points_per_minute: queue.aging.points_per_minute,
+                max: limits.max_aging_points_per_minute,
+            });
+        }
+        let id = queue.id;
+        self.router.add_queue(id);
+        self.queues.insert(id, queue);
+        self.emit(now, EventKind::QueueAdded { queue: id });
+        Ok(())
+    }
+
+    fn check_agent_config(&self, config: &AgentConfig) -> Result<(), CommandError> {
+        config.capacity.validate().map_err(|error| CommandError::InvalidCapacity { agent: config.id, error })?;
+        for (channel, _) in config.capacity.channels() {
+            self.check_channel_known(channel)?;
+        }
+        self.check_skills_known(config.skills.iter().map(|(s, _)| s).collect::<Vec<_>>().iter())?;
+        self.check_memberships(config.id, &config.queues)
+    }
+
+    fn add_agent(&mut self, config: AgentConfig, now: Timestamp) -> Result<(), CommandError> {
+        if self.agents.contains_key(&config.id) {
+            return Err(CommandError::DuplicateAgent(config.id));
+        }
+        if self.agents.len() >= self.config.limits().max_agents as usize {
+            return Err(limit(Limit::Agents, self.config.limits().max_agents));
+        }
+        self.check_agent_config(&config)?;
+        let id = config.id;
+        let memberships = config.queues.clone();
+        self.agents.insert(id, Agent::new(config, now));
+        self.join_queues(id, &memberships);
+        self.emit(now, EventKind::AgentAdded { agent: id });
+        Ok(())
+    }
+
+    fn join_queues(&mut self, id: AgentId, memberships: &[QueueMembership]) {
+        for m in memberships {
+            let had_delay =
+                self.router.queues.get(&m.queue).is_some_and(|q| q.delays.contains_key(&duration_millis(m.delay)));
+            self.router.add_member(id, m.queue, duration_millis(m.delay));
+            if !had_delay {
+                self.rewake_queue(m.queue);
+            }
+        }
+    }
+
+    fn set_agent_skills(&mut self, id: AgentId, skills: SkillSet, now: Timestamp) -> Result<(), CommandError> {
+        self.agent_ref(id)?;
+        self.check_skills_known(skills.iter().map(|(s, _)| s).collect::<Vec<_>>().iter())?;
+        self.agents.get_mut(&id).expect("checked above").config.skills = skills;
+        self.emit(now, EventKind::AgentUpdated { agent: id });
+        self.refresh_agent(id, now);
+        self.work.push_back(Work::Agent(id));
+        Ok(())
+    }
+
+    fn set_agent_queues(
+        &mut self,
+        id: AgentId,
+        queues: Vec<QueueMembership>,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        self.agent_ref(id)?;
+        self.check_memberships(id, &queues)?;
+        let agent = self.agents.get_mut(&id).expect("checked above");
+        let old = std::mem::replace(&mut agent.config.queues, queues.clone());
+        for m in &old {
+            self.router.remove_member(id, m.queue);
+        }
+        self.join_queues(id, &queues);
+        self.emit(now, EventKind::AgentUpdated { agent: id });
+        self.refresh_agent(id, now);
+        self.work.push_back(Work::Agent(id));
+        Ok(())
+    }
+
+    fn remove_agent(&mut self, id: AgentId, now: Timestamp) -> Result<(), CommandError> {
+        let agent = self.agent_ref(id)?;
+        if agent.logged_in || agent.load.items() > 0 || !agent.connected.is_empty() {
+            return Err(CommandError::AgentBusy(id));
+        }
+        let agent = self.agents.remove(&id).expect("checked above");
+        self.router.forget_agent(&agent, &self.queues);
+        self.emit(now, EventKind::AgentRemoved { agent: id });
+        Ok(())
+    }
+
+    // ----- presence -----
+
+    fn login(&mut self, id: AgentId, now: Timestamp) -> Result<(), CommandError> {
+        if self.agent_ref(id)?.logged_in {
+            return Err(CommandError::AgentAlreadyLoggedIn(id));
+        }
+        let agent = self.agents.get_mut(&id).expect("checked above");
+        agent.logged_in = true;
+        agent.paused = None;
+        agent.contacts = 0;
+        if agent.load.items() == 0 {
+            agent.idle_since = now;
+        }
+        self.refresh_agent(id, now);
+        self.work.push_back(Work::Agent(id));
+        Ok(())
+    }
+
+    fn logout(&mut self, id: AgentId, now: Timestamp) -> Result<(), CommandError> {
+        if !self.agent_ref(id)?.logged_in {
+            return Err(CommandError::AgentNotLoggedIn(id));
+        }
+        let agent = self.agents.get_mut(&id).expect("checked above");
+        agent.logged_in = false;
+        agent.paused = None;
+        // Out of every pool first, so withdrawn work is not offered straight back.
+        self.router.place_agent(&self.agents[&id], &self.queues);
+        self.router.blend_blocked.remove(&id);
+        self.withdraw_offers(id, WithdrawReason::AgentLoggedOut, now);
+        let wrap_ups: Vec<InteractionId> = self.agents[&id].wrap_ups.iter().copied().collect();
+        for iid in wrap_ups {
+            self.finish_wrap_up(iid, id, now);
+        }
+        self.refresh_agent(id, now);
+        Ok(())
+    }
+
+    fn pause(&mut self, id: AgentId, reason: ReasonCode, now: Timestamp) -> Result<(), CommandError> {
+        if !self.agent_ref(id)?.logged_in {
+            return Err(CommandError::AgentNotLoggedIn(id));
+        }
+        self.pause_agent(id, reason, now);
+        Ok(())
+    }
+
+    /// Pauses a logged-in agent and withdraws their pending offers.
+    fn pause_agent(&mut self, id: AgentId, reason: ReasonCode, now: Timestamp) {
+        self.agents.get_mut(&id).expect("pause_agent: agent exists").paused = Some(reason);
+        self.router.place_agent(&self.agents[&id], &self.queues);
+        self.router.blend_blocked.remove(&id);
+        self.withdraw_offers(id, WithdrawReason::AgentPaused, now);
+        self.refresh_agent(id, now);
+    }
+
+    fn resume(&mut self, id: AgentId, now: Timestamp) -> Result<(), CommandError> {
+        let agent = self.agent_ref(id)?;
+        if !agent.logged_in {
+            return Err(CommandError::AgentNotLoggedIn(id));
+        }
+        if agent.paused.is_none() {
+            return Err(CommandError::AgentNotPaused(id));
+        }
+        let agent = self.agents.get_mut(&id).expect("checked above");
+        agent.paused = None;
+        if agent.load.items() == 0 {
+            agent.idle_since = now;
+        }
+        self.refresh_agent(id, now);
+        self.work.push_back(Work::Agent(id));
+        Ok(())
+    }
+
+    // ----- interactions -----
+
+    fn arrive(&mut self, new: NewInteraction, now: Timestamp) -> Result<(), CommandError> {
+        if self.interactions.contains_key(&new.id) {
+            return Err(CommandError::DuplicateInteraction(new.id));
+        }
+        let limits = self.config.limits();
+        if self.interactions.len() >= limits.max_interactions as usize {
+            return Err(limit(Limit::Interactions, limits.max_interactions));
+        }
+        if new.attributes.byte_len() > limits.max_attribute_bytes as usize {
+            return Err(limit(Limit::AttributeBytes, limits.max_attribute_bytes));
+        }
+        let queue = self.queues.get(&new.queue).ok_or(CommandError::UnknownQueue(new.queue))?;
+        self.check_channel_known(new.channel)?;
+        if !queue.channels.contains(&new.channel) {
+            return Err(CommandError::ChannelNotInQueue { queue: new.queue, channel: new.channel });
+        }
+        self.check_skills_known(new.requirements.iter().map(|r| &r.skill))?;
+        let requirements = queue.requirements.union(&new.requirements);
+        self.check_requirements(&requirements)?;
+        self.check_room_in_queue(queue)?;
+
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.totals.arrived += 1;
+        let interaction = Interaction {
+            id: new.id,
+            seq,
+            channel: new.channel,
+            queue: new.queue,
+            customer: new.customer,
+            case: new.case,
+            own_requirements: new.requirements,
+            requirements,
+            priority: new.priority,
+            arrived_at: now,
+            queue_entered_at: now,
+            attributes: new.attributes.clone(),
+            state: InteractionState::Queued,
+            declined_by: Vec::new(),
+            offers: 0,
+        };
+        self.interactions.insert(new.id, interaction);
+        self.emit(
+            now,
+            EventKind::InteractionArrived {
+                interaction: new.id,
+                channel: new.channel,
+                queue: new.queue,
+                customer: new.customer,
+                case: new.case,
+                priority: new.priority,
+                attributes: new.attributes,
+            },
+        );
+        self.enter_queue(new.id, QueueReason::Arrived, now);
+        Ok(())
+    }
+
+    fn accept(&mut self, agent: AgentId, offer: OfferId, now: Timestamp) -> Result<(), CommandError> {
+        self.pending_offer_for(agent, offer)?;
+        let pending = self.offers.remove(&offer).expect("checked above");
+        self.timers.cancel(TimerKind::OfferTimeout(offer));
+        let a = self.agents.get_mut(&agent).expect("checked above");
+        a.offers.remove(&offer);
+        a.connected.insert(pending.interaction);
+        a.contacts += 1;
+        let i = self.interactions.get_mut(&pending.interaction).expect("a pending offer's interaction is live");
+        i.state = InteractionState::Connected { agent };
+        self.emit(now, EventKind::OfferAccepted { offer, interaction: pending.interaction, agent });
+        self.refresh_agent(agent, now);
+        Ok(())
+    }
+
+    fn reject(&mut self, agent: AgentId, offer: OfferId, now: Timestamp) -> Result<(), CommandError> {
+        self.pending_offer_for(agent, offer)?;
+        let p = self.decline(offer, now);
+        self.emit(now, EventKind::OfferRejected { offer, interaction: p.interaction, agent });
+        self.enter_queue(p.interaction, QueueReason::OfferRejected, now);
+        self.refresh_agent(agent, now);
+        Ok(())
+    }
+
+    fn offer_timed_out(&mut self, offer: OfferId, at: Timestamp) {
+        if !self.offers.contains_key(&offer) {
+            return;
+        }
+        let p = self.decline(offer, at);
+        self.emit(at, EventKind::OfferTimedOut { offer, interaction: p.interaction, agent: p.agent });
+        self.enter_queue(p.interaction, QueueReason::OfferTimedOut, at);
+        let logged_in = self.agents.get(&p.agent).is_some_and(|a| a.logged_in);
+        match self.config.missed_offer_pause() {
+            Some(reason) if logged_in => self.pause_agent(p.agent, reason, at),
+            _ => self.refresh_agent(p.agent, at),
+        }
+    }
+
+    /// Drops an offer the agent declined (or missed) and remembers the agent
+    /// on the interaction.
+    fn decline(&mut self, offer: OfferId, now: Timestamp) -> super::PendingOffer {
+        let p = self.drop_offer(offer, now);
+        let i = self.interactions.get_mut(&p.interaction).expect("a pending offer's interaction is live");
+        if let Err(pos) = i.declined_by.binary_search(&p.agent) {
+            i.declined_by.insert(pos, p.agent);
+        }
+        p
+    }
+
+    fn complete(&mut self, agent: AgentId, iid: InteractionId, now: Timestamp) -> Result<(), CommandError> {
+        self.agent_ref(agent)?;
+        let i = self.interaction_ref(iid)?;
+        match i.state {
+            InteractionState::Connected { agent: holder } if holder == agent => {}
+            InteractionState::Connected { .. } => {
+                return Err(CommandError::NotAgentsInteraction { interaction: iid, agent });
+            }
+            state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
+        }
+        let wrap_up = self.queues[&i.queue].wrap_up;
+        self.emit(now, EventKind::InteractionCompleted { interaction: iid, agent });
+        let a = self.agents.get_mut(&agent).expect("checked above");
+        if wrap_up.is_zero() || !a.logged_in {
+            self.release(agent, iid, now);
+            self.end_interaction(iid, Outcome::Handled { agent }, now);
+        } else {
+            a.connected.remove(&iid);
+            a.wrap_ups.insert(iid);
+            self.interactions.get_mut(&iid).expect("checked above").state = InteractionState::WrapUp { agent };
+            let until = now + wrap_up;
+            self.timers.set(TimerKind::WrapUpEnd(iid), until);
+            self.emit(now, EventKind::WrapUpStarted { interaction: iid, agent, until });
+        }
+        self.refresh_agent(agent, now);
+        Ok(())
+    }
+
+    fn end_wrap_up(&mut self, agent: AgentId, iid: InteractionId, now: Timestamp) -> Result<(), CommandError> {
+        self.agent_ref(agent)?;
+        match self.interaction_ref(iid)?.state {
+            InteractionState::WrapUp { agent: holder } if holder == agent => {}
+            InteractionState::WrapUp { .. } => {
+                return Err(CommandError::NotAgentsInteraction { interaction: iid, agent });
+            }
+            state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
+        }
+        self.finish_wrap_up(iid, agent, now);
+        Ok(())
+    }
+
+    /// The customer abandons (`abandoned`) or the host cancels a waiting or offered interaction.
+    fn leave(&mut self, iid: InteractionId, abandoned: bool, now: Timestamp) -> Result<(), CommandError> {
+        let state = self.interaction_ref(iid)?.state;
+        let outcome = |while_offered| if abandoned { Outcome::Abandoned { while_offered } } else { Outcome::Cancelled };
+        match state {
+            InteractionState::Queued => {
+                self.leave_queue(iid);
+                self.end_interaction(iid, outcome(false), now);
+            }
+            InteractionState::Offered { offer, agent } => {
+                let reason = if abandoned { WithdrawReason::CustomerAbandoned } else { WithdrawReason::Cancelled };
+                self.drop_offer(offer, now);
+                self.emit(now, EventKind::OfferWithdrawn { offer, interaction: iid, agent, reason });
+                self.end_interaction(iid, outcome(true), now);
+                self.refresh_agent(agent, now);
+            }
+            state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
+        }
+        Ok(())
+    }
+
+    fn transfer(&mut self, iid: InteractionId, to: QueueId, now: Timestamp) -> Result<(), CommandError> {
+        let i = self.interaction_ref(iid)?;
+        let target = self.queues.get(&to).ok_or(CommandError::UnknownQueue(to))?;
+        if i.queue == to {
+            return Err(CommandError::SameQueue { interaction: iid, queue: to });
+        }
+        if !target.channels.contains(&i.channel) {
+            return Err(CommandError::ChannelNotInQueue { queue: to, channel: i.channel });
+        }
+        if let InteractionState::WrapUp { .. } = i.state {
+            return Err(CommandError::WrongInteractionState { interaction: iid, state: i.state });
+        }
+        let requirements = target.requirements.union(&i.own_requirements);
+        self.check_requirements(&requirements)?;
+        self.check_room_in_queue(target)?;
+
+        let from = i.queue;
+        match i.state {
+            InteractionState::Queued => self.leave_queue(iid),
+            InteractionState::Offered { offer, agent } => {
+                self.drop_offer(offer, now);
+                self.emit(
+                    now,
+                    EventKind::OfferWithdrawn { offer, interaction: iid, agent, reason: WithdrawReason::Transferred },
+                );
+                self.refresh_agent(agent, now);
+            }
+            InteractionState::Connected { agent } => {
+                self.release(agent, iid, now);
+                self.refresh_agent(agent, now);
+            }
+            InteractionState::WrapUp { .. } => unreachable!("refused above"),
+        }
+        let i = self.interactions.get_mut(&iid).expect("checked above");
+        i.queue = to;
+        i.requirements = requirements;
+        self.emit(now, EventKind::InteractionTransferred { interaction: iid, from, to });
+        self.enter_queue(iid, QueueReason::Transferred, now);
+        Ok(())
+    }
+}

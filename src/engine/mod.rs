@@ -1,0 +1,322 @@
+//! The engine: a deterministic state machine of commands and time in, events out.
+
+mod invariants;
+mod lifecycle;
+mod routing;
+mod snapshot;
+mod timers;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::command::Command;
+use crate::config::EngineConfig;
+use crate::error::CommandError;
+use crate::event::{Event, EventKind};
+use crate::ids::{AgentId, InteractionId, OfferId, QueueId, SkillId};
+use crate::model::agent::Agent;
+use crate::model::channel::Channel;
+use crate::model::interaction::Interaction;
+use crate::model::queue::QueueConfig;
+use crate::router::Router;
+use crate::time::Timestamp;
+
+pub use invariants::InvariantViolation;
+pub use snapshot::{EngineSnapshot, RestoreError};
+use timers::TimerTable;
+pub use timers::{Timer, TimerKind};
+
+/// A pending offer: an interaction offered to an agent, capacity reserved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingOffer {
+    /// The offer's id.
+    pub id: OfferId,
+    /// The interaction.
+    pub interaction: InteractionId,
+    /// The agent.
+    pub agent: AgentId,
+    /// The queue it was routed from.
+    pub queue: QueueId,
+    /// The channel.
+    pub channel: Channel,
+    /// When it was made.
+    pub offered_at: Timestamp,
+    /// When it times out.
+    pub expires_at: Timestamp,
+}
+
+/// Running totals of interactions, so that none is lost: `arrived` equals
+/// the live interactions plus every terminal outcome.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Totals {
+    /// Interactions that arrived.
+    pub arrived: u64,
+    /// Ended handled by an agent.
+    pub handled: u64,
+    /// Ended abandoned by the customer.
+    pub abandoned: u64,
+    /// Ended cancelled by the host.
+    pub cancelled: u64,
+}
+
+impl Totals {
+    /// Interactions that have ended, in any terminal state.
+    pub fn ended(&self) -> u64 {
+        self.handled + self.abandoned + self.cancelled
+    }
+}
+
+/// Routing work waiting to be done after a state change, in FIFO order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Work {
+    /// Find an agent for a waiting interaction.
+    Interaction(InteractionId),
+    /// Find work for an agent with room.
+    Agent(AgentId),
+    /// A real-time waiting list emptied: blend-blocked agents look again.
+    Unblock,
+}
+
+/// The routing and queueing engine.
+///
+/// A pure state machine in the style of `quinn-proto`: it performs no I/O,
+/// reads no clock, starts no thread and draws no random number. The host
+/// passes in commands and the current time, and drains events and the next
+/// deadline. The same commands at the same times always give the same events,
+/// byte for byte.
+///
+/// # The run-loop rule
+///
+/// **After every `handle`, drain `poll_event` until `None`, then read
+/// `poll_timeout` and call `handle_timeout` at that time (or earlier, if
+/// another command arrives first).**
+///
+/// # Methods, in four groups
+///
+/// * **Inputs** (`&mut self`, time passed in): [`Engine::handle`],
+///   [`Engine::handle_timeout`].
+/// * **Outputs**: [`Engine::poll_event`] drains events in the order they
+///   happened; [`Engine::poll_timeout`] is the next deadline.
+/// * **Views** (`&self`, read-only): [`Engine::agent`], [`Engine::interaction`],
+///   [`Engine::queue`], [`Engine::waiting`], [`Engine::offer`],
+///   [`Engine::totals`], [`Engine::check_invariants`], and their plural forms.
+/// * **Persistence**: [`Engine::snapshot`] and [`Engine::restore`].
+///
+/// # Time and timers
+///
+/// Time never runs backwards: an earlier `now` than one seen before is
+/// refused with [`CommandError::TimeWentBackwards`]. Timers (offer timeouts,
+/// wrap-up ends, queue delays) fire at their own due time: `handle(cmd, now)`
+/// first fires every timer due at or before `now`, in (due time, timer kind,
+/// sequence) order and stamped with the due time, and only then applies the
+/// command. So the state depends on the commands and their times alone, and a
+/// journal of commands is enough to replay it.
+///
+/// # Errors change nothing
+///
+/// A command that fails returns a [`CommandError`] and leaves the engine as
+/// [`Engine::handle_timeout`] at the same `now` would have: the timers due by
+/// then belong to time, not to the command, and still fire; the command
+/// itself changes nothing.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::*;
+///
+/// let mut engine = Engine::new(EngineConfig::default());
+/// let t0 = Timestamp::from_secs(1_700_000_000);
+/// engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "support", [Channel::Voice])), t0)?;
+/// let agent = AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Voice, 1))
+///     .with_queue(QueueMembership::new(QueueId(1)));
+/// engine.handle(Command::AddAgent(agent), t0)?;
+/// engine.handle(Command::Login { agent: AgentId(1) }, t0)?;
+/// engine.handle(Command::Arrive(NewInteraction::new(InteractionId(1), Channel::Voice, QueueId(1), CustomerId(7))), t0)?;
+///
+/// let mut offer = None;
+/// while let Some(event) = engine.poll_event() {
+///     if let EventKind::InteractionOffered(o) = event.kind {
+///         offer = Some(o.id);
+///     }
+/// }
+/// assert_eq!(engine.poll_timeout(), Some(t0 + Duration::from_secs(15)), "the offer's timeout");
+/// engine.handle(Command::Accept { agent: AgentId(1), offer: offer.unwrap() }, t0 + Duration::from_secs(3))?;
+/// assert_eq!(engine.agent(AgentId(1)).unwrap().presence(), Presence::Busy);
+/// # Ok::<(), CommandError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    now: Option<Timestamp>,
+    skills: BTreeMap<SkillId, String>,
+    queues: BTreeMap<QueueId, QueueConfig>,
+    agents: BTreeMap<AgentId, Agent>,
+    interactions: BTreeMap<InteractionId, Interaction>,
+    offers: BTreeMap<OfferId, PendingOffer>,
+    timers: TimerTable,
+    next_offer: u64,
+    next_seq: u64,
+    totals: Totals,
+    router: Router,
+    work: VecDeque<Work>,
+    events: VecDeque<Event>,
+}
+
+impl Engine {
+    /// A new engine with no skills, queues, agents or interactions.
+    pub fn new(config: EngineConfig) -> Self {
+        Engine {
+            config,
+            now: None,
+            skills: BTreeMap::new(),
+            queues: BTreeMap::new(),
+            agents: BTreeMap::new(),
+            interactions: BTreeMap::new(),
+            offers: BTreeMap::new(),
+            timers: TimerTable::default(),
+            next_offer: 1,
+            next_seq: 1,
+            totals: Totals::default(),
+            router: Router::default(),
+            work: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    // ----- Inputs -----
+
+    /// Applies a command at time `now`, after firing every timer due by then.
+    ///
+    /// # Errors
+    /// A [`CommandError`] saying what was wrong; the command changed nothing
+    /// (see the type-level docs for timers due by `now`).
+    pub fn handle(&mut self, command: Command, now: Timestamp) -> Result<(), CommandError> {
+        self.advance(now)?;
+        self.apply(command, now)?;
+        self.run_routing(now);
+        Ok(())
+    }
+
+    /// Fires every timer due at or before `now`.
+    ///
+    /// # Errors
+    /// [`CommandError::TimeWentBackwards`] if `now` is earlier than a time seen before; nothing changes.
+    pub fn handle_timeout(&mut self, now: Timestamp) -> Result<(), CommandError> {
+        self.advance(now)
+    }
+
+    fn advance(&mut self, now: Timestamp) -> Result<(), CommandError> {
+        if let Some(last) = self.now {
+            if now < last {
+                return Err(CommandError::TimeWentBackwards { last, now });
+            }
+        }
+        while let Some((due, kind)) = self.timers.pop_due(now) {
+            self.now = Some(due);
+            self.fire(kind, due);
+            self.run_routing(due);
+        }
+        self.now = Some(now);
+        Ok(())
+    }
+
+    // ----- Outputs -----
+
+    /// The next event, in the order things happened; `None` when drained.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The next deadline: call [`Engine::handle_timeout`] then. `None` when no timer is set.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.timers.next_due()
+    }
+
+    // ----- Views -----
+
+    /// The latest time the engine has seen.
+    pub fn now(&self) -> Option<Timestamp> {
+        self.now
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// One agent.
+    pub fn agent(&self, id: AgentId) -> Option<&Agent> {
+        self.agents.get(&id)
+    }
+
+    /// All agents, by id.
+    pub fn agents(&self) -> impl Iterator<Item = &Agent> {
+        self.agents.values()
+    }
+
+    /// One live interaction (`None` once it has ended).
+    pub fn interaction(&self, id: InteractionId) -> Option<&Interaction> {
+        self.interactions.get(&id)
+    }
+
+    /// All live interactions, by id.
+    pub fn interactions(&self) -> impl Iterator<Item = &Interaction> {
+        self.interactions.values()
+    }
+
+    /// One queue's configuration.
+    pub fn queue(&self, id: QueueId) -> Option<&QueueConfig> {
+        self.queues.get(&id)
+    }
+
+    /// All queues, by id.
+    pub fn queues(&self) -> impl Iterator<Item = &QueueConfig> {
+        self.queues.values()
+    }
+
+    /// The name a skill was registered with.
+    pub fn skill_name(&self, id: SkillId) -> Option<&str> {
+        self.skills.get(&id).map(String::as_str)
+    }
+
+    /// The interactions waiting in a queue, in the order the queue would
+    /// serve them at the latest time seen (effective priority, then place in
+    /// line, then arrival). Agents' delays, exclusions and skills can make an
+    /// individual agent take them in another order. Costs O(n log n).
+    pub fn waiting(&self, queue: QueueId) -> Vec<InteractionId> {
+        let aging = self.queues.get(&queue).map_or(0, |q| q.aging.points_per_minute);
+        self.router.waiting_in_order(queue, aging, self.now.unwrap_or_default())
+    }
+
+    /// How many interactions wait in a queue. O(1).
+    pub fn waiting_count(&self, queue: QueueId) -> usize {
+        self.router.queues.get(&queue).map_or(0, |q| q.waiting)
+    }
+
+    /// One pending offer.
+    pub fn offer(&self, id: OfferId) -> Option<&PendingOffer> {
+        self.offers.get(&id)
+    }
+
+    /// All pending offers, by id.
+    pub fn offers(&self) -> impl Iterator<Item = &PendingOffer> {
+        self.offers.values()
+    }
+
+    /// Running totals.
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// When a timer is due, if set.
+    pub fn timer(&self, kind: TimerKind) -> Option<Timestamp> {
+        self.timers.due(kind)
+    }
+
+    fn emit(&mut self, at: Timestamp, kind: EventKind) {
+        self.events.push_back(Event { at, kind });
+    }
+}

@@ -1,0 +1,270 @@
+//! Routing work and the shared state transitions every lifecycle path uses.
+
+use super::{Engine, PendingOffer, TimerKind, Work};
+use crate::event::{EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
+use crate::ids::{AgentId, InteractionId, OfferId};
+use crate::model::channel::ChannelMode;
+use crate::model::interaction::{InteractionState, Outcome};
+use crate::router::WaitKey;
+use crate::router::select::Context;
+use crate::time::Timestamp;
+
+impl Engine {
+    /// Does all routing work queued by state changes, in order.
+    pub(super) fn run_routing(&mut self, now: Timestamp) {
+        while let Some(work) = self.work.pop_front() {
+            match work {
+                Work::Interaction(id) => self.route_interaction(id, now),
+                Work::Agent(id) => self.route_agent(id, now),
+                Work::Unblock => {
+                    let blocked = std::mem::take(&mut self.router.blend_blocked);
+                    self.work.extend(blocked.into_iter().map(Work::Agent));
+                }
+            }
+        }
+    }
+
+    fn route_interaction(&mut self, id: InteractionId, now: Timestamp) {
+        let Some(i) = self.interactions.get(&id) else { return };
+        if i.state != InteractionState::Queued {
+            return;
+        }
+        let sig = self.router.sig_of(&i.requirements).expect("a queued interaction's signature is interned");
+        let ctx = Context {
+            agents: &self.agents,
+            interactions: &self.interactions,
+            queues: &self.queues,
+            never_reoffer_to_decliners: self.config.never_reoffer_to_decliners(),
+            now,
+        };
+        match self.router.select_agent(i, sig, &ctx) {
+            Some(choice) => {
+                let queue_priority = self.agents[&choice.agent]
+                    .config
+                    .queues
+                    .iter()
+                    .find(|m| m.queue == i.queue)
+                    .and_then(|m| m.priority)
+                    .unwrap_or(self.queues[&i.queue].priority);
+                self.make_offer(
+                    id,
+                    choice.agent,
+                    RoutingTrigger::InteractionWaiting,
+                    choice.candidates,
+                    queue_priority,
+                    now,
+                );
+            }
+            None => {
+                if let Some(wake) = self.router.next_delay_wake(i, now) {
+                    self.timers.set(TimerKind::QueueDelay(id), wake);
+                }
+            }
+        }
+    }
+
+    fn route_agent(&mut self, id: AgentId, now: Timestamp) {
+        loop {
+            let Some(agent) = self.agents.get(&id) else { return };
+            if !agent.is_routable() {
+                return;
+            }
+            let ctx = Context {
+                agents: &self.agents,
+                interactions: &self.interactions,
+                queues: &self.queues,
+                never_reoffer_to_decliners: self.config.never_reoffer_to_decliners(),
+                now,
+            };
+            let choice = self.router.select_interaction(agent, &ctx);
+            let Some(choice) = choice else { return };
+            self.make_offer(
+                choice.interaction,
+                id,
+                RoutingTrigger::AgentReady,
+                choice.candidates,
+                choice.queue_priority,
+                now,
+            );
+        }
+    }
+
+    /// Offers a queued interaction to an agent with room, reserving capacity.
+    fn make_offer(
+        &mut self,
+        iid: InteractionId,
+        aid: AgentId,
+        trigger: RoutingTrigger,
+        candidates: u32,
+        queue_priority: i32,
+        now: Timestamp,
+    ) {
+        self.leave_queue(iid);
+        let offer_id = OfferId(self.next_offer);
+        self.next_offer += 1;
+        let i = self.interactions.get_mut(&iid).expect("make_offer: routed interactions exist");
+        let q = &self.queues[&i.queue];
+        let agent = self.agents.get_mut(&aid).expect("make_offer: routed agents exist");
+        let expires_at = now + q.offer_timeout.unwrap_or(self.config.offer_timeout());
+        i.state = InteractionState::Offered { offer: offer_id, agent: aid };
+        i.offers += 1;
+        agent.load.reserve(&agent.config.capacity, i.channel);
+        agent.offers.insert(offer_id);
+        agent.last_offer.insert(i.queue, offer_id.0);
+        let matched_skills = i
+            .requirements
+            .iter()
+            .filter_map(|r| {
+                agent.config.skills.level(r.skill).map(|held| MatchedSkill {
+                    skill: r.skill,
+                    required: r.min_level,
+                    held,
+                })
+            })
+            .collect();
+        let explanation = OfferExplanation {
+            trigger,
+            strategy: q.strategy,
+            matched_skills,
+            score: agent.config.skills.score(&i.requirements),
+            waited: now.saturating_duration_since(i.queue_entered_at),
+            queue_priority,
+            effective_priority: WaitKey::new(i, q.aging.points_per_minute)
+                .effective_points(q.aging.points_per_minute, now),
+            candidates,
+        };
+        let offer = Offer {
+            id: offer_id,
+            interaction: iid,
+            agent: aid,
+            queue: i.queue,
+            channel: i.channel,
+            customer: i.customer,
+            expires_at,
+            explanation,
+        };
+        self.offers.insert(
+            offer_id,
+            PendingOffer {
+                id: offer_id,
+                interaction: iid,
+                agent: aid,
+                queue: i.queue,
+                channel: i.channel,
+                offered_at: now,
+                expires_at,
+            },
+        );
+        self.timers.set(TimerKind::OfferTimeout(offer_id), expires_at);
+        self.emit(now, EventKind::InteractionOffered(offer));
+        self.refresh_agent(aid, now);
+    }
+
+    /// Re-places an agent in the routing index and reports a presence change.
+    pub(super) fn refresh_agent(&mut self, id: AgentId, now: Timestamp) {
+        let Some(agent) = self.agents.get_mut(&id) else { return };
+        let presence = agent.presence();
+        let previous = agent.reported_presence;
+        agent.reported_presence = presence;
+        self.router.place_agent(&self.agents[&id], &self.queues);
+        if presence != previous {
+            self.emit(now, EventKind::AgentPresenceChanged { agent: id, previous, presence });
+        }
+    }
+
+    /// Puts an interaction in its queue's waiting list (keeping its place in
+    /// line) and asks for an agent.
+    pub(super) fn enter_queue(&mut self, iid: InteractionId, reason: QueueReason, now: Timestamp) {
+        let i = self.interactions.get_mut(&iid).expect("enter_queue: interaction exists");
+        i.state = InteractionState::Queued;
+        let sig = self.router.intern(&i.requirements);
+        let q = &self.queues[&i.queue];
+        let realtime = self.config.channel_mode(i.channel) == Some(ChannelMode::RealTime);
+        self.router.enqueue(i, sig, q, realtime, &self.agents);
+        let queue = i.queue;
+        self.emit(now, EventKind::InteractionQueued { interaction: iid, queue, reason });
+        self.work.push_back(Work::Interaction(iid));
+    }
+
+    /// Takes a queued interaction out of its waiting list.
+    pub(super) fn leave_queue(&mut self, iid: InteractionId) {
+        let Some(i) = self.interactions.get(&iid) else { return };
+        if i.state != InteractionState::Queued {
+            return;
+        }
+        let sig = self.router.sig_of(&i.requirements).expect("a queued interaction's signature is interned");
+        let aging = self.queues[&i.queue].aging.points_per_minute;
+        if self.router.dequeue(i, sig, aging) {
+            self.work.push_back(Work::Unblock);
+        }
+        self.timers.cancel(TimerKind::QueueDelay(iid));
+    }
+
+    /// Releases one interaction of capacity from an agent.
+    pub(super) fn release(&mut self, aid: AgentId, iid: InteractionId, now: Timestamp) {
+        let channel = self.interactions[&iid].channel;
+        let agent = self.agents.get_mut(&aid).expect("release: agent holding work exists");
+        agent.load.release(&agent.config.capacity, channel);
+        agent.connected.remove(&iid);
+        agent.wrap_ups.remove(&iid);
+        if agent.load.items() == 0 {
+            agent.idle_since = now;
+        }
+        self.work.push_back(Work::Agent(aid));
+    }
+
+    /// Cancels a pending offer, releasing the agent's capacity. The caller
+    /// decides where the interaction goes next.
+    pub(super) fn drop_offer(&mut self, offer: OfferId, now: Timestamp) -> PendingOffer {
+        let pending = self.offers.remove(&offer).expect("drop_offer: offer is pending");
+        self.timers.cancel(TimerKind::OfferTimeout(offer));
+        if let Some(agent) = self.agents.get_mut(&pending.agent) {
+            agent.offers.remove(&offer);
+        }
+        self.release(pending.agent, pending.interaction, now);
+        pending
+    }
+
+    /// Withdraws every pending offer of an agent, sending each interaction back to its place in line.
+    pub(super) fn withdraw_offers(&mut self, aid: AgentId, reason: WithdrawReason, now: Timestamp) {
+        let offers: Vec<OfferId> = self.agents[&aid].offers.iter().copied().collect();
+        for offer in offers {
+            let p = self.drop_offer(offer, now);
+            self.emit(now, EventKind::OfferWithdrawn { offer, interaction: p.interaction, agent: aid, reason });
+            self.enter_queue(p.interaction, QueueReason::OfferWithdrawn, now);
+        }
+    }
+
+    /// Ends an interaction that holds no capacity and is in no waiting list.
+    pub(super) fn end_interaction(&mut self, iid: InteractionId, outcome: Outcome, now: Timestamp) {
+        let i = self.interactions.remove(&iid).expect("end_interaction: interaction is live");
+        self.timers.cancel(TimerKind::QueueDelay(iid));
+        self.timers.cancel(TimerKind::WrapUpEnd(iid));
+        match outcome {
+            Outcome::Handled { .. } => self.totals.handled += 1,
+            Outcome::Abandoned { .. } => self.totals.abandoned += 1,
+            Outcome::Cancelled => self.totals.cancelled += 1,
+        }
+        self.emit(now, EventKind::InteractionEnded { interaction: iid, queue: i.queue, channel: i.channel, outcome });
+    }
+
+    /// Ends an interaction's wrap-up (by timer, by the agent, or by logout).
+    pub(super) fn finish_wrap_up(&mut self, iid: InteractionId, aid: AgentId, now: Timestamp) {
+        self.timers.cancel(TimerKind::WrapUpEnd(iid));
+        self.emit(now, EventKind::WrapUpEnded { interaction: iid, agent: aid });
+        self.release(aid, iid, now);
+        self.end_interaction(iid, Outcome::Handled { agent: aid }, now);
+        self.refresh_agent(aid, now);
+    }
+
+    /// Re-examines the queue delay timers of every waiting interaction of a
+    /// queue, after its members' delays changed.
+    pub(super) fn rewake_queue(&mut self, queue: crate::ids::QueueId) {
+        let Some(q) = self.router.queues.get(&queue) else { return };
+        let waiting: Vec<InteractionId> = q.groups.values().flat_map(|g| g.waiting.iter().map(|w| w.id)).collect();
+        for iid in waiting {
+            self.timers.cancel(TimerKind::QueueDelay(iid));
+            self.work.push_back(Work::Interaction(iid));
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Errors, one enum per family of operation. Every variant carries the ids
+//! and values involved; an `Err` means the command changed nothing.
+
+use crate::ids::{AgentId, InteractionId, OfferId, QueueId, SkillId};
+use crate::model::capacity::CapacityError;
+use crate::model::channel::Channel;
+use crate::model::interaction::InteractionState;
+use crate::time::Timestamp;
+
+/// Why a command was refused. The command changed nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// The host passed a time earlier than one it passed before.
+    #[error("time went backwards: last {last}, now {now}; pass non-decreasing times")]
+    TimeWentBackwards {
+        /// The latest time seen.
+        last: Timestamp,
+        /// The time passed.
+        now: Timestamp,
+    },
+    /// No such skill; add it first with `Command::AddSkill`.
+    #[error("unknown skill {0}; add it with Command::AddSkill first")]
+    UnknownSkill(SkillId),
+    /// The skill id is taken.
+    #[error("skill {0} already exists")]
+    DuplicateSkill(SkillId),
+    /// No such queue.
+    #[error("unknown queue {0}")]
+    UnknownQueue(QueueId),
+    /// The queue id is taken.
+    #[error("queue {0} already exists")]
+    DuplicateQueue(QueueId),
+    /// No such agent.
+    #[error("unknown agent {0}")]
+    UnknownAgent(AgentId),
+    /// The agent id is taken.
+    #[error("agent {0} already exists")]
+    DuplicateAgent(AgentId),
+    /// No such live interaction (it never arrived, or it has ended).
+    #[error("unknown interaction {0} (never arrived or already ended)")]
+    UnknownInteraction(InteractionId),
+    /// A live interaction already has this id.
+    #[error("interaction {0} is already live")]
+    DuplicateInteraction(InteractionId),
+    /// No such pending offer: it never existed, or it was answered, timed out or withdrawn.
+    #[error("offer {0} is not pending (unknown, answered, expired or withdrawn)")]
+    OfferNotPending(OfferId),
+    /// The offer belongs to another agent.
+    #[error("offer {offer} was made to {owner}, not to {agent}")]
+    OfferNotForAgent {
+        /// The offer.
+        offer: OfferId,
+        /// The agent who tried to answer it.
+        agent: AgentId,
+        /// The agent it was made to.
+        owner: AgentId,
+    },
+    /// The interaction is not in a state the command applies to.
+    #[error("interaction {interaction} is {state:?}, which does not allow this")]
+    WrongInteractionState {
+        /// The interaction.
+        interaction: InteractionId,
+        /// Its state.
+        state: InteractionState,
+    },
+    /// The interaction is held by another agent (or none).
+    #[error("interaction {interaction} is not held by agent {agent}")]
+    NotAgentsInteraction {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent named in the command.
+        agent: AgentId,
+    },
+    /// The agent is logged out.
+    #[error("agent {0} is not logged in")]
+    AgentNotLoggedIn(AgentId),
+    /// The agent is already logged in.
+    #[error("agent {0} is already logged in")]
+    AgentAlreadyLoggedIn(AgentId),
+    /// The agent is not paused.
+    #[error("agent {0} is not paused")]
+    AgentNotPaused(AgentId),
+    /// The agent still holds work or is logged in.
+    #[error("agent {0} is logged in or holds work; log out and finish work first")]
+    AgentBusy(AgentId),
+    /// The agent's capacity profile is unusable.
+    #[error("agent {agent} has an unusable capacity profile: {error}")]
+    InvalidCapacity {
+        /// The agent.
+        agent: AgentId,
+        /// What is wrong with it.
+        error: CapacityError,
+    },
+    /// The agent lists a queue twice.
+    #[error("agent {agent} lists queue {queue} twice")]
+    DuplicateMembership {
+        /// The agent.
+        agent: AgentId,
+        /// The queue.
+        queue: QueueId,
+    },
+    /// The queue lists no channel.
+    #[error("queue {0} lists no channel")]
+    QueueWithoutChannels(QueueId),
+    /// A custom channel that the engine configuration does not declare.
+    #[error("channel {0} is not declared in EngineConfig")]
+    UnknownChannel(Channel),
+    /// The queue does not take this channel.
+    #[error("queue {queue} does not take channel {channel}")]
+    ChannelNotInQueue {
+        /// The queue.
+        queue: QueueId,
+        /// The channel.
+        channel: Channel,
+    },
+    /// The interaction is already in that queue.
+    #[error("interaction {interaction} is already in queue {queue}")]
+    SameQueue {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The queue.
+        queue: QueueId,
+    },
+    /// Aging faster than the engine's limit.
+    #[error("queue {queue}: aging of {points_per_minute} points/minute exceeds the limit of {max}")]
+    AgingTooFast {
+        /// The queue.
+        queue: QueueId,
+        /// The rate asked for.
+        points_per_minute: u32,
+        /// The limit.
+        max: u32,
+    },
+    /// A configured limit would be exceeded.
+    #[error("limit reached: {what} (at most {limit})")]
+    LimitReached {
+        /// Which limit.
+        what: Limit,
+        /// Its value.
+        limit: u64,
+    },
+    /// The queue is full.
+    #[error("queue {queue} is full ({limit} waiting)")]
+    QueueFull {
+        /// The queue.
+        queue: QueueId,
+        /// Its limit.
+        limit: u32,
+    },
+}
+
+/// The engine-wide limits a command can run into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// Skills registered.
+    Skills,
+    /// Queues.
+    Queues,
+    /// Agents.
+    Agents,
+    /// Live interactions.
+    Interactions,
+    /// Distinct requirement signatures.
+    Signatures,
+    /// Requirements on one interaction.
+    RequirementsPerInteraction,
+    /// Queues one agent serves.
+    QueuesPerAgent,
+    /// Bytes of attributes on one interaction.
+    AttributeBytes,
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Limit::Skills => "skills",
+            Limit::Queues => "queues",
+            Limit::Agents => "agents",
+            Limit::Interactions => "live interactions",
+            Limit::Signatures => "distinct requirement signatures",
+            Limit::RequirementsPerInteraction => "requirements per interaction",
+            Limit::QueuesPerAgent => "queues per agent",
+            Limit::AttributeBytes => "attribute bytes per interaction",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Why an engine configuration was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The offer timeout is zero, so no agent could ever accept.
+    #[error("offer timeout must be greater than zero")]
+    ZeroOfferTimeout,
+    /// A limit is zero, so the engine could hold nothing.
+    #[error("limit {0} must be at least 1")]
+    ZeroLimit(Limit),
+    /// A custom channel was declared twice.
+    #[error("custom channel {0} declared twice")]
+    DuplicateCustomChannel(u16),
+}

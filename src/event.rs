@@ -1,0 +1,266 @@
+//! Events: everything the engine tells the host. Plain data, serialisable,
+//! drained in order with [`Engine::poll_event`](crate::Engine::poll_event).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AgentId, CaseId, CustomerId, InteractionId, OfferId, QueueId, SkillId};
+use crate::model::agent::Presence;
+use crate::model::attributes::Attributes;
+use crate::model::channel::Channel;
+use crate::model::interaction::Outcome;
+use crate::model::queue::AgentSelection;
+use crate::model::skill::Proficiency;
+use crate::time::Timestamp;
+
+/// One thing that happened, at the time it happened.
+///
+/// Events caused by a timer carry the timer's due time, even when the host
+/// delivers time late.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened.
+    pub at: Timestamp,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// Why an interaction is (again) waiting in a queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum QueueReason {
+    /// It just arrived.
+    Arrived,
+    /// Its offer was rejected.
+    OfferRejected,
+    /// Its offer was not answered in time.
+    OfferTimedOut,
+    /// Its offer was withdrawn because the agent paused or logged out.
+    OfferWithdrawn,
+    /// It was transferred here from another queue.
+    Transferred,
+}
+
+/// Why a pending offer was withdrawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum WithdrawReason {
+    /// The agent paused.
+    AgentPaused,
+    /// The agent logged out.
+    AgentLoggedOut,
+    /// The customer left.
+    CustomerAbandoned,
+    /// The host cancelled the interaction.
+    Cancelled,
+    /// The interaction was transferred to another queue.
+    Transferred,
+}
+
+/// What started the routing decision behind an offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RoutingTrigger {
+    /// The interaction was waiting (it arrived, came back, or reached an
+    /// agent's delay) and the engine chose among available agents.
+    InteractionWaiting,
+    /// The agent gained room and the engine chose among waiting interactions.
+    AgentReady,
+}
+
+/// A required skill, the level required and the level the agent holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MatchedSkill {
+    /// The skill.
+    pub skill: SkillId,
+    /// The minimum level required.
+    pub required: Proficiency,
+    /// The agent's level.
+    pub held: Proficiency,
+}
+
+/// Why this agent and this interaction: enough for a supervisor to explain
+/// any routing decision after the fact.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OfferExplanation {
+    /// What started the decision.
+    pub trigger: RoutingTrigger,
+    /// The queue's agent-selection strategy.
+    pub strategy: AgentSelection,
+    /// Every requirement with the agent's level.
+    pub matched_skills: Vec<MatchedSkill>,
+    /// The agent's proficiency score: the sum of their levels over the required skills.
+    pub score: u32,
+    /// How long the interaction had waited since its place in line was set.
+    pub waited: Duration,
+    /// The agent's priority for the queue.
+    pub queue_priority: i32,
+    /// The interaction's effective priority (base plus aging), in whole points.
+    pub effective_priority: i64,
+    /// How many qualified candidates were compared: agents for
+    /// [`RoutingTrigger::InteractionWaiting`], waiting lists for [`RoutingTrigger::AgentReady`].
+    pub candidates: u32,
+}
+
+/// An offer of one interaction to one agent; the agent's capacity is reserved until it is answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    /// The offer's id, numbered by the engine.
+    pub id: OfferId,
+    /// The interaction.
+    pub interaction: InteractionId,
+    /// The agent.
+    pub agent: AgentId,
+    /// The queue it is routed from.
+    pub queue: QueueId,
+    /// The channel.
+    pub channel: Channel,
+    /// The customer.
+    pub customer: CustomerId,
+    /// When the offer times out if not accepted.
+    pub expires_at: Timestamp,
+    /// Why this agent and this interaction.
+    pub explanation: OfferExplanation,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A queue was created.
+    QueueAdded {
+        /// The queue.
+        queue: QueueId,
+    },
+    /// An agent was added (logged out).
+    AgentAdded {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// An agent's skills or queues changed.
+    AgentUpdated {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// An agent was removed.
+    AgentRemoved {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// An agent's presence changed.
+    AgentPresenceChanged {
+        /// The agent.
+        agent: AgentId,
+        /// The presence before.
+        previous: Presence,
+        /// The presence now.
+        presence: Presence,
+    },
+    /// A new interaction arrived.
+    InteractionArrived {
+        /// The interaction.
+        interaction: InteractionId,
+        /// Its channel.
+        channel: Channel,
+        /// Its queue.
+        queue: QueueId,
+        /// The customer.
+        customer: CustomerId,
+        /// Its case.
+        case: Option<CaseId>,
+        /// Its base priority.
+        priority: i32,
+        /// The host's attributes.
+        attributes: Attributes,
+    },
+    /// An interaction is waiting in a queue.
+    InteractionQueued {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The queue.
+        queue: QueueId,
+        /// Why.
+        reason: QueueReason,
+    },
+    /// An interaction was offered to an agent.
+    InteractionOffered(Offer),
+    /// The agent accepted; the interaction is connected.
+    OfferAccepted {
+        /// The offer.
+        offer: OfferId,
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The agent declined.
+    OfferRejected {
+        /// The offer.
+        offer: OfferId,
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The agent did not answer in time.
+    OfferTimedOut {
+        /// The offer.
+        offer: OfferId,
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The engine withdrew a pending offer.
+    OfferWithdrawn {
+        /// The offer.
+        offer: OfferId,
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent.
+        agent: AgentId,
+        /// Why.
+        reason: WithdrawReason,
+    },
+    /// The conversation ended; wrap-up follows if the queue has one.
+    InteractionCompleted {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// After-contact work started.
+    WrapUpStarted {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent.
+        agent: AgentId,
+        /// When it ends unless the agent ends it first.
+        until: Timestamp,
+    },
+    /// After-contact work ended.
+    WrapUpEnded {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// An interaction moved to another queue, keeping its place in line.
+    InteractionTransferred {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The queue it left.
+        from: QueueId,
+        /// The queue it entered.
+        to: QueueId,
+    },
+    /// An interaction ended; emitted exactly once per interaction.
+    InteractionEnded {
+        /// The interaction.
+        interaction: InteractionId,
+        /// Its last queue.
+        queue: QueueId,
+        /// Its channel.
+        channel: Channel,
+        /// How it ended.
+        outcome: Outcome,
+    },
+}

@@ -1,0 +1,135 @@
+//! # switchboard
+//!
+//! A pure-Rust, embeddable routing and queueing engine for omnichannel
+//! contact centers.
+//!
+//! switchboard's core is a **pure, deterministic state machine**: it performs
+//! no I/O, reads no clock, starts no thread and draws no random number. The
+//! host passes in [`Command`]s with the current [`Timestamp`] and drains
+//! [`Event`]s and the next deadline. The same commands at the same times
+//! always produce the same events, byte for byte — which is what lets a test
+//! run a whole day in milliseconds, a simulator drive the real engine, and a
+//! journal of commands replay a production incident.
+//!
+//! The main types:
+//!
+//! * [`Engine`] — the state machine: queues, agents, interactions, offers, timers.
+//! * [`Command`] — what the host tells it (an interaction arrives, an agent
+//!   logs in, accepts an offer, completes work, …).
+//! * [`Event`] — what it tells the host (an interaction is offered to an
+//!   agent, with an [`OfferExplanation`] of why; an offer timed out; an
+//!   interaction ended, …).
+//! * [`EngineConfig`] — engine-wide settings and limits, fixed at build time.
+//!
+//! ## The run-loop rule
+//!
+//! **After every [`Engine::handle`], drain [`Engine::poll_event`] until
+//! `None`, then read [`Engine::poll_timeout`] and call
+//! [`Engine::handle_timeout`] at that time.**
+//!
+//! ```
+//! use std::time::Duration;
+//! use switchboard::*;
+//!
+//! let mut engine = Engine::new(EngineConfig::default());
+//! let mut now = Timestamp::from_secs(1_700_000_000);
+//! let commands = vec![
+//!     Command::AddQueue(QueueConfig::new(QueueId(1), "support", [Channel::Chat])),
+//!     Command::AddAgent(
+//!         AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Chat, 2))
+//!             .with_queue(QueueMembership::new(QueueId(1))),
+//!     ),
+//!     Command::Login { agent: AgentId(1) },
+//!     Command::Arrive(NewInteraction::new(InteractionId(1), Channel::Chat, QueueId(1), CustomerId(5))),
+//! ];
+//! let mut log = Vec::new();
+//! for command in commands {
+//!     engine.handle(command, now)?;
+//!     while let Some(event) = engine.poll_event() {
+//!         log.push(event);
+//!     }
+//! }
+//! // Nobody accepts: let time run to the offer's deadline.
+//! now = engine.poll_timeout().unwrap();
+//! engine.handle_timeout(now)?;
+//! while let Some(event) = engine.poll_event() {
+//!     log.push(event);
+//! }
+//! assert!(log.iter().any(|e| matches!(e.kind, EventKind::OfferTimedOut { .. })));
+//! // The default configuration pauses an agent who misses an offer.
+//! assert_eq!(engine.agent(AgentId(1)).unwrap().presence(), Presence::Paused(EngineConfig::MISSED_OFFER));
+//! # Ok::<(), CommandError>(())
+//! ```
+//!
+//! ## Concepts
+//!
+//! * An **interaction** is one contact on one [`Channel`]: a call, a chat, an
+//!   e-mail, an SMS, a social message, a video call, a web callback or a fax
+//!   (or a channel of the host's own). Real-time channels have a customer
+//!   waiting live; deferrable ones can wait ([`ChannelMode`]).
+//! * An **agent** holds skills at a [`Proficiency`] from 1 to 5, a
+//!   [`CapacityProfile`] (per-channel caps, weighted units, exclusivity) and
+//!   the queues they serve ([`QueueMembership`], with their own priority and
+//!   delay per queue, like a routing profile). Their [`Presence`] is offline,
+//!   available, busy, in wrap-up or paused with a reason.
+//! * A **queue** ([`QueueConfig`]) takes some channels, adds requirements, has
+//!   a [`ServiceLevelTarget`], a priority, an [`AgentSelection`] strategy, a
+//!   wrap-up time and optional linear [`Aging`].
+//! * An **offer** reserves the agent's capacity until the agent accepts,
+//!   rejects or lets it time out; a rejected or missed interaction goes back
+//!   to **its place in line** (its queue-entry time is kept across re-queues
+//!   and transfers).
+//! * **Blending**: real-time work first; deferrable work is offered to an
+//!   agent only when no real-time work that agent qualifies for is waiting.
+//!
+//! ## Routing
+//!
+//! When an interaction waits, the engine picks among available qualified
+//! agents by the queue's [`AgentSelection`], ties broken by agent id. When an
+//! agent gains room, the engine picks among the waiting interactions of the
+//! agent's queues by (real-time before deferrable, the agent's priority for
+//! the queue, effective priority, place in line, arrival sequence). Both
+//! decisions use indexes (agents by what they can serve, interactions by
+//! queue, channel and requirement signature), not scans.
+//!
+//! ## Cookbook
+//!
+//! * *A backup group that helps only when a queue is busy*: give those agents
+//!   the queue with a low priority and a delay,
+//!   `QueueMembership::new(q).with_priority(-1).with_delay(Duration::from_secs(30))`.
+//! * *Never offer a declined call to the same agent again*:
+//!   `EngineConfig::builder().never_reoffer_to_decliners(true)`.
+//! * *Do not pause agents who miss an offer*:
+//!   `EngineConfig::builder().missed_offer_pause(None)`.
+//! * *Let low-priority e-mail catch up*: `QueueConfig::with_aging(points_per_minute)`.
+//! * *Persist and recover*: [`Engine::snapshot`] and [`Engine::restore`].
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod command;
+mod config;
+mod engine;
+mod error;
+mod event;
+mod ids;
+mod model;
+mod router;
+mod sla;
+mod time;
+
+pub use command::{Command, NewInteraction};
+pub use config::{EngineConfig, EngineConfigBuilder, Limits};
+pub use engine::{Engine, EngineSnapshot, InvariantViolation, PendingOffer, RestoreError, Timer, TimerKind, Totals};
+pub use error::{CommandError, ConfigError, Limit};
+pub use event::{Event, EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
+pub use ids::{AgentId, CaseId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
+pub use model::agent::{Agent, AgentConfig, Presence, QueueMembership};
+pub use model::attributes::Attributes;
+pub use model::capacity::{CapacityError, CapacityProfile, ChannelCapacity, Load};
+pub use model::channel::{Channel, ChannelMode};
+pub use model::interaction::{Interaction, InteractionState, Outcome};
+pub use model::queue::{AgentSelection, Aging, QueueConfig};
+pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
+pub use sla::ServiceLevelTarget;
+pub use time::Timestamp;

@@ -1,0 +1,216 @@
+//! Agents: who they are, what they can do and what they are doing.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::capacity::CapacityProfile;
+use super::skill::SkillSet;
+use crate::ids::{AgentId, QueueId, ReasonCode};
+
+/// An agent's presence, as a wallboard shows it.
+///
+/// `Busy` means the agent holds at least one offer or live interaction; a
+/// multitasking agent who is `Busy` may still have room for more work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Presence {
+    /// Logged out; receives no offers.
+    Offline,
+    /// Logged in, not paused and holding no work.
+    Available,
+    /// Logged in and holding at least one offer or live interaction.
+    Busy,
+    /// Logged in and holding only after-contact work.
+    WrapUp,
+    /// Logged in but not ready, for a reason (break, lunch, missed offer, …).
+    Paused(ReasonCode),
+}
+
+/// One queue an agent serves, as in a routing profile.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::{QueueId, QueueMembership};
+///
+/// // A backup agent: sees the sales queue at low priority, and only after 30 s of waiting.
+/// let m = QueueMembership::new(QueueId(1)).with_priority(1).with_delay(Duration::from_secs(30));
+/// assert_eq!(m.priority, Some(1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct QueueMembership {
+    /// The queue.
+    pub queue: QueueId,
+    /// How this agent ranks the queue against their other queues (higher
+    /// first); `None` uses the queue's own priority.
+    pub priority: Option<i32>,
+    /// How long an interaction must have waited in the queue before this agent sees it.
+    pub delay: Duration,
+}
+
+impl QueueMembership {
+    /// Membership at the queue's own priority, with no delay.
+    pub fn new(queue: QueueId) -> Self {
+        QueueMembership { queue, priority: None, delay: Duration::ZERO }
+    }
+
+    /// Sets this agent's priority for the queue.
+    pub fn with_priority(mut self, priority: i32) -> Self {
+        self.priority = Some(priority);
+        self
+    }
+
+    /// Sets the delay before this agent sees the queue's interactions.
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+/// An agent's static description, given when the agent is added.
+///
+/// # Example
+/// ```
+/// use switchboard::{AgentConfig, AgentId, CapacityProfile, Channel, Proficiency, QueueId, QueueMembership, SkillId, SkillSet};
+///
+/// let agent = AgentConfig::new(AgentId(7), CapacityProfile::single(Channel::Chat, 3))
+///     .with_skills(SkillSet::from_pairs([(SkillId(1), Proficiency::new(4).unwrap())]))
+///     .with_queue(QueueMembership::new(QueueId(1)));
+/// assert_eq!(agent.queues.len(), 1);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentConfig {
+    /// The agent's id, chosen by the host.
+    pub id: AgentId,
+    /// Skills and levels.
+    pub skills: SkillSet,
+    /// Capacity per channel.
+    pub capacity: CapacityProfile,
+    /// Queues served, with this agent's priority and delay for each.
+    pub queues: Vec<QueueMembership>,
+}
+
+impl AgentConfig {
+    /// An agent with a capacity profile and no skills or queues yet.
+    pub fn new(id: AgentId, capacity: CapacityProfile) -> Self {
+        AgentConfig { id, skills: SkillSet::default(), capacity, queues: Vec::new() }
+    }
+
+    /// Sets the skills.
+    pub fn with_skills(mut self, skills: SkillSet) -> Self {
+        self.skills = skills;
+        self
+    }
+
+    /// Adds a queue membership.
+    pub fn with_queue(mut self, membership: QueueMembership) -> Self {
+        self.queues.push(membership);
+        self
+    }
+}
+
+/// A live agent, as the engine holds it.
+///
+/// # Example
+/// ```
+/// # use switchboard::*;
+/// # let mut engine = Engine::new(EngineConfig::default());
+/// # let t = Timestamp::from_secs(0);
+/// engine.handle(Command::AddAgent(AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Chat, 3))), t).unwrap();
+/// engine.handle(Command::Login { agent: AgentId(1) }, t).unwrap();
+/// let agent = engine.agent(AgentId(1)).unwrap();
+/// assert_eq!(agent.presence(), Presence::Available);
+/// assert_eq!(agent.load().items(), 0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub(crate) config: AgentConfig,
+    pub(crate) logged_in: bool,
+    pub(crate) paused: Option<ReasonCode>,
+    pub(crate) load: super::capacity::Load,
+    pub(crate) offers: std::collections::BTreeSet<crate::ids::OfferId>,
+    pub(crate) connected: std::collections::BTreeSet<crate::ids::InteractionId>,
+    pub(crate) wrap_ups: std::collections::BTreeSet<crate::ids::InteractionId>,
+    pub(crate) idle_since: crate::time::Timestamp,
+    pub(crate) contacts: u64,
+    pub(crate) last_offer: std::collections::BTreeMap<QueueId, u64>,
+    pub(crate) reported_presence: Presence,
+}
+
+impl Agent {
+    pub(crate) fn new(config: AgentConfig, now: crate::time::Timestamp) -> Self {
+        Agent {
+            config,
+            logged_in: false,
+            paused: None,
+            load: super::capacity::Load::default(),
+            offers: Default::default(),
+            connected: Default::default(),
+            wrap_ups: Default::default(),
+            idle_since: now,
+            contacts: 0,
+            last_offer: Default::default(),
+            reported_presence: Presence::Offline,
+        }
+    }
+
+    /// The id.
+    pub fn id(&self) -> AgentId {
+        self.config.id
+    }
+
+    /// The agent's configuration: skills, capacity and queues.
+    pub fn config(&self) -> &AgentConfig {
+        &self.config
+    }
+
+    /// The presence, derived from login, pause and the work held.
+    pub fn presence(&self) -> Presence {
+        if !self.logged_in {
+            Presence::Offline
+        } else if let Some(reason) = self.paused {
+            Presence::Paused(reason)
+        } else if !self.offers.is_empty() || !self.connected.is_empty() {
+            Presence::Busy
+        } else if !self.wrap_ups.is_empty() {
+            Presence::WrapUp
+        } else {
+            Presence::Available
+        }
+    }
+
+    /// True when the agent may receive new offers (logged in and not paused).
+    pub fn is_routable(&self) -> bool {
+        self.logged_in && self.paused.is_none()
+    }
+
+    /// The work held against capacity (offers, connected interactions and wrap-ups).
+    pub fn load(&self) -> &super::capacity::Load {
+        &self.load
+    }
+
+    /// Pending offers.
+    pub fn offers(&self) -> impl Iterator<Item = crate::ids::OfferId> + '_ {
+        self.offers.iter().copied()
+    }
+
+    /// Connected interactions.
+    pub fn connected(&self) -> impl Iterator<Item = crate::ids::InteractionId> + '_ {
+        self.connected.iter().copied()
+    }
+
+    /// Interactions in wrap-up.
+    pub fn wrap_ups(&self) -> impl Iterator<Item = crate::ids::InteractionId> + '_ {
+        self.wrap_ups.iter().copied()
+    }
+
+    /// When the agent last became free of all work, or ready.
+    pub fn idle_since(&self) -> crate::time::Timestamp {
+        self.idle_since
+    }
+
+    /// Interactions accepted since the agent was added.
+    pub fn contacts(&self) -> u64 {
+        self.contacts
+    }
+}

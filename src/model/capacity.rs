@@ -1,0 +1,274 @@
+//! Agent capacity: how much work an agent can hold at once.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::channel::Channel;
+
+/// How an agent may work one channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChannelCapacity {
+    /// Most interactions of this channel at once (1 for voice, say 3 for chat). At least 1.
+    pub max_concurrent: u32,
+    /// Units of the agent's total capacity that one interaction of this channel uses.
+    pub units: u32,
+    /// While the agent holds an interaction of an exclusive channel nothing
+    /// else is offered, and one is offered only to an agent holding nothing.
+    pub exclusive: bool,
+}
+
+/// An agent's capacity across channels: per-channel caps, weighted units
+/// against a total, and exclusivity.
+///
+/// The three together cover the usual platform models: "1 call or 3 chats"
+/// (caps plus exclusive voice), "total 100, a call costs 100, a chat 30"
+/// (weighted units), or any mix.
+///
+/// # Example
+/// ```
+/// use switchboard::{CapacityProfile, Channel};
+///
+/// // One call (exclusive), or up to three chats and two e-mails within 100 units.
+/// let cap = CapacityProfile::new(100)
+///     .with_channel(Channel::Voice, 1, 100, true)
+///     .with_channel(Channel::Chat, 3, 30, false)
+///     .with_channel(Channel::Email, 2, 20, false);
+/// assert!(cap.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityProfile {
+    total_units: u32,
+    channels: BTreeMap<Channel, ChannelCapacity>,
+}
+
+/// Why a capacity profile is unusable.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CapacityError {
+    /// The total is zero, so the agent could take nothing.
+    #[error("total capacity units must be at least 1")]
+    ZeroTotal,
+    /// No channel is listed.
+    #[error("capacity lists no channel; add at least one")]
+    NoChannels,
+    /// A channel's concurrency cap is zero.
+    #[error("channel {0} has max_concurrent 0; remove the channel instead")]
+    ZeroConcurrency(Channel),
+    /// One interaction of the channel costs more units than the total.
+    #[error("channel {channel} costs {units} units but the total is {total}")]
+    UnitsExceedTotal {
+        /// The channel.
+        channel: Channel,
+        /// Its cost per interaction.
+        units: u32,
+        /// The agent's total.
+        total: u32,
+    },
+}
+
+impl CapacityProfile {
+    /// A profile with `total_units` and no channel yet.
+    pub fn new(total_units: u32) -> Self {
+        CapacityProfile { total_units, channels: BTreeMap::new() }
+    }
+
+    /// The common single-channel profile: up to `max_concurrent` of one
+    /// channel, each costing one unit.
+    pub fn single(channel: Channel, max_concurrent: u32) -> Self {
+        CapacityProfile::new(max_concurrent).with_channel(channel, max_concurrent, 1, false)
+    }
+
+    /// Adds (or replaces) a channel.
+    pub fn with_channel(mut self, channel: Channel, max_concurrent: u32, units: u32, exclusive: bool) -> Self {
+        self.channels.insert(channel, ChannelCapacity { max_concurrent, units, exclusive });
+        self
+    }
+
+    /// The total units.
+    pub fn total_units(&self) -> u32 {
+        self.total_units
+    }
+
+    /// The settings of one channel, if the agent works it.
+    pub fn channel(&self, channel: Channel) -> Option<&ChannelCapacity> {
+        self.channels.get(&channel)
+    }
+
+    /// The channels the agent works, in channel order.
+    pub fn channels(&self) -> impl Iterator<Item = (Channel, &ChannelCapacity)> {
+        self.channels.iter().map(|(c, cap)| (*c, cap))
+    }
+
+    /// Checks that the profile lets the agent take at least one interaction of every listed channel.
+    ///
+    /// # Errors
+    /// A [`CapacityError`] naming the first problem found.
+    pub fn validate(&self) -> Result<(), CapacityError> {
+        if self.total_units == 0 {
+            return Err(CapacityError::ZeroTotal);
+        }
+        if self.channels.is_empty() {
+            return Err(CapacityError::NoChannels);
+        }
+        for (channel, cap) in &self.channels {
+            if cap.max_concurrent == 0 {
+                return Err(CapacityError::ZeroConcurrency(*channel));
+            }
+            if cap.units > self.total_units {
+                return Err(CapacityError::UnitsExceedTotal {
+                    channel: *channel,
+                    units: cap.units,
+                    total: self.total_units,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What an agent currently holds against their capacity: offers, connected
+/// interactions and wrap-ups all count, so reserving at offer time makes
+/// double-booking impossible.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Load {
+    per_channel: BTreeMap<Channel, u32>,
+    units: u32,
+    exclusive_held: u32,
+    items: u32,
+}
+
+impl Load {
+    /// Interactions of `channel` held.
+    pub fn count(&self, channel: Channel) -> u32 {
+        self.per_channel.get(&channel).copied().unwrap_or(0)
+    }
+
+    /// Units used.
+    pub fn units(&self) -> u32 {
+        self.units
+    }
+
+    /// Interactions held on all channels.
+    pub fn items(&self) -> u32 {
+        self.items
+    }
+
+    /// Held interactions per channel, in channel order (channels with none are omitted).
+    pub fn per_channel(&self) -> impl Iterator<Item = (Channel, u32)> + '_ {
+        self.per_channel.iter().filter(|(_, n)| **n > 0).map(|(c, n)| (*c, *n))
+    }
+
+    /// True when one more interaction of `channel` fits the profile.
+    pub fn has_room(&self, profile: &CapacityProfile, channel: Channel) -> bool {
+        let Some(cap) = profile.channel(channel) else { return false };
+        if self.exclusive_held > 0 {
+            return false;
+        }
+        if cap.exclusive && self.items > 0 {
+            return false;
+        }
+        self.count(channel) < cap.max_concurrent && self.units.saturating_add(cap.units) <= profile.total_units()
+    }
+
+    /// Reserves one interaction of `channel`. The caller has checked [`Load::has_room`].
+    pub(crate) fn reserve(&mut self, profile: &CapacityProfile, channel: Channel) {
+        let cap = profile.channel(channel).copied().unwrap_or(ChannelCapacity {
+            max_concurrent: 0,
+            units: 0,
+            exclusive: false,
+        });
+        *self.per_channel.entry(channel).or_insert(0) += 1;
+        self.units = self.units.saturating_add(cap.units);
+        self.items += 1;
+        if cap.exclusive {
+            self.exclusive_held += 1;
+        }
+    }
+
+    /// Releases one interaction of `channel`, reserved under `profile`.
+    pub(crate) fn release(&mut self, profile: &CapacityProfile, channel: Channel) {
+        let cap = profile.channel(channel).copied().unwrap_or(ChannelCapacity {
+            max_concurrent: 0,
+            units: 0,
+            exclusive: false,
+        });
+        if let Some(n) = self.per_channel.get_mut(&channel) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_channel.remove(&channel);
+            }
+        }
+        self.units = self.units.saturating_sub(cap.units);
+        self.items = self.items.saturating_sub(1);
+        if cap.exclusive {
+            self.exclusive_held = self.exclusive_held.saturating_sub(1);
+        }
+    }
+
+    /// True when the load is within the profile on every channel and in total.
+    pub fn within(&self, profile: &CapacityProfile) -> bool {
+        self.units <= profile.total_units()
+            && self.per_channel.iter().all(|(c, n)| profile.channel(*c).is_some_and(|cap| *n <= cap.max_concurrent))
+            && (self.exclusive_held == 0 || self.items == self.exclusive_held.min(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blended() -> CapacityProfile {
+        CapacityProfile::new(100)
+            .with_channel(Channel::Voice, 1, 100, true)
+            .with_channel(Channel::Chat, 3, 30, false)
+            .with_channel(Channel::Email, 2, 20, false)
+    }
+
+    #[test]
+    fn caps_units_and_exclusivity() {
+        let p = blended();
+        let mut load = Load::default();
+        // (action, channel, expected room for voice/chat/email after it)
+        let steps: &[(Channel, [bool; 3])] = &[
+            (Channel::Chat, [false, true, true]),
+            (Channel::Chat, [false, true, true]),
+            (Channel::Chat, [false, false, false]), // 90 units used
+        ];
+        assert!(load.has_room(&p, Channel::Voice));
+        for (channel, expect) in steps {
+            assert!(load.has_room(&p, *channel));
+            load.reserve(&p, *channel);
+            let got = [Channel::Voice, Channel::Chat, Channel::Email].map(|c| load.has_room(&p, c));
+            assert_eq!(&got, expect, "after reserving {channel}");
+            assert!(load.within(&p));
+        }
+        for _ in 0..3 {
+            load.release(&p, Channel::Chat);
+        }
+        assert_eq!(load, Load::default());
+        load.reserve(&p, Channel::Voice);
+        assert!(!load.has_room(&p, Channel::Email), "voice is exclusive");
+        assert!(!load.has_room(&p, Channel::Custom(1)), "unlisted channel");
+    }
+
+    #[test]
+    fn validation_rejects_unusable_profiles() {
+        let cases = [
+            (CapacityProfile::new(0).with_channel(Channel::Voice, 1, 0, false), Err(CapacityError::ZeroTotal)),
+            (CapacityProfile::new(1), Err(CapacityError::NoChannels)),
+            (
+                CapacityProfile::new(1).with_channel(Channel::Chat, 0, 1, false),
+                Err(CapacityError::ZeroConcurrency(Channel::Chat)),
+            ),
+            (
+                CapacityProfile::new(10).with_channel(Channel::Chat, 1, 11, false),
+                Err(CapacityError::UnitsExceedTotal { channel: Channel::Chat, units: 11, total: 10 }),
+            ),
+            (blended(), Ok(())),
+        ];
+        for (profile, expected) in cases {
+            assert_eq!(profile.validate(), expected, "{profile:?}");
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Channels: how a customer reaches the contact center.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Whether the customer waits live on the line or a reply can wait.
+///
+/// Blending gives real-time work precedence: deferrable work is offered to an
+/// agent only when no real-time work that agent qualifies for is waiting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ChannelMode {
+    /// The customer is waiting live (voice, chat, video).
+    RealTime,
+    /// A reply can wait (e-mail, fax, callbacks, SMS and social messages).
+    Deferrable,
+}
+
+/// A channel of contact.
+///
+/// The built-in channels have a fixed [`ChannelMode`]; a host adds its own
+/// channel kinds as [`Channel::Custom`] and declares their mode in
+/// [`EngineConfig`](crate::EngineConfig).
+///
+/// # Example
+/// ```
+/// use switchboard::{Channel, ChannelMode};
+///
+/// assert_eq!(Channel::Voice.builtin_mode(), Some(ChannelMode::RealTime));
+/// assert_eq!(Channel::Email.builtin_mode(), Some(ChannelMode::Deferrable));
+/// assert_eq!(Channel::Custom(7).builtin_mode(), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Channel {
+    /// A telephone call.
+    Voice,
+    /// A live web or in-app chat.
+    Chat,
+    /// An e-mail.
+    Email,
+    /// A text message.
+    Sms,
+    /// A message on a social network or messaging app.
+    Social,
+    /// A video call.
+    Video,
+    /// A web callback request: the agent calls the customer back.
+    Callback,
+    /// A fax.
+    Fax,
+    /// A channel kind the host defines; its mode comes from the engine configuration.
+    Custom(u16),
+}
+
+impl Channel {
+    /// Every built-in channel, in a fixed order.
+    pub const BUILTIN: [Channel; 8] = [
+        Channel::Voice,
+        Channel::Chat,
+        Channel::Email,
+        Channel::Sms,
+        Channel::Social,
+        Channel::Video,
+        Channel::Callback,
+        Channel::Fax,
+    ];
+
+    /// The mode of a built-in channel; `None` for [`Channel::Custom`].
+    pub const fn builtin_mode(self) -> Option<ChannelMode> {
+        match self {
+            Channel::Voice | Channel::Chat | Channel::Video => Some(ChannelMode::RealTime),
+            Channel::Email | Channel::Sms | Channel::Social | Channel::Callback | Channel::Fax => {
+                Some(ChannelMode::Deferrable)
+            }
+            Channel::Custom(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Channel::Voice => f.write_str("voice"),
+            Channel::Chat => f.write_str("chat"),
+            Channel::Email => f.write_str("email"),
+            Channel::Sms => f.write_str("sms"),
+            Channel::Social => f.write_str("social"),
+            Channel::Video => f.write_str("video"),
+            Channel::Callback => f.write_str("callback"),
+            Channel::Fax => f.write_str("fax"),
+            Channel::Custom(code) => write!(f, "custom{code}"),
+        }
+    }
+}

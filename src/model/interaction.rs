@@ -1,0 +1,147 @@
+//! Interactions: one contact from one customer on one channel.
+
+use serde::{Deserialize, Serialize};
+
+use super::attributes::Attributes;
+use super::channel::Channel;
+use super::skill::Requirements;
+use crate::ids::{AgentId, CaseId, CustomerId, InteractionId, OfferId, QueueId};
+use crate::time::Timestamp;
+
+/// Where a live interaction is in its lifecycle.
+///
+/// The terminal states are not here: an interaction that ends leaves the
+/// engine, and its one [`Outcome`] is reported in
+/// [`EventKind::InteractionEnded`](crate::EventKind::InteractionEnded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum InteractionState {
+    /// Waiting in its queue.
+    Queued,
+    /// Offered to one agent, whose capacity is reserved for it.
+    Offered {
+        /// The offer.
+        offer: OfferId,
+        /// The agent.
+        agent: AgentId,
+    },
+    /// Connected to an agent.
+    Connected {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The conversation is over; the agent is doing after-contact work.
+    WrapUp {
+        /// The agent.
+        agent: AgentId,
+    },
+}
+
+/// How an interaction ended. Every interaction ends exactly once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Handled by an agent (conversation and wrap-up done).
+    Handled {
+        /// The agent who handled it last.
+        agent: AgentId,
+    },
+    /// The customer left while waiting or while the offer rang.
+    Abandoned {
+        /// True if an offer was pending when the customer left.
+        while_offered: bool,
+    },
+    /// The host withdrew it (spam, duplicate, resolved elsewhere).
+    Cancelled,
+}
+
+/// A live interaction, as the engine holds it.
+///
+/// # Example
+/// ```
+/// # use switchboard::*;
+/// # let mut engine = Engine::new(EngineConfig::default());
+/// # let t = Timestamp::from_secs(0);
+/// # engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "q", [Channel::Chat])), t).unwrap();
+/// engine.handle(Command::Arrive(NewInteraction::new(InteractionId(1), Channel::Chat, QueueId(1), CustomerId(9))), t).unwrap();
+/// let i = engine.interaction(InteractionId(1)).unwrap();
+/// assert_eq!(i.state(), InteractionState::Queued);
+/// assert_eq!(i.customer(), CustomerId(9));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interaction {
+    pub(crate) id: InteractionId,
+    pub(crate) seq: u64,
+    pub(crate) channel: Channel,
+    pub(crate) queue: QueueId,
+    pub(crate) customer: CustomerId,
+    pub(crate) case: Option<CaseId>,
+    pub(crate) own_requirements: Requirements,
+    pub(crate) requirements: Requirements,
+    pub(crate) priority: i32,
+    pub(crate) arrived_at: Timestamp,
+    pub(crate) queue_entered_at: Timestamp,
+    pub(crate) attributes: Attributes,
+    pub(crate) state: InteractionState,
+    pub(crate) declined_by: Vec<AgentId>,
+    pub(crate) offers: u32,
+}
+
+impl Interaction {
+    /// The id.
+    pub fn id(&self) -> InteractionId {
+        self.id
+    }
+    /// The engine's arrival sequence number: the final tie-break between equal interactions.
+    pub fn arrival_seq(&self) -> u64 {
+        self.seq
+    }
+    /// The channel.
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+    /// The queue it is in (or was routed from).
+    pub fn queue(&self) -> QueueId {
+        self.queue
+    }
+    /// The customer.
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+    /// The case, if any.
+    pub fn case(&self) -> Option<CaseId> {
+        self.case
+    }
+    /// The effective requirements: the queue's and the interaction's own.
+    pub fn requirements(&self) -> &Requirements {
+        &self.requirements
+    }
+    /// The base priority (higher first).
+    pub fn priority(&self) -> i32 {
+        self.priority
+    }
+    /// When it arrived.
+    pub fn arrived_at(&self) -> Timestamp {
+        self.arrived_at
+    }
+    /// Its place in line: when it first entered a queue. Kept across
+    /// re-queue after a reject or timeout and across transfers.
+    pub fn queue_entered_at(&self) -> Timestamp {
+        self.queue_entered_at
+    }
+    /// The host's attributes.
+    pub fn attributes(&self) -> &Attributes {
+        &self.attributes
+    }
+    /// Where it is in its lifecycle.
+    pub fn state(&self) -> InteractionState {
+        self.state
+    }
+    /// Agents who declined it (it is never offered to them again when the
+    /// engine is configured that way), sorted by id.
+    pub fn declined_by(&self) -> &[AgentId] {
+        &self.declined_by
+    }
+    /// How many offers it has had.
+    pub fn offers(&self) -> u32 {
+        self.offers
+    }
+}

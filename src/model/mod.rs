@@ -1,0 +1,9 @@
+//! The contact-center data model: channels, skills, capacity, agents, queues, interactions.
+
+pub(crate) mod agent;
+pub(crate) mod attributes;
+pub(crate) mod capacity;
+pub(crate) mod channel;
+pub(crate) mod interaction;
+pub(crate) mod queue;
+pub(crate) mod skill;

@@ -1,0 +1,149 @@
+//! Queues: where interactions wait, and the rules that pick their agent.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::channel::Channel;
+use super::skill::Requirements;
+use crate::ids::QueueId;
+use crate::sla::ServiceLevelTarget;
+
+/// Which agent gets an interaction when several available agents qualify.
+///
+/// Every strategy ends its ordering with the agent id (lowest first), so
+/// ties are broken the same way every time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AgentSelection {
+    /// Agents holding no work first, then the one idle longest (since their
+    /// last piece of work ended or they became ready).
+    #[default]
+    LongestIdle,
+    /// The highest sum of levels over the interaction's required skills; ties by longest idle.
+    MostProficient,
+    /// The lowest share of capacity units in use; ties by longest idle.
+    LeastOccupied,
+    /// The agent offered work from this queue longest ago (never first); ties by agent id.
+    RoundRobin,
+    /// The fewest interactions accepted since login; ties by longest idle.
+    FewestContacts,
+}
+
+/// Linear aging: an interaction's effective priority grows with its wait,
+/// so low-priority work cannot starve.
+///
+/// Effective priority = base priority + `points_per_minute` × minutes in
+/// queue. Because the growth is linear and the same for every interaction of
+/// a queue, a waiting list sorted once stays sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Aging {
+    /// Priority points gained per minute of waiting; 0 turns aging off.
+    pub points_per_minute: u32,
+}
+
+/// A queue's configuration.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::{AgentSelection, Channel, QueueConfig, QueueId};
+///
+/// let q = QueueConfig::new(QueueId(1), "support", [Channel::Voice, Channel::Chat])
+///     .with_strategy(AgentSelection::MostProficient)
+///     .with_wrap_up(Duration::from_secs(30));
+/// assert_eq!(q.channels.len(), 2);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueConfig {
+    /// The queue's id, chosen by the host.
+    pub id: QueueId,
+    /// A human name for reports.
+    pub name: String,
+    /// Channels the queue accepts.
+    pub channels: Vec<Channel>,
+    /// Requirements every interaction of the queue has, on top of its own.
+    pub requirements: Requirements,
+    /// The service-level promise.
+    pub service_level: ServiceLevelTarget,
+    /// The queue's priority for agents whose membership does not set one (higher first).
+    pub priority: i32,
+    /// How an agent is chosen among several qualified ones.
+    pub strategy: AgentSelection,
+    /// After-contact work after each interaction; zero for none. The agent can end it early.
+    pub wrap_up: Duration,
+    /// Priority growth with waiting time.
+    pub aging: Aging,
+    /// Most interactions waiting in this queue; an arrival beyond it is refused.
+    /// `None` uses the engine-wide limit.
+    pub max_waiting: Option<u32>,
+    /// How long an agent has to accept an offer from this queue; `None` uses the engine default.
+    pub offer_timeout: Option<Duration>,
+}
+
+impl QueueConfig {
+    /// A queue with the given channels, no extra requirements, 80/20
+    /// service level, priority 0, longest-idle selection and no wrap-up.
+    pub fn new(id: QueueId, name: impl Into<String>, channels: impl IntoIterator<Item = Channel>) -> Self {
+        QueueConfig {
+            id,
+            name: name.into(),
+            channels: channels.into_iter().collect(),
+            requirements: Requirements::none(),
+            service_level: ServiceLevelTarget::default(),
+            priority: 0,
+            strategy: AgentSelection::default(),
+            wrap_up: Duration::ZERO,
+            aging: Aging::default(),
+            max_waiting: None,
+            offer_timeout: None,
+        }
+    }
+
+    /// Sets the requirements.
+    pub fn with_requirements(mut self, requirements: Requirements) -> Self {
+        self.requirements = requirements;
+        self
+    }
+
+    /// Sets the service-level target.
+    pub fn with_service_level(mut self, target: ServiceLevelTarget) -> Self {
+        self.service_level = target;
+        self
+    }
+
+    /// Sets the queue priority.
+    pub fn with_priority(mut self, priority: i32) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Sets the agent-selection strategy.
+    pub fn with_strategy(mut self, strategy: AgentSelection) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Sets the wrap-up time.
+    pub fn with_wrap_up(mut self, wrap_up: Duration) -> Self {
+        self.wrap_up = wrap_up;
+        self
+    }
+
+    /// Sets linear aging, in priority points per minute.
+    pub fn with_aging(mut self, points_per_minute: u32) -> Self {
+        self.aging = Aging { points_per_minute };
+        self
+    }
+
+    /// Sets the queue's own waiting limit.
+    pub fn with_max_waiting(mut self, max_waiting: u32) -> Self {
+        self.max_waiting = Some(max_waiting);
+        self
+    }
+
+    /// Sets the queue's own offer timeout.
+    pub fn with_offer_timeout(mut self, timeout: Duration) -> Self {
+        self.offer_timeout = Some(timeout);
+        self
+    }
+}

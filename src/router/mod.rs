@@ -1,0 +1,315 @@
+//! The routing index and the two routing decisions.
+//!
+//! Everything here is derived from the engine's state and can be rebuilt
+//! from it (which is how snapshots restore it). It answers two questions in
+//! roughly logarithmic time:
+//!
+//! * **Which agent?** An interaction waits in a *group*: its queue, channel
+//!   and requirement *signature*. Each group has a *pool* of the agents who
+//!   could take it right now (routable, qualified, with room on the channel),
+//!   split into tiers by the agent's delay for the queue and sorted by the
+//!   queue's strategy key. The best agent is the first acceptable one of the
+//!   tiers the interaction's wait has reached.
+//! * **Which interaction?** An agent with room looks at the head of each
+//!   group they are pooled in, across all their queues, and takes the best by
+//!   (their priority for the queue, effective priority, place in line,
+//!   arrival sequence).
+
+pub(crate) mod select;
+mod strategy;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ids::{AgentId, InteractionId, QueueId};
+use crate::model::agent::Agent;
+use crate::model::channel::Channel;
+use crate::model::interaction::Interaction;
+use crate::model::queue::QueueConfig;
+use crate::model::skill::Requirements;
+use crate::time::{Timestamp, duration_millis};
+
+pub(crate) use strategy::{AgentKey, agent_key};
+
+/// Interned requirement set.
+pub(crate) type SigId = u32;
+
+/// A waiting list: one queue, one channel, one requirement signature.
+pub(crate) type GroupKey = (QueueId, Channel, SigId);
+
+/// Aging is expressed per minute; effective priorities are scaled by this
+/// so that they stay integers.
+const PRIORITY_SCALE: i128 = 60_000;
+
+/// An interaction's place in its waiting list. Sorting ascending gives
+/// routing order: highest static priority, then earliest place in line,
+/// then arrival sequence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct WaitKey {
+    neg_static_priority: i128,
+    entered_ms: i64,
+    seq: u64,
+    pub(crate) id: InteractionId,
+}
+
+impl WaitKey {
+    /// Linear aging keeps a static key: `p + r·(now − t) = (p − r·t) + r·now`,
+    /// so the order within a queue never changes as time passes.
+    pub(crate) fn new(i: &Interaction, aging_per_minute: u32) -> Self {
+        let stat = i128::from(i.priority) * PRIORITY_SCALE
+            - i128::from(aging_per_minute) * i128::from(i.queue_entered_at.as_millis());
+        WaitKey { neg_static_priority: -stat, entered_ms: i.queue_entered_at.as_millis(), seq: i.seq, id: i.id }
+    }
+
+    /// Effective priority at `now`, scaled by [`PRIORITY_SCALE`].
+    fn effective_scaled(&self, aging_per_minute: u32, now: Timestamp) -> i128 {
+        -self.neg_static_priority + i128::from(aging_per_minute) * i128::from(now.as_millis())
+    }
+
+    /// Effective priority at `now`, in whole points (rounded down).
+    pub(crate) fn effective_points(&self, aging_per_minute: u32, now: Timestamp) -> i64 {
+        let scaled = self.effective_scaled(aging_per_minute, now).div_euclid(PRIORITY_SCALE);
+        i64::try_from(scaled).unwrap_or(if scaled < 0 { i64::MIN } else { i64::MAX })
+    }
+}
+
+/// One waiting list and the pool of agents who could take its interactions now.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Group {
+    pub(crate) realtime: bool,
+    pub(crate) waiting: BTreeSet<WaitKey>,
+    /// Agents by their delay for the queue (ms), each tier sorted by strategy key.
+    pub(crate) pool: BTreeMap<i64, BTreeSet<(AgentKey, AgentId)>>,
+}
+
+/// A queue's part of the index.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct QueueIndex {
+    /// Members and their delay (ms) for this queue.
+    pub(crate) members: BTreeMap<AgentId, i64>,
+    /// How many members have each delay, so that waiting interactions can be
+    /// woken when they reach one.
+    pub(crate) delays: BTreeMap<i64, u32>,
+    pub(crate) groups: BTreeMap<(Channel, SigId), Group>,
+    pub(crate) waiting: usize,
+}
+
+/// The whole routing index.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Router {
+    sigs: Vec<Requirements>,
+    sig_ids: BTreeMap<Requirements, SigId>,
+    pub(crate) queues: BTreeMap<QueueId, QueueIndex>,
+    /// Where each agent currently sits: group → (delay tier, key).
+    pub(crate) placements: BTreeMap<AgentId, BTreeMap<GroupKey, (i64, AgentKey)>>,
+    /// Agents refused deferrable work because real-time work they qualify
+    /// for was waiting; looked at again when a real-time list empties.
+    pub(crate) blend_blocked: BTreeSet<AgentId>,
+}
+
+impl Router {
+    /// The signature of a requirement set, if already interned.
+    pub(crate) fn sig_of(&self, reqs: &Requirements) -> Option<SigId> {
+        self.sig_ids.get(reqs).copied()
+    }
+
+    /// Number of interned signatures.
+    pub(crate) fn sig_count(&self) -> usize {
+        self.sigs.len()
+    }
+
+    /// Interns a requirement set. The caller has checked the signature limit.
+    pub(crate) fn intern(&mut self, reqs: &Requirements) -> SigId {
+        if let Some(id) = self.sig_ids.get(reqs) {
+            return *id;
+        }
+        let id = SigId::try_from(self.sigs.len()).expect("signature count is bounded by Limits::max_signatures, a u32");
+        self.sigs.push(reqs.clone());
+        self.sig_ids.insert(reqs.clone(), id);
+        id
+    }
+
+    /// The requirement set of a signature.
+    pub(crate) fn requirements(&self, sig: SigId) -> &Requirements {
+        &self.sigs[sig as usize]
+    }
+
+    pub(crate) fn add_queue(&mut self, queue: QueueId) {
+        self.queues.entry(queue).or_default();
+    }
+
+    /// Records an agent's memberships (delays per queue).
+    pub(crate) fn add_member(&mut self, agent: AgentId, queue: QueueId, delay_ms: i64) {
+        let q = self.queues.entry(queue).or_default();
+        if q.members.insert(agent, delay_ms).is_none() {
+            *q.delays.entry(delay_ms).or_insert(0) += 1;
+        }
+    }
+
+    /// Forgets an agent's membership of a queue. Call [`Router::place_agent`] afterwards.
+    pub(crate) fn remove_member(&mut self, agent: AgentId, queue: QueueId) {
+        let Some(q) = self.queues.get_mut(&queue) else { return };
+        if let Some(delay) = q.members.remove(&agent) {
+            if let Some(n) = q.delays.get_mut(&delay) {
+                *n -= 1;
+                if *n == 0 {
+                    q.delays.remove(&delay);
+                }
+            }
+        }
+    }
+
+    /// Puts an interaction in its waiting list, creating the list (and
+    /// filling its pool from the queue's members) the first time.
+    pub(crate) fn enqueue(
+        &mut self,
+        i: &Interaction,
+        sig: SigId,
+        queue: &QueueConfig,
+        realtime: bool,
+        agents: &BTreeMap<AgentId, Agent>,
+    ) {
+        let gkey = (i.channel, sig);
+        let exists = self.queues.get(&i.queue).is_some_and(|q| q.groups.contains_key(&gkey));
+        if !exists {
+            self.create_group(i.queue, i.channel, sig, queue, realtime, agents);
+        }
+        let q = self.queues.get_mut(&i.queue).expect("enqueue: queue index exists for every configured queue");
+        let g = q.groups.get_mut(&gkey).expect("enqueue: group was just ensured");
+        if g.waiting.insert(WaitKey::new(i, queue.aging.points_per_minute)) {
+            q.waiting += 1;
+        }
+    }
+
+    fn create_group(
+        &mut self,
+        queue: QueueId,
+        channel: Channel,
+        sig: SigId,
+        qcfg: &QueueConfig,
+        realtime: bool,
+        agents: &BTreeMap<AgentId, Agent>,
+    ) {
+        let reqs = self.sigs[sig as usize].clone();
+        let q = self.queues.entry(queue).or_default();
+        let mut group = Group { realtime, ..Group::default() };
+        for (agent_id, delay) in &q.members {
+            let Some(agent) = agents.get(agent_id) else { continue };
+            if eligible(agent, channel, &reqs) {
+                let key = agent_key(qcfg.strategy, agent, queue, &reqs);
+                group.pool.entry(*delay).or_default().insert((key, *agent_id));
+                self.placements.entry(*agent_id).or_default().insert((queue, channel, sig), (*delay, key));
+            }
+        }
+        q.groups.insert((channel, sig), group);
+    }
+
+    /// Takes an interaction out of its waiting list. Returns true when that
+    /// emptied a real-time list (blocked agents should look again).
+    pub(crate) fn dequeue(&mut self, i: &Interaction, sig: SigId, aging_per_minute: u32) -> bool {
+        let Some(q) = self.queues.get_mut(&i.queue) else { return false };
+        let Some(g) = q.groups.get_mut(&(i.channel, sig)) else { return false };
+        if g.waiting.remove(&WaitKey::new(i, aging_per_minute)) {
+            q.waiting -= 1;
+            return g.realtime && g.waiting.is_empty();
+        }
+        false
+    }
+
+    /// Moves an agent to the right place in every pool of their queues:
+    /// in a pool exactly when routable, qualified and with room on its
+    /// channel, with a fresh strategy key.
+    pub(crate) fn place_agent(&mut self, agent: &Agent, queues: &BTreeMap<QueueId, QueueConfig>) {
+        let id = agent.id();
+        let mut wanted: BTreeMap<GroupKey, (i64, AgentKey)> = BTreeMap::new();
+        if agent.is_routable() {
+            for m in &agent.config.queues {
+                let (Some(qi), Some(qcfg)) = (self.queues.get(&m.queue), queues.get(&m.queue)) else { continue };
+                let delay = duration_millis(m.delay);
+                for (channel, sig) in qi.groups.keys() {
+                    let reqs = &self.sigs[*sig as usize];
+                    if eligible(agent, *channel, reqs) {
+                        wanted
+                            .insert((m.queue, *channel, *sig), (delay, agent_key(qcfg.strategy, agent, m.queue, reqs)));
+                    }
+                }
+            }
+        }
+        let current = self.placements.remove(&id).unwrap_or_default();
+        for (gk, placed) in &current {
+            if wanted.get(gk) != Some(placed) {
+                self.unpool(gk, placed, id);
+            }
+        }
+        for (gk, placed) in &wanted {
+            if current.get(gk) != Some(placed) {
+                let (queue, channel, sig) = *gk;
+                let g = self
+                    .queues
+                    .get_mut(&queue)
+                    .and_then(|q| q.groups.get_mut(&(channel, sig)))
+                    .expect("place_agent: wanted groups exist");
+                g.pool.entry(placed.0).or_default().insert((placed.1, id));
+            }
+        }
+        if !wanted.is_empty() {
+            self.placements.insert(id, wanted);
+        }
+    }
+
+    /// Takes an agent out of one pool, dropping the tier if it empties so tier scans stay short.
+    fn unpool(&mut self, gk: &GroupKey, placed: &(i64, AgentKey), agent: AgentId) {
+        let (queue, channel, sig) = *gk;
+        let Some(g) = self.queues.get_mut(&queue).and_then(|q| q.groups.get_mut(&(channel, sig))) else { return };
+        if let Some(tier) = g.pool.get_mut(&placed.0) {
+            tier.remove(&(placed.1, agent));
+            if tier.is_empty() {
+                g.pool.remove(&placed.0);
+            }
+        }
+    }
+
+    /// Forgets an agent entirely (they are removed).
+    pub(crate) fn forget_agent(&mut self, agent: &Agent, queues: &BTreeMap<QueueId, QueueConfig>) {
+        let mut gone = agent.clone();
+        gone.logged_in = false;
+        self.place_agent(&gone, queues);
+        for m in &agent.config.queues {
+            self.remove_member(agent.id(), m.queue);
+        }
+        self.blend_blocked.remove(&agent.id());
+    }
+
+    /// The interactions waiting in a queue, in routing order at `now` (for views).
+    pub(crate) fn waiting_in_order(&self, queue: QueueId, aging_per_minute: u32, now: Timestamp) -> Vec<InteractionId> {
+        let Some(q) = self.queues.get(&queue) else { return Vec::new() };
+        let mut all: Vec<(Reverse<i128>, i64, u64, InteractionId)> = q
+            .groups
+            .values()
+            .flat_map(|g| g.waiting.iter())
+            .map(|w| (Reverse(w.effective_scaled(aging_per_minute, now)), w.entered_ms, w.seq, w.id))
+            .collect();
+        all.sort_unstable();
+        all.into_iter().map(|(_, _, _, id)| id).collect()
+    }
+
+    /// Whether a real-time interaction that `agent` is qualified for (skills
+    /// and channel, whatever their current load) waits in one of their queues.
+    pub(crate) fn realtime_waiting_for(&self, agent: &Agent) -> bool {
+        agent.config.queues.iter().any(|m| {
+            self.queues.get(&m.queue).is_some_and(|q| {
+                q.groups.iter().any(|((channel, sig), g)| {
+                    g.realtime
+                        && !g.waiting.is_empty()
+                        && agent.config.capacity.channel(*channel).is_some()
+                        && agent.config.skills.satisfies(&self.sigs[*sig as usize])
+                })
+            })
+        })
+    }
+}
+
+/// Whether an agent belongs in a pool for `channel` and `reqs` right now.
+fn eligible(agent: &Agent, channel: Channel, reqs: &Requirements) -> bool {
+    agent.is_routable() && agent.load.has_room(&agent.config.capacity, channel) && agent.config.skills.satisfies(reqs)
+}

@@ -1,0 +1,30 @@
+//! Agent-selection strategies as sort keys: the lowest key wins.
+
+use crate::ids::QueueId;
+use crate::model::agent::Agent;
+use crate::model::queue::AgentSelection;
+use crate::model::skill::Requirements;
+
+/// An agent's rank in one pool; the lowest wins, and the agent id (stored
+/// beside it) breaks ties.
+pub(crate) type AgentKey = (i64, i64);
+
+/// The key of `agent` under `strategy` for interactions of `queue` needing `reqs`.
+pub(crate) fn agent_key(strategy: AgentSelection, agent: &Agent, queue: QueueId, reqs: &Requirements) -> AgentKey {
+    let idle_since = agent.idle_since.as_millis();
+    match strategy {
+        AgentSelection::LongestIdle => (i64::from(agent.load.items() > 0), idle_since),
+        AgentSelection::MostProficient => (-i64::from(agent.config.skills.score(reqs)), idle_since),
+        AgentSelection::LeastOccupied => {
+            // Parts per million of the total, so agents with different totals compare fairly.
+            let total = u64::from(agent.config.capacity.total_units().max(1));
+            let ppm = u64::from(agent.load.units()) * 1_000_000 / total;
+            (i64::try_from(ppm).unwrap_or(i64::MAX), idle_since)
+        }
+        AgentSelection::RoundRobin => {
+            let last = agent.last_offer.get(&queue).copied().unwrap_or(0);
+            (i64::try_from(last).unwrap_or(i64::MAX), 0)
+        }
+        AgentSelection::FewestContacts => (i64::try_from(agent.contacts).unwrap_or(i64::MAX), idle_since),
+    }
+}
