@@ -173,6 +173,19 @@ pub enum Command {
         /// The interaction whose wrap-up ends.
         interaction: InteractionId,
     },
+    /// The agent records the outcome of a connected or wrapping-up
+    /// interaction: a wrap-up (disposition) code and optional notes, kept in
+    /// the contact history. May be given more than once; the last one counts.
+    Disposition {
+        /// The agent.
+        agent: AgentId,
+        /// The interaction.
+        interaction: InteractionId,
+        /// The host's wrap-up code (e.g. "resolved", "sale", "escalated").
+        code: String,
+        /// Free-text notes; may be personal data.
+        notes: Option<String>,
+    },
     /// The customer leaves while waiting or while the offer rings.
     Abandon {
         /// The interaction.

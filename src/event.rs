@@ -243,6 +243,17 @@ pub enum EventKind {
         /// The agent.
         agent: AgentId,
     },
+    /// The agent recorded a wrap-up code (and notes) for an interaction.
+    Disposition {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent.
+        agent: AgentId,
+        /// The wrap-up code.
+        code: String,
+        /// The notes, if any.
+        notes: Option<String>,
+    },
     /// An interaction moved to another queue, keeping its place in line.
     InteractionTransferred {
         /// The interaction.

@@ -112,10 +112,12 @@ mod config;
 mod engine;
 mod error;
 mod event;
+mod host;
 mod ids;
 mod model;
 mod router;
 mod sla;
+mod stats;
 mod time;
 
 pub use command::{Command, NewInteraction};
@@ -133,3 +135,7 @@ pub use model::queue::{AgentSelection, Aging, QueueConfig};
 pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
 pub use sla::ServiceLevelTarget;
 pub use time::Timestamp;
+
+// --- measurement (stats, sla): re-exports below this line ---
+
+// --- host integration (host): re-exports below this line ---

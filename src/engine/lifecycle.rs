@@ -36,6 +36,9 @@ impl Engine {
             Command::Reject { agent, offer } => self.reject(agent, offer, now),
             Command::Complete { agent, interaction } => self.complete(agent, interaction, now),
             Command::EndWrapUp { agent, interaction } => self.end_wrap_up(agent, interaction, now),
+            Command::Disposition { agent, interaction, code, notes } => {
+                self.disposition(agent, interaction, code, notes, now)
+            }
             Command::Abandon { interaction } => self.leave(interaction, true, now),
             Command::Cancel { interaction } => self.leave(interaction, false, now),
             Command::Transfer { interaction, queue } => self.transfer(interaction, queue, now),
@@ -466,6 +469,32 @@ impl Engine {
             state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
         }
         self.finish_wrap_up(iid, agent, now);
+        Ok(())
+    }
+
+    fn disposition(
+        &mut self,
+        agent: AgentId,
+        iid: InteractionId,
+        code: String,
+        notes: Option<String>,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        self.agent_ref(agent)?;
+        match self.interaction_ref(iid)?.state {
+            InteractionState::Connected { agent: holder } | InteractionState::WrapUp { agent: holder }
+                if holder == agent => {}
+            InteractionState::Connected { .. } | InteractionState::WrapUp { .. } => {
+                return Err(CommandError::NotAgentsInteraction { interaction: iid, agent });
+            }
+            state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
+        }
+        let bytes = code.len() + notes.as_ref().map_or(0, String::len);
+        let max = self.config.limits().max_attribute_bytes;
+        if bytes > max as usize {
+            return Err(limit(Limit::AttributeBytes, max));
+        }
+        self.emit(now, EventKind::Disposition { interaction: iid, agent, code, notes });
         Ok(())
     }
 

@@ -13,7 +13,7 @@ use crate::time::{Timestamp, duration_millis};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct AgentChoice {
     pub(crate) agent: AgentId,
-    /// Qualified agents compared (the head of each tier reached, plus any skipped).
+    /// Qualified agents with room whose delay the interaction's wait has reached.
     pub(crate) candidates: u32,
 }
 
@@ -58,8 +58,8 @@ impl Router {
         let mut candidates = 0u32;
         let mut blocked = Vec::new();
         for (_, tier) in group.pool.range(..=waited_ms) {
+            candidates = candidates.saturating_add(u32::try_from(tier.len()).unwrap_or(u32::MAX));
             for entry in tier {
-                candidates = candidates.saturating_add(1);
                 if ctx.declined(i, entry.1) {
                     continue;
                 }

@@ -1,0 +1,1 @@
+//! Measurement: service levels, live statistics, interval reports, interaction records and contact history.

@@ -1,0 +1,170 @@
+//! A small test harness: an engine, a clock in seconds, and the event log.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use switchboard::*;
+
+/// The start of every test day.
+pub const T0: i64 = 1_700_000_000_000;
+
+pub struct Harness {
+    pub engine: Engine,
+    pub now: Timestamp,
+    pub log: Vec<Event>,
+    seen: usize,
+}
+
+impl Harness {
+    pub fn new(config: EngineConfig) -> Self {
+        Harness { engine: Engine::new(config), now: Timestamp::from_millis(T0), log: Vec::new(), seen: 0 }
+    }
+
+    /// Moves the clock to `secs` after the start, firing timers on the way.
+    pub fn at(&mut self, secs: f64) -> &mut Self {
+        self.now = Timestamp::from_millis(T0 + (secs * 1000.0).round() as i64);
+        self.engine.handle_timeout(self.now).expect("harness time moves forward");
+        self.drain();
+        self
+    }
+
+    pub fn try_cmd(&mut self, command: Command) -> Result<(), CommandError> {
+        let result = self.engine.handle(command, self.now);
+        self.drain();
+        result
+    }
+
+    #[track_caller]
+    pub fn cmd(&mut self, command: Command) -> &mut Self {
+        let shown = format!("{command:?}");
+        if let Err(e) = self.try_cmd(command) {
+            panic!("{shown} failed: {e}");
+        }
+        self
+    }
+
+    fn drain(&mut self) {
+        while let Some(e) = self.engine.poll_event() {
+            self.log.push(e);
+        }
+        if let Err(v) = self.engine.check_invariants() {
+            panic!("{v}\nlog: {:#?}", self.log);
+        }
+    }
+
+    /// Events since the last call.
+    pub fn new_events(&mut self) -> Vec<EventKind> {
+        let out = self.log[self.seen..].iter().map(|e| e.kind.clone()).collect();
+        self.seen = self.log.len();
+        out
+    }
+
+    /// Every offer made so far, in order.
+    pub fn offers(&self) -> Vec<Offer> {
+        self.log
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::InteractionOffered(o) => Some(o.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The latest offer of an interaction.
+    #[track_caller]
+    pub fn offer_of(&self, interaction: u64) -> Offer {
+        self.offers()
+            .into_iter()
+            .rev()
+            .find(|o| o.interaction == InteractionId(interaction))
+            .expect("interaction was offered")
+    }
+
+    /// The (interaction, agent) pairs offered so far, in order.
+    pub fn offer_pairs(&self) -> Vec<(u64, u64)> {
+        self.offers().iter().map(|o| (o.interaction.0, o.agent.0)).collect()
+    }
+
+    /// Accepts the latest offer of an interaction.
+    pub fn accept(&mut self, interaction: u64) -> &mut Self {
+        let o = self.offer_of(interaction);
+        self.cmd(Command::Accept { agent: o.agent, offer: o.id })
+    }
+
+    pub fn complete(&mut self, interaction: u64) -> &mut Self {
+        let agent = match self.state(interaction) {
+            Some(InteractionState::Connected { agent }) => agent,
+            other => panic!("i{interaction} is not connected: {other:?}"),
+        };
+        self.cmd(Command::Complete { agent, interaction: InteractionId(interaction) })
+    }
+
+    pub fn state(&self, interaction: u64) -> Option<InteractionState> {
+        self.engine.interaction(InteractionId(interaction)).map(|i| i.state())
+    }
+
+    pub fn presence(&self, agent: u64) -> Presence {
+        self.engine.agent(AgentId(agent)).expect("agent exists").presence()
+    }
+
+    pub fn outcome(&self, interaction: u64) -> Option<Outcome> {
+        self.log.iter().find_map(|e| match e.kind {
+            EventKind::InteractionEnded { interaction: i, outcome, .. } if i == InteractionId(interaction) => {
+                Some(outcome)
+            }
+            _ => None,
+        })
+    }
+
+    pub fn arrive(&mut self, id: u64, channel: Channel, queue: u64) -> &mut Self {
+        self.cmd(Command::Arrive(NewInteraction::new(InteractionId(id), channel, QueueId(queue), CustomerId(id))))
+    }
+
+    pub fn arrive_with(&mut self, new: NewInteraction) -> &mut Self {
+        self.cmd(Command::Arrive(new))
+    }
+
+    pub fn add_agent(&mut self, config: AgentConfig) -> &mut Self {
+        let id = config.id;
+        self.cmd(Command::AddAgent(config)).cmd(Command::Login { agent: id })
+    }
+}
+
+pub fn level(l: u8) -> Proficiency {
+    Proficiency::new(l).expect("test levels are 1 to 5")
+}
+
+pub fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// An agent with one channel at `max` concurrency serving the given queues.
+pub fn agent(id: u64, channel: Channel, max: u32, queues: &[u64]) -> AgentConfig {
+    let mut a = AgentConfig::new(AgentId(id), CapacityProfile::single(channel, max));
+    for q in queues {
+        a = a.with_queue(QueueMembership::new(QueueId(*q)));
+    }
+    a
+}
+
+/// An agent who takes one exclusive call, or up to three chats and two e-mails within 100 units.
+pub fn blended_agent(id: u64, queues: &[u64]) -> AgentConfig {
+    let cap = CapacityProfile::new(100)
+        .with_channel(Channel::Voice, 1, 100, true)
+        .with_channel(Channel::Chat, 3, 30, false)
+        .with_channel(Channel::Email, 2, 20, false);
+    let mut a = AgentConfig::new(AgentId(id), cap);
+    for q in queues {
+        a = a.with_queue(QueueMembership::new(QueueId(*q)));
+    }
+    a
+}
+
+pub fn queue(id: u64, channels: &[Channel]) -> QueueConfig {
+    QueueConfig::new(QueueId(id), format!("q{id}"), channels.iter().copied())
+}
+
+/// A harness with the default config that never pauses agents on a missed offer.
+pub fn harness() -> Harness {
+    Harness::new(EngineConfig::builder().missed_offer_pause(None).build().unwrap())
+}

@@ -1,0 +1,310 @@
+//! Scenario tests for routing decisions: capacity, blending, priority, aging,
+//! strategies, skills and delays.
+
+mod common;
+
+use common::*;
+use switchboard::*;
+
+#[test]
+fn multitasking_agent_holds_three_chats_and_no_more() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Chat])));
+    h.add_agent(agent(1, Channel::Chat, 3, &[1]));
+    for i in 1..=4 {
+        h.at(i as f64).arrive(i, Channel::Chat, 1);
+    }
+    assert_eq!(h.offer_pairs(), vec![(1, 1), (2, 1), (3, 1)]);
+    assert_eq!(h.state(4), Some(InteractionState::Queued));
+    assert_eq!(h.engine.agent(AgentId(1)).unwrap().load().count(Channel::Chat), 3);
+    h.accept(1).accept(2).accept(3).at(10.0).complete(2);
+    assert_eq!(h.offer_of(4).agent, AgentId(1), "a freed slot takes the next chat");
+}
+
+#[test]
+fn weighted_units_and_exclusive_voice() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice, Channel::Chat, Channel::Email])));
+    h.add_agent(blended_agent(1, &[1]));
+    h.arrive(1, Channel::Chat, 1).arrive(2, Channel::Voice, 1);
+    assert_eq!(h.offer_pairs(), vec![(1, 1)], "voice is exclusive: not offered beside a chat");
+    h.arrive(3, Channel::Chat, 1).arrive(4, Channel::Chat, 1);
+    // 3 chats = 90 units: no room for a 20-unit e-mail.
+    h.arrive(5, Channel::Email, 1);
+    assert_eq!(h.offer_pairs(), vec![(1, 1), (3, 1), (4, 1)]);
+    for i in [1, 3, 4] {
+        h.accept(i).complete(i);
+    }
+    assert_eq!(h.offer_of(2).agent, AgentId(1), "once free, the call goes first (real-time before e-mail)");
+    assert!(h.offers().iter().all(|o| o.interaction != InteractionId(5)), "nothing beside a call");
+}
+
+#[test]
+fn blending_email_waits_while_a_call_waits() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice])));
+    // The e-mail queue ranks higher for the agent, yet real-time work comes first.
+    h.cmd(Command::AddQueue(queue(2, &[Channel::Email]).with_priority(10)));
+    h.add_agent(blended_agent(1, &[1, 2]));
+    h.arrive(1, Channel::Voice, 1).accept(1);
+    h.at(1.0).arrive(2, Channel::Email, 2);
+    h.at(2.0).arrive(3, Channel::Voice, 1);
+    h.at(60.0).complete(1);
+    assert_eq!(h.offer_of(3).agent, AgentId(1), "the waiting call before the older e-mail");
+    assert_eq!(h.state(2), Some(InteractionState::Queued));
+    h.accept(3).at(120.0).complete(3);
+    assert_eq!(h.offer_of(2).agent, AgentId(1), "e-mail fills the idle time once no call waits");
+}
+
+#[test]
+fn blending_holds_email_back_from_an_agent_a_waiting_call_needs() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice, Channel::Chat])));
+    h.cmd(Command::AddQueue(queue(2, &[Channel::Email])));
+    h.add_agent(blended_agent(1, &[1, 2]));
+    h.arrive(1, Channel::Chat, 1).accept(1); // agent 1 chats: room for e-mail, not for voice
+    h.arrive(2, Channel::Voice, 1); // waits: agent 1 qualifies but has no room
+    h.arrive(3, Channel::Email, 2);
+    assert_eq!(h.state(3), Some(InteractionState::Queued), "not while a call the agent could take waits");
+    // Another agent takes the call; the e-mail may now go to agent 1.
+    h.at(5.0).add_agent(agent(2, Channel::Voice, 1, &[1]));
+    assert_eq!(h.offer_of(2).agent, AgentId(2));
+    assert_eq!(h.offer_of(3).agent, AgentId(1), "unblocked when the call left the queue");
+}
+
+#[test]
+fn higher_priority_first_then_place_in_line() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice])));
+    for (id, prio, at) in [(1, 0, 0.0), (2, 5, 1.0), (3, 0, 2.0), (4, 5, 3.0)] {
+        h.at(at).arrive_with(
+            NewInteraction::new(InteractionId(id), Channel::Voice, QueueId(1), CustomerId(id)).with_priority(prio),
+        );
+    }
+    assert_eq!(h.engine.waiting(QueueId(1)), [2, 4, 1, 3].map(InteractionId));
+    h.at(5.0).add_agent(agent(1, Channel::Voice, 1, &[1]));
+    for expected in [2, 4, 1, 3] {
+        assert_eq!(h.offers().last().unwrap().interaction, InteractionId(expected));
+        let last = h.offers().last().unwrap().interaction.0;
+        h.accept(last).complete(last);
+    }
+}
+
+#[test]
+fn aging_lets_old_low_priority_work_overtake() {
+    let mut h = harness();
+    // 1 point per minute: a priority-0 e-mail that waited 10 minutes beats a fresh priority-5 one.
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Email]).with_aging(1)));
+    h.arrive(1, Channel::Email, 1);
+    h.at(600.0)
+        .arrive_with(NewInteraction::new(InteractionId(2), Channel::Email, QueueId(1), CustomerId(2)).with_priority(5));
+    h.at(601.0).arrive_with(
+        NewInteraction::new(InteractionId(3), Channel::Email, QueueId(1), CustomerId(3)).with_priority(20),
+    );
+    assert_eq!(h.engine.waiting(QueueId(1)), [3, 1, 2].map(InteractionId));
+    h.add_agent(agent(1, Channel::Email, 1, &[1]));
+    assert_eq!(h.offer_of(3).explanation.effective_priority, 20);
+    h.accept(3).complete(3);
+    let o = h.offer_of(1);
+    assert_eq!(o.explanation.effective_priority, 10, "0 + 1 point × 10 minutes");
+    assert_eq!(h.offer_pairs(), vec![(3, 1), (1, 1)]);
+}
+
+#[test]
+fn agent_serves_their_higher_priority_queue_first() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice])));
+    h.cmd(Command::AddQueue(queue(2, &[Channel::Voice])));
+    h.arrive(1, Channel::Voice, 1); // older, in the agent's secondary queue
+    h.at(10.0).arrive(2, Channel::Voice, 2);
+    let a = AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Voice, 1))
+        .with_queue(QueueMembership::new(QueueId(1)).with_priority(1))
+        .with_queue(QueueMembership::new(QueueId(2)).with_priority(2));
+    h.add_agent(a);
+    let o = h.offer_of(2);
+    assert_eq!((o.agent, o.explanation.queue_priority), (AgentId(1), 2));
+    assert_eq!(o.explanation.trigger, RoutingTrigger::AgentReady);
+}
+
+/// Builds a situation for one strategy, with queue 1 using `strategy` and
+/// queue 2 (longest idle) for setting the scene. Call 1 then arrives in queue 1.
+fn strategy_scene(strategy: AgentSelection, scene: &str) -> Harness {
+    let mut h = harness();
+    h.cmd(Command::AddSkill { skill: SkillId(1), name: "billing".into() });
+    let reqs = Requirements::from_pairs([(SkillId(1), level(1))]);
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Chat]).with_strategy(strategy).with_requirements(reqs)));
+    h.cmd(Command::AddQueue(queue(2, &[Channel::Chat])));
+    let skilled = |id: u64, lvl: u8, chats: u32| {
+        agent(id, Channel::Chat, chats, &[1, 2]).with_skills(SkillSet::from_pairs([(SkillId(1), level(lvl))]))
+    };
+    match scene {
+        // All idle; levels 3, 2, 5; logged in at 0, 10, 20 s.
+        "levels" => {
+            for (id, lvl, at) in [(1, 3, 0.0), (2, 2, 10.0), (3, 5, 20.0)] {
+                h.at(at).add_agent(skilled(id, lvl, 3));
+            }
+        }
+        // Each holds one chat; agent 2 can hold six, the others three.
+        "load" => {
+            for (id, chats, at) in [(1, 3, 0.0), (2, 6, 10.0), (3, 3, 20.0)] {
+                h.at(at).add_agent(skilled(id, 3, chats));
+            }
+            for i in 201..=203 {
+                h.at(30.0).arrive(i, Channel::Chat, 2).accept(i);
+            }
+        }
+        // Agent 1 was offered from queue 1 first but has been idle for less time.
+        "rotation" => {
+            h.add_agent(skilled(1, 3, 1)).add_agent(skilled(2, 3, 1));
+            h.arrive(101, Channel::Chat, 1).accept(101).arrive(102, Channel::Chat, 1).accept(102);
+            h.at(40.0).complete(102);
+            h.at(50.0).complete(101);
+        }
+        // Agent 1 took two contacts and has been idle for less time than agent 2, who took one.
+        "contacts" => {
+            h.add_agent(skilled(1, 3, 1)).add_agent(skilled(2, 3, 1));
+            h.arrive(201, Channel::Chat, 2).accept(201).at(5.0).complete(201);
+            h.arrive(202, Channel::Chat, 2).accept(202);
+            h.arrive(203, Channel::Chat, 2).accept(203).at(7.0).complete(203);
+            h.at(8.0).complete(202);
+        }
+        other => panic!("no scene {other}"),
+    }
+    h.at(60.0).arrive(1, Channel::Chat, 1);
+    h
+}
+
+#[test]
+fn agent_selection_strategies() {
+    // (strategy, scene, its pick, longest idle's pick in the same scene)
+    let cases = [
+        (AgentSelection::MostProficient, "levels", 3, 1),
+        (AgentSelection::LeastOccupied, "load", 2, 1),
+        (AgentSelection::RoundRobin, "rotation", 1, 2),
+        (AgentSelection::FewestContacts, "contacts", 2, 1),
+    ];
+    for (strategy, scene, expected, longest_idle) in cases {
+        let h = strategy_scene(strategy, scene);
+        let o = h.offer_of(1);
+        assert_eq!(o.agent, AgentId(expected), "{strategy:?} in scene {scene}");
+        assert_eq!(o.explanation.strategy, strategy);
+        assert_eq!(o.explanation.trigger, RoutingTrigger::InteractionWaiting);
+        let baseline = strategy_scene(AgentSelection::LongestIdle, scene).offer_of(1);
+        assert_eq!(baseline.agent, AgentId(longest_idle), "longest idle in scene {scene}");
+    }
+    let o = strategy_scene(AgentSelection::MostProficient, "levels").offer_of(1);
+    assert_eq!((o.explanation.score, o.explanation.candidates), (5, 3), "score of the winner; three agents compared");
+}
+
+#[test]
+fn round_robin_rotates_through_agents() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Chat]).with_strategy(AgentSelection::RoundRobin)));
+    for id in 1..=3 {
+        h.add_agent(agent(id, Channel::Chat, 10, &[1]));
+    }
+    for i in 1..=7 {
+        h.arrive(i, Channel::Chat, 1);
+    }
+    let agents: Vec<u64> = h.offer_pairs().iter().map(|(_, a)| *a).collect();
+    assert_eq!(agents, [1, 2, 3, 1, 2, 3, 1]);
+}
+
+#[test]
+fn skills_and_levels_are_respected() {
+    let mut h = harness();
+    h.cmd(Command::AddSkill { skill: SkillId(1), name: "french".into() });
+    h.cmd(Command::AddSkill { skill: SkillId(2), name: "billing".into() });
+    h.cmd(Command::AddQueue(
+        queue(1, &[Channel::Voice]).with_requirements(Requirements::from_pairs([(SkillId(1), level(3))])),
+    ));
+    let skilled = |id, pairs: &[(u64, u8)]| {
+        agent(id, Channel::Voice, 1, &[1])
+            .with_skills(SkillSet::from_pairs(pairs.iter().map(|(s, l)| (SkillId(*s), level(*l)))))
+    };
+    h.add_agent(skilled(1, &[(1, 2), (2, 5)])); // french too low
+    h.add_agent(skilled(2, &[(1, 5)])); // no billing
+    h.arrive_with(
+        NewInteraction::new(InteractionId(1), Channel::Voice, QueueId(1), CustomerId(1))
+            .with_requirements(Requirements::from_pairs([(SkillId(2), level(1))])),
+    );
+    assert_eq!(h.state(1), Some(InteractionState::Queued), "nobody has french ≥ 3 and billing");
+    h.at(30.0).add_agent(skilled(3, &[(1, 3), (2, 1)]));
+    let o = h.offer_of(1);
+    assert_eq!(o.agent, AgentId(3));
+    assert_eq!(
+        o.explanation.matched_skills,
+        vec![
+            MatchedSkill { skill: SkillId(1), required: level(3), held: level(3) },
+            MatchedSkill { skill: SkillId(2), required: level(1), held: level(1) },
+        ]
+    );
+    assert_eq!(o.explanation.waited, secs(30));
+    // Raising agent 1's french makes them qualify for the next one.
+    h.cmd(Command::SetAgentSkills {
+        agent: AgentId(1),
+        skills: SkillSet::from_pairs([(SkillId(1), level(4)), (SkillId(2), level(5))]),
+    });
+    h.arrive_with(
+        NewInteraction::new(InteractionId(2), Channel::Voice, QueueId(1), CustomerId(2))
+            .with_requirements(Requirements::from_pairs([(SkillId(2), level(1))])),
+    );
+    assert_eq!(h.offer_of(2).agent, AgentId(1));
+}
+
+#[test]
+fn member_delay_holds_back_a_backup_agent() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice])));
+    let backup = AgentConfig::new(AgentId(9), CapacityProfile::single(Channel::Voice, 1))
+        .with_queue(QueueMembership::new(QueueId(1)).with_delay(secs(30)));
+    h.add_agent(backup);
+    h.at(5.0).arrive(1, Channel::Voice, 1);
+    assert_eq!(h.state(1), Some(InteractionState::Queued));
+    assert_eq!(h.engine.poll_timeout(), Some(h.now + secs(30)), "woken when the delay is reached");
+    h.at(34.9);
+    assert_eq!(h.state(1), Some(InteractionState::Queued));
+    h.at(35.0);
+    let o = h.offer_of(1);
+    assert_eq!((o.agent, o.explanation.waited), (AgentId(9), secs(30)));
+    // A backup agent freed while a fresh call waits does not take it before the delay.
+    h.accept(1);
+    h.at(40.0).arrive(2, Channel::Voice, 1);
+    h.at(50.0).complete(1);
+    assert_eq!(h.state(2), Some(InteractionState::Queued));
+    h.at(70.0);
+    assert_eq!(h.offer_of(2).agent, AgentId(9));
+}
+
+#[test]
+fn membership_added_later_with_a_delay_still_wakes_waiting_work() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Chat])));
+    h.arrive(1, Channel::Chat, 1);
+    let a = AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Chat, 1))
+        .with_queue(QueueMembership::new(QueueId(1)).with_delay(secs(60)));
+    h.at(10.0).add_agent(a);
+    assert_eq!(h.state(1), Some(InteractionState::Queued));
+    h.at(60.0);
+    assert_eq!(h.offer_of(1).agent, AgentId(1));
+}
+
+#[test]
+fn an_available_agent_never_idles_beside_a_call_they_can_take() {
+    // Ten agents, twenty calls at once: ten offered at once, one per agent, the rest wait in order.
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice])));
+    for a in 1..=10 {
+        h.add_agent(agent(a, Channel::Voice, 1, &[1]));
+    }
+    for i in 1..=20 {
+        h.arrive(i, Channel::Voice, 1);
+    }
+    let pairs = h.offer_pairs();
+    assert_eq!(pairs.len(), 10);
+    let mut agents: Vec<u64> = pairs.iter().map(|p| p.1).collect();
+    agents.sort_unstable();
+    agents.dedup();
+    assert_eq!(agents.len(), 10, "no agent double-booked");
+    assert_eq!(h.engine.waiting(QueueId(1)), (11..=20).map(InteractionId).collect::<Vec<_>>());
+}
