@@ -294,8 +294,10 @@ impl Router {
     }
 
     /// Whether a real-time interaction that `agent` is qualified for (skills
-    /// and channel, whatever their current load) waits in one of their queues.
-    pub(crate) fn realtime_waiting_for(&self, agent: &Agent) -> bool {
+    /// and channel, whatever their current load) waits in one of their
+    /// queues, and may be offered to them (they have not declined it, when
+    /// declined work is never re-offered).
+    pub(crate) fn realtime_waiting_for(&self, agent: &Agent, ctx: &select::Context<'_>) -> bool {
         agent.config.queues.iter().any(|m| {
             self.queues.get(&m.queue).is_some_and(|q| {
                 q.groups.iter().any(|((channel, sig), g)| {
@@ -303,6 +305,7 @@ impl Router {
                         && !g.waiting.is_empty()
                         && agent.config.capacity.channel(*channel).is_some()
                         && agent.config.skills.satisfies(&self.sigs[*sig as usize])
+                        && g.waiting.iter().any(|w| !ctx.declined_id(w.id, agent.id()))
                 })
             })
         })

@@ -39,6 +39,11 @@ impl Context<'_> {
     fn declined(&self, interaction: &Interaction, agent: AgentId) -> bool {
         self.never_reoffer_to_decliners && interaction.declined_by.binary_search(&agent).is_ok()
     }
+
+    /// Whether `agent` may never be offered interaction `id` again.
+    pub(crate) fn declined_id(&self, id: InteractionId, agent: AgentId) -> bool {
+        self.never_reoffer_to_decliners && self.interactions.get(&id).is_some_and(|i| self.declined(i, agent))
+    }
 }
 
 impl Router {
@@ -65,7 +70,7 @@ impl Router {
                 }
                 if deferrable {
                     let agent = ctx.agents.get(&entry.1).expect("pooled agents exist");
-                    if self.realtime_waiting_for(agent) {
+                    if self.realtime_waiting_for(agent, ctx) {
                         blocked.push(entry.1);
                         continue;
                     }
@@ -119,7 +124,7 @@ impl Router {
             }
         }
         let (rank, interaction) = best?;
-        if !rank.0 && self.realtime_waiting_for(agent) {
+        if !rank.0 && self.realtime_waiting_for(agent, ctx) {
             self.blend_blocked.insert(agent.id());
             return None;
         }

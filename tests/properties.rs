@@ -1,0 +1,387 @@
+//! Property tests over random command sequences: safety after every step,
+//! determinism, failed commands change nothing, and liveness at the end.
+//!
+//! `SWITCHBOARD_SEED` sets the seed (printed on failure) and
+//! `SWITCHBOARD_CASES` the number of cases; raise it for long soaks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed};
+use switchboard::*;
+
+const T0: i64 = 1_700_000_000_000;
+const AGENTS: u64 = 6;
+const QUEUES: u64 = 3;
+
+fn seed() -> u64 {
+    std::env::var("SWITCHBOARD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_5eed)
+}
+
+fn config() -> Config {
+    let cases = std::env::var("SWITCHBOARD_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(48);
+    Config { cases, rng_seed: RngSeed::Fixed(seed()), failure_persistence: None, ..Config::default() }
+}
+
+/// One step of a random run. Ids are small so that commands collide often.
+#[derive(Clone, Debug)]
+enum Op {
+    Arrive {
+        id: u64,
+        channel: u8,
+        queue: u64,
+        priority: i32,
+        level: u8,
+    },
+    Accept {
+        agent: u64,
+    },
+    Reject {
+        agent: u64,
+    },
+    Complete {
+        agent: u64,
+    },
+    EndWrapUp {
+        agent: u64,
+    },
+    Abandon {
+        id: u64,
+    },
+    Cancel {
+        id: u64,
+    },
+    Transfer {
+        id: u64,
+        queue: u64,
+    },
+    Login {
+        agent: u64,
+    },
+    Logout {
+        agent: u64,
+    },
+    Pause {
+        agent: u64,
+    },
+    Resume {
+        agent: u64,
+    },
+    SetSkills {
+        agent: u64,
+        level: u8,
+    },
+    /// A command that is probably wrong: a random offer id answered by a random agent.
+    Stray {
+        agent: u64,
+        offer: u64,
+        id: u64,
+    },
+    Advance {
+        ms: u32,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let agent = 1..=AGENTS;
+    let id = 1u64..=25;
+    prop_oneof![
+        6 => (id.clone(), 0u8..4, 1..=QUEUES, -2i32..3, 0u8..4)
+            .prop_map(|(id, channel, queue, priority, level)| Op::Arrive { id, channel, queue, priority, level }),
+        5 => agent.clone().prop_map(|agent| Op::Accept { agent }),
+        1 => agent.clone().prop_map(|agent| Op::Reject { agent }),
+        4 => agent.clone().prop_map(|agent| Op::Complete { agent }),
+        1 => agent.clone().prop_map(|agent| Op::EndWrapUp { agent }),
+        1 => id.clone().prop_map(|id| Op::Abandon { id }),
+        1 => id.clone().prop_map(|id| Op::Cancel { id }),
+        1 => (id.clone(), 1..=QUEUES).prop_map(|(id, queue)| Op::Transfer { id, queue }),
+        2 => agent.clone().prop_map(|agent| Op::Login { agent }),
+        1 => agent.clone().prop_map(|agent| Op::Logout { agent }),
+        1 => agent.clone().prop_map(|agent| Op::Pause { agent }),
+        1 => agent.clone().prop_map(|agent| Op::Resume { agent }),
+        1 => (agent.clone(), 1u8..=5).prop_map(|(agent, level)| Op::SetSkills { agent, level }),
+        1 => (agent.clone(), 0u64..40, id).prop_map(|(agent, offer, id)| Op::Stray { agent, offer, id }),
+        4 => (0u32..40_000).prop_map(|ms| Op::Advance { ms }),
+    ]
+}
+
+const CHANNELS: [Channel; 4] = [Channel::Voice, Channel::Chat, Channel::Email, Channel::Sms];
+
+fn level(l: u8) -> Proficiency {
+    Proficiency::new(l).unwrap()
+}
+
+/// Queue requirements: queue q needs skill q at level 1.
+fn queue_requirements(q: u64) -> Requirements {
+    Requirements::from_pairs([(SkillId(q), level(1))])
+}
+
+/// The fixed topology every run starts from.
+fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
+    let mut commands = Vec::new();
+    for s in 1..=QUEUES {
+        commands.push(Command::AddSkill { skill: SkillId(s), name: format!("skill{s}") });
+    }
+    let strategies = [AgentSelection::LongestIdle, AgentSelection::MostProficient, AgentSelection::RoundRobin];
+    let channels: [&[Channel]; 3] = [
+        &[Channel::Voice, Channel::Chat],
+        &[Channel::Chat, Channel::Email, Channel::Sms],
+        &[Channel::Voice, Channel::Email, Channel::Sms, Channel::Chat],
+    ];
+    for q in 1..=QUEUES {
+        let i = (q - 1) as usize;
+        let queue = QueueConfig::new(QueueId(q), format!("q{q}"), channels[i].iter().copied())
+            .with_requirements(queue_requirements(q))
+            .with_strategy(strategies[i])
+            .with_wrap_up(Duration::from_secs(10 * (q - 1)))
+            .with_aging(q as u32 - 1)
+            .with_priority(q as i32 % 2)
+            .with_max_waiting(12);
+        commands.push(Command::AddQueue(queue));
+    }
+    let _ = (never_reoffer, pause_on_miss);
+    for a in 1..=AGENTS {
+        let capacity = match a % 3 {
+            0 => CapacityProfile::single(Channel::Voice, 1).with_channel(Channel::Email, 1, 1, false),
+            1 => CapacityProfile::new(100)
+                .with_channel(Channel::Voice, 1, 100, true)
+                .with_channel(Channel::Chat, 3, 30, false)
+                .with_channel(Channel::Email, 2, 20, false),
+            _ => CapacityProfile::single(Channel::Chat, 2).with_channel(Channel::Sms, 2, 1, false),
+        };
+        let skills = SkillSet::from_pairs(
+            (1..=QUEUES).filter(|s| (a + s) % 4 != 0).map(|s| (SkillId(s), level(((a + s) % 5 + 1) as u8))),
+        );
+        let mut config = AgentConfig::new(AgentId(a), capacity).with_skills(skills);
+        for q in 1..=QUEUES {
+            if (a + q) % 3 != 0 {
+                let delay = if a == AGENTS { Duration::from_secs(20) } else { Duration::ZERO };
+                config = config
+                    .with_queue(QueueMembership::new(QueueId(q)).with_priority((a * q % 3) as i32).with_delay(delay));
+            }
+        }
+        commands.push(Command::AddAgent(config));
+    }
+    commands
+}
+
+fn engine_config(never_reoffer: bool, pause_on_miss: bool) -> EngineConfig {
+    EngineConfig::builder()
+        .never_reoffer_to_decliners(never_reoffer)
+        .missed_offer_pause(pause_on_miss.then_some(ReasonCode(77)))
+        .build()
+        .unwrap()
+}
+
+/// Turns an op into a command, looking at the engine to aim most of them at real offers and interactions.
+fn command_for(op: &Op, engine: &Engine) -> Option<Command> {
+    let first_offer = |agent: u64| engine.agent(AgentId(agent)).and_then(|a| a.offers().next());
+    Some(match *op {
+        Op::Arrive { id, channel, queue, priority, level: l } => {
+            let mut new =
+                NewInteraction::new(InteractionId(id), CHANNELS[channel as usize], QueueId(queue), CustomerId(id % 7))
+                    .with_priority(priority);
+            if l > 0 {
+                new = new.with_requirements(Requirements::from_pairs([(SkillId((id % QUEUES) + 1), level(l))]));
+            }
+            Command::Arrive(new)
+        }
+        Op::Accept { agent } => Command::Accept { agent: AgentId(agent), offer: first_offer(agent)? },
+        Op::Reject { agent } => Command::Reject { agent: AgentId(agent), offer: first_offer(agent)? },
+        Op::Complete { agent } => {
+            let interaction = engine.agent(AgentId(agent))?.connected().next()?;
+            Command::Complete { agent: AgentId(agent), interaction }
+        }
+        Op::EndWrapUp { agent } => {
+            let interaction = engine.agent(AgentId(agent))?.wrap_ups().next()?;
+            Command::EndWrapUp { agent: AgentId(agent), interaction }
+        }
+        Op::Abandon { id } => Command::Abandon { interaction: InteractionId(id) },
+        Op::Cancel { id } => Command::Cancel { interaction: InteractionId(id) },
+        Op::Transfer { id, queue } => Command::Transfer { interaction: InteractionId(id), queue: QueueId(queue) },
+        Op::Login { agent } => Command::Login { agent: AgentId(agent) },
+        Op::Logout { agent } => Command::Logout { agent: AgentId(agent) },
+        Op::Pause { agent } => Command::Pause { agent: AgentId(agent), reason: ReasonCode(1) },
+        Op::Resume { agent } => Command::Resume { agent: AgentId(agent) },
+        Op::SetSkills { agent, level: l } => Command::SetAgentSkills {
+            agent: AgentId(agent),
+            skills: SkillSet::from_pairs((1..=QUEUES).map(|s| (SkillId(s), level(((l as u64 + s) % 5 + 1) as u8)))),
+        },
+        Op::Stray { agent, offer, id } => match offer % 3 {
+            0 => Command::Accept { agent: AgentId(agent), offer: OfferId(offer) },
+            1 => Command::Complete { agent: AgentId(agent), interaction: InteractionId(id) },
+            _ => Command::EndWrapUp { agent: AgentId(agent), interaction: InteractionId(id) },
+        },
+        Op::Advance { .. } => return None,
+    })
+}
+
+/// What a run produced, and what went wrong on the way.
+struct Run {
+    events: Vec<Event>,
+    engine: Engine,
+}
+
+/// Runs ops, checking safety properties after every step. Returns an error message on the first violation.
+fn run(ops: &[Op], never_reoffer: bool, pause_on_miss: bool) -> Result<Run, String> {
+    let mut engine = Engine::new(engine_config(never_reoffer, pause_on_miss));
+    let mut now = Timestamp::from_millis(T0);
+    let mut events = Vec::new();
+    for c in setup(never_reoffer, pause_on_miss) {
+        engine.handle(c, now).map_err(|e| format!("setup failed: {e}"))?;
+    }
+    // Shadow model fed only by events: live ids and each one's requirements.
+    let mut live: BTreeSet<InteractionId> = BTreeSet::new();
+    let mut skills: BTreeMap<AgentId, SkillSet> =
+        engine.agents().map(|a| (a.id(), a.config().skills.clone())).collect();
+    for (step, op) in ops.iter().enumerate() {
+        if let Op::Advance { ms } = op {
+            now = now + Duration::from_millis(u64::from(*ms));
+            engine.handle_timeout(now).map_err(|e| e.to_string())?;
+        } else if let Some(command) = command_for(op, &engine) {
+            let mut twin = engine.clone();
+            let shown = format!("{command:?}");
+            if let Command::SetAgentSkills { agent, skills: s } = &command {
+                if engine.agent(*agent).is_some() {
+                    skills.insert(*agent, s.clone());
+                }
+            }
+            if let Err(e) = engine.handle(command, now) {
+                twin.handle_timeout(now).map_err(|e| e.to_string())?;
+                if engine.snapshot() != twin.snapshot() {
+                    return Err(format!("step {step}: failed {shown} ({e}) changed the engine"));
+                }
+            }
+        }
+        engine.check_invariants().map_err(|v| format!("step {step} ({op:?}): {v}"))?;
+        while let Some(event) = engine.poll_event() {
+            match &event.kind {
+                EventKind::InteractionArrived { interaction, .. } => {
+                    if !live.insert(*interaction) {
+                        return Err(format!("step {step}: {interaction} arrived twice"));
+                    }
+                }
+                EventKind::InteractionEnded { interaction, .. } => {
+                    if !live.remove(interaction) {
+                        return Err(format!("step {step}: {interaction} ended twice or never arrived"));
+                    }
+                }
+                EventKind::InteractionOffered(offer) => {
+                    let reqs = engine.interaction(offer.interaction).map(|i| i.requirements().clone());
+                    if let Some(reqs) = reqs {
+                        let held = &skills[&offer.agent];
+                        if !held.satisfies(&reqs) {
+                            return Err(format!(
+                                "step {step}: {} offered to {} who lacks {reqs:?}",
+                                offer.interaction, offer.agent
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            events.push(event);
+        }
+        let ids: BTreeSet<InteractionId> = engine.interactions().map(|i| i.id()).collect();
+        if ids != live {
+            return Err(format!("step {step}: engine holds {ids:?} but events say {live:?}"));
+        }
+        let t = engine.totals();
+        if t.arrived != events.iter().filter(|e| matches!(e.kind, EventKind::InteractionArrived { .. })).count() as u64
+        {
+            return Err(format!("step {step}: totals {t:?} disagree with the events"));
+        }
+    }
+    Ok(Run { events, engine })
+}
+
+/// Liveness: make everyone available and answer everything; all work must drain within a bound.
+fn drain(run: &mut Run, never_reoffer: bool) -> Result<(), String> {
+    let engine = &mut run.engine;
+    let mut now = engine.now().unwrap();
+    let all_queues: Vec<QueueMembership> = (1..=QUEUES).map(|q| QueueMembership::new(QueueId(q))).collect();
+    let expert = SkillSet::from_pairs((1..=QUEUES).map(|s| (SkillId(s), level(5))));
+    let ids: Vec<AgentId> = engine.agents().map(|a| a.id()).collect();
+    for a in &ids {
+        engine.handle(Command::SetAgentSkills { agent: *a, skills: expert.clone() }, now).map_err(|e| e.to_string())?;
+        engine
+            .handle(Command::SetAgentQueues { agent: *a, queues: all_queues.clone() }, now)
+            .map_err(|e| e.to_string())?;
+        let agent = engine.agent(*a).unwrap();
+        if agent.presence() == Presence::Offline {
+            engine.handle(Command::Login { agent: *a }, now).map_err(|e| e.to_string())?;
+        } else if matches!(agent.presence(), Presence::Paused(_)) {
+            engine.handle(Command::Resume { agent: *a }, now).map_err(|e| e.to_string())?;
+        }
+    }
+    for _round in 0..2_000 {
+        if engine.interactions().next().is_none() {
+            return Ok(());
+        }
+        let offers: Vec<PendingOffer> = engine.offers().cloned().collect();
+        for o in offers {
+            engine.handle(Command::Accept { agent: o.agent, offer: o.id }, now).map_err(|e| e.to_string())?;
+        }
+        let connected: Vec<(AgentId, InteractionId)> =
+            engine.agents().flat_map(|a| a.connected().map(move |i| (a.id(), i))).collect();
+        for (agent, interaction) in connected {
+            engine.handle(Command::Complete { agent, interaction }, now).map_err(|e| e.to_string())?;
+        }
+        // Shorter than any offer timeout, so every offer made in a round is accepted in the next.
+        now = now + Duration::from_secs(5);
+        engine.handle_timeout(now).map_err(|e| e.to_string())?;
+        engine.check_invariants().map_err(|v| v.to_string())?;
+        while engine.poll_event().is_some() {}
+        // Agents who missed offers during the run may have been paused again; resume them.
+        for a in &ids {
+            if matches!(engine.agent(*a).unwrap().presence(), Presence::Paused(_)) {
+                engine.handle(Command::Resume { agent: *a }, now).map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    // Only interactions that every agent able to work their channel has
+    // declined may remain, and only when declined work is never re-offered.
+    for i in engine.interactions() {
+        let able = engine.agents().filter(|a| a.config().capacity.channel(i.channel()).is_some());
+        let all_declined = able.map(|a| a.id()).all(|a| i.declined_by().contains(&a));
+        let stuck = never_reoffer && i.state() == InteractionState::Queued && all_declined;
+        if !stuck {
+            let agents: Vec<String> = engine
+                .agents()
+                .map(|a| {
+                    format!("{} {:?} load {:?} queues {}", a.id(), a.presence(), a.load(), a.config().queues.len())
+                })
+                .collect();
+            return Err(format!(
+                "{} ({:?}, queue {}) did not drain: {:?}; agents: {agents:#?}",
+                i.id(),
+                i.channel(),
+                i.queue(),
+                i.state()
+            ));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn random_runs_keep_every_invariant_and_drain(
+        ops in prop::collection::vec(op(), 1..250),
+        never_reoffer in any::<bool>(),
+        pause_on_miss in any::<bool>(),
+    ) {
+        let seed = seed();
+        let mut first = run(&ops, never_reoffer, pause_on_miss).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
+        let second = run(&ops, never_reoffer, pause_on_miss).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
+        prop_assert!(first.events == second.events, "SWITCHBOARD_SEED={}: the same commands gave different events", seed);
+        let a = serde_json::to_string(&first.events).unwrap();
+        let b = serde_json::to_string(&second.events).unwrap();
+        prop_assert_eq!(a, b, "SWITCHBOARD_SEED={}: event streams differ byte for byte", seed);
+        prop_assert_eq!(first.engine.snapshot(), second.engine.snapshot());
+        drain(&mut first, never_reoffer).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: liveness: {e}")))?;
+    }
+}
