@@ -297,11 +297,26 @@ fn disposition_is_recorded_while_connected_or_in_wrap_up() {
     let mut h = one_queue_wrap_up(30);
     h.add_agent(agent(1, Channel::Voice, 1, &[1]));
     h.arrive(1, Channel::Voice, 1);
-    let early = h.try_cmd(Command::Disposition { agent: AgentId(1), interaction: InteractionId(1), code: "sale".into(), notes: None });
+    let early = h.try_cmd(Command::Disposition {
+        agent: AgentId(1),
+        interaction: InteractionId(1),
+        code: "sale".into(),
+        notes: None,
+    });
     assert!(matches!(early, Err(CommandError::WrongInteractionState { .. })), "not before it is connected");
     h.accept(1).complete(1);
-    h.cmd(Command::Disposition { agent: AgentId(1), interaction: InteractionId(1), code: "sale".into(), notes: Some("upgrade".into()) });
+    h.cmd(Command::Disposition {
+        agent: AgentId(1),
+        interaction: InteractionId(1),
+        code: "sale".into(),
+        notes: Some("upgrade".into()),
+    });
     assert!(h.log.iter().any(|e| matches!(&e.kind, EventKind::Disposition { code, .. } if code == "sale")));
-    let other = h.try_cmd(Command::Disposition { agent: AgentId(2), interaction: InteractionId(1), code: "x".into(), notes: None });
+    let other = h.try_cmd(Command::Disposition {
+        agent: AgentId(2),
+        interaction: InteractionId(1),
+        code: "x".into(),
+        notes: None,
+    });
     assert_eq!(other, Err(CommandError::UnknownAgent(AgentId(2))));
 }

@@ -194,6 +194,7 @@ impl Engine {
         let memberships = config.queues.clone();
         self.agents.insert(id, Agent::new(config, now));
         self.join_queues(id, &memberships);
+        self.router.requalify(&self.agents[&id]);
         self.emit(now, EventKind::AgentAdded { agent: id });
         Ok(())
     }
@@ -213,6 +214,7 @@ impl Engine {
         self.agent_ref(id)?;
         self.check_skills_known(skills.iter().map(|(s, _)| s).collect::<Vec<_>>().iter())?;
         self.agents.get_mut(&id).expect("checked above").config.skills = skills;
+        self.router.requalify(&self.agents[&id]);
         self.emit(now, EventKind::AgentUpdated { agent: id });
         self.refresh_agent(id, now);
         self.work.push_back(Work::Agent(id));
@@ -233,6 +235,7 @@ impl Engine {
             self.router.remove_member(id, m.queue);
         }
         self.join_queues(id, &queues);
+        self.router.requalify(&self.agents[&id]);
         self.emit(now, EventKind::AgentUpdated { agent: id });
         self.refresh_agent(id, now);
         self.work.push_back(Work::Agent(id));

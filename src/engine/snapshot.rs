@@ -194,6 +194,7 @@ impl Engine {
             self.router.enqueue(i, sig, &self.queues[&i.queue], realtime, &self.agents);
         }
         for a in self.agents.values() {
+            self.router.requalify(a);
             self.router.place_agent(a, &self.queues);
         }
     }

@@ -102,6 +102,10 @@ pub(crate) struct Router {
     pub(crate) queues: BTreeMap<QueueId, QueueIndex>,
     /// Where each agent currently sits: group → (delay tier, key).
     pub(crate) placements: BTreeMap<AgentId, BTreeMap<GroupKey, (i64, AgentKey)>>,
+    /// The groups each agent is qualified for by skills, channel and
+    /// membership, with their delay: what changes only with configuration,
+    /// so the hot path looks at these groups alone.
+    qualified: BTreeMap<AgentId, BTreeMap<GroupKey, i64>>,
     /// Agents refused deferrable work because real-time work they qualify
     /// for was waiting; looked at again when a real-time list empties.
     pub(crate) blend_blocked: BTreeSet<AgentId>,
@@ -195,6 +199,9 @@ impl Router {
         let mut group = Group { realtime, ..Group::default() };
         for (agent_id, delay) in &q.members {
             let Some(agent) = agents.get(agent_id) else { continue };
+            if qualifies(agent, channel, &reqs) {
+                self.qualified.entry(*agent_id).or_default().insert((queue, channel, sig), *delay);
+            }
             if eligible(agent, channel, &reqs) {
                 let key = agent_key(qcfg.strategy, agent, queue, &reqs);
                 group.pool.entry(*delay).or_default().insert((key, *agent_id));
@@ -223,15 +230,11 @@ impl Router {
         let id = agent.id();
         let mut wanted: BTreeMap<GroupKey, (i64, AgentKey)> = BTreeMap::new();
         if agent.is_routable() {
-            for m in &agent.config.queues {
-                let (Some(qi), Some(qcfg)) = (self.queues.get(&m.queue), queues.get(&m.queue)) else { continue };
-                let delay = duration_millis(m.delay);
-                for (channel, sig) in qi.groups.keys() {
-                    let reqs = &self.sigs[*sig as usize];
-                    if eligible(agent, *channel, reqs) {
-                        wanted
-                            .insert((m.queue, *channel, *sig), (delay, agent_key(qcfg.strategy, agent, m.queue, reqs)));
-                    }
+            for (gk, delay) in self.qualified.get(&id).into_iter().flatten() {
+                let (queue, channel, sig) = *gk;
+                if agent.load.has_room(&agent.config.capacity, channel) {
+                    let strategy = queues.get(&queue).map(|q| q.strategy).unwrap_or_default();
+                    wanted.insert(*gk, (*delay, agent_key(strategy, agent, queue, &self.sigs[sig as usize])));
                 }
             }
         }
@@ -269,6 +272,21 @@ impl Router {
         }
     }
 
+    /// Recomputes which groups an agent qualifies for, after their skills,
+    /// capacity or queues changed. Call [`Router::place_agent`] afterwards.
+    pub(crate) fn requalify(&mut self, agent: &Agent) {
+        let mut qualified = BTreeMap::new();
+        for m in &agent.config.queues {
+            let Some(qi) = self.queues.get(&m.queue) else { continue };
+            for (channel, sig) in qi.groups.keys() {
+                if qualifies(agent, *channel, &self.sigs[*sig as usize]) {
+                    qualified.insert((m.queue, *channel, *sig), duration_millis(m.delay));
+                }
+            }
+        }
+        self.qualified.insert(agent.id(), qualified);
+    }
+
     /// Forgets an agent entirely (they are removed).
     pub(crate) fn forget_agent(&mut self, agent: &Agent, queues: &BTreeMap<QueueId, QueueConfig>) {
         let mut gone = agent.clone();
@@ -278,6 +296,7 @@ impl Router {
             self.remove_member(agent.id(), m.queue);
         }
         self.blend_blocked.remove(&agent.id());
+        self.qualified.remove(&agent.id());
     }
 
     /// The interactions waiting in a queue, in routing order at `now` (for views).
@@ -298,18 +317,17 @@ impl Router {
     /// queues, and may be offered to them (they have not declined it, when
     /// declined work is never re-offered).
     pub(crate) fn realtime_waiting_for(&self, agent: &Agent, ctx: &select::Context<'_>) -> bool {
-        agent.config.queues.iter().any(|m| {
-            self.queues.get(&m.queue).is_some_and(|q| {
-                q.groups.iter().any(|((channel, sig), g)| {
-                    g.realtime
-                        && !g.waiting.is_empty()
-                        && agent.config.capacity.channel(*channel).is_some()
-                        && agent.config.skills.satisfies(&self.sigs[*sig as usize])
-                        && g.waiting.iter().any(|w| !ctx.declined_id(w.id, agent.id()))
-                })
+        self.qualified.get(&agent.id()).into_iter().flatten().any(|((queue, channel, sig), _)| {
+            self.queues.get(queue).and_then(|q| q.groups.get(&(*channel, *sig))).is_some_and(|g| {
+                g.realtime && !g.waiting.is_empty() && g.waiting.iter().any(|w| !ctx.declined_id(w.id, agent.id()))
             })
         })
     }
+}
+
+/// Whether an agent's configuration lets them serve `channel` and `reqs` at all.
+fn qualifies(agent: &Agent, channel: Channel, reqs: &Requirements) -> bool {
+    agent.config.capacity.channel(channel).is_some() && agent.config.skills.satisfies(reqs)
 }
 
 /// Whether an agent belongs in a pool for `channel` and `reqs` right now.
