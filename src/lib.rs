@@ -136,6 +136,11 @@ pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
 pub use sla::ServiceLevelTarget;
 pub use time::Timestamp;
 
+/// The README's code blocks run as doctests, so the embedding example stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 // --- measurement (stats, sla): re-exports below this line ---
 
 // --- host integration (host): re-exports below this line ---

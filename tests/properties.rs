@@ -257,15 +257,11 @@ fn run(ops: &[Op], never_reoffer: bool, pause_on_miss: bool) -> Result<Run, Stri
         engine.check_invariants().map_err(|v| format!("step {step} ({op:?}): {v}"))?;
         while let Some(event) = engine.poll_event() {
             match &event.kind {
-                EventKind::InteractionArrived { interaction, .. } => {
-                    if !live.insert(*interaction) {
-                        return Err(format!("step {step}: {interaction} arrived twice"));
-                    }
+                EventKind::InteractionArrived { interaction, .. } if !live.insert(*interaction) => {
+                    return Err(format!("step {step}: {interaction} arrived twice"));
                 }
-                EventKind::InteractionEnded { interaction, .. } => {
-                    if !live.remove(interaction) {
-                        return Err(format!("step {step}: {interaction} ended twice or never arrived"));
-                    }
+                EventKind::InteractionEnded { interaction, .. } if !live.remove(interaction) => {
+                    return Err(format!("step {step}: {interaction} ended twice or never arrived"));
                 }
                 EventKind::InteractionOffered(offer) => {
                     let reqs = engine.interaction(offer.interaction).map(|i| i.requirements().clone());

@@ -1,0 +1,101 @@
+//! One queue, two agents, a handful of calls and chats: the engine's run loop
+//! in its simplest form, printing every event as it happens.
+//!
+//! Run with `cargo run --example quickstart`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use switchboard::*;
+
+fn main() -> Result<(), CommandError> {
+    let start = Timestamp::from_secs(1_767_258_000); // 2026-01-01 09:00 UTC
+    let mut engine = Engine::new(EngineConfig::default());
+
+    // Host actions waiting for their time: (when, command). A BTreeMap keyed by
+    // (time, sequence) keeps them in order.
+    let mut agenda: BTreeMap<(Timestamp, u32), Command> = BTreeMap::new();
+    let mut seq = 0;
+    let mut schedule = |agenda: &mut BTreeMap<(Timestamp, u32), Command>, at: Timestamp, command: Command| {
+        seq += 1;
+        agenda.insert((at, seq), command);
+    };
+
+    // Topology: one support queue for voice and chat, 30 s wrap-up.
+    let support = QueueConfig::new(QueueId(1), "support", [Channel::Voice, Channel::Chat]).with_wrap_up(Duration::from_secs(30));
+    schedule(&mut agenda, start, Command::AddQueue(support));
+    // Ada takes one call or up to two chats; Bob only chats, up to three.
+    let ada = AgentConfig::new(
+        AgentId(1),
+        CapacityProfile::new(100).with_channel(Channel::Voice, 1, 100, true).with_channel(Channel::Chat, 2, 50, false),
+    )
+    .with_queue(QueueMembership::new(QueueId(1)));
+    let bob = AgentConfig::new(AgentId(2), CapacityProfile::single(Channel::Chat, 3)).with_queue(QueueMembership::new(QueueId(1)));
+    for agent in [ada, bob] {
+        let id = agent.id;
+        schedule(&mut agenda, start, Command::AddAgent(agent));
+        schedule(&mut agenda, start, Command::Login { agent: id });
+    }
+    // Customers: (seconds after start, channel).
+    let arrivals = [(5, Channel::Voice), (8, Channel::Chat), (9, Channel::Chat), (12, Channel::Voice), (20, Channel::Chat)];
+    for (n, (secs, channel)) in arrivals.into_iter().enumerate() {
+        let id = n as u64 + 1;
+        let new = NewInteraction::new(InteractionId(id), channel, QueueId(1), CustomerId(100 + id));
+        schedule(&mut agenda, start + Duration::from_secs(secs), Command::Arrive(new));
+    }
+
+    // The run loop: the next thing to happen is the earlier of the next host
+    // action and the engine's next deadline.
+    loop {
+        let next_action = agenda.keys().next().map(|(at, _)| *at);
+        let next_timer = engine.poll_timeout();
+        let now = match (next_action, next_timer) {
+            (None, None) => break,
+            (Some(a), Some(t)) => a.min(t),
+            (Some(a), None) => a,
+            (None, Some(t)) => t,
+        };
+        if next_action == Some(now) {
+            let (_, command) = agenda.pop_first().expect("an action is due");
+            engine.handle(command, now)?;
+        } else {
+            engine.handle_timeout(now)?;
+        }
+        // Drain every event, reacting as the agents' desktops would.
+        while let Some(event) = engine.poll_event() {
+            println!("{:>6.1}s  {}", event.at.millis_since(start) as f64 / 1000.0, describe(&event.kind));
+            match event.kind {
+                // Agents answer after 3 seconds.
+                EventKind::InteractionOffered(offer) => {
+                    let accept = Command::Accept { agent: offer.agent, offer: offer.id };
+                    schedule(&mut agenda, event.at + Duration::from_secs(3), accept);
+                }
+                // Calls last 2 minutes, chats 4.
+                EventKind::OfferAccepted { interaction, agent, .. } => {
+                    let talk = match engine.interaction(interaction).map(|i| i.channel()) {
+                        Some(Channel::Voice) => 120,
+                        _ => 240,
+                    };
+                    let complete = Command::Complete { agent, interaction };
+                    schedule(&mut agenda, event.at + Duration::from_secs(talk), complete);
+                }
+                _ => {}
+            }
+        }
+    }
+    let totals = engine.totals();
+    println!("\n{} arrived, {} handled, {} abandoned", totals.arrived, totals.handled, totals.abandoned);
+    Ok(())
+}
+
+fn describe(kind: &EventKind) -> String {
+    match kind {
+        EventKind::InteractionOffered(o) => format!(
+            "{} ({}) offered to {} — {:?}, waited {:?}, {} candidate(s)",
+            o.interaction, o.channel, o.agent, o.explanation.strategy, o.explanation.waited, o.explanation.candidates
+        ),
+        EventKind::AgentPresenceChanged { agent, presence, .. } => format!("{agent} is now {presence:?}"),
+        EventKind::InteractionArrived { interaction, channel, .. } => format!("{interaction} arrives on {channel}"),
+        other => format!("{other:?}"),
+    }
+}
