@@ -117,6 +117,7 @@ mod ids;
 mod model;
 mod router;
 mod sla;
+pub mod staffing;
 mod stats;
 mod time;
 
