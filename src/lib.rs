@@ -116,6 +116,8 @@ mod host;
 mod ids;
 mod model;
 mod router;
+#[cfg(feature = "sim")]
+pub mod sim;
 mod sla;
 pub mod staffing;
 mod stats;

@@ -1,0 +1,21 @@
+//! A discrete-event simulator that drives the real engine through a
+//! contact-center period (feature `sim`, on by default).
+//!
+//! The simulator's only model of routing is [`Engine`](crate::Engine)
+//! itself: it feeds commands with simulated time and reacts to the events it
+//! polls, as customers and agents' desktops would. Arrivals, handle times,
+//! patience and attributes come from seeded [`SimRng`] streams, one per
+//! purpose, so the same scenario and seed give the same run on any machine,
+//! and two routing configurations run with one seed see the same customers
+//! (common random numbers).
+
+mod random;
+mod run;
+mod scenario;
+
+pub use random::{Distribution, SimRng};
+pub use run::{BREAK_REASON, Observer, RunSummary, Simulation};
+pub use scenario::{
+    AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BUILTIN_DAY, BreakSpec, ChannelCapacitySpec,
+    MembershipSpec, QueueSpec, Scenario, ScenarioError, SkillLevel, SkillSpec, SlaSpec,
+};

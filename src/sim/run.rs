@@ -1,0 +1,432 @@
+//! The discrete-event simulation loop. Its only model of routing is the
+//! engine itself: it feeds commands at simulated times and reacts to the
+//! events it polls, as customers and agents' desktops would.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::time::Duration;
+
+use super::random::SimRng;
+use super::scenario::{ArrivalSpec, Scenario, ScenarioError, SkillLevel};
+use crate::command::{Command, NewInteraction};
+use crate::config::{EngineConfig, Limits};
+use crate::engine::Engine;
+use crate::event::{Event, EventKind};
+use crate::ids::{AgentId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
+use crate::model::agent::{AgentConfig, QueueMembership};
+use crate::model::attributes::Attributes;
+use crate::model::capacity::CapacityProfile;
+use crate::model::interaction::InteractionState;
+use crate::model::queue::{Aging, QueueConfig};
+use crate::model::skill::{Proficiency, Requirements, SkillSet};
+use crate::sla::ServiceLevelTarget;
+use crate::time::Timestamp;
+
+/// The pause reason the simulator uses for scheduled breaks.
+pub const BREAK_REASON: ReasonCode = ReasonCode(1);
+
+/// Something that watches a simulation's events as they happen (statistics, a log, a chart).
+pub trait Observer {
+    /// Called for every event, in order, with the engine as it is after the event's command.
+    fn observe(&mut self, event: &Event, engine: &Engine);
+}
+
+impl<F: FnMut(&Event, &Engine)> Observer for F {
+    fn observe(&mut self, event: &Event, engine: &Engine) {
+        self(event, engine)
+    }
+}
+
+/// What the simulated world does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Happening {
+    /// The next arrival of stream `n`.
+    Arrival(usize),
+    /// One interaction of stream `n`'s backlog, waiting at the start.
+    Backlog(usize),
+    /// An agent answers an offer.
+    Answer(AgentId, OfferId),
+    /// The conversation ends.
+    HangUp(AgentId, InteractionId),
+    /// The customer gives up.
+    GiveUp(InteractionId),
+    /// Shift and break changes.
+    Login(AgentId),
+    Logout(AgentId),
+    BreakStart(AgentId),
+    BreakEnd(AgentId),
+    /// An agent paused for missing an offer gets back to work.
+    MissedOfferPauseEnds(AgentId),
+}
+
+/// What the simulator knows about an interaction that the engine does not.
+#[derive(Clone, Copy, Debug)]
+struct Customer {
+    handle_ms: u64,
+}
+
+/// Counts from one run, for progress and sanity checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Interactions that arrived during the period.
+    pub arrived: u64,
+    /// Commands the engine accepted.
+    pub commands: u64,
+    /// Events the engine emitted.
+    pub events: u64,
+    /// Interactions still live when the period ended.
+    pub open_at_end: u64,
+}
+
+/// RNG stream numbers: one per purpose, so draws for one purpose never shift another's.
+const BEHAVIOUR_STREAM: u64 = 1;
+fn stream(arrival: usize, purpose: u64) -> u64 {
+    1_000 + arrival as u64 * 16 + purpose
+}
+
+/// One simulation run: a scenario, a seed and the engine they drive.
+pub struct Simulation<'s> {
+    scenario: &'s Scenario,
+    engine: Engine,
+    start: Timestamp,
+    end: Timestamp,
+    now: Timestamp,
+    calendar: BinaryHeap<Reverse<(Timestamp, u64, Happening)>>,
+    next_seq: u64,
+    next_interaction: u64,
+    arrival_rngs: Vec<[SimRng; 4]>,
+    behaviour: SimRng,
+    customers: BTreeMap<InteractionId, Customer>,
+    summary: RunSummary,
+}
+
+impl<'s> Simulation<'s> {
+    /// Sets up the engine for a scenario: skills, queues, agents (logged in
+    /// at their shift start) and the first arrival of each stream.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] when the scenario is invalid or the engine refuses its topology.
+    pub fn new(scenario: &'s Scenario, seed: u64) -> Result<Self, ScenarioError> {
+        scenario.validate()?;
+        let limits = Limits { max_interactions: 10_000_000, max_waiting_per_queue: 10_000_000, ..Limits::default() };
+        let config = EngineConfig::builder()
+            .offer_timeout(Duration::from_secs(scenario.offer_timeout_secs))
+            .limits(limits)
+            .build()
+            .map_err(|e| ScenarioError::Invalid { field: "engine".into(), problem: e.to_string() })?;
+        let start = Timestamp::from(scenario.start);
+        let mut sim = Simulation {
+            scenario,
+            engine: Engine::new(config),
+            start,
+            end: start + Duration::from_secs(u64::from(scenario.duration_min) * 60),
+            now: start,
+            calendar: BinaryHeap::new(),
+            next_seq: 0,
+            next_interaction: 1,
+            arrival_rngs: (0..scenario.arrivals.len())
+                .map(|i| [0, 1, 2, 3].map(|purpose| SimRng::new(seed, stream(i, purpose))))
+                .collect(),
+            behaviour: SimRng::new(seed, BEHAVIOUR_STREAM),
+            customers: BTreeMap::new(),
+            summary: RunSummary::default(),
+        };
+        sim.build_topology()?;
+        Ok(sim)
+    }
+
+    /// The engine being driven.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// When the simulated period starts.
+    pub fn start(&self) -> Timestamp {
+        self.start
+    }
+
+    /// When the simulated period ends.
+    pub fn end(&self) -> Timestamp {
+        self.end
+    }
+
+    fn setup(&mut self, what: &str, command: Command) -> Result<(), ScenarioError> {
+        self.engine
+            .handle(command, self.start)
+            .map_err(|error| ScenarioError::Refused { what: what.to_string(), error })?;
+        self.summary.commands += 1;
+        Ok(())
+    }
+
+    fn build_topology(&mut self) -> Result<(), ScenarioError> {
+        let s = self.scenario;
+        for skill in &s.skills {
+            self.setup("skill", Command::AddSkill { skill: SkillId(skill.id), name: skill.name.clone() })?;
+        }
+        for q in &s.queues {
+            let config = QueueConfig {
+                id: QueueId(q.id),
+                name: q.name.clone(),
+                channels: q.channels.clone(),
+                requirements: requirements(&q.requirements, "queue requirements")?,
+                service_level: ServiceLevelTarget::new(q.sla.percent, Duration::from_secs(q.sla.secs)),
+                priority: q.priority,
+                strategy: q.strategy,
+                wrap_up: Duration::from_secs(q.wrap_up_secs),
+                aging: Aging { points_per_minute: q.aging_per_minute },
+                max_waiting: None,
+                offer_timeout: None,
+            };
+            self.setup("queue", Command::AddQueue(config))?;
+        }
+        let mut next_agent = 1;
+        for g in &s.agent_groups {
+            let mut capacity = CapacityProfile::new(g.total_units);
+            for c in &g.capacity {
+                capacity = capacity.with_channel(c.channel, c.max, c.units, c.exclusive);
+            }
+            let skills = SkillSet::from_pairs(
+                g.skills
+                    .iter()
+                    .map(|l| Ok((SkillId(l.skill), level(l, "agent skills")?)))
+                    .collect::<Result<Vec<_>, ScenarioError>>()?,
+            );
+            let shift_end = g.shift_end_min.unwrap_or(s.duration_min);
+            for n in 0..g.count {
+                let id = AgentId(next_agent);
+                next_agent += 1;
+                let mut config = AgentConfig::new(id, capacity.clone()).with_skills(skills.clone());
+                for m in &g.queues {
+                    let mut membership =
+                        QueueMembership::new(QueueId(m.queue)).with_delay(Duration::from_secs(m.delay_secs));
+                    membership.priority = m.priority;
+                    config = config.with_queue(membership);
+                }
+                self.setup("agent", Command::AddAgent(config))?;
+                self.schedule(self.minute(g.shift_start_min), Happening::Login(id));
+                self.schedule(self.minute(shift_end), Happening::Logout(id));
+                for b in &g.breaks {
+                    let slot = n % b.stagger_groups;
+                    let at = b.start_min + slot * b.stagger_min;
+                    if at >= g.shift_start_min && at + b.duration_min <= shift_end {
+                        self.schedule(self.minute(at), Happening::BreakStart(id));
+                        self.schedule(self.minute(at + b.duration_min), Happening::BreakEnd(id));
+                    }
+                }
+            }
+        }
+        for (i, a) in s.arrivals.iter().enumerate() {
+            for _ in 0..a.backlog {
+                self.schedule(self.start, Happening::Backlog(i));
+            }
+            self.schedule_next_arrival(i, self.start);
+        }
+        Ok(())
+    }
+
+    fn minute(&self, min: u32) -> Timestamp {
+        self.start + Duration::from_secs(u64::from(min) * 60)
+    }
+
+    fn schedule(&mut self, at: Timestamp, what: Happening) {
+        self.next_seq += 1;
+        self.calendar.push(Reverse((at, self.next_seq, what)));
+    }
+
+    /// The next arrival of a stream after `from`: a non-homogeneous Poisson
+    /// process with piecewise-constant rates, drawn piece by piece (the
+    /// exponential is memoryless, so restarting at a piece boundary is exact).
+    fn schedule_next_arrival(&mut self, i: usize, from: Timestamp) {
+        let spec = &self.scenario.arrivals[i];
+        let piece_ms = i64::from(spec.curve_interval_min) * 60_000;
+        let mut t = from.millis_since(self.start);
+        let end = self.end.millis_since(self.start);
+        while t < end {
+            let piece = (t / piece_ms) as usize;
+            let rate = spec.per_hour.get(piece).or(spec.per_hour.last()).copied().unwrap_or(0.0);
+            let piece_end = (piece as i64 + 1) * piece_ms;
+            if rate > 0.0 {
+                let gap_ms = (self.arrival_rngs[i][0].exponential(3_600_000.0 / rate)).round() as i64;
+                if t + gap_ms < piece_end {
+                    let at = Timestamp::from_millis(self.start.as_millis() + t + gap_ms);
+                    if at < self.end {
+                        self.schedule(at, Happening::Arrival(i));
+                    }
+                    return;
+                }
+            }
+            t = piece_end;
+        }
+    }
+
+    /// Runs the whole period, passing every event to `observer`.
+    pub fn run(mut self, observer: &mut dyn Observer) -> RunSummary {
+        self.drain_events(observer);
+        loop {
+            let next_happening = self.calendar.peek().map(|Reverse((at, _, _))| *at);
+            let next_timer = self.engine.poll_timeout();
+            let next = match (next_happening, next_timer) {
+                (Some(h), Some(t)) => h.min(t),
+                (Some(h), None) => h,
+                (None, Some(t)) => t,
+                (None, None) => break,
+            };
+            if next >= self.end {
+                break;
+            }
+            self.now = next;
+            if next_timer == Some(next) {
+                // Engine timers first at equal times: they are older than anything the world does now.
+                self.engine.handle_timeout(next).expect("simulated time never runs backwards");
+            } else {
+                let Reverse((_, _, what)) = self.calendar.pop().expect("peeked above");
+                self.happen(what);
+            }
+            self.drain_events(observer);
+        }
+        self.summary.open_at_end = self.engine.interactions().count() as u64;
+        self.summary
+    }
+
+    fn command(&mut self, command: Command) -> bool {
+        let ok = self.engine.handle(command, self.now).is_ok();
+        self.summary.commands += u64::from(ok);
+        ok
+    }
+
+    fn happen(&mut self, what: Happening) {
+        match what {
+            Happening::Backlog(i) => self.arrive(i),
+            Happening::Arrival(i) => {
+                self.arrive(i);
+                self.schedule_next_arrival(i, self.now);
+            }
+            Happening::Answer(agent, offer) => {
+                if self.engine.offer(offer).is_some() {
+                    self.command(Command::Accept { agent, offer });
+                }
+            }
+            Happening::HangUp(agent, interaction) => {
+                if self.engine.interaction(interaction).map(|i| i.state())
+                    == Some(InteractionState::Connected { agent })
+                {
+                    self.command(Command::Complete { agent, interaction });
+                }
+            }
+            Happening::GiveUp(interaction) => {
+                let waiting = matches!(
+                    self.engine.interaction(interaction).map(|i| i.state()),
+                    Some(InteractionState::Queued | InteractionState::Offered { .. })
+                );
+                if waiting {
+                    self.command(Command::Abandon { interaction });
+                }
+            }
+            Happening::Login(agent) => {
+                self.command(Command::Login { agent });
+            }
+            Happening::Logout(agent) => {
+                self.command(Command::Logout { agent });
+            }
+            Happening::BreakStart(agent) => {
+                self.command(Command::Pause { agent, reason: BREAK_REASON });
+            }
+            Happening::BreakEnd(agent) => {
+                self.command(Command::Resume { agent });
+            }
+            Happening::MissedOfferPauseEnds(agent) => {
+                let paused = self.engine.agent(agent).map(|a| a.presence());
+                if paused
+                    == Some(crate::Presence::Paused(self.engine.config().missed_offer_pause().unwrap_or(BREAK_REASON)))
+                {
+                    self.command(Command::Resume { agent });
+                }
+            }
+        }
+    }
+
+    /// A customer of stream `i` arrives: handle time, patience and attributes
+    /// come from the stream's own generators, so two routing configurations
+    /// run with one seed see exactly the same customers.
+    fn arrive(&mut self, i: usize) {
+        let spec: &ArrivalSpec = &self.scenario.arrivals[i];
+        let [_, handle_rng, patience_rng, attribute_rng] = &mut self.arrival_rngs[i];
+        let handle_ms = (spec.handle.sample(handle_rng) * 1000.0).round().max(1.0) as u64;
+        let patience_ms = spec.patience.as_ref().map(|p| (p.sample(patience_rng) * 1000.0).round() as u64);
+        let mut attributes = Attributes::new();
+        let mut needs = Vec::new();
+        for attr in &spec.attributes {
+            let total: f64 = attr.values.iter().map(|v| v.weight).sum();
+            let mut x = attribute_rng.uniform() * total;
+            let value = attr.values.iter().find(|v| {
+                x -= v.weight;
+                x < 0.0
+            });
+            if let Some(value) = value.or(attr.values.last()) {
+                attributes.insert(attr.key.clone(), value.value.clone());
+                needs.extend(value.requires.iter().copied());
+            }
+        }
+        let id = InteractionId(self.next_interaction);
+        self.next_interaction += 1;
+        let Ok(reqs) = requirements(&needs, "attribute requirements") else { return };
+        let new = NewInteraction::new(id, spec.channel, QueueId(spec.queue), CustomerId(id.0))
+            .with_priority(spec.priority)
+            .with_requirements(reqs)
+            .with_attributes(attributes);
+        if self.command(Command::Arrive(new)) {
+            self.summary.arrived += 1;
+            self.customers.insert(id, Customer { handle_ms });
+            if let Some(p) = patience_ms {
+                self.schedule(self.now + Duration::from_millis(p), Happening::GiveUp(id));
+            }
+        }
+    }
+
+    /// Passes events to the observer and reacts to them as agents and customers would.
+    fn drain_events(&mut self, observer: &mut dyn Observer) {
+        while let Some(event) = self.engine.poll_event() {
+            self.summary.events += 1;
+            observer.observe(&event, &self.engine);
+            match event.kind {
+                EventKind::InteractionOffered(offer) => {
+                    if !self.behaviour.chance(self.scenario.missed_offer_probability) {
+                        let delay = self.scenario.answer_delay.sample(&mut self.behaviour);
+                        let at = event.at + Duration::from_millis((delay * 1000.0).round() as u64);
+                        self.schedule(at, Happening::Answer(offer.agent, offer.id));
+                    }
+                }
+                EventKind::OfferAccepted { interaction, agent, .. } => {
+                    if let Some(c) = self.customers.get(&interaction) {
+                        self.schedule(
+                            event.at + Duration::from_millis(c.handle_ms),
+                            Happening::HangUp(agent, interaction),
+                        );
+                    }
+                }
+                EventKind::AgentPresenceChanged { agent, presence: crate::Presence::Paused(r), .. }
+                    if r != BREAK_REASON =>
+                {
+                    // An agent paused for a missed offer gets back to work a little later.
+                    self.schedule(event.at + Duration::from_secs(30), Happening::MissedOfferPauseEnds(agent));
+                }
+                EventKind::InteractionEnded { interaction, .. } => {
+                    self.customers.remove(&interaction);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn level(l: &SkillLevel, field: &str) -> Result<Proficiency, ScenarioError> {
+    Proficiency::new(l.level).ok_or_else(|| ScenarioError::Invalid {
+        field: field.to_string(),
+        problem: format!("level {} of skill {} must be 1 to 5", l.level, l.skill),
+    })
+}
+
+fn requirements(levels: &[SkillLevel], field: &str) -> Result<Requirements, ScenarioError> {
+    let pairs = levels.iter().map(|l| Ok((SkillId(l.skill), level(l, field)?))).collect::<Result<Vec<_>, _>>()?;
+    Ok(Requirements::from_pairs(pairs))
+}
