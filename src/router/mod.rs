@@ -228,35 +228,39 @@ impl Router {
     /// channel, with a fresh strategy key.
     pub(crate) fn place_agent(&mut self, agent: &Agent, queues: &BTreeMap<QueueId, QueueConfig>) {
         let id = agent.id();
-        let mut wanted: BTreeMap<GroupKey, (i64, AgentKey)> = BTreeMap::new();
-        if agent.is_routable() {
-            for (gk, delay) in self.qualified.get(&id).into_iter().flatten() {
-                let (queue, channel, sig) = *gk;
-                if agent.load.has_room(&agent.config.capacity, channel) {
-                    let strategy = queues.get(&queue).map(|q| q.strategy).unwrap_or_default();
-                    wanted.insert(*gk, (*delay, agent_key(strategy, agent, queue, &self.sigs[sig as usize])));
-                }
+        let routable = agent.is_routable();
+        // Taken out and put back so the pools can be changed while walking them; no allocation.
+        let qualified = self.qualified.get_mut(&id).map(std::mem::take).unwrap_or_default();
+        let mut placed = self.placements.remove(&id).unwrap_or_default();
+        for (gk, delay) in &qualified {
+            let (queue, channel, sig) = *gk;
+            let want = (routable && agent.load.has_room(&agent.config.capacity, channel)).then(|| {
+                let strategy = queues.get(&queue).map(|q| q.strategy).unwrap_or_default();
+                (*delay, agent_key(strategy, agent, queue, &self.sigs[sig as usize]))
+            });
+            let have = placed.get(gk).copied();
+            if want == have {
+                continue;
             }
-        }
-        let current = self.placements.remove(&id).unwrap_or_default();
-        for (gk, placed) in &current {
-            if wanted.get(gk) != Some(placed) {
-                self.unpool(gk, placed, id);
+            if let Some(old) = have {
+                self.unpool(gk, &old, id);
+                placed.remove(gk);
             }
-        }
-        for (gk, placed) in &wanted {
-            if current.get(gk) != Some(placed) {
-                let (queue, channel, sig) = *gk;
+            if let Some(new) = want {
                 let g = self
                     .queues
                     .get_mut(&queue)
                     .and_then(|q| q.groups.get_mut(&(channel, sig)))
-                    .expect("place_agent: wanted groups exist");
-                g.pool.entry(placed.0).or_default().insert((placed.1, id));
+                    .expect("place_agent: qualified groups exist");
+                g.pool.entry(new.0).or_default().insert((new.1, id));
+                placed.insert(*gk, new);
             }
         }
-        if !wanted.is_empty() {
-            self.placements.insert(id, wanted);
+        if !placed.is_empty() {
+            self.placements.insert(id, placed);
+        }
+        if let Some(slot) = self.qualified.get_mut(&id) {
+            *slot = qualified;
         }
     }
 
@@ -283,6 +287,20 @@ impl Router {
                     qualified.insert((m.queue, *channel, *sig), duration_millis(m.delay));
                 }
             }
+        }
+        // Leave no placement behind in a group the agent no longer qualifies
+        // for, or under an old delay: place_agent only walks qualified groups.
+        let placed = self.placements.remove(&agent.id()).unwrap_or_default();
+        let mut kept = BTreeMap::new();
+        for (gk, p) in placed {
+            if qualified.get(&gk) == Some(&p.0) {
+                kept.insert(gk, p);
+            } else {
+                self.unpool(&gk, &p, agent.id());
+            }
+        }
+        if !kept.is_empty() {
+            self.placements.insert(agent.id(), kept);
         }
         self.qualified.insert(agent.id(), qualified);
     }
