@@ -136,7 +136,10 @@ pub use model::channel::{Channel, ChannelMode};
 pub use model::interaction::{Interaction, InteractionState, Outcome};
 pub use model::queue::{AgentSelection, Aging, QueueConfig};
 pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
-pub use sla::ServiceLevelTarget;
+pub use sla::{
+    ResponseCounts, ResponseMeasure, ResponseTarget, ServiceLevel, ServiceLevelCounts, ServiceLevelDefinition,
+    ServiceLevelFormula, ServiceLevelTarget,
+};
 pub use time::Timestamp;
 
 /// The README's code blocks run as doctests, so the embedding example stays true.
@@ -145,5 +148,19 @@ pub use time::Timestamp;
 struct ReadmeDoctests;
 
 // --- measurement (stats, sla): re-exports below this line ---
+pub use stats::{
+    AgentCounters, AgentCounts, AgentFigures, BreakdownFigures, BreakdownValue, ChannelCost, ChannelCostLine,
+    ContactCounters, ContactFigures, ContactHistory, CostLine, CostModel, CostSummary, Disposition, HistoryEntry,
+    InMemoryHistory, InQueue, InteractionRecord, IntervalLength, IntervalReport, IntervalSchedule,
+    MAX_SERVICE_LEVEL_DEFINITIONS, OfferRecord, OfferResult, PlaceInLine, QueueCostLine, QueueMeasurement, QueueVisit,
+    ResponseReading, RetentionPolicy, Scope, ServiceLevelReading, Statistics, StatsConfig, StatsConfigBuilder,
+    StatsConfigError, TransferRecord, VisitExit, WaitSketch,
+};
+#[cfg(any(feature = "json", feature = "csv"))]
+pub use stats::ExportError;
+#[cfg(feature = "csv")]
+pub use stats::{RECORD_CSV_COLUMNS, write_offers_csv, write_records_csv};
+#[cfg(feature = "json")]
+pub use stats::write_json_lines;
 
 // --- host integration (host): re-exports below this line ---

@@ -1,4 +1,14 @@
-//! Service-level targets.
+//! Service levels: a queue's promise, and the standard formulas that say
+//! whether it was kept.
+//!
+//! Contact centers do not agree on one service-level formula, so this module
+//! implements the four in common use ([`ServiceLevelFormula`]) over one set of
+//! counts ([`ServiceLevelCounts`]), and lets a host run several
+//! [`ServiceLevelDefinition`]s side by side on the same queue. Deferrable work
+//! (e-mail, callbacks) is measured against a [`ResponseTarget`] instead.
+//!
+//! Everything here is pure arithmetic on integers: the same counts always give
+//! the same figure, and a figure can be checked by hand.
 
 use std::time::Duration;
 
@@ -41,5 +51,402 @@ impl Default for ServiceLevelTarget {
     /// The industry's classic 80/20.
     fn default() -> Self {
         ServiceLevelTarget::new(80, Duration::from_secs(20))
+    }
+}
+
+/// How a service level is computed from [`ServiceLevelCounts`].
+///
+/// Write *T* for the threshold, *offered* for [`ServiceLevelCounts::offered`]
+/// (answered + abandoned + transferred out before answer; short abandons are
+/// left out of every term). The variants differ only in how they treat
+/// customers who hung up:
+///
+/// | variant | formula | abandons |
+/// |---|---|---|
+/// | [`OfOffered`](Self::OfOffered) | answered within T ÷ offered | every abandon is a miss |
+/// | [`IgnoringAbandonedWithin`](Self::IgnoringAbandonedWithin) | answered within T ÷ (offered − abandoned within T) | early abandons do not count, late ones are misses |
+/// | [`OfAnswered`](Self::OfAnswered) | answered within T ÷ answered | abandons do not count at all |
+/// | [`CreditingAbandonedWithin`](Self::CreditingAbandonedWithin) | (answered within T + abandoned within T) ÷ offered | early abandons count as met |
+///
+/// # Example
+/// ```
+/// use switchboard::{ServiceLevelCounts, ServiceLevelFormula};
+///
+/// // 10 calls: 6 answered (4 within T), 3 abandoned (1 within T), 1 transferred out.
+/// let counts = ServiceLevelCounts {
+///     answered: 6,
+///     answered_within: 4,
+///     abandoned: 3,
+///     abandoned_within: 1,
+///     transferred_out: 1,
+///     short_abandoned: 0,
+/// };
+/// assert_eq!(counts.offered(), 10);
+/// let level = |f: ServiceLevelFormula| f.apply(&counts).unwrap();
+/// assert_eq!(level(ServiceLevelFormula::OfOffered).percent(), 40.0); // 4 / 10
+/// assert_eq!((level(ServiceLevelFormula::IgnoringAbandonedWithin).met, level(ServiceLevelFormula::IgnoringAbandonedWithin).counted), (4, 9));
+/// assert_eq!((level(ServiceLevelFormula::OfAnswered).met, level(ServiceLevelFormula::OfAnswered).counted), (4, 6));
+/// assert_eq!(level(ServiceLevelFormula::CreditingAbandonedWithin).percent(), 50.0); // 5 / 10
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ServiceLevelFormula {
+    /// answered within T ÷ offered. The strictest and the most common
+    /// textbook definition: a customer who hangs up counts as a miss,
+    /// however early.
+    #[default]
+    OfOffered,
+    /// answered within T ÷ (offered − abandoned within T). Customers who
+    /// hang up before T are taken out of the population (they were never
+    /// "owed" an answer yet); those who hang up after T are misses.
+    IgnoringAbandonedWithin,
+    /// answered within T ÷ answered. Only answered contacts count; abandons
+    /// are reported separately as the abandonment rate.
+    OfAnswered,
+    /// (answered within T + abandoned within T) ÷ offered. Customers who hang
+    /// up before T count as served within target.
+    CreditingAbandonedWithin,
+}
+
+impl ServiceLevelFormula {
+    /// The four formulas, in declaration order.
+    pub const ALL: [ServiceLevelFormula; 4] = [
+        ServiceLevelFormula::OfOffered,
+        ServiceLevelFormula::IgnoringAbandonedWithin,
+        ServiceLevelFormula::OfAnswered,
+        ServiceLevelFormula::CreditingAbandonedWithin,
+    ];
+
+    /// The service level these counts give under this formula, or `None`
+    /// when the denominator is zero (nothing to measure yet).
+    pub fn apply(self, counts: &ServiceLevelCounts) -> Option<ServiceLevel> {
+        let offered = counts.offered();
+        let (met, counted) = match self {
+            ServiceLevelFormula::OfOffered => (counts.answered_within, offered),
+            ServiceLevelFormula::IgnoringAbandonedWithin => {
+                (counts.answered_within, offered.saturating_sub(counts.abandoned_within))
+            }
+            ServiceLevelFormula::OfAnswered => (counts.answered_within, counts.answered),
+            ServiceLevelFormula::CreditingAbandonedWithin => {
+                (counts.answered_within.saturating_add(counts.abandoned_within), offered)
+            }
+        };
+        (counted > 0).then_some(ServiceLevel { met, counted })
+    }
+}
+
+/// A measured service level: `met` of `counted` contacts were within target.
+///
+/// Kept as two integers so that a figure is exact and can be compared with
+/// a target without rounding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ServiceLevel {
+    /// Contacts that count as within target (the numerator).
+    pub met: u64,
+    /// Contacts measured (the denominator); never zero.
+    pub counted: u64,
+}
+
+impl ServiceLevel {
+    /// The level as a fraction from 0 to 1.
+    pub fn fraction(&self) -> f64 {
+        self.met as f64 / self.counted as f64
+    }
+
+    /// The level in percent, from 0 to 100.
+    pub fn percent(&self) -> f64 {
+        self.fraction() * 100.0
+    }
+
+    /// True when the level reaches `target_percent`, compared exactly in integers.
+    pub fn meets(&self, target_percent: u8) -> bool {
+        u128::from(self.met) * 100 >= u128::from(self.counted) * u128::from(target_percent)
+    }
+}
+
+/// The counts every service-level formula is computed from, for one queue
+/// and one [`ServiceLevelDefinition`] (threshold and short-abandon threshold).
+///
+/// A contact is counted once it has an outcome in the queue: answered,
+/// abandoned, or transferred out before being answered. Contacts still waiting
+/// are not counted yet (they may still be answered in time), and neither are
+/// contacts the host cancelled. A short abandon (a customer who hung up before
+/// the short-abandon threshold) is counted only in `short_abandoned`, and left
+/// out of every formula.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ServiceLevelCounts {
+    /// Contacts answered by an agent.
+    pub answered: u64,
+    /// Of `answered`, those answered within the threshold (wait ≤ T).
+    pub answered_within: u64,
+    /// Contacts abandoned after the short-abandon threshold.
+    pub abandoned: u64,
+    /// Of `abandoned`, those abandoned within the threshold (wait ≤ T).
+    pub abandoned_within: u64,
+    /// Contacts transferred to another queue before being answered here; they
+    /// count as offered and not met, like an overflow in most ACD reports.
+    pub transferred_out: u64,
+    /// Contacts abandoned before the short-abandon threshold; excluded from the formulas.
+    pub short_abandoned: u64,
+}
+
+impl ServiceLevelCounts {
+    /// The population of the formulas: answered + abandoned + transferred out
+    /// (short abandons excluded).
+    pub fn offered(&self) -> u64 {
+        self.answered.saturating_add(self.abandoned).saturating_add(self.transferred_out)
+    }
+
+    /// Adds another set of counts (a later interval, another queue).
+    pub fn merge(&mut self, other: &ServiceLevelCounts) {
+        self.answered += other.answered;
+        self.answered_within += other.answered_within;
+        self.abandoned += other.abandoned;
+        self.abandoned_within += other.abandoned_within;
+        self.transferred_out += other.transferred_out;
+        self.short_abandoned += other.short_abandoned;
+    }
+}
+
+/// One way of measuring a queue's service level: a formula, a target and a
+/// short-abandon threshold. A queue may carry several, so that a host
+/// migrating from another platform can show the figure its managers know next
+/// to its own.
+///
+/// Conventions: a wait *equal* to the threshold is within it; an abandon
+/// *shorter* than `short_abandon` is a short abandon (so `Duration::ZERO`
+/// turns short abandons off).
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::{ServiceLevelCounts, ServiceLevelDefinition, ServiceLevelFormula, ServiceLevelTarget};
+///
+/// let def = ServiceLevelDefinition::new(ServiceLevelFormula::OfOffered, ServiceLevelTarget::new(80, Duration::from_secs(20)))
+///     .with_short_abandon(Duration::from_secs(5));
+/// let mut counts = ServiceLevelCounts::default();
+/// def.count_answer(Duration::from_secs(20), &mut counts); // within: 20 s ≤ 20 s
+/// def.count_abandon(Duration::from_secs(3), &mut counts); // short abandon: ignored
+/// def.count_abandon(Duration::from_secs(40), &mut counts); // a miss
+/// let level = def.level(&counts).unwrap();
+/// assert_eq!((level.met, level.counted), (1, 2));
+/// assert!(!level.meets(80));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ServiceLevelDefinition {
+    /// The formula.
+    pub formula: ServiceLevelFormula,
+    /// The target: share in percent, and the threshold T.
+    pub target: ServiceLevelTarget,
+    /// Abandons shorter than this are short abandons, excluded from the formulas.
+    pub short_abandon: Duration,
+}
+
+impl ServiceLevelDefinition {
+    /// A definition with no short-abandon threshold.
+    pub fn new(formula: ServiceLevelFormula, target: ServiceLevelTarget) -> Self {
+        ServiceLevelDefinition { formula, target, short_abandon: Duration::ZERO }
+    }
+
+    /// Sets the short-abandon threshold.
+    pub fn with_short_abandon(mut self, short_abandon: Duration) -> Self {
+        self.short_abandon = short_abandon;
+        self
+    }
+
+    /// Whether a wait is within the threshold (inclusive).
+    pub fn is_within(&self, wait: Duration) -> bool {
+        wait <= self.target.answer_within()
+    }
+
+    /// Whether an abandon after `wait` is a short abandon (strictly shorter than the threshold).
+    pub fn is_short_abandon(&self, wait: Duration) -> bool {
+        wait < self.short_abandon
+    }
+
+    /// Counts a contact answered after waiting `wait`.
+    pub fn count_answer(&self, wait: Duration, counts: &mut ServiceLevelCounts) {
+        counts.answered += 1;
+        if self.is_within(wait) {
+            counts.answered_within += 1;
+        }
+    }
+
+    /// Counts a contact abandoned after waiting `wait`.
+    pub fn count_abandon(&self, wait: Duration, counts: &mut ServiceLevelCounts) {
+        if self.is_short_abandon(wait) {
+            counts.short_abandoned += 1;
+        } else {
+            counts.abandoned += 1;
+            if self.is_within(wait) {
+                counts.abandoned_within += 1;
+            }
+        }
+    }
+
+    /// Counts a contact transferred out before it was answered.
+    pub fn count_transfer_out(&self, counts: &mut ServiceLevelCounts) {
+        counts.transferred_out += 1;
+    }
+
+    /// The service level of `counts` under this definition's formula.
+    pub fn level(&self, counts: &ServiceLevelCounts) -> Option<ServiceLevel> {
+        self.formula.apply(counts)
+    }
+}
+
+impl Default for ServiceLevelDefinition {
+    /// [`ServiceLevelFormula::OfOffered`] against the default 80/20 target, no short abandons.
+    fn default() -> Self {
+        ServiceLevelDefinition::new(ServiceLevelFormula::default(), ServiceLevelTarget::default())
+    }
+}
+
+/// What counts as the response to deferrable work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ResponseMeasure {
+    /// An agent accepted it: the agent opened the e-mail or started the
+    /// callback ("a callback made within 15 minutes").
+    Answered,
+    /// The agent completed it: the reply was sent, the callback ended
+    /// ("an e-mail answered within 4 hours").
+    #[default]
+    Completed,
+}
+
+/// A target for deferrable work (e-mail, SMS, social, callbacks, fax): a share
+/// of contacts responded to within a span counted from the contact's
+/// *arrival*, however many queues it passed through.
+///
+/// Its service level is responded within ÷ responded: a contact counts once
+/// it has been responded to; one still open is visible as overdue in the live
+/// figures, not as a miss, until it is responded to.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::{ResponseCounts, ResponseMeasure, ResponseTarget};
+///
+/// let email = ResponseTarget::new(90, Duration::from_secs(4 * 3600), ResponseMeasure::Completed);
+/// let mut counts = ResponseCounts::default();
+/// email.count(Duration::from_secs(3 * 3600), &mut counts);
+/// email.count(Duration::from_secs(5 * 3600), &mut counts);
+/// assert_eq!(counts.level().unwrap().percent(), 50.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ResponseTarget {
+    target_percent: u8,
+    within: Duration,
+    measure: ResponseMeasure,
+}
+
+impl ResponseTarget {
+    /// A target of `target_percent` (clamped to 0–100) responded to within `within`.
+    pub fn new(target_percent: u8, within: Duration, measure: ResponseMeasure) -> Self {
+        ResponseTarget { target_percent: target_percent.min(100), within, measure }
+    }
+
+    /// The share to respond to in time, in percent.
+    pub fn target_percent(&self) -> u8 {
+        self.target_percent
+    }
+
+    /// The response-time threshold, counted from arrival.
+    pub fn within(&self) -> Duration {
+        self.within
+    }
+
+    /// What counts as the response.
+    pub fn measure(&self) -> ResponseMeasure {
+        self.measure
+    }
+
+    /// Counts a contact responded to `response_time` after it arrived (within means ≤).
+    pub fn count(&self, response_time: Duration, counts: &mut ResponseCounts) {
+        counts.responded += 1;
+        if response_time <= self.within {
+            counts.responded_within += 1;
+        }
+    }
+}
+
+/// Counts for a [`ResponseTarget`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ResponseCounts {
+    /// Contacts responded to.
+    pub responded: u64,
+    /// Of those, responded to within the target span.
+    pub responded_within: u64,
+}
+
+impl ResponseCounts {
+    /// responded within ÷ responded, or `None` before the first response.
+    pub fn level(&self) -> Option<ServiceLevel> {
+        (self.responded > 0).then_some(ServiceLevel { met: self.responded_within, counted: self.responded })
+    }
+
+    /// Adds another set of counts.
+    pub fn merge(&mut self, other: &ResponseCounts) {
+        self.responded += other.responded;
+        self.responded_within += other.responded_within;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(secs: u64) -> Duration {
+        Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn four_formulas_by_hand() {
+        // T = 20 s, short abandon < 5 s.
+        let def = |f| ServiceLevelDefinition::new(f, ServiceLevelTarget::new(80, s(20))).with_short_abandon(s(5));
+        let answers = [5, 10, 20, 21, 30, 60];
+        let abandons = [2, 8, 15, 45];
+        let mut counts = ServiceLevelCounts::default();
+        let d = def(ServiceLevelFormula::OfOffered);
+        answers.iter().for_each(|w| d.count_answer(s(*w), &mut counts));
+        abandons.iter().for_each(|w| d.count_abandon(s(*w), &mut counts));
+        d.count_transfer_out(&mut counts);
+        assert_eq!(
+            counts,
+            ServiceLevelCounts {
+                answered: 6,
+                answered_within: 3,
+                abandoned: 3,
+                abandoned_within: 2,
+                transferred_out: 1,
+                short_abandoned: 1
+            }
+        );
+        assert_eq!(counts.offered(), 10);
+        let got: Vec<(u64, u64)> =
+            ServiceLevelFormula::ALL.iter().map(|f| f.apply(&counts).map(|l| (l.met, l.counted)).unwrap()).collect();
+        assert_eq!(got, vec![(3, 10), (3, 8), (3, 6), (5, 10)]);
+    }
+
+    #[test]
+    fn empty_counts_have_no_level_and_meets_is_exact() {
+        for f in ServiceLevelFormula::ALL {
+            assert_eq!(f.apply(&ServiceLevelCounts::default()), None);
+        }
+        let only_early_abandons = ServiceLevelCounts { abandoned: 2, abandoned_within: 2, ..Default::default() };
+        assert_eq!(ServiceLevelFormula::IgnoringAbandonedWithin.apply(&only_early_abandons), None);
+        assert!(ServiceLevel { met: 4, counted: 5 }.meets(80));
+        assert!(!ServiceLevel { met: 79, counted: 100 }.meets(80));
+        assert!(ServiceLevel { met: 0, counted: 1 }.meets(0));
+    }
+
+    #[test]
+    fn response_targets_are_inclusive() {
+        let t = ResponseTarget::new(200, s(900), ResponseMeasure::Answered);
+        assert_eq!(t.target_percent(), 100);
+        let mut c = ResponseCounts::default();
+        t.count(s(900), &mut c);
+        t.count(s(901), &mut c);
+        assert_eq!(c, ResponseCounts { responded: 2, responded_within: 1 });
+        assert_eq!(ResponseCounts::default().level(), None);
     }
 }

@@ -1,1 +1,809 @@
-//! Measurement: service levels, live statistics, interval reports, interaction records and contact history.
+//! Measurement: live statistics, interval reports, interaction records,
+//! breakdowns, costs and contact history — a pure consumer of the engine's
+//! events.
+//!
+//! [`Statistics`] never touches routing: the host feeds it each event it
+//! polls, and it costs nothing when unused. Everything it computes comes
+//! from the events (plus, at the moment of each event, the engine's read-only
+//! views for the configuration an event does not carry: a queue's name and
+//! target, an agent's queues and skills, an interaction's requirements).
+//!
+//! Module map: `sla` holds the formulas, `figures` the counters and gauges,
+//! `live` the incremental state, `quantile` the percentile sketch,
+//! `interval` the calendar, `record` the interaction records, `export` JSON
+//! and CSV, `history` the contact history, `breakdown` the attribute
+//! breakdowns and `cost` the cost model.
+
+mod breakdown;
+mod config;
+mod cost;
+mod error;
+mod export;
+mod figures;
+mod history;
+mod interval;
+mod live;
+mod quantile;
+mod record;
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt;
+use std::hash::BuildHasherDefault;
+use std::time::Duration;
+
+use chrono::{FixedOffset, TimeZone};
+use serde::{Deserialize, Serialize};
+
+pub use breakdown::{BreakdownFigures, BreakdownValue};
+pub use config::{MAX_SERVICE_LEVEL_DEFINITIONS, QueueMeasurement, StatsConfig, StatsConfigBuilder};
+pub use cost::{ChannelCost, ChannelCostLine, CostLine, CostModel, CostSummary, QueueCostLine};
+#[cfg(any(feature = "json", feature = "csv"))]
+pub use error::ExportError;
+pub use error::StatsConfigError;
+#[cfg(feature = "json")]
+pub use export::write_json_lines;
+#[cfg(feature = "csv")]
+pub use export::{RECORD_CSV_COLUMNS, write_offers_csv, write_records_csv};
+pub use figures::{
+    AgentCounters, AgentCounts, AgentFigures, ContactCounters, ContactFigures, InQueue, ResponseReading, Scope,
+    ServiceLevelReading,
+};
+pub use history::{ContactHistory, HistoryEntry, InMemoryHistory, RetentionPolicy};
+pub use interval::{IntervalLength, IntervalReport, IntervalSchedule};
+pub use quantile::WaitSketch;
+pub use record::{Disposition, InteractionRecord, OfferRecord, OfferResult, QueueVisit, TransferRecord, VisitExit};
+
+use crate::engine::Engine;
+use crate::event::{Event, EventKind, Offer, QueueReason};
+use crate::ids::{AgentId, InteractionId, OfferId, QueueId, SkillId};
+use crate::model::agent::Presence;
+use crate::model::channel::Channel;
+use crate::model::interaction::{InteractionState, Outcome};
+use crate::sla::{ResponseMeasure, ServiceLevelDefinition};
+use crate::time::Timestamp;
+use breakdown::Breakdowns;
+use live::{AgentProfile, AgentState, Change, Phase, QueueState, Stint, Tallies, Tracker};
+
+type FixedHashMap<K, V> = HashMap<K, V, BuildHasherDefault<DefaultHasher>>;
+
+fn ms_between(later: Timestamp, earlier: Timestamp) -> u64 {
+    u64::try_from(later.millis_since(earlier)).unwrap_or(0)
+}
+
+/// Where a waiting customer is in line, for an announcement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PlaceInLine {
+    /// The queue.
+    pub queue: QueueId,
+    /// 1 for next in line.
+    pub position: usize,
+    /// How many wait in the queue.
+    pub waiting: usize,
+    /// The estimated wait, if there is enough to estimate it from.
+    pub estimated_wait: Option<Duration>,
+}
+
+/// Live statistics, interval reports, interaction records and contact
+/// history, computed from the engine's events.
+///
+/// # Feeding it
+///
+/// Call [`Statistics::observe`] with every event the engine emits, right
+/// after polling it and before the next [`Engine::handle`] (the run-loop
+/// rule), together with the engine: for the few facts an event does not
+/// carry (a queue's name and target, an agent's queues and skills, an
+/// interaction's requirements) the statistics read the engine's views at
+/// that moment. Call [`Statistics::advance`] when the host wakes up without
+/// an event (the run loop's timeout, a wallboard refresh, the end of an
+/// interval from [`Statistics::next_interval_end`]) so that intervals close
+/// and history is purged on time.
+///
+/// Statistics started after the engine count only what they observe:
+/// contacts already live are not counted; agents and queues are picked up
+/// from the engine when first seen.
+///
+/// # Reading it
+///
+/// * **Live figures** per queue, channel, skill and agent
+///   ([`queue`](Statistics::queue), [`channel`](Statistics::channel),
+///   [`skill`](Statistics::skill), [`agent`](Statistics::agent)) and per
+///   attribute value ([`breakdown`](Statistics::breakdown)). Counters,
+///   service levels, ASA, handle times, abandonment and wait percentiles are
+///   **since the start of the current interval**; contacts waiting, oldest
+///   wait and agents by state are **instantaneous**. See [`ContactCounters`]
+///   for the interval in which each event is counted.
+/// * **Interval reports**, one per closed interval, from
+///   [`poll_report`](Statistics::poll_report).
+/// * **Interaction records**, one per finished interaction, from
+///   [`poll_record`](Statistics::poll_record).
+/// * **Contact history** from [`history`](Statistics::history): when an
+///   interaction is offered, look up the customer's recent history for the
+///   agent (see the example).
+/// * **Place in line** and estimated wait for announcements, from
+///   [`place_in_line`](Statistics::place_in_line).
+///
+/// # Cost
+///
+/// Each event costs a few counter updates per dimension the contact counts
+/// in (its queue, channel, each required skill, each breakdown key) plus
+/// O(log n) upkeep of the oldest-wait sets; nothing rescans. Closing an
+/// interval costs O(queues + channels + skills + agents + attribute values).
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::*;
+///
+/// let mut engine = Engine::new(EngineConfig::default());
+/// let mut stats = Statistics::new(StatsConfig::default());
+/// let t0 = Timestamp::from_secs(1_700_000_000);
+/// let mut run = |engine: &mut Engine, stats: &mut Statistics, command, now| -> Result<(), CommandError> {
+///     engine.handle(command, now)?;
+///     while let Some(event) = engine.poll_event() {
+///         stats.observe(&event, engine);
+///         if let EventKind::InteractionOffered(offer) = &event.kind {
+///             // What the agent sees with the offer: the customer's last five contacts.
+///             let _past = stats.history().map(|h| h.recent(offer.customer, event.at, 5));
+///         }
+///     }
+///     Ok(())
+/// };
+/// run(&mut engine, &mut stats, Command::AddQueue(QueueConfig::new(QueueId(1), "support", [Channel::Voice])), t0)?;
+/// let agent = AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Voice, 1)).with_queue(QueueMembership::new(QueueId(1)));
+/// run(&mut engine, &mut stats, Command::AddAgent(agent), t0)?;
+/// run(&mut engine, &mut stats, Command::Login { agent: AgentId(1) }, t0)?;
+/// run(&mut engine, &mut stats, Command::Arrive(NewInteraction::new(InteractionId(1), Channel::Voice, QueueId(1), CustomerId(7))), t0)?;
+/// let offer = engine.offers().next().unwrap().id;
+/// run(&mut engine, &mut stats, Command::Accept { agent: AgentId(1), offer }, t0 + Duration::from_secs(12))?;
+///
+/// let q = stats.queue(QueueId(1)).unwrap();
+/// assert_eq!((q.counters.offered, q.counters.answered), (1, 1));
+/// assert_eq!(q.counters.average_speed_of_answer(), Some(Duration::from_secs(12)));
+/// assert_eq!(q.service_level().unwrap().percent(), 100.0); // 12 s ≤ 20 s
+/// assert_eq!(q.agents.busy, 1);
+/// # Ok::<(), CommandError>(())
+/// ```
+pub struct Statistics<Tz: TimeZone = FixedOffset> {
+    config: StatsConfig<Tz>,
+    now: Option<Timestamp>,
+    interval: Option<(Timestamp, Timestamp)>,
+    tallies: Tallies,
+    agents: BTreeMap<AgentId, AgentState>,
+    live: FixedHashMap<InteractionId, Tracker>,
+    cost: CostSummary,
+    history: Option<Box<dyn ContactHistory>>,
+    records: VecDeque<InteractionRecord>,
+    reports: VecDeque<IntervalReport>,
+    dropped_records: u64,
+    dropped_reports: u64,
+}
+
+impl<Tz: TimeZone> fmt::Debug for Statistics<Tz> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Statistics")
+            .field("now", &self.now)
+            .field("interval", &self.interval)
+            .field("queues", &self.tallies.queues.len())
+            .field("agents", &self.agents.len())
+            .field("live_interactions", &self.live.len())
+            .field("history_entries", &self.history.as_ref().map(|h| h.len()))
+            .field("pending_records", &self.records.len())
+            .field("pending_reports", &self.reports.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Tz: TimeZone> Statistics<Tz> {
+    /// Statistics with the in-memory contact history (unless the
+    /// configuration turns history off).
+    pub fn new(config: StatsConfig<Tz>) -> Self {
+        let history: Option<Box<dyn ContactHistory>> =
+            config.keep_history.then(|| Box::new(InMemoryHistory::new(config.retention)) as Box<dyn ContactHistory>);
+        Statistics::build(config, history)
+    }
+
+    /// Statistics keeping contact history in the host's own store.
+    pub fn with_history(config: StatsConfig<Tz>, history: Box<dyn ContactHistory>) -> Self {
+        Statistics::build(config, Some(history))
+    }
+
+    fn build(config: StatsConfig<Tz>, history: Option<Box<dyn ContactHistory>>) -> Self {
+        let breakdowns = Breakdowns::new(&config.breakdowns, config.max_breakdown_values);
+        Statistics {
+            config,
+            now: None,
+            interval: None,
+            tallies: Tallies { breakdowns, ..Tallies::default() },
+            agents: BTreeMap::new(),
+            live: FixedHashMap::default(),
+            cost: CostSummary::default(),
+            history,
+            records: VecDeque::new(),
+            reports: VecDeque::new(),
+            dropped_records: 0,
+            dropped_reports: 0,
+        }
+    }
+
+    // ----- Inputs -----
+
+    /// Counts one event. Call it for every event, in order, right after
+    /// polling it (see the type-level docs).
+    ///
+    /// An event earlier than one seen before is counted at the latest time
+    /// seen (events from one engine never go back in time).
+    pub fn observe(&mut self, event: &Event, engine: &Engine) {
+        let at = self.advance_to(event.at);
+        match &event.kind {
+            EventKind::QueueAdded { queue } => self.ensure_queue(*queue, engine),
+            EventKind::AgentAdded { agent } | EventKind::AgentUpdated { agent } => {
+                self.refresh_agent(*agent, engine, at);
+            }
+            EventKind::AgentRemoved { agent } => {
+                if let Some(state) = self.agents.get_mut(agent) {
+                    self.tallies.place_agent(&state.profile, Some(state.presence), None);
+                    state.accrue(at);
+                    state.presence = Presence::Offline;
+                    state.removed = true;
+                }
+            }
+            EventKind::AgentPresenceChanged { agent, previous, presence } => {
+                self.presence_changed(*agent, *previous, *presence, engine, at);
+            }
+            EventKind::InteractionArrived { interaction, channel, queue, customer, case, priority, attributes } => {
+                let mut record = InteractionRecord::new(*interaction, *customer, *channel, *queue, at);
+                record.case = *case;
+                record.priority = *priority;
+                record.attributes = attributes.clone();
+                let values = self.tallies.breakdowns.values_of(attributes);
+                let tracker = Tracker {
+                    record,
+                    values,
+                    stint: None,
+                    visit: None,
+                    talking: None,
+                    wrapping: None,
+                    responded: false,
+                };
+                self.live.insert(*interaction, tracker);
+            }
+            EventKind::InteractionQueued { interaction, queue, reason } => {
+                self.queued(*interaction, *queue, *reason, engine, at);
+            }
+            EventKind::InteractionOffered(offer) => self.offered(offer, at),
+            EventKind::OfferAccepted { offer, interaction, agent } => self.accepted(*offer, *interaction, *agent, at),
+            EventKind::OfferRejected { offer, interaction, agent } => {
+                self.offer_ended(*offer, *interaction, *agent, OfferResult::Rejected, at);
+            }
+            EventKind::OfferTimedOut { offer, interaction, agent } => {
+                self.offer_ended(*offer, *interaction, *agent, OfferResult::TimedOut, at);
+            }
+            EventKind::OfferWithdrawn { offer, interaction, agent, reason } => {
+                self.offer_ended(*offer, *interaction, *agent, OfferResult::Withdrawn(*reason), at);
+            }
+            EventKind::InteractionCompleted { interaction, agent } => self.completed(*interaction, *agent, at),
+            EventKind::WrapUpStarted { interaction, agent, .. } => {
+                if let Some(t) = self.live.get_mut(interaction) {
+                    t.wrapping = Some((*agent, at));
+                }
+            }
+            EventKind::WrapUpEnded { interaction, agent } => self.wrap_up_ended(*interaction, *agent, at),
+            EventKind::Disposition { interaction, agent, code, notes } => {
+                if let Some(t) = self.live.get_mut(interaction) {
+                    t.record.disposition =
+                        Some(Disposition { agent: *agent, code: code.clone(), notes: notes.clone() });
+                }
+            }
+            EventKind::InteractionTransferred { interaction, from, to } => {
+                self.transferred(*interaction, *from, *to, at);
+            }
+            EventKind::InteractionEnded { interaction, queue, outcome, .. } => {
+                self.ended(*interaction, *queue, *outcome, at);
+            }
+        }
+    }
+
+    /// Moves the statistics' clock to `now`: closes every interval that ends
+    /// by then (its report becomes available from [`poll_report`](Self::poll_report))
+    /// and purges contact history. A time earlier than one seen before changes nothing.
+    pub fn advance(&mut self, now: Timestamp) {
+        self.advance_to(now);
+    }
+
+    fn advance_to(&mut self, now: Timestamp) -> Timestamp {
+        let now = match self.now {
+            Some(last) if now < last => return last,
+            _ => now,
+        };
+        let (mut start, mut end) = *self.interval.get_or_insert_with(|| self.config.schedule.bounds(now));
+        while now >= end {
+            self.close_interval(start, end);
+            let next = self.config.schedule.bounds(end);
+            // A schedule always moves forward; guard against a zone that would not.
+            (start, end) = if next.1 > end { next } else { (end, end + Duration::from_secs(60)) };
+            self.interval = Some((start, end));
+        }
+        self.now = Some(now);
+        if let Some(h) = self.history.as_mut() {
+            h.purge(now);
+        }
+        now
+    }
+
+    fn close_interval(&mut self, start: Timestamp, end: Timestamp) {
+        for state in self.agents.values_mut() {
+            state.accrue(end);
+        }
+        let report = IntervalReport {
+            start,
+            end,
+            local_start: self.config.schedule.local_start(start),
+            queues: self.tallies.queues.iter().map(|(id, q)| q.figures(*id, start, end)).collect(),
+            channels: self
+                .tallies
+                .channels
+                .iter()
+                .map(|(c, t)| t.figures(Scope::Channel(*c), self.config.formula, start, end))
+                .collect(),
+            skills: self
+                .tallies
+                .skills
+                .iter()
+                .map(|(s, t)| t.figures(Scope::Skill(*s), self.config.formula, start, end))
+                .collect(),
+            agents: self.agents.iter().map(|(id, a)| a.figures(*id, start, end)).collect(),
+            breakdowns: self.tallies.breakdowns.all_figures(self.config.formula, start),
+            cost: std::mem::take(&mut self.cost),
+        };
+        if self.reports.len() >= self.config.max_pending_reports {
+            self.reports.pop_front();
+            self.dropped_reports += 1;
+        }
+        self.reports.push_back(report);
+        self.tallies.reset();
+        self.agents.retain(|_, a| !a.removed);
+        for a in self.agents.values_mut() {
+            a.counters = AgentCounters::default();
+        }
+    }
+
+    // ----- Event handlers -----
+
+    fn ensure_queue(&mut self, queue: QueueId, engine: &Engine) {
+        if self.tallies.queues.contains_key(&queue) {
+            return;
+        }
+        let config = engine.queue(queue);
+        let measurement = self.config.queues.get(&queue);
+        let definitions = match measurement {
+            Some(m) if !m.service_levels.is_empty() => m.service_levels.clone(),
+            _ => vec![
+                ServiceLevelDefinition::new(self.config.formula, config.map(|c| c.service_level).unwrap_or_default())
+                    .with_short_abandon(self.config.short_abandon),
+            ],
+        };
+        let channels: Vec<Channel> = config.map(|c| c.channels.clone()).unwrap_or_default();
+        let responses = channels.iter().filter_map(|c| Some((*c, self.config.response_target(queue, *c)?))).collect();
+        let name = config.map_or_else(|| queue.to_string(), |c| c.name.clone());
+        self.tallies.queues.insert(queue, QueueState::new(name, definitions, responses));
+    }
+
+    fn refresh_agent(&mut self, agent: AgentId, engine: &Engine, at: Timestamp) {
+        let profile = engine.agent(agent).map(AgentProfile::of).unwrap_or_default();
+        for q in &profile.queues {
+            self.ensure_queue(*q, engine);
+        }
+        match self.agents.get_mut(&agent) {
+            Some(state) => {
+                self.tallies.place_agent(&state.profile, Some(state.presence), None);
+                self.tallies.place_agent(&profile, None, Some(state.presence));
+                state.profile = profile;
+                state.removed = false;
+            }
+            None => {
+                self.tallies.place_agent(&profile, None, Some(Presence::Offline));
+                self.agents.insert(agent, AgentState::new(profile, Presence::Offline, at));
+            }
+        }
+    }
+
+    fn presence_changed(
+        &mut self,
+        agent: AgentId,
+        previous: Presence,
+        presence: Presence,
+        engine: &Engine,
+        at: Timestamp,
+    ) {
+        if !self.agents.contains_key(&agent) {
+            let profile = engine.agent(agent).map(AgentProfile::of).unwrap_or_default();
+            for q in &profile.queues {
+                self.ensure_queue(*q, engine);
+            }
+            self.tallies.place_agent(&profile, None, Some(previous));
+            self.agents.insert(agent, AgentState::new(profile, previous, at));
+        }
+        let Some(state) = self.agents.get_mut(&agent) else { return };
+        state.accrue(at);
+        self.tallies.place_agent(&state.profile, Some(state.presence), Some(presence));
+        state.presence = presence;
+        state.since = at;
+    }
+
+    fn queued(&mut self, id: InteractionId, queue: QueueId, reason: QueueReason, engine: &Engine, at: Timestamp) {
+        if matches!(reason, QueueReason::Arrived | QueueReason::Transferred) {
+            self.ensure_queue(queue, engine);
+        }
+        let Some(t) = self.live.get_mut(&id) else { return };
+        let channel = t.record.channel;
+        match reason {
+            QueueReason::Arrived | QueueReason::Transferred => {
+                let skills: Vec<SkillId> = engine
+                    .interaction(id)
+                    .map(|i| i.requirements().iter().map(|r| r.skill).collect())
+                    .unwrap_or_default();
+                let response = self.config.response_target(queue, channel);
+                let stint = Stint {
+                    queue,
+                    entered_at: at,
+                    skills,
+                    phase: Phase::Waiting,
+                    response,
+                    deadline: response.map(|r| t.record.arrived_at + r.within()),
+                };
+                self.tallies.count(id, &stint, channel, &t.values, Change::Enter);
+                t.stint = Some(stint);
+                t.record.last_queue = queue;
+                t.record.visit_count += 1;
+                t.visit = None;
+                if t.record.visits.len() < self.config.max_offers_per_record {
+                    t.visit = Some(t.record.visits.len());
+                    t.record.visits.push(QueueVisit { queue, entered_at: at, left_at: None, exit: VisitExit::InQueue });
+                }
+            }
+            QueueReason::OfferRejected | QueueReason::OfferTimedOut | QueueReason::OfferWithdrawn => {
+                if let Some(stint) = t.stint.as_mut().filter(|s| s.phase == Phase::Ringing) {
+                    self.tallies.count(id, stint, channel, &t.values, Change::Unring);
+                    stint.phase = Phase::Waiting;
+                }
+            }
+        }
+    }
+
+    fn offered(&mut self, offer: &Offer, at: Timestamp) {
+        if let Some(a) = self.agents.get_mut(&offer.agent) {
+            a.counters.offers += 1;
+        }
+        let Some(t) = self.live.get_mut(&offer.interaction) else { return };
+        if let Some(stint) = t.stint.as_mut().filter(|s| s.phase == Phase::Waiting) {
+            self.tallies.count(offer.interaction, stint, t.record.channel, &t.values, Change::Ring);
+            stint.phase = Phase::Ringing;
+        }
+        t.record.offer_count += 1;
+        if t.record.offers.len() < self.config.max_offers_per_record {
+            t.record.offers.push(OfferRecord {
+                offer: offer.id,
+                agent: offer.agent,
+                queue: offer.queue,
+                offered_at: at,
+                ended_at: None,
+                result: OfferResult::Pending,
+            });
+        }
+    }
+
+    fn offer_ended(&mut self, offer: OfferId, id: InteractionId, agent: AgentId, result: OfferResult, at: Timestamp) {
+        if let Some(a) = self.agents.get_mut(&agent) {
+            match result {
+                OfferResult::Accepted => a.counters.accepted += 1,
+                OfferResult::Rejected => a.counters.rejected += 1,
+                OfferResult::TimedOut => a.counters.missed += 1,
+                OfferResult::Withdrawn(_) => a.counters.withdrawn += 1,
+                OfferResult::Pending => {}
+            }
+        }
+        let Some(t) = self.live.get_mut(&id) else { return };
+        if let Some(o) = t.record.offers.iter_mut().rev().find(|o| o.offer == offer) {
+            o.ended_at = Some(at);
+            o.result = result;
+        }
+    }
+
+    fn accepted(&mut self, offer: OfferId, id: InteractionId, agent: AgentId, at: Timestamp) {
+        self.offer_ended(offer, id, agent, OfferResult::Accepted, at);
+        let Some(t) = self.live.get_mut(&id) else { return };
+        let channel = t.record.channel;
+        if let Some(stint) = t.stint.as_mut().filter(|s| s.phase.in_queue()) {
+            let wait_ms = ms_between(at, stint.entered_at);
+            self.tallies.count(id, stint, channel, &t.values, Change::Answer { wait_ms });
+            stint.phase = Phase::Answered;
+            if let Some(v) = t.visit.and_then(|i| t.record.visits.get_mut(i)) {
+                v.left_at = Some(at);
+                v.exit = VisitExit::Answered { agent };
+            }
+            t.record.answered_in = Some(stint.queue);
+        }
+        if t.record.answered_at.is_none() {
+            t.record.answered_at = Some(at);
+            t.record.answered_by = Some(agent);
+        }
+        t.talking = Some((agent, at));
+        Self::respond(&mut self.tallies, id, t, ResponseMeasure::Answered, at);
+    }
+
+    /// Counts the response to deferrable work once, when its measure is reached.
+    fn respond(tallies: &mut Tallies, id: InteractionId, t: &mut Tracker, measure: ResponseMeasure, at: Timestamp) {
+        let Some(stint) = t.stint.as_ref() else { return };
+        let Some(target) = stint.response.filter(|r| r.measure() == measure) else { return };
+        if t.responded {
+            return;
+        }
+        t.responded = true;
+        let within = at.saturating_duration_since(t.record.arrived_at) <= target.within();
+        tallies.count(id, stint, t.record.channel, &t.values, Change::Respond { within });
+    }
+
+    /// Ends a conversation (by completion or by a transfer away).
+    fn end_talk(&mut self, id: InteractionId, at: Timestamp) {
+        let Some(t) = self.live.get_mut(&id) else { return };
+        let Some((agent, since)) = t.talking.take() else { return };
+        let ms = ms_between(at, since);
+        t.record.talk_ms += ms;
+        if let Some(stint) = t.stint.as_ref() {
+            self.tallies.count(id, stint, t.record.channel, &t.values, Change::Talk { ms });
+        }
+        if let Some(a) = self.agents.get_mut(&agent) {
+            a.counters.handled += 1;
+            a.counters.talk_ms += ms;
+        }
+    }
+
+    fn completed(&mut self, id: InteractionId, _agent: AgentId, at: Timestamp) {
+        self.end_talk(id, at);
+        if let Some(t) = self.live.get_mut(&id) {
+            Self::respond(&mut self.tallies, id, t, ResponseMeasure::Completed, at);
+        }
+    }
+
+    fn wrap_up_ended(&mut self, id: InteractionId, agent: AgentId, at: Timestamp) {
+        let Some(t) = self.live.get_mut(&id) else { return };
+        let Some((_, since)) = t.wrapping.take() else { return };
+        let ms = ms_between(at, since);
+        t.record.wrap_ms += ms;
+        if let Some(stint) = t.stint.as_ref() {
+            self.tallies.count(id, stint, t.record.channel, &t.values, Change::Wrap { ms });
+        }
+        if let Some(a) = self.agents.get_mut(&agent) {
+            a.counters.wrap_ups += 1;
+            a.counters.wrap_ms += ms;
+        }
+    }
+
+    /// Ends a visit that was not answered, counting `change` (abandon, cancel, transfer out).
+    fn leave_unanswered(&mut self, id: InteractionId, exit: VisitExit, at: Timestamp, change: impl Fn(u64) -> Change) {
+        let Some(t) = self.live.get_mut(&id) else { return };
+        let Some(stint) = t.stint.as_mut().filter(|s| s.phase.in_queue()) else { return };
+        let wait_ms = ms_between(at, stint.entered_at);
+        self.tallies.count(id, stint, t.record.channel, &t.values, change(wait_ms));
+        stint.phase = Phase::Left;
+        if let Some(v) = t.visit.and_then(|i| t.record.visits.get_mut(i)) {
+            v.left_at = Some(at);
+            v.exit = exit;
+        }
+    }
+
+    fn transferred(&mut self, id: InteractionId, from: QueueId, to: QueueId, at: Timestamp) {
+        let after_answer = self.live.get(&id).and_then(|t| t.talking).is_some();
+        if after_answer {
+            self.end_talk(id, at);
+        } else {
+            self.leave_unanswered(id, VisitExit::Transferred { to }, at, |_| Change::TransferOut);
+        }
+        let cap = self.config.max_offers_per_record;
+        let Some(t) = self.live.get_mut(&id) else { return };
+        t.stint = None;
+        t.visit = None;
+        t.record.transfer_count += 1;
+        if t.record.transfers.len() < cap {
+            t.record.transfers.push(TransferRecord { at, from, to, after_answer });
+        }
+    }
+
+    fn ended(&mut self, id: InteractionId, queue: QueueId, outcome: Outcome, at: Timestamp) {
+        match outcome {
+            Outcome::Abandoned { .. } => {
+                self.leave_unanswered(id, VisitExit::Abandoned, at, |wait_ms| Change::Abandon { wait_ms });
+            }
+            Outcome::Cancelled => self.leave_unanswered(id, VisitExit::Cancelled, at, |_| Change::Cancel),
+            Outcome::Handled { .. } => {}
+        }
+        let Some(mut t) = self.live.remove(&id) else { return };
+        let record = &mut t.record;
+        record.ended_at = Some(at);
+        record.outcome = Some(outcome);
+        record.last_queue = queue;
+        record.cost = self.config.cost.cost(record.channel, record.talk_ms.saturating_add(record.wrap_ms));
+        if let Outcome::Handled { .. } = outcome {
+            let booked = t.stint.as_ref().map_or(queue, |s| s.queue);
+            if let Some(q) = self.tallies.queues.get_mut(&booked) {
+                q.note_handle_time(record.talk_ms.saturating_add(record.wrap_ms));
+            }
+        }
+        self.cost.book(record);
+        if let Some(h) = self.history.as_mut() {
+            if let Some(entry) = HistoryEntry::from_record(record) {
+                h.record(entry);
+            }
+        }
+        if self.config.keep_records {
+            if self.records.len() >= self.config.max_pending_records {
+                self.records.pop_front();
+                self.dropped_records += 1;
+            }
+            self.records.push_back(t.record);
+        }
+    }
+
+    // ----- Outputs -----
+
+    /// The next closed interval's report, oldest first; `None` when drained.
+    #[must_use]
+    pub fn poll_report(&mut self) -> Option<IntervalReport> {
+        self.reports.pop_front()
+    }
+
+    /// The next finished interaction's record, in the order they ended; `None` when drained.
+    #[must_use]
+    pub fn poll_record(&mut self) -> Option<InteractionRecord> {
+        self.records.pop_front()
+    }
+
+    /// When the current interval ends: call [`advance`](Self::advance) then
+    /// to close it on time even if no event comes. `None` before the first event.
+    pub fn next_interval_end(&self) -> Option<Timestamp> {
+        self.interval.map(|(_, end)| end)
+    }
+
+    /// Reports dropped because more than the configured maximum waited to be polled.
+    pub fn dropped_reports(&self) -> u64 {
+        self.dropped_reports
+    }
+
+    /// Records dropped because more than the configured maximum waited to be polled.
+    pub fn dropped_records(&self) -> u64 {
+        self.dropped_records
+    }
+
+    // ----- Views -----
+
+    /// The configuration.
+    pub fn config(&self) -> &StatsConfig<Tz> {
+        &self.config
+    }
+
+    /// The latest time seen (from an event or [`advance`](Self::advance)).
+    pub fn now(&self) -> Option<Timestamp> {
+        self.now
+    }
+
+    /// The current interval: start (inclusive) and end (exclusive).
+    pub fn interval(&self) -> Option<(Timestamp, Timestamp)> {
+        self.interval
+    }
+
+    fn view_times(&self) -> (Timestamp, Timestamp) {
+        let now = self.now.unwrap_or_default();
+        (self.interval.map_or(now, |(s, _)| s), now)
+    }
+
+    /// A queue's live figures.
+    pub fn queue(&self, queue: QueueId) -> Option<ContactFigures> {
+        let (start, now) = self.view_times();
+        self.tallies.queues.get(&queue).map(|q| q.figures(queue, start, now))
+    }
+
+    /// Every queue's live figures, by queue id.
+    pub fn queues(&self) -> Vec<ContactFigures> {
+        let (start, now) = self.view_times();
+        self.tallies.queues.iter().map(|(id, q)| q.figures(*id, start, now)).collect()
+    }
+
+    /// A channel's live figures, across queues.
+    pub fn channel(&self, channel: Channel) -> Option<ContactFigures> {
+        let (start, now) = self.view_times();
+        self.tallies.channels.get(&channel).map(|t| t.figures(Scope::Channel(channel), self.config.formula, start, now))
+    }
+
+    /// Every channel's live figures.
+    pub fn channels(&self) -> Vec<ContactFigures> {
+        let (start, now) = self.view_times();
+        self.tallies
+            .channels
+            .iter()
+            .map(|(c, t)| t.figures(Scope::Channel(*c), self.config.formula, start, now))
+            .collect()
+    }
+
+    /// The live figures of contacts requiring a skill (and of agents holding it).
+    pub fn skill(&self, skill: SkillId) -> Option<ContactFigures> {
+        let (start, now) = self.view_times();
+        self.tallies.skills.get(&skill).map(|t| t.figures(Scope::Skill(skill), self.config.formula, start, now))
+    }
+
+    /// Every skill's live figures.
+    pub fn skills(&self) -> Vec<ContactFigures> {
+        let (start, now) = self.view_times();
+        self.tallies.skills.iter().map(|(s, t)| t.figures(Scope::Skill(*s), self.config.formula, start, now)).collect()
+    }
+
+    /// An agent's live figures, presence time included up to the latest time seen.
+    pub fn agent(&self, agent: AgentId) -> Option<AgentFigures> {
+        let (start, now) = self.view_times();
+        self.agents.get(&agent).filter(|a| !a.removed).map(|a| a.figures(agent, start, now))
+    }
+
+    /// Every agent's live figures, by agent id.
+    pub fn agents(&self) -> Vec<AgentFigures> {
+        let (start, now) = self.view_times();
+        self.agents.iter().filter(|(_, a)| !a.removed).map(|(id, a)| a.figures(*id, start, now)).collect()
+    }
+
+    /// The live figures of one breakdown key, by value (empty if the key is not configured).
+    pub fn breakdown(&self, key: &str) -> Vec<BreakdownFigures> {
+        let (start, _) = self.view_times();
+        self.tallies.breakdowns.figures(key, self.config.formula, start)
+    }
+
+    /// Costs of the interactions that ended since the start of the interval.
+    pub fn cost(&self) -> &CostSummary {
+        &self.cost
+    }
+
+    /// The record so far of a live interaction.
+    pub fn live_record(&self, interaction: InteractionId) -> Option<&InteractionRecord> {
+        self.live.get(&interaction).map(|t| &t.record)
+    }
+
+    /// The contact history, unless turned off.
+    pub fn history(&self) -> Option<&dyn ContactHistory> {
+        self.history.as_deref()
+    }
+
+    /// The contact history, mutably (for a host's own maintenance).
+    pub fn history_mut(&mut self) -> Option<&mut (dyn ContactHistory + 'static)> {
+        self.history.as_deref_mut()
+    }
+
+    /// Where a waiting interaction is in its queue's line, and an estimated
+    /// wait, for an announcement ("you are number 3; about 2 minutes").
+    ///
+    /// The position is in the order the queue would serve its waiting
+    /// interactions (the engine's [`Engine::waiting`], O(n log n) in the
+    /// queue's length). The estimate is **position × recent handle time ÷
+    /// agents serving the queue**, where recent handle time is an
+    /// exponentially weighted average (weight 1/8) of the talk plus wrap-up
+    /// time of the queue's recently handled contacts, and agents serving are
+    /// its members logged in and not paused. It assumes every serving agent
+    /// frees up at that rate for this queue: it ignores skills, agents'
+    /// other queues and priorities, concurrent chats, delays and
+    /// abandonment, so treat it as an announcement, not a promise. `None`
+    /// when no contact of the queue was handled yet or nobody serves it.
+    ///
+    /// `None` when the interaction is not waiting (ringing, connected or ended).
+    pub fn place_in_line(&self, engine: &Engine, interaction: InteractionId) -> Option<PlaceInLine> {
+        let i = engine.interaction(interaction)?;
+        if i.state() != InteractionState::Queued {
+            return None;
+        }
+        let queue = i.queue();
+        let order = engine.waiting(queue);
+        let position = order.iter().position(|x| *x == interaction)? + 1;
+        let estimated_wait = self.tallies.queues.get(&queue).and_then(|q| {
+            let handle_ms = q.recent_handle_ms?;
+            let serving = q.tally.agents.serving();
+            (serving > 0).then(|| Duration::from_millis(position as u64 * handle_ms / serving))
+        });
+        Some(PlaceInLine { queue, position, waiting: order.len(), estimated_wait })
+    }
+}

@@ -1,0 +1,218 @@
+//! Cost per contact and per handled minute, per channel.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::StatsConfigError;
+use super::record::InteractionRecord;
+use crate::ids::QueueId;
+use crate::model::channel::Channel;
+
+/// What a channel costs, in the host's currency (any unit, e.g. euros).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChannelCost {
+    /// Charged once per interaction, whatever its outcome (telephony, licences, …).
+    pub per_contact: f64,
+    /// Charged per minute of handling (talk plus wrap-up), prorated to the millisecond.
+    pub per_handled_minute: f64,
+}
+
+impl ChannelCost {
+    /// A cost per contact and per handled minute.
+    pub fn new(per_contact: f64, per_handled_minute: f64) -> Self {
+        ChannelCost { per_contact, per_handled_minute }
+    }
+}
+
+/// Costs per channel. A channel without an entry costs nothing and its
+/// interactions get no cost.
+///
+/// An interaction costs `per_contact + per_handled_minute × (talk + wrap-up
+/// minutes)` of its channel. It is booked when it ends, in the interval it
+/// ends in, to its channel and to the queue it was last answered in (or its
+/// last queue, if never answered).
+///
+/// # Example
+/// ```
+/// use switchboard::{Channel, ChannelCost, CostModel};
+///
+/// let model = CostModel::new()
+///     .with_channel(Channel::Voice, ChannelCost::new(0.25, 1.0))?
+///     .with_channel(Channel::Email, ChannelCost::new(0.05, 0.5))?;
+/// // A 3-minute call with 1 minute of wrap-up: 0.25 + 4 × 1.0.
+/// assert_eq!(model.cost(Channel::Voice, 240_000), Some(4.25));
+/// assert_eq!(model.cost(Channel::Chat, 240_000), None);
+/// # Ok::<(), switchboard::StatsConfigError>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CostModel {
+    channels: Vec<(Channel, ChannelCost)>,
+}
+
+impl CostModel {
+    /// A model where everything is free.
+    pub fn new() -> Self {
+        CostModel::default()
+    }
+
+    /// Sets the cost of a channel.
+    ///
+    /// # Errors
+    /// [`StatsConfigError::InvalidCost`] if a rate is negative, infinite or NaN.
+    pub fn with_channel(mut self, channel: Channel, cost: ChannelCost) -> Result<Self, StatsConfigError> {
+        let valid = |x: f64| x.is_finite() && x >= 0.0;
+        if !valid(cost.per_contact) || !valid(cost.per_handled_minute) {
+            return Err(StatsConfigError::InvalidCost(channel));
+        }
+        match self.channels.binary_search_by_key(&channel, |(c, _)| *c) {
+            Ok(i) => self.channels[i].1 = cost,
+            Err(i) => self.channels.insert(i, (channel, cost)),
+        }
+        Ok(self)
+    }
+
+    /// The rates of a channel.
+    pub fn channel(&self, channel: Channel) -> Option<ChannelCost> {
+        self.channels.binary_search_by_key(&channel, |(c, _)| *c).ok().map(|i| self.channels[i].1)
+    }
+
+    /// The cost of one interaction of `channel` handled for `handled_ms`.
+    pub fn cost(&self, channel: Channel, handled_ms: u64) -> Option<f64> {
+        let c = self.channel(channel)?;
+        Some(c.per_contact + c.per_handled_minute * handled_ms as f64 / 60_000.0)
+    }
+
+    /// True when no channel has a cost.
+    pub fn is_empty(&self) -> bool {
+        self.channels.is_empty()
+    }
+}
+
+/// Contacts, handling time and cost of one channel or queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CostLine {
+    /// Interactions that ended.
+    pub contacts: u64,
+    /// Their talk plus wrap-up time, in milliseconds.
+    pub handled_ms: u64,
+    /// Their cost.
+    pub cost: f64,
+}
+
+impl CostLine {
+    fn add(&mut self, handled_ms: u64, cost: f64) {
+        self.contacts += 1;
+        self.handled_ms += handled_ms;
+        self.cost += cost;
+    }
+
+    /// Cost ÷ contacts.
+    pub fn cost_per_contact(&self) -> Option<f64> {
+        (self.contacts > 0).then(|| self.cost / self.contacts as f64)
+    }
+}
+
+/// A channel's line in a [`CostSummary`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelCostLine {
+    /// The channel.
+    pub channel: Channel,
+    /// Its figures.
+    pub line: CostLine,
+}
+
+/// A queue's line in a [`CostSummary`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueCostLine {
+    /// The queue.
+    pub queue: QueueId,
+    /// Its figures.
+    pub line: CostLine,
+}
+
+/// Costs of the interactions that ended in an interval, per channel and per
+/// queue. Every ended interaction counts in `contacts`, priced or not, so the
+/// channel shares cover all contacts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CostSummary {
+    /// Every interaction that ended.
+    pub total: CostLine,
+    /// Per channel, by channel.
+    pub channels: Vec<ChannelCostLine>,
+    /// Per queue where it was booked, by queue.
+    pub queues: Vec<QueueCostLine>,
+}
+
+impl CostSummary {
+    /// Books one ended interaction.
+    pub(crate) fn book(&mut self, record: &InteractionRecord) {
+        let handled_ms = record.talk_ms.saturating_add(record.wrap_ms);
+        let cost = record.cost.unwrap_or(0.0);
+        self.total.add(handled_ms, cost);
+        let channel = record.channel;
+        let i = match self.channels.binary_search_by_key(&channel, |l| l.channel) {
+            Ok(i) => i,
+            Err(i) => {
+                self.channels.insert(i, ChannelCostLine { channel, line: CostLine::default() });
+                i
+            }
+        };
+        self.channels[i].line.add(handled_ms, cost);
+        let queue = record.handling_queue();
+        let i = match self.queues.binary_search_by_key(&queue, |l| l.queue) {
+            Ok(i) => i,
+            Err(i) => {
+                self.queues.insert(i, QueueCostLine { queue, line: CostLine::default() });
+                i
+            }
+        };
+        self.queues[i].line.add(handled_ms, cost);
+    }
+
+    /// A channel's line.
+    pub fn channel(&self, channel: Channel) -> Option<&CostLine> {
+        self.channels.iter().find(|l| l.channel == channel).map(|l| &l.line)
+    }
+
+    /// A queue's line.
+    pub fn queue(&self, queue: QueueId) -> Option<&CostLine> {
+        self.queues.iter().find(|l| l.queue == queue).map(|l| &l.line)
+    }
+
+    /// A channel's share of all contacts, from 0 to 1.
+    pub fn share_of_contacts(&self, channel: Channel) -> Option<f64> {
+        let n = self.channel(channel)?.contacts;
+        (self.total.contacts > 0).then(|| n as f64 / self.total.contacts as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{CustomerId, InteractionId};
+    use crate::time::Timestamp;
+
+    #[test]
+    fn invalid_rates_are_refused_and_lines_add_up() {
+        assert_eq!(
+            CostModel::new().with_channel(Channel::Sms, ChannelCost::new(-1.0, 0.0)),
+            Err(StatsConfigError::InvalidCost(Channel::Sms))
+        );
+        assert!(CostModel::new().with_channel(Channel::Sms, ChannelCost::new(0.0, f64::NAN)).is_err());
+        let model = CostModel::new().with_channel(Channel::Voice, ChannelCost::new(1.0, 2.0)).unwrap();
+        let mut summary = CostSummary::default();
+        for (id, channel, talk) in
+            [(1, Channel::Voice, 30_000), (2, Channel::Voice, 90_000), (3, Channel::Chat, 60_000)]
+        {
+            let mut r = InteractionRecord::new(InteractionId(id), CustomerId(1), channel, QueueId(7), Timestamp::EPOCH);
+            r.talk_ms = talk;
+            r.cost = model.cost(channel, talk);
+            summary.book(&r);
+        }
+        let voice = summary.channel(Channel::Voice).unwrap();
+        assert_eq!((voice.contacts, voice.handled_ms, voice.cost), (2, 120_000, 6.0));
+        assert_eq!(voice.cost_per_contact(), Some(3.0));
+        assert_eq!(summary.share_of_contacts(Channel::Chat), Some(1.0 / 3.0));
+        assert_eq!(summary.queue(QueueId(7)).unwrap().contacts, 3);
+        assert_eq!(summary.total.cost, 6.0);
+    }
+}

@@ -1,0 +1,470 @@
+//! The figures a wallboard shows and a report prints: additive counters
+//! (since the start of the interval) and instantaneous gauges.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::quantile::WaitSketch;
+use crate::ids::{AgentId, QueueId, SkillId};
+use crate::model::agent::Presence;
+use crate::model::channel::Channel;
+use crate::sla::{
+    ResponseCounts, ResponseTarget, ServiceLevel, ServiceLevelCounts, ServiceLevelDefinition, ServiceLevelFormula,
+};
+use crate::time::Timestamp;
+
+fn average(total_ms: u64, count: u64) -> Option<Duration> {
+    (count > 0).then(|| Duration::from_millis(total_ms / count))
+}
+
+/// Counters of contacts for one queue, channel, skill or attribute value,
+/// **since the start of the interval**. All are additive: two intervals'
+/// counters [`merge`](ContactCounters::merge) into the counters of both.
+///
+/// A *contact* here is one visit of an interaction to a queue: it starts
+/// when the interaction arrives in the queue or is transferred into it, and
+/// ends when it is answered, abandoned, cancelled or transferred out. Channel,
+/// skill and attribute figures are sums over the queues' contacts, so an
+/// interaction transferred once counts as offered twice there, as in most ACD
+/// reports; the [`InteractionRecord`](crate::InteractionRecord) has the
+/// interaction's own end-to-end view.
+///
+/// **Interval convention.** A contact is counted as *offered* in the interval
+/// in which it entered the queue; its answer, abandon, talk and wrap-up are
+/// counted in the interval in which each happened (a contact offered at 09:14
+/// and answered at 09:16 is offered in the 09:00 interval and answered in the
+/// 09:15 one, where it was *in queue at start*). So within one interval:
+///
+/// ```text
+/// in queue at start + offered
+///     = answered + abandoned + short_abandoned + cancelled + transferred_out + in queue at end
+/// ```
+///
+/// Waits are measured from entry into this queue (the engine's place in line,
+/// which survives transfers, is in the interaction record).
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::ContactCounters;
+///
+/// // Two quarter hours rolled up into their half hour.
+/// let a = ContactCounters { offered: 10, answered: 8, answer_wait_ms: 80_000, abandoned: 2, ..Default::default() };
+/// let b = ContactCounters { offered: 5, answered: 2, answer_wait_ms: 60_000, ..Default::default() };
+/// let mut half_hour = a.clone();
+/// half_hour.merge(&b);
+/// assert_eq!(half_hour.average_speed_of_answer(), Some(Duration::from_secs(14)));
+/// assert_eq!(half_hour.abandon_rate(), Some(2.0 / 12.0));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactCounters {
+    /// Contacts that entered the queue (arrivals and transfers in).
+    pub offered: u64,
+    /// Contacts an agent accepted.
+    pub answered: u64,
+    /// Contacts whose customer left (after the short-abandon threshold).
+    pub abandoned: u64,
+    /// Contacts whose customer left before the short-abandon threshold of
+    /// the queue's primary service-level definition.
+    pub short_abandoned: u64,
+    /// Contacts the host cancelled before they were answered.
+    pub cancelled: u64,
+    /// Contacts transferred to another queue before being answered here.
+    pub transferred_out: u64,
+    /// Sum of the waits of answered contacts, in milliseconds (for ASA).
+    pub answer_wait_ms: u64,
+    /// Sum of the waits of abandoned contacts (not short), in milliseconds.
+    pub abandon_wait_ms: u64,
+    /// The longest wait of a contact answered or abandoned (short abandons included), in milliseconds.
+    pub longest_wait_ms: u64,
+    /// Conversations finished (completed, or transferred away while connected).
+    pub handled: u64,
+    /// Talk time of those conversations, in milliseconds.
+    pub talk_ms: u64,
+    /// Wrap-ups finished.
+    pub wrap_ups: u64,
+    /// After-contact work time of those wrap-ups, in milliseconds.
+    pub wrap_ms: u64,
+    /// Service-level counts against the queue's primary definition (for a
+    /// channel, skill or attribute: each contact against its own queue's
+    /// primary definition).
+    pub service_level: ServiceLevelCounts,
+    /// Response counts of deferrable contacts whose queue has a [`ResponseTarget`].
+    pub response: ResponseCounts,
+}
+
+impl ContactCounters {
+    /// Adds another set of counters (a later interval, or another queue).
+    /// Sums add up; the longest wait is the longer of the two.
+    pub fn merge(&mut self, other: &ContactCounters) {
+        self.offered += other.offered;
+        self.answered += other.answered;
+        self.abandoned += other.abandoned;
+        self.short_abandoned += other.short_abandoned;
+        self.cancelled += other.cancelled;
+        self.transferred_out += other.transferred_out;
+        self.answer_wait_ms += other.answer_wait_ms;
+        self.abandon_wait_ms += other.abandon_wait_ms;
+        self.longest_wait_ms = self.longest_wait_ms.max(other.longest_wait_ms);
+        self.handled += other.handled;
+        self.talk_ms += other.talk_ms;
+        self.wrap_ups += other.wrap_ups;
+        self.wrap_ms += other.wrap_ms;
+        self.service_level.merge(&other.service_level);
+        self.response.merge(&other.response);
+    }
+
+    /// Contacts that left the queue, in any way.
+    pub fn left(&self) -> u64 {
+        self.answered + self.abandoned + self.short_abandoned + self.cancelled + self.transferred_out
+    }
+
+    /// Average speed of answer: answer waits ÷ answered.
+    pub fn average_speed_of_answer(&self) -> Option<Duration> {
+        average(self.answer_wait_ms, self.answered)
+    }
+
+    /// Average time to abandon: abandon waits ÷ abandoned (short abandons excluded).
+    pub fn average_abandon_time(&self) -> Option<Duration> {
+        average(self.abandon_wait_ms, self.abandoned)
+    }
+
+    /// Average talk time per handled conversation.
+    pub fn average_talk_time(&self) -> Option<Duration> {
+        average(self.talk_ms, self.handled)
+    }
+
+    /// Average after-contact work per handled conversation (conversations
+    /// without wrap-up count as zero).
+    pub fn average_wrap_time(&self) -> Option<Duration> {
+        average(self.wrap_ms, self.handled)
+    }
+
+    /// Average handle time: (talk + wrap-up) ÷ handled conversations.
+    pub fn average_handle_time(&self) -> Option<Duration> {
+        average(self.talk_ms + self.wrap_ms, self.handled)
+    }
+
+    /// Abandonment rate: abandoned ÷ (answered + abandoned), short abandons
+    /// excluded; `None` before either happens.
+    pub fn abandon_rate(&self) -> Option<f64> {
+        let n = self.answered + self.abandoned;
+        (n > 0).then(|| self.abandoned as f64 / n as f64)
+    }
+}
+
+/// How many agents are in each state: **instantaneous**. For a queue, its
+/// members; for a channel, agents whose capacity lists it; for a skill, agents
+/// who hold it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AgentCounts {
+    /// Logged in, in any state.
+    pub staffed: u64,
+    /// Ready and holding no work.
+    pub available: u64,
+    /// Holding an offer or a live interaction.
+    pub busy: u64,
+    /// Holding only after-contact work.
+    pub wrap_up: u64,
+    /// Logged in but not ready.
+    pub paused: u64,
+}
+
+impl AgentCounts {
+    pub(crate) fn add(&mut self, presence: Presence) {
+        if let Some(slot) = self.slot(presence) {
+            *slot += 1;
+            self.staffed += 1;
+        }
+    }
+
+    pub(crate) fn remove(&mut self, presence: Presence) {
+        if let Some(slot) = self.slot(presence) {
+            *slot = slot.saturating_sub(1);
+            self.staffed = self.staffed.saturating_sub(1);
+        }
+    }
+
+    fn slot(&mut self, presence: Presence) -> Option<&mut u64> {
+        match presence {
+            Presence::Offline => None,
+            Presence::Available => Some(&mut self.available),
+            Presence::Busy => Some(&mut self.busy),
+            Presence::WrapUp => Some(&mut self.wrap_up),
+            Presence::Paused(_) => Some(&mut self.paused),
+        }
+    }
+
+    /// Agents who can take or are taking work: staffed and not paused.
+    pub fn serving(&self) -> u64 {
+        self.available + self.busy + self.wrap_up
+    }
+}
+
+/// Contacts in a queue, channel or skill: **instantaneous**, except
+/// `at_interval_start`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct InQueue {
+    /// Waiting for an offer.
+    pub waiting: u64,
+    /// Offered to an agent, not yet accepted.
+    pub ringing: u64,
+    /// How long the longest-waiting of those has waited, if any.
+    pub oldest_wait: Option<Duration>,
+    /// Deferrable contacts waiting longer than their queue's response target.
+    pub overdue: u64,
+    /// Contacts in queue (waiting or ringing) when the interval started.
+    pub at_interval_start: u64,
+}
+
+impl InQueue {
+    /// Waiting plus ringing.
+    pub fn total(&self) -> u64 {
+        self.waiting + self.ringing
+    }
+}
+
+/// One service-level figure: the counts, the definition and the level.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLevelReading {
+    /// The formula applied.
+    pub formula: ServiceLevelFormula,
+    /// The queue's definition; `None` for a channel, skill or attribute
+    /// value, where each contact was judged against its own queue's primary
+    /// definition and the statistics' default formula is applied.
+    pub definition: Option<ServiceLevelDefinition>,
+    /// The counts.
+    pub counts: ServiceLevelCounts,
+    /// The level; `None` while nothing has been measured.
+    pub level: Option<ServiceLevel>,
+}
+
+impl ServiceLevelReading {
+    pub(crate) fn new(
+        formula: ServiceLevelFormula,
+        definition: Option<ServiceLevelDefinition>,
+        counts: ServiceLevelCounts,
+    ) -> Self {
+        ServiceLevelReading { formula, definition, counts, level: formula.apply(&counts) }
+    }
+
+    /// Whether the level meets the definition's target; `None` without a
+    /// definition or before anything is measured.
+    pub fn meets_target(&self) -> Option<bool> {
+        Some(self.level?.meets(self.definition?.target.target_percent()))
+    }
+}
+
+/// The response figure of deferrable work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseReading {
+    /// The queue's target; `None` for a channel, skill or attribute value.
+    pub target: Option<ResponseTarget>,
+    /// The counts.
+    pub counts: ResponseCounts,
+    /// responded within ÷ responded.
+    pub level: Option<ServiceLevel>,
+}
+
+/// What a set of figures is about.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// One queue.
+    Queue(QueueId),
+    /// One channel, across queues.
+    Channel(Channel),
+    /// Contacts requiring one skill, across queues.
+    Skill(SkillId),
+}
+
+/// Everything a wallboard shows for a queue, a channel or a skill.
+///
+/// `counters`, `service_levels`, `response` and `answer_waits` are **since
+/// the start of the interval** (`interval_start`); `in_queue` and `agents`
+/// are **instantaneous** (at the time of reading, or at the end of the
+/// interval in a report).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContactFigures {
+    /// What the figures are about.
+    pub scope: Scope,
+    /// The queue's name, for a queue.
+    pub name: Option<String>,
+    /// When the interval started.
+    pub interval_start: Timestamp,
+    /// Contact counters.
+    pub counters: ContactCounters,
+    /// Service levels: one per definition for a queue (the first is the
+    /// primary); one for a channel or skill.
+    pub service_levels: Vec<ServiceLevelReading>,
+    /// Response level of deferrable work, when measured.
+    pub response: Option<ResponseReading>,
+    /// Waits of answered contacts, for percentiles.
+    pub answer_waits: WaitSketch,
+    /// Contacts in queue now.
+    pub in_queue: InQueue,
+    /// Agents now.
+    pub agents: AgentCounts,
+}
+
+impl ContactFigures {
+    /// The primary service level (the queue's first definition), if measured yet.
+    pub fn service_level(&self) -> Option<ServiceLevel> {
+        self.service_levels.first().and_then(|r| r.level)
+    }
+
+    /// Percentiles of the time to answer: (p50, p90, p99), within the
+    /// [`WaitSketch`] error bound.
+    pub fn answer_wait_percentiles(&self) -> (Option<Duration>, Option<Duration>, Option<Duration>) {
+        (self.answer_waits.p50(), self.answer_waits.p90(), self.answer_waits.p99())
+    }
+}
+
+/// Counters of one agent, **since the start of the interval**; additive.
+///
+/// Presence times split the agent's logged-in time; `Busy` includes time
+/// ringing (an offer reserves the agent). A multitasking agent holding three
+/// chats is busy once, but their talk time counts each chat.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AgentCounters {
+    /// Offers made to the agent.
+    pub offers: u64,
+    /// Offers accepted.
+    pub accepted: u64,
+    /// Offers rejected.
+    pub rejected: u64,
+    /// Offers that timed out.
+    pub missed: u64,
+    /// Offers withdrawn by the engine (pause, logout, abandon, cancel, transfer).
+    pub withdrawn: u64,
+    /// Conversations finished.
+    pub handled: u64,
+    /// Talk time, in milliseconds.
+    pub talk_ms: u64,
+    /// Wrap-ups finished.
+    pub wrap_ups: u64,
+    /// After-contact work, in milliseconds.
+    pub wrap_ms: u64,
+    /// Time available, in milliseconds.
+    pub available_ms: u64,
+    /// Time busy (ringing or connected), in milliseconds.
+    pub busy_ms: u64,
+    /// Time in wrap-up only, in milliseconds.
+    pub wrap_up_ms: u64,
+    /// Time paused, in milliseconds.
+    pub paused_ms: u64,
+}
+
+impl AgentCounters {
+    /// Adds another set of counters.
+    pub fn merge(&mut self, o: &AgentCounters) {
+        self.offers += o.offers;
+        self.accepted += o.accepted;
+        self.rejected += o.rejected;
+        self.missed += o.missed;
+        self.withdrawn += o.withdrawn;
+        self.handled += o.handled;
+        self.talk_ms += o.talk_ms;
+        self.wrap_ups += o.wrap_ups;
+        self.wrap_ms += o.wrap_ms;
+        self.available_ms += o.available_ms;
+        self.busy_ms += o.busy_ms;
+        self.wrap_up_ms += o.wrap_up_ms;
+        self.paused_ms += o.paused_ms;
+    }
+
+    pub(crate) fn add_presence_time(&mut self, presence: Presence, ms: u64) {
+        match presence {
+            Presence::Offline => {}
+            Presence::Available => self.available_ms += ms,
+            Presence::Busy => self.busy_ms += ms,
+            Presence::WrapUp => self.wrap_up_ms += ms,
+            Presence::Paused(_) => self.paused_ms += ms,
+        }
+    }
+
+    /// Logged-in time: available + busy + wrap-up + paused, in milliseconds.
+    pub fn staffed_ms(&self) -> u64 {
+        self.available_ms + self.busy_ms + self.wrap_up_ms + self.paused_ms
+    }
+
+    /// Occupancy: time working (busy + wrap-up) ÷ time ready or working
+    /// (available + busy + wrap-up). Pauses are left out.
+    pub fn occupancy(&self) -> Option<f64> {
+        let working = self.busy_ms + self.wrap_up_ms;
+        let open = working + self.available_ms;
+        (open > 0).then(|| working as f64 / open as f64)
+    }
+
+    /// Utilisation: time working (busy + wrap-up) ÷ logged-in time (pauses included).
+    pub fn utilisation(&self) -> Option<f64> {
+        let staffed = self.staffed_ms();
+        (staffed > 0).then(|| (self.busy_ms + self.wrap_up_ms) as f64 / staffed as f64)
+    }
+
+    /// Average handle time: (talk + wrap-up) ÷ handled.
+    pub fn average_handle_time(&self) -> Option<Duration> {
+        average(self.talk_ms + self.wrap_ms, self.handled)
+    }
+}
+
+/// One agent's figures: counters since the start of the interval, presence now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AgentFigures {
+    /// The agent.
+    pub agent: AgentId,
+    /// When the interval started.
+    pub interval_start: Timestamp,
+    /// Presence now (instantaneous; at the interval's end in a report).
+    pub presence: Presence,
+    /// Since when (instantaneous).
+    pub presence_since: Timestamp,
+    /// Counters since the start of the interval, presence time included up to the time of reading.
+    pub counters: AgentCounters,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ReasonCode;
+
+    #[test]
+    fn averages_and_rates() {
+        let c = ContactCounters {
+            answered: 4,
+            answer_wait_ms: 10_000,
+            abandoned: 1,
+            abandon_wait_ms: 30_000,
+            handled: 2,
+            talk_ms: 200_000,
+            wrap_ms: 20_000,
+            ..Default::default()
+        };
+        assert_eq!(c.average_speed_of_answer(), Some(Duration::from_millis(2_500)));
+        assert_eq!(c.average_abandon_time(), Some(Duration::from_secs(30)));
+        assert_eq!(c.average_handle_time(), Some(Duration::from_secs(110)));
+        assert_eq!(c.average_talk_time(), Some(Duration::from_secs(100)));
+        assert_eq!(c.average_wrap_time(), Some(Duration::from_secs(10)));
+        assert_eq!(c.abandon_rate(), Some(0.2));
+        assert_eq!(ContactCounters::default().average_speed_of_answer(), None);
+        let mut m = c.clone();
+        m.merge(&c);
+        assert_eq!(m.answered, 8);
+        assert_eq!(m.average_speed_of_answer(), c.average_speed_of_answer());
+    }
+
+    #[test]
+    fn agent_counts_and_occupancy() {
+        let mut counts = AgentCounts::default();
+        counts.add(Presence::Available);
+        counts.add(Presence::Paused(ReasonCode(1)));
+        counts.add(Presence::Offline);
+        counts.remove(Presence::Available);
+        counts.add(Presence::Busy);
+        assert_eq!(counts, AgentCounts { staffed: 2, busy: 1, paused: 1, ..Default::default() });
+        assert_eq!(counts.serving(), 1);
+        let a = AgentCounters { available_ms: 20, busy_ms: 60, wrap_up_ms: 20, paused_ms: 100, ..Default::default() };
+        assert_eq!(a.occupancy(), Some(0.8));
+        assert_eq!(a.utilisation(), Some(0.4));
+    }
+}

@@ -1,0 +1,451 @@
+//! The running state behind the live figures: tallies per queue, channel,
+//! skill and attribute value, updated in O(1) (plus O(log n) set upkeep) per
+//! event, and a tracker per live interaction.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use super::breakdown::{BreakdownValue, Breakdowns};
+use super::figures::{
+    AgentCounters, AgentCounts, ContactCounters, ContactFigures, InQueue, ResponseReading, Scope, ServiceLevelReading,
+};
+use super::quantile::WaitSketch;
+use super::record::InteractionRecord;
+use crate::ids::{AgentId, InteractionId, QueueId, SkillId};
+use crate::model::agent::{Agent, Presence};
+use crate::model::channel::Channel;
+use crate::sla::{ResponseTarget, ServiceLevelCounts, ServiceLevelDefinition, ServiceLevelFormula};
+use crate::time::Timestamp;
+
+/// Contacts and agents of one queue, channel or skill.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tally {
+    pub(crate) counters: ContactCounters,
+    pub(crate) answer_waits: WaitSketch,
+    pub(crate) waiting: u64,
+    pub(crate) ringing: u64,
+    pub(crate) at_interval_start: u64,
+    /// Contacts in queue by (entry time, id): the first is the oldest.
+    pub(crate) unanswered: BTreeSet<(Timestamp, InteractionId)>,
+    /// Contacts in queue with a response target, by (deadline, id).
+    pub(crate) deadlines: BTreeSet<(Timestamp, InteractionId)>,
+    pub(crate) agents: AgentCounts,
+}
+
+impl Tally {
+    /// The instantaneous queue figures at `now`. O(log n + overdue).
+    pub(crate) fn in_queue(&self, now: Timestamp) -> InQueue {
+        InQueue {
+            waiting: self.waiting,
+            ringing: self.ringing,
+            oldest_wait: self.unanswered.first().map(|(t, _)| now.saturating_duration_since(*t)),
+            overdue: self.deadlines.range(..(now, InteractionId(0))).count() as u64,
+            at_interval_start: self.at_interval_start,
+        }
+    }
+
+    /// Starts a new interval: counters restart, gauges carry on.
+    pub(crate) fn reset(&mut self) {
+        self.counters = ContactCounters::default();
+        self.answer_waits.clear();
+        self.at_interval_start = self.waiting + self.ringing;
+    }
+
+    /// Figures for a channel or a skill.
+    pub(crate) fn figures(
+        &self,
+        scope: Scope,
+        formula: ServiceLevelFormula,
+        start: Timestamp,
+        now: Timestamp,
+    ) -> ContactFigures {
+        let response = (self.counters.response.responded > 0 || !self.deadlines.is_empty()).then(|| ResponseReading {
+            target: None,
+            counts: self.counters.response,
+            level: self.counters.response.level(),
+        });
+        ContactFigures {
+            scope,
+            name: None,
+            interval_start: start,
+            counters: self.counters.clone(),
+            service_levels: vec![ServiceLevelReading::new(formula, None, self.counters.service_level)],
+            response,
+            answer_waits: self.answer_waits.clone(),
+            in_queue: self.in_queue(now),
+            agents: self.agents,
+        }
+    }
+}
+
+/// One queue: its definitions and their counts, its tally, its recent handle time.
+#[derive(Clone, Debug)]
+pub(crate) struct QueueState {
+    pub(crate) name: String,
+    /// Never empty: the first is the primary definition.
+    pub(crate) definitions: Vec<ServiceLevelDefinition>,
+    pub(crate) definition_counts: Vec<ServiceLevelCounts>,
+    pub(crate) response_targets: Vec<(Channel, ResponseTarget)>,
+    pub(crate) tally: Tally,
+    /// Exponentially weighted handle time (talk + wrap-up) of recent contacts,
+    /// weight 1/8, in milliseconds; kept across intervals.
+    pub(crate) recent_handle_ms: Option<u64>,
+}
+
+impl QueueState {
+    pub(crate) fn new(
+        name: String,
+        definitions: Vec<ServiceLevelDefinition>,
+        response_targets: Vec<(Channel, ResponseTarget)>,
+    ) -> Self {
+        let definitions = if definitions.is_empty() { vec![ServiceLevelDefinition::default()] } else { definitions };
+        QueueState {
+            name,
+            definition_counts: vec![ServiceLevelCounts::default(); definitions.len()],
+            definitions,
+            response_targets,
+            tally: Tally::default(),
+            recent_handle_ms: None,
+        }
+    }
+
+    pub(crate) fn note_handle_time(&mut self, ms: u64) {
+        self.recent_handle_ms = Some(match self.recent_handle_ms {
+            None => ms,
+            Some(avg) => {
+                let (avg, ms) = (i128::from(avg), i128::from(ms));
+                u64::try_from(avg + (ms - avg) / 8).unwrap_or(0)
+            }
+        });
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.tally.reset();
+        self.definition_counts.iter_mut().for_each(|c| *c = ServiceLevelCounts::default());
+    }
+
+    pub(crate) fn figures(&self, queue: QueueId, start: Timestamp, now: Timestamp) -> ContactFigures {
+        let t = &self.tally;
+        let response = (!self.response_targets.is_empty()).then(|| {
+            let first = self.response_targets[0].1;
+            ResponseReading {
+                target: self.response_targets.iter().all(|(_, r)| *r == first).then_some(first),
+                counts: t.counters.response,
+                level: t.counters.response.level(),
+            }
+        });
+        ContactFigures {
+            scope: Scope::Queue(queue),
+            name: Some(self.name.clone()),
+            interval_start: start,
+            counters: t.counters.clone(),
+            service_levels: self
+                .definitions
+                .iter()
+                .zip(&self.definition_counts)
+                .map(|(d, c)| ServiceLevelReading::new(d.formula, Some(*d), *c))
+                .collect(),
+            response,
+            answer_waits: t.answer_waits.clone(),
+            in_queue: t.in_queue(now),
+            agents: t.agents,
+        }
+    }
+}
+
+/// Where a contact is in its visit to a queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// In queue, waiting for an offer.
+    Waiting,
+    /// In queue, offered to an agent.
+    Ringing,
+    /// Answered by an agent: talk and wrap-up are counted against this visit.
+    Answered,
+    /// Left unanswered (abandoned, cancelled or transferred out).
+    Left,
+}
+
+impl Phase {
+    /// Waiting or ringing.
+    pub(crate) fn in_queue(self) -> bool {
+        matches!(self, Phase::Waiting | Phase::Ringing)
+    }
+}
+
+/// One visit of an interaction to a queue, with what it is counted against.
+#[derive(Clone, Debug)]
+pub(crate) struct Stint {
+    pub(crate) queue: QueueId,
+    pub(crate) entered_at: Timestamp,
+    pub(crate) skills: Vec<SkillId>,
+    pub(crate) phase: Phase,
+    pub(crate) response: Option<ResponseTarget>,
+    pub(crate) deadline: Option<Timestamp>,
+}
+
+/// A change to count against a contact's queue, channel, skills and attribute values.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Change {
+    Enter,
+    Ring,
+    Unring,
+    Answer { wait_ms: u64 },
+    Abandon { wait_ms: u64 },
+    Cancel,
+    TransferOut,
+    Talk { ms: u64 },
+    Wrap { ms: u64 },
+    Respond { within: bool },
+}
+
+struct Ctx {
+    id: InteractionId,
+    entered_at: Timestamp,
+    deadline: Option<Timestamp>,
+    from: Phase,
+    primary: ServiceLevelDefinition,
+    sl_applies: bool,
+}
+
+fn count(c: &mut ContactCounters, change: Change, ctx: &Ctx) {
+    let ms = Duration::from_millis;
+    match change {
+        Change::Enter => c.offered += 1,
+        Change::Ring | Change::Unring => {}
+        Change::Answer { wait_ms } => {
+            c.answered += 1;
+            c.answer_wait_ms += wait_ms;
+            c.longest_wait_ms = c.longest_wait_ms.max(wait_ms);
+            if ctx.sl_applies {
+                ctx.primary.count_answer(ms(wait_ms), &mut c.service_level);
+            }
+        }
+        Change::Abandon { wait_ms } => {
+            c.longest_wait_ms = c.longest_wait_ms.max(wait_ms);
+            if ctx.primary.is_short_abandon(ms(wait_ms)) {
+                c.short_abandoned += 1;
+            } else {
+                c.abandoned += 1;
+                c.abandon_wait_ms += wait_ms;
+            }
+            if ctx.sl_applies {
+                ctx.primary.count_abandon(ms(wait_ms), &mut c.service_level);
+            }
+        }
+        Change::Cancel => c.cancelled += 1,
+        Change::TransferOut => {
+            c.transferred_out += 1;
+            if ctx.sl_applies {
+                ctx.primary.count_transfer_out(&mut c.service_level);
+            }
+        }
+        Change::Talk { ms } => {
+            c.handled += 1;
+            c.talk_ms += ms;
+        }
+        Change::Wrap { ms } => {
+            c.wrap_ups += 1;
+            c.wrap_ms += ms;
+        }
+        Change::Respond { within } => {
+            c.response.responded += 1;
+            c.response.responded_within += u64::from(within);
+        }
+    }
+}
+
+fn count_tally(t: &mut Tally, change: Change, ctx: &Ctx) {
+    count(&mut t.counters, change, ctx);
+    let leave = |t: &mut Tally| {
+        match ctx.from {
+            Phase::Waiting => t.waiting = t.waiting.saturating_sub(1),
+            Phase::Ringing => t.ringing = t.ringing.saturating_sub(1),
+            Phase::Answered | Phase::Left => return,
+        }
+        t.unanswered.remove(&(ctx.entered_at, ctx.id));
+        if let Some(d) = ctx.deadline {
+            t.deadlines.remove(&(d, ctx.id));
+        }
+    };
+    match change {
+        Change::Enter => {
+            t.waiting += 1;
+            t.unanswered.insert((ctx.entered_at, ctx.id));
+            if let Some(d) = ctx.deadline {
+                t.deadlines.insert((d, ctx.id));
+            }
+        }
+        Change::Ring => {
+            t.waiting = t.waiting.saturating_sub(1);
+            t.ringing += 1;
+        }
+        Change::Unring => {
+            t.ringing = t.ringing.saturating_sub(1);
+            t.waiting += 1;
+        }
+        Change::Answer { wait_ms } => {
+            leave(t);
+            t.answer_waits.record(Duration::from_millis(wait_ms));
+        }
+        Change::Abandon { .. } | Change::Cancel | Change::TransferOut => leave(t),
+        Change::Talk { .. } | Change::Wrap { .. } | Change::Respond { .. } => {}
+    }
+}
+
+/// Every tally, by dimension.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tallies {
+    pub(crate) queues: BTreeMap<QueueId, QueueState>,
+    pub(crate) channels: BTreeMap<Channel, Tally>,
+    pub(crate) skills: BTreeMap<SkillId, Tally>,
+    pub(crate) breakdowns: Breakdowns,
+}
+
+impl Tallies {
+    /// Counts a change of one contact (`id`, in `stint`) against its queue,
+    /// channel, skills and attribute values. The stint's phase is the phase
+    /// *before* the change; the caller updates it after.
+    pub(crate) fn count(
+        &mut self,
+        id: InteractionId,
+        stint: &Stint,
+        channel: Channel,
+        values: &[BreakdownValue],
+        change: Change,
+    ) {
+        let Some(q) = self.queues.get_mut(&stint.queue) else { return };
+        let ctx = Ctx {
+            id,
+            entered_at: stint.entered_at,
+            deadline: stint.deadline,
+            from: stint.phase,
+            primary: q.definitions[0],
+            sl_applies: stint.response.is_none(),
+        };
+        count_tally(&mut q.tally, change, &ctx);
+        if ctx.sl_applies {
+            for (d, c) in q.definitions.iter().zip(q.definition_counts.iter_mut()) {
+                let ms = Duration::from_millis;
+                match change {
+                    Change::Answer { wait_ms } => d.count_answer(ms(wait_ms), c),
+                    Change::Abandon { wait_ms } => d.count_abandon(ms(wait_ms), c),
+                    Change::TransferOut => d.count_transfer_out(c),
+                    _ => {}
+                }
+            }
+        }
+        count_tally(self.channels.entry(channel).or_default(), change, &ctx);
+        for skill in &stint.skills {
+            count_tally(self.skills.entry(*skill).or_default(), change, &ctx);
+        }
+        if !self.breakdowns.is_empty() {
+            self.breakdowns.apply(values, |c| count(c, change, &ctx));
+        }
+    }
+
+    /// Moves an agent from one presence to another in the gauges of their
+    /// queues, channels and skills (`None` on either side: not counted).
+    pub(crate) fn place_agent(&mut self, profile: &AgentProfile, from: Option<Presence>, to: Option<Presence>) {
+        let apply = |counts: &mut AgentCounts| {
+            if let Some(p) = from {
+                counts.remove(p);
+            }
+            if let Some(p) = to {
+                counts.add(p);
+            }
+        };
+        for q in &profile.queues {
+            if let Some(state) = self.queues.get_mut(q) {
+                apply(&mut state.tally.agents);
+            }
+        }
+        for c in &profile.channels {
+            apply(&mut self.channels.entry(*c).or_default().agents);
+        }
+        for s in &profile.skills {
+            apply(&mut self.skills.entry(*s).or_default().agents);
+        }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.queues.values_mut().for_each(QueueState::reset);
+        self.channels.values_mut().for_each(Tally::reset);
+        self.skills.values_mut().for_each(Tally::reset);
+        self.breakdowns.reset();
+    }
+}
+
+/// What an agent is counted under: their queues, channels and skills.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AgentProfile {
+    pub(crate) queues: Vec<QueueId>,
+    pub(crate) channels: Vec<Channel>,
+    pub(crate) skills: Vec<SkillId>,
+}
+
+impl AgentProfile {
+    pub(crate) fn of(agent: &Agent) -> Self {
+        let config = agent.config();
+        AgentProfile {
+            queues: config.queues.iter().map(|m| m.queue).collect(),
+            channels: config.capacity.channels().map(|(c, _)| c).collect(),
+            skills: config.skills.iter().map(|(s, _)| s).collect(),
+        }
+    }
+}
+
+/// One agent: profile, presence and counters.
+#[derive(Clone, Debug)]
+pub(crate) struct AgentState {
+    pub(crate) profile: AgentProfile,
+    pub(crate) presence: Presence,
+    pub(crate) since: Timestamp,
+    /// Presence time is in `counters` up to here.
+    pub(crate) accrued_to: Timestamp,
+    pub(crate) counters: AgentCounters,
+    pub(crate) removed: bool,
+}
+
+impl AgentState {
+    pub(crate) fn new(profile: AgentProfile, presence: Presence, at: Timestamp) -> Self {
+        AgentState { profile, presence, since: at, accrued_to: at, counters: AgentCounters::default(), removed: false }
+    }
+
+    /// Adds the presence time up to `at`.
+    pub(crate) fn accrue(&mut self, at: Timestamp) {
+        if at > self.accrued_to {
+            let ms = u64::try_from(at.millis_since(self.accrued_to)).unwrap_or(0);
+            self.counters.add_presence_time(self.presence, ms);
+            self.accrued_to = at;
+        }
+    }
+
+    pub(crate) fn figures(&self, agent: AgentId, start: Timestamp, now: Timestamp) -> super::figures::AgentFigures {
+        let mut counters = self.counters;
+        if now > self.accrued_to {
+            let ms = u64::try_from(now.millis_since(self.accrued_to)).unwrap_or(0);
+            counters.add_presence_time(self.presence, ms);
+        }
+        super::figures::AgentFigures {
+            agent,
+            interval_start: start,
+            presence: self.presence,
+            presence_since: self.since,
+            counters,
+        }
+    }
+}
+
+/// A live interaction: its record so far and where it is counted.
+#[derive(Clone, Debug)]
+pub(crate) struct Tracker {
+    pub(crate) record: InteractionRecord,
+    pub(crate) values: Vec<BreakdownValue>,
+    pub(crate) stint: Option<Stint>,
+    /// The index of the current visit in `record.visits`, if it was listed.
+    pub(crate) visit: Option<usize>,
+    pub(crate) talking: Option<(AgentId, Timestamp)>,
+    pub(crate) wrapping: Option<(AgentId, Timestamp)>,
+    pub(crate) responded: bool,
+}

@@ -1,0 +1,280 @@
+//! One record per interaction, from arrival to completion.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::WithdrawReason;
+use crate::ids::{AgentId, CaseId, CustomerId, InteractionId, OfferId, QueueId};
+use crate::model::attributes::Attributes;
+use crate::model::channel::Channel;
+use crate::model::interaction::Outcome;
+use crate::time::Timestamp;
+
+/// How a visit to a queue ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum VisitExit {
+    /// Still in the queue (only in records of live interactions).
+    InQueue,
+    /// An agent accepted it.
+    Answered {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// The customer left.
+    Abandoned,
+    /// The host cancelled it.
+    Cancelled,
+    /// It was transferred to another queue before being answered.
+    Transferred {
+        /// The queue it went to.
+        to: QueueId,
+    },
+}
+
+/// One visit of an interaction to a queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct QueueVisit {
+    /// The queue.
+    pub queue: QueueId,
+    /// When it entered the queue.
+    pub entered_at: Timestamp,
+    /// When it left (answered, abandoned, cancelled or transferred); `None` while in queue.
+    pub left_at: Option<Timestamp>,
+    /// How it left.
+    pub exit: VisitExit,
+}
+
+impl QueueVisit {
+    /// How long it waited in this queue, if it has left.
+    pub fn wait(&self) -> Option<Duration> {
+        self.left_at.map(|l| l.saturating_duration_since(self.entered_at))
+    }
+}
+
+/// How an offer ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OfferResult {
+    /// Still ringing (only in records of live interactions).
+    Pending,
+    /// The agent accepted.
+    Accepted,
+    /// The agent rejected it.
+    Rejected,
+    /// Nobody answered in time.
+    TimedOut,
+    /// The engine withdrew it.
+    Withdrawn(WithdrawReason),
+}
+
+/// One offer of the interaction to an agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OfferRecord {
+    /// The offer.
+    pub offer: OfferId,
+    /// To whom.
+    pub agent: AgentId,
+    /// From which queue.
+    pub queue: QueueId,
+    /// When it was made.
+    pub offered_at: Timestamp,
+    /// When it ended; `None` while pending.
+    pub ended_at: Option<Timestamp>,
+    /// How it ended.
+    pub result: OfferResult,
+}
+
+impl OfferRecord {
+    /// How long it rang, if it has ended.
+    pub fn ring_time(&self) -> Option<Duration> {
+        self.ended_at.map(|e| e.saturating_duration_since(self.offered_at))
+    }
+}
+
+/// A move from one queue to another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TransferRecord {
+    /// When.
+    pub at: Timestamp,
+    /// The queue it left.
+    pub from: QueueId,
+    /// The queue it entered.
+    pub to: QueueId,
+    /// True if it was connected to an agent when transferred.
+    pub after_answer: bool,
+}
+
+/// The agent's wrap-up (disposition) code and notes.
+///
+/// Notes are free text and may hold personal data, so `Debug` hides them.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Disposition {
+    /// The agent who recorded it.
+    pub agent: AgentId,
+    /// The host's wrap-up code.
+    pub code: String,
+    /// Free-text notes.
+    pub notes: Option<String>,
+}
+
+impl fmt::Debug for Disposition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Disposition")
+            .field("agent", &self.agent)
+            .field("code", &self.code)
+            .field("notes", &self.notes.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Everything that happened to one interaction, from arrival to completion:
+/// every queue it passed through, every offer (to whom, outcome, how long),
+/// answer time, talk and wrap-up time, transfers and final outcome.
+///
+/// Records come out of [`Statistics::poll_record`](crate::Statistics::poll_record)
+/// when the interaction ends. They serialise with serde; with the `json` and
+/// `csv` features, `write_json_lines`, `write_records_csv` and
+/// `write_offers_csv` export them for a database or BI tool.
+///
+/// Attributes and disposition notes may be personal data; `Debug` redacts them.
+///
+/// To keep memory bounded, at most
+/// [`StatsConfigBuilder::max_offers_per_record`](crate::StatsConfigBuilder::max_offers_per_record)
+/// offers, visits and transfers are kept each (the first ones); `offer_count`,
+/// `visit_count` and `transfer_count` are the true totals.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::*;
+///
+/// let mut engine = Engine::new(EngineConfig::default());
+/// let mut stats = Statistics::new(StatsConfig::default());
+/// let t0 = Timestamp::from_secs(1_700_000_000);
+/// let mut run = |engine: &mut Engine, stats: &mut Statistics, command, now| {
+///     engine.handle(command, now).unwrap();
+///     while let Some(event) = engine.poll_event() {
+///         stats.observe(&event, engine);
+///     }
+/// };
+/// run(&mut engine, &mut stats, Command::AddQueue(QueueConfig::new(QueueId(1), "sales", [Channel::Chat])), t0);
+/// run(&mut engine, &mut stats, Command::Arrive(NewInteraction::new(InteractionId(9), Channel::Chat, QueueId(1), CustomerId(4))), t0);
+/// run(&mut engine, &mut stats, Command::Abandon { interaction: InteractionId(9) }, t0 + Duration::from_secs(42));
+///
+/// let record = stats.poll_record().unwrap();
+/// assert_eq!(record.outcome, Some(Outcome::Abandoned { while_offered: false }));
+/// assert_eq!(record.wait(), Some(Duration::from_secs(42)));
+/// assert_eq!(record.visits[0].exit, VisitExit::Abandoned);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InteractionRecord {
+    /// The interaction.
+    pub interaction: InteractionId,
+    /// The customer.
+    pub customer: CustomerId,
+    /// The case, if any.
+    pub case: Option<CaseId>,
+    /// The channel.
+    pub channel: Channel,
+    /// Its base priority.
+    pub priority: i32,
+    /// The host's attributes.
+    pub attributes: Attributes,
+    /// When it arrived.
+    pub arrived_at: Timestamp,
+    /// The queue it was in last (its first queue while live).
+    pub last_queue: QueueId,
+    /// The queue it was last answered in, if it was answered.
+    pub answered_in: Option<QueueId>,
+    /// Queue visits, in order.
+    pub visits: Vec<QueueVisit>,
+    /// Visits in total (may exceed `visits.len()`).
+    pub visit_count: u32,
+    /// Offers, in order.
+    pub offers: Vec<OfferRecord>,
+    /// Offers in total (may exceed `offers.len()`).
+    pub offer_count: u32,
+    /// Transfers, in order.
+    pub transfers: Vec<TransferRecord>,
+    /// Transfers in total (may exceed `transfers.len()`).
+    pub transfer_count: u32,
+    /// When an agent first accepted it.
+    pub answered_at: Option<Timestamp>,
+    /// Who first accepted it.
+    pub answered_by: Option<AgentId>,
+    /// Talk time over all its conversations, in milliseconds.
+    pub talk_ms: u64,
+    /// After-contact work over all its wrap-ups, in milliseconds.
+    pub wrap_ms: u64,
+    /// The last wrap-up code and notes recorded.
+    pub disposition: Option<Disposition>,
+    /// When it ended; `None` while live.
+    pub ended_at: Option<Timestamp>,
+    /// How it ended; `None` while live.
+    pub outcome: Option<Outcome>,
+    /// Its cost under the configured cost model; `None` while live or when
+    /// its channel has no cost.
+    pub cost: Option<f64>,
+}
+
+impl InteractionRecord {
+    /// A record of an interaction that just arrived, with no case, priority 0 and no attributes yet.
+    pub(crate) fn new(
+        interaction: InteractionId,
+        customer: CustomerId,
+        channel: Channel,
+        queue: QueueId,
+        arrived_at: Timestamp,
+    ) -> Self {
+        InteractionRecord {
+            interaction,
+            customer,
+            case: None,
+            channel,
+            priority: 0,
+            attributes: Attributes::new(),
+            arrived_at,
+            last_queue: queue,
+            answered_in: None,
+            visits: Vec::new(),
+            visit_count: 0,
+            offers: Vec::new(),
+            offer_count: 0,
+            transfers: Vec::new(),
+            transfer_count: 0,
+            answered_at: None,
+            answered_by: None,
+            talk_ms: 0,
+            wrap_ms: 0,
+            disposition: None,
+            ended_at: None,
+            outcome: None,
+            cost: None,
+        }
+    }
+
+    /// Time from arrival to the first answer, or to the end if never answered.
+    pub fn wait(&self) -> Option<Duration> {
+        self.answered_at.or(self.ended_at).map(|t| t.saturating_duration_since(self.arrived_at))
+    }
+
+    /// Talk plus wrap-up time.
+    pub fn handle_time(&self) -> Duration {
+        Duration::from_millis(self.talk_ms.saturating_add(self.wrap_ms))
+    }
+
+    /// The queue it was answered in last, or else its last queue: where its
+    /// cost is booked.
+    pub fn handling_queue(&self) -> QueueId {
+        self.answered_in.unwrap_or(self.last_queue)
+    }
+
+    /// The final agent: who handled it, if it was handled.
+    pub fn handled_by(&self) -> Option<AgentId> {
+        match self.outcome {
+            Some(Outcome::Handled { agent }) => Some(agent),
+            _ => None,
+        }
+    }
+}
