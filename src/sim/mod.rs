@@ -10,10 +10,12 @@
 //! (common random numbers).
 
 mod random;
+mod report;
 mod run;
 mod scenario;
 
 pub use random::{Distribution, SimRng};
+pub use report::{Figures, IntervalRow, SimReport, SummaryRow, simulate, simulate_with};
 pub use run::{BREAK_REASON, Observer, RunSummary, Simulation};
 pub use scenario::{
     AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BUILTIN_DAY, BreakSpec, ChannelCapacitySpec,

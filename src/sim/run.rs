@@ -389,13 +389,7 @@ impl<'s> Simulation<'s> {
             self.summary.events += 1;
             observer.observe(&event, &self.engine);
             match event.kind {
-                EventKind::InteractionOffered(offer) => {
-                    if !self.behaviour.chance(self.scenario.missed_offer_probability) {
-                        let delay = self.scenario.answer_delay.sample(&mut self.behaviour);
-                        let at = event.at + Duration::from_millis((delay * 1000.0).round() as u64);
-                        self.schedule(at, Happening::Answer(offer.agent, offer.id));
-                    }
-                }
+                EventKind::InteractionOffered(offer) => self.ring(offer.agent, offer.id, event.at),
                 EventKind::OfferAccepted { interaction, agent, .. } => {
                     if let Some(c) = self.customers.get(&interaction) {
                         self.schedule(
@@ -416,6 +410,18 @@ impl<'s> Simulation<'s> {
                 _ => {}
             }
         }
+    }
+}
+
+impl Simulation<'_> {
+    /// An offer rings on an agent's desktop: they miss it with the
+    /// scenario's probability, or answer after a drawn delay.
+    fn ring(&mut self, agent: AgentId, offer: OfferId, at: Timestamp) {
+        if self.behaviour.chance(self.scenario.missed_offer_probability) {
+            return;
+        }
+        let delay = self.scenario.answer_delay.sample(&mut self.behaviour);
+        self.schedule(at + Duration::from_millis((delay * 1000.0).round() as u64), Happening::Answer(agent, offer));
     }
 }
 
