@@ -9,11 +9,15 @@
 //! and two routing configurations run with one seed see the same customers
 //! (common random numbers).
 
+mod compare;
 mod random;
 mod report;
 mod run;
 mod scenario;
 
+pub use compare::{
+    Comparison, ComparisonRow, Estimate, QueueEstimates, Replications, WhatIf, compare, replicate, replicate_with,
+};
 pub use random::{Distribution, SimRng};
 pub use report::{Figures, IntervalRow, SimReport, SummaryRow, simulate, simulate_with};
 pub use run::{BREAK_REASON, Observer, RunSummary, Simulation};

@@ -324,6 +324,13 @@ impl Scenario {
             if a.per_hour.is_empty() || a.per_hour.iter().any(|r| !r.is_finite() || *r < 0.0) {
                 return Err(invalid(field("per_hour"), "needs at least one finite rate ≥ 0"));
             }
+            match self.queues.iter().find(|q| q.id == a.queue) {
+                None => return Err(invalid(field("queue"), format!("no queue {}", a.queue))),
+                Some(q) if !q.channels.contains(&a.channel) => {
+                    return Err(invalid(field("channel"), format!("queue {} does not take {}", a.queue, a.channel)));
+                }
+                Some(_) => {}
+            }
             if a.curve_interval_min == 0 {
                 return Err(invalid(field("curve_interval_min"), "must be at least 1"));
             }

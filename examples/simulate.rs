@@ -1,0 +1,192 @@
+//! A day in the life of a contact center, through the real engine.
+//!
+//! `cargo run --release --example simulate` runs the built-in blended day
+//! (voice in two skills and two languages, multitasking chat, an e-mail
+//! backlog, two peaks and lunch breaks) and prints what a manager wants to
+//! see. `--help` lists the options: a scenario file, the seed, replications,
+//! JSON/CSV/SVG outputs, and what-if comparisons.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use plotters::prelude::*;
+use switchboard::sim::{BUILTIN_DAY, Replications, Scenario, SimReport, WhatIf, compare, simulate_with};
+use switchboard::{AgentSelection, Engine, Event};
+
+#[derive(Parser, Debug)]
+#[command(about = "Simulate a contact-center period through the switchboard engine")]
+struct Args {
+    /// Scenario file (JSON); the built-in day when absent.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Print the built-in scenario as JSON (a starting point for your own) and exit.
+    #[arg(long)]
+    print_scenario: bool,
+    /// Seed of the first replication.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Replications (seeds seed, seed+1, …), summarised with 95% confidence intervals.
+    #[arg(long, default_value_t = 1)]
+    replications: u64,
+    /// Write the (first) run's report as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the (first) run's interval table as CSV here.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Draw service level and waiting interactions per interval as SVG here.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// What-if: every queue's strategy (longest-idle, most-proficient, least-occupied, round-robin, fewest-contacts).
+    #[arg(long)]
+    what_if_strategy: Option<String>,
+    /// What-if: chats per chat agent.
+    #[arg(long)]
+    what_if_chat_capacity: Option<u32>,
+    /// What-if: offer timeout in seconds.
+    #[arg(long)]
+    what_if_offer_timeout: Option<u64>,
+    /// What-if: agents added to every group (negative removes).
+    #[arg(long, allow_hyphen_values = true)]
+    what_if_extra_agents: Option<i32>,
+}
+
+fn strategy(name: &str) -> Result<AgentSelection, String> {
+    Ok(match name {
+        "longest-idle" => AgentSelection::LongestIdle,
+        "most-proficient" => AgentSelection::MostProficient,
+        "least-occupied" => AgentSelection::LeastOccupied,
+        "round-robin" => AgentSelection::RoundRobin,
+        "fewest-contacts" => AgentSelection::FewestContacts,
+        other => return Err(format!("unknown strategy {other}")),
+    })
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    if args.print_scenario {
+        print!("{BUILTIN_DAY}");
+        return Ok(());
+    }
+    let scenario = match &args.scenario {
+        Some(path) => Scenario::from_json(&std::fs::read_to_string(path)?)?,
+        None => Scenario::builtin_day(),
+    };
+    let seeds: Vec<u64> = (0..args.replications.max(1)).map(|i| args.seed + i).collect();
+
+    // A progress bar over simulated time; indicatif draws nothing when stderr is not a terminal.
+    let period_ms = u64::from(scenario.duration_min) * 60_000;
+    let bar = ProgressBar::new(period_ms * seeds.len() as u64);
+    bar.set_style(ProgressStyle::with_template("{spinner} simulating {msg} [{bar:30}] {percent}%")?);
+    let start = switchboard::Timestamp::from(scenario.start);
+    let mut done_ms = 0u64;
+    let mut reports: Vec<SimReport> = Vec::new();
+    for (i, seed) in seeds.iter().enumerate() {
+        bar.set_message(format!("seed {seed}"));
+        let mut tick = |e: &Event, _: &Engine| {
+            let t = u64::try_from(e.at.millis_since(start)).unwrap_or(0).min(period_ms);
+            bar.set_position(done_ms + t);
+        };
+        reports.push(simulate_with(&scenario, *seed, &mut tick)?);
+        done_ms = period_ms * (i as u64 + 1);
+    }
+    bar.finish_and_clear();
+
+    let first = &reports[0];
+    print!("{}", first.to_text());
+    if seeds.len() > 1 {
+        println!("\n{}", Replications::from_reports(reports.clone()).to_text());
+    }
+
+    let what_if = WhatIf {
+        strategy: args.what_if_strategy.as_deref().map(strategy).transpose()?,
+        chat_capacity: args.what_if_chat_capacity,
+        offer_timeout_secs: args.what_if_offer_timeout,
+        extra_agents_per_group: args.what_if_extra_agents,
+        ..WhatIf::named("what-if")
+    };
+    if what_if != WhatIf::named("what-if") {
+        let mut name = Vec::new();
+        if let Some(s) = &args.what_if_strategy {
+            name.push(format!("strategy {s}"));
+        }
+        if let Some(c) = args.what_if_chat_capacity {
+            name.push(format!("{c} chats per agent"));
+        }
+        if let Some(t) = args.what_if_offer_timeout {
+            name.push(format!("offer timeout {t}s"));
+        }
+        if let Some(n) = args.what_if_extra_agents {
+            name.push(format!("{n:+} agents per group"));
+        }
+        let what_if = WhatIf { name: name.join(", "), ..what_if };
+        println!("\n{}", compare(&scenario, &what_if, &seeds)?.to_text());
+    }
+
+    if let Some(path) = &args.json {
+        std::fs::write(path, first.to_json())?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &args.csv {
+        std::fs::write(path, first.intervals_csv()?)?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &args.svg {
+        chart(first, path)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Two panels over the day: service level per queue, and interactions waiting at each interval's end.
+fn chart(report: &SimReport, path: &PathBuf) -> Result<(), Box<dyn std::error::Error>> {
+    let mut queues: Vec<&str> = report.intervals.iter().map(|r| r.queue.as_str()).collect();
+    queues.dedup();
+    queues.sort_unstable();
+    queues.dedup();
+    let starts: Vec<&str> = {
+        let mut s: Vec<&str> = report.intervals.iter().map(|r| r.start.as_str()).collect();
+        s.dedup();
+        s
+    };
+    let n = starts.len().max(2);
+    let root = SVGBackend::new(path, (1000, 700)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (top, bottom) = root.split_vertically(350);
+    let label = |i: &usize| starts.get(*i).and_then(|s| s.get(11..16)).unwrap_or("").to_string();
+    let max_waiting = report.intervals.iter().map(|r| r.waiting_at_end).max().unwrap_or(0).max(1) as f64;
+    for (area, title, y_max, pick) in [
+        (
+            &top,
+            "Service level per interval (%)",
+            100.0,
+            (|r: &switchboard::sim::IntervalRow| r.figures.service_level_pct) as fn(&_) -> Option<f64>,
+        ),
+        (&bottom, "Interactions waiting at interval end", max_waiting * 1.1, |r| Some(r.waiting_at_end as f64)),
+    ] {
+        let mut c = ChartBuilder::on(area)
+            .caption(title, ("sans-serif", 20))
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(40)
+            .build_cartesian_2d(0usize..n - 1, 0.0..y_max)?;
+        c.configure_mesh().x_labels(12).x_label_formatter(&label).draw()?;
+        for (k, q) in queues.iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            let points: Vec<(usize, f64)> = report
+                .intervals
+                .iter()
+                .filter(|r| r.queue == *q)
+                .enumerate()
+                .filter_map(|(i, r)| pick(r).map(|v| (i, v)))
+                .collect();
+            c.draw_series(LineSeries::new(points, color.stroke_width(2)))?
+                .label(*q)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        }
+        c.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
