@@ -231,7 +231,7 @@ impl Router {
         let routable = agent.is_routable();
         // Taken out and put back so the pools can be changed while walking them; no allocation.
         let qualified = self.qualified.get_mut(&id).map(std::mem::take).unwrap_or_default();
-        let mut placed = self.placements.remove(&id).unwrap_or_default();
+        let mut placed = self.placements.get_mut(&id).map(std::mem::take).unwrap_or_default();
         for (gk, delay) in &qualified {
             let (queue, channel, sig) = *gk;
             let want = (routable && agent.load.has_room(&agent.config.capacity, channel)).then(|| {
@@ -256,8 +256,15 @@ impl Router {
                 placed.insert(*gk, new);
             }
         }
-        if !placed.is_empty() {
-            self.placements.insert(id, placed);
+        match self.placements.get_mut(&id) {
+            Some(slot) if !placed.is_empty() => *slot = placed,
+            Some(_) => {
+                self.placements.remove(&id);
+            }
+            None if !placed.is_empty() => {
+                self.placements.insert(id, placed);
+            }
+            None => {}
         }
         if let Some(slot) = self.qualified.get_mut(&id) {
             *slot = qualified;
