@@ -103,3 +103,14 @@ fn bad_scenarios_are_refused_with_the_field_named() {
     let round_trip = Scenario::from_json(&serde_json::to_string(&day).unwrap()).unwrap();
     assert_eq!(round_trip, day);
 }
+
+#[test]
+fn the_readme_scenario_is_complete_and_runs() {
+    let readme = include_str!("../README.md");
+    let start = readme.find("```json\n").expect("the README shows a scenario") + "```json\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let scenario = Scenario::from_json(&readme[start..end]).unwrap();
+    let report = simulate(&scenario, 1).unwrap();
+    assert_eq!(report.queues.len(), 3);
+    assert!(report.queues.iter().all(|q| q.figures.offered > 0));
+}
