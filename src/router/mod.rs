@@ -256,11 +256,10 @@ impl Router {
                 placed.insert(*gk, new);
             }
         }
+        // An agent's entry stays even when empty: a busy agent leaves every
+        // pool and comes back many times a day, and the map is reused.
         match self.placements.get_mut(&id) {
-            Some(slot) if !placed.is_empty() => *slot = placed,
-            Some(_) => {
-                self.placements.remove(&id);
-            }
+            Some(slot) => *slot = placed,
             None if !placed.is_empty() => {
                 self.placements.insert(id, placed);
             }

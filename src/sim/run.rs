@@ -3,7 +3,9 @@
 //! events it polls, as customers and agents' desktops would.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::BuildHasherDefault;
 use std::time::Duration;
 
 use super::random::SimRng;
@@ -96,7 +98,8 @@ pub struct Simulation<'s> {
     next_interaction: u64,
     arrival_rngs: Vec<[SimRng; 4]>,
     behaviour: SimRng,
-    customers: BTreeMap<InteractionId, Customer>,
+    /// Looked up, never iterated, so a hash map with a fixed hasher keeps runs deterministic.
+    customers: HashMap<InteractionId, Customer, BuildHasherDefault<DefaultHasher>>,
     summary: RunSummary,
 }
 
@@ -128,7 +131,7 @@ impl<'s> Simulation<'s> {
                 .map(|i| [0, 1, 2, 3].map(|purpose| SimRng::new(seed, stream(i, purpose))))
                 .collect(),
             behaviour: SimRng::new(seed, BEHAVIOUR_STREAM),
-            customers: BTreeMap::new(),
+            customers: HashMap::default(),
             summary: RunSummary::default(),
         };
         sim.build_topology()?;
