@@ -206,3 +206,18 @@ fn limits_are_typed_refusals() {
         Err(CommandError::LimitReached { what: Limit::Signatures, limit: 1 })
     );
 }
+
+#[test]
+fn a_snapshot_with_custom_channels_round_trips_through_json() {
+    let config =
+        EngineConfig::builder().custom_channel(7, ChannelMode::Deferrable).missed_offer_pause(None).build().unwrap();
+    let mut h = Harness::new(config);
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Custom(7)])));
+    h.add_agent(agent(1, Channel::Custom(7), 2, &[1]));
+    h.arrive(1, Channel::Custom(7), 1).accept(1);
+    let json = serde_json::to_string(&h.engine.snapshot()).unwrap();
+    let restored = Engine::restore(serde_json::from_str(&json).unwrap()).unwrap();
+    assert_eq!(restored.snapshot(), h.engine.snapshot());
+    let command = serde_json::to_string(&Command::AddAgent(agent(2, Channel::Custom(7), 1, &[1]))).unwrap();
+    assert!(serde_json::from_str::<Command>(&command).is_ok());
+}

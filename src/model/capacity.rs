@@ -39,6 +39,7 @@ pub struct ChannelCapacity {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapacityProfile {
     total_units: u32,
+    #[serde(with = "super::channel::channel_map")]
     channels: BTreeMap<Channel, ChannelCapacity>,
 }
 
@@ -132,6 +133,7 @@ impl CapacityProfile {
 /// double-booking impossible.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Load {
+    #[serde(with = "super::channel::channel_map")]
     per_channel: BTreeMap<Channel, u32>,
     units: u32,
     exclusive_held: u32,

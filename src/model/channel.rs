@@ -92,3 +92,24 @@ impl fmt::Display for Channel {
         }
     }
 }
+
+/// Serialises a map keyed by channel as a list of (channel, value) pairs, so
+/// formats whose map keys must be strings (JSON) can hold custom channels.
+pub(crate) mod channel_map {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Channel;
+
+    pub(crate) fn serialize<V: Serialize, S: Serializer>(map: &BTreeMap<Channel, V>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub(crate) fn deserialize<'de, V: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Channel, V>, D::Error> {
+        let pairs: Vec<(Channel, V)> = Vec::deserialize(d)?;
+        Ok(pairs.into_iter().collect())
+    }
+}
