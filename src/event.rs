@@ -275,3 +275,40 @@ pub enum EventKind {
         outcome: Outcome,
     },
 }
+
+impl EventKind {
+    /// The interaction an event concerns, if any (configuration and agent
+    /// presence events concern none). The match is exhaustive on purpose: a
+    /// new event kind must decide here.
+    ///
+    /// # Example
+    /// ```
+    /// use switchboard::{EventKind, InteractionId, QueueId, QueueReason};
+    ///
+    /// let queued = EventKind::InteractionQueued { interaction: InteractionId(4), queue: QueueId(1), reason: QueueReason::Arrived };
+    /// assert_eq!(queued.interaction(), Some(InteractionId(4)));
+    /// assert_eq!(EventKind::QueueAdded { queue: QueueId(1) }.interaction(), None);
+    /// ```
+    pub fn interaction(&self) -> Option<InteractionId> {
+        match self {
+            EventKind::QueueAdded { .. }
+            | EventKind::AgentAdded { .. }
+            | EventKind::AgentUpdated { .. }
+            | EventKind::AgentRemoved { .. }
+            | EventKind::AgentPresenceChanged { .. } => None,
+            EventKind::InteractionArrived { interaction, .. }
+            | EventKind::InteractionQueued { interaction, .. }
+            | EventKind::OfferAccepted { interaction, .. }
+            | EventKind::OfferRejected { interaction, .. }
+            | EventKind::OfferTimedOut { interaction, .. }
+            | EventKind::OfferWithdrawn { interaction, .. }
+            | EventKind::InteractionCompleted { interaction, .. }
+            | EventKind::WrapUpStarted { interaction, .. }
+            | EventKind::WrapUpEnded { interaction, .. }
+            | EventKind::Disposition { interaction, .. }
+            | EventKind::InteractionTransferred { interaction, .. }
+            | EventKind::InteractionEnded { interaction, .. } => Some(*interaction),
+            EventKind::InteractionOffered(offer) => Some(offer.interaction),
+        }
+    }
+}

@@ -26,7 +26,7 @@ impl Log {
     }
     /// The interactions named in what it received.
     fn interactions(&self) -> BTreeSet<InteractionId> {
-        self.all().iter().filter_map(interaction_of).collect()
+        self.all().iter().filter_map(EventKind::interaction).collect()
     }
     fn offers(&self) -> Vec<Offer> {
         self.all()
@@ -36,25 +36,6 @@ impl Log {
                 _ => None,
             })
             .collect()
-    }
-}
-
-fn interaction_of(kind: &EventKind) -> Option<InteractionId> {
-    match kind {
-        EventKind::InteractionArrived { interaction, .. }
-        | EventKind::InteractionQueued { interaction, .. }
-        | EventKind::OfferAccepted { interaction, .. }
-        | EventKind::OfferRejected { interaction, .. }
-        | EventKind::OfferTimedOut { interaction, .. }
-        | EventKind::OfferWithdrawn { interaction, .. }
-        | EventKind::InteractionCompleted { interaction, .. }
-        | EventKind::WrapUpStarted { interaction, .. }
-        | EventKind::WrapUpEnded { interaction, .. }
-        | EventKind::Disposition { interaction, .. }
-        | EventKind::InteractionTransferred { interaction, .. }
-        | EventKind::InteractionEnded { interaction, .. } => Some(*interaction),
-        EventKind::InteractionOffered(o) => Some(o.interaction),
-        _ => None,
     }
 }
 
@@ -187,7 +168,7 @@ fn events_reach_the_adapter_of_their_channel_and_every_sink() {
     clock.set(t(65));
     driver.submit(Command::Complete { agent: AgentId(1), interaction: InteractionId(10) }).unwrap();
     let tail: Vec<EventKind> =
-        voice.log.all().into_iter().filter(|k| interaction_of(k).is_some()).rev().take(2).collect();
+        voice.log.all().into_iter().filter(|k| k.interaction().is_some()).rev().take(2).collect();
     assert!(matches!(tail[1], EventKind::InteractionCompleted { interaction: InteractionId(10), .. }));
     assert!(matches!(tail[0], EventKind::InteractionEnded { interaction: InteractionId(10), .. }));
     assert_eq!(chat.log.interactions(), BTreeSet::from([InteractionId(20)]));

@@ -30,13 +30,7 @@ impl Engine {
             return;
         }
         let sig = self.router.sig_of(&i.requirements).expect("a queued interaction's signature is interned");
-        let ctx = Context {
-            agents: &self.agents,
-            interactions: &self.interactions,
-            queues: &self.queues,
-            never_reoffer_to_decliners: self.config.never_reoffer_to_decliners(),
-            now,
-        };
+        let ctx = Context::new(&self.agents, &self.interactions, &self.queues, &self.config, now);
         match self.router.select_agent(i, sig, &ctx) {
             Some(choice) => {
                 let queue_priority = self.agents[&choice.agent]
@@ -69,13 +63,7 @@ impl Engine {
             if !agent.is_routable() {
                 return;
             }
-            let ctx = Context {
-                agents: &self.agents,
-                interactions: &self.interactions,
-                queues: &self.queues,
-                never_reoffer_to_decliners: self.config.never_reoffer_to_decliners(),
-                now,
-            };
+            let ctx = Context::new(&self.agents, &self.interactions, &self.queues, &self.config, now);
             let choice = self.router.select_interaction(agent, &ctx);
             let Some(choice) = choice else { return };
             self.make_offer(

@@ -754,7 +754,7 @@ impl Driver {
                         failure = Some((offer.clone(), cause));
                     }
                 }
-                kind => match interaction_of(kind) {
+                kind => match kind.interaction() {
                     Some(interaction) => {
                         if let EventKind::InteractionArrived { channel, .. } = kind {
                             channels.insert(interaction, *channel);
@@ -798,30 +798,5 @@ impl Driver {
                 }
             }
         }
-    }
-}
-
-/// The interaction an event is about, if any. Every variant is listed, so a new event kind
-/// must decide here where it is dispatched.
-fn interaction_of(kind: &EventKind) -> Option<InteractionId> {
-    match kind {
-        EventKind::QueueAdded { .. }
-        | EventKind::AgentAdded { .. }
-        | EventKind::AgentUpdated { .. }
-        | EventKind::AgentRemoved { .. }
-        | EventKind::AgentPresenceChanged { .. } => None,
-        EventKind::InteractionArrived { interaction, .. }
-        | EventKind::InteractionQueued { interaction, .. }
-        | EventKind::OfferAccepted { interaction, .. }
-        | EventKind::OfferRejected { interaction, .. }
-        | EventKind::OfferTimedOut { interaction, .. }
-        | EventKind::OfferWithdrawn { interaction, .. }
-        | EventKind::InteractionCompleted { interaction, .. }
-        | EventKind::WrapUpStarted { interaction, .. }
-        | EventKind::WrapUpEnded { interaction, .. }
-        | EventKind::Disposition { interaction, .. }
-        | EventKind::InteractionTransferred { interaction, .. }
-        | EventKind::InteractionEnded { interaction, .. } => Some(*interaction),
-        EventKind::InteractionOffered(offer) => Some(offer.interaction),
     }
 }

@@ -35,7 +35,19 @@ pub(crate) struct Context<'a> {
     pub(crate) now: Timestamp,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context from the engine's state, borrowed field by field so the
+    /// router (another field) can be borrowed mutably beside it.
+    pub(crate) fn new(
+        agents: &'a BTreeMap<AgentId, Agent>,
+        interactions: &'a BTreeMap<InteractionId, Interaction>,
+        queues: &'a BTreeMap<QueueId, QueueConfig>,
+        config: &crate::config::EngineConfig,
+        now: Timestamp,
+    ) -> Self {
+        Context { agents, interactions, queues, never_reoffer_to_decliners: config.never_reoffer_to_decliners(), now }
+    }
+
     fn declined(&self, interaction: &Interaction, agent: AgentId) -> bool {
         self.never_reoffer_to_decliners && interaction.declined_by.binary_search(&agent).is_ok()
     }
