@@ -22,7 +22,8 @@ fn main() -> Result<(), CommandError> {
     };
 
     // Topology: one support queue for voice and chat, 30 s wrap-up.
-    let support = QueueConfig::new(QueueId(1), "support", [Channel::Voice, Channel::Chat]).with_wrap_up(Duration::from_secs(30));
+    let support =
+        QueueConfig::new(QueueId(1), "support", [Channel::Voice, Channel::Chat]).with_wrap_up(Duration::from_secs(30));
     schedule(&mut agenda, start, Command::AddQueue(support));
     // Ada takes one call or up to two chats; Bob only chats, up to three.
     let ada = AgentConfig::new(
@@ -30,14 +31,16 @@ fn main() -> Result<(), CommandError> {
         CapacityProfile::new(100).with_channel(Channel::Voice, 1, 100, true).with_channel(Channel::Chat, 2, 50, false),
     )
     .with_queue(QueueMembership::new(QueueId(1)));
-    let bob = AgentConfig::new(AgentId(2), CapacityProfile::single(Channel::Chat, 3)).with_queue(QueueMembership::new(QueueId(1)));
+    let bob = AgentConfig::new(AgentId(2), CapacityProfile::single(Channel::Chat, 3))
+        .with_queue(QueueMembership::new(QueueId(1)));
     for agent in [ada, bob] {
         let id = agent.id;
         schedule(&mut agenda, start, Command::AddAgent(agent));
         schedule(&mut agenda, start, Command::Login { agent: id });
     }
     // Customers: (seconds after start, channel).
-    let arrivals = [(5, Channel::Voice), (8, Channel::Chat), (9, Channel::Chat), (12, Channel::Voice), (20, Channel::Chat)];
+    let arrivals =
+        [(5, Channel::Voice), (8, Channel::Chat), (9, Channel::Chat), (12, Channel::Voice), (20, Channel::Chat)];
     for (n, (secs, channel)) in arrivals.into_iter().enumerate() {
         let id = n as u64 + 1;
         let new = NewInteraction::new(InteractionId(id), channel, QueueId(1), CustomerId(100 + id));

@@ -148,6 +148,10 @@ pub use time::Timestamp;
 struct ReadmeDoctests;
 
 // --- measurement (stats, sla): re-exports below this line ---
+#[cfg(any(feature = "json", feature = "csv"))]
+pub use stats::ExportError;
+#[cfg(feature = "json")]
+pub use stats::write_json_lines;
 pub use stats::{
     AgentCounters, AgentCounts, AgentFigures, BreakdownFigures, BreakdownValue, ChannelCost, ChannelCostLine,
     ContactCounters, ContactFigures, ContactHistory, CostLine, CostModel, CostSummary, Disposition, HistoryEntry,
@@ -156,19 +160,15 @@ pub use stats::{
     ResponseReading, RetentionPolicy, Scope, ServiceLevelReading, Statistics, StatsConfig, StatsConfigBuilder,
     StatsConfigError, TransferRecord, VisitExit, WaitSketch,
 };
-#[cfg(any(feature = "json", feature = "csv"))]
-pub use stats::ExportError;
 #[cfg(feature = "csv")]
 pub use stats::{RECORD_CSV_COLUMNS, write_offers_csv, write_records_csv};
-#[cfg(feature = "json")]
-pub use stats::write_json_lines;
 
 // --- host integration (host): re-exports below this line ---
 pub use host::{
     AdapterContext, AdapterError, BatchReport, ChannelAdapter, Checkpoint, Clock, CommitPoint, CustomerLookup,
-    CustomerProfile, DeliveryFailure, Driver, DriverBuilder, DriverError, DriverNotice, DriverStats, EventSink, Journal,
-    JournalEntry, JournalError, LookupError, ManualClock, MemoryJournal, OfferFailurePolicy, ReplayError, ReplayReport,
-    Replayer, SystemClock, replay,
+    CustomerProfile, DeliveryFailure, Driver, DriverBuilder, DriverError, DriverNotice, DriverStats, EventSink,
+    Journal, JournalEntry, JournalError, LookupError, ManualClock, MemoryJournal, OfferFailurePolicy, ReplayError,
+    ReplayReport, Replayer, SystemClock, replay,
 };
 #[cfg(feature = "json")]
 pub use host::{FlushPolicy, JsonLinesJournal, JsonLinesOptions, JsonLinesReader, Recovered, RecoveryReport};
