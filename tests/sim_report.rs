@@ -42,6 +42,7 @@ fn the_builtin_day_report_covers_every_queue_channel_and_interval() {
         "not for deferrable work"
     );
     assert!(r.occupancy_pct.is_some_and(|o| o > 20.0 && o < 100.0));
+    assert!(r.intervals.iter().all(|i| i.occupancy_pct.is_some_and(|o| (0.0..=100.0).contains(&o))));
     let text = r.to_text();
     assert!(text.contains("Billing (voice)") && text.contains("Erlang"));
     let csv = r.intervals_csv().unwrap();

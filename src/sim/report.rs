@@ -80,6 +80,9 @@ pub struct IntervalRow {
     pub waiting_at_end: u64,
     /// Agents logged in and serving the queue at the interval's end.
     pub staffed: u64,
+    /// Occupancy of the queue's member agents in the interval: busy and
+    /// wrap-up time ÷ time available, busy or in wrap-up, percent.
+    pub occupancy_pct: Option<f64>,
     /// Agents Erlang says the offered traffic needed for the queue's target
     /// (Erlang A when customers abandon, C otherwise; real-time queues only).
     pub erlang_agents: Option<u32>,
@@ -276,6 +279,7 @@ fn build(
                 figures,
                 waiting_at_end: f.in_queue.waiting,
                 staffed: f.agents.staffed,
+                occupancy_pct: members_occupancy(scenario, qid, r),
             });
             match queue_totals.iter_mut().find(|t| t.0 == qid) {
                 Some(t) => {
@@ -342,6 +346,25 @@ fn build(
     }
 }
 
+/// The occupancy, in one interval, of the agents whose group serves `queue`.
+fn members_occupancy(scenario: &Scenario, queue: QueueId, r: &IntervalReport) -> Option<f64> {
+    // Agents are numbered group by group, in scenario order (see `Simulation::new`).
+    let mut members = Vec::new();
+    let mut next = 1u64;
+    for g in &scenario.agent_groups {
+        let ids = next..next + u64::from(g.count);
+        next += u64::from(g.count);
+        if g.queues.iter().any(|m| m.queue == queue.0) {
+            members.push(ids);
+        }
+    }
+    let mut total = AgentCounters::default();
+    for a in r.agents.iter().filter(|a| members.iter().any(|ids| ids.contains(&a.agent.0))) {
+        total.merge(&a.counters);
+    }
+    total.occupancy().map(|o| 100.0 * o)
+}
+
 /// Agents Erlang recommends for a real-time queue that was offered
 /// `offered` interactions in one report interval, from the scenario's mean
 /// handle time (plus wrap-up) and patience.
@@ -406,7 +429,7 @@ impl SimReport {
         let _ = writeln!(out, "Intervals");
         let _ = writeln!(
             out,
-            "{:<17} {:<24} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "{:<17} {:<24} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}",
             "start (UTC)",
             "queue",
             "offered",
@@ -417,13 +440,14 @@ impl SimReport {
             "P(wait)%",
             "waiting",
             "staffed",
-            "Erlang"
+            "Erlang",
+            "occ %"
         );
         for r in &self.intervals {
             let f = &r.figures;
             let _ = writeln!(
                 out,
-                "{:<17} {:<24} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                "{:<17} {:<24} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}",
                 r.start.get(..16).unwrap_or(&r.start),
                 r.queue,
                 f.offered,
@@ -434,7 +458,8 @@ impl SimReport {
                 opt(f.prob_wait_pct, 1),
                 r.waiting_at_end,
                 r.staffed,
-                r.erlang_agents.map_or_else(|| "—".to_string(), |n| n.to_string())
+                r.erlang_agents.map_or_else(|| "—".to_string(), |n| n.to_string()),
+                opt(r.occupancy_pct, 0)
             );
         }
         out
@@ -466,6 +491,7 @@ impl SimReport {
             "waiting_at_end",
             "staffed",
             "erlang_agents",
+            "occupancy_pct",
         ])?;
         let o = |x: Option<f64>| x.map_or_else(String::new, |v| format!("{v:.3}"));
         for r in &self.intervals {
@@ -485,6 +511,7 @@ impl SimReport {
                 r.waiting_at_end.to_string(),
                 r.staffed.to_string(),
                 r.erlang_agents.map_or_else(String::new, |n| n.to_string()),
+                o(r.occupancy_pct),
             ])?;
         }
         let bytes = w.into_inner().map_err(|e| e.into_error())?;
