@@ -21,6 +21,17 @@
 //!   interaction ended, …).
 //! * [`EngineConfig`] — engine-wide settings and limits, fixed at build time.
 //!
+//! Around the engine, each a consumer or driver of it, never a second
+//! implementation of routing:
+//!
+//! * [`Statistics`] — service levels, live figures, interval reports,
+//!   interaction records and contact history, computed from the events.
+//! * [`Driver`] — the host layer: channel adapters, event sinks, a CRM
+//!   lookup, a write-ahead [`Journal`], replay and [`Checkpoint`]s.
+//! * [`staffing`] — Erlang B, C and A.
+//! * `sim` (feature `sim`) — a discrete-event simulator that drives the
+//!   engine through a contact-center day.
+//!
 //! ## The run-loop rule
 //!
 //! **After every [`Engine::handle`], drain [`Engine::poll_event`] until
