@@ -45,7 +45,7 @@ impl Engine {
         );
 
         let mut queued = 0usize;
-        for i in self.interactions.values() {
+        for i in self.interactions() {
             match i.state {
                 InteractionState::Queued => {
                     queued += 1;
@@ -102,7 +102,7 @@ impl Engine {
             "waiting lists hold {in_lists} (counted {listed}) but {queued} are queued"
         );
 
-        for p in self.offers.values() {
+        for p in self.offers() {
             let state = self.interactions.get(&p.interaction).map(|i| i.state);
             ensure!(
                 state == Some(InteractionState::Offered { offer: p.id, agent: p.agent }),
@@ -112,7 +112,7 @@ impl Engine {
             );
         }
 
-        for a in self.agents.values() {
+        for a in self.agents() {
             let mut load = Load::default();
             let mut count = 0usize;
             for offer in &a.offers {
@@ -151,7 +151,7 @@ impl Engine {
 
     /// The routing index against the state it is derived from.
     fn check_index(&self) -> Result<(), InvariantViolation> {
-        for a in self.agents.values() {
+        for a in self.agents() {
             let placed = self.router.placements.get(&a.id()).cloned().unwrap_or_default();
             let mut wanted = BTreeMap::new();
             if a.is_routable() {

@@ -14,7 +14,7 @@ use crate::command::Command;
 use crate::config::EngineConfig;
 use crate::error::CommandError;
 use crate::event::{Event, EventKind};
-use crate::ids::{AgentId, InteractionId, OfferId, QueueId, SkillId};
+use crate::ids::{AgentId, IdMap, InteractionId, OfferId, QueueId, SkillId};
 use crate::model::agent::Agent;
 use crate::model::channel::Channel;
 use crate::model::interaction::Interaction;
@@ -151,9 +151,11 @@ pub struct Engine {
     now: Option<Timestamp>,
     skills: BTreeMap<SkillId, String>,
     queues: BTreeMap<QueueId, QueueConfig>,
-    agents: BTreeMap<AgentId, Agent>,
-    interactions: BTreeMap<InteractionId, Interaction>,
-    offers: BTreeMap<OfferId, PendingOffer>,
+    agents: IdMap<AgentId, Agent>,
+    /// Hash maps, not ordered maps: interactions and offers come and go on
+    /// every call, and B-tree inserts shift large values. Views and snapshots sort.
+    interactions: IdMap<InteractionId, Interaction>,
+    offers: IdMap<OfferId, PendingOffer>,
     timers: TimerTable,
     next_offer: u64,
     next_seq: u64,
@@ -171,9 +173,9 @@ impl Engine {
             now: None,
             skills: BTreeMap::new(),
             queues: BTreeMap::new(),
-            agents: BTreeMap::new(),
-            interactions: BTreeMap::new(),
-            offers: BTreeMap::new(),
+            agents: IdMap::default(),
+            interactions: IdMap::default(),
+            offers: IdMap::default(),
             timers: TimerTable::default(),
             next_offer: 1,
             next_seq: 1,
@@ -252,9 +254,11 @@ impl Engine {
         self.agents.get(&id)
     }
 
-    /// All agents, by id.
+    /// All agents, by id. Sorts them: O(n log n).
     pub fn agents(&self) -> impl Iterator<Item = &Agent> {
-        self.agents.values()
+        let mut all: Vec<&Agent> = self.agents.values().collect();
+        all.sort_unstable_by_key(|a| a.id());
+        all.into_iter()
     }
 
     /// One live interaction (`None` once it has ended).
@@ -262,9 +266,11 @@ impl Engine {
         self.interactions.get(&id)
     }
 
-    /// All live interactions, by id.
+    /// All live interactions, by id. Sorts them: O(n log n).
     pub fn interactions(&self) -> impl Iterator<Item = &Interaction> {
-        self.interactions.values()
+        let mut all: Vec<&Interaction> = self.interactions.values().collect();
+        all.sort_unstable_by_key(|i| i.id);
+        all.into_iter()
     }
 
     /// One queue's configuration.
@@ -301,9 +307,11 @@ impl Engine {
         self.offers.get(&id)
     }
 
-    /// All pending offers, by id.
+    /// All pending offers, by id. Sorts them: O(n log n).
     pub fn offers(&self) -> impl Iterator<Item = &PendingOffer> {
-        self.offers.values()
+        let mut all: Vec<&PendingOffer> = self.offers.values().collect();
+        all.sort_unstable_by_key(|p| p.id);
+        all.into_iter()
     }
 
     /// Running totals.

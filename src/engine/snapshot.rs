@@ -75,9 +75,9 @@ impl Engine {
             now: self.now,
             skills: self.skills.iter().map(|(k, v)| (*k, v.clone())).collect(),
             queues: self.queues.values().cloned().collect(),
-            agents: self.agents.values().cloned().collect(),
-            interactions: self.interactions.values().cloned().collect(),
-            offers: self.offers.values().cloned().collect(),
+            agents: self.agents().cloned().collect(),
+            interactions: self.interactions().cloned().collect(),
+            offers: self.offers().cloned().collect(),
             timers: self.timers.to_vec(),
             next_timer_seq: self.timers.next_seq(),
             next_offer: self.next_offer,
@@ -180,6 +180,7 @@ impl Engine {
 
     /// Rebuilds the routing index from the state.
     fn rebuild_index(&mut self) {
+        // The index is the same whatever order agents are visited in: its parts are keyed, not appended.
         for a in self.agents.values() {
             for m in &a.config.queues {
                 self.router.add_member(a.id(), m.queue, duration_millis(m.delay));
@@ -204,7 +205,7 @@ impl Engine {
 fn check_placement(e: &Engine) -> Result<(), RestoreError> {
     let mut held: BTreeMap<InteractionId, u32> = BTreeMap::new();
     let mut offers_seen: BTreeSet<OfferId> = BTreeSet::new();
-    for a in e.agents.values() {
+    for a in e.agents() {
         for iid in a.connected.iter().chain(&a.wrap_ups) {
             *held.entry(*iid).or_default() += 1;
         }
@@ -218,7 +219,7 @@ fn check_placement(e: &Engine) -> Result<(), RestoreError> {
             *held.entry(p.interaction).or_default() += 1;
         }
     }
-    for i in e.interactions.values() {
+    for i in e.interactions() {
         let n = held.remove(&i.id).unwrap_or(0);
         let ok = match i.state {
             InteractionState::Queued => n == 0,
@@ -240,7 +241,7 @@ fn check_placement(e: &Engine) -> Result<(), RestoreError> {
         return Err(RestoreError::UnknownReference(format!("an agent holds {iid}, which is not live")));
     }
     if e.offers.len() != offers_seen.len() {
-        let orphan = e.offers.values().find(|p| !offers_seen.contains(&p.id)).map(|p| p.interaction);
+        let orphan = e.offers().find(|p| !offers_seen.contains(&p.id)).map(|p| p.interaction);
         return Err(RestoreError::InteractionMisplaced(orphan.unwrap_or(InteractionId(0))));
     }
     Ok(())

@@ -1,12 +1,12 @@
 //! The timer table: every deadline the engine keeps, in one place.
 
 use std::cmp::Reverse;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 use priority_queue::PriorityQueue;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{InteractionId, OfferId};
+use crate::ids::{IdHasher, InteractionId, OfferId};
 use crate::time::Timestamp;
 
 /// What a timer is for. The variant order is the documented tie-break
@@ -45,52 +45,11 @@ pub struct Timer {
 
 type Priority = Reverse<(Timestamp, u8, u64)>;
 
-/// A small multiplicative hasher for timer keys (a variant tag and an id).
-/// Fixed, so nothing in the engine depends on process randomness, and far
-/// cheaper than SipHash on the hot path; the keys are engine offer ids and
-/// host interaction ids, so flooding resistance buys nothing here.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct TimerKeyHasher(u64);
-
-impl TimerKeyHasher {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-
-    fn mix(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
-    }
-}
-
-impl Hasher for TimerKeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.mix(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.mix(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.mix(n as u64);
-    }
-
-    fn write_isize(&mut self, n: isize) {
-        self.mix(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// Timers keyed by their kind, so each can be cancelled or moved in O(log n).
 /// Firing order comes from the priority alone, never from hashing.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TimerTable {
-    queue: PriorityQueue<TimerKind, Priority, BuildHasherDefault<TimerKeyHasher>>,
+    queue: PriorityQueue<TimerKind, Priority, BuildHasherDefault<IdHasher>>,
     next_seq: u64,
 }
 

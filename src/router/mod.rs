@@ -21,7 +21,7 @@ mod strategy;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ids::{AgentId, InteractionId, QueueId};
+use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
 use crate::model::agent::Agent;
 use crate::model::channel::Channel;
 use crate::model::interaction::Interaction;
@@ -101,11 +101,11 @@ pub(crate) struct Router {
     sig_ids: BTreeMap<Requirements, SigId>,
     pub(crate) queues: BTreeMap<QueueId, QueueIndex>,
     /// Where each agent currently sits: group → (delay tier, key).
-    pub(crate) placements: BTreeMap<AgentId, BTreeMap<GroupKey, (i64, AgentKey)>>,
+    pub(crate) placements: IdMap<AgentId, BTreeMap<GroupKey, (i64, AgentKey)>>,
     /// The groups each agent is qualified for by skills, channel and
     /// membership, with their delay: what changes only with configuration,
     /// so the hot path looks at these groups alone.
-    qualified: BTreeMap<AgentId, BTreeMap<GroupKey, i64>>,
+    qualified: IdMap<AgentId, BTreeMap<GroupKey, i64>>,
     /// Agents refused deferrable work because real-time work they qualify
     /// for was waiting; looked at again when a real-time list empties.
     pub(crate) blend_blocked: BTreeSet<AgentId>,
@@ -171,7 +171,7 @@ impl Router {
         sig: SigId,
         queue: &QueueConfig,
         realtime: bool,
-        agents: &BTreeMap<AgentId, Agent>,
+        agents: &IdMap<AgentId, Agent>,
     ) {
         let gkey = (i.channel, sig);
         let exists = self.queues.get(&i.queue).is_some_and(|q| q.groups.contains_key(&gkey));
@@ -192,7 +192,7 @@ impl Router {
         sig: SigId,
         qcfg: &QueueConfig,
         realtime: bool,
-        agents: &BTreeMap<AgentId, Agent>,
+        agents: &IdMap<AgentId, Agent>,
     ) {
         let reqs = self.sigs[sig as usize].clone();
         let q = self.queues.entry(queue).or_default();
@@ -242,18 +242,28 @@ impl Router {
             if want == have {
                 continue;
             }
+            let g = self
+                .queues
+                .get_mut(&queue)
+                .and_then(|q| q.groups.get_mut(&(channel, sig)))
+                .expect("place_agent: qualified groups exist");
             if let Some(old) = have {
-                self.unpool(gk, &old, id);
-                placed.remove(gk);
+                if let Some(tier) = g.pool.get_mut(&old.0) {
+                    tier.remove(&(old.1, id));
+                    if tier.is_empty() {
+                        // Dropping empty tiers keeps tier scans short.
+                        g.pool.remove(&old.0);
+                    }
+                }
             }
-            if let Some(new) = want {
-                let g = self
-                    .queues
-                    .get_mut(&queue)
-                    .and_then(|q| q.groups.get_mut(&(channel, sig)))
-                    .expect("place_agent: qualified groups exist");
-                g.pool.entry(new.0).or_default().insert((new.1, id));
-                placed.insert(*gk, new);
+            match want {
+                Some(new) => {
+                    g.pool.entry(new.0).or_default().insert((new.1, id));
+                    placed.insert(*gk, new);
+                }
+                None => {
+                    placed.remove(gk);
+                }
             }
         }
         // An agent's entry stays even when empty: a busy agent leaves every

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{Router, SigId};
-use crate::ids::{AgentId, InteractionId, QueueId};
+use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
 use crate::model::agent::Agent;
 use crate::model::interaction::Interaction;
 use crate::model::queue::QueueConfig;
@@ -28,8 +28,8 @@ pub(crate) struct InteractionChoice {
 
 /// Read-only context both decisions need.
 pub(crate) struct Context<'a> {
-    pub(crate) agents: &'a BTreeMap<AgentId, Agent>,
-    pub(crate) interactions: &'a BTreeMap<InteractionId, Interaction>,
+    pub(crate) agents: &'a IdMap<AgentId, Agent>,
+    pub(crate) interactions: &'a IdMap<InteractionId, Interaction>,
     pub(crate) queues: &'a BTreeMap<QueueId, QueueConfig>,
     pub(crate) never_reoffer_to_decliners: bool,
     pub(crate) now: Timestamp,
@@ -39,8 +39,8 @@ impl<'a> Context<'a> {
     /// The context from the engine's state, borrowed field by field so the
     /// router (another field) can be borrowed mutably beside it.
     pub(crate) fn new(
-        agents: &'a BTreeMap<AgentId, Agent>,
-        interactions: &'a BTreeMap<InteractionId, Interaction>,
+        agents: &'a IdMap<AgentId, Agent>,
+        interactions: &'a IdMap<InteractionId, Interaction>,
         queues: &'a BTreeMap<QueueId, QueueConfig>,
         config: &crate::config::EngineConfig,
         now: Timestamp,
