@@ -3,9 +3,7 @@
 //! events it polls, as customers and agents' desktops would.
 
 use std::cmp::Reverse;
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{BinaryHeap, HashMap};
-use std::hash::BuildHasherDefault;
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use super::random::SimRng;
@@ -14,7 +12,7 @@ use crate::command::{Command, NewInteraction};
 use crate::config::{EngineConfig, Limits};
 use crate::engine::Engine;
 use crate::event::{Event, EventKind};
-use crate::ids::{AgentId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
+use crate::ids::{AgentId, CustomerId, IdMap, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
 use crate::model::agent::{AgentConfig, QueueMembership};
 use crate::model::attributes::Attributes;
 use crate::model::capacity::CapacityProfile;
@@ -99,7 +97,7 @@ pub struct Simulation<'s> {
     arrival_rngs: Vec<[SimRng; 4]>,
     behaviour: SimRng,
     /// Looked up, never iterated, so a hash map with a fixed hasher keeps runs deterministic.
-    customers: HashMap<InteractionId, Customer, BuildHasherDefault<DefaultHasher>>,
+    customers: IdMap<InteractionId, Customer>,
     summary: RunSummary,
 }
 
@@ -131,7 +129,7 @@ impl<'s> Simulation<'s> {
                 .map(|i| [0, 1, 2, 3].map(|purpose| SimRng::new(seed, stream(i, purpose))))
                 .collect(),
             behaviour: SimRng::new(seed, BEHAVIOUR_STREAM),
-            customers: HashMap::default(),
+            customers: IdMap::default(),
             summary: RunSummary::default(),
         };
         sim.build_topology()?;

@@ -26,10 +26,8 @@ mod live;
 mod quantile;
 mod record;
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
-use std::hash::BuildHasherDefault;
 use std::time::Duration;
 
 use chrono::{FixedOffset, TimeZone};
@@ -56,7 +54,7 @@ pub use record::{Disposition, InteractionRecord, OfferRecord, OfferResult, Queue
 
 use crate::engine::Engine;
 use crate::event::{Event, EventKind, Offer, QueueReason};
-use crate::ids::{AgentId, InteractionId, OfferId, QueueId, SkillId};
+use crate::ids::{AgentId, IdMap, InteractionId, OfferId, QueueId, SkillId};
 use crate::model::agent::Presence;
 use crate::model::channel::Channel;
 use crate::model::interaction::{InteractionState, Outcome};
@@ -64,8 +62,6 @@ use crate::sla::{ResponseMeasure, ServiceLevelDefinition};
 use crate::time::Timestamp;
 use breakdown::Breakdowns;
 use live::{AgentProfile, AgentState, Change, Phase, QueueState, Stint, Tallies, Tracker};
-
-type FixedHashMap<K, V> = HashMap<K, V, BuildHasherDefault<DefaultHasher>>;
 
 fn ms_between(later: Timestamp, earlier: Timestamp) -> u64 {
     u64::try_from(later.millis_since(earlier)).unwrap_or(0)
@@ -170,7 +166,7 @@ pub struct Statistics<Tz: TimeZone = FixedOffset> {
     interval: Option<(Timestamp, Timestamp)>,
     tallies: Tallies,
     agents: BTreeMap<AgentId, AgentState>,
-    live: FixedHashMap<InteractionId, Tracker>,
+    live: IdMap<InteractionId, Tracker>,
     cost: CostSummary,
     history: Option<Box<dyn ContactHistory>>,
     records: VecDeque<InteractionRecord>,
@@ -216,7 +212,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
             interval: None,
             tallies: Tallies { breakdowns, ..Tallies::default() },
             agents: BTreeMap::new(),
-            live: FixedHashMap::default(),
+            live: IdMap::default(),
             cost: CostSummary::default(),
             history,
             records: VecDeque::new(),
