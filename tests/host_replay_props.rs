@@ -7,15 +7,15 @@
 #![cfg(feature = "json")]
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use switchboard::*;
+
+mod common;
+use common::TempDir;
 
 const T0: i64 = 1_700_000_000_000;
 const AGENTS: u64 = 7;
@@ -31,25 +31,6 @@ fn config() -> Config {
         .find_map(|var| std::env::var(var).ok().and_then(|s| s.parse().ok()))
         .unwrap_or(24);
     Config { cases, rng_seed: RngSeed::Fixed(seed()), failure_persistence: None, ..Config::default() }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("switchboard-{name}-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 /// One step of a random run. Ids are small so that commands collide (and fail) often; `k`
@@ -405,7 +386,7 @@ fn check(result: Result<impl Sized, DriverError>) -> Result<(), String> {
 /// Runs the ops live; returns an error message on any mismatch.
 fn run(ops: &[Op], knobs: Knobs) -> Result<(), String> {
     let dir = TempDir::new("replay-props");
-    let path = dir.0.join("journal.jsonl");
+    let path = dir.file("journal.jsonl");
     let flush = if knobs.batch_flush { FlushPolicy::EveryBatch } else { FlushPolicy::EveryCommand };
     let journal =
         JsonLinesJournal::create(&path, JsonLinesOptions::new().with_flush(flush)).map_err(|e| e.to_string())?;
