@@ -18,29 +18,15 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use switchboard::sim::SimRng;
 use switchboard::*;
 
 const SKILLS: u64 = 20;
 
-/// A small deterministic generator (xorshift64*), enough for building scenes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 struct Scene {
     engine: Engine,
     now: Timestamp,
-    rng: Rng,
+    rng: SimRng,
     next_id: u64,
     connected: VecDeque<(AgentId, InteractionId)>,
 }
@@ -54,7 +40,7 @@ impl Scene {
         let mut s = Scene {
             engine: Engine::new(config),
             now: Timestamp::from_secs(1_700_000_000),
-            rng: Rng(0x9E37_79B9_7F4A_7C15),
+            rng: SimRng::new(0x9E37_79B9_7F4A_7C15, 0),
             next_id: 1,
             connected: VecDeque::new(),
         };

@@ -19,27 +19,13 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use switchboard::sim::SimRng;
 use switchboard::*;
 
 const AGENTS: u64 = 200;
 const QUEUES: u64 = 20;
 const SKILLS: u64 = 5;
 const INTERACTIONS: u64 = 6_000;
-
-/// A small deterministic generator (xorshift64*), enough for building workloads.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 const CHANNELS: [Channel; 3] = [Channel::Voice, Channel::Chat, Channel::Email];
 
@@ -73,7 +59,7 @@ fn setup() -> Vec<Command> {
 /// Drives an engine once, deciding commands from what it sees, and returns the journal.
 fn record_journal() -> Vec<(Command, Timestamp)> {
     let mut engine = Engine::new(EngineConfig::builder().missed_offer_pause(None).build().unwrap());
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = SimRng::new(0x9E37_79B9_7F4A_7C15, 0);
     let mut now = Timestamp::from_secs(1_700_000_000);
     let mut journal = Vec::new();
     let submit = |engine: &mut Engine, journal: &mut Vec<(Command, Timestamp)>, command: Command, now| {
