@@ -7,42 +7,6 @@ use chrono::FixedOffset;
 use common::*;
 use switchboard::*;
 
-struct Lab {
-    h: Harness,
-    stats: Statistics,
-    fed: usize,
-}
-
-impl Lab {
-    fn new(config: StatsConfig) -> Self {
-        Lab { h: harness(), stats: Statistics::new(config), fed: 0 }
-    }
-
-    fn feed(&mut self) {
-        for event in &self.h.log[self.fed..] {
-            self.stats.observe(event, &self.h.engine);
-        }
-        self.fed = self.h.log.len();
-    }
-
-    fn at(&mut self, secs: f64) -> &mut Self {
-        self.h.at(secs);
-        self.feed();
-        self.stats.advance(self.h.now);
-        self
-    }
-
-    fn cmd(&mut self, command: Command) -> &mut Self {
-        self.h.cmd(command);
-        self.feed();
-        self
-    }
-
-    fn reports(&mut self) -> Vec<IntervalReport> {
-        std::iter::from_fn(|| self.stats.poll_report()).collect()
-    }
-}
-
 /// `secs` after the harness start, as a timestamp.
 fn t(secs: i64) -> Timestamp {
     Timestamp::from_millis(T0 + secs * 1_000)

@@ -8,57 +8,6 @@ use std::time::Duration;
 use common::*;
 use switchboard::*;
 
-/// A harness with statistics fed from every event, in order, right after each command.
-struct Lab {
-    h: Harness,
-    stats: Statistics,
-    fed: usize,
-}
-
-impl Lab {
-    fn new(config: StatsConfig) -> Self {
-        Lab { h: harness(), stats: Statistics::new(config), fed: 0 }
-    }
-
-    fn feed(&mut self) {
-        for event in &self.h.log[self.fed..] {
-            self.stats.observe(event, &self.h.engine);
-        }
-        self.fed = self.h.log.len();
-    }
-
-    /// Moves time forward: the engine fires its timers, and the statistics'
-    /// clock follows even when no event happens (as a host's run loop does).
-    fn at(&mut self, secs: f64) -> &mut Self {
-        self.h.at(secs);
-        self.feed();
-        self.stats.advance(self.h.now);
-        self
-    }
-
-    fn cmd(&mut self, command: Command) -> &mut Self {
-        self.h.cmd(command);
-        self.feed();
-        self
-    }
-
-    fn accept(&mut self, id: u64) -> &mut Self {
-        self.h.accept(id);
-        self.feed();
-        self
-    }
-
-    fn complete(&mut self, id: u64) -> &mut Self {
-        self.h.complete(id);
-        self.feed();
-        self
-    }
-
-    fn abandon(&mut self, id: u64) -> &mut Self {
-        self.cmd(Command::Abandon { interaction: InteractionId(id) })
-    }
-}
-
 fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
 }

@@ -192,3 +192,58 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A harness with statistics fed from every event, in order, right after each command.
+pub struct Lab {
+    pub h: Harness,
+    pub stats: switchboard::Statistics,
+    fed: usize,
+}
+
+impl Lab {
+    pub fn new(config: switchboard::StatsConfig) -> Self {
+        Lab { h: harness(), stats: switchboard::Statistics::new(config), fed: 0 }
+    }
+
+    pub fn feed(&mut self) {
+        for event in &self.h.log[self.fed..] {
+            self.stats.observe(event, &self.h.engine);
+        }
+        self.fed = self.h.log.len();
+    }
+
+    /// Moves time forward: the engine fires its timers, and the statistics'
+    /// clock follows even when no event happens (as a host's run loop does).
+    pub fn at(&mut self, secs: f64) -> &mut Self {
+        self.h.at(secs);
+        self.feed();
+        self.stats.advance(self.h.now);
+        self
+    }
+
+    pub fn cmd(&mut self, command: Command) -> &mut Self {
+        self.h.cmd(command);
+        self.feed();
+        self
+    }
+
+    pub fn accept(&mut self, id: u64) -> &mut Self {
+        self.h.accept(id);
+        self.feed();
+        self
+    }
+
+    pub fn complete(&mut self, id: u64) -> &mut Self {
+        self.h.complete(id);
+        self.feed();
+        self
+    }
+
+    pub fn abandon(&mut self, id: u64) -> &mut Self {
+        self.cmd(Command::Abandon { interaction: InteractionId(id) })
+    }
+
+    pub fn reports(&mut self) -> Vec<switchboard::IntervalReport> {
+        std::iter::from_fn(|| self.stats.poll_report()).collect()
+    }
+}
