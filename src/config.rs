@@ -8,10 +8,15 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ConfigError, Limit};
 use crate::ids::ReasonCode;
 use crate::model::channel::{Channel, ChannelMode};
+use crate::time::check_span;
 
 /// Limits on everything the engine holds, so memory stays bounded and
 /// reaching a limit is a typed refusal.
+///
+/// Fields missing from a serialised form take their defaults, so a snapshot
+/// written before a limit existed still restores.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Limits {
     /// Skills registered.
     pub max_skills: u32,
@@ -23,7 +28,8 @@ pub struct Limits {
     pub max_interactions: u32,
     /// Interactions waiting in one queue, unless the queue sets its own.
     pub max_waiting_per_queue: u32,
-    /// Distinct requirement sets across the engine.
+    /// Distinct requirement sets among the live interactions. A set stops
+    /// counting when the last live interaction that needs it ends or moves.
     pub max_signatures: u32,
     /// Requirements on one interaction (queue's and own together).
     pub max_requirements: u32,
@@ -33,6 +39,17 @@ pub struct Limits {
     pub max_attribute_bytes: u32,
     /// The fastest aging allowed, in priority points per minute.
     pub max_aging_points_per_minute: u32,
+    /// Bytes of a skill's or a queue's name.
+    pub max_name_bytes: u32,
+    /// Offers an agent may let time out in a row (no accept between them)
+    /// before the engine pauses them with [`EngineConfig::MISSED_OFFER`],
+    /// even when [`EngineConfig::missed_offer_pause`] is `None`.
+    ///
+    /// Why: with offers that ring and time out again and again, a call after
+    /// a long gap would otherwise replay every ring-no-answer cycle since
+    /// the last call, so the work of one call would grow with the time
+    /// elapsed. This bounds it by agents × this limit.
+    pub max_missed_offers_in_a_row: u32,
 }
 
 impl Default for Limits {
@@ -48,6 +65,8 @@ impl Default for Limits {
             max_queues_per_agent: 256,
             max_attribute_bytes: 4_096,
             max_aging_points_per_minute: 1_000_000,
+            max_name_bytes: 1_024,
+            max_missed_offers_in_a_row: 3,
         }
     }
 }
@@ -68,13 +87,43 @@ impl Default for Limits {
 ///     .unwrap();
 /// assert_eq!(config.channel_mode(Channel::Custom(1)), Some(ChannelMode::Deferrable));
 /// ```
+///
+/// Deserialising checks the same rules as [`EngineConfigBuilder::build`], so
+/// a configuration read from a snapshot or a file is never one the builder
+/// would refuse.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "EngineConfigFields")]
 pub struct EngineConfig {
     offer_timeout: Duration,
     missed_offer_pause: Option<ReasonCode>,
     never_reoffer_to_decliners: bool,
     custom_channels: BTreeMap<u16, ChannelMode>,
     limits: Limits,
+}
+
+/// The serialised form of [`EngineConfig`], checked on the way in.
+#[derive(Deserialize)]
+struct EngineConfigFields {
+    offer_timeout: Duration,
+    missed_offer_pause: Option<ReasonCode>,
+    never_reoffer_to_decliners: bool,
+    custom_channels: BTreeMap<u16, ChannelMode>,
+    limits: Limits,
+}
+
+impl TryFrom<EngineConfigFields> for EngineConfig {
+    type Error = ConfigError;
+    fn try_from(f: EngineConfigFields) -> Result<Self, ConfigError> {
+        let config = EngineConfig {
+            offer_timeout: f.offer_timeout,
+            missed_offer_pause: f.missed_offer_pause,
+            never_reoffer_to_decliners: f.never_reoffer_to_decliners,
+            custom_channels: f.custom_channels,
+            limits: f.limits,
+        };
+        config.validate()?;
+        Ok(config)
+    }
 }
 
 impl Default for EngineConfig {
@@ -172,15 +221,24 @@ impl EngineConfigBuilder {
     /// Checks and returns the configuration.
     ///
     /// # Errors
-    /// [`ConfigError`] for a zero offer timeout, a zero limit or a custom channel declared twice.
+    /// [`ConfigError`] for an offer timeout under 1 ms or over
+    /// [`Timestamp::MAX_SPAN`](crate::Timestamp::MAX_SPAN), a zero limit or a
+    /// custom channel declared twice.
     pub fn build(self) -> Result<EngineConfig, ConfigError> {
         if let Some(code) = self.duplicate_channel {
             return Err(ConfigError::DuplicateCustomChannel(code));
         }
-        if self.config.offer_timeout.is_zero() {
-            return Err(ConfigError::ZeroOfferTimeout);
-        }
-        let l = &self.config.limits;
+        self.config.validate()?;
+        Ok(self.config)
+    }
+}
+
+impl EngineConfig {
+    /// The builder's rules, shared with deserialisation.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        check_span(self.offer_timeout, false)
+            .map_err(|error| ConfigError::InvalidOfferTimeout { timeout: self.offer_timeout, error })?;
+        let l = &self.limits;
         let limits = [
             (l.max_skills, Limit::Skills),
             (l.max_queues, Limit::Queues),
@@ -191,23 +249,40 @@ impl EngineConfigBuilder {
             (l.max_requirements, Limit::RequirementsPerInteraction),
             (l.max_queues_per_agent, Limit::QueuesPerAgent),
             (l.max_attribute_bytes, Limit::AttributeBytes),
+            (l.max_name_bytes, Limit::NameBytes),
+            (l.max_missed_offers_in_a_row, Limit::MissedOffersInARow),
         ];
         if let Some((_, which)) = limits.iter().find(|(value, _)| *value == 0) {
             return Err(ConfigError::ZeroLimit(*which));
         }
-        Ok(self.config)
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::SpanError;
 
     #[test]
     fn builder_rejects_nonsense() {
         let zero_agents = Limits { max_agents: 0, ..Limits::default() };
         let cases = [
-            (EngineConfig::builder().offer_timeout(Duration::ZERO), ConfigError::ZeroOfferTimeout),
+            (
+                EngineConfig::builder().offer_timeout(Duration::ZERO),
+                ConfigError::InvalidOfferTimeout { timeout: Duration::ZERO, error: SpanError::Zero },
+            ),
+            (
+                EngineConfig::builder().offer_timeout(Duration::from_nanos(1)),
+                ConfigError::InvalidOfferTimeout {
+                    timeout: Duration::from_nanos(1),
+                    error: SpanError::BelowOneMillisecond,
+                },
+            ),
+            (
+                EngineConfig::builder().offer_timeout(Duration::MAX),
+                ConfigError::InvalidOfferTimeout { timeout: Duration::MAX, error: SpanError::TooLong },
+            ),
             (EngineConfig::builder().limits(zero_agents), ConfigError::ZeroLimit(Limit::Agents)),
             (
                 EngineConfig::builder()
@@ -220,5 +295,21 @@ mod tests {
             assert_eq!(builder.build(), Err(expected));
         }
         assert_eq!(EngineConfig::builder().build(), Ok(EngineConfig::default()));
+    }
+
+    #[test]
+    fn deserialising_checks_what_the_builder_checks() {
+        let json = serde_json::to_value(EngineConfig::default()).unwrap();
+        let mut zero_timeout = json.clone();
+        zero_timeout["offer_timeout"] = serde_json::json!({ "secs": 0, "nanos": 1 });
+        let err = serde_json::from_value::<EngineConfig>(zero_timeout).unwrap_err().to_string();
+        assert!(err.contains("offer timeout"), "{err}");
+        let mut zero_limit = json.clone();
+        zero_limit["limits"]["max_agents"] = serde_json::json!(0);
+        let err = serde_json::from_value::<EngineConfig>(zero_limit).unwrap_err().to_string();
+        assert!(err.contains("agents"), "{err}");
+        let mut old = json;
+        old["limits"].as_object_mut().unwrap().remove("max_name_bytes");
+        assert_eq!(serde_json::from_value::<EngineConfig>(old).unwrap(), EngineConfig::default());
     }
 }

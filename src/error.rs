@@ -5,7 +5,7 @@ use crate::ids::{AgentId, InteractionId, OfferId, QueueId, SkillId};
 use crate::model::capacity::CapacityError;
 use crate::model::channel::Channel;
 use crate::model::interaction::InteractionState;
-use crate::time::Timestamp;
+use crate::time::{SpanError, Timestamp};
 
 /// Why a command was refused. The command changed nothing.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -18,6 +18,35 @@ pub enum CommandError {
         last: Timestamp,
         /// The time passed.
         now: Timestamp,
+    },
+    /// The time is outside the range the engine accepts, [`Timestamp::EPOCH`] to [`Timestamp::MAX`].
+    #[error("time {now} is outside the accepted range {min} to {max}")]
+    TimeOutOfRange {
+        /// The time passed.
+        now: Timestamp,
+        /// The earliest accepted time.
+        min: Timestamp,
+        /// The latest accepted time.
+        max: Timestamp,
+    },
+    /// A configured span is unusable: under 1 ms but not zero (it would round
+    /// to zero), zero where zero makes no sense, or over [`Timestamp::MAX_SPAN`].
+    #[error("{field} of {span:?} {error}")]
+    InvalidSpan {
+        /// Which setting, e.g. `"queue offer_timeout"`.
+        field: &'static str,
+        /// The span given.
+        span: std::time::Duration,
+        /// What is wrong with it.
+        error: SpanError,
+    },
+    /// A queue lists a channel twice.
+    #[error("queue {queue} lists channel {channel} twice")]
+    DuplicateChannel {
+        /// The queue.
+        queue: QueueId,
+        /// The channel.
+        channel: Channel,
     },
     /// No such skill; add it first with `Command::AddSkill`.
     #[error("unknown skill {0}; add it with Command::AddSkill first")]
@@ -170,6 +199,10 @@ pub enum Limit {
     QueuesPerAgent,
     /// Bytes of attributes on one interaction.
     AttributeBytes,
+    /// Bytes of a skill's or queue's name.
+    NameBytes,
+    /// Offers one agent lets time out in a row.
+    MissedOffersInARow,
 }
 
 impl std::fmt::Display for Limit {
@@ -183,6 +216,8 @@ impl std::fmt::Display for Limit {
             Limit::RequirementsPerInteraction => "requirements per interaction",
             Limit::QueuesPerAgent => "queues per agent",
             Limit::AttributeBytes => "attribute bytes per interaction",
+            Limit::NameBytes => "name bytes",
+            Limit::MissedOffersInARow => "missed offers in a row",
         };
         f.write_str(name)
     }
@@ -192,9 +227,15 @@ impl std::fmt::Display for Limit {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The offer timeout is zero, so no agent could ever accept.
-    #[error("offer timeout must be greater than zero")]
-    ZeroOfferTimeout,
+    /// The offer timeout is under 1 ms (no agent could ever accept) or longer than
+    /// [`Timestamp::MAX_SPAN`].
+    #[error("offer timeout {timeout:?} {error}")]
+    InvalidOfferTimeout {
+        /// The timeout asked for.
+        timeout: std::time::Duration,
+        /// What is wrong with it.
+        error: SpanError,
+    },
     /// A limit is zero, so the engine could hold nothing.
     #[error("limit {0} must be at least 1")]
     ZeroLimit(Limit),

@@ -136,7 +136,9 @@ mod time;
 
 pub use command::{Command, NewInteraction};
 pub use config::{EngineConfig, EngineConfigBuilder, Limits};
-pub use engine::{Engine, EngineSnapshot, InvariantViolation, PendingOffer, RestoreError, Timer, TimerKind, Totals};
+pub use engine::{
+    Engine, EngineSnapshot, InvariantViolation, MAX_SNAPSHOT_COUNTER, PendingOffer, RestoreError, Timer, TimerKind, Totals,
+};
 pub use error::{CommandError, ConfigError, Limit};
 pub use event::{Event, EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
 pub use ids::{AgentId, CaseId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
@@ -151,7 +153,7 @@ pub use sla::{
     ResponseCounts, ResponseMeasure, ResponseTarget, ServiceLevel, ServiceLevelCounts, ServiceLevelDefinition,
     ServiceLevelFormula, ServiceLevelTarget,
 };
-pub use time::Timestamp;
+pub use time::{SpanError, Timestamp};
 
 /// The README's code blocks run as doctests, so the embedding example stays true.
 #[cfg(doctest)]

@@ -28,8 +28,20 @@ use serde::{Deserialize, Serialize};
 pub struct Timestamp(i64);
 
 impl Timestamp {
-    /// The Unix epoch, 1970-01-01T00:00:00Z.
+    /// The Unix epoch, 1970-01-01T00:00:00Z: the earliest time the engine accepts.
     pub const EPOCH: Timestamp = Timestamp(0);
+
+    /// 9999-12-31T23:59:59.999Z: the latest time the engine accepts.
+    ///
+    /// Why a bound below `i64::MAX`: every deadline the engine sets is a time
+    /// it accepted plus a configured span of at most [`Timestamp::MAX_SPAN`],
+    /// so with both bounded no deadline can saturate at the end of `i64` and
+    /// fire at the very instant that set it (which would loop forever).
+    pub const MAX: Timestamp = Timestamp(253_402_300_799_999);
+
+    /// The longest span the engine accepts in a configuration (offer
+    /// timeouts, wrap-up times, member delays): 100 years of 365.25 days.
+    pub const MAX_SPAN: Duration = Duration::from_millis(3_155_760_000_000);
 
     /// A timestamp `millis` milliseconds after the Unix epoch.
     pub const fn from_millis(millis: i64) -> Self {
@@ -93,6 +105,43 @@ impl fmt::Display for Timestamp {
             None => write!(f, "{}ms", self.0),
         }
     }
+}
+
+/// Whether the engine accepts this time: within [`Timestamp::EPOCH`, `Timestamp::MAX`].
+pub(crate) fn in_range(t: Timestamp) -> bool {
+    (Timestamp::EPOCH..=Timestamp::MAX).contains(&t)
+}
+
+/// What is wrong with a configured span, if anything: a span that is not zero but
+/// rounds down to zero milliseconds would silently mean "none" (or, for an
+/// offer timeout, "expire at once"), and one beyond [`Timestamp::MAX_SPAN`]
+/// could push a deadline past the end of time.
+pub(crate) fn check_span(span: Duration, zero_allowed: bool) -> Result<(), SpanError> {
+    if span.is_zero() && !zero_allowed {
+        return Err(SpanError::Zero);
+    }
+    if !span.is_zero() && span.as_millis() == 0 {
+        return Err(SpanError::BelowOneMillisecond);
+    }
+    if span > Timestamp::MAX_SPAN {
+        return Err(SpanError::TooLong);
+    }
+    Ok(())
+}
+
+/// Why a configured span was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpanError {
+    /// Zero where zero makes no sense (an offer timeout).
+    #[error("must be at least 1 ms")]
+    Zero,
+    /// Not zero, but under one millisecond, the engine's resolution: it would round to zero.
+    #[error("is under 1 ms, the engine's resolution, and would round to zero; use zero or at least 1 ms")]
+    BelowOneMillisecond,
+    /// Longer than [`Timestamp::MAX_SPAN`].
+    #[error("is longer than the 100-year maximum span")]
+    TooLong,
 }
 
 /// Whole milliseconds in a span, saturating at `i64::MAX`.

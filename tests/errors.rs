@@ -187,7 +187,7 @@ fn a_failed_command_still_lets_due_timers_fire_as_handle_timeout_would() {
 
 #[test]
 fn limits_are_typed_refusals() {
-    let limits = Limits { max_agents: 1, max_interactions: 1, max_signatures: 1, ..Limits::default() };
+    let limits = Limits { max_agents: 1, max_interactions: 2, max_signatures: 1, ..Limits::default() };
     let mut h = Harness::new(EngineConfig::builder().limits(limits).build().unwrap());
     h.cmd(Command::AddSkill { skill: SkillId(1), name: "s".into() });
     h.cmd(Command::AddQueue(queue(1, &[Channel::Email])));
@@ -195,16 +195,30 @@ fn limits_are_typed_refusals() {
     let second = h.try_cmd(Command::AddAgent(agent(2, Channel::Email, 1, &[1])));
     assert_eq!(second, Err(CommandError::LimitReached { what: Limit::Agents, limit: 1 }));
     h.arrive(1, Channel::Email, 1);
-    let more =
-        h.try_cmd(Command::Arrive(NewInteraction::new(InteractionId(2), Channel::Email, QueueId(1), CustomerId(2))));
-    assert_eq!(more, Err(CommandError::LimitReached { what: Limit::Interactions, limit: 1 }));
-    h.cmd(Command::Cancel { interaction: InteractionId(1) });
-    let new_signature = NewInteraction::new(InteractionId(3), Channel::Email, QueueId(1), CustomerId(3))
-        .with_requirements(Requirements::from_pairs([(SkillId(1), level(2))]));
+    let skilled = |id| {
+        NewInteraction::new(InteractionId(id), Channel::Email, QueueId(1), CustomerId(id))
+            .with_requirements(Requirements::from_pairs([(SkillId(1), level(2))]))
+    };
     assert_eq!(
-        h.try_cmd(Command::Arrive(new_signature)),
-        Err(CommandError::LimitReached { what: Limit::Signatures, limit: 1 })
+        h.try_cmd(Command::Arrive(skilled(2))),
+        Err(CommandError::LimitReached { what: Limit::Signatures, limit: 1 }),
+        "a second distinct requirement set while the first is live"
     );
+    h.cmd(Command::Cancel { interaction: InteractionId(1) });
+    h.cmd(Command::Arrive(skilled(3)));
+    h.cmd(Command::Arrive(skilled(4)));
+    assert_eq!(
+        h.try_cmd(Command::Arrive(skilled(5))),
+        Err(CommandError::LimitReached { what: Limit::Interactions, limit: 2 })
+    );
+    // The limit counts live requirement sets, so a restored engine refuses exactly what the original refuses.
+    let mut restored = Engine::restore(h.engine.snapshot()).unwrap();
+    let plain = NewInteraction::new(InteractionId(6), Channel::Email, QueueId(1), CustomerId(6));
+    h.cmd(Command::Cancel { interaction: InteractionId(4) });
+    restored.handle(Command::Cancel { interaction: InteractionId(4) }, h.now).unwrap();
+    let expected = Err(CommandError::LimitReached { what: Limit::Signatures, limit: 1 });
+    assert_eq!(h.try_cmd(Command::Arrive(plain.clone())), expected);
+    assert_eq!(restored.handle(Command::Arrive(plain), h.now), expected);
 }
 
 #[test]

@@ -331,10 +331,10 @@ fn restore_refuses_snapshots_that_do_not_validate() {
     // Unknown references: a queue, a skill, an agent behind an offer.
     let mut v = valid.clone();
     agent_mut(&mut v, 2)["config"]["queues"][0]["queue"] = json!(99);
-    assert!(matches!(restore(v), Err(RestoreError::UnknownReference(_))));
+    assert!(matches!(restore(v), Err(RestoreError::Refused { error: CommandError::UnknownQueue(QueueId(99)), .. })));
     let mut v = valid.clone();
     agent_mut(&mut v, 2)["config"]["skills"] = json!({ "42": 3 });
-    assert!(matches!(restore(v), Err(RestoreError::UnknownReference(_))));
+    assert!(matches!(restore(v), Err(RestoreError::Refused { error: CommandError::UnknownSkill(SkillId(42)), .. })));
     let mut v = valid.clone();
     v["interactions"][2]["queue"] = json!(7);
     assert!(matches!(restore(v), Err(RestoreError::UnknownReference(_))));
@@ -356,7 +356,7 @@ fn restore_refuses_snapshots_that_do_not_validate() {
     // Totals that lose an interaction.
     let mut v = valid.clone();
     v["totals"]["arrived"] = json!(2);
-    assert!(matches!(restore(v), Err(RestoreError::Invariant(_))));
+    assert!(matches!(restore(v), Err(RestoreError::TotalsMismatch { arrived: 2, live: 3, .. })));
 
     // Through a checkpoint, the same refusal is a typed replay error.
     let mut v = valid;

@@ -37,7 +37,7 @@ impl Engine {
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
         let live = self.interactions.len() as u64;
         ensure!(
-            self.totals.arrived == live + self.totals.ended(),
+            live.checked_add(self.totals.ended()) == Some(self.totals.arrived),
             "totals: arrived {} != live {} + ended {}",
             self.totals.arrived,
             live,

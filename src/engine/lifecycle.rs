@@ -12,10 +12,15 @@ use crate::model::channel::Channel;
 use crate::model::interaction::{Interaction, InteractionState, Outcome};
 use crate::model::queue::QueueConfig;
 use crate::model::skill::{Requirements, SkillSet};
-use crate::time::{Timestamp, duration_millis};
+use crate::time::{Timestamp, check_span, duration_millis};
 
 fn limit(what: Limit, limit: u32) -> CommandError {
     CommandError::LimitReached { what, limit: u64::from(limit) }
+}
+
+/// Refuses a configured span that would round to zero or run past the end of time.
+fn check_span_field(field: &'static str, span: std::time::Duration, zero_allowed: bool) -> Result<(), CommandError> {
+    check_span(span, zero_allowed).map_err(|error| CommandError::InvalidSpan { field, span, error })
 }
 
 impl Engine {
@@ -85,6 +90,7 @@ impl Engine {
             if !seen.insert(m.queue) {
                 return Err(CommandError::DuplicateMembership { agent, queue: m.queue });
             }
+            check_span_field("membership delay", m.delay, true)?;
         }
         Ok(())
     }
@@ -130,18 +136,32 @@ impl Engine {
 
     // ----- topology -----
 
-    fn add_skill(&mut self, skill: SkillId, name: String) -> Result<(), CommandError> {
+    fn check_name(&self, name: &str) -> Result<(), CommandError> {
+        let max = self.config.limits().max_name_bytes;
+        if name.len() > max as usize {
+            return Err(limit(Limit::NameBytes, max));
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_new_skill(&self, skill: SkillId, name: &str) -> Result<(), CommandError> {
         if self.skills.contains_key(&skill) {
             return Err(CommandError::DuplicateSkill(skill));
         }
         if self.skills.len() >= self.config.limits().max_skills as usize {
             return Err(limit(Limit::Skills, self.config.limits().max_skills));
         }
+        self.check_name(name)
+    }
+
+    fn add_skill(&mut self, skill: SkillId, name: String) -> Result<(), CommandError> {
+        self.check_new_skill(skill, &name)?;
         self.skills.insert(skill, name);
         Ok(())
     }
 
-    fn add_queue(&mut self, queue: QueueConfig, now: Timestamp) -> Result<(), CommandError> {
+    /// Everything [`Command::AddQueue`] checks; restore checks the same.
+    pub(super) fn check_new_queue(&self, queue: &QueueConfig) -> Result<(), CommandError> {
         if self.queues.contains_key(&queue.id) {
             return Err(CommandError::DuplicateQueue(queue.id));
         }
@@ -149,12 +169,22 @@ impl Engine {
         if self.queues.len() >= limits.max_queues as usize {
             return Err(limit(Limit::Queues, limits.max_queues));
         }
+        self.check_name(&queue.name)?;
         if queue.channels.is_empty() {
             return Err(CommandError::QueueWithoutChannels(queue.id));
         }
+        let mut seen = BTreeSet::new();
         for channel in &queue.channels {
             self.check_channel_known(*channel)?;
+            if !seen.insert(*channel) {
+                return Err(CommandError::DuplicateChannel { queue: queue.id, channel: *channel });
+            }
         }
+        if let Some(timeout) = queue.offer_timeout {
+            check_span_field("queue offer_timeout", timeout, false)?;
+        }
+        check_span_field("queue wrap_up", queue.wrap_up, true)?;
+        check_span_field("queue service level answer_within", queue.service_level.answer_within(), true)?;
         self.check_skills_known(queue.requirements.iter().map(|r| &r.skill))?;
         if queue.requirements.len() > limits.max_requirements as usize {
             return Err(limit(Limit::RequirementsPerInteraction, limits.max_requirements));
@@ -166,6 +196,11 @@ impl Engine {
                 max: limits.max_aging_points_per_minute,
             });
         }
+        Ok(())
+    }
+
+    fn add_queue(&mut self, queue: QueueConfig, now: Timestamp) -> Result<(), CommandError> {
+        self.check_new_queue(&queue)?;
         let id = queue.id;
         self.router.add_queue(id);
         self.queues.insert(id, queue);
@@ -173,7 +208,7 @@ impl Engine {
         Ok(())
     }
 
-    fn check_agent_config(&self, config: &AgentConfig) -> Result<(), CommandError> {
+    pub(super) fn check_agent_config(&self, config: &AgentConfig) -> Result<(), CommandError> {
         config.capacity.validate().map_err(|error| CommandError::InvalidCapacity { agent: config.id, error })?;
         for (channel, _) in config.capacity.channels() {
             self.check_channel_known(channel)?;
@@ -263,6 +298,7 @@ impl Engine {
         agent.logged_in = true;
         agent.paused = None;
         agent.contacts = 0;
+        agent.missed_in_a_row = 0;
         if agent.load.items() == 0 {
             agent.idle_since = now;
         }
@@ -317,6 +353,7 @@ impl Engine {
         }
         let agent = self.agents.get_mut(&id).expect("checked above");
         agent.paused = None;
+        agent.missed_in_a_row = 0;
         if agent.load.items() == 0 {
             agent.idle_since = now;
         }
@@ -349,8 +386,10 @@ impl Engine {
         self.check_room_in_queue(queue)?;
 
         let seq = self.next_seq;
+        // Cannot overflow: restore refuses counters above 2^63, and one arrival adds one.
         self.next_seq += 1;
         self.totals.arrived += 1;
+        self.router.acquire(&requirements);
         let interaction = Interaction {
             id: new.id,
             seq,
@@ -392,7 +431,8 @@ impl Engine {
         let a = self.agents.get_mut(&agent).expect("checked above");
         a.offers.remove(&offer);
         a.connected.insert(pending.interaction);
-        a.contacts += 1;
+        a.contacts = a.contacts.saturating_add(1);
+        a.missed_in_a_row = 0;
         let i = self.interactions.get_mut(&pending.interaction).expect("a pending offer's interaction is live");
         i.state = InteractionState::Connected { agent };
         self.emit(now, EventKind::OfferAccepted { offer, interaction: pending.interaction, agent });
@@ -416,9 +456,18 @@ impl Engine {
         let p = self.decline(offer, at);
         self.emit(at, EventKind::OfferTimedOut { offer, interaction: p.interaction, agent: p.agent });
         self.enter_queue(p.interaction, QueueReason::OfferTimedOut, at);
-        let logged_in = self.agents.get(&p.agent).is_some_and(|a| a.logged_in);
-        match self.config.missed_offer_pause() {
-            Some(reason) if logged_in => self.pause_agent(p.agent, reason, at),
+        let max_misses = self.config.limits().max_missed_offers_in_a_row;
+        let Some(agent) = self.agents.get_mut(&p.agent) else { return };
+        agent.missed_in_a_row = agent.missed_in_a_row.saturating_add(1);
+        // Pausing after a bounded number of misses, even when the host asked
+        // for no pause, bounds the work of one call: see `Limits::max_missed_offers_in_a_row`.
+        let reason = match self.config.missed_offer_pause() {
+            Some(reason) => Some(reason),
+            None if agent.missed_in_a_row >= max_misses => Some(crate::EngineConfig::MISSED_OFFER),
+            None => None,
+        };
+        match reason {
+            Some(reason) if agent.logged_in => self.pause_agent(p.agent, reason, at),
             _ => self.refresh_agent(p.agent, at),
         }
     }
@@ -555,9 +604,11 @@ impl Engine {
             }
             InteractionState::WrapUp { .. } => unreachable!("refused above"),
         }
+        self.router.acquire(&requirements);
         let i = self.interactions.get_mut(&iid).expect("checked above");
         i.queue = to;
-        i.requirements = requirements;
+        let old = std::mem::replace(&mut i.requirements, requirements);
+        self.release_signature(&old);
         self.emit(now, EventKind::InteractionTransferred { interaction: iid, from, to });
         self.enter_queue(iid, QueueReason::Transferred, now);
         Ok(())

@@ -23,7 +23,7 @@ use crate::router::Router;
 use crate::time::Timestamp;
 
 pub use invariants::InvariantViolation;
-pub use snapshot::{EngineSnapshot, RestoreError};
+pub use snapshot::{EngineSnapshot, MAX_SNAPSHOT_COUNTER, RestoreError};
 use timers::TimerTable;
 pub use timers::{Timer, TimerKind};
 
@@ -61,9 +61,10 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// Interactions that have ended, in any terminal state.
+    /// Interactions that have ended, in any terminal state (saturating:
+    /// restore refuses totals that do not add up, so it never saturates in an engine).
     pub fn ended(&self) -> u64 {
-        self.handled + self.abandoned + self.cancelled
+        self.handled.saturating_add(self.abandoned).saturating_add(self.cancelled)
     }
 }
 
@@ -209,6 +210,9 @@ impl Engine {
     }
 
     fn advance(&mut self, now: Timestamp) -> Result<(), CommandError> {
+        if !crate::time::in_range(now) {
+            return Err(CommandError::TimeOutOfRange { now, min: Timestamp::EPOCH, max: Timestamp::MAX });
+        }
         if let Some(last) = self.now {
             if now < last {
                 return Err(CommandError::TimeWentBackwards { last, now });

@@ -50,7 +50,8 @@ impl Engine {
                 );
             }
             None => {
-                if let Some(wake) = self.router.next_delay_wake(i, now) {
+                // A wake-up strictly after now: one at or before now would fire at once and loop.
+                if let Some(wake) = self.router.next_delay_wake(i, now).filter(|wake| *wake > now) {
                     self.timers.set(TimerKind::QueueDelay(id), wake);
                 }
             }
@@ -89,13 +90,14 @@ impl Engine {
     ) {
         self.leave_queue(iid);
         let offer_id = OfferId(self.next_offer);
+        // Cannot overflow: restore refuses counters above 2^63, and one offer adds one.
         self.next_offer += 1;
         let i = self.interactions.get_mut(&iid).expect("make_offer: routed interactions exist");
         let q = &self.queues[&i.queue];
         let agent = self.agents.get_mut(&aid).expect("make_offer: routed agents exist");
         let expires_at = now + q.offer_timeout.unwrap_or(self.config.offer_timeout());
         i.state = InteractionState::Offered { offer: offer_id, agent: aid };
-        i.offers += 1;
+        i.offers = i.offers.saturating_add(1);
         agent.load.reserve(&agent.config.capacity, i.channel);
         agent.offers.insert(offer_id);
         agent.last_offer.insert(i.queue, offer_id.0);
@@ -165,7 +167,7 @@ impl Engine {
     pub(super) fn enter_queue(&mut self, iid: InteractionId, reason: QueueReason, now: Timestamp) {
         let i = self.interactions.get_mut(&iid).expect("enter_queue: interaction exists");
         i.state = InteractionState::Queued;
-        let sig = self.router.intern(&i.requirements);
+        let sig = self.router.sig_of(&i.requirements).expect("a live interaction holds its signature");
         let q = &self.queues[&i.queue];
         let realtime = self.config.channel_mode(i.channel) == Some(ChannelMode::RealTime);
         self.router.enqueue(i, sig, q, realtime, &self.agents);
@@ -226,6 +228,7 @@ impl Engine {
     /// Ends an interaction that holds no capacity and is in no waiting list.
     pub(super) fn end_interaction(&mut self, iid: InteractionId, outcome: Outcome, now: Timestamp) {
         let i = self.interactions.remove(&iid).expect("end_interaction: interaction is live");
+        self.release_signature(&i.requirements);
         self.timers.cancel(TimerKind::QueueDelay(iid));
         self.timers.cancel(TimerKind::WrapUpEnd(iid));
         match outcome {
@@ -234,6 +237,13 @@ impl Engine {
             Outcome::Cancelled => self.totals.cancelled += 1,
         }
         self.emit(now, EventKind::InteractionEnded { interaction: iid, queue: i.queue, channel: i.channel, outcome });
+    }
+
+    /// Lets go of a live interaction's hold on its requirement signature;
+    /// the last one out frees it and its (empty) waiting lists.
+    pub(super) fn release_signature(&mut self, requirements: &crate::model::skill::Requirements) {
+        let sig = self.router.sig_of(requirements).expect("a live interaction holds its signature");
+        self.router.release(sig);
     }
 
     /// Ends an interaction's wrap-up (by timer, by the agent, or by logout).

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Engine, InvariantViolation, PendingOffer, Timer, TimerKind, Totals};
 use crate::config::EngineConfig;
+use crate::error::CommandError;
 use crate::ids::{AgentId, InteractionId, OfferId, SkillId};
 use crate::model::agent::Agent;
 use crate::model::channel::ChannelMode;
@@ -34,7 +35,13 @@ pub struct EngineSnapshot {
     blend_blocked: Vec<AgentId>,
 }
 
-/// Why a snapshot was refused.
+/// The largest counter (next offer id, arrival sequence, timer sequence,
+/// totals) a snapshot may carry: 2^63. At a billion a second a counter takes
+/// 292 years to get there, and below it the engine's `+ 1`s cannot overflow.
+pub const MAX_SNAPSHOT_COUNTER: u64 = 1 << 63;
+
+/// Why a snapshot was refused: it describes a state no sequence of commands
+/// can produce. Each variant names what was wrong.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RestoreError {
@@ -53,6 +60,48 @@ pub enum RestoreError {
     /// A counter would hand out an id already used.
     #[error("counter {0} is behind the ids in use")]
     CounterBehind(&'static str),
+    /// A counter is above [`MAX_SNAPSHOT_COUNTER`], so counting on could overflow.
+    #[error("counter {counter} is {value}, above the maximum of {max}")]
+    CounterTooLarge {
+        /// Which counter.
+        counter: &'static str,
+        /// Its value.
+        value: u64,
+        /// The maximum.
+        max: u64,
+    },
+    /// The totals do not add up: every interaction that arrived is live or ended once.
+    #[error("totals do not add up: {arrived} arrived, but {live} live and {ended:?} ended")]
+    TotalsMismatch {
+        /// Interactions that arrived.
+        arrived: u64,
+        /// Live interactions in the snapshot.
+        live: u64,
+        /// Interactions that ended (`None` if the sum overflows).
+        ended: Option<u64>,
+    },
+    /// The configuration breaks the rules of [`EngineConfig::builder`].
+    #[error("configuration refused: {0}")]
+    Config(#[from] crate::error::ConfigError),
+    /// A part of the state that the command creating it would have refused.
+    #[error("{what} would be refused by its command: {error}")]
+    Refused {
+        /// Which part, e.g. `"queue q3"`.
+        what: String,
+        /// The error the command would have returned.
+        error: CommandError,
+    },
+    /// A timer is missing, duplicated, due at or before `now`, or does not match what it is for.
+    #[error("timer {timer:?}: {problem}")]
+    BadTimer {
+        /// The timer.
+        timer: TimerKind,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A time is out of order: in the future of `now`, or an expiry not after it.
+    #[error("{0}")]
+    BadTime(String),
     /// Another invariant does not hold.
     #[error(transparent)]
     Invariant(#[from] InvariantViolation),
@@ -89,57 +138,73 @@ impl Engine {
 
     /// Rebuilds an engine from a snapshot, checking it first.
     ///
+    /// Everything derivable is derived again (the routing index, the
+    /// requirement signatures, every agent's load), and everything else is
+    /// checked against the rules the commands enforce, so an engine restored
+    /// from a snapshot behaves exactly like the engine that wrote it, and a
+    /// snapshot edited into a state no command sequence can reach is refused.
+    ///
     /// # Errors
-    /// A [`RestoreError`] if ids repeat, references dangle, an agent is over
-    /// capacity, an interaction is not exactly where its state says, or any
-    /// other invariant fails.
+    /// A [`RestoreError`] naming the first problem: a configuration, skill,
+    /// queue, agent or interaction its command would refuse; repeated ids;
+    /// dangling references; an agent over capacity; an interaction not exactly
+    /// where its state says; a timer missing, repeated, already due or not
+    /// matching its offer; counters above [`MAX_SNAPSHOT_COUNTER`] or behind
+    /// the ids in use; totals that do not add up; or any other broken invariant.
     pub fn restore(snapshot: EngineSnapshot) -> Result<Engine, RestoreError> {
         let s = snapshot;
+        s.config.validate()?;
+        for (counter, value) in [
+            ("next offer", s.next_offer),
+            ("next arrival sequence", s.next_seq),
+            ("next timer sequence", s.next_timer_seq),
+            ("arrived", s.totals.arrived),
+            ("handled", s.totals.handled),
+            ("abandoned", s.totals.abandoned),
+            ("cancelled", s.totals.cancelled),
+        ] {
+            if value > MAX_SNAPSHOT_COUNTER {
+                return Err(RestoreError::CounterTooLarge { counter, value, max: MAX_SNAPSHOT_COUNTER });
+            }
+        }
+        let live = s.interactions.len() as u64;
+        let ended = s.totals.handled.checked_add(s.totals.abandoned).and_then(|n| n.checked_add(s.totals.cancelled));
+        if ended.and_then(|e| e.checked_add(live)) != Some(s.totals.arrived) {
+            return Err(RestoreError::TotalsMismatch { arrived: s.totals.arrived, live, ended });
+        }
+        if let Some(now) = s.now {
+            if !crate::time::in_range(now) {
+                return Err(RestoreError::BadTime(format!("now {now} is outside the accepted range")));
+            }
+        }
+        let now = s.now.unwrap_or(Timestamp::EPOCH);
+        let refused = |what: String| move |error| RestoreError::Refused { what, error };
+
         let mut e = Engine::new(s.config);
         e.now = s.now;
         e.next_offer = s.next_offer;
         e.next_seq = s.next_seq;
         e.totals = s.totals;
         for (id, name) in s.skills {
-            if e.skills.insert(id, name).is_some() {
-                return Err(RestoreError::DuplicateId(id.to_string()));
-            }
+            e.check_new_skill(id, &name).map_err(refused(format!("skill {id}")))?;
+            e.skills.insert(id, name);
         }
         for q in s.queues {
-            let id = q.id;
-            if e.queues.insert(id, q).is_some() {
-                return Err(RestoreError::DuplicateId(id.to_string()));
-            }
-            e.router.add_queue(id);
+            e.check_new_queue(&q).map_err(refused(format!("queue {}", q.id)))?;
+            e.router.add_queue(q.id);
+            e.queues.insert(q.id, q);
         }
         for a in s.agents {
-            let id = a.id();
-            for m in &a.config.queues {
-                if !e.queues.contains_key(&m.queue) {
-                    return Err(RestoreError::UnknownReference(format!("{id} serves {}", m.queue)));
-                }
-            }
-            if let Some((s, _)) = a.config.skills.iter().find(|(s, _)| !e.skills.contains_key(s)) {
-                return Err(RestoreError::UnknownReference(format!("{id} holds {s}")));
-            }
-            if !a.load.within(&a.config.capacity) {
-                return Err(RestoreError::AgentOverCapacity(id));
-            }
-            if e.agents.insert(id, a).is_some() {
-                return Err(RestoreError::DuplicateId(id.to_string()));
-            }
+            e.check_agent(&a, now)?;
+            e.agents.insert(a.id(), a);
         }
+        let mut seqs = BTreeSet::new();
         for i in s.interactions {
-            let id = i.id;
-            if !e.queues.contains_key(&i.queue) {
-                return Err(RestoreError::UnknownReference(format!("{id} is in {}", i.queue)));
+            e.check_interaction(&i, now)?;
+            if !seqs.insert(i.seq) {
+                return Err(RestoreError::DuplicateId(format!("arrival sequence {} (on {})", i.seq, i.id)));
             }
-            if i.seq >= e.next_seq {
-                return Err(RestoreError::CounterBehind("arrival sequence"));
-            }
-            if e.interactions.insert(id, i).is_some() {
-                return Err(RestoreError::DuplicateId(id.to_string()));
-            }
+            e.interactions.insert(i.id, i);
         }
         for p in s.offers {
             let id = p.id;
@@ -149,25 +214,25 @@ impl Engine {
             if id.0 >= e.next_offer {
                 return Err(RestoreError::CounterBehind("offer"));
             }
+            let i = &e.interactions[&p.interaction];
+            if p.queue != i.queue || p.channel != i.channel {
+                return Err(RestoreError::InteractionMisplaced(p.interaction));
+            }
+            if p.offered_at > now || p.expires_at <= now || p.offered_at >= p.expires_at {
+                return Err(RestoreError::BadTime(format!(
+                    "{id} offered at {} expiring at {} does not fit now {now}",
+                    p.offered_at, p.expires_at
+                )));
+            }
             if e.offers.insert(id, p).is_some() {
                 return Err(RestoreError::DuplicateId(id.to_string()));
             }
         }
         check_placement(&e)?;
-        for t in &s.timers {
-            let known = match t.kind {
-                TimerKind::OfferTimeout(o) => e.offers.contains_key(&o),
-                TimerKind::WrapUpEnd(i) | TimerKind::QueueDelay(i) => e.interactions.contains_key(&i),
-            };
-            if !known {
-                return Err(RestoreError::UnknownReference(format!("timer {:?}", t.kind)));
-            }
-            if t.seq >= s.next_timer_seq {
-                return Err(RestoreError::CounterBehind("timer"));
-            }
-        }
+        check_loads(&e)?;
+        check_timers(&e, &s.timers, s.next_timer_seq)?;
         e.timers.restore(&s.timers, s.next_timer_seq);
-        e.rebuild_index();
+        e.rebuild_index()?;
         for a in s.blend_blocked {
             if !e.agents.contains_key(&a) {
                 return Err(RestoreError::UnknownReference(format!("blend-blocked {a}")));
@@ -178,19 +243,108 @@ impl Engine {
         Ok(e)
     }
 
+    /// An agent as [`Command::AddAgent`](crate::Command::AddAgent) and the presence commands leave them.
+    fn check_agent(&self, a: &Agent, now: Timestamp) -> Result<(), RestoreError> {
+        let id = a.id();
+        if self.agents.contains_key(&id) {
+            return Err(RestoreError::DuplicateId(id.to_string()));
+        }
+        let max = self.config.limits().max_agents;
+        if self.agents.len() >= max as usize {
+            let error = CommandError::LimitReached { what: crate::error::Limit::Agents, limit: u64::from(max) };
+            return Err(RestoreError::Refused { what: format!("agent {id}"), error });
+        }
+        self.check_agent_config(&a.config).map_err(|error| RestoreError::Refused { what: format!("agent {id}"), error })?;
+        if !a.logged_in && (a.paused.is_some() || !a.offers.is_empty() || !a.wrap_ups.is_empty()) {
+            return Err(RestoreError::InteractionMisplaced(
+                a.wrap_ups.iter().next().copied().unwrap_or(InteractionId(0)),
+            ));
+        }
+        if a.idle_since > now {
+            return Err(RestoreError::BadTime(format!("{id} idle since {} after now {now}", a.idle_since)));
+        }
+        for (queue, offer) in &a.last_offer {
+            if !self.queues.contains_key(queue) {
+                return Err(RestoreError::UnknownReference(format!("{id} was last offered work from {queue}")));
+            }
+            if *offer >= self.next_offer {
+                return Err(RestoreError::CounterBehind("offer"));
+            }
+        }
+        Ok(())
+    }
+
+    /// A live interaction as [`Command::Arrive`](crate::Command::Arrive) and
+    /// [`Command::Transfer`](crate::Command::Transfer) leave it.
+    fn check_interaction(&self, i: &Interaction, now: Timestamp) -> Result<(), RestoreError> {
+        let id = i.id;
+        let refused = |error| RestoreError::Refused { what: format!("interaction {id}"), error };
+        if self.interactions.contains_key(&id) {
+            return Err(RestoreError::DuplicateId(id.to_string()));
+        }
+        let limits = self.config.limits();
+        if self.interactions.len() >= limits.max_interactions as usize {
+            let what = crate::error::Limit::Interactions;
+            return Err(refused(CommandError::LimitReached { what, limit: u64::from(limits.max_interactions) }));
+        }
+        if i.attributes.byte_len() > limits.max_attribute_bytes as usize {
+            let what = crate::error::Limit::AttributeBytes;
+            return Err(refused(CommandError::LimitReached { what, limit: u64::from(limits.max_attribute_bytes) }));
+        }
+        let Some(queue) = self.queues.get(&i.queue) else {
+            return Err(RestoreError::UnknownReference(format!("{id} is in {}", i.queue)));
+        };
+        if self.config.channel_mode(i.channel).is_none() {
+            return Err(refused(CommandError::UnknownChannel(i.channel)));
+        }
+        if !queue.channels.contains(&i.channel) {
+            return Err(refused(CommandError::ChannelNotInQueue { queue: i.queue, channel: i.channel }));
+        }
+        if let Some(r) = i.own_requirements.iter().find(|r| !self.skills.contains_key(&r.skill)) {
+            return Err(refused(CommandError::UnknownSkill(r.skill)));
+        }
+        if i.requirements != queue.requirements.union(&i.own_requirements) {
+            return Err(RestoreError::InteractionMisplaced(id));
+        }
+        if i.requirements.len() > limits.max_requirements as usize {
+            let what = crate::error::Limit::RequirementsPerInteraction;
+            return Err(refused(CommandError::LimitReached { what, limit: u64::from(limits.max_requirements) }));
+        }
+        if i.seq >= self.next_seq {
+            return Err(RestoreError::CounterBehind("arrival sequence"));
+        }
+        if i.arrived_at > i.queue_entered_at || i.queue_entered_at > now {
+            return Err(RestoreError::BadTime(format!(
+                "{id} arrived at {} and entered its queue at {}, not in order before now {now}",
+                i.arrived_at, i.queue_entered_at
+            )));
+        }
+        if i.declined_by.windows(2).any(|pair| pair[0] >= pair[1]) {
+            return Err(RestoreError::DuplicateId(format!("{id}'s decliners are not sorted and distinct")));
+        }
+        Ok(())
+    }
+
     /// Rebuilds the routing index from the state.
-    fn rebuild_index(&mut self) {
+    fn rebuild_index(&mut self) -> Result<(), RestoreError> {
         // The index is the same whatever order agents are visited in: its parts are keyed, not appended.
         for a in self.agents.values() {
             for m in &a.config.queues {
                 self.router.add_member(a.id(), m.queue, duration_millis(m.delay));
             }
         }
-        let mut queued: Vec<&Interaction> =
-            self.interactions.values().filter(|i| i.state == InteractionState::Queued).collect();
-        queued.sort_by_key(|i| i.seq);
-        for i in queued {
-            let sig = self.router.intern(&i.requirements);
+        let mut live: Vec<&Interaction> = self.interactions.values().collect();
+        live.sort_by_key(|i| i.seq);
+        let max = self.config.limits().max_signatures;
+        for i in &live {
+            self.router.acquire(&i.requirements);
+            if self.router.sig_count() > max as usize {
+                let error = CommandError::LimitReached { what: crate::error::Limit::Signatures, limit: u64::from(max) };
+                return Err(RestoreError::Refused { what: format!("interaction {}", i.id), error });
+            }
+        }
+        for i in live.into_iter().filter(|i| i.state == InteractionState::Queued) {
+            let sig = self.router.sig_of(&i.requirements).expect("acquired above");
             let realtime = self.config.channel_mode(i.channel) == Some(ChannelMode::RealTime);
             self.router.enqueue(i, sig, &self.queues[&i.queue], realtime, &self.agents);
         }
@@ -198,7 +352,91 @@ impl Engine {
             self.router.requalify(a);
             self.router.place_agent(a, &self.queues);
         }
+        Ok(())
     }
+}
+
+/// Every agent's load is exactly the work they hold, and within their capacity.
+fn check_loads(e: &Engine) -> Result<(), RestoreError> {
+    for a in e.agents() {
+        if !a.load.within(&a.config.capacity) {
+            return Err(RestoreError::AgentOverCapacity(a.id()));
+        }
+        let mut load = crate::model::capacity::Load::default();
+        let channels = a
+            .offers
+            .iter()
+            .filter_map(|o| e.offers.get(o).map(|p| p.channel))
+            .chain(a.connected.iter().chain(&a.wrap_ups).filter_map(|i| e.interactions.get(i).map(|i| i.channel)));
+        for channel in channels {
+            if !load.has_room(&a.config.capacity, channel) {
+                return Err(RestoreError::AgentOverCapacity(a.id()));
+            }
+            load.reserve(&a.config.capacity, channel);
+        }
+        if load != a.load {
+            return Err(RestoreError::Invariant(InvariantViolation(format!(
+                "{} load {:?} is not the work they hold, {load:?}",
+                a.id(),
+                a.load
+            ))));
+        }
+    }
+    Ok(())
+}
+
+/// Exactly the timers the state calls for, none due yet, each once.
+fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), RestoreError> {
+    let now = e.now;
+    let mut kinds = BTreeSet::new();
+    let mut seqs = BTreeSet::new();
+    for t in timers {
+        let bad = |problem| Err(RestoreError::BadTimer { timer: t.kind, problem });
+        if !kinds.insert(t.kind) {
+            return bad("set twice");
+        }
+        if t.seq >= next_seq {
+            return Err(RestoreError::CounterBehind("timer"));
+        }
+        if !seqs.insert(t.seq) {
+            return bad("shares its sequence number with another timer");
+        }
+        match now {
+            None => return bad("set before the engine saw any time"),
+            Some(now) if t.due <= now => return bad("due at or before now, so it should have fired"),
+            Some(now) if t.due > now + Timestamp::MAX_SPAN => return bad("due further ahead than any span allows"),
+            Some(_) => {}
+        }
+        let state = |i| e.interactions.get(&i).map(|i: &Interaction| i.state);
+        match t.kind {
+            TimerKind::OfferTimeout(o) => match e.offers.get(&o) {
+                None => return bad("times out an offer that is not pending"),
+                Some(p) if p.expires_at != t.due => return bad("is not due when its offer expires"),
+                Some(_) => {}
+            },
+            TimerKind::WrapUpEnd(i) => {
+                if !matches!(state(i), Some(InteractionState::WrapUp { .. })) {
+                    return bad("ends the wrap-up of an interaction not in wrap-up");
+                }
+            }
+            TimerKind::QueueDelay(i) => {
+                if state(i) != Some(InteractionState::Queued) {
+                    return bad("wakes an interaction that is not queued");
+                }
+            }
+        }
+    }
+    for p in e.offers.values() {
+        if !kinds.contains(&TimerKind::OfferTimeout(p.id)) {
+            return Err(RestoreError::BadTimer { timer: TimerKind::OfferTimeout(p.id), problem: "missing" });
+        }
+    }
+    for i in e.interactions.values() {
+        if matches!(i.state, InteractionState::WrapUp { .. }) && !kinds.contains(&TimerKind::WrapUpEnd(i.id)) {
+            return Err(RestoreError::BadTimer { timer: TimerKind::WrapUpEnd(i.id), problem: "missing" });
+        }
+    }
+    Ok(())
 }
 
 /// Every interaction is exactly where its state says, once.

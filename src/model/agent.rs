@@ -135,6 +135,9 @@ pub struct Agent {
     pub(crate) contacts: u64,
     pub(crate) last_offer: std::collections::BTreeMap<QueueId, u64>,
     pub(crate) reported_presence: Presence,
+    /// Offers timed out since the last accept, login or resume.
+    #[serde(default)]
+    pub(crate) missed_in_a_row: u32,
 }
 
 impl Agent {
@@ -151,7 +154,15 @@ impl Agent {
             contacts: 0,
             last_offer: Default::default(),
             reported_presence: Presence::Offline,
+            missed_in_a_row: 0,
         }
+    }
+
+    /// Offers the agent let time out since their last accept, login or
+    /// resume; at [`Limits::max_missed_offers_in_a_row`](crate::Limits::max_missed_offers_in_a_row)
+    /// the engine pauses them.
+    pub fn missed_offers_in_a_row(&self) -> u32 {
+        self.missed_in_a_row
     }
 
     /// The id.

@@ -180,11 +180,13 @@ impl Load {
             units: 0,
             exclusive: false,
         });
-        *self.per_channel.entry(channel).or_insert(0) += 1;
+        // Saturating: the caller checked room, and live interactions are bounded by a u32 limit.
+        let n = self.per_channel.entry(channel).or_insert(0);
+        *n = n.saturating_add(1);
         self.units = self.units.saturating_add(cap.units);
-        self.items += 1;
+        self.items = self.items.saturating_add(1);
         if cap.exclusive {
-            self.exclusive_held += 1;
+            self.exclusive_held = self.exclusive_held.saturating_add(1);
         }
     }
 
@@ -272,5 +274,14 @@ mod tests {
         for (profile, expected) in cases {
             assert_eq!(profile.validate(), expected, "{profile:?}");
         }
+    }
+
+    #[test]
+    fn deserialising_refuses_a_channel_listed_twice() {
+        let json = serde_json::to_string(&blended()).unwrap();
+        assert_eq!(serde_json::from_str::<CapacityProfile>(&json).unwrap(), blended());
+        let twice = r#"{"total_units":10,"channels":[["Chat",{"max_concurrent":1,"units":1,"exclusive":false}],["Chat",{"max_concurrent":2,"units":1,"exclusive":false}]]}"#;
+        let err = serde_json::from_str::<CapacityProfile>(twice).unwrap_err().to_string();
+        assert!(err.contains("listed twice"), "{err}");
     }
 }

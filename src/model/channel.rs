@@ -110,6 +110,13 @@ pub(crate) mod channel_map {
         d: D,
     ) -> Result<BTreeMap<Channel, V>, D::Error> {
         let pairs: Vec<(Channel, V)> = Vec::deserialize(d)?;
-        Ok(pairs.into_iter().collect())
+        let mut map = BTreeMap::new();
+        for (channel, value) in pairs {
+            // A channel listed twice would silently keep one of two settings.
+            if map.insert(channel, value).is_some() {
+                return Err(serde::de::Error::custom(format_args!("channel {channel} is listed twice")));
+            }
+        }
+        Ok(map)
     }
 }

@@ -74,8 +74,23 @@ pub struct SkillRequirement {
 /// assert!(agent.satisfies(&needs));
 /// assert!(!SkillSet::from_pairs([(SkillId(1), p(2))]).satisfies(&needs));
 /// ```
+///
+/// Deserialising sorts the list and refuses a skill listed twice, so a set
+/// read from a file or snapshot is the same set the constructors build.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "Vec<SkillRequirement>")]
 pub struct Requirements(Vec<SkillRequirement>);
+
+impl TryFrom<Vec<SkillRequirement>> for Requirements {
+    type Error = String;
+    fn try_from(mut list: Vec<SkillRequirement>) -> Result<Self, String> {
+        list.sort_unstable();
+        if let Some(pair) = list.windows(2).find(|pair| pair[0].skill == pair[1].skill) {
+            return Err(format!("skill {} is required twice", pair[0].skill));
+        }
+        Ok(Requirements(list))
+    }
+}
 
 impl Requirements {
     /// No requirements: any agent of the queue qualifies.
@@ -127,8 +142,34 @@ impl Requirements {
 }
 
 /// The skills an agent holds, each at a level.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialised as a map from skill to level; deserialising refuses a skill
+/// listed twice (which a plain map would silently collapse to one).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SkillSet(BTreeMap<SkillId, Proficiency>);
+
+impl<'de> Deserialize<'de> for SkillSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Levels;
+        impl<'de> serde::de::Visitor<'de> for Levels {
+            type Value = SkillSet;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map from skill id to proficiency level")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut entries: A) -> Result<SkillSet, A::Error> {
+                let mut map = BTreeMap::new();
+                while let Some((skill, level)) = entries.next_entry::<SkillId, Proficiency>()? {
+                    if map.insert(skill, level).is_some() {
+                        return Err(serde::de::Error::custom(format_args!("skill {skill} is held twice")));
+                    }
+                }
+                Ok(SkillSet(map))
+            }
+        }
+        d.deserialize_map(Levels)
+    }
+}
+
 
 impl SkillSet {
     /// Builds a skill set; a skill listed twice keeps the last level.
@@ -165,5 +206,26 @@ impl SkillSet {
     /// True when the agent holds no skill.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deserialising_normalises_or_refuses() {
+        let unsorted: Requirements =
+            serde_json::from_str(r#"[{"skill":2,"min_level":1},{"skill":1,"min_level":3}]"#).unwrap();
+        let p = |l| Proficiency::new(l).unwrap();
+        assert_eq!(unsorted, Requirements::from_pairs([(SkillId(1), p(3)), (SkillId(2), p(1))]));
+        let twice = serde_json::from_str::<Requirements>(r#"[{"skill":1,"min_level":1},{"skill":1,"min_level":3}]"#);
+        assert!(twice.unwrap_err().to_string().contains("required twice"));
+        let set: SkillSet = serde_json::from_str(r#"{"1":4,"2":1}"#).unwrap();
+        assert_eq!(set, SkillSet::from_pairs([(SkillId(1), p(4)), (SkillId(2), p(1))]));
+        assert_eq!(serde_json::to_string(&set).unwrap(), r#"{"1":4,"2":1}"#, "the map form is kept");
+        let held_twice = serde_json::from_str::<SkillSet>(r#"{"1":4,"1":1}"#);
+        assert!(held_twice.unwrap_err().to_string().contains("held twice"));
+        assert!(serde_json::from_str::<SkillSet>(r#"{"1":9}"#).is_err(), "levels stay 1 to 5");
     }
 }

@@ -97,8 +97,16 @@ pub(crate) struct QueueIndex {
 /// The whole routing index.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Router {
+    /// Interned requirement sets, by signature. A freed slot keeps its old
+    /// set until reused; `sig_ids` says which slots are live.
     sigs: Vec<Requirements>,
     sig_ids: BTreeMap<Requirements, SigId>,
+    /// Live interactions holding each signature; the last one out frees it.
+    sig_holders: Vec<u32>,
+    /// The (queue, channel) of every waiting list of each signature, so a freed signature takes its lists along.
+    sig_groups: Vec<BTreeSet<(QueueId, Channel)>>,
+    /// Freed signatures, reused lowest first so the numbering depends on the commands alone.
+    free_sigs: BTreeSet<SigId>,
     pub(crate) queues: BTreeMap<QueueId, QueueIndex>,
     /// Where each agent currently sits: group → (delay tier, key).
     pub(crate) placements: IdMap<AgentId, BTreeMap<GroupKey, (i64, AgentKey)>>,
@@ -117,20 +125,65 @@ impl Router {
         self.sig_ids.get(reqs).copied()
     }
 
-    /// Number of interned signatures.
+    /// Number of live signatures: distinct requirement sets of live interactions.
     pub(crate) fn sig_count(&self) -> usize {
-        self.sigs.len()
+        self.sig_ids.len()
     }
 
-    /// Interns a requirement set. The caller has checked the signature limit.
-    pub(crate) fn intern(&mut self, reqs: &Requirements) -> SigId {
+    /// Takes a hold on a requirement set for one live interaction, interning
+    /// it if new. The caller has checked the signature limit.
+    pub(crate) fn acquire(&mut self, reqs: &Requirements) -> SigId {
         if let Some(id) = self.sig_ids.get(reqs) {
+            let holders = &mut self.sig_holders[*id as usize];
+            *holders = holders.saturating_add(1);
             return *id;
         }
-        let id = SigId::try_from(self.sigs.len()).expect("signature count is bounded by Limits::max_signatures, a u32");
-        self.sigs.push(reqs.clone());
+        let id = match self.free_sigs.pop_first() {
+            Some(id) => {
+                self.sigs[id as usize] = reqs.clone();
+                self.sig_holders[id as usize] = 1;
+                id
+            }
+            None => {
+                let id = SigId::try_from(self.sigs.len())
+                    .expect("live signatures are bounded by Limits::max_signatures, a u32");
+                self.sigs.push(reqs.clone());
+                self.sig_holders.push(1);
+                self.sig_groups.push(BTreeSet::new());
+                id
+            }
+        };
         self.sig_ids.insert(reqs.clone(), id);
         id
+    }
+
+    /// Lets go of one hold on a signature. The last hold frees it, with its
+    /// waiting lists (all empty: no live interaction needs the set) and every
+    /// agent's place in them, so requirement sets seen once do not fill the
+    /// index (or the signature limit) for the life of the process.
+    pub(crate) fn release(&mut self, sig: SigId) {
+        let holders = &mut self.sig_holders[sig as usize];
+        *holders = holders.saturating_sub(1);
+        if *holders > 0 {
+            return;
+        }
+        let reqs = std::mem::take(&mut self.sigs[sig as usize]);
+        self.sig_ids.remove(&reqs);
+        self.free_sigs.insert(sig);
+        for (queue, channel) in std::mem::take(&mut self.sig_groups[sig as usize]) {
+            let Some(q) = self.queues.get_mut(&queue) else { continue };
+            let group = q.groups.remove(&(channel, sig));
+            debug_assert!(group.is_none_or(|g| g.waiting.is_empty()), "a freed signature's lists are empty");
+            let gk = (queue, channel, sig);
+            for agent in q.members.keys() {
+                if let Some(qualified) = self.qualified.get_mut(agent) {
+                    qualified.remove(&gk);
+                }
+                if let Some(placed) = self.placements.get_mut(agent) {
+                    placed.remove(&gk);
+                }
+            }
+        }
     }
 
     /// The requirement set of a signature.
@@ -209,6 +262,7 @@ impl Router {
             }
         }
         q.groups.insert((channel, sig), group);
+        self.sig_groups[sig as usize].insert((queue, channel));
     }
 
     /// Takes an interaction out of its waiting list. Returns true when that

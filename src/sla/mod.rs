@@ -24,10 +24,30 @@ use serde::{Deserialize, Serialize};
 /// let sla = ServiceLevelTarget::new(80, Duration::from_secs(20)); // "80/20"
 /// assert_eq!(sla.target_percent(), 80);
 /// ```
+///
+/// Deserialising refuses a percentage above 100 (the constructor clamps it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "ServiceLevelTargetFields")]
 pub struct ServiceLevelTarget {
     target_percent: u8,
     answer_within: Duration,
+}
+
+/// The serialised form of [`ServiceLevelTarget`], checked on the way in.
+#[derive(Deserialize)]
+struct ServiceLevelTargetFields {
+    target_percent: u8,
+    answer_within: Duration,
+}
+
+impl TryFrom<ServiceLevelTargetFields> for ServiceLevelTarget {
+    type Error = String;
+    fn try_from(f: ServiceLevelTargetFields) -> Result<Self, String> {
+        if f.target_percent > 100 {
+            return Err(format!("target_percent {} is above 100", f.target_percent));
+        }
+        Ok(ServiceLevelTarget { target_percent: f.target_percent, answer_within: f.answer_within })
+    }
 }
 
 impl ServiceLevelTarget {
