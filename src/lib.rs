@@ -137,7 +137,8 @@ mod time;
 pub use command::{Command, NewInteraction};
 pub use config::{EngineConfig, EngineConfigBuilder, Limits};
 pub use engine::{
-    Engine, EngineSnapshot, InvariantViolation, MAX_SNAPSHOT_COUNTER, PendingOffer, RestoreError, Timer, TimerKind, Totals,
+    Engine, EngineSnapshot, InvariantViolation, MAX_SNAPSHOT_COUNTER, PendingOffer, RestoreError, Timer, TimerKind,
+    Totals,
 };
 pub use error::{CommandError, ConfigError, Limit};
 pub use event::{Event, EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};

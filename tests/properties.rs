@@ -224,7 +224,10 @@ struct Run {
 }
 
 /// Runs ops, checking safety properties after every step. Returns an error message on the first violation.
-fn run(ops: &[Op], never_reoffer: bool, pause_on_miss: bool) -> Result<Run, String> {
+///
+/// With `restore_at`, the engine is thrown away before that step and continued from its snapshot
+/// (through JSON), which must make no difference at all.
+fn run(ops: &[Op], never_reoffer: bool, pause_on_miss: bool, restore_at: Option<usize>) -> Result<Run, String> {
     let mut engine = Engine::new(engine_config(never_reoffer, pause_on_miss));
     let mut now = Timestamp::from_millis(T0);
     let mut events = Vec::new();
@@ -236,6 +239,11 @@ fn run(ops: &[Op], never_reoffer: bool, pause_on_miss: bool) -> Result<Run, Stri
     let mut skills: BTreeMap<AgentId, SkillSet> =
         engine.agents().map(|a| (a.id(), a.config().skills.clone())).collect();
     for (step, op) in ops.iter().enumerate() {
+        if restore_at == Some(step) {
+            let json = serde_json::to_string(&engine.snapshot()).map_err(|e| e.to_string())?;
+            let snapshot = serde_json::from_str(&json).map_err(|e| format!("step {step}: snapshot JSON: {e}"))?;
+            engine = Engine::restore(snapshot).map_err(|e| format!("step {step}: restore refused: {e}"))?;
+        }
         if let Op::Advance { ms } = op {
             now = now + Duration::from_millis(u64::from(*ms));
             engine.handle_timeout(now).map_err(|e| e.to_string())?;
@@ -255,6 +263,11 @@ fn run(ops: &[Op], never_reoffer: bool, pause_on_miss: bool) -> Result<Run, Stri
             }
         }
         engine.check_invariants().map_err(|v| format!("step {step} ({op:?}): {v}"))?;
+        // Every state commands can reach restores, to the same state.
+        let restored = Engine::restore(engine.snapshot()).map_err(|e| format!("step {step}: restore refused: {e}"))?;
+        if restored.snapshot() != engine.snapshot() {
+            return Err(format!("step {step}: restore changed the state"));
+        }
         while let Some(event) = engine.poll_event() {
             match &event.kind {
                 EventKind::InteractionArrived { interaction, .. } if !live.insert(*interaction) => {
@@ -371,9 +384,10 @@ proptest! {
         pause_on_miss in any::<bool>(),
     ) {
         let seed = seed();
-        let mut first = run(&ops, never_reoffer, pause_on_miss).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
-        let second = run(&ops, never_reoffer, pause_on_miss).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
-        prop_assert!(first.events == second.events, "SWITCHBOARD_SEED={}: the same commands gave different events", seed);
+        let mut first = run(&ops, never_reoffer, pause_on_miss, None).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
+        // The second run restores from a snapshot halfway: it must not change a byte.
+        let second = run(&ops, never_reoffer, pause_on_miss, Some(ops.len() / 2)).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
+        prop_assert!(first.events == second.events, "SWITCHBOARD_SEED={}: the same commands (with a restore halfway) gave different events", seed);
         let a = serde_json::to_string(&first.events).unwrap();
         let b = serde_json::to_string(&second.events).unwrap();
         prop_assert_eq!(a, b, "SWITCHBOARD_SEED={}: event streams differ byte for byte", seed);

@@ -254,7 +254,8 @@ impl Engine {
             let error = CommandError::LimitReached { what: crate::error::Limit::Agents, limit: u64::from(max) };
             return Err(RestoreError::Refused { what: format!("agent {id}"), error });
         }
-        self.check_agent_config(&a.config).map_err(|error| RestoreError::Refused { what: format!("agent {id}"), error })?;
+        self.check_agent_config(&a.config)
+            .map_err(|error| RestoreError::Refused { what: format!("agent {id}"), error })?;
         if !a.logged_in && (a.paused.is_some() || !a.offers.is_empty() || !a.wrap_ups.is_empty()) {
             return Err(RestoreError::InteractionMisplaced(
                 a.wrap_ups.iter().next().copied().unwrap_or(InteractionId(0)),

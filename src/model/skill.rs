@@ -170,7 +170,6 @@ impl<'de> Deserialize<'de> for SkillSet {
     }
 }
 
-
 impl SkillSet {
     /// Builds a skill set; a skill listed twice keeps the last level.
     pub fn from_pairs(pairs: impl IntoIterator<Item = (SkillId, Proficiency)>) -> Self {

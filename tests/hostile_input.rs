@@ -1,0 +1,366 @@
+//! Hostile and clumsy input (issue #9): each test is written from a reported failure and would
+//! hang, panic or accept nonsense without its fix.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use switchboard::*;
+
+const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+
+fn t0() -> Timestamp {
+    Timestamp::from_millis(common::T0)
+}
+
+fn chat_agent(id: u64, queue: u64) -> AgentConfig {
+    AgentConfig::new(AgentId(id), CapacityProfile::single(Channel::Chat, 1))
+        .with_queue(QueueMembership::new(QueueId(queue)))
+}
+
+fn chat(id: u64, queue: u64) -> Command {
+    Command::Arrive(NewInteraction::new(InteractionId(id), Channel::Chat, QueueId(queue), CustomerId(id)))
+}
+
+/// An engine with one chat queue, `agents` logged-in agents and `chats` waiting or ringing chats.
+fn ringing(config: EngineConfig, agents: u64, chats: u64) -> Engine {
+    let mut engine = Engine::new(config);
+    engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "chat", [Channel::Chat])), t0()).unwrap();
+    for a in 1..=agents {
+        engine.handle(Command::AddAgent(chat_agent(a, 1)), t0()).unwrap();
+        engine.handle(Command::Login { agent: AgentId(a) }, t0()).unwrap();
+    }
+    for i in 1..=chats {
+        engine.handle(chat(i, 1), t0()).unwrap();
+    }
+    while engine.poll_event().is_some() {}
+    engine
+}
+
+// ----- 1. No hang inside handle or handle_timeout -----
+
+#[test]
+fn spans_that_would_round_to_zero_or_run_past_the_end_of_time_are_refused() {
+    let cases: [(&str, QueueConfig, SpanError); 4] = [
+        (
+            "zero offer timeout",
+            QueueConfig::new(QueueId(1), "q", [Channel::Chat]).with_offer_timeout(Duration::ZERO),
+            SpanError::Zero,
+        ),
+        (
+            "1 ns offer timeout",
+            QueueConfig::new(QueueId(1), "q", [Channel::Chat]).with_offer_timeout(Duration::from_nanos(1)),
+            SpanError::BelowOneMillisecond,
+        ),
+        (
+            "0.5 ms wrap-up",
+            QueueConfig::new(QueueId(1), "q", [Channel::Chat]).with_wrap_up(Duration::from_micros(500)),
+            SpanError::BelowOneMillisecond,
+        ),
+        (
+            "endless offer timeout",
+            QueueConfig::new(QueueId(1), "q", [Channel::Chat]).with_offer_timeout(Duration::MAX),
+            SpanError::TooLong,
+        ),
+    ];
+    for (name, queue, expected) in cases {
+        let mut engine = Engine::new(EngineConfig::default());
+        match engine.handle(Command::AddQueue(queue), t0()) {
+            Err(CommandError::InvalidSpan { error, .. }) => assert_eq!(error, expected, "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        assert!(engine.queue(QueueId(1)).is_none(), "{name}: nothing changed");
+    }
+    let mut engine = Engine::new(EngineConfig::default());
+    engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "q", [Channel::Chat])), t0()).unwrap();
+    let endless = chat_agent(1, 1).with_queue(QueueMembership::new(QueueId(1)).with_delay(Duration::MAX));
+    let endless = AgentConfig { queues: endless.queues[1..].to_vec(), ..endless };
+    assert!(matches!(
+        engine.handle(Command::AddAgent(endless), t0()),
+        Err(CommandError::InvalidSpan { field: "membership delay", error: SpanError::TooLong, .. })
+    ));
+    for builder in [
+        EngineConfig::builder().offer_timeout(Duration::ZERO),
+        EngineConfig::builder().offer_timeout(Duration::from_nanos(1)),
+    ] {
+        assert!(matches!(builder.build(), Err(ConfigError::InvalidOfferTimeout { .. })));
+    }
+}
+
+#[test]
+fn times_outside_1970_to_9999_are_refused_and_change_nothing() {
+    let mut engine = ringing(EngineConfig::default(), 1, 1);
+    let before = engine.snapshot();
+    for now in [Timestamp::from_millis(i64::MAX), Timestamp::from_millis(i64::MAX - 1), Timestamp::from_millis(-1)] {
+        assert!(matches!(engine.handle_timeout(now), Err(CommandError::TimeOutOfRange { .. })));
+        assert!(matches!(engine.handle(chat(9, 1), now), Err(CommandError::TimeOutOfRange { .. })));
+    }
+    assert_eq!(engine.snapshot(), before);
+}
+
+#[test]
+fn an_offer_at_the_end_of_time_rings_until_then_and_never_loops() {
+    let config =
+        EngineConfig::builder().offer_timeout(Duration::from_millis(1)).missed_offer_pause(None).build().unwrap();
+    let mut engine = Engine::new(config);
+    engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "chat", [Channel::Chat])), Timestamp::MAX).unwrap();
+    engine.handle(Command::AddAgent(chat_agent(1, 1)), Timestamp::MAX).unwrap();
+    engine.handle(Command::Login { agent: AgentId(1) }, Timestamp::MAX).unwrap();
+    engine.handle(chat(1, 1), Timestamp::MAX).unwrap();
+    engine.handle_timeout(Timestamp::MAX).unwrap();
+    let events = std::iter::from_fn(|| engine.poll_event()).count();
+    assert!(events < 10, "{events} events at the last millisecond");
+    let deadline = engine.poll_timeout().expect("the offer's timeout");
+    assert!(deadline > Timestamp::MAX, "the deadline lies past the end, not at it");
+    assert!(matches!(engine.handle_timeout(deadline), Err(CommandError::TimeOutOfRange { .. })));
+    engine.check_invariants().unwrap();
+}
+
+#[test]
+fn a_member_delay_waking_past_the_end_of_time_never_loops() {
+    let mut engine = Engine::new(EngineConfig::default());
+    let start = Timestamp::MAX - Duration::from_secs(10);
+    engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "chat", [Channel::Chat])), start).unwrap();
+    let late = AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Chat, 1))
+        .with_queue(QueueMembership::new(QueueId(1)).with_delay(Timestamp::MAX_SPAN));
+    engine.handle(Command::AddAgent(late), start).unwrap();
+    engine.handle(Command::Login { agent: AgentId(1) }, start).unwrap();
+    engine.handle(chat(1, 1), start).unwrap();
+    engine.handle_timeout(Timestamp::MAX).unwrap();
+    assert_eq!(engine.interaction(InteractionId(1)).map(Interaction::state), Some(InteractionState::Queued));
+    assert!(engine.poll_timeout().is_some_and(|t| t > Timestamp::MAX));
+}
+
+// ----- 5. Bounded work per call -----
+
+/// Ten years of ring-no-answer with 1 ms offers and no pause on a miss: without the bound this replays
+/// 3·10^11 cycles in one call; with it, each agent misses `max_missed_offers_in_a_row` offers and is paused.
+#[test]
+fn a_ten_year_jump_costs_a_bounded_number_of_cycles() {
+    let config =
+        EngineConfig::builder().offer_timeout(Duration::from_millis(1)).missed_offer_pause(None).build().unwrap();
+    let max_misses = u64::from(config.limits().max_missed_offers_in_a_row);
+    let (agents, chats) = (5, 5);
+    let mut engine = ringing(config, agents, chats);
+    let started = Instant::now();
+    engine.handle_timeout(t0() + 10 * YEAR).unwrap();
+    let elapsed = started.elapsed();
+    let events: Vec<Event> = std::iter::from_fn(|| engine.poll_event()).collect();
+    let timeouts = events.iter().filter(|e| matches!(e.kind, EventKind::OfferTimedOut { .. })).count() as u64;
+    assert!(timeouts <= agents * max_misses, "{timeouts} timeouts for {agents} agents");
+    for a in 1..=agents {
+        let agent = engine.agent(AgentId(a)).unwrap();
+        assert_eq!(agent.presence(), Presence::Paused(EngineConfig::MISSED_OFFER), "agent {a}");
+    }
+    assert_eq!(engine.waiting_count(QueueId(1)), chats as usize, "every chat kept its place in line");
+    // A generous wall-clock bound in the debug profile: the unbounded engine never returns at all.
+    assert!(elapsed < Duration::from_secs(5), "the jump took {elapsed:?}");
+    engine.check_invariants().unwrap();
+}
+
+#[test]
+fn an_accept_resets_the_missed_offer_count() {
+    let config =
+        EngineConfig::builder().offer_timeout(Duration::from_secs(1)).missed_offer_pause(None).build().unwrap();
+    let mut engine = ringing(config, 1, 1);
+    let mut now = t0();
+    for missed in 1..=2 {
+        now = now + Duration::from_secs(1);
+        engine.handle_timeout(now).unwrap();
+        assert_eq!(engine.agent(AgentId(1)).unwrap().missed_offers_in_a_row(), missed);
+    }
+    let offer = engine.offers().next().unwrap().id;
+    engine.handle(Command::Accept { agent: AgentId(1), offer }, now).unwrap();
+    assert_eq!(engine.agent(AgentId(1)).unwrap().missed_offers_in_a_row(), 0);
+}
+
+// ----- 2. and 4. A strict restore -----
+
+fn snapshot_json() -> Value {
+    let mut engine = Engine::new(EngineConfig::default());
+    let commands = vec![
+        Command::AddSkill { skill: SkillId(1), name: "billing".into() },
+        Command::AddQueue(QueueConfig::new(QueueId(1), "chat", [Channel::Chat]).with_wrap_up(Duration::from_secs(30))),
+        Command::AddAgent(chat_agent(1, 1)),
+        Command::AddAgent(chat_agent(2, 1)),
+        Command::Login { agent: AgentId(1) },
+        Command::Login { agent: AgentId(2) },
+        chat(1, 1),
+        chat(2, 1),
+        chat(3, 1),
+    ];
+    for c in commands {
+        engine.handle(c, t0()).unwrap();
+    }
+    let offer = engine.offers().next().unwrap().id;
+    engine.handle(Command::Accept { agent: AgentId(1), offer }, t0()).unwrap();
+    engine.handle(Command::Complete { agent: AgentId(1), interaction: InteractionId(1) }, t0()).unwrap();
+    serde_json::to_value(engine.snapshot()).unwrap()
+}
+
+fn restore(value: Value) -> Result<Result<Engine, RestoreError>, String> {
+    let snapshot: EngineSnapshot = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    Ok(Engine::restore(snapshot))
+}
+
+type Edit = fn(&mut Value);
+
+#[test]
+fn restore_refuses_every_state_no_command_sequence_can_reach() {
+    let valid = snapshot_json();
+    assert!(matches!(restore(valid.clone()), Ok(Ok(_))));
+    // (what, edit, the refusal expected: a RestoreError variant name, or "serde" when decoding refuses it)
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        ("offer counter at u64::MAX", |v| v["next_offer"] = json!(u64::MAX), "CounterTooLarge"),
+        ("arrival counter at u64::MAX", |v| v["next_seq"] = json!(u64::MAX), "CounterTooLarge"),
+        ("timer counter at u64::MAX", |v| v["next_timer_seq"] = json!(u64::MAX), "CounterTooLarge"),
+        (
+            "totals that overflow when summed",
+            |v| {
+                v["totals"]["handled"] = json!(1u64 << 62);
+                v["totals"]["abandoned"] = json!(1u64 << 62);
+                v["totals"]["cancelled"] = json!(1u64 << 62);
+            },
+            "TotalsMismatch",
+        ),
+        (
+            "a missing offer timer",
+            |v| {
+                let timers = v["timers"].as_array_mut().unwrap();
+                timers.retain(|t| t["kind"].get("OfferTimeout").is_none());
+            },
+            "BadTimer",
+        ),
+        (
+            "a timer set twice",
+            |v| {
+                let timers = v["timers"].as_array_mut().unwrap();
+                let mut copy = timers[0].clone();
+                copy["seq"] = json!(99);
+                timers.push(copy);
+                v["next_timer_seq"] = json!(100);
+            },
+            "BadTimer",
+        ),
+        ("a timer due before now", |v| v["timers"][0]["due"] = json!(common::T0 - 1), "BadTimer"),
+        (
+            "a wrap-up without its timer",
+            |v| {
+                let timers = v["timers"].as_array_mut().unwrap();
+                timers.retain(|t| t["kind"].get("WrapUpEnd").is_none());
+            },
+            "BadTimer",
+        ),
+        ("a zero offer timeout", |v| v["config"]["offer_timeout"] = json!({ "secs": 0, "nanos": 0 }), "serde"),
+        ("a zero limit", |v| v["config"]["limits"]["max_queues"] = json!(0), "serde"),
+        (
+            "a zero queue offer timeout",
+            |v| {
+                v["queues"][0]["offer_timeout"] = json!({ "secs": 0, "nanos": 0 });
+            },
+            "Refused",
+        ),
+        ("zero capacity", |v| v["agents"][1]["config"]["capacity"]["total_units"] = json!(0), "Refused"),
+        (
+            "a duplicate membership",
+            |v| {
+                let queues = v["agents"][1]["config"]["queues"].as_array_mut().unwrap();
+                let copy = queues[0].clone();
+                queues.push(copy);
+            },
+            "Refused",
+        ),
+        (
+            "a requirement on an unknown skill",
+            |v| {
+                v["interactions"][2]["own_requirements"] = json!([{ "skill": 9, "min_level": 1 }]);
+                v["interactions"][2]["requirements"] = json!([{ "skill": 9, "min_level": 1 }]);
+            },
+            "Refused",
+        ),
+        (
+            "an interaction on a channel its queue does not take",
+            |v| v["interactions"][2]["channel"] = json!("Voice"),
+            "Refused",
+        ),
+        (
+            "requirements that are not the queue's plus its own",
+            |v| {
+                v["interactions"][2]["requirements"] = json!([{ "skill": 1, "min_level": 1 }]);
+            },
+            "InteractionMisplaced",
+        ),
+        (
+            "duplicate arrival sequence numbers",
+            |v| v["interactions"][2]["seq"] = v["interactions"][1]["seq"].clone(),
+            "DuplicateId",
+        ),
+        ("a megabyte skill name", |v| v["skills"][0][1] = json!("x".repeat(1 << 20)), "Refused"),
+        ("unsorted decliners", |v| v["interactions"][2]["declined_by"] = json!([2, 1]), "DuplicateId"),
+        ("an agent idle since the future", |v| v["agents"][1]["idle_since"] = json!(common::T0 + 1), "BadTime"),
+        ("now before the epoch", |v| v["now"] = json!(-5), "BadTime"),
+    ];
+    for (what, edit, expected) in cases {
+        let mut v = valid.clone();
+        edit(&mut v);
+        let got = match restore(v) {
+            Err(serde) => format!("serde: {serde}"),
+            Ok(Ok(_)) => "accepted".to_string(),
+            Ok(Err(e)) => format!("{e:?}"),
+        };
+        let ok = match expected {
+            "serde" => got.starts_with("serde"),
+            variant => got.starts_with(variant),
+        };
+        assert!(ok, "{what}: expected {expected}, got {got}");
+    }
+}
+
+#[test]
+fn counters_at_the_snapshot_maximum_keep_counting() {
+    let mut v = snapshot_json();
+    v["next_offer"] = json!(MAX_SNAPSHOT_COUNTER);
+    v["next_seq"] = json!(MAX_SNAPSHOT_COUNTER);
+    v["next_timer_seq"] = json!(MAX_SNAPSHOT_COUNTER);
+    let mut engine = restore(v).unwrap().unwrap();
+    let later = t0() + Duration::from_secs(40);
+    engine.handle(chat(4, 1), later).unwrap();
+    engine.handle(Command::Cancel { interaction: InteractionId(4) }, later).unwrap();
+    engine.check_invariants().unwrap();
+    assert!(engine.offers().any(|o| o.id == OfferId(MAX_SNAPSHOT_COUNTER)), "offers numbered on from the maximum");
+}
+
+// ----- 3. Requirement sets are freed with the last interaction that needs them -----
+
+#[test]
+fn requirement_sets_seen_once_do_not_fill_the_signature_limit() {
+    let limits = Limits { max_signatures: 2, ..Limits::default() };
+    let mut engine = Engine::new(EngineConfig::builder().limits(limits).build().unwrap());
+    engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "email", [Channel::Email])), t0()).unwrap();
+    for s in 1..=50u64 {
+        engine.handle(Command::AddSkill { skill: SkillId(s), name: format!("s{s}") }, t0()).unwrap();
+        let needs = Requirements::from_pairs([(SkillId(s), Proficiency::MIN)]);
+        let new =
+            NewInteraction::new(InteractionId(s), Channel::Email, QueueId(1), CustomerId(s)).with_requirements(needs);
+        engine.handle(Command::Arrive(new), t0()).unwrap_or_else(|e| panic!("set {s}: {e}"));
+        engine.handle(Command::Cancel { interaction: InteractionId(s) }, t0()).unwrap();
+        engine.check_invariants().unwrap();
+    }
+}
+
+// ----- 7. Names are bounded -----
+
+#[test]
+fn megabyte_names_are_refused() {
+    let mut engine = Engine::new(EngineConfig::default());
+    let huge = "x".repeat(1 << 20);
+    let limit = Err(CommandError::LimitReached { what: Limit::NameBytes, limit: 1_024 });
+    assert_eq!(engine.handle(Command::AddSkill { skill: SkillId(1), name: huge.clone() }, t0()), limit);
+    assert_eq!(engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), huge, [Channel::Chat])), t0()), limit);
+    let twice = QueueConfig::new(QueueId(1), "q", [Channel::Chat, Channel::Chat]);
+    assert_eq!(
+        engine.handle(Command::AddQueue(twice), t0()),
+        Err(CommandError::DuplicateChannel { queue: QueueId(1), channel: Channel::Chat })
+    );
+}
