@@ -99,6 +99,7 @@ pub struct EngineConfig {
     never_reoffer_to_decliners: bool,
     custom_channels: BTreeMap<u16, ChannelMode>,
     limits: Limits,
+    id_hash_key: u64,
 }
 
 /// The serialised form of [`EngineConfig`], checked on the way in.
@@ -109,6 +110,8 @@ struct EngineConfigFields {
     never_reoffer_to_decliners: bool,
     custom_channels: BTreeMap<u16, ChannelMode>,
     limits: Limits,
+    #[serde(default)]
+    id_hash_key: u64,
 }
 
 impl TryFrom<EngineConfigFields> for EngineConfig {
@@ -120,6 +123,7 @@ impl TryFrom<EngineConfigFields> for EngineConfig {
             never_reoffer_to_decliners: f.never_reoffer_to_decliners,
             custom_channels: f.custom_channels,
             limits: f.limits,
+            id_hash_key: f.id_hash_key,
         };
         config.validate()?;
         Ok(config)
@@ -136,6 +140,7 @@ impl Default for EngineConfig {
             never_reoffer_to_decliners: false,
             custom_channels: BTreeMap::new(),
             limits: Limits::default(),
+            id_hash_key: 0,
         }
     }
 }
@@ -167,6 +172,11 @@ impl EngineConfig {
     /// The limits.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The key the engine's hash tables of ids start from (see [`EngineConfigBuilder::id_hash_key`]).
+    pub fn id_hash_key(&self) -> u64 {
+        self.id_hash_key
     }
 
     /// The mode of a channel: built-in, or declared custom. `None` for an undeclared custom channel.
@@ -209,6 +219,20 @@ impl EngineConfigBuilder {
         if self.config.custom_channels.insert(code, mode).is_some() {
             self.duplicate_channel = Some(code);
         }
+        self
+    }
+
+    /// Sets a secret key for the engine's hash tables of ids (zero by default).
+    ///
+    /// Structured ids (sequential, strided, high bits only) spread well
+    /// without a key. Set one, from your own random source at start-up, if
+    /// untrusted parties choose raw interaction or agent ids (a telephony
+    /// call id passed straight through, say): without it, someone who knows
+    /// the hash function could pick ids that all land in one bucket and make
+    /// every lookup slow. The key changes no result, only memory layout:
+    /// nothing the engine outputs depends on hash order.
+    pub fn id_hash_key(mut self, key: u64) -> Self {
+        self.config.id_hash_key = key;
         self
     }
 

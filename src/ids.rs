@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -69,8 +69,10 @@ id_type!(
 /// bijection in which every output bit depends on every input bit: distinct
 /// ids keep distinct hashes and structured ids spread evenly (tested below).
 /// No fixed function can stop someone who chooses raw ids *deliberately* to
-/// collide; a host that takes ids from untrusted parties should number them
-/// itself (ids are the host's choice) — see the README's "Hostile input".
+/// collide, knowing the function. Against that, the hasher starts from a key
+/// ([`IdHashKey`], set with `EngineConfigBuilder::id_hash_key`): with a key the
+/// attacker does not know, they cannot aim ids at one bucket. Iteration order
+/// never shows in the engine's output, so the key changes no result.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct IdHasher(u64);
 
@@ -113,20 +115,31 @@ impl Hasher for IdHasher {
     }
 }
 
-/// A hash map keyed by ids, with the fixed [`IdHasher`]. Lookups only: code
+/// Builds [`IdHasher`]s starting from a key (zero by default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IdHashKey(pub(crate) u64);
+
+impl BuildHasher for IdHashKey {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(self.0)
+    }
+}
+
+/// A hash map keyed by ids, with the [`IdHasher`]. Lookups only: code
 /// that iterates one must sort first, so that iteration order never shows.
-pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+pub(crate) type IdMap<K, V> = HashMap<K, V, IdHashKey>;
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
-    use std::hash::{BuildHasher, BuildHasherDefault};
+    use std::hash::BuildHasher;
 
     use super::*;
 
     /// Share of 2^16 buckets that 2^16 ids fill; a random function fills about 63 %.
     fn bucket_fill(ids: impl Iterator<Item = u64>) -> f64 {
-        let build = BuildHasherDefault::<IdHasher>::default();
+        let build = IdHashKey::default();
         let buckets: BTreeSet<u64> = ids.map(|id| build.hash_one(InteractionId(id)) & 0xffff).collect();
         buckets.len() as f64 / 65_536.0
     }
@@ -145,5 +158,12 @@ mod tests {
             let fill = bucket_fill(ids);
             assert!(fill > 0.55, "{name}: ids fill only {:.1} % of the buckets", fill * 100.0);
         }
+    }
+
+    #[test]
+    fn a_key_moves_every_id() {
+        let (plain, keyed) = (IdHashKey(0), IdHashKey(0x1234_5678_9abc_def0));
+        let moved = (0..1_000u64).filter(|id| plain.hash_one(AgentId(*id)) != keyed.hash_one(AgentId(*id))).count();
+        assert_eq!(moved, 1_000);
     }
 }

@@ -364,3 +364,46 @@ fn megabyte_names_are_refused() {
         Err(CommandError::DuplicateChannel { queue: QueueId(1), channel: Channel::Chat })
     );
 }
+
+// ----- 8. Ids from outside: structured or crafted -----
+
+/// Ids that are multiples of 2^32 (one bucket under a bare multiplicative hash) route as any others,
+/// and a secret hash key changes nothing the engine outputs.
+#[test]
+fn the_id_hash_key_changes_no_result() {
+    let run = |key: u64| {
+        let config = EngineConfig::builder().id_hash_key(key).build().unwrap();
+        let mut engine = Engine::new(config);
+        let mut now = t0();
+        engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "chat", [Channel::Chat])), now).unwrap();
+        for a in 1..=20u64 {
+            engine.handle(Command::AddAgent(chat_agent(a << 32, 1)), now).unwrap();
+            engine.handle(Command::Login { agent: AgentId(a << 32) }, now).unwrap();
+        }
+        let mut events = Vec::new();
+        for i in 1..=200u64 {
+            now = now + Duration::from_secs(7);
+            engine.handle(chat(i << 32, 1), now).unwrap();
+            events.extend(std::iter::from_fn(|| engine.poll_event()));
+            let offers: Vec<PendingOffer> = engine.offers().cloned().collect();
+            for (n, o) in offers.into_iter().enumerate() {
+                match n % 3 {
+                    0 => engine.handle(Command::Accept { agent: o.agent, offer: o.id }, now).unwrap(),
+                    1 => engine.handle(Command::Reject { agent: o.agent, offer: o.id }, now).unwrap(),
+                    _ => {}
+                }
+            }
+            let connected: Vec<(AgentId, InteractionId)> =
+                engine.agents().flat_map(|a| a.connected().map(move |i| (a.id(), i))).collect();
+            for (agent, interaction) in connected.into_iter().step_by(2) {
+                engine.handle(Command::Complete { agent, interaction }, now).unwrap();
+            }
+            events.extend(std::iter::from_fn(|| engine.poll_event()));
+            engine.check_invariants().unwrap();
+        }
+        (serde_json::to_string(&events).unwrap(), engine.totals())
+    };
+    let (plain, totals) = run(0);
+    assert!(totals.handled > 50, "the run routed work: {totals:?}");
+    assert_eq!(run(0x9e37_79b9_7f4a_7c15), (plain, totals));
+}

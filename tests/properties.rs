@@ -234,6 +234,8 @@ fn run(ops: &[Op], never_reoffer: bool, pause_on_miss: bool, restore_at: Option<
     for c in setup(never_reoffer, pause_on_miss) {
         engine.handle(c, now).map_err(|e| format!("setup failed: {e}"))?;
     }
+    // Drained before any restore: a snapshot holds state, not undelivered events.
+    events.extend(std::iter::from_fn(|| engine.poll_event()));
     // Shadow model fed only by events: live ids and each one's requirements.
     let mut live: BTreeSet<InteractionId> = BTreeSet::new();
     let mut skills: BTreeMap<AgentId, SkillSet> =

@@ -114,6 +114,26 @@ enum Work {
 /// command. So the state depends on the commands and their times alone, and a
 /// journal of commands is enough to replay it.
 ///
+/// Times run from [`Timestamp::EPOCH`] to [`Timestamp::MAX`] (the end of
+/// year 9999), and configured spans from 1 ms to [`Timestamp::MAX_SPAN`]
+/// (or zero where zero means "none"); anything else is refused with
+/// [`CommandError::TimeOutOfRange`] or [`CommandError::InvalidSpan`]. So every
+/// deadline lies strictly after the time that set it, and no timer can fire
+/// at the instant it was armed.
+///
+/// # The work of one call is bounded
+///
+/// However far time jumps, one `handle` or `handle_timeout` fires at most:
+/// one wrap-up end per interaction in wrap-up; one queue-delay wake per
+/// waiting interaction and distinct member delay of its queue; and
+/// [`Limits::max_missed_offers_in_a_row`](crate::Limits::max_missed_offers_in_a_row)
+/// offer timeouts per logged-in agent, because an agent who lets that many
+/// offers in a row time out is paused with [`EngineConfig::MISSED_OFFER`]
+/// even when [`EngineConfig::missed_offer_pause`] is `None`. Each timer
+/// causes routing work bounded by the agents and waiting lists it touches.
+/// Without that pause, a desk that never answers would ring and time out
+/// again and again, and a call after a long silence would replay every cycle.
+///
 /// # Errors change nothing
 ///
 /// A command that fails returns a [`CommandError`] and leaves the engine as
@@ -169,19 +189,20 @@ pub struct Engine {
 impl Engine {
     /// A new engine with no skills, queues, agents or interactions.
     pub fn new(config: EngineConfig) -> Self {
+        let key = crate::ids::IdHashKey(config.id_hash_key());
         Engine {
             config,
             now: None,
             skills: BTreeMap::new(),
             queues: BTreeMap::new(),
-            agents: IdMap::default(),
-            interactions: IdMap::default(),
-            offers: IdMap::default(),
-            timers: TimerTable::default(),
+            agents: IdMap::with_hasher(key),
+            interactions: IdMap::with_hasher(key),
+            offers: IdMap::with_hasher(key),
+            timers: TimerTable::new(key),
             next_offer: 1,
             next_seq: 1,
             totals: Totals::default(),
-            router: Router::default(),
+            router: Router::new(key),
             work: VecDeque::new(),
             events: VecDeque::new(),
         }

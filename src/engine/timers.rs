@@ -1,12 +1,11 @@
 //! The timer table: every deadline the engine keeps, in one place.
 
 use std::cmp::Reverse;
-use std::hash::BuildHasherDefault;
 
 use priority_queue::PriorityQueue;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{IdHasher, InteractionId, OfferId};
+use crate::ids::{IdHashKey, InteractionId, OfferId};
 use crate::time::Timestamp;
 
 /// What a timer is for. The variant order is the documented tie-break
@@ -49,11 +48,16 @@ type Priority = Reverse<(Timestamp, u8, u64)>;
 /// Firing order comes from the priority alone, never from hashing.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TimerTable {
-    queue: PriorityQueue<TimerKind, Priority, BuildHasherDefault<IdHasher>>,
+    queue: PriorityQueue<TimerKind, Priority, IdHashKey>,
     next_seq: u64,
 }
 
 impl TimerTable {
+    /// An empty table hashing with `key`.
+    pub(crate) fn new(key: IdHashKey) -> Self {
+        TimerTable { queue: PriorityQueue::with_hasher(key), next_seq: 0 }
+    }
+
     /// Sets (or moves) a timer.
     pub(crate) fn set(&mut self, kind: TimerKind, due: Timestamp) {
         let seq = self.next_seq;

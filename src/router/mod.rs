@@ -120,6 +120,11 @@ pub(crate) struct Router {
 }
 
 impl Router {
+    /// An empty index whose hash maps start from `key`.
+    pub(crate) fn new(key: crate::ids::IdHashKey) -> Self {
+        Router { placements: IdMap::with_hasher(key), qualified: IdMap::with_hasher(key), ..Router::default() }
+    }
+
     /// The signature of a requirement set, if already interned.
     pub(crate) fn sig_of(&self, reqs: &Requirements) -> Option<SigId> {
         self.sig_ids.get(reqs).copied()

@@ -218,12 +218,12 @@ impl ServiceLevelCounts {
 
     /// Adds another set of counts (a later interval, another queue).
     pub fn merge(&mut self, other: &ServiceLevelCounts) {
-        self.answered += other.answered;
-        self.answered_within += other.answered_within;
-        self.abandoned += other.abandoned;
-        self.abandoned_within += other.abandoned_within;
-        self.transferred_out += other.transferred_out;
-        self.short_abandoned += other.short_abandoned;
+        self.answered = self.answered.saturating_add(other.answered);
+        self.answered_within = self.answered_within.saturating_add(other.answered_within);
+        self.abandoned = self.abandoned.saturating_add(other.abandoned);
+        self.abandoned_within = self.abandoned_within.saturating_add(other.abandoned_within);
+        self.transferred_out = self.transferred_out.saturating_add(other.transferred_out);
+        self.short_abandoned = self.short_abandoned.saturating_add(other.short_abandoned);
     }
 }
 
@@ -406,8 +406,8 @@ impl ResponseCounts {
 
     /// Adds another set of counts.
     pub fn merge(&mut self, other: &ResponseCounts) {
-        self.responded += other.responded;
-        self.responded_within += other.responded_within;
+        self.responded = self.responded.saturating_add(other.responded);
+        self.responded_within = self.responded_within.saturating_add(other.responded_within);
     }
 }
 

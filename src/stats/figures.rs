@@ -97,27 +97,32 @@ pub struct ContactCounters {
 impl ContactCounters {
     /// Adds another set of counters (a later interval, or another queue).
     /// Sums add up; the longest wait is the longer of the two.
+    /// Saturates rather than overflows: counters may come from a deserialised report.
     pub fn merge(&mut self, other: &ContactCounters) {
-        self.offered += other.offered;
-        self.answered += other.answered;
-        self.abandoned += other.abandoned;
-        self.short_abandoned += other.short_abandoned;
-        self.cancelled += other.cancelled;
-        self.transferred_out += other.transferred_out;
-        self.answer_wait_ms += other.answer_wait_ms;
-        self.abandon_wait_ms += other.abandon_wait_ms;
+        self.offered = self.offered.saturating_add(other.offered);
+        self.answered = self.answered.saturating_add(other.answered);
+        self.abandoned = self.abandoned.saturating_add(other.abandoned);
+        self.short_abandoned = self.short_abandoned.saturating_add(other.short_abandoned);
+        self.cancelled = self.cancelled.saturating_add(other.cancelled);
+        self.transferred_out = self.transferred_out.saturating_add(other.transferred_out);
+        self.answer_wait_ms = self.answer_wait_ms.saturating_add(other.answer_wait_ms);
+        self.abandon_wait_ms = self.abandon_wait_ms.saturating_add(other.abandon_wait_ms);
         self.longest_wait_ms = self.longest_wait_ms.max(other.longest_wait_ms);
-        self.handled += other.handled;
-        self.talk_ms += other.talk_ms;
-        self.wrap_ups += other.wrap_ups;
-        self.wrap_ms += other.wrap_ms;
+        self.handled = self.handled.saturating_add(other.handled);
+        self.talk_ms = self.talk_ms.saturating_add(other.talk_ms);
+        self.wrap_ups = self.wrap_ups.saturating_add(other.wrap_ups);
+        self.wrap_ms = self.wrap_ms.saturating_add(other.wrap_ms);
         self.service_level.merge(&other.service_level);
         self.response.merge(&other.response);
     }
 
     /// Contacts that left the queue, in any way.
     pub fn left(&self) -> u64 {
-        self.answered + self.abandoned + self.short_abandoned + self.cancelled + self.transferred_out
+        self.answered
+            .saturating_add(self.abandoned)
+            .saturating_add(self.short_abandoned)
+            .saturating_add(self.cancelled)
+            .saturating_add(self.transferred_out)
     }
 
     /// Average speed of answer: answer waits ÷ answered.
@@ -143,13 +148,13 @@ impl ContactCounters {
 
     /// Average handle time: (talk + wrap-up) ÷ handled conversations.
     pub fn average_handle_time(&self) -> Option<Duration> {
-        average(self.talk_ms + self.wrap_ms, self.handled)
+        average(self.talk_ms.saturating_add(self.wrap_ms), self.handled)
     }
 
     /// Abandonment rate: abandoned ÷ (answered + abandoned), short abandons
     /// excluded; `None` before either happens.
     pub fn abandon_rate(&self) -> Option<f64> {
-        let n = self.answered + self.abandoned;
+        let n = self.answered.saturating_add(self.abandoned);
         (n > 0).then(|| self.abandoned as f64 / n as f64)
     }
 }
@@ -198,7 +203,7 @@ impl AgentCounts {
 
     /// Agents who can take or are taking work: staffed and not paused.
     pub fn serving(&self) -> u64 {
-        self.available + self.busy + self.wrap_up
+        self.available.saturating_add(self.busy).saturating_add(self.wrap_up)
     }
 }
 
@@ -221,7 +226,7 @@ pub struct InQueue {
 impl InQueue {
     /// Waiting plus ringing.
     pub fn total(&self) -> u64 {
-        self.waiting + self.ringing
+        self.waiting.saturating_add(self.ringing)
     }
 }
 
@@ -358,19 +363,19 @@ pub struct AgentCounters {
 impl AgentCounters {
     /// Adds another set of counters.
     pub fn merge(&mut self, o: &AgentCounters) {
-        self.offers += o.offers;
-        self.accepted += o.accepted;
-        self.rejected += o.rejected;
-        self.missed += o.missed;
-        self.withdrawn += o.withdrawn;
-        self.handled += o.handled;
-        self.talk_ms += o.talk_ms;
-        self.wrap_ups += o.wrap_ups;
-        self.wrap_ms += o.wrap_ms;
-        self.available_ms += o.available_ms;
-        self.busy_ms += o.busy_ms;
-        self.wrap_up_ms += o.wrap_up_ms;
-        self.paused_ms += o.paused_ms;
+        self.offers = self.offers.saturating_add(o.offers);
+        self.accepted = self.accepted.saturating_add(o.accepted);
+        self.rejected = self.rejected.saturating_add(o.rejected);
+        self.missed = self.missed.saturating_add(o.missed);
+        self.withdrawn = self.withdrawn.saturating_add(o.withdrawn);
+        self.handled = self.handled.saturating_add(o.handled);
+        self.talk_ms = self.talk_ms.saturating_add(o.talk_ms);
+        self.wrap_ups = self.wrap_ups.saturating_add(o.wrap_ups);
+        self.wrap_ms = self.wrap_ms.saturating_add(o.wrap_ms);
+        self.available_ms = self.available_ms.saturating_add(o.available_ms);
+        self.busy_ms = self.busy_ms.saturating_add(o.busy_ms);
+        self.wrap_up_ms = self.wrap_up_ms.saturating_add(o.wrap_up_ms);
+        self.paused_ms = self.paused_ms.saturating_add(o.paused_ms);
     }
 
     pub(crate) fn add_presence_time(&mut self, presence: Presence, ms: u64) {
@@ -385,26 +390,26 @@ impl AgentCounters {
 
     /// Logged-in time: available + busy + wrap-up + paused, in milliseconds.
     pub fn staffed_ms(&self) -> u64 {
-        self.available_ms + self.busy_ms + self.wrap_up_ms + self.paused_ms
+        self.available_ms.saturating_add(self.busy_ms).saturating_add(self.wrap_up_ms).saturating_add(self.paused_ms)
     }
 
     /// Occupancy: time working (busy + wrap-up) ÷ time ready or working
     /// (available + busy + wrap-up). Pauses are left out.
     pub fn occupancy(&self) -> Option<f64> {
-        let working = self.busy_ms + self.wrap_up_ms;
-        let open = working + self.available_ms;
+        let working = self.busy_ms.saturating_add(self.wrap_up_ms);
+        let open = working.saturating_add(self.available_ms);
         (open > 0).then(|| working as f64 / open as f64)
     }
 
     /// Utilisation: time working (busy + wrap-up) ÷ logged-in time (pauses included).
     pub fn utilisation(&self) -> Option<f64> {
         let staffed = self.staffed_ms();
-        (staffed > 0).then(|| (self.busy_ms + self.wrap_up_ms) as f64 / staffed as f64)
+        (staffed > 0).then(|| self.busy_ms.saturating_add(self.wrap_up_ms) as f64 / staffed as f64)
     }
 
     /// Average handle time: (talk + wrap-up) ÷ handled.
     pub fn average_handle_time(&self) -> Option<Duration> {
-        average(self.talk_ms + self.wrap_ms, self.handled)
+        average(self.talk_ms.saturating_add(self.wrap_ms), self.handled)
     }
 }
 
@@ -451,6 +456,28 @@ mod tests {
         m.merge(&c);
         assert_eq!(m.answered, 8);
         assert_eq!(m.average_speed_of_answer(), c.average_speed_of_answer());
+    }
+
+    #[test]
+    fn counters_from_outside_saturate_instead_of_overflowing() {
+        let max = ContactCounters {
+            offered: u64::MAX,
+            answered: u64::MAX,
+            abandoned: u64::MAX,
+            talk_ms: u64::MAX,
+            wrap_ms: u64::MAX,
+            handled: u64::MAX,
+            ..Default::default()
+        };
+        let mut m = max.clone();
+        m.merge(&max);
+        assert_eq!((m.offered, m.talk_ms), (u64::MAX, u64::MAX));
+        assert_eq!(m.left(), u64::MAX);
+        assert!(m.average_handle_time().is_some() && m.abandon_rate().is_some());
+        let agent = AgentCounters { busy_ms: u64::MAX, wrap_up_ms: u64::MAX, available_ms: 1, ..Default::default() };
+        let mut a = agent;
+        a.merge(&agent);
+        assert!(a.occupancy().is_some() && a.utilisation().is_some());
     }
 
     #[test]
