@@ -235,12 +235,88 @@ fn a_corrupt_line_in_the_middle_is_a_typed_error_naming_it() {
     // A missing entry is a gap, named by line.
     let without_third: Vec<&String> = good.iter().enumerate().filter(|(i, _)| *i != 2).map(|(_, l)| l).collect();
     fs::write(&path, without_third.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
-    assert!(matches!(JsonLinesJournal::read(&path), Err(JournalError::Gap { line: 3, expected: 3, found: 4 })));
+    match JsonLinesJournal::read(&path) {
+        Err(JournalError::Gap { line: 3, offset, expected: 3, found: 4 }) => assert_eq!(offset, offset_of_line3),
+        other => panic!("expected a gap at line 3, got {other:?}"),
+    }
 
     // An overlong line cannot exhaust memory.
     fs::write(&path, format!("{}\n{}\n", good[0], "x".repeat(1_000))).unwrap();
     let err = JsonLinesJournal::read_with(&path, JsonLinesOptions::new().with_max_line_bytes(500)).unwrap_err();
     assert!(matches!(err, JournalError::Corrupt { line: 2, .. }), "{err}");
+}
+
+/// One journal line holding `entry`, as the journal writes it.
+fn line(entry: &JournalEntry) -> String {
+    format!("{}\n", serde_json::to_string(entry).unwrap())
+}
+
+fn login(seq: u64, secs: i64) -> JournalEntry {
+    JournalEntry::new(seq, t(secs), Command::Login { agent: AgentId(seq) })
+}
+
+/// Sequence numbers and times read from a file are checked with checked arithmetic: a file
+/// saying `u64::MAX` is a typed error naming the line, never an overflow; so are entries that
+/// repeat, go back, start at 0 or go back in time.
+#[test]
+fn sequence_numbers_and_times_from_the_file_are_checked() {
+    let read = |entries: &[JournalEntry]| {
+        let text: String = entries.iter().map(line).collect();
+        JsonLinesReader::new(text.as_bytes()).read_all()
+    };
+    let second_line = line(&login(u64::MAX, 0)).len() as u64;
+
+    // The last number there is reads; nothing can follow it (a saturating add used to accept
+    // `u64::MAX` twice).
+    let last = read(&[login(u64::MAX - 1, 0), login(u64::MAX, 1)]).unwrap();
+    assert_eq!(last.report.last_seq, Some(u64::MAX));
+    let err = read(&[login(u64::MAX, 0), login(u64::MAX, 1)]).unwrap_err();
+    assert!(
+        matches!(err, JournalError::SequenceOverflow { line: 2, last: u64::MAX, offset } if offset == second_line),
+        "{err:?}"
+    );
+    let err = read(&[login(u64::MAX, 0), login(0, 1)]).unwrap_err();
+    assert!(matches!(err, JournalError::SequenceOverflow { line: 2, .. }), "{err:?}");
+
+    // Repeated, going back, numbered 0.
+    let err = read(&[login(5, 0), login(6, 1), login(6, 2)]).unwrap_err();
+    assert!(matches!(err, JournalError::Gap { line: 3, expected: 7, found: 6, .. }), "{err:?}");
+    let err = read(&[login(5, 0), login(4, 1)]).unwrap_err();
+    assert!(matches!(err, JournalError::Gap { line: 2, expected: 6, found: 4, .. }), "{err:?}");
+    let err = read(&[login(0, 0)]).unwrap_err();
+    assert!(matches!(err, JournalError::Gap { line: 1, offset: 0, expected: 1, found: 0 }), "{err:?}");
+
+    // Times never go back (equal times are fine: several commands in one millisecond).
+    read(&[login(1, 3), login(2, 3)]).unwrap();
+    let err = read(&[login(1, 3), login(2, 2)]).unwrap_err();
+    assert!(matches!(err, JournalError::TimeWentBackwards { line: 2, seq: 2, .. }), "{err:?}");
+    assert!(err.to_string().contains("line 2"), "{err}");
+
+    // The writer refuses the same things, so it never writes a file the reader refuses.
+    let dir = TempDir::new("journal-seq");
+    let path = dir.file("j.jsonl");
+    let mut journal = JsonLinesJournal::create(&path, JsonLinesOptions::new()).unwrap();
+    let zero = journal.append(&login(0, 0));
+    assert!(matches!(zero, Err(JournalError::OutOfSequence { expected: 1, found: 0 })), "{zero:?}");
+    journal.append(&login(u64::MAX, 5)).unwrap();
+    journal.commit(CommitPoint::Command).unwrap();
+    let after = journal.append(&login(u64::MAX, 6));
+    assert!(matches!(after, Err(JournalError::SequenceExhausted { last: u64::MAX })), "{after:?}");
+    drop(journal);
+    let (mut journal, recovered) = JsonLinesJournal::open(&path, JsonLinesOptions::new()).unwrap();
+    assert_eq!(recovered.report.last_seq, Some(u64::MAX));
+    assert!(matches!(journal.append(&login(u64::MAX, 6)), Err(JournalError::SequenceExhausted { .. })));
+
+    let path = dir.file("k.jsonl");
+    let mut journal = JsonLinesJournal::create(&path, JsonLinesOptions::new()).unwrap();
+    journal.append(&login(1, 5)).unwrap();
+    journal.commit(CommitPoint::Command).unwrap();
+    drop(journal);
+    // Reopened, the journal remembers the last entry's time.
+    let (mut journal, _) = JsonLinesJournal::open(&path, JsonLinesOptions::new()).unwrap();
+    let back = journal.append(&login(2, 4));
+    assert!(matches!(back, Err(JournalError::TimeOutOfOrder { seq: 2, .. })), "{back:?}");
+    journal.append(&login(2, 5)).unwrap();
 }
 
 #[test]

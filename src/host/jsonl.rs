@@ -5,7 +5,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::journal::{CommitPoint, Journal, JournalEntry, JournalError};
+use super::journal::{CommitPoint, Journal, JournalEntry, JournalError, check_next};
+use crate::time::Timestamp;
 
 /// When the JSON-lines journal hands its lines to the operating system.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -175,6 +176,8 @@ pub struct JsonLinesReader<R> {
     line: u64,
     buf: Vec<u8>,
     report: RecoveryReport,
+    /// The time of the last entry read.
+    last_at: Option<Timestamp>,
     done: bool,
 }
 
@@ -187,6 +190,7 @@ impl<R: BufRead> JsonLinesReader<R> {
             line: 0,
             buf: Vec::new(),
             report: RecoveryReport::default(),
+            last_at: None,
             done: false,
         }
     }
@@ -209,6 +213,28 @@ impl<R: BufRead> JsonLinesReader<R> {
     pub fn read_all(mut self) -> Result<Recovered, JournalError> {
         let entries = self.by_ref().collect::<Result<Vec<_>, _>>()?;
         Ok(Recovered { entries, report: self.report })
+    }
+
+    /// Checks that `entry`, on the current line, follows the entry before it: the next sequence
+    /// number (checked arithmetic: the numbers come from the file), not earlier in time.
+    fn check_follows(&self, entry: &JournalEntry, offset: u64) -> Result<(), JournalError> {
+        let line = self.line;
+        let (Some(last), Some(last_at)) = (self.report.last_seq, self.last_at) else {
+            // The first entry may carry any number (a journal started after a checkpoint
+            // continues its numbering) but 0, which a checkpoint uses for "no entry".
+            return match entry.seq {
+                0 => Err(JournalError::Gap { line, offset, expected: 1, found: 0 }),
+                _ => Ok(()),
+            };
+        };
+        let expected = last.checked_add(1).ok_or(JournalError::SequenceOverflow { line, offset, last })?;
+        if entry.seq != expected {
+            return Err(JournalError::Gap { line, offset, expected, found: entry.seq });
+        }
+        if entry.at < last_at {
+            return Err(JournalError::TimeWentBackwards { line, offset, seq: entry.seq, last: last_at, at: entry.at });
+        }
+        Ok(())
     }
 
     fn corrupt(&mut self, offset: u64, message: impl Into<String>) -> Option<Result<JournalEntry, JournalError>> {
@@ -264,13 +290,11 @@ impl<R: BufRead> Iterator for JsonLinesReader<R> {
                 Err(e) => return self.corrupt(offset, format!("not a journal entry: {e}")),
             },
         };
-        if let Some(last) = self.report.last_seq {
-            let expected = last.saturating_add(1);
-            if entry.seq != expected {
-                self.done = true;
-                return Some(Err(JournalError::Gap { line: self.line, expected, found: entry.seq }));
-            }
+        if let Err(e) = self.check_follows(&entry, offset) {
+            self.done = true;
+            return Some(Err(e));
         }
+        self.last_at = Some(entry.at);
         self.report.commands += 1;
         self.report.first_seq.get_or_insert(entry.seq);
         self.report.last_seq = Some(entry.seq);
@@ -315,13 +339,14 @@ pub struct JsonLinesJournal {
     file: File,
     path: PathBuf,
     options: JsonLinesOptions,
-    /// The staged entry's sequence number and encoded line.
-    staged: Option<(u64, Vec<u8>)>,
+    /// The staged entry's sequence number, time and encoded line.
+    staged: Option<(u64, Timestamp, Vec<u8>)>,
     /// Committed lines not yet handed to the file.
     pending: Vec<u8>,
     /// Committed lines handed to the file but not yet flushed and synced.
     unsynced: bool,
-    last_seq: Option<u64>,
+    /// The sequence number and time of the last committed entry.
+    last: Option<(u64, Timestamp)>,
     stopped: bool,
 }
 
@@ -356,7 +381,8 @@ impl JsonLinesJournal {
             file.set_len(recovered.report.valid_bytes)?;
             file.sync_all()?;
         }
-        let journal = JsonLinesJournal::with_file(file, path, options, recovered.report.last_seq);
+        let last = recovered.entries.last().map(|e| (e.seq, e.at));
+        let journal = JsonLinesJournal::with_file(file, path, options, last);
         Ok((journal, recovered))
     }
 
@@ -377,7 +403,7 @@ impl JsonLinesJournal {
         JsonLinesReader::new(BufReader::new(file)).with_max_line_bytes(options.max_line_bytes).read_all()
     }
 
-    fn with_file(file: File, path: PathBuf, options: JsonLinesOptions, last_seq: Option<u64>) -> Self {
+    fn with_file(file: File, path: PathBuf, options: JsonLinesOptions, last: Option<(u64, Timestamp)>) -> Self {
         JsonLinesJournal {
             file,
             path,
@@ -385,7 +411,7 @@ impl JsonLinesJournal {
             staged: None,
             pending: Vec::new(),
             unsynced: false,
-            last_seq,
+            last,
             stopped: false,
         }
     }
@@ -402,7 +428,7 @@ impl JsonLinesJournal {
 
     /// The sequence number of the last committed entry, if any.
     pub fn last_seq(&self) -> Option<u64> {
-        self.last_seq
+        self.last.map(|(seq, _)| seq)
     }
 
     /// Writes pending lines to the file.
@@ -438,18 +464,14 @@ impl Journal for JsonLinesJournal {
         if self.stopped {
             return Err(JournalError::Stopped);
         }
-        if let Some((seq, _)) = &self.staged {
+        if let Some((seq, _, _)) = &self.staged {
             return Err(JournalError::Unresolved { seq: *seq });
         }
-        if let Some(last) = self.last_seq {
-            if entry.seq != last.saturating_add(1) {
-                return Err(JournalError::OutOfSequence { expected: last.saturating_add(1), found: entry.seq });
-            }
-        }
+        check_next(self.last, entry.seq, entry.at)?;
         let mut line =
             serde_json::to_vec(entry).map_err(|e| JournalError::Encode { seq: entry.seq, message: e.to_string() })?;
         line.push(b'\n');
-        self.staged = Some((entry.seq, line));
+        self.staged = Some((entry.seq, entry.at, line));
         Ok(())
     }
 
@@ -463,9 +485,9 @@ impl Journal for JsonLinesJournal {
         }
         match point {
             CommitPoint::Command => {
-                let Some((seq, line)) = self.staged.take() else { return Ok(()) };
+                let Some((seq, at, line)) = self.staged.take() else { return Ok(()) };
                 self.pending.extend_from_slice(&line);
-                self.last_seq = Some(seq);
+                self.last = Some((seq, at));
                 match self.options.flush {
                     FlushPolicy::EveryCommand => self.flush_now(),
                     FlushPolicy::EveryBatch if self.pending.len() >= Self::WRITE_BUFFER_BYTES => self.write_pending(),
