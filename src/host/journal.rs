@@ -60,8 +60,9 @@ pub enum JournalError {
         /// What the encoder said.
         message: String,
     },
-    /// A line of a journal file is not a valid entry. The entries before it are intact; the
-    /// file needs a person to look at it (truncate it at `offset` to keep what precedes).
+    /// A line of a journal file is not a valid entry or header (not JSON, not the layout of its
+    /// format, not UTF-8, empty, a second header). The entries before it are intact; the file
+    /// needs a person to look at it (truncate it at `offset` to keep what precedes).
     #[error("journal line {line} (byte offset {offset}) is corrupt: {message}")]
     Corrupt {
         /// The line number, from 1.
@@ -70,6 +71,47 @@ pub enum JournalError {
         offset: u64,
         /// What is wrong with it.
         message: String,
+    },
+    /// A line of a journal file fails its checksum: its bytes changed after they were written
+    /// (a disk, a copy, an edit). The entries before it are intact (truncate the file at
+    /// `offset` to keep them); a whole line is never thrown away without a person deciding so.
+    #[error(
+        "journal line {line} (byte offset {offset}) fails its checksum (stored crc32c {stored:08x}, computed {computed:08x}): the file is damaged"
+    )]
+    ChecksumMismatch {
+        /// The line number, from 1.
+        line: u64,
+        /// The byte offset where the line starts.
+        offset: u64,
+        /// The checksum the line carries.
+        stored: u32,
+        /// The checksum of the line's entry as read.
+        computed: u32,
+    },
+    /// A line of a journal file is longer than the reader accepts; it was not read whole, so a
+    /// damaged file cannot exhaust memory. Raise `max_line_bytes` if the journal was written
+    /// with a larger limit.
+    #[error("journal line {line} (byte offset {offset}) is longer than {max_bytes} bytes")]
+    LineTooLong {
+        /// The line number, from 1.
+        line: u64,
+        /// The byte offset where the line starts.
+        offset: u64,
+        /// The longest line accepted, newline excluded.
+        max_bytes: usize,
+    },
+    /// A journal file's header names a format version this version of switchboard cannot read
+    /// (it was written by a newer one).
+    #[error(
+        "journal line {line} (byte offset {offset}) is the header of format version {version}, which this version of switchboard cannot read; upgrade it"
+    )]
+    UnsupportedVersion {
+        /// The line number, from 1.
+        line: u64,
+        /// The byte offset where the line starts.
+        offset: u64,
+        /// The version the header names.
+        version: u64,
     },
     /// A line of a journal file does not carry the next sequence number (an entry is missing or
     /// repeated).
@@ -137,6 +179,17 @@ pub enum JournalError {
         last: Timestamp,
         /// The entry's time.
         at: Timestamp,
+    },
+    /// An entry's line would be longer than the journal's `max_line_bytes`, so its reader would
+    /// refuse it; nothing was written.
+    #[error("journal entry {seq} would take a line of {bytes} bytes, more than the limit of {max_bytes}")]
+    EntryTooLong {
+        /// The entry's sequence number.
+        seq: u64,
+        /// The length of its line, newline excluded.
+        bytes: usize,
+        /// The longest line allowed.
+        max_bytes: usize,
     },
     /// An entry was appended while the previous one was neither committed nor retracted.
     #[error("journal entry {seq} is still staged; commit or retract it first")]
@@ -212,9 +265,12 @@ pub trait Journal: Send {
     /// Stages an entry: checks and encodes it. Nothing staged may survive a crash as an entry.
     ///
     /// # Errors
-    /// A [`JournalError`] if the entry cannot be recorded (it cannot be encoded, is out of
-    /// sequence, or the journal stopped); nothing is staged and the driver does not apply the
-    /// command.
+    /// A [`JournalError`] if the entry cannot be recorded: it cannot be encoded or is too long
+    /// ([`JournalError::Encode`], [`JournalError::EntryTooLong`]); it does not follow the last
+    /// entry in sequence or in time ([`JournalError::OutOfSequence`],
+    /// [`JournalError::SequenceExhausted`], [`JournalError::TimeOutOfOrder`]); an entry is still
+    /// staged, or the journal stopped. Nothing is staged and the driver does not apply the
+    /// command. A journal never records what its reader or [`replay`] would refuse.
     fn append(&mut self, entry: &JournalEntry) -> Result<(), JournalError>;
 
     /// Drops the staged entry, if any: the engine refused the command.
