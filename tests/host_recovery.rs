@@ -398,3 +398,106 @@ fn replay_refuses_a_journal_that_does_not_follow_the_checkpoint() {
     assert_eq!((report.skipped, report.applied, report.last_seq), (0, 2, 4));
     assert_eq!(engine.snapshot(), driver.engine().snapshot());
 }
+
+fn add_queue(id: u64) -> Command {
+    Command::AddQueue(QueueConfig::new(QueueId(id), format!("q{id}"), [Channel::Chat]))
+}
+
+/// Sequence numbers come from files: a checkpoint or journal saying `u64::MAX` must give typed
+/// errors, never an overflow (a panic in debug builds, a wrap to 0 in release builds).
+#[test]
+fn the_last_sequence_number_is_a_typed_error_not_an_overflow() {
+    // A checkpoint that claims every sequence number already contains every entry.
+    let checkpoint = Checkpoint { last_seq: u64::MAX, engine: Engine::new(EngineConfig::default()).snapshot() };
+    let entries = vec![JournalEntry::new(1, t(1), add_queue(1)), JournalEntry::new(2, t(2), add_queue(2))];
+    let (engine, report) = checkpoint.recover(entries, |_| {}).unwrap();
+    assert_eq!((report.skipped, report.applied, report.last_seq), (2, 0, u64::MAX));
+    assert!(engine.queue(QueueId(1)).is_none());
+
+    // The entry numbered u64::MAX applies; nothing can follow it.
+    let mut replayer = Replayer::new(Engine::new(EngineConfig::default()), u64::MAX - 1);
+    replayer.apply(JournalEntry::new(u64::MAX, t(1), add_queue(1)), |_| {}).unwrap();
+    let next = replayer.apply(JournalEntry::new(u64::MAX, t(2), add_queue(2)), |_| {});
+    assert!(matches!(next, Err(ReplayError::SequenceExhausted { last: u64::MAX, found: u64::MAX })), "{next:?}");
+    let next = replayer.apply(JournalEntry::new(0, t(2), add_queue(2)), |_| {});
+    assert!(matches!(next, Err(ReplayError::SequenceExhausted { last: u64::MAX, found: 0 })), "{next:?}");
+    assert_eq!(replayer.report().last_seq, u64::MAX);
+    assert!(replayer.engine().queue(QueueId(2)).is_none(), "a refused entry changes nothing");
+
+    // The in-memory journal refuses an entry after u64::MAX instead of overflowing.
+    let mut journal = MemoryJournal::new();
+    journal.append(&JournalEntry::new(u64::MAX, t(1), add_queue(1))).unwrap();
+    journal.commit(CommitPoint::Command).unwrap();
+    let after = journal.append(&JournalEntry::new(u64::MAX, t(2), add_queue(2)));
+    assert!(matches!(after, Err(JournalError::SequenceExhausted { last: u64::MAX })), "{after:?}");
+    assert_eq!(journal.len(), 1);
+
+    // A driver resumed after u64::MAX refuses commands (typed, not fatal) and says where it is.
+    for with_journal in [true, false] {
+        let builder = Driver::builder(Engine::new(EngineConfig::default())).clock(ManualClock::new(t(3)));
+        let builder = if with_journal { builder.journal(journal.clone()) } else { builder };
+        let mut driver = builder.resume_after(u64::MAX).build().unwrap();
+        assert_eq!(driver.last_seq(), u64::MAX);
+        assert_eq!(driver.checkpoint().last_seq, u64::MAX);
+        let refused = driver.submit(add_queue(3)).unwrap_err();
+        assert!(
+            matches!(refused, DriverError::NotJournaled(JournalError::SequenceExhausted { last: u64::MAX })),
+            "{refused:?}"
+        );
+        assert!(!refused.is_fatal());
+        assert!(driver.engine().queue(QueueId(3)).is_none(), "a refused command changes nothing");
+        assert_eq!(driver.stats().commands_refused, 1);
+    }
+
+    // One number left: one command, then refusals.
+    let journal = MemoryJournal::new();
+    let mut driver = Driver::builder(Engine::new(EngineConfig::default()))
+        .clock(ManualClock::new(t(0)))
+        .journal(journal.clone())
+        .resume_after(u64::MAX - 1)
+        .build()
+        .unwrap();
+    driver.submit(add_queue(1)).unwrap();
+    assert_eq!(driver.last_seq(), u64::MAX);
+    assert_eq!(journal.entries().last().map(|e| e.seq), Some(u64::MAX));
+    assert!(matches!(
+        driver.submit(add_queue(2)),
+        Err(DriverError::NotJournaled(JournalError::SequenceExhausted { last: u64::MAX }))
+    ));
+}
+
+/// Entries must be consecutive everywhere, including those a checkpoint already contains, and
+/// replay refuses a journal whose times go backwards.
+#[test]
+fn replay_refuses_sequence_numbers_that_go_back_and_times_that_go_backwards() {
+    // Entries 1, 2, 3, then 2 again: the repeat is before the checkpoint (at 3), yet refused.
+    let entries: Vec<JournalEntry> =
+        [1, 2, 3, 2, 3, 4].iter().map(|&seq| JournalEntry::new(seq, t(seq as i64), add_queue(seq))).collect();
+    let mut replayer = Replayer::new(Engine::new(EngineConfig::default()), 3);
+    let mut results = entries.into_iter().map(|entry| replayer.apply(entry, |_| {}));
+    assert!(results.by_ref().take(3).all(|r| r.is_ok()));
+    let repeated = results.next().unwrap();
+    assert!(matches!(repeated, Err(ReplayError::Gap { expected: 4, found: 2 })), "{repeated:?}");
+    drop(results);
+    assert_eq!(replayer.report(), ReplayReport { applied: 0, skipped: 3, last_seq: 3 });
+
+    // Sequence numbers start at 1: an entry numbered 0 is not "already contained".
+    let zero = replay(Engine::new(EngineConfig::default()), 0, [JournalEntry::new(0, t(0), add_queue(1))], |_| {});
+    assert!(matches!(zero, Err(ReplayError::Gap { expected: 1, found: 0 })), "{zero:?}");
+    let mut journal = MemoryJournal::new();
+    let zero = journal.append(&JournalEntry::new(0, t(0), add_queue(1)));
+    assert!(matches!(zero, Err(JournalError::OutOfSequence { expected: 1, found: 0 })), "{zero:?}");
+
+    // Times going backwards: the engine refuses the entry, naming it.
+    let entries = [JournalEntry::new(1, t(5), add_queue(1)), JournalEntry::new(2, t(4), add_queue(2))];
+    let back = replay(Engine::new(EngineConfig::default()), 0, entries, |_| {});
+    assert!(
+        matches!(back, Err(ReplayError::Rejected { seq: 2, error: CommandError::TimeWentBackwards { .. }, .. })),
+        "{back:?}"
+    );
+    // …and the in-memory journal never records such an entry in the first place.
+    journal.append(&JournalEntry::new(1, t(5), add_queue(1))).unwrap();
+    journal.commit(CommitPoint::Command).unwrap();
+    let back = journal.append(&JournalEntry::new(2, t(4), add_queue(2)));
+    assert!(matches!(back, Err(JournalError::TimeOutOfOrder { seq: 2, .. })), "{back:?}");
+}

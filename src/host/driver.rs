@@ -61,8 +61,9 @@ pub enum DriverError {
     /// The engine refused the command; it changed nothing and was not journaled.
     #[error("command refused: {0}")]
     Rejected(#[from] CommandError),
-    /// The journal could not stage the command (it cannot be encoded, or is out of sequence); the
-    /// command was not applied.
+    /// The journal could not stage the command (it cannot be encoded, is out of sequence, or —
+    /// with [`JournalError::SequenceExhausted`], with or without a journal — no sequence number
+    /// is left for it); the command was not applied.
     #[error("the journal refused the command, which was not applied: {0}")]
     NotJournaled(JournalError),
     /// The journal failed after the engine applied a command. The command's effects were not
@@ -186,7 +187,9 @@ impl DriverBuilder {
     }
 
     /// Continues a journal: the engine already contains the entries up to `last_seq` (from the
-    /// [`Checkpoint`] and the replay), so the next entry is `last_seq + 1`. Default 0.
+    /// [`Checkpoint`] and the replay), so the next entry is `last_seq + 1`. Default 0. After
+    /// `u64::MAX` no number is left: every command is refused with
+    /// [`JournalError::SequenceExhausted`].
     pub fn resume_after(mut self, last_seq: u64) -> Self {
         self.last_seq = last_seq;
         self
@@ -231,7 +234,7 @@ impl DriverBuilder {
             sinks: self.sinks,
             lookup: self.lookup,
             journal: self.journal,
-            next_seq: self.last_seq.saturating_add(1),
+            last_seq: self.last_seq,
             policy: self.policy,
             max_follow_ups: self.max_follow_ups,
             channels,
@@ -398,7 +401,9 @@ pub struct Driver {
     sinks: Vec<Box<dyn EventSink>>,
     lookup: Option<Box<dyn CustomerLookup>>,
     journal: Option<Box<dyn Journal>>,
-    next_seq: u64,
+    /// The sequence number of the last accepted command (0 for none). The next is one more,
+    /// computed with checked arithmetic: the value may come from a checkpoint file.
+    last_seq: u64,
     policy: OfferFailurePolicy,
     max_follow_ups: usize,
     /// The channel of every live interaction, so events that name only the interaction reach the
@@ -417,7 +422,7 @@ impl fmt::Debug for Driver {
             .field("sinks", &self.sinks.len())
             .field("lookup", &self.lookup.is_some())
             .field("journal", &self.journal.is_some())
-            .field("next_seq", &self.next_seq)
+            .field("last_seq", &self.last_seq)
             .field("policy", &self.policy)
             .field("pending_follow_ups", &self.outbox.len())
             .field("stats", &self.stats)
@@ -539,7 +544,7 @@ impl Driver {
 
     /// The sequence number of the last accepted command (0 for none). Counted with or without a journal.
     pub fn last_seq(&self) -> u64 {
-        self.next_seq - 1
+        self.last_seq
     }
 
     /// Running counts.
@@ -646,8 +651,6 @@ impl Driver {
         now: Timestamp,
         out: &mut Vec<Outgoing>,
     ) -> Result<(), DriverError> {
-        let command = self.enrich(command, now, out);
-        let entry = JournalEntry::new(self.next_seq, now, command);
         let refused = |this: &mut Driver, command: Option<Command>, error: DriverError, out: &mut Vec<Outgoing>| {
             this.stats.commands_refused += 1;
             if let Some(command) = command {
@@ -655,6 +658,14 @@ impl Driver {
             }
             Err(error)
         };
+        let Some(seq) = self.last_seq.checked_add(1) else {
+            // Checked before the lookup, so an exhausted journal does not bother the back office.
+            let error = DriverError::NotJournaled(JournalError::SequenceExhausted { last: self.last_seq });
+            let keep = (origin == Origin::FollowUp).then_some(command);
+            return refused(self, keep, error, out);
+        };
+        let command = self.enrich(command, now, out);
+        let entry = JournalEntry::new(seq, now, command);
         let keep = (origin == Origin::FollowUp).then(|| entry.command.clone());
         if let Some(journal) = &mut self.journal {
             if let Err(e) = journal.append(&entry) {
@@ -669,7 +680,7 @@ impl Driver {
             }
             return refused(self, keep, DriverError::Rejected(e), out);
         }
-        self.next_seq += 1;
+        self.last_seq = seq;
         self.stats.commands_accepted += 1;
         self.commit(CommitPoint::Command)
     }

@@ -42,6 +42,10 @@ impl JournalEntry {
 }
 
 /// Why the journal could not record or read entries.
+///
+/// Errors met while *reading* a journal file name the line (from 1) and the byte offset where
+/// it starts: the entries before it are intact, and truncating the file at `offset` keeps them.
+/// Errors met while *appending* name the entry.
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JournalError {
@@ -56,8 +60,9 @@ pub enum JournalError {
         /// What the encoder said.
         message: String,
     },
-    /// A line of a journal file is not a valid entry. The entries before it are intact; the
-    /// file needs a person to look at it (truncate it at `offset` to keep what precedes).
+    /// A line of a journal file is not a valid entry or header (not JSON, not the layout of its
+    /// format, not UTF-8, empty, a second header). The entries before it are intact; the file
+    /// needs a person to look at it (truncate it at `offset` to keep what precedes).
     #[error("journal line {line} (byte offset {offset}) is corrupt: {message}")]
     Corrupt {
         /// The line number, from 1.
@@ -67,24 +72,124 @@ pub enum JournalError {
         /// What is wrong with it.
         message: String,
     },
+    /// A line of a journal file fails its checksum: its bytes changed after they were written
+    /// (a disk, a copy, an edit). The entries before it are intact (truncate the file at
+    /// `offset` to keep them); a whole line is never thrown away without a person deciding so.
+    #[error(
+        "journal line {line} (byte offset {offset}) fails its checksum (stored crc32c {stored:08x}, computed {computed:08x}): the file is damaged"
+    )]
+    ChecksumMismatch {
+        /// The line number, from 1.
+        line: u64,
+        /// The byte offset where the line starts.
+        offset: u64,
+        /// The checksum the line carries.
+        stored: u32,
+        /// The checksum of the line's entry as read.
+        computed: u32,
+    },
+    /// A line of a journal file is longer than the reader accepts; it was not read whole, so a
+    /// damaged file cannot exhaust memory. Raise `max_line_bytes` if the journal was written
+    /// with a larger limit.
+    #[error("journal line {line} (byte offset {offset}) is longer than {max_bytes} bytes")]
+    LineTooLong {
+        /// The line number, from 1.
+        line: u64,
+        /// The byte offset where the line starts.
+        offset: u64,
+        /// The longest line accepted, newline excluded.
+        max_bytes: usize,
+    },
+    /// A journal file's header names a format version this version of switchboard cannot read
+    /// (it was written by a newer one).
+    #[error(
+        "journal line {line} (byte offset {offset}) is the header of format version {version}, which this version of switchboard cannot read; upgrade it"
+    )]
+    UnsupportedVersion {
+        /// The line number, from 1.
+        line: u64,
+        /// The byte offset where the line starts.
+        offset: u64,
+        /// The version the header names.
+        version: u64,
+    },
     /// A line of a journal file does not carry the next sequence number (an entry is missing or
     /// repeated).
-    #[error("journal line {line}: expected entry {expected}, found entry {found}")]
+    #[error("journal line {line} (byte offset {offset}): expected entry {expected}, found entry {found}")]
     Gap {
         /// The line number, from 1.
         line: u64,
+        /// The byte offset where the line starts.
+        offset: u64,
         /// The sequence number expected.
         expected: u64,
         /// The sequence number found.
         found: u64,
     },
-    /// An entry was appended out of sequence.
+    /// A line of a journal file follows the entry numbered `u64::MAX`: no sequence number is
+    /// left for it, so the file is corrupt (no writer numbers an entry past the last number).
+    #[error("journal line {line} (byte offset {offset}) follows entry {last}, the last sequence number there is")]
+    SequenceOverflow {
+        /// The line number, from 1.
+        line: u64,
+        /// The byte offset where the line starts.
+        offset: u64,
+        /// The sequence number of the entry before it (`u64::MAX`).
+        last: u64,
+    },
+    /// A line of a journal file holds an entry earlier than the entry before it. The engine's
+    /// time never runs backwards, so no writer produces such a file.
+    #[error(
+        "journal line {line} (byte offset {offset}): entry {seq} is at {at}, earlier than the entry before it, at {last}"
+    )]
+    TimeWentBackwards {
+        /// The line number, from 1.
+        line: u64,
+        /// The byte offset where the line starts.
+        offset: u64,
+        /// The entry's sequence number.
+        seq: u64,
+        /// The time of the entry before it.
+        last: Timestamp,
+        /// The entry's time.
+        at: Timestamp,
+    },
+    /// An entry was appended out of sequence: it does not follow the last one, or (with
+    /// `expected` 1) it is numbered 0, while sequence numbers start at 1.
     #[error("journal expected entry {expected}, was given entry {found}")]
     OutOfSequence {
         /// The sequence number expected.
         expected: u64,
         /// The sequence number given.
         found: u64,
+    },
+    /// An entry was appended after the entry numbered `u64::MAX`: no sequence number is left.
+    /// Start a new journal from a checkpoint (numbering cannot restart within one history).
+    #[error("journal entry {last} is the last sequence number there is; no entry can follow it")]
+    SequenceExhausted {
+        /// The last sequence number recorded (`u64::MAX`).
+        last: u64,
+    },
+    /// An entry was appended with a time earlier than the last entry's: replay would refuse it.
+    #[error("journal entry {seq} is at {at}, earlier than the last entry, at {last}")]
+    TimeOutOfOrder {
+        /// The entry's sequence number.
+        seq: u64,
+        /// The last entry's time.
+        last: Timestamp,
+        /// The entry's time.
+        at: Timestamp,
+    },
+    /// An entry's line would be longer than the journal's `max_line_bytes`, so its reader would
+    /// refuse it; nothing was written.
+    #[error("journal entry {seq} would take a line of {bytes} bytes, more than the limit of {max_bytes}")]
+    EntryTooLong {
+        /// The entry's sequence number.
+        seq: u64,
+        /// The length of its line, newline excluded.
+        bytes: usize,
+        /// The longest line allowed.
+        max_bytes: usize,
     },
     /// An entry was appended while the previous one was neither committed nor retracted.
     #[error("journal entry {seq} is still staged; commit or retract it first")]
@@ -95,6 +200,25 @@ pub enum JournalError {
     /// An earlier write failed, so the journal refuses further writes; reopen it to recover.
     #[error("the journal stopped after an earlier write failure; reopen it to recover")]
     Stopped,
+}
+
+/// Checks that an entry numbered `seq` at `at` may follow the last entry recorded (`None` for an
+/// empty journal): the rules every journal applies on append, so that it never records what a
+/// reader or replay would refuse.
+pub(crate) fn check_next(last: Option<(u64, Timestamp)>, seq: u64, at: Timestamp) -> Result<(), JournalError> {
+    let Some((last_seq, last_at)) = last else {
+        // An empty journal may start anywhere (a journal started after a checkpoint
+        // continues its numbering), but not at 0: a checkpoint's 0 means "no entry".
+        return if seq == 0 { Err(JournalError::OutOfSequence { expected: 1, found: 0 }) } else { Ok(()) };
+    };
+    let expected = last_seq.checked_add(1).ok_or(JournalError::SequenceExhausted { last: last_seq })?;
+    if seq != expected {
+        return Err(JournalError::OutOfSequence { expected, found: seq });
+    }
+    if at < last_at {
+        return Err(JournalError::TimeOutOfOrder { seq, last: last_at, at });
+    }
+    Ok(())
 }
 
 impl From<io::Error> for JournalError {
@@ -141,9 +265,12 @@ pub trait Journal: Send {
     /// Stages an entry: checks and encodes it. Nothing staged may survive a crash as an entry.
     ///
     /// # Errors
-    /// A [`JournalError`] if the entry cannot be recorded (it cannot be encoded, is out of
-    /// sequence, or the journal stopped); nothing is staged and the driver does not apply the
-    /// command.
+    /// A [`JournalError`] if the entry cannot be recorded: it cannot be encoded or is too long
+    /// ([`JournalError::Encode`], [`JournalError::EntryTooLong`]); it does not follow the last
+    /// entry in sequence or in time ([`JournalError::OutOfSequence`],
+    /// [`JournalError::SequenceExhausted`], [`JournalError::TimeOutOfOrder`]); an entry is still
+    /// staged, or the journal stopped. Nothing is staged and the driver does not apply the
+    /// command. A journal never records what its reader or [`replay`] would refuse.
     fn append(&mut self, entry: &JournalEntry) -> Result<(), JournalError>;
 
     /// Drops the staged entry, if any: the engine refused the command.
@@ -236,11 +363,7 @@ impl Journal for MemoryJournal {
         if let Some(staged) = &inner.staged {
             return Err(JournalError::Unresolved { seq: staged.seq });
         }
-        if let Some(last) = inner.entries.last() {
-            if entry.seq != last.seq + 1 {
-                return Err(JournalError::OutOfSequence { expected: last.seq + 1, found: entry.seq });
-            }
-        }
+        check_next(inner.entries.last().map(|e| (e.seq, e.at)), entry.seq, entry.at)?;
         inner.staged = Some(entry.clone());
         Ok(())
     }
@@ -336,11 +459,21 @@ pub enum ReplayError {
     /// The checkpoint's snapshot does not validate.
     #[error("checkpoint does not restore: {0}")]
     Restore(#[from] RestoreError),
-    /// The journal does not continue where the engine stands: an entry is missing or repeated.
+    /// The journal does not continue where the engine stands or where its previous entry left
+    /// off: an entry is missing or repeated, or (with `expected` 1) numbered 0.
     #[error("journal gap: expected entry {expected}, found entry {found}")]
     Gap {
         /// The sequence number expected.
         expected: u64,
+        /// The sequence number found.
+        found: u64,
+    },
+    /// An entry follows the entry numbered `u64::MAX`: no sequence number is left for it, so the
+    /// journal is corrupt.
+    #[error("journal entry {found} follows entry {last}, the last sequence number there is")]
+    SequenceExhausted {
+        /// The sequence number of the entry before it (`u64::MAX`).
+        last: u64,
         /// The sequence number found.
         found: u64,
     },
@@ -383,36 +516,58 @@ pub enum ReplayError {
 pub struct Replayer {
     engine: Engine,
     report: ReplayReport,
+    /// The sequence number of the last entry seen, skipped or applied: every entry must follow
+    /// it, so a journal that repeats or goes back is refused even before the starting point.
+    previous: Option<u64>,
 }
 
 impl Replayer {
     /// A replayer over `engine`, which already contains the entries up to `after_seq` (0 for a
     /// fresh engine).
     pub fn new(engine: Engine, after_seq: u64) -> Self {
-        Replayer { engine, report: ReplayReport { applied: 0, skipped: 0, last_seq: after_seq } }
+        Replayer { engine, report: ReplayReport { applied: 0, skipped: 0, last_seq: after_seq }, previous: None }
     }
 
     /// Applies one entry and passes its events to `on_event`. Entries the engine already
-    /// contains (before the first one applied) are skipped.
+    /// contains (numbered up to the starting `after_seq`, before the first one applied) are
+    /// skipped. Every entry must follow the one before it, skipped or applied; sequence numbers
+    /// start at 1.
     ///
     /// # Errors
-    /// [`ReplayError::Gap`] if the entry does not follow the last one applied;
+    /// [`ReplayError::Gap`] if the entry does not follow the previous one or the starting point;
+    /// [`ReplayError::SequenceExhausted`] if it follows the entry numbered `u64::MAX`;
     /// [`ReplayError::Rejected`] if the engine refuses the command (its events, from timers due
-    /// by then, are still passed on). Either way the engine is unchanged by the entry.
+    /// by then, are still passed on) — for instance with
+    /// [`CommandError::TimeWentBackwards`] if the entry is earlier than the one before it. Either
+    /// way the engine is unchanged by the entry.
     pub fn apply(&mut self, entry: JournalEntry, mut on_event: impl FnMut(Event)) -> Result<(), ReplayError> {
-        let expected = self.report.last_seq + 1;
-        if entry.seq < expected && self.report.applied == 0 {
+        // The numbers come from a file: checked arithmetic, so `u64::MAX` is an error, not a panic
+        // in debug builds or a wrap to 0 in release builds.
+        let next = |last: u64| last.checked_add(1).ok_or(ReplayError::SequenceExhausted { last, found: entry.seq });
+        let expected = match self.previous {
+            Some(previous) => Some(next(previous)?),
+            // The first entry may be any the engine already contains, or the next one.
+            None if entry.seq == 0 => Some(1),
+            None if entry.seq <= self.report.last_seq => None,
+            None => Some(next(self.report.last_seq)?),
+        };
+        if let Some(expected) = expected {
+            if entry.seq != expected {
+                return Err(ReplayError::Gap { expected, found: entry.seq });
+            }
+        }
+        if entry.seq <= self.report.last_seq {
+            // Only before the first entry applied: afterwards `last_seq` is the previous entry.
+            self.previous = Some(entry.seq);
             self.report.skipped += 1;
             return Ok(());
-        }
-        if entry.seq != expected {
-            return Err(ReplayError::Gap { expected, found: entry.seq });
         }
         let result = self.engine.handle(entry.command, entry.at);
         while let Some(event) = self.engine.poll_event() {
             on_event(event);
         }
         result.map_err(|error| ReplayError::Rejected { seq: entry.seq, at: entry.at, error })?;
+        self.previous = Some(entry.seq);
         self.report.applied += 1;
         self.report.last_seq = entry.seq;
         Ok(())
