@@ -166,8 +166,16 @@ fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
     commands
 }
 
-fn engine_config(never_reoffer: bool, pause_on_miss: bool) -> EngineConfig {
+/// With `tight_limits`, runs hit the interaction, waiting and signature limits often, so that
+/// refusals and restores are checked at the edges too.
+fn engine_config(never_reoffer: bool, pause_on_miss: bool, tight_limits: bool) -> EngineConfig {
+    let limits = if tight_limits {
+        Limits { max_interactions: 12, max_waiting_per_queue: 5, max_signatures: 3, ..Limits::default() }
+    } else {
+        Limits::default()
+    };
     EngineConfig::builder()
+        .limits(limits)
         .never_reoffer_to_decliners(never_reoffer)
         .missed_offer_pause(pause_on_miss.then_some(ReasonCode(77)))
         .build()
@@ -227,8 +235,12 @@ struct Run {
 ///
 /// With `restore_at`, the engine is thrown away before that step and continued from its snapshot
 /// (through JSON), which must make no difference at all.
-fn run(ops: &[Op], never_reoffer: bool, pause_on_miss: bool, restore_at: Option<usize>) -> Result<Run, String> {
-    let mut engine = Engine::new(engine_config(never_reoffer, pause_on_miss));
+fn run(
+    ops: &[Op],
+    (never_reoffer, pause_on_miss, tight_limits): (bool, bool, bool),
+    restore_at: Option<usize>,
+) -> Result<Run, String> {
+    let mut engine = Engine::new(engine_config(never_reoffer, pause_on_miss, tight_limits));
     let mut now = Timestamp::from_millis(T0);
     let mut events = Vec::new();
     for c in setup(never_reoffer, pause_on_miss) {
@@ -384,11 +396,13 @@ proptest! {
         ops in prop::collection::vec(op(), 1..250),
         never_reoffer in any::<bool>(),
         pause_on_miss in any::<bool>(),
+        tight_limits in any::<bool>(),
     ) {
+        let knobs = (never_reoffer, pause_on_miss, tight_limits);
         let seed = seed();
-        let mut first = run(&ops, never_reoffer, pause_on_miss, None).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
+        let mut first = run(&ops, knobs, None).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
         // The second run restores from a snapshot halfway: it must not change a byte.
-        let second = run(&ops, never_reoffer, pause_on_miss, Some(ops.len() / 2)).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
+        let second = run(&ops, knobs, Some(ops.len() / 2)).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
         prop_assert!(first.events == second.events, "SWITCHBOARD_SEED={}: the same commands (with a restore halfway) gave different events", seed);
         let a = serde_json::to_string(&first.events).unwrap();
         let b = serde_json::to_string(&second.events).unwrap();
