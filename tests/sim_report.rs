@@ -100,7 +100,7 @@ fn bad_scenarios_are_refused_with_the_field_named() {
         let err = simulate(&s, 1).unwrap_err();
         assert!(matches!(&err, ScenarioError::Invalid { field: f, .. } if f == field), "{field}: {err}");
     }
-    assert!(matches!(Scenario::from_json("{ not json"), Err(ScenarioError::Parse(_))));
+    assert!(matches!(Scenario::from_json("{ not json"), Err(ScenarioError::Parse { .. })));
     let round_trip = Scenario::from_json(&serde_json::to_string(&day).unwrap()).unwrap();
     assert_eq!(round_trip, day);
 }

@@ -147,6 +147,7 @@ fn summarise(reports: Vec<SimReport>) -> Replications {
 /// assert!(changed.queues.iter().all(|q| q.strategy == AgentSelection::MostProficient));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WhatIf {
     /// A name for the report.
     pub name: String,

@@ -7,8 +7,11 @@
 //! or Box–Muller, rather than taken from a distributions crate: replaying a
 //! simulation must give the same numbers after a dependency upgrade.
 
+use std::fmt;
+
 use rand_core::Rng;
 use rand_pcg::Pcg64;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// A seeded random stream.
@@ -82,7 +85,7 @@ impl SimRng {
 /// let mean = (0..n).map(|_| aht.sample(&mut rng)).sum::<f64>() / n as f64;
 /// assert!((mean - 300.0).abs() < 5.0);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Distribution {
     /// Always the same value.
@@ -146,6 +149,192 @@ impl Distribution {
                 Some("samples must be a non-empty list of finite values ≥ 0".to_string())
             }
             _ => None,
+        }
+    }
+}
+
+/// Deserialised by hand rather than derived: a derived internally tagged enum
+/// buffers the object before choosing the variant, so an error in a value
+/// (`"mean_secs": "x"`) would name only the distribution, not the field.
+/// Reading the fields one by one keeps the path
+/// (`arrivals[0].handle.mean_secs`) for the error.
+impl<'de> Deserialize<'de> for Distribution {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_struct("Distribution", FIELDS, DistributionVisitor)
+    }
+}
+
+const FIELDS: &[&str] = &["kind", "secs", "mean_secs", "sd_secs"];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Fixed,
+    Exponential,
+    LogNormal,
+    Samples,
+}
+
+impl Kind {
+    fn name(&self) -> &'static str {
+        match self {
+            Kind::Fixed => "fixed",
+            Kind::Exponential => "exponential",
+            Kind::LogNormal => "log_normal",
+            Kind::Samples => "samples",
+        }
+    }
+
+    /// The fields a distribution of this kind has.
+    fn fields(&self) -> &'static [&'static str] {
+        match self {
+            Kind::Fixed | Kind::Samples => &["kind", "secs"],
+            Kind::Exponential => &["kind", "mean_secs"],
+            Kind::LogNormal => &["kind", "mean_secs", "sd_secs"],
+        }
+    }
+
+    fn takes(&self, field: &Field) -> bool {
+        self.fields().contains(&field.name())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Field {
+    Kind,
+    Secs,
+    MeanSecs,
+    SdSecs,
+}
+
+impl Field {
+    fn name(&self) -> &'static str {
+        match self {
+            Field::Kind => "kind",
+            Field::Secs => "secs",
+            Field::MeanSecs => "mean_secs",
+            Field::SdSecs => "sd_secs",
+        }
+    }
+}
+
+/// The value of a field that a distribution of this kind does not have: refused.
+struct Stray {
+    field: &'static str,
+    kind: &'static str,
+    fields: &'static [&'static str],
+}
+
+impl<'de> de::DeserializeSeed<'de> for Stray {
+    type Value = Distribution;
+    fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<Distribution, D::Error> {
+        Err(de::Error::custom(format_args!(
+            "`{}` is not a field of a distribution of kind `{}`; its fields are {}",
+            self.field,
+            self.kind,
+            self.fields.join(", ")
+        )))
+    }
+}
+
+/// `secs` is one number for `fixed` and a list for `samples`; which one is
+/// known from the JSON itself, so `kind` may come before or after it.
+enum Secs {
+    One(f64),
+    Many(Vec<f64>),
+}
+
+impl<'de> Deserialize<'de> for Secs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Secs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of seconds, or a list of them")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Secs, E> {
+                Ok(Secs::One(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Secs, E> {
+                Ok(Secs::One(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Secs, E> {
+                Ok(Secs::One(v as f64))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Secs, A::Error> {
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4_096));
+                while let Some(x) = seq.next_element::<f64>()? {
+                    all.push(x);
+                }
+                Ok(Secs::Many(all))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+struct DistributionVisitor;
+
+impl<'de> Visitor<'de> for DistributionVisitor {
+    type Value = Distribution;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a distribution: {\"kind\": \"fixed\" | \"exponential\" | \"log_normal\" | \"samples\", …}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Distribution, A::Error> {
+        let (mut kind, mut secs, mut mean, mut sd): (Option<Kind>, Option<Secs>, Option<f64>, Option<f64>) =
+            (None, None, None, None);
+        while let Some(field) = map.next_key::<Field>()? {
+            if let Some(k) = &kind
+                && !k.takes(&field)
+            {
+                // Refused while reading its value, so that the error's path names the field.
+                return map.next_value_seed(Stray { field: field.name(), kind: k.name(), fields: k.fields() });
+            }
+            match field {
+                Field::Kind if kind.is_some() => return Err(de::Error::duplicate_field("kind")),
+                Field::Kind => kind = Some(map.next_value::<Kind>()?),
+                Field::Secs if secs.is_some() => return Err(de::Error::duplicate_field("secs")),
+                Field::Secs => secs = Some(map.next_value::<Secs>()?),
+                Field::MeanSecs if mean.is_some() => return Err(de::Error::duplicate_field("mean_secs")),
+                Field::MeanSecs => mean = Some(map.next_value::<f64>()?),
+                Field::SdSecs if sd.is_some() => return Err(de::Error::duplicate_field("sd_secs")),
+                Field::SdSecs => sd = Some(map.next_value::<f64>()?),
+            }
+        }
+        let kind = kind.ok_or_else(|| de::Error::missing_field("kind"))?;
+        // A field that belongs to another kind is as wrong as a misspelt one.
+        let stray =
+            |name: &'static str, expected: &'static [&'static str]| Err(de::Error::unknown_field(name, expected));
+        match kind {
+            Kind::Fixed => match (secs, mean, sd) {
+                (_, Some(_), _) => stray("mean_secs", &["kind", "secs"]),
+                (_, _, Some(_)) => stray("sd_secs", &["kind", "secs"]),
+                (Some(Secs::One(secs)), None, None) => Ok(Distribution::Fixed { secs }),
+                (Some(Secs::Many(_)), ..) => Err(de::Error::custom("`secs` of a fixed distribution is one number")),
+                (None, ..) => Err(de::Error::missing_field("secs")),
+            },
+            Kind::Exponential => match (secs, mean, sd) {
+                (Some(_), ..) => stray("secs", &["kind", "mean_secs"]),
+                (_, _, Some(_)) => stray("sd_secs", &["kind", "mean_secs"]),
+                (None, Some(mean_secs), None) => Ok(Distribution::Exponential { mean_secs }),
+                (None, None, None) => Err(de::Error::missing_field("mean_secs")),
+            },
+            Kind::LogNormal => match (secs, mean, sd) {
+                (Some(_), ..) => stray("secs", &["kind", "mean_secs", "sd_secs"]),
+                (None, Some(mean_secs), Some(sd_secs)) => Ok(Distribution::LogNormal { mean_secs, sd_secs }),
+                (None, None, _) => Err(de::Error::missing_field("mean_secs")),
+                (None, _, None) => Err(de::Error::missing_field("sd_secs")),
+            },
+            Kind::Samples => match (secs, mean, sd) {
+                (_, Some(_), _) => stray("mean_secs", &["kind", "secs"]),
+                (_, _, Some(_)) => stray("sd_secs", &["kind", "secs"]),
+                (Some(Secs::Many(secs)), None, None) => Ok(Distribution::Samples { secs }),
+                (Some(Secs::One(_)), ..) => Err(de::Error::custom("`secs` of a samples distribution is a list")),
+                (None, ..) => Err(de::Error::missing_field("secs")),
+            },
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::model::queue::AgentSelection;
 
 /// A skill and its name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SkillSpec {
     /// The skill's id.
     pub id: u64,
@@ -18,6 +19,7 @@ pub struct SkillSpec {
 
 /// A skill at a level (a requirement's minimum, or an agent's level).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SkillLevel {
     /// The skill's id.
     pub skill: u64,
@@ -27,6 +29,7 @@ pub struct SkillLevel {
 
 /// A service-level target: `percent` answered within `secs`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SlaSpec {
     /// The share to answer in time.
     pub percent: u8,
@@ -36,6 +39,7 @@ pub struct SlaSpec {
 
 /// A queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct QueueSpec {
     /// The queue's id.
     pub id: u64,
@@ -64,6 +68,7 @@ pub struct QueueSpec {
 
 /// One channel of an agent's capacity.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChannelCapacitySpec {
     /// The channel.
     pub channel: Channel,
@@ -78,6 +83,7 @@ pub struct ChannelCapacitySpec {
 
 /// A queue an agent group serves.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MembershipSpec {
     /// The queue.
     pub queue: u64,
@@ -91,6 +97,7 @@ pub struct MembershipSpec {
 
 /// A break in each agent's shift (e.g. lunch), staggered across the group.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BreakSpec {
     /// When the first agent of the group goes, in minutes after the period start.
     pub start_min: u32,
@@ -110,6 +117,7 @@ fn one() -> u32 {
 
 /// A group of identical agents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AgentGroupSpec {
     /// A name for reports.
     pub name: String,
@@ -136,6 +144,7 @@ pub struct AgentGroupSpec {
 
 /// One value of a customer attribute, with its weight and any requirement it brings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AttributeValueSpec {
     /// The value.
     pub value: String,
@@ -148,6 +157,7 @@ pub struct AttributeValueSpec {
 
 /// A customer attribute drawn from given proportions (region, language, segment…).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AttributeSpec {
     /// The attribute's key.
     pub key: String,
@@ -157,6 +167,7 @@ pub struct AttributeSpec {
 
 /// A stream of arrivals into one queue on one channel.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ArrivalSpec {
     /// The queue.
     pub queue: u64,
@@ -200,6 +211,7 @@ fn sixty() -> u32 {
 /// assert_eq!(serde_json::from_str::<Scenario>(&json).unwrap(), day);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// A name for reports.
     pub name: String,
@@ -251,7 +263,7 @@ pub enum ScenarioError {
     /// A field is out of range or inconsistent.
     #[error("scenario field {field}: {problem}")]
     Invalid {
-        /// Which field.
+        /// Which field, as a path (`arrivals[0].handle.mean_secs`).
         field: String,
         /// What is wrong.
         problem: String,
@@ -264,9 +276,20 @@ pub enum ScenarioError {
         /// The engine's error.
         error: crate::error::CommandError,
     },
-    /// The scenario file is not valid JSON for a scenario.
-    #[error("scenario file: {0}")]
-    Parse(String),
+    /// The scenario file is not valid JSON for a scenario: malformed JSON, a
+    /// misspelt or unknown field, a missing field or a value of the wrong type.
+    #[error("scenario file, {path} (line {line}, column {column}): {message}")]
+    Parse {
+        /// Where in the scenario, as a path (`arrivals[0].handle.mean_secs`;
+        /// `.` for the top level).
+        path: String,
+        /// The line of the file, from 1.
+        line: usize,
+        /// The column of the line, from 1.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 fn invalid(field: impl Into<String>, problem: impl Into<String>) -> ScenarioError {
@@ -276,10 +299,43 @@ fn invalid(field: impl Into<String>, problem: impl Into<String>) -> ScenarioErro
 impl Scenario {
     /// Parses a scenario from JSON and validates it.
     ///
+    /// Unknown fields are refused (a misspelt optional field would otherwise
+    /// be silently ignored), and every error names the field's path.
+    ///
     /// # Errors
-    /// [`ScenarioError::Parse`] for malformed JSON, [`ScenarioError::Invalid`] for nonsense values.
+    /// [`ScenarioError::Parse`] for malformed JSON, unknown or missing fields
+    /// and values of the wrong type; [`ScenarioError::Invalid`] for nonsense
+    /// values (see [`Scenario::validate`]).
+    ///
+    /// # Example
+    /// ```
+    /// use switchboard::sim::{BUILTIN_DAY, Scenario, ScenarioError};
+    ///
+    /// let misspelt = BUILTIN_DAY.replacen("\"warm_up_min\"", "\"warmup_min\"", 1);
+    /// match Scenario::from_json(&misspelt) {
+    ///     Err(ScenarioError::Parse { path, message, .. }) => {
+    ///         assert_eq!(path, "warmup_min");
+    ///         assert!(message.contains("unknown field"));
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// ```
     pub fn from_json(json: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario = serde_json::from_str(json).map_err(|e| ScenarioError::Parse(e.to_string()))?;
+        let parse_error = |path: String, inner: serde_json::Error| {
+            let (line, column) = (inner.line(), inner.column());
+            let message = inner.to_string();
+            // The position has fields of its own; keep the message without it.
+            let suffix = format!(" at line {line} column {column}");
+            let message = message.strip_suffix(&suffix).unwrap_or(&message).to_string();
+            ScenarioError::Parse { path, line, column, message }
+        };
+        let mut de = serde_json::Deserializer::from_str(json);
+        let s: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            parse_error(path, e.into_inner())
+        })?;
+        // Anything after the scenario is an error too, as in `serde_json::from_str`.
+        de.end().map_err(|e| parse_error(".".to_string(), e))?;
         s.validate()?;
         Ok(s)
     }

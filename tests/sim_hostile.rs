@@ -1,0 +1,174 @@
+//! Hostile scenario files (issue #9): a misspelt field is refused, and every
+//! error in a scenario file names the field's path.
+//!
+//! Tests run in the debug profile, where integer overflow panics: a silent
+//! wrap in release is a failing test here.
+
+#![cfg(feature = "sim")]
+
+use serde_json::{Value, json};
+use switchboard::sim::*;
+
+fn seed() -> u64 {
+    std::env::var("SWITCHBOARD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(9)
+}
+
+/// A small valid scenario: one queue, five agents with a staggered break, one stream.
+fn base() -> Value {
+    json!({
+        "name": "hostile", "start": "2026-03-02T08:00:00Z", "duration_min": 240, "interval_min": 30,
+        "skills": [{ "id": 1, "name": "support" }],
+        "queues": [{ "id": 1, "name": "q", "channels": ["Voice"], "sla": { "percent": 80, "secs": 20 },
+                     "requirements": [{ "skill": 1, "level": 2 }] }],
+        "agent_groups": [{ "name": "g", "count": 5, "skills": [{ "skill": 1, "level": 3 }], "total_units": 100,
+            "capacity": [{ "channel": "Voice", "max": 1, "units": 100 }], "queues": [{ "queue": 1, "delay_secs": 0 }],
+            "breaks": [{ "start_min": 100, "duration_min": 15, "stagger_min": 15, "stagger_groups": 2 }] }],
+        "arrivals": [{ "queue": 1, "channel": "Voice", "per_hour": [60, 40],
+            "handle": { "kind": "exponential", "mean_secs": 180 },
+            "patience": { "kind": "log_normal", "mean_secs": 120, "sd_secs": 60 },
+            "attributes": [{ "key": "language", "values": [{ "value": "en", "weight": 3 }, { "value": "fr", "weight": 1 }] }] }]
+    })
+}
+
+fn scenario(v: &Value) -> Scenario {
+    Scenario::from_json(&v.to_string()).expect("the base scenario and its valid variants load")
+}
+
+/// Sets the value at a JSON pointer (`/arrivals/0/backlog`), creating the last key if needed.
+fn set(v: &mut Value, pointer: &str, value: Value) {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    match v.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent}")) {
+        Value::Object(map) => {
+            map.insert(key.to_string(), value);
+        }
+        Value::Array(list) => match key.parse::<usize>().unwrap() {
+            k if k == list.len() => list.push(value),
+            k => list[k] = value,
+        },
+        other => panic!("{parent} is {other}"),
+    }
+}
+
+#[test]
+fn the_base_scenario_runs() {
+    let report = simulate(&scenario(&base()), seed()).unwrap();
+    assert!(report.interactions_arrived > 100, "seed {}", seed());
+}
+
+// ---------------------------------------------------------------------------
+// 3. Unknown fields are refused, wherever they are.
+
+#[test]
+fn a_misspelt_field_is_refused_with_its_path() {
+    let cases: &[(&str, &str)] = &[
+        ("/warmup_min", "warmup_min"),
+        ("/skills/0/nme", "skills[0].nme"),
+        ("/queues/0/wrap_up_sec", "queues[0].wrap_up_sec"),
+        ("/queues/0/sla/percnt", "queues[0].sla.percnt"),
+        ("/queues/0/requirements/0/lvl", "queues[0].requirements[0].lvl"),
+        ("/agent_groups/0/shift_end", "agent_groups[0].shift_end"),
+        ("/agent_groups/0/capacity/0/exclusiv", "agent_groups[0].capacity[0].exclusiv"),
+        ("/agent_groups/0/queues/0/delay", "agent_groups[0].queues[0].delay"),
+        ("/agent_groups/0/breaks/0/stagger", "agent_groups[0].breaks[0].stagger"),
+        ("/arrivals/0/pattience", "arrivals[0].pattience"),
+        ("/arrivals/0/attributes/0/vals", "arrivals[0].attributes[0].vals"),
+        ("/arrivals/0/attributes/0/values/0/wieght", "arrivals[0].attributes[0].values[0].wieght"),
+        // Inside a distribution (an internally tagged enum in the JSON).
+        ("/arrivals/0/handle/mean", "arrivals[0].handle.mean"),
+        // A field of another kind of distribution.
+        ("/arrivals/0/handle/sd_secs", "arrivals[0].handle.sd_secs"),
+        ("/arrivals/0/patience/secs", "arrivals[0].patience.secs"),
+        ("/answer_delay", "answer_delay.mean_secs"),
+    ];
+    for (pointer, path) in cases {
+        let mut v = base();
+        if *pointer == "/answer_delay" {
+            v["answer_delay"] = json!({"kind": "fixed", "secs": 1, "mean_secs": 2});
+        } else {
+            set(&mut v, pointer, json!(1));
+        }
+        match Scenario::from_json(&v.to_string()) {
+            Err(ScenarioError::Parse { path: p, message, .. }) => {
+                assert_eq!(p, *path, "{message}");
+                let name = path.rsplit('.').next().unwrap();
+                assert!(message.contains(name), "{message}");
+            }
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    // A what-if is input too.
+    let err = serde_json::from_str::<WhatIf>(r#"{"name": "x", "stratgy": "RoundRobin"}"#).unwrap_err();
+    assert!(err.to_string().contains("unknown field `stratgy`"), "{err}");
+}
+
+#[test]
+fn distributions_load_in_any_field_order_and_round_trip() {
+    for (json, expected) in [
+        (r#"{"secs": [1, 2.5], "kind": "samples"}"#, Distribution::Samples { secs: vec![1.0, 2.5] }),
+        (r#"{"kind": "fixed", "secs": 3}"#, Distribution::Fixed { secs: 3.0 }),
+        (
+            r#"{"sd_secs": 1, "mean_secs": 2, "kind": "log_normal"}"#,
+            Distribution::LogNormal { mean_secs: 2.0, sd_secs: 1.0 },
+        ),
+        (r#"{"mean_secs": 7, "kind": "exponential"}"#, Distribution::Exponential { mean_secs: 7.0 }),
+    ] {
+        let d: Distribution = serde_json::from_str(json).unwrap();
+        assert_eq!(d, expected);
+        assert_eq!(serde_json::from_str::<Distribution>(&serde_json::to_string(&d).unwrap()).unwrap(), d);
+    }
+    for bad in [
+        r#"{"mean_secs": 7, "kind": "fixed"}"#,
+        r#"{"kind": "fixed", "secs": [1]}"#,
+        r#"{"kind": "samples", "secs": 1}"#,
+        r#"{"kind": "log_normal", "mean_secs": 1}"#,
+        r#"{"kind": "exponential"}"#,
+        r#"{"secs": 1}"#,
+        r#"{"kind": "fixed", "secs": 1, "secs": 2}"#,
+        r#"{"kind": "gamma", "secs": 1}"#,
+        r#"[1, 2]"#,
+    ] {
+        assert!(serde_json::from_str::<Distribution>(bad).is_err(), "{bad}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 4. Errors name the field path; numbers are validated.
+
+#[test]
+fn a_bad_number_in_the_file_is_refused_with_its_path() {
+    // (text replaced in the base scenario's JSON, replacement, path)
+    let cases: &[(&str, &str, &str)] = &[
+        ("\"mean_secs\":180", "\"mean_secs\":NaN", "arrivals[0].handle.mean_secs"),
+        ("\"mean_secs\":180", "\"mean_secs\":1e999", "arrivals[0].handle.mean_secs"),
+        ("\"mean_secs\":180", "\"mean_secs\":\"180\"", "arrivals[0].handle.mean_secs"),
+        ("\"mean_secs\":180", "\"mean_secs\":-Infinity", "arrivals[0].handle.mean_secs"),
+        ("\"sd_secs\":60", "\"sd_secs\":null", "arrivals[0].patience.sd_secs"),
+        ("\"per_hour\":[60,40]", "\"per_hour\":[60,1e400]", "arrivals[0].per_hour[1]"),
+        // Whole seconds: an offer timeout of 0.0001 s would be 0 ms in the engine.
+        ("\"duration_min\":240", "\"duration_min\":240,\"offer_timeout_secs\":0.0001", "offer_timeout_secs"),
+        ("\"count\":5", "\"count\":-5", "agent_groups[0].count"),
+        ("\"count\":5", "\"count\":5e9", "agent_groups[0].count"),
+        ("\"level\":3", "\"level\":300", "agent_groups[0].skills[0].level"),
+        ("\"percent\":80", "\"percent\":80.5", "queues[0].sla.percent"),
+        ("\"weight\":3", "\"weight\":true", "arrivals[0].attributes[0].values[0].weight"),
+        ("\"start\":\"2026-03-02T08:00:00Z\"", "\"start\":\"yesterday\"", "start"),
+        ("\"channels\":[\"Voice\"]", "\"channels\":[\"Pigeon\"]", "queues[0].channels[0]"),
+    ];
+    let text = base().to_string();
+    for (from, to, path) in cases {
+        assert!(text.contains(from), "{from}");
+        match Scenario::from_json(&text.replacen(from, to, 1)) {
+            Err(e @ ScenarioError::Parse { .. }) => {
+                let ScenarioError::Parse { path: p, line, column, .. } = &e else { unreachable!() };
+                assert_eq!(p, path, "{e}");
+                assert!(*line == 1 && *column > 0);
+                assert!(e.to_string().contains(path), "{e}");
+            }
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    match Scenario::from_json(&format!("{text} {{}}")) {
+        Err(ScenarioError::Parse { message, .. }) => assert!(message.contains("trailing"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
