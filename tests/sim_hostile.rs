@@ -1,5 +1,9 @@
-//! Hostile scenario files (issue #9): a misspelt field is refused, and every
-//! error in a scenario file names the field's path.
+//! Hostile scenario files (issue #9): a misspelt field is refused, every
+//! error in a scenario file names the field's path, nonsense numbers are
+//! refused, and the numbers that make sense run without a wrap or an overflow.
+//!
+//! Tests run in the debug profile, where integer overflow panics: a silent
+//! wrap in release is a failing test here.
 //!
 //! Tests run in the debug profile, where integer overflow panics: a silent
 //! wrap in release is a failing test here.
@@ -49,10 +53,96 @@ fn set(v: &mut Value, pointer: &str, value: Value) {
     }
 }
 
+fn with(changes: &[(&str, Value)]) -> Value {
+    let mut v = base();
+    for (pointer, value) in changes {
+        set(&mut v, pointer, value.clone());
+    }
+    v
+}
+
 #[test]
 fn the_base_scenario_runs() {
     let report = simulate(&scenario(&base()), seed()).unwrap();
     assert!(report.interactions_arrived > 100, "seed {}", seed());
+}
+
+// ---------------------------------------------------------------------------
+// 2. No wrap, no overflow: nonsense is refused, extremes that make sense run.
+
+#[test]
+fn numbers_that_would_wrap_or_overflow_are_refused_with_the_field_named() {
+    let u32_max = Value::from(u32::MAX);
+    let u64_max = Value::from(u64::MAX);
+    let cases: Vec<(Value, &str)> = vec![
+        // Break times in u32 minutes: start + slot × stagger and start + duration used to wrap.
+        (with(&[("/agent_groups/0/breaks/0/start_min", json!(u32::MAX - 10))]), "agent_groups[0].breaks[0].start_min"),
+        (with(&[("/agent_groups/0/breaks/0/stagger_min", u32_max.clone())]), "agent_groups[0].breaks[0].start_min"),
+        (with(&[("/agent_groups/0/breaks/0/duration_min", u32_max.clone())]), "agent_groups[0].breaks[0].start_min"),
+        // An exponential gap at 1e-300 an hour overflowed the arrival time.
+        (with(&[("/arrivals/0/per_hour", json!([60, 1e-300]))]), "arrivals[0].per_hour[1]"),
+        (with(&[("/offer_timeout_secs", u64_max.clone())]), "offer_timeout_secs"),
+        (with(&[("/offer_timeout_secs", json!(0))]), "offer_timeout_secs"),
+        (with(&[("/queues/0/sla/secs", u64_max.clone())]), "queues[0].sla.secs"),
+        (with(&[("/queues/0/wrap_up_secs", u64_max.clone())]), "queues[0].wrap_up_secs"),
+        (with(&[("/agent_groups/0/queues/0/delay_secs", u64_max)]), "agent_groups[0].queues[0].delay_secs"),
+        (with(&[("/arrivals/0/handle", json!({"kind": "fixed", "secs": 1e300}))]), "arrivals[0].handle.secs"),
+        (with(&[("/arrivals/0/handle", json!({"kind": "fixed", "secs": 1e7 * 4.0}))]), "arrivals[0].handle.secs"),
+        (
+            with(&[("/arrivals/0/patience", json!({"kind": "log_normal", "mean_secs": 60, "sd_secs": 1e300}))]),
+            "arrivals[0].patience.sd_secs",
+        ),
+        // The period must end at a date the report can print.
+        (with(&[("/start", json!("+262142-12-31T23:00:00Z"))]), "start"),
+    ];
+    for (v, field) in cases {
+        match Scenario::from_json(&v.to_string()) {
+            Err(ScenarioError::Invalid { field: f, problem }) => assert_eq!(f, field, "{problem}"),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn extremes_that_make_sense_run_without_a_wrap() {
+    let year = 365 * 24 * 3_600;
+    let cases: Vec<Value> = vec![
+        with(&[("/offer_timeout_secs", json!(year))]),
+        with(&[("/queues/0/sla/secs", json!(year)), ("/queues/0/wrap_up_secs", json!(year))]),
+        with(&[("/agent_groups/0/queues/0/delay_secs", json!(year))]),
+        with(&[
+            ("/arrivals/0/handle", json!({"kind": "fixed", "secs": year})),
+            ("/arrivals/0/patience", json!({"kind": "samples", "secs": [0, year]})),
+        ]),
+        with(&[("/arrivals/0/handle", json!({"kind": "log_normal", "mean_secs": 0.001, "sd_secs": year}))]),
+        with(&[("/answer_delay", json!({"kind": "exponential", "mean_secs": year}))]),
+        // The slowest rate allowed, walked minute by minute: no arrival, no overflow.
+        with(&[("/arrivals/0/per_hour", json!([1e-6])), ("/arrivals/0/curve_interval_min", json!(1))]),
+        with(&[("/arrivals/0/per_hour", json!([0, 0, 0])), ("/arrivals/0/curve_interval_min", json!(u32::MAX))]),
+        with(&[("/agent_groups/0/shift_start_min", json!(239)), ("/agent_groups/0/shift_end_min", json!(u32::MAX))]),
+        // The last break slot ends exactly at the period's end.
+        with(&[
+            ("/agent_groups/0/breaks/0/start_min", json!(210)),
+            ("/agent_groups/0/breaks/0/duration_min", json!(15)),
+        ]),
+        with(&[
+            ("/queues/0/priority", json!(i32::MIN)),
+            ("/arrivals/0/priority", json!(i32::MAX)),
+            ("/queues/0/aging_per_minute", json!(1_000_000)),
+        ]),
+        with(&[("/start", json!("-262143-01-01T00:00:00Z"))]),
+        with(&[("/start", json!("+262142-12-31T00:00:00Z"))]),
+        with(&[("/missed_offer_probability", json!(1.0))]),
+        with(&[
+            ("/arrivals/0/attributes/0/values/0/weight", json!(0)),
+            ("/arrivals/0/attributes/0/values/1/weight", json!(1e300)),
+        ]),
+    ];
+    for (k, v) in cases.iter().enumerate() {
+        let s = scenario(v);
+        let report = simulate(&s, seed()).unwrap_or_else(|e| panic!("case {k}, seed {}: {e}", seed()));
+        assert!(report.open_at_end <= report.interactions_arrived, "case {k}");
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -170,5 +260,66 @@ fn a_bad_number_in_the_file_is_refused_with_its_path() {
     match Scenario::from_json(&format!("{text} {{}}")) {
         Err(ScenarioError::Parse { message, .. }) => assert!(message.contains("trailing"), "{message}"),
         other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn nonsense_numbers_are_refused_with_the_field_named() {
+    type Breakage = Box<dyn Fn(&mut Scenario)>;
+    let cases: Vec<(Breakage, &str)> = vec![
+        (Box::new(|s| s.missed_offer_probability = f64::NAN), "missed_offer_probability"),
+        (Box::new(|s| s.missed_offer_probability = -0.1), "missed_offer_probability"),
+        (Box::new(|s| s.arrivals[0].per_hour = vec![1.0, f64::INFINITY]), "arrivals[0].per_hour[1]"),
+        (Box::new(|s| s.arrivals[0].per_hour = vec![-1.0]), "arrivals[0].per_hour[0]"),
+        (Box::new(|s| s.arrivals[0].per_hour = vec![]), "arrivals[0].per_hour"),
+        // A mean of a tenth of a millisecond: nearly every draw would round to 0 ms.
+        (
+            Box::new(|s| s.arrivals[0].handle = Distribution::Exponential { mean_secs: 0.0001 }),
+            "arrivals[0].handle.mean_secs",
+        ),
+        (
+            Box::new(|s| s.arrivals[0].handle = Distribution::Exponential { mean_secs: f64::NAN }),
+            "arrivals[0].handle.mean_secs",
+        ),
+        (
+            Box::new(|s| s.arrivals[0].patience = Some(Distribution::LogNormal { mean_secs: 60.0, sd_secs: f64::NAN })),
+            "arrivals[0].patience.sd_secs",
+        ),
+        (
+            Box::new(|s| s.arrivals[0].handle = Distribution::Samples { secs: vec![1.0, f64::NAN] }),
+            "arrivals[0].handle.secs[1]",
+        ),
+        (Box::new(|s| s.arrivals[0].handle = Distribution::Samples { secs: vec![] }), "arrivals[0].handle.secs"),
+        (Box::new(|s| s.answer_delay = Distribution::Fixed { secs: -1.0 }), "answer_delay.secs"),
+        (Box::new(|s| s.queues[0].sla.percent = 101), "queues[0].sla.percent"),
+        (Box::new(|s| s.queues[0].requirements[0].level = 0), "queues[0].requirements[0].level"),
+        (Box::new(|s| s.agent_groups[0].skills[0].level = 6), "agent_groups[0].skills[0].level"),
+        (
+            Box::new(|s| s.arrivals[0].attributes[0].values[1].requires = vec![SkillLevel { skill: 1, level: 9 }]),
+            "arrivals[0].attributes[0].values[1].requires[0].level",
+        ),
+        (
+            Box::new(|s| s.arrivals[0].attributes[0].values[0].weight = f64::INFINITY),
+            "arrivals[0].attributes[0].values[0].weight",
+        ),
+        // Each weight is finite; their sum is not.
+        (
+            Box::new(|s| s.arrivals[0].attributes[0].values.iter_mut().for_each(|v| v.weight = f64::MAX)),
+            "arrivals[0].attributes[0].values",
+        ),
+        (Box::new(|s| s.agent_groups[0].breaks[0].stagger_groups = 0), "agent_groups[0].breaks[0].stagger_groups"),
+        (Box::new(|s| s.agent_groups[0].breaks[0].duration_min = 0), "agent_groups[0].breaks[0].duration_min"),
+        (Box::new(|s| s.arrivals[0].curve_interval_min = 0), "arrivals[0].curve_interval_min"),
+        (Box::new(|s| s.interval_min = 0), "interval_min"),
+        (Box::new(|s| s.interval_min = 45), "interval_min"),
+    ];
+    let base = scenario(&base());
+    for (break_it, field) in cases {
+        let mut s = base.clone();
+        break_it(&mut s);
+        match simulate(&s, 1) {
+            Err(ScenarioError::Invalid { field: f, problem }) => assert_eq!(f, field, "{problem}"),
+            other => panic!("{field}: {other:?}"),
+        }
     }
 }

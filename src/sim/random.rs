@@ -14,6 +14,8 @@ use rand_pcg::Pcg64;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::scenario::MAX_DURATION_SECS;
+
 /// A seeded random stream.
 #[derive(Clone, Debug)]
 pub struct SimRng(Pcg64);
@@ -134,24 +136,47 @@ impl Distribution {
         }
     }
 
-    /// Why the distribution is unusable, if it is.
-    pub(crate) fn problem(&self) -> Option<String> {
-        let bad = |x: f64| !x.is_finite() || x < 0.0;
+    /// Why the distribution is unusable, if it is: the parameter's field
+    /// name and the problem. Every value is finite, at least 0 and at most a
+    /// year; means of exponential and log-normal distributions are at least a
+    /// millisecond, since the simulator counts in milliseconds and a smaller
+    /// mean would make nearly every draw zero.
+    pub(crate) fn problem(&self) -> Option<(String, String)> {
+        let max = MAX_DURATION_SECS as f64;
+        let value = |x: f64| {
+            (!x.is_finite() || !(0.0..=max).contains(&x))
+                .then(|| format!("{} must be 0 to {max} s (a year)", number(x)))
+        };
+        let mean = |x: f64| {
+            (!x.is_finite() || !(MIN_MEAN_SECS..=max).contains(&x))
+                .then(|| format!("{} must be {MIN_MEAN_SECS} to {max} s (a millisecond to a year)", number(x)))
+        };
+        let named = |field: &str, problem: Option<String>| problem.map(|p| (field.to_string(), p));
         match self {
-            Distribution::Fixed { secs } if bad(*secs) => Some(format!("fixed value {secs} must be finite and ≥ 0")),
-            Distribution::Exponential { mean_secs } if bad(*mean_secs) || *mean_secs == 0.0 => {
-                Some(format!("exponential mean {mean_secs} must be finite and > 0"))
+            Distribution::Fixed { secs } => named("secs", value(*secs)),
+            Distribution::Exponential { mean_secs } => named("mean_secs", mean(*mean_secs)),
+            Distribution::LogNormal { mean_secs, sd_secs } => {
+                named("mean_secs", mean(*mean_secs)).or_else(|| named("sd_secs", value(*sd_secs)))
             }
-            Distribution::LogNormal { mean_secs, sd_secs } if bad(*mean_secs) || *mean_secs == 0.0 || bad(*sd_secs) => {
-                Some(format!("log-normal mean {mean_secs} must be > 0 and sd {sd_secs} ≥ 0"))
+            Distribution::Samples { secs } if secs.is_empty() => {
+                Some(("secs".to_string(), "needs at least one sample".to_string()))
             }
-            Distribution::Samples { secs } if secs.is_empty() || secs.iter().any(|x| bad(*x)) => {
-                Some("samples must be a non-empty list of finite values ≥ 0".to_string())
+            Distribution::Samples { secs } => {
+                secs.iter().enumerate().find_map(|(i, x)| named(&format!("secs[{i}]"), value(*x)))
             }
-            _ => None,
         }
     }
 }
+
+/// A number for an error message: plain when it reads well, else in
+/// scientific notation (`1e300`, not three hundred digits).
+pub(crate) fn number(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e15).contains(&x.abs()) || !x.is_finite() { x.to_string() } else { format!("{x:e}") }
+}
+
+/// The smallest mean of an exponential or log-normal distribution: the
+/// simulator's (and the engine's) resolution, a millisecond.
+const MIN_MEAN_SECS: f64 = 0.001;
 
 /// Deserialised by hand rather than derived: a derived internally tagged enum
 /// buffers the object before choosing the variant, so an error in a value

@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::random::Distribution;
+use super::random::{Distribution, number};
 use crate::model::channel::Channel;
 use crate::model::queue::AgentSelection;
+use crate::time::Timestamp;
 
 /// A skill and its name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -96,6 +97,11 @@ pub struct MembershipSpec {
 }
 
 /// A break in each agent's shift (e.g. lunch), staggered across the group.
+///
+/// Agent `n` of the group takes slot `n % stagger_groups`, starting
+/// `slot × stagger_min` after `start_min`. A break outside that agent's shift
+/// is skipped; one that would end after the period is refused by
+/// [`Scenario::validate`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BreakSpec {
@@ -296,6 +302,16 @@ fn invalid(field: impl Into<String>, problem: impl Into<String>) -> ScenarioErro
     ScenarioError::Invalid { field: field.into(), problem: problem.into() }
 }
 
+/// The longest duration any scenario field may give: a year. Longer is
+/// nonsense for a contact center and would only reach the edges of the time
+/// arithmetic.
+pub(crate) const MAX_DURATION_SECS: u64 = 365 * 24 * 3_600;
+
+/// The slowest positive arrival rate: one a million hours (over a century).
+/// Slower is nonsense (0 means no arrivals), and a rate such as 1e-300 would
+/// draw gaps beyond any representable time.
+const MIN_RATE_PER_HOUR: f64 = 1e-6;
+
 impl Scenario {
     /// Parses a scenario from JSON and validates it.
     ///
@@ -340,45 +356,110 @@ impl Scenario {
         Ok(s)
     }
 
-    /// Checks the values the engine does not check itself (rates, distributions, times).
+    /// Checks the values the engine does not check itself (rates,
+    /// probabilities, distributions, times, skill levels).
+    ///
+    /// Every duration is at most a year; means of exponential and log-normal
+    /// distributions are at least a millisecond (the engine's resolution);
+    /// positive arrival rates are at least one in a million hours; probabilities
+    /// and service-level percentages are within range; every break of every
+    /// agent who takes it ends within the period, and the period ends at a
+    /// representable date.
     ///
     /// # Errors
     /// [`ScenarioError::Invalid`] naming the first bad field.
     pub fn validate(&self) -> Result<(), ScenarioError> {
+        let secs = |field: String, value: u64, min: u64| -> Result<(), ScenarioError> {
+            if value < min || value > MAX_DURATION_SECS {
+                return Err(invalid(field, format!("{value} s must be {min} to {MAX_DURATION_SECS} (a year)")));
+            }
+            Ok(())
+        };
         if self.duration_min == 0 {
             return Err(invalid("duration_min", "must be at least 1"));
+        }
+        // Everything the report shows is a date: the period must end at one chrono can represent.
+        let end = Timestamp::from(self.start) + std::time::Duration::from_secs(u64::from(self.duration_min) * 60);
+        if end.to_datetime().is_none() {
+            return Err(invalid("start", format!("the period ends at {end}, beyond the representable dates")));
         }
         if self.warm_up_min >= self.duration_min {
             return Err(invalid("warm_up_min", "must be shorter than the period"));
         }
-        if self.interval_min == 0 || self.interval_min > 1_440 {
-            return Err(invalid("interval_min", "must be 1 to 1440"));
+        if !(self.interval_min == 1_440 || (self.interval_min > 0 && 60 % self.interval_min == 0)) {
+            return Err(invalid("interval_min", format!("{} must divide an hour, or be 1440", self.interval_min)));
         }
-        if self.offer_timeout_secs == 0 {
-            return Err(invalid("offer_timeout_secs", "must be at least 1"));
-        }
+        secs("offer_timeout_secs".into(), self.offer_timeout_secs, 1)?;
         if !(0.0..=1.0).contains(&self.missed_offer_probability) {
-            return Err(invalid("missed_offer_probability", "must be within 0 and 1"));
+            return Err(invalid(
+                "missed_offer_probability",
+                format!("{} must be within 0 and 1", number(self.missed_offer_probability)),
+            ));
         }
-        if let Some(p) = self.answer_delay.problem() {
-            return Err(invalid("answer_delay", p));
+        if let Some((field, p)) = self.answer_delay.problem() {
+            return Err(invalid(format!("answer_delay.{field}"), p));
+        }
+        for (i, q) in self.queues.iter().enumerate() {
+            levels(&q.requirements, &format!("queues[{i}].requirements"))?;
+            if q.sla.percent > 100 {
+                return Err(invalid(format!("queues[{i}].sla.percent"), format!("{} must be 0 to 100", q.sla.percent)));
+            }
+            secs(format!("queues[{i}].sla.secs"), q.sla.secs, 0)?;
+            secs(format!("queues[{i}].wrap_up_secs"), q.wrap_up_secs, 0)?;
         }
         for (i, g) in self.agent_groups.iter().enumerate() {
+            levels(&g.skills, &format!("agent_groups[{i}].skills"))?;
+            for (j, m) in g.queues.iter().enumerate() {
+                secs(format!("agent_groups[{i}].queues[{j}].delay_secs"), m.delay_secs, 0)?;
+            }
             let end = g.shift_end_min.unwrap_or(self.duration_min);
             if g.shift_start_min >= end {
-                return Err(invalid(format!("agent_groups[{i}].shift"), "must start before it ends"));
-            }
-            if g.breaks.iter().any(|b| b.stagger_groups == 0 || b.duration_min == 0) {
                 return Err(invalid(
-                    format!("agent_groups[{i}].breaks"),
-                    "need a duration and at least one stagger group",
+                    format!("agent_groups[{i}].shift_start_min"),
+                    format!("the shift must start before it ends (minute {} ≥ {end})", g.shift_start_min),
                 ));
+            }
+            for (j, b) in g.breaks.iter().enumerate() {
+                let field = |f: &str| format!("agent_groups[{i}].breaks[{j}].{f}");
+                if b.duration_min == 0 {
+                    return Err(invalid(field("duration_min"), "must be at least 1"));
+                }
+                if b.stagger_groups == 0 {
+                    return Err(invalid(field("stagger_groups"), "must be at least 1"));
+                }
+                // The last slot an agent of the group takes; u64 so that no product of u32s wraps.
+                let Some(last_slot) = u64::from(g.count.min(b.stagger_groups)).checked_sub(1) else { continue };
+                let last_end =
+                    u64::from(b.start_min) + last_slot * u64::from(b.stagger_min) + u64::from(b.duration_min);
+                if last_end > u64::from(self.duration_min) {
+                    return Err(invalid(
+                        field("start_min"),
+                        format!(
+                            "the break of staggered slot {last_slot} ends at minute {last_end}, after the period ends at minute {}",
+                            self.duration_min
+                        ),
+                    ));
+                }
             }
         }
         for (i, a) in self.arrivals.iter().enumerate() {
             let field = |f: &str| format!("arrivals[{i}].{f}");
-            if a.per_hour.is_empty() || a.per_hour.iter().any(|r| !r.is_finite() || *r < 0.0) {
-                return Err(invalid(field("per_hour"), "needs at least one finite rate ≥ 0"));
+            if a.per_hour.is_empty() {
+                return Err(invalid(field("per_hour"), "needs at least one rate"));
+            }
+            for (k, r) in a.per_hour.iter().enumerate() {
+                if !r.is_finite() || *r < 0.0 {
+                    return Err(invalid(
+                        field(&format!("per_hour[{k}]")),
+                        format!("{} must be finite and ≥ 0", number(*r)),
+                    ));
+                }
+                if *r > 0.0 && *r < MIN_RATE_PER_HOUR {
+                    return Err(invalid(
+                        field(&format!("per_hour[{k}]")),
+                        format!("{} per hour is less than one arrival in a million hours; use 0 for none", number(*r)),
+                    ));
+                }
             }
             match self.queues.iter().find(|q| q.id == a.queue) {
                 None => return Err(invalid(field("queue"), format!("no queue {}", a.queue))),
@@ -390,18 +471,29 @@ impl Scenario {
             if a.curve_interval_min == 0 {
                 return Err(invalid(field("curve_interval_min"), "must be at least 1"));
             }
-            if let Some(p) = a.handle.problem() {
-                return Err(invalid(field("handle"), p));
+            if let Some((f, p)) = a.handle.problem() {
+                return Err(invalid(field(&format!("handle.{f}")), p));
             }
-            if let Some(p) = a.patience.as_ref().and_then(Distribution::problem) {
-                return Err(invalid(field("patience"), p));
+            if let Some((f, p)) = a.patience.as_ref().and_then(Distribution::problem) {
+                return Err(invalid(field(&format!("patience.{f}")), p));
             }
-            for attr in &a.attributes {
+            for (k, attr) in a.attributes.iter().enumerate() {
+                let field = |f: &str| format!("arrivals[{i}].attributes[{k}].{f}");
+                for (v, value) in attr.values.iter().enumerate() {
+                    if !value.weight.is_finite() || value.weight < 0.0 {
+                        return Err(invalid(
+                            field(&format!("values[{v}].weight")),
+                            format!("{} must be finite and ≥ 0", number(value.weight)),
+                        ));
+                    }
+                    levels(&value.requires, &field(&format!("values[{v}].requires")))?;
+                }
+                // A total of infinity (weights near f64::MAX) would make every draw the last value.
                 let total: f64 = attr.values.iter().map(|v| v.weight).sum();
-                if attr.values.iter().any(|v| !v.weight.is_finite() || v.weight < 0.0) || total <= 0.0 {
+                if !(total > 0.0 && total.is_finite()) {
                     return Err(invalid(
-                        field("attributes"),
-                        format!("weights of {} must be ≥ 0 and not all 0", attr.key),
+                        field("values"),
+                        format!("weights of {} must add up to a finite total above 0, not {}", attr.key, number(total)),
                     ));
                 }
             }
@@ -471,6 +563,17 @@ impl Scenario {
     /// time, a morning and an afternoon peak, and staggered lunch breaks.
     pub fn builtin_day() -> Scenario {
         serde_json::from_str(BUILTIN_DAY).expect("the built-in scenario is valid JSON (tested)")
+    }
+}
+
+/// Skill levels must be 1 to 5; checked here so that no arrival is silently dropped later.
+fn levels(levels: &[SkillLevel], field: &str) -> Result<(), ScenarioError> {
+    match levels.iter().position(|l| !(1..=5).contains(&l.level)) {
+        Some(k) => Err(invalid(
+            format!("{field}[{k}].level"),
+            format!("level {} of skill {} must be 1 to 5", levels[k].level, levels[k].skill),
+        )),
+        None => Ok(()),
     }
 }
 
