@@ -6,6 +6,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;
 
+use super::limits::RunOptions;
 use super::random::SimRng;
 use super::scenario::{ArrivalSpec, Scenario, ScenarioError, SkillLevel};
 use crate::command::{Command, NewInteraction};
@@ -76,6 +77,12 @@ pub struct RunSummary {
     pub events: u64,
     /// Interactions still live when the period ended.
     pub open_at_end: u64,
+    /// Steps taken, as [`SimLimits::max_steps`](super::SimLimits::max_steps) counts them.
+    pub steps: u64,
+    /// When the run stopped early, having reached
+    /// [`SimLimits::max_steps`](super::SimLimits::max_steps): the simulated
+    /// time it stopped at. `None` when it ran the whole period.
+    pub stopped_at: Option<Timestamp>,
 }
 
 /// RNG stream numbers: one per purpose, so draws for one purpose never shift another's.
@@ -99,16 +106,31 @@ pub struct Simulation<'s> {
     /// Looked up, never iterated, so a hash map with a fixed hasher keeps runs deterministic.
     customers: IdMap<InteractionId, Customer>,
     summary: RunSummary,
+    max_steps: u64,
 }
 
 impl<'s> Simulation<'s> {
     /// Sets up the engine for a scenario: skills, queues, agents (logged in
-    /// at their shift start) and the first arrival of each stream.
+    /// at their shift start) and the first arrival of each stream, under the
+    /// default [`RunOptions`].
     ///
     /// # Errors
-    /// [`ScenarioError`] when the scenario is invalid or the engine refuses its topology.
+    /// [`ScenarioError`] when the scenario is invalid, beyond a default limit
+    /// ([`SimLimits`](super::SimLimits)), or the engine refuses its topology.
     pub fn new(scenario: &'s Scenario, seed: u64) -> Result<Self, ScenarioError> {
+        Simulation::with_options(scenario, seed, &RunOptions::default())
+    }
+
+    /// Like [`Simulation::new`], under the given options: the scenario is
+    /// validated and checked against the options' limits before anything is
+    /// set up.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] when the scenario is invalid, beyond a limit, or the
+    /// engine refuses its topology.
+    pub fn with_options(scenario: &'s Scenario, seed: u64, options: &RunOptions) -> Result<Self, ScenarioError> {
         scenario.validate()?;
+        scenario.check_limits(&options.limits)?;
         let limits = Limits { max_interactions: 10_000_000, max_waiting_per_queue: 10_000_000, ..Limits::default() };
         let config = EngineConfig::builder()
             .offer_timeout(Duration::from_secs(scenario.offer_timeout_secs))
@@ -131,6 +153,7 @@ impl<'s> Simulation<'s> {
             behaviour: SimRng::new(seed, BEHAVIOUR_STREAM),
             customers: IdMap::default(),
             summary: RunSummary::default(),
+            max_steps: options.limits.max_steps,
         };
         sim.build_topology()?;
         Ok(sim)
@@ -242,6 +265,9 @@ impl<'s> Simulation<'s> {
     /// The next arrival of a stream after `from`: a non-homogeneous Poisson
     /// process with piecewise-constant rates, drawn piece by piece (the
     /// exponential is memoryless, so restarting at a piece boundary is exact).
+    ///
+    /// A stream whose rate is tiny crosses every piece of the curve without
+    /// an arrival; `SimLimits::max_curve_pieces` bounds that walk.
     fn schedule_next_arrival(&mut self, i: usize, from: Timestamp) {
         let spec = &self.scenario.arrivals[i];
         // Validation keeps `curve_interval_min` ≥ 1; `max(1)` keeps a division by zero impossible anyway.
@@ -274,9 +300,19 @@ impl<'s> Simulation<'s> {
     }
 
     /// Runs the whole period, passing every event to `observer`.
+    ///
+    /// A run that reaches [`SimLimits::max_steps`](super::SimLimits::max_steps)
+    /// stops there and says so in [`RunSummary::stopped_at`];
+    /// [`simulate`](super::simulate) turns that into
+    /// [`ScenarioError::OutOfSteps`].
     pub fn run(mut self, observer: &mut dyn Observer) -> RunSummary {
         self.drain_events(observer);
         loop {
+            if self.summary.steps >= self.max_steps {
+                self.summary.stopped_at = Some(self.now);
+                break;
+            }
+            self.summary.steps += 1;
             let next_happening = self.calendar.peek().map(|Reverse((at, _, _))| *at);
             let next_timer = self.engine.poll_timeout();
             let next = match (next_happening, next_timer) {
@@ -401,6 +437,7 @@ impl<'s> Simulation<'s> {
     fn drain_events(&mut self, observer: &mut dyn Observer) {
         while let Some(event) = self.engine.poll_event() {
             self.summary.events += 1;
+            self.summary.steps += 1;
             observer.observe(&event, &self.engine);
             match event.kind {
                 EventKind::InteractionOffered(offer) => self.ring(offer.agent, offer.id, event.at),

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::limits::{SimLimit, SimLimits, figure};
 use super::random::{Distribution, number};
 use crate::model::channel::Channel;
 use crate::model::queue::AgentSelection;
@@ -207,6 +208,12 @@ fn sixty() -> u32 {
 
 /// A whole simulated period.
 ///
+/// A scenario is often a file someone else wrote, so loading is strict:
+/// [`Scenario::from_json`] refuses unknown (misspelt) fields and names the
+/// path of any bad value, [`Scenario::validate`] refuses nonsense values,
+/// and every run checks the work the scenario asks for against
+/// [`SimLimits`] before starting ([`Scenario::check_limits`]).
+///
 /// # Example
 /// ```
 /// use switchboard::sim::Scenario;
@@ -296,10 +303,40 @@ pub enum ScenarioError {
         /// What is wrong.
         message: String,
     },
+    /// The scenario asks for more work than the run's [`SimLimits`] allow;
+    /// checked before the run starts.
+    #[error("{field}: {limit} {} exceeds the limit of {}; raise SimLimits::{}", figure(*.value), figure(*.max), .limit.field())]
+    OverLimit {
+        /// Which limit.
+        limit: SimLimit,
+        /// The field or fields the figure comes from (`arrivals[2].per_hour`,
+        /// or `arrivals` for the sum over every stream).
+        field: String,
+        /// The figure computed from the scenario (saturating at `u64::MAX`).
+        value: u64,
+        /// The limit it exceeds.
+        max: u64,
+    },
+    /// The run took [`SimLimits::max_steps`] steps without reaching the end
+    /// of the period, and stopped.
+    #[error(
+        "the run stopped at {at} after {max_steps} steps without reaching the end of the period; raise SimLimits::max_steps"
+    )]
+    OutOfSteps {
+        /// The limit reached.
+        max_steps: u64,
+        /// The simulated time it was reached.
+        at: Timestamp,
+    },
 }
 
 fn invalid(field: impl Into<String>, problem: impl Into<String>) -> ScenarioError {
     ScenarioError::Invalid { field: field.into(), problem: problem.into() }
+}
+
+fn over(limit: SimLimit, field: impl Into<String>, value: u64, limits: &SimLimits) -> Result<(), ScenarioError> {
+    let max = limits.get(limit);
+    if value > max { Err(ScenarioError::OverLimit { limit, field: field.into(), value, max }) } else { Ok(()) }
 }
 
 /// The longest duration any scenario field may give: a year. Longer is
@@ -364,7 +401,8 @@ impl Scenario {
     /// positive arrival rates are at least one in a million hours; probabilities
     /// and service-level percentages are within range; every break of every
     /// agent who takes it ends within the period, and the period ends at a
-    /// representable date.
+    /// representable date. How much work the scenario asks for is checked
+    /// separately, against the run's limits ([`Scenario::check_limits`]).
     ///
     /// # Errors
     /// [`ScenarioError::Invalid`] naming the first bad field.
@@ -501,6 +539,111 @@ impl Scenario {
         Ok(())
     }
 
+    /// Checks how much work the scenario asks for against `limits`, before
+    /// anything runs: the period's length, the expected arrivals (the sum of
+    /// rate × time over the period, plus backlogs), the backlog, the agents
+    /// and what each carries, the attribute values each arrival draws from,
+    /// the rate-curve pieces the streams walk and the report's size. [`SimLimits::max_steps`] is checked as the run goes.
+    ///
+    /// # Errors
+    /// [`ScenarioError::OverLimit`] naming the field, the figure and the limit.
+    ///
+    /// # Example
+    /// ```
+    /// use switchboard::sim::{Scenario, ScenarioError, SimLimit, SimLimits};
+    ///
+    /// // 12.5 million calls an hour for eight hours: a hundred million arrivals.
+    /// let flood = Scenario::single_queue(50, 12_500_000.0, 180.0, None, 8);
+    /// let err = flood.check_limits(&SimLimits::default()).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "arrivals[0].per_hour: expected arrivals 1.0e8 exceeds the limit of 500000; raise SimLimits::max_arrivals"
+    /// );
+    /// assert!(matches!(err, ScenarioError::OverLimit { limit: SimLimit::Arrivals, value: 100_000_000, .. }));
+    /// ```
+    pub fn check_limits(&self, limits: &SimLimits) -> Result<(), ScenarioError> {
+        over(SimLimit::DurationMin, "duration_min", u64::from(self.duration_min), limits)?;
+
+        // Each group alone first, so that the error names the group when one is enough to exceed.
+        let mut agents = 0u64;
+        for (i, g) in self.agent_groups.iter().enumerate() {
+            over(SimLimit::Agents, format!("agent_groups[{i}].count"), u64::from(g.count), limits)?;
+            agents = agents.saturating_add(u64::from(g.count));
+        }
+        over(SimLimit::Agents, "agent_groups", agents, limits)?;
+
+        let mut backlog = 0u64;
+        for (i, a) in self.arrivals.iter().enumerate() {
+            over(SimLimit::Backlog, format!("arrivals[{i}].backlog"), u64::from(a.backlog), limits)?;
+            backlog = backlog.saturating_add(u64::from(a.backlog));
+        }
+        over(SimLimit::Backlog, "arrivals", backlog, limits)?;
+
+        let mut expected = backlog as f64;
+        for (i, a) in self.arrivals.iter().enumerate() {
+            let e = self.expected_arrivals(a);
+            over(SimLimit::Arrivals, format!("arrivals[{i}].per_hour"), ceil_u64(e), limits)?;
+            expected += e;
+        }
+        over(SimLimit::Arrivals, "arrivals", ceil_u64(expected), limits)?;
+
+        let mut entries = 0u64;
+        for (i, g) in self.agent_groups.iter().enumerate() {
+            let each = (g.skills.len() + g.capacity.len() + g.queues.len() + g.breaks.len()) as u64;
+            let group = u64::from(g.count).saturating_mul(each);
+            over(SimLimit::AgentEntries, format!("agent_groups[{i}]"), group, limits)?;
+            entries = entries.saturating_add(group);
+        }
+        over(SimLimit::AgentEntries, "agent_groups", entries, limits)?;
+
+        for (i, a) in self.arrivals.iter().enumerate() {
+            let values: usize = a.attributes.iter().map(|attr| attr.values.len()).sum();
+            over(SimLimit::AttributeValues, format!("arrivals[{i}].attributes"), values as u64, limits)?;
+        }
+
+        let mut pieces = 0u64;
+        for (i, a) in self.arrivals.iter().enumerate() {
+            if a.per_hour.iter().any(|r| *r > 0.0) {
+                let walk = u64::from(self.duration_min).div_ceil(u64::from(a.curve_interval_min.max(1)));
+                over(SimLimit::CurvePieces, format!("arrivals[{i}].curve_interval_min"), walk, limits)?;
+                pieces = pieces.saturating_add(walk);
+            }
+        }
+        over(SimLimit::CurvePieces, "arrivals", pieces, limits)?;
+
+        let intervals = u64::from(self.duration_min).div_ceil(u64::from(self.interval_min.max(1)));
+        let mut channels: Vec<_> = self.queues.iter().flat_map(|q| q.channels.iter().copied()).collect();
+        channels.sort_unstable();
+        channels.dedup();
+        // A queue's, channel's or skill's figures carry a dense wait-time sketch: about 40 agents' worth.
+        let sketched = (self.queues.len() as u64)
+            .saturating_add(channels.len() as u64)
+            .saturating_add(self.skills.len() as u64)
+            .saturating_mul(40);
+        over(SimLimit::ReportCells, "interval_min", intervals.saturating_mul(agents.saturating_add(sketched)), limits)?;
+        Ok(())
+    }
+
+    /// The expected number of Poisson arrivals of one stream over the period:
+    /// the sum of rate × time, piece by piece of the rate curve (the last rate
+    /// holds after the list ends; rates past the period's end do not count).
+    fn expected_arrivals(&self, a: &ArrivalSpec) -> f64 {
+        let period = f64::from(self.duration_min);
+        let piece = f64::from(a.curve_interval_min.max(1));
+        let mut total = 0.0;
+        let mut from = 0.0;
+        for (k, rate) in a.per_hour.iter().enumerate() {
+            if from >= period {
+                break;
+            }
+            // The last rate holds to the end of the period.
+            let to = if k + 1 == a.per_hour.len() { period } else { (from + piece).min(period) };
+            total += rate * (to - from) / 60.0;
+            from = to;
+        }
+        total
+    }
+
     /// A single queue, identical agents, Poisson arrivals and exponential
     /// handle times (and exponential patience, if given): the M/M/c (Erlang C)
     /// or M/M/c+M (Erlang A) system, for checking the simulator against theory.
@@ -564,6 +707,13 @@ impl Scenario {
     pub fn builtin_day() -> Scenario {
         serde_json::from_str(BUILTIN_DAY).expect("the built-in scenario is valid JSON (tested)")
     }
+}
+
+/// A non-negative figure rounded up to a whole number, saturating (an
+/// infinite or enormous expectation becomes `u64::MAX`, still over any limit).
+fn ceil_u64(x: f64) -> u64 {
+    // `as` saturates and maps NaN to 0; validated rates make NaN impossible here.
+    x.ceil() as u64
 }
 
 /// Skill levels must be 1 to 5; checked here so that no arrival is silently dropped later.
