@@ -4,14 +4,15 @@
 //! (voice in two skills and two languages, multitasking chat, an e-mail
 //! backlog, two peaks and lunch breaks) and prints what a manager wants to
 //! see. `--help` lists the options: a scenario file, the seed, replications,
-//! JSON/CSV/SVG outputs, and what-if comparisons.
+//! JSON/CSV/SVG outputs, what-if comparisons, and `--raise-limits` for a
+//! scenario bigger than the simulator's default limits allow.
 
 use std::path::PathBuf;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
-use switchboard::sim::{BUILTIN_DAY, Replications, Scenario, SimReport, WhatIf, compare, simulate_with};
+use switchboard::sim::{BUILTIN_DAY, Replications, RunOptions, Scenario, ScenarioError, SimLimits, SimReport, WhatIf};
 use switchboard::{AgentSelection, Engine, Event};
 
 #[derive(Parser, Debug)]
@@ -27,8 +28,13 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Replications (seeds seed, seed+1, …), summarised with 95% confidence intervals.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     replications: u64,
+    /// Multiply every simulation limit (`SimLimits`: period length, expected
+    /// arrivals, backlog, agents, report size, steps, …) by FACTOR, for a
+    /// scenario bigger than the defaults allow; the run may then take long.
+    #[arg(long, value_name = "FACTOR", value_parser = clap::value_parser!(u64).range(1..))]
+    raise_limits: Option<u64>,
     /// Write the (first) run's report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -63,8 +69,18 @@ fn strategy(name: &str) -> Result<AgentSelection, String> {
     })
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+fn main() {
+    // Errors are printed with their messages (which name the field and the fix), not their Debug form.
+    if let Err(e) = run(Args::parse()) {
+        eprintln!("error: {e}");
+        if matches!(e.downcast_ref(), Some(ScenarioError::OverLimit { .. } | ScenarioError::OutOfSteps { .. })) {
+            eprintln!("(here: --raise-limits FACTOR multiplies every limit)");
+        }
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.print_scenario {
         print!("{BUILTIN_DAY}");
         return Ok(());
@@ -73,11 +89,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => Scenario::from_json(&std::fs::read_to_string(path)?)?,
         None => Scenario::builtin_day(),
     };
-    let seeds: Vec<u64> = (0..args.replications.max(1)).map(|i| args.seed + i).collect();
+    let limits = SimLimits::default().scaled(args.raise_limits.unwrap_or(1));
+    let options = RunOptions::new().limits(limits);
+    // Wrapping: seeds near u64::MAX go round to 0 rather than overflow.
+    let seeds: Vec<u64> = (0..args.replications.max(1)).map(|i| args.seed.wrapping_add(i)).collect();
 
     // A progress bar over simulated time; indicatif draws nothing when stderr is not a terminal.
     let period_ms = u64::from(scenario.duration_min) * 60_000;
-    let bar = ProgressBar::new(period_ms * seeds.len() as u64);
+    let bar = ProgressBar::new(period_ms.saturating_mul(seeds.len() as u64));
     bar.set_style(ProgressStyle::with_template("{spinner} simulating {msg} [{bar:30}] {percent}%")?);
     let start = switchboard::Timestamp::from(scenario.start);
     let mut done_ms = 0u64;
@@ -86,10 +105,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bar.set_message(format!("seed {seed}"));
         let mut tick = |e: &Event, _: &Engine| {
             let t = u64::try_from(e.at.millis_since(start)).unwrap_or(0).min(period_ms);
-            bar.set_position(done_ms + t);
+            bar.set_position(done_ms.saturating_add(t));
         };
-        reports.push(simulate_with(&scenario, *seed, &mut tick)?);
-        done_ms = period_ms * (i as u64 + 1);
+        reports.push(options.simulate_with(&scenario, *seed, &mut tick)?);
+        done_ms = period_ms.saturating_mul(i as u64 + 1);
     }
     bar.finish_and_clear();
 
@@ -121,7 +140,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             name.push(format!("{n:+} agents per group"));
         }
         let what_if = WhatIf { name: name.join(", "), ..what_if };
-        println!("\n{}", compare(&scenario, &what_if, &seeds)?.to_text());
+        println!("\n{}", options.compare(&scenario, &what_if, &seeds)?.to_text());
     }
 
     if let Some(path) = &args.json {

@@ -22,7 +22,7 @@
 
 use std::collections::BTreeMap;
 
-use switchboard::sim::{Scenario, Simulation};
+use switchboard::sim::{RunOptions, Scenario, SimLimits};
 use switchboard::staffing::{ErlangA, ErlangC};
 use switchboard::*;
 
@@ -55,7 +55,10 @@ struct Measured {
 
 fn simulate(agents: u32, calls_per_hour: f64, aht: f64, patience: Option<f64>, hours: u32, seed: u64) -> Measured {
     let scenario = Scenario::single_queue(agents, calls_per_hour, aht, patience, hours);
-    let sim = Simulation::new(&scenario, seed).expect("valid scenario");
+    // Statistical runs last weeks of simulated time, far beyond the default
+    // limits meant for real days: they raise them explicitly.
+    let options = RunOptions::new().limits(SimLimits::default().scaled(1_000));
+    let sim = options.simulation(&scenario, seed).expect("valid scenario");
     let measure_from = sim.start().as_millis() + i64::from(scenario.warm_up_min) * 60_000;
     let batch_ms = (sim.end().as_millis() - measure_from) / BATCHES as i64;
     let mut arrived_at: BTreeMap<InteractionId, i64> = BTreeMap::new();

@@ -87,9 +87,12 @@ fn bad_scenarios_are_refused_with_the_field_named() {
         (Box::new(|s| s.duration_min = 0), "duration_min"),
         (Box::new(|s| s.warm_up_min = s.duration_min), "warm_up_min"),
         (Box::new(|s| s.missed_offer_probability = 1.5), "missed_offer_probability"),
-        (Box::new(|s| s.arrivals[0].per_hour = vec![f64::NAN]), "arrivals[0].per_hour"),
-        (Box::new(|s| s.arrivals[1].handle = Distribution::Exponential { mean_secs: -1.0 }), "arrivals[1].handle"),
-        (Box::new(|s| s.agent_groups[0].shift_start_min = 9_999), "agent_groups[0].shift"),
+        (Box::new(|s| s.arrivals[0].per_hour = vec![f64::NAN]), "arrivals[0].per_hour[0]"),
+        (
+            Box::new(|s| s.arrivals[1].handle = Distribution::Exponential { mean_secs: -1.0 }),
+            "arrivals[1].handle.mean_secs",
+        ),
+        (Box::new(|s| s.agent_groups[0].shift_start_min = 9_999), "agent_groups[0].shift_start_min"),
         (Box::new(|s| s.interval_min = 7), "interval_min"),
         (Box::new(|s| s.arrivals[0].queue = 99), "arrivals[0].queue"),
         (Box::new(|s| s.arrivals[0].channel = switchboard::Channel::Fax), "arrivals[0].channel"),
@@ -100,7 +103,7 @@ fn bad_scenarios_are_refused_with_the_field_named() {
         let err = simulate(&s, 1).unwrap_err();
         assert!(matches!(&err, ScenarioError::Invalid { field: f, .. } if f == field), "{field}: {err}");
     }
-    assert!(matches!(Scenario::from_json("{ not json"), Err(ScenarioError::Parse(_))));
+    assert!(matches!(Scenario::from_json("{ not json"), Err(ScenarioError::Parse { .. })));
     let round_trip = Scenario::from_json(&serde_json::to_string(&day).unwrap()).unwrap();
     assert_eq!(round_trip, day);
 }

@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::report::{SimReport, simulate};
+use super::limits::RunOptions;
+use super::report::SimReport;
 use super::scenario::{Scenario, ScenarioError};
 use crate::model::channel::Channel;
 use crate::model::queue::AgentSelection;
@@ -93,11 +94,24 @@ pub fn replicate(scenario: &Scenario, seeds: &[u64]) -> Result<Replications, Sce
 pub fn replicate_with(
     scenario: &Scenario,
     seeds: &[u64],
+    done: impl FnMut(&SimReport),
+) -> Result<Replications, ScenarioError> {
+    replicate_opts(scenario, seeds, &RunOptions::default(), done)
+}
+
+/// [`replicate_with`] under `options`.
+pub(crate) fn replicate_opts(
+    scenario: &Scenario,
+    seeds: &[u64],
+    options: &RunOptions,
     mut done: impl FnMut(&SimReport),
 ) -> Result<Replications, ScenarioError> {
-    let mut reports = Vec::with_capacity(seeds.len());
+    // Checked once up front, so that a scenario beyond a limit fails before the first run.
+    scenario.validate()?;
+    scenario.check_limits(&options.limits)?;
+    let mut reports = Vec::with_capacity(seeds.len().min(1_024));
     for seed in seeds {
-        let r = simulate(scenario, *seed)?;
+        let r = options.simulate(scenario, *seed)?;
         done(&r);
         reports.push(r);
     }
@@ -147,6 +161,7 @@ fn summarise(reports: Vec<SimReport>) -> Replications {
 /// assert!(changed.queues.iter().all(|q| q.strategy == AgentSelection::MostProficient));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WhatIf {
     /// A name for the report.
     pub name: String,
@@ -227,8 +242,24 @@ pub struct Comparison {
 /// # Errors
 /// [`ScenarioError`] when either scenario is invalid or the engine refuses it.
 pub fn compare(scenario: &Scenario, what_if: &WhatIf, seeds: &[u64]) -> Result<Comparison, ScenarioError> {
-    let base = replicate(scenario, seeds)?;
-    let alt = replicate(&what_if.apply(scenario), seeds)?;
+    compare_opts(scenario, what_if, seeds, &RunOptions::default())
+}
+
+/// [`compare`] under `options`.
+pub(crate) fn compare_opts(
+    scenario: &Scenario,
+    what_if: &WhatIf,
+    seeds: &[u64],
+    options: &RunOptions,
+) -> Result<Comparison, ScenarioError> {
+    // Both checked before either runs: a what-if beyond a limit fails at once.
+    let changed = what_if.apply(scenario);
+    for s in [scenario, &changed] {
+        s.validate()?;
+        s.check_limits(&options.limits)?;
+    }
+    let base = options.replicate(scenario, seeds)?;
+    let alt = options.replicate(&changed, seeds)?;
     let mut rows = Vec::new();
     type Pick = fn(&super::report::Figures) -> Option<f64>;
     let figures: [(&str, Pick); 4] = [

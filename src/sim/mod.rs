@@ -8,8 +8,15 @@
 //! purpose, so the same scenario and seed give the same run on any machine,
 //! and two routing configurations run with one seed see the same customers
 //! (common random numbers).
+//!
+//! A scenario is untrusted data: [`Scenario::from_json`] refuses unknown
+//! fields and names the path of any bad value, [`Scenario::validate`] refuses
+//! nonsense values, and every run first checks the work the scenario asks for
+//! against [`SimLimits`] (defaults generous for a real month; raise them
+//! through [`RunOptions`]), so an accepted scenario finishes in bounded time.
 
 mod compare;
+mod limits;
 mod random;
 mod report;
 mod run;
@@ -18,6 +25,7 @@ mod scenario;
 pub use compare::{
     Comparison, ComparisonRow, Estimate, QueueEstimates, Replications, WhatIf, compare, replicate, replicate_with,
 };
+pub use limits::{RunOptions, SimLimit, SimLimits};
 pub use random::{Distribution, SimRng};
 pub use report::{Figures, IntervalRow, SimReport, SummaryRow, simulate, simulate_with};
 pub use run::{BREAK_REASON, Observer, RunSummary, Simulation};

@@ -7,9 +7,14 @@
 //! or Box–Muller, rather than taken from a distributions crate: replaying a
 //! simulation must give the same numbers after a dependency upgrade.
 
+use std::fmt;
+
 use rand_core::Rng;
 use rand_pcg::Pcg64;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
+
+use super::scenario::MAX_DURATION_SECS;
 
 /// A seeded random stream.
 #[derive(Clone, Debug)]
@@ -82,7 +87,7 @@ impl SimRng {
 /// let mean = (0..n).map(|_| aht.sample(&mut rng)).sum::<f64>() / n as f64;
 /// assert!((mean - 300.0).abs() < 5.0);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Distribution {
     /// Always the same value.
@@ -131,21 +136,230 @@ impl Distribution {
         }
     }
 
-    /// Why the distribution is unusable, if it is.
-    pub(crate) fn problem(&self) -> Option<String> {
-        let bad = |x: f64| !x.is_finite() || x < 0.0;
+    /// Why the distribution is unusable, if it is: the parameter's field
+    /// name and the problem. Every value is finite, at least 0 and at most a
+    /// year; means of exponential and log-normal distributions are at least a
+    /// millisecond, since the simulator counts in milliseconds and a smaller
+    /// mean would make nearly every draw zero.
+    pub(crate) fn problem(&self) -> Option<(String, String)> {
+        let max = MAX_DURATION_SECS as f64;
+        let value = |x: f64| {
+            (!x.is_finite() || !(0.0..=max).contains(&x))
+                .then(|| format!("{} must be 0 to {max} s (a year)", number(x)))
+        };
+        let mean = |x: f64| {
+            (!x.is_finite() || !(MIN_MEAN_SECS..=max).contains(&x))
+                .then(|| format!("{} must be {MIN_MEAN_SECS} to {max} s (a millisecond to a year)", number(x)))
+        };
+        let named = |field: &str, problem: Option<String>| problem.map(|p| (field.to_string(), p));
         match self {
-            Distribution::Fixed { secs } if bad(*secs) => Some(format!("fixed value {secs} must be finite and ≥ 0")),
-            Distribution::Exponential { mean_secs } if bad(*mean_secs) || *mean_secs == 0.0 => {
-                Some(format!("exponential mean {mean_secs} must be finite and > 0"))
+            Distribution::Fixed { secs } => named("secs", value(*secs)),
+            Distribution::Exponential { mean_secs } => named("mean_secs", mean(*mean_secs)),
+            Distribution::LogNormal { mean_secs, sd_secs } => {
+                named("mean_secs", mean(*mean_secs)).or_else(|| named("sd_secs", value(*sd_secs)))
             }
-            Distribution::LogNormal { mean_secs, sd_secs } if bad(*mean_secs) || *mean_secs == 0.0 || bad(*sd_secs) => {
-                Some(format!("log-normal mean {mean_secs} must be > 0 and sd {sd_secs} ≥ 0"))
+            Distribution::Samples { secs } if secs.is_empty() => {
+                Some(("secs".to_string(), "needs at least one sample".to_string()))
             }
-            Distribution::Samples { secs } if secs.is_empty() || secs.iter().any(|x| bad(*x)) => {
-                Some("samples must be a non-empty list of finite values ≥ 0".to_string())
+            Distribution::Samples { secs } => {
+                secs.iter().enumerate().find_map(|(i, x)| named(&format!("secs[{i}]"), value(*x)))
             }
-            _ => None,
+        }
+    }
+}
+
+/// A number for an error message: plain when it reads well, else in
+/// scientific notation (`1e300`, not three hundred digits).
+pub(crate) fn number(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e15).contains(&x.abs()) || !x.is_finite() { x.to_string() } else { format!("{x:e}") }
+}
+
+/// The smallest mean of an exponential or log-normal distribution: the
+/// simulator's (and the engine's) resolution, a millisecond.
+const MIN_MEAN_SECS: f64 = 0.001;
+
+/// Deserialised by hand rather than derived: a derived internally tagged enum
+/// buffers the object before choosing the variant, so an error in a value
+/// (`"mean_secs": "x"`) would name only the distribution, not the field.
+/// Reading the fields one by one keeps the path
+/// (`arrivals[0].handle.mean_secs`) for the error.
+impl<'de> Deserialize<'de> for Distribution {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_struct("Distribution", FIELDS, DistributionVisitor)
+    }
+}
+
+const FIELDS: &[&str] = &["kind", "secs", "mean_secs", "sd_secs"];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Fixed,
+    Exponential,
+    LogNormal,
+    Samples,
+}
+
+impl Kind {
+    fn name(&self) -> &'static str {
+        match self {
+            Kind::Fixed => "fixed",
+            Kind::Exponential => "exponential",
+            Kind::LogNormal => "log_normal",
+            Kind::Samples => "samples",
+        }
+    }
+
+    /// The fields a distribution of this kind has.
+    fn fields(&self) -> &'static [&'static str] {
+        match self {
+            Kind::Fixed | Kind::Samples => &["kind", "secs"],
+            Kind::Exponential => &["kind", "mean_secs"],
+            Kind::LogNormal => &["kind", "mean_secs", "sd_secs"],
+        }
+    }
+
+    fn takes(&self, field: &Field) -> bool {
+        self.fields().contains(&field.name())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Field {
+    Kind,
+    Secs,
+    MeanSecs,
+    SdSecs,
+}
+
+impl Field {
+    fn name(&self) -> &'static str {
+        match self {
+            Field::Kind => "kind",
+            Field::Secs => "secs",
+            Field::MeanSecs => "mean_secs",
+            Field::SdSecs => "sd_secs",
+        }
+    }
+}
+
+/// The value of a field that a distribution of this kind does not have: refused.
+struct Stray {
+    field: &'static str,
+    kind: &'static str,
+    fields: &'static [&'static str],
+}
+
+impl<'de> de::DeserializeSeed<'de> for Stray {
+    type Value = Distribution;
+    fn deserialize<D: Deserializer<'de>>(self, _: D) -> Result<Distribution, D::Error> {
+        Err(de::Error::custom(format_args!(
+            "`{}` is not a field of a distribution of kind `{}`; its fields are {}",
+            self.field,
+            self.kind,
+            self.fields.join(", ")
+        )))
+    }
+}
+
+/// `secs` is one number for `fixed` and a list for `samples`; which one is
+/// known from the JSON itself, so `kind` may come before or after it.
+enum Secs {
+    One(f64),
+    Many(Vec<f64>),
+}
+
+impl<'de> Deserialize<'de> for Secs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Secs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of seconds, or a list of them")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Secs, E> {
+                Ok(Secs::One(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Secs, E> {
+                Ok(Secs::One(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Secs, E> {
+                Ok(Secs::One(v as f64))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Secs, A::Error> {
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4_096));
+                while let Some(x) = seq.next_element::<f64>()? {
+                    all.push(x);
+                }
+                Ok(Secs::Many(all))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+struct DistributionVisitor;
+
+impl<'de> Visitor<'de> for DistributionVisitor {
+    type Value = Distribution;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a distribution: {\"kind\": \"fixed\" | \"exponential\" | \"log_normal\" | \"samples\", …}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Distribution, A::Error> {
+        let (mut kind, mut secs, mut mean, mut sd): (Option<Kind>, Option<Secs>, Option<f64>, Option<f64>) =
+            (None, None, None, None);
+        while let Some(field) = map.next_key::<Field>()? {
+            if let Some(k) = &kind
+                && !k.takes(&field)
+            {
+                // Refused while reading its value, so that the error's path names the field.
+                return map.next_value_seed(Stray { field: field.name(), kind: k.name(), fields: k.fields() });
+            }
+            match field {
+                Field::Kind if kind.is_some() => return Err(de::Error::duplicate_field("kind")),
+                Field::Kind => kind = Some(map.next_value::<Kind>()?),
+                Field::Secs if secs.is_some() => return Err(de::Error::duplicate_field("secs")),
+                Field::Secs => secs = Some(map.next_value::<Secs>()?),
+                Field::MeanSecs if mean.is_some() => return Err(de::Error::duplicate_field("mean_secs")),
+                Field::MeanSecs => mean = Some(map.next_value::<f64>()?),
+                Field::SdSecs if sd.is_some() => return Err(de::Error::duplicate_field("sd_secs")),
+                Field::SdSecs => sd = Some(map.next_value::<f64>()?),
+            }
+        }
+        let kind = kind.ok_or_else(|| de::Error::missing_field("kind"))?;
+        // A field that belongs to another kind is as wrong as a misspelt one.
+        let stray =
+            |name: &'static str, expected: &'static [&'static str]| Err(de::Error::unknown_field(name, expected));
+        match kind {
+            Kind::Fixed => match (secs, mean, sd) {
+                (_, Some(_), _) => stray("mean_secs", &["kind", "secs"]),
+                (_, _, Some(_)) => stray("sd_secs", &["kind", "secs"]),
+                (Some(Secs::One(secs)), None, None) => Ok(Distribution::Fixed { secs }),
+                (Some(Secs::Many(_)), ..) => Err(de::Error::custom("`secs` of a fixed distribution is one number")),
+                (None, ..) => Err(de::Error::missing_field("secs")),
+            },
+            Kind::Exponential => match (secs, mean, sd) {
+                (Some(_), ..) => stray("secs", &["kind", "mean_secs"]),
+                (_, _, Some(_)) => stray("sd_secs", &["kind", "mean_secs"]),
+                (None, Some(mean_secs), None) => Ok(Distribution::Exponential { mean_secs }),
+                (None, None, None) => Err(de::Error::missing_field("mean_secs")),
+            },
+            Kind::LogNormal => match (secs, mean, sd) {
+                (Some(_), ..) => stray("secs", &["kind", "mean_secs", "sd_secs"]),
+                (None, Some(mean_secs), Some(sd_secs)) => Ok(Distribution::LogNormal { mean_secs, sd_secs }),
+                (None, None, _) => Err(de::Error::missing_field("mean_secs")),
+                (None, _, None) => Err(de::Error::missing_field("sd_secs")),
+            },
+            Kind::Samples => match (secs, mean, sd) {
+                (_, Some(_), _) => stray("mean_secs", &["kind", "secs"]),
+                (_, _, Some(_)) => stray("sd_secs", &["kind", "secs"]),
+                (Some(Secs::Many(secs)), None, None) => Ok(Distribution::Samples { secs }),
+                (Some(Secs::One(_)), ..) => Err(de::Error::custom("`secs` of a samples distribution is a list")),
+                (None, ..) => Err(de::Error::missing_field("secs")),
+            },
         }
     }
 }

@@ -9,8 +9,9 @@ use std::time::Duration;
 use chrono::FixedOffset;
 use serde::{Deserialize, Serialize};
 
+use super::limits::RunOptions;
 use super::run::{RunSummary, Simulation};
-use super::scenario::{Scenario, ScenarioError};
+use super::scenario::{ArrivalSpec, QueueSpec, Scenario, ScenarioError};
 use crate::engine::Engine;
 use crate::event::{Event, EventKind};
 use crate::ids::{InteractionId, QueueId};
@@ -217,13 +218,25 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Result<SimReport, ScenarioErr
 /// Like [`simulate`], also passing every event to `observer` (a progress bar, a log).
 ///
 /// # Errors
-/// [`ScenarioError`] when the scenario is invalid or the engine refuses it.
+/// [`ScenarioError`] when the scenario is invalid, beyond a default limit
+/// ([`SimLimits`](super::SimLimits)), runs out of steps, or the engine refuses it.
 pub fn simulate_with(
     scenario: &Scenario,
     seed: u64,
     observer: &mut dyn super::run::Observer,
 ) -> Result<SimReport, ScenarioError> {
-    let sim = Simulation::new(scenario, seed)?;
+    run_report(scenario, seed, &RunOptions::default(), observer)
+}
+
+/// One run and its report under `options`: what [`simulate_with`] and
+/// [`RunOptions::simulate_with`] do.
+pub(crate) fn run_report(
+    scenario: &Scenario,
+    seed: u64,
+    options: &RunOptions,
+    observer: &mut dyn super::run::Observer,
+) -> Result<SimReport, ScenarioError> {
+    let sim = Simulation::with_options(scenario, seed, options)?;
     let (start, end) = (sim.start(), sim.end());
     let mut collector = Collector {
         stats: statistics(scenario)?,
@@ -244,10 +257,24 @@ pub fn simulate_with(
     while let Some(r) = collector.stats.poll_report() {
         collector.reports.push(r);
     }
+    let max_steps = options.limits.max_steps;
+    if let Some(at) = summary.stopped_at {
+        return Err(ScenarioError::OutOfSteps { max_steps, at });
+    }
     let measured_from = start + Duration::from_secs(u64::from(scenario.warm_up_min) * 60);
-    Ok(build(scenario, seed, measured_from, end, &collector, summary))
+    let erlang = ErlangBudget {
+        // The first stream into each queue gives its handle time and patience.
+        streams: scenario.arrivals.iter().rev().map(|a| (a.queue, a)).collect(),
+        max_load: options.limits.max_agents as f64,
+        steps_left: max_steps.saturating_sub(summary.steps),
+        known: BTreeMap::new(),
+    };
+    build(scenario, seed, measured_from, end, &collector, summary, erlang)
+        .map_err(|()| ScenarioError::OutOfSteps { max_steps, at: end })
 }
 
+/// Builds the report. `Err(())` when the Erlang searches would take more
+/// steps than the run has left.
 fn build(
     scenario: &Scenario,
     seed: u64,
@@ -255,38 +282,54 @@ fn build(
     end: Timestamp,
     c: &Collector,
     run: RunSummary,
-) -> SimReport {
+    mut erlang: ErlangBudget<'_>,
+) -> Result<SimReport, ()> {
     let measured: Vec<&IntervalReport> =
         c.reports.iter().filter(|r| r.start >= measured_from && r.end <= end).collect();
+    // Looked up once per row: linear searches here would make the report
+    // quadratic in the number of queues.
+    let specs: BTreeMap<u64, &QueueSpec> = scenario.queues.iter().rev().map(|q| (q.id, q)).collect();
+    let members = Members::of(scenario);
     let at_once = |r: &IntervalReport, f: &ContactFigures| match f.scope {
         Scope::Queue(q) => c.at_once.get(&(c.interval_of(r.start), q)).copied().unwrap_or(0),
         _ => 0,
     };
-    let target_of = |id: u64| scenario.queues.iter().find(|q| q.id == id);
+    let target_of = |id: u64| specs.get(&id).copied();
     let mut intervals = Vec::new();
+    // Totals in the order queues first appear; `slot` finds a queue's entry without a scan.
     let mut queue_totals: Vec<(QueueId, String, ContactCounters, u64)> = Vec::new();
+    let mut slot: BTreeMap<QueueId, usize> = BTreeMap::new();
     for r in &measured {
+        let occupancy = members.occupancy(r);
         for f in &r.queues {
             let Scope::Queue(qid) = f.scope else { continue };
             let spec = target_of(qid.0);
             let name = f.name.clone().unwrap_or_else(|| qid.to_string());
             let mut figures = Figures::from_counters(&f.counters, at_once(r, f));
             figures.service_level_pct = primary_level(f);
+            let erlang_agents = match spec {
+                Some(q) => erlang.agents(scenario, q, f.counters.offered)?,
+                None => None,
+            };
             intervals.push(IntervalRow {
                 start: r.start.to_string(),
                 queue: name.clone(),
-                erlang_agents: spec.and_then(|q| erlang_agents(scenario, q.id, f.counters.offered)),
+                erlang_agents,
                 figures,
                 waiting_at_end: f.in_queue.waiting,
                 staffed: f.agents.staffed,
-                occupancy_pct: members_occupancy(scenario, qid, r),
+                occupancy_pct: occupancy.get(&qid.0).and_then(AgentCounters::occupancy).map(|o| 100.0 * o),
             });
-            match queue_totals.iter_mut().find(|t| t.0 == qid) {
-                Some(t) => {
+            match slot.get(&qid) {
+                Some(&k) => {
+                    let t = &mut queue_totals[k];
                     t.2.merge(&f.counters);
                     t.3 += at_once(r, f);
                 }
-                None => queue_totals.push((qid, name, f.counters.clone(), at_once(r, f))),
+                None => {
+                    slot.insert(qid, queue_totals.len());
+                    queue_totals.push((qid, name, f.counters.clone(), at_once(r, f)));
+                }
             }
         }
     }
@@ -332,7 +375,7 @@ fn build(
             agents.merge(&a.counters);
         }
     }
-    SimReport {
+    Ok(SimReport {
         scenario: scenario.name.clone(),
         seed,
         measured_from,
@@ -343,43 +386,114 @@ fn build(
         occupancy_pct: agents.occupancy().map(|o| 100.0 * o),
         interactions_arrived: run.arrived,
         open_at_end: run.open_at_end,
-    }
+    })
 }
 
-/// The occupancy, in one interval, of the agents whose group serves `queue`.
-fn members_occupancy(scenario: &Scenario, queue: QueueId, r: &IntervalReport) -> Option<f64> {
-    // Agents are numbered group by group, in scenario order (see `Simulation::new`).
-    let mut members = Vec::new();
-    let mut next = 1u64;
-    for g in &scenario.agent_groups {
-        let ids = next..next + u64::from(g.count);
-        next += u64::from(g.count);
-        if g.queues.iter().any(|m| m.queue == queue.0) {
-            members.push(ids);
+/// Which agents serve which queue, for the occupancy of each queue's agents.
+///
+/// Agents are numbered group by group, in scenario order, from 1 (see
+/// `Simulation::new`). Per interval, each agent's counters go to its group
+/// (a binary search), then each group's to the queues it serves: linear in
+/// agents and memberships, where testing every agent against every queue
+/// would multiply them.
+struct Members {
+    /// The first agent id of each group that has agents, ascending, and the group's index.
+    firsts: Vec<(u64, usize)>,
+    /// One past the last agent id.
+    end: u64,
+    /// The distinct queues each group serves.
+    queues: Vec<Vec<u64>>,
+}
+
+impl Members {
+    fn of(scenario: &Scenario) -> Members {
+        let mut firsts = Vec::new();
+        let mut next = 1u64;
+        for (k, g) in scenario.agent_groups.iter().enumerate() {
+            if g.count > 0 {
+                firsts.push((next, k));
+            }
+            next = next.saturating_add(u64::from(g.count));
         }
+        let queues = scenario
+            .agent_groups
+            .iter()
+            .map(|g| {
+                let mut q: Vec<u64> = g.queues.iter().map(|m| m.queue).collect();
+                q.sort_unstable();
+                q.dedup();
+                q
+            })
+            .collect();
+        Members { firsts, end: next, queues }
     }
-    let mut total = AgentCounters::default();
-    for a in r.agents.iter().filter(|a| members.iter().any(|ids| ids.contains(&a.agent.0))) {
-        total.merge(&a.counters);
+
+    /// The counters of each queue's member agents in one interval.
+    fn occupancy(&self, r: &IntervalReport) -> BTreeMap<u64, AgentCounters> {
+        let mut groups: BTreeMap<usize, AgentCounters> = BTreeMap::new();
+        for a in &r.agents {
+            let id = a.agent.0;
+            if id == 0 || id >= self.end {
+                continue;
+            }
+            // The last group starting at or before `id`.
+            let k = self.firsts.partition_point(|(first, _)| *first <= id);
+            if let Some(&(_, group)) = k.checked_sub(1).and_then(|k| self.firsts.get(k)) {
+                groups.entry(group).or_default().merge(&a.counters);
+            }
+        }
+        let mut queues: BTreeMap<u64, AgentCounters> = BTreeMap::new();
+        for (group, counters) in &groups {
+            for q in &self.queues[*group] {
+                queues.entry(*q).or_default().merge(counters);
+            }
+        }
+        queues
     }
-    total.occupancy().map(|o| 100.0 * o)
 }
 
-/// Agents Erlang recommends for a real-time queue that was offered
-/// `offered` interactions in one report interval, from the scenario's mean
-/// handle time (plus wrap-up) and patience.
-fn erlang_agents(scenario: &Scenario, queue: u64, offered: u64) -> Option<u32> {
-    let q = scenario.queues.iter().find(|q| q.id == queue)?;
-    let stream = scenario.arrivals.iter().find(|a| a.queue == queue)?;
-    if crate::config::EngineConfig::default().channel_mode(stream.channel) != Some(ChannelMode::RealTime) {
-        return None;
-    }
-    let per_hour = offered as f64 * 60.0 / f64::from(scenario.interval_min);
-    let aht = stream.handle.mean() + q.wrap_up_secs as f64;
-    let target = ServiceTarget::new(f64::from(q.sla.percent) / 100.0, q.sla.secs as f64);
-    match &stream.patience {
-        Some(p) => ErlangA::agents_for_service_level(per_hour, aht, p.mean(), &target).ok(),
-        None => ErlangC::agents_for_service_level(per_hour, aht, &target).ok(),
+/// Erlang staffing searches for the report, bounded: each costs about as
+/// many steps as the agents it tries (the offered load plus a margin), so
+/// they are charged to what is left of [`SimLimits::max_steps`](super::SimLimits::max_steps),
+/// remembered per queue and count offered (many intervals share one), and
+/// left out beyond [`SimLimits::max_agents`](super::SimLimits::max_agents) Erlangs.
+struct ErlangBudget<'s> {
+    streams: BTreeMap<u64, &'s ArrivalSpec>,
+    max_load: f64,
+    steps_left: u64,
+    known: BTreeMap<(u64, u64), Option<u32>>,
+}
+
+impl ErlangBudget<'_> {
+    /// Agents Erlang recommends for a real-time queue that was offered
+    /// `offered` interactions in one report interval, from the scenario's mean
+    /// handle time (plus wrap-up) and patience. `Err(())` when the search
+    /// would take more steps than are left.
+    fn agents(&mut self, scenario: &Scenario, q: &QueueSpec, offered: u64) -> Result<Option<u32>, ()> {
+        if let Some(known) = self.known.get(&(q.id, offered)) {
+            return Ok(*known);
+        }
+        let Some(stream) = self.streams.get(&q.id).copied() else { return Ok(None) };
+        if crate::config::EngineConfig::default().channel_mode(stream.channel) != Some(ChannelMode::RealTime) {
+            return Ok(None);
+        }
+        let per_hour = offered as f64 * 60.0 / f64::from(scenario.interval_min);
+        let aht = stream.handle.mean() + q.wrap_up_secs as f64;
+        let load = per_hour * aht / 3_600.0;
+        let agents = if load > self.max_load {
+            None
+        } else {
+            // The staffing search's bound on the agents it tries (`search_limit` in `staffing`).
+            let cost = (load + 10.0 * load.sqrt() + 100.0).ceil() as u64;
+            self.steps_left = self.steps_left.checked_sub(cost).ok_or(())?;
+            let target = ServiceTarget::new(f64::from(q.sla.percent) / 100.0, q.sla.secs as f64);
+            match &stream.patience {
+                Some(p) => ErlangA::agents_for_service_level(per_hour, aht, p.mean(), &target).ok(),
+                None => ErlangC::agents_for_service_level(per_hour, aht, &target).ok(),
+            }
+        };
+        self.known.insert((q.id, offered), agents);
+        Ok(agents)
     }
 }
 

@@ -6,6 +6,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;
 
+use super::limits::RunOptions;
 use super::random::SimRng;
 use super::scenario::{ArrivalSpec, Scenario, ScenarioError, SkillLevel};
 use crate::command::{Command, NewInteraction};
@@ -76,6 +77,12 @@ pub struct RunSummary {
     pub events: u64,
     /// Interactions still live when the period ended.
     pub open_at_end: u64,
+    /// Steps taken, as [`SimLimits::max_steps`](super::SimLimits::max_steps) counts them.
+    pub steps: u64,
+    /// When the run stopped early, having reached
+    /// [`SimLimits::max_steps`](super::SimLimits::max_steps): the simulated
+    /// time it stopped at. `None` when it ran the whole period.
+    pub stopped_at: Option<Timestamp>,
 }
 
 /// RNG stream numbers: one per purpose, so draws for one purpose never shift another's.
@@ -99,16 +106,31 @@ pub struct Simulation<'s> {
     /// Looked up, never iterated, so a hash map with a fixed hasher keeps runs deterministic.
     customers: IdMap<InteractionId, Customer>,
     summary: RunSummary,
+    max_steps: u64,
 }
 
 impl<'s> Simulation<'s> {
     /// Sets up the engine for a scenario: skills, queues, agents (logged in
-    /// at their shift start) and the first arrival of each stream.
+    /// at their shift start) and the first arrival of each stream, under the
+    /// default [`RunOptions`].
     ///
     /// # Errors
-    /// [`ScenarioError`] when the scenario is invalid or the engine refuses its topology.
+    /// [`ScenarioError`] when the scenario is invalid, beyond a default limit
+    /// ([`SimLimits`](super::SimLimits)), or the engine refuses its topology.
     pub fn new(scenario: &'s Scenario, seed: u64) -> Result<Self, ScenarioError> {
+        Simulation::with_options(scenario, seed, &RunOptions::default())
+    }
+
+    /// Like [`Simulation::new`], under the given options: the scenario is
+    /// validated and checked against the options' limits before anything is
+    /// set up.
+    ///
+    /// # Errors
+    /// [`ScenarioError`] when the scenario is invalid, beyond a limit, or the
+    /// engine refuses its topology.
+    pub fn with_options(scenario: &'s Scenario, seed: u64, options: &RunOptions) -> Result<Self, ScenarioError> {
         scenario.validate()?;
+        scenario.check_limits(&options.limits)?;
         let limits = Limits { max_interactions: 10_000_000, max_waiting_per_queue: 10_000_000, ..Limits::default() };
         let config = EngineConfig::builder()
             .offer_timeout(Duration::from_secs(scenario.offer_timeout_secs))
@@ -131,6 +153,7 @@ impl<'s> Simulation<'s> {
             behaviour: SimRng::new(seed, BEHAVIOUR_STREAM),
             customers: IdMap::default(),
             summary: RunSummary::default(),
+            max_steps: options.limits.max_steps,
         };
         sim.build_topology()?;
         Ok(sim)
@@ -207,11 +230,15 @@ impl<'s> Simulation<'s> {
                 self.schedule(self.minute(g.shift_start_min), Happening::Login(id));
                 self.schedule(self.minute(shift_end), Happening::Logout(id));
                 for b in &g.breaks {
-                    let slot = n % b.stagger_groups;
-                    let at = b.start_min + slot * b.stagger_min;
-                    if at >= g.shift_start_min && at + b.duration_min <= shift_end {
+                    // In u64: a product of two u32 minutes cannot wrap there (validation
+                    // also keeps every break within the period).
+                    let slot = u64::from(n % b.stagger_groups);
+                    let at = u64::from(b.start_min).saturating_add(slot.saturating_mul(u64::from(b.stagger_min)));
+                    let back = at.saturating_add(u64::from(b.duration_min));
+                    // A break outside this agent's shift is skipped.
+                    if at >= u64::from(g.shift_start_min) && back <= u64::from(shift_end) {
                         self.schedule(self.minute(at), Happening::BreakStart(id));
-                        self.schedule(self.minute(at + b.duration_min), Happening::BreakEnd(id));
+                        self.schedule(self.minute(back), Happening::BreakEnd(id));
                     }
                 }
             }
@@ -225,8 +252,9 @@ impl<'s> Simulation<'s> {
         Ok(())
     }
 
-    fn minute(&self, min: u32) -> Timestamp {
-        self.start + Duration::from_secs(u64::from(min) * 60)
+    /// `min` minutes after the start; `Timestamp + Duration` saturates at the end of time.
+    fn minute(&self, min: impl Into<u64>) -> Timestamp {
+        self.start + Duration::from_secs(min.into().saturating_mul(60))
     }
 
     fn schedule(&mut self, at: Timestamp, what: Happening) {
@@ -237,19 +265,30 @@ impl<'s> Simulation<'s> {
     /// The next arrival of a stream after `from`: a non-homogeneous Poisson
     /// process with piecewise-constant rates, drawn piece by piece (the
     /// exponential is memoryless, so restarting at a piece boundary is exact).
+    ///
+    /// A stream whose rate is tiny crosses every piece of the curve without
+    /// an arrival; `SimLimits::max_curve_pieces` bounds that walk.
     fn schedule_next_arrival(&mut self, i: usize, from: Timestamp) {
         let spec = &self.scenario.arrivals[i];
-        let piece_ms = i64::from(spec.curve_interval_min) * 60_000;
+        // Validation keeps `curve_interval_min` ≥ 1; `max(1)` keeps a division by zero impossible anyway.
+        let piece_ms = i64::from(spec.curve_interval_min.max(1)) * 60_000;
         let mut t = from.millis_since(self.start);
         let end = self.end.millis_since(self.start);
         while t < end {
-            let piece = (t / piece_ms) as usize;
+            let piece = usize::try_from(t / piece_ms).unwrap_or(usize::MAX);
             let rate = spec.per_hour.get(piece).or(spec.per_hour.last()).copied().unwrap_or(0.0);
-            let piece_end = (piece as i64 + 1) * piece_ms;
+            if rate <= 0.0 && piece >= spec.per_hour.len().saturating_sub(1) {
+                // The last rate holds to the end: no arrival will ever come.
+                return;
+            }
+            let piece_end = (t / piece_ms).saturating_add(1).saturating_mul(piece_ms);
             if rate > 0.0 {
-                let gap_ms = (self.arrival_rngs[i][0].exponential(3_600_000.0 / rate)).round() as i64;
-                if t + gap_ms < piece_end {
-                    let at = Timestamp::from_millis(self.start.as_millis() + t + gap_ms);
+                // Compared as a float: a gap drawn at a tiny rate can exceed any i64 (and
+                // `as i64` would saturate it, and `t + gap` overflow).
+                let gap_ms = self.arrival_rngs[i][0].exponential(3_600_000.0 / rate).round();
+                if gap_ms < (piece_end - t) as f64 {
+                    // Within the piece, so the sum stays below `piece_end`.
+                    let at = self.start + Duration::from_millis((t + gap_ms as i64).max(0) as u64);
                     if at < self.end {
                         self.schedule(at, Happening::Arrival(i));
                     }
@@ -261,9 +300,19 @@ impl<'s> Simulation<'s> {
     }
 
     /// Runs the whole period, passing every event to `observer`.
+    ///
+    /// A run that reaches [`SimLimits::max_steps`](super::SimLimits::max_steps)
+    /// stops there and says so in [`RunSummary::stopped_at`];
+    /// [`simulate`](super::simulate) turns that into
+    /// [`ScenarioError::OutOfSteps`].
     pub fn run(mut self, observer: &mut dyn Observer) -> RunSummary {
         self.drain_events(observer);
         loop {
+            if self.summary.steps >= self.max_steps {
+                self.summary.stopped_at = Some(self.now);
+                break;
+            }
+            self.summary.steps += 1;
             let next_happening = self.calendar.peek().map(|Reverse((at, _, _))| *at);
             let next_timer = self.engine.poll_timeout();
             let next = match (next_happening, next_timer) {
@@ -352,8 +401,8 @@ impl<'s> Simulation<'s> {
     fn arrive(&mut self, i: usize) {
         let spec: &ArrivalSpec = &self.scenario.arrivals[i];
         let [_, handle_rng, patience_rng, attribute_rng] = &mut self.arrival_rngs[i];
-        let handle_ms = (spec.handle.sample(handle_rng) * 1000.0).round().max(1.0) as u64;
-        let patience_ms = spec.patience.as_ref().map(|p| (p.sample(patience_rng) * 1000.0).round() as u64);
+        let handle_ms = millis(spec.handle.sample(handle_rng)).max(1);
+        let patience_ms = spec.patience.as_ref().map(|p| millis(p.sample(patience_rng)));
         let mut attributes = Attributes::new();
         let mut needs = Vec::new();
         for attr in &spec.attributes {
@@ -388,6 +437,7 @@ impl<'s> Simulation<'s> {
     fn drain_events(&mut self, observer: &mut dyn Observer) {
         while let Some(event) = self.engine.poll_event() {
             self.summary.events += 1;
+            self.summary.steps += 1;
             observer.observe(&event, &self.engine);
             match event.kind {
                 EventKind::InteractionOffered(offer) => self.ring(offer.agent, offer.id, event.at),
@@ -422,8 +472,15 @@ impl Simulation<'_> {
             return;
         }
         let delay = self.scenario.answer_delay.sample(&mut self.behaviour);
-        self.schedule(at + Duration::from_millis((delay * 1000.0).round() as u64), Happening::Answer(agent, offer));
+        self.schedule(at + Duration::from_millis(millis(delay)), Happening::Answer(agent, offer));
     }
+}
+
+/// Seconds drawn from a distribution as whole milliseconds. `as` saturates
+/// (and maps NaN to 0), so a huge draw becomes the end of time, never a wrap;
+/// validation keeps draws far below that anyway.
+fn millis(secs: f64) -> u64 {
+    (secs * 1000.0).round() as u64
 }
 
 fn level(l: &SkillLevel, field: &str) -> Result<Proficiency, ScenarioError> {

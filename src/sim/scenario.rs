@@ -3,12 +3,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::random::Distribution;
+use super::limits::{SimLimit, SimLimits, figure};
+use super::random::{Distribution, number};
 use crate::model::channel::Channel;
 use crate::model::queue::AgentSelection;
+use crate::time::Timestamp;
 
 /// A skill and its name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SkillSpec {
     /// The skill's id.
     pub id: u64,
@@ -18,6 +21,7 @@ pub struct SkillSpec {
 
 /// A skill at a level (a requirement's minimum, or an agent's level).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SkillLevel {
     /// The skill's id.
     pub skill: u64,
@@ -27,6 +31,7 @@ pub struct SkillLevel {
 
 /// A service-level target: `percent` answered within `secs`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SlaSpec {
     /// The share to answer in time.
     pub percent: u8,
@@ -36,6 +41,7 @@ pub struct SlaSpec {
 
 /// A queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct QueueSpec {
     /// The queue's id.
     pub id: u64,
@@ -64,6 +70,7 @@ pub struct QueueSpec {
 
 /// One channel of an agent's capacity.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChannelCapacitySpec {
     /// The channel.
     pub channel: Channel,
@@ -78,6 +85,7 @@ pub struct ChannelCapacitySpec {
 
 /// A queue an agent group serves.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MembershipSpec {
     /// The queue.
     pub queue: u64,
@@ -90,7 +98,13 @@ pub struct MembershipSpec {
 }
 
 /// A break in each agent's shift (e.g. lunch), staggered across the group.
+///
+/// Agent `n` of the group takes slot `n % stagger_groups`, starting
+/// `slot × stagger_min` after `start_min`. A break outside that agent's shift
+/// is skipped; one that would end after the period is refused by
+/// [`Scenario::validate`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BreakSpec {
     /// When the first agent of the group goes, in minutes after the period start.
     pub start_min: u32,
@@ -110,6 +124,7 @@ fn one() -> u32 {
 
 /// A group of identical agents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AgentGroupSpec {
     /// A name for reports.
     pub name: String,
@@ -136,6 +151,7 @@ pub struct AgentGroupSpec {
 
 /// One value of a customer attribute, with its weight and any requirement it brings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AttributeValueSpec {
     /// The value.
     pub value: String,
@@ -148,6 +164,7 @@ pub struct AttributeValueSpec {
 
 /// A customer attribute drawn from given proportions (region, language, segment…).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AttributeSpec {
     /// The attribute's key.
     pub key: String,
@@ -157,6 +174,7 @@ pub struct AttributeSpec {
 
 /// A stream of arrivals into one queue on one channel.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ArrivalSpec {
     /// The queue.
     pub queue: u64,
@@ -190,6 +208,12 @@ fn sixty() -> u32 {
 
 /// A whole simulated period.
 ///
+/// A scenario is often a file someone else wrote, so loading is strict:
+/// [`Scenario::from_json`] refuses unknown (misspelt) fields and names the
+/// path of any bad value, [`Scenario::validate`] refuses nonsense values,
+/// and every run checks the work the scenario asks for against
+/// [`SimLimits`] before starting ([`Scenario::check_limits`]).
+///
 /// # Example
 /// ```
 /// use switchboard::sim::Scenario;
@@ -200,6 +224,7 @@ fn sixty() -> u32 {
 /// assert_eq!(serde_json::from_str::<Scenario>(&json).unwrap(), day);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// A name for reports.
     pub name: String,
@@ -251,7 +276,7 @@ pub enum ScenarioError {
     /// A field is out of range or inconsistent.
     #[error("scenario field {field}: {problem}")]
     Invalid {
-        /// Which field.
+        /// Which field, as a path (`arrivals[0].handle.mean_secs`).
         field: String,
         /// What is wrong.
         problem: String,
@@ -264,65 +289,215 @@ pub enum ScenarioError {
         /// The engine's error.
         error: crate::error::CommandError,
     },
-    /// The scenario file is not valid JSON for a scenario.
-    #[error("scenario file: {0}")]
-    Parse(String),
+    /// The scenario file is not valid JSON for a scenario: malformed JSON, a
+    /// misspelt or unknown field, a missing field or a value of the wrong type.
+    #[error("scenario file, {path} (line {line}, column {column}): {message}")]
+    Parse {
+        /// Where in the scenario, as a path (`arrivals[0].handle.mean_secs`;
+        /// `.` for the top level).
+        path: String,
+        /// The line of the file, from 1.
+        line: usize,
+        /// The column of the line, from 1.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The scenario asks for more work than the run's [`SimLimits`] allow;
+    /// checked before the run starts.
+    #[error("{field}: {limit} {} exceeds the limit of {}; raise SimLimits::{}", figure(*.value), figure(*.max), .limit.field())]
+    OverLimit {
+        /// Which limit.
+        limit: SimLimit,
+        /// The field or fields the figure comes from (`arrivals[2].per_hour`,
+        /// or `arrivals` for the sum over every stream).
+        field: String,
+        /// The figure computed from the scenario (saturating at `u64::MAX`).
+        value: u64,
+        /// The limit it exceeds.
+        max: u64,
+    },
+    /// The run took [`SimLimits::max_steps`] steps without reaching the end
+    /// of the period, and stopped.
+    #[error(
+        "the run stopped at {at} after {max_steps} steps without reaching the end of the period; raise SimLimits::max_steps"
+    )]
+    OutOfSteps {
+        /// The limit reached.
+        max_steps: u64,
+        /// The simulated time it was reached.
+        at: Timestamp,
+    },
 }
 
 fn invalid(field: impl Into<String>, problem: impl Into<String>) -> ScenarioError {
     ScenarioError::Invalid { field: field.into(), problem: problem.into() }
 }
 
+fn over(limit: SimLimit, field: impl Into<String>, value: u64, limits: &SimLimits) -> Result<(), ScenarioError> {
+    let max = limits.get(limit);
+    if value > max { Err(ScenarioError::OverLimit { limit, field: field.into(), value, max }) } else { Ok(()) }
+}
+
+/// The longest duration any scenario field may give: a year. Longer is
+/// nonsense for a contact center and would only reach the edges of the time
+/// arithmetic.
+pub(crate) const MAX_DURATION_SECS: u64 = 365 * 24 * 3_600;
+
+/// The slowest positive arrival rate: one a million hours (over a century).
+/// Slower is nonsense (0 means no arrivals), and a rate such as 1e-300 would
+/// draw gaps beyond any representable time.
+const MIN_RATE_PER_HOUR: f64 = 1e-6;
+
 impl Scenario {
     /// Parses a scenario from JSON and validates it.
     ///
+    /// Unknown fields are refused (a misspelt optional field would otherwise
+    /// be silently ignored), and every error names the field's path.
+    ///
     /// # Errors
-    /// [`ScenarioError::Parse`] for malformed JSON, [`ScenarioError::Invalid`] for nonsense values.
+    /// [`ScenarioError::Parse`] for malformed JSON, unknown or missing fields
+    /// and values of the wrong type; [`ScenarioError::Invalid`] for nonsense
+    /// values (see [`Scenario::validate`]).
+    ///
+    /// # Example
+    /// ```
+    /// use switchboard::sim::{BUILTIN_DAY, Scenario, ScenarioError};
+    ///
+    /// let misspelt = BUILTIN_DAY.replacen("\"warm_up_min\"", "\"warmup_min\"", 1);
+    /// match Scenario::from_json(&misspelt) {
+    ///     Err(ScenarioError::Parse { path, message, .. }) => {
+    ///         assert_eq!(path, "warmup_min");
+    ///         assert!(message.contains("unknown field"));
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// ```
     pub fn from_json(json: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario = serde_json::from_str(json).map_err(|e| ScenarioError::Parse(e.to_string()))?;
+        let parse_error = |path: String, inner: serde_json::Error| {
+            let (line, column) = (inner.line(), inner.column());
+            let message = inner.to_string();
+            // The position has fields of its own; keep the message without it.
+            let suffix = format!(" at line {line} column {column}");
+            let message = message.strip_suffix(&suffix).unwrap_or(&message).to_string();
+            ScenarioError::Parse { path, line, column, message }
+        };
+        let mut de = serde_json::Deserializer::from_str(json);
+        let s: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            parse_error(path, e.into_inner())
+        })?;
+        // Anything after the scenario is an error too, as in `serde_json::from_str`.
+        de.end().map_err(|e| parse_error(".".to_string(), e))?;
         s.validate()?;
         Ok(s)
     }
 
-    /// Checks the values the engine does not check itself (rates, distributions, times).
+    /// Checks the values the engine does not check itself (rates,
+    /// probabilities, distributions, times, skill levels).
+    ///
+    /// Every duration is at most a year; means of exponential and log-normal
+    /// distributions are at least a millisecond (the engine's resolution);
+    /// positive arrival rates are at least one in a million hours; probabilities
+    /// and service-level percentages are within range; every break of every
+    /// agent who takes it ends within the period, and the period ends at a
+    /// representable date. How much work the scenario asks for is checked
+    /// separately, against the run's limits ([`Scenario::check_limits`]).
     ///
     /// # Errors
     /// [`ScenarioError::Invalid`] naming the first bad field.
     pub fn validate(&self) -> Result<(), ScenarioError> {
+        let secs = |field: String, value: u64, min: u64| -> Result<(), ScenarioError> {
+            if value < min || value > MAX_DURATION_SECS {
+                return Err(invalid(field, format!("{value} s must be {min} to {MAX_DURATION_SECS} (a year)")));
+            }
+            Ok(())
+        };
         if self.duration_min == 0 {
             return Err(invalid("duration_min", "must be at least 1"));
+        }
+        // Everything the report shows is a date: the period must end at one chrono can represent.
+        let end = Timestamp::from(self.start) + std::time::Duration::from_secs(u64::from(self.duration_min) * 60);
+        if end.to_datetime().is_none() {
+            return Err(invalid("start", format!("the period ends at {end}, beyond the representable dates")));
         }
         if self.warm_up_min >= self.duration_min {
             return Err(invalid("warm_up_min", "must be shorter than the period"));
         }
-        if self.interval_min == 0 || self.interval_min > 1_440 {
-            return Err(invalid("interval_min", "must be 1 to 1440"));
+        if !(self.interval_min == 1_440 || (self.interval_min > 0 && 60 % self.interval_min == 0)) {
+            return Err(invalid("interval_min", format!("{} must divide an hour, or be 1440", self.interval_min)));
         }
-        if self.offer_timeout_secs == 0 {
-            return Err(invalid("offer_timeout_secs", "must be at least 1"));
-        }
+        secs("offer_timeout_secs".into(), self.offer_timeout_secs, 1)?;
         if !(0.0..=1.0).contains(&self.missed_offer_probability) {
-            return Err(invalid("missed_offer_probability", "must be within 0 and 1"));
+            return Err(invalid(
+                "missed_offer_probability",
+                format!("{} must be within 0 and 1", number(self.missed_offer_probability)),
+            ));
         }
-        if let Some(p) = self.answer_delay.problem() {
-            return Err(invalid("answer_delay", p));
+        if let Some((field, p)) = self.answer_delay.problem() {
+            return Err(invalid(format!("answer_delay.{field}"), p));
+        }
+        for (i, q) in self.queues.iter().enumerate() {
+            levels(&q.requirements, &format!("queues[{i}].requirements"))?;
+            if q.sla.percent > 100 {
+                return Err(invalid(format!("queues[{i}].sla.percent"), format!("{} must be 0 to 100", q.sla.percent)));
+            }
+            secs(format!("queues[{i}].sla.secs"), q.sla.secs, 0)?;
+            secs(format!("queues[{i}].wrap_up_secs"), q.wrap_up_secs, 0)?;
         }
         for (i, g) in self.agent_groups.iter().enumerate() {
+            levels(&g.skills, &format!("agent_groups[{i}].skills"))?;
+            for (j, m) in g.queues.iter().enumerate() {
+                secs(format!("agent_groups[{i}].queues[{j}].delay_secs"), m.delay_secs, 0)?;
+            }
             let end = g.shift_end_min.unwrap_or(self.duration_min);
             if g.shift_start_min >= end {
-                return Err(invalid(format!("agent_groups[{i}].shift"), "must start before it ends"));
-            }
-            if g.breaks.iter().any(|b| b.stagger_groups == 0 || b.duration_min == 0) {
                 return Err(invalid(
-                    format!("agent_groups[{i}].breaks"),
-                    "need a duration and at least one stagger group",
+                    format!("agent_groups[{i}].shift_start_min"),
+                    format!("the shift must start before it ends (minute {} ≥ {end})", g.shift_start_min),
                 ));
+            }
+            for (j, b) in g.breaks.iter().enumerate() {
+                let field = |f: &str| format!("agent_groups[{i}].breaks[{j}].{f}");
+                if b.duration_min == 0 {
+                    return Err(invalid(field("duration_min"), "must be at least 1"));
+                }
+                if b.stagger_groups == 0 {
+                    return Err(invalid(field("stagger_groups"), "must be at least 1"));
+                }
+                // The last slot an agent of the group takes; u64 so that no product of u32s wraps.
+                let Some(last_slot) = u64::from(g.count.min(b.stagger_groups)).checked_sub(1) else { continue };
+                let last_end =
+                    u64::from(b.start_min) + last_slot * u64::from(b.stagger_min) + u64::from(b.duration_min);
+                if last_end > u64::from(self.duration_min) {
+                    return Err(invalid(
+                        field("start_min"),
+                        format!(
+                            "the break of staggered slot {last_slot} ends at minute {last_end}, after the period ends at minute {}",
+                            self.duration_min
+                        ),
+                    ));
+                }
             }
         }
         for (i, a) in self.arrivals.iter().enumerate() {
             let field = |f: &str| format!("arrivals[{i}].{f}");
-            if a.per_hour.is_empty() || a.per_hour.iter().any(|r| !r.is_finite() || *r < 0.0) {
-                return Err(invalid(field("per_hour"), "needs at least one finite rate ≥ 0"));
+            if a.per_hour.is_empty() {
+                return Err(invalid(field("per_hour"), "needs at least one rate"));
+            }
+            for (k, r) in a.per_hour.iter().enumerate() {
+                if !r.is_finite() || *r < 0.0 {
+                    return Err(invalid(
+                        field(&format!("per_hour[{k}]")),
+                        format!("{} must be finite and ≥ 0", number(*r)),
+                    ));
+                }
+                if *r > 0.0 && *r < MIN_RATE_PER_HOUR {
+                    return Err(invalid(
+                        field(&format!("per_hour[{k}]")),
+                        format!("{} per hour is less than one arrival in a million hours; use 0 for none", number(*r)),
+                    ));
+                }
             }
             match self.queues.iter().find(|q| q.id == a.queue) {
                 None => return Err(invalid(field("queue"), format!("no queue {}", a.queue))),
@@ -334,23 +509,139 @@ impl Scenario {
             if a.curve_interval_min == 0 {
                 return Err(invalid(field("curve_interval_min"), "must be at least 1"));
             }
-            if let Some(p) = a.handle.problem() {
-                return Err(invalid(field("handle"), p));
+            if let Some((f, p)) = a.handle.problem() {
+                return Err(invalid(field(&format!("handle.{f}")), p));
             }
-            if let Some(p) = a.patience.as_ref().and_then(Distribution::problem) {
-                return Err(invalid(field("patience"), p));
+            if let Some((f, p)) = a.patience.as_ref().and_then(Distribution::problem) {
+                return Err(invalid(field(&format!("patience.{f}")), p));
             }
-            for attr in &a.attributes {
+            for (k, attr) in a.attributes.iter().enumerate() {
+                let field = |f: &str| format!("arrivals[{i}].attributes[{k}].{f}");
+                for (v, value) in attr.values.iter().enumerate() {
+                    if !value.weight.is_finite() || value.weight < 0.0 {
+                        return Err(invalid(
+                            field(&format!("values[{v}].weight")),
+                            format!("{} must be finite and ≥ 0", number(value.weight)),
+                        ));
+                    }
+                    levels(&value.requires, &field(&format!("values[{v}].requires")))?;
+                }
+                // A total of infinity (weights near f64::MAX) would make every draw the last value.
                 let total: f64 = attr.values.iter().map(|v| v.weight).sum();
-                if attr.values.iter().any(|v| !v.weight.is_finite() || v.weight < 0.0) || total <= 0.0 {
+                if !(total > 0.0 && total.is_finite()) {
                     return Err(invalid(
-                        field("attributes"),
-                        format!("weights of {} must be ≥ 0 and not all 0", attr.key),
+                        field("values"),
+                        format!("weights of {} must add up to a finite total above 0, not {}", attr.key, number(total)),
                     ));
                 }
             }
         }
         Ok(())
+    }
+
+    /// Checks how much work the scenario asks for against `limits`, before
+    /// anything runs: the period's length, the expected arrivals (the sum of
+    /// rate × time over the period, plus backlogs), the backlog, the agents
+    /// and what each carries, the attribute values each arrival draws from,
+    /// the rate-curve pieces the streams walk and the report's size. [`SimLimits::max_steps`] is checked as the run goes.
+    ///
+    /// # Errors
+    /// [`ScenarioError::OverLimit`] naming the field, the figure and the limit.
+    ///
+    /// # Example
+    /// ```
+    /// use switchboard::sim::{Scenario, ScenarioError, SimLimit, SimLimits};
+    ///
+    /// // 12.5 million calls an hour for eight hours: a hundred million arrivals.
+    /// let flood = Scenario::single_queue(50, 12_500_000.0, 180.0, None, 8);
+    /// let err = flood.check_limits(&SimLimits::default()).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "arrivals[0].per_hour: expected arrivals 1.0e8 exceeds the limit of 500000; raise SimLimits::max_arrivals"
+    /// );
+    /// assert!(matches!(err, ScenarioError::OverLimit { limit: SimLimit::Arrivals, value: 100_000_000, .. }));
+    /// ```
+    pub fn check_limits(&self, limits: &SimLimits) -> Result<(), ScenarioError> {
+        over(SimLimit::DurationMin, "duration_min", u64::from(self.duration_min), limits)?;
+
+        // Each group alone first, so that the error names the group when one is enough to exceed.
+        let mut agents = 0u64;
+        for (i, g) in self.agent_groups.iter().enumerate() {
+            over(SimLimit::Agents, format!("agent_groups[{i}].count"), u64::from(g.count), limits)?;
+            agents = agents.saturating_add(u64::from(g.count));
+        }
+        over(SimLimit::Agents, "agent_groups", agents, limits)?;
+
+        let mut backlog = 0u64;
+        for (i, a) in self.arrivals.iter().enumerate() {
+            over(SimLimit::Backlog, format!("arrivals[{i}].backlog"), u64::from(a.backlog), limits)?;
+            backlog = backlog.saturating_add(u64::from(a.backlog));
+        }
+        over(SimLimit::Backlog, "arrivals", backlog, limits)?;
+
+        let mut expected = backlog as f64;
+        for (i, a) in self.arrivals.iter().enumerate() {
+            let e = self.expected_arrivals(a);
+            over(SimLimit::Arrivals, format!("arrivals[{i}].per_hour"), ceil_u64(e), limits)?;
+            expected += e;
+        }
+        over(SimLimit::Arrivals, "arrivals", ceil_u64(expected), limits)?;
+
+        let mut entries = 0u64;
+        for (i, g) in self.agent_groups.iter().enumerate() {
+            let each = (g.skills.len() + g.capacity.len() + g.queues.len() + g.breaks.len()) as u64;
+            let group = u64::from(g.count).saturating_mul(each);
+            over(SimLimit::AgentEntries, format!("agent_groups[{i}]"), group, limits)?;
+            entries = entries.saturating_add(group);
+        }
+        over(SimLimit::AgentEntries, "agent_groups", entries, limits)?;
+
+        for (i, a) in self.arrivals.iter().enumerate() {
+            let values: usize = a.attributes.iter().map(|attr| attr.values.len()).sum();
+            over(SimLimit::AttributeValues, format!("arrivals[{i}].attributes"), values as u64, limits)?;
+        }
+
+        let mut pieces = 0u64;
+        for (i, a) in self.arrivals.iter().enumerate() {
+            if a.per_hour.iter().any(|r| *r > 0.0) {
+                let walk = u64::from(self.duration_min).div_ceil(u64::from(a.curve_interval_min.max(1)));
+                over(SimLimit::CurvePieces, format!("arrivals[{i}].curve_interval_min"), walk, limits)?;
+                pieces = pieces.saturating_add(walk);
+            }
+        }
+        over(SimLimit::CurvePieces, "arrivals", pieces, limits)?;
+
+        let intervals = u64::from(self.duration_min).div_ceil(u64::from(self.interval_min.max(1)));
+        let mut channels: Vec<_> = self.queues.iter().flat_map(|q| q.channels.iter().copied()).collect();
+        channels.sort_unstable();
+        channels.dedup();
+        // A queue's, channel's or skill's figures carry a dense wait-time sketch: about 40 agents' worth.
+        let sketched = (self.queues.len() as u64)
+            .saturating_add(channels.len() as u64)
+            .saturating_add(self.skills.len() as u64)
+            .saturating_mul(40);
+        over(SimLimit::ReportCells, "interval_min", intervals.saturating_mul(agents.saturating_add(sketched)), limits)?;
+        Ok(())
+    }
+
+    /// The expected number of Poisson arrivals of one stream over the period:
+    /// the sum of rate × time, piece by piece of the rate curve (the last rate
+    /// holds after the list ends; rates past the period's end do not count).
+    fn expected_arrivals(&self, a: &ArrivalSpec) -> f64 {
+        let period = f64::from(self.duration_min);
+        let piece = f64::from(a.curve_interval_min.max(1));
+        let mut total = 0.0;
+        let mut from = 0.0;
+        for (k, rate) in a.per_hour.iter().enumerate() {
+            if from >= period {
+                break;
+            }
+            // The last rate holds to the end of the period.
+            let to = if k + 1 == a.per_hour.len() { period } else { (from + piece).min(period) };
+            total += rate * (to - from) / 60.0;
+            from = to;
+        }
+        total
     }
 
     /// A single queue, identical agents, Poisson arrivals and exponential
@@ -415,6 +706,24 @@ impl Scenario {
     /// time, a morning and an afternoon peak, and staggered lunch breaks.
     pub fn builtin_day() -> Scenario {
         serde_json::from_str(BUILTIN_DAY).expect("the built-in scenario is valid JSON (tested)")
+    }
+}
+
+/// A non-negative figure rounded up to a whole number, saturating (an
+/// infinite or enormous expectation becomes `u64::MAX`, still over any limit).
+fn ceil_u64(x: f64) -> u64 {
+    // `as` saturates and maps NaN to 0; validated rates make NaN impossible here.
+    x.ceil() as u64
+}
+
+/// Skill levels must be 1 to 5; checked here so that no arrival is silently dropped later.
+fn levels(levels: &[SkillLevel], field: &str) -> Result<(), ScenarioError> {
+    match levels.iter().position(|l| !(1..=5).contains(&l.level)) {
+        Some(k) => Err(invalid(
+            format!("{field}[{k}].level"),
+            format!("level {} of skill {} must be 1 to 5", levels[k].level, levels[k].skill),
+        )),
+        None => Ok(()),
     }
 }
 
