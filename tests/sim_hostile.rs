@@ -75,7 +75,8 @@ fn work_beyond_the_limits_is_refused_before_running_with_the_figure() {
         (with(&[("/arrivals/0/backlog", u32_max.clone())]), SimLimit::Backlog, "arrivals[0].backlog", u32::MAX.into()),
         // 25 million an hour for four hours: a hundred million arrivals.
         (with(&[("/arrivals/0/per_hour", json!([25e6]))]), SimLimit::Arrivals, "arrivals[0].per_hour", 100_000_000),
-        (with(&[("/duration_min", u32_max.clone())]), SimLimit::DurationMin, "duration_min", u32::MAX.into()),
+        // A thousand million minutes: about 1,900 years, still inside the engine's times.
+        (with(&[("/duration_min", json!(1_000_000_000))]), SimLimit::DurationMin, "duration_min", 1_000_000_000),
         (
             with(&[("/agent_groups/0/count", u32_max.clone())]),
             SimLimit::Agents,
@@ -216,8 +217,11 @@ fn numbers_that_would_wrap_or_overflow_are_refused_with_the_field_named() {
             with(&[("/arrivals/0/patience", json!({"kind": "log_normal", "mean_secs": 60, "sd_secs": 1e300}))]),
             "arrivals[0].patience.sd_secs",
         ),
-        // The period must end at a date the report can print.
+        // The period must lie within the times the engine accepts, 1970 to the end of 9999.
         (with(&[("/start", json!("+262142-12-31T23:00:00Z"))]), "start"),
+        (with(&[("/start", json!("9999-12-31T23:00:00Z"))]), "duration_min"),
+        (with(&[("/duration_min", json!(u32::MAX))]), "duration_min"),
+        (with(&[("/start", json!("1969-12-31T23:00:00Z"))]), "start"),
     ];
     for (v, field) in cases {
         match Scenario::from_json(&v.to_string()) {
@@ -254,8 +258,9 @@ fn extremes_that_make_sense_run_without_a_wrap() {
             ("/arrivals/0/priority", json!(i32::MAX)),
             ("/queues/0/aging_per_minute", json!(1_000_000)),
         ]),
-        with(&[("/start", json!("-262143-01-01T00:00:00Z"))]),
-        with(&[("/start", json!("+262142-12-31T00:00:00Z"))]),
+        // The first and last days the engine accepts.
+        with(&[("/start", json!("1970-01-01T00:00:00Z"))]),
+        with(&[("/start", json!("9999-12-31T00:00:00Z")), ("/duration_min", json!(480))]),
         with(&[("/missed_offer_probability", json!(1.0))]),
         with(&[
             ("/arrivals/0/attributes/0/values/0/weight", json!(0)),

@@ -416,10 +416,16 @@ impl Scenario {
         if self.duration_min == 0 {
             return Err(invalid("duration_min", "must be at least 1"));
         }
-        // Everything the report shows is a date: the period must end at one chrono can represent.
-        let end = Timestamp::from(self.start) + std::time::Duration::from_secs(u64::from(self.duration_min) * 60);
-        if end.to_datetime().is_none() {
-            return Err(invalid("start", format!("the period ends at {end}, beyond the representable dates")));
+        // The engine accepts times from 1970 to the end of 9999: the whole period must lie within them.
+        let start = Timestamp::from(self.start);
+        let end = start + std::time::Duration::from_secs(u64::from(self.duration_min) * 60);
+        if start < Timestamp::EPOCH || start > Timestamp::MAX {
+            let range = format!("{} to {}", Timestamp::EPOCH, Timestamp::MAX);
+            return Err(invalid("start", format!("{start} is outside the engine's times, {range}")));
+        }
+        if end > Timestamp::MAX {
+            let problem = format!("the period would end at {end}, after the engine's last time {}", Timestamp::MAX);
+            return Err(invalid("duration_min", problem));
         }
         if self.warm_up_min >= self.duration_min {
             return Err(invalid("warm_up_min", "must be shorter than the period"));
