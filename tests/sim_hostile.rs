@@ -540,3 +540,18 @@ fn the_builtin_day_is_within_the_default_limits() {
     assert_eq!(day.check_limits(&SimLimits::default()), Ok(()));
     assert_eq!(Scenario::from_json(BUILTIN_DAY), Ok(day));
 }
+
+// ---------------------------------------------------------------------------
+// Nothing the scenario sends goes missing: arrivals the engine refuses are counted.
+
+#[test]
+fn arrivals_the_engine_refuses_are_counted_not_dropped() {
+    let huge = "x".repeat(5_000); // beyond the engine's 4,096 attribute bytes
+    let v = with(&[("/arrivals/0/attributes/0/values/0/value", json!(huge))]);
+    let report = simulate(&scenario(&v), seed()).unwrap();
+    assert!(report.arrivals_refused > 0, "seed {}", seed());
+    assert!(report.to_text().contains("arrivals refused"));
+    let clean = simulate(&scenario(&base()), seed()).unwrap();
+    assert_eq!(clean.arrivals_refused, 0);
+    assert!(!clean.to_text().contains("arrivals refused"));
+}

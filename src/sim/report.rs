@@ -123,6 +123,8 @@ pub struct SimReport {
     pub interactions_arrived: u64,
     /// Interactions still open when the period ended.
     pub open_at_end: u64,
+    /// Arrivals the engine refused (a full queue, a limit reached); none arrived.
+    pub arrivals_refused: u64,
 }
 
 /// Feeds a run's events to [`Statistics`] and keeps the interval reports.
@@ -386,6 +388,7 @@ fn build(
         occupancy_pct: agents.occupancy().map(|o| 100.0 * o),
         interactions_arrived: run.arrived,
         open_at_end: run.open_at_end,
+        arrivals_refused: run.refused_arrivals,
     })
 }
 
@@ -514,6 +517,9 @@ impl SimReport {
             self.open_at_end,
             opt(self.occupancy_pct, 1)
         );
+        if self.arrivals_refused > 0 {
+            let _ = writeln!(out, "{} arrivals refused by the engine (full queue or limit)\n", self.arrivals_refused);
+        }
         let header = format!(
             "{:<24} {:>12} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7}",
             "", "target", "offered", "answered", "aband", "SL %", "ASA s", "P(wait)%", "avg wait", "longest s", "AHT s"

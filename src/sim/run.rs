@@ -71,6 +71,9 @@ struct Customer {
 pub struct RunSummary {
     /// Interactions that arrived during the period.
     pub arrived: u64,
+    /// Arrivals the engine refused (a full queue, a limit reached): counted
+    /// here so that no customer the scenario sent goes missing from the report.
+    pub refused_arrivals: u64,
     /// Commands the engine accepted.
     pub commands: u64,
     /// Events the engine emitted.
@@ -419,7 +422,10 @@ impl<'s> Simulation<'s> {
         }
         let id = InteractionId(self.next_interaction);
         self.next_interaction += 1;
-        let Ok(reqs) = requirements(&needs, "attribute requirements") else { return };
+        let Ok(reqs) = requirements(&needs, "attribute requirements") else {
+            self.summary.refused_arrivals += 1;
+            return;
+        };
         let new = NewInteraction::new(id, spec.channel, QueueId(spec.queue), CustomerId(id.0))
             .with_priority(spec.priority)
             .with_requirements(reqs)
@@ -430,6 +436,8 @@ impl<'s> Simulation<'s> {
             if let Some(p) = patience_ms {
                 self.schedule(self.now + Duration::from_millis(p), Happening::GiveUp(id));
             }
+        } else {
+            self.summary.refused_arrivals += 1;
         }
     }
 
