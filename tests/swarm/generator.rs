@@ -63,13 +63,24 @@ pub enum Reaction {
     AcceptAsOther(AgentId),
 }
 
-/// The member delays mid-run membership changes may use without re-routing waiting work in an
-/// order restore does not keep (known bug (g)): any delay in a queue where nothing waits,
-/// otherwise one some other member already has.
+/// The member delays mid-run membership changes may use without the engine re-routing a
+/// queue's waiting work in an order restore does not keep (known bug (g)). A delay no member of
+/// the queue has makes the engine re-route its waiting work list by list, lists ordered by
+/// channel and then by requirement-signature id, which restore renumbers. So any delay is fine
+/// in a queue where, on each channel, all waiting work needs the same (one list); otherwise only
+/// a delay some other member already has.
 #[derive(Clone, Debug, Default)]
 pub struct Tiers {
-    quiet: std::collections::BTreeSet<QueueId>,
+    stable: std::collections::BTreeSet<QueueId>,
     delays: BTreeMap<QueueId, Vec<Duration>>,
+}
+
+impl Tiers {
+    /// Whether a membership of `queue` with `delay` may be added.
+    fn allow(&self, queue: QueueId, delay: Duration) -> bool {
+        self.stable.contains(&queue)
+            || self.delays.get(&queue).is_some_and(|d| d.iter().any(|x| x.as_millis() == delay.as_millis()))
+    }
 }
 
 /// The answers desktops will give, by due time.
@@ -472,11 +483,12 @@ impl Generator {
                     m = m.with_priority(self.rng.range(0, 5) as i32 - 2);
                 }
                 let delay = match tiers {
-                    Some(tiers) if !tiers.quiet.contains(q) => match tiers.delays.get(q).and_then(|d| self.rng.pick(d))
-                    {
-                        Some(d) => *d,
-                        None => continue,
-                    },
+                    Some(tiers) if !tiers.stable.contains(q) => {
+                        match tiers.delays.get(q).and_then(|d| self.rng.pick(d)) {
+                            Some(d) => *d,
+                            None => continue,
+                        }
+                    }
                     _ => self.duration(&[(14, 0), (3, 1_000), (2, 8_000), (1, 60_000), (1, 1)]),
                 };
                 out.push(m.with_delay(delay));
@@ -508,7 +520,20 @@ impl Generator {
                 }
             }
         }
-        // Mostly qualified for their queues' own requirements, as agents are staffed.
+        let skills = self.staffed_skills(skills, queues, &memberships);
+        let mut a = AgentConfig::new(id, self.capacity(&wanted)).with_skills(skills);
+        a.queues = memberships;
+        a
+    }
+
+    /// Random skills, mostly topped up to meet the requirements of the agent's queues, as
+    /// agents are staffed.
+    fn staffed_skills(
+        &mut self,
+        skills: &[SkillId],
+        queues: &[&QueueConfig],
+        memberships: &[QueueMembership],
+    ) -> SkillSet {
         let mut pairs: Vec<(SkillId, Proficiency)> = self.skill_set(skills).iter().collect();
         for q in queues.iter().filter(|q| memberships.iter().any(|m| m.queue == q.id)) {
             for r in q.requirements.iter() {
@@ -517,22 +542,59 @@ impl Generator {
                 }
             }
         }
-        let skills = SkillSet::from_pairs(pairs);
-        let mut a = AgentConfig::new(id, self.capacity(&wanted)).with_skills(skills);
-        a.queues = memberships;
-        a
+        // `from_pairs` keeps the last level of a skill listed twice: keep the higher one.
+        pairs.sort();
+        SkillSet::from_pairs(pairs)
     }
 
-    /// The member delays each queue with waiting work has now, apart from `changing`'s own (the
-    /// engine drops an agent's memberships before adding the new ones), when mid-run membership
-    /// changes must keep to them (`NewDelayTier` off); `None` when they may add new ones.
+    /// A supervisor's change to an agent's queues: mostly one queue joined or left, sometimes a
+    /// whole new routing profile.
+    fn changed_memberships(&mut self, engine: &Engine, agent: AgentId) -> Option<Vec<QueueMembership>> {
+        let tiers = self.delay_tiers(engine, Some(agent));
+        let queues = Self::queue_ids(engine);
+        let mut current = engine.agent(agent)?.config().queues.clone();
+        // The engine re-adds the memberships an agent keeps, too: keep only those that fit.
+        if let Some(tiers) = &tiers {
+            current.retain(|m| tiers.allow(m.queue, m.delay));
+        }
+        if self.rng.chance(0.25) {
+            return Some(self.memberships(&queues, tiers.as_ref()));
+        }
+        let joinable: Vec<QueueId> = queues.iter().copied().filter(|q| current.iter().all(|m| m.queue != *q)).collect();
+        if current.is_empty() || (!joinable.is_empty() && self.rng.chance(0.6)) {
+            let q = *self.rng.pick(&joinable)?;
+            // Usually a membership to that queue (within the tiers), retried a few times.
+            for _ in 0..4 {
+                if let Some(m) = self.memberships(&[q], tiers.as_ref()).pop() {
+                    current.push(m);
+                    break;
+                }
+            }
+        } else {
+            current.remove(self.rng.below(current.len() as u64) as usize);
+        }
+        Some(current)
+    }
+
+    /// The tiers mid-run membership changes must keep to (`NewDelayTier` off), leaving out
+    /// `changing`'s own memberships (the engine drops an agent's memberships before adding the
+    /// new ones); `None` when they may add any.
     fn delay_tiers(&self, engine: &Engine, changing: Option<AgentId>) -> Option<Tiers> {
         if self.on(Class::NewDelayTier) {
             return None;
         }
         let mut tiers = Tiers::default();
-        for q in engine.queues().filter(|q| engine.waiting_count(q.id) == 0) {
-            tiers.quiet.insert(q.id);
+        let mut lists: BTreeMap<(QueueId, Channel), Vec<&Requirements>> = BTreeMap::new();
+        for i in engine.interactions().filter(|i| i.state() == InteractionState::Queued) {
+            let list = lists.entry((i.queue(), i.channel())).or_default();
+            if !list.contains(&i.requirements()) {
+                list.push(i.requirements());
+            }
+        }
+        for q in engine.queues() {
+            if lists.range((q.id, Channel::Voice)..).take_while(|((id, _), _)| *id == q.id).all(|(_, l)| l.len() <= 1) {
+                tiers.stable.insert(q.id);
+            }
         }
         for a in engine.agents().filter(|a| Some(a.id()) != changing) {
             for m in &a.config().queues {
@@ -662,13 +724,14 @@ impl Generator {
             }
             Action::SetSkills => {
                 let agent = *self.rng.pick(&Self::agents_where(engine, |_| true))?;
-                let skills = self.skill_set(&self.skills(engine));
+                let memberships = engine.agent(agent)?.config().queues.clone();
+                let queues: Vec<&QueueConfig> = engine.queues().collect();
+                let skills = self.staffed_skills(&self.skills(engine), &queues, &memberships);
                 Some(Command::SetAgentSkills { agent, skills })
             }
             Action::SetQueues => {
                 let agent = *self.rng.pick(&Self::agents_where(engine, |_| true))?;
-                let tiers = self.delay_tiers(engine, Some(agent));
-                let queues = self.memberships(&Self::queue_ids(engine), tiers.as_ref());
+                let queues = self.changed_memberships(engine, agent)?;
                 Some(Command::SetAgentQueues { agent, queues })
             }
             Action::AddAgent => {
@@ -743,9 +806,9 @@ impl Generator {
         };
         let id = self.interaction_id();
         let customer = CustomerId(self.rng.range(1, 40));
-        let skills = self.skills(engine);
+        let requirements = self.own_requirements(engine, &queue, channel);
         let mut new = NewInteraction::new(id, channel, queue.id, customer)
-            .with_requirements(self.requirements(&skills, 2))
+            .with_requirements(requirements)
             .with_priority(self.rng.range(0, 10) as i32 - 5);
         if self.rng.chance(0.3) {
             new = new.with_case(CaseId(self.rng.range(1, 20)));
@@ -760,6 +823,31 @@ impl Generator {
             new = new.with_attributes(Attributes::new().with("notes", big));
         }
         Some(Command::Arrive(new))
+    }
+
+    /// An arrival's own requirements: mostly some of the skills of an agent who serves the
+    /// queue on the channel (at or below their levels), sometimes anything.
+    fn own_requirements(&mut self, engine: &Engine, queue: &QueueConfig, channel: Channel) -> Requirements {
+        let servers: Vec<&Agent> = engine
+            .agents()
+            .filter(|a| {
+                a.config().queues.iter().any(|m| m.queue == queue.id) && a.config().capacity.channel(channel).is_some()
+            })
+            .collect();
+        match self.rng.pick(&servers) {
+            Some(agent) if self.rng.chance(0.8) => {
+                let held: Vec<(SkillId, Proficiency)> = agent.config().skills.iter().collect();
+                let mut pairs = Vec::new();
+                for _ in 0..self.rng.range(0, 2) {
+                    if let Some((skill, level)) = self.rng.pick(&held).copied() {
+                        let below = Proficiency::new(self.rng.range(1, u64::from(level.level())) as u8);
+                        pairs.push((skill, below.unwrap_or(Proficiency::MIN)));
+                    }
+                }
+                Requirements::from_pairs(pairs)
+            }
+            _ => self.requirements(&self.skills(engine), 2),
+        }
     }
 
     /// A command that is probably wrong, from the hostile classes switched on.
