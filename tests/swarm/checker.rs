@@ -95,6 +95,8 @@ pub struct Shadow {
     never_reoffer: bool,
     /// Whether offers may expire the moment they are made (`ZeroOfferTimeout`).
     zero_timeouts: bool,
+    /// Whether blending is checked strictly (`StaleBlendBlock`): see `check_work_conserved`.
+    strict_blending: bool,
     queues: BTreeMap<QueueId, QueueConfig>,
     agents: BTreeMap<AgentId, ShadowAgent>,
     live: BTreeMap<InteractionId, ShadowInteraction>,
@@ -125,10 +127,11 @@ pub fn hash_events<'a>(mut hash: u64, events: impl IntoIterator<Item = &'a Event
 }
 
 impl Shadow {
-    pub fn new(config: &EngineConfig, zero_timeouts: bool) -> Self {
+    pub fn new(config: &EngineConfig, zero_timeouts: bool, strict_blending: bool) -> Self {
         Shadow {
             never_reoffer: config.never_reoffer_to_decliners(),
             zero_timeouts,
+            strict_blending,
             queues: BTreeMap::new(),
             agents: BTreeMap::new(),
             live: BTreeMap::new(),
@@ -365,7 +368,60 @@ impl Shadow {
             }
         }
         self.check_interactions(engine)?;
-        self.check_agents(engine)
+        self.check_agents(engine)?;
+        self.check_work_conserved(engine)
+    }
+
+    /// Work conservation, by scanning every waiting interaction against every agent (the
+    /// reference the engine's indexes must agree with): nothing waits while a ready member of
+    /// its queue, past their delay, qualified, not a decliner (when decliners are never offered
+    /// it again) and with room could take it, except deferrable work held back for an agent
+    /// who has real-time work they qualify for waiting in their queues (blending). Unless
+    /// blending is checked strictly, work the agent declined counts as blocking them too (known
+    /// bug (h): the engine un-blocks agents only when a real-time list empties).
+    fn check_work_conserved(&self, engine: &Engine) -> Result<(), String> {
+        let Some(now) = engine.now() else { return Ok(()) };
+        let config = engine.config();
+        let realtime = |c: Channel| config.channel_mode(c) == Some(ChannelMode::RealTime);
+        let declined = |i: &Interaction, a: AgentId| self.never_reoffer && i.declined_by().contains(&a);
+        let queued: Vec<&Interaction> =
+            engine.interactions().filter(|i| i.state() == InteractionState::Queued).collect();
+        for a in
+            engine.agents().filter(|a| matches!(a.presence(), Presence::Available | Presence::Busy | Presence::WrapUp))
+        {
+            let c = a.config();
+            let mut held: Vec<Channel> = a.offers().filter_map(|o| engine.offer(o).map(|p| p.channel)).collect();
+            held.extend(a.connected().chain(a.wrap_ups()).filter_map(|i| engine.interaction(i).map(|i| i.channel())));
+            let qualified = |i: &Interaction| {
+                c.queues.iter().any(|m| m.queue == i.queue())
+                    && c.capacity.channel(i.channel()).is_some()
+                    && c.skills.satisfies(i.requirements())
+                    && !declined(i, a.id())
+            };
+            let blocks = |i: &Interaction| {
+                c.queues.iter().any(|m| m.queue == i.queue())
+                    && c.capacity.channel(i.channel()).is_some()
+                    && c.skills.satisfies(i.requirements())
+                    && (!self.strict_blending || !declined(i, a.id()))
+            };
+            let blocked = queued.iter().any(|i| realtime(i.channel()) && blocks(i));
+            for i in &queued {
+                let Some(m) = c.queues.iter().find(|m| m.queue == i.queue()) else { continue };
+                let waited = i128::from(now.millis_since(i.queue_entered_at()));
+                let could =
+                    waited >= m.delay.as_millis() as i128 && qualified(i) && has_room(&c.capacity, &held, i.channel());
+                if could && (realtime(i.channel()) || !blocked) {
+                    return Err(format!(
+                        "{} waits in {} on {} while {} could take it (holding {held:?})",
+                        i.id(),
+                        i.queue(),
+                        i.channel(),
+                        a.id()
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_interactions(&self, engine: &Engine) -> Result<(), String> {
@@ -433,6 +489,20 @@ impl Shadow {
 
 fn pop(expect: &mut Expect, agent: AgentId) -> Result<AgentChange, String> {
     expect.agents.get_mut(&agent).and_then(VecDeque::pop_front).ok_or_else(|| "no accepted command announced it".into())
+}
+
+/// Whether one more interaction of `channel` fits beside the work `held`, as documented for
+/// capacity: the channel is worked and under its cap, the units fit the total, nothing is
+/// taken beside exclusive work, and exclusive work is taken only by an agent holding nothing.
+fn has_room(profile: &CapacityProfile, held: &[Channel], channel: Channel) -> bool {
+    let Some(cap) = profile.channel(channel) else { return false };
+    let exclusive_held = held.iter().any(|h| profile.channel(*h).is_some_and(|c| c.exclusive));
+    if exclusive_held || (cap.exclusive && !held.is_empty()) {
+        return false;
+    }
+    let count = held.iter().filter(|h| **h == channel).count() as u64;
+    let units: u64 = held.iter().filter_map(|h| profile.channel(*h)).map(|c| u64::from(c.units)).sum();
+    count < u64::from(cap.max_concurrent) && units + u64::from(cap.units) <= u64::from(profile.total_units())
 }
 
 /// Whether work on these channels fits a capacity profile: each channel worked and under its

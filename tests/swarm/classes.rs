@@ -73,11 +73,16 @@ pub enum Class {
     /// (requirement-signature id) order instead of place in line, and restore renumbers those
     /// ids, so a recovered engine offers differently from the live one.
     NewDelayTier,
+    /// (h, found by the swarm) Strict blending: deferrable work must not wait beside an agent
+    /// whose only real-time work waiting is work they declined (with never-reoffer). The engine
+    /// re-examines blend-blocked agents only when a real-time list empties, so such an agent
+    /// stays blocked; with this class off the checker tolerates that wait.
+    StaleBlendBlock,
 }
 
 impl Class {
     /// Every class, in a fixed order.
-    pub const ALL: [Class; 22] = [
+    pub const ALL: [Class; 23] = [
         Class::Crash,
         Class::TornWrite,
         Class::ClockJump,
@@ -100,6 +105,7 @@ impl Class {
         Class::ForgedSnapshot,
         Class::SignatureLimit,
         Class::NewDelayTier,
+        Class::StaleBlendBlock,
     ];
 
     /// The name used on the command line.
@@ -127,6 +133,7 @@ impl Class {
             Class::ForgedSnapshot => "forged-snapshot",
             Class::SignatureLimit => "signature-limit",
             Class::NewDelayTier => "new-delay-tier",
+            Class::StaleBlendBlock => "stale-blend-block",
         }
     }
 
@@ -145,7 +152,7 @@ impl fmt::Display for Class {
 /// They are off by default so that the swarm is green on today's engine; switch them on with
 /// `--with NAME` (or `--with known-bugs`) to check a fix, and take them off this list once it
 /// has merged.
-pub const KNOWN_BUG_CLASSES: [(Class, &str); 7] = [
+pub const KNOWN_BUG_CLASSES: [(Class, &str); 8] = [
     (Class::ZeroOfferTimeout, "(a) a 0 ms offer timeout without missed-offer pause: handle_timeout loops forever"),
     (Class::EndOfTime, "(b) offers and member-delay wake-ups saturating at i64::MAX: handle_timeout loops forever"),
     (
@@ -161,6 +168,10 @@ pub const KNOWN_BUG_CLASSES: [(Class, &str); 7] = [
     (
         Class::NewDelayTier,
         "(g) a new member delay re-routes waiting work in signature-id order, not place in line; restore renumbers",
+    ),
+    (
+        Class::StaleBlendBlock,
+        "(h) an agent blocked by real-time work stays blocked while its list holds only work they declined",
     ),
 ];
 

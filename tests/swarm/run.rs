@@ -189,7 +189,11 @@ impl Run {
                 JournalKind::Lines { _dir: dir, path, options: JsonLinesOptions::new().with_flush(flush) }
             }
         };
-        let shadow = Shadow::new(&setup.config, opts.classes.on(Class::ZeroOfferTimeout));
+        let shadow = Shadow::new(
+            &setup.config,
+            opts.classes.on(Class::ZeroOfferTimeout),
+            opts.classes.on(Class::StaleBlendBlock),
+        );
         let empty = serde_json::to_string(&Checkpoint::empty(setup.config.clone())).map_err(|e| fail(e.to_string()))?;
         let stored = Stored { json: empty, hash: shadow.hash, events: 0 };
         let clock = ManualClock::new(setup.t0);
@@ -407,6 +411,11 @@ impl Run {
     /// Feeds a call's events to the shadow and the desktops, and checks the engine.
     pub fn absorb(&mut self, events: Vec<Event>, expect: Expect) -> Result<(), Failure> {
         self.progress.beat.fetch_add(1, Ordering::Relaxed);
+        if self.opts.trace {
+            for e in &events {
+                eprintln!("      {} {:?}", e.at.as_millis(), e.kind);
+            }
+        }
         self.counters.calls += 1;
         self.shadow.feed(&events, expect).map_err(|e| self.fail(e))?;
         self.shadow.check(self.engine()).map_err(|e| self.fail(e))?;
