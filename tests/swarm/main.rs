@@ -17,7 +17,20 @@
 //! `SWITCHBOARD_SEED` (one seed), `SWITCHBOARD_SWARM_SECS` (time budget) and
 //! `SWITCHBOARD_SWARM_WITH` (classes to switch on) do the same from the environment. With both
 //! a seed and a time budget, seeds run from that one upwards. A failure prints its seed, its step
-//! and the command that reruns it, and the run exits non-zero.
+//! and the command that reruns it, and the run exits non-zero. A plain run starts at seed 1 so
+//! that CI runs the same seeds every time; every fourth seed runs twice and must give the same
+//! event hash. A driver call that does not return for a minute is reported as a livelock.
+//!
+//! The parts:
+//!
+//! * `generator` — configuration, topology and the command stream from the seed (swarm
+//!   testing: each seed switches some kinds of command off), and the desktops' answers;
+//! * `run` — one seed: the driver with its journal, checked calls, the main loop;
+//! * `faults` and `tamper` — crashes, torn writes, clock jumps, time set back, snapshots edited;
+//! * `checker` — the shadow model and the checks after every call;
+//! * `liveness` — the drain at the end;
+//! * `classes` — the named fault and hostility classes, and `KNOWN_BUG_CLASSES`, the ones that
+//!   hit engine bugs and are off until their fixes merge (`--with known-bugs` to try them).
 
 mod checker;
 mod classes;
