@@ -48,8 +48,15 @@ pub struct Limits {
     /// Why: with offers that ring and time out again and again, a call after
     /// a long gap would otherwise replay every ring-no-answer cycle since
     /// the last call, so the work of one call would grow with the time
-    /// elapsed. This bounds it by agents × this limit.
+    /// elapsed. This bounds it by agents × this limit, which is therefore
+    /// itself at most [`Limits::MAX_MISSED_OFFERS_IN_A_ROW`].
     pub max_missed_offers_in_a_row: u32,
+}
+
+impl Limits {
+    /// The highest [`Limits::max_missed_offers_in_a_row`] the builder accepts: above it,
+    /// the work one call may do after a long silence stops being small.
+    pub const MAX_MISSED_OFFERS_IN_A_ROW: u32 = 100;
 }
 
 impl Default for Limits {
@@ -279,6 +286,13 @@ impl EngineConfig {
         if let Some((_, which)) = limits.iter().find(|(value, _)| *value == 0) {
             return Err(ConfigError::ZeroLimit(*which));
         }
+        if l.max_missed_offers_in_a_row > Limits::MAX_MISSED_OFFERS_IN_A_ROW {
+            return Err(ConfigError::LimitTooHigh {
+                what: Limit::MissedOffersInARow,
+                value: l.max_missed_offers_in_a_row,
+                max: Limits::MAX_MISSED_OFFERS_IN_A_ROW,
+            });
+        }
         Ok(())
     }
 }
@@ -302,6 +316,10 @@ mod tests {
                     timeout: Duration::from_nanos(1),
                     error: SpanError::BelowOneMillisecond,
                 },
+            ),
+            (
+                EngineConfig::builder().limits(Limits { max_missed_offers_in_a_row: u32::MAX, ..Limits::default() }),
+                ConfigError::LimitTooHigh { what: Limit::MissedOffersInARow, value: u32::MAX, max: 100 },
             ),
             (
                 EngineConfig::builder().offer_timeout(Duration::MAX),

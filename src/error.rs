@@ -239,6 +239,16 @@ pub enum ConfigError {
     /// A limit is zero, so the engine could hold nothing.
     #[error("limit {0} must be at least 1")]
     ZeroLimit(Limit),
+    /// A limit is higher than the engine allows (see the limit's documentation for why).
+    #[error("limit {what} is {value}, above its maximum of {max}")]
+    LimitTooHigh {
+        /// Which limit.
+        what: Limit,
+        /// The value asked for.
+        value: u32,
+        /// The highest value allowed.
+        max: u32,
+    },
     /// A custom channel was declared twice.
     #[error("custom channel {0} declared twice")]
     DuplicateCustomChannel(u16),

@@ -5,8 +5,8 @@ use crate::event::{EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason
 use crate::ids::{AgentId, InteractionId, OfferId};
 use crate::model::channel::ChannelMode;
 use crate::model::interaction::{InteractionState, Outcome};
-use crate::router::WaitKey;
 use crate::router::select::Context;
+use crate::router::{Dequeued, WaitKey};
 use crate::time::Timestamp;
 
 impl Engine {
@@ -184,7 +184,17 @@ impl Engine {
         }
         let sig = self.router.sig_of(&i.requirements).expect("a queued interaction's signature is interned");
         let aging = self.queues[&i.queue].aging.points_per_minute;
-        if self.router.dequeue(i, sig, aging) {
+        // Agents held back from deferrable work look again when real-time work
+        // they could be offered may have gone: when a real-time list empties, and,
+        // when declined work is never re-offered, whenever one shrinks (what is
+        // left may all be work they declined, which does not hold them back).
+        let unblock = match self.router.dequeue(i, sig, aging) {
+            Dequeued::RealTime { emptied } => {
+                emptied || (self.config.never_reoffer_to_decliners() && !self.router.blend_blocked.is_empty())
+            }
+            Dequeued::Deferrable | Dequeued::NotFound => false,
+        };
+        if unblock {
             self.work.push_back(Work::Unblock);
         }
         self.timers.cancel(TimerKind::QueueDelay(iid));
@@ -258,8 +268,12 @@ impl Engine {
     /// Re-examines the queue delay timers of every waiting interaction of a
     /// queue, after its members' delays changed.
     pub(super) fn rewake_queue(&mut self, queue: crate::ids::QueueId) {
-        let Some(q) = self.router.queues.get(&queue) else { return };
-        let waiting: Vec<InteractionId> = q.groups.values().flat_map(|g| g.waiting.iter().map(|w| w.id)).collect();
+        let Some(q) = self.queues.get(&queue) else { return };
+        // In the queue's serving order (effective priority, place in line,
+        // arrival), never in the index's internal order of lists: that order
+        // is not fair, and a restored engine numbers its lists differently.
+        let now = self.now.unwrap_or_default();
+        let waiting = self.router.waiting_in_order(queue, q.aging.points_per_minute, now);
         for iid in waiting {
             self.timers.cancel(TimerKind::QueueDelay(iid));
             self.work.push_back(Work::Interaction(iid));

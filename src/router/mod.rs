@@ -73,6 +73,20 @@ impl WaitKey {
     }
 }
 
+/// What [`Router::dequeue`] took an interaction out of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dequeued {
+    /// A real-time list, which is now empty or not.
+    RealTime {
+        /// The list holds nothing more.
+        emptied: bool,
+    },
+    /// A deferrable list.
+    Deferrable,
+    /// It was in no list.
+    NotFound,
+}
+
 /// One waiting list and the pool of agents who could take its interactions now.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Group {
@@ -270,16 +284,15 @@ impl Router {
         self.sig_groups[sig as usize].insert((queue, channel));
     }
 
-    /// Takes an interaction out of its waiting list. Returns true when that
-    /// emptied a real-time list (blocked agents should look again).
-    pub(crate) fn dequeue(&mut self, i: &Interaction, sig: SigId, aging_per_minute: u32) -> bool {
-        let Some(q) = self.queues.get_mut(&i.queue) else { return false };
-        let Some(g) = q.groups.get_mut(&(i.channel, sig)) else { return false };
-        if g.waiting.remove(&WaitKey::new(i, aging_per_minute)) {
-            q.waiting -= 1;
-            return g.realtime && g.waiting.is_empty();
+    /// Takes an interaction out of its waiting list, saying what kind of list it left.
+    pub(crate) fn dequeue(&mut self, i: &Interaction, sig: SigId, aging_per_minute: u32) -> Dequeued {
+        let Some(q) = self.queues.get_mut(&i.queue) else { return Dequeued::NotFound };
+        let Some(g) = q.groups.get_mut(&(i.channel, sig)) else { return Dequeued::NotFound };
+        if !g.waiting.remove(&WaitKey::new(i, aging_per_minute)) {
+            return Dequeued::NotFound;
         }
-        false
+        q.waiting -= 1;
+        if g.realtime { Dequeued::RealTime { emptied: g.waiting.is_empty() } } else { Dequeued::Deferrable }
     }
 
     /// Moves an agent to the right place in every pool of their queues:

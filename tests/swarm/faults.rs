@@ -166,8 +166,10 @@ impl Run {
             JsonLinesJournal::open(&path, options).map_err(|e| self.fail(format!("torn journal: {e}")))?;
         let r = recovered.report;
         let survived = recovered.entries == whole[..whole.len() - 1];
+        // Line numbers count the format header, which versioned journals start with.
+        let header_lines = u64::from(r.version.is_some_and(|v| v >= 1));
         if !survived
-            || r.dropped_line != Some(whole.len() as u64)
+            || r.dropped_line != Some(whole.len() as u64 + header_lines)
             || r.dropped_bytes != cut - pre_len
             || r.last_seq.unwrap_or(0) != pre_seq
             || file_len(self)? != pre_len
@@ -237,7 +239,8 @@ impl Run {
             3 => now
                 .saturating_add(YEAR_MS as i64)
                 .max(self.faults.range(1_000_000_000_000_000, 8_700_000_000_000_000) as i64),
-            _ => i64::MAX - self.faults.range(0, DAY_MS) as i64,
+            // The last day the engine accepts (set_now stops the clock at its end).
+            _ => Timestamp::MAX.as_millis() - self.faults.range(0, DAY_MS) as i64,
         };
         if target <= now {
             return Ok(());
@@ -257,7 +260,8 @@ impl Run {
         Ok(())
     }
 
-    /// Time goes backwards. The engine refuses with `TimeWentBackwards` naming both times,
+    /// Time goes backwards. The engine refuses with `TimeWentBackwards` naming both times
+    /// (or `TimeOutOfRange` before 1970),
     /// emits nothing and changes nothing; the driver holds the engine at its latest time.
     fn time_backwards(&mut self) -> Result<(), Failure> {
         let Some(last) = self.engine().now() else { return Ok(()) };
@@ -269,7 +273,12 @@ impl Run {
         let mut engine = self.engine().clone();
         let before = snapshot_json(&engine);
         let command = self.some_command().unwrap_or(Command::Login { agent: AgentId(u64::MAX) });
-        let expected = CommandError::TimeWentBackwards { last, now: earlier };
+        // Before 1970 is outside the engine's times altogether, which it checks first.
+        let expected = if earlier < Timestamp::EPOCH {
+            CommandError::TimeOutOfRange { now: earlier, min: Timestamp::EPOCH, max: Timestamp::MAX }
+        } else {
+            CommandError::TimeWentBackwards { last, now: earlier }
+        };
         let timeout = engine.handle_timeout(earlier);
         let handled = engine.handle(command.clone(), earlier);
         if timeout.as_ref().err() != Some(&expected) || handled.as_ref().err() != Some(&expected) {

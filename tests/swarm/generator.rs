@@ -139,8 +139,13 @@ fn engine_config(rng: &mut Rng, classes: &Classes) -> (EngineConfig, Vec<Channel
     let ms = rng.weighted(&timeouts).unwrap_or(15_000);
     b = b.offer_timeout(Duration::from_millis(ms));
     if classes.on(Class::ZeroOfferTimeout) && rng.chance(0.3) {
-        // Not zero, so the builder takes it; it rounds down to 0 ms in the engine.
-        b = b.offer_timeout(*rng.pick(&[Duration::from_nanos(1), Duration::from_micros(999)]).unwrap());
+        // Under a millisecond, it would round to 0 ms in the engine: the builder must refuse it.
+        let tiny = *rng.pick(&[Duration::ZERO, Duration::from_nanos(1), Duration::from_micros(999)]).unwrap();
+        let refused = b.clone().offer_timeout(tiny).build();
+        assert!(
+            matches!(refused, Err(ConfigError::InvalidOfferTimeout { .. })),
+            "the builder took an offer timeout of {tiny:?}: {refused:?}"
+        );
     }
     if rng.chance(0.5) {
         b = b.missed_offer_pause(None);
@@ -174,6 +179,9 @@ fn limits(rng: &mut Rng, classes: &Classes) -> Limits {
             max_queues_per_agent: u32::MAX,
             max_attribute_bytes: u32::MAX,
             max_aging_points_per_minute: u32::MAX,
+            max_name_bytes: u32::MAX,
+            // Capped by the builder: above it one call's work after a long silence is unbounded.
+            max_missed_offers_in_a_row: Limits::MAX_MISSED_OFFERS_IN_A_ROW,
         };
     }
     let mut l = Limits::default();
@@ -193,6 +201,8 @@ fn limits(rng: &mut Rng, classes: &Classes) -> Limits {
         l.max_queues_per_agent = small(l.max_queues_per_agent, 1, 6);
         l.max_attribute_bytes = small(l.max_attribute_bytes, 1, 200);
         l.max_aging_points_per_minute = small(l.max_aging_points_per_minute, 0, 60);
+        l.max_name_bytes = small(l.max_name_bytes, 1, 40);
+        l.max_missed_offers_in_a_row = small(l.max_missed_offers_in_a_row, 1, 5);
     }
     l
 }

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use switchboard::*;
 
-use crate::classes::Class;
 use crate::run::{Failure, Run, TIME_CEILING};
 
 /// How far simulated time may run during the drain: long enough for any member delay the
@@ -163,7 +162,7 @@ impl Run {
 
     /// The latest time the drain may reach.
     fn time_ceiling(&self) -> Timestamp {
-        if self.on(Class::EndOfTime) { Timestamp::from_millis(i64::MAX) } else { TIME_CEILING }
+        TIME_CEILING
     }
 
     /// What still waits and who could take it, for failure messages.

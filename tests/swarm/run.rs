@@ -19,9 +19,9 @@ use crate::rng::{Rng, Stream, mix};
 /// cycles than this (known bug (c) makes that work O(elapsed / timeout)).
 const RING_CYCLES_PER_STEP: u32 = 16;
 
-/// The latest time a run reaches unless `EndOfTime` is on: far past chrono's range (year
-/// 262,000) but far from `i64::MAX`, where offers and member delays saturate.
-pub const TIME_CEILING: Timestamp = Timestamp::from_millis(i64::MAX / 2);
+/// The latest time a run reaches: the engine's last accepted time (the end of year 9999). Later
+/// times are only ever submitted to check that they are refused.
+pub const TIME_CEILING: Timestamp = Timestamp::MAX;
 
 /// One refused command in this many has its snapshot compared as serialised bytes, not only as data.
 const BYTES_EVERY: u64 = 8;
@@ -340,7 +340,10 @@ impl Run {
         error: &CommandError,
     ) -> Result<(), Failure> {
         self.counters.refusals_compared += 1;
-        twin.handle_timeout(now).map_err(|e| self.fail(format!("the twin's handle_timeout: {e}")))?;
+        // A time the engine does not accept changes nothing at all, not even due timers.
+        if !matches!(error, CommandError::TimeOutOfRange { .. }) {
+            twin.handle_timeout(now).map_err(|e| self.fail(format!("the twin's handle_timeout: {e}")))?;
+        }
         let twin_events: Vec<Event> = std::iter::from_fn(|| twin.poll_event()).collect();
         // Equal snapshots (plain, ordered data) serialise to equal bytes; one refusal in
         // `BYTES_EVERY` is compared as bytes too, which checks that claim and costs the JSON.
@@ -451,11 +454,9 @@ impl Run {
         if tick { self.tick() } else { Ok(()) }
     }
 
-    /// Sets the clock. Unless `EndOfTime` is on, time stays below `TIME_CEILING`: a timer set
-    /// with a `Duration::MAX` delay or timeout saturates at `i64::MAX`, and reaching it loops
-    /// forever (known bug (b)).
+    /// Sets the clock, which stops at `TIME_CEILING`, the engine's last accepted time.
     pub fn set_now(&mut self, now: Timestamp) {
-        let now = if self.on(Class::EndOfTime) { now } else { now.min(TIME_CEILING) };
+        let now = now.min(TIME_CEILING);
         self.now = now.max(self.now);
         self.clock.set(self.now);
     }
