@@ -407,3 +407,82 @@ fn the_id_hash_key_changes_no_result() {
     assert!(totals.handled > 50, "the run routed work: {totals:?}");
     assert_eq!(run(0x9e37_79b9_7f4a_7c15), (plain, totals));
 }
+
+// ----- Found by the swarm tester -----
+
+fn offered_in_order(engine: &mut Engine) -> Vec<InteractionId> {
+    std::iter::from_fn(|| engine.poll_event())
+        .filter_map(|e| match e.kind {
+            EventKind::InteractionOffered(o) => Some(o.interaction),
+            _ => None,
+        })
+        .collect()
+}
+
+/// (g) When an agent brings a member delay new to a queue, its waiting work is woken in the queue's
+/// serving order, not in the index's order of lists (which put a later arrival with common
+/// requirements ahead of an earlier one with rarer requirements).
+#[test]
+fn a_new_member_delay_wakes_waiting_work_in_place_in_line_order() {
+    let mut engine = Engine::new(EngineConfig::default());
+    let t = t0();
+    engine.handle(Command::AddSkill { skill: SkillId(1), name: "billing".into() }, t).unwrap();
+    engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "chat", [Channel::Chat])), t).unwrap();
+    let billing = Requirements::from_pairs([(SkillId(1), Proficiency::MIN)]);
+    for (id, needs) in [(1, Requirements::none()), (2, billing), (3, Requirements::none())] {
+        let new = NewInteraction::new(InteractionId(id), Channel::Chat, QueueId(1), CustomerId(id));
+        engine.handle(Command::Arrive(new.with_requirements(needs)), t).unwrap();
+    }
+    let agent = AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Chat, 3))
+        .with_skills(SkillSet::from_pairs([(SkillId(1), Proficiency::MIN)]))
+        .with_queue(QueueMembership::new(QueueId(1)).with_delay(Duration::from_secs(8)));
+    engine.handle(Command::AddAgent(agent), t).unwrap();
+    engine.handle(Command::Login { agent: AgentId(1) }, t).unwrap();
+    assert!(offered_in_order(&mut engine).is_empty(), "not before the delay");
+    engine.handle_timeout(t + Duration::from_secs(8)).unwrap();
+    assert_eq!(offered_in_order(&mut engine), [1, 2, 3].map(InteractionId));
+}
+
+/// (h) With never-reoffer, an agent held back from e-mail by a waiting chat looks again when that
+/// chat goes, even though the chat list still holds one they declined (which no longer holds them back).
+#[test]
+fn deferrable_work_does_not_wait_beside_an_agent_held_back_only_by_work_they_declined() {
+    let config = EngineConfig::builder().never_reoffer_to_decliners(true).build().unwrap();
+    let mut engine = Engine::new(config);
+    let t = t0();
+    engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "chat", [Channel::Chat])), t).unwrap();
+    engine.handle(Command::AddQueue(QueueConfig::new(QueueId(2), "email", [Channel::Email])), t).unwrap();
+    let capacity =
+        CapacityProfile::new(2).with_channel(Channel::Chat, 1, 1, false).with_channel(Channel::Email, 1, 1, false);
+    let agent = AgentConfig::new(AgentId(1), capacity)
+        .with_queue(QueueMembership::new(QueueId(1)))
+        .with_queue(QueueMembership::new(QueueId(2)));
+    engine.handle(Command::AddAgent(agent), t).unwrap();
+    engine.handle(Command::Login { agent: AgentId(1) }, t).unwrap();
+    let answer = |engine: &mut Engine, accept: bool| {
+        let offer = engine.offers().next().expect("an offer rings").id;
+        let command = if accept {
+            Command::Accept { agent: AgentId(1), offer }
+        } else {
+            Command::Reject { agent: AgentId(1), offer }
+        };
+        engine.handle(command, t).unwrap();
+    };
+    engine.handle(chat(1, 1), t).unwrap();
+    answer(&mut engine, false); // declined: never offered to agent 1 again
+    engine.handle(chat(2, 1), t).unwrap();
+    answer(&mut engine, true); // agent 1 now holds their one chat
+    engine.handle(chat(3, 1), t).unwrap(); // waits: no chat room
+    let email = NewInteraction::new(InteractionId(4), Channel::Email, QueueId(2), CustomerId(4));
+    engine.handle(Command::Arrive(email), t).unwrap();
+    assert_eq!(engine.interaction(InteractionId(4)).unwrap().state(), InteractionState::Queued, "held back by chat 3");
+    engine.handle(Command::Abandon { interaction: InteractionId(3) }, t).unwrap();
+    assert!(
+        matches!(
+            engine.interaction(InteractionId(4)).unwrap().state(),
+            InteractionState::Offered { agent: AgentId(1), .. }
+        ),
+        "only declined chat 1 waits now, so the e-mail goes to agent 1"
+    );
+    engine.check_invariants().unwrap();
+}
