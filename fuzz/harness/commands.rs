@@ -1,0 +1,435 @@
+//! The `commands` target: a stream of timed commands into an engine.
+//!
+//! Two decoders share one checked run loop ([`Run`]):
+//!
+//! * **JSON** (the input starts with `[` or `{`): `[[millis, command], …]`, the commands in
+//!   their serde form at absolute times in milliseconds, on an engine with the default
+//!   configuration; or `{"config": <EngineConfig>, "steps": [[millis, command], …]}` for
+//!   another configuration (deserialised as a host would, without the builder's checks).
+//!   Readable seeds and reproducers.
+//! * **Structured** (anything else): a byte interpreter. The first bytes choose the engine's
+//!   configuration (including tiny limits, so refusals are common) and whether to start from
+//!   a small ready-made topology; then each operation reads an opcode, a time step and its
+//!   arguments. Ids come from small pools, and offers and interactions are mostly picked
+//!   among those that exist, so most commands do something. Short inputs are valid programs
+//!   (an exhausted input reads as zeros), which is what lets libFuzzer grow them.
+
+use std::time::Duration;
+
+use switchboard::{
+    AgentConfig, AgentId, AgentSelection, Attributes, CapacityProfile, CaseId, Channel, ChannelMode, Command,
+    CustomerId, Engine, EngineConfig, InteractionId, InteractionState, Limits, NewInteraction, OfferId, Proficiency,
+    QueueConfig, QueueId, QueueMembership, ReasonCode, Requirements, ServiceLevelTarget, SkillId, SkillSet, Timestamp,
+};
+
+use crate::harness::bytes::Bytes;
+use crate::harness::run::Run;
+use crate::harness::{Mode, Outcome, T0, guards};
+
+/// Most operations one input runs.
+pub const MAX_OPS: usize = 300;
+
+/// Runs one input of the `commands` target.
+pub fn run(data: &[u8], mode: Mode) -> Outcome {
+    match data.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => match serde_json::from_slice::<Vec<(i64, Command)>>(data) {
+            Ok(steps) => json(EngineConfig::default(), steps, mode),
+            Err(_) => Outcome::default(),
+        },
+        Some(b'{') => match serde_json::from_slice::<Configured>(data) {
+            Ok(Configured { config, steps }) => json(config, steps, mode),
+            Err(_) => Outcome::default(),
+        },
+        _ => structured(data, mode),
+    }
+}
+
+/// The JSON form with a configuration.
+#[derive(serde::Deserialize)]
+struct Configured {
+    config: EngineConfig,
+    steps: Vec<(i64, Command)>,
+}
+
+fn json(config: EngineConfig, steps: Vec<(i64, Command)>, mode: Mode) -> Outcome {
+    if mode == Mode::Guarded {
+        if let Err(bug) = guards::config(&config) {
+            return Outcome::guarded(bug);
+        }
+    }
+    let mut run = Run::new(Engine::new(config), mode);
+    run.outcome.parsed = true;
+    for (millis, command) in steps.into_iter().take(MAX_OPS) {
+        run.command(Timestamp::from_millis(millis), command);
+    }
+    run.finish()
+}
+
+fn structured(data: &[u8], mode: Mode) -> Outcome {
+    let mut b = Bytes::new(data);
+    let flags = b.u8();
+    let Some(config) = config(flags, &mut b) else {
+        return Outcome::default();
+    };
+    if mode == Mode::Guarded {
+        if let Err(bug) = guards::config(&config) {
+            return Outcome::guarded(bug);
+        }
+    }
+    let mut run = Run::new(Engine::new(config), mode);
+    run.outcome.parsed = true;
+    if flags & 0x40 != 0 {
+        bootstrap(&mut run);
+    }
+    for _ in 0..MAX_OPS {
+        if b.is_empty() {
+            break;
+        }
+        op(&mut run, &mut b);
+    }
+    run.finish()
+}
+
+/// Engine-wide settings from the flags byte and the bytes after it.
+pub fn config(flags: u8, b: &mut Bytes) -> Option<EngineConfig> {
+    let mut builder = EngineConfig::builder().offer_timeout(b.pick(&OFFER_TIMEOUTS));
+    builder = match flags & 3 {
+        0 => builder,
+        1 => builder.missed_offer_pause(None),
+        _ => builder.missed_offer_pause(Some(ReasonCode(b.below(3) as u64))),
+    };
+    builder = builder.never_reoffer_to_decliners(flags & 4 != 0);
+    if flags & 8 != 0 {
+        builder = builder.custom_channel(1, ChannelMode::RealTime);
+    }
+    if flags & 16 != 0 {
+        builder = builder.custom_channel(2, ChannelMode::Deferrable);
+    }
+    if flags & 32 != 0 {
+        let mut small = || 1 + b.below(4) as u32;
+        builder = builder.limits(Limits {
+            max_skills: small(),
+            max_queues: small(),
+            max_agents: small(),
+            max_interactions: small(),
+            max_waiting_per_queue: small(),
+            max_signatures: small(),
+            max_requirements: small(),
+            max_queues_per_agent: small(),
+            max_attribute_bytes: [1, 16, 64, 4096][b.below(4)],
+            max_aging_points_per_minute: [1, 60, 1_000_000, u32::MAX][b.below(4)],
+        });
+    }
+    builder.build().ok()
+}
+
+/// Two skills, a real-time and a deferrable queue, four agents logged in.
+pub fn bootstrap(run: &mut Run) {
+    let t = Timestamp::from_millis(T0);
+    for s in 1..=2 {
+        run.command(t, Command::AddSkill { skill: SkillId(s), name: format!("skill {s}") });
+    }
+    run.command(t, Command::AddQueue(QueueConfig::new(QueueId(1), "live", [Channel::Voice, Channel::Chat])));
+    run.command(
+        t,
+        Command::AddQueue(
+            QueueConfig::new(QueueId(2), "later", [Channel::Email]).with_wrap_up(Duration::from_secs(30)).with_aging(1),
+        ),
+    );
+    for a in 1..=4u64 {
+        let capacity = CapacityProfile::new(100)
+            .with_channel(Channel::Voice, 1, 100, true)
+            .with_channel(Channel::Chat, 3, 30, false)
+            .with_channel(Channel::Email, 1, 10, false);
+        let level = Proficiency::new(1 + (a % 5) as u8).unwrap_or(Proficiency::MIN);
+        let config = AgentConfig::new(AgentId(a), capacity)
+            .with_skills(SkillSet::from_pairs([(SkillId(1 + a % 2), level)]))
+            .with_queue(QueueMembership::new(QueueId(1)))
+            .with_queue(QueueMembership::new(QueueId(2)).with_delay(Duration::from_secs(a)));
+        run.command(t, Command::AddAgent(config));
+        run.command(t, Command::Login { agent: AgentId(a) });
+    }
+}
+
+const OFFER_TIMEOUTS: [Duration; 8] = [
+    Duration::from_secs(15),
+    Duration::from_secs(1),
+    Duration::from_millis(1),
+    Duration::from_secs(3_600),
+    Duration::from_micros(500),
+    Duration::ZERO,
+    Duration::from_secs(20),
+    Duration::from_secs(u64::MAX),
+];
+
+const DURATIONS: [Duration; 8] = [
+    Duration::ZERO,
+    Duration::from_millis(1),
+    Duration::from_secs(1),
+    Duration::from_secs(5),
+    Duration::from_secs(30),
+    Duration::from_secs(3_600),
+    Duration::from_micros(500),
+    Duration::from_secs(u64::MAX),
+];
+
+const CHANNELS: [Channel; 11] = [
+    Channel::Voice,
+    Channel::Chat,
+    Channel::Email,
+    Channel::Sms,
+    Channel::Social,
+    Channel::Video,
+    Channel::Callback,
+    Channel::Fax,
+    Channel::Custom(1),
+    Channel::Custom(2),
+    Channel::Custom(3),
+];
+
+const PRIORITIES: [i32; 8] = [0, 1, -1, 2, 5, 100, i32::MAX, i32::MIN];
+
+fn skill(b: &mut Bytes) -> SkillId {
+    SkillId(1 + b.below(5) as u64)
+}
+
+fn queue(b: &mut Bytes) -> QueueId {
+    QueueId(1 + b.below(4) as u64)
+}
+
+fn agent(b: &mut Bytes) -> AgentId {
+    AgentId(1 + b.below(6) as u64)
+}
+
+fn interaction(b: &mut Bytes) -> InteractionId {
+    InteractionId(1 + b.below(16) as u64)
+}
+
+fn level(b: &mut Bytes) -> Proficiency {
+    Proficiency::new(1 + b.below(5) as u8).unwrap_or(Proficiency::MIN)
+}
+
+fn requirements(b: &mut Bytes) -> Requirements {
+    let n = b.below(4);
+    Requirements::from_pairs((0..n).map(|_| (skill(b), level(b))).collect::<Vec<_>>())
+}
+
+fn skills(b: &mut Bytes) -> SkillSet {
+    let n = b.below(4);
+    SkillSet::from_pairs((0..n).map(|_| (skill(b), level(b))).collect::<Vec<_>>())
+}
+
+fn queue_config(b: &mut Bytes) -> QueueConfig {
+    let id = queue(b);
+    let n = b.below(4);
+    let channels: Vec<Channel> = (0..n).map(|_| b.pick(&CHANNELS)).collect();
+    let mut q = QueueConfig::new(id, format!("queue {}", id.0), channels);
+    let knobs = b.u8();
+    if knobs & 1 != 0 {
+        q = q.with_requirements(requirements(b));
+    }
+    if knobs & 2 != 0 {
+        q = q.with_service_level(ServiceLevelTarget::new(b.u8(), b.pick(&DURATIONS)));
+    }
+    if knobs & 4 != 0 {
+        q = q.with_priority(b.pick(&PRIORITIES));
+    }
+    q = q.with_strategy(b.pick(&[
+        AgentSelection::LongestIdle,
+        AgentSelection::MostProficient,
+        AgentSelection::LeastOccupied,
+        AgentSelection::RoundRobin,
+        AgentSelection::FewestContacts,
+    ]));
+    if knobs & 8 != 0 {
+        q = q.with_wrap_up(b.pick(&DURATIONS));
+    }
+    if knobs & 16 != 0 {
+        q = q.with_aging(b.pick(&[0, 1, 60, 1_000_000, 1_000_001, u32::MAX]));
+    }
+    if knobs & 32 != 0 {
+        q = q.with_max_waiting(b.below(4) as u32);
+    }
+    if knobs & 64 != 0 {
+        q = q.with_offer_timeout(b.pick(&OFFER_TIMEOUTS));
+    }
+    q
+}
+
+fn capacity(b: &mut Bytes) -> CapacityProfile {
+    if b.bool() {
+        return CapacityProfile::single(b.pick(&CHANNELS), 1 + b.below(3) as u32);
+    }
+    let mut c = CapacityProfile::new(b.pick(&[100, 1, 2, 3, 0, u32::MAX]));
+    for _ in 0..b.below(4) {
+        c = c.with_channel(
+            b.pick(&CHANNELS),
+            b.pick(&[1, 2, 3, 0, u32::MAX]),
+            b.pick(&[1, 30, 100, 0, u32::MAX]),
+            b.bool(),
+        );
+    }
+    c
+}
+
+fn memberships(b: &mut Bytes) -> Vec<QueueMembership> {
+    let n = b.below(4);
+    (0..n)
+        .map(|_| {
+            let mut m = QueueMembership::new(queue(b)).with_delay(b.pick(&DURATIONS));
+            if b.bool() {
+                m = m.with_priority(b.pick(&PRIORITIES));
+            }
+            m
+        })
+        .collect()
+}
+
+fn agent_config(b: &mut Bytes) -> AgentConfig {
+    let mut a = AgentConfig::new(agent(b), capacity(b)).with_skills(skills(b));
+    a.queues = memberships(b);
+    a
+}
+
+fn new_interaction(b: &mut Bytes) -> NewInteraction {
+    let mut new = NewInteraction::new(interaction(b), b.pick(&CHANNELS), queue(b), CustomerId(b.below(4) as u64));
+    let knobs = b.u8();
+    if knobs & 1 != 0 {
+        new = new.with_case(CaseId(b.below(3) as u64));
+    }
+    if knobs & 2 != 0 {
+        new = new.with_requirements(requirements(b));
+    }
+    if knobs & 4 != 0 {
+        new = new.with_priority(b.pick(&PRIORITIES));
+    }
+    if knobs & 8 != 0 {
+        let mut attributes = Attributes::new();
+        for _ in 0..1 + b.below(2) {
+            let key = b.pick(&["language", "region", "segment", ""]);
+            let value = match b.below(4) {
+                0 => "x".repeat(b.pick(&[100, 5_000])),
+                n => ["fr", "north", "vip"][n - 1].to_string(),
+            };
+            attributes.insert(key, value);
+        }
+        new = new.with_attributes(attributes);
+    }
+    new
+}
+
+/// The next command's time: mostly now or a little later, sometimes the next deadline (or
+/// just around it), sometimes backwards or at the ends of time.
+fn time(run: &Run, b: &mut Bytes) -> Timestamp {
+    let now = run.now().unwrap_or(Timestamp::from_millis(T0));
+    let deadline = run.engine.poll_timeout().unwrap_or(now);
+    let ms = |t: Timestamp, d: i64| Timestamp::from_millis(t.as_millis().saturating_add(d));
+    match b.u8() % 16 {
+        0..=5 => now,
+        6 => ms(now, 1),
+        7 => ms(now, 1_000),
+        8 => ms(now, i64::from(b.u8()) * 1_000),
+        9 => ms(now, i64::from(b.u16())),
+        10 => ms(now, i64::from(b.u16()) * 1_000),
+        11 => deadline,
+        12 => ms(deadline, -1),
+        13 => ms(deadline, 1),
+        14 => ms(now, -1),
+        _ => Timestamp::from_millis(b.pick(&[i64::MAX, i64::MAX - 1, i64::MIN, 0, -1, 1 << 53])),
+    }
+}
+
+/// Live interactions and their states, by id.
+fn live(engine: &Engine) -> Vec<(InteractionId, InteractionState)> {
+    engine.interactions().map(|i| (i.id(), i.state())).collect()
+}
+
+/// A live interaction (mostly) or one from the pool, with the agent it is with (if any).
+fn some_interaction(run: &Run, b: &mut Bytes) -> (InteractionId, Option<AgentId>) {
+    let live = live(&run.engine);
+    match b.choose(&live) {
+        Some((id, state)) if b.u8() % 8 != 0 => {
+            let agent = match *state {
+                InteractionState::Offered { agent, .. }
+                | InteractionState::Connected { agent }
+                | InteractionState::WrapUp { agent } => Some(agent),
+                _ => None,
+            };
+            (*id, agent)
+        }
+        _ => (interaction(b), None),
+    }
+}
+
+/// An (agent, offer) pair: mostly a pending offer and its own agent.
+fn some_offer(run: &Run, b: &mut Bytes) -> (AgentId, OfferId) {
+    let offers: Vec<(AgentId, OfferId)> = run.engine.offers().map(|p| (p.agent, p.id)).collect();
+    match b.choose(&offers) {
+        Some(&(a, o)) => match b.u8() % 8 {
+            0 => (agent(b), o),
+            1 => (a, OfferId(o.0 + 1)),
+            _ => (a, o),
+        },
+        None => (agent(b), OfferId(b.below(8) as u64)),
+    }
+}
+
+/// One operation: a command, a timeout, or a snapshot-and-restore.
+pub fn op(run: &mut Run, b: &mut Bytes) {
+    let code = b.u8() % 24;
+    let at = time(run, b);
+    let command = match code {
+        0 => Command::AddSkill { skill: skill(b), name: b.pick(&["billing", "", "técnico"]).to_string() },
+        1 => Command::AddQueue(queue_config(b)),
+        2 => Command::AddAgent(agent_config(b)),
+        3 => Command::SetAgentSkills { agent: agent(b), skills: skills(b) },
+        4 => Command::SetAgentQueues { agent: agent(b), queues: memberships(b) },
+        5 => Command::RemoveAgent { agent: agent(b) },
+        6 => Command::Login { agent: agent(b) },
+        7 => Command::Logout { agent: agent(b) },
+        8 => Command::Pause { agent: agent(b), reason: ReasonCode(b.below(3) as u64) },
+        9 => Command::Resume { agent: agent(b) },
+        10 | 11 => Command::Arrive(new_interaction(b)),
+        12 | 13 => {
+            let (agent, offer) = some_offer(run, b);
+            Command::Accept { agent, offer }
+        }
+        14 => {
+            let (agent, offer) = some_offer(run, b);
+            Command::Reject { agent, offer }
+        }
+        15..=17 => {
+            let (interaction, with) = some_interaction(run, b);
+            let agent = match with {
+                Some(a) if b.u8() % 8 != 0 => a,
+                _ => agent(b),
+            };
+            match code {
+                15 => Command::Complete { agent, interaction },
+                16 => Command::EndWrapUp { agent, interaction },
+                _ => Command::Disposition {
+                    agent,
+                    interaction,
+                    code: b.pick(&["resolved", "sale", ""]).to_string(),
+                    notes: b.bool().then(|| "called back".to_string()),
+                },
+            }
+        }
+        18 => Command::Abandon { interaction: some_interaction(run, b).0 },
+        19 => Command::Cancel { interaction: some_interaction(run, b).0 },
+        20 => Command::Transfer { interaction: some_interaction(run, b).0, queue: queue(b) },
+        21 => {
+            run.tick_next();
+            return;
+        }
+        22 => {
+            run.tick(at);
+            return;
+        }
+        _ => {
+            run.restore_roundtrip();
+            return;
+        }
+    };
+    run.command(at, command);
+}
