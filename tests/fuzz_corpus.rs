@@ -3,8 +3,7 @@
 //! Every file of `fuzz/corpus/<target>/` goes through the same function the cargo-fuzz
 //! target calls (`fuzz/harness/`, included below), in strict mode: the corpus holds only
 //! inputs that pass on today's engine, so a failure here is a regression. The reproducers
-//! of bugs the fuzzers found live in `fuzz/regressions/<target>/`; their replay is
-//! `#[ignore]`d until the engine fixes land (see `fuzz/README.md`).
+//! of bugs the fuzzers found live in `fuzz/regressions/<target>/` and replay clean too.
 #![cfg(feature = "sim")]
 
 #[path = "../fuzz/harness/mod.rs"]
@@ -94,11 +93,10 @@ fn corpus_replays_clean() {
     replay("corpus", Duration::from_secs(60));
 }
 
-/// The inputs the fuzzers found that broke the engine: each must pass once its bug is fixed.
-/// Ignored while the fixes are in progress (run with `cargo test --test fuzz_corpus -- --ignored`).
-/// Some of them hang or grow memory on today's engine; each runs with a 10 s deadline.
+/// The inputs the fuzzers found that broke the engine (issue #9): each hung, panicked or was
+/// wrongly accepted before its fix, and must replay clean now. Each runs with a 10 s deadline,
+/// so a hang that comes back fails instead of stalling the suite.
 #[test]
-#[ignore = "reproducers of open engine bugs (issue #9); un-ignore once the fixes land"]
 fn regressions_replay_clean() {
     replay("regressions", Duration::from_secs(10));
 }

@@ -118,6 +118,8 @@ pub fn config(flags: u8, b: &mut Bytes) -> Option<EngineConfig> {
             max_queues_per_agent: small(),
             max_attribute_bytes: [1, 16, 64, 4096][b.below(4)],
             max_aging_points_per_minute: [1, 60, 1_000_000, u32::MAX][b.below(4)],
+            max_name_bytes: [1, 16, 1024, u32::MAX][b.below(4)],
+            max_missed_offers_in_a_row: 1 + b.below(4) as u32,
         });
     }
     builder.build().ok()

@@ -16,7 +16,7 @@
 use chrono::{DateTime, Utc};
 use switchboard::sim::{
     AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BreakSpec, ChannelCapacitySpec, Distribution,
-    MembershipSpec, QueueSpec, Scenario, SkillLevel, SkillSpec, SlaSpec, simulate_with,
+    MembershipSpec, QueueSpec, RunOptions, Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec,
 };
 use switchboard::{AgentSelection, Channel, Engine, Event};
 
@@ -54,12 +54,29 @@ pub fn run(data: &[u8], mode: Mode) -> Outcome {
             return Outcome { parsed: true, ..Outcome::guarded(bug) };
         }
     }
-    if let Some(size) = absurd(&scenario) {
-        // Running it would exhaust memory or never end (and take the fuzzer or the test
-        // process with it): the loader must refuse it.
-        panic!("the scenario loader accepted an absurd scenario: {size}");
+    if scenario.check_limits(&SimLimits::default()).is_ok() {
+        if let Some(size) = absurd(&scenario) {
+            // Running it would exhaust memory or never end (and take the fuzzer or the test
+            // process with it): the default limits must refuse it before it runs.
+            panic!("the default simulation limits accepted an absurd scenario: {size}");
+        }
+    }
+    // Tighter than the defaults, so that one input stays quick in a debug or fuzzing build.
+    if scenario.check_limits(&fuzz_limits()).is_err() {
+        return Outcome { parsed: true, refused: 1, ..Outcome::default() };
     }
     simulate(&scenario)
+}
+
+/// The limits the harness runs scenarios under: the defaults, cut so that an accepted input
+/// takes well under a second in a debug build.
+pub fn fuzz_limits() -> SimLimits {
+    let mut limits = SimLimits::default();
+    limits.max_arrivals = 20_000;
+    limits.max_backlog = 5_000;
+    limits.max_agents = 500;
+    limits.max_steps = 400_000;
+    limits
 }
 
 /// Interactions (backlog plus expected arrivals at the peak rate) no loader should accept.
@@ -99,7 +116,7 @@ pub fn simulate(scenario: &Scenario) -> Outcome {
             }
         }
     };
-    let report = simulate_with(scenario, SEED, &mut observer);
+    let report = RunOptions::new().limits(fuzz_limits()).simulate_with(scenario, SEED, &mut observer);
     let mut outcome = Outcome { parsed: true, ..Outcome::default() };
     if let Ok(report) = report {
         outcome.accepted = 1;
