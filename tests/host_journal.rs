@@ -282,11 +282,7 @@ fn a_corrupt_line_in_the_middle_is_a_typed_error_naming_it() {
         }),
     ];
     for (what, bad) in cases {
-        let mut bytes = Vec::new();
-        for (i, line) in good.iter().enumerate() {
-            bytes.extend_from_slice(if i == 3 { &bad } else { line.as_bytes() });
-            bytes.push(b'\n');
-        }
+        let bytes = with_line_4(&good, &bad);
         fs::write(&path, &bytes).unwrap();
         match JsonLinesJournal::read(&path) {
             Err(JournalError::Corrupt { line: 4, offset, message }) => {
@@ -306,11 +302,7 @@ fn a_corrupt_line_in_the_middle_is_a_typed_error_naming_it() {
     let mut flipped = entry3.clone().into_bytes();
     flipped[12] = if flipped[12] == b'0' { b'1' } else { b'0' };
     for (what, bad) in [("entry", changed.into_bytes()), ("checksum", flipped)] {
-        let mut bytes = Vec::new();
-        for (i, line) in good.iter().enumerate() {
-            bytes.extend_from_slice(if i == 3 { &bad } else { line.as_bytes() });
-            bytes.push(b'\n');
-        }
+        let bytes = with_line_4(&good, &bad);
         fs::write(&path, &bytes).unwrap();
         match JsonLinesJournal::read(&path) {
             Err(JournalError::ChecksumMismatch { line: 4, offset, stored, computed }) => {
@@ -752,4 +744,14 @@ fn opening_a_legacy_journal_upgrades_it_in_place() {
     damaged[at] ^= 0x02;
     fs::write(&path, &damaged).unwrap();
     assert!(matches!(JsonLinesJournal::read(&path), Err(JournalError::ChecksumMismatch { .. })));
+}
+
+/// The journal `good` with its fourth line replaced by `bad`.
+fn with_line_4(good: &[String], bad: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for (i, line) in good.iter().enumerate() {
+        bytes.extend_from_slice(if i == 3 { bad } else { line.as_bytes() });
+        bytes.push(b'\n');
+    }
+    bytes
 }
