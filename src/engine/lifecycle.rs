@@ -14,7 +14,7 @@ use crate::model::queue::QueueConfig;
 use crate::model::skill::{Requirements, SkillSet};
 use crate::time::{Timestamp, check_span, duration_millis};
 
-fn limit(what: Limit, limit: u32) -> CommandError {
+pub(super) fn limit(what: Limit, limit: u32) -> CommandError {
     CommandError::LimitReached { what, limit: u64::from(limit) }
 }
 
@@ -107,6 +107,43 @@ impl Engine {
             return Err(limit(Limit::Signatures, limits.max_signatures));
         }
         Ok(())
+    }
+
+    /// Room for one more live interaction with these attributes. Restore checks the same.
+    pub(super) fn check_interaction_limits(
+        &self,
+        attributes: &crate::model::attributes::Attributes,
+    ) -> Result<(), CommandError> {
+        let limits = self.config.limits();
+        if self.interactions.len() >= limits.max_interactions as usize {
+            return Err(limit(Limit::Interactions, limits.max_interactions));
+        }
+        if attributes.byte_len() > limits.max_attribute_bytes as usize {
+            return Err(limit(Limit::AttributeBytes, limits.max_attribute_bytes));
+        }
+        Ok(())
+    }
+
+    /// An interaction of `channel` needing `own` fits `queue`: a known channel the queue takes,
+    /// known skills, and within the requirement limit once the queue's are added. Returns the
+    /// requirements it carries (the queue's and its own). Restore checks the same.
+    pub(super) fn check_fits_queue(
+        &self,
+        queue: &QueueConfig,
+        channel: Channel,
+        own: &Requirements,
+    ) -> Result<Requirements, CommandError> {
+        self.check_channel_known(channel)?;
+        if !queue.channels.contains(&channel) {
+            return Err(CommandError::ChannelNotInQueue { queue: queue.id, channel });
+        }
+        self.check_skills_known(own.iter().map(|r| &r.skill))?;
+        let requirements = queue.requirements.union(own);
+        let max = self.config.limits().max_requirements;
+        if requirements.len() > max as usize {
+            return Err(limit(Limit::RequirementsPerInteraction, max));
+        }
+        Ok(requirements)
     }
 
     fn check_room_in_queue(&self, queue: &QueueConfig) -> Result<(), CommandError> {
@@ -368,20 +405,9 @@ impl Engine {
         if self.interactions.contains_key(&new.id) {
             return Err(CommandError::DuplicateInteraction(new.id));
         }
-        let limits = self.config.limits();
-        if self.interactions.len() >= limits.max_interactions as usize {
-            return Err(limit(Limit::Interactions, limits.max_interactions));
-        }
-        if new.attributes.byte_len() > limits.max_attribute_bytes as usize {
-            return Err(limit(Limit::AttributeBytes, limits.max_attribute_bytes));
-        }
+        self.check_interaction_limits(&new.attributes)?;
         let queue = self.queues.get(&new.queue).ok_or(CommandError::UnknownQueue(new.queue))?;
-        self.check_channel_known(new.channel)?;
-        if !queue.channels.contains(&new.channel) {
-            return Err(CommandError::ChannelNotInQueue { queue: new.queue, channel: new.channel });
-        }
-        self.check_skills_known(new.requirements.iter().map(|r| &r.skill))?;
-        let requirements = queue.requirements.union(&new.requirements);
+        let requirements = self.check_fits_queue(queue, new.channel, &new.requirements)?;
         self.check_requirements(&requirements)?;
         self.check_room_in_queue(queue)?;
 

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::limit;
 use super::{Engine, InvariantViolation, PendingOffer, Timer, TimerKind, Totals};
 use crate::config::EngineConfig;
 use crate::error::CommandError;
@@ -251,7 +252,7 @@ impl Engine {
         }
         let max = self.config.limits().max_agents;
         if self.agents.len() >= max as usize {
-            let error = CommandError::LimitReached { what: crate::error::Limit::Agents, limit: u64::from(max) };
+            let error = limit(crate::error::Limit::Agents, max);
             return Err(RestoreError::Refused { what: format!("agent {id}"), error });
         }
         self.check_agent_config(&a.config)
@@ -283,33 +284,13 @@ impl Engine {
         if self.interactions.contains_key(&id) {
             return Err(RestoreError::DuplicateId(id.to_string()));
         }
-        let limits = self.config.limits();
-        if self.interactions.len() >= limits.max_interactions as usize {
-            let what = crate::error::Limit::Interactions;
-            return Err(refused(CommandError::LimitReached { what, limit: u64::from(limits.max_interactions) }));
-        }
-        if i.attributes.byte_len() > limits.max_attribute_bytes as usize {
-            let what = crate::error::Limit::AttributeBytes;
-            return Err(refused(CommandError::LimitReached { what, limit: u64::from(limits.max_attribute_bytes) }));
-        }
+        self.check_interaction_limits(&i.attributes).map_err(refused)?;
         let Some(queue) = self.queues.get(&i.queue) else {
             return Err(RestoreError::UnknownReference(format!("{id} is in {}", i.queue)));
         };
-        if self.config.channel_mode(i.channel).is_none() {
-            return Err(refused(CommandError::UnknownChannel(i.channel)));
-        }
-        if !queue.channels.contains(&i.channel) {
-            return Err(refused(CommandError::ChannelNotInQueue { queue: i.queue, channel: i.channel }));
-        }
-        if let Some(r) = i.own_requirements.iter().find(|r| !self.skills.contains_key(&r.skill)) {
-            return Err(refused(CommandError::UnknownSkill(r.skill)));
-        }
-        if i.requirements != queue.requirements.union(&i.own_requirements) {
+        let requirements = self.check_fits_queue(queue, i.channel, &i.own_requirements).map_err(refused)?;
+        if i.requirements != requirements {
             return Err(RestoreError::InteractionMisplaced(id));
-        }
-        if i.requirements.len() > limits.max_requirements as usize {
-            let what = crate::error::Limit::RequirementsPerInteraction;
-            return Err(refused(CommandError::LimitReached { what, limit: u64::from(limits.max_requirements) }));
         }
         if i.seq >= self.next_seq {
             return Err(RestoreError::CounterBehind("arrival sequence"));
@@ -340,7 +321,7 @@ impl Engine {
         for i in &live {
             self.router.acquire(&i.requirements);
             if self.router.sig_count() > max as usize {
-                let error = CommandError::LimitReached { what: crate::error::Limit::Signatures, limit: u64::from(max) };
+                let error = limit(crate::error::Limit::Signatures, max);
                 return Err(RestoreError::Refused { what: format!("interaction {}", i.id), error });
             }
         }
