@@ -107,6 +107,25 @@ pub struct EngineConfig {
     custom_channels: BTreeMap<u16, ChannelMode>,
     limits: Limits,
     id_hash_key: u64,
+    routing_index: RoutingIndex,
+}
+
+/// How the engine finds the candidates of a routing decision. Both ways give
+/// the same decisions and the same events, byte for byte; they differ only in
+/// cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum RoutingIndex {
+    /// The routing index (the default): a decision's cost depends on the
+    /// configuration (members per queue, queues per agent), not on how many
+    /// interactions wait. See the README's scale table.
+    #[default]
+    Indexed,
+    /// A deliberately simple router that looks at every agent and every
+    /// waiting interaction for each decision: cost linear in both. It is the
+    /// reference the index is tested against and the baseline of the routing
+    /// benchmark; do not use it in production.
+    Scan,
 }
 
 /// The serialised form of [`EngineConfig`], checked on the way in.
@@ -119,6 +138,8 @@ struct EngineConfigFields {
     limits: Limits,
     #[serde(default)]
     id_hash_key: u64,
+    #[serde(default)]
+    routing_index: RoutingIndex,
 }
 
 impl TryFrom<EngineConfigFields> for EngineConfig {
@@ -131,6 +152,7 @@ impl TryFrom<EngineConfigFields> for EngineConfig {
             custom_channels: f.custom_channels,
             limits: f.limits,
             id_hash_key: f.id_hash_key,
+            routing_index: f.routing_index,
         };
         config.validate()?;
         Ok(config)
@@ -148,6 +170,7 @@ impl Default for EngineConfig {
             custom_channels: BTreeMap::new(),
             limits: Limits::default(),
             id_hash_key: 0,
+            routing_index: RoutingIndex::Indexed,
         }
     }
 }
@@ -184,6 +207,11 @@ impl EngineConfig {
     /// The key the engine's hash tables of ids start from (see [`EngineConfigBuilder::id_hash_key`]).
     pub fn id_hash_key(&self) -> u64 {
         self.id_hash_key
+    }
+
+    /// How routing decisions find their candidates (see [`RoutingIndex`]).
+    pub fn routing_index(&self) -> RoutingIndex {
+        self.routing_index
     }
 
     /// The mode of a channel: built-in, or declared custom. `None` for an undeclared custom channel.
@@ -240,6 +268,14 @@ impl EngineConfigBuilder {
     /// nothing the engine outputs depends on hash order.
     pub fn id_hash_key(mut self, key: u64) -> Self {
         self.config.id_hash_key = key;
+        self
+    }
+
+    /// Chooses how routing decisions find their candidates; the default,
+    /// [`RoutingIndex::Indexed`], is the one to use. [`RoutingIndex::Scan`]
+    /// exists for differential tests and benchmark baselines.
+    pub fn routing_index(mut self, index: RoutingIndex) -> Self {
+        self.config.routing_index = index;
         self
     }
 

@@ -135,7 +135,7 @@ mod stats;
 mod time;
 
 pub use command::{Command, NewInteraction};
-pub use config::{EngineConfig, EngineConfigBuilder, Limits};
+pub use config::{EngineConfig, EngineConfigBuilder, Limits, RoutingIndex};
 pub use engine::{
     Engine, EngineSnapshot, InvariantViolation, MAX_SNAPSHOT_COUNTER, PendingOffer, RestoreError, Timer, TimerKind,
     Totals,
