@@ -1,12 +1,8 @@
 //! The engine's invariants, checked by tests after every step.
 
-use std::collections::BTreeMap;
-
 use super::{Engine, TimerKind};
 use crate::model::capacity::Load;
 use crate::model::interaction::InteractionState;
-use crate::router::WaitKey;
-use crate::time::duration_millis;
 
 /// A broken invariant: always a bug in switchboard, never the host's fault.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -51,13 +47,8 @@ impl Engine {
                     queued += 1;
                     let sig = self.router.sig_of(&i.requirements);
                     ensure!(sig.is_some(), "{} queued with an uninterned signature", i.id);
-                    let key = WaitKey::new(i, self.queues[&i.queue].aging.points_per_minute);
-                    let in_list = self
-                        .router
-                        .queues
-                        .get(&i.queue)
-                        .and_then(|q| q.groups.get(&(i.channel, sig.unwrap_or_default())))
-                        .is_some_and(|g| g.waiting.contains(&key));
+                    let aging = self.queues[&i.queue].aging.points_per_minute;
+                    let in_list = self.router.is_waiting(i, sig.unwrap_or_default(), aging);
                     ensure!(in_list, "{} is queued but not in its waiting list", i.id);
                 }
                 InteractionState::Offered { offer, agent } => {
@@ -94,9 +85,7 @@ impl Engine {
                 }
             }
         }
-        let listed: usize = self.router.queues.values().map(|q| q.waiting).sum();
-        let in_lists: usize =
-            self.router.queues.values().flat_map(|q| q.groups.values()).map(|g| g.waiting.len()).sum();
+        let (listed, in_lists) = self.router.waiting_counts();
         ensure!(
             listed == queued && in_lists == queued,
             "waiting lists hold {in_lists} (counted {listed}) but {queued} are queued"
@@ -151,61 +140,8 @@ impl Engine {
 
     /// The routing index against the state it is derived from.
     fn check_index(&self) -> Result<(), InvariantViolation> {
-        for a in self.agents() {
-            let placed = self.router.placements.get(&a.id()).cloned().unwrap_or_default();
-            let mut wanted = BTreeMap::new();
-            if a.is_routable() {
-                for m in &a.config.queues {
-                    let Some(q) = self.router.queues.get(&m.queue) else { continue };
-                    for (channel, sig) in q.groups.keys() {
-                        let reqs = self.router.requirements(*sig);
-                        if a.load.has_room(&a.config.capacity, *channel) && a.config.skills.satisfies(reqs) {
-                            let key = crate::router::agent_key(self.queues[&m.queue].strategy, a, m.queue, reqs);
-                            wanted.insert((m.queue, *channel, *sig), (duration_millis(m.delay), key));
-                        }
-                    }
-                }
-            }
-            ensure!(placed == wanted, "{} is placed in {placed:?} but belongs in {wanted:?}", a.id());
-            for ((queue, channel, sig), (delay, key)) in &placed {
-                let pooled = self.router.queues[queue].groups[&(*channel, *sig)]
-                    .pool
-                    .get(delay)
-                    .is_some_and(|t| t.contains(&(*key, a.id())));
-                ensure!(pooled, "{} missing from the pool of {queue}/{channel}", a.id());
-            }
-        }
-        let pooled: usize = self
-            .router
-            .queues
-            .values()
-            .flat_map(|q| q.groups.values())
-            .flat_map(|g| g.pool.values())
-            .map(|t| t.len())
-            .sum();
-        let placed: usize = self.router.placements.values().map(|p| p.len()).sum();
-        ensure!(pooled == placed, "pools hold {pooled} entries but {placed} placements exist");
-
-        // Work conservation for real-time work: a waiting call never sits
-        // beside an agent who could take it now.
         let now = self.now.unwrap_or_default();
-        for (qid, q) in &self.router.queues {
-            for ((channel, _), g) in &q.groups {
-                if !g.realtime {
-                    continue;
-                }
-                for w in &g.waiting {
-                    let i = &self.interactions[&w.id];
-                    let waited = now.millis_since(i.queue_entered_at);
-                    for (_, tier) in g.pool.range(..=waited) {
-                        for (_, agent) in tier {
-                            let excluded = self.config.never_reoffer_to_decliners() && i.declined_by.contains(agent);
-                            ensure!(excluded, "{} waits in {qid}/{channel} while {agent} could take it", i.id);
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
+        let never = self.config.never_reoffer_to_decliners();
+        self.router.check(&self.agents, &self.interactions, &self.queues, never, now).map_err(InvariantViolation)
     }
 }

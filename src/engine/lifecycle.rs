@@ -320,7 +320,7 @@ impl Engine {
             return Err(CommandError::AgentBusy(id));
         }
         let agent = self.agents.remove(&id).expect("checked above");
-        self.router.forget_agent(&agent, &self.queues);
+        self.router.forget_agent(&agent);
         self.emit(now, EventKind::AgentRemoved { agent: id });
         Ok(())
     }

@@ -190,6 +190,7 @@ impl Engine {
     /// A new engine with no skills, queues, agents or interactions.
     pub fn new(config: EngineConfig) -> Self {
         let key = crate::ids::IdHashKey(config.id_hash_key());
+        let router = Router::new(&config);
         Engine {
             config,
             now: None,
@@ -202,7 +203,7 @@ impl Engine {
             next_offer: 1,
             next_seq: 1,
             totals: Totals::default(),
-            router: Router::new(key),
+            router,
             work: VecDeque::new(),
             events: VecDeque::new(),
         }

@@ -3,7 +3,6 @@
 use super::{Engine, PendingOffer, TimerKind, Work};
 use crate::event::{EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
 use crate::ids::{AgentId, InteractionId, OfferId};
-use crate::model::channel::ChannelMode;
 use crate::model::interaction::{InteractionState, Outcome};
 use crate::router::select::Context;
 use crate::router::{Dequeued, WaitKey};
@@ -168,9 +167,7 @@ impl Engine {
         let i = self.interactions.get_mut(&iid).expect("enter_queue: interaction exists");
         i.state = InteractionState::Queued;
         let sig = self.router.sig_of(&i.requirements).expect("a live interaction holds its signature");
-        let q = &self.queues[&i.queue];
-        let realtime = self.config.channel_mode(i.channel) == Some(ChannelMode::RealTime);
-        self.router.enqueue(i, sig, q, realtime, &self.agents);
+        self.router.enqueue(i, sig, &self.queues[&i.queue]);
         let queue = i.queue;
         self.emit(now, EventKind::InteractionQueued { interaction: iid, queue, reason });
         self.work.push_back(Work::Interaction(iid));

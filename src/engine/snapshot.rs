@@ -10,7 +10,6 @@ use crate::config::EngineConfig;
 use crate::error::CommandError;
 use crate::ids::{AgentId, InteractionId, OfferId, SkillId};
 use crate::model::agent::Agent;
-use crate::model::channel::ChannelMode;
 use crate::model::interaction::{Interaction, InteractionState};
 use crate::model::queue::QueueConfig;
 use crate::time::{Timestamp, duration_millis};
@@ -327,8 +326,7 @@ impl Engine {
         }
         for i in live.into_iter().filter(|i| i.state == InteractionState::Queued) {
             let sig = self.router.sig_of(&i.requirements).expect("acquired above");
-            let realtime = self.config.channel_mode(i.channel) == Some(ChannelMode::RealTime);
-            self.router.enqueue(i, sig, &self.queues[&i.queue], realtime, &self.agents);
+            self.router.enqueue(i, sig, &self.queues[&i.queue]);
         }
         for a in self.agents.values() {
             self.router.requalify(a);

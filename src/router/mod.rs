@@ -1,41 +1,69 @@
 //! The routing index and the two routing decisions.
 //!
 //! Everything here is derived from the engine's state and can be rebuilt
-//! from it (which is how snapshots restore it). It answers two questions in
-//! roughly logarithmic time:
+//! from it (which is how snapshots restore it). The index is laid out so that
+//! a decision's cost is set by the configuration (members per queue, queues
+//! and channels per agent), not by how many interactions wait nor by how
+//! many different requirement sets they carry:
 //!
-//! * **Which agent?** An interaction waits in a *group*: its queue, channel
-//!   and requirement *signature*. Each group has a *pool* of the agents who
-//!   could take it right now (routable, qualified, with room on the channel),
-//!   split into tiers by the agent's delay for the queue and sorted by the
-//!   queue's strategy key. The best agent is the first acceptable one of the
-//!   tiers the interaction's wait has reached.
-//! * **Which interaction?** An agent with room looks at the head of each
-//!   group they are pooled in, across all their queues, and takes the best by
-//!   (their priority for the queue, effective priority, place in line,
-//!   arrival sequence).
+//! * Per queue, every member has a *slot*, and the queue keeps one
+//!   [`Bitset`](bitset::Bitset) of slots per (skill, level) its members hold
+//!   (who holds skill *s* at level *l* or above) and per channel they work.
+//!   Whether members qualify for a requirement set is an AND of a few of
+//!   those sets, one word per 64 members.
+//! * Per (queue, channel), the *ready* agents (logged in, not paused, with
+//!   room on the channel) sit in tiers by their delay for the queue, each a
+//!   bitset and a pool sorted by the queue's strategy key. An agent changing
+//!   state moves in one pool per (queue, channel) they work, whatever is
+//!   waiting.
+//! * Per (queue, channel), waiting interactions sit in one ordered set keyed
+//!   by (requirement set, place in line), so each requirement set's *list* is
+//!   a range of it. Lists are created on their first interaction and dropped
+//!   with their last. A list remembers how many members qualify for it; a list
+//!   no member qualifies for is *parked*: no decision looks at it until an
+//!   agent who qualifies joins. The heads of the other lists are kept in
+//!   routing order.
+//!
+//! **Which agent?** For an interaction, the ready agents of its queue and
+//! channel whose delay its wait has reached, ANDed with the requirement
+//! bitsets, are exactly the qualified candidates; the best is the first in
+//! strategy order (found by walking the pool, or by sorting the few
+//! candidates when there are few).
+//!
+//! **Which interaction?** For an agent, in each (queue, channel) they are
+//! ready for, the list heads are walked in routing order, skipping lists the
+//! agent does not qualify for, and stopping as soon as no later head can win;
+//! the best of those per-channel answers wins by (real-time first, the
+//! agent's priority for the queue, effective priority, place in line,
+//! arrival sequence).
+//!
+//! [`RoutingIndex::Scan`](crate::RoutingIndex::Scan) answers both questions
+//! by looking at everything instead ([`scan`]); tests hold the two to the
+//! same events.
 
+mod bitset;
+mod check;
+mod scan;
 pub(crate) mod select;
 mod strategy;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
+use crate::config::{EngineConfig, RoutingIndex};
+use crate::ids::{AgentId, InteractionId, QueueId, SkillId};
 use crate::model::agent::Agent;
-use crate::model::channel::Channel;
+use crate::model::channel::{Channel, ChannelMode};
 use crate::model::interaction::Interaction;
 use crate::model::queue::QueueConfig;
-use crate::model::skill::Requirements;
-use crate::time::{Timestamp, duration_millis};
+use crate::model::skill::{Proficiency, Requirements};
+use crate::time::Timestamp;
 
+use bitset::Bitset;
 pub(crate) use strategy::{AgentKey, agent_key};
 
 /// Interned requirement set.
 pub(crate) type SigId = u32;
-
-/// A waiting list: one queue, one channel, one requirement signature.
-pub(crate) type GroupKey = (QueueId, Channel, SigId);
 
 /// Aging is expressed per minute; effective priorities are scaled by this
 /// so that they stay integers.
@@ -78,7 +106,7 @@ impl WaitKey {
 pub(crate) enum Dequeued {
     /// A real-time list, which is now empty or not.
     RealTime {
-        /// The list holds nothing more.
+        /// The list (its requirement set's) holds nothing more.
         emptied: bool,
     },
     /// A deferrable list.
@@ -87,29 +115,149 @@ pub(crate) enum Dequeued {
     NotFound,
 }
 
-/// One waiting list and the pool of agents who could take its interactions now.
+/// A queue member, as the index sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Member {
+    /// Their bit in the queue's bitsets.
+    pub(crate) slot: u32,
+    /// Their delay for the queue (ms).
+    pub(crate) delay_ms: i64,
+}
+
+/// One requirement set's waiting list in a (queue, channel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct List {
+    /// Its first interaction in routing order.
+    pub(crate) head: WaitKey,
+    /// How many interactions it holds.
+    pub(crate) len: u32,
+    /// Members who work the channel and satisfy the requirement set, ready
+    /// or not. Zero parks the list: its head is not in the heads.
+    pub(crate) qualified: u32,
+}
+
+/// Ready agents with one delay for the queue.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Group {
+pub(crate) struct Tier {
+    /// Their slots.
+    pub(crate) ready: Bitset,
+    /// Sorted by the queue's strategy key, then agent id (the slot rides along).
+    pub(crate) pool: BTreeSet<(AgentKey, AgentId, u32)>,
+}
+
+/// A queue's part of the index for one channel.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ChannelIndex {
+    /// Whether the channel is real-time (blending serves it first).
     pub(crate) realtime: bool,
-    pub(crate) waiting: BTreeSet<WaitKey>,
-    /// Agents by their delay for the queue (ms), each tier sorted by strategy key.
-    pub(crate) pool: BTreeMap<i64, BTreeSet<(AgentKey, AgentId)>>,
+    /// Members whose capacity profile lists the channel.
+    pub(crate) works: Bitset,
+    /// Ready agents by their delay (ms).
+    pub(crate) tiers: BTreeMap<i64, Tier>,
+    /// Each ready member's (delay, strategy key), by slot.
+    pub(crate) placed: BTreeMap<u32, (i64, AgentKey)>,
+    /// Every waiting interaction, by (requirement set, place in line).
+    pub(crate) waiting: BTreeSet<(SigId, WaitKey)>,
+    /// The lists, by requirement set.
+    pub(crate) lists: BTreeMap<SigId, List>,
+    /// The heads of the lists some member qualifies for, in routing order.
+    pub(crate) heads: BTreeSet<(WaitKey, SigId)>,
 }
 
 /// A queue's part of the index.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct QueueIndex {
-    /// Members and their delay (ms) for this queue.
-    pub(crate) members: BTreeMap<AgentId, i64>,
+    /// Members, their slot and delay.
+    pub(crate) members: BTreeMap<AgentId, Member>,
+    /// Who holds each slot.
+    pub(crate) slots: Vec<Option<AgentId>>,
+    /// Slots given back, reused lowest first.
+    free_slots: BTreeSet<u32>,
     /// How many members have each delay, so that waiting interactions can be
     /// woken when they reach one.
     pub(crate) delays: BTreeMap<i64, u32>,
-    pub(crate) groups: BTreeMap<(Channel, SigId), Group>,
+    /// Per skill, the members holding it at level 1 or above, 2 or above, …
+    pub(crate) skills: BTreeMap<SkillId, [Bitset; 5]>,
+    /// Per channel.
+    pub(crate) channels: BTreeMap<Channel, ChannelIndex>,
+    /// Interactions waiting in the queue, on every channel.
     pub(crate) waiting: usize,
 }
 
+impl QueueIndex {
+    /// The members holding `skill` at `level` or above, if any member holds it.
+    fn holders(&self, skill: SkillId, level: Proficiency) -> Option<&Bitset> {
+        let by_level = self.skills.get(&skill)?;
+        Some(&by_level[usize::from(level.level()).clamp(1, 5) - 1])
+    }
+
+    /// How many members working `ch` satisfy `reqs`.
+    fn count_qualified(&self, ch: &Bitset, reqs: &Requirements) -> u32 {
+        let rest: Vec<Option<&Bitset>> = reqs.iter().map(|r| self.holders(r.skill, r.min_level)).collect();
+        Bitset::intersection_len(ch, &rest)
+    }
+
+    /// Whether the member in `slot` works `ch` and satisfies `reqs`.
+    fn slot_qualifies(&self, works: &Bitset, slot: u32, reqs: &Requirements) -> bool {
+        works.contains(slot)
+            && reqs.iter().all(|r| self.holders(r.skill, r.min_level).is_some_and(|b| b.contains(slot)))
+    }
+}
+
+impl ChannelIndex {
+    fn new(realtime: bool) -> Self {
+        ChannelIndex { realtime, ..ChannelIndex::default() }
+    }
+
+    /// Takes the member in `slot` out of the ready tiers, if there.
+    fn unready(&mut self, slot: u32, agent: AgentId) {
+        let Some((delay, key)) = self.placed.remove(&slot) else { return };
+        if let Some(tier) = self.tiers.get_mut(&delay) {
+            tier.pool.remove(&(key, agent, slot));
+            tier.ready.remove(slot);
+            if tier.pool.is_empty() {
+                // Dropping empty tiers keeps tier scans short.
+                self.tiers.remove(&delay);
+            }
+        }
+    }
+
+    /// Puts the member in `slot` in the ready tier of `delay` with `key`.
+    fn ready(&mut self, slot: u32, agent: AgentId, delay: i64, key: AgentKey) {
+        let tier = self.tiers.entry(delay).or_default();
+        tier.pool.insert((key, agent, slot));
+        tier.ready.insert(slot);
+        self.placed.insert(slot, (delay, key));
+    }
+
+    /// Moves a list's head, keeping the heads in step unless the list is parked.
+    fn set_head(&mut self, sig: SigId, head: WaitKey) {
+        let Some(list) = self.lists.get_mut(&sig) else { return };
+        if list.qualified > 0 {
+            self.heads.remove(&(list.head, sig));
+            self.heads.insert((head, sig));
+        }
+        list.head = head;
+    }
+
+    /// Changes a list's count of qualified members, parking or unparking it.
+    fn adjust_qualified(&mut self, sig: SigId, qualified: u32) {
+        let Some(list) = self.lists.get_mut(&sig) else { return };
+        match (list.qualified > 0, qualified > 0) {
+            (true, false) => {
+                self.heads.remove(&(list.head, sig));
+            }
+            (false, true) => {
+                self.heads.insert((list.head, sig));
+            }
+            _ => {}
+        }
+        list.qualified = qualified;
+    }
+}
+
 /// The whole routing index.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Router {
     /// Interned requirement sets, by signature. A freed slot keeps its old
     /// set until reused; `sig_ids` says which slots are live.
@@ -117,26 +265,37 @@ pub(crate) struct Router {
     sig_ids: BTreeMap<Requirements, SigId>,
     /// Live interactions holding each signature; the last one out frees it.
     sig_holders: Vec<u32>,
-    /// The (queue, channel) of every waiting list of each signature, so a freed signature takes its lists along.
-    sig_groups: Vec<BTreeSet<(QueueId, Channel)>>,
     /// Freed signatures, reused lowest first so the numbering depends on the commands alone.
     free_sigs: BTreeSet<SigId>,
     pub(crate) queues: BTreeMap<QueueId, QueueIndex>,
-    /// Where each agent currently sits: group → (delay tier, key).
-    pub(crate) placements: IdMap<AgentId, BTreeMap<GroupKey, (i64, AgentKey)>>,
-    /// The groups each agent is qualified for by skills, channel and
-    /// membership, with their delay: what changes only with configuration,
-    /// so the hot path looks at these groups alone.
-    qualified: IdMap<AgentId, BTreeMap<GroupKey, i64>>,
     /// Agents refused deferrable work because real-time work they qualify
     /// for was waiting; looked at again when a real-time list empties.
     pub(crate) blend_blocked: BTreeSet<AgentId>,
+    /// Channel modes, and whether decisions scan instead of using the index.
+    config: EngineConfig,
 }
 
 impl Router {
-    /// An empty index whose hash maps start from `key`.
-    pub(crate) fn new(key: crate::ids::IdHashKey) -> Self {
-        Router { placements: IdMap::with_hasher(key), qualified: IdMap::with_hasher(key), ..Router::default() }
+    /// An empty index for an engine configured with `config`.
+    pub(crate) fn new(config: &EngineConfig) -> Self {
+        Router {
+            sigs: Vec::new(),
+            sig_ids: BTreeMap::new(),
+            sig_holders: Vec::new(),
+            free_sigs: BTreeSet::new(),
+            queues: BTreeMap::new(),
+            blend_blocked: BTreeSet::new(),
+            config: config.clone(),
+        }
+    }
+
+    /// Whether decisions scan everything ([`RoutingIndex::Scan`]).
+    fn scans(&self) -> bool {
+        self.config.routing_index() == RoutingIndex::Scan
+    }
+
+    fn is_realtime(&self, channel: Channel) -> bool {
+        self.config.channel_mode(channel) == Some(ChannelMode::RealTime)
     }
 
     /// The signature of a requirement set, if already interned.
@@ -168,7 +327,6 @@ impl Router {
                     .expect("live signatures are bounded by Limits::max_signatures, a u32");
                 self.sigs.push(reqs.clone());
                 self.sig_holders.push(1);
-                self.sig_groups.push(BTreeSet::new());
                 id
             }
         };
@@ -176,10 +334,10 @@ impl Router {
         id
     }
 
-    /// Lets go of one hold on a signature. The last hold frees it, with its
-    /// waiting lists (all empty: no live interaction needs the set) and every
-    /// agent's place in them, so requirement sets seen once do not fill the
-    /// index (or the signature limit) for the life of the process.
+    /// Lets go of one hold on a signature. The last hold frees it, so
+    /// requirement sets seen once do not fill the signature table (or its
+    /// limit) for the life of the process. Its lists went with their last
+    /// interaction: no live interaction needs the set.
     pub(crate) fn release(&mut self, sig: SigId) {
         let holders = &mut self.sig_holders[sig as usize];
         *holders = holders.saturating_sub(1);
@@ -189,20 +347,6 @@ impl Router {
         let reqs = std::mem::take(&mut self.sigs[sig as usize]);
         self.sig_ids.remove(&reqs);
         self.free_sigs.insert(sig);
-        for (queue, channel) in std::mem::take(&mut self.sig_groups[sig as usize]) {
-            let Some(q) = self.queues.get_mut(&queue) else { continue };
-            let group = q.groups.remove(&(channel, sig));
-            debug_assert!(group.is_none_or(|g| g.waiting.is_empty()), "a freed signature's lists are empty");
-            let gk = (queue, channel, sig);
-            for agent in q.members.keys() {
-                if let Some(qualified) = self.qualified.get_mut(agent) {
-                    qualified.remove(&gk);
-                }
-                if let Some(placed) = self.placements.get_mut(agent) {
-                    placed.remove(&gk);
-                }
-            }
-        }
     }
 
     /// The requirement set of a signature.
@@ -214,229 +358,255 @@ impl Router {
         self.queues.entry(queue).or_default();
     }
 
-    /// Records an agent's memberships (delays per queue).
+    /// Makes an agent a member of a queue with a delay, in a free slot
+    /// holding no skill yet: call [`Router::requalify`] afterwards.
     pub(crate) fn add_member(&mut self, agent: AgentId, queue: QueueId, delay_ms: i64) {
         let q = self.queues.entry(queue).or_default();
-        if q.members.insert(agent, delay_ms).is_none() {
-            *q.delays.entry(delay_ms).or_insert(0) += 1;
+        if q.members.contains_key(&agent) {
+            return;
+        }
+        let slot = match q.free_slots.pop_first() {
+            Some(slot) => {
+                q.slots[slot as usize] = Some(agent);
+                slot
+            }
+            None => {
+                let slot = u32::try_from(q.slots.len()).expect("members are bounded by Limits::max_agents, a u32");
+                q.slots.push(Some(agent));
+                slot
+            }
+        };
+        q.members.insert(agent, Member { slot, delay_ms });
+        *q.delays.entry(delay_ms).or_insert(0) += 1;
+    }
+
+    /// Ends an agent's membership of a queue: out of its ready tiers, its
+    /// bits cleared (lists they qualified for counting one fewer), slot freed.
+    pub(crate) fn remove_member(&mut self, agent: AgentId, queue: QueueId) {
+        let Some(q) = self.queues.get(&queue) else { return };
+        let Some(member) = q.members.get(&agent).copied() else { return };
+        self.set_member_bits(queue, member.slot, None);
+        let q = self.queues.get_mut(&queue).expect("looked up above");
+        for ch in q.channels.values_mut() {
+            ch.unready(member.slot, agent);
+        }
+        q.members.remove(&agent);
+        q.slots[member.slot as usize] = None;
+        q.free_slots.insert(member.slot);
+        while q.slots.last() == Some(&None) {
+            let last = u32::try_from(q.slots.len() - 1).expect("slots fit in u32");
+            q.slots.pop();
+            q.free_slots.remove(&last);
+        }
+        if let Some(n) = q.delays.get_mut(&member.delay_ms) {
+            *n -= 1;
+            if *n == 0 {
+                q.delays.remove(&member.delay_ms);
+            }
         }
     }
 
-    /// Forgets an agent's membership of a queue. Call [`Router::place_agent`] afterwards.
-    pub(crate) fn remove_member(&mut self, agent: AgentId, queue: QueueId) {
-        let Some(q) = self.queues.get_mut(&queue) else { return };
-        if let Some(delay) = q.members.remove(&agent) {
-            if let Some(n) = q.delays.get_mut(&delay) {
-                *n -= 1;
-                if *n == 0 {
-                    q.delays.remove(&delay);
+    /// Sets (or with `None`, clears) the skill and channel bits of the
+    /// member in `slot`, and updates how many members qualify for each list
+    /// of the queue. Costs O(lists in the queue × requirements): it runs on
+    /// configuration changes, never on a routing decision.
+    fn set_member_bits(&mut self, queue: QueueId, slot: u32, agent: Option<&Agent>) {
+        let Some(q) = self.queues.get(&queue) else { return };
+        let sigs = &self.sigs;
+        let before: Vec<Vec<bool>> = q
+            .channels
+            .values()
+            .map(|ch| ch.lists.keys().map(|sig| q.slot_qualifies(&ch.works, slot, &sigs[*sig as usize])).collect())
+            .collect();
+        let q = self.queues.get_mut(&queue).expect("looked up above");
+        for by_level in q.skills.values_mut() {
+            for bits in by_level.iter_mut() {
+                bits.remove(slot);
+            }
+        }
+        q.skills.retain(|_, by_level| !by_level[0].is_empty());
+        for ch in q.channels.values_mut() {
+            ch.works.remove(slot);
+        }
+        if let Some(agent) = agent {
+            for (skill, level) in agent.config.skills.iter() {
+                let by_level = q.skills.entry(skill).or_default();
+                for bits in by_level.iter_mut().take(usize::from(level.level())) {
+                    bits.insert(slot);
+                }
+            }
+            for (channel, _) in agent.config.capacity.channels() {
+                let realtime = self.config.channel_mode(channel) == Some(ChannelMode::RealTime);
+                q.channels.entry(channel).or_insert_with(|| ChannelIndex::new(realtime)).works.insert(slot);
+            }
+        }
+        let q = self.queues.get(&queue).expect("looked up above");
+        let mut changes = Vec::new();
+        for ((channel, ch), before) in q.channels.iter().zip(before.iter().map(Some).chain(std::iter::repeat(None))) {
+            for (k, (sig, list)) in ch.lists.iter().enumerate() {
+                let was = before.and_then(|b| b.get(k)).copied().unwrap_or(false);
+                let is = q.slot_qualifies(&ch.works, slot, &sigs[*sig as usize]);
+                if was != is {
+                    let qualified = if is { list.qualified + 1 } else { list.qualified.saturating_sub(1) };
+                    changes.push((*channel, *sig, qualified));
+                }
+            }
+        }
+        let q = self.queues.get_mut(&queue).expect("looked up above");
+        for (channel, sig, qualified) in changes {
+            if let Some(ch) = q.channels.get_mut(&channel) {
+                ch.adjust_qualified(sig, qualified);
+            }
+        }
+    }
+
+    /// Puts an interaction in its waiting list, creating the list the first time.
+    pub(crate) fn enqueue(&mut self, i: &Interaction, sig: SigId, queue: &QueueConfig) {
+        let realtime = self.is_realtime(i.channel);
+        let q = self.queues.entry(i.queue).or_default();
+        let key = WaitKey::new(i, queue.aging.points_per_minute);
+        let ch_exists = q.channels.contains_key(&i.channel);
+        if !ch_exists {
+            q.channels.insert(i.channel, ChannelIndex::new(realtime));
+        }
+        let ch = &q.channels[&i.channel];
+        let qualified = if ch.lists.contains_key(&sig) {
+            None
+        } else {
+            Some(q.count_qualified(&ch.works, &self.sigs[sig as usize]))
+        };
+        let ch = q.channels.get_mut(&i.channel).expect("ensured above");
+        if !ch.waiting.insert((sig, key)) {
+            return;
+        }
+        q.waiting += 1;
+        match qualified {
+            Some(qualified) => {
+                ch.lists.insert(sig, List { head: key, len: 1, qualified });
+                if qualified > 0 {
+                    ch.heads.insert((key, sig));
+                }
+            }
+            None => {
+                let list = ch.lists.get_mut(&sig).expect("the list exists");
+                list.len += 1;
+                if key < list.head {
+                    ch.set_head(sig, key);
                 }
             }
         }
     }
 
-    /// Puts an interaction in its waiting list, creating the list (and
-    /// filling its pool from the queue's members) the first time.
-    pub(crate) fn enqueue(
-        &mut self,
-        i: &Interaction,
-        sig: SigId,
-        queue: &QueueConfig,
-        realtime: bool,
-        agents: &IdMap<AgentId, Agent>,
-    ) {
-        let gkey = (i.channel, sig);
-        let exists = self.queues.get(&i.queue).is_some_and(|q| q.groups.contains_key(&gkey));
-        if !exists {
-            self.create_group(i.queue, i.channel, sig, queue, realtime, agents);
-        }
-        let q = self.queues.get_mut(&i.queue).expect("enqueue: queue index exists for every configured queue");
-        let g = q.groups.get_mut(&gkey).expect("enqueue: group was just ensured");
-        if g.waiting.insert(WaitKey::new(i, queue.aging.points_per_minute)) {
-            q.waiting += 1;
-        }
-    }
-
-    fn create_group(
-        &mut self,
-        queue: QueueId,
-        channel: Channel,
-        sig: SigId,
-        qcfg: &QueueConfig,
-        realtime: bool,
-        agents: &IdMap<AgentId, Agent>,
-    ) {
-        let reqs = self.sigs[sig as usize].clone();
-        let q = self.queues.entry(queue).or_default();
-        let mut group = Group { realtime, ..Group::default() };
-        for (agent_id, delay) in &q.members {
-            let Some(agent) = agents.get(agent_id) else { continue };
-            if qualifies(agent, channel, &reqs) {
-                self.qualified.entry(*agent_id).or_default().insert((queue, channel, sig), *delay);
-            }
-            if eligible(agent, channel, &reqs) {
-                let key = agent_key(qcfg.strategy, agent, queue, &reqs);
-                group.pool.entry(*delay).or_default().insert((key, *agent_id));
-                self.placements.entry(*agent_id).or_default().insert((queue, channel, sig), (*delay, key));
-            }
-        }
-        q.groups.insert((channel, sig), group);
-        self.sig_groups[sig as usize].insert((queue, channel));
-    }
-
-    /// Takes an interaction out of its waiting list, saying what kind of list it left.
+    /// Takes an interaction out of its waiting list, saying what kind of list
+    /// it left; a list left empty is dropped.
     pub(crate) fn dequeue(&mut self, i: &Interaction, sig: SigId, aging_per_minute: u32) -> Dequeued {
         let Some(q) = self.queues.get_mut(&i.queue) else { return Dequeued::NotFound };
-        let Some(g) = q.groups.get_mut(&(i.channel, sig)) else { return Dequeued::NotFound };
-        if !g.waiting.remove(&WaitKey::new(i, aging_per_minute)) {
+        let Some(ch) = q.channels.get_mut(&i.channel) else { return Dequeued::NotFound };
+        let key = WaitKey::new(i, aging_per_minute);
+        if !ch.waiting.remove(&(sig, key)) {
             return Dequeued::NotFound;
         }
         q.waiting -= 1;
-        if g.realtime { Dequeued::RealTime { emptied: g.waiting.is_empty() } } else { Dequeued::Deferrable }
+        let list = ch.lists.get_mut(&sig).expect("a waiting interaction's list exists");
+        list.len -= 1;
+        let emptied = list.len == 0;
+        if emptied {
+            let list = ch.lists.remove(&sig).expect("looked up above");
+            if list.qualified > 0 {
+                ch.heads.remove(&(list.head, sig));
+            }
+        } else if key == list.head {
+            let next = ch
+                .waiting
+                .range((sig, key)..)
+                .next()
+                .filter(|(s, _)| *s == sig)
+                .map(|(_, w)| *w)
+                .expect("a non-empty list has a head");
+            ch.set_head(sig, next);
+        }
+        if ch.realtime { Dequeued::RealTime { emptied } } else { Dequeued::Deferrable }
     }
 
-    /// Moves an agent to the right place in every pool of their queues:
-    /// in a pool exactly when routable, qualified and with room on its
-    /// channel, with a fresh strategy key.
+    /// Moves an agent to the right place in the ready tiers of every queue
+    /// and channel they work: ready exactly when routable and with room on
+    /// the channel, with a fresh strategy key. Costs O(queues × channels of
+    /// the agent), whatever is waiting.
     pub(crate) fn place_agent(&mut self, agent: &Agent, queues: &BTreeMap<QueueId, QueueConfig>) {
         let id = agent.id();
         let routable = agent.is_routable();
-        // Taken out and put back so the pools can be changed while walking them; no allocation.
-        let qualified = self.qualified.get_mut(&id).map(std::mem::take).unwrap_or_default();
-        let mut placed = self.placements.get_mut(&id).map(std::mem::take).unwrap_or_default();
-        for (gk, delay) in &qualified {
-            let (queue, channel, sig) = *gk;
-            let want = (routable && agent.load.has_room(&agent.config.capacity, channel)).then(|| {
-                let strategy = queues.get(&queue).map(|q| q.strategy).unwrap_or_default();
-                (*delay, agent_key(strategy, agent, queue, &self.sigs[sig as usize]))
-            });
-            let have = placed.get(gk).copied();
-            if want == have {
-                continue;
-            }
-            let g = self
-                .queues
-                .get_mut(&queue)
-                .and_then(|q| q.groups.get_mut(&(channel, sig)))
-                .expect("place_agent: qualified groups exist");
-            if let Some(old) = have {
-                if let Some(tier) = g.pool.get_mut(&old.0) {
-                    tier.remove(&(old.1, id));
-                    if tier.is_empty() {
-                        // Dropping empty tiers keeps tier scans short.
-                        g.pool.remove(&old.0);
-                    }
-                }
-            }
-            match want {
-                Some(new) => {
-                    g.pool.entry(new.0).or_default().insert((new.1, id));
-                    placed.insert(*gk, new);
-                }
-                None => {
-                    placed.remove(gk);
-                }
-            }
-        }
-        // An agent's entry stays even when empty: a busy agent leaves every
-        // pool and comes back many times a day, and the map is reused.
-        match self.placements.get_mut(&id) {
-            Some(slot) => *slot = placed,
-            None if !placed.is_empty() => {
-                self.placements.insert(id, placed);
-            }
-            None => {}
-        }
-        if let Some(slot) = self.qualified.get_mut(&id) {
-            *slot = qualified;
-        }
-    }
-
-    /// Takes an agent out of one pool, dropping the tier if it empties so tier scans stay short.
-    fn unpool(&mut self, gk: &GroupKey, placed: &(i64, AgentKey), agent: AgentId) {
-        let (queue, channel, sig) = *gk;
-        let Some(g) = self.queues.get_mut(&queue).and_then(|q| q.groups.get_mut(&(channel, sig))) else { return };
-        if let Some(tier) = g.pool.get_mut(&placed.0) {
-            tier.remove(&(placed.1, agent));
-            if tier.is_empty() {
-                g.pool.remove(&placed.0);
-            }
-        }
-    }
-
-    /// Recomputes which groups an agent qualifies for, after their skills,
-    /// capacity or queues changed. Call [`Router::place_agent`] afterwards.
-    pub(crate) fn requalify(&mut self, agent: &Agent) {
-        let mut qualified = BTreeMap::new();
+        let no_requirements = Requirements::default();
         for m in &agent.config.queues {
-            let Some(qi) = self.queues.get(&m.queue) else { continue };
-            for (channel, sig) in qi.groups.keys() {
-                if qualifies(agent, *channel, &self.sigs[*sig as usize]) {
-                    qualified.insert((m.queue, *channel, *sig), duration_millis(m.delay));
+            let Some(q) = self.queues.get_mut(&m.queue) else { continue };
+            let Some(member) = q.members.get(&id).copied() else { continue };
+            let strategy = queues.get(&m.queue).map(|q| q.strategy).unwrap_or_default();
+            for (channel, ch) in q.channels.iter_mut() {
+                let want = (routable && agent.load.has_room(&agent.config.capacity, *channel))
+                    .then(|| (member.delay_ms, agent_key(strategy, agent, m.queue, &no_requirements)));
+                let have = ch.placed.get(&member.slot).copied();
+                if want == have {
+                    continue;
+                }
+                ch.unready(member.slot, id);
+                if let Some((delay, key)) = want {
+                    ch.ready(member.slot, id, delay, key);
                 }
             }
         }
-        // Leave no placement behind in a group the agent no longer qualifies
-        // for, or under an old delay: place_agent only walks qualified groups.
-        let placed = self.placements.remove(&agent.id()).unwrap_or_default();
-        let mut kept = BTreeMap::new();
-        for (gk, p) in placed {
-            if qualified.get(&gk) == Some(&p.0) {
-                kept.insert(gk, p);
-            } else {
-                self.unpool(&gk, &p, agent.id());
+    }
+
+    /// Re-reads an agent's skills and channels into the bitsets of every
+    /// queue they are a member of, after their configuration changed (or they
+    /// were added). Call [`Router::place_agent`] afterwards.
+    pub(crate) fn requalify(&mut self, agent: &Agent) {
+        for m in &agent.config.queues {
+            let Some(member) = self.queues.get(&m.queue).and_then(|q| q.members.get(&agent.id())).copied() else {
+                continue;
+            };
+            self.set_member_bits(m.queue, member.slot, Some(agent));
+            let q = self.queues.get_mut(&m.queue).expect("looked up above");
+            for (channel, ch) in q.channels.iter_mut() {
+                if agent.config.capacity.channel(*channel).is_none() {
+                    ch.unready(member.slot, agent.id());
+                }
             }
         }
-        if !kept.is_empty() {
-            self.placements.insert(agent.id(), kept);
-        }
-        self.qualified.insert(agent.id(), qualified);
     }
 
     /// Forgets an agent entirely (they are removed).
-    pub(crate) fn forget_agent(&mut self, agent: &Agent, queues: &BTreeMap<QueueId, QueueConfig>) {
-        let mut gone = agent.clone();
-        gone.logged_in = false;
-        self.place_agent(&gone, queues);
+    pub(crate) fn forget_agent(&mut self, agent: &Agent) {
         for m in &agent.config.queues {
             self.remove_member(agent.id(), m.queue);
         }
         self.blend_blocked.remove(&agent.id());
-        self.qualified.remove(&agent.id());
     }
 
     /// The interactions waiting in a queue, in routing order at `now` (for views).
     pub(crate) fn waiting_in_order(&self, queue: QueueId, aging_per_minute: u32, now: Timestamp) -> Vec<InteractionId> {
         let Some(q) = self.queues.get(&queue) else { return Vec::new() };
         let mut all: Vec<(Reverse<i128>, i64, u64, InteractionId)> = q
-            .groups
+            .channels
             .values()
-            .flat_map(|g| g.waiting.iter())
-            .map(|w| (Reverse(w.effective_scaled(aging_per_minute, now)), w.entered_ms, w.seq, w.id))
+            .flat_map(|ch| ch.waiting.iter())
+            .map(|(_, w)| (Reverse(w.effective_scaled(aging_per_minute, now)), w.entered_ms, w.seq, w.id))
             .collect();
         all.sort_unstable();
         all.into_iter().map(|(_, _, _, id)| id).collect()
     }
 
-    /// Whether a real-time interaction that `agent` is qualified for (skills
-    /// and channel, whatever their current load) waits in one of their
-    /// queues, and may be offered to them (they have not declined it, when
-    /// declined work is never re-offered).
-    pub(crate) fn realtime_waiting_for(&self, agent: &Agent, ctx: &select::Context<'_>) -> bool {
-        self.qualified.get(&agent.id()).into_iter().flatten().any(|((queue, channel, sig), _)| {
-            self.queues.get(queue).and_then(|q| q.groups.get(&(*channel, *sig))).is_some_and(|g| {
-                g.realtime && !g.waiting.is_empty() && g.waiting.iter().any(|w| !ctx.declined_id(w.id, agent.id()))
-            })
-        })
+    /// Whether interaction `i` (with signature `sig`) is in its waiting list.
+    pub(crate) fn is_waiting(&self, i: &Interaction, sig: SigId, aging_per_minute: u32) -> bool {
+        let key = WaitKey::new(i, aging_per_minute);
+        self.queues
+            .get(&i.queue)
+            .and_then(|q| q.channels.get(&i.channel))
+            .is_some_and(|ch| ch.waiting.contains(&(sig, key)))
     }
-}
 
-/// Whether an agent's configuration lets them serve `channel` and `reqs` at all.
-fn qualifies(agent: &Agent, channel: Channel, reqs: &Requirements) -> bool {
-    agent.config.capacity.channel(channel).is_some() && agent.config.skills.satisfies(reqs)
-}
-
-/// Whether an agent belongs in a pool for `channel` and `reqs` right now.
-fn eligible(agent: &Agent, channel: Channel, reqs: &Requirements) -> bool {
-    agent.is_routable() && agent.load.has_room(&agent.config.capacity, channel) && agent.config.skills.satisfies(reqs)
+    /// Interactions waiting in every queue: by the queues' counts, and by the lists' entries.
+    pub(crate) fn waiting_counts(&self) -> (usize, usize) {
+        let counted = self.queues.values().map(|q| q.waiting).sum();
+        let listed = self.queues.values().flat_map(|q| q.channels.values()).map(|ch| ch.waiting.len()).sum();
+        (counted, listed)
+    }
 }

@@ -1,13 +1,19 @@
 //! The two routing decisions.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
-use super::{Router, SigId};
+use super::bitset::Bitset;
+use super::{AgentKey, ChannelIndex, QueueIndex, Router, SigId, WaitKey, agent_key};
 use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
 use crate::model::agent::Agent;
 use crate::model::interaction::Interaction;
-use crate::model::queue::QueueConfig;
+use crate::model::queue::{AgentSelection, QueueConfig};
 use crate::time::{Timestamp, duration_millis};
+
+/// With this many candidates or fewer, the candidates are sorted rather than
+/// the pool walked: a walk visits about pool ÷ candidates entries.
+const SORT_CANDIDATES_UP_TO: u32 = 16;
 
 /// The agent chosen for an interaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,7 +28,7 @@ pub(crate) struct AgentChoice {
 pub(crate) struct InteractionChoice {
     pub(crate) interaction: InteractionId,
     pub(crate) queue_priority: i32,
-    /// Waiting lists whose head was compared.
+    /// (Queue, channel) lists in which an interaction the agent could take was found and compared.
     pub(crate) candidates: u32,
 }
 
@@ -48,7 +54,7 @@ impl<'a> Context<'a> {
         Context { agents, interactions, queues, never_reoffer_to_decliners: config.never_reoffer_to_decliners(), now }
     }
 
-    fn declined(&self, interaction: &Interaction, agent: AgentId) -> bool {
+    pub(super) fn declined(&self, interaction: &Interaction, agent: AgentId) -> bool {
         self.never_reoffer_to_decliners && interaction.declined_by.binary_search(&agent).is_ok()
     }
 
@@ -58,37 +64,83 @@ impl<'a> Context<'a> {
     }
 }
 
+/// How an agent ranks an interaction they could take; the highest wins:
+/// real-time first, their priority for the queue, effective priority, then
+/// earlier place in line and earlier arrival.
+pub(super) type Rank = (bool, i32, i128, Reverse<i64>, Reverse<u64>);
+
+/// The rank of waiting `w` in a queue the agent joined with `priority`.
+pub(super) fn rank(realtime: bool, priority: i32, w: &WaitKey, aging_per_minute: u32, now: Timestamp) -> Rank {
+    (realtime, priority, w.effective_scaled(aging_per_minute, now), Reverse(w.entered_ms), Reverse(w.seq))
+}
+
 impl Router {
     /// Which agent should take waiting interaction `i` now?
     ///
-    /// Looks at the pool tiers whose delay the interaction's wait has
-    /// reached and takes the lowest (strategy key, agent id) among the first
-    /// acceptable agent of each tier. Agents who declined it are skipped when
-    /// the engine is configured so; for deferrable work, agents with
+    /// Among the ready members of its queue and channel whose delay the
+    /// interaction's wait has reached and who satisfy its requirements, the
+    /// lowest (strategy key, agent id) wins. Agents who declined it are skipped
+    /// when the engine is configured so; for deferrable work, agents with
     /// real-time work waiting for them are skipped and remembered as
-    /// blend-blocked.
+    /// blend-blocked (those ahead of the winner, in each delay tier).
     pub(crate) fn select_agent(&mut self, i: &Interaction, sig: SigId, ctx: &Context<'_>) -> Option<AgentChoice> {
+        if self.scans() {
+            return self.scan_select_agent(i, ctx);
+        }
         let waited_ms = ctx.now.millis_since(i.queue_entered_at);
-        let group = self.queues.get(&i.queue)?.groups.get(&(i.channel, sig))?;
-        let deferrable = !group.realtime;
-        let mut best: Option<(super::AgentKey, AgentId)> = None;
+        let q = self.queues.get(&i.queue)?;
+        let ch = q.channels.get(&i.channel)?;
+        let reqs = &self.sigs[sig as usize];
+        let strategy = ctx.queues.get(&i.queue).map(|c| c.strategy).unwrap_or_default();
+        let deferrable = !ch.realtime;
+        let mut best: Option<(AgentKey, AgentId)> = None;
         let mut candidates = 0u32;
         let mut blocked = Vec::new();
-        for (_, tier) in group.pool.range(..=waited_ms) {
-            candidates = candidates.saturating_add(u32::try_from(tier.len()).unwrap_or(u32::MAX));
-            for entry in tier {
+        for tier in ch.tiers.range(..=waited_ms).map(|(_, tier)| tier) {
+            let qualified = Bitset::intersection(&tier.ready, reqs.iter().map(|r| q.holders(r.skill, r.min_level)));
+            let count = qualified.iter().count() as u32;
+            candidates = candidates.saturating_add(count);
+            if count == 0 {
+                continue;
+            }
+            // The tier's candidates in (strategy key, id) order, lazily.
+            let sorted: Vec<(AgentKey, AgentId)>;
+            let order: Box<dyn Iterator<Item = (AgentKey, AgentId)>> = if strategy == AgentSelection::MostProficient
+                || count <= SORT_CANDIDATES_UP_TO
+            {
+                let mut v: Vec<(AgentKey, AgentId)> = qualified
+                    .iter()
+                    .filter_map(|slot| {
+                        let id = q.slots.get(slot as usize).copied().flatten()?;
+                        let key = if strategy == AgentSelection::MostProficient {
+                            agent_key(strategy, ctx.agents.get(&id)?, i.queue, reqs)
+                        } else {
+                            ch.placed.get(&slot)?.1
+                        };
+                        Some((key, id))
+                    })
+                    .collect();
+                v.sort_unstable();
+                sorted = v;
+                Box::new(sorted.iter().copied())
+            } else {
+                Box::new(
+                    tier.pool.iter().filter(|(_, _, slot)| qualified.contains(*slot)).map(|(key, id, _)| (*key, *id)),
+                )
+            };
+            for entry in order {
                 if ctx.declined(i, entry.1) {
                     continue;
                 }
                 if deferrable {
-                    let agent = ctx.agents.get(&entry.1).expect("pooled agents exist");
+                    let agent = ctx.agents.get(&entry.1).expect("ready agents exist");
                     if self.realtime_waiting_for(agent, ctx) {
                         blocked.push(entry.1);
                         continue;
                     }
                 }
-                if best.is_none_or(|b| *entry < b) {
-                    best = Some(*entry);
+                if best.is_none_or(|b| entry < b) {
+                    best = Some(entry);
                 }
                 break;
             }
@@ -99,40 +151,34 @@ impl Router {
 
     /// Which waiting interaction should `agent` take now?
     ///
-    /// Compares the head of every waiting list the agent is pooled for, by
-    /// (the agent's priority for the queue, effective priority, place in
-    /// line, arrival sequence). Real-time work always beats deferrable work;
-    /// deferrable work is taken only when no real-time work the agent
-    /// qualifies for is waiting in their queues (otherwise the agent is
-    /// remembered as blend-blocked).
+    /// In every (queue, channel) the agent is ready for, the best waiting
+    /// interaction they qualify for, have not declined (when declines are
+    /// remembered) and whose wait has reached their delay; then the best of
+    /// those by [`Rank`]. Deferrable work is taken only when no real-time
+    /// work the agent qualifies for is waiting in their queues (otherwise the
+    /// agent is remembered as blend-blocked).
     pub(crate) fn select_interaction(&mut self, agent: &Agent, ctx: &Context<'_>) -> Option<InteractionChoice> {
-        let placements = self.placements.get(&agent.id())?;
-        // (realtime, queue priority, effective priority, earlier place, earlier seq) — highest wins.
-        type Rank = (bool, i32, i128, std::cmp::Reverse<i64>, std::cmp::Reverse<u64>);
+        if self.scans() {
+            return self.scan_select_interaction(agent, ctx);
+        }
         let mut best: Option<(Rank, InteractionId)> = None;
         let mut candidates = 0u32;
-        for (queue, channel, sig) in placements.keys() {
-            let Some(g) = self.queues.get(queue).and_then(|q| q.groups.get(&(*channel, *sig))) else { continue };
-            if g.waiting.is_empty() {
-                continue;
-            }
-            let Some(membership) = agent.config.queues.iter().find(|m| m.queue == *queue) else { continue };
-            let Some(qcfg) = ctx.queues.get(queue) else { continue };
-            let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(membership.delay));
-            let head = g.waiting.iter().find(|w| {
-                w.entered_ms <= cutoff && !ctx.interactions.get(&w.id).is_some_and(|i| ctx.declined(i, agent.id()))
-            });
-            let Some(head) = head else { continue };
-            candidates = candidates.saturating_add(1);
-            let rank: Rank = (
-                g.realtime,
-                membership.priority.unwrap_or(qcfg.priority),
-                head.effective_scaled(qcfg.aging.points_per_minute, ctx.now),
-                std::cmp::Reverse(head.entered_ms),
-                std::cmp::Reverse(head.seq),
-            );
-            if best.as_ref().is_none_or(|(b, _)| rank > *b) {
-                best = Some((rank, head.id));
+        for m in &agent.config.queues {
+            let Some(q) = self.queues.get(&m.queue) else { continue };
+            let Some(member) = q.members.get(&agent.id()) else { continue };
+            let Some(qcfg) = ctx.queues.get(&m.queue) else { continue };
+            let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay));
+            for ch in q.channels.values() {
+                if ch.heads.is_empty() || !ch.placed.contains_key(&member.slot) {
+                    continue;
+                }
+                let Some(w) = self.best_waiting_for(ch, agent, cutoff, ctx) else { continue };
+                candidates = candidates.saturating_add(1);
+                let rank =
+                    rank(ch.realtime, m.priority.unwrap_or(qcfg.priority), &w, qcfg.aging.points_per_minute, ctx.now);
+                if best.as_ref().is_none_or(|(b, _)| rank > *b) {
+                    best = Some((rank, w.id));
+                }
             }
         }
         let (rank, interaction) = best?;
@@ -141,6 +187,65 @@ impl Router {
             return None;
         }
         Some(InteractionChoice { interaction, queue_priority: rank.1, candidates })
+    }
+
+    /// The first interaction of `ch`, in routing order, that `agent`
+    /// qualifies for, has not declined and that entered at or before `cutoff`.
+    ///
+    /// Walks the list heads in routing order, skipping lists the agent does
+    /// not qualify for, and stops at the first head no better than the best
+    /// found: every later interaction ranks below it.
+    fn best_waiting_for(&self, ch: &ChannelIndex, agent: &Agent, cutoff: i64, ctx: &Context<'_>) -> Option<WaitKey> {
+        let mut best: Option<WaitKey> = None;
+        for (head, sig) in &ch.heads {
+            if best.is_some_and(|b| *head >= b) {
+                break;
+            }
+            if !agent.config.skills.satisfies(&self.sigs[*sig as usize]) {
+                continue;
+            }
+            for (_, w) in ch.waiting.range((*sig, *head)..).take_while(|(s, _)| s == sig) {
+                if best.is_some_and(|b| *w >= b) {
+                    break;
+                }
+                if w.entered_ms <= cutoff && !ctx.declined_id(w.id, agent.id()) {
+                    best = Some(*w);
+                    break;
+                }
+            }
+        }
+        best
+    }
+
+    /// Whether a real-time interaction that `agent` is qualified for (skills
+    /// and channel, whatever their current load or delay) waits in one of
+    /// their queues, and may be offered to them (they have not declined it,
+    /// when declined work is never re-offered).
+    pub(crate) fn realtime_waiting_for(&self, agent: &Agent, ctx: &Context<'_>) -> bool {
+        if self.scans() {
+            return self.scan_realtime_waiting_for(agent, ctx);
+        }
+        agent.config.queues.iter().any(|m| {
+            self.queues.get(&m.queue).is_some_and(|q| {
+                q.channels.iter().any(|(channel, ch)| {
+                    ch.realtime
+                        && agent.config.capacity.channel(*channel).is_some()
+                        && self.qualified_waiting(q, ch, agent, ctx)
+                })
+            })
+        })
+    }
+
+    /// Whether `ch` holds an interaction `agent` satisfies and has not declined.
+    fn qualified_waiting(&self, _q: &QueueIndex, ch: &ChannelIndex, agent: &Agent, ctx: &Context<'_>) -> bool {
+        ch.heads.iter().any(|(head, sig)| {
+            agent.config.skills.satisfies(&self.sigs[*sig as usize])
+                && ch
+                    .waiting
+                    .range((*sig, *head)..)
+                    .take_while(|(s, _)| s == sig)
+                    .any(|(_, w)| !ctx.declined_id(w.id, agent.id()))
+        })
     }
 
     /// The next time a member delay of `i`'s queue will be reached, if any.

@@ -1,0 +1,147 @@
+//! A growable set of small integers (a queue's member slots), one bit each.
+//!
+//! The index keeps, per queue, one of these for every (skill, level) its
+//! members hold and for every channel they work; whether an agent qualifies
+//! for a requirement set is then an AND of a few of them, and how many
+//! members qualify is a popcount: a cost set by the number of members (one
+//! word per 64), never by how many different requirement sets are waiting.
+
+/// Bits of member slots. Words past the end are zero.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Bitset {
+    words: Vec<u64>,
+}
+
+impl Bitset {
+    /// Sets bit `i`, growing as needed.
+    pub(crate) fn insert(&mut self, i: u32) {
+        let (word, bit) = split(i);
+        if word >= self.words.len() {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= bit;
+    }
+
+    /// Clears bit `i`, dropping trailing zero words so an emptied set holds no memory.
+    pub(crate) fn remove(&mut self, i: u32) {
+        let (word, bit) = split(i);
+        if let Some(w) = self.words.get_mut(word) {
+            *w &= !bit;
+        }
+        while self.words.last() == Some(&0) {
+            self.words.pop();
+        }
+        if self.words.is_empty() {
+            self.words = Vec::new();
+        }
+    }
+
+    /// Whether bit `i` is set.
+    pub(crate) fn contains(&self, i: u32) -> bool {
+        let (word, bit) = split(i);
+        self.words.get(word).is_some_and(|w| w & bit != 0)
+    }
+
+    /// Whether no bit is set.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Number of bits set.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> u32 {
+        self.words.iter().map(|w| w.count_ones()).sum()
+    }
+
+    /// The intersection of `first` and every set in `rest` (an absent set is empty).
+    pub(crate) fn intersection<'a>(first: &Bitset, rest: impl Iterator<Item = Option<&'a Bitset>>) -> Bitset {
+        let mut words = first.words.clone();
+        for other in rest {
+            let Some(other) = other else { return Bitset::default() };
+            words.truncate(other.words.len());
+            for (w, o) in words.iter_mut().zip(&other.words) {
+                *w &= *o;
+            }
+        }
+        while words.last() == Some(&0) {
+            words.pop();
+        }
+        Bitset { words }
+    }
+
+    /// Number of bits set in the intersection of `first` and every set in
+    /// `rest`, without building it (an absent set is empty).
+    pub(crate) fn intersection_len(first: &Bitset, rest: &[Option<&Bitset>]) -> u32 {
+        if rest.iter().any(Option::is_none) {
+            return 0;
+        }
+        let len = rest.iter().flatten().map(|b| b.words.len()).fold(first.words.len(), usize::min);
+        (0..len).map(|k| rest.iter().flatten().fold(first.words[k], |acc, b| acc & b.words[k]).count_ones()).sum()
+    }
+
+    /// The set bits, in increasing order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(k, &word)| {
+            let base = u32::try_from(k).expect("slots are u32, so word indexes fit") * 64;
+            let mut w = word;
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let bit = w.trailing_zeros();
+                w &= w - 1;
+                Some(base + bit)
+            })
+        })
+    }
+
+    /// Heap bytes held, for memory accounting in tests.
+    #[cfg(test)]
+    pub(crate) fn words(&self) -> usize {
+        self.words.len()
+    }
+}
+
+fn split(i: u32) -> (usize, u64) {
+    ((i / 64) as usize, 1u64 << (i % 64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(bits: &[u32]) -> Bitset {
+        let mut b = Bitset::default();
+        for i in bits {
+            b.insert(*i);
+        }
+        b
+    }
+
+    #[test]
+    fn insert_remove_contains_iter() {
+        let mut b = of(&[0, 3, 64, 200]);
+        assert_eq!(b.iter().collect::<Vec<_>>(), vec![0, 3, 64, 200]);
+        assert!(b.contains(64) && !b.contains(65) && !b.contains(100_000));
+        b.remove(200);
+        assert_eq!(b.words(), 2, "trailing zero words are dropped");
+        b.remove(1_000_000);
+        for i in [0, 3, 64] {
+            b.remove(i);
+        }
+        assert!(b.is_empty() && b.words() == 0);
+    }
+
+    #[test]
+    fn intersections_agree_with_sets() {
+        let a = of(&[1, 2, 3, 70, 130]);
+        let b = of(&[2, 3, 70]);
+        let c = of(&[3, 70, 131]);
+        let both = Bitset::intersection(&a, [Some(&b), Some(&c)].into_iter());
+        assert_eq!(both.iter().collect::<Vec<_>>(), vec![3, 70]);
+        assert_eq!(Bitset::intersection_len(&a, &[Some(&b), Some(&c)]), 2);
+        assert_eq!(Bitset::intersection_len(&a, &[]), a.len());
+        assert_eq!(Bitset::intersection_len(&a, &[Some(&b), None]), 0, "an absent set is empty");
+        assert!(Bitset::intersection(&a, [None].into_iter()).is_empty());
+    }
+}

@@ -1,0 +1,157 @@
+//! The index checked against the state it is derived from (for
+//! `Engine::check_invariants`): every part recomputed the slow way.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::bitset::Bitset;
+use super::{List, Router, WaitKey, agent_key};
+use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
+use crate::model::agent::Agent;
+use crate::model::interaction::{Interaction, InteractionState};
+use crate::model::queue::QueueConfig;
+use crate::model::skill::Requirements;
+use crate::time::{Timestamp, duration_millis};
+
+macro_rules! ensure {
+    ($cond:expr, $($fmt:tt)+) => {
+        if !$cond {
+            return Err(format!($($fmt)+));
+        }
+    };
+}
+
+impl Router {
+    /// Checks the index against the engine's state; the first difference found, if any.
+    pub(crate) fn check(
+        &self,
+        agents: &IdMap<AgentId, Agent>,
+        interactions: &IdMap<InteractionId, Interaction>,
+        queues: &BTreeMap<QueueId, QueueConfig>,
+        never_reoffer_to_decliners: bool,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        for (sig, reqs) in self.sigs.iter().enumerate() {
+            let sig = u32::try_from(sig).map_err(|e| e.to_string())?;
+            let live = self.sig_ids.get(reqs) == Some(&sig);
+            ensure!(live != self.free_sigs.contains(&sig), "signature {sig} is both live and free, or neither");
+        }
+        for (qid, q) in &self.queues {
+            self.check_members(*qid, agents)?;
+            for (channel, ch) in &q.channels {
+                // Ready tiers: exactly the routable members with room, at their delay and key.
+                let mut placed = BTreeMap::new();
+                for (agent_id, member) in &q.members {
+                    let a = &agents[agent_id];
+                    if a.is_routable() && a.load.has_room(&a.config.capacity, *channel) {
+                        let key = agent_key(queues[qid].strategy, a, *qid, &Requirements::default());
+                        placed.insert(member.slot, (member.delay_ms, key));
+                    }
+                }
+                ensure!(placed == ch.placed, "{qid}/{channel}: ready {:?} but the index has {:?}", placed, ch.placed);
+                for (delay, tier) in &ch.tiers {
+                    ensure!(!tier.pool.is_empty(), "{qid}/{channel}: empty tier {delay} kept");
+                    let mut ready = Bitset::default();
+                    for (key, agent, slot) in &tier.pool {
+                        ensure!(placed.get(slot) == Some(&(*delay, *key)), "{qid}/{channel}: {agent} pooled wrongly");
+                        ensure!(
+                            q.slots.get(*slot as usize) == Some(&Some(*agent)),
+                            "{qid}: slot {slot} is not {agent}"
+                        );
+                        ready.insert(*slot);
+                    }
+                    ensure!(ready == tier.ready, "{qid}/{channel}: tier {delay}'s bits differ from its pool");
+                }
+                let pooled: usize = ch.tiers.values().map(|t| t.pool.len()).sum();
+                ensure!(pooled == placed.len(), "{qid}/{channel}: {pooled} pooled, {} ready", placed.len());
+
+                // Lists: one per requirement set waiting, with its head, length and qualified members.
+                let mut lists: BTreeMap<u32, List> = BTreeMap::new();
+                for (sig, w) in &ch.waiting {
+                    let i = interactions.get(&w.id).ok_or_else(|| format!("{} listed but not live", w.id))?;
+                    ensure!(i.state == InteractionState::Queued, "{} listed but {:?}", i.id, i.state);
+                    ensure!((i.queue, i.channel) == (*qid, *channel), "{} listed in the wrong queue", i.id);
+                    ensure!(self.sig_of(&i.requirements) == Some(*sig), "{} listed under another set", i.id);
+                    ensure!(*w == WaitKey::new(i, queues[qid].aging.points_per_minute), "{}'s key is stale", i.id);
+                    let list = lists.entry(*sig).or_insert(List { head: *w, len: 0, qualified: 0 });
+                    list.len += 1;
+                }
+                for (sig, list) in &mut lists {
+                    let reqs = self.requirements(*sig);
+                    list.qualified = q
+                        .members
+                        .keys()
+                        .filter(|a| {
+                            let a = &agents[*a];
+                            a.config.capacity.channel(*channel).is_some() && a.config.skills.satisfies(reqs)
+                        })
+                        .count() as u32;
+                }
+                ensure!(lists == ch.lists, "{qid}/{channel}: lists {:?} but the index has {:?}", lists, ch.lists);
+                let heads: BTreeSet<(WaitKey, u32)> =
+                    lists.iter().filter(|(_, l)| l.qualified > 0).map(|(sig, l)| (l.head, *sig)).collect();
+                ensure!(heads == ch.heads, "{qid}/{channel}: heads differ from the lists'");
+
+                // Work conservation for real-time work: a waiting call never
+                // sits beside a ready agent who could take it now.
+                if ch.realtime {
+                    for (sig, w) in &ch.waiting {
+                        let i = &interactions[&w.id];
+                        let waited = now.millis_since(i.queue_entered_at);
+                        let reqs = self.requirements(*sig);
+                        for (_, tier) in ch.tiers.range(..=waited) {
+                            for (_, agent, _) in &tier.pool {
+                                let could = agents[agent].config.skills.satisfies(reqs)
+                                    && !(never_reoffer_to_decliners && i.declined_by.contains(agent));
+                                ensure!(!could, "{} waits in {qid}/{channel} while {agent} could take it", i.id);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A queue's members, slots, delays and skill and channel bits against the agents' configuration.
+    fn check_members(&self, qid: QueueId, agents: &IdMap<AgentId, Agent>) -> Result<(), String> {
+        let q = &self.queues[&qid];
+        let mut delays = BTreeMap::new();
+        let mut skills: BTreeMap<_, [Bitset; 5]> = BTreeMap::new();
+        let mut works: BTreeMap<_, Bitset> = BTreeMap::new();
+        for (id, member) in &q.members {
+            let a = agents.get(id).ok_or_else(|| format!("{qid}: member {id} does not exist"))?;
+            let m = a.config.queues.iter().find(|m| m.queue == qid);
+            ensure!(m.is_some_and(|m| duration_millis(m.delay) == member.delay_ms), "{qid}: {id}'s delay is stale");
+            ensure!(q.slots.get(member.slot as usize) == Some(&Some(*id)), "{qid}: {id}'s slot is not theirs");
+            *delays.entry(member.delay_ms).or_insert(0u32) += 1;
+            for (skill, level) in a.config.skills.iter() {
+                let by_level = skills.entry(skill).or_default();
+                for bits in by_level.iter_mut().take(usize::from(level.level())) {
+                    bits.insert(member.slot);
+                }
+            }
+            for (channel, _) in a.config.capacity.channels() {
+                works.entry(channel).or_default().insert(member.slot);
+            }
+        }
+        for a in agents.values() {
+            ensure!(
+                a.config.queues.iter().all(|m| q.members.contains_key(&a.id()) || m.queue != qid),
+                "{qid}: {} is a member but not in the index",
+                a.id()
+            );
+        }
+        ensure!(delays == q.delays, "{qid}: delay counts {:?} but the index has {:?}", delays, q.delays);
+        ensure!(skills == q.skills, "{qid}: skill bits differ from the members' skills");
+        for (channel, ch) in &q.channels {
+            ensure!(
+                works.get(channel).cloned().unwrap_or_default() == ch.works,
+                "{qid}/{channel}: channel bits differ"
+            );
+        }
+        let used = q.slots.iter().filter(|s| s.is_some()).count();
+        ensure!(used == q.members.len(), "{qid}: {used} slots held by {} members", q.members.len());
+        ensure!(q.free_slots.iter().all(|s| q.slots.get(*s as usize) == Some(&None)), "{qid}: a free slot is held");
+        Ok(())
+    }
+}
