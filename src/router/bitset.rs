@@ -22,7 +22,8 @@ impl Bitset {
         self.words[word] |= bit;
     }
 
-    /// Clears bit `i`, dropping trailing zero words so an emptied set holds no memory.
+    /// Clears bit `i`. Trailing zero words are dropped (their capacity kept:
+    /// ready sets empty and fill all day long).
     pub(crate) fn remove(&mut self, i: u32) {
         let (word, bit) = split(i);
         if let Some(w) = self.words.get_mut(word) {
@@ -30,9 +31,6 @@ impl Bitset {
         }
         while self.words.last() == Some(&0) {
             self.words.pop();
-        }
-        if self.words.is_empty() {
-            self.words = Vec::new();
         }
     }
 

@@ -47,9 +47,12 @@ impl Router {
                         placed.insert(member.slot, (member.delay_ms, key));
                     }
                 }
-                ensure!(placed == ch.placed, "{qid}/{channel}: ready {:?} but the index has {:?}", placed, ch.placed);
+                let indexed: BTreeMap<u32, (i64, super::AgentKey)> = (0..ch.placed.len() as u32)
+                    .filter_map(|slot| ch.placed(slot).map(|p| (slot, p)))
+                    .collect();
+                ensure!(placed == indexed, "{qid}/{channel}: ready {:?} but the index has {:?}", placed, indexed);
                 for (delay, tier) in &ch.tiers {
-                    ensure!(!tier.pool.is_empty(), "{qid}/{channel}: empty tier {delay} kept");
+                    ensure!(q.delays.contains_key(delay), "{qid}/{channel}: a tier for delay {delay}, which no member has");
                     let mut ready = Bitset::default();
                     for (key, agent, slot) in &tier.pool {
                         ensure!(placed.get(slot) == Some(&(*delay, *key)), "{qid}/{channel}: {agent} pooled wrongly");
@@ -87,9 +90,13 @@ impl Router {
                         .count() as u32;
                 }
                 ensure!(lists == ch.lists, "{qid}/{channel}: lists {:?} but the index has {:?}", lists, ch.lists);
-                let heads: BTreeSet<(WaitKey, u32)> =
-                    lists.iter().filter(|(_, l)| l.qualified > 0).map(|(sig, l)| (l.head, *sig)).collect();
+                let mut heads = super::Heads::default();
+                for (sig, list) in lists.iter().filter(|(_, l)| l.qualified > 0) {
+                    heads.insert(&super::skills_named(self.requirements(*sig)), list.head, *sig);
+                }
                 ensure!(heads == ch.heads, "{qid}/{channel}: heads differ from the lists'");
+                let all: BTreeSet<(WaitKey, u32)> = ch.heads.all().collect();
+                ensure!(all.len() == ch.heads.all().count(), "{qid}/{channel}: a head is listed twice");
 
                 // Work conservation for real-time work: a waiting call never
                 // sits beside a ready agent who could take it now.

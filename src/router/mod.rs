@@ -43,6 +43,7 @@
 
 mod bitset;
 mod check;
+mod heads;
 mod scan;
 pub(crate) mod select;
 mod strategy;
@@ -51,7 +52,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{EngineConfig, RoutingIndex};
-use crate::ids::{AgentId, InteractionId, QueueId, SkillId};
+use crate::ids::{AgentId, IdHashKey, IdMap, InteractionId, QueueId, SkillId};
 use crate::model::agent::Agent;
 use crate::model::channel::{Channel, ChannelMode};
 use crate::model::interaction::Interaction;
@@ -60,6 +61,7 @@ use crate::model::skill::{Proficiency, Requirements};
 use crate::time::Timestamp;
 
 use bitset::Bitset;
+use heads::Heads;
 pub(crate) use strategy::{AgentKey, agent_key};
 
 /// Interned requirement set.
@@ -99,6 +101,11 @@ impl WaitKey {
         let scaled = self.effective_scaled(aging_per_minute, now).div_euclid(PRIORITY_SCALE);
         i64::try_from(scaled).unwrap_or(if scaled < 0 { i64::MIN } else { i64::MAX })
     }
+}
+
+/// The skills a requirement set names, sorted (requirement sets are sorted by skill).
+fn skills_named(reqs: &Requirements) -> Box<[SkillId]> {
+    reqs.iter().map(|r| r.skill).collect()
 }
 
 /// What [`Router::dequeue`] took an interaction out of.
@@ -154,21 +161,21 @@ pub(crate) struct ChannelIndex {
     pub(crate) works: Bitset,
     /// Ready agents by their delay (ms).
     pub(crate) tiers: BTreeMap<i64, Tier>,
-    /// Each ready member's (delay, strategy key), by slot.
-    pub(crate) placed: BTreeMap<u32, (i64, AgentKey)>,
+    /// Each member's (delay, strategy key) when ready, by slot.
+    pub(crate) placed: Vec<Option<(i64, AgentKey)>>,
     /// Every waiting interaction, by (requirement set, place in line).
     pub(crate) waiting: BTreeSet<(SigId, WaitKey)>,
     /// The lists, by requirement set.
     pub(crate) lists: BTreeMap<SigId, List>,
-    /// The heads of the lists some member qualifies for, in routing order.
-    pub(crate) heads: BTreeSet<(WaitKey, SigId)>,
+    /// The heads of the lists some member qualifies for, by the skills they name.
+    pub(crate) heads: Heads,
 }
 
 /// A queue's part of the index.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct QueueIndex {
     /// Members, their slot and delay.
-    pub(crate) members: BTreeMap<AgentId, Member>,
+    pub(crate) members: IdMap<AgentId, Member>,
     /// Who holds each slot.
     pub(crate) slots: Vec<Option<AgentId>>,
     /// Slots given back, reused lowest first.
@@ -185,6 +192,18 @@ pub(crate) struct QueueIndex {
 }
 
 impl QueueIndex {
+    fn new(key: IdHashKey) -> Self {
+        QueueIndex {
+            members: IdMap::with_hasher(key),
+            slots: Vec::new(),
+            free_slots: BTreeSet::new(),
+            delays: BTreeMap::new(),
+            skills: BTreeMap::new(),
+            channels: BTreeMap::new(),
+            waiting: 0,
+        }
+    }
+
     /// The members holding `skill` at `level` or above, if any member holds it.
     fn holders(&self, skill: SkillId, level: Proficiency) -> Option<&Bitset> {
         let by_level = self.skills.get(&skill)?;
@@ -209,16 +228,19 @@ impl ChannelIndex {
         ChannelIndex { realtime, ..ChannelIndex::default() }
     }
 
-    /// Takes the member in `slot` out of the ready tiers, if there.
+    /// Where the member in `slot` is ready: their (delay, strategy key).
+    pub(crate) fn placed(&self, slot: u32) -> Option<(i64, AgentKey)> {
+        self.placed.get(slot as usize).copied().flatten()
+    }
+
+    /// Takes the member in `slot` out of the ready tiers, if there. The tier
+    /// stays, even empty, while a member has its delay: agents leave and
+    /// rejoin it all day long.
     fn unready(&mut self, slot: u32, agent: AgentId) {
-        let Some((delay, key)) = self.placed.remove(&slot) else { return };
+        let Some((delay, key)) = self.placed.get_mut(slot as usize).and_then(Option::take) else { return };
         if let Some(tier) = self.tiers.get_mut(&delay) {
             tier.pool.remove(&(key, agent, slot));
             tier.ready.remove(slot);
-            if tier.pool.is_empty() {
-                // Dropping empty tiers keeps tier scans short.
-                self.tiers.remove(&delay);
-            }
         }
     }
 
@@ -227,29 +249,30 @@ impl ChannelIndex {
         let tier = self.tiers.entry(delay).or_default();
         tier.pool.insert((key, agent, slot));
         tier.ready.insert(slot);
-        self.placed.insert(slot, (delay, key));
+        let slot = slot as usize;
+        if slot >= self.placed.len() {
+            self.placed.resize(slot + 1, None);
+        }
+        self.placed[slot] = Some((delay, key));
     }
 
-    /// Moves a list's head, keeping the heads in step unless the list is parked.
-    fn set_head(&mut self, sig: SigId, head: WaitKey) {
+    /// Moves a list's head, keeping the heads in step unless the list is
+    /// parked. `skills` are those its requirement set names.
+    fn set_head(&mut self, sig: SigId, skills: &[SkillId], head: WaitKey) {
         let Some(list) = self.lists.get_mut(&sig) else { return };
         if list.qualified > 0 {
-            self.heads.remove(&(list.head, sig));
-            self.heads.insert((head, sig));
+            self.heads.remove(skills, list.head, sig);
+            self.heads.insert(skills, head, sig);
         }
         list.head = head;
     }
 
     /// Changes a list's count of qualified members, parking or unparking it.
-    fn adjust_qualified(&mut self, sig: SigId, qualified: u32) {
+    fn adjust_qualified(&mut self, sig: SigId, skills: &[SkillId], qualified: u32) {
         let Some(list) = self.lists.get_mut(&sig) else { return };
         match (list.qualified > 0, qualified > 0) {
-            (true, false) => {
-                self.heads.remove(&(list.head, sig));
-            }
-            (false, true) => {
-                self.heads.insert((list.head, sig));
-            }
+            (true, false) => self.heads.remove(skills, list.head, sig),
+            (false, true) => self.heads.insert(skills, list.head, sig),
             _ => {}
         }
         list.qualified = qualified;
@@ -262,6 +285,8 @@ pub(crate) struct Router {
     /// Interned requirement sets, by signature. A freed slot keeps its old
     /// set until reused; `sig_ids` says which slots are live.
     sigs: Vec<Requirements>,
+    /// The skills each requirement set names, sorted: its combination.
+    sig_skills: Vec<Box<[SkillId]>>,
     sig_ids: BTreeMap<Requirements, SigId>,
     /// Live interactions holding each signature; the last one out frees it.
     sig_holders: Vec<u32>,
@@ -273,6 +298,8 @@ pub(crate) struct Router {
     pub(crate) blend_blocked: BTreeSet<AgentId>,
     /// Channel modes, and whether decisions scan instead of using the index.
     config: EngineConfig,
+    /// The key of the members' hash maps.
+    key: IdHashKey,
 }
 
 impl Router {
@@ -280,12 +307,14 @@ impl Router {
     pub(crate) fn new(config: &EngineConfig) -> Self {
         Router {
             sigs: Vec::new(),
+            sig_skills: Vec::new(),
             sig_ids: BTreeMap::new(),
             sig_holders: Vec::new(),
             free_sigs: BTreeSet::new(),
             queues: BTreeMap::new(),
             blend_blocked: BTreeSet::new(),
             config: config.clone(),
+            key: IdHashKey(config.id_hash_key()),
         }
     }
 
@@ -319,6 +348,7 @@ impl Router {
         let id = match self.free_sigs.pop_first() {
             Some(id) => {
                 self.sigs[id as usize] = reqs.clone();
+                self.sig_skills[id as usize] = skills_named(reqs);
                 self.sig_holders[id as usize] = 1;
                 id
             }
@@ -326,6 +356,7 @@ impl Router {
                 let id = SigId::try_from(self.sigs.len())
                     .expect("live signatures are bounded by Limits::max_signatures, a u32");
                 self.sigs.push(reqs.clone());
+                self.sig_skills.push(skills_named(reqs));
                 self.sig_holders.push(1);
                 id
             }
@@ -345,6 +376,7 @@ impl Router {
             return;
         }
         let reqs = std::mem::take(&mut self.sigs[sig as usize]);
+        self.sig_skills[sig as usize] = Box::default();
         self.sig_ids.remove(&reqs);
         self.free_sigs.insert(sig);
     }
@@ -355,13 +387,19 @@ impl Router {
     }
 
     pub(crate) fn add_queue(&mut self, queue: QueueId) {
-        self.queues.entry(queue).or_default();
+        self.queue_mut(queue);
+    }
+
+    /// A queue's part of the index, created empty if new.
+    fn queue_mut(&mut self, queue: QueueId) -> &mut QueueIndex {
+        let key = self.key;
+        self.queues.entry(queue).or_insert_with(|| QueueIndex::new(key))
     }
 
     /// Makes an agent a member of a queue with a delay, in a free slot
     /// holding no skill yet: call [`Router::requalify`] afterwards.
     pub(crate) fn add_member(&mut self, agent: AgentId, queue: QueueId, delay_ms: i64) {
-        let q = self.queues.entry(queue).or_default();
+        let q = self.queue_mut(queue);
         if q.members.contains_key(&agent) {
             return;
         }
@@ -402,6 +440,9 @@ impl Router {
             *n -= 1;
             if *n == 0 {
                 q.delays.remove(&member.delay_ms);
+                for ch in q.channels.values_mut() {
+                    ch.tiers.remove(&member.delay_ms);
+                }
             }
         }
     }
@@ -455,7 +496,7 @@ impl Router {
         let q = self.queues.get_mut(&queue).expect("looked up above");
         for (channel, sig, qualified) in changes {
             if let Some(ch) = q.channels.get_mut(&channel) {
-                ch.adjust_qualified(sig, qualified);
+                ch.adjust_qualified(sig, &self.sig_skills[sig as usize], qualified);
             }
         }
     }
@@ -463,7 +504,8 @@ impl Router {
     /// Puts an interaction in its waiting list, creating the list the first time.
     pub(crate) fn enqueue(&mut self, i: &Interaction, sig: SigId, queue: &QueueConfig) {
         let realtime = self.is_realtime(i.channel);
-        let q = self.queues.entry(i.queue).or_default();
+        self.queue_mut(i.queue);
+        let q = self.queues.get_mut(&i.queue).expect("created above");
         let key = WaitKey::new(i, queue.aging.points_per_minute);
         let ch_exists = q.channels.contains_key(&i.channel);
         if !ch_exists {
@@ -484,14 +526,14 @@ impl Router {
             Some(qualified) => {
                 ch.lists.insert(sig, List { head: key, len: 1, qualified });
                 if qualified > 0 {
-                    ch.heads.insert((key, sig));
+                    ch.heads.insert(&self.sig_skills[sig as usize], key, sig);
                 }
             }
             None => {
                 let list = ch.lists.get_mut(&sig).expect("the list exists");
                 list.len += 1;
                 if key < list.head {
-                    ch.set_head(sig, key);
+                    ch.set_head(sig, &self.sig_skills[sig as usize], key);
                 }
             }
         }
@@ -513,7 +555,7 @@ impl Router {
         if emptied {
             let list = ch.lists.remove(&sig).expect("looked up above");
             if list.qualified > 0 {
-                ch.heads.remove(&(list.head, sig));
+                ch.heads.remove(&self.sig_skills[sig as usize], list.head, sig);
             }
         } else if key == list.head {
             let next = ch
@@ -523,7 +565,7 @@ impl Router {
                 .filter(|(s, _)| *s == sig)
                 .map(|(_, w)| *w)
                 .expect("a non-empty list has a head");
-            ch.set_head(sig, next);
+            ch.set_head(sig, &self.sig_skills[sig as usize], next);
         }
         if ch.realtime { Dequeued::RealTime { emptied } } else { Dequeued::Deferrable }
     }
@@ -543,7 +585,7 @@ impl Router {
             for (channel, ch) in q.channels.iter_mut() {
                 let want = (routable && agent.load.has_room(&agent.config.capacity, *channel))
                     .then(|| (member.delay_ms, agent_key(strategy, agent, m.queue, &no_requirements)));
-                let have = ch.placed.get(&member.slot).copied();
+                let have = ch.placed(member.slot);
                 if want == have {
                     continue;
                 }

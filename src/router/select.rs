@@ -96,13 +96,18 @@ impl Router {
         let mut best: Option<(AgentKey, AgentId)> = None;
         let mut candidates = 0u32;
         let mut blocked = Vec::new();
+        let mut holders = Vec::with_capacity(reqs.len());
+        holders.extend(reqs.iter().map(|r| q.holders(r.skill, r.min_level)));
         for tier in ch.tiers.range(..=waited_ms).map(|(_, tier)| tier) {
-            let qualified = Bitset::intersection(&tier.ready, reqs.iter().map(|r| q.holders(r.skill, r.min_level)));
-            let count = qualified.iter().count() as u32;
+            if tier.ready.is_empty() {
+                continue;
+            }
+            let count = Bitset::intersection_len(&tier.ready, &holders);
             candidates = candidates.saturating_add(count);
             if count == 0 {
                 continue;
             }
+            let qualified = Bitset::intersection(&tier.ready, holders.iter().copied());
             // The tier's candidates in (strategy key, id) order, lazily.
             let sorted: Vec<(AgentKey, AgentId)>;
             let order: Box<dyn Iterator<Item = (AgentKey, AgentId)>> = if strategy == AgentSelection::MostProficient
@@ -115,7 +120,7 @@ impl Router {
                         let key = if strategy == AgentSelection::MostProficient {
                             agent_key(strategy, ctx.agents.get(&id)?, i.queue, reqs)
                         } else {
-                            ch.placed.get(&slot)?.1
+                            ch.placed(slot)?.1
                         };
                         Some((key, id))
                     })
@@ -169,7 +174,7 @@ impl Router {
             let Some(qcfg) = ctx.queues.get(&m.queue) else { continue };
             let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay));
             for ch in q.channels.values() {
-                if ch.heads.is_empty() || !ch.placed.contains_key(&member.slot) {
+                if ch.heads.is_empty() || ch.placed(member.slot).is_none() {
                     continue;
                 }
                 let Some(w) = self.best_waiting_for(ch, agent, cutoff, ctx) else { continue };
@@ -192,28 +197,32 @@ impl Router {
     /// The first interaction of `ch`, in routing order, that `agent`
     /// qualifies for, has not declined and that entered at or before `cutoff`.
     ///
-    /// Walks the list heads in routing order, skipping lists the agent does
-    /// not qualify for, and stops at the first head no better than the best
-    /// found: every later interaction ranks below it.
+    /// Looks only at combinations of skills the agent holds; in each, walks
+    /// the list heads in routing order, skipping lists whose levels the agent
+    /// does not meet, and stops at the first head no better than the best
+    /// found so far: every later interaction ranks below it.
     fn best_waiting_for(&self, ch: &ChannelIndex, agent: &Agent, cutoff: i64, ctx: &Context<'_>) -> Option<WaitKey> {
         let mut best: Option<WaitKey> = None;
-        for (head, sig) in &ch.heads {
-            if best.is_some_and(|b| *head >= b) {
-                break;
-            }
-            if !agent.config.skills.satisfies(&self.sigs[*sig as usize]) {
-                continue;
-            }
-            for (_, w) in ch.waiting.range((*sig, *head)..).take_while(|(s, _)| s == sig) {
-                if best.is_some_and(|b| *w >= b) {
+        ch.heads.any_combination(&agent.config.skills, |combination| {
+            for (head, sig) in combination {
+                if best.is_some_and(|b| *head >= b) {
                     break;
                 }
-                if w.entered_ms <= cutoff && !ctx.declined_id(w.id, agent.id()) {
-                    best = Some(*w);
-                    break;
+                if !agent.config.skills.satisfies(&self.sigs[*sig as usize]) {
+                    continue;
+                }
+                for (_, w) in ch.waiting.range((*sig, *head)..).take_while(|(s, _)| s == sig) {
+                    if best.is_some_and(|b| *w >= b) {
+                        break;
+                    }
+                    if w.entered_ms <= cutoff && !ctx.declined_id(w.id, agent.id()) {
+                        best = Some(*w);
+                        break;
+                    }
                 }
             }
-        }
+            false
+        });
         best
     }
 
@@ -238,13 +247,15 @@ impl Router {
 
     /// Whether `ch` holds an interaction `agent` satisfies and has not declined.
     fn qualified_waiting(&self, _q: &QueueIndex, ch: &ChannelIndex, agent: &Agent, ctx: &Context<'_>) -> bool {
-        ch.heads.iter().any(|(head, sig)| {
-            agent.config.skills.satisfies(&self.sigs[*sig as usize])
-                && ch
-                    .waiting
-                    .range((*sig, *head)..)
-                    .take_while(|(s, _)| s == sig)
-                    .any(|(_, w)| !ctx.declined_id(w.id, agent.id()))
+        ch.heads.any_combination(&agent.config.skills, |combination| {
+            combination.iter().any(|(head, sig)| {
+                agent.config.skills.satisfies(&self.sigs[*sig as usize])
+                    && ch
+                        .waiting
+                        .range((*sig, *head)..)
+                        .take_while(|(s, _)| s == sig)
+                        .any(|(_, w)| !ctx.declined_id(w.id, agent.id()))
+            })
         })
     }
 

@@ -1,0 +1,193 @@
+//! The heads of a (queue, channel)'s waiting lists, grouped so that an agent
+//! looks only at lists naming skills they hold.
+//!
+//! A list's requirement set names some skills at some levels. Lists are
+//! grouped by the skills named, whatever the levels (a *combination*): an
+//! agent can qualify only for combinations made of skills they hold, and
+//! there are at most Σ C(held, j) of those for j up to the largest
+//! combination waiting — a number set by the agent's configuration, not by
+//! how many different requirement sets wait. When the (queue, channel) holds
+//! fewer combinations than that, they are simply all looked at. Inside a
+//! combination, heads are in routing order, and lists whose levels the agent
+//! does not meet are skipped.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{SigId, WaitKey};
+use crate::ids::SkillId;
+use crate::model::skill::SkillSet;
+
+/// The heads of one combination's lists, in routing order.
+pub(crate) type Combination = BTreeSet<(WaitKey, SigId)>;
+
+/// The heads of the lists some member qualifies for, by combination.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Heads {
+    combinations: BTreeMap<Box<[SkillId]>, Combination>,
+    /// How many combinations name each skill.
+    skills: BTreeMap<SkillId, u32>,
+    /// How many combinations have each size.
+    sizes: BTreeMap<usize, u32>,
+}
+
+impl Heads {
+    /// Adds the head of a list whose requirement set names `skills` (sorted).
+    pub(crate) fn insert(&mut self, skills: &[SkillId], head: WaitKey, sig: SigId) {
+        if let Some(combination) = self.combinations.get_mut(skills) {
+            combination.insert((head, sig));
+            return;
+        }
+        for skill in skills {
+            *self.skills.entry(*skill).or_insert(0) += 1;
+        }
+        *self.sizes.entry(skills.len()).or_insert(0) += 1;
+        self.combinations.insert(skills.into(), BTreeSet::from([(head, sig)]));
+    }
+
+    /// Removes the head of a list whose requirement set names `skills`,
+    /// dropping its combination when it was the last.
+    pub(crate) fn remove(&mut self, skills: &[SkillId], head: WaitKey, sig: SigId) {
+        let Some(combination) = self.combinations.get_mut(skills) else { return };
+        combination.remove(&(head, sig));
+        if !combination.is_empty() {
+            return;
+        }
+        self.combinations.remove(skills);
+        for skill in skills {
+            decrement(&mut self.skills, *skill);
+        }
+        decrement(&mut self.sizes, skills.len());
+    }
+
+    /// Whether no list is headed here.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.combinations.is_empty()
+    }
+
+    /// Every head, by combination (for checks).
+    pub(crate) fn all(&self) -> impl Iterator<Item = (WaitKey, SigId)> + '_ {
+        self.combinations.values().flatten().copied()
+    }
+
+    /// Calls `visit` with each combination an agent holding `held` could
+    /// qualify for (every skill named is held, at some level), until it
+    /// returns true; says whether it did. The order of combinations is
+    /// unspecified: callers compare heads, never positions.
+    pub(crate) fn any_combination(&self, held: &SkillSet, mut visit: impl FnMut(&Combination) -> bool) -> bool {
+        let largest = self.sizes.last_key_value().map_or(0, |(size, _)| *size);
+        if self.combinations.len() as u64 <= subsets_up_to(held.len(), largest) {
+            return self
+                .combinations
+                .iter()
+                .any(|(skills, c)| skills.iter().all(|s| held.level(*s).is_some()) && visit(c));
+        }
+        let relevant: Vec<SkillId> =
+            held.iter().map(|(skill, _)| skill).filter(|skill| self.skills.contains_key(skill)).collect();
+        if self.combinations.len() as u64 <= subsets_up_to(relevant.len(), largest) {
+            return self
+                .combinations
+                .iter()
+                .any(|(skills, c)| skills.iter().all(|s| held.level(*s).is_some()) && visit(c));
+        }
+        let mut chosen = Vec::with_capacity(largest);
+        self.any_subset(&relevant, largest, &mut chosen, &mut visit)
+    }
+
+    /// Visits the combination of every subset of `items` (sorted) extending
+    /// `chosen` with at most `largest` skills in all.
+    fn any_subset(
+        &self,
+        items: &[SkillId],
+        largest: usize,
+        chosen: &mut Vec<SkillId>,
+        visit: &mut impl FnMut(&Combination) -> bool,
+    ) -> bool {
+        if let Some(c) = self.combinations.get(chosen.as_slice()) {
+            if visit(c) {
+                return true;
+            }
+        }
+        if chosen.len() == largest {
+            return false;
+        }
+        for (k, skill) in items.iter().enumerate() {
+            chosen.push(*skill);
+            let found = self.any_subset(&items[k + 1..], largest, chosen, visit);
+            chosen.pop();
+            if found {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+fn decrement<K: Ord>(counts: &mut BTreeMap<K, u32>, key: K) {
+    if let Some(n) = counts.get_mut(&key) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(&key);
+        }
+    }
+}
+
+/// How many subsets of `n` things have at most `k` of them (saturating).
+fn subsets_up_to(n: usize, k: usize) -> u64 {
+    let mut total = 0u64;
+    let mut choose = 1u64; // C(n, j)
+    for j in 0..=k.min(n) {
+        total = total.saturating_add(choose);
+        choose = choose.saturating_mul((n - j) as u64) / (j as u64 + 1);
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::InteractionId;
+    use crate::model::skill::Proficiency;
+
+    #[test]
+    fn subset_counts() {
+        assert_eq!(subsets_up_to(8, 3), 1 + 8 + 28 + 56);
+        assert_eq!(subsets_up_to(2, 5), 4);
+        assert_eq!(subsets_up_to(0, 3), 1);
+        assert_eq!(subsets_up_to(200, 32), u64::MAX, "saturates");
+    }
+
+    fn key(n: u64) -> WaitKey {
+        WaitKey { neg_static_priority: 0, entered_ms: n as i64, seq: n, id: InteractionId(n) }
+    }
+
+    /// Both ways of choosing combinations (all of them, or the subsets of the
+    /// agent's skills) visit exactly those made of held skills.
+    #[test]
+    fn visits_exactly_the_combinations_of_held_skills() {
+        let s = |ids: &[u64]| ids.iter().map(|i| SkillId(*i)).collect::<Vec<_>>();
+        let mut heads = Heads::default();
+        let combos = [s(&[]), s(&[1]), s(&[2]), s(&[1, 2]), s(&[1, 3]), s(&[2, 3, 4]), s(&[5]), s(&[1, 2, 5])];
+        for (n, c) in combos.iter().enumerate() {
+            heads.insert(c, key(n as u64), n as u32);
+        }
+        for held in [vec![1u64, 2], vec![1, 2, 3, 4], vec![], vec![9], vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]] {
+            let set = SkillSet::from_pairs(held.iter().map(|i| (SkillId(*i), Proficiency::MIN)));
+            let mut seen = Vec::new();
+            heads.any_combination(&set, |c| {
+                seen.extend(c.iter().map(|(_, sig)| *sig));
+                false
+            });
+            seen.sort_unstable();
+            let expected: Vec<u32> = combos
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.iter().all(|s| held.contains(&s.0)))
+                .map(|(n, _)| n as u32)
+                .collect();
+            assert_eq!(seen, expected, "held {held:?}");
+        }
+        heads.remove(&s(&[1, 2, 5]), key(7), 7);
+        assert_eq!(heads.sizes.get(&3), Some(&1));
+        assert_eq!(heads.skills.get(&SkillId(5)), Some(&1));
+    }
+}
