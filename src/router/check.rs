@@ -35,6 +35,22 @@ impl Router {
             let live = self.sig_ids.get(reqs) == Some(&sig);
             ensure!(live != self.free_sigs.contains(&sig), "signature {sig} is both live and free, or neither");
         }
+        for a in agents.values() {
+            let mut expected = Vec::new();
+            for m in &a.config.queues {
+                let member = self.queues.get(&m.queue).and_then(|q| q.members.get(&a.id()));
+                let member = member.ok_or_else(|| format!("{} is not a member of {}", a.id(), m.queue))?;
+                for (channel, _) in a.config.capacity.channels() {
+                    let ch = self.queues[&m.queue].channels.get(&channel);
+                    let ready = ch.and_then(|ch| ch.placed(member.slot)).map(|(_, key)| key);
+                    let (slot, delay_ms) = (member.slot, member.delay_ms);
+                    expected.push(super::Place { queue: m.queue, channel, slot, delay_ms, ready });
+                }
+            }
+            let places = self.places.get(&a.id()).cloned().unwrap_or_default();
+            ensure!(places == expected, "{} has places {:?} but belongs in {:?}", a.id(), places, expected);
+        }
+        ensure!(self.places.keys().all(|a| agents.contains_key(a)), "a removed agent keeps places");
         for (qid, q) in &self.queues {
             self.check_members(*qid, agents)?;
             for (channel, ch) in &q.channels {

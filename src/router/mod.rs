@@ -152,6 +152,17 @@ pub(crate) struct Tier {
     pub(crate) pool: BTreeSet<(AgentKey, AgentId, u32)>,
 }
 
+/// One (queue, channel) an agent works, and where they stand in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Place {
+    pub(crate) queue: QueueId,
+    pub(crate) channel: Channel,
+    pub(crate) slot: u32,
+    pub(crate) delay_ms: i64,
+    /// Their strategy key when ready.
+    pub(crate) ready: Option<AgentKey>,
+}
+
 /// A queue's part of the index for one channel.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ChannelIndex {
@@ -293,6 +304,10 @@ pub(crate) struct Router {
     /// Freed signatures, reused lowest first so the numbering depends on the commands alone.
     free_sigs: BTreeSet<SigId>,
     pub(crate) queues: BTreeMap<QueueId, QueueIndex>,
+    /// Every (queue, channel) each agent works, in one place, so that an
+    /// agent changing state touches the queues' structures only where their
+    /// readiness or key changed.
+    pub(crate) places: IdMap<AgentId, Vec<Place>>,
     /// Agents refused deferrable work because real-time work they qualify
     /// for was waiting; looked at again when a real-time list empties.
     pub(crate) blend_blocked: BTreeSet<AgentId>,
@@ -312,6 +327,7 @@ impl Router {
             sig_holders: Vec::new(),
             free_sigs: BTreeSet::new(),
             queues: BTreeMap::new(),
+            places: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
             blend_blocked: BTreeSet::new(),
             config: config.clone(),
             key: IdHashKey(config.id_hash_key()),
@@ -427,6 +443,9 @@ impl Router {
         let q = self.queues.get_mut(&queue).expect("looked up above");
         for ch in q.channels.values_mut() {
             ch.unready(member.slot, agent);
+        }
+        if let Some(places) = self.places.get_mut(&agent) {
+            places.retain(|p| p.queue != queue);
         }
         q.members.remove(&agent);
         q.slots[member.slot as usize] = None;
@@ -578,22 +597,21 @@ impl Router {
         let id = agent.id();
         let routable = agent.is_routable();
         let no_requirements = Requirements::default();
-        for m in &agent.config.queues {
-            let Some(q) = self.queues.get_mut(&m.queue) else { continue };
-            let Some(member) = q.members.get(&id).copied() else { continue };
-            let strategy = queues.get(&m.queue).map(|q| q.strategy).unwrap_or_default();
-            for (channel, ch) in q.channels.iter_mut() {
-                let want = (routable && agent.load.has_room(&agent.config.capacity, *channel))
-                    .then(|| (member.delay_ms, agent_key(strategy, agent, m.queue, &no_requirements)));
-                let have = ch.placed(member.slot);
-                if want == have {
-                    continue;
-                }
-                ch.unready(member.slot, id);
-                if let Some((delay, key)) = want {
-                    ch.ready(member.slot, id, delay, key);
-                }
+        let Some(places) = self.places.get_mut(&id) else { return };
+        for p in places.iter_mut() {
+            let want = (routable && agent.load.has_room(&agent.config.capacity, p.channel)).then(|| {
+                let strategy = queues.get(&p.queue).map(|q| q.strategy).unwrap_or_default();
+                agent_key(strategy, agent, p.queue, &no_requirements)
+            });
+            if want == p.ready {
+                continue;
             }
+            let Some(ch) = self.queues.get_mut(&p.queue).and_then(|q| q.channels.get_mut(&p.channel)) else { continue };
+            ch.unready(p.slot, id);
+            if let Some(key) = want {
+                ch.ready(p.slot, id, p.delay_ms, key);
+            }
+            p.ready = want;
         }
     }
 
@@ -601,18 +619,23 @@ impl Router {
     /// queue they are a member of, after their configuration changed (or they
     /// were added). Call [`Router::place_agent`] afterwards.
     pub(crate) fn requalify(&mut self, agent: &Agent) {
+        let id = agent.id();
+        for p in self.places.remove(&id).unwrap_or_default() {
+            if let Some(ch) = self.queues.get_mut(&p.queue).and_then(|q| q.channels.get_mut(&p.channel)) {
+                ch.unready(p.slot, id);
+            }
+        }
+        let mut places = Vec::new();
         for m in &agent.config.queues {
-            let Some(member) = self.queues.get(&m.queue).and_then(|q| q.members.get(&agent.id())).copied() else {
+            let Some(member) = self.queues.get(&m.queue).and_then(|q| q.members.get(&id)).copied() else {
                 continue;
             };
             self.set_member_bits(m.queue, member.slot, Some(agent));
-            let q = self.queues.get_mut(&m.queue).expect("looked up above");
-            for (channel, ch) in q.channels.iter_mut() {
-                if agent.config.capacity.channel(*channel).is_none() {
-                    ch.unready(member.slot, agent.id());
-                }
+            for (channel, _) in agent.config.capacity.channels() {
+                places.push(Place { queue: m.queue, channel, slot: member.slot, delay_ms: member.delay_ms, ready: None });
             }
         }
+        self.places.insert(id, places);
     }
 
     /// Forgets an agent entirely (they are removed).
@@ -620,6 +643,7 @@ impl Router {
         for m in &agent.config.queues {
             self.remove_member(agent.id(), m.queue);
         }
+        self.places.remove(&agent.id());
         self.blend_blocked.remove(&agent.id());
     }
 

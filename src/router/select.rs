@@ -168,22 +168,23 @@ impl Router {
         }
         let mut best: Option<(Rank, InteractionId)> = None;
         let mut candidates = 0u32;
-        for m in &agent.config.queues {
-            let Some(q) = self.queues.get(&m.queue) else { continue };
-            let Some(member) = q.members.get(&agent.id()) else { continue };
-            let Some(qcfg) = ctx.queues.get(&m.queue) else { continue };
+        for place in self.places.get(&agent.id()).into_iter().flatten() {
+            if place.ready.is_none() {
+                continue;
+            }
+            let Some(ch) = self.queues.get(&place.queue).and_then(|q| q.channels.get(&place.channel)) else { continue };
+            if ch.heads.is_empty() {
+                continue;
+            }
+            let Some(m) = agent.config.queues.iter().find(|m| m.queue == place.queue) else { continue };
+            let Some(qcfg) = ctx.queues.get(&place.queue) else { continue };
             let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay));
-            for ch in q.channels.values() {
-                if ch.heads.is_empty() || ch.placed(member.slot).is_none() {
-                    continue;
-                }
-                let Some(w) = self.best_waiting_for(ch, agent, cutoff, ctx) else { continue };
-                candidates = candidates.saturating_add(1);
-                let rank =
-                    rank(ch.realtime, m.priority.unwrap_or(qcfg.priority), &w, qcfg.aging.points_per_minute, ctx.now);
-                if best.as_ref().is_none_or(|(b, _)| rank > *b) {
-                    best = Some((rank, w.id));
-                }
+            let Some(w) = self.best_waiting_for(ch, agent, cutoff, ctx) else { continue };
+            candidates = candidates.saturating_add(1);
+            let rank =
+                rank(ch.realtime, m.priority.unwrap_or(qcfg.priority), &w, qcfg.aging.points_per_minute, ctx.now);
+            if best.as_ref().is_none_or(|(b, _)| rank > *b) {
+                best = Some((rank, w.id));
             }
         }
         let (rank, interaction) = best?;
