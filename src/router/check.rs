@@ -41,8 +41,8 @@ impl Router {
                 let member = self.queues.get(&m.queue).and_then(|q| q.members.get(&a.id()));
                 let member = member.ok_or_else(|| format!("{} is not a member of {}", a.id(), m.queue))?;
                 for (channel, _) in a.config.capacity.channels() {
-                    let ch = self.queues[&m.queue].channels.get(&channel);
-                    let ready = ch.and_then(|ch| ch.placed(member.slot)).map(|(_, key)| key);
+                    let ready = (a.is_routable() && a.load.has_room(&a.config.capacity, channel))
+                        .then(|| agent_key(queues[&m.queue].strategy, a, m.queue, &Requirements::default()));
                     let (slot, delay_ms) = (member.slot, member.delay_ms);
                     expected.push(super::Place { queue: m.queue, channel, slot, delay_ms, ready });
                 }
@@ -63,8 +63,12 @@ impl Router {
                         placed.insert(member.slot, (member.delay_ms, key));
                     }
                 }
-                let indexed: BTreeMap<u32, (i64, super::AgentKey)> = (0..ch.placed.len() as u32)
-                    .filter_map(|slot| ch.placed(slot).map(|p| (slot, p)))
+                let indexed: BTreeMap<u32, (i64, super::AgentKey)> = self
+                    .places
+                    .values()
+                    .flatten()
+                    .filter(|p| (p.queue, p.channel) == (*qid, *channel))
+                    .filter_map(|p| p.ready.map(|key| (p.slot, (p.delay_ms, key))))
                     .collect();
                 ensure!(placed == indexed, "{qid}/{channel}: ready {:?} but the index has {:?}", placed, indexed);
                 for (delay, tier) in &ch.tiers {

@@ -172,8 +172,6 @@ pub(crate) struct ChannelIndex {
     pub(crate) works: Bitset,
     /// Ready agents by their delay (ms).
     pub(crate) tiers: BTreeMap<i64, Tier>,
-    /// Each member's (delay, strategy key) when ready, by slot.
-    pub(crate) placed: Vec<Option<(i64, AgentKey)>>,
     /// Every waiting interaction, by (requirement set, place in line).
     pub(crate) waiting: BTreeSet<(SigId, WaitKey)>,
     /// The lists, by requirement set.
@@ -239,16 +237,10 @@ impl ChannelIndex {
         ChannelIndex { realtime, ..ChannelIndex::default() }
     }
 
-    /// Where the member in `slot` is ready: their (delay, strategy key).
-    pub(crate) fn placed(&self, slot: u32) -> Option<(i64, AgentKey)> {
-        self.placed.get(slot as usize).copied().flatten()
-    }
-
-    /// Takes the member in `slot` out of the ready tiers, if there. The tier
-    /// stays, even empty, while a member has its delay: agents leave and
-    /// rejoin it all day long.
-    fn unready(&mut self, slot: u32, agent: AgentId) {
-        let Some((delay, key)) = self.placed.get_mut(slot as usize).and_then(Option::take) else { return };
+    /// Takes the member in `slot`, ready with `key` at `delay`, out of the
+    /// ready tier. The tier stays, even empty, while a member has its delay:
+    /// agents leave and rejoin it all day long.
+    fn unready(&mut self, slot: u32, agent: AgentId, delay: i64, key: AgentKey) {
         if let Some(tier) = self.tiers.get_mut(&delay) {
             tier.pool.remove(&(key, agent, slot));
             tier.ready.remove(slot);
@@ -260,11 +252,6 @@ impl ChannelIndex {
         let tier = self.tiers.entry(delay).or_default();
         tier.pool.insert((key, agent, slot));
         tier.ready.insert(slot);
-        let slot = slot as usize;
-        if slot >= self.placed.len() {
-            self.placed.resize(slot + 1, None);
-        }
-        self.placed[slot] = Some((delay, key));
     }
 
     /// Moves a list's head, keeping the heads in step unless the list is
@@ -441,10 +428,12 @@ impl Router {
         let Some(member) = q.members.get(&agent).copied() else { return };
         self.set_member_bits(queue, member.slot, None);
         let q = self.queues.get_mut(&queue).expect("looked up above");
-        for ch in q.channels.values_mut() {
-            ch.unready(member.slot, agent);
-        }
         if let Some(places) = self.places.get_mut(&agent) {
+            for p in places.iter().filter(|p| p.queue == queue) {
+                if let (Some(key), Some(ch)) = (p.ready, q.channels.get_mut(&p.channel)) {
+                    ch.unready(p.slot, agent, p.delay_ms, key);
+                }
+            }
             places.retain(|p| p.queue != queue);
         }
         q.members.remove(&agent);
@@ -607,7 +596,9 @@ impl Router {
                 continue;
             }
             let Some(ch) = self.queues.get_mut(&p.queue).and_then(|q| q.channels.get_mut(&p.channel)) else { continue };
-            ch.unready(p.slot, id);
+            if let Some(old) = p.ready {
+                ch.unready(p.slot, id, p.delay_ms, old);
+            }
             if let Some(key) = want {
                 ch.ready(p.slot, id, p.delay_ms, key);
             }
@@ -621,8 +612,9 @@ impl Router {
     pub(crate) fn requalify(&mut self, agent: &Agent) {
         let id = agent.id();
         for p in self.places.remove(&id).unwrap_or_default() {
-            if let Some(ch) = self.queues.get_mut(&p.queue).and_then(|q| q.channels.get_mut(&p.channel)) {
-                ch.unready(p.slot, id);
+            let ch = self.queues.get_mut(&p.queue).and_then(|q| q.channels.get_mut(&p.channel));
+            if let (Some(key), Some(ch)) = (p.ready, ch) {
+                ch.unready(p.slot, id, p.delay_ms, key);
             }
         }
         let mut places = Vec::new();

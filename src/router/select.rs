@@ -96,6 +96,7 @@ impl Router {
         let mut best: Option<(AgentKey, AgentId)> = None;
         let mut candidates = 0u32;
         let mut blocked = Vec::new();
+        let no_reqs = crate::model::skill::Requirements::default();
         let mut holders = Vec::with_capacity(reqs.len());
         holders.extend(reqs.iter().map(|r| q.holders(r.skill, r.min_level)));
         for tier in ch.tiers.range(..=waited_ms).map(|(_, tier)| tier) {
@@ -117,11 +118,9 @@ impl Router {
                     .iter()
                     .filter_map(|slot| {
                         let id = q.slots.get(slot as usize).copied().flatten()?;
-                        let key = if strategy == AgentSelection::MostProficient {
-                            agent_key(strategy, ctx.agents.get(&id)?, i.queue, reqs)
-                        } else {
-                            ch.placed(slot)?.1
-                        };
+                        // The pool's key; for the most proficient, the key for these requirements.
+                        let scored = if strategy == AgentSelection::MostProficient { reqs } else { &no_reqs };
+                        let key = agent_key(strategy, ctx.agents.get(&id)?, i.queue, scored);
                         Some((key, id))
                     })
                     .collect();
