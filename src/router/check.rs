@@ -72,7 +72,10 @@ impl Router {
                     .collect();
                 ensure!(placed == indexed, "{qid}/{channel}: ready {:?} but the index has {:?}", placed, indexed);
                 for (delay, tier) in &ch.tiers {
-                    ensure!(q.delays.contains_key(delay), "{qid}/{channel}: a tier for delay {delay}, which no member has");
+                    ensure!(
+                        q.delays.contains_key(delay),
+                        "{qid}/{channel}: a tier for delay {delay}, which no member has"
+                    );
                     let mut ready = Bitset::default();
                     for (key, agent, slot) in &tier.pool {
                         ensure!(placed.get(slot) == Some(&(*delay, *key)), "{qid}/{channel}: {agent} pooled wrongly");

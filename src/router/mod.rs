@@ -624,7 +624,13 @@ impl Router {
             };
             self.set_member_bits(m.queue, member.slot, Some(agent));
             for (channel, _) in agent.config.capacity.channels() {
-                places.push(Place { queue: m.queue, channel, slot: member.slot, delay_ms: member.delay_ms, ready: None });
+                places.push(Place {
+                    queue: m.queue,
+                    channel,
+                    slot: member.slot,
+                    delay_ms: member.delay_ms,
+                    ready: None,
+                });
             }
         }
         self.places.insert(id, places);

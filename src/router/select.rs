@@ -111,8 +111,11 @@ impl Router {
             let qualified = Bitset::intersection(&tier.ready, holders.iter().copied());
             // The tier's candidates in (strategy key, id) order, lazily.
             let sorted: Vec<(AgentKey, AgentId)>;
+            // Sorting costs an agent lookup per candidate; walking the pool, about
+            // pool ÷ candidates cheap steps. Sort when candidates are few.
+            let few = count <= SORT_CANDIDATES_UP_TO || u64::from(count).pow(2) * 20 <= tier.pool.len() as u64;
             let order: Box<dyn Iterator<Item = (AgentKey, AgentId)>> = if strategy == AgentSelection::MostProficient
-                || count <= SORT_CANDIDATES_UP_TO
+                || few
             {
                 let mut v: Vec<(AgentKey, AgentId)> = qualified
                     .iter()
@@ -209,6 +212,11 @@ impl Router {
                     break;
                 }
                 if !agent.config.skills.satisfies(&self.sigs[*sig as usize]) {
+                    continue;
+                }
+                // Usually the head itself is the one: no need to look into the list.
+                if head.entered_ms <= cutoff && !ctx.declined_id(head.id, agent.id()) {
+                    best = Some(*head);
                     continue;
                 }
                 for (_, w) in ch.waiting.range((*sig, *head)..).take_while(|(s, _)| s == sig) {
