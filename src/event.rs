@@ -95,8 +95,12 @@ pub struct OfferExplanation {
     pub queue_priority: i32,
     /// The interaction's effective priority (base plus aging), in whole points.
     pub effective_priority: i64,
-    /// How many qualified candidates were compared: agents for
-    /// [`RoutingTrigger::InteractionWaiting`], waiting lists for [`RoutingTrigger::AgentReady`].
+    /// How many candidates were compared. For
+    /// [`RoutingTrigger::InteractionWaiting`], the agents who could have taken
+    /// it: ready (logged in, not paused, room on the channel), qualified, and
+    /// whose delay for the queue the wait had reached. For
+    /// [`RoutingTrigger::AgentReady`], the (queue, channel) pairs in which the
+    /// agent could have taken an interaction.
     pub candidates: u32,
 }
 
