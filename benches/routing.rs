@@ -24,8 +24,10 @@
 //! waiting, and the speed-up of the index over the reference scan router
 //! ([`RoutingIndex::Scan`]) measured in the same run at 100k. The scan engine
 //! is not built by replaying arrivals through it (slow once the scan is
-//! real): the index engine's snapshot is restored with the configuration
-//! changed (see `Scene::with_index`).
+//! real): the index engine's snapshot is restored twice, once with the
+//! configuration changed to the scan, so that both routers start from the
+//! same restored state and get the same commands (see `Scene::with_indexes`);
+//! the index's copy then carries on to the larger backlogs.
 //!
 //! A small criterion group follows (mean time of a whole cycle, bookkeeping
 //! included) so `cargo bench --bench routing -- <criterion options>` works
@@ -60,6 +62,9 @@ struct Plan {
     index_budget: Duration,
     scan_samples: usize,
     scan_budget: Duration,
+    /// Untimed decisions before each case's samples; the same for both
+    /// routers, so their copies make the same decisions sample for sample.
+    warm_up: usize,
 }
 
 impl Plan {
@@ -74,6 +79,7 @@ impl Plan {
             index_budget: Duration::from_secs(20),
             scan_samples: 1_000,
             scan_budget: Duration::from_secs(15),
+            warm_up: 50,
         }
     }
 
@@ -86,6 +92,7 @@ impl Plan {
             index_budget: Duration::from_secs(10),
             scan_samples: 200,
             scan_budget: Duration::from_secs(10),
+            warm_up: 20,
             ..Plan::full()
         }
     }
@@ -101,6 +108,7 @@ impl Plan {
             index_budget: Duration::from_secs(5),
             scan_samples: 50,
             scan_budget: Duration::from_secs(5),
+            warm_up: 5,
         }
     }
 }
@@ -222,9 +230,15 @@ struct Row {
     decision: Decision,
     waiting: u64,
     router: RoutingIndex,
-    samples: usize,
+    /// In the order taken, so two routers can be compared on the same decisions.
+    samples: Vec<Sample>,
     offered: usize,
-    /// Nanoseconds.
+    stats: Stats,
+    wall: Duration,
+}
+
+/// Percentiles of a set of samples, in nanoseconds.
+struct Stats {
     median: u64,
     p90: u64,
     p99: u64,
@@ -233,7 +247,23 @@ struct Row {
     delayed: usize,
     /// p99 of the wall time less the run-queue wait.
     p99_on_cpu: u64,
-    wall: Duration,
+}
+
+impl Stats {
+    fn of(samples: &[Sample]) -> Stats {
+        let mut wall: Vec<u64> = samples.iter().map(|s| s.wall_ns).collect();
+        let mut on_cpu: Vec<u64> = samples.iter().map(|s| s.wall_ns.saturating_sub(s.wait_ns)).collect();
+        wall.sort_unstable();
+        on_cpu.sort_unstable();
+        Stats {
+            median: percentile(&wall, 0.5),
+            p90: percentile(&wall, 0.9),
+            p99: percentile(&wall, 0.99),
+            max: *wall.last().expect("at least one sample"),
+            delayed: samples.iter().filter(|s| s.wait_ns > 0).count(),
+            p99_on_cpu: percentile(&on_cpu, 0.99),
+        }
+    }
 }
 
 /// Nearest-rank percentile of sorted samples.
@@ -242,40 +272,29 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
     sorted[rank - 1]
 }
 
-/// Times up to `samples` decisions (fewer if `budget` runs out first), after a short untimed warm-up.
-fn measure(s: &mut Scene, mode: Mode, decision: Decision, samples: usize, budget: Duration) -> Row {
+/// Times up to `samples` decisions (fewer if `budget` runs out first), after `warm_up` untimed ones.
+fn measure(s: &mut Scene, mode: Mode, decision: Decision, warm_up: usize, samples: usize, budget: Duration) -> Row {
     let start = Instant::now();
     let wait = RunQueueWait::open();
-    for _ in 0..(samples / 20).max(5) {
+    for _ in 0..warm_up {
         decide(s, decision, &wait);
     }
-    let mut times: Vec<u64> = Vec::with_capacity(samples);
-    let mut on_cpu: Vec<u64> = Vec::with_capacity(samples);
+    let mut taken: Vec<Sample> = Vec::with_capacity(samples);
     let mut offered = 0;
-    let mut delayed = 0;
     let timed = Instant::now();
-    while times.len() < samples && (times.len() < 10 || timed.elapsed() < budget) {
+    while taken.len() < samples && (taken.len() < 10 || timed.elapsed() < budget) {
         let (sample, offer) = decide(s, decision, &wait);
-        times.push(sample.wall_ns);
-        on_cpu.push(sample.wall_ns.saturating_sub(sample.wait_ns));
+        taken.push(sample);
         offered += usize::from(offer);
-        delayed += usize::from(sample.wait_ns > 0);
     }
-    times.sort_unstable();
-    on_cpu.sort_unstable();
     Row {
         mode,
         decision,
         waiting: s.waiting(),
         router: s.spec.index,
-        samples: times.len(),
+        stats: Stats::of(&taken),
+        samples: taken,
         offered,
-        median: percentile(&times, 0.5),
-        p90: percentile(&times, 0.9),
-        p99: percentile(&times, 0.99),
-        max: *times.last().expect("at least ten samples"),
-        delayed,
-        p99_on_cpu: percentile(&on_cpu, 0.99),
         wall: start.elapsed(),
     }
 }
@@ -330,14 +349,14 @@ fn row_line(r: &Row) -> String {
         r.decision.name(),
         waiting_label(r.decision, r.waiting),
         router_name(r.router),
-        r.samples,
-        100.0 * r.offered as f64 / r.samples as f64,
-        us(r.median),
-        us(r.p90),
-        us(r.p99),
-        us(r.max),
-        100.0 * r.delayed as f64 / r.samples as f64,
-        us(r.p99_on_cpu),
+        r.samples.len(),
+        100.0 * r.offered as f64 / r.samples.len() as f64,
+        us(r.stats.median),
+        us(r.stats.p90),
+        us(r.stats.p99),
+        us(r.stats.max),
+        100.0 * r.stats.delayed as f64 / r.samples.len() as f64,
+        us(r.stats.p99_on_cpu),
         r.wall.as_secs_f64(),
     )
 }
@@ -369,25 +388,34 @@ fn print_summary(rows: &[Row]) {
             big.mode.name(),
             big.decision.name(),
             format!("{} → {}", waiting_label(small.decision, small.waiting), waiting_label(big.decision, big.waiting)),
-            ratio(big.median, small.median),
-            ratio(big.p99, small.p99),
-            ratio(big.p99_on_cpu, small.p99_on_cpu),
+            ratio(big.stats.median, small.stats.median),
+            ratio(big.stats.p99, small.stats.p99),
+            ratio(big.stats.p99_on_cpu, small.stats.p99_on_cpu),
         );
     }
 
     println!();
-    println!("speed-up of the index over the scan router (scan time / index time)");
-    println!("{:<10} {:<20} {:>17} {:>10} {:>10} {:>10}", "mode", "decision", "waiting", "median", "p99", "p99 cpu");
+    println!(
+        "speed-up of the index over the scan router (scan time / index time), on the same decisions: \
+         the scan's samples against the index's first as many (both start from one snapshot and get the same commands)"
+    );
+    println!(
+        "{:<10} {:<20} {:>17} {:>7} {:>10} {:>10} {:>10}",
+        "mode", "decision", "waiting", "paired", "median", "p99", "p99 cpu"
+    );
     for scan in rows.iter().filter(|r| r.router == RoutingIndex::Scan) {
         let Some(index) = find(scan.mode, scan.decision, scan.waiting, RoutingIndex::Indexed) else { continue };
+        let paired = scan.samples.len().min(index.samples.len());
+        let (scan_stats, index_stats) = (Stats::of(&scan.samples[..paired]), Stats::of(&index.samples[..paired]));
         println!(
-            "{:<10} {:<20} {:>17} {:>10} {:>10} {:>10}",
+            "{:<10} {:<20} {:>17} {:>7} {:>10} {:>10} {:>10}",
             scan.mode.name(),
             scan.decision.name(),
             waiting_label(scan.decision, scan.waiting),
-            ratio(scan.median, index.median),
-            ratio(scan.p99, index.p99),
-            ratio(scan.p99_on_cpu, index.p99_on_cpu),
+            paired,
+            ratio(scan_stats.median, index_stats.median),
+            ratio(scan_stats.p99, index_stats.p99),
+            ratio(scan_stats.p99_on_cpu, index_stats.p99_on_cpu),
         );
     }
 }
@@ -415,15 +443,17 @@ fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
             RoutingIndex::Scan => (plan.scan_samples, plan.scan_budget),
             _ => (plan.index_samples, plan.index_budget),
         };
-        let row = measure(s, mode, decision, samples, budget);
+        let row = measure(s, mode, decision, plan.warm_up, samples, budget);
         eprintln!("{}", row_line(&row));
         rows.push(row);
     };
-    let with_scan = |s: &Scene, decision: Decision, rows: &mut Vec<Row>| {
+    // Where the scan is measured, both routers continue from copies restored from one snapshot.
+    let with_scan = |s: &mut Scene, decision: Decision, rows: &mut Vec<Row>| {
         if plan.scan_at.contains(&s.waiting()) {
             let start = Instant::now();
-            let mut scan = s.with_index(RoutingIndex::Scan);
-            eprintln!("  [{}] scan engine restored from the index's snapshot in {:.1} s", mode.name(), secs(start));
+            let [mut scan, index] = s.with_indexes([RoutingIndex::Scan, RoutingIndex::Indexed]);
+            *s = index;
+            eprintln!("  [{}] index and scan engines restored from one snapshot in {:.1} s", mode.name(), secs(start));
             case(&mut scan, decision, rows);
         }
     };
@@ -442,7 +472,7 @@ fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
             s.idle_agents(),
             secs(if w == plan.frees[0] { start } else { grow })
         );
-        with_scan(&s, Decision::AgentFrees, rows);
+        with_scan(&mut s, Decision::AgentFrees, rows);
         case(&mut s, Decision::AgentFrees, rows);
         criterion_cycle(c, &mut s, mode, Decision::AgentFrees);
     }
@@ -461,7 +491,7 @@ fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
             thousands(w),
             secs(if w == plan.arrives[0] { start } else { grow })
         );
-        with_scan(&s, Decision::InteractionArrives, rows);
+        with_scan(&mut s, Decision::InteractionArrives, rows);
         case(&mut s, Decision::InteractionArrives, rows);
         if w == 0 {
             criterion_cycle(c, &mut s, mode, Decision::InteractionArrives);
