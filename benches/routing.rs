@@ -1,166 +1,562 @@
-//! Routing decisions at contact-center scale.
+//! Routing decision latency at contact-center scale (issue #10, "Scale").
 //!
-//! Two cycles, each at two sizes (1,000 agents / 10,000 waiting and
-//! 10,000 agents / 100,000 waiting; 20 skills, 20 queues):
+//! The scene (see `benches/scene/mod.rs`): 10,000 agents, 50 skills, 20
+//! overlapping queues; requirement sets either *diverse* (1–3 skills at
+//! levels 1–5 drawn per interaction) or from a *catalogue* of 200.
 //!
-//! * `agent_frees`: an agent completes a call, the engine picks their next
-//!   interaction among everything waiting in their queues and offers it, the
-//!   agent accepts, and a new interaction arrives (and waits).
-//! * `interaction_arrives`: with every agent idle, an interaction arrives and
-//!   the engine picks an agent among the qualified ones; the agent accepts
-//!   and completes.
+//! Two decisions, each timed with [`Instant`] around exactly one
+//! [`Engine::handle`] call; the host's bookkeeping around it (draining events,
+//! accepting the offer, topping the backlog up) is not timed:
 //!
-//! Run with `cargo bench --bench routing`. The small size is the baseline for
-//! the large one: the ratio shows how a decision's cost grows with scale.
+//! * `agent_frees`: every agent is busy and W interactions wait. Timed:
+//!   `Complete` of one connected interaction, which makes the engine pick the
+//!   agent's next interaction among everything waiting in their queues and
+//!   offer it. Untimed: accept the offer, and arrivals until W wait again.
+//! * `interaction_arrives`: every agent is idle. Timed: `Arrive`, which makes
+//!   the engine pick an agent among the qualified ones and offer it. Untimed:
+//!   accept and complete it (or cancel it if nobody qualifies). Measured with
+//!   nothing else waiting (`idle`) and with W interactions waiting in 20
+//!   unstaffed queues that nobody can take (`idle+W`), which a decision's
+//!   cost should not depend on.
+//!
+//! Each case prints samples, the share of decisions that made an offer, and
+//! the median, p90, p99 and maximum in µs; then the growth from 100k to 1M
+//! waiting, and the speed-up of the index over the reference scan router
+//! ([`RoutingIndex::Scan`]) measured in the same run at 100k. The scan engine
+//! is not built by replaying arrivals through it (slow once the scan is
+//! real): the index engine's snapshot is restored twice, once with the
+//! configuration changed to the scan, so that both routers start from the
+//! same restored state and get the same commands (see `Scene::with_indexes`);
+//! the index's copy then carries on to the larger backlogs.
+//!
+//! A small criterion group follows (mean time of a whole cycle, bookkeeping
+//! included) so `cargo bench --bench routing -- <criterion options>` works
+//! as usual; the latency table is the main output.
+//!
+//! * `cargo bench --bench routing`: the full run (100k and 1M waiting).
+//! * `SWITCHBOARD_BENCH_QUICK=1 cargo bench --bench routing`: fewer samples, no 1M.
+//! * `cargo test --benches` or `cargo bench --bench routing -- --test`: a
+//!   smoke run on a small scene (1,000 agents, 10,000 waiting), seconds long.
 
-use std::collections::VecDeque;
+mod scene;
+
+use std::fs::File;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use switchboard::sim::SimRng;
+use criterion::Criterion;
+use scene::{AGENTS, Mode, QUEUES, Scene, Spec, Staffing};
 use switchboard::*;
 
-const SKILLS: u64 = 20;
-
-struct Scene {
-    engine: Engine,
-    now: Timestamp,
-    rng: SimRng,
-    next_id: u64,
-    connected: VecDeque<(AgentId, InteractionId)>,
+/// How much to measure.
+struct Plan {
+    name: &'static str,
+    agents: u64,
+    /// Backlogs for `agent_frees`, smallest first; the first is also the scan's.
+    frees: Vec<u64>,
+    /// Backlogs in the unstaffed queues for `interaction_arrives`, smallest first (0 = idle).
+    arrives: Vec<u64>,
+    /// Backlogs the scan router is measured at.
+    scan_at: Vec<u64>,
+    index_samples: usize,
+    index_budget: Duration,
+    scan_samples: usize,
+    scan_budget: Duration,
+    /// Untimed decisions before each case's samples; the same for both
+    /// routers, so their copies make the same decisions sample for sample.
+    warm_up: usize,
 }
 
-impl Scene {
-    /// `agents` agents, each with four skills and the four matching queues;
-    /// `busy` of them hold a call; `waiting` interactions wait.
-    fn new(agents: u64, waiting: u64, all_busy: bool) -> Scene {
-        let limits = Limits { max_interactions: 10_000_000, ..Limits::default() };
-        let config = EngineConfig::builder().limits(limits).offer_timeout(Duration::from_secs(3_600)).build().unwrap();
-        let mut s = Scene {
-            engine: Engine::new(config),
-            now: Timestamp::from_secs(1_700_000_000),
-            rng: SimRng::new(0x9E37_79B9_7F4A_7C15, 0),
-            next_id: 1,
-            connected: VecDeque::new(),
+impl Plan {
+    fn full() -> Plan {
+        Plan {
+            name: "full",
+            agents: AGENTS,
+            frees: vec![100_000, 1_000_000],
+            arrives: vec![0, 100_000, 1_000_000],
+            scan_at: vec![0, 100_000],
+            index_samples: 20_000,
+            index_budget: Duration::from_secs(20),
+            scan_samples: 1_000,
+            scan_budget: Duration::from_secs(15),
+            warm_up: 50,
+        }
+    }
+
+    fn quick() -> Plan {
+        Plan {
+            name: "quick (SWITCHBOARD_BENCH_QUICK=1: no 1M, fewer samples)",
+            frees: vec![100_000],
+            arrives: vec![0, 100_000],
+            index_samples: 2_000,
+            index_budget: Duration::from_secs(10),
+            scan_samples: 200,
+            scan_budget: Duration::from_secs(10),
+            warm_up: 20,
+            ..Plan::full()
+        }
+    }
+
+    fn smoke() -> Plan {
+        Plan {
+            name: "smoke (test mode: 1,000 agents, 10k waiting)",
+            agents: 1_000,
+            frees: vec![10_000],
+            arrives: vec![0, 10_000],
+            scan_at: vec![0, 10_000],
+            index_samples: 200,
+            index_budget: Duration::from_secs(5),
+            scan_samples: 50,
+            scan_budget: Duration::from_secs(5),
+            warm_up: 5,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Decision {
+    AgentFrees,
+    InteractionArrives,
+}
+
+impl Decision {
+    fn name(self) -> &'static str {
+        match self {
+            Decision::AgentFrees => "agent_frees",
+            Decision::InteractionArrives => "interaction_arrives",
+        }
+    }
+}
+
+fn router_name(index: RoutingIndex) -> &'static str {
+    match index {
+        RoutingIndex::Scan => "scan",
+        _ => "index",
+    }
+}
+
+/// How long this thread has waited, runnable, for a CPU (the scheduler's
+/// run-queue delay, field 2 of `/proc/thread-self/schedstat`, in ns). On a
+/// shared machine a timed call can be preempted for milliseconds; reading
+/// this before and after each sample (outside the timed window) says which
+/// samples were, and by how much. `None` where the file does not exist.
+struct RunQueueWait(Option<File>);
+
+impl RunQueueWait {
+    fn open() -> RunQueueWait {
+        let file = File::open("/proc/thread-self/schedstat").ok();
+        let wait = RunQueueWait(file);
+        if wait.read().is_none() { RunQueueWait(None) } else { wait }
+    }
+
+    #[cfg(unix)]
+    fn read(&self) -> Option<u64> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = [0u8; 128];
+        let n = self.0.as_ref()?.read_at(&mut buf, 0).ok()?;
+        std::str::from_utf8(&buf[..n]).ok()?.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    #[cfg(not(unix))]
+    fn read(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// One timed call.
+#[derive(Clone, Copy)]
+struct Sample {
+    /// Wall-clock time of the `handle` call.
+    wall_ns: u64,
+    /// Run-queue wait around it (0 if unknown).
+    wait_ns: u64,
+}
+
+/// `engine.handle(command)`, timed: [`Instant`] around exactly that call, the run-queue wait read outside it.
+fn timed_handle(s: &mut Scene, command: Command, wait: &RunQueueWait) -> Sample {
+    let before = wait.read();
+    let start = Instant::now();
+    s.engine.handle(command, s.now).expect("bench commands are valid");
+    let took = start.elapsed();
+    let after = wait.read();
+    let wait_ns = match (before, after) {
+        (Some(b), Some(a)) => a.saturating_sub(b),
+        _ => 0,
+    };
+    Sample { wall_ns: took.as_nanos() as u64, wait_ns }
+}
+
+/// One `agent_frees` decision: the `Complete` call's sample and whether it made an offer.
+fn agent_frees(s: &mut Scene, wait: &RunQueueWait) -> (Sample, bool) {
+    let backlog = s.waiting();
+    s.tick();
+    let (agent, interaction) = s.connected.pop_front().expect("every agent holds work");
+    let sample = timed_handle(s, Command::Complete { agent, interaction }, wait);
+    let offered = s.settle() > 0;
+    // Back to the same backlog (an arrival may be offered at once to an agent with a free chat slot).
+    s.fill_staffed(backlog);
+    (sample, offered)
+}
+
+/// One `interaction_arrives` decision: the `Arrive` call's sample and whether it made an offer.
+fn interaction_arrives(s: &mut Scene, wait: &RunQueueWait) -> (Sample, bool) {
+    s.tick();
+    let queue = s.staffed_queue();
+    let (command, id) = s.next_arrival(queue);
+    let sample = timed_handle(s, command, wait);
+    s.arrived();
+    let offered = s.settle() > 0;
+    if !offered {
+        // Nobody qualifies: take it away so the staffed queues stay empty.
+        s.handle(Command::Cancel { interaction: id });
+        s.left_line();
+    }
+    while let Some((agent, interaction)) = s.connected.pop_front() {
+        s.handle(Command::Complete { agent, interaction });
+    }
+    (sample, offered)
+}
+
+fn decide(s: &mut Scene, decision: Decision, wait: &RunQueueWait) -> (Sample, bool) {
+    match decision {
+        Decision::AgentFrees => agent_frees(s, wait),
+        Decision::InteractionArrives => interaction_arrives(s, wait),
+    }
+}
+
+/// Summary of one case's samples.
+struct Row {
+    mode: Mode,
+    decision: Decision,
+    waiting: u64,
+    router: RoutingIndex,
+    /// In the order taken, so two routers can be compared on the same decisions.
+    samples: Vec<Sample>,
+    offered: usize,
+    stats: Stats,
+    wall: Duration,
+}
+
+/// Percentiles of a set of samples, in nanoseconds.
+struct Stats {
+    median: u64,
+    p90: u64,
+    p99: u64,
+    max: u64,
+    /// Samples during which the thread waited for a CPU.
+    delayed: usize,
+    /// p99 of the wall time less the run-queue wait.
+    p99_on_cpu: u64,
+}
+
+impl Stats {
+    fn of(samples: &[Sample]) -> Stats {
+        let mut wall: Vec<u64> = samples.iter().map(|s| s.wall_ns).collect();
+        let mut on_cpu: Vec<u64> = samples.iter().map(|s| s.wall_ns.saturating_sub(s.wait_ns)).collect();
+        wall.sort_unstable();
+        on_cpu.sort_unstable();
+        Stats {
+            median: percentile(&wall, 0.5),
+            p90: percentile(&wall, 0.9),
+            p99: percentile(&wall, 0.99),
+            max: *wall.last().expect("at least one sample"),
+            delayed: samples.iter().filter(|s| s.wait_ns > 0).count(),
+            p99_on_cpu: percentile(&on_cpu, 0.99),
+        }
+    }
+}
+
+/// Nearest-rank percentile of sorted samples.
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Times up to `samples` decisions (fewer if `budget` runs out first), after `warm_up` untimed ones.
+fn measure(s: &mut Scene, mode: Mode, decision: Decision, warm_up: usize, samples: usize, budget: Duration) -> Row {
+    let start = Instant::now();
+    let wait = RunQueueWait::open();
+    for _ in 0..warm_up {
+        decide(s, decision, &wait);
+    }
+    let mut taken: Vec<Sample> = Vec::with_capacity(samples);
+    let mut offered = 0;
+    let timed = Instant::now();
+    while taken.len() < samples && (taken.len() < 10 || timed.elapsed() < budget) {
+        let (sample, offer) = decide(s, decision, &wait);
+        taken.push(sample);
+        offered += usize::from(offer);
+    }
+    Row {
+        mode,
+        decision,
+        waiting: s.waiting(),
+        router: s.spec.index,
+        stats: Stats::of(&taken),
+        samples: taken,
+        offered,
+        wall: start.elapsed(),
+    }
+}
+
+fn us(ns: u64) -> String {
+    format!("{:.2}", ns as f64 / 1_000.0)
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn waiting_label(decision: Decision, waiting: u64) -> String {
+    match (decision, waiting) {
+        (Decision::AgentFrees, w) => thousands(w),
+        (Decision::InteractionArrives, 0) => "idle".to_string(),
+        (Decision::InteractionArrives, w) => format!("idle+{}", thousands(w)),
+    }
+}
+
+fn header() -> String {
+    format!(
+        "{:<10} {:<20} {:>17} {:<6} {:>7} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9} {:>11} {:>7}",
+        "mode",
+        "decision",
+        "waiting",
+        "router",
+        "samples",
+        "offered",
+        "median µs",
+        "p90 µs",
+        "p99 µs",
+        "max µs",
+        "preempted",
+        "p99 cpu µs",
+        "wall s"
+    )
+}
+
+fn row_line(r: &Row) -> String {
+    format!(
+        "{:<10} {:<20} {:>17} {:<6} {:>7} {:>7.1}% {:>10} {:>10} {:>10} {:>10} {:>8.1}% {:>11} {:>7.1}",
+        r.mode.name(),
+        r.decision.name(),
+        waiting_label(r.decision, r.waiting),
+        router_name(r.router),
+        r.samples.len(),
+        100.0 * r.offered as f64 / r.samples.len() as f64,
+        us(r.stats.median),
+        us(r.stats.p90),
+        us(r.stats.p99),
+        us(r.stats.max),
+        100.0 * r.stats.delayed as f64 / r.samples.len() as f64,
+        us(r.stats.p99_on_cpu),
+        r.wall.as_secs_f64(),
+    )
+}
+
+fn ratio(a: u64, b: u64) -> String {
+    if b == 0 { "n/a".to_string() } else { format!("{:.2}×", a as f64 / b as f64) }
+}
+
+fn print_summary(rows: &[Row]) {
+    let find = |mode, decision, waiting, router| {
+        rows.iter().find(|r| r.mode == mode && r.decision == decision && r.waiting == waiting && r.router == router)
+    };
+    let index_rows = || rows.iter().filter(|r| r.router == RoutingIndex::Indexed);
+
+    println!();
+    println!("growth with the backlog (index): ratio of medians and of p99s");
+    println!("{:<10} {:<20} {:>37} {:>10} {:>10} {:>10}", "mode", "decision", "from → to", "median", "p99", "p99 cpu");
+    for big in index_rows() {
+        let small = match big.decision {
+            // 1M against 100k; for arrivals also 100k elsewhere against idle.
+            Decision::AgentFrees => big.waiting / 10,
+            Decision::InteractionArrives if big.waiting >= 1_000_000 => big.waiting / 10,
+            Decision::InteractionArrives if big.waiting > 0 => 0,
+            Decision::InteractionArrives => continue,
         };
-        for skill in 1..=SKILLS {
-            s.handle(Command::AddSkill { skill: SkillId(skill), name: format!("skill {skill}") });
-            let reqs = Requirements::from_pairs([(SkillId(skill), Proficiency::MIN)]);
-            let queue = QueueConfig::new(QueueId(skill), format!("queue {skill}"), [Channel::Voice, Channel::Chat])
-                .with_requirements(reqs)
-                .with_aging(1);
-            s.handle(Command::AddQueue(queue));
-        }
-        for a in 1..=agents {
-            let mut skills = Vec::new();
-            while skills.len() < 4 {
-                let skill = 1 + s.rng.below(SKILLS);
-                if !skills.iter().any(|(k, _)| *k == SkillId(skill)) {
-                    skills.push((SkillId(skill), Proficiency::new(1 + s.rng.below(5) as u8).unwrap()));
-                }
-            }
-            let capacity = CapacityProfile::new(100).with_channel(Channel::Voice, 1, 100, true).with_channel(
-                Channel::Chat,
-                2,
-                50,
-                false,
-            );
-            let mut config = AgentConfig::new(AgentId(a), capacity).with_skills(SkillSet::from_pairs(skills.clone()));
-            for (skill, _) in &skills {
-                config = config.with_queue(QueueMembership::new(QueueId(skill.0)));
-            }
-            s.handle(Command::AddAgent(config));
-            s.handle(Command::Login { agent: AgentId(a) });
-        }
-        if all_busy {
-            // Fill every agent, then build the backlog.
-            while (s.connected.len() as u64) < agents && s.next_id < agents * 10 {
-                s.arrive();
-            }
-        }
-        for _ in 0..waiting {
-            s.arrive();
-        }
-        s
+        let Some(small) = find(big.mode, big.decision, small, RoutingIndex::Indexed) else { continue };
+        println!(
+            "{:<10} {:<20} {:>37} {:>10} {:>10} {:>10}",
+            big.mode.name(),
+            big.decision.name(),
+            format!("{} → {}", waiting_label(small.decision, small.waiting), waiting_label(big.decision, big.waiting)),
+            ratio(big.stats.median, small.stats.median),
+            ratio(big.stats.p99, small.stats.p99),
+            ratio(big.stats.p99_on_cpu, small.stats.p99_on_cpu),
+        );
     }
 
-    fn handle(&mut self, command: Command) {
-        self.engine.handle(command, self.now).expect("bench commands are valid");
-        self.accept_offers();
-    }
-
-    /// Accepts every offer the engine made, as agents' desktops would.
-    fn accept_offers(&mut self) {
-        let mut offers = Vec::new();
-        while let Some(e) = self.engine.poll_event() {
-            if let EventKind::InteractionOffered(o) = e.kind {
-                offers.push(o);
-            }
-        }
-        for o in offers {
-            self.engine.handle(Command::Accept { agent: o.agent, offer: o.id }, self.now).expect("offer is pending");
-            while self.engine.poll_event().is_some() {}
-            self.connected.push_back((o.agent, o.interaction));
-        }
-    }
-
-    /// A new interaction for a random queue; half need a second skill.
-    fn arrive(&mut self) {
-        let id = InteractionId(self.next_id);
-        self.next_id += 1;
-        let queue = 1 + self.rng.below(SKILLS);
-        let channel = if self.rng.below(3) == 0 { Channel::Chat } else { Channel::Voice };
-        let mut new =
-            NewInteraction::new(id, channel, QueueId(queue), CustomerId(id.0)).with_priority(self.rng.below(3) as i32);
-        if self.rng.below(2) == 0 {
-            let extra = 1 + self.rng.below(SKILLS);
-            new = new.with_requirements(Requirements::from_pairs([(
-                SkillId(extra),
-                Proficiency::new(1 + self.rng.below(2) as u8).unwrap(),
-            )]));
-        }
-        self.handle(Command::Arrive(new));
-    }
-
-    fn tick(&mut self) {
-        self.now = self.now + Duration::from_millis(1);
-    }
-
-    /// One agent completes; the engine offers them their next interaction; a new one arrives.
-    fn agent_frees(&mut self) {
-        self.tick();
-        let (agent, interaction) = self.connected.pop_front().expect("agents hold work");
-        self.handle(Command::Complete { agent, interaction });
-        self.arrive();
-    }
-
-    /// An interaction arrives to idle agents, is accepted and completed.
-    fn interaction_arrives(&mut self) {
-        self.tick();
-        self.arrive();
-        while let Some((agent, interaction)) = self.connected.pop_front() {
-            self.handle(Command::Complete { agent, interaction });
-        }
+    println!();
+    println!(
+        "speed-up of the index over the scan router (scan time / index time), on the same decisions: \
+         the scan's samples against the index's first as many (both start from one snapshot and get the same commands)"
+    );
+    println!(
+        "{:<10} {:<20} {:>17} {:>7} {:>10} {:>10} {:>10}",
+        "mode", "decision", "waiting", "paired", "median", "p99", "p99 cpu"
+    );
+    for scan in rows.iter().filter(|r| r.router == RoutingIndex::Scan) {
+        let Some(index) = find(scan.mode, scan.decision, scan.waiting, RoutingIndex::Indexed) else { continue };
+        let paired = scan.samples.len().min(index.samples.len());
+        let (scan_stats, index_stats) = (Stats::of(&scan.samples[..paired]), Stats::of(&index.samples[..paired]));
+        println!(
+            "{:<10} {:<20} {:>17} {:>7} {:>10} {:>10} {:>10}",
+            scan.mode.name(),
+            scan.decision.name(),
+            waiting_label(scan.decision, scan.waiting),
+            paired,
+            ratio(scan_stats.median, index_stats.median),
+            ratio(scan_stats.p99, index_stats.p99),
+            ratio(scan_stats.p99_on_cpu, index_stats.p99_on_cpu),
+        );
     }
 }
 
-fn routing(c: &mut Criterion) {
+/// The criterion group: the mean time of a whole cycle (the timed call plus the bookkeeping), on the index.
+fn criterion_cycle(c: &mut Criterion, s: &mut Scene, mode: Mode, decision: Decision) {
+    let name = format!("{}/{}/{}", decision.name(), mode.name(), waiting_label(decision, s.waiting()).replace(',', ""));
     let mut group = c.benchmark_group("routing");
-    group.sample_size(30);
-    for (agents, waiting) in [(1_000, 10_000), (10_000, 100_000)] {
-        let mut scene = Scene::new(agents, waiting, true);
-        assert!(!scene.engine.waiting(QueueId(1)).is_empty(), "a backlog to route from");
-        group.bench_function(BenchmarkId::new("agent_frees", format!("{agents}a_{waiting}w")), |b| {
-            b.iter(|| black_box(&mut scene).agent_frees())
-        });
-        let mut idle = Scene::new(agents, 0, false);
-        group.bench_function(BenchmarkId::new("interaction_arrives", format!("{agents}a_idle")), |b| {
-            b.iter(|| black_box(&mut idle).interaction_arrives())
-        });
-    }
+    let wait = RunQueueWait(None);
+    group.bench_function(name, |b| b.iter(|| black_box(decide(s, decision, &wait).1)));
     group.finish();
 }
 
-criterion_group!(benches, routing);
-criterion_main!(benches);
+/// Measures one mode: both decisions, every size, index and scan.
+fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
+    let spec = |unstaffed_queues| Spec {
+        mode,
+        agents: plan.agents,
+        staffing: Staffing::Ready,
+        unstaffed_queues,
+        index: RoutingIndex::Indexed,
+    };
+    let case = |s: &mut Scene, decision: Decision, rows: &mut Vec<Row>| {
+        let (samples, budget) = match s.spec.index {
+            RoutingIndex::Scan => (plan.scan_samples, plan.scan_budget),
+            _ => (plan.index_samples, plan.index_budget),
+        };
+        let row = measure(s, mode, decision, plan.warm_up, samples, budget);
+        eprintln!("{}", row_line(&row));
+        rows.push(row);
+    };
+    // Where the scan is measured, both routers continue from copies restored from one snapshot.
+    let with_scan = |s: &mut Scene, decision: Decision, rows: &mut Vec<Row>| {
+        if plan.scan_at.contains(&s.waiting()) {
+            let start = Instant::now();
+            let [mut scan, index] = s.with_indexes([RoutingIndex::Scan, RoutingIndex::Indexed]);
+            *s = index;
+            eprintln!("  [{}] index and scan engines restored from one snapshot in {:.1} s", mode.name(), secs(start));
+            case(&mut scan, decision, rows);
+        }
+    };
+
+    // agent_frees: every agent busy, the backlog grown from one size to the next.
+    let start = Instant::now();
+    let mut s = Scene::new(spec(false));
+    for &w in &plan.frees {
+        let grow = Instant::now();
+        s.fill_staffed(w);
+        assert_eq!(s.engine_waiting(), w, "the harness counts what waits");
+        eprintln!(
+            "  [{}] agent_frees scene: {} waiting, {} idle agents, built in {:.1} s",
+            mode.name(),
+            thousands(w),
+            s.idle_agents(),
+            secs(if w == plan.frees[0] { start } else { grow })
+        );
+        with_scan(&mut s, Decision::AgentFrees, rows);
+        case(&mut s, Decision::AgentFrees, rows);
+        criterion_cycle(c, &mut s, mode, Decision::AgentFrees);
+    }
+    drop(s);
+
+    // interaction_arrives: every agent idle, a backlog (if any) in the unstaffed queues.
+    let start = Instant::now();
+    let mut s = Scene::new(spec(true));
+    for &w in &plan.arrives {
+        let grow = Instant::now();
+        s.fill_unstaffed(w);
+        assert_eq!(s.engine_waiting(), w, "the harness counts what waits");
+        eprintln!(
+            "  [{}] interaction_arrives scene: {} waiting elsewhere, built in {:.1} s",
+            mode.name(),
+            thousands(w),
+            secs(if w == plan.arrives[0] { start } else { grow })
+        );
+        with_scan(&mut s, Decision::InteractionArrives, rows);
+        case(&mut s, Decision::InteractionArrives, rows);
+        if w == 0 {
+            criterion_cycle(c, &mut s, mode, Decision::InteractionArrives);
+        }
+    }
+}
+
+fn secs(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    // As criterion decides: without `--bench` (as under `cargo test --benches`) or with `--test`, a smoke run.
+    let test_mode = flag("--test") || !flag("--bench");
+    let quick = std::env::var("SWITCHBOARD_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let plan = if test_mode {
+        Plan::smoke()
+    } else if quick {
+        Plan::quick()
+    } else {
+        Plan::full()
+    };
+    let mut c = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    if flag("--list") {
+        for mode in Mode::ALL {
+            for w in &plan.frees {
+                println!("routing/agent_frees/{}/{w}: benchmark", mode.name());
+            }
+            println!("routing/interaction_arrives/{}/idle: benchmark", mode.name());
+        }
+        return;
+    }
+
+    let start = Instant::now();
+    let title = format!(
+        "routing decision latency, plan {}: {} agents, {} skills, {} queues; one engine.handle call per sample",
+        plan.name,
+        thousands(plan.agents),
+        scene::SKILLS,
+        QUEUES
+    );
+    eprintln!("{title}\n{}", header());
+    let mut rows = Vec::new();
+    for mode in Mode::ALL {
+        run_mode(&plan, mode, &mut c, &mut rows);
+    }
+    // The whole table again in one piece, after criterion's output.
+    println!();
+    println!("{title}");
+    println!("{}", header());
+    for row in &rows {
+        println!("{}", row_line(row));
+    }
+    println!(
+        "offered: decisions that made an offer; preempted: samples during which the thread waited for a CPU \
+         (run-queue delay from /proc/thread-self/schedstat); p99 cpu: p99 of the wall time less that wait"
+    );
+    print_summary(&rows);
+    println!();
+    println!("total run time {:.0} s", secs(start));
+    c.final_summary();
+}
