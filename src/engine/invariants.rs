@@ -45,8 +45,12 @@ impl Engine {
             match i.state {
                 InteractionState::Queued => {
                     queued += 1;
-                    let sig = self.router.sig_of(&i.requirements);
-                    ensure!(sig.is_some(), "{} queued with an uninterned signature", i.id);
+                    let sig = self.router.sig_held_by(i.id);
+                    ensure!(
+                        sig.is_some() && sig == self.router.sig_of(&i.requirements),
+                        "{} queued without holding the signature of its requirements",
+                        i.id
+                    );
                     let aging = self.queues[&i.queue].aging.points_per_minute;
                     let in_list = self.router.is_waiting(i, sig.unwrap_or_default(), aging);
                     ensure!(in_list, "{} is queued but not in its waiting list", i.id);

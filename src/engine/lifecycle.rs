@@ -415,7 +415,7 @@ impl Engine {
         // Cannot overflow: restore refuses counters above 2^63, and one arrival adds one.
         self.next_seq += 1;
         self.totals.arrived += 1;
-        self.router.acquire(&requirements);
+        self.router.hold(new.id, &requirements);
         let interaction = Interaction {
             id: new.id,
             seq,
@@ -630,11 +630,10 @@ impl Engine {
             }
             InteractionState::WrapUp { .. } => unreachable!("refused above"),
         }
-        self.router.acquire(&requirements);
+        self.router.hold(iid, &requirements);
         let i = self.interactions.get_mut(&iid).expect("checked above");
         i.queue = to;
-        let old = std::mem::replace(&mut i.requirements, requirements);
-        self.release_signature(&old);
+        i.requirements = requirements;
         self.emit(now, EventKind::InteractionTransferred { interaction: iid, from, to });
         self.enter_queue(iid, QueueReason::Transferred, now);
         Ok(())

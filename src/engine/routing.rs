@@ -28,7 +28,7 @@ impl Engine {
         if i.state != InteractionState::Queued {
             return;
         }
-        let sig = self.router.sig_of(&i.requirements).expect("a queued interaction's signature is interned");
+        let sig = self.router.sig_held_by(i.id).expect("a queued interaction holds its signature");
         let ctx = Context::new(&self.agents, &self.interactions, &self.queues, &self.config, now);
         match self.router.select_agent(i, sig, &ctx) {
             Some(choice) => {
@@ -166,7 +166,7 @@ impl Engine {
     pub(super) fn enter_queue(&mut self, iid: InteractionId, reason: QueueReason, now: Timestamp) {
         let i = self.interactions.get_mut(&iid).expect("enter_queue: interaction exists");
         i.state = InteractionState::Queued;
-        let sig = self.router.sig_of(&i.requirements).expect("a live interaction holds its signature");
+        let sig = self.router.sig_held_by(iid).expect("a live interaction holds its signature");
         self.router.enqueue(i, sig, &self.queues[&i.queue]);
         let queue = i.queue;
         self.emit(now, EventKind::InteractionQueued { interaction: iid, queue, reason });
@@ -179,7 +179,7 @@ impl Engine {
         if i.state != InteractionState::Queued {
             return;
         }
-        let sig = self.router.sig_of(&i.requirements).expect("a queued interaction's signature is interned");
+        let sig = self.router.sig_held_by(i.id).expect("a queued interaction holds its signature");
         let aging = self.queues[&i.queue].aging.points_per_minute;
         // Agents held back from deferrable work look again when real-time work
         // they could be offered may have gone: when a real-time list empties, and,
@@ -235,7 +235,7 @@ impl Engine {
     /// Ends an interaction that holds no capacity and is in no waiting list.
     pub(super) fn end_interaction(&mut self, iid: InteractionId, outcome: Outcome, now: Timestamp) {
         let i = self.interactions.remove(&iid).expect("end_interaction: interaction is live");
-        self.release_signature(&i.requirements);
+        self.router.let_go(iid);
         self.timers.cancel(TimerKind::QueueDelay(iid));
         self.timers.cancel(TimerKind::WrapUpEnd(iid));
         match outcome {
@@ -244,13 +244,6 @@ impl Engine {
             Outcome::Cancelled => self.totals.cancelled += 1,
         }
         self.emit(now, EventKind::InteractionEnded { interaction: iid, queue: i.queue, channel: i.channel, outcome });
-    }
-
-    /// Lets go of a live interaction's hold on its requirement signature;
-    /// the last one out frees it and its (empty) waiting lists.
-    pub(super) fn release_signature(&mut self, requirements: &crate::model::skill::Requirements) {
-        let sig = self.router.sig_of(requirements).expect("a live interaction holds its signature");
-        self.router.release(sig);
     }
 
     /// Ends an interaction's wrap-up (by timer, by the agent, or by logout).

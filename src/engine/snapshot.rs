@@ -318,14 +318,14 @@ impl Engine {
         live.sort_by_key(|i| i.seq);
         let max = self.config.limits().max_signatures;
         for i in &live {
-            self.router.acquire(&i.requirements);
+            self.router.hold(i.id, &i.requirements);
             if self.router.sig_count() > max as usize {
                 let error = limit(crate::error::Limit::Signatures, max);
                 return Err(RestoreError::Refused { what: format!("interaction {}", i.id), error });
             }
         }
         for i in live.into_iter().filter(|i| i.state == InteractionState::Queued) {
-            let sig = self.router.sig_of(&i.requirements).expect("acquired above");
+            let sig = self.router.sig_held_by(i.id).expect("held above");
             self.router.enqueue(i, sig, &self.queues[&i.queue]);
         }
         for a in self.agents.values() {

@@ -30,6 +30,19 @@ impl Router {
         never_reoffer_to_decliners: bool,
         now: Timestamp,
     ) -> Result<(), String> {
+        let mut holders = vec![0u32; self.sigs.len()];
+        for i in interactions.values() {
+            let sig = self.held.get(&i.id).copied();
+            ensure!(sig.is_some() && sig == self.sig_of(&i.requirements), "{} does not hold its requirement set", i.id);
+            holders[sig.unwrap_or_default() as usize] += 1;
+        }
+        ensure!(self.held.len() == interactions.len(), "ended interactions still hold requirement sets");
+        ensure!(
+            holders == self.sig_holders,
+            "requirement sets' holders {:?} but counted {:?}",
+            self.sig_holders,
+            holders
+        );
         for (sig, reqs) in self.sigs.iter().enumerate() {
             let sig = u32::try_from(sig).map_err(|e| e.to_string())?;
             let live = self.sig_ids.get(reqs) == Some(&sig);

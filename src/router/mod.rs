@@ -288,6 +288,9 @@ pub(crate) struct Router {
     sig_ids: BTreeMap<Requirements, SigId>,
     /// Live interactions holding each signature; the last one out frees it.
     sig_holders: Vec<u32>,
+    /// The signature each live interaction holds, so that routing never
+    /// searches the table of requirement sets.
+    held: IdMap<InteractionId, SigId>,
     /// Freed signatures, reused lowest first so the numbering depends on the commands alone.
     free_sigs: BTreeSet<SigId>,
     pub(crate) queues: BTreeMap<QueueId, QueueIndex>,
@@ -312,6 +315,7 @@ impl Router {
             sig_skills: Vec::new(),
             sig_ids: BTreeMap::new(),
             sig_holders: Vec::new(),
+            held: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
             free_sigs: BTreeSet::new(),
             queues: BTreeMap::new(),
             places: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
@@ -340,9 +344,31 @@ impl Router {
         self.sig_ids.len()
     }
 
-    /// Takes a hold on a requirement set for one live interaction, interning
-    /// it if new. The caller has checked the signature limit.
-    pub(crate) fn acquire(&mut self, reqs: &Requirements) -> SigId {
+    /// The signature live interaction `id` holds.
+    pub(crate) fn sig_held_by(&self, id: InteractionId) -> Option<SigId> {
+        self.held.get(&id).copied()
+    }
+
+    /// Makes live interaction `id` hold the requirement set `reqs`, letting
+    /// go of the one it held before (after a transfer). The caller has
+    /// checked the signature limit.
+    pub(crate) fn hold(&mut self, id: InteractionId, reqs: &Requirements) -> SigId {
+        let sig = self.acquire(reqs);
+        if let Some(old) = self.held.insert(id, sig) {
+            self.release(old);
+        }
+        sig
+    }
+
+    /// Interaction `id` ended: it lets go of its requirement set.
+    pub(crate) fn let_go(&mut self, id: InteractionId) {
+        if let Some(sig) = self.held.remove(&id) {
+            self.release(sig);
+        }
+    }
+
+    /// Takes a hold on a requirement set, interning it if new.
+    fn acquire(&mut self, reqs: &Requirements) -> SigId {
         if let Some(id) = self.sig_ids.get(reqs) {
             let holders = &mut self.sig_holders[*id as usize];
             *holders = holders.saturating_add(1);
@@ -372,7 +398,7 @@ impl Router {
     /// requirement sets seen once do not fill the signature table (or its
     /// limit) for the life of the process. Its lists went with their last
     /// interaction: no live interaction needs the set.
-    pub(crate) fn release(&mut self, sig: SigId) {
+    fn release(&mut self, sig: SigId) {
         let holders = &mut self.sig_holders[sig as usize];
         *holders = holders.saturating_sub(1);
         if *holders > 0 {
