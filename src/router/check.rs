@@ -128,7 +128,7 @@ impl Router {
                 ensure!(lists == ch.lists, "{qid}/{channel}: lists {:?} but the index has {:?}", lists, ch.lists);
                 let mut heads = super::Heads::default();
                 for (sig, list) in lists.iter().filter(|(_, l)| l.qualified > 0) {
-                    heads.insert(&super::skills_named(self.requirements(*sig)), list.head, *sig);
+                    heads.insert(&super::Shape::of(self.requirements(*sig)), list.head, *sig);
                 }
                 ensure!(heads == ch.heads, "{qid}/{channel}: heads differ from the lists'");
                 let all: BTreeSet<(WaitKey, u32)> = ch.heads.all().collect();

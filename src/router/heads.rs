@@ -11,19 +11,46 @@
 //! combination, heads are in routing order, and lists whose levels the agent
 //! does not meet are skipped.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{SigId, WaitKey};
-use crate::ids::SkillId;
-use crate::model::skill::SkillSet;
+use crate::ids::{IdHashKey, SkillId};
+use crate::model::skill::{Requirements, SkillSet};
 
-/// The heads of one combination's lists, in routing order.
-pub(crate) type Combination = BTreeSet<(WaitKey, SigId)>;
+/// Requirement sets naming up to this many skills carry their levels in the
+/// heads, so that skipping a list whose levels an agent does not meet reads
+/// nothing else.
+pub(crate) const LEVELS_INLINE: usize = 4;
+
+/// What the heads know of a requirement set: the skills it names (sorted)
+/// and, when there are at most [`LEVELS_INLINE`], the minimum levels in the
+/// same order (zero past the end); otherwise all zero.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pub(crate) skills: Box<[SkillId]>,
+    pub(crate) levels: [u8; LEVELS_INLINE],
+}
+
+impl Shape {
+    pub(crate) fn of(reqs: &Requirements) -> Shape {
+        let skills: Box<[SkillId]> = reqs.iter().map(|r| r.skill).collect();
+        let mut levels = [0; LEVELS_INLINE];
+        if skills.len() <= LEVELS_INLINE {
+            for (level, r) in levels.iter_mut().zip(reqs.iter()) {
+                *level = r.min_level.level();
+            }
+        }
+        Shape { skills, levels }
+    }
+}
+
+/// The heads of one combination's lists, in routing order, with their levels.
+pub(crate) type Combination = BTreeSet<(WaitKey, SigId, [u8; LEVELS_INLINE])>;
 
 /// The heads of the lists some member qualifies for, by combination.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Heads {
-    combinations: BTreeMap<Box<[SkillId]>, Combination>,
+    combinations: HashMap<Box<[SkillId]>, Combination, IdHashKey>,
     /// How many combinations name each skill.
     skills: BTreeMap<SkillId, u32>,
     /// How many combinations have each size.
@@ -31,24 +58,26 @@ pub(crate) struct Heads {
 }
 
 impl Heads {
-    /// Adds the head of a list whose requirement set names `skills` (sorted).
-    pub(crate) fn insert(&mut self, skills: &[SkillId], head: WaitKey, sig: SigId) {
+    /// Adds the head of a list whose requirement set has shape `shape`.
+    pub(crate) fn insert(&mut self, shape: &Shape, head: WaitKey, sig: SigId) {
+        let skills = &shape.skills[..];
         if let Some(combination) = self.combinations.get_mut(skills) {
-            combination.insert((head, sig));
+            combination.insert((head, sig, shape.levels));
             return;
         }
         for skill in skills {
             *self.skills.entry(*skill).or_insert(0) += 1;
         }
         *self.sizes.entry(skills.len()).or_insert(0) += 1;
-        self.combinations.insert(skills.into(), BTreeSet::from([(head, sig)]));
+        self.combinations.insert(skills.into(), BTreeSet::from([(head, sig, shape.levels)]));
     }
 
-    /// Removes the head of a list whose requirement set names `skills`,
+    /// Removes the head of a list whose requirement set has shape `shape`,
     /// dropping its combination when it was the last.
-    pub(crate) fn remove(&mut self, skills: &[SkillId], head: WaitKey, sig: SigId) {
+    pub(crate) fn remove(&mut self, shape: &Shape, head: WaitKey, sig: SigId) {
+        let skills = &shape.skills[..];
         let Some(combination) = self.combinations.get_mut(skills) else { return };
-        combination.remove(&(head, sig));
+        combination.remove(&(head, sig, shape.levels));
         if !combination.is_empty() {
             return;
         }
@@ -66,20 +95,24 @@ impl Heads {
 
     /// Every head, by combination (for checks).
     pub(crate) fn all(&self) -> impl Iterator<Item = (WaitKey, SigId)> + '_ {
-        self.combinations.values().flatten().copied()
+        self.combinations.values().flatten().map(|(head, sig, _)| (*head, *sig))
     }
 
-    /// Calls `visit` with each combination an agent holding `held` could
-    /// qualify for (every skill named is held, at some level), until it
-    /// returns true; says whether it did. The order of combinations is
-    /// unspecified: callers compare heads, never positions.
-    pub(crate) fn any_combination(&self, held: &SkillSet, mut visit: impl FnMut(&Combination) -> bool) -> bool {
+    /// Calls `visit` with each combination (its skills and heads) an agent
+    /// holding `held` could qualify for (every skill named is held, at some
+    /// level), until it returns true; says whether it did. The order of
+    /// combinations is unspecified: callers compare heads, never positions.
+    pub(crate) fn any_combination(
+        &self,
+        held: &SkillSet,
+        mut visit: impl FnMut(&[SkillId], &Combination) -> bool,
+    ) -> bool {
         let largest = self.sizes.last_key_value().map_or(0, |(size, _)| *size);
         if self.combinations.len() as u64 <= subsets_up_to(held.len(), largest) {
             return self
                 .combinations
                 .iter()
-                .any(|(skills, c)| skills.iter().all(|s| held.level(*s).is_some()) && visit(c));
+                .any(|(skills, c)| skills.iter().all(|s| held.level(*s).is_some()) && visit(skills, c));
         }
         let relevant: Vec<SkillId> =
             held.iter().map(|(skill, _)| skill).filter(|skill| self.skills.contains_key(skill)).collect();
@@ -87,7 +120,7 @@ impl Heads {
             return self
                 .combinations
                 .iter()
-                .any(|(skills, c)| skills.iter().all(|s| held.level(*s).is_some()) && visit(c));
+                .any(|(skills, c)| skills.iter().all(|s| held.level(*s).is_some()) && visit(skills, c));
         }
         let mut chosen = Vec::with_capacity(largest);
         self.any_subset(&relevant, largest, &mut chosen, &mut visit)
@@ -100,10 +133,10 @@ impl Heads {
         items: &[SkillId],
         largest: usize,
         chosen: &mut Vec<SkillId>,
-        visit: &mut impl FnMut(&Combination) -> bool,
+        visit: &mut impl FnMut(&[SkillId], &Combination) -> bool,
     ) -> bool {
         if let Some(c) = self.combinations.get(chosen.as_slice()) {
-            if visit(c) {
+            if visit(chosen, c) {
                 return true;
             }
         }
@@ -168,13 +201,13 @@ mod tests {
         let mut heads = Heads::default();
         let combos = [s(&[]), s(&[1]), s(&[2]), s(&[1, 2]), s(&[1, 3]), s(&[2, 3, 4]), s(&[5]), s(&[1, 2, 5])];
         for (n, c) in combos.iter().enumerate() {
-            heads.insert(c, key(n as u64), n as u32);
+            heads.insert(&Shape { skills: c.clone().into(), levels: [0; LEVELS_INLINE] }, key(n as u64), n as u32);
         }
         for held in [vec![1u64, 2], vec![1, 2, 3, 4], vec![], vec![9], vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]] {
             let set = SkillSet::from_pairs(held.iter().map(|i| (SkillId(*i), Proficiency::MIN)));
             let mut seen = Vec::new();
-            heads.any_combination(&set, |c| {
-                seen.extend(c.iter().map(|(_, sig)| *sig));
+            heads.any_combination(&set, |_, c| {
+                seen.extend(c.iter().map(|(_, sig, _)| *sig));
                 false
             });
             seen.sort_unstable();
@@ -186,7 +219,7 @@ mod tests {
                 .collect();
             assert_eq!(seen, expected, "held {held:?}");
         }
-        heads.remove(&s(&[1, 2, 5]), key(7), 7);
+        heads.remove(&Shape { skills: s(&[1, 2, 5]).into(), levels: [0; LEVELS_INLINE] }, key(7), 7);
         assert_eq!(heads.sizes.get(&3), Some(&1));
         assert_eq!(heads.skills.get(&SkillId(5)), Some(&1));
     }

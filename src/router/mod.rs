@@ -61,7 +61,7 @@ use crate::model::skill::{Proficiency, Requirements};
 use crate::time::Timestamp;
 
 use bitset::Bitset;
-use heads::Heads;
+use heads::{Heads, Shape};
 pub(crate) use strategy::{AgentKey, agent_key};
 
 /// Interned requirement set.
@@ -101,11 +101,6 @@ impl WaitKey {
         let scaled = self.effective_scaled(aging_per_minute, now).div_euclid(PRIORITY_SCALE);
         i64::try_from(scaled).unwrap_or(if scaled < 0 { i64::MIN } else { i64::MAX })
     }
-}
-
-/// The skills a requirement set names, sorted (requirement sets are sorted by skill).
-fn skills_named(reqs: &Requirements) -> Box<[SkillId]> {
-    reqs.iter().map(|r| r.skill).collect()
 }
 
 /// What [`Router::dequeue`] took an interaction out of.
@@ -255,22 +250,22 @@ impl ChannelIndex {
     }
 
     /// Moves a list's head, keeping the heads in step unless the list is
-    /// parked. `skills` are those its requirement set names.
-    fn set_head(&mut self, sig: SigId, skills: &[SkillId], head: WaitKey) {
+    /// parked. `shape` is its requirement set's.
+    fn set_head(&mut self, sig: SigId, shape: &Shape, head: WaitKey) {
         let Some(list) = self.lists.get_mut(&sig) else { return };
         if list.qualified > 0 {
-            self.heads.remove(skills, list.head, sig);
-            self.heads.insert(skills, head, sig);
+            self.heads.remove(shape, list.head, sig);
+            self.heads.insert(shape, head, sig);
         }
         list.head = head;
     }
 
     /// Changes a list's count of qualified members, parking or unparking it.
-    fn adjust_qualified(&mut self, sig: SigId, skills: &[SkillId], qualified: u32) {
+    fn adjust_qualified(&mut self, sig: SigId, shape: &Shape, qualified: u32) {
         let Some(list) = self.lists.get_mut(&sig) else { return };
         match (list.qualified > 0, qualified > 0) {
-            (true, false) => self.heads.remove(skills, list.head, sig),
-            (false, true) => self.heads.insert(skills, list.head, sig),
+            (true, false) => self.heads.remove(shape, list.head, sig),
+            (false, true) => self.heads.insert(shape, list.head, sig),
             _ => {}
         }
         list.qualified = qualified;
@@ -283,8 +278,8 @@ pub(crate) struct Router {
     /// Interned requirement sets, by signature. A freed slot keeps its old
     /// set until reused; `sig_ids` says which slots are live.
     sigs: Vec<Requirements>,
-    /// The skills each requirement set names, sorted: its combination.
-    sig_skills: Vec<Box<[SkillId]>>,
+    /// The skills each requirement set names and their levels, as the heads keep them.
+    sig_shapes: Vec<Shape>,
     sig_ids: BTreeMap<Requirements, SigId>,
     /// Live interactions holding each signature; the last one out frees it.
     sig_holders: Vec<u32>,
@@ -312,7 +307,7 @@ impl Router {
     pub(crate) fn new(config: &EngineConfig) -> Self {
         Router {
             sigs: Vec::new(),
-            sig_skills: Vec::new(),
+            sig_shapes: Vec::new(),
             sig_ids: BTreeMap::new(),
             sig_holders: Vec::new(),
             held: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
@@ -377,7 +372,7 @@ impl Router {
         let id = match self.free_sigs.pop_first() {
             Some(id) => {
                 self.sigs[id as usize] = reqs.clone();
-                self.sig_skills[id as usize] = skills_named(reqs);
+                self.sig_shapes[id as usize] = Shape::of(reqs);
                 self.sig_holders[id as usize] = 1;
                 id
             }
@@ -385,7 +380,7 @@ impl Router {
                 let id = SigId::try_from(self.sigs.len())
                     .expect("live signatures are bounded by Limits::max_signatures, a u32");
                 self.sigs.push(reqs.clone());
-                self.sig_skills.push(skills_named(reqs));
+                self.sig_shapes.push(Shape::of(reqs));
                 self.sig_holders.push(1);
                 id
             }
@@ -405,7 +400,7 @@ impl Router {
             return;
         }
         let reqs = std::mem::take(&mut self.sigs[sig as usize]);
-        self.sig_skills[sig as usize] = Box::default();
+        self.sig_shapes[sig as usize] = Shape::default();
         self.sig_ids.remove(&reqs);
         self.free_sigs.insert(sig);
     }
@@ -530,7 +525,7 @@ impl Router {
         let q = self.queues.get_mut(&queue).expect("looked up above");
         for (channel, sig, qualified) in changes {
             if let Some(ch) = q.channels.get_mut(&channel) {
-                ch.adjust_qualified(sig, &self.sig_skills[sig as usize], qualified);
+                ch.adjust_qualified(sig, &self.sig_shapes[sig as usize], qualified);
             }
         }
     }
@@ -560,14 +555,14 @@ impl Router {
             Some(qualified) => {
                 ch.lists.insert(sig, List { head: key, len: 1, qualified });
                 if qualified > 0 {
-                    ch.heads.insert(&self.sig_skills[sig as usize], key, sig);
+                    ch.heads.insert(&self.sig_shapes[sig as usize], key, sig);
                 }
             }
             None => {
                 let list = ch.lists.get_mut(&sig).expect("the list exists");
                 list.len += 1;
                 if key < list.head {
-                    ch.set_head(sig, &self.sig_skills[sig as usize], key);
+                    ch.set_head(sig, &self.sig_shapes[sig as usize], key);
                 }
             }
         }
@@ -589,7 +584,7 @@ impl Router {
         if emptied {
             let list = ch.lists.remove(&sig).expect("looked up above");
             if list.qualified > 0 {
-                ch.heads.remove(&self.sig_skills[sig as usize], list.head, sig);
+                ch.heads.remove(&self.sig_shapes[sig as usize], list.head, sig);
             }
         } else if key == list.head {
             let next = ch
@@ -599,7 +594,7 @@ impl Router {
                 .filter(|(s, _)| *s == sig)
                 .map(|(_, w)| *w)
                 .expect("a non-empty list has a head");
-            ch.set_head(sig, &self.sig_skills[sig as usize], next);
+            ch.set_head(sig, &self.sig_shapes[sig as usize], next);
         }
         if ch.realtime { Dequeued::RealTime { emptied } } else { Dequeued::Deferrable }
     }

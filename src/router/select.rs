@@ -4,8 +4,9 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use super::bitset::Bitset;
+use super::heads::LEVELS_INLINE;
 use super::{AgentKey, ChannelIndex, QueueIndex, Router, SigId, WaitKey, agent_key};
-use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
+use crate::ids::{AgentId, IdMap, InteractionId, QueueId, SkillId};
 use crate::model::agent::Agent;
 use crate::model::interaction::Interaction;
 use crate::model::queue::{AgentSelection, QueueConfig};
@@ -62,6 +63,19 @@ impl<'a> Context<'a> {
     pub(crate) fn declined_id(&self, id: InteractionId, agent: AgentId) -> bool {
         self.never_reoffer_to_decliners && self.interactions.get(&id).is_some_and(|i| self.declined(i, agent))
     }
+}
+
+/// The agent's levels in a combination's skills, in its order, when the
+/// combination is small enough for requirement sets to carry their levels.
+fn held_levels(agent: &Agent, skills: &[SkillId]) -> Option<[u8; LEVELS_INLINE]> {
+    if skills.len() > LEVELS_INLINE {
+        return None;
+    }
+    let mut held = [0; LEVELS_INLINE];
+    for (level, skill) in held.iter_mut().zip(skills) {
+        *level = agent.config.skills.level(*skill).map_or(0, |l| l.level());
+    }
+    Some(held)
 }
 
 /// How an agent ranks an interaction they could take; the highest wins:
@@ -206,12 +220,13 @@ impl Router {
     /// found so far: every later interaction ranks below it.
     fn best_waiting_for(&self, ch: &ChannelIndex, agent: &Agent, cutoff: i64, ctx: &Context<'_>) -> Option<WaitKey> {
         let mut best: Option<WaitKey> = None;
-        ch.heads.any_combination(&agent.config.skills, |combination| {
-            for (head, sig) in combination {
+        ch.heads.any_combination(&agent.config.skills, |skills, combination| {
+            let held = held_levels(agent, skills);
+            for (head, sig, levels) in combination {
                 if best.is_some_and(|b| *head >= b) {
                     break;
                 }
-                if !agent.config.skills.satisfies(&self.sigs[*sig as usize]) {
+                if !self.meets(agent, held, *sig, levels) {
                     continue;
                 }
                 // Usually the head itself is the one: no need to look into the list.
@@ -255,9 +270,10 @@ impl Router {
 
     /// Whether `ch` holds an interaction `agent` satisfies and has not declined.
     fn qualified_waiting(&self, _q: &QueueIndex, ch: &ChannelIndex, agent: &Agent, ctx: &Context<'_>) -> bool {
-        ch.heads.any_combination(&agent.config.skills, |combination| {
-            combination.iter().any(|(head, sig)| {
-                agent.config.skills.satisfies(&self.sigs[*sig as usize])
+        ch.heads.any_combination(&agent.config.skills, |skills, combination| {
+            let held = held_levels(agent, skills);
+            combination.iter().any(|(head, sig, levels)| {
+                self.meets(agent, held, *sig, levels)
                     && ch
                         .waiting
                         .range((*sig, *head)..)
@@ -265,6 +281,21 @@ impl Router {
                         .any(|(_, w)| !ctx.declined_id(w.id, agent.id()))
             })
         })
+    }
+
+    /// Whether `agent`, holding `held` of a combination's skills, meets the
+    /// levels of requirement set `sig` (read inline when the set is small).
+    fn meets(
+        &self,
+        agent: &Agent,
+        held: Option<[u8; LEVELS_INLINE]>,
+        sig: SigId,
+        levels: &[u8; LEVELS_INLINE],
+    ) -> bool {
+        match held {
+            Some(held) => levels.iter().zip(held).all(|(need, have)| *need <= have),
+            None => agent.config.skills.satisfies(&self.sigs[sig as usize]),
+        }
     }
 
     /// The next time a member delay of `i`'s queue will be reached, if any.
