@@ -308,3 +308,38 @@ fn an_available_agent_never_idles_beside_a_call_they_can_take() {
     assert_eq!(agents.len(), 10, "no agent double-booked");
     assert_eq!(h.engine.waiting(QueueId(1)), (11..=20).map(InteractionId).collect::<Vec<_>>());
 }
+
+/// Requirement sets naming more skills than the index keeps levels for inline
+/// (four) are still matched level by level, by the index as by the scan: a
+/// freed agent passes over an older interaction whose levels they do not meet.
+#[test]
+fn large_requirement_sets_are_matched_level_by_level() {
+    for index in [RoutingIndex::Indexed, RoutingIndex::Scan] {
+        for skills in [4u64, 5, 6] {
+            let config = EngineConfig::builder().missed_offer_pause(None).routing_index(index).build().unwrap();
+            let mut h = Harness::new(config);
+            for s in 1..=6 {
+                h.cmd(Command::AddSkill { skill: SkillId(s), name: format!("skill {s}") });
+            }
+            h.cmd(Command::AddQueue(queue(1, &[Channel::Voice])));
+            let holding = |id, at: u8| {
+                agent(id, Channel::Voice, 1, &[1])
+                    .with_skills(SkillSet::from_pairs((1..=6).map(|s| (SkillId(s), level(at)))))
+            };
+            h.add_agent(holding(1, 3)).add_agent(holding(2, 5));
+            h.arrive(1, Channel::Voice, 1).arrive(2, Channel::Voice, 1).accept(1).accept(2);
+            let needing = |id, at: u8| {
+                NewInteraction::new(InteractionId(id), Channel::Voice, QueueId(1), CustomerId(id))
+                    .with_requirements(Requirements::from_pairs((1..=skills).map(|s| (SkillId(s), level(at)))))
+            };
+            h.at(1.0).arrive_with(needing(3, 4));
+            h.at(2.0).arrive_with(needing(4, 2));
+            h.at(10.0).complete(1);
+            let o = h.offer_of(4);
+            assert_eq!(o.agent, AgentId(1), "{index:?}, {skills} skills: agent 1 meets only the newer set's levels");
+            assert_eq!(h.state(3), Some(InteractionState::Queued), "{index:?}, {skills} skills");
+            h.at(20.0).complete(2);
+            assert_eq!(h.offer_of(3).agent, AgentId(2), "{index:?}, {skills} skills");
+        }
+    }
+}
