@@ -24,10 +24,21 @@
 //! waiting, and the speed-up of the index over the reference scan router
 //! ([`RoutingIndex::Scan`]) measured in the same run at 100k. The scan engine
 //! is not built by replaying arrivals through it (slow once the scan is
-//! real): the index engine's snapshot is restored twice, once with the
-//! configuration changed to the scan, so that both routers start from the
-//! same restored state and get the same commands (see `Scene::with_indexes`);
-//! the index's copy then carries on to the larger backlogs.
+//! real): the index engine's snapshot is restored with the configuration
+//! changed (see `Scene::restored`). The index is restored from the same
+//! snapshot too, after the scan's copy is dropped, and the speed-up compares
+//! the two copies on the same decisions (`scan/r` against `index/r`): a
+//! copy restored into a heap where the other copy still lives gets a worse
+//! memory layout, which measurably slowed whichever copy came second (up to
+//! 2x), and an engine that lived through the build has lists that a
+//! restored one creates lazily on first use. The engine that lived through
+//! the build (`index`) carries on to the larger backlogs.
+//!
+//! A case takes 20,000 samples on the index and 1,000 on the scan, or fewer
+//! if its time budget (20 s, 15 s) runs out first, so the full run stays
+//! near ten minutes however slow a router is; the table says how many. Run
+//! with nothing else busy on the machine for tails worth comparing; the
+//! `preempted` and `p99 cpu` columns show how much the scheduler got in.
 //!
 //! A small criterion group follows (mean time of a whole cycle, bookkeeping
 //! included) so `cargo bench --bench routing -- <criterion options>` works
@@ -128,10 +139,12 @@ impl Decision {
     }
 }
 
-fn router_name(index: RoutingIndex) -> &'static str {
-    match index {
-        RoutingIndex::Scan => "scan",
-        _ => "index",
+/// `index`: the engine that lived through the build; `/r`: a copy restored from a snapshot of it.
+fn router_name(index: RoutingIndex, restored: bool) -> &'static str {
+    match (index, restored) {
+        (RoutingIndex::Scan, _) => "scan/r",
+        (_, true) => "index/r",
+        (_, false) => "index",
     }
 }
 
@@ -230,6 +243,8 @@ struct Row {
     decision: Decision,
     waiting: u64,
     router: RoutingIndex,
+    /// Measured on a copy restored from a snapshot, not on the engine that lived through the build.
+    restored: bool,
     /// In the order taken, so two routers can be compared on the same decisions.
     samples: Vec<Sample>,
     offered: usize,
@@ -292,6 +307,7 @@ fn measure(s: &mut Scene, mode: Mode, decision: Decision, warm_up: usize, sample
         decision,
         waiting: s.waiting(),
         router: s.spec.index,
+        restored: false,
         stats: Stats::of(&taken),
         samples: taken,
         offered,
@@ -325,7 +341,7 @@ fn waiting_label(decision: Decision, waiting: u64) -> String {
 
 fn header() -> String {
     format!(
-        "{:<10} {:<20} {:>17} {:<6} {:>7} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9} {:>11} {:>7}",
+        "{:<10} {:<20} {:>17} {:<7} {:>7} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9} {:>11} {:>7}",
         "mode",
         "decision",
         "waiting",
@@ -344,11 +360,11 @@ fn header() -> String {
 
 fn row_line(r: &Row) -> String {
     format!(
-        "{:<10} {:<20} {:>17} {:<6} {:>7} {:>7.1}% {:>10} {:>10} {:>10} {:>10} {:>8.1}% {:>11} {:>7.1}",
+        "{:<10} {:<20} {:>17} {:<7} {:>7} {:>7.1}% {:>10} {:>10} {:>10} {:>10} {:>8.1}% {:>11} {:>7.1}",
         r.mode.name(),
         r.decision.name(),
         waiting_label(r.decision, r.waiting),
-        router_name(r.router),
+        router_name(r.router, r.restored),
         r.samples.len(),
         100.0 * r.offered as f64 / r.samples.len() as f64,
         us(r.stats.median),
@@ -366,10 +382,16 @@ fn ratio(a: u64, b: u64) -> String {
 }
 
 fn print_summary(rows: &[Row]) {
-    let find = |mode, decision, waiting, router| {
-        rows.iter().find(|r| r.mode == mode && r.decision == decision && r.waiting == waiting && r.router == router)
+    let find = |mode, decision, waiting, router, restored| {
+        rows.iter().find(|r| {
+            r.mode == mode
+                && r.decision == decision
+                && r.waiting == waiting
+                && r.router == router
+                && r.restored == restored
+        })
     };
-    let index_rows = || rows.iter().filter(|r| r.router == RoutingIndex::Indexed);
+    let index_rows = || rows.iter().filter(|r| r.router == RoutingIndex::Indexed && !r.restored);
 
     println!();
     println!("growth with the backlog (index): ratio of medians and of p99s");
@@ -382,7 +404,7 @@ fn print_summary(rows: &[Row]) {
             Decision::InteractionArrives if big.waiting > 0 => 0,
             Decision::InteractionArrives => continue,
         };
-        let Some(small) = find(big.mode, big.decision, small, RoutingIndex::Indexed) else { continue };
+        let Some(small) = find(big.mode, big.decision, small, RoutingIndex::Indexed, false) else { continue };
         println!(
             "{:<10} {:<20} {:>37} {:>10} {:>10} {:>10}",
             big.mode.name(),
@@ -397,22 +419,30 @@ fn print_summary(rows: &[Row]) {
     println!();
     println!(
         "speed-up of the index over the scan router (scan time / index time), on the same decisions: \
-         the scan's samples against the index's first as many (both start from one snapshot and get the same commands)"
+         scan/r against index/r, copies restored from one snapshot that get the same commands"
     );
     println!(
-        "{:<10} {:<20} {:>17} {:>7} {:>10} {:>10} {:>10}",
-        "mode", "decision", "waiting", "paired", "median", "p99", "p99 cpu"
+        "{:<10} {:<20} {:>17} {:>7} {:>7} {:>10} {:>10} {:>10}",
+        "mode", "decision", "waiting", "paired", "offers", "median", "p99", "p99 cpu"
     );
     for scan in rows.iter().filter(|r| r.router == RoutingIndex::Scan) {
-        let Some(index) = find(scan.mode, scan.decision, scan.waiting, RoutingIndex::Indexed) else { continue };
+        let Some(index) = find(scan.mode, scan.decision, scan.waiting, RoutingIndex::Indexed, true) else { continue };
         let paired = scan.samples.len().min(index.samples.len());
         let (scan_stats, index_stats) = (Stats::of(&scan.samples[..paired]), Stats::of(&index.samples[..paired]));
         println!(
-            "{:<10} {:<20} {:>17} {:>7} {:>10} {:>10} {:>10}",
+            "{:<10} {:<20} {:>17} {:>7} {:>7} {:>10} {:>10} {:>10}",
             scan.mode.name(),
             scan.decision.name(),
             waiting_label(scan.decision, scan.waiting),
             paired,
+            // Same commands, so the same number of offers, unless the routers disagree.
+            if scan.samples.len() != index.samples.len() {
+                "-"
+            } else if scan.offered == index.offered {
+                "same"
+            } else {
+                "DIFFER"
+            },
             ratio(scan_stats.median, index_stats.median),
             ratio(scan_stats.p99, index_stats.p99),
             ratio(scan_stats.p99_on_cpu, index_stats.p99_on_cpu),
@@ -438,23 +468,29 @@ fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
         unstaffed_queues,
         index: RoutingIndex::Indexed,
     };
-    let case = |s: &mut Scene, decision: Decision, rows: &mut Vec<Row>| {
-        let (samples, budget) = match s.spec.index {
-            RoutingIndex::Scan => (plan.scan_samples, plan.scan_budget),
-            _ => (plan.index_samples, plan.index_budget),
+    let case = |s: &mut Scene, decision: Decision, samples: usize, restored: bool, rows: &mut Vec<Row>| {
+        let budget = match s.spec.index {
+            RoutingIndex::Scan => plan.scan_budget,
+            _ => plan.index_budget,
         };
-        let row = measure(s, mode, decision, plan.warm_up, samples, budget);
+        let mut row = measure(s, mode, decision, plan.warm_up, samples, budget);
+        row.restored = restored;
         eprintln!("{}", row_line(&row));
+        let taken = row.samples.len();
         rows.push(row);
+        taken
     };
-    // Where the scan is measured, both routers continue from copies restored from one snapshot.
-    let with_scan = |s: &mut Scene, decision: Decision, rows: &mut Vec<Row>| {
+    // Where the scan is measured: the scan and then the index on copies restored from one snapshot, one at a time.
+    let with_scan = |s: &Scene, decision: Decision, rows: &mut Vec<Row>| {
         if plan.scan_at.contains(&s.waiting()) {
+            let json = s.snapshot_json();
             let start = Instant::now();
-            let [mut scan, index] = s.with_indexes([RoutingIndex::Scan, RoutingIndex::Indexed]);
-            *s = index;
-            eprintln!("  [{}] index and scan engines restored from one snapshot in {:.1} s", mode.name(), secs(start));
-            case(&mut scan, decision, rows);
+            let mut scan = s.restored(&json, RoutingIndex::Scan);
+            eprintln!("  [{}] scan engine restored from the index's snapshot in {:.1} s", mode.name(), secs(start));
+            let paired = case(&mut scan, decision, plan.scan_samples, true, rows);
+            drop(scan);
+            let mut index = s.restored(&json, RoutingIndex::Indexed);
+            case(&mut index, decision, paired, true, rows);
         }
     };
 
@@ -472,8 +508,8 @@ fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
             s.idle_agents(),
             secs(if w == plan.frees[0] { start } else { grow })
         );
-        with_scan(&mut s, Decision::AgentFrees, rows);
-        case(&mut s, Decision::AgentFrees, rows);
+        with_scan(&s, Decision::AgentFrees, rows);
+        case(&mut s, Decision::AgentFrees, plan.index_samples, false, rows);
         criterion_cycle(c, &mut s, mode, Decision::AgentFrees);
     }
     drop(s);
@@ -491,8 +527,8 @@ fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
             thousands(w),
             secs(if w == plan.arrives[0] { start } else { grow })
         );
-        with_scan(&mut s, Decision::InteractionArrives, rows);
-        case(&mut s, Decision::InteractionArrives, rows);
+        with_scan(&s, Decision::InteractionArrives, rows);
+        case(&mut s, Decision::InteractionArrives, plan.index_samples, false, rows);
         if w == 0 {
             criterion_cycle(c, &mut s, mode, Decision::InteractionArrives);
         }
@@ -552,7 +588,9 @@ fn main() {
         println!("{}", row_line(row));
     }
     println!(
-        "offered: decisions that made an offer; preempted: samples during which the thread waited for a CPU \
+        "router: index = the engine that lived through the build; /r = a copy restored from its snapshot \
+         at that backlog (scan/r and index/r get the same commands)\n\
+         offered: decisions that made an offer; preempted: samples during which the thread waited for a CPU \
          (run-queue delay from /proc/thread-self/schedstat); p99 cpu: p99 of the wall time less that wait"
     );
     print_summary(&rows);

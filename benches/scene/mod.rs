@@ -243,35 +243,34 @@ impl Scene {
         s
     }
 
-    /// The same state in engines using each of `indexes`: the snapshot's
-    /// configuration is changed in its serialised form (the snapshot has no
-    /// setter for it) and the result restored, which checks it and rebuilds
-    /// the routing structures from scratch. The host's bookkeeping
-    /// (generator, ids, connected work) is copied, so every copy sees the
-    /// same commands, and, the engine being deterministic, makes the same
-    /// decisions. Comparing two routers on copies restored from one
-    /// snapshot, rather than one restored copy against the engine that lived
-    /// through the build, keeps what a long-lived engine keeps lazily (lists
-    /// created on first use) from favouring either.
-    pub fn with_indexes<const N: usize>(&self, indexes: [RoutingIndex; N]) -> [Scene; N] {
-        let json = serde_json::to_value(self.engine.snapshot()).expect("a snapshot serialises");
-        indexes.map(|index| {
-            let mut json = json.clone();
-            json["config"]["routing_index"] = serde_json::to_value(index).expect("an index serialises");
-            let snapshot: EngineSnapshot = serde_json::from_value(json).expect("the edited snapshot deserialises");
-            let engine = Engine::restore(snapshot).expect("the edited snapshot restores");
-            assert_eq!(engine.config().routing_index(), index, "the restored engine uses the new index");
-            Scene {
-                engine,
-                now: self.now,
-                spec: Spec { index, ..self.spec },
-                rng: self.rng.clone(),
-                catalogue: self.catalogue.clone(),
-                next_id: self.next_id,
-                waiting: self.waiting,
-                connected: self.connected.clone(),
-            }
-        })
+    /// The engine's snapshot in its serialised form, for [`Scene::restored`].
+    pub fn snapshot_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.engine.snapshot()).expect("a snapshot serialises")
+    }
+
+    /// This scene's state, as serialised in `json` by [`Scene::snapshot_json`],
+    /// in an engine using `index`: the snapshot's configuration is changed in
+    /// its serialised form (the snapshot has no setter for it) and the result
+    /// restored, which checks it and rebuilds the routing structures from
+    /// scratch. The host's bookkeeping (generator, ids, connected work) is
+    /// copied, so copies restored from one snapshot see the same commands
+    /// and, the engine being deterministic, make the same decisions.
+    pub fn restored(&self, json: &serde_json::Value, index: RoutingIndex) -> Scene {
+        let mut json = json.clone();
+        json["config"]["routing_index"] = serde_json::to_value(index).expect("an index serialises");
+        let snapshot: EngineSnapshot = serde_json::from_value(json).expect("the edited snapshot deserialises");
+        let engine = Engine::restore(snapshot).expect("the edited snapshot restores");
+        assert_eq!(engine.config().routing_index(), index, "the restored engine uses the new index");
+        Scene {
+            engine,
+            now: self.now,
+            spec: Spec { index, ..self.spec },
+            rng: self.rng.clone(),
+            catalogue: self.catalogue.clone(),
+            next_id: self.next_id,
+            waiting: self.waiting,
+            connected: self.connected.clone(),
+        }
     }
 
     /// Moves the clock on by a millisecond.
