@@ -309,10 +309,15 @@ impl Engine {
     /// Rebuilds the routing index from the state.
     fn rebuild_index(&mut self) -> Result<(), RestoreError> {
         // The index is the same whatever order agents are visited in: its parts are keyed, not appended.
+        // Members and their skills first, while no list exists: requalifying
+        // an agent costs O(lists in their queues), creating a list O(members ÷ 64).
         for a in self.agents.values() {
             for m in &a.config.queues {
                 self.router.add_member(a.id(), m.queue, duration_millis(m.delay));
             }
+        }
+        for a in self.agents.values() {
+            self.router.requalify(a);
         }
         let mut live: Vec<&Interaction> = self.interactions.values().collect();
         live.sort_by_key(|i| i.seq);
@@ -329,7 +334,6 @@ impl Engine {
             self.router.enqueue(i, sig, &self.queues[&i.queue]);
         }
         for a in self.agents.values() {
-            self.router.requalify(a);
             self.router.place_agent(a, &self.queues);
         }
         Ok(())
