@@ -15,6 +15,7 @@
 //! against [`SimLimits`] (defaults generous for a real month; raise them
 //! through [`RunOptions`]), so an accepted scenario finishes in bounded time.
 
+mod calendar;
 mod compare;
 mod limits;
 mod random;

@@ -2,10 +2,9 @@
 //! engine itself: it feeds commands at simulated times and reacts to the
 //! events it polls, as customers and agents' desktops would.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::time::Duration;
 
+use super::calendar::Calendar;
 use super::limits::RunOptions;
 use super::random::SimRng;
 use super::scenario::{ArrivalSpec, Scenario, ScenarioError, SkillLevel};
@@ -101,8 +100,7 @@ pub struct Simulation<'s> {
     start: Timestamp,
     end: Timestamp,
     now: Timestamp,
-    calendar: BinaryHeap<Reverse<(Timestamp, u64, Happening)>>,
-    next_seq: u64,
+    calendar: Calendar<Happening>,
     next_interaction: u64,
     arrival_rngs: Vec<[SimRng; 4]>,
     behaviour: SimRng,
@@ -147,8 +145,7 @@ impl<'s> Simulation<'s> {
             start,
             end: start + Duration::from_secs(u64::from(scenario.duration_min) * 60),
             now: start,
-            calendar: BinaryHeap::new(),
-            next_seq: 0,
+            calendar: Calendar::new(start),
             next_interaction: 1,
             arrival_rngs: (0..scenario.arrivals.len())
                 .map(|i| [0, 1, 2, 3].map(|purpose| SimRng::new(seed, stream(i, purpose))))
@@ -260,9 +257,12 @@ impl<'s> Simulation<'s> {
         self.start + Duration::from_secs(min.into().saturating_mul(60))
     }
 
+    /// Schedules `what` at `at`. Nothing at or after the end of the period
+    /// ever happens (the run stops there), so it is not kept.
     fn schedule(&mut self, at: Timestamp, what: Happening) {
-        self.next_seq += 1;
-        self.calendar.push(Reverse((at, self.next_seq, what)));
+        if at < self.end {
+            self.calendar.schedule(at, what);
+        }
     }
 
     /// The next arrival of a stream after `from`: a non-homogeneous Poisson
@@ -316,7 +316,7 @@ impl<'s> Simulation<'s> {
                 break;
             }
             self.summary.steps += 1;
-            let next_happening = self.calendar.peek().map(|Reverse((at, _, _))| *at);
+            let next_happening = self.calendar.next_due();
             let next_timer = self.engine.poll_timeout();
             let next = match (next_happening, next_timer) {
                 (Some(h), Some(t)) => h.min(t),
@@ -328,11 +328,12 @@ impl<'s> Simulation<'s> {
                 break;
             }
             self.now = next;
+            self.calendar.advance(next);
             if next_timer == Some(next) {
                 // Engine timers first at equal times: they are older than anything the world does now.
                 self.engine.handle_timeout(next).expect("simulated time never runs backwards");
             } else {
-                let Reverse((_, _, what)) = self.calendar.pop().expect("peeked above");
+                let what = self.calendar.pop().expect("next_due said something is due");
                 self.happen(what);
             }
             self.drain_events(observer);
