@@ -17,6 +17,7 @@
 
 mod calendar;
 mod compare;
+mod customers;
 mod limits;
 mod random;
 mod report;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::calendar::Calendar;
+use super::customers::HandleTimes;
 use super::limits::RunOptions;
 use super::random::SimRng;
 use super::scenario::{ArrivalSpec, Scenario, ScenarioError, SkillLevel};
@@ -12,7 +13,7 @@ use crate::command::{Command, NewInteraction};
 use crate::config::{EngineConfig, Limits};
 use crate::engine::Engine;
 use crate::event::{Event, EventKind};
-use crate::ids::{AgentId, CustomerId, IdMap, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
+use crate::ids::{AgentId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
 use crate::model::agent::{AgentConfig, QueueMembership};
 use crate::model::attributes::Attributes;
 use crate::model::capacity::CapacityProfile;
@@ -59,12 +60,6 @@ enum Happening {
     MissedOfferPauseEnds(AgentId),
 }
 
-/// What the simulator knows about an interaction that the engine does not.
-#[derive(Clone, Copy, Debug)]
-struct Customer {
-    handle_ms: u64,
-}
-
 /// Counts from one run, for progress and sanity checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunSummary {
@@ -104,8 +99,8 @@ pub struct Simulation<'s> {
     next_interaction: u64,
     arrival_rngs: Vec<[SimRng; 4]>,
     behaviour: SimRng,
-    /// Looked up, never iterated, so a hash map with a fixed hasher keeps runs deterministic.
-    customers: IdMap<InteractionId, Customer>,
+    /// Handle times of live interactions: looked up, never iterated.
+    customers: HandleTimes,
     summary: RunSummary,
     max_steps: u64,
 }
@@ -151,7 +146,7 @@ impl<'s> Simulation<'s> {
                 .map(|i| [0, 1, 2, 3].map(|purpose| SimRng::new(seed, stream(i, purpose))))
                 .collect(),
             behaviour: SimRng::new(seed, BEHAVIOUR_STREAM),
-            customers: IdMap::default(),
+            customers: HandleTimes::default(),
             summary: RunSummary::default(),
             max_steps: options.limits.max_steps,
         };
@@ -433,7 +428,7 @@ impl<'s> Simulation<'s> {
             .with_attributes(attributes);
         if self.command(Command::Arrive(new)) {
             self.summary.arrived += 1;
-            self.customers.insert(id, Customer { handle_ms });
+            self.customers.insert(id, handle_ms);
             if let Some(p) = patience_ms {
                 self.schedule(self.now + Duration::from_millis(p), Happening::GiveUp(id));
             }
@@ -448,25 +443,24 @@ impl<'s> Simulation<'s> {
             self.summary.events += 1;
             self.summary.steps += 1;
             observer.observe(&event, &self.engine);
-            match event.kind {
+            // By reference: an offer is most of an event's size, and nothing here needs to own it.
+            match &event.kind {
                 EventKind::InteractionOffered(offer) => self.ring(offer.agent, offer.id, event.at),
                 EventKind::OfferAccepted { interaction, agent, .. } => {
-                    if let Some(c) = self.customers.get(&interaction) {
+                    if let Some(handle_ms) = self.customers.get(*interaction) {
                         self.schedule(
-                            event.at + Duration::from_millis(c.handle_ms),
-                            Happening::HangUp(agent, interaction),
+                            event.at + Duration::from_millis(handle_ms),
+                            Happening::HangUp(*agent, *interaction),
                         );
                     }
                 }
                 EventKind::AgentPresenceChanged { agent, presence: crate::Presence::Paused(r), .. }
-                    if r != BREAK_REASON =>
+                    if *r != BREAK_REASON =>
                 {
                     // An agent paused for a missed offer gets back to work a little later.
-                    self.schedule(event.at + Duration::from_secs(30), Happening::MissedOfferPauseEnds(agent));
+                    self.schedule(event.at + Duration::from_secs(30), Happening::MissedOfferPauseEnds(*agent));
                 }
-                EventKind::InteractionEnded { interaction, .. } => {
-                    self.customers.remove(&interaction);
-                }
+                EventKind::InteractionEnded { interaction, .. } => self.customers.remove(*interaction),
                 _ => {}
             }
         }
