@@ -57,7 +57,9 @@ impl HandleTimes {
             }
             self.first = id.0;
         } else {
-            self.window.extend(std::iter::repeat_n(0, gap as usize));
+            for _ in 0..gap {
+                self.window.push_back(0);
+            }
         }
         self.window.push_back(handle_ms);
         self.live += 1;
