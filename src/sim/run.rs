@@ -286,7 +286,7 @@ impl<'s> Simulation<'s> {
                 let gap_ms = self.arrival_rngs[i][0].exponential(3_600_000.0 / rate).round();
                 if gap_ms < (piece_end - t) as f64 {
                     // Within the piece, so the sum stays below `piece_end`.
-                    let at = self.start + Duration::from_millis((t + gap_ms as i64).max(0) as u64);
+                    let at = after_ms(self.start, (t + gap_ms as i64).max(0) as u64);
                     if at < self.end {
                         self.schedule(at, Happening::Arrival(i));
                     }
@@ -418,7 +418,10 @@ impl<'s> Simulation<'s> {
         }
         let id = InteractionId(self.next_interaction);
         self.next_interaction += 1;
-        let Ok(reqs) = requirements(&needs, "attribute requirements") else {
+        // Most streams draw no requirement: skip building (and sorting) an empty set.
+        let reqs =
+            if needs.is_empty() { Ok(Requirements::none()) } else { requirements(&needs, "attribute requirements") };
+        let Ok(reqs) = reqs else {
             self.summary.refused_arrivals += 1;
             return;
         };
@@ -430,7 +433,7 @@ impl<'s> Simulation<'s> {
             self.summary.arrived += 1;
             self.customers.insert(id, handle_ms);
             if let Some(p) = patience_ms {
-                self.schedule(self.now + Duration::from_millis(p), Happening::GiveUp(id));
+                self.schedule(after_ms(self.now, p), Happening::GiveUp(id));
             }
         } else {
             self.summary.refused_arrivals += 1;
@@ -448,10 +451,7 @@ impl<'s> Simulation<'s> {
                 EventKind::InteractionOffered(offer) => self.ring(offer.agent, offer.id, event.at),
                 EventKind::OfferAccepted { interaction, agent, .. } => {
                     if let Some(handle_ms) = self.customers.get(*interaction) {
-                        self.schedule(
-                            event.at + Duration::from_millis(handle_ms),
-                            Happening::HangUp(*agent, *interaction),
-                        );
+                        self.schedule(after_ms(event.at, handle_ms), Happening::HangUp(*agent, *interaction));
                     }
                 }
                 EventKind::AgentPresenceChanged { agent, presence: crate::Presence::Paused(r), .. }
@@ -475,8 +475,15 @@ impl Simulation<'_> {
             return;
         }
         let delay = self.scenario.answer_delay.sample(&mut self.behaviour);
-        self.schedule(at + Duration::from_millis(millis(delay)), Happening::Answer(agent, offer));
+        self.schedule(after_ms(at, millis(delay)), Happening::Answer(agent, offer));
     }
+}
+
+/// `ms` milliseconds after `t`, saturating at the end of time: exactly
+/// `t + Duration::from_millis(ms)`, without the round trip through seconds
+/// and nanoseconds on every arrival.
+fn after_ms(t: Timestamp, ms: u64) -> Timestamp {
+    Timestamp::from_millis(t.as_millis().saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)))
 }
 
 /// Seconds drawn from a distribution as whole milliseconds. `as` saturates
@@ -496,4 +503,19 @@ fn level(l: &SkillLevel, field: &str) -> Result<Proficiency, ScenarioError> {
 fn requirements(levels: &[SkillLevel], field: &str) -> Result<Requirements, ScenarioError> {
     let pairs = levels.iter().map(|l| Ok((SkillId(l.skill), level(l, field)?))).collect::<Result<Vec<_>, _>>()?;
     Ok(Requirements::from_pairs(pairs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_ms_is_adding_a_duration() {
+        for t in [0, 1_767_225_600_000, Timestamp::MAX.as_millis(), i64::MAX - 5] {
+            for ms in [0, 1, 999, 1_000, 180_000, u64::from(u32::MAX), i64::MAX as u64, u64::MAX] {
+                let t = Timestamp::from_millis(t);
+                assert_eq!(after_ms(t, ms), t + Duration::from_millis(ms), "{t:?} + {ms} ms");
+            }
+        }
+    }
 }
