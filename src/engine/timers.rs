@@ -1,11 +1,11 @@
 //! The timer table: every deadline the engine keeps, in one place.
 
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
-use priority_queue::PriorityQueue;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{IdHashKey, InteractionId, OfferId};
+use crate::ids::{IdHashKey, IdMap, InteractionId, OfferId};
 use crate::time::Timestamp;
 
 /// What a timer is for. The variant order is the documented tie-break
@@ -42,37 +42,65 @@ pub struct Timer {
     pub seq: u64,
 }
 
-type Priority = Reverse<(Timestamp, u8, u64)>;
+/// A heap entry: due time, kind rank and sequence (the firing order), and the kind.
+type Entry = Reverse<(Timestamp, u8, u64, TimerKind)>;
 
-/// Timers keyed by their kind, so each can be cancelled or moved in O(log n).
-/// Firing order comes from the priority alone, never from hashing.
+/// Timers keyed by their kind, so each can be looked up, cancelled or moved.
+///
+/// Setting a timer pushes an entry on a binary heap and records the timer's
+/// sequence number in a hash map; cancelling (or moving) it only forgets the
+/// map entry, and the heap entry left behind is skipped when it reaches the
+/// top. Most timers are cancelled long before they are due (an offer is
+/// answered in seconds, its timeout set minutes ahead), and this makes that
+/// a hash-map removal instead of a removal from the middle of an indexed
+/// heap. The heap's top is always live, so the next deadline is a peek, and
+/// the heap is rebuilt from the live timers whenever stale entries outnumber
+/// them, so memory stays in proportion to the timers set.
+///
+/// Firing order comes from the heap's keys alone, which are unique, never
+/// from hashing or from the order entries were pushed.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TimerTable {
-    queue: PriorityQueue<TimerKind, Priority, IdHashKey>,
+    /// Live timers: due time and sequence number. Looked up, never iterated in an order that shows.
+    live: IdMap<TimerKind, (Timestamp, u64)>,
+    /// Every timer set, live or stale; the top is live.
+    heap: BinaryHeap<Entry>,
     next_seq: u64,
 }
+
+/// Stale heap entries tolerated beside the live ones before a rebuild.
+const STALE_SLACK: usize = 64;
 
 impl TimerTable {
     /// An empty table hashing with `key`.
     pub(crate) fn new(key: IdHashKey) -> Self {
-        TimerTable { queue: PriorityQueue::with_hasher(key), next_seq: 0 }
+        TimerTable { live: IdMap::with_hasher(key), heap: BinaryHeap::new(), next_seq: 0 }
     }
 
     /// Sets (or moves) a timer.
     pub(crate) fn set(&mut self, kind: TimerKind, due: Timestamp) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.queue.push(kind, Reverse((due, kind.rank(), seq)));
+        let moved = self.live.insert(kind, (due, seq)).is_some();
+        self.heap.push(Reverse((due, kind.rank(), seq, kind)));
+        if moved {
+            // The old entry may have been the top.
+            self.drop_stale_top();
+            self.compact_if_stale();
+        }
     }
 
     /// Cancels a timer if set.
     pub(crate) fn cancel(&mut self, kind: TimerKind) {
-        self.queue.remove(&kind);
+        if self.live.remove(&kind).is_some() {
+            self.drop_stale_top();
+            self.compact_if_stale();
+        }
     }
 
     /// The earliest deadline.
     pub(crate) fn next_due(&self) -> Option<Timestamp> {
-        self.queue.peek().map(|(_, Reverse((due, _, _)))| *due)
+        self.heap.peek().map(|Reverse((due, _, _, _))| *due)
     }
 
     /// Removes and returns the earliest timer if it is due at or before `now`.
@@ -80,21 +108,21 @@ impl TimerTable {
         if self.next_due()? > now {
             return None;
         }
-        self.queue.pop().map(|(kind, Reverse((due, _, _)))| (due, kind))
+        let Reverse((due, _, _, kind)) = self.heap.pop()?;
+        self.live.remove(&kind);
+        self.drop_stale_top();
+        Some((due, kind))
     }
 
     /// When a timer is due, if set.
     pub(crate) fn due(&self, kind: TimerKind) -> Option<Timestamp> {
-        self.queue.get_priority(&kind).map(|Reverse((due, _, _))| *due)
+        self.live.get(&kind).map(|(due, _)| *due)
     }
 
     /// All timers in firing order.
     pub(crate) fn to_vec(&self) -> Vec<Timer> {
-        let mut all: Vec<Timer> = self
-            .queue
-            .iter()
-            .map(|(kind, Reverse((due, _, seq)))| Timer { due: *due, kind: *kind, seq: *seq })
-            .collect();
+        let mut all: Vec<Timer> =
+            self.live.iter().map(|(kind, (due, seq))| Timer { due: *due, kind: *kind, seq: *seq }).collect();
         all.sort_by_key(|t| (t.due, t.kind.rank(), t.seq));
         all
     }
@@ -104,19 +132,52 @@ impl TimerTable {
         self.next_seq
     }
 
-    /// Replaces the table with snapshot timers (validated by the caller).
+    /// Replaces the table with snapshot timers (validated by the caller: one per kind).
     pub(crate) fn restore(&mut self, timers: &[Timer], next_seq: u64) {
-        self.queue.clear();
+        self.live.clear();
+        self.heap.clear();
         for t in timers {
-            self.queue.push(t.kind, Reverse((t.due, t.kind.rank(), t.seq)));
+            self.live.insert(t.kind, (t.due, t.seq));
         }
+        self.rebuild();
         self.next_seq = next_seq;
     }
 
     /// Number of timers set.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.queue.len()
+        self.live.len()
+    }
+
+    /// Whether a heap entry is a live timer's (not one cancelled or moved since).
+    fn is_live(&self, Reverse((_, _, seq, kind)): &Entry) -> bool {
+        self.live.get(kind).is_some_and(|(_, live_seq)| live_seq == seq)
+    }
+
+    /// Pops stale entries off the top, so that the top is live.
+    fn drop_stale_top(&mut self) {
+        while let Some(top) = self.heap.peek() {
+            if self.is_live(top) {
+                return;
+            }
+            self.heap.pop();
+        }
+    }
+
+    /// Rebuilds the heap from the live timers once stale entries outnumber them.
+    fn compact_if_stale(&mut self) {
+        if self.heap.len() > 2 * self.live.len() + STALE_SLACK {
+            self.rebuild();
+        }
+    }
+
+    /// The heap of exactly the live timers. Their keys are unique, so the
+    /// firing order does not depend on the order they are pushed in.
+    fn rebuild(&mut self) {
+        let mut entries = std::mem::take(&mut self.heap).into_vec();
+        entries.clear();
+        entries.extend(self.live.iter().map(|(kind, (due, seq))| Reverse((*due, kind.rank(), *seq, *kind))));
+        self.heap = BinaryHeap::from(entries);
     }
 }
 
@@ -148,5 +209,77 @@ mod tests {
             ]
         );
         assert_eq!(t.len(), 0);
+    }
+
+    /// Agrees with a plain ordered list of (due, rank, seq, kind) under
+    /// random sets, moves, cancels, pops and restores, and keeps stale heap
+    /// entries within bounds.
+    #[test]
+    fn agrees_with_a_sorted_reference() {
+        use std::collections::BTreeMap;
+
+        let mut t = TimerTable::new(IdHashKey(7));
+        // kind -> (due, seq), the reference.
+        let mut reference: BTreeMap<TimerKind, (Timestamp, u64)> = BTreeMap::new();
+        let mut next_seq = 0u64;
+        let mut now = 1_000i64;
+        let mut x = 5u64;
+        let mut draw = move |n: u64| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % n
+        };
+        let kind = |k: u64| match k % 3 {
+            0 => TimerKind::OfferTimeout(OfferId(k / 3)),
+            1 => TimerKind::WrapUpEnd(InteractionId(k / 3)),
+            _ => TimerKind::QueueDelay(InteractionId(k / 3)),
+        };
+        let first = |r: &BTreeMap<TimerKind, (Timestamp, u64)>| {
+            r.iter().map(|(k, (due, seq))| (*due, k.rank(), *seq, *k)).min()
+        };
+        for step in 0..30_000 {
+            match draw(10) {
+                0..=3 => {
+                    let k = kind(draw(300));
+                    let due = Timestamp::from_millis(now + 1 + draw(50) as i64);
+                    t.set(k, due);
+                    reference.insert(k, (due, next_seq));
+                    next_seq += 1;
+                }
+                4..=6 => {
+                    let k = kind(draw(300));
+                    t.cancel(k);
+                    reference.remove(&k);
+                }
+                7 | 8 => {
+                    now += draw(10) as i64;
+                    let at = Timestamp::from_millis(now);
+                    while let Some((due, _, _, k)) = first(&reference).filter(|(due, ..)| *due <= at) {
+                        assert_eq!(t.pop_due(at), Some((due, k)), "step {step}");
+                        reference.remove(&k);
+                    }
+                    assert_eq!(t.pop_due(at), None);
+                }
+                _ => {
+                    // A snapshot and restore in the middle changes nothing.
+                    let timers = t.to_vec();
+                    let mut restored = TimerTable::new(IdHashKey(99));
+                    restored.restore(&timers, t.next_seq());
+                    assert_eq!(restored.to_vec(), timers);
+                    t = restored;
+                }
+            }
+            assert_eq!(t.next_due(), first(&reference).map(|(due, ..)| due), "step {step}");
+            assert_eq!(t.len(), reference.len());
+            assert!(t.heap.len() <= 3 * reference.len() + STALE_SLACK + 1, "stale entries stay bounded");
+            let k = kind(draw(300));
+            assert_eq!(t.due(k), reference.get(&k).map(|(due, _)| *due));
+        }
+        let expected: Vec<Timer> = {
+            let mut all: Vec<_> =
+                reference.iter().map(|(k, (due, seq))| Timer { due: *due, kind: *k, seq: *seq }).collect();
+            all.sort_by_key(|t| (t.due, t.kind.rank(), t.seq));
+            all
+        };
+        assert_eq!(t.to_vec(), expected);
     }
 }

@@ -15,7 +15,9 @@
 //! against [`SimLimits`] (defaults generous for a real month; raise them
 //! through [`RunOptions`]), so an accepted scenario finishes in bounded time.
 
+mod calendar;
 mod compare;
+mod customers;
 mod limits;
 mod random;
 mod report;

@@ -2,10 +2,10 @@
 //! engine itself: it feeds commands at simulated times and reacts to the
 //! events it polls, as customers and agents' desktops would.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::time::Duration;
 
+use super::calendar::Calendar;
+use super::customers::HandleTimes;
 use super::limits::RunOptions;
 use super::random::SimRng;
 use super::scenario::{ArrivalSpec, Scenario, ScenarioError, SkillLevel};
@@ -13,7 +13,7 @@ use crate::command::{Command, NewInteraction};
 use crate::config::{EngineConfig, Limits};
 use crate::engine::Engine;
 use crate::event::{Event, EventKind};
-use crate::ids::{AgentId, CustomerId, IdMap, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
+use crate::ids::{AgentId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
 use crate::model::agent::{AgentConfig, QueueMembership};
 use crate::model::attributes::Attributes;
 use crate::model::capacity::CapacityProfile;
@@ -60,12 +60,6 @@ enum Happening {
     MissedOfferPauseEnds(AgentId),
 }
 
-/// What the simulator knows about an interaction that the engine does not.
-#[derive(Clone, Copy, Debug)]
-struct Customer {
-    handle_ms: u64,
-}
-
 /// Counts from one run, for progress and sanity checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunSummary {
@@ -101,13 +95,12 @@ pub struct Simulation<'s> {
     start: Timestamp,
     end: Timestamp,
     now: Timestamp,
-    calendar: BinaryHeap<Reverse<(Timestamp, u64, Happening)>>,
-    next_seq: u64,
+    calendar: Calendar<Happening>,
     next_interaction: u64,
     arrival_rngs: Vec<[SimRng; 4]>,
     behaviour: SimRng,
-    /// Looked up, never iterated, so a hash map with a fixed hasher keeps runs deterministic.
-    customers: IdMap<InteractionId, Customer>,
+    /// Handle times of live interactions: looked up, never iterated.
+    customers: HandleTimes,
     summary: RunSummary,
     max_steps: u64,
 }
@@ -147,14 +140,13 @@ impl<'s> Simulation<'s> {
             start,
             end: start + Duration::from_secs(u64::from(scenario.duration_min) * 60),
             now: start,
-            calendar: BinaryHeap::new(),
-            next_seq: 0,
+            calendar: Calendar::new(start),
             next_interaction: 1,
             arrival_rngs: (0..scenario.arrivals.len())
                 .map(|i| [0, 1, 2, 3].map(|purpose| SimRng::new(seed, stream(i, purpose))))
                 .collect(),
             behaviour: SimRng::new(seed, BEHAVIOUR_STREAM),
-            customers: IdMap::default(),
+            customers: HandleTimes::default(),
             summary: RunSummary::default(),
             max_steps: options.limits.max_steps,
         };
@@ -260,9 +252,12 @@ impl<'s> Simulation<'s> {
         self.start + Duration::from_secs(min.into().saturating_mul(60))
     }
 
+    /// Schedules `what` at `at`. Nothing at or after the end of the period
+    /// ever happens (the run stops there), so it is not kept.
     fn schedule(&mut self, at: Timestamp, what: Happening) {
-        self.next_seq += 1;
-        self.calendar.push(Reverse((at, self.next_seq, what)));
+        if at < self.end {
+            self.calendar.schedule(at, what);
+        }
     }
 
     /// The next arrival of a stream after `from`: a non-homogeneous Poisson
@@ -291,7 +286,7 @@ impl<'s> Simulation<'s> {
                 let gap_ms = self.arrival_rngs[i][0].exponential(3_600_000.0 / rate).round();
                 if gap_ms < (piece_end - t) as f64 {
                     // Within the piece, so the sum stays below `piece_end`.
-                    let at = self.start + Duration::from_millis((t + gap_ms as i64).max(0) as u64);
+                    let at = after_ms(self.start, (t + gap_ms as i64).max(0) as u64);
                     if at < self.end {
                         self.schedule(at, Happening::Arrival(i));
                     }
@@ -316,7 +311,7 @@ impl<'s> Simulation<'s> {
                 break;
             }
             self.summary.steps += 1;
-            let next_happening = self.calendar.peek().map(|Reverse((at, _, _))| *at);
+            let next_happening = self.calendar.next_due();
             let next_timer = self.engine.poll_timeout();
             let next = match (next_happening, next_timer) {
                 (Some(h), Some(t)) => h.min(t),
@@ -328,11 +323,12 @@ impl<'s> Simulation<'s> {
                 break;
             }
             self.now = next;
+            self.calendar.advance(next);
             if next_timer == Some(next) {
                 // Engine timers first at equal times: they are older than anything the world does now.
                 self.engine.handle_timeout(next).expect("simulated time never runs backwards");
             } else {
-                let Reverse((_, _, what)) = self.calendar.pop().expect("peeked above");
+                let what = self.calendar.pop().expect("next_due said something is due");
                 self.happen(what);
             }
             self.drain_events(observer);
@@ -422,7 +418,10 @@ impl<'s> Simulation<'s> {
         }
         let id = InteractionId(self.next_interaction);
         self.next_interaction += 1;
-        let Ok(reqs) = requirements(&needs, "attribute requirements") else {
+        // Most streams draw no requirement: skip building (and sorting) an empty set.
+        let reqs =
+            if needs.is_empty() { Ok(Requirements::none()) } else { requirements(&needs, "attribute requirements") };
+        let Ok(reqs) = reqs else {
             self.summary.refused_arrivals += 1;
             return;
         };
@@ -432,9 +431,9 @@ impl<'s> Simulation<'s> {
             .with_attributes(attributes);
         if self.command(Command::Arrive(new)) {
             self.summary.arrived += 1;
-            self.customers.insert(id, Customer { handle_ms });
+            self.customers.insert(id, handle_ms);
             if let Some(p) = patience_ms {
-                self.schedule(self.now + Duration::from_millis(p), Happening::GiveUp(id));
+                self.schedule(after_ms(self.now, p), Happening::GiveUp(id));
             }
         } else {
             self.summary.refused_arrivals += 1;
@@ -447,25 +446,21 @@ impl<'s> Simulation<'s> {
             self.summary.events += 1;
             self.summary.steps += 1;
             observer.observe(&event, &self.engine);
-            match event.kind {
+            // By reference: an offer is most of an event's size, and nothing here needs to own it.
+            match &event.kind {
                 EventKind::InteractionOffered(offer) => self.ring(offer.agent, offer.id, event.at),
                 EventKind::OfferAccepted { interaction, agent, .. } => {
-                    if let Some(c) = self.customers.get(&interaction) {
-                        self.schedule(
-                            event.at + Duration::from_millis(c.handle_ms),
-                            Happening::HangUp(agent, interaction),
-                        );
+                    if let Some(handle_ms) = self.customers.get(*interaction) {
+                        self.schedule(after_ms(event.at, handle_ms), Happening::HangUp(*agent, *interaction));
                     }
                 }
                 EventKind::AgentPresenceChanged { agent, presence: crate::Presence::Paused(r), .. }
-                    if r != BREAK_REASON =>
+                    if *r != BREAK_REASON =>
                 {
                     // An agent paused for a missed offer gets back to work a little later.
-                    self.schedule(event.at + Duration::from_secs(30), Happening::MissedOfferPauseEnds(agent));
+                    self.schedule(event.at + Duration::from_secs(30), Happening::MissedOfferPauseEnds(*agent));
                 }
-                EventKind::InteractionEnded { interaction, .. } => {
-                    self.customers.remove(&interaction);
-                }
+                EventKind::InteractionEnded { interaction, .. } => self.customers.remove(*interaction),
                 _ => {}
             }
         }
@@ -480,8 +475,15 @@ impl Simulation<'_> {
             return;
         }
         let delay = self.scenario.answer_delay.sample(&mut self.behaviour);
-        self.schedule(at + Duration::from_millis(millis(delay)), Happening::Answer(agent, offer));
+        self.schedule(after_ms(at, millis(delay)), Happening::Answer(agent, offer));
     }
+}
+
+/// `ms` milliseconds after `t`, saturating at the end of time: exactly
+/// `t + Duration::from_millis(ms)`, without the round trip through seconds
+/// and nanoseconds on every arrival.
+fn after_ms(t: Timestamp, ms: u64) -> Timestamp {
+    Timestamp::from_millis(t.as_millis().saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)))
 }
 
 /// Seconds drawn from a distribution as whole milliseconds. `as` saturates
@@ -501,4 +503,19 @@ fn level(l: &SkillLevel, field: &str) -> Result<Proficiency, ScenarioError> {
 fn requirements(levels: &[SkillLevel], field: &str) -> Result<Requirements, ScenarioError> {
     let pairs = levels.iter().map(|l| Ok((SkillId(l.skill), level(l, field)?))).collect::<Result<Vec<_>, _>>()?;
     Ok(Requirements::from_pairs(pairs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_ms_is_adding_a_duration() {
+        for t in [0, 1_767_225_600_000, Timestamp::MAX.as_millis(), i64::MAX - 5] {
+            for ms in [0, 1, 999, 1_000, 180_000, u64::from(u32::MAX), i64::MAX as u64, u64::MAX] {
+                let t = Timestamp::from_millis(t);
+                assert_eq!(after_ms(t, ms), t + Duration::from_millis(ms), "{t:?} + {ms} ms");
+            }
+        }
+    }
 }

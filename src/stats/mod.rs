@@ -26,7 +26,7 @@ mod live;
 mod quantile;
 mod record;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
@@ -165,7 +165,10 @@ pub struct Statistics<Tz: TimeZone = FixedOffset> {
     now: Option<Timestamp>,
     interval: Option<(Timestamp, Timestamp)>,
     tallies: Tallies,
-    agents: BTreeMap<AgentId, AgentState>,
+    /// Looked up on most events; iterated in id order only for reports and
+    /// views, which sort (a B-tree's searches missed the cache on every
+    /// event with thousands of agents).
+    agents: IdMap<AgentId, AgentState>,
     live: IdMap<InteractionId, Tracker>,
     cost: CostSummary,
     history: Option<Box<dyn ContactHistory>>,
@@ -211,7 +214,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
             now: None,
             interval: None,
             tallies: Tallies { breakdowns, ..Tallies::default() },
-            agents: BTreeMap::new(),
+            agents: IdMap::default(),
             live: IdMap::default(),
             cost: CostSummary::default(),
             history,
@@ -348,7 +351,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
                 .iter()
                 .map(|(s, t)| t.figures(Scope::Skill(*s), self.config.formula, start, end))
                 .collect(),
-            agents: self.agents.iter().map(|(id, a)| a.figures(*id, start, end)).collect(),
+            agents: self.agents_by_id().map(|(id, a)| a.figures(id, start, end)).collect(),
             breakdowns: self.tallies.breakdowns.all_figures(self.config.formula, start),
             cost: std::mem::take(&mut self.cost),
         };
@@ -742,7 +745,14 @@ impl<Tz: TimeZone> Statistics<Tz> {
     /// Every agent's live figures, by agent id.
     pub fn agents(&self) -> Vec<AgentFigures> {
         let (start, now) = self.view_times();
-        self.agents.iter().filter(|(_, a)| !a.removed).map(|(id, a)| a.figures(*id, start, now)).collect()
+        self.agents_by_id().filter(|(_, a)| !a.removed).map(|(id, a)| a.figures(id, start, now)).collect()
+    }
+
+    /// Every agent's state, by agent id. Sorts them: O(n log n).
+    fn agents_by_id(&self) -> impl Iterator<Item = (AgentId, &AgentState)> {
+        let mut all: Vec<(AgentId, &AgentState)> = self.agents.iter().map(|(id, a)| (*id, a)).collect();
+        all.sort_unstable_by_key(|(id, _)| *id);
+        all.into_iter()
     }
 
     /// The live figures of one breakdown key, by value (empty if the key is not configured).
