@@ -51,22 +51,6 @@ impl Bitset {
         self.words.iter().map(|w| w.count_ones()).sum()
     }
 
-    /// The intersection of `first` and every set in `rest` (an absent set is empty).
-    pub(crate) fn intersection<'a>(first: &Bitset, rest: impl Iterator<Item = Option<&'a Bitset>>) -> Bitset {
-        let mut words = first.words.clone();
-        for other in rest {
-            let Some(other) = other else { return Bitset::default() };
-            words.truncate(other.words.len());
-            for (w, o) in words.iter_mut().zip(&other.words) {
-                *w &= *o;
-            }
-        }
-        while words.last() == Some(&0) {
-            words.pop();
-        }
-        Bitset { words }
-    }
-
     /// Number of bits set in the intersection of `first` and every set in
     /// `rest`, without building it (an absent set is empty).
     pub(crate) fn intersection_len(first: &Bitset, rest: &[Option<&Bitset>]) -> u32 {
@@ -77,7 +61,25 @@ impl Bitset {
         (0..len).map(|k| rest.iter().flatten().fold(first.words[k], |acc, b| acc & b.words[k]).count_ones()).sum()
     }
 
+    /// Calls `f` with each bit set in `first` and in every set of `rest`, in
+    /// increasing order, without building the intersection (an absent set is empty).
+    pub(crate) fn for_each_common(first: &Bitset, rest: &[Option<&Bitset>], mut f: impl FnMut(u32)) {
+        if rest.iter().any(Option::is_none) {
+            return;
+        }
+        let len = rest.iter().flatten().map(|b| b.words.len()).fold(first.words.len(), usize::min);
+        for k in 0..len {
+            let mut w = rest.iter().flatten().fold(first.words[k], |acc, b| acc & b.words[k]);
+            let base = u32::try_from(k).expect("slots are u32, so word indexes fit") * 64;
+            while w != 0 {
+                f(base + w.trailing_zeros());
+                w &= w - 1;
+            }
+        }
+    }
+
     /// The set bits, in increasing order.
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.words.iter().enumerate().flat_map(|(k, &word)| {
             let base = u32::try_from(k).expect("slots are u32, so word indexes fit") * 64;
@@ -135,11 +137,17 @@ mod tests {
         let a = of(&[1, 2, 3, 70, 130]);
         let b = of(&[2, 3, 70]);
         let c = of(&[3, 70, 131]);
-        let both = Bitset::intersection(&a, [Some(&b), Some(&c)].into_iter());
-        assert_eq!(both.iter().collect::<Vec<_>>(), vec![3, 70]);
+        let mut both = Vec::new();
+        Bitset::for_each_common(&a, &[Some(&b), Some(&c)], |i| both.push(i));
+        assert_eq!(both, vec![3, 70]);
         assert_eq!(Bitset::intersection_len(&a, &[Some(&b), Some(&c)]), 2);
         assert_eq!(Bitset::intersection_len(&a, &[]), a.len());
         assert_eq!(Bitset::intersection_len(&a, &[Some(&b), None]), 0, "an absent set is empty");
-        assert!(Bitset::intersection(&a, [None].into_iter()).is_empty());
+        let mut none = Vec::new();
+        Bitset::for_each_common(&a, &[None], |i| none.push(i));
+        assert!(none.is_empty());
+        let mut all = Vec::new();
+        Bitset::for_each_common(&a, &[], |i| all.push(i));
+        assert_eq!(all, a.iter().collect::<Vec<_>>());
     }
 }

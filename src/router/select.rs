@@ -111,10 +111,10 @@ impl Router {
         let mut candidates = 0u32;
         let mut blocked = Vec::new();
         let no_reqs = crate::model::skill::Requirements::default();
-        let mut holders = Vec::with_capacity(reqs.len());
-        holders.extend(reqs.iter().map(|r| q.holders(r.skill, r.min_level)));
+        let holders: Vec<Option<&Bitset>> = reqs.iter().map(|r| q.holders(r.skill, r.min_level)).collect();
+        let qualifies = |slot: u32| holders.iter().all(|h| h.is_some_and(|b| b.contains(slot)));
         for tier in ch.tiers.range(..=waited_ms).map(|(_, tier)| tier) {
-            if tier.ready.is_empty() {
+            if tier.pool.is_empty() {
                 continue;
             }
             let count = Bitset::intersection_len(&tier.ready, &holders);
@@ -122,48 +122,49 @@ impl Router {
             if count == 0 {
                 continue;
             }
-            let qualified = Bitset::intersection(&tier.ready, holders.iter().copied());
-            // The tier's candidates in (strategy key, id) order, lazily.
-            let sorted: Vec<(AgentKey, AgentId)>;
-            // Sorting costs an agent lookup per candidate; walking the pool, about
-            // pool ÷ candidates cheap steps. Sort when candidates are few.
-            let few = count <= SORT_CANDIDATES_UP_TO || u64::from(count).pow(2) * 20 <= tier.pool.len() as u64;
-            let order: Box<dyn Iterator<Item = (AgentKey, AgentId)>> = if strategy == AgentSelection::MostProficient
-                || few
-            {
-                let mut v: Vec<(AgentKey, AgentId)> = qualified
-                    .iter()
-                    .filter_map(|slot| {
-                        let id = q.slots.get(slot as usize).copied().flatten()?;
-                        // The pool's key; for the most proficient, the key for these requirements.
-                        let scored = if strategy == AgentSelection::MostProficient { reqs } else { &no_reqs };
-                        let key = agent_key(strategy, ctx.agents.get(&id)?, i.queue, scored);
-                        Some((key, id))
-                    })
-                    .collect();
-                v.sort_unstable();
-                sorted = v;
-                Box::new(sorted.iter().copied())
-            } else {
-                Box::new(
-                    tier.pool.iter().filter(|(_, _, slot)| qualified.contains(*slot)).map(|(key, id, _)| (*key, *id)),
-                )
-            };
-            for entry in order {
+            // The tier's first acceptable candidate in (strategy key, id)
+            // order competes for best; those passed over for blending are blocked.
+            let mut take = |entry: (AgentKey, AgentId)| -> bool {
                 if ctx.declined(i, entry.1) {
-                    continue;
+                    return false;
                 }
                 if deferrable {
                     let agent = ctx.agents.get(&entry.1).expect("ready agents exist");
                     if self.realtime_waiting_for(agent, ctx) {
                         blocked.push(entry.1);
-                        continue;
+                        return false;
                     }
                 }
                 if best.is_none_or(|b| entry < b) {
                     best = Some(entry);
                 }
-                break;
+                true
+            };
+            // Sorting costs an agent lookup per candidate; walking the pool, about
+            // pool ÷ candidates cheap steps. Sort when candidates are few.
+            let few = count <= SORT_CANDIDATES_UP_TO || u64::from(count).pow(2) * 20 <= tier.pool.len() as u64;
+            if strategy == AgentSelection::MostProficient || few {
+                // The pool's key; for the most proficient, the key for these requirements.
+                let scored = if strategy == AgentSelection::MostProficient { reqs } else { &no_reqs };
+                let mut sorted = Vec::with_capacity(count as usize);
+                Bitset::for_each_common(&tier.ready, &holders, |slot| {
+                    let id = q.slots.get(slot as usize).copied().flatten();
+                    if let Some((id, agent)) = id.and_then(|id| ctx.agents.get(&id).map(|a| (id, a))) {
+                        sorted.push((agent_key(strategy, agent, i.queue, scored), id));
+                    }
+                });
+                sorted.sort_unstable();
+                for entry in sorted {
+                    if take(entry) {
+                        break;
+                    }
+                }
+            } else {
+                for (key, id, slot) in &tier.pool {
+                    if qualifies(*slot) && take((*key, *id)) {
+                        break;
+                    }
+                }
             }
         }
         self.blend_blocked.extend(blocked);
