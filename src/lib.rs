@@ -100,8 +100,11 @@
 //! agent gains room, the engine picks among the waiting interactions of the
 //! agent's queues by (real-time before deferrable, the agent's priority for
 //! the queue, effective priority, place in line, arrival sequence). Both
-//! decisions use indexes (agents by what they can serve, interactions by
-//! queue, channel and requirement signature), not scans.
+//! decisions use an index whose cost is set by the configuration (members
+//! per queue, queues and skills per agent), not by how many interactions wait
+//! or how many different requirement sets they carry; see the README's
+//! architecture and scale sections. [`RoutingIndex::Scan`] makes the same
+//! decisions by looking at everything, for tests and benchmark baselines.
 //!
 //! ## Cookbook
 //!
