@@ -13,7 +13,9 @@
 //!   before, over the number waiting; for both requirement modes;
 //! * **per waiting interaction in a snapshot**: the length of
 //!   `serde_json::to_vec(&engine.snapshot())` (compact JSON) at that backlog
-//!   minus its length with nothing waiting, over the number waiting.
+//!   minus its length with nothing waiting, over the number waiting; with
+//!   feature `compact` (`cargo bench --all-features --bench memory`), the
+//!   same for `EngineSnapshot::to_compact()`.
 //!
 //! The targets of issue #10 are printed beside each figure.
 //!
@@ -66,6 +68,17 @@ struct Line {
 
 fn snapshot_len(s: &Scene) -> usize {
     serde_json::to_vec(&s.engine.snapshot()).expect("a snapshot serialises").len()
+}
+
+/// The compact snapshot's length, with feature `compact` (`cargo bench --all-features --bench memory`).
+#[cfg(feature = "compact")]
+fn compact_len(s: &Scene) -> Option<usize> {
+    Some(s.engine.snapshot().to_compact().len())
+}
+
+#[cfg(not(feature = "compact"))]
+fn compact_len(_: &Scene) -> Option<usize> {
+    None
 }
 
 fn thousands(n: u64) -> String {
@@ -142,6 +155,7 @@ fn main() {
     for mode in Mode::ALL {
         let mut s = Scene::new(spec(mode, Staffing::Paused));
         let empty_snapshot = snapshot_len(&s);
+        let empty_compact = compact_len(&s);
         let before = live();
         for &w in &sizes {
             let grow = Instant::now();
@@ -168,6 +182,17 @@ fn main() {
                 target: SNAPSHOT_TARGET_BYTES,
                 total_mib: mib(snapshot as i128),
             });
+            if let (Some(compact), Some(empty)) = (compact_len(&s), empty_compact) {
+                snapshot_lines.push(Line {
+                    what: "per waiting in the compact snapshot",
+                    mode: mode.name(),
+                    count: w,
+                    bytes_each: (compact - empty) as f64 / w as f64,
+                    blocks_each: None,
+                    target: SNAPSHOT_TARGET_BYTES,
+                    total_mib: mib(compact as i128),
+                });
+            }
             eprintln!("  {}: {} waiting measured ({:.1} s)", mode.name(), thousands(w), grow.elapsed().as_secs_f64());
         }
     }

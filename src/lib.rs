@@ -139,6 +139,8 @@ mod time;
 
 pub use command::{Command, NewInteraction};
 pub use config::{EngineConfig, EngineConfigBuilder, Limits, RoutingIndex};
+#[cfg(feature = "compact")]
+pub use engine::CompactSnapshotError;
 pub use engine::{
     Engine, EngineSnapshot, InvariantViolation, MAX_SNAPSHOT_COUNTER, PendingOffer, RestoreError, Timer, TimerKind,
     Totals,

@@ -23,6 +23,8 @@ use crate::router::Router;
 use crate::time::Timestamp;
 
 pub use invariants::InvariantViolation;
+#[cfg(feature = "compact")]
+pub use snapshot::CompactSnapshotError;
 pub use snapshot::{EngineSnapshot, MAX_SNAPSHOT_COUNTER, RestoreError};
 use timers::TimerTable;
 pub use timers::{Timer, TimerKind};

@@ -35,6 +35,66 @@ pub struct EngineSnapshot {
     blend_blocked: Vec<AgentId>,
 }
 
+/// The first bytes of a compact snapshot: a name and a format version.
+#[cfg(feature = "compact")]
+const COMPACT_MAGIC: &[u8; 8] = b"sbsnap\x00\x01";
+
+/// Why bytes could not be read as a compact snapshot.
+#[cfg(feature = "compact")]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompactSnapshotError {
+    /// The bytes do not start with a compact snapshot's header (or are of another version).
+    #[error("not a compact snapshot of this version (bad header)")]
+    BadHeader,
+    /// The bytes after the header do not decode as a snapshot.
+    #[error("compact snapshot does not decode: {0}")]
+    Decode(String),
+    /// Bytes are left over after the snapshot.
+    #[error("compact snapshot has {0} bytes left over")]
+    TrailingBytes(usize),
+}
+
+#[cfg(feature = "compact")]
+impl EngineSnapshot {
+    /// The snapshot in a compact binary form: a header, then the same data
+    /// as the JSON form in [postcard](https://postcard.jamesmunns.com)'s
+    /// wire format (variable-length integers, no field names). A waiting
+    /// interaction takes tens of bytes instead of about 360 in JSON.
+    ///
+    /// # Example
+    /// ```
+    /// use switchboard::{Engine, EngineConfig, EngineSnapshot};
+    ///
+    /// let engine = Engine::new(EngineConfig::default());
+    /// let bytes = engine.snapshot().to_compact();
+    /// let back = EngineSnapshot::from_compact(&bytes).unwrap();
+    /// assert_eq!(back, engine.snapshot());
+    /// let restored = Engine::restore(back).unwrap();
+    /// # let _ = restored;
+    /// ```
+    pub fn to_compact(&self) -> Vec<u8> {
+        let bytes = COMPACT_MAGIC.to_vec();
+        postcard::to_extend(self, bytes).expect("every part of a snapshot has a known length, so it encodes")
+    }
+
+    /// Reads a snapshot written by [`EngineSnapshot::to_compact`]. Restore it
+    /// with [`Engine::restore`], which checks it like any other snapshot.
+    ///
+    /// # Errors
+    /// [`CompactSnapshotError`] when the header is not this version's, the
+    /// bytes do not decode, or bytes are left over.
+    pub fn from_compact(bytes: &[u8]) -> Result<EngineSnapshot, CompactSnapshotError> {
+        let body = bytes.strip_prefix(COMPACT_MAGIC.as_slice()).ok_or(CompactSnapshotError::BadHeader)?;
+        let (snapshot, rest) =
+            postcard::take_from_bytes(body).map_err(|e| CompactSnapshotError::Decode(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(CompactSnapshotError::TrailingBytes(rest.len()));
+        }
+        Ok(snapshot)
+    }
+}
+
 /// The largest counter (next offer id, arrival sequence, timer sequence,
 /// totals) a snapshot may carry: 2^63. At a billion a second a counter takes
 /// 292 years to get there, and below it the engine's `+ 1`s cannot overflow.
