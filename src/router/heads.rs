@@ -102,28 +102,35 @@ impl Heads {
     /// holding `held` could qualify for (every skill named is held, at some
     /// level), until it returns true; says whether it did. The order of
     /// combinations is unspecified: callers compare heads, never positions.
+    ///
+    /// `visit` also gets the agent's levels in the combination's skills, in
+    /// its order, when it names at most [`LEVELS_INLINE`] (see [`held_levels`]).
     pub(crate) fn any_combination(
         &self,
         held: &SkillSet,
-        mut visit: impl FnMut(&[SkillId], &Combination) -> bool,
+        mut visit: impl FnMut(&[SkillId], &Combination, Option<[u8; LEVELS_INLINE]>) -> bool,
     ) -> bool {
         let largest = self.sizes.last_key_value().map_or(0, |(size, _)| *size);
+        let mut all = || {
+            self.combinations.iter().any(|(skills, c)| {
+                let levels = held_levels(held, skills);
+                let holds_all = match levels {
+                    Some(levels) => levels[..skills.len()].iter().all(|l| *l > 0),
+                    None => skills.iter().all(|s| held.level(*s).is_some()),
+                };
+                holds_all && visit(skills, c, levels)
+            })
+        };
         if self.combinations.len() as u64 <= subsets_up_to(held.len(), largest) {
-            return self
-                .combinations
-                .iter()
-                .any(|(skills, c)| skills.iter().all(|s| held.level(*s).is_some()) && visit(skills, c));
+            return all();
         }
         let relevant: Vec<SkillId> =
             held.iter().map(|(skill, _)| skill).filter(|skill| self.skills.contains_key(skill)).collect();
         if self.combinations.len() as u64 <= subsets_up_to(relevant.len(), largest) {
-            return self
-                .combinations
-                .iter()
-                .any(|(skills, c)| skills.iter().all(|s| held.level(*s).is_some()) && visit(skills, c));
+            return all();
         }
         let mut chosen = Vec::with_capacity(largest);
-        self.any_subset(&relevant, largest, &mut chosen, &mut visit)
+        self.any_subset(&relevant, largest, &mut chosen, &mut |skills, c| visit(skills, c, held_levels(held, skills)))
     }
 
     /// Visits the combination of every subset of `items` (sorted) extending
@@ -153,6 +160,20 @@ impl Heads {
         }
         false
     }
+}
+
+/// An agent's levels in `skills` (zero where not held), in their order, when
+/// there are at most [`LEVELS_INLINE`] of them: what requirement sets that
+/// small carry inline to compare with.
+pub(crate) fn held_levels(held: &SkillSet, skills: &[SkillId]) -> Option<[u8; LEVELS_INLINE]> {
+    if skills.len() > LEVELS_INLINE {
+        return None;
+    }
+    let mut levels = [0; LEVELS_INLINE];
+    for (level, skill) in levels.iter_mut().zip(skills) {
+        *level = held.level(*skill).map_or(0, |l| l.level());
+    }
+    Some(levels)
 }
 
 fn decrement<K: Ord>(counts: &mut BTreeMap<K, u32>, key: K) {
@@ -206,7 +227,7 @@ mod tests {
         for held in [vec![1u64, 2], vec![1, 2, 3, 4], vec![], vec![9], vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]] {
             let set = SkillSet::from_pairs(held.iter().map(|i| (SkillId(*i), Proficiency::MIN)));
             let mut seen = Vec::new();
-            heads.any_combination(&set, |_, c| {
+            heads.any_combination(&set, |_, c, _| {
                 seen.extend(c.iter().map(|(_, sig, _)| *sig));
                 false
             });

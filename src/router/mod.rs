@@ -608,9 +608,32 @@ impl Router {
         let routable = agent.is_routable();
         let no_requirements = Requirements::default();
         let Some(places) = self.places.get_mut(&id) else { return };
+        // Places come grouped by queue, each with the agent's channels: room
+        // is worked out once per channel and the strategy once per queue.
+        let mut rooms: [(Channel, bool); 8] = [(Channel::Voice, false); 8];
+        let mut known = 0;
+        let mut strategy_of: Option<(QueueId, crate::model::queue::AgentSelection)> = None;
         for p in places.iter_mut() {
-            let want = (routable && agent.load.has_room(&agent.config.capacity, p.channel)).then(|| {
-                let strategy = queues.get(&p.queue).map(|q| q.strategy).unwrap_or_default();
+            let room = match rooms[..known].iter().find(|(c, _)| *c == p.channel) {
+                Some((_, room)) => *room,
+                None => {
+                    let room = routable && agent.load.has_room(&agent.config.capacity, p.channel);
+                    if known < rooms.len() {
+                        rooms[known] = (p.channel, room);
+                        known += 1;
+                    }
+                    room
+                }
+            };
+            let want = room.then(|| {
+                let strategy = match strategy_of {
+                    Some((queue, strategy)) if queue == p.queue => strategy,
+                    _ => {
+                        let strategy = queues.get(&p.queue).map(|q| q.strategy).unwrap_or_default();
+                        strategy_of = Some((p.queue, strategy));
+                        strategy
+                    }
+                };
                 agent_key(strategy, agent, p.queue, &no_requirements)
             });
             if want == p.ready {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::bitset::Bitset;
 use super::heads::LEVELS_INLINE;
 use super::{AgentKey, ChannelIndex, QueueIndex, Router, SigId, WaitKey, agent_key};
-use crate::ids::{AgentId, IdMap, InteractionId, QueueId, SkillId};
+use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
 use crate::model::agent::Agent;
 use crate::model::interaction::Interaction;
 use crate::model::queue::{AgentSelection, QueueConfig};
@@ -63,19 +63,6 @@ impl<'a> Context<'a> {
     pub(crate) fn declined_id(&self, id: InteractionId, agent: AgentId) -> bool {
         self.never_reoffer_to_decliners && self.interactions.get(&id).is_some_and(|i| self.declined(i, agent))
     }
-}
-
-/// The agent's levels in a combination's skills, in its order, when the
-/// combination is small enough for requirement sets to carry their levels.
-fn held_levels(agent: &Agent, skills: &[SkillId]) -> Option<[u8; LEVELS_INLINE]> {
-    if skills.len() > LEVELS_INLINE {
-        return None;
-    }
-    let mut held = [0; LEVELS_INLINE];
-    for (level, skill) in held.iter_mut().zip(skills) {
-        *level = agent.config.skills.level(*skill).map_or(0, |l| l.level());
-    }
-    Some(held)
 }
 
 /// How an agent ranks an interaction they could take; the highest wins:
@@ -221,8 +208,7 @@ impl Router {
     /// found so far: every later interaction ranks below it.
     fn best_waiting_for(&self, ch: &ChannelIndex, agent: &Agent, cutoff: i64, ctx: &Context<'_>) -> Option<WaitKey> {
         let mut best: Option<WaitKey> = None;
-        ch.heads.any_combination(&agent.config.skills, |skills, combination| {
-            let held = held_levels(agent, skills);
+        ch.heads.any_combination(&agent.config.skills, |_, combination, held| {
             for (head, sig, levels) in combination {
                 if best.is_some_and(|b| *head >= b) {
                     break;
@@ -271,8 +257,7 @@ impl Router {
 
     /// Whether `ch` holds an interaction `agent` satisfies and has not declined.
     fn qualified_waiting(&self, _q: &QueueIndex, ch: &ChannelIndex, agent: &Agent, ctx: &Context<'_>) -> bool {
-        ch.heads.any_combination(&agent.config.skills, |skills, combination| {
-            let held = held_levels(agent, skills);
+        ch.heads.any_combination(&agent.config.skills, |_, combination, held| {
             combination.iter().any(|(head, sig, levels)| {
                 self.meets(agent, held, *sig, levels)
                     && ch
