@@ -28,7 +28,7 @@ mod scene;
 use std::alloc::System;
 use std::time::Instant;
 
-use scene::{AGENTS, Mode, Scene, Spec, Staffing};
+use scene::{AGENTS, Mode, Scene, Spec, Staffing, thousands};
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 use switchboard::RoutingIndex;
 
@@ -79,18 +79,6 @@ fn compact_len(s: &Scene) -> Option<usize> {
 #[cfg(not(feature = "compact"))]
 fn compact_len(_: &Scene) -> Option<usize> {
     None
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn print(lines: &[Line]) {

@@ -56,7 +56,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use scene::{AGENTS, Mode, QUEUES, Scene, Spec, Staffing};
+use scene::{AGENTS, Mode, QUEUES, Scene, Spec, Staffing, thousands};
 use switchboard::*;
 
 /// How much to measure.
@@ -317,18 +317,6 @@ fn measure(s: &mut Scene, mode: Mode, decision: Decision, warm_up: usize, sample
 
 fn us(ns: u64) -> String {
     format!("{:.2}", ns as f64 / 1_000.0)
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn waiting_label(decision: Decision, waiting: u64) -> String {

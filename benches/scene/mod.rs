@@ -391,3 +391,16 @@ impl Scene {
         self.engine.agents().filter(|a| a.load().items() == 0).count() as u64
     }
 }
+
+/// `n` with thousands separated by commas, for the benches' tables.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -95,7 +95,7 @@ impl Bitset {
         })
     }
 
-    /// Heap bytes held, for memory accounting in tests.
+    /// Words held (trailing zero words are dropped).
     #[cfg(test)]
     pub(crate) fn words(&self) -> usize {
         self.words.len()

@@ -325,6 +325,7 @@ impl Router {
         self.config.routing_index() == RoutingIndex::Scan
     }
 
+    /// Whether `channel` is real-time (blending serves it first).
     fn is_realtime(&self, channel: Channel) -> bool {
         self.config.channel_mode(channel) == Some(ChannelMode::RealTime)
     }

@@ -12,7 +12,6 @@ use super::select::{AgentChoice, Context, InteractionChoice, Rank, rank};
 use super::{AgentKey, Router, WaitKey, agent_key};
 use crate::ids::{AgentId, InteractionId};
 use crate::model::agent::Agent;
-use crate::model::channel::ChannelMode;
 use crate::model::interaction::{Interaction, InteractionState};
 use crate::time::duration_millis;
 
@@ -37,7 +36,7 @@ impl Router {
                     .push((agent_key(strategy, agent, i.queue, &i.requirements), agent.id()));
             }
         }
-        let deferrable = self.config.channel_mode(i.channel) != Some(ChannelMode::RealTime);
+        let deferrable = !self.is_realtime(i.channel);
         let candidates = tiers.values().map(Vec::len).sum::<usize>();
         let mut best: Option<(AgentKey, AgentId)> = None;
         let mut blocked = Vec::new();
@@ -84,7 +83,7 @@ impl Router {
                 continue;
             }
             lists.insert((i.queue, i.channel));
-            let realtime = self.config.channel_mode(i.channel) == Some(ChannelMode::RealTime);
+            let realtime = self.is_realtime(i.channel);
             let w = WaitKey::new(i, qcfg.aging.points_per_minute);
             let rank = rank(realtime, m.priority.unwrap_or(qcfg.priority), &w, qcfg.aging.points_per_minute, ctx.now);
             if best.as_ref().is_none_or(|(b, _)| rank > *b) {
@@ -104,7 +103,7 @@ impl Router {
     pub(super) fn scan_realtime_waiting_for(&self, agent: &Agent, ctx: &Context<'_>) -> bool {
         ctx.interactions.values().any(|i| {
             i.state == InteractionState::Queued
-                && self.config.channel_mode(i.channel) == Some(ChannelMode::RealTime)
+                && self.is_realtime(i.channel)
                 && agent.config.queues.iter().any(|m| m.queue == i.queue)
                 && agent.config.capacity.channel(i.channel).is_some()
                 && agent.config.skills.satisfies(&i.requirements)

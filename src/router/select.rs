@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::bitset::Bitset;
 use super::heads::LEVELS_INLINE;
-use super::{AgentKey, ChannelIndex, QueueIndex, Router, SigId, WaitKey, agent_key};
+use super::{AgentKey, ChannelIndex, Router, SigId, WaitKey, agent_key};
 use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
 use crate::model::agent::Agent;
 use crate::model::interaction::Interaction;
@@ -249,14 +249,14 @@ impl Router {
                 q.channels.iter().any(|(channel, ch)| {
                     ch.realtime
                         && agent.config.capacity.channel(*channel).is_some()
-                        && self.qualified_waiting(q, ch, agent, ctx)
+                        && self.qualified_waiting(ch, agent, ctx)
                 })
             })
         })
     }
 
     /// Whether `ch` holds an interaction `agent` satisfies and has not declined.
-    fn qualified_waiting(&self, _q: &QueueIndex, ch: &ChannelIndex, agent: &Agent, ctx: &Context<'_>) -> bool {
+    fn qualified_waiting(&self, ch: &ChannelIndex, agent: &Agent, ctx: &Context<'_>) -> bool {
         ch.heads.any_combination(&agent.config.skills, |_, combination, held| {
             combination.iter().any(|(head, sig, levels)| {
                 self.meets(agent, held, *sig, levels)
