@@ -108,6 +108,40 @@ pub struct EngineConfig {
     limits: Limits,
     id_hash_key: u64,
     routing_index: RoutingIndex,
+    blending: Blending,
+    blend_horizon: Duration,
+}
+
+/// How an agent who could take both chooses between real-time work (voice,
+/// chat, video) and deferrable work (e-mail, fax, callbacks): step 2 of the
+/// routing rule in [`Engine`](crate::Engine)'s documentation. Overdue work
+/// (see [`QueueConfig::max_wait`](crate::QueueConfig::max_wait)) comes
+/// first under either.
+///
+/// # Example
+/// ```
+/// use switchboard::{Blending, EngineConfig};
+///
+/// let config = EngineConfig::builder().blending(Blending::ServiceLevel).build().unwrap();
+/// assert_eq!(config.blending(), Blending::ServiceLevel);
+/// assert_eq!(EngineConfig::default().blending(), Blending::RealTimeFirst);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Blending {
+    /// Strict real-time first (the default): an agent is offered deferrable
+    /// work only when no real-time work they could be offered now (or within
+    /// the [blend horizon](EngineConfigBuilder::blend_horizon)) waits.
+    #[default]
+    RealTimeFirst,
+    /// Each side against its own target: the real-time interaction the agent
+    /// would be offered and the deferrable one are compared by the share of
+    /// their queue's service-level threshold
+    /// ([`ServiceLevelTarget::answer_within`](crate::ServiceLevelTarget::answer_within),
+    /// the response target for deferrable queues) that they have waited; the
+    /// deferrable one wins only when its share is strictly larger. Equal
+    /// shares (and two zero thresholds) go to real-time work.
+    ServiceLevel,
 }
 
 /// How the engine finds the candidates of a routing decision. Both ways give
@@ -140,6 +174,10 @@ struct EngineConfigFields {
     id_hash_key: u64,
     #[serde(default)]
     routing_index: RoutingIndex,
+    #[serde(default)]
+    blending: Blending,
+    #[serde(default)]
+    blend_horizon: Duration,
 }
 
 impl TryFrom<EngineConfigFields> for EngineConfig {
@@ -153,6 +191,8 @@ impl TryFrom<EngineConfigFields> for EngineConfig {
             limits: f.limits,
             id_hash_key: f.id_hash_key,
             routing_index: f.routing_index,
+            blending: f.blending,
+            blend_horizon: f.blend_horizon,
         };
         config.validate()?;
         Ok(config)
@@ -171,6 +211,8 @@ impl Default for EngineConfig {
             limits: Limits::default(),
             id_hash_key: 0,
             routing_index: RoutingIndex::Indexed,
+            blending: Blending::RealTimeFirst,
+            blend_horizon: Duration::ZERO,
         }
     }
 }
@@ -212,6 +254,17 @@ impl EngineConfig {
     /// How routing decisions find their candidates (see [`RoutingIndex`]).
     pub fn routing_index(&self) -> RoutingIndex {
         self.routing_index
+    }
+
+    /// How agents choose between real-time and deferrable work (see [`Blending`]).
+    pub fn blending(&self) -> Blending {
+        self.blending
+    }
+
+    /// How far ahead deferrable work is held back for real-time work (see
+    /// [`EngineConfigBuilder::blend_horizon`]).
+    pub fn blend_horizon(&self) -> Duration {
+        self.blend_horizon
     }
 
     /// The mode of a channel: built-in, or declared custom. `None` for an undeclared custom channel.
@@ -279,6 +332,38 @@ impl EngineConfigBuilder {
         self
     }
 
+    /// Chooses how agents weigh real-time against deferrable work (see [`Blending`]).
+    pub fn blending(mut self, blending: Blending) -> Self {
+        self.config.blending = blending;
+        self
+    }
+
+    /// How far ahead deferrable work is held back for real-time work; zero
+    /// (the default) holds it back only for real-time work the agent could
+    /// be offered *now*.
+    ///
+    /// An agent who is free for deferrable work is held back when a
+    /// real-time interaction waits that they qualify for, have room for on
+    /// its channel now, and whose wait reaches their delay for its queue
+    /// (see [`QueueMembership`](crate::QueueMembership)) within this
+    /// horizon, and when that interaction beats the deferrable one under the
+    /// [`Blending`] rule. Real-time work the agent has no room for, or whose
+    /// delay is further away, never holds deferrable work back.
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard::EngineConfig;
+    ///
+    /// // Keep agents free for calls that reach them within the next 10 s.
+    /// let config = EngineConfig::builder().blend_horizon(Duration::from_secs(10)).build().unwrap();
+    /// assert_eq!(config.blend_horizon(), Duration::from_secs(10));
+    /// ```
+    pub fn blend_horizon(mut self, horizon: Duration) -> Self {
+        self.config.blend_horizon = horizon;
+        self
+    }
+
     /// Sets the limits.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.config.limits = limits;
@@ -305,6 +390,8 @@ impl EngineConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         check_span(self.offer_timeout, false)
             .map_err(|error| ConfigError::InvalidOfferTimeout { timeout: self.offer_timeout, error })?;
+        check_span(self.blend_horizon, true)
+            .map_err(|error| ConfigError::InvalidBlendHorizon { horizon: self.blend_horizon, error })?;
         let l = &self.limits;
         let limits = [
             (l.max_skills, Limit::Skills),
@@ -362,6 +449,17 @@ mod tests {
                 ConfigError::InvalidOfferTimeout { timeout: Duration::MAX, error: SpanError::TooLong },
             ),
             (EngineConfig::builder().limits(zero_agents), ConfigError::ZeroLimit(Limit::Agents)),
+            (
+                EngineConfig::builder().blend_horizon(Duration::from_micros(10)),
+                ConfigError::InvalidBlendHorizon {
+                    horizon: Duration::from_micros(10),
+                    error: SpanError::BelowOneMillisecond,
+                },
+            ),
+            (
+                EngineConfig::builder().blend_horizon(Duration::MAX),
+                ConfigError::InvalidBlendHorizon { horizon: Duration::MAX, error: SpanError::TooLong },
+            ),
             (
                 EngineConfig::builder()
                     .custom_channel(3, ChannelMode::RealTime)

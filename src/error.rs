@@ -252,4 +252,13 @@ pub enum ConfigError {
     /// A custom channel was declared twice.
     #[error("custom channel {0} declared twice")]
     DuplicateCustomChannel(u16),
+    /// The blending horizon is under 1 ms without being zero, or longer than
+    /// [`Timestamp::MAX_SPAN`].
+    #[error("blend horizon {horizon:?} {error}")]
+    InvalidBlendHorizon {
+        /// The horizon asked for.
+        horizon: std::time::Duration,
+        /// What is wrong with it.
+        error: SpanError,
+    },
 }

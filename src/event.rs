@@ -102,6 +102,15 @@ pub struct OfferExplanation {
     /// [`RoutingTrigger::AgentReady`], the (queue, channel) pairs in which the
     /// agent could have taken an interaction.
     pub candidates: u32,
+    /// Whether the interaction had waited past its queue's
+    /// [`max_wait`](crate::QueueConfig::max_wait), which put it ahead of
+    /// queue priority and blending. Left out of the serialised form when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub overdue: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// An offer of one interaction to one agent; the agent's capacity is reserved until it is answered.
@@ -183,6 +192,17 @@ pub enum EventKind {
         queue: QueueId,
         /// Why.
         reason: QueueReason,
+    },
+    /// A waiting interaction reached its queue's
+    /// [`max_wait`](crate::QueueConfig::max_wait): from now on it ranks
+    /// ahead of queue priority and blending, earliest deadline first.
+    InteractionOverdue {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The queue whose bound it reached.
+        queue: QueueId,
+        /// How long it has waited (since its place in line).
+        waited: Duration,
     },
     /// An interaction was offered to an agent.
     InteractionOffered(Offer),
@@ -302,6 +322,7 @@ impl EventKind {
             | EventKind::AgentPresenceChanged { .. } => None,
             EventKind::InteractionArrived { interaction, .. }
             | EventKind::InteractionQueued { interaction, .. }
+            | EventKind::InteractionOverdue { interaction, .. }
             | EventKind::OfferAccepted { interaction, .. }
             | EventKind::OfferRejected { interaction, .. }
             | EventKind::OfferTimedOut { interaction, .. }

@@ -138,7 +138,7 @@ mod stats;
 mod time;
 
 pub use command::{Command, NewInteraction};
-pub use config::{EngineConfig, EngineConfigBuilder, Limits, RoutingIndex};
+pub use config::{Blending, EngineConfig, EngineConfigBuilder, Limits, RoutingIndex};
 #[cfg(feature = "compact")]
 pub use engine::CompactSnapshotError;
 pub use engine::{

@@ -32,11 +32,14 @@ fn weighted_units_and_exclusive_voice() {
     // 3 chats = 90 units: no room for a 20-unit e-mail.
     h.arrive(5, Channel::Email, 1);
     assert_eq!(h.offer_pairs(), vec![(1, 1), (3, 1), (4, 1)]);
-    for i in [1, 3, 4] {
+    h.accept(1).complete(1);
+    // 2 chats = 60 units: room for the e-mail. The waiting call cannot reach agent 1 while they
+    // chat (voice is exclusive), so it does not hold the e-mail back (issue #11).
+    assert_eq!(h.offer_of(5).agent, AgentId(1));
+    for i in [3, 4, 5] {
         h.accept(i).complete(i);
     }
-    assert_eq!(h.offer_of(2).agent, AgentId(1), "once free, the call goes first (real-time before e-mail)");
-    assert!(h.offers().iter().all(|o| o.interaction != InteractionId(5)), "nothing beside a call");
+    assert_eq!(h.offer_of(2).agent, AgentId(1), "once free, the call");
 }
 
 #[test]
@@ -56,8 +59,10 @@ fn blending_email_waits_while_a_call_waits() {
     assert_eq!(h.offer_of(2).agent, AgentId(1), "e-mail fills the idle time once no call waits");
 }
 
+/// Issue #11: a call the agent has no room for (they chat; voice is exclusive) does not hold
+/// e-mail back from them; before, the e-mail waited as long as the call did.
 #[test]
-fn blending_holds_email_back_from_an_agent_a_waiting_call_needs() {
+fn a_call_the_agent_has_no_room_for_does_not_hold_email_back() {
     let mut h = harness();
     h.cmd(Command::AddQueue(queue(1, &[Channel::Voice, Channel::Chat])));
     h.cmd(Command::AddQueue(queue(2, &[Channel::Email])));
@@ -65,11 +70,46 @@ fn blending_holds_email_back_from_an_agent_a_waiting_call_needs() {
     h.arrive(1, Channel::Chat, 1).accept(1); // agent 1 chats: room for e-mail, not for voice
     h.arrive(2, Channel::Voice, 1); // waits: agent 1 qualifies but has no room
     h.arrive(3, Channel::Email, 2);
-    assert_eq!(h.state(3), Some(InteractionState::Queued), "not while a call the agent could take waits");
-    // Another agent takes the call; the e-mail may now go to agent 1.
+    assert_eq!(h.offer_of(3).agent, AgentId(1), "the call cannot reach agent 1 now");
+}
+
+/// Issue #11: a call whose wait has not reached the agent's delay for its queue holds e-mail back
+/// only when it reaches it within the blend horizon; when it does, the agent is kept free for it.
+#[test]
+fn the_blend_horizon_decides_which_calls_hold_email_back() {
+    for (horizon, held) in [(0, false), (5, false), (15, true)] {
+        let config = EngineConfig::builder().missed_offer_pause(None).blend_horizon(secs(horizon)).build().unwrap();
+        let mut h = Harness::new(config);
+        h.cmd(Command::AddQueue(queue(1, &[Channel::Voice])));
+        h.cmd(Command::AddQueue(queue(2, &[Channel::Email])));
+        let blended = blended_agent(1, &[2]).with_queue(QueueMembership::new(QueueId(1)).with_delay(secs(10)));
+        h.add_agent(blended);
+        h.arrive(1, Channel::Voice, 1); // reaches agent 1 in 10 s
+        h.arrive(2, Channel::Email, 2);
+        let state = h.state(2);
+        assert_eq!(state == Some(InteractionState::Queued), held, "horizon {horizon} s: {state:?}");
+        h.at(10.0);
+        assert_eq!(h.offers()[0].interaction, InteractionId(if held { 1 } else { 2 }), "horizon {horizon} s");
+        if held {
+            assert_eq!(h.offer_of(1).agent, AgentId(1), "kept free, the agent gets the call at 10 s");
+        }
+    }
+}
+
+/// Another agent takes the call that held the e-mail back: the e-mail goes at once.
+#[test]
+fn email_held_back_goes_when_the_call_leaves() {
+    let config = EngineConfig::builder().missed_offer_pause(None).blend_horizon(secs(30)).build().unwrap();
+    let mut h = Harness::new(config);
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice])));
+    h.cmd(Command::AddQueue(queue(2, &[Channel::Email])));
+    let blended = blended_agent(1, &[2]).with_queue(QueueMembership::new(QueueId(1)).with_delay(secs(20)));
+    h.add_agent(blended);
+    h.arrive(1, Channel::Voice, 1).arrive(2, Channel::Email, 2);
+    assert_eq!(h.state(2), Some(InteractionState::Queued), "held back for the call due in 20 s");
     h.at(5.0).add_agent(agent(2, Channel::Voice, 1, &[1]));
-    assert_eq!(h.offer_of(2).agent, AgentId(2));
-    assert_eq!(h.offer_of(3).agent, AgentId(1), "unblocked when the call left the queue");
+    assert_eq!(h.offer_of(1).agent, AgentId(2));
+    assert_eq!(h.offer_of(2).agent, AgentId(1), "unblocked when the call left the queue");
 }
 
 #[test]

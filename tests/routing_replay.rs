@@ -144,13 +144,15 @@ fn the_workload_exercises_every_routing_rule() {
         for strategy in STRATEGIES {
             for trigger in [RoutingTrigger::InteractionWaiting, RoutingTrigger::AgentReady] {
                 let n = c.offers.get(&(format!("{trigger:?}"), format!("{strategy:?}"))).copied().unwrap_or(0);
-                assert!(n >= 10, "only {n} {trigger:?} offers with {strategy:?}\n{shown}");
+                // (Issue #11's blending, which no longer holds e-mail back for calls an agent has
+                // no room for, took AgentReady + LeastOccupied from 10 to 9 on this workload.)
+                assert!(n >= 8, "only {n} {trigger:?} offers with {strategy:?}\n{shown}");
             }
         }
         let minimums = [
             ("rejects", c.rejects, 30),
             ("timeouts", c.timeouts, 30),
-            ("withdrawn offers", c.withdrawn, 10),
+            ("withdrawn offers", c.withdrawn, 5), // 6 with never-reoffer since issue #11's blending
             ("abandons", c.abandons, 20),
             ("abandons while offered", c.abandons_while_offered, 2),
             ("cancels", c.cancels, 2),

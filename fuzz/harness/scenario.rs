@@ -18,7 +18,7 @@ use switchboard::sim::{
     AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BreakSpec, ChannelCapacitySpec, Distribution,
     MembershipSpec, QueueSpec, RunOptions, Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec,
 };
-use switchboard::{AgentSelection, Channel, Engine, Event};
+use switchboard::{AgentSelection, Blending, Channel, Engine, Event};
 
 use crate::harness::bytes::Bytes;
 use crate::harness::{Mode, Outcome, guards};
@@ -197,6 +197,7 @@ pub fn build(b: &mut Bytes) -> Scenario {
             wrap_up_secs: b.mostly(&[0, 30, 10], &[1, 600, u64::MAX]),
             priority: b.mostly(&[0, 1, -1], &[i32::MAX, i32::MIN]),
             aging_per_minute: b.mostly(&[0, 1], &[60, u32::MAX]),
+            max_wait_secs: (b.below(4) == 0).then(|| b.mostly(&[60, 3_600], &[0, u64::MAX])),
         })
         .collect();
     let queue_ids: Vec<u64> = queues.iter().map(|q| q.id).collect();
@@ -276,5 +277,7 @@ pub fn build(b: &mut Bytes) -> Scenario {
         queues,
         agent_groups,
         arrivals,
+        blending: if b.below(2) == 0 { Blending::RealTimeFirst } else { Blending::ServiceLevel },
+        blend_horizon_secs: b.mostly(&[0, 10], &[u64::MAX]),
     }
 }

@@ -51,9 +51,21 @@ impl Engine {
                         "{} queued without holding the signature of its requirements",
                         i.id
                     );
-                    let aging = self.queues[&i.queue].aging.points_per_minute;
-                    let in_list = self.router.is_waiting(i, sig.unwrap_or_default(), aging);
+                    let queue = &self.queues[&i.queue];
+                    let in_list = self.router.is_waiting(i, sig.unwrap_or_default(), queue);
                     ensure!(in_list, "{} is queued but not in its waiting list", i.id);
+                    // Overdue exactly when the bound is reached; until then its timer is set.
+                    let deadline = queue.max_wait_ms().map(|b| i.queue_entered_at.as_millis().saturating_add(b));
+                    let now = self.now.map(|t| t.as_millis());
+                    match deadline {
+                        Some(d) if i.overdue => ensure!(now.is_some_and(|n| d <= n), "{} overdue early", i.id),
+                        Some(d) => ensure!(
+                            self.timers.due(TimerKind::MaxWait(i.id)).map(|t| t.as_millis()) == Some(d),
+                            "{} has no max-wait timer at its deadline",
+                            i.id
+                        ),
+                        None => ensure!(!i.overdue, "{} overdue in a queue without a bound", i.id),
+                    }
                 }
                 InteractionState::Offered { offer, agent } => {
                     let p = self.offers.get(&offer);

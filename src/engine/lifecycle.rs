@@ -59,6 +59,7 @@ impl Engine {
                 }
             }
             TimerKind::QueueDelay(iid) => self.work.push_back(Work::Interaction(iid)),
+            TimerKind::MaxWait(iid) => self.become_overdue(iid, at),
         }
     }
 
@@ -221,6 +222,9 @@ impl Engine {
             check_span_field("queue offer_timeout", timeout, false)?;
         }
         check_span_field("queue wrap_up", queue.wrap_up, true)?;
+        if let Some(max_wait) = queue.max_wait {
+            check_span_field("queue max_wait", max_wait, true)?;
+        }
         check_span_field("queue service level answer_within", queue.service_level.answer_within(), true)?;
         self.check_skills_known(queue.requirements.iter().map(|r| &r.skill))?;
         if queue.requirements.len() > limits.max_requirements as usize {
@@ -432,6 +436,7 @@ impl Engine {
             state: InteractionState::Queued,
             declined_by: Vec::new(),
             offers: 0,
+            overdue: false,
         };
         self.interactions.insert(new.id, interaction);
         self.emit(

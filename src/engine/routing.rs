@@ -87,6 +87,7 @@ impl Engine {
         queue_priority: i32,
         now: Timestamp,
     ) {
+        let overdue = self.interactions.get(&iid).is_some_and(|i| i.overdue);
         self.leave_queue(iid);
         let offer_id = OfferId(self.next_offer);
         // Cannot overflow: restore refuses counters above 2^63, and one offer adds one.
@@ -118,9 +119,9 @@ impl Engine {
             score: agent.config.skills.score(&i.requirements),
             waited: now.saturating_duration_since(i.queue_entered_at),
             queue_priority,
-            effective_priority: WaitKey::new(i, q.aging.points_per_minute)
-                .effective_points(q.aging.points_per_minute, now),
+            effective_priority: WaitKey::new(i, q).effective_points(q.aging.points_per_minute, now),
             candidates,
+            overdue,
         };
         let offer = Offer {
             id: offer_id,
@@ -166,10 +167,38 @@ impl Engine {
     pub(super) fn enter_queue(&mut self, iid: InteractionId, reason: QueueReason, now: Timestamp) {
         let i = self.interactions.get_mut(&iid).expect("enter_queue: interaction exists");
         i.state = InteractionState::Queued;
+        let q = &self.queues[&i.queue];
+        // Overdue is decided afresh in each queue (a transfer brings another
+        // bound); the place in line, and so the deadline, is kept.
+        let deadline =
+            q.max_wait_ms().map(|b| Timestamp::from_millis(i.queue_entered_at.as_millis().saturating_add(b)));
+        i.overdue = deadline.is_some_and(|d| d <= now);
         let sig = self.router.sig_held_by(iid).expect("a live interaction holds its signature");
-        self.router.enqueue(i, sig, &self.queues[&i.queue]);
+        self.router.enqueue(i, sig, q);
         let queue = i.queue;
+        if let Some(deadline) = deadline.filter(|d| *d > now) {
+            self.timers.set(TimerKind::MaxWait(iid), deadline);
+        }
         self.emit(now, EventKind::InteractionQueued { interaction: iid, queue, reason });
+        self.work.push_back(Work::Interaction(iid));
+    }
+
+    /// A waiting interaction reached its queue's bound: it moves to the
+    /// front of its queue's lists (earliest deadline first) and is routed
+    /// again, now ahead of queue priority and blending.
+    pub(super) fn become_overdue(&mut self, iid: InteractionId, at: Timestamp) {
+        let Some(i) = self.interactions.get(&iid) else { return };
+        if i.state != InteractionState::Queued || i.overdue {
+            return;
+        }
+        let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");
+        let q = &self.queues[&i.queue];
+        self.router.dequeue(i, sig, q);
+        let i = self.interactions.get_mut(&iid).expect("looked up above");
+        i.overdue = true;
+        self.router.enqueue(i, sig, q);
+        let (queue, waited) = (i.queue, at.saturating_duration_since(i.queue_entered_at));
+        self.emit(at, EventKind::InteractionOverdue { interaction: iid, queue, waited });
         self.work.push_back(Work::Interaction(iid));
     }
 
@@ -180,21 +209,23 @@ impl Engine {
             return;
         }
         let sig = self.router.sig_held_by(i.id).expect("a queued interaction holds its signature");
-        let aging = self.queues[&i.queue].aging.points_per_minute;
-        // Agents held back from deferrable work look again when real-time work
-        // they could be offered may have gone: when a real-time list empties, and,
-        // when declined work is never re-offered, whenever one shrinks (what is
-        // left may all be work they declined, which does not hold them back).
-        let unblock = match self.router.dequeue(i, sig, aging) {
-            Dequeued::RealTime { emptied } => {
-                emptied || (self.config.never_reoffer_to_decliners() && !self.router.blend_blocked.is_empty())
-            }
+        let queue = &self.queues[&i.queue];
+        // Agents held back from deferrable work look again whenever real-time
+        // work leaves a list: what held them back (the real-time interaction
+        // they would be offered within the blend horizon) may have gone.
+        let unblock = match self.router.dequeue(i, sig, queue) {
+            Dequeued::RealTime { .. } => !self.router.blend_blocked.is_empty(),
             Dequeued::Deferrable | Dequeued::NotFound => false,
         };
         if unblock {
             self.work.push_back(Work::Unblock);
         }
         self.timers.cancel(TimerKind::QueueDelay(iid));
+        self.timers.cancel(TimerKind::MaxWait(iid));
+        // Overdue describes a wait in a queue; a re-queue decides it afresh.
+        if let Some(i) = self.interactions.get_mut(&iid) {
+            i.overdue = false;
+        }
     }
 
     /// Releases one interaction of capacity from an agent.
@@ -237,6 +268,7 @@ impl Engine {
         let i = self.interactions.remove(&iid).expect("end_interaction: interaction is live");
         self.router.let_go(iid);
         self.timers.cancel(TimerKind::QueueDelay(iid));
+        self.timers.cancel(TimerKind::MaxWait(iid));
         self.timers.cancel(TimerKind::WrapUpEnd(iid));
         match outcome {
             Outcome::Handled { .. } => self.totals.handled += 1,

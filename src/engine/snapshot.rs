@@ -468,6 +468,14 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
                     return bad("wakes an interaction that is not queued");
                 }
             }
+            TimerKind::MaxWait(i) => {
+                let Some(i) = e.interactions.get(&i).filter(|i| i.state == InteractionState::Queued) else {
+                    return bad("bounds the wait of an interaction that is not queued");
+                };
+                if i.overdue || deadline(e, i) != Some(t.due) {
+                    return bad("is not due when the interaction's wait reaches its queue's max_wait");
+                }
+            }
         }
     }
     for p in e.offers.values() {
@@ -479,8 +487,22 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
         if matches!(i.state, InteractionState::WrapUp { .. }) && !kinds.contains(&TimerKind::WrapUpEnd(i.id)) {
             return Err(RestoreError::BadTimer { timer: TimerKind::WrapUpEnd(i.id), problem: "missing" });
         }
+        let queued = i.state == InteractionState::Queued;
+        if queued && !i.overdue && deadline(e, i).is_some() && !kinds.contains(&TimerKind::MaxWait(i.id)) {
+            return Err(RestoreError::BadTimer { timer: TimerKind::MaxWait(i.id), problem: "missing" });
+        }
+        // Overdue is set when the bound is reached and kept until the interaction leaves the queue.
+        if i.overdue && !(queued && deadline(e, i).is_some_and(|d| e.now.is_some_and(|now| d <= now))) {
+            return Err(RestoreError::InteractionMisplaced(i.id));
+        }
     }
     Ok(())
+}
+
+/// When a queued interaction's wait reaches its queue's `max_wait`, if the queue has one.
+fn deadline(e: &Engine, i: &Interaction) -> Option<Timestamp> {
+    let bound = e.queues.get(&i.queue)?.max_wait_ms()?;
+    Some(Timestamp::from_millis(i.queue_entered_at.as_millis().saturating_add(bound)))
 }
 
 /// Every interaction is exactly where its state says, once.

@@ -18,6 +18,9 @@ pub enum TimerKind {
     WrapUpEnd(InteractionId),
     /// A waiting interaction reaches the delay of some of its queue's agents.
     QueueDelay(InteractionId),
+    /// A waiting interaction reaches its queue's
+    /// [`max_wait`](crate::QueueConfig::max_wait) and becomes overdue.
+    MaxWait(InteractionId),
 }
 
 impl TimerKind {
@@ -26,6 +29,7 @@ impl TimerKind {
             TimerKind::OfferTimeout(_) => 0,
             TimerKind::WrapUpEnd(_) => 1,
             TimerKind::QueueDelay(_) => 2,
+            TimerKind::MaxWait(_) => 3,
         }
     }
 }

@@ -83,6 +83,10 @@ pub struct Interaction {
     pub(crate) state: InteractionState,
     pub(crate) declined_by: Vec<AgentId>,
     pub(crate) offers: u32,
+    /// Waited past its queue's [`max_wait`](crate::QueueConfig::max_wait)
+    /// (set when the bound is reached, kept until it leaves the queue for good).
+    #[serde(default)]
+    pub(crate) overdue: bool,
 }
 
 impl Interaction {
@@ -130,6 +134,12 @@ impl Interaction {
     /// The host's attributes.
     pub fn attributes(&self) -> &Attributes {
         &self.attributes
+    }
+    /// Whether it has waited past its queue's
+    /// [`max_wait`](crate::QueueConfig::max_wait): it then ranks ahead of
+    /// queue priority and blending, earliest deadline first.
+    pub fn is_overdue(&self) -> bool {
+        self.overdue
     }
     /// Where it is in its lifecycle.
     pub fn state(&self) -> InteractionState {

@@ -78,6 +78,13 @@ pub struct QueueConfig {
     pub max_waiting: Option<u32>,
     /// How long an agent has to accept an offer from this queue; `None` uses the engine default.
     pub offer_timeout: Option<Duration>,
+    /// The longest an interaction of this queue should wait: once it has
+    /// waited this long (counted from its place in line) it is *overdue*
+    /// and ranks ahead of queue priority and of blending for every agent who
+    /// can take it, earliest deadline first. `None` (the default): no bound.
+    /// See [`Engine`](crate::Engine)'s routing rule for the whole order.
+    #[serde(default)]
+    pub max_wait: Option<Duration>,
 }
 
 impl QueueConfig {
@@ -96,6 +103,7 @@ impl QueueConfig {
             aging: Aging::default(),
             max_waiting: None,
             offer_timeout: None,
+            max_wait: None,
         }
     }
 
@@ -145,5 +153,26 @@ impl QueueConfig {
     pub fn with_offer_timeout(mut self, timeout: Duration) -> Self {
         self.offer_timeout = Some(timeout);
         self
+    }
+
+    /// Bounds the wait of this queue's interactions (see [`QueueConfig::max_wait`]).
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard::{Channel, QueueConfig, QueueId};
+    ///
+    /// // E-mail may wait, but never more than four hours before it jumps the line.
+    /// let email = QueueConfig::new(QueueId(4), "e-mail", [Channel::Email]).with_max_wait(Duration::from_secs(4 * 3600));
+    /// assert_eq!(email.max_wait, Some(Duration::from_secs(14_400)));
+    /// ```
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = Some(max_wait);
+        self
+    }
+
+    /// The bound of [`QueueConfig::max_wait`] in milliseconds, if any.
+    pub(crate) fn max_wait_ms(&self) -> Option<i64> {
+        self.max_wait.map(crate::time::duration_millis)
     }
 }

@@ -110,7 +110,7 @@ impl Router {
                     ensure!(i.state == InteractionState::Queued, "{} listed but {:?}", i.id, i.state);
                     ensure!((i.queue, i.channel) == (*qid, *channel), "{} listed in the wrong queue", i.id);
                     ensure!(self.sig_of(&i.requirements) == Some(*sig), "{} listed under another set", i.id);
-                    ensure!(*w == WaitKey::new(i, queues[qid].aging.points_per_minute), "{}'s key is stale", i.id);
+                    ensure!(*w == WaitKey::new(i, &queues[qid]), "{}'s key is stale", i.id);
                     let list = lists.entry(*sig).or_insert(List { head: *w, len: 0, qualified: 0 });
                     list.len += 1;
                 }

@@ -211,7 +211,7 @@ mod tests {
     }
 
     fn key(n: u64) -> WaitKey {
-        WaitKey { neg_static_priority: 0, entered_ms: n as i64, seq: n, id: InteractionId(n) }
+        WaitKey { deadline_ms: i64::MAX, neg_static_priority: 0, entered_ms: n as i64, seq: n, id: InteractionId(n) }
     }
 
     /// Both ways of choosing combinations (all of them, or the subsets of the

@@ -72,10 +72,14 @@ pub(crate) type SigId = u32;
 const PRIORITY_SCALE: i128 = 60_000;
 
 /// An interaction's place in its waiting list. Sorting ascending gives
-/// routing order: highest static priority, then earliest place in line,
-/// then arrival sequence.
+/// routing order: overdue interactions first, earliest deadline first; then
+/// highest static priority, earliest place in line, arrival sequence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct WaitKey {
+    /// When an overdue interaction's wait reached its queue's bound;
+    /// `i64::MAX` for one not overdue (no deadline is that late: times end
+    /// in year 9999 and spans are bounded).
+    deadline_ms: i64,
     neg_static_priority: i128,
     entered_ms: i64,
     seq: u64,
@@ -83,12 +87,33 @@ pub(crate) struct WaitKey {
 }
 
 impl WaitKey {
+    /// The key of `i` in `queue`'s lists.
+    ///
     /// Linear aging keeps a static key: `p + r·(now − t) = (p − r·t) + r·now`,
-    /// so the order within a queue never changes as time passes.
-    pub(crate) fn new(i: &Interaction, aging_per_minute: u32) -> Self {
+    /// so the order within a queue never changes as time passes; becoming
+    /// overdue is the one change of rank, made by a timer that moves the
+    /// interaction.
+    pub(crate) fn new(i: &Interaction, queue: &QueueConfig) -> Self {
+        let aging_per_minute = queue.aging.points_per_minute;
         let stat = i128::from(i.priority) * PRIORITY_SCALE
             - i128::from(aging_per_minute) * i128::from(i.queue_entered_at.as_millis());
-        WaitKey { neg_static_priority: -stat, entered_ms: i.queue_entered_at.as_millis(), seq: i.seq, id: i.id }
+        let entered_ms = i.queue_entered_at.as_millis();
+        let deadline_ms = match (i.overdue, queue.max_wait_ms()) {
+            (true, Some(bound)) => entered_ms.saturating_add(bound).min(i64::MAX - 1),
+            (true, None) => entered_ms.min(i64::MAX - 1),
+            (false, _) => i64::MAX,
+        };
+        WaitKey { deadline_ms, neg_static_priority: -stat, entered_ms, seq: i.seq, id: i.id }
+    }
+
+    /// The deadline it passed, if overdue.
+    pub(crate) fn overdue_deadline(&self) -> Option<i64> {
+        (self.deadline_ms != i64::MAX).then_some(self.deadline_ms)
+    }
+
+    /// Its place in line (ms).
+    pub(crate) fn entered_ms(&self) -> i64 {
+        self.entered_ms
     }
 
     /// Effective priority at `now`, scaled by [`PRIORITY_SCALE`].
@@ -536,7 +561,7 @@ impl Router {
         let realtime = self.is_realtime(i.channel);
         self.queue_mut(i.queue);
         let q = self.queues.get_mut(&i.queue).expect("created above");
-        let key = WaitKey::new(i, queue.aging.points_per_minute);
+        let key = WaitKey::new(i, queue);
         let ch_exists = q.channels.contains_key(&i.channel);
         if !ch_exists {
             q.channels.insert(i.channel, ChannelIndex::new(realtime));
@@ -571,10 +596,10 @@ impl Router {
 
     /// Takes an interaction out of its waiting list, saying what kind of list
     /// it left; a list left empty is dropped.
-    pub(crate) fn dequeue(&mut self, i: &Interaction, sig: SigId, aging_per_minute: u32) -> Dequeued {
+    pub(crate) fn dequeue(&mut self, i: &Interaction, sig: SigId, queue: &QueueConfig) -> Dequeued {
         let Some(q) = self.queues.get_mut(&i.queue) else { return Dequeued::NotFound };
         let Some(ch) = q.channels.get_mut(&i.channel) else { return Dequeued::NotFound };
-        let key = WaitKey::new(i, aging_per_minute);
+        let key = WaitKey::new(i, queue);
         if !ch.waiting.remove(&(sig, key)) {
             return Dequeued::NotFound;
         }
@@ -690,22 +715,26 @@ impl Router {
         self.blend_blocked.remove(&agent.id());
     }
 
-    /// The interactions waiting in a queue, in routing order at `now` (for views).
+    /// The interactions waiting in a queue, in routing order at `now` (for
+    /// views): overdue ones first, earliest deadline first, then by
+    /// effective priority, place in line and arrival.
     pub(crate) fn waiting_in_order(&self, queue: QueueId, aging_per_minute: u32, now: Timestamp) -> Vec<InteractionId> {
         let Some(q) = self.queues.get(&queue) else { return Vec::new() };
-        let mut all: Vec<(Reverse<i128>, i64, u64, InteractionId)> = q
+        let mut all: Vec<(i64, Reverse<i128>, i64, u64, InteractionId)> = q
             .channels
             .values()
             .flat_map(|ch| ch.waiting.iter())
-            .map(|(_, w)| (Reverse(w.effective_scaled(aging_per_minute, now)), w.entered_ms, w.seq, w.id))
+            .map(|(_, w)| {
+                (w.deadline_ms, Reverse(w.effective_scaled(aging_per_minute, now)), w.entered_ms, w.seq, w.id)
+            })
             .collect();
         all.sort_unstable();
-        all.into_iter().map(|(_, _, _, id)| id).collect()
+        all.into_iter().map(|(_, _, _, _, id)| id).collect()
     }
 
     /// Whether interaction `i` (with signature `sig`) is in its waiting list.
-    pub(crate) fn is_waiting(&self, i: &Interaction, sig: SigId, aging_per_minute: u32) -> bool {
-        let key = WaitKey::new(i, aging_per_minute);
+    pub(crate) fn is_waiting(&self, i: &Interaction, sig: SigId, queue: &QueueConfig) -> bool {
+        let key = WaitKey::new(i, queue);
         self.queues
             .get(&i.queue)
             .and_then(|q| q.channels.get(&i.channel))

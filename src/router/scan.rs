@@ -8,9 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::select::{AgentChoice, Context, InteractionChoice, Rank, rank};
+use super::select::{AgentChoice, Context, InteractionChoice, Standing, choose, deferrable_first};
 use super::{AgentKey, Router, WaitKey, agent_key};
-use crate::ids::{AgentId, InteractionId};
+use crate::ids::AgentId;
 use crate::model::agent::Agent;
 use crate::model::interaction::{Interaction, InteractionState};
 use crate::time::duration_millis;
@@ -37,6 +37,8 @@ impl Router {
             }
         }
         let deferrable = !self.is_realtime(i.channel);
+        let standing =
+            Standing::new(!deferrable, 0, &WaitKey::new(i, &ctx.queues[&i.queue]), &ctx.queues[&i.queue], ctx.now);
         let candidates = tiers.values().map(Vec::len).sum::<usize>();
         let mut best: Option<(AgentKey, AgentId)> = None;
         let mut blocked = Vec::new();
@@ -46,7 +48,7 @@ impl Router {
                 if ctx.declined(i, entry.1) {
                     continue;
                 }
-                if deferrable && self.scan_realtime_waiting_for(&ctx.agents[&entry.1], ctx) {
+                if deferrable && self.scan_held_back(&ctx.agents[&entry.1], &standing, ctx) {
                     blocked.push(entry.1);
                     continue;
                 }
@@ -66,48 +68,61 @@ impl Router {
         if !agent.is_routable() {
             return None;
         }
-        let mut best: Option<(Rank, InteractionId)> = None;
+        let (mut realtime, mut deferrable) = (None, None);
         let mut lists = BTreeSet::new();
         for i in ctx.interactions.values() {
-            if i.state != InteractionState::Queued {
-                continue;
-            }
-            let Some(m) = agent.config.queues.iter().find(|m| m.queue == i.queue) else { continue };
-            let Some(qcfg) = ctx.queues.get(&i.queue) else { continue };
-            let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay));
-            if i.queue_entered_at.as_millis() > cutoff
-                || !agent.load.has_room(&agent.config.capacity, i.channel)
-                || !agent.config.skills.satisfies(&i.requirements)
-                || ctx.declined(i, agent.id())
-            {
-                continue;
-            }
+            let Some(standing) = self.scan_standing(agent, i, 0, ctx) else { continue };
             lists.insert((i.queue, i.channel));
-            let realtime = self.is_realtime(i.channel);
-            let w = WaitKey::new(i, qcfg.aging.points_per_minute);
-            let rank = rank(realtime, m.priority.unwrap_or(qcfg.priority), &w, qcfg.aging.points_per_minute, ctx.now);
-            if best.as_ref().is_none_or(|(b, _)| rank > *b) {
-                best = Some((rank, i.id));
-            }
+            let side = if standing.realtime { &mut realtime } else { &mut deferrable };
+            *side = Some(Standing::better(*side, standing));
         }
-        let (rank, interaction) = best?;
-        if !rank.0 && self.scan_realtime_waiting_for(agent, ctx) {
+        let chosen = choose(realtime, deferrable, ctx.blending)?;
+        if !chosen.realtime && self.scan_held_back(agent, &chosen, ctx) {
             self.blend_blocked.insert(agent.id());
             return None;
         }
         let candidates = u32::try_from(lists.len()).unwrap_or(u32::MAX);
-        Some(InteractionChoice { interaction, queue_priority: rank.1, candidates })
+        Some(InteractionChoice { interaction: chosen.id, queue_priority: chosen.rank.1, candidates })
     }
 
-    /// [`Router::realtime_waiting_for`] by scanning every live interaction.
-    pub(super) fn scan_realtime_waiting_for(&self, agent: &Agent, ctx: &Context<'_>) -> bool {
-        ctx.interactions.values().any(|i| {
-            i.state == InteractionState::Queued
-                && self.is_realtime(i.channel)
-                && agent.config.queues.iter().any(|m| m.queue == i.queue)
-                && agent.config.capacity.channel(i.channel).is_some()
-                && agent.config.skills.satisfies(&i.requirements)
-                && !ctx.declined(i, agent.id())
-        })
+    /// How `i` stands for `agent`, if they could be offered it once its wait
+    /// is `horizon_ms` longer: it is queued in one of their queues, they are
+    /// routable with room on its channel, qualified, have not declined it
+    /// (when declines are remembered) and its wait then reaches their delay.
+    fn scan_standing(&self, agent: &Agent, i: &Interaction, horizon_ms: i64, ctx: &Context<'_>) -> Option<Standing> {
+        if i.state != InteractionState::Queued || !agent.is_routable() {
+            return None;
+        }
+        let m = agent.config.queues.iter().find(|m| m.queue == i.queue)?;
+        let qcfg = ctx.queues.get(&i.queue)?;
+        let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay)).saturating_add(horizon_ms);
+        if i.queue_entered_at.as_millis() > cutoff
+            || !agent.load.has_room(&agent.config.capacity, i.channel)
+            || !agent.config.skills.satisfies(&i.requirements)
+            || ctx.declined(i, agent.id())
+        {
+            return None;
+        }
+        let w = WaitKey::new(i, qcfg);
+        Some(Standing::new(self.is_realtime(i.channel), m.priority.unwrap_or(qcfg.priority), &w, qcfg, ctx.now))
+    }
+
+    /// [`Router::held_back`] by scanning.
+    fn scan_held_back(&self, agent: &Agent, e: &Standing, ctx: &Context<'_>) -> bool {
+        self.scan_realtime_within_horizon(agent, ctx).is_some_and(|r| !deferrable_first(e, &r, ctx.blending))
+    }
+
+    /// [`Router::realtime_within_horizon`] by scanning every live interaction.
+    pub(super) fn scan_realtime_within_horizon(&self, agent: &Agent, ctx: &Context<'_>) -> Option<Standing> {
+        let mut best = None;
+        for i in ctx.interactions.values() {
+            if !self.is_realtime(i.channel) {
+                continue;
+            }
+            if let Some(standing) = self.scan_standing(agent, i, ctx.blend_horizon_ms, ctx) {
+                best = Some(Standing::better(best, standing));
+            }
+        }
+        best
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::bitset::Bitset;
 use super::heads::LEVELS_INLINE;
 use super::{AgentKey, ChannelIndex, Router, SigId, WaitKey, agent_key};
+use crate::config::Blending;
 use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
 use crate::model::agent::Agent;
 use crate::model::interaction::Interaction;
@@ -39,6 +40,9 @@ pub(crate) struct Context<'a> {
     pub(crate) interactions: &'a IdMap<InteractionId, Interaction>,
     pub(crate) queues: &'a BTreeMap<QueueId, QueueConfig>,
     pub(crate) never_reoffer_to_decliners: bool,
+    pub(crate) blending: Blending,
+    /// [`EngineConfig::blend_horizon`](crate::EngineConfig::blend_horizon), in ms.
+    pub(crate) blend_horizon_ms: i64,
     pub(crate) now: Timestamp,
 }
 
@@ -52,7 +56,15 @@ impl<'a> Context<'a> {
         config: &crate::config::EngineConfig,
         now: Timestamp,
     ) -> Self {
-        Context { agents, interactions, queues, never_reoffer_to_decliners: config.never_reoffer_to_decliners(), now }
+        Context {
+            agents,
+            interactions,
+            queues,
+            never_reoffer_to_decliners: config.never_reoffer_to_decliners(),
+            blending: config.blending(),
+            blend_horizon_ms: duration_millis(config.blend_horizon()),
+            now,
+        }
     }
 
     pub(super) fn declined(&self, interaction: &Interaction, agent: AgentId) -> bool {
@@ -65,14 +77,74 @@ impl<'a> Context<'a> {
     }
 }
 
-/// How an agent ranks an interaction they could take; the highest wins:
-/// real-time first, their priority for the queue, effective priority, then
+/// How an agent ranks an interaction against others of the same side
+/// (real-time or deferrable); the highest wins: overdue first, earliest
+/// deadline first; then their priority for the queue, effective priority,
 /// earlier place in line and earlier arrival.
-pub(super) type Rank = (bool, i32, i128, Reverse<i64>, Reverse<u64>);
+pub(super) type SideRank = (Option<Reverse<i64>>, i32, i128, Reverse<i64>, Reverse<u64>);
 
-/// The rank of waiting `w` in a queue the agent joined with `priority`.
-pub(super) fn rank(realtime: bool, priority: i32, w: &WaitKey, aging_per_minute: u32, now: Timestamp) -> Rank {
-    (realtime, priority, w.effective_scaled(aging_per_minute, now), Reverse(w.entered_ms), Reverse(w.seq))
+/// One interaction an agent could take, as the routing rule weighs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Standing {
+    pub(super) rank: SideRank,
+    pub(super) id: InteractionId,
+    pub(super) realtime: bool,
+    /// How long it has waited, from its place in line (ms).
+    waited_ms: i64,
+    /// Its queue's service-level threshold (ms): the response target of deferrable work.
+    target_ms: i64,
+}
+
+impl Standing {
+    /// Waiting `w` of `queue` (real-time or not), for an agent whose priority for the queue is `priority`.
+    pub(super) fn new(realtime: bool, priority: i32, w: &WaitKey, queue: &QueueConfig, now: Timestamp) -> Self {
+        let aging = queue.aging.points_per_minute;
+        Standing {
+            rank: (
+                w.overdue_deadline().map(Reverse),
+                priority,
+                w.effective_scaled(aging, now),
+                Reverse(w.entered_ms()),
+                Reverse(w.seq),
+            ),
+            id: w.id,
+            realtime,
+            waited_ms: now.as_millis().saturating_sub(w.entered_ms()).max(0),
+            target_ms: duration_millis(queue.service_level.answer_within()),
+        }
+    }
+
+    /// The better of two of the same side.
+    pub(super) fn better(a: Option<Standing>, b: Standing) -> Standing {
+        match a {
+            Some(a) if a.rank > b.rank => a,
+            _ => b,
+        }
+    }
+}
+
+/// Whether deferrable `e` goes before real-time `r`: steps 1 and 2 of the
+/// routing rule. Overdue first, earliest deadline first; then [`Blending`]:
+/// real-time first, or the larger share of its own target waited (equal
+/// shares to real-time).
+pub(super) fn deferrable_first(e: &Standing, r: &Standing, blending: Blending) -> bool {
+    if e.rank.0 != r.rank.0 {
+        return e.rank.0 > r.rank.0;
+    }
+    match blending {
+        Blending::RealTimeFirst => false,
+        Blending::ServiceLevel => {
+            i128::from(e.waited_ms) * i128::from(r.target_ms) > i128::from(r.waited_ms) * i128::from(e.target_ms)
+        }
+    }
+}
+
+/// The one an agent takes of the best real-time and the best deferrable interaction they could take.
+pub(super) fn choose(realtime: Option<Standing>, deferrable: Option<Standing>, blending: Blending) -> Option<Standing> {
+    match (realtime, deferrable) {
+        (Some(r), Some(e)) => Some(if deferrable_first(&e, &r, blending) { e } else { r }),
+        (r, e) => r.or(e),
+    }
 }
 
 impl Router {
@@ -92,8 +164,11 @@ impl Router {
         let q = self.queues.get(&i.queue)?;
         let ch = q.channels.get(&i.channel)?;
         let reqs = &self.sigs[sig as usize];
-        let strategy = ctx.queues.get(&i.queue).map(|c| c.strategy).unwrap_or_default();
+        let qcfg = ctx.queues.get(&i.queue)?;
+        let strategy = qcfg.strategy;
         let deferrable = !ch.realtime;
+        // How the interaction stands against real-time work, whoever takes it.
+        let standing = Standing::new(ch.realtime, 0, &WaitKey::new(i, qcfg), qcfg, ctx.now);
         let mut best: Option<(AgentKey, AgentId)> = None;
         let mut candidates = 0u32;
         let mut blocked = Vec::new();
@@ -117,7 +192,7 @@ impl Router {
                 }
                 if deferrable {
                     let agent = ctx.agents.get(&entry.1).expect("ready agents exist");
-                    if self.realtime_waiting_for(agent, ctx) {
+                    if self.held_back(agent, &standing, ctx) {
                         blocked.push(entry.1);
                         return false;
                     }
@@ -162,15 +237,16 @@ impl Router {
     ///
     /// In every (queue, channel) the agent is ready for, the best waiting
     /// interaction they qualify for, have not declined (when declines are
-    /// remembered) and whose wait has reached their delay; then the best of
-    /// those by [`Rank`]. Deferrable work is taken only when no real-time
-    /// work the agent qualifies for is waiting in their queues (otherwise the
-    /// agent is remembered as blend-blocked).
+    /// remembered) and whose wait has reached their delay; the best of those
+    /// on each side (real-time, deferrable) by [`SideRank`]; then one of the
+    /// two by [`choose`]. Deferrable work is not taken when real-time work
+    /// the agent could be offered within the blend horizon beats it
+    /// (the agent is then remembered as blend-blocked).
     pub(crate) fn select_interaction(&mut self, agent: &Agent, ctx: &Context<'_>) -> Option<InteractionChoice> {
         if self.scans() {
             return self.scan_select_interaction(agent, ctx);
         }
-        let mut best: Option<(Rank, InteractionId)> = None;
+        let (mut realtime, mut deferrable) = (None, None);
         let mut candidates = 0u32;
         for place in self.places.get(&agent.id()).into_iter().flatten() {
             if place.ready.is_none() {
@@ -185,18 +261,18 @@ impl Router {
             let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay));
             let Some(w) = self.best_waiting_for(ch, agent, cutoff, ctx) else { continue };
             candidates = candidates.saturating_add(1);
-            let rank =
-                rank(ch.realtime, m.priority.unwrap_or(qcfg.priority), &w, qcfg.aging.points_per_minute, ctx.now);
-            if best.as_ref().is_none_or(|(b, _)| rank > *b) {
-                best = Some((rank, w.id));
-            }
+            let standing = Standing::new(ch.realtime, m.priority.unwrap_or(qcfg.priority), &w, qcfg, ctx.now);
+            let side = if ch.realtime { &mut realtime } else { &mut deferrable };
+            *side = Some(Standing::better(*side, standing));
         }
-        let (rank, interaction) = best?;
-        if !rank.0 && self.realtime_waiting_for(agent, ctx) {
+        let chosen = choose(realtime, deferrable, ctx.blending)?;
+        // With no horizon, the real-time work that could hold it back is
+        // exactly what it was just chosen over.
+        if !chosen.realtime && ctx.blend_horizon_ms > 0 && self.held_back(agent, &chosen, ctx) {
             self.blend_blocked.insert(agent.id());
             return None;
         }
-        Some(InteractionChoice { interaction, queue_priority: rank.1, candidates })
+        Some(InteractionChoice { interaction: chosen.id, queue_priority: chosen.rank.1, candidates })
     }
 
     /// The first interaction of `ch`, in routing order, that `agent`
@@ -236,37 +312,40 @@ impl Router {
         best
     }
 
-    /// Whether a real-time interaction that `agent` is qualified for (skills
-    /// and channel, whatever their current load or delay) waits in one of
-    /// their queues, and may be offered to them (they have not declined it,
-    /// when declined work is never re-offered).
-    pub(crate) fn realtime_waiting_for(&self, agent: &Agent, ctx: &Context<'_>) -> bool {
-        if self.scans() {
-            return self.scan_realtime_waiting_for(agent, ctx);
-        }
-        agent.config.queues.iter().any(|m| {
-            self.queues.get(&m.queue).is_some_and(|q| {
-                q.channels.iter().any(|(channel, ch)| {
-                    ch.realtime
-                        && agent.config.capacity.channel(*channel).is_some()
-                        && self.qualified_waiting(ch, agent, ctx)
-                })
-            })
-        })
+    /// Whether deferrable work standing as `e` is held back from `agent`:
+    /// a real-time interaction they could be offered within the blend
+    /// horizon beats it (see [`Router::realtime_within_horizon`]).
+    pub(super) fn held_back(&self, agent: &Agent, e: &Standing, ctx: &Context<'_>) -> bool {
+        self.realtime_within_horizon(agent, ctx).is_some_and(|r| !deferrable_first(e, &r, ctx.blending))
     }
 
-    /// Whether `ch` holds an interaction `agent` satisfies and has not declined.
-    fn qualified_waiting(&self, ch: &ChannelIndex, agent: &Agent, ctx: &Context<'_>) -> bool {
-        ch.heads.any_combination(&agent.config.skills, |_, combination, held| {
-            combination.iter().any(|(head, sig, levels)| {
-                self.meets(agent, held, *sig, levels)
-                    && ch
-                        .waiting
-                        .range((*sig, *head)..)
-                        .take_while(|(s, _)| s == sig)
-                        .any(|(_, w)| !ctx.declined_id(w.id, agent.id()))
-            })
-        })
+    /// The best real-time interaction (by [`SideRank`]) that `agent` could be
+    /// offered now or within the blend horizon: in a (queue, channel) they are
+    /// ready for (so with room on the channel now), qualified for, not
+    /// declined (when declines are remembered), and whose wait reaches their
+    /// delay for the queue within the horizon.
+    pub(super) fn realtime_within_horizon(&self, agent: &Agent, ctx: &Context<'_>) -> Option<Standing> {
+        if self.scans() {
+            return self.scan_realtime_within_horizon(agent, ctx);
+        }
+        let mut best = None;
+        for place in self.places.get(&agent.id()).into_iter().flatten() {
+            if place.ready.is_none() {
+                continue;
+            }
+            let Some(ch) = self.queues.get(&place.queue).and_then(|q| q.channels.get(&place.channel)) else { continue };
+            if !ch.realtime || ch.heads.is_empty() {
+                continue;
+            }
+            let Some(m) = agent.config.queues.iter().find(|m| m.queue == place.queue) else { continue };
+            let Some(qcfg) = ctx.queues.get(&place.queue) else { continue };
+            let cutoff =
+                ctx.now.as_millis().saturating_sub(duration_millis(m.delay)).saturating_add(ctx.blend_horizon_ms);
+            let Some(w) = self.best_waiting_for(ch, agent, cutoff, ctx) else { continue };
+            let standing = Standing::new(true, m.priority.unwrap_or(qcfg.priority), &w, qcfg, ctx.now);
+            best = Some(Standing::better(best, standing));
+        }
+        best
     }
 
     /// Whether `agent`, holding `held` of a combination's skills, meets the

@@ -130,6 +130,8 @@ impl<'s> Simulation<'s> {
         let limits = Limits { max_interactions: 10_000_000, max_waiting_per_queue: 10_000_000, ..Limits::default() };
         let config = EngineConfig::builder()
             .offer_timeout(Duration::from_secs(scenario.offer_timeout_secs))
+            .blending(scenario.blending)
+            .blend_horizon(Duration::from_secs(scenario.blend_horizon_secs))
             .limits(limits)
             .build()
             .map_err(|e| ScenarioError::Invalid { field: "engine".into(), problem: e.to_string() })?;
@@ -195,6 +197,7 @@ impl<'s> Simulation<'s> {
                 aging: Aging { points_per_minute: q.aging_per_minute },
                 max_waiting: None,
                 offer_timeout: None,
+                max_wait: q.max_wait_secs.map(Duration::from_secs),
             };
             self.setup("queue", Command::AddQueue(config))?;
         }

@@ -66,6 +66,10 @@ pub struct QueueSpec {
     /// Aging in points per minute.
     #[serde(default)]
     pub aging_per_minute: u32,
+    /// The longest an interaction should wait before it jumps ahead of
+    /// queue priority and blending ([`QueueConfig::max_wait`](crate::QueueConfig::max_wait)); none by default.
+    #[serde(default)]
+    pub max_wait_secs: Option<u64>,
 }
 
 /// One channel of an agent's capacity.
@@ -255,6 +259,13 @@ pub struct Scenario {
     pub agent_groups: Vec<AgentGroupSpec>,
     /// Arrival streams.
     pub arrivals: Vec<ArrivalSpec>,
+    /// How agents weigh real-time against deferrable work ([`Blending`](crate::Blending)).
+    #[serde(default)]
+    pub blending: crate::config::Blending,
+    /// How far ahead deferrable work is held back for real-time work
+    /// ([`EngineConfigBuilder::blend_horizon`](crate::EngineConfigBuilder::blend_horizon)).
+    #[serde(default)]
+    pub blend_horizon_secs: u64,
 }
 
 fn fifteen() -> u32 {
@@ -450,7 +461,11 @@ impl Scenario {
             }
             secs(format!("queues[{i}].sla.secs"), q.sla.secs, 0)?;
             secs(format!("queues[{i}].wrap_up_secs"), q.wrap_up_secs, 0)?;
+            if let Some(max_wait) = q.max_wait_secs {
+                secs(format!("queues[{i}].max_wait_secs"), max_wait, 0)?;
+            }
         }
+        secs("blend_horizon_secs".into(), self.blend_horizon_secs, 0)?;
         for (i, g) in self.agent_groups.iter().enumerate() {
             levels(&g.skills, &format!("agent_groups[{i}].skills"))?;
             for (j, m) in g.queues.iter().enumerate() {
@@ -680,6 +695,7 @@ impl Scenario {
                 wrap_up_secs: 0,
                 priority: 0,
                 aging_per_minute: 0,
+                max_wait_secs: None,
             }],
             agent_groups: vec![AgentGroupSpec {
                 name: "agents".into(),
@@ -703,6 +719,8 @@ impl Scenario {
                 priority: 0,
                 attributes: Vec::new(),
             }],
+            blending: Default::default(),
+            blend_horizon_secs: 0,
         }
     }
 

@@ -270,6 +270,8 @@ impl<Tz: TimeZone> Statistics<Tz> {
             EventKind::InteractionQueued { interaction, queue, reason } => {
                 self.queued(*interaction, *queue, *reason, engine, at);
             }
+            // Overdue changes the interaction's rank, not its measures: its wait is still measured from its place in line.
+            EventKind::InteractionOverdue { .. } => {}
             EventKind::InteractionOffered(offer) => self.offered(offer, at),
             EventKind::OfferAccepted { offer, interaction, agent } => self.accepted(*offer, *interaction, *agent, at),
             EventKind::OfferRejected { offer, interaction, agent } => {

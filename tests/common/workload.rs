@@ -131,12 +131,23 @@ pub struct Shape {
     /// Queue `q` uses the strategies and channel menus in turn, so every strategy is there;
     /// otherwise both are drawn at random.
     pub every_strategy: bool,
+    /// Some queues bound their waits (`max_wait`) and service-level thresholds vary (issue #11);
+    /// drawn from a stream of their own, so workloads without them are unchanged.
+    pub bounds: bool,
 }
 
 impl Shape {
     /// The recorded fixtures' shape: a few thousand events.
     pub fn fixture() -> Shape {
-        Shape { skills: 8, queues: 7, agents: 22, minutes: 45, arrival_gap_ms: 4_500, every_strategy: true }
+        Shape {
+            skills: 8,
+            queues: 7,
+            agents: 22,
+            minutes: 45,
+            arrival_gap_ms: 4_500,
+            every_strategy: true,
+            bounds: false,
+        }
     }
 
     /// A small random shape for the differential test: few agents and queues, so that
@@ -149,6 +160,7 @@ impl Shape {
             minutes: rng.range(3, 12),
             arrival_gap_ms: rng.range(2_000, 15_000),
             every_strategy: rng.percent(20),
+            bounds: rng.percent(60),
         }
     }
 }
@@ -248,6 +260,7 @@ fn handle_ms(rng: &mut Rng, channel: Channel) -> i64 {
 /// Draws a workload from a seed.
 pub fn generate(seed: u64, shape: &Shape) -> Workload {
     let mut rng = Rng::new(mix(seed, 1));
+    let mut bounds_rng = Rng::new(mix(seed, 11));
     let mut plan: Vec<(i64, Command)> = Vec::new();
     let start = T0;
     let end = start + shape.minutes * 60_000;
@@ -275,6 +288,13 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
         }
         if rng.percent(40) {
             queue = queue.with_offer_timeout(Duration::from_secs(rng.range(8, 20) as u64));
+        }
+        if shape.bounds {
+            if bounds_rng.percent(50) {
+                queue = queue.with_max_wait(Duration::from_secs(bounds_rng.range(0, 90) as u64));
+            }
+            let threshold = Duration::from_secs(bounds_rng.range(0, 600) as u64);
+            queue = queue.with_service_level(ServiceLevelTarget::new(80, threshold));
         }
         queues.push(queue.clone());
         plan.push((start, Command::AddQueue(queue)));
