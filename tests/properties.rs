@@ -411,3 +411,208 @@ proptest! {
         drain(&mut first, never_reoffer).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: liveness: {e}")))?;
     }
 }
+
+/// One arrival of the fairness runs: after `gap_ms`, into queue `queue` (0–3), handled for
+/// `handle_ms` once accepted.
+#[derive(Clone, Debug)]
+struct Arrival {
+    gap_ms: i64,
+    queue: u64,
+    handle_ms: i64,
+}
+
+/// A queue of the fairness runs: channel (0 voice, 1 chat, 2 e-mail), bound in seconds (None:
+/// unbounded), the agents' priority for it, aging, wrap-up in seconds.
+#[derive(Clone, Debug)]
+struct FairQueue {
+    channel: u8,
+    bound_secs: Option<u64>,
+    priority: i32,
+    aging: u32,
+    wrap_up_secs: u64,
+}
+
+fn fair_queue() -> impl Strategy<Value = FairQueue> {
+    (0..3u8, prop::option::weighted(0.6, 0..300u64), -5..10i32, 0..2_000u32, 0..20u64).prop_map(
+        |(channel, bound_secs, priority, aging, wrap_up_secs)| FairQueue {
+            channel,
+            bound_secs,
+            priority,
+            aging,
+            wrap_up_secs,
+        },
+    )
+}
+
+fn arrival() -> impl Strategy<Value = Arrival> {
+    (0..40_000i64, 0..4u64, 1_000..240_000i64).prop_map(|(gap_ms, queue, handle_ms)| Arrival {
+        gap_ms,
+        queue,
+        handle_ms,
+    })
+}
+
+/// Runs an overloaded center and checks the bound of every queue that has one.
+///
+/// The setting: `agents` agents, each holding one interaction at a time on any channel, all
+/// members of every queue with no delay, no requirements; they accept every offer at once and
+/// never decline or pause; nobody abandons. Arrivals come faster than the agents can serve, so
+/// unbounded work piles up without end; queue priorities, aging and blending are random.
+///
+/// The guarantee, derived from the routing rule (overdue work first, earliest deadline first,
+/// ahead of queue priority and blending; a bound is reached at its own millisecond, before any
+/// other timer of that instant): let X, of a queue with bound B, become overdue at D = its place
+/// in line + B, and let H be the longest handle time (talk plus wrap-up) in the run. From D on,
+/// every agent that frees up is offered an interaction at least as urgent as X: an overdue one
+/// with a deadline no later than D (the first check below: every offer made while X is overdue
+/// and waiting goes to such an interaction). Every agent frees up within H of D (its current
+/// work started before D), then again within H of each offer, so if `a` interactions are
+/// offered ahead of X after D, X is offered by D + ceil((a + 1) / agents) · H. When overdue work
+/// does not pile up (a < agents), that is the bound plus one handle time.
+fn bounded_waits_hold(
+    agents: u64,
+    queues: &[FairQueue],
+    arrivals: &[Arrival],
+    blending: Blending,
+) -> Result<(), String> {
+    let config = EngineConfig::builder().blending(blending).missed_offer_pause(None).build().unwrap();
+    let mut engine = Engine::new(config);
+    let t0 = Timestamp::from_millis(T0);
+    let channel = |c: u8| [Channel::Voice, Channel::Chat, Channel::Email][usize::from(c)];
+    for (q, spec) in queues.iter().enumerate() {
+        let mut config = QueueConfig::new(QueueId(q as u64), format!("q{q}"), [channel(spec.channel)])
+            .with_aging(spec.aging)
+            .with_wrap_up(Duration::from_secs(spec.wrap_up_secs));
+        if let Some(b) = spec.bound_secs {
+            config = config.with_max_wait(Duration::from_secs(b));
+        }
+        engine.handle(Command::AddQueue(config), t0).map_err(|e| e.to_string())?;
+    }
+    for a in 0..agents {
+        let mut capacity = CapacityProfile::new(1);
+        for c in 0..3 {
+            capacity = capacity.with_channel(channel(c), 1, 1, false);
+        }
+        let mut config = AgentConfig::new(AgentId(a), capacity);
+        for (q, spec) in queues.iter().enumerate() {
+            config = config.with_queue(QueueMembership::new(QueueId(q as u64)).with_priority(spec.priority));
+        }
+        engine.handle(Command::AddAgent(config), t0).map_err(|e| e.to_string())?;
+        engine.handle(Command::Login { agent: AgentId(a) }, t0).map_err(|e| e.to_string())?;
+    }
+    let longest =
+        arrivals.iter().map(|a| a.handle_ms + queues[a.queue as usize].wrap_up_secs as i64 * 1_000).max().unwrap_or(0);
+    // Arrival times, and what happened to each interaction.
+    let mut at = T0;
+    let plan: Vec<(Timestamp, u64)> = arrivals
+        .iter()
+        .map(|a| {
+            at += a.gap_ms;
+            (Timestamp::from_millis(at), a.queue)
+        })
+        .collect();
+    let deadline = |id: u64| -> Option<Timestamp> {
+        let (arrived, queue) = plan[id as usize];
+        queues[queue as usize].bound_secs.map(|b| arrived + Duration::from_secs(b))
+    };
+    let mut offered: BTreeMap<u64, Timestamp> = BTreeMap::new();
+    let mut offered_since: Vec<(Timestamp, u64)> = Vec::new();
+    let mut completions: BTreeSet<(Timestamp, u64, u64)> = BTreeSet::new(); // (when, interaction, agent)
+    let mut next = 0usize;
+    loop {
+        let arrival = plan.get(next).map(|(t, _)| *t);
+        let completion = completions.first().map(|(t, _, _)| *t);
+        let timer = engine.poll_timeout();
+        let Some(now) = [arrival, completion, timer].into_iter().flatten().min() else { break };
+        if arrival == Some(now) {
+            let new = NewInteraction::new(
+                InteractionId(next as u64),
+                channel(queues[plan[next].1 as usize].channel),
+                QueueId(plan[next].1),
+                CustomerId(1),
+            );
+            engine.handle(Command::Arrive(new), now).map_err(|e| e.to_string())?;
+            next += 1;
+        } else if completion == Some(now) {
+            let (_, id, agent) = completions.pop_first().expect("looked at above");
+            engine
+                .handle(Command::Complete { agent: AgentId(agent), interaction: InteractionId(id) }, now)
+                .map_err(|e| e.to_string())?;
+        } else {
+            engine.handle_timeout(now).map_err(|e| e.to_string())?;
+        }
+        while let Some(event) = engine.poll_event() {
+            match event.kind {
+                EventKind::InteractionOffered(offer) => {
+                    let id = offer.interaction.0;
+                    // Everything waiting and overdue at this instant must not outrank it.
+                    for (other, _) in plan.iter().enumerate().take(next) {
+                        let other = other as u64;
+                        let Some(d) = deadline(other) else { continue };
+                        if other == id || offered.contains_key(&other) || d > event.at {
+                            continue;
+                        }
+                        if !deadline(id).is_some_and(|mine| mine <= d) {
+                            return Err(format!(
+                                "at {} i{id} (deadline {:?}) was offered while i{other}, overdue since {d}, waited",
+                                event.at,
+                                deadline(id)
+                            ));
+                        }
+                    }
+                    offered.insert(id, event.at);
+                    offered_since.push((event.at, id));
+                    engine
+                        .handle(Command::Accept { agent: offer.agent, offer: offer.id }, event.at)
+                        .map_err(|e| e.to_string())?;
+                    let handle = Duration::from_millis(arrivals[id as usize].handle_ms as u64);
+                    completions.insert((event.at + handle, id, offer.agent.0));
+                }
+                EventKind::InteractionOverdue { interaction, .. } => {
+                    if deadline(interaction.0) != Some(event.at) {
+                        return Err(format!("i{} overdue at {}, not at its deadline", interaction.0, event.at));
+                    }
+                }
+                _ => {}
+            }
+        }
+        engine.check_invariants().map_err(|v| v.to_string())?;
+    }
+    if offered.len() != plan.len() {
+        return Err(format!("{} of {} interactions were never offered", plan.len() - offered.len(), plan.len()));
+    }
+    for (id, when) in &offered {
+        let Some(d) = deadline(*id) else { continue };
+        if *when <= d {
+            continue;
+        }
+        let ahead = offered_since.iter().filter(|(t, other)| *t >= d && *t <= *when && other != id).count() as i64;
+        let rounds = (ahead + 1 + agents as i64 - 1) / agents as i64;
+        let bound = d + Duration::from_millis((rounds * longest) as u64);
+        if *when > bound {
+            return Err(format!(
+                "i{id} offered at {when}, after its deadline {d} plus {rounds} × the longest handle time {longest} ms \
+                 ({ahead} offered ahead of it)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Issue #11: every queue with a bound keeps it under overload (see [`bounded_waits_hold`]).
+    #[test]
+    fn bounded_queues_keep_their_bound_under_overload(
+        agents in 1..4u64,
+        queues in prop::collection::vec(fair_queue(), 4),
+        arrivals in prop::collection::vec(arrival(), 20..120),
+        service_level in any::<bool>(),
+    ) {
+        let blending = if service_level { Blending::ServiceLevel } else { Blending::RealTimeFirst };
+        let seed = seed();
+        bounded_waits_hold(agents, &queues, &arrivals, blending)
+            .map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
+    }
+}

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{IdHashKey, IdMap, InteractionId, OfferId};
 use crate::time::Timestamp;
 
-/// What a timer is for. The variant order is the documented tie-break
-/// between timers due at the same millisecond.
+/// What a timer is for. Timers due at the same millisecond fire in this
+/// order: [`TimerKind::MaxWait`] first (a bound holds to the millisecond),
+/// then in the order of the other variants, then in the order they were set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TimerKind {
     /// An offer expires unanswered.
@@ -26,10 +27,13 @@ pub enum TimerKind {
 impl TimerKind {
     fn rank(self) -> u8 {
         match self {
-            TimerKind::OfferTimeout(_) => 0,
-            TimerKind::WrapUpEnd(_) => 1,
-            TimerKind::QueueDelay(_) => 2,
-            TimerKind::MaxWait(_) => 3,
+            // A bound is reached first at its instant, so that an agent freed at
+            // the same millisecond (an offer timing out, a wrap-up ending) already
+            // sees the interaction overdue: the bound holds to the millisecond.
+            TimerKind::MaxWait(_) => 0,
+            TimerKind::OfferTimeout(_) => 1,
+            TimerKind::WrapUpEnd(_) => 2,
+            TimerKind::QueueDelay(_) => 3,
         }
     }
 }
