@@ -13,7 +13,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use switchboard::sim::{BUILTIN_DAY, Replications, RunOptions, Scenario, ScenarioError, SimLimits, SimReport, WhatIf};
-use switchboard::{AgentSelection, Engine, Event};
+use switchboard::{AgentSelection, Blending, Engine, Event};
 
 #[derive(Parser, Debug)]
 #[command(about = "Simulate a contact-center period through the switchboard engine")]
@@ -56,6 +56,9 @@ struct Args {
     /// What-if: agents added to every group (negative removes).
     #[arg(long, allow_hyphen_values = true)]
     what_if_extra_agents: Option<i32>,
+    /// What-if: blending (real-time-first, service-level)
+    #[arg(long)]
+    what_if_blending: Option<String>,
 }
 
 fn strategy(name: &str) -> Result<AgentSelection, String> {
@@ -66,6 +69,14 @@ fn strategy(name: &str) -> Result<AgentSelection, String> {
         "round-robin" => AgentSelection::RoundRobin,
         "fewest-contacts" => AgentSelection::FewestContacts,
         other => return Err(format!("unknown strategy {other}")),
+    })
+}
+
+fn blending(name: &str) -> Result<Blending, String> {
+    Ok(match name {
+        "real-time-first" => Blending::RealTimeFirst,
+        "service-level" => Blending::ServiceLevel,
+        other => return Err(format!("unknown blending {other} (real-time-first, service-level)")),
     })
 }
 
@@ -123,6 +134,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         chat_capacity: args.what_if_chat_capacity,
         offer_timeout_secs: args.what_if_offer_timeout,
         extra_agents_per_group: args.what_if_extra_agents,
+        blending: args.what_if_blending.as_deref().map(blending).transpose()?,
         ..WhatIf::named("what-if")
     };
     if what_if != WhatIf::named("what-if") {
@@ -138,6 +150,9 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         if let Some(n) = args.what_if_extra_agents {
             name.push(format!("{n:+} agents per group"));
+        }
+        if let Some(b) = &args.what_if_blending {
+            name.push(format!("{b} blending"));
         }
         let what_if = WhatIf { name: name.join(", "), ..what_if };
         println!("\n{}", options.compare(&scenario, &what_if, &seeds)?.to_text());

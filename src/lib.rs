@@ -90,16 +90,35 @@
 //!   rejects or lets it time out; a rejected or missed interaction goes back
 //!   to **its place in line** (its queue-entry time is kept across re-queues
 //!   and transfers).
-//! * **Blending**: real-time work first; deferrable work is offered to an
-//!   agent only when no real-time work that agent qualifies for is waiting.
+//! * **Blending**: real-time work first (or, with [`Blending::ServiceLevel`],
+//!   whichever side is further into its own target); deferrable work is held
+//!   back from an agent only for real-time work they could be offered now or
+//!   within [`EngineConfigBuilder::blend_horizon`].
+//! * **Bounded waits**: a queue's [`QueueConfig::max_wait`] makes its work
+//!   *overdue* once it has waited that long, and overdue work goes first.
 //!
 //! ## Routing
 //!
 //! When an interaction waits, the engine picks among available qualified
 //! agents by the queue's [`AgentSelection`], ties broken by agent id. When an
-//! agent gains room, the engine picks among the waiting interactions of the
-//! agent's queues by (real-time before deferrable, the agent's priority for
-//! the queue, effective priority, place in line, arrival sequence). Both
+//! agent gains room, the engine picks among the waiting interactions the
+//! agent could take (member delay reached, qualified, room on the channel) by
+//! these keys, in order:
+//!
+//! 1. **overdue first** ([`QueueConfig::max_wait`] reached), earliest deadline
+//!    first;
+//! 2. **blending**: the best real-time and the best deferrable interaction (each
+//!    by keys 1 and 3–6) are compared by [`Blending`]: real-time first, or the
+//!    larger share of its own service-level threshold waited;
+//! 3. the agent's priority for the queue ([`QueueMembership`]);
+//! 4. effective priority (base priority plus linear aging);
+//! 5. place in line (queue-entry time, kept across re-queues and transfers);
+//! 6. arrival sequence.
+//!
+//! Deferrable work is not taken when real-time work the agent could be offered
+//! within the blend horizon beats it by keys 1–2. Every key is static between
+//! events: becoming overdue is a timer at the deadline, so nothing is re-sorted
+//! as time passes. Both
 //! decisions use an index whose cost is set by the configuration (members
 //! per queue, queues and skills per agent), not by how many interactions wait
 //! or how many different requirement sets they carry; see the README's

@@ -177,6 +177,9 @@ pub struct WhatIf {
     /// Agents added to (or, negative, removed from) every group.
     #[serde(default)]
     pub extra_agents_per_group: Option<i32>,
+    /// How agents weigh real-time against deferrable work ([`Blending`](crate::Blending)).
+    #[serde(default)]
+    pub blending: Option<crate::config::Blending>,
 }
 
 impl WhatIf {
@@ -194,6 +197,9 @@ impl WhatIf {
         }
         if let Some(t) = self.offer_timeout_secs {
             s.offer_timeout_secs = t;
+        }
+        if let Some(blending) = self.blending {
+            s.blending = blending;
         }
         for g in &mut s.agent_groups {
             if let Some(n) = self.chat_capacity {
