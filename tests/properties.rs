@@ -552,7 +552,7 @@ fn bounded_waits_hold(
                         if other == id || offered.contains_key(&other) || d > event.at {
                             continue;
                         }
-                        if !deadline(id).is_some_and(|mine| mine <= d) {
+                        if deadline(id).is_none_or(|mine| mine > d) {
                             return Err(format!(
                                 "at {} i{id} (deadline {:?}) was offered while i{other}, overdue since {d}, waited",
                                 event.at,
@@ -568,10 +568,8 @@ fn bounded_waits_hold(
                     let handle = Duration::from_millis(arrivals[id as usize].handle_ms as u64);
                     completions.insert((event.at + handle, id, offer.agent.0));
                 }
-                EventKind::InteractionOverdue { interaction, .. } => {
-                    if deadline(interaction.0) != Some(event.at) {
-                        return Err(format!("i{} overdue at {}, not at its deadline", interaction.0, event.at));
-                    }
+                EventKind::InteractionOverdue { interaction, .. } if deadline(interaction.0) != Some(event.at) => {
+                    return Err(format!("i{} overdue at {}, not at its deadline", interaction.0, event.at));
                 }
                 _ => {}
             }
