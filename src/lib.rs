@@ -143,7 +143,7 @@ pub use config::{EngineConfig, EngineConfigBuilder, Limits, RoutingIndex};
 pub use engine::CompactSnapshotError;
 pub use engine::{
     Engine, EngineSnapshot, InvariantViolation, MAX_SNAPSHOT_COUNTER, PendingOffer, RestoreError, Timer, TimerKind,
-    Totals,
+    Totals, WaitingExplanation,
 };
 pub use error::{CommandError, ConfigError, Limit};
 pub use event::{Event, EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
@@ -153,7 +153,7 @@ pub use model::attributes::Attributes;
 pub use model::capacity::{CapacityError, CapacityProfile, ChannelCapacity, Load};
 pub use model::channel::{Channel, ChannelMode};
 pub use model::interaction::{Interaction, InteractionState, Outcome};
-pub use model::queue::{AgentSelection, Aging, QueueConfig};
+pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig};
 pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
 pub use sla::{
     ResponseCounts, ResponseMeasure, ResponseTarget, ServiceLevel, ServiceLevelCounts, ServiceLevelDefinition,

@@ -1,10 +1,12 @@
 //! The engine: a deterministic state machine of commands and time in, events out.
 
+mod declines;
 mod invariants;
 mod lifecycle;
 mod routing;
 mod snapshot;
 mod timers;
+mod waiting;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -28,6 +30,7 @@ pub use snapshot::CompactSnapshotError;
 pub use snapshot::{EngineSnapshot, MAX_SNAPSHOT_COUNTER, RestoreError};
 use timers::TimerTable;
 pub use timers::{Timer, TimerKind};
+pub use waiting::WaitingExplanation;
 
 /// A pending offer: an interaction offered to an agent, capacity reserved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,13 +63,16 @@ pub struct Totals {
     pub abandoned: u64,
     /// Ended cancelled by the host.
     pub cancelled: u64,
+    /// Ended because every qualified agent declined ([`Outcome::Declined`](crate::Outcome::Declined)).
+    #[serde(default)]
+    pub declined: u64,
 }
 
 impl Totals {
     /// Interactions that have ended, in any terminal state (saturating:
     /// restore refuses totals that do not add up, so it never saturates in an engine).
     pub fn ended(&self) -> u64 {
-        self.handled.saturating_add(self.abandoned).saturating_add(self.cancelled)
+        self.handled.saturating_add(self.abandoned).saturating_add(self.cancelled).saturating_add(self.declined)
     }
 }
 

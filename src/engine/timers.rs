@@ -18,6 +18,9 @@ pub enum TimerKind {
     WrapUpEnd(InteractionId),
     /// A waiting interaction reaches the delay of some of its queue's agents.
     QueueDelay(InteractionId),
+    /// An interaction every qualified agent declined forgets who declined it
+    /// ([`AllDeclined::ForgetAfter`](crate::AllDeclined::ForgetAfter)).
+    ForgetDeclines(InteractionId),
 }
 
 impl TimerKind {
@@ -26,6 +29,7 @@ impl TimerKind {
             TimerKind::OfferTimeout(_) => 0,
             TimerKind::WrapUpEnd(_) => 1,
             TimerKind::QueueDelay(_) => 2,
+            TimerKind::ForgetDeclines(_) => 3,
         }
     }
 }

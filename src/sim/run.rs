@@ -195,6 +195,7 @@ impl<'s> Simulation<'s> {
                 aging: Aging { points_per_minute: q.aging_per_minute },
                 max_waiting: None,
                 offer_timeout: None,
+                all_declined: crate::AllDeclined::Wait,
             };
             self.setup("queue", Command::AddQueue(config))?;
         }
