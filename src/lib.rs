@@ -89,14 +89,17 @@
 //! * An **offer** reserves the agent's capacity until the agent accepts,
 //!   rejects or lets it time out; a rejected or missed interaction goes back
 //!   to **its place in line** (its queue-entry time is kept across re-queues
-//!   and transfers).
+//!   and transfers), and to another agent first: its decliners are its last
+//!   resort. When every qualified agent has declined it, the queue's
+//!   [`AllDeclined`] rule applies, and [`Engine::why_waiting`] says so.
 //! * **Blending**: real-time work first; deferrable work is offered to an
 //!   agent only when no real-time work that agent qualifies for is waiting.
 //!
 //! ## Routing
 //!
 //! When an interaction waits, the engine picks among available qualified
-//! agents by the queue's [`AgentSelection`], ties broken by agent id. When an
+//! agents by (has not declined it, the queue's [`AgentSelection`], agent id):
+//! agents who declined it come last. When an
 //! agent gains room, the engine picks among the waiting interactions of the
 //! agent's queues by (real-time before deferrable, the agent's priority for
 //! the queue, effective priority, place in line, arrival sequence). Both
@@ -112,7 +115,9 @@
 //!   the queue with a low priority and a delay,
 //!   `QueueMembership::new(q).with_priority(-1).with_delay(Duration::from_secs(30))`.
 //! * *Never offer a declined call to the same agent again*:
-//!   `EngineConfig::builder().never_reoffer_to_decliners(true)`.
+//!   `EngineConfig::builder().never_reoffer_to_decliners(true)`; and say what
+//!   happens when everybody has declined it, e.g. overflow to a supervisors'
+//!   queue: `QueueConfig::with_all_declined(AllDeclined::Overflow(supervisors))`.
 //! * *Do not pause agents who miss an offer*:
 //!   `EngineConfig::builder().missed_offer_pause(None)`.
 //! * *Let low-priority e-mail catch up*: `QueueConfig::with_aging(points_per_minute)`.

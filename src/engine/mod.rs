@@ -109,14 +109,15 @@ enum Work {
 ///   happened; [`Engine::poll_timeout`] is the next deadline.
 /// * **Views** (`&self`, read-only): [`Engine::agent`], [`Engine::interaction`],
 ///   [`Engine::queue`], [`Engine::waiting`], [`Engine::offer`],
-///   [`Engine::totals`], [`Engine::check_invariants`], and their plural forms.
+///   [`Engine::totals`], [`Engine::why_waiting`], [`Engine::check_invariants`],
+///   and their plural forms.
 /// * **Persistence**: [`Engine::snapshot`] and [`Engine::restore`].
 ///
 /// # Time and timers
 ///
 /// Time never runs backwards: an earlier `now` than one seen before is
 /// refused with [`CommandError::TimeWentBackwards`]. Timers (offer timeouts,
-/// wrap-up ends, queue delays) fire at their own due time: `handle(cmd, now)`
+/// wrap-up ends, queue delays, forgetting declines) fire at their own due time: `handle(cmd, now)`
 /// first fires every timer due at or before `now`, in (due time, timer kind,
 /// sequence) order and stamped with the due time, and only then applies the
 /// command. So the state depends on the commands and their times alone, and a
