@@ -232,6 +232,8 @@ fn when_every_qualified_agent_declined_the_event_and_the_queue_rule_follow() {
                     assert!(h.engine.why_waiting(InteractionId(10)).is_none());
                     let totals = h.engine.totals();
                     assert_eq!((totals.arrived, totals.declined, totals.ended()), (1, 1, 1), "{setting}");
+                    let restored = Engine::restore(h.engine.snapshot()).expect("totals with declined add up");
+                    assert_eq!(restored.totals(), totals);
                 }
             }
         }
