@@ -297,6 +297,24 @@ impl EngineConfigBuilder {
     }
 
     /// When true, an interaction is never offered again to an agent who declined it or let it time out.
+    ///
+    /// Either way, an agent who declined an interaction (rejected it, or let
+    /// its offer time out) is its **last resort**: it goes to the best *other*
+    /// available agent first, and back to a decliner only when no other
+    /// qualified agent with room is available. When `never` is false (the
+    /// default) that is all: with nobody else, the decliner is offered it
+    /// again at once (or once they are ready again, if a missed offer paused
+    /// them).
+    ///
+    /// When `never` is true, decliners are never offered it again, and once
+    /// every qualified agent (every logged-in member of its queue who works
+    /// its channel and satisfies its requirements) has declined it, the engine
+    /// emits [`EventKind::DeclinedByAll`](crate::EventKind::DeclinedByAll) and
+    /// applies the queue's [`AllDeclined`](crate::AllDeclined) rule: keep
+    /// waiting (the default), forget the declines after a time, overflow to
+    /// another queue, or end with [`Outcome::Declined`](crate::Outcome::Declined).
+    /// [`Engine::why_waiting`](crate::Engine::why_waiting) says when a waiting
+    /// interaction is in that state.
     pub fn never_reoffer_to_decliners(mut self, never: bool) -> Self {
         self.config.never_reoffer_to_decliners = never;
         self

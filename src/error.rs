@@ -151,6 +151,28 @@ pub enum CommandError {
         /// The queue.
         queue: QueueId,
     },
+    /// A queue's [`AllDeclined::Overflow`](crate::AllDeclined::Overflow) names the queue itself.
+    #[error("queue {0} cannot overflow to itself when all agents decline; name another queue")]
+    OverflowToItself(QueueId),
+    /// A queue's [`AllDeclined::Overflow`](crate::AllDeclined::Overflow) names a queue that does not exist.
+    #[error("queue {queue} overflows to unknown queue {overflow} when all agents decline; add that queue first")]
+    UnknownOverflowQueue {
+        /// The queue being configured.
+        queue: QueueId,
+        /// The overflow queue it names.
+        overflow: QueueId,
+    },
+    /// A queue's [`AllDeclined::Overflow`](crate::AllDeclined::Overflow) names a queue that
+    /// does not take one of its channels.
+    #[error("queue {queue} overflows to queue {overflow}, which does not take channel {channel}")]
+    OverflowRefusesChannel {
+        /// The queue being configured.
+        queue: QueueId,
+        /// The overflow queue it names.
+        overflow: QueueId,
+        /// A channel of `queue` that `overflow` does not take.
+        channel: Channel,
+    },
     /// Aging faster than the engine's limit.
     #[error("queue {queue}: aging of {points_per_minute} points/minute exceeds the limit of {max}")]
     AgingTooFast {

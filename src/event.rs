@@ -10,7 +10,7 @@ use crate::model::agent::Presence;
 use crate::model::attributes::Attributes;
 use crate::model::channel::Channel;
 use crate::model::interaction::Outcome;
-use crate::model::queue::AgentSelection;
+use crate::model::queue::{AgentSelection, AllDeclined};
 use crate::model::skill::Proficiency;
 use crate::time::Timestamp;
 
@@ -287,6 +287,25 @@ pub enum EventKind {
         /// The queue it entered.
         to: QueueId,
     },
+    /// Every qualified agent has declined an interaction (rejected it or let
+    /// its offer time out) and declined work is never re-offered to its
+    /// decliners: nobody logged in can be offered it. Emitted right after the
+    /// [`EventKind::OfferRejected`] or [`EventKind::OfferTimedOut`] that made
+    /// it so, and before the events of the fallback (a re-queue, a transfer,
+    /// or the end).
+    DeclinedByAll {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The queue it was declined in.
+        queue: QueueId,
+        /// How many qualified agents (logged-in members of the queue who work
+        /// its channel and satisfy its requirements) declined it: all of them.
+        decliners: u32,
+        /// What the engine does about it: the queue's
+        /// [`QueueConfig::all_declined`](crate::QueueConfig::all_declined), or
+        /// [`AllDeclined::Wait`] when an overflow could not be made.
+        fallback: AllDeclined,
+    },
     /// An interaction ended; emitted exactly once per interaction.
     InteractionEnded {
         /// The interaction.
@@ -332,6 +351,7 @@ impl EventKind {
             | EventKind::WrapUpEnded { interaction, .. }
             | EventKind::Disposition { interaction, .. }
             | EventKind::InteractionTransferred { interaction, .. }
+            | EventKind::DeclinedByAll { interaction, .. }
             | EventKind::InteractionEnded { interaction, .. } => Some(*interaction),
             EventKind::InteractionOffered(offer) => Some(offer.interaction),
         }

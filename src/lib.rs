@@ -89,7 +89,9 @@
 //! * An **offer** reserves the agent's capacity until the agent accepts,
 //!   rejects or lets it time out; a rejected or missed interaction goes back
 //!   to **its place in line** (its queue-entry time is kept across re-queues
-//!   and transfers).
+//!   and transfers), and to another agent first: its decliners are its last
+//!   resort. When every qualified agent has declined it, the queue's
+//!   [`AllDeclined`] rule applies, and [`Engine::why_waiting`] says so.
 //! * **Blending**: real-time work first (or, with [`Blending::ServiceLevel`],
 //!   whichever side is further into its own target); deferrable work is held
 //!   back from an agent only for real-time work they could be offered now or
@@ -100,7 +102,8 @@
 //! ## Routing
 //!
 //! When an interaction waits, the engine picks among available qualified
-//! agents by the queue's [`AgentSelection`], ties broken by agent id. When an
+//! agents by (has not declined it, the queue's [`AgentSelection`], agent id):
+//! agents who declined it come last. When an
 //! agent gains room, the engine picks among the waiting interactions the
 //! agent could take (member delay reached, qualified, room on the channel) by
 //! these keys, in order:
@@ -131,7 +134,9 @@
 //!   the queue with a low priority and a delay,
 //!   `QueueMembership::new(q).with_priority(-1).with_delay(Duration::from_secs(30))`.
 //! * *Never offer a declined call to the same agent again*:
-//!   `EngineConfig::builder().never_reoffer_to_decliners(true)`.
+//!   `EngineConfig::builder().never_reoffer_to_decliners(true)`; and say what
+//!   happens when everybody has declined it, e.g. overflow to a supervisors'
+//!   queue: `QueueConfig::with_all_declined(AllDeclined::Overflow(supervisors))`.
 //! * *Do not pause agents who miss an offer*:
 //!   `EngineConfig::builder().missed_offer_pause(None)`.
 //! * *Let low-priority e-mail catch up*: `QueueConfig::with_aging(points_per_minute)`.
@@ -162,7 +167,7 @@ pub use config::{Blending, EngineConfig, EngineConfigBuilder, Limits, RoutingInd
 pub use engine::CompactSnapshotError;
 pub use engine::{
     Engine, EngineSnapshot, InvariantViolation, MAX_SNAPSHOT_COUNTER, PendingOffer, RestoreError, Timer, TimerKind,
-    Totals,
+    Totals, WaitingExplanation,
 };
 pub use error::{CommandError, ConfigError, Limit};
 pub use event::{Event, EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
@@ -172,7 +177,7 @@ pub use model::attributes::Attributes;
 pub use model::capacity::{CapacityError, CapacityProfile, ChannelCapacity, Load};
 pub use model::channel::{Channel, ChannelMode};
 pub use model::interaction::{Interaction, InteractionState, Outcome};
-pub use model::queue::{AgentSelection, Aging, QueueConfig};
+pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig};
 pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
 pub use sla::{
     ResponseCounts, ResponseMeasure, ResponseTarget, ServiceLevel, ServiceLevelCounts, ServiceLevelDefinition,

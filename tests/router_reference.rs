@@ -124,6 +124,10 @@ struct Tally {
     overdue: u64,
     /// Real-time offers made while deferrable work the same agent could take waited.
     blend_held_back: u64,
+    /// `DeclinedByAll` events (both routers agreed on each, event for event).
+    declined_by_all: u64,
+    /// `InteractionWaiting` offers to an agent who had declined the interaction (the last resort).
+    reoffered_to_decliner: u64,
 }
 
 impl std::fmt::Display for Tally {
@@ -133,7 +137,8 @@ impl std::fmt::Display for Tally {
             "{} steps, {} events, {} offers checked; InteractionWaiting decisions compared with rivals by strategy: \
              {:?} ({} rivals and {} choices with a key not known exactly skipped); AgentReady choices among \
              several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
-             waiting deferrable work: {}; overdue offers: {}",
+             waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
+             as the last resort: {}",
             self.steps,
             self.events,
             self.offers,
@@ -144,6 +149,8 @@ impl std::fmt::Display for Tally {
             self.blend_checked,
             self.blend_held_back,
             self.overdue,
+            self.declined_by_all,
+            self.reoffered_to_decliner,
         )
     }
 }
@@ -210,6 +217,9 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
         for event in &from_index {
             if let EventKind::InteractionOffered(offer) = &event.kind {
                 rules.check_offer(&host.shadow, event.at, offer, tally).map_err(|e| here(format!("{event:?}\n{e}")))?;
+            }
+            if let EventKind::DeclinedByAll { .. } = &event.kind {
+                tally.declined_by_all += 1;
             }
             host.observe(event);
         }
@@ -537,7 +547,8 @@ impl Rules<'_> {
         }
     }
 
-    /// `InteractionWaiting`: the queue's strategy picked the best acceptable agent.
+    /// `InteractionWaiting`: the queue's strategy picked the best acceptable agent, agents
+    /// who declined the interaction last.
     fn check_agent_choice(
         &self,
         shadow: &Shadow,
@@ -568,6 +579,9 @@ impl Rules<'_> {
             ));
         }
         let chosen = self.engine.agent(offer.agent).expect("checked by the caller");
+        if live.declined.contains(&chosen.id()) {
+            tally.reoffered_to_decliner += 1;
+        }
         let Some(chosen_key) = self.key(shadow, queue.strategy, chosen, offer.queue, reqs) else {
             tally.choices_skipped += 1;
             return Ok(());
@@ -584,12 +598,17 @@ impl Rules<'_> {
                 continue;
             };
             compared = true;
-            if (key, b.id()) < (chosen_key, chosen.id()) {
+            // Decliners are a last resort: (declined it, key, id), lowest first.
+            let declined = |a: AgentId| live.declined.contains(&a);
+            if (declined(b.id()), key, b.id()) < (declined(chosen.id()), chosen_key, chosen.id()) {
                 return Err(format!(
-                    "{:?} chose {} with key {chosen_key:?}, but {} was acceptable with key {key:?}",
+                    "{:?} chose {} with key {chosen_key:?} (declined it: {}), but {} was acceptable with key \
+                     {key:?} (declined it: {})",
                     queue.strategy,
                     chosen.id(),
-                    b.id()
+                    declined(chosen.id()),
+                    b.id(),
+                    declined(b.id())
                 ));
             }
         }

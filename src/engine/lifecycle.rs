@@ -19,7 +19,11 @@ pub(super) fn limit(what: Limit, limit: u32) -> CommandError {
 }
 
 /// Refuses a configured span that would round to zero or run past the end of time.
-fn check_span_field(field: &'static str, span: std::time::Duration, zero_allowed: bool) -> Result<(), CommandError> {
+pub(super) fn check_span_field(
+    field: &'static str,
+    span: std::time::Duration,
+    zero_allowed: bool,
+) -> Result<(), CommandError> {
     check_span(span, zero_allowed).map_err(|error| CommandError::InvalidSpan { field, span, error })
 }
 
@@ -60,6 +64,7 @@ impl Engine {
             }
             TimerKind::QueueDelay(iid) => self.work.push_back(Work::Interaction(iid)),
             TimerKind::MaxWait(iid) => self.become_overdue(iid, at),
+            TimerKind::ForgetDeclines(iid) => self.forget_declines(iid),
         }
     }
 
@@ -98,7 +103,7 @@ impl Engine {
 
     /// Checks that a requirement set can be routed: known skills, within the
     /// per-interaction limit, and either already interned or within the signature limit.
-    fn check_requirements(&self, reqs: &Requirements) -> Result<(), CommandError> {
+    pub(super) fn check_requirements(&self, reqs: &Requirements) -> Result<(), CommandError> {
         self.check_skills_known(reqs.iter().map(|r| &r.skill))?;
         let limits = self.config.limits();
         if reqs.len() > limits.max_requirements as usize {
@@ -147,7 +152,7 @@ impl Engine {
         Ok(requirements)
     }
 
-    fn check_room_in_queue(&self, queue: &QueueConfig) -> Result<(), CommandError> {
+    pub(super) fn check_room_in_queue(&self, queue: &QueueConfig) -> Result<(), CommandError> {
         let max = queue.max_waiting.unwrap_or(self.config.limits().max_waiting_per_queue);
         if self.waiting_count(queue.id) >= max as usize {
             return Err(CommandError::QueueFull { queue: queue.id, limit: max });
@@ -242,6 +247,7 @@ impl Engine {
 
     fn add_queue(&mut self, queue: QueueConfig, now: Timestamp) -> Result<(), CommandError> {
         self.check_new_queue(&queue)?;
+        self.check_all_declined(&queue)?;
         let id = queue.id;
         self.router.add_queue(id);
         self.queues.insert(id, queue);
@@ -475,8 +481,10 @@ impl Engine {
         self.pending_offer_for(agent, offer)?;
         let p = self.decline(offer, now);
         self.emit(now, EventKind::OfferRejected { offer, interaction: p.interaction, agent });
-        self.enter_queue(p.interaction, QueueReason::OfferRejected, now);
+        self.after_decline(p.interaction, QueueReason::OfferRejected, now);
         self.refresh_agent(agent, now);
+        // After the interaction's own routing work: the decliner is its last resort.
+        self.work.push_back(Work::Agent(agent));
         Ok(())
     }
 
@@ -486,7 +494,9 @@ impl Engine {
         }
         let p = self.decline(offer, at);
         self.emit(at, EventKind::OfferTimedOut { offer, interaction: p.interaction, agent: p.agent });
-        self.enter_queue(p.interaction, QueueReason::OfferTimedOut, at);
+        self.after_decline(p.interaction, QueueReason::OfferTimedOut, at);
+        // After the interaction's own routing work: the decliner is its last resort.
+        self.work.push_back(Work::Agent(p.agent));
         let max_misses = self.config.limits().max_missed_offers_in_a_row;
         let Some(agent) = self.agents.get_mut(&p.agent) else { return };
         agent.missed_in_a_row = agent.missed_in_a_row.saturating_add(1);
@@ -504,9 +514,10 @@ impl Engine {
     }
 
     /// Drops an offer the agent declined (or missed) and remembers the agent
-    /// on the interaction.
+    /// on the interaction. The agent's routing work is the caller's to queue,
+    /// after the interaction's.
     fn decline(&mut self, offer: OfferId, now: Timestamp) -> super::PendingOffer {
-        let p = self.drop_offer(offer, now);
+        let p = self.take_back_offer(offer, now);
         let i = self.interactions.get_mut(&p.interaction).expect("a pending offer's interaction is live");
         if let Err(pos) = i.declined_by.binary_search(&p.agent) {
             i.declined_by.insert(pos, p.agent);
@@ -635,12 +646,25 @@ impl Engine {
             }
             InteractionState::WrapUp { .. } => unreachable!("refused above"),
         }
+        self.move_to_queue(iid, from, to, requirements, now);
+        Ok(())
+    }
+
+    /// Moves an interaction that holds no capacity and is in no waiting list
+    /// to queue `to`, with its `requirements` there, keeping its place in line.
+    pub(super) fn move_to_queue(
+        &mut self,
+        iid: InteractionId,
+        from: QueueId,
+        to: QueueId,
+        requirements: Requirements,
+        now: Timestamp,
+    ) {
         self.router.hold(iid, &requirements);
-        let i = self.interactions.get_mut(&iid).expect("checked above");
+        let i = self.interactions.get_mut(&iid).expect("move_to_queue: interaction is live");
         i.queue = to;
         i.requirements = requirements;
         self.emit(now, EventKind::InteractionTransferred { interaction: iid, from, to });
         self.enter_queue(iid, QueueReason::Transferred, now);
-        Ok(())
     }
 }

@@ -1,10 +1,12 @@
 //! The engine: a deterministic state machine of commands and time in, events out.
 
+mod declines;
 mod invariants;
 mod lifecycle;
 mod routing;
 mod snapshot;
 mod timers;
+mod waiting;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -28,6 +30,7 @@ pub use snapshot::CompactSnapshotError;
 pub use snapshot::{EngineSnapshot, MAX_SNAPSHOT_COUNTER, RestoreError};
 use timers::TimerTable;
 pub use timers::{Timer, TimerKind};
+pub use waiting::WaitingExplanation;
 
 /// A pending offer: an interaction offered to an agent, capacity reserved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,13 +63,16 @@ pub struct Totals {
     pub abandoned: u64,
     /// Ended cancelled by the host.
     pub cancelled: u64,
+    /// Ended because every qualified agent declined ([`Outcome::Declined`](crate::Outcome::Declined)).
+    #[serde(default)]
+    pub declined: u64,
 }
 
 impl Totals {
     /// Interactions that have ended, in any terminal state (saturating:
     /// restore refuses totals that do not add up, so it never saturates in an engine).
     pub fn ended(&self) -> u64 {
-        self.handled.saturating_add(self.abandoned).saturating_add(self.cancelled)
+        self.handled.saturating_add(self.abandoned).saturating_add(self.cancelled).saturating_add(self.declined)
     }
 }
 
@@ -103,14 +109,15 @@ enum Work {
 ///   happened; [`Engine::poll_timeout`] is the next deadline.
 /// * **Views** (`&self`, read-only): [`Engine::agent`], [`Engine::interaction`],
 ///   [`Engine::queue`], [`Engine::waiting`], [`Engine::offer`],
-///   [`Engine::totals`], [`Engine::check_invariants`], and their plural forms.
+///   [`Engine::totals`], [`Engine::why_waiting`], [`Engine::check_invariants`],
+///   and their plural forms.
 /// * **Persistence**: [`Engine::snapshot`] and [`Engine::restore`].
 ///
 /// # Time and timers
 ///
 /// Time never runs backwards: an earlier `now` than one seen before is
 /// refused with [`CommandError::TimeWentBackwards`]. Timers (offer timeouts,
-/// wrap-up ends, queue delays) fire at their own due time: `handle(cmd, now)`
+/// wrap-up ends, queue delays, forgetting declines) fire at their own due time: `handle(cmd, now)`
 /// first fires every timer due at or before `now`, in (due time, timer kind,
 /// sequence) order and stamped with the due time, and only then applies the
 /// command. So the state depends on the commands and their times alone, and a

@@ -228,8 +228,15 @@ impl Engine {
         }
     }
 
-    /// Releases one interaction of capacity from an agent.
+    /// Releases one interaction of capacity from an agent, who then looks for work.
     pub(super) fn release(&mut self, aid: AgentId, iid: InteractionId, now: Timestamp) {
+        self.unreserve(aid, iid, now);
+        self.work.push_back(Work::Agent(aid));
+    }
+
+    /// Releases one interaction of capacity from an agent; the caller queues
+    /// the agent's routing work.
+    fn unreserve(&mut self, aid: AgentId, iid: InteractionId, now: Timestamp) {
         let channel = self.interactions[&iid].channel;
         let agent = self.agents.get_mut(&aid).expect("release: agent holding work exists");
         agent.load.release(&agent.config.capacity, channel);
@@ -238,18 +245,26 @@ impl Engine {
         if agent.load.items() == 0 {
             agent.idle_since = now;
         }
-        self.work.push_back(Work::Agent(aid));
     }
 
-    /// Cancels a pending offer, releasing the agent's capacity. The caller
-    /// decides where the interaction goes next.
+    /// Cancels a pending offer, releasing the agent's capacity; the agent
+    /// then looks for work. The caller decides where the interaction goes next.
     pub(super) fn drop_offer(&mut self, offer: OfferId, now: Timestamp) -> PendingOffer {
-        let pending = self.offers.remove(&offer).expect("drop_offer: offer is pending");
+        let pending = self.take_back_offer(offer, now);
+        self.work.push_back(Work::Agent(pending.agent));
+        pending
+    }
+
+    /// [`Engine::drop_offer`] without queueing the agent's routing work: after
+    /// a decline, the interaction must look for another agent before its
+    /// decliner looks for work, or the decliner gets it straight back.
+    pub(super) fn take_back_offer(&mut self, offer: OfferId, now: Timestamp) -> PendingOffer {
+        let pending = self.offers.remove(&offer).expect("take_back_offer: offer is pending");
         self.timers.cancel(TimerKind::OfferTimeout(offer));
         if let Some(agent) = self.agents.get_mut(&pending.agent) {
             agent.offers.remove(&offer);
         }
-        self.release(pending.agent, pending.interaction, now);
+        self.unreserve(pending.agent, pending.interaction, now);
         pending
     }
 
@@ -270,10 +285,12 @@ impl Engine {
         self.timers.cancel(TimerKind::QueueDelay(iid));
         self.timers.cancel(TimerKind::MaxWait(iid));
         self.timers.cancel(TimerKind::WrapUpEnd(iid));
+        self.timers.cancel(TimerKind::ForgetDeclines(iid));
         match outcome {
             Outcome::Handled { .. } => self.totals.handled += 1,
             Outcome::Abandoned { .. } => self.totals.abandoned += 1,
             Outcome::Cancelled => self.totals.cancelled += 1,
+            Outcome::Declined => self.totals.declined += 1,
         }
         self.emit(now, EventKind::InteractionEnded { interaction: iid, queue: i.queue, channel: i.channel, outcome });
     }

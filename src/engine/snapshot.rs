@@ -222,13 +222,19 @@ impl Engine {
             ("handled", s.totals.handled),
             ("abandoned", s.totals.abandoned),
             ("cancelled", s.totals.cancelled),
+            ("declined", s.totals.declined),
         ] {
             if value > MAX_SNAPSHOT_COUNTER {
                 return Err(RestoreError::CounterTooLarge { counter, value, max: MAX_SNAPSHOT_COUNTER });
             }
         }
         let live = s.interactions.len() as u64;
-        let ended = s.totals.handled.checked_add(s.totals.abandoned).and_then(|n| n.checked_add(s.totals.cancelled));
+        let ended = s
+            .totals
+            .handled
+            .checked_add(s.totals.abandoned)
+            .and_then(|n| n.checked_add(s.totals.cancelled))
+            .and_then(|n| n.checked_add(s.totals.declined));
         if ended.and_then(|e| e.checked_add(live)) != Some(s.totals.arrived) {
             return Err(RestoreError::TotalsMismatch { arrived: s.totals.arrived, live, ended });
         }
@@ -253,6 +259,10 @@ impl Engine {
             e.check_new_queue(&q).map_err(refused(format!("queue {}", q.id)))?;
             e.router.add_queue(q.id);
             e.queues.insert(q.id, q);
+        }
+        // Once all are in: a queue may overflow to one with a higher id.
+        for q in e.queues.values() {
+            e.check_all_declined(q).map_err(refused(format!("queue {}", q.id)))?;
         }
         for a in s.agents {
             e.check_agent(&a, now)?;
@@ -474,6 +484,11 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
                 };
                 if i.overdue || deadline(e, i) != Some(t.due) {
                     return bad("is not due when the interaction's wait reaches its queue's max_wait");
+                }
+            }
+            TimerKind::ForgetDeclines(i) => {
+                if state(i).is_none() {
+                    return bad("forgets the declines of an interaction that is not live");
                 }
             }
         }

@@ -22,6 +22,9 @@ pub enum TimerKind {
     /// A waiting interaction reaches its queue's
     /// [`max_wait`](crate::QueueConfig::max_wait) and becomes overdue.
     MaxWait(InteractionId),
+    /// An interaction every qualified agent declined forgets who declined it
+    /// ([`AllDeclined::ForgetAfter`](crate::AllDeclined::ForgetAfter)).
+    ForgetDeclines(InteractionId),
 }
 
 impl TimerKind {
@@ -34,6 +37,7 @@ impl TimerKind {
             TimerKind::OfferTimeout(_) => 1,
             TimerKind::WrapUpEnd(_) => 2,
             TimerKind::QueueDelay(_) => 3,
+            TimerKind::ForgetDeclines(_) => 4,
         }
     }
 }

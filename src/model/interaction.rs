@@ -51,6 +51,9 @@ pub enum Outcome {
     },
     /// The host withdrew it (spam, duplicate, resolved elsewhere).
     Cancelled,
+    /// Every qualified agent declined it, and its queue says
+    /// [`AllDeclined::End`](crate::AllDeclined::End).
+    Declined,
 }
 
 /// A live interaction, as the engine holds it.

@@ -9,6 +9,49 @@ use super::skill::Requirements;
 use crate::ids::QueueId;
 use crate::sla::ServiceLevelTarget;
 
+/// What happens to an interaction once every qualified agent has declined it
+/// (rejected it or let its offer time out), when the engine never re-offers
+/// work to its decliners
+/// ([`EngineConfigBuilder::never_reoffer_to_decliners`](crate::EngineConfigBuilder::never_reoffer_to_decliners)).
+///
+/// "Every qualified agent" means every member of the queue who is logged in,
+/// works the interaction's channel and satisfies its requirements; at least
+/// one of them must have declined. The engine checks it each time an offer is
+/// rejected or times out, and then emits
+/// [`EventKind::DeclinedByAll`](crate::EventKind::DeclinedByAll) before doing
+/// what this says. An agent who logs in later and qualifies can still be
+/// offered the interaction while it waits.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::{AllDeclined, Channel, QueueConfig, QueueId};
+///
+/// let q = QueueConfig::new(QueueId(1), "sales", [Channel::Voice])
+///     .with_all_declined(AllDeclined::ForgetAfter(Duration::from_secs(120)));
+/// assert_eq!(q.all_declined, AllDeclined::ForgetAfter(Duration::from_secs(120)));
+/// assert_eq!(AllDeclined::default(), AllDeclined::Wait);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum AllDeclined {
+    /// Keep waiting in the queue (for an agent who logs in later, or a
+    /// reconfiguration); only the event says so.
+    #[default]
+    Wait,
+    /// Keep waiting, and forget who declined after this span: then it is
+    /// routed again to anyone, decliners included. A span of at least 1 ms.
+    ForgetAfter(Duration),
+    /// Transfer it to this queue, keeping its place in line and forgetting
+    /// who declined. The queue must exist and take every channel of this
+    /// one. If the transfer cannot be made then (the target is full, or the
+    /// interaction's requirements there pass a limit), it keeps waiting, and
+    /// the event says [`AllDeclined::Wait`].
+    Overflow(QueueId),
+    /// End it with [`Outcome::Declined`](crate::Outcome::Declined).
+    End,
+}
+
 /// Which agent gets an interaction when several available agents qualify.
 ///
 /// Every strategy ends its ordering with the agent id (lowest first), so
@@ -85,11 +128,16 @@ pub struct QueueConfig {
     /// See [`Engine`](crate::Engine)'s routing rule for the whole order.
     #[serde(default)]
     pub max_wait: Option<Duration>,
+    /// What happens once every qualified agent has declined an interaction
+    /// (only when declined work is never re-offered to its decliners).
+    #[serde(default)]
+    pub all_declined: AllDeclined,
 }
 
 impl QueueConfig {
     /// A queue with the given channels, no extra requirements, 80/20
-    /// service level, priority 0, longest-idle selection and no wrap-up.
+    /// service level, priority 0, longest-idle selection, no wrap-up, and
+    /// [`AllDeclined::Wait`].
     pub fn new(id: QueueId, name: impl Into<String>, channels: impl IntoIterator<Item = Channel>) -> Self {
         QueueConfig {
             id,
@@ -104,6 +152,7 @@ impl QueueConfig {
             max_waiting: None,
             offer_timeout: None,
             max_wait: None,
+            all_declined: AllDeclined::Wait,
         }
     }
 
@@ -174,5 +223,11 @@ impl QueueConfig {
     /// The bound of [`QueueConfig::max_wait`] in milliseconds, if any.
     pub(crate) fn max_wait_ms(&self) -> Option<i64> {
         self.max_wait.map(crate::time::duration_millis)
+    }
+
+    /// Sets what happens once every qualified agent has declined an interaction.
+    pub fn with_all_declined(mut self, all_declined: AllDeclined) -> Self {
+        self.all_declined = all_declined;
+        self
     }
 }

@@ -43,6 +43,7 @@
 
 mod bitset;
 mod check;
+mod declines;
 mod heads;
 mod scan;
 pub(crate) mod select;

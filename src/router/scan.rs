@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::declines::Pick;
 use super::select::{AgentChoice, Context, InteractionChoice, Standing, choose, deferrable_first};
 use super::{AgentKey, Router, WaitKey, agent_key};
 use crate::ids::AgentId;
@@ -40,7 +41,7 @@ impl Router {
         let standing =
             Standing::new(!deferrable, 0, &WaitKey::new(i, &ctx.queues[&i.queue]), &ctx.queues[&i.queue], ctx.now);
         let candidates = tiers.values().map(Vec::len).sum::<usize>();
-        let mut best: Option<(AgentKey, AgentId)> = None;
+        let mut pick = Pick::default();
         let mut blocked = Vec::new();
         for tier in tiers.values_mut() {
             tier.sort_unstable();
@@ -52,15 +53,14 @@ impl Router {
                     blocked.push(entry.1);
                     continue;
                 }
-                if best.is_none_or(|b| *entry < b) {
-                    best = Some(*entry);
+                if pick.consider(i, *entry) {
+                    break;
                 }
-                break;
             }
         }
         self.blend_blocked.extend(blocked);
         let candidates = u32::try_from(candidates).unwrap_or(u32::MAX);
-        best.map(|(_, agent)| AgentChoice { agent, candidates })
+        pick.winner().map(|(_, agent)| AgentChoice { agent, candidates })
     }
 
     /// [`Router::select_interaction`] by scanning every live interaction.

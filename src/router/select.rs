@@ -4,6 +4,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use super::bitset::Bitset;
+use super::declines::Pick;
 use super::heads::LEVELS_INLINE;
 use super::{AgentKey, ChannelIndex, Router, SigId, WaitKey, agent_key};
 use crate::config::Blending;
@@ -152,9 +153,10 @@ impl Router {
     ///
     /// Among the ready members of its queue and channel whose delay the
     /// interaction's wait has reached and who satisfy its requirements, the
-    /// lowest (strategy key, agent id) wins. Agents who declined it are skipped
-    /// when the engine is configured so; for deferrable work, agents with
-    /// real-time work waiting for them are skipped and remembered as
+    /// lowest (declined it, strategy key, agent id) wins: agents who declined
+    /// it are a last resort (see [`declines`](super::declines)), and are
+    /// skipped when the engine is configured so; for deferrable work, agents
+    /// with real-time work waiting for them are skipped and remembered as
     /// blend-blocked (those ahead of the winner, in each delay tier).
     pub(crate) fn select_agent(&mut self, i: &Interaction, sig: SigId, ctx: &Context<'_>) -> Option<AgentChoice> {
         if self.scans() {
@@ -169,7 +171,7 @@ impl Router {
         let deferrable = !ch.realtime;
         // How the interaction stands against real-time work, whoever takes it.
         let standing = Standing::new(ch.realtime, 0, &WaitKey::new(i, qcfg), qcfg, ctx.now);
-        let mut best: Option<(AgentKey, AgentId)> = None;
+        let mut pick = Pick::default();
         let mut candidates = 0u32;
         let mut blocked = Vec::new();
         let no_reqs = crate::model::skill::Requirements::default();
@@ -184,8 +186,9 @@ impl Router {
             if count == 0 {
                 continue;
             }
-            // The tier's first acceptable candidate in (strategy key, id)
-            // order competes for best; those passed over for blending are blocked.
+            // The tier's first acceptable non-decliner in (strategy key, id)
+            // order competes for best (its decliners before it, for last
+            // resort); those passed over for blending are blocked.
             let mut take = |entry: (AgentKey, AgentId)| -> bool {
                 if ctx.declined(i, entry.1) {
                     return false;
@@ -197,10 +200,7 @@ impl Router {
                         return false;
                     }
                 }
-                if best.is_none_or(|b| entry < b) {
-                    best = Some(entry);
-                }
-                true
+                pick.consider(i, entry)
             };
             // Sorting costs an agent lookup per candidate; walking the pool, about
             // pool ÷ candidates cheap steps. Sort when candidates are few.
@@ -230,7 +230,7 @@ impl Router {
             }
         }
         self.blend_blocked.extend(blocked);
-        best.map(|(_, agent)| AgentChoice { agent, candidates })
+        pick.winner().map(|(_, agent)| AgentChoice { agent, candidates })
     }
 
     /// Which waiting interaction should `agent` take now?

@@ -198,6 +198,7 @@ impl<'s> Simulation<'s> {
                 max_waiting: None,
                 offer_timeout: None,
                 max_wait: q.max_wait_secs.map(Duration::from_secs),
+                all_declined: crate::AllDeclined::Wait,
             };
             self.setup("queue", Command::AddQueue(config))?;
         }

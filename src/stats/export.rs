@@ -58,6 +58,7 @@ fn outcome(o: Option<Outcome>) -> &'static str {
         Some(Outcome::Abandoned { while_offered: false }) => "abandoned",
         Some(Outcome::Abandoned { while_offered: true }) => "abandoned_while_offered",
         Some(Outcome::Cancelled) => "cancelled",
+        Some(Outcome::Declined) => "declined",
     }
 }
 

@@ -24,7 +24,8 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 ///
 /// A *contact* here is one visit of an interaction to a queue: it starts
 /// when the interaction arrives in the queue or is transferred into it, and
-/// ends when it is answered, abandoned, cancelled or transferred out. Channel,
+/// ends when it is answered, abandoned, cancelled, declined by every qualified
+/// agent (and ended) or transferred out. Channel,
 /// skill and attribute figures are sums over the queues' contacts, so an
 /// interaction transferred once counts as offered twice there, as in most ACD
 /// reports; the [`InteractionRecord`](crate::InteractionRecord) has the
@@ -38,7 +39,8 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 ///
 /// ```text
 /// in queue at start + offered
-///     = answered + abandoned + short_abandoned + cancelled + transferred_out + in queue at end
+///     = answered + abandoned + short_abandoned + cancelled + declined + transferred_out
+///       + in queue at end
 /// ```
 ///
 /// Waits are measured from entry into this queue (the engine's place in line,
@@ -70,6 +72,11 @@ pub struct ContactCounters {
     pub short_abandoned: u64,
     /// Contacts the host cancelled before they were answered.
     pub cancelled: u64,
+    /// Contacts every qualified agent declined, ended by the queue's
+    /// [`AllDeclined::End`](crate::AllDeclined::End). Like cancelled contacts,
+    /// they are left out of the service level.
+    #[serde(default)]
+    pub declined: u64,
     /// Contacts transferred to another queue before being answered here.
     pub transferred_out: u64,
     /// Sum of the waits of answered contacts, in milliseconds (for ASA).
@@ -104,6 +111,7 @@ impl ContactCounters {
         self.abandoned = self.abandoned.saturating_add(other.abandoned);
         self.short_abandoned = self.short_abandoned.saturating_add(other.short_abandoned);
         self.cancelled = self.cancelled.saturating_add(other.cancelled);
+        self.declined = self.declined.saturating_add(other.declined);
         self.transferred_out = self.transferred_out.saturating_add(other.transferred_out);
         self.answer_wait_ms = self.answer_wait_ms.saturating_add(other.answer_wait_ms);
         self.abandon_wait_ms = self.abandon_wait_ms.saturating_add(other.abandon_wait_ms);
@@ -122,6 +130,7 @@ impl ContactCounters {
             .saturating_add(self.abandoned)
             .saturating_add(self.short_abandoned)
             .saturating_add(self.cancelled)
+            .saturating_add(self.declined)
             .saturating_add(self.transferred_out)
     }
 

@@ -302,6 +302,9 @@ impl<Tz: TimeZone> Statistics<Tz> {
             EventKind::InteractionEnded { interaction, queue, outcome, .. } => {
                 self.ended(*interaction, *queue, *outcome, at);
             }
+            // Says only that nobody logged in will take it: what the queue does
+            // about it comes as its own events (a re-queue, a transfer, the end).
+            EventKind::DeclinedByAll { .. } => {}
         }
     }
 
@@ -581,7 +584,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
         }
     }
 
-    /// Ends a visit that was not answered, counting `change` (abandon, cancel, transfer out).
+    /// Ends a visit that was not answered, counting `change` (abandon, cancel, decline, transfer out).
     fn leave_unanswered(&mut self, id: InteractionId, exit: VisitExit, at: Timestamp, change: impl Fn(u64) -> Change) {
         let Some(t) = self.live.get_mut(&id) else { return };
         let Some(stint) = t.stint.as_mut().filter(|s| s.phase.in_queue()) else { return };
@@ -617,6 +620,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
                 self.leave_unanswered(id, VisitExit::Abandoned, at, |wait_ms| Change::Abandon { wait_ms });
             }
             Outcome::Cancelled => self.leave_unanswered(id, VisitExit::Cancelled, at, |_| Change::Cancel),
+            Outcome::Declined => self.leave_unanswered(id, VisitExit::Declined, at, |_| Change::Decline),
             Outcome::Handled { .. } => {}
         }
         let Some(mut t) = self.live.remove(&id) else { return };

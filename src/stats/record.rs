@@ -26,6 +26,9 @@ pub enum VisitExit {
     Abandoned,
     /// The host cancelled it.
     Cancelled,
+    /// Every qualified agent declined it and the queue ended it
+    /// ([`Outcome::Declined`]).
+    Declined,
     /// It was transferred to another queue before being answered.
     Transferred {
         /// The queue it went to.

@@ -85,6 +85,7 @@ pub struct Tally {
     pub handled: u64,
     pub abandoned: u64,
     pub cancelled: u64,
+    pub declined: u64,
     pub offers: u64,
     pub events: u64,
 }
@@ -279,10 +280,56 @@ impl Shadow {
                     Outcome::Handled { .. } => return Err(format!("handled, but held by {:?}", i.agent)),
                     Outcome::Abandoned { .. } if i.agent.is_none() => self.tally.abandoned += 1,
                     Outcome::Cancelled if i.agent.is_none() => self.tally.cancelled += 1,
+                    Outcome::Declined if i.agent.is_none() => self.tally.declined += 1,
                     _ => return Err(format!("{outcome:?} while connected to {:?}", i.agent)),
                 }
             }
+            EventKind::DeclinedByAll { interaction, queue, decliners, fallback } => {
+                self.declined_by_all(*interaction, *queue, *decliners, *fallback)?;
+            }
             other => return Err(format!("an event kind the checker does not know: {other:?}")),
+        }
+        Ok(())
+    }
+
+    /// `DeclinedByAll`: only when declined work is never re-offered, for an interaction just
+    /// declined (no offer, no agent), and true: every logged-in member of the queue who works
+    /// the channel and holds the skills declined it, and `decliners` of them did (at least one).
+    /// The fallback is the queue's rule, or `Wait` when an overflow could not be made.
+    fn declined_by_all(
+        &self,
+        interaction: InteractionId,
+        queue: QueueId,
+        decliners: u32,
+        fallback: AllDeclined,
+    ) -> Result<(), String> {
+        if !self.never_reoffer {
+            return Err("declined by all, though declined work may be offered again".into());
+        }
+        let i = self.live.get(&interaction).ok_or("not live")?;
+        if i.queue != queue || i.offer.is_some() || i.agent.is_some() {
+            return Err(format!("declined by all from state {i:?}"));
+        }
+        let qualified: Vec<AgentId> = self
+            .agents
+            .iter()
+            .filter(|(_, a)| {
+                a.presence != Presence::Offline
+                    && a.queues.iter().any(|m| m.queue == queue)
+                    && a.capacity.channel(i.channel).is_some()
+                    && a.skills.satisfies(&i.requirements)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if qualified.is_empty() || qualified.iter().any(|a| !i.declined.contains(a)) {
+            return Err(format!("qualified agents {qualified:?}, declined {:?}", i.declined));
+        }
+        if decliners as usize != qualified.len() {
+            return Err(format!("{decliners} decliners, but {} qualified agents declined", qualified.len()));
+        }
+        let rule = self.queues.get(&queue).ok_or("unknown queue")?.all_declined;
+        if fallback != rule && !(matches!(rule, AllDeclined::Overflow(_)) && fallback == AllDeclined::Wait) {
+            return Err(format!("fallback {fallback:?} but the queue says {rule:?}"));
         }
         Ok(())
     }
@@ -353,8 +400,8 @@ impl Shadow {
         engine.check_invariants().map_err(|v| v.to_string())?;
         let t = engine.totals();
         let tally = &self.tally;
-        if (t.arrived, t.handled, t.abandoned, t.cancelled)
-            != (tally.arrived, tally.handled, tally.abandoned, tally.cancelled)
+        if (t.arrived, t.handled, t.abandoned, t.cancelled, t.declined)
+            != (tally.arrived, tally.handled, tally.abandoned, tally.cancelled, tally.declined)
         {
             return Err(format!("totals {t:?} but the events count {tally:?}"));
         }

@@ -114,7 +114,8 @@ const EDITS: &[(Class, &str, Edit)] = &[
     (Class::CounterOverflow, "arrivals at u64::MAX", |s, _| {
         let live = s["interactions"].as_array()?.len() as u64;
         let t = &mut s["totals"];
-        let handled = u64::MAX - live - t["abandoned"].as_u64()? - t["cancelled"].as_u64()?;
+        let declined = t["declined"].as_u64().unwrap_or(0);
+        let handled = u64::MAX - live - t["abandoned"].as_u64()? - t["cancelled"].as_u64()? - declined;
         t["arrived"] = json!(u64::MAX);
         t["handled"] = json!(handled);
         Some(())

@@ -1,0 +1,132 @@
+//! "Why is this interaction still waiting?": a view that counts, stage by
+//! stage, the agents who could take it and where each stage loses them.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::Engine;
+use crate::ids::{AgentId, InteractionId, QueueId};
+use crate::model::channel::Channel;
+use crate::model::interaction::InteractionState;
+
+/// Why a waiting interaction has not been offered: its queue's members,
+/// narrowed stage by stage to those who could be offered it now, and who
+/// declined it.
+///
+/// Each count is a subset of the one before, from `members` down to
+/// `delay_reached`. A zero shows the stage where nobody is left: no member
+/// works the channel, nobody holds the skills, nobody is logged in, everybody
+/// is paused or full, or nobody's delay for the queue has run out yet. When
+/// `delay_reached` is not zero the candidates declined it (see
+/// `declined_by`), or are held back for real-time work (blending).
+///
+/// Built by [`Engine::why_waiting`]; more fields may be added.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
+pub struct WaitingExplanation {
+    /// The interaction.
+    pub interaction: InteractionId,
+    /// The queue it waits in.
+    pub queue: QueueId,
+    /// Its channel.
+    pub channel: Channel,
+    /// How long it has waited since its place in line was set, at the latest time seen.
+    pub waited: Duration,
+    /// Members of the queue who work the channel (their capacity profile lists it).
+    pub members: u32,
+    /// Of those, how many satisfy its requirements.
+    pub qualified: u32,
+    /// Of those, how many are logged in.
+    pub logged_in: u32,
+    /// Of those, how many are ready (not paused) with room on the channel.
+    pub ready: u32,
+    /// Of those, how many have a delay for the queue that its wait has reached.
+    pub delay_reached: u32,
+    /// Every agent who declined it (rejected it or let it time out), by id.
+    pub declined_by: Vec<AgentId>,
+    /// Whether declined work is never re-offered and every qualified,
+    /// logged-in agent (at least one) has declined it: nobody logged in
+    /// will be offered it, and its queue's
+    /// [`AllDeclined`](crate::AllDeclined) rule applies.
+    pub declined_by_all: bool,
+}
+
+impl Engine {
+    /// Why a waiting interaction has not been offered yet; `None` when it is
+    /// not live or not waiting (offered, connected, in wrap-up).
+    ///
+    /// A view for people: it looks at every agent, O(agents).
+    ///
+    /// # Example
+    /// ```
+    /// use switchboard::*;
+    ///
+    /// let mut engine = Engine::new(EngineConfig::default());
+    /// let t0 = Timestamp::from_secs(1_700_000_000);
+    /// engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "support", [Channel::Voice])), t0)?;
+    /// let agent = AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Voice, 1))
+    ///     .with_queue(QueueMembership::new(QueueId(1)));
+    /// engine.handle(Command::AddAgent(agent), t0)?;
+    /// let call = NewInteraction::new(InteractionId(1), Channel::Voice, QueueId(1), CustomerId(7));
+    /// engine.handle(Command::Arrive(call), t0)?;
+    ///
+    /// // The only member has not logged in.
+    /// let why = engine.why_waiting(InteractionId(1)).unwrap();
+    /// assert_eq!((why.members, why.qualified, why.logged_in), (1, 1, 0));
+    /// assert!(!why.declined_by_all);
+    ///
+    /// // Once they log in the call is offered: no longer waiting.
+    /// engine.handle(Command::Login { agent: AgentId(1) }, t0)?;
+    /// assert!(engine.why_waiting(InteractionId(1)).is_none());
+    /// # Ok::<(), CommandError>(())
+    /// ```
+    pub fn why_waiting(&self, id: InteractionId) -> Option<WaitingExplanation> {
+        let i = self.interactions.get(&id)?;
+        if i.state != InteractionState::Queued {
+            return None;
+        }
+        let now = self.now.unwrap_or(i.queue_entered_at);
+        let waited = now.saturating_duration_since(i.queue_entered_at);
+        let mut why = WaitingExplanation {
+            interaction: id,
+            queue: i.queue,
+            channel: i.channel,
+            waited,
+            members: 0,
+            qualified: 0,
+            logged_in: 0,
+            ready: 0,
+            delay_reached: 0,
+            declined_by: i.declined_by.clone(),
+            declined_by_all: false,
+        };
+        for a in self.agents.values() {
+            let Some(m) = a.config.queues.iter().find(|m| m.queue == i.queue) else { continue };
+            if a.config.capacity.channel(i.channel).is_none() {
+                continue;
+            }
+            why.members += 1;
+            if !a.config.skills.satisfies(&i.requirements) {
+                continue;
+            }
+            why.qualified += 1;
+            if !a.logged_in {
+                continue;
+            }
+            why.logged_in += 1;
+            if !a.is_routable() || !a.load.has_room(&a.config.capacity, i.channel) {
+                continue;
+            }
+            why.ready += 1;
+            if m.delay <= waited {
+                why.delay_reached += 1;
+            }
+        }
+        if self.config.never_reoffer_to_decliners() {
+            let sig = self.router.sig_held_by(id).expect("a live interaction holds its signature");
+            why.declined_by_all = self.router.declined_by_all(i, sig, &self.agents).is_some();
+        }
+        Some(why)
+    }
+}
