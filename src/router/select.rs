@@ -97,6 +97,7 @@ impl Router {
         let mut best: Option<(AgentKey, AgentId)> = None;
         let mut candidates = 0u32;
         let mut blocked = Vec::new();
+        let mut drained = Vec::new();
         let no_reqs = crate::model::skill::Requirements::default();
         let holders: Vec<Option<&Bitset>> = reqs.iter().map(|r| q.holders(r.skill, r.min_level)).collect();
         let qualifies = |slot: u32| holders.iter().all(|h| h.is_some_and(|b| b.contains(slot)));
@@ -113,6 +114,10 @@ impl Router {
             // order competes for best; those passed over for blending are blocked.
             let mut take = |entry: (AgentKey, AgentId)| -> bool {
                 if ctx.declined(i, entry.1) {
+                    return false;
+                }
+                if let Some(cause) = self.candidate_drains(entry.1, ctx) {
+                    drained.push((entry.1, cause));
                     return false;
                 }
                 if deferrable {
@@ -155,6 +160,7 @@ impl Router {
             }
         }
         self.blend_blocked.extend(blocked);
+        self.note_drained(drained);
         best.map(|(_, agent)| AgentChoice { agent, candidates })
     }
 
@@ -165,8 +171,12 @@ impl Router {
     /// remembered) and whose wait has reached their delay; then the best of
     /// those by [`Rank`]. Deferrable work is taken only when no real-time
     /// work the agent qualifies for is waiting in their queues (otherwise the
-    /// agent is remembered as blend-blocked).
+    /// agent is remembered as blend-blocked). An agent who drains for
+    /// headroom takes nothing (both routers; see [`Router::drain_cause`]).
     pub(crate) fn select_interaction(&mut self, agent: &Agent, ctx: &Context<'_>) -> Option<InteractionChoice> {
+        if self.drain_holds_back(agent, ctx) {
+            return None;
+        }
         if self.scans() {
             return self.scan_select_interaction(agent, ctx);
         }
@@ -206,7 +216,13 @@ impl Router {
     /// the list heads in routing order, skipping lists whose levels the agent
     /// does not meet, and stops at the first head no better than the best
     /// found so far: every later interaction ranks below it.
-    fn best_waiting_for(&self, ch: &ChannelIndex, agent: &Agent, cutoff: i64, ctx: &Context<'_>) -> Option<WaitKey> {
+    pub(super) fn best_waiting_for(
+        &self,
+        ch: &ChannelIndex,
+        agent: &Agent,
+        cutoff: i64,
+        ctx: &Context<'_>,
+    ) -> Option<WaitKey> {
         let mut best: Option<WaitKey> = None;
         ch.heads.any_combination(&agent.config.skills, |_, combination, held| {
             for (head, sig, levels) in combination {
