@@ -21,6 +21,10 @@
 //! * blending: a deferrable offer goes to an agent only when no real-time interaction they
 //!   qualify for (skills and channel, whatever they hold, whatever their member delay) waits in
 //!   one of their queues, unless they declined it with never-reoffer on;
+//! * headroom (half the workloads give multitaskers headroom for voice and video): no offer
+//!   goes to an agent who drains, i.e. for whom an interaction of a headroom channel waits in
+//!   one of their queues that they could be offered once they have room (delay, skills, not
+//!   declined) and that has waited past the threshold, while they have no room for it;
 //! * `InteractionWaiting`: no acceptable agent ranks before the chosen one under the queue's
 //!   strategy (longest idle, most proficient, least occupied, round robin, fewest contacts;
 //!   then agent id), and `candidates` counts the qualified agents with room whose delay the
@@ -96,6 +100,7 @@ fn scan_router_agrees_with_the_index_and_every_offer_follows_the_rules() {
         assert!(tally.agent_ready_compared >= per_hundred(500), "{tally}");
         assert!(tally.blend_checked >= per_hundred(300), "{tally}");
         assert!(tally.blend_held_back >= per_hundred(200), "{tally}");
+        assert!(tally.drain_skipped >= per_hundred(5), "{tally}");
     }
 }
 
@@ -119,6 +124,8 @@ struct Tally {
     blend_checked: u64,
     /// Real-time offers made while deferrable work the same agent could take waited.
     blend_held_back: u64,
+    /// `InteractionWaiting` rivals passed over because they drained for headroom.
+    drain_skipped: u64,
 }
 
 impl std::fmt::Display for Tally {
@@ -128,7 +135,7 @@ impl std::fmt::Display for Tally {
             "{} steps, {} events, {} offers checked; InteractionWaiting decisions compared with rivals by strategy: \
              {:?} ({} rivals and {} choices with a key not known exactly skipped); AgentReady choices among \
              several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
-             waiting deferrable work: {}",
+             waiting deferrable work: {}; rivals passed over while draining for headroom: {}",
             self.steps,
             self.events,
             self.offers,
@@ -138,6 +145,7 @@ impl std::fmt::Display for Tally {
             self.agent_ready_compared,
             self.blend_checked,
             self.blend_held_back,
+            self.drain_skipped,
         )
     }
 }
@@ -148,6 +156,9 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
     let never_reoffer = rng.percent(50);
     // Without the pause, agents who miss offers keep ringing (up to the limit in a row).
     let pause_on_miss = rng.percent(70);
+    // Half the workloads give multitaskers headroom for voice and video.
+    let mut shape = shape;
+    shape.headroom = rng.percent(50);
     let config = |index| {
         EngineConfig::builder()
             .never_reoffer_to_decliners(never_reoffer)
@@ -344,6 +355,33 @@ impl Rules<'_> {
             && !self.declined(live, agent.id())
     }
 
+    /// The first interaction `agent` drains for (headroom), if any: one of a channel they keep
+    /// headroom for waits in one of their queues, they could be offered it once they have room
+    /// (member delay reached, skills, not declined with never-reoffer), it has waited at least
+    /// the threshold, and they have no room for it.
+    fn drains_for(&self, shadow: &Shadow, agent: &Agent, at: Timestamp) -> Option<InteractionId> {
+        let profile = &agent.config().capacity;
+        let held = shadow.held(agent.id());
+        for (channel, after) in profile.headrooms() {
+            if has_room(profile, &held, channel) {
+                continue;
+            }
+            let found = shadow.live.iter().find(|(_, y)| {
+                y.place == Place::Waiting
+                    && y.channel == channel
+                    && self
+                        .membership(agent, y.queue)
+                        .is_some_and(|m| m.delay.max(after) <= at.saturating_duration_since(y.entered))
+                    && agent.config().skills.satisfies(&self.requirements(y))
+                    && !self.declined(y, agent.id())
+            });
+            if let Some((id, _)) = found {
+                return Some(*id);
+            }
+        }
+        None
+    }
+
     fn routable(shadow: &Shadow, agent: AgentId) -> bool {
         matches!(shadow.presence(agent), Presence::Available | Presence::Busy | Presence::WrapUp)
     }
@@ -402,6 +440,9 @@ impl Rules<'_> {
         }
         if self.declined(live, offer.agent) {
             return Err("offered again to an agent who declined it".to_string());
+        }
+        if let Some(cause) = self.drains_for(shadow, agent, at) {
+            return Err(format!("offered to an agent draining for {cause} (headroom)"));
         }
 
         // The explanation.
@@ -495,6 +536,11 @@ impl Rules<'_> {
         };
         let mut compared = false;
         for b in pooled.into_iter().filter(|b| b.id() != offer.agent && !self.declined(live, b.id())) {
+            // Agents draining for headroom take nothing.
+            if self.drains_for(shadow, b, at).is_some() {
+                tally.drain_skipped += 1;
+                continue;
+            }
             // Deferrable work skips agents real-time work is waiting for (blending).
             if !realtime(offer.channel)
                 && shadow
