@@ -164,17 +164,14 @@ fn run(scene: &Scene) -> Run {
 /// Drains events, answering them as the desk would, and checks the invariants.
 fn collect(engine: &mut Engine, out: &mut Run, plan: &mut BTreeMap<(Timestamp, u64), Command>, seq: &mut u64) {
     while let Some(event) = engine.poll_event() {
-        match &event.kind {
-            EventKind::InteractionOffered(o) => {
+        if let EventKind::InteractionOffered(o) = &event.kind {
+            *seq += 1;
+            plan.insert((event.at, *seq), Command::Accept { agent: o.agent, offer: o.id });
+            if o.channel == Channel::Chat {
                 *seq += 1;
-                plan.insert((event.at, *seq), Command::Accept { agent: o.agent, offer: o.id });
-                if o.channel == Channel::Chat {
-                    *seq += 1;
-                    let done = event.at + Duration::from_secs(handle_of(o.interaction) as u64);
-                    plan.insert((done, *seq), Command::Complete { agent: o.agent, interaction: o.interaction });
-                }
+                let done = event.at + Duration::from_secs(handle_of(o.interaction) as u64);
+                plan.insert((done, *seq), Command::Complete { agent: o.agent, interaction: o.interaction });
             }
-            _ => {}
         }
         out.events.push(event);
     }
