@@ -37,6 +37,10 @@
 //! agent's priority for the queue, effective priority, place in line,
 //! arrival sequence).
 //!
+//! **Headroom.** An agent who drains for headroom (see [`headroom`]) takes
+//! nothing in either decision; they are recorded with the interaction they
+//! drain for and routed again when it leaves its list.
+//!
 //! [`RoutingIndex::Scan`](crate::RoutingIndex::Scan) answers both questions
 //! by looking at everything instead ([`scan`]); tests hold the two to the
 //! same events.

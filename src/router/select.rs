@@ -83,7 +83,8 @@ impl Router {
     /// lowest (strategy key, agent id) wins. Agents who declined it are skipped
     /// when the engine is configured so; for deferrable work, agents with
     /// real-time work waiting for them are skipped and remembered as
-    /// blend-blocked (those ahead of the winner, in each delay tier).
+    /// blend-blocked (those ahead of the winner, in each delay tier). Agents
+    /// who drain for headroom are skipped and recorded with their cause.
     pub(crate) fn select_agent(&mut self, i: &Interaction, sig: SigId, ctx: &Context<'_>) -> Option<AgentChoice> {
         if self.scans() {
             return self.scan_select_agent(i, ctx);
