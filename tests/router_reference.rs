@@ -22,6 +22,10 @@
 //!   be offered within the blend horizon (member delay reached by then, qualified, room on its
 //!   channel now, not declined with never-reoffer on) beats it: overdue first, earliest
 //!   deadline first, then the [`Blending`] rule;
+//! * headroom (half the workloads give multitaskers headroom for voice and video): no offer
+//!   goes to an agent who drains, i.e. for whom an interaction of a headroom channel waits in
+//!   one of their queues that they could be offered once they have room (delay, skills, not
+//!   declined) and that has waited past the threshold, while they have no room for it;
 //! * `InteractionWaiting`: no acceptable agent ranks before the chosen one under the queue's
 //!   strategy (longest idle, most proficient, least occupied, round robin, fewest contacts;
 //!   then agent id), and `candidates` counts the qualified agents with room whose delay the
@@ -99,6 +103,7 @@ fn scan_router_agrees_with_the_index_and_every_offer_follows_the_rules() {
         assert!(tally.blend_checked >= per_hundred(60), "{tally}");
         assert!(tally.blend_held_back >= per_hundred(200), "{tally}");
         assert!(tally.overdue >= per_hundred(100), "{tally}");
+        assert!(tally.drain_skipped >= per_hundred(5), "{tally}");
     }
 }
 
@@ -128,6 +133,8 @@ struct Tally {
     declined_by_all: u64,
     /// `InteractionWaiting` offers to an agent who had declined the interaction (the last resort).
     reoffered_to_decliner: u64,
+    /// `InteractionWaiting` rivals passed over because they drained for headroom.
+    drain_skipped: u64,
 }
 
 impl std::fmt::Display for Tally {
@@ -138,7 +145,7 @@ impl std::fmt::Display for Tally {
              {:?} ({} rivals and {} choices with a key not known exactly skipped); AgentReady choices among \
              several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
              waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
-             as the last resort: {}",
+             as the last resort: {}; rivals passed over while draining for headroom: {}",
             self.steps,
             self.events,
             self.offers,
@@ -151,6 +158,7 @@ impl std::fmt::Display for Tally {
             self.overdue,
             self.declined_by_all,
             self.reoffered_to_decliner,
+            self.drain_skipped,
         )
     }
 }
@@ -163,6 +171,9 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
     let pause_on_miss = rng.percent(70);
     let blending = if rng.percent(50) { Blending::ServiceLevel } else { Blending::RealTimeFirst };
     let horizon = if rng.percent(50) { Duration::ZERO } else { Duration::from_secs(rng.range(1, 60) as u64) };
+    // Half the workloads give multitaskers headroom for voice and video.
+    let mut shape = shape;
+    shape.headroom = rng.percent(50);
     let config = |index| {
         EngineConfig::builder()
             .never_reoffer_to_decliners(never_reoffer)
@@ -434,6 +445,33 @@ impl Rules<'_> {
         self.best_realtime_within_horizon(shadow, agent, at).is_some_and(|r| !self.deferrable_first(e, &r))
     }
 
+    /// The first interaction `agent` drains for (headroom), if any: one of a channel they keep
+    /// headroom for waits in one of their queues, they could be offered it once they have room
+    /// (member delay reached, skills, not declined with never-reoffer), it has waited at least
+    /// the threshold, and they have no room for it.
+    fn drains_for(&self, shadow: &Shadow, agent: &Agent, at: Timestamp) -> Option<InteractionId> {
+        let profile = &agent.config().capacity;
+        let held = shadow.held(agent.id());
+        for (channel, after) in profile.headrooms() {
+            if has_room(profile, &held, channel) {
+                continue;
+            }
+            let found = shadow.live.iter().find(|(_, y)| {
+                y.place == Place::Waiting
+                    && y.channel == channel
+                    && self
+                        .membership(agent, y.queue)
+                        .is_some_and(|m| m.delay.max(after) <= at.saturating_duration_since(y.entered))
+                    && agent.config().skills.satisfies(&self.requirements(y))
+                    && !self.declined(y, agent.id())
+            });
+            if let Some((id, _)) = found {
+                return Some(*id);
+            }
+        }
+        None
+    }
+
     fn routable(shadow: &Shadow, agent: AgentId) -> bool {
         matches!(shadow.presence(agent), Presence::Available | Presence::Busy | Presence::WrapUp)
     }
@@ -492,6 +530,9 @@ impl Rules<'_> {
         }
         if self.declined(live, offer.agent) {
             return Err("offered again to an agent who declined it".to_string());
+        }
+        if let Some(cause) = self.drains_for(shadow, agent, at) {
+            return Err(format!("offered to an agent draining for {cause} (headroom)"));
         }
 
         // The explanation.
@@ -588,6 +629,11 @@ impl Rules<'_> {
         };
         let mut compared = false;
         for b in pooled.into_iter().filter(|b| b.id() != offer.agent && !self.declined(live, b.id())) {
+            // Agents draining for headroom take nothing.
+            if self.drains_for(shadow, b, at).is_some() {
+                tally.drain_skipped += 1;
+                continue;
+            }
             // Deferrable work skips agents held back by real-time work (blending).
             if !realtime(offer.channel) && self.held_back(shadow, b, &self.standing(b, offer.interaction, live, at), at)
             {

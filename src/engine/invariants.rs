@@ -26,7 +26,9 @@ impl Engine {
     /// agent's wrap-ups); every agent's load equals the work it holds and is
     /// within its capacity; paused and logged-out agents hold no offer; the
     /// routing index matches the state; no real-time interaction waits while
-    /// an agent who could take it now sits in its pool; and the totals add up.
+    /// an agent who could take it now sits in its pool (unless the agent
+    /// drains for headroom); agents recorded as draining are routable and their
+    /// interaction waits; and the totals add up.
     ///
     /// # Errors
     /// An [`InvariantViolation`] describing the first broken invariant.
@@ -148,6 +150,17 @@ impl Engine {
                 a.id(),
                 a.presence(),
                 a.reported_presence
+            );
+        }
+
+        // Agents held back by headroom are routed again when their interaction
+        // leaves its list, so each record names a routable agent and a waiting interaction.
+        ensure!(self.router.drained.consistent(), "the records of draining agents disagree");
+        for (a, i) in self.router.drained.iter() {
+            ensure!(self.agents.get(&a).is_some_and(|a| a.is_routable()), "drained {a} is not routable");
+            ensure!(
+                self.interactions.get(&i).is_some_and(|i| i.state == InteractionState::Queued),
+                "{a} is recorded as draining for {i}, which does not wait"
             );
         }
 

@@ -260,6 +260,9 @@ impl Engine {
         for (channel, _) in config.capacity.channels() {
             self.check_channel_known(channel)?;
         }
+        for (_, after) in config.capacity.headrooms() {
+            check_span_field("capacity headroom", after, true)?;
+        }
         self.check_skills_known(config.skills.iter().map(|(s, _)| s).collect::<Vec<_>>().iter())?;
         self.check_memberships(config.id, &config.queues)
     }
@@ -364,6 +367,7 @@ impl Engine {
         // Out of every pool first, so withdrawn work is not offered straight back.
         self.router.place_agent(&self.agents[&id], &self.queues);
         self.router.blend_blocked.remove(&id);
+        self.router.drained.forget(id);
         self.withdraw_offers(id, WithdrawReason::AgentLoggedOut, now);
         let wrap_ups: Vec<InteractionId> = self.agents[&id].wrap_ups.iter().copied().collect();
         for iid in wrap_ups {
@@ -386,6 +390,7 @@ impl Engine {
         self.agents.get_mut(&id).expect("pause_agent: agent exists").paused = Some(reason);
         self.router.place_agent(&self.agents[&id], &self.queues);
         self.router.blend_blocked.remove(&id);
+        self.router.drained.forget(id);
         self.withdraw_offers(id, WithdrawReason::AgentPaused, now);
         self.refresh_agent(id, now);
     }

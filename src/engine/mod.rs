@@ -109,8 +109,8 @@ enum Work {
 ///   happened; [`Engine::poll_timeout`] is the next deadline.
 /// * **Views** (`&self`, read-only): [`Engine::agent`], [`Engine::interaction`],
 ///   [`Engine::queue`], [`Engine::waiting`], [`Engine::offer`],
-///   [`Engine::totals`], [`Engine::why_waiting`], [`Engine::check_invariants`],
-///   and their plural forms.
+///   [`Engine::draining_for`], [`Engine::totals`], [`Engine::why_waiting`],
+///   [`Engine::check_invariants`], and their plural forms.
 /// * **Persistence**: [`Engine::snapshot`] and [`Engine::restore`].
 ///
 /// # Time and timers
@@ -352,6 +352,54 @@ impl Engine {
     /// Running totals.
     pub fn totals(&self) -> Totals {
         self.totals
+    }
+
+    /// The waiting interaction an agent keeps headroom for, at the latest
+    /// time seen: `Some` while the agent is *draining* (offered no new work
+    /// until they have room for it), `None` otherwise, and for an agent who
+    /// is unknown, logged out or paused. The rule is on
+    /// [`CapacityProfile::with_headroom`](crate::CapacityProfile::with_headroom);
+    /// when several interactions qualify, the first of the agent's queues (in
+    /// their configured order), then of the headroom channels (in channel
+    /// order), then in the queue's routing order is named. Costs about one
+    /// routing decision for an agent with headroom and no room, nothing otherwise.
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard::*;
+    ///
+    /// let mut engine = Engine::new(EngineConfig::default());
+    /// let t0 = Timestamp::from_secs(1_700_000_000);
+    /// let q = QueueConfig::new(QueueId(1), "sales", [Channel::Voice, Channel::Chat]);
+    /// engine.handle(Command::AddQueue(q), t0)?;
+    /// // One call or three chats; a call waiting 30 s stops new chats.
+    /// let cap = CapacityProfile::new(3)
+    ///     .with_channel(Channel::Voice, 1, 3, true)
+    ///     .with_channel(Channel::Chat, 3, 1, false)
+    ///     .with_headroom(Channel::Voice, Duration::from_secs(30));
+    /// let agent = AgentConfig::new(AgentId(1), cap).with_queue(QueueMembership::new(QueueId(1)));
+    /// engine.handle(Command::AddAgent(agent), t0)?;
+    /// engine.handle(Command::Login { agent: AgentId(1) }, t0)?;
+    /// engine.handle(Command::Arrive(NewInteraction::new(InteractionId(1), Channel::Chat, QueueId(1), CustomerId(1))), t0)?;
+    /// engine.handle(Command::Arrive(NewInteraction::new(InteractionId(2), Channel::Voice, QueueId(1), CustomerId(2))), t0)?;
+    /// engine.handle(Command::Accept { agent: AgentId(1), offer: OfferId(1) }, t0)?;
+    /// // The chat went to the agent, so the call waits: not yet long enough to drain.
+    /// assert_eq!(engine.draining_for(AgentId(1)), None);
+    /// engine.handle_timeout(t0 + Duration::from_secs(30))?;
+    /// assert_eq!(engine.draining_for(AgentId(1)), Some(InteractionId(2)));
+    /// # Ok::<(), CommandError>(())
+    /// ```
+    pub fn draining_for(&self, agent: AgentId) -> Option<InteractionId> {
+        let agent = self.agents.get(&agent).filter(|a| a.is_routable())?;
+        let ctx = crate::router::select::Context::new(
+            &self.agents,
+            &self.interactions,
+            &self.queues,
+            &self.config,
+            self.now.unwrap_or_default(),
+        );
+        self.router.drain_cause(agent, &ctx)
     }
 
     /// When a timer is due, if set.

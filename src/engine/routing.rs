@@ -220,6 +220,10 @@ impl Engine {
         if unblock {
             self.work.push_back(Work::Unblock);
         }
+        // Agents who drained for it (headroom) may have stopped draining.
+        for agent in self.router.drained.take(iid) {
+            self.work.push_back(Work::Agent(agent));
+        }
         self.timers.cancel(TimerKind::QueueDelay(iid));
         self.timers.cancel(TimerKind::MaxWait(iid));
         // Overdue describes a wait in a queue; a re-queue decides it afresh.

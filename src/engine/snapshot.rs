@@ -33,6 +33,9 @@ pub struct EngineSnapshot {
     next_seq: u64,
     totals: Totals,
     blend_blocked: Vec<AgentId>,
+    /// Agents refused work while draining for headroom, with the interaction they drained for.
+    #[serde(default)]
+    drained: Vec<(AgentId, InteractionId)>,
 }
 
 /// The first bytes of a compact snapshot: a name and a format version.
@@ -193,6 +196,7 @@ impl Engine {
             next_seq: self.next_seq,
             totals: self.totals,
             blend_blocked: self.router.blend_blocked.iter().copied().collect(),
+            drained: self.router.drained.iter().collect(),
         }
     }
 
@@ -308,6 +312,20 @@ impl Engine {
                 return Err(RestoreError::UnknownReference(format!("blend-blocked {a}")));
             }
             e.router.blend_blocked.insert(a);
+        }
+        let mut seen = BTreeSet::new();
+        for (a, i) in s.drained {
+            // As the engine keeps them: a routable agent, once, with a waiting interaction.
+            if !seen.insert(a) {
+                return Err(RestoreError::DuplicateId(format!("drained {a}")));
+            }
+            if !e.agents.get(&a).is_some_and(Agent::is_routable) {
+                return Err(RestoreError::UnknownReference(format!("drained {a} is not a routable agent")));
+            }
+            if e.interactions.get(&i).is_none_or(|x| x.state != InteractionState::Queued) {
+                return Err(RestoreError::UnknownReference(format!("{a} drained for {i}, which does not wait")));
+            }
+            e.router.drained.note(a, i);
         }
         e.check_invariants()?;
         Ok(e)

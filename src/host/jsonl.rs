@@ -193,7 +193,8 @@ enum Format {
 
 /// What one line of input was.
 enum Line {
-    Entry(JournalEntry),
+    // Boxed: a journal entry carries a whole command, many times the size of the other lines.
+    Entry(Box<JournalEntry>),
     Header,
     End,
 }
@@ -383,7 +384,7 @@ impl<R: BufRead> JsonLinesReader<R> {
         self.report.first_seq.get_or_insert(entry.seq);
         self.report.last_seq = Some(entry.seq);
         self.report.valid_bytes += n as u64;
-        Ok(Line::Entry(entry))
+        Ok(Line::Entry(Box::new(entry)))
     }
 
     /// Checks that `entry`, on the current line, follows the entry before it: the next sequence
@@ -416,7 +417,7 @@ impl<R: BufRead> Iterator for JsonLinesReader<R> {
         // Loops only past header lines, each of which consumed a line of input.
         while !self.done {
             match self.next_line() {
-                Ok(Line::Entry(entry)) => return Some(Ok(entry)),
+                Ok(Line::Entry(entry)) => return Some(Ok(*entry)),
                 Ok(Line::Header) => {}
                 Ok(Line::End) => self.done = true,
                 Err(e) => {

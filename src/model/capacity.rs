@@ -1,6 +1,7 @@
 //! Agent capacity: how much work an agent can hold at once.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -36,11 +37,45 @@ pub struct ChannelCapacity {
 ///     .with_channel(Channel::Email, 2, 20, false);
 /// assert!(cap.validate().is_ok());
 /// ```
+///
+/// # Headroom
+///
+/// A multitasker who takes "one call or three chats" has no room for a call
+/// while they hold a single chat, and under a chat backlog a new chat comes
+/// as soon as one ends: they may never reach the empty state a call needs.
+/// [`CapacityProfile::with_headroom`] lets a channel claim its room back: once
+/// work of that channel that the agent could be offered has waited long
+/// enough, the agent is *draining* and is offered nothing new until they
+/// have room for it. The rule, in full:
+///
+/// An agent is draining for headroom channel `c` (with threshold `after`) when
+/// all of these hold:
+/// 1. an interaction of channel `c` waits in one of the agent's queues;
+/// 2. it could be offered to them once they have room: their member delay for
+///    the queue is reached, they satisfy its requirements, and they have not
+///    declined it (when declined work is never re-offered);
+/// 3. it has waited at least `after` in the queue (since its place in line was
+///    taken, the same clock member delays use);
+/// 4. the agent has no room for one more interaction of `c` now.
+///
+/// A draining agent is offered no new work on any channel. They finish what
+/// they hold; once they have room for `c`, condition 4 fails, they are routed
+/// again and the waiting interaction reaches them by the normal rules
+/// (real-time first). Draining stops as soon as any condition fails: the
+/// interaction is offered to someone else, abandoned, cancelled or
+/// transferred, the agent declines it, or they have room. Headroom is meant
+/// for real-time channels (voice, video); it is off unless set.
+///
+/// [`Engine::draining_for`](crate::Engine::draining_for) says whether, and
+/// for which interaction, an agent drains.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapacityProfile {
     total_units: u32,
     #[serde(with = "super::channel::channel_map")]
     channels: BTreeMap<Channel, ChannelCapacity>,
+    /// Per channel, how long its work may wait before the agent drains for it.
+    #[serde(default, with = "super::channel::channel_map")]
+    headroom: BTreeMap<Channel, Duration>,
 }
 
 /// Why a capacity profile is unusable.
@@ -66,12 +101,15 @@ pub enum CapacityError {
         /// The agent's total.
         total: u32,
     },
+    /// Headroom is set on a channel the profile does not list.
+    #[error("headroom is set on channel {0}, which the profile does not list; add the channel or drop the headroom")]
+    HeadroomWithoutChannel(Channel),
 }
 
 impl CapacityProfile {
     /// A profile with `total_units` and no channel yet.
     pub fn new(total_units: u32) -> Self {
-        CapacityProfile { total_units, channels: BTreeMap::new() }
+        CapacityProfile { total_units, channels: BTreeMap::new(), headroom: BTreeMap::new() }
     }
 
     /// The common single-channel profile: up to `max_concurrent` of one
@@ -84,6 +122,45 @@ impl CapacityProfile {
     pub fn with_channel(mut self, channel: Channel, max_concurrent: u32, units: u32, exclusive: bool) -> Self {
         self.channels.insert(channel, ChannelCapacity { max_concurrent, units, exclusive });
         self
+    }
+
+    /// Keeps headroom for `channel`: once an interaction of `channel` that
+    /// the agent could be offered has waited `after` in one of their queues
+    /// and the agent has no room for it, the agent is offered no new work
+    /// until they have room (see [Headroom](CapacityProfile#headroom)). Setting
+    /// it again replaces the threshold. Meant for real-time channels; the
+    /// channel must be listed (checked by [`CapacityProfile::validate`]), and
+    /// `after` is a span the engine accepts (zero drains as soon as the
+    /// interaction waits).
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard::{CapacityProfile, Channel};
+    ///
+    /// // One call or three chats; a call that waited 30 s stops new chats.
+    /// let cap = CapacityProfile::new(3)
+    ///     .with_channel(Channel::Voice, 1, 3, true)
+    ///     .with_channel(Channel::Chat, 3, 1, false)
+    ///     .with_headroom(Channel::Voice, Duration::from_secs(30));
+    /// assert_eq!(cap.headroom(Channel::Voice), Some(Duration::from_secs(30)));
+    /// assert_eq!(cap.headroom(Channel::Chat), None);
+    /// assert!(cap.validate().is_ok());
+    /// ```
+    pub fn with_headroom(mut self, channel: Channel, after: Duration) -> Self {
+        self.headroom.insert(channel, after);
+        self
+    }
+
+    /// How long work of `channel` waits before the agent drains for it, if
+    /// headroom is kept for it ([`CapacityProfile::with_headroom`]).
+    pub fn headroom(&self, channel: Channel) -> Option<Duration> {
+        self.headroom.get(&channel).copied()
+    }
+
+    /// Every channel headroom is kept for, with its threshold, in channel order.
+    pub fn headrooms(&self) -> impl Iterator<Item = (Channel, Duration)> + '_ {
+        self.headroom.iter().map(|(c, after)| (*c, *after))
     }
 
     /// The total units.
@@ -123,6 +200,9 @@ impl CapacityProfile {
                     total: self.total_units,
                 });
             }
+        }
+        if let Some(channel) = self.headroom.keys().find(|c| !self.channels.contains_key(c)) {
+            return Err(CapacityError::HeadroomWithoutChannel(*channel));
         }
         Ok(())
     }
@@ -269,7 +349,12 @@ mod tests {
                 CapacityProfile::new(10).with_channel(Channel::Chat, 1, 11, false),
                 Err(CapacityError::UnitsExceedTotal { channel: Channel::Chat, units: 11, total: 10 }),
             ),
+            (
+                blended().with_headroom(Channel::Video, Duration::from_secs(30)),
+                Err(CapacityError::HeadroomWithoutChannel(Channel::Video)),
+            ),
             (blended(), Ok(())),
+            (blended().with_headroom(Channel::Voice, Duration::ZERO), Ok(())),
         ];
         for (profile, expected) in cases {
             assert_eq!(profile.validate(), expected, "{profile:?}");
@@ -280,6 +365,14 @@ mod tests {
     fn deserialising_refuses_a_channel_listed_twice() {
         let json = serde_json::to_string(&blended()).unwrap();
         assert_eq!(serde_json::from_str::<CapacityProfile>(&json).unwrap(), blended());
+        let with_headroom = blended().with_headroom(Channel::Voice, Duration::from_secs(30));
+        let json = serde_json::to_string(&with_headroom).unwrap();
+        assert_eq!(serde_json::from_str::<CapacityProfile>(&json).unwrap(), with_headroom);
+        // Profiles written before headroom existed read as having none.
+        let old = r#"{"total_units":10,"channels":[["Chat",{"max_concurrent":1,"units":1,"exclusive":false}]]}"#;
+        let read = serde_json::from_str::<CapacityProfile>(old).unwrap();
+        assert_eq!(read, CapacityProfile::new(10).with_channel(Channel::Chat, 1, 1, false));
+        assert_eq!(read.headrooms().count(), 0);
         let twice = r#"{"total_units":10,"channels":[["Chat",{"max_concurrent":1,"units":1,"exclusive":false}],["Chat",{"max_concurrent":2,"units":1,"exclusive":false}]]}"#;
         let err = serde_json::from_str::<CapacityProfile>(twice).unwrap_err().to_string();
         assert!(err.contains("listed twice"), "{err}");

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::bitset::Bitset;
+use super::select::Context;
 use super::{List, Router, WaitKey, agent_key};
 use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
 use crate::model::agent::Agent;
@@ -137,6 +138,16 @@ impl Router {
                 // Work conservation for real-time work: a waiting call never
                 // sits beside a ready agent who could take it now.
                 if ch.realtime {
+                    // Blending does not enter this check: real-time work only.
+                    let ctx = Context {
+                        agents,
+                        interactions,
+                        queues,
+                        never_reoffer_to_decliners,
+                        blending: crate::config::Blending::RealTimeFirst,
+                        blend_horizon_ms: 0,
+                        now,
+                    };
                     for (sig, w) in &ch.waiting {
                         let i = &interactions[&w.id];
                         let waited = now.millis_since(i.queue_entered_at);
@@ -144,7 +155,9 @@ impl Router {
                         for (_, tier) in ch.tiers.range(..=waited) {
                             for (_, agent, _) in &tier.pool {
                                 let could = agents[agent].config.skills.satisfies(reqs)
-                                    && !(never_reoffer_to_decliners && i.declined_by.contains(agent));
+                                    && !(never_reoffer_to_decliners && i.declined_by.contains(agent))
+                                    // A draining agent takes nothing (headroom), whatever waits.
+                                    && self.scan_drain_cause(&agents[agent], &ctx).is_none();
                                 ensure!(!could, "{} waits in {qid}/{channel} while {agent} could take it", i.id);
                             }
                         }

@@ -37,6 +37,10 @@
 //! agent's priority for the queue, effective priority, place in line,
 //! arrival sequence).
 //!
+//! **Headroom.** An agent who drains for headroom (see [`headroom`]) takes
+//! nothing in either decision; they are recorded with the interaction they
+//! drain for and routed again when it leaves its list.
+//!
 //! [`RoutingIndex::Scan`](crate::RoutingIndex::Scan) answers both questions
 //! by looking at everything instead ([`scan`]); tests hold the two to the
 //! same events.
@@ -44,6 +48,7 @@
 mod bitset;
 mod check;
 mod declines;
+mod headroom;
 mod heads;
 mod scan;
 pub(crate) mod select;
@@ -322,6 +327,9 @@ pub(crate) struct Router {
     /// Agents refused deferrable work because real-time work they qualify
     /// for was waiting; looked at again when a real-time list empties.
     pub(crate) blend_blocked: BTreeSet<AgentId>,
+    /// Agents refused work because they drained for headroom, with the
+    /// interaction they drained for; routed again when it leaves its list.
+    pub(crate) drained: headroom::Drained,
     /// Channel modes, and whether decisions scan instead of using the index.
     config: EngineConfig,
     /// The key of the members' hash maps.
@@ -341,6 +349,7 @@ impl Router {
             queues: BTreeMap::new(),
             places: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
             blend_blocked: BTreeSet::new(),
+            drained: headroom::Drained::default(),
             config: config.clone(),
             key: IdHashKey(config.id_hash_key()),
         }
@@ -714,6 +723,7 @@ impl Router {
         }
         self.places.remove(&agent.id());
         self.blend_blocked.remove(&agent.id());
+        self.drained.forget(agent.id());
     }
 
     /// The interactions waiting in a queue, in routing order at `now` (for

@@ -43,10 +43,15 @@ impl Router {
         let candidates = tiers.values().map(Vec::len).sum::<usize>();
         let mut pick = Pick::default();
         let mut blocked = Vec::new();
+        let mut drained = Vec::new();
         for tier in tiers.values_mut() {
             tier.sort_unstable();
             for entry in tier.iter() {
                 if ctx.declined(i, entry.1) {
+                    continue;
+                }
+                if let Some(cause) = self.drain_cause(&ctx.agents[&entry.1], ctx) {
+                    drained.push((entry.1, cause));
                     continue;
                 }
                 if deferrable && self.scan_held_back(&ctx.agents[&entry.1], &standing, ctx) {
@@ -59,6 +64,7 @@ impl Router {
             }
         }
         self.blend_blocked.extend(blocked);
+        self.note_drained(drained);
         let candidates = u32::try_from(candidates).unwrap_or(u32::MAX);
         pick.winner().map(|(_, agent)| AgentChoice { agent, candidates })
     }

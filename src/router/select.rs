@@ -158,6 +158,7 @@ impl Router {
     /// skipped when the engine is configured so; for deferrable work, agents
     /// with real-time work waiting for them are skipped and remembered as
     /// blend-blocked (those ahead of the winner, in each delay tier).
+    /// Agents who drain for headroom are skipped and recorded with their cause.
     pub(crate) fn select_agent(&mut self, i: &Interaction, sig: SigId, ctx: &Context<'_>) -> Option<AgentChoice> {
         if self.scans() {
             return self.scan_select_agent(i, ctx);
@@ -174,6 +175,7 @@ impl Router {
         let mut pick = Pick::default();
         let mut candidates = 0u32;
         let mut blocked = Vec::new();
+        let mut drained = Vec::new();
         let no_reqs = crate::model::skill::Requirements::default();
         let holders: Vec<Option<&Bitset>> = reqs.iter().map(|r| q.holders(r.skill, r.min_level)).collect();
         let qualifies = |slot: u32| holders.iter().all(|h| h.is_some_and(|b| b.contains(slot)));
@@ -191,6 +193,10 @@ impl Router {
             // resort); those passed over for blending are blocked.
             let mut take = |entry: (AgentKey, AgentId)| -> bool {
                 if ctx.declined(i, entry.1) {
+                    return false;
+                }
+                if let Some(cause) = self.candidate_drains(entry.1, ctx) {
+                    drained.push((entry.1, cause));
                     return false;
                 }
                 if deferrable {
@@ -230,6 +236,7 @@ impl Router {
             }
         }
         self.blend_blocked.extend(blocked);
+        self.note_drained(drained);
         pick.winner().map(|(_, agent)| AgentChoice { agent, candidates })
     }
 
@@ -242,7 +249,12 @@ impl Router {
     /// two by [`choose`]. Deferrable work is not taken when real-time work
     /// the agent could be offered within the blend horizon beats it
     /// (the agent is then remembered as blend-blocked).
+    /// An agent who drains for headroom takes nothing (both routers; see
+    /// [`Router::drain_cause`]).
     pub(crate) fn select_interaction(&mut self, agent: &Agent, ctx: &Context<'_>) -> Option<InteractionChoice> {
+        if self.drain_holds_back(agent, ctx) {
+            return None;
+        }
         if self.scans() {
             return self.scan_select_interaction(agent, ctx);
         }
@@ -282,7 +294,13 @@ impl Router {
     /// the list heads in routing order, skipping lists whose levels the agent
     /// does not meet, and stops at the first head no better than the best
     /// found so far: every later interaction ranks below it.
-    fn best_waiting_for(&self, ch: &ChannelIndex, agent: &Agent, cutoff: i64, ctx: &Context<'_>) -> Option<WaitKey> {
+    pub(super) fn best_waiting_for(
+        &self,
+        ch: &ChannelIndex,
+        agent: &Agent,
+        cutoff: i64,
+        ctx: &Context<'_>,
+    ) -> Option<WaitKey> {
         let mut best: Option<WaitKey> = None;
         ch.heads.any_combination(&agent.config.skills, |_, combination, held| {
             for (head, sig, levels) in combination {

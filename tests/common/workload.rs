@@ -134,6 +134,10 @@ pub struct Shape {
     /// Some queues bound their waits (`max_wait`) and service-level thresholds vary (issue #11);
     /// drawn from a stream of their own, so workloads without them are unchanged.
     pub bounds: bool,
+    /// Multitaskers who work voice or video beside other channels keep headroom for them
+    /// ([`CapacityProfile::with_headroom`]), with thresholds drawn from a stream of their own,
+    /// so that the rest of the workload is the same with or without it.
+    pub headroom: bool,
 }
 
 impl Shape {
@@ -147,6 +151,7 @@ impl Shape {
             arrival_gap_ms: 4_500,
             every_strategy: true,
             bounds: false,
+            headroom: false,
         }
     }
 
@@ -161,6 +166,7 @@ impl Shape {
             arrival_gap_ms: rng.range(2_000, 15_000),
             every_strategy: rng.percent(20),
             bounds: rng.percent(60),
+            headroom: false,
         }
     }
 }
@@ -201,6 +207,20 @@ fn capacity(kind: u64) -> CapacityProfile {
             .with_channel(Channel::Sms, 2, 10, false)
             .with_channel(Channel::Callback, 1, 30, false),
     }
+}
+
+/// Headroom on voice and video for a profile that works them beside other channels, three
+/// times in four, after 0 to 60 s (drawn from `seed` alone).
+fn with_headroom(cap: CapacityProfile, seed: u64) -> CapacityProfile {
+    let mut rng = Rng::new(seed);
+    let others = cap.channels().filter(|(c, _)| !matches!(c, Channel::Voice | Channel::Video)).count();
+    let mut out = cap.clone();
+    for channel in [Channel::Voice, Channel::Video] {
+        if others > 0 && cap.channel(channel).is_some() && rng.percent(75) {
+            out = out.with_headroom(channel, Duration::from_secs(rng.pick(&[0, 5, 20, 60])));
+        }
+    }
+    out
 }
 
 fn random_skills(rng: &mut Rng, skills: u64) -> SkillSet {
@@ -301,7 +321,10 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
     }
     let mut agents: Vec<AgentConfig> = Vec::new();
     for a in 1..=shape.agents {
-        let cap = capacity(rng.below(6));
+        let mut cap = capacity(rng.below(6));
+        if shape.headroom {
+            cap = with_headroom(cap, mix(seed, 1_000 + a));
+        }
         let mut config = AgentConfig::new(AgentId(a), cap).with_skills(random_skills(&mut rng, shape.skills));
         for _ in 0..rng.range(1, 4) {
             if let Some(q) = pick_queue(&mut rng, &queues, &config.capacity, &config.queues) {
