@@ -158,3 +158,21 @@ fn overdue_work_goes_earliest_deadline_first() {
         h.accept(last).complete(last);
     }
 }
+
+/// "Why still waiting" says when blending holds an interaction back, and when it is overdue.
+#[test]
+fn why_waiting_names_blending_and_the_bound() {
+    let config = EngineConfig::builder().missed_offer_pause(None).blend_horizon(secs(30)).build().unwrap();
+    let mut h = Harness::new(config);
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice])));
+    h.cmd(Command::AddQueue(queue(2, &[Channel::Email]).with_max_wait(secs(60))));
+    let blended = blended_agent(1, &[2]).with_queue(QueueMembership::new(QueueId(1)).with_delay(secs(20)));
+    h.add_agent(blended);
+    h.arrive(1, Channel::Voice, 1).arrive(2, Channel::Email, 2);
+    let why = h.engine.why_waiting(InteractionId(2)).expect("the e-mail waits");
+    assert_eq!((why.delay_reached, why.held_back, why.draining), (1, 1, 0), "{why:?}");
+    assert_eq!(why.deadline, Some(Timestamp::from_millis(T0 + 60_000)));
+    assert!(!why.overdue);
+    let call = h.engine.why_waiting(InteractionId(1)).expect("the call waits for the agent's delay");
+    assert_eq!((call.ready, call.delay_reached, call.held_back), (1, 0, 0), "{call:?}");
+}

@@ -9,6 +9,7 @@ use super::Engine;
 use crate::ids::{AgentId, InteractionId, QueueId};
 use crate::model::channel::Channel;
 use crate::model::interaction::InteractionState;
+use crate::time::Timestamp;
 
 /// Why a waiting interaction has not been offered: its queue's members,
 /// narrowed stage by stage to those who could be offered it now, and who
@@ -19,7 +20,8 @@ use crate::model::interaction::InteractionState;
 /// works the channel, nobody holds the skills, nobody is logged in, everybody
 /// is paused or full, or nobody's delay for the queue has run out yet. When
 /// `delay_reached` is not zero the candidates declined it (see
-/// `declined_by`), or are held back for real-time work (blending).
+/// `declined_by`), are held back for real-time work (`held_back`, blending)
+/// or drain for a call (`draining`, headroom).
 ///
 /// Built by [`Engine::why_waiting`]; more fields may be added.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -50,6 +52,19 @@ pub struct WaitingExplanation {
     /// will be offered it, and its queue's
     /// [`AllDeclined`](crate::AllDeclined) rule applies.
     pub declined_by_all: bool,
+    /// When it reaches (or reached) its queue's
+    /// [`max_wait`](crate::QueueConfig::max_wait), if the queue has one.
+    pub deadline: Option<Timestamp>,
+    /// Whether it is overdue: past that deadline, so ahead of queue priority
+    /// and blending for every agent who can take it.
+    pub overdue: bool,
+    /// Of the `delay_reached` agents, how many blending holds back from it:
+    /// real-time work they could be offered (within the blend horizon) beats
+    /// it. Always zero for real-time work.
+    pub held_back: u32,
+    /// Of the `delay_reached` agents, how many drain for a call (capacity
+    /// headroom, see [`Engine::draining_for`]) and take nothing new.
+    pub draining: u32,
 }
 
 impl Engine {
@@ -100,7 +115,15 @@ impl Engine {
             delay_reached: 0,
             declined_by: i.declined_by.clone(),
             declined_by_all: false,
+            deadline: self.queues[&i.queue]
+                .max_wait_ms()
+                .map(|b| Timestamp::from_millis(i.queue_entered_at.as_millis().saturating_add(b))),
+            overdue: i.overdue,
+            held_back: 0,
+            draining: 0,
         };
+        let ctx =
+            crate::router::select::Context::new(&self.agents, &self.interactions, &self.queues, &self.config, now);
         for a in self.agents.values() {
             let Some(m) = a.config.queues.iter().find(|m| m.queue == i.queue) else { continue };
             if a.config.capacity.channel(i.channel).is_none() {
@@ -119,8 +142,14 @@ impl Engine {
                 continue;
             }
             why.ready += 1;
-            if m.delay <= waited {
-                why.delay_reached += 1;
+            if m.delay > waited {
+                continue;
+            }
+            why.delay_reached += 1;
+            if self.router.drain_cause(a, &ctx).is_some() {
+                why.draining += 1;
+            } else if self.router.blend_holds_back(a, i, &ctx) {
+                why.held_back += 1;
             }
         }
         if self.config.never_reoffer_to_decliners() {

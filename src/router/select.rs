@@ -330,6 +330,14 @@ impl Router {
         best
     }
 
+    /// Whether blending holds waiting interaction `i` back from `agent` now
+    /// (for views: "why still waiting"); never for real-time work.
+    pub(crate) fn blend_holds_back(&self, agent: &Agent, i: &Interaction, ctx: &Context<'_>) -> bool {
+        let Some(q) = ctx.queues.get(&i.queue) else { return false };
+        !self.is_realtime(i.channel)
+            && self.held_back(agent, &Standing::new(false, 0, &WaitKey::new(i, q), q, ctx.now), ctx)
+    }
+
     /// Whether deferrable work standing as `e` is held back from `agent`:
     /// a real-time interaction they could be offered within the blend
     /// horizon beats it (see [`Router::realtime_within_horizon`]).
