@@ -441,10 +441,12 @@ fn check_loads(e: &Engine) -> Result<(), RestoreError> {
             .filter_map(|o| e.offers.get(o).map(|p| p.channel))
             .chain(a.connected.iter().chain(&a.wrap_ups).filter_map(|i| e.interactions.get(i).map(|i| i.channel)));
         for channel in channels {
-            if !load.has_room(&a.config.capacity, channel) {
-                return Err(RestoreError::AgentOverCapacity(a.id()));
-            }
             load.reserve(&a.config.capacity, channel);
+        }
+        // As the invariants check it, with interruptible work set aside for
+        // real-time work and the rest fitting in full.
+        if !e.load_fits(a) {
+            return Err(RestoreError::AgentOverCapacity(a.id()));
         }
         if load != a.load {
             return Err(RestoreError::Invariant(InvariantViolation(format!(
