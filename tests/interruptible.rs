@@ -158,6 +158,12 @@ fn trace(events: &[Event]) -> Vec<(i64, String)> {
         .collect()
 }
 
+/// Expected `trace` lines.
+type Trace = &'static [(i64, &'static str)];
+
+/// Commands at whole seconds.
+type Script = Vec<(i64, Command)>;
+
 /// `trace` against expected lines.
 fn assert_trace(events: &[Event], expected: &[(i64, &str)], case: &str) {
     let got = trace(events);
@@ -171,7 +177,7 @@ fn assert_trace(events: &[Event], expected: &[(i64, &str)], case: &str) {
 #[test]
 fn a_call_is_offered_on_top_of_email_which_pauses_until_the_call_is_over() {
     // (interruptible, call wrap-up in s, when the script completes the call, expected trace)
-    let cases: [(bool, u64, i64, &[(i64, &str)]); 4] = [
+    let cases: [(bool, u64, i64, Trace); 4] = [
         // Without the option the call waits until the e-mail is done.
         (false, 0, 360, &[(0, "accepted 1"), (300, "completed 1"), (300, "accepted 2"), (360, "completed 2")]),
         (
@@ -284,7 +290,7 @@ fn nothing_new_reaches_the_agent_while_the_call_is_up() {
 fn paused_work_can_be_completed_or_transferred_and_logging_out_keeps_it_paused() {
     let back_office = QueueId(9);
     // (what, extra queue channel, the script after the call arrives at 10 s, expected trace)
-    let cases: [(&str, Option<Channel>, Vec<(i64, Command)>, &[(i64, &str)]); 4] = [
+    let cases: [(&str, Option<Channel>, Script, Trace); 4] = [
         (
             "e-mail completed while paused",
             None,

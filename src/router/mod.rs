@@ -12,7 +12,8 @@
 //!   Whether members qualify for a requirement set is an AND of a few of
 //!   those sets, one word per 64 members.
 //! * Per (queue, channel), the *ready* agents (logged in, not paused, with
-//!   room on the channel) sit in tiers by their delay for the queue, each a
+//!   room on the channel, asked in the channel's mode so that interruptible
+//!   work is set aside for real-time channels: [`has_room`]) sit in tiers by their delay for the queue, each a
 //!   bitset and a pool sorted by the queue's strategy key. An agent changing
 //!   state moves in one pool per (queue, channel) they work, whatever is
 //!   waiting.
