@@ -654,6 +654,10 @@ impl Engine {
         self.check_room_in_queue(target)?;
 
         let from = i.queue;
+        let holder = match i.state {
+            InteractionState::Connected { agent } => Some(agent),
+            _ => None,
+        };
         match i.state {
             InteractionState::Queued => self.leave_queue(iid),
             InteractionState::Offered { offer, agent } => {
@@ -672,10 +676,6 @@ impl Engine {
             }
             InteractionState::WrapUp { .. } => unreachable!("refused above"),
         }
-        let holder = match self.interactions[&iid].state {
-            InteractionState::Connected { agent } => Some(agent),
-            _ => None,
-        };
         self.move_to_queue(iid, from, to, requirements, now);
         // A transferred call may have been the agent's last real-time work.
         if let Some(agent) = holder {
