@@ -306,6 +306,36 @@ pub enum EventKind {
         /// [`AllDeclined::Wait`] when an overflow could not be made.
         fallback: AllDeclined,
     },
+    /// Work on an interruptible channel paused because its agent holds
+    /// real-time work (see
+    /// [Interruptible work](crate::CapacityProfile#interruptible-work)).
+    /// Emitted right after the [`EventKind::OfferAccepted`] of the real-time
+    /// interaction (one per interrupted interaction, in id order), or of the
+    /// interruptible one when it is accepted beside real-time work. The
+    /// interaction stays connected.
+    WorkInterrupted {
+        /// The interaction paused.
+        interaction: InteractionId,
+        /// Its agent.
+        agent: AgentId,
+        /// The real-time interaction that paused it.
+        by: InteractionId,
+    },
+    /// Interrupted work resumed: its agent holds no real-time work any more
+    /// (the last one was completed without wrap-up, or its wrap-up ended).
+    /// Emitted right after the events that let the agent go of their last
+    /// real-time interaction (its [`EventKind::InteractionEnded`], or its
+    /// [`EventKind::InteractionTransferred`] and
+    /// [`EventKind::InteractionQueued`]), one per interaction, in id order.
+    /// Interrupted work that is
+    /// completed or transferred while paused does not resume: its own event
+    /// ends the interruption.
+    WorkResumed {
+        /// The interaction resumed.
+        interaction: InteractionId,
+        /// Its agent.
+        agent: AgentId,
+    },
     /// An interaction ended; emitted exactly once per interaction.
     InteractionEnded {
         /// The interaction.
@@ -352,6 +382,8 @@ impl EventKind {
             | EventKind::Disposition { interaction, .. }
             | EventKind::InteractionTransferred { interaction, .. }
             | EventKind::DeclinedByAll { interaction, .. }
+            | EventKind::WorkInterrupted { interaction, .. }
+            | EventKind::WorkResumed { interaction, .. }
             | EventKind::InteractionEnded { interaction, .. } => Some(*interaction),
             EventKind::InteractionOffered(offer) => Some(offer.interaction),
         }

@@ -80,7 +80,9 @@
 //!   waiting live; deferrable ones can wait ([`ChannelMode`]).
 //! * An **agent** holds skills at a [`Proficiency`] from 1 to 5, a
 //!   [`CapacityProfile`] (per-channel caps, weighted units, exclusivity,
-//!   optional [headroom](CapacityProfile#headroom) for calls) and
+//!   optional [headroom](CapacityProfile#headroom) for calls, optional
+//!   [interruptible work](CapacityProfile#interruptible-work) a call may be
+//!   offered on top of) and
 //!   the queues they serve ([`QueueMembership`], with their own priority and
 //!   delay per queue, like a routing profile). Their [`Presence`] is offline,
 //!   available, busy, in wrap-up or paused with a reason.

@@ -26,6 +26,9 @@
 //!   goes to an agent who drains, i.e. for whom an interaction of a headroom channel waits in
 //!   one of their queues that they could be offered once they have room (delay, skills, not
 //!   declined) and that has waited past the threshold, while they have no room for it;
+//! * interruptible work (half the workloads let some agents who work e-mail beside voice, video
+//!   or chat have interruptible e-mail): room on a real-time channel is worked out with the
+//!   e-mail they hold set aside, room on any other channel with everything held;
 //! * `InteractionWaiting`: no acceptable agent ranks before the chosen one under the queue's
 //!   strategy (longest idle, most proficient, least occupied, round robin, fewest contacts;
 //!   then agent id), and `candidates` counts the qualified agents with room whose delay the
@@ -104,6 +107,7 @@ fn scan_router_agrees_with_the_index_and_every_offer_follows_the_rules() {
         assert!(tally.blend_held_back >= per_hundred(200), "{tally}");
         assert!(tally.overdue >= per_hundred(100), "{tally}");
         assert!(tally.drain_skipped >= per_hundred(5), "{tally}");
+        assert!(tally.interrupted >= per_hundred(20), "{tally}");
     }
 }
 
@@ -135,6 +139,8 @@ struct Tally {
     reoffered_to_decliner: u64,
     /// `InteractionWaiting` rivals passed over because they drained for headroom.
     drain_skipped: u64,
+    /// `WorkInterrupted` events: real-time work taken on top of interruptible e-mail.
+    interrupted: u64,
 }
 
 impl std::fmt::Display for Tally {
@@ -145,7 +151,7 @@ impl std::fmt::Display for Tally {
              {:?} ({} rivals and {} choices with a key not known exactly skipped); AgentReady choices among \
              several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
              waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
-             as the last resort: {}; rivals passed over while draining for headroom: {}",
+             as the last resort: {}; rivals passed over while draining for headroom: {}; e-mails interrupted: {}",
             self.steps,
             self.events,
             self.offers,
@@ -159,6 +165,7 @@ impl std::fmt::Display for Tally {
             self.declined_by_all,
             self.reoffered_to_decliner,
             self.drain_skipped,
+            self.interrupted,
         )
     }
 }
@@ -174,6 +181,9 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
     // Half the workloads give multitaskers headroom for voice and video.
     let mut shape = shape;
     shape.headroom = rng.percent(50);
+    // Half the workloads let some agents take calls and chats on top of e-mail (interruptible
+    // e-mail), drawn from a stream of their own so that the other draws stay as they were.
+    shape.interruptible = Rng::new(mix(seed, 3)).percent(50);
     let config = |index| {
         EngineConfig::builder()
             .never_reoffer_to_decliners(never_reoffer)
@@ -231,6 +241,9 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
             }
             if let EventKind::DeclinedByAll { .. } = &event.kind {
                 tally.declined_by_all += 1;
+            }
+            if let EventKind::WorkInterrupted { .. } = &event.kind {
+                tally.interrupted += 1;
             }
             host.observe(event);
         }
@@ -314,9 +327,13 @@ fn realtime(channel: Channel) -> bool {
 }
 
 /// Whether one more interaction of `channel` fits beside `held`, by the documented capacity
-/// rules: per-channel caps, weighted units against the total, exclusivity both ways.
+/// rules: per-channel caps, weighted units against the total, exclusivity both ways; for a
+/// real-time channel, work held on interruptible channels is set aside (it counts for nothing).
 fn has_room(profile: &CapacityProfile, held: &[Channel], channel: Channel) -> bool {
     let Some(cap) = profile.channel(channel) else { return false };
+    let set_aside = realtime(channel) && !profile.is_interruptible(channel);
+    let held: Vec<Channel> = held.iter().copied().filter(|c| !(set_aside && profile.is_interruptible(*c))).collect();
+    let held = held.as_slice();
     let units: u32 = held.iter().map(|c| profile.channel(*c).map_or(0, |c| c.units)).sum();
     let exclusive_held = held.iter().any(|c| profile.channel(*c).is_some_and(|c| c.exclusive));
     let same = held.iter().filter(|c| **c == channel).count() as u32;

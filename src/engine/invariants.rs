@@ -1,7 +1,9 @@
 //! The engine's invariants, checked by tests after every step.
 
 use super::{Engine, TimerKind};
+use crate::model::agent::Agent;
 use crate::model::capacity::Load;
+use crate::model::channel::ChannelMode;
 use crate::model::interaction::InteractionState;
 
 /// A broken invariant: always a bug in switchboard, never the host's fault.
@@ -24,7 +26,10 @@ impl Engine {
     /// What must hold: each live interaction is in exactly one place (one
     /// waiting list, one pending offer, one agent's connected set or one
     /// agent's wrap-ups); every agent's load equals the work it holds and is
-    /// within its capacity; paused and logged-out agents hold no offer; the
+    /// within its capacity (with interruptible work set aside, and the work
+    /// that is not real-time fitting in full); an interaction is interrupted
+    /// exactly when it is connected on one of its agent's interruptible
+    /// channels while the agent holds real-time work; paused and logged-out agents hold no offer; the
     /// routing index matches the state; no real-time interaction waits while
     /// an agent who could take it now sits in its pool (unless the agent
     /// drains for headroom); agents recorded as draining are routable and their
@@ -44,6 +49,15 @@ impl Engine {
 
         let mut queued = 0usize;
         for i in self.interactions() {
+            // Interrupted exactly when connected on an interruptible channel of
+            // an agent who holds real-time work.
+            ensure!(
+                i.interrupted_by.is_some() == self.should_be_interrupted(i),
+                "{} interrupted by {:?} in state {:?}, against the rule",
+                i.id,
+                i.interrupted_by,
+                i.state
+            );
             match i.state {
                 InteractionState::Queued => {
                     queued += 1;
@@ -142,7 +156,7 @@ impl Engine {
             }
             ensure!(load == a.load, "{} load {:?} != held work {:?}", a.id(), a.load, load);
             ensure!(count == a.load.items() as usize, "{} holds an interaction twice", a.id());
-            ensure!(a.load.within(&a.config.capacity), "{} over capacity: {:?}", a.id(), a.load);
+            ensure!(self.load_fits(a), "{} over capacity: {:?}", a.id(), a.load);
             ensure!(a.is_routable() || a.offers.is_empty(), "{} is not routable but holds offers", a.id());
             ensure!(
                 a.reported_presence == a.presence(),
@@ -165,6 +179,26 @@ impl Engine {
         }
 
         self.check_index()
+    }
+
+    /// Whether an agent's load fits their profile: with interruptible work set
+    /// aside (real-time work may be taken on top of it), and, for the work
+    /// that is not real-time, with nothing set aside (it was taken when
+    /// everything held counted).
+    pub(super) fn load_fits(&self, a: &Agent) -> bool {
+        let profile = &a.config.capacity;
+        if !a.load.within(profile) {
+            return false;
+        }
+        let channels =
+            a.offers.iter().filter_map(|o| self.offers.get(o).map(|p| p.channel)).chain(
+                a.connected.iter().chain(&a.wrap_ups).filter_map(|i| self.interactions.get(i).map(|i| i.channel)),
+            );
+        let mut rest = Load::default();
+        for channel in channels.filter(|c| self.config.channel_mode(*c) != Some(ChannelMode::RealTime)) {
+            rest.reserve(profile, channel);
+        }
+        rest.within_in_full(profile)
     }
 
     /// The routing index against the state it is derived from.

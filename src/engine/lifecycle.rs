@@ -263,6 +263,15 @@ impl Engine {
         for (_, after) in config.capacity.headrooms() {
             check_span_field("capacity headroom", after, true)?;
         }
+        // The profile checks built-in channels; custom ones have the mode the configuration gives them.
+        if let Some(channel) = config
+            .capacity
+            .interruptibles()
+            .find(|c| self.config.channel_mode(*c) == Some(crate::ChannelMode::RealTime))
+        {
+            let error = crate::CapacityError::InterruptibleRealTime(channel);
+            return Err(CommandError::InvalidCapacity { agent: config.id, error });
+        }
         self.check_skills_known(config.skills.iter().map(|(s, _)| s).collect::<Vec<_>>().iter())?;
         self.check_memberships(config.id, &config.queues)
     }
@@ -448,6 +457,7 @@ impl Engine {
             declined_by: Vec::new(),
             offers: 0,
             overdue: false,
+            interrupted_by: None,
         };
         self.interactions.insert(new.id, interaction);
         self.emit(
@@ -477,7 +487,11 @@ impl Engine {
         a.missed_in_a_row = 0;
         let i = self.interactions.get_mut(&pending.interaction).expect("a pending offer's interaction is live");
         i.state = InteractionState::Connected { agent };
+        let realtime = self.config.channel_mode(i.channel) == Some(crate::ChannelMode::RealTime);
         self.emit(now, EventKind::OfferAccepted { offer, interaction: pending.interaction, agent });
+        // Accepting real-time work pauses the agent's interruptible work (and
+        // interruptible work accepted beside real-time work pauses at once).
+        self.sync_interruptions(agent, realtime.then_some(pending.interaction), now);
         self.refresh_agent(agent, now);
         Ok(())
     }
@@ -541,6 +555,9 @@ impl Engine {
             state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
         }
         let wrap_up = self.queues[&i.queue].wrap_up;
+        // Completing interrupted work is allowed (the agent may have finished
+        // the reply before the call came): the completion ends the interruption.
+        self.interactions.get_mut(&iid).expect("checked above").interrupted_by = None;
         self.emit(now, EventKind::InteractionCompleted { interaction: iid, agent });
         let a = self.agents.get_mut(&agent).expect("checked above");
         if wrap_up.is_zero() || !a.logged_in {
@@ -554,6 +571,8 @@ impl Engine {
             self.timers.set(TimerKind::WrapUpEnd(iid), until);
             self.emit(now, EventKind::WrapUpStarted { interaction: iid, agent, until });
         }
+        // Without wrap-up a call's end may let the agent's paused work resume.
+        self.sync_interruptions(agent, None, now);
         self.refresh_agent(agent, now);
         Ok(())
     }
@@ -635,6 +654,10 @@ impl Engine {
         self.check_room_in_queue(target)?;
 
         let from = i.queue;
+        let holder = match i.state {
+            InteractionState::Connected { agent } => Some(agent),
+            _ => None,
+        };
         match i.state {
             InteractionState::Queued => self.leave_queue(iid),
             InteractionState::Offered { offer, agent } => {
@@ -646,12 +669,18 @@ impl Engine {
                 self.refresh_agent(agent, now);
             }
             InteractionState::Connected { agent } => {
+                // Interrupted work transferred while paused leaves its interruption behind.
+                self.interactions.get_mut(&iid).expect("checked above").interrupted_by = None;
                 self.release(agent, iid, now);
                 self.refresh_agent(agent, now);
             }
             InteractionState::WrapUp { .. } => unreachable!("refused above"),
         }
         self.move_to_queue(iid, from, to, requirements, now);
+        // A transferred call may have been the agent's last real-time work.
+        if let Some(agent) = holder {
+            self.sync_interruptions(agent, None, now);
+        }
         Ok(())
     }
 

@@ -305,6 +305,8 @@ impl Engine {
         self.emit(now, EventKind::WrapUpEnded { interaction: iid, agent: aid });
         self.release(aid, iid, now);
         self.end_interaction(iid, Outcome::Handled { agent: aid }, now);
+        // The end of a call's wrap-up may let the agent's paused work resume.
+        self.sync_interruptions(aid, None, now);
         self.refresh_agent(aid, now);
     }
 

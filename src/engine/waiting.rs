@@ -138,7 +138,7 @@ impl Engine {
                 continue;
             }
             why.logged_in += 1;
-            if !a.is_routable() || !a.load.has_room(&a.config.capacity, i.channel) {
+            if !a.is_routable() || !crate::router::has_room(&self.config, a, i.channel) {
                 continue;
             }
             why.ready += 1;

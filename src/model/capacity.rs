@@ -1,11 +1,11 @@
 //! Agent capacity: how much work an agent can hold at once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::channel::Channel;
+use super::channel::{Channel, ChannelMode};
 
 /// How an agent may work one channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -68,6 +68,45 @@ pub struct ChannelCapacity {
 ///
 /// [`Engine::draining_for`](crate::Engine::draining_for) says whether, and
 /// for which interaction, an agent drains.
+///
+/// # Interruptible work
+///
+/// [`CapacityProfile::with_interruptible`] is the other answer to the same
+/// problem (Genesys's interruptible media types, Salesforce's interruptible
+/// capacity): work held on an interruptible channel (a deferrable one, such
+/// as e-mail) does not keep a real-time interaction from the agent. A call
+/// may be offered on top of e-mail, and the e-mail pauses while the call
+/// lasts. The rule, in full:
+///
+/// 1. **Room.** When the agent is asked for room on a real-time channel, the
+///    interactions they hold on interruptible channels are set aside: they
+///    count neither units, items, exclusivity nor per-channel counts for that
+///    question. Room on any other channel is unchanged: everything held
+///    counts, so while an exclusive call is up the agent takes no new work of
+///    any kind. ([`Load::has_room`] is the one place this is decided.)
+/// 2. **Pausing.** While the agent holds real-time work (connected or in
+///    wrap-up), each interaction of theirs connected on an interruptible
+///    channel is *interrupted*. It happens when they accept a real-time
+///    interaction ([`EventKind::WorkInterrupted`](crate::EventKind::WorkInterrupted),
+///    naming the interaction that interrupted it), and, for the rare
+///    interruptible interaction accepted while real-time work is already held
+///    (possible only beside non-exclusive real-time work), at its accept.
+/// 3. **Resuming.** When the agent holds no real-time work any more (the last
+///    call was completed with no wrap-up, or its wrap-up ended), each
+///    interrupted interaction resumes ([`EventKind::WorkResumed`](crate::EventKind::WorkResumed)).
+///    Wrap-up counts as holding the call: after-call work is part of
+///    handling it, and the call's capacity is still reserved.
+/// 4. **Leaving while paused.** Interrupted work is still connected: the
+///    agent may complete it (or the host transfer it) while it is paused,
+///    which ends the interruption without a `WorkResumed` (the completion
+///    or transfer says what happened). Like any connected interaction, it
+///    cannot be abandoned or cancelled. Logging out changes nothing: connected
+///    work stays with the agent across logout, paused while they hold
+///    real-time work and resumed when they hold none.
+///
+/// [`Interaction::interrupted_by`](crate::Interaction::interrupted_by) says
+/// whether, and by what, an interaction is interrupted. Interruptible
+/// channels must be listed and deferrable; the option is off unless set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapacityProfile {
     total_units: u32,
@@ -76,6 +115,9 @@ pub struct CapacityProfile {
     /// Per channel, how long its work may wait before the agent drains for it.
     #[serde(default, with = "super::channel::channel_map")]
     headroom: BTreeMap<Channel, Duration>,
+    /// Channels whose work is set aside for real-time work, and paused by it.
+    #[serde(default)]
+    interruptible: BTreeSet<Channel>,
 }
 
 /// Why a capacity profile is unusable.
@@ -104,12 +146,24 @@ pub enum CapacityError {
     /// Headroom is set on a channel the profile does not list.
     #[error("headroom is set on channel {0}, which the profile does not list; add the channel or drop the headroom")]
     HeadroomWithoutChannel(Channel),
+    /// A channel is made interruptible but the profile does not list it.
+    #[error("channel {0} is interruptible but the profile does not list it; add the channel or drop the option")]
+    InterruptibleWithoutChannel(Channel),
+    /// A real-time channel is made interruptible: only deferrable work can
+    /// pause for a live customer.
+    #[error("channel {0} is real-time and cannot be interruptible; only deferrable channels can")]
+    InterruptibleRealTime(Channel),
 }
 
 impl CapacityProfile {
     /// A profile with `total_units` and no channel yet.
     pub fn new(total_units: u32) -> Self {
-        CapacityProfile { total_units, channels: BTreeMap::new(), headroom: BTreeMap::new() }
+        CapacityProfile {
+            total_units,
+            channels: BTreeMap::new(),
+            headroom: BTreeMap::new(),
+            interruptible: BTreeSet::new(),
+        }
     }
 
     /// The common single-channel profile: up to `max_concurrent` of one
@@ -163,6 +217,54 @@ impl CapacityProfile {
         self.headroom.iter().map(|(c, after)| (*c, *after))
     }
 
+    /// Makes work on `channel` interruptible: it does not keep real-time work
+    /// from the agent, and pauses while the agent holds real-time work (see
+    /// [Interruptible work](CapacityProfile#interruptible-work)). Setting it
+    /// again changes nothing. The channel must be listed and deferrable
+    /// (checked by [`CapacityProfile::validate`] for built-in channels, and
+    /// by the engine, which knows the modes of custom channels, when the agent
+    /// is added).
+    ///
+    /// # Example
+    /// ```
+    /// use switchboard::{CapacityError, CapacityProfile, Channel};
+    ///
+    /// // One exclusive call or one e-mail; a call may be offered on top of the e-mail.
+    /// let cap = CapacityProfile::new(1)
+    ///     .with_channel(Channel::Voice, 1, 1, true)
+    ///     .with_channel(Channel::Email, 1, 1, false)
+    ///     .with_interruptible(Channel::Email);
+    /// assert!(cap.is_interruptible(Channel::Email));
+    /// assert!(cap.validate().is_ok());
+    ///
+    /// // Only listed, deferrable channels can be interruptible.
+    /// let voice = cap.clone().with_interruptible(Channel::Voice);
+    /// assert_eq!(voice.validate(), Err(CapacityError::InterruptibleRealTime(Channel::Voice)));
+    /// let fax = cap.with_interruptible(Channel::Fax);
+    /// assert_eq!(fax.validate(), Err(CapacityError::InterruptibleWithoutChannel(Channel::Fax)));
+    /// ```
+    pub fn with_interruptible(mut self, channel: Channel) -> Self {
+        self.interruptible.insert(channel);
+        self
+    }
+
+    /// Whether work on `channel` is interruptible ([`CapacityProfile::with_interruptible`]).
+    pub fn is_interruptible(&self, channel: Channel) -> bool {
+        self.interruptible.contains(&channel)
+    }
+
+    /// Every interruptible channel, in channel order.
+    pub fn interruptibles(&self) -> impl Iterator<Item = Channel> + '_ {
+        self.interruptible.iter().copied()
+    }
+
+    /// The profile with no interruptible channel (for comparisons in tests).
+    #[cfg(test)]
+    fn without_interruptibles(mut self) -> Self {
+        self.interruptible.clear();
+        self
+    }
+
     /// The total units.
     pub fn total_units(&self) -> u32 {
         self.total_units
@@ -204,6 +306,14 @@ impl CapacityProfile {
         if let Some(channel) = self.headroom.keys().find(|c| !self.channels.contains_key(c)) {
             return Err(CapacityError::HeadroomWithoutChannel(*channel));
         }
+        for channel in &self.interruptible {
+            if !self.channels.contains_key(channel) {
+                return Err(CapacityError::InterruptibleWithoutChannel(*channel));
+            }
+            if channel.builtin_mode() == Some(ChannelMode::RealTime) {
+                return Err(CapacityError::InterruptibleRealTime(*channel));
+            }
+        }
         Ok(())
     }
 }
@@ -241,16 +351,64 @@ impl Load {
         self.per_channel.iter().filter(|(_, n)| **n > 0).map(|(c, n)| (*c, *n))
     }
 
-    /// True when one more interaction of `channel` fits the profile.
-    pub fn has_room(&self, profile: &CapacityProfile, channel: Channel) -> bool {
+    /// True when one more interaction of `channel`, whose mode is `mode`,
+    /// fits the profile.
+    ///
+    /// For a real-time channel, interactions held on the profile's
+    /// interruptible channels are set aside: they count neither units, items,
+    /// exclusivity nor per-channel counts (see
+    /// [Interruptible work](CapacityProfile#interruptible-work)). For any
+    /// other channel (and for a channel that is itself interruptible),
+    /// everything held counts. Without interruptible channels the mode makes
+    /// no difference.
+    ///
+    /// # Example
+    /// ```
+    /// use switchboard::{CapacityProfile, Channel, ChannelMode, Load};
+    ///
+    /// let cap = CapacityProfile::new(1)
+    ///     .with_channel(Channel::Voice, 1, 1, true)
+    ///     .with_channel(Channel::Email, 1, 1, false)
+    ///     .with_interruptible(Channel::Email);
+    /// // Nothing held: room for either.
+    /// let idle = Load::default();
+    /// assert!(idle.has_room(&cap, Channel::Voice, ChannelMode::RealTime));
+    /// assert!(idle.has_room(&cap, Channel::Email, ChannelMode::Deferrable));
+    /// ```
+    pub fn has_room(&self, profile: &CapacityProfile, channel: Channel, mode: ChannelMode) -> bool {
         let Some(cap) = profile.channel(channel) else { return false };
-        if self.exclusive_held > 0 {
+        let held = if mode == ChannelMode::RealTime && !profile.is_interruptible(channel) {
+            self.totals().without(self.interruptible_totals(profile))
+        } else {
+            self.totals()
+        };
+        if held.exclusive > 0 {
             return false;
         }
-        if cap.exclusive && self.items > 0 {
+        if cap.exclusive && held.items > 0 {
             return false;
         }
-        self.count(channel) < cap.max_concurrent && self.units.saturating_add(cap.units) <= profile.total_units()
+        self.count(channel) < cap.max_concurrent && held.units.saturating_add(cap.units) <= profile.total_units()
+    }
+
+    /// Units, items and exclusive items held in all.
+    fn totals(&self) -> Held {
+        Held { units: self.units, items: self.items, exclusive: self.exclusive_held }
+    }
+
+    /// Units, items and exclusive items held on the profile's interruptible channels.
+    fn interruptible_totals(&self, profile: &CapacityProfile) -> Held {
+        let mut held = Held::default();
+        for channel in profile.interruptibles() {
+            let n = self.count(channel);
+            let Some(cap) = profile.channel(channel).filter(|_| n > 0) else { continue };
+            held.units = held.units.saturating_add(n.saturating_mul(cap.units));
+            held.items = held.items.saturating_add(n);
+            if cap.exclusive {
+                held.exclusive = held.exclusive.saturating_add(n);
+            }
+        }
+        held
     }
 
     /// Reserves one interaction of `channel`. The caller has checked [`Load::has_room`].
@@ -290,11 +448,47 @@ impl Load {
         }
     }
 
-    /// True when the load is within the profile on every channel and in total.
+    /// True when the load is within the profile on every channel and in
+    /// total. Work on interruptible channels is measured apart from the
+    /// rest (real-time work may be taken on top of it, see
+    /// [Interruptible work](CapacityProfile#interruptible-work)): each part
+    /// must fit on its own.
     pub fn within(&self, profile: &CapacityProfile) -> bool {
-        self.units <= profile.total_units()
-            && self.per_channel.iter().all(|(c, n)| profile.channel(*c).is_some_and(|cap| *n <= cap.max_concurrent))
-            && (self.exclusive_held == 0 || self.items == self.exclusive_held.min(1))
+        let interruptible = self.interruptible_totals(profile);
+        self.per_channel.iter().all(|(c, n)| profile.channel(*c).is_some_and(|cap| *n <= cap.max_concurrent))
+            && interruptible.fits(profile)
+            && self.totals().without(interruptible).fits(profile)
+    }
+
+    /// True when the load is within the profile with nothing set aside (as
+    /// work that is not real-time must be: it was taken when everything held counted).
+    pub(crate) fn within_in_full(&self, profile: &CapacityProfile) -> bool {
+        self.per_channel.iter().all(|(c, n)| profile.channel(*c).is_some_and(|cap| *n <= cap.max_concurrent))
+            && self.totals().fits(profile)
+    }
+}
+
+/// Units, items and exclusive items of some part of a load.
+#[derive(Clone, Copy, Debug, Default)]
+struct Held {
+    units: u32,
+    items: u32,
+    exclusive: u32,
+}
+
+impl Held {
+    /// This part without `other`, a part of it.
+    fn without(self, other: Held) -> Held {
+        Held {
+            units: self.units.saturating_sub(other.units),
+            items: self.items.saturating_sub(other.items),
+            exclusive: self.exclusive.saturating_sub(other.exclusive),
+        }
+    }
+
+    /// Whether this part fits the profile's total and exclusivity.
+    fn fits(self, profile: &CapacityProfile) -> bool {
+        self.units <= profile.total_units() && (self.exclusive == 0 || self.items == 1)
     }
 }
 
@@ -309,6 +503,52 @@ mod tests {
             .with_channel(Channel::Email, 2, 20, false)
     }
 
+    /// Room on a built-in channel, asked in its own mode.
+    fn room(load: &Load, p: &CapacityProfile, channel: Channel) -> bool {
+        load.has_room(p, channel, channel.builtin_mode().expect("built-in"))
+    }
+
+    #[test]
+    fn interruptible_work_is_set_aside_only_for_real_time_channels() {
+        // One exclusive call or two e-mails (interruptible); chat 2 x 30 units beside e-mail.
+        let p = CapacityProfile::new(100)
+            .with_channel(Channel::Voice, 1, 100, true)
+            .with_channel(Channel::Chat, 2, 30, false)
+            .with_channel(Channel::Email, 2, 40, false)
+            .with_channel(Channel::Sms, 1, 20, false)
+            .with_interruptible(Channel::Email);
+        let plain = p.clone().without_interruptibles();
+        // (held, [voice, chat, email, sms] room with the option, the same without it)
+        let cases: &[(&[Channel], [bool; 4], [bool; 4])] = &[
+            (&[], [true, true, true, true], [true, true, true, true]),
+            (&[Channel::Email], [true, true, true, true], [false, true, true, true]),
+            (&[Channel::Email, Channel::Email], [true, true, false, true], [false, false, false, true]),
+            (&[Channel::Email, Channel::Sms], [false, true, true, false], [false, true, true, false]),
+            (&[Channel::Email, Channel::Email, Channel::Voice], [false, false, false, false], [false; 4]),
+            (&[Channel::Email, Channel::Email, Channel::Chat], [false, true, false, false], [false; 4]),
+        ];
+        for (held, with, without) in cases {
+            let mut load = Load::default();
+            for c in *held {
+                load.reserve(&p, *c);
+            }
+            let channels = [Channel::Voice, Channel::Chat, Channel::Email, Channel::Sms];
+            assert_eq!(channels.map(|c| room(&load, &p, c)), *with, "with the option, holding {held:?}");
+            assert_eq!(channels.map(|c| room(&load, &plain, c)), *without, "without it, holding {held:?}");
+            assert!(load.within(&p), "holding {held:?}");
+        }
+        // Asked as deferrable, nothing is set aside, whatever the channel.
+        let mut load = Load::default();
+        load.reserve(&p, Channel::Email);
+        assert!(!load.has_room(&p, Channel::Voice, ChannelMode::Deferrable));
+        // Two e-mails and a call: within (each part fits); a second call is not.
+        load.reserve(&p, Channel::Email);
+        load.reserve(&p, Channel::Voice);
+        assert!(load.within(&p));
+        load.reserve(&p, Channel::Voice);
+        assert!(!load.within(&p));
+    }
+
     #[test]
     fn caps_units_and_exclusivity() {
         let p = blended();
@@ -319,11 +559,11 @@ mod tests {
             (Channel::Chat, [false, true, true]),
             (Channel::Chat, [false, false, false]), // 90 units used
         ];
-        assert!(load.has_room(&p, Channel::Voice));
+        assert!(room(&load, &p, Channel::Voice));
         for (channel, expect) in steps {
-            assert!(load.has_room(&p, *channel));
+            assert!(room(&load, &p, *channel));
             load.reserve(&p, *channel);
-            let got = [Channel::Voice, Channel::Chat, Channel::Email].map(|c| load.has_room(&p, c));
+            let got = [Channel::Voice, Channel::Chat, Channel::Email].map(|c| room(&load, &p, c));
             assert_eq!(&got, expect, "after reserving {channel}");
             assert!(load.within(&p));
         }
@@ -332,8 +572,8 @@ mod tests {
         }
         assert_eq!(load, Load::default());
         load.reserve(&p, Channel::Voice);
-        assert!(!load.has_room(&p, Channel::Email), "voice is exclusive");
-        assert!(!load.has_room(&p, Channel::Custom(1)), "unlisted channel");
+        assert!(!room(&load, &p, Channel::Email), "voice is exclusive");
+        assert!(!load.has_room(&p, Channel::Custom(1), ChannelMode::Deferrable), "unlisted channel");
     }
 
     #[test]
@@ -353,6 +593,9 @@ mod tests {
                 blended().with_headroom(Channel::Video, Duration::from_secs(30)),
                 Err(CapacityError::HeadroomWithoutChannel(Channel::Video)),
             ),
+            (blended().with_interruptible(Channel::Fax), Err(CapacityError::InterruptibleWithoutChannel(Channel::Fax))),
+            (blended().with_interruptible(Channel::Chat), Err(CapacityError::InterruptibleRealTime(Channel::Chat))),
+            (blended().with_interruptible(Channel::Email), Ok(())),
             (blended(), Ok(())),
             (blended().with_headroom(Channel::Voice, Duration::ZERO), Ok(())),
         ];
@@ -373,6 +616,10 @@ mod tests {
         let read = serde_json::from_str::<CapacityProfile>(old).unwrap();
         assert_eq!(read, CapacityProfile::new(10).with_channel(Channel::Chat, 1, 1, false));
         assert_eq!(read.headrooms().count(), 0);
+        assert_eq!(read.interruptibles().count(), 0);
+        let interruptible = blended().with_interruptible(Channel::Email);
+        let json = serde_json::to_string(&interruptible).unwrap();
+        assert_eq!(serde_json::from_str::<CapacityProfile>(&json).unwrap(), interruptible);
         let twice = r#"{"total_units":10,"channels":[["Chat",{"max_concurrent":1,"units":1,"exclusive":false}],["Chat",{"max_concurrent":2,"units":1,"exclusive":false}]]}"#;
         let err = serde_json::from_str::<CapacityProfile>(twice).unwrap_err().to_string();
         assert!(err.contains("listed twice"), "{err}");

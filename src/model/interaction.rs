@@ -90,6 +90,10 @@ pub struct Interaction {
     /// (set when the bound is reached, kept until it leaves the queue for good).
     #[serde(default)]
     pub(crate) overdue: bool,
+    /// Paused by real-time work of its agent (interruptible work): the
+    /// real-time interaction whose accept paused it.
+    #[serde(default)]
+    pub(crate) interrupted_by: Option<InteractionId>,
 }
 
 impl Interaction {
@@ -144,6 +148,17 @@ impl Interaction {
     pub fn is_overdue(&self) -> bool {
         self.overdue
     }
+    /// The real-time interaction that interrupted it, while it is
+    /// interrupted: it is connected on a channel its agent's profile makes
+    /// interruptible, and it pauses while the agent holds real-time work (see
+    /// [Interruptible work](crate::CapacityProfile#interruptible-work)). It
+    /// stays interrupted while the agent holds *any* real-time work, so the
+    /// interaction named may have ended already. `None` when it is not
+    /// interrupted.
+    pub fn interrupted_by(&self) -> Option<InteractionId> {
+        self.interrupted_by
+    }
+
     /// Where it is in its lifecycle.
     pub fn state(&self) -> InteractionState {
         self.state

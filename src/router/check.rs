@@ -55,7 +55,7 @@ impl Router {
                 let member = self.queues.get(&m.queue).and_then(|q| q.members.get(&a.id()));
                 let member = member.ok_or_else(|| format!("{} is not a member of {}", a.id(), m.queue))?;
                 for (channel, _) in a.config.capacity.channels() {
-                    let ready = (a.is_routable() && a.load.has_room(&a.config.capacity, channel))
+                    let ready = (a.is_routable() && super::has_room(&self.config, a, channel))
                         .then(|| agent_key(queues[&m.queue].strategy, a, m.queue, &Requirements::default()));
                     let (slot, delay_ms) = (member.slot, member.delay_ms);
                     expected.push(super::Place { queue: m.queue, channel, slot, delay_ms, ready });
@@ -72,7 +72,7 @@ impl Router {
                 let mut placed = BTreeMap::new();
                 for (agent_id, member) in &q.members {
                     let a = &agents[agent_id];
-                    if a.is_routable() && a.load.has_room(&a.config.capacity, *channel) {
+                    if a.is_routable() && super::has_room(&self.config, a, *channel) {
                         let key = agent_key(queues[qid].strategy, a, *qid, &Requirements::default());
                         placed.insert(member.slot, (member.delay_ms, key));
                     }

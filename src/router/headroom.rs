@@ -94,7 +94,7 @@ impl Router {
     pub(crate) fn drain_cause(&self, agent: &Agent, ctx: &Context<'_>) -> Option<InteractionId> {
         let profile = &agent.config.capacity;
         // Nearly every agent leaves here: no headroom, or room for every headroom channel.
-        if profile.headrooms().all(|(channel, _)| agent.load.has_room(profile, channel)) {
+        if profile.headrooms().all(|(channel, _)| super::has_room(&self.config, agent, channel)) {
             return None;
         }
         if self.scans() {
@@ -103,7 +103,7 @@ impl Router {
         for m in &agent.config.queues {
             let Some(q) = self.queues.get(&m.queue) else { continue };
             for (channel, after) in profile.headrooms() {
-                if agent.load.has_room(profile, channel) {
+                if super::has_room(&self.config, agent, channel) {
                     continue;
                 }
                 let Some(ch) = q.channels.get(&channel) else { continue };
@@ -126,7 +126,7 @@ impl Router {
         for m in &agent.config.queues {
             let Some(qcfg) = ctx.queues.get(&m.queue) else { continue };
             for (channel, after) in profile.headrooms() {
-                if agent.load.has_room(profile, channel) {
+                if super::has_room(&self.config, agent, channel) {
                     continue;
                 }
                 let wait_ms = duration_millis(m.delay).max(duration_millis(after));

@@ -12,7 +12,8 @@
 //!   Whether members qualify for a requirement set is an AND of a few of
 //!   those sets, one word per 64 members.
 //! * Per (queue, channel), the *ready* agents (logged in, not paused, with
-//!   room on the channel) sit in tiers by their delay for the queue, each a
+//!   room on the channel, asked in the channel's mode so that interruptible
+//!   work is set aside for real-time channels: [`has_room`]) sit in tiers by their delay for the queue, each a
 //!   bitset and a pool sorted by the queue's strategy key. An agent changing
 //!   state moves in one pool per (queue, channel) they work, whatever is
 //!   waiting.
@@ -72,6 +73,17 @@ pub(crate) use strategy::{AgentKey, agent_key};
 
 /// Interned requirement set.
 pub(crate) type SigId = u32;
+
+/// Whether `agent` has room for one more interaction of `channel`, asked in
+/// the channel's mode (so work on interruptible channels is set aside for
+/// real-time channels: see [`Load::has_room`](crate::Load::has_room)). The
+/// one question about room that both routers, the index checks and the
+/// engine's views ask. A channel the configuration does not know is asked as
+/// deferrable (no agent lists one).
+pub(crate) fn has_room(config: &EngineConfig, agent: &Agent, channel: Channel) -> bool {
+    let mode = config.channel_mode(channel).unwrap_or(ChannelMode::Deferrable);
+    agent.load.has_room(&agent.config.capacity, channel, mode)
+}
 
 /// Aging is expressed per minute; effective priorities are scaled by this
 /// so that they stay integers.
@@ -653,7 +665,7 @@ impl Router {
             let room = match rooms[..known].iter().find(|(c, _)| *c == p.channel) {
                 Some((_, room)) => *room,
                 None => {
-                    let room = routable && agent.load.has_room(&agent.config.capacity, p.channel);
+                    let room = routable && has_room(&self.config, agent, p.channel);
                     if known < rooms.len() {
                         rooms[known] = (p.channel, room);
                         known += 1;

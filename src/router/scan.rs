@@ -28,7 +28,7 @@ impl Router {
             let delay = duration_millis(m.delay);
             if delay <= waited_ms
                 && agent.is_routable()
-                && agent.load.has_room(&agent.config.capacity, i.channel)
+                && super::has_room(&self.config, agent, i.channel)
                 && agent.config.skills.satisfies(&i.requirements)
             {
                 tiers
@@ -103,7 +103,7 @@ impl Router {
         let qcfg = ctx.queues.get(&i.queue)?;
         let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay)).saturating_add(horizon_ms);
         if i.queue_entered_at.as_millis() > cutoff
-            || !agent.load.has_room(&agent.config.capacity, i.channel)
+            || !super::has_room(&self.config, agent, i.channel)
             || !agent.config.skills.satisfies(&i.requirements)
             || ctx.declined(i, agent.id())
         {

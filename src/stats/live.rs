@@ -450,4 +450,6 @@ pub(crate) struct Tracker {
     pub(crate) talking: Option<(AgentId, Timestamp)>,
     pub(crate) wrapping: Option<(AgentId, Timestamp)>,
     pub(crate) responded: bool,
+    /// Since when it has been interrupted, while it is (interruptible work).
+    pub(crate) interrupted: Option<Timestamp>,
 }

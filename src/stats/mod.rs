@@ -264,6 +264,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
                     talking: None,
                     wrapping: None,
                     responded: false,
+                    interrupted: None,
                 };
                 self.live.insert(*interaction, tracker);
             }
@@ -305,6 +306,14 @@ impl<Tz: TimeZone> Statistics<Tz> {
             // Says only that nobody logged in will take it: what the queue does
             // about it comes as its own events (a re-queue, a transfer, the end).
             EventKind::DeclinedByAll { .. } => {}
+            // Paused work stays connected: its talk time runs on, and the
+            // record adds up the time it spent paused (see `interrupted_ms`).
+            EventKind::WorkInterrupted { interaction, .. } => {
+                if let Some(t) = self.live.get_mut(interaction) {
+                    t.interrupted.get_or_insert(at);
+                }
+            }
+            EventKind::WorkResumed { interaction, .. } => self.end_interruption(*interaction, at),
         }
     }
 
@@ -549,7 +558,16 @@ impl<Tz: TimeZone> Statistics<Tz> {
     }
 
     /// Ends a conversation (by completion or by a transfer away).
+    /// Adds the time an interrupted interaction spent paused to its record.
+    fn end_interruption(&mut self, id: InteractionId, at: Timestamp) {
+        let Some(t) = self.live.get_mut(&id) else { return };
+        let Some(since) = t.interrupted.take() else { return };
+        t.record.interrupted_ms = t.record.interrupted_ms.saturating_add(ms_between(at, since));
+    }
+
     fn end_talk(&mut self, id: InteractionId, at: Timestamp) {
+        // Completed or transferred while paused: the interruption ends with the talk.
+        self.end_interruption(id, at);
         let Some(t) = self.live.get_mut(&id) else { return };
         let Some((agent, since)) = t.talking.take() else { return };
         let ms = ms_between(at, since);

@@ -210,6 +210,13 @@ pub struct InteractionRecord {
     pub talk_ms: u64,
     /// After-contact work over all its wrap-ups, in milliseconds.
     pub wrap_ms: u64,
+    /// Time it spent interrupted (paused by its agent's real-time work, see
+    /// [Interruptible work](crate::CapacityProfile#interruptible-work)), in
+    /// milliseconds. It is *inside* `talk_ms`: interrupted work stays
+    /// connected, so its handle time counts the pause; subtract this for the
+    /// time actually worked. Left out of the serialised form when zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub interrupted_ms: u64,
     /// The last wrap-up code and notes recorded.
     pub disposition: Option<Disposition>,
     /// When it ended; `None` while live.
@@ -219,6 +226,10 @@ pub struct InteractionRecord {
     /// Its cost under the configured cost model; `None` while live or when
     /// its channel has no cost.
     pub cost: Option<f64>,
+}
+
+fn is_zero(ms: &u64) -> bool {
+    *ms == 0
 }
 
 impl InteractionRecord {
@@ -250,6 +261,7 @@ impl InteractionRecord {
             answered_by: None,
             talk_ms: 0,
             wrap_ms: 0,
+            interrupted_ms: 0,
             disposition: None,
             ended_at: None,
             outcome: None,

@@ -138,6 +138,10 @@ pub struct Shape {
     /// ([`CapacityProfile::with_headroom`]), with thresholds drawn from a stream of their own,
     /// so that the rest of the workload is the same with or without it.
     pub headroom: bool,
+    /// Agents who work e-mail beside a real-time channel may have it interruptible
+    /// ([`CapacityProfile::with_interruptible`]), drawn from a stream of their own, so that the
+    /// rest of the workload is the same with or without it.
+    pub interruptible: bool,
 }
 
 impl Shape {
@@ -152,6 +156,7 @@ impl Shape {
             every_strategy: true,
             bounds: false,
             headroom: false,
+            interruptible: false,
         }
     }
 
@@ -167,6 +172,7 @@ impl Shape {
             every_strategy: rng.percent(20),
             bounds: rng.percent(60),
             headroom: false,
+            interruptible: false,
         }
     }
 }
@@ -221,6 +227,17 @@ fn with_headroom(cap: CapacityProfile, seed: u64) -> CapacityProfile {
         }
     }
     out
+}
+
+/// E-mail interruptible, half the time, for a profile that works it beside a real-time
+/// channel (drawn from `seed` alone).
+fn with_interruptible(cap: CapacityProfile, seed: u64) -> CapacityProfile {
+    let realtime = cap.channels().any(|(c, _)| c.builtin_mode() == Some(ChannelMode::RealTime));
+    if realtime && cap.channel(Channel::Email).is_some() && Rng::new(seed).percent(50) {
+        cap.with_interruptible(Channel::Email)
+    } else {
+        cap
+    }
 }
 
 fn random_skills(rng: &mut Rng, skills: u64) -> SkillSet {
@@ -324,6 +341,9 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
         let mut cap = capacity(rng.below(6));
         if shape.headroom {
             cap = with_headroom(cap, mix(seed, 1_000 + a));
+        }
+        if shape.interruptible {
+            cap = with_interruptible(cap, mix(seed, 2_000 + a));
         }
         let mut config = AgentConfig::new(AgentId(a), cap).with_skills(random_skills(&mut rng, shape.skills));
         for _ in 0..rng.range(1, 4) {
