@@ -39,6 +39,11 @@ pub struct NewInteraction {
     pub priority: i32,
     /// Host attributes carried into events.
     pub attributes: Attributes,
+    /// Routing steps for this interaction, replacing its queue's
+    /// ([`QueueConfig::steps`](crate::QueueConfig::steps)) in the queue it
+    /// arrives in; `None` (the default) follows the queue's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<crate::model::step::RoutingStep>>,
 }
 
 impl NewInteraction {
@@ -53,7 +58,14 @@ impl NewInteraction {
             requirements: Requirements::none(),
             priority: 0,
             attributes: Attributes::new(),
+            steps: None,
         }
+    }
+
+    /// Sets routing steps of its own (see [`NewInteraction::steps`]).
+    pub fn with_steps(mut self, steps: Vec<crate::model::step::RoutingStep>) -> Self {
+        self.steps = Some(steps);
+        self
     }
 
     /// Sets the case.

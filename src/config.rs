@@ -51,12 +51,18 @@ pub struct Limits {
     /// elapsed. This bounds it by agents × this limit, which is therefore
     /// itself at most [`Limits::MAX_MISSED_OFFERS_IN_A_ROW`].
     pub max_missed_offers_in_a_row: u32,
+    /// Routing steps in one list (a queue's or an interaction's own); at
+    /// most [`Limits::MAX_STEPS`], since finding an interaction's step walks
+    /// the list.
+    pub max_steps: u32,
 }
 
 impl Limits {
     /// The highest [`Limits::max_missed_offers_in_a_row`] the builder accepts: above it,
     /// the work one call may do after a long silence stops being small.
     pub const MAX_MISSED_OFFERS_IN_A_ROW: u32 = 100;
+    /// The highest [`Limits::max_steps`] the builder accepts.
+    pub const MAX_STEPS: u32 = 256;
 }
 
 impl Default for Limits {
@@ -74,6 +80,7 @@ impl Default for Limits {
             max_aging_points_per_minute: 1_000_000,
             max_name_bytes: 1_024,
             max_missed_offers_in_a_row: 3,
+            max_steps: 16,
         }
     }
 }
@@ -423,9 +430,13 @@ impl EngineConfig {
             (l.max_attribute_bytes, Limit::AttributeBytes),
             (l.max_name_bytes, Limit::NameBytes),
             (l.max_missed_offers_in_a_row, Limit::MissedOffersInARow),
+            (l.max_steps, Limit::Steps),
         ];
         if let Some((_, which)) = limits.iter().find(|(value, _)| *value == 0) {
             return Err(ConfigError::ZeroLimit(*which));
+        }
+        if l.max_steps > Limits::MAX_STEPS {
+            return Err(ConfigError::LimitTooHigh { what: Limit::Steps, value: l.max_steps, max: Limits::MAX_STEPS });
         }
         if l.max_missed_offers_in_a_row > Limits::MAX_MISSED_OFFERS_IN_A_ROW {
             return Err(ConfigError::LimitTooHigh {

@@ -40,6 +40,19 @@ pub enum CommandError {
         /// What is wrong with it.
         error: SpanError,
     },
+    /// A routing step other than the last never expires, so the steps after
+    /// it could never be reached.
+    #[error("routing step {step} never expires, but it is not the last: give it expires_after")]
+    StepWithoutExpiry {
+        /// The step, from 0.
+        step: usize,
+    },
+    /// The last routing step expires, but there is no step after it.
+    #[error("the last routing step ({step}) expires, but no step follows: leave its expires_after empty")]
+    LastStepExpires {
+        /// The step, from 0.
+        step: usize,
+    },
     /// A queue lists a channel twice.
     #[error("queue {queue} lists channel {channel} twice")]
     DuplicateChannel {
@@ -225,6 +238,8 @@ pub enum Limit {
     NameBytes,
     /// Offers one agent lets time out in a row.
     MissedOffersInARow,
+    /// Routing steps in one list.
+    Steps,
 }
 
 impl std::fmt::Display for Limit {
@@ -240,6 +255,7 @@ impl std::fmt::Display for Limit {
             Limit::AttributeBytes => "attribute bytes per interaction",
             Limit::NameBytes => "name bytes",
             Limit::MissedOffersInARow => "missed offers in a row",
+            Limit::Steps => "routing steps in one list",
         };
         f.write_str(name)
     }

@@ -107,6 +107,11 @@ pub struct OfferExplanation {
     /// queue priority and blending. Left out of the serialised form when false.
     #[serde(default, skip_serializing_if = "is_false")]
     pub overdue: bool,
+    /// The routing step the interaction was in, when its queue (or the
+    /// interaction itself) has [steps](crate::RoutingStep); left out of the
+    /// serialised form otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u16>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -203,6 +208,17 @@ pub enum EventKind {
         queue: QueueId,
         /// How long it has waited (since its place in line).
         waited: Duration,
+    },
+    /// A waiting interaction moved to another routing step
+    /// ([`RoutingStep`](crate::RoutingStep)): its requirements and priority
+    /// are now the step's; its place in line is unchanged.
+    StepChanged {
+        /// The interaction.
+        interaction: InteractionId,
+        /// Its queue.
+        queue: QueueId,
+        /// The step it is in now, from 0.
+        step: u16,
     },
     /// An interaction was offered to an agent.
     InteractionOffered(Offer),
@@ -372,6 +388,7 @@ impl EventKind {
             EventKind::InteractionArrived { interaction, .. }
             | EventKind::InteractionQueued { interaction, .. }
             | EventKind::InteractionOverdue { interaction, .. }
+            | EventKind::StepChanged { interaction, .. }
             | EventKind::OfferAccepted { interaction, .. }
             | EventKind::OfferRejected { interaction, .. }
             | EventKind::OfferTimedOut { interaction, .. }

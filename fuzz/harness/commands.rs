@@ -19,7 +19,8 @@ use std::time::Duration;
 use switchboard::{
     AgentConfig, AgentId, AgentSelection, Attributes, CapacityProfile, CaseId, Channel, ChannelMode, Command,
     CustomerId, Engine, EngineConfig, InteractionId, InteractionState, Limits, NewInteraction, OfferId, Proficiency,
-    QueueConfig, QueueId, QueueMembership, ReasonCode, Requirements, ServiceLevelTarget, SkillId, SkillSet, Timestamp,
+    QueueConfig, QueueId, QueueMembership, ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId,
+    SkillSet, Timestamp,
 };
 
 use crate::harness::bytes::Bytes;
@@ -120,6 +121,7 @@ pub fn config(flags: u8, b: &mut Bytes) -> Option<EngineConfig> {
             max_aging_points_per_minute: [1, 60, 1_000_000, u32::MAX][b.below(4)],
             max_name_bytes: [1, 16, 1024, u32::MAX][b.below(4)],
             max_missed_offers_in_a_row: 1 + b.below(4) as u32,
+            max_steps: 1 + b.below(4) as u32,
         });
     }
     builder.build().ok()
@@ -254,6 +256,21 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
     }
     if knobs & 64 != 0 {
         q = q.with_offer_timeout(b.pick(&OFFER_TIMEOUTS));
+    }
+    if knobs & 128 != 0 {
+        // Routing steps and a wait bound, any of them malformed (zero or huge spans, an
+        // expiring last step, a middle step that never expires).
+        let steps = (0..b.below(4))
+            .map(|_| RoutingStep {
+                requirements: requirements(b),
+                priority_boost: b.pick(&PRIORITIES),
+                expires_after: if b.bool() { Some(b.pick(&DURATIONS)) } else { None },
+            })
+            .collect();
+        q = q.with_steps(steps);
+        if b.bool() {
+            q = q.with_max_wait(b.pick(&DURATIONS));
+        }
     }
     q
 }

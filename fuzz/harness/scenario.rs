@@ -16,7 +16,7 @@
 use chrono::{DateTime, Utc};
 use switchboard::sim::{
     AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BreakSpec, ChannelCapacitySpec, Distribution,
-    MembershipSpec, QueueSpec, RunOptions, Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec,
+    MembershipSpec, QueueSpec, RunOptions, Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec, StepSpec,
 };
 use switchboard::{AgentSelection, Blending, Channel, Engine, Event};
 
@@ -198,6 +198,13 @@ pub fn build(b: &mut Bytes) -> Scenario {
             priority: b.mostly(&[0, 1, -1], &[i32::MAX, i32::MIN]),
             aging_per_minute: b.mostly(&[0, 1], &[60, u32::MAX]),
             max_wait_secs: (b.below(4) == 0).then(|| b.mostly(&[60, 3_600], &[0, u64::MAX])),
+            steps: (0..b.mostly(&[0, 0, 2], &[1, 3]))
+                .map(|_| StepSpec {
+                    requirements: levels(b, skill_count),
+                    priority_boost: b.mostly(&[0, 1], &[i32::MAX, i32::MIN]),
+                    expires_after_secs: (b.below(2) == 0).then(|| b.mostly(&[30, 60], &[0, u64::MAX])),
+                })
+                .collect(),
         })
         .collect();
     let queue_ids: Vec<u64> = queues.iter().map(|q| q.id).collect();

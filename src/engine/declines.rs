@@ -81,15 +81,14 @@ impl Engine {
     /// Where an overflow of `i` to `to` can go now: the requirements it would
     /// carry there, or why it cannot (the target is full, or those
     /// requirements pass a limit).
-    fn overflow_requirements(&self, i: &Interaction, to: QueueId) -> Result<Requirements, CommandError> {
+    fn overflow_requirements(&self, i: &Interaction, to: QueueId) -> Result<Vec<Requirements>, CommandError> {
         let target = self.queues.get(&to).ok_or(CommandError::UnknownQueue(to))?;
         if !target.channels.contains(&i.channel) {
             return Err(CommandError::ChannelNotInQueue { queue: to, channel: i.channel });
         }
-        let requirements = target.requirements.union(&i.own_requirements);
-        self.check_requirements(&requirements)?;
+        let sets = self.check_entry(target, &i.own_requirements, &target.steps)?;
         self.check_room_in_queue(target)?;
-        Ok(requirements)
+        Ok(sets)
     }
 
     /// [`AllDeclined::ForgetAfter`]'s timer: the interaction forgets who

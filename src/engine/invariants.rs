@@ -68,6 +68,28 @@ impl Engine {
                         i.id
                     );
                     let queue = &self.queues[&i.queue];
+                    // In the step its time in the queue has reached, with that step's requirements.
+                    let steps = i.steps(queue);
+                    if !steps.is_empty() {
+                        let joined = i.joined_queue_at();
+                        let waited = self.now.map_or(0, |now| now.millis_since(joined));
+                        let (step, end) = crate::model::step::step_at(steps, waited);
+                        ensure!(
+                            step == usize::from(i.step),
+                            "{} is in step {} but has waited for step {step}",
+                            i.id,
+                            i.step
+                        );
+                        let expected = queue.requirements.union(&i.own_requirements).union(&steps[step].requirements);
+                        ensure!(i.requirements == expected, "{} carries requirements not of its step", i.id);
+                        let due =
+                            end.map(|end| crate::time::Timestamp::from_millis(joined.as_millis().saturating_add(end)));
+                        ensure!(
+                            self.timers.due(TimerKind::StepExpiry(i.id)) == due,
+                            "{}'s step timer is not at its step's end",
+                            i.id
+                        );
+                    }
                     let in_list = self.router.is_waiting(i, sig.unwrap_or_default(), queue);
                     ensure!(in_list, "{} is queued but not in its waiting list", i.id);
                     // Overdue exactly when the bound is reached; until then its timer is set.

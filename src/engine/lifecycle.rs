@@ -64,13 +64,17 @@ impl Engine {
             }
             TimerKind::QueueDelay(iid) => self.work.push_back(Work::Interaction(iid)),
             TimerKind::MaxWait(iid) => self.become_overdue(iid, at),
+            TimerKind::StepExpiry(iid) => self.step_expired(iid, at),
             TimerKind::ForgetDeclines(iid) => self.forget_declines(iid),
         }
     }
 
     // ----- validation helpers (read-only) -----
 
-    fn check_skills_known<'a>(&self, skills: impl IntoIterator<Item = &'a SkillId>) -> Result<(), CommandError> {
+    pub(super) fn check_skills_known<'a>(
+        &self,
+        skills: impl IntoIterator<Item = &'a SkillId>,
+    ) -> Result<(), CommandError> {
         match skills.into_iter().find(|s| !self.skills.contains_key(s)) {
             Some(s) => Err(CommandError::UnknownSkill(*s)),
             None => Ok(()),
@@ -235,6 +239,7 @@ impl Engine {
         if queue.requirements.len() > limits.max_requirements as usize {
             return Err(limit(Limit::RequirementsPerInteraction, limits.max_requirements));
         }
+        self.check_steps(&queue.requirements, &queue.steps)?;
         if queue.aging.points_per_minute > limits.max_aging_points_per_minute {
             return Err(CommandError::AgingTooFast {
                 queue: queue.id,
@@ -431,8 +436,13 @@ impl Engine {
         }
         self.check_interaction_limits(&new.attributes)?;
         let queue = self.queues.get(&new.queue).ok_or(CommandError::UnknownQueue(new.queue))?;
-        let requirements = self.check_fits_queue(queue, new.channel, &new.requirements)?;
-        self.check_requirements(&requirements)?;
+        let base = self.check_fits_queue(queue, new.channel, &new.requirements)?;
+        if let Some(steps) = &new.steps {
+            self.check_steps(&base, steps)?;
+        }
+        let steps = new.steps.as_deref().unwrap_or(&queue.steps);
+        let sets = self.check_entry(queue, &new.requirements, steps)?;
+        let requirements = sets[0].clone();
         self.check_room_in_queue(queue)?;
 
         let seq = self.next_seq;
@@ -440,6 +450,9 @@ impl Engine {
         self.next_seq += 1;
         self.totals.arrived += 1;
         self.router.hold(new.id, &requirements);
+        if sets.len() > 1 {
+            self.router.reserve(new.id, &sets);
+        }
         let interaction = Interaction {
             id: new.id,
             seq,
@@ -458,6 +471,9 @@ impl Engine {
             offers: 0,
             overdue: false,
             interrupted_by: None,
+            own_steps: new.steps,
+            step: 0,
+            joined_at: None,
         };
         self.interactions.insert(new.id, interaction);
         self.emit(
@@ -649,8 +665,7 @@ impl Engine {
         if let InteractionState::WrapUp { .. } = i.state {
             return Err(CommandError::WrongInteractionState { interaction: iid, state: i.state });
         }
-        let requirements = target.requirements.union(&i.own_requirements);
-        self.check_requirements(&requirements)?;
+        let sets = self.check_entry(target, &i.own_requirements, &target.steps)?;
         self.check_room_in_queue(target)?;
 
         let from = i.queue;
@@ -676,7 +691,7 @@ impl Engine {
             }
             InteractionState::WrapUp { .. } => unreachable!("refused above"),
         }
-        self.move_to_queue(iid, from, to, requirements, now);
+        self.move_to_queue(iid, from, to, sets, now);
         // A transferred call may have been the agent's last real-time work.
         if let Some(agent) = holder {
             self.sync_interruptions(agent, None, now);
@@ -685,19 +700,25 @@ impl Engine {
     }
 
     /// Moves an interaction that holds no capacity and is in no waiting list
-    /// to queue `to`, with its `requirements` there, keeping its place in line.
+    /// to queue `to`, keeping its place in line. `sets` are the requirements
+    /// it carries there, step by step (see [`Engine::check_entry`]): it starts
+    /// the target's routing steps from the first, its own steps left behind.
     pub(super) fn move_to_queue(
         &mut self,
         iid: InteractionId,
         from: QueueId,
         to: QueueId,
-        requirements: Requirements,
+        sets: Vec<Requirements>,
         now: Timestamp,
     ) {
-        self.router.hold(iid, &requirements);
+        self.router.hold(iid, &sets[0]);
+        self.router.reserve(iid, if sets.len() > 1 { &sets } else { &[] });
         let i = self.interactions.get_mut(&iid).expect("move_to_queue: interaction is live");
         i.queue = to;
-        i.requirements = requirements;
+        i.requirements = sets[0].clone();
+        i.own_steps = None;
+        i.step = 0;
+        i.joined_at = Some(now);
         self.emit(now, EventKind::InteractionTransferred { interaction: iid, from, to });
         self.enter_queue(iid, QueueReason::Transferred, now);
     }

@@ -6,6 +6,7 @@ mod invariants;
 mod lifecycle;
 mod routing;
 mod snapshot;
+mod steps;
 mod timers;
 mod waiting;
 

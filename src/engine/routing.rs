@@ -88,6 +88,8 @@ impl Engine {
         now: Timestamp,
     ) {
         let overdue = self.interactions.get(&iid).is_some_and(|i| i.overdue);
+        let step =
+            self.interactions.get(&iid).and_then(|i| (!i.steps(&self.queues[&i.queue]).is_empty()).then_some(i.step));
         self.leave_queue(iid);
         let offer_id = OfferId(self.next_offer);
         // Cannot overflow: restore refuses counters above 2^63, and one offer adds one.
@@ -122,6 +124,7 @@ impl Engine {
             effective_priority: WaitKey::new(i, q).effective_points(q.aging.points_per_minute, now),
             candidates,
             overdue,
+            step,
         };
         let offer = Offer {
             id: offer_id,
@@ -165,6 +168,7 @@ impl Engine {
     /// Puts an interaction in its queue's waiting list (keeping its place in
     /// line) and asks for an agent.
     pub(super) fn enter_queue(&mut self, iid: InteractionId, reason: QueueReason, now: Timestamp) {
+        let step_changed = self.settle_step(iid, now);
         let i = self.interactions.get_mut(&iid).expect("enter_queue: interaction exists");
         i.state = InteractionState::Queued;
         let q = &self.queues[&i.queue];
@@ -178,6 +182,10 @@ impl Engine {
         let queue = i.queue;
         if let Some(deadline) = deadline.filter(|d| *d > now) {
             self.timers.set(TimerKind::MaxWait(iid), deadline);
+        }
+        if step_changed {
+            let step = self.interactions[&iid].step;
+            self.emit(now, EventKind::StepChanged { interaction: iid, queue, step });
         }
         self.emit(now, EventKind::InteractionQueued { interaction: iid, queue, reason });
         self.work.push_back(Work::Interaction(iid));
@@ -226,6 +234,8 @@ impl Engine {
         }
         self.timers.cancel(TimerKind::QueueDelay(iid));
         self.timers.cancel(TimerKind::MaxWait(iid));
+        // A re-queue finds its step afresh from its time in the queue.
+        self.timers.cancel(TimerKind::StepExpiry(iid));
         // Overdue describes a wait in a queue; a re-queue decides it afresh.
         if let Some(i) = self.interactions.get_mut(&iid) {
             i.overdue = false;
@@ -288,6 +298,7 @@ impl Engine {
         self.router.let_go(iid);
         self.timers.cancel(TimerKind::QueueDelay(iid));
         self.timers.cancel(TimerKind::MaxWait(iid));
+        self.timers.cancel(TimerKind::StepExpiry(iid));
         self.timers.cancel(TimerKind::WrapUpEnd(iid));
         self.timers.cancel(TimerKind::ForgetDeclines(iid));
         match outcome {

@@ -42,11 +42,11 @@ pub struct EngineSnapshot {
 ///
 /// Postcard writes no field names, so any field added to the snapshot's types
 /// changes the format: the version goes up with it (2: the fields of issue
-/// #11, fair routing), and older bytes are refused with
+/// #11, fair routing; 3: routing steps), and older bytes are refused with
 /// [`CompactSnapshotError::BadHeader`] instead of misread. JSON snapshots read
 /// older files through serde defaults.
 #[cfg(feature = "compact")]
-const COMPACT_MAGIC: &[u8; 8] = b"sbsnap\x00\x02";
+const COMPACT_MAGIC: &[u8; 8] = b"sbsnap\x00\x03";
 
 /// Why bytes could not be read as a compact snapshot.
 #[cfg(feature = "compact")]
@@ -381,9 +381,21 @@ impl Engine {
         let Some(queue) = self.queues.get(&i.queue) else {
             return Err(RestoreError::UnknownReference(format!("{id} is in {}", i.queue)));
         };
-        let requirements = self.check_fits_queue(queue, i.channel, &i.own_requirements).map_err(refused)?;
+        let base = self.check_fits_queue(queue, i.channel, &i.own_requirements).map_err(refused)?;
+        if let Some(steps) = &i.own_steps {
+            self.check_steps(&base, steps).map_err(refused)?;
+        }
+        let steps = i.steps(queue);
+        let requirements = match steps.get(usize::from(i.step)) {
+            Some(step) => base.union(&step.requirements),
+            None if i.step == 0 => base,
+            None => return Err(RestoreError::InteractionMisplaced(id)),
+        };
         if i.requirements != requirements {
             return Err(RestoreError::InteractionMisplaced(id));
+        }
+        if i.joined_at.is_some_and(|joined| joined < i.queue_entered_at || joined > now) {
+            return Err(RestoreError::BadTime(format!("{id} joined its queue outside its place in line and now")));
         }
         if i.seq >= self.next_seq {
             return Err(RestoreError::CounterBehind("arrival sequence"));
@@ -418,6 +430,12 @@ impl Engine {
         let max = self.config.limits().max_signatures;
         for i in &live {
             self.router.hold(i.id, &i.requirements);
+            let queue = &self.queues[&i.queue];
+            let steps = i.steps(queue);
+            if !steps.is_empty() {
+                let sets = super::steps::step_sets(&queue.requirements.union(&i.own_requirements), steps);
+                self.router.reserve(i.id, &sets);
+            }
             if self.router.sig_count() > max as usize {
                 let error = limit(crate::error::Limit::Signatures, max);
                 return Err(RestoreError::Refused { what: format!("interaction {}", i.id), error });
@@ -512,6 +530,14 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
                     return bad("is not due when the interaction's wait reaches its queue's max_wait");
                 }
             }
+            TimerKind::StepExpiry(i) => {
+                let Some(i) = e.interactions.get(&i).filter(|i| i.state == InteractionState::Queued) else {
+                    return bad("ends the routing step of an interaction that is not queued");
+                };
+                if step_end(e, i) != Some(t.due) {
+                    return bad("is not due when the interaction's routing step ends");
+                }
+            }
             TimerKind::ForgetDeclines(i) => {
                 if state(i).is_none() {
                     return bad("forgets the declines of an interaction that is not live");
@@ -529,6 +555,12 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
             return Err(RestoreError::BadTimer { timer: TimerKind::WrapUpEnd(i.id), problem: "missing" });
         }
         let queued = i.state == InteractionState::Queued;
+        if queued && !step_is_current(e, i) {
+            return Err(RestoreError::InteractionMisplaced(i.id));
+        }
+        if queued && step_end(e, i).is_some() && !kinds.contains(&TimerKind::StepExpiry(i.id)) {
+            return Err(RestoreError::BadTimer { timer: TimerKind::StepExpiry(i.id), problem: "missing" });
+        }
         if queued && !i.overdue && deadline(e, i).is_some() && !kinds.contains(&TimerKind::MaxWait(i.id)) {
             return Err(RestoreError::BadTimer { timer: TimerKind::MaxWait(i.id), problem: "missing" });
         }
@@ -538,6 +570,23 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
         }
     }
     Ok(())
+}
+
+/// Whether a queued interaction is in the routing step its time in the queue has reached.
+fn step_is_current(e: &Engine, i: &Interaction) -> bool {
+    let Some(queue) = e.queues.get(&i.queue) else { return false };
+    let steps = i.steps(queue);
+    let waited = e.now.map_or(0, |now| now.millis_since(i.joined_queue_at()));
+    steps.is_empty() || crate::model::step::step_at(steps, waited).0 == usize::from(i.step)
+}
+
+/// When a queued interaction's routing step ends, if it has steps and its step is not the last.
+fn step_end(e: &Engine, i: &Interaction) -> Option<Timestamp> {
+    let steps = i.steps(e.queues.get(&i.queue)?);
+    let joined = i.joined_queue_at();
+    let (step, end) = crate::model::step::step_at(steps, e.now?.millis_since(joined));
+    (step == usize::from(i.step)).then_some(())?;
+    end.map(|end| Timestamp::from_millis(joined.as_millis().saturating_add(end)))
 }
 
 /// When a queued interaction's wait reaches its queue's `max_wait`, if the queue has one.

@@ -10,7 +10,8 @@ use crate::time::Timestamp;
 
 /// What a timer is for. Timers due at the same millisecond fire in this
 /// order: [`TimerKind::MaxWait`] first (a bound holds to the millisecond),
-/// then in the order of the other variants, then in the order they were set.
+/// then [`TimerKind::StepExpiry`] (a step change too), then in the order of
+/// the other variants, then in the order they were set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TimerKind {
     /// An offer expires unanswered.
@@ -22,6 +23,9 @@ pub enum TimerKind {
     /// A waiting interaction reaches its queue's
     /// [`max_wait`](crate::QueueConfig::max_wait) and becomes overdue.
     MaxWait(InteractionId),
+    /// A waiting interaction's routing step expires: it moves to the next
+    /// ([`RoutingStep`](crate::RoutingStep)), keeping its place in line.
+    StepExpiry(InteractionId),
     /// An interaction every qualified agent declined forgets who declined it
     /// ([`AllDeclined::ForgetAfter`](crate::AllDeclined::ForgetAfter)).
     ForgetDeclines(InteractionId),
@@ -33,11 +37,13 @@ impl TimerKind {
             // A bound is reached first at its instant, so that an agent freed at
             // the same millisecond (an offer timing out, a wrap-up ending) already
             // sees the interaction overdue: the bound holds to the millisecond.
+            // So is a step change: what is decided at that instant sees the new step.
             TimerKind::MaxWait(_) => 0,
-            TimerKind::OfferTimeout(_) => 1,
-            TimerKind::WrapUpEnd(_) => 2,
-            TimerKind::QueueDelay(_) => 3,
-            TimerKind::ForgetDeclines(_) => 4,
+            TimerKind::StepExpiry(_) => 1,
+            TimerKind::OfferTimeout(_) => 2,
+            TimerKind::WrapUpEnd(_) => 3,
+            TimerKind::QueueDelay(_) => 4,
+            TimerKind::ForgetDeclines(_) => 5,
         }
     }
 }

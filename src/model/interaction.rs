@@ -90,6 +90,16 @@ pub struct Interaction {
     /// (set when the bound is reached, kept until it leaves the queue for good).
     #[serde(default)]
     pub(crate) overdue: bool,
+    /// Its own routing steps, replacing its queue's, in the queue it arrived in.
+    // No `skip_serializing_if`: the compact snapshot's format has no field names.
+    #[serde(default)]
+    pub(crate) own_steps: Option<Vec<crate::model::step::RoutingStep>>,
+    /// The routing step it is in (0 when its queue has none).
+    #[serde(default)]
+    pub(crate) step: u16,
+    /// When it entered its current queue, if not at its place in line (after a transfer).
+    #[serde(default)]
+    pub(crate) joined_at: Option<Timestamp>,
     /// Paused by real-time work of its agent (interruptible work): the
     /// real-time interaction whose accept paused it.
     #[serde(default)]
@@ -141,6 +151,27 @@ impl Interaction {
     /// The host's attributes.
     pub fn attributes(&self) -> &Attributes {
         &self.attributes
+    }
+    /// The routing step it is in, counted from 0 (0 when its queue has no
+    /// [steps](crate::RoutingStep)).
+    pub fn step(&self) -> usize {
+        usize::from(self.step)
+    }
+    /// When it entered the queue it is in: its place in line, or the time
+    /// of its last transfer. Routing steps count from here.
+    pub fn joined_queue_at(&self) -> Timestamp {
+        self.joined_at.unwrap_or(self.queue_entered_at)
+    }
+    /// The routing steps that apply to it in `queue` (its own, or the queue's).
+    pub(crate) fn steps<'a>(
+        &'a self,
+        queue: &'a crate::model::queue::QueueConfig,
+    ) -> &'a [crate::model::step::RoutingStep] {
+        self.own_steps.as_deref().unwrap_or(&queue.steps)
+    }
+    /// The priority its current step adds.
+    pub(crate) fn step_boost(&self, queue: &crate::model::queue::QueueConfig) -> i32 {
+        self.steps(queue).get(usize::from(self.step)).map_or(0, |s| s.priority_boost)
     }
     /// Whether it has waited past its queue's
     /// [`max_wait`](crate::QueueConfig::max_wait): it then ranks ahead of

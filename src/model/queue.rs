@@ -128,6 +128,11 @@ pub struct QueueConfig {
     /// See [`Engine`](crate::Engine)'s routing rule for the whole order.
     #[serde(default)]
     pub max_wait: Option<Duration>,
+    /// Routing steps (see [`RoutingStep`](crate::RoutingStep)): requirements
+    /// and priority that change while an interaction waits, keeping its
+    /// place in line. Empty (the default): the queue's requirements throughout.
+    #[serde(default)]
+    pub steps: Vec<crate::model::step::RoutingStep>,
     /// What happens once every qualified agent has declined an interaction
     /// (only when declined work is never re-offered to its decliners).
     #[serde(default)]
@@ -152,6 +157,7 @@ impl QueueConfig {
             max_waiting: None,
             offer_timeout: None,
             max_wait: None,
+            steps: Vec::new(),
             all_declined: AllDeclined::Wait,
         }
     }
@@ -217,6 +223,12 @@ impl QueueConfig {
     /// ```
     pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
         self.max_wait = Some(max_wait);
+        self
+    }
+
+    /// Sets the routing steps (see [`RoutingStep`](crate::RoutingStep)).
+    pub fn with_steps(mut self, steps: Vec<crate::model::step::RoutingStep>) -> Self {
+        self.steps = steps;
         self
     }
 

@@ -38,6 +38,25 @@ impl Router {
             holders[sig.unwrap_or_default() as usize] += 1;
         }
         ensure!(self.held.len() == interactions.len(), "ended interactions still hold requirement sets");
+        // Interactions with routing steps keep every step's set (see `Router::reserve`).
+        for i in interactions.values() {
+            let queue = &queues[&i.queue];
+            let steps = i.steps(queue);
+            let reserved = self.reserved.get(&i.id);
+            if steps.is_empty() {
+                ensure!(reserved.is_none(), "{} keeps step sets without steps", i.id);
+                continue;
+            }
+            let base = queue.requirements.union(&i.own_requirements);
+            let expected: Vec<Option<super::SigId>> =
+                steps.iter().map(|s| self.sig_of(&base.union(&s.requirements))).collect();
+            let reserved: Vec<Option<super::SigId>> = reserved.into_iter().flatten().map(|s| Some(*s)).collect();
+            ensure!(reserved == expected, "{} keeps step sets {reserved:?}, its steps need {expected:?}", i.id);
+            for sig in reserved.into_iter().flatten() {
+                holders[sig as usize] += 1;
+            }
+        }
+        ensure!(self.reserved.len() <= interactions.len(), "ended interactions still keep step sets");
         ensure!(
             holders == self.sig_holders,
             "requirement sets' holders {:?} but counted {:?}",

@@ -113,8 +113,10 @@ impl WaitKey {
     /// interaction.
     pub(crate) fn new(i: &Interaction, queue: &QueueConfig) -> Self {
         let aging_per_minute = queue.aging.points_per_minute;
-        let stat = i128::from(i.priority) * PRIORITY_SCALE
-            - i128::from(aging_per_minute) * i128::from(i.queue_entered_at.as_millis());
+        // The base priority, raised by the routing step it is in.
+        let priority = i128::from(i.priority) + i128::from(i.step_boost(queue));
+        let stat =
+            priority * PRIORITY_SCALE - i128::from(aging_per_minute) * i128::from(i.queue_entered_at.as_millis());
         let entered_ms = i.queue_entered_at.as_millis();
         let deadline_ms = match (i.overdue, queue.max_wait_ms()) {
             (true, Some(bound)) => entered_ms.saturating_add(bound).min(i64::MAX - 1),
@@ -331,6 +333,10 @@ pub(crate) struct Router {
     held: IdMap<InteractionId, SigId>,
     /// Freed signatures, reused lowest first so the numbering depends on the commands alone.
     free_sigs: BTreeSet<SigId>,
+    /// The requirement sets of every routing step of an interaction that has
+    /// steps, kept interned while it is in its queue, so that a step change
+    /// never meets the signature limit (it was checked on entry).
+    reserved: IdMap<InteractionId, Vec<SigId>>,
     pub(crate) queues: BTreeMap<QueueId, QueueIndex>,
     /// Every (queue, channel) each agent works, in one place, so that an
     /// agent changing state touches the queues' structures only where their
@@ -358,6 +364,7 @@ impl Router {
             sig_holders: Vec::new(),
             held: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
             free_sigs: BTreeSet::new(),
+            reserved: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
             queues: BTreeMap::new(),
             places: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
             blend_blocked: BTreeSet::new(),
@@ -408,6 +415,25 @@ impl Router {
         if let Some(sig) = self.held.remove(&id) {
             self.release(sig);
         }
+        self.reserve(id, &[]);
+    }
+
+    /// Keeps the requirement sets of an interaction's routing steps interned
+    /// (`sets` empty: none), letting go of those it kept before.
+    pub(crate) fn reserve(&mut self, id: InteractionId, sets: &[Requirements]) {
+        let kept: Vec<SigId> = sets.iter().map(|reqs| self.acquire(reqs)).collect();
+        let old = if kept.is_empty() { self.reserved.remove(&id) } else { self.reserved.insert(id, kept) };
+        for sig in old.into_iter().flatten() {
+            self.release(sig);
+        }
+    }
+
+    /// How many of `sets` are not interned yet (counting each distinct set once).
+    pub(crate) fn new_sigs_among(&self, sets: &[Requirements]) -> usize {
+        let mut fresh: Vec<&Requirements> = sets.iter().filter(|r| !self.sig_ids.contains_key(*r)).collect();
+        fresh.sort_unstable();
+        fresh.dedup();
+        fresh.len()
     }
 
     /// Takes a hold on a requirement set, interning it if new.

@@ -198,6 +198,17 @@ impl<'s> Simulation<'s> {
                 max_waiting: None,
                 offer_timeout: None,
                 max_wait: q.max_wait_secs.map(Duration::from_secs),
+                steps: q
+                    .steps
+                    .iter()
+                    .map(|step| {
+                        Ok(crate::model::step::RoutingStep {
+                            requirements: requirements(&step.requirements, "queue step requirements")?,
+                            priority_boost: step.priority_boost,
+                            expires_after: step.expires_after_secs.map(Duration::from_secs),
+                        })
+                    })
+                    .collect::<Result<_, ScenarioError>>()?,
                 all_declined: crate::AllDeclined::Wait,
             };
             self.setup("queue", Command::AddQueue(config))?;

@@ -70,6 +70,25 @@ pub struct QueueSpec {
     /// queue priority and blending ([`QueueConfig::max_wait`](crate::QueueConfig::max_wait)); none by default.
     #[serde(default)]
     pub max_wait_secs: Option<u64>,
+    /// Routing steps ([`RoutingStep`](crate::RoutingStep)): requirements
+    /// that relax while an interaction waits.
+    #[serde(default)]
+    pub steps: Vec<StepSpec>,
+}
+
+/// One routing step of a queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// Requirements while in the step, on top of the queue's.
+    #[serde(default)]
+    pub requirements: Vec<SkillLevel>,
+    /// Priority added while in the step.
+    #[serde(default)]
+    pub priority_boost: i32,
+    /// Seconds until the next step; absent on the last.
+    #[serde(default)]
+    pub expires_after_secs: Option<u64>,
 }
 
 /// One channel of an agent's capacity.
@@ -464,6 +483,12 @@ impl Scenario {
             if let Some(max_wait) = q.max_wait_secs {
                 secs(format!("queues[{i}].max_wait_secs"), max_wait, 0)?;
             }
+            for (k, step) in q.steps.iter().enumerate() {
+                levels(&step.requirements, &format!("queues[{i}].steps[{k}].requirements"))?;
+                if let Some(after) = step.expires_after_secs {
+                    secs(format!("queues[{i}].steps[{k}].expires_after_secs"), after, 1)?;
+                }
+            }
         }
         secs("blend_horizon_secs".into(), self.blend_horizon_secs, 0)?;
         for (i, g) in self.agent_groups.iter().enumerate() {
@@ -696,6 +721,7 @@ impl Scenario {
                 priority: 0,
                 aging_per_minute: 0,
                 max_wait_secs: None,
+                steps: Vec::new(),
             }],
             agent_groups: vec![AgentGroupSpec {
                 name: "agents".into(),

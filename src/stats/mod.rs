@@ -273,6 +273,8 @@ impl<Tz: TimeZone> Statistics<Tz> {
             }
             // Overdue changes the interaction's rank, not its measures: its wait is still measured from its place in line.
             EventKind::InteractionOverdue { .. } => {}
+            // A step changes who may take it, not what is measured.
+            EventKind::StepChanged { .. } => {}
             EventKind::InteractionOffered(offer) => self.offered(offer, at),
             EventKind::OfferAccepted { offer, interaction, agent } => self.accepted(*offer, *interaction, *agent, at),
             EventKind::OfferRejected { offer, interaction, agent } => {

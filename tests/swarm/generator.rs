@@ -182,6 +182,7 @@ fn limits(rng: &mut Rng, classes: &Classes) -> Limits {
             max_name_bytes: u32::MAX,
             // Capped by the builder: above it one call's work after a long silence is unbounded.
             max_missed_offers_in_a_row: Limits::MAX_MISSED_OFFERS_IN_A_ROW,
+            max_steps: Limits::MAX_STEPS,
         };
     }
     let mut l = Limits::default();

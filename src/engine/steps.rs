@@ -1,0 +1,136 @@
+//! Routing steps: checking them, entering them, and moving on when one expires.
+//!
+//! An interaction's step is a function of how long it has been in its
+//! current queue ([`step_at`]); the engine keeps it in the interaction
+//! (`step`), with the requirements it implies, and moves it at each step's
+//! end with a [`TimerKind::StepExpiry`] timer, so the waiting lists are
+//! never re-sorted: a step change is one removal and one insertion.
+
+use super::lifecycle::limit;
+use super::{Engine, TimerKind, Work};
+use crate::error::{CommandError, Limit};
+use crate::event::EventKind;
+use crate::ids::InteractionId;
+use crate::model::interaction::InteractionState;
+use crate::model::queue::QueueConfig;
+use crate::model::skill::Requirements;
+use crate::model::step::{RoutingStep, step_at};
+use crate::router::Dequeued;
+use crate::time::{Timestamp, check_span};
+
+/// The requirement set of each step on top of `base` (the queue's and the
+/// interaction's own); just `base` when there are no steps.
+pub(super) fn step_sets(base: &Requirements, steps: &[RoutingStep]) -> Vec<Requirements> {
+    if steps.is_empty() {
+        return vec![base.clone()];
+    }
+    steps.iter().map(|s| base.union(&s.requirements)).collect()
+}
+
+impl Engine {
+    /// Everything a list of routing steps must be: within the step limit,
+    /// every step but the last expiring after a valid span, the last not
+    /// expiring, every skill known and every step's set within the
+    /// requirement limit on top of `base`.
+    pub(super) fn check_steps(&self, base: &Requirements, steps: &[RoutingStep]) -> Result<(), CommandError> {
+        let limits = self.config.limits();
+        if steps.len() > limits.max_steps as usize {
+            return Err(limit(Limit::Steps, limits.max_steps));
+        }
+        for (k, step) in steps.iter().enumerate() {
+            let last = k + 1 == steps.len();
+            match (step.expires_after, last) {
+                (None, false) => return Err(CommandError::StepWithoutExpiry { step: k }),
+                (Some(_), true) => return Err(CommandError::LastStepExpires { step: k }),
+                (Some(span), false) => check_span(span, false).map_err(|error| CommandError::InvalidSpan {
+                    field: "routing step expires_after",
+                    span,
+                    error,
+                })?,
+                (None, true) => {}
+            }
+            self.check_skills_known(step.requirements.iter().map(|r| &r.skill))?;
+            if base.union(&step.requirements).len() > limits.max_requirements as usize {
+                return Err(limit(Limit::RequirementsPerInteraction, limits.max_requirements));
+            }
+        }
+        Ok(())
+    }
+
+    /// The requirement sets an interaction entering `queue` with `own`
+    /// requirements and these `steps` will carry, step by step, once checked
+    /// against the limits (requirements per interaction, and room in the
+    /// signature table for all of them at once: they are kept interned while
+    /// it waits, so a step change never fails).
+    pub(super) fn check_entry(
+        &self,
+        queue: &QueueConfig,
+        own: &Requirements,
+        steps: &[RoutingStep],
+    ) -> Result<Vec<Requirements>, CommandError> {
+        let base = queue.requirements.union(own);
+        let sets = step_sets(&base, steps);
+        for set in &sets {
+            self.check_requirements(set)?;
+        }
+        let max = self.config.limits().max_signatures as usize;
+        if self.router.sig_count().saturating_add(self.router.new_sigs_among(&sets)) > max {
+            return Err(limit(Limit::Signatures, self.config.limits().max_signatures));
+        }
+        Ok(sets)
+    }
+
+    /// Puts interaction `iid`, about to be enqueued at `now`, in the step its
+    /// time in the queue has reached (a re-queue may have crossed a step's
+    /// end while it rang), with that step's requirements, and arms the
+    /// timer for the step's end. Returns whether the step changed.
+    pub(super) fn settle_step(&mut self, iid: InteractionId, now: Timestamp) -> bool {
+        let i = &self.interactions[&iid];
+        let queue = &self.queues[&i.queue];
+        let steps = i.steps(queue);
+        if steps.is_empty() {
+            return false;
+        }
+        let joined = i.joined_queue_at();
+        let (step, ends) = step_at(steps, now.millis_since(joined));
+        if let Some(end) = ends {
+            self.timers.set(TimerKind::StepExpiry(iid), Timestamp::from_millis(joined.as_millis().saturating_add(end)));
+        }
+        if step == usize::from(i.step) {
+            return false;
+        }
+        let requirements = queue.requirements.union(&i.own_requirements).union(&steps[step].requirements);
+        self.router.hold(iid, &requirements);
+        let i = self.interactions.get_mut(&iid).expect("looked up above");
+        i.step = u16::try_from(step).expect("steps are at most Limits::MAX_STEPS");
+        i.requirements = requirements;
+        true
+    }
+
+    /// A waiting interaction's step expired: it moves to the next step's
+    /// list, keeping its place in line, and is routed again.
+    pub(super) fn step_expired(&mut self, iid: InteractionId, at: Timestamp) {
+        let Some(i) = self.interactions.get(&iid) else { return };
+        if i.state != InteractionState::Queued {
+            return;
+        }
+        let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");
+        // As when it leaves the queue: who it held back or made drain looks again.
+        let dequeued = self.router.dequeue(i, sig, &self.queues[&i.queue]);
+        if matches!(dequeued, Dequeued::RealTime { .. }) && !self.router.blend_blocked.is_empty() {
+            self.work.push_back(Work::Unblock);
+        }
+        for agent in self.router.drained.take(iid) {
+            self.work.push_back(Work::Agent(agent));
+        }
+        let changed = self.settle_step(iid, at);
+        let i = &self.interactions[&iid];
+        let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");
+        self.router.enqueue(i, sig, &self.queues[&i.queue]);
+        if changed {
+            let (queue, step) = (i.queue, i.step);
+            self.emit(at, EventKind::StepChanged { interaction: iid, queue, step });
+            self.work.push_back(Work::Interaction(iid));
+        }
+    }
+}

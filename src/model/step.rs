@@ -1,0 +1,109 @@
+//! Routing steps: requirements that relax while an interaction waits.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::skill::Requirements;
+use crate::time::duration_millis;
+
+/// One step of a queue's routing (Amazon Connect's routing-criteria steps,
+/// Genesys's bullseye rings, Asterisk's `penaltychange`): while an
+/// interaction is in it, these requirements join the queue's and its own,
+/// and its priority is raised by `priority_boost`. A step gives way to the
+/// next `expires_after` it began; the last step never expires.
+///
+/// Steps are counted from when the interaction entered its current queue:
+/// a re-queue after a reject or a timeout lands in the step its wait in the
+/// queue has reached, and keeps its place in line; a transfer starts the
+/// target queue's steps from the first.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::{Channel, Proficiency, QueueConfig, QueueId, Requirements, RoutingStep, SkillId};
+///
+/// let spanish = |level| Requirements::from_pairs([(SkillId(7), Proficiency::new(level).unwrap())]);
+/// // Spanish at 4 or above for 30 s, then 2 or above, a little more urgent.
+/// let queue = QueueConfig::new(QueueId(1), "spanish", [Channel::Voice]).with_steps(vec![
+///     RoutingStep::new(spanish(4)).expiring_after(Duration::from_secs(30)),
+///     RoutingStep::new(spanish(2)).with_priority_boost(5),
+/// ]);
+/// assert_eq!(queue.steps.len(), 2);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RoutingStep {
+    /// Requirements while in this step, on top of the queue's and the interaction's own.
+    #[serde(default)]
+    pub requirements: Requirements,
+    /// Added to the interaction's base priority while in this step.
+    #[serde(default)]
+    pub priority_boost: i32,
+    /// How long after it began this step gives way to the next; `None` for
+    /// the last step (and only for it).
+    #[serde(default)]
+    pub expires_after: Option<Duration>,
+}
+
+impl RoutingStep {
+    /// A step with these requirements, no boost, that never expires.
+    pub fn new(requirements: Requirements) -> Self {
+        RoutingStep { requirements, priority_boost: 0, expires_after: None }
+    }
+
+    /// Sets the priority boost.
+    pub fn with_priority_boost(mut self, boost: i32) -> Self {
+        self.priority_boost = boost;
+        self
+    }
+
+    /// Sets the expiry.
+    pub fn expiring_after(mut self, after: Duration) -> Self {
+        self.expires_after = Some(after);
+        self
+    }
+}
+
+/// The step an interaction is in after `waited_ms` in its queue, and when
+/// (ms after it entered the queue) that step ends, if it does. Steps are
+/// checked when configured (every step but the last expires after at least
+/// 1 ms), so the walk is bounded by the number of steps.
+pub(crate) fn step_at(steps: &[RoutingStep], waited_ms: i64) -> (usize, Option<i64>) {
+    let mut end = 0i64;
+    for (k, step) in steps.iter().enumerate() {
+        match step.expires_after {
+            Some(after) if k + 1 < steps.len() => {
+                end = end.saturating_add(duration_millis(after));
+                if waited_ms < end {
+                    return (k, Some(end));
+                }
+            }
+            _ => return (k, None),
+        }
+    }
+    (0, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_follow_the_wait() {
+        let s = |secs| RoutingStep::default().expiring_after(Duration::from_secs(secs));
+        let steps = [s(30), s(60), RoutingStep::default()];
+        // (waited ms, step, ends at)
+        let cases = [
+            (0, 0, Some(30_000)),
+            (29_999, 0, Some(30_000)),
+            (30_000, 1, Some(90_000)),
+            (89_999, 1, Some(90_000)),
+            (90_000, 2, None),
+            (i64::MAX, 2, None),
+        ];
+        for (waited, step, ends) in cases {
+            assert_eq!(step_at(&steps, waited), (step, ends), "waited {waited} ms");
+        }
+        assert_eq!(step_at(&[], 5), (0, None), "no steps: step 0 forever");
+    }
+}
