@@ -107,6 +107,8 @@ fn scan_router_agrees_with_the_index_and_every_offer_follows_the_rules() {
         assert!(tally.blend_held_back >= per_hundred(200), "{tally}");
         assert!(tally.overdue >= per_hundred(100), "{tally}");
         assert!(tally.drain_skipped >= per_hundred(5), "{tally}");
+        assert!(tally.step_changes >= per_hundred(50), "{tally}");
+        assert!(tally.later_step_offers >= per_hundred(20), "{tally}");
         assert!(tally.interrupted >= per_hundred(20), "{tally}");
     }
 }
@@ -141,6 +143,9 @@ struct Tally {
     drain_skipped: u64,
     /// `WorkInterrupted` events: real-time work taken on top of interruptible e-mail.
     interrupted: u64,
+    /// `StepChanged` events, and offers made in a step after the first.
+    step_changes: u64,
+    later_step_offers: u64,
 }
 
 impl std::fmt::Display for Tally {
@@ -151,7 +156,8 @@ impl std::fmt::Display for Tally {
              {:?} ({} rivals and {} choices with a key not known exactly skipped); AgentReady choices among \
              several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
              waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
-             as the last resort: {}; rivals passed over while draining for headroom: {}; e-mails interrupted: {}",
+             as the last resort: {}; rivals passed over while draining for headroom: {}; e-mails interrupted: {}; \
+             step changes: {}; offers in a later step: {}",
             self.steps,
             self.events,
             self.offers,
@@ -166,6 +172,8 @@ impl std::fmt::Display for Tally {
             self.reoffered_to_decliner,
             self.drain_skipped,
             self.interrupted,
+            self.step_changes,
+            self.later_step_offers,
         )
     }
 }
@@ -184,6 +192,8 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
     // Half the workloads let some agents take calls and chats on top of e-mail (interruptible
     // e-mail), drawn from a stream of their own so that the other draws stay as they were.
     shape.interruptible = Rng::new(mix(seed, 3)).percent(50);
+    // Half the workloads give some queues routing steps (issue #12).
+    shape.steps = Rng::new(mix(seed, 4)).percent(50);
     let config = |index| {
         EngineConfig::builder()
             .never_reoffer_to_decliners(never_reoffer)
@@ -244,6 +254,19 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
             }
             if let EventKind::WorkInterrupted { .. } = &event.kind {
                 tally.interrupted += 1;
+            }
+            if let EventKind::StepChanged { interaction, step, .. } = &event.kind {
+                tally.step_changes += 1;
+                // Independently of the engine: the step its time in the queue has reached.
+                let live = &host.shadow.live[interaction];
+                let queue = index.queue(live.queue).expect("queues are never removed");
+                let expected = step_index(queue, live, event.at);
+                if expected != Some(usize::from(*step)) {
+                    return Err(here(format!("{event:?}: the wait says step {expected:?}")));
+                }
+            }
+            if let EventKind::InteractionOffered(offer) = &event.kind {
+                tally.later_step_offers += u64::from(offer.explanation.step.is_some_and(|s| s > 0));
             }
             host.observe(event);
         }
@@ -349,8 +372,32 @@ fn occupancy_ppm(profile: &CapacityProfile, held: &[Channel]) -> i64 {
     (units * 1_000_000 / u64::from(profile.total_units().max(1))) as i64
 }
 
-fn effective_scaled(live: &Live, aging: u32, at: Timestamp) -> i128 {
-    i128::from(live.priority) * PER_MINUTE_MS + i128::from(aging) * i128::from(at.millis_since(live.entered))
+/// The routing step `live` is in at `at`, waiting in `queue`: every step but the last lasts its
+/// `expires_after`, counted from when it entered the queue.
+fn step_of<'q>(queue: &'q QueueConfig, live: &Live, at: Timestamp) -> Option<&'q RoutingStep> {
+    step_index(queue, live, at).map(|k| &queue.steps[k])
+}
+
+/// [`step_of`], as the step's index.
+fn step_index(queue: &QueueConfig, live: &Live, at: Timestamp) -> Option<usize> {
+    let mut ends = live.joined;
+    for (k, step) in queue.steps.iter().enumerate() {
+        if k + 1 == queue.steps.len() {
+            return Some(k);
+        }
+        ends = ends + step.expires_after.expect("checked: every step but the last expires");
+        if at < ends {
+            return Some(k);
+        }
+    }
+    None
+}
+
+fn effective_scaled(queue: &QueueConfig, live: &Live, at: Timestamp) -> i128 {
+    let boost = step_of(queue, live, at).map_or(0, |s| s.priority_boost);
+    let aging = queue.aging.points_per_minute;
+    (i128::from(live.priority) + i128::from(boost)) * PER_MINUTE_MS
+        + i128::from(aging) * i128::from(at.millis_since(live.entered))
 }
 
 /// The routing rules, recomputed from the shadow (state as the events tell it, up to the offer)
@@ -379,8 +426,11 @@ struct Standing {
 }
 
 impl Rules<'_> {
-    fn requirements(&self, live: &Live) -> Requirements {
-        self.engine.queue(live.queue).expect("queues are never removed").requirements.union(&live.own)
+    /// Its requirements at `at`: the queue's, its own, and its routing step's.
+    fn requirements(&self, live: &Live, at: Timestamp) -> Requirements {
+        let queue = self.engine.queue(live.queue).expect("queues are never removed");
+        let base = queue.requirements.union(&live.own);
+        step_of(queue, live, at).map_or(base.clone(), |s| base.union(&s.requirements))
     }
 
     fn membership(&self, agent: &Agent, queue: QueueId) -> Option<QueueMembership> {
@@ -401,7 +451,7 @@ impl Rules<'_> {
     fn could_take_within(&self, shadow: &Shadow, agent: &Agent, live: &Live, at: Timestamp, horizon: Duration) -> bool {
         self.membership(agent, live.queue)
             .is_some_and(|m| m.delay <= at.saturating_duration_since(live.entered) + horizon)
-            && agent.config().skills.satisfies(&self.requirements(live))
+            && agent.config().skills.satisfies(&self.requirements(live, at))
             && has_room(&agent.config().capacity, &shadow.held(agent.id()), live.channel)
             && !self.declined(live, agent.id())
     }
@@ -422,7 +472,7 @@ impl Rules<'_> {
             rank: (
                 self.overdue(live, at).map(Reverse),
                 priority,
-                effective_scaled(live, queue.aging.points_per_minute, at),
+                effective_scaled(queue, live, at),
                 Reverse(live.entered),
                 Reverse(live.seq),
             ),
@@ -479,7 +529,7 @@ impl Rules<'_> {
                     && self
                         .membership(agent, y.queue)
                         .is_some_and(|m| m.delay.max(after) <= at.saturating_duration_since(y.entered))
-                    && agent.config().skills.satisfies(&self.requirements(y))
+                    && agent.config().skills.satisfies(&self.requirements(y, at))
                     && !self.declined(y, agent.id())
             });
             if let Some((id, _)) = found {
@@ -524,7 +574,7 @@ impl Rules<'_> {
         }
         let queue = self.engine.queue(offer.queue).ok_or("unknown queue")?;
         let agent = self.engine.agent(offer.agent).ok_or("unknown agent")?;
-        let reqs = self.requirements(live);
+        let reqs = self.requirements(live, at);
         if let Some(i) = self.engine.interaction(offer.interaction) {
             if *i.requirements() != reqs || i.queue_entered_at() != live.entered || i.arrival_seq() != live.seq {
                 return Err(format!("shadow and view disagree on the interaction: {live:?} vs {i:?}"));
@@ -561,8 +611,7 @@ impl Rules<'_> {
                 held: agent.config().skills.level(r.skill).unwrap(),
             })
             .collect();
-        let aging = queue.aging.points_per_minute;
-        let expected_effective = effective_scaled(live, aging, at).div_euclid(PER_MINUTE_MS) as i64;
+        let expected_effective = effective_scaled(queue, live, at).div_euclid(PER_MINUTE_MS) as i64;
         let expires = at + queue.offer_timeout.unwrap_or(self.engine.config().offer_timeout());
         let checks = [
             ("strategy", e.strategy == queue.strategy),
@@ -779,7 +828,7 @@ fn shadow_matches_views(shadow: &Shadow, engine: &Engine) -> Result<(), String> 
             .filter(|(_, l)| l.place == Place::Waiting && l.queue == queue.id)
             .map(|(id, l)| {
                 let deadline = queue.max_wait.map(|b| l.entered + b).filter(|d| *d <= now).unwrap_or(Timestamp::MAX);
-                (deadline, Reverse(effective_scaled(l, queue.aging.points_per_minute, now)), l.entered, l.seq, *id)
+                (deadline, Reverse(effective_scaled(queue, l, now)), l.entered, l.seq, *id)
             })
             .collect();
         waiting.sort();

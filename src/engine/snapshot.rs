@@ -432,7 +432,7 @@ impl Engine {
             self.router.hold(i.id, &i.requirements);
             let queue = &self.queues[&i.queue];
             let steps = i.steps(queue);
-            if !steps.is_empty() {
+            if steps.len() > 1 {
                 let sets = super::steps::step_sets(&queue.requirements.union(&i.own_requirements), steps);
                 self.router.reserve(i.id, &sets);
             }

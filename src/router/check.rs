@@ -38,13 +38,14 @@ impl Router {
             holders[sig.unwrap_or_default() as usize] += 1;
         }
         ensure!(self.held.len() == interactions.len(), "ended interactions still hold requirement sets");
-        // Interactions with routing steps keep every step's set (see `Router::reserve`).
+        // Interactions with several routing steps keep every step's set (see `Router::reserve`).
         for i in interactions.values() {
             let queue = &queues[&i.queue];
             let steps = i.steps(queue);
             let reserved = self.reserved.get(&i.id);
-            if steps.is_empty() {
-                ensure!(reserved.is_none(), "{} keeps step sets without steps", i.id);
+            // One step never changes: nothing to keep.
+            if steps.len() < 2 {
+                ensure!(reserved.is_none(), "{} keeps step sets without steps to move to", i.id);
                 continue;
             }
             let base = queue.requirements.union(&i.own_requirements);

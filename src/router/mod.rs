@@ -334,8 +334,8 @@ pub(crate) struct Router {
     /// Freed signatures, reused lowest first so the numbering depends on the commands alone.
     free_sigs: BTreeSet<SigId>,
     /// The requirement sets of every routing step of an interaction that has
-    /// steps, kept interned while it is in its queue, so that a step change
-    /// never meets the signature limit (it was checked on entry).
+    /// more than one, kept interned while it is in its queue, so that a step
+    /// change never meets the signature limit (it was checked on entry).
     reserved: IdMap<InteractionId, Vec<SigId>>,
     pub(crate) queues: BTreeMap<QueueId, QueueIndex>,
     /// Every (queue, channel) each agent works, in one place, so that an

@@ -142,6 +142,9 @@ pub struct Shape {
     /// ([`CapacityProfile::with_interruptible`]), drawn from a stream of their own, so that the
     /// rest of the workload is the same with or without it.
     pub interruptible: bool,
+    /// Some queues have routing steps (issue #12): requirements and priority that change while
+    /// an interaction waits; drawn from a stream of their own.
+    pub steps: bool,
 }
 
 impl Shape {
@@ -157,6 +160,7 @@ impl Shape {
             bounds: false,
             headroom: false,
             interruptible: false,
+            steps: false,
         }
     }
 
@@ -173,6 +177,7 @@ impl Shape {
             bounds: rng.percent(60),
             headroom: false,
             interruptible: false,
+            steps: false,
         }
     }
 }
@@ -298,6 +303,7 @@ fn handle_ms(rng: &mut Rng, channel: Channel) -> i64 {
 pub fn generate(seed: u64, shape: &Shape) -> Workload {
     let mut rng = Rng::new(mix(seed, 1));
     let mut bounds_rng = Rng::new(mix(seed, 11));
+    let mut steps_rng = Rng::new(mix(seed, 13));
     let mut plan: Vec<(i64, Command)> = Vec::new();
     let start = T0;
     let end = start + shape.minutes * 60_000;
@@ -325,6 +331,21 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
         }
         if rng.percent(40) {
             queue = queue.with_offer_timeout(Duration::from_secs(rng.range(8, 20) as u64));
+        }
+        if shape.steps && steps_rng.percent(60) {
+            // 2–3 steps: each but the last expires after 2–40 s; requirements usually widen.
+            let n = steps_rng.range(2, 4);
+            let steps = (0..n)
+                .map(|k| {
+                    let mut step = RoutingStep::new(random_requirements(&mut steps_rng, shape.skills, 2, 5 - k))
+                        .with_priority_boost(steps_rng.range(-1, 3) as i32);
+                    if k + 1 < n {
+                        step = step.expiring_after(Duration::from_millis(steps_rng.range(2_000, 40_000) as u64));
+                    }
+                    step
+                })
+                .collect();
+            queue = queue.with_steps(steps);
         }
         if shape.bounds {
             if bounds_rng.percent(50) {
@@ -524,6 +545,8 @@ pub struct Live {
     pub own: Requirements,
     /// Its place in line: when it arrived (kept across re-queues and transfers).
     pub entered: Timestamp,
+    /// When it entered its current queue (arrival, or its last transfer): routing steps count from here.
+    pub joined: Timestamp,
     /// Arrival order, from 1: the engine's arrival sequence.
     pub seq: u64,
     pub place: Place,
@@ -590,6 +613,7 @@ impl Shadow {
                     priority: *priority,
                     own,
                     entered: event.at,
+                    joined: event.at,
                     seq: self.arrivals,
                     place: Place::Moving,
                     declined: BTreeSet::new(),
@@ -628,6 +652,7 @@ impl Shadow {
             EventKind::InteractionTransferred { interaction, to, .. } => {
                 if let Some(live) = self.live.get_mut(interaction) {
                     live.queue = *to;
+                    live.joined = event.at;
                     live.place = Place::Moving;
                 }
             }
