@@ -138,6 +138,20 @@ fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
             .with_aging(q as u32 - 1)
             .with_priority(q as i32 % 2)
             .with_max_waiting(12);
+        // Queue 2 relaxes skill 2 from level 4 to 3 to 1 in 20 s steps (issue #12); queue 3
+        // bounds its waits at 45 s (issue #11).
+        let queue = match q {
+            2 => queue.with_steps(vec![
+                RoutingStep::new(Requirements::from_pairs([(SkillId(2), level(4))]))
+                    .expiring_after(Duration::from_secs(20)),
+                RoutingStep::new(Requirements::from_pairs([(SkillId(2), level(3))]))
+                    .with_priority_boost(1)
+                    .expiring_after(Duration::from_secs(20)),
+                RoutingStep::new(Requirements::none()).with_priority_boost(2),
+            ]),
+            3 => queue.with_max_wait(Duration::from_secs(45)),
+            _ => queue,
+        };
         commands.push(Command::AddQueue(queue));
     }
     let _ = (never_reoffer, pause_on_miss);
