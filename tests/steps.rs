@@ -43,6 +43,8 @@ fn a_call_relaxes_after_30_s_and_keeps_its_place_ahead_of_a_newer_one() {
     h.arrive_with(easy(100)).accept(100);
     h.arrive(1, Channel::Voice, 1); // step 0: Spanish ≥ 4, nobody
     assert_eq!(h.engine.interaction(InteractionId(1)).unwrap().step(), 0);
+    let why = h.engine.why_waiting(InteractionId(1)).unwrap();
+    assert_eq!((why.step, why.step_ends, why.qualified), (0, Some(Timestamp::from_millis(T0 + 30_000)), 0), "{why:?}");
     h.at(20.0).arrive_with(easy(2)); // newer, and agent 1 could take it
     h.at(30.0).complete(100);
     let offer = h.offers().last().cloned().unwrap();

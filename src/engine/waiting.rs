@@ -62,6 +62,11 @@ pub struct WaitingExplanation {
     /// real-time work they could be offered (within the blend horizon) beats
     /// it. Always zero for real-time work.
     pub held_back: u32,
+    /// The routing step it is in ([`RoutingStep`](crate::RoutingStep)), from
+    /// 0 (0 when its queue has no steps); its requirements are that step's.
+    pub step: usize,
+    /// When that step ends and the next begins, if it is not the last.
+    pub step_ends: Option<Timestamp>,
     /// Of the `delay_reached` agents, how many drain for a call (capacity
     /// headroom, see [`Engine::draining_for`]) and take nothing new.
     pub draining: u32,
@@ -121,6 +126,8 @@ impl Engine {
             overdue: i.overdue,
             held_back: 0,
             draining: 0,
+            step: i.step(),
+            step_ends: self.timers.due(crate::engine::TimerKind::StepExpiry(id)),
         };
         let ctx =
             crate::router::select::Context::new(&self.agents, &self.interactions, &self.queues, &self.config, now);
