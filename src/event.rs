@@ -54,6 +54,8 @@ pub enum WithdrawReason {
     Cancelled,
     /// The interaction was transferred to another queue.
     Transferred,
+    /// The interaction reached its queue's time to live while the offer rang.
+    Expired,
 }
 
 /// What started the routing decision behind an offer.

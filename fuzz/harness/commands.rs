@@ -271,6 +271,9 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
         if b.bool() {
             q = q.with_max_wait(b.pick(&DURATIONS));
         }
+        if b.bool() {
+            q = q.with_time_to_live(b.pick(&DURATIONS));
+        }
     }
     q
 }

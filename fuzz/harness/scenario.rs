@@ -205,6 +205,7 @@ pub fn build(b: &mut Bytes) -> Scenario {
                     expires_after_secs: (b.below(2) == 0).then(|| b.mostly(&[30, 60], &[0, u64::MAX])),
                 })
                 .collect(),
+            time_to_live_secs: (b.below(4) == 0).then(|| b.mostly(&[120, 600], &[0, u64::MAX])),
         })
         .collect();
     let queue_ids: Vec<u64> = queues.iter().map(|q| q.id).collect();

@@ -47,6 +47,18 @@ impl Engine {
             self.totals.ended()
         );
 
+        // A time to live runs while an interaction waits or rings in a queue that has one.
+        for i in self.interactions.values() {
+            let unanswered = matches!(i.state, InteractionState::Queued | InteractionState::Offered { .. });
+            let ttl = self.queues.get(&i.queue).and_then(|q| q.time_to_live).filter(|_| unanswered);
+            let due = ttl.map(|ttl| i.joined_queue_at() + ttl);
+            ensure!(
+                self.timers.due(TimerKind::TimeToLive(i.id)) == due,
+                "{}'s time-to-live timer is not at its end",
+                i.id
+            );
+        }
+
         let mut queued = 0usize;
         for i in self.interactions() {
             // Interrupted exactly when connected on an interruptible channel of

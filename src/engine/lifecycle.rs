@@ -65,6 +65,7 @@ impl Engine {
             TimerKind::QueueDelay(iid) => self.work.push_back(Work::Interaction(iid)),
             TimerKind::MaxWait(iid) => self.become_overdue(iid, at),
             TimerKind::StepExpiry(iid) => self.step_expired(iid, at),
+            TimerKind::TimeToLive(iid) => self.expire(iid, at),
             TimerKind::ForgetDeclines(iid) => self.forget_declines(iid),
         }
     }
@@ -233,6 +234,9 @@ impl Engine {
         check_span_field("queue wrap_up", queue.wrap_up, true)?;
         if let Some(max_wait) = queue.max_wait {
             check_span_field("queue max_wait", max_wait, true)?;
+        }
+        if let Some(ttl) = queue.time_to_live {
+            check_span_field("queue time_to_live", ttl, false)?;
         }
         check_span_field("queue service level answer_within", queue.service_level.answer_within(), true)?;
         self.check_skills_known(queue.requirements.iter().map(|r| &r.skill))?;
@@ -476,6 +480,7 @@ impl Engine {
             joined_at: None,
         };
         self.interactions.insert(new.id, interaction);
+        self.arm_time_to_live(new.id, now);
         self.emit(
             now,
             EventKind::InteractionArrived {
@@ -496,6 +501,7 @@ impl Engine {
         self.pending_offer_for(agent, offer)?;
         let pending = self.offers.remove(&offer).expect("checked above");
         self.timers.cancel(TimerKind::OfferTimeout(offer));
+        self.timers.cancel(TimerKind::TimeToLive(pending.interaction));
         let a = self.agents.get_mut(&agent).expect("checked above");
         a.offers.remove(&offer);
         a.connected.insert(pending.interaction);
@@ -653,6 +659,39 @@ impl Engine {
         Ok(())
     }
 
+    /// Its queue's time to live ran out while it waited or rang: it ends
+    /// [`Outcome::Expired`] (an offer ringing is withdrawn first).
+    fn expire(&mut self, iid: InteractionId, at: Timestamp) {
+        let Some(i) = self.interactions.get(&iid) else { return };
+        match i.state {
+            InteractionState::Queued => {
+                self.leave_queue(iid);
+                self.end_interaction(iid, Outcome::Expired, at);
+            }
+            InteractionState::Offered { offer, agent } => {
+                self.drop_offer(offer, at);
+                self.emit(
+                    at,
+                    EventKind::OfferWithdrawn { offer, interaction: iid, agent, reason: WithdrawReason::Expired },
+                );
+                self.end_interaction(iid, Outcome::Expired, at);
+                self.refresh_agent(agent, at);
+            }
+            // Answered: the timer was cancelled then.
+            _ => {}
+        }
+    }
+
+    /// Sets (or moves) the time-to-live timer of an interaction that entered
+    /// queue `queue` at `joined`.
+    pub(super) fn arm_time_to_live(&mut self, iid: InteractionId, joined: Timestamp) {
+        let ttl = self.queues.get(&self.interactions[&iid].queue).and_then(|q| q.time_to_live);
+        match ttl {
+            Some(ttl) => self.timers.set(TimerKind::TimeToLive(iid), joined + ttl),
+            None => self.timers.cancel(TimerKind::TimeToLive(iid)),
+        }
+    }
+
     fn transfer(&mut self, iid: InteractionId, to: QueueId, now: Timestamp) -> Result<(), CommandError> {
         let i = self.interaction_ref(iid)?;
         let target = self.queues.get(&to).ok_or(CommandError::UnknownQueue(to))?;
@@ -719,6 +758,7 @@ impl Engine {
         i.own_steps = None;
         i.step = 0;
         i.joined_at = Some(now);
+        self.arm_time_to_live(iid, now);
         self.emit(now, EventKind::InteractionTransferred { interaction: iid, from, to });
         self.enter_queue(iid, QueueReason::Transferred, now);
     }

@@ -68,13 +68,20 @@ pub struct Totals {
     /// Ended because every qualified agent declined ([`Outcome::Declined`](crate::Outcome::Declined)).
     #[serde(default)]
     pub declined: u64,
+    /// Ended unanswered at their queue's time to live ([`Outcome::Expired`](crate::Outcome::Expired)).
+    #[serde(default)]
+    pub expired: u64,
 }
 
 impl Totals {
     /// Interactions that have ended, in any terminal state (saturating:
     /// restore refuses totals that do not add up, so it never saturates in an engine).
     pub fn ended(&self) -> u64 {
-        self.handled.saturating_add(self.abandoned).saturating_add(self.cancelled).saturating_add(self.declined)
+        self.handled
+            .saturating_add(self.abandoned)
+            .saturating_add(self.cancelled)
+            .saturating_add(self.declined)
+            .saturating_add(self.expired)
     }
 }
 

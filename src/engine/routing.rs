@@ -299,6 +299,7 @@ impl Engine {
         self.timers.cancel(TimerKind::QueueDelay(iid));
         self.timers.cancel(TimerKind::MaxWait(iid));
         self.timers.cancel(TimerKind::StepExpiry(iid));
+        self.timers.cancel(TimerKind::TimeToLive(iid));
         self.timers.cancel(TimerKind::WrapUpEnd(iid));
         self.timers.cancel(TimerKind::ForgetDeclines(iid));
         match outcome {
@@ -306,6 +307,7 @@ impl Engine {
             Outcome::Abandoned { .. } => self.totals.abandoned += 1,
             Outcome::Cancelled => self.totals.cancelled += 1,
             Outcome::Declined => self.totals.declined += 1,
+            Outcome::Expired => self.totals.expired += 1,
         }
         self.emit(now, EventKind::InteractionEnded { interaction: iid, queue: i.queue, channel: i.channel, outcome });
     }

@@ -233,6 +233,7 @@ impl Engine {
             ("abandoned", s.totals.abandoned),
             ("cancelled", s.totals.cancelled),
             ("declined", s.totals.declined),
+            ("expired", s.totals.expired),
         ] {
             if value > MAX_SNAPSHOT_COUNTER {
                 return Err(RestoreError::CounterTooLarge { counter, value, max: MAX_SNAPSHOT_COUNTER });
@@ -244,7 +245,8 @@ impl Engine {
             .handled
             .checked_add(s.totals.abandoned)
             .and_then(|n| n.checked_add(s.totals.cancelled))
-            .and_then(|n| n.checked_add(s.totals.declined));
+            .and_then(|n| n.checked_add(s.totals.declined))
+            .and_then(|n| n.checked_add(s.totals.expired));
         if ended.and_then(|e| e.checked_add(live)) != Some(s.totals.arrived) {
             return Err(RestoreError::TotalsMismatch { arrived: s.totals.arrived, live, ended });
         }
@@ -538,6 +540,14 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
                     return bad("is not due when the interaction's routing step ends");
                 }
             }
+            TimerKind::TimeToLive(i) => {
+                let Some(i) = e.interactions.get(&i).filter(|i| unanswered(i)) else {
+                    return bad("ends an interaction that is not waiting or ringing");
+                };
+                if time_to_live_end(e, i) != Some(t.due) {
+                    return bad("is not due when the interaction's time to live in its queue runs out");
+                }
+            }
             TimerKind::ForgetDeclines(i) => {
                 if state(i).is_none() {
                     return bad("forgets the declines of an interaction that is not live");
@@ -555,6 +565,9 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
             return Err(RestoreError::BadTimer { timer: TimerKind::WrapUpEnd(i.id), problem: "missing" });
         }
         let queued = i.state == InteractionState::Queued;
+        if unanswered(i) && time_to_live_end(e, i).is_some() && !kinds.contains(&TimerKind::TimeToLive(i.id)) {
+            return Err(RestoreError::BadTimer { timer: TimerKind::TimeToLive(i.id), problem: "missing" });
+        }
         if queued && !step_is_current(e, i) {
             return Err(RestoreError::InteractionMisplaced(i.id));
         }
@@ -570,6 +583,16 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
         }
     }
     Ok(())
+}
+
+/// Whether an interaction waits or rings (the states a time to live applies to).
+fn unanswered(i: &Interaction) -> bool {
+    matches!(i.state, InteractionState::Queued | InteractionState::Offered { .. })
+}
+
+/// When an interaction's time to live in its queue runs out, if its queue has one.
+fn time_to_live_end(e: &Engine, i: &Interaction) -> Option<Timestamp> {
+    Some(i.joined_queue_at() + e.queues.get(&i.queue)?.time_to_live?)
 }
 
 /// Whether a queued interaction is in the routing step its time in the queue has reached.

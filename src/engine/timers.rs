@@ -9,9 +9,10 @@ use crate::ids::{IdHashKey, IdMap, InteractionId, OfferId};
 use crate::time::Timestamp;
 
 /// What a timer is for. Timers due at the same millisecond fire in this
-/// order: [`TimerKind::MaxWait`] first (a bound holds to the millisecond),
-/// then [`TimerKind::StepExpiry`] (a step change too), then in the order of
-/// the other variants, then in the order they were set.
+/// order: [`TimerKind::TimeToLive`] first (an interaction whose time is up is
+/// not offered at that instant), then [`TimerKind::MaxWait`] (a bound holds to
+/// the millisecond) and [`TimerKind::StepExpiry`] (a step change too), then in
+/// the order of the other variants, then in the order they were set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TimerKind {
     /// An offer expires unanswered.
@@ -26,6 +27,9 @@ pub enum TimerKind {
     /// A waiting interaction's routing step expires: it moves to the next
     /// ([`RoutingStep`](crate::RoutingStep)), keeping its place in line.
     StepExpiry(InteractionId),
+    /// An interaction reaches its queue's
+    /// [`time_to_live`](crate::QueueConfig::time_to_live) unanswered and ends.
+    TimeToLive(InteractionId),
     /// An interaction every qualified agent declined forgets who declined it
     /// ([`AllDeclined::ForgetAfter`](crate::AllDeclined::ForgetAfter)).
     ForgetDeclines(InteractionId),
@@ -38,12 +42,14 @@ impl TimerKind {
             // the same millisecond (an offer timing out, a wrap-up ending) already
             // sees the interaction overdue: the bound holds to the millisecond.
             // So is a step change: what is decided at that instant sees the new step.
-            TimerKind::MaxWait(_) => 0,
-            TimerKind::StepExpiry(_) => 1,
-            TimerKind::OfferTimeout(_) => 2,
-            TimerKind::WrapUpEnd(_) => 3,
-            TimerKind::QueueDelay(_) => 4,
-            TimerKind::ForgetDeclines(_) => 5,
+            // First of all, an interaction whose time is up: it is not offered at that instant.
+            TimerKind::TimeToLive(_) => 0,
+            TimerKind::MaxWait(_) => 1,
+            TimerKind::StepExpiry(_) => 2,
+            TimerKind::OfferTimeout(_) => 3,
+            TimerKind::WrapUpEnd(_) => 4,
+            TimerKind::QueueDelay(_) => 5,
+            TimerKind::ForgetDeclines(_) => 6,
         }
     }
 }

@@ -54,6 +54,9 @@ pub enum Outcome {
     /// Every qualified agent declined it, and its queue says
     /// [`AllDeclined::End`](crate::AllDeclined::End).
     Declined,
+    /// It waited (or rang) longer than its queue's
+    /// [`time_to_live`](crate::QueueConfig::time_to_live) unanswered.
+    Expired,
 }
 
 /// A live interaction, as the engine holds it.

@@ -133,6 +133,12 @@ pub struct QueueConfig {
     /// place in line. Empty (the default): the queue's requirements throughout.
     #[serde(default)]
     pub steps: Vec<crate::model::step::RoutingStep>,
+    /// How long an interaction may stay in this queue unanswered (waiting or
+    /// ringing), counted from when it entered the queue: then it ends with
+    /// [`Outcome::Expired`](crate::Outcome::Expired) (TaskRouter's task
+    /// timeout). `None` (the default): no limit.
+    #[serde(default)]
+    pub time_to_live: Option<Duration>,
     /// What happens once every qualified agent has declined an interaction
     /// (only when declined work is never re-offered to its decliners).
     #[serde(default)]
@@ -158,6 +164,7 @@ impl QueueConfig {
             offer_timeout: None,
             max_wait: None,
             steps: Vec::new(),
+            time_to_live: None,
             all_declined: AllDeclined::Wait,
         }
     }
@@ -229,6 +236,12 @@ impl QueueConfig {
     /// Sets the routing steps (see [`RoutingStep`](crate::RoutingStep)).
     pub fn with_steps(mut self, steps: Vec<crate::model::step::RoutingStep>) -> Self {
         self.steps = steps;
+        self
+    }
+
+    /// Sets the time to live (see [`QueueConfig::time_to_live`]).
+    pub fn with_time_to_live(mut self, ttl: Duration) -> Self {
+        self.time_to_live = Some(ttl);
         self
     }
 

@@ -198,6 +198,7 @@ impl<'s> Simulation<'s> {
                 max_waiting: None,
                 offer_timeout: None,
                 max_wait: q.max_wait_secs.map(Duration::from_secs),
+                time_to_live: q.time_to_live_secs.map(Duration::from_secs),
                 steps: q
                     .steps
                     .iter()

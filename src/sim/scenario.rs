@@ -74,6 +74,10 @@ pub struct QueueSpec {
     /// that relax while an interaction waits.
     #[serde(default)]
     pub steps: Vec<StepSpec>,
+    /// Seconds an interaction may stay unanswered in the queue before it ends expired
+    /// ([`QueueConfig::time_to_live`](crate::QueueConfig::time_to_live)); none by default.
+    #[serde(default)]
+    pub time_to_live_secs: Option<u64>,
 }
 
 /// One routing step of a queue.
@@ -483,6 +487,9 @@ impl Scenario {
             if let Some(max_wait) = q.max_wait_secs {
                 secs(format!("queues[{i}].max_wait_secs"), max_wait, 0)?;
             }
+            if let Some(ttl) = q.time_to_live_secs {
+                secs(format!("queues[{i}].time_to_live_secs"), ttl, 1)?;
+            }
             for (k, step) in q.steps.iter().enumerate() {
                 levels(&step.requirements, &format!("queues[{i}].steps[{k}].requirements"))?;
                 if let Some(after) = step.expires_after_secs {
@@ -722,6 +729,7 @@ impl Scenario {
                 aging_per_minute: 0,
                 max_wait_secs: None,
                 steps: Vec::new(),
+                time_to_live_secs: None,
             }],
             agent_groups: vec![AgentGroupSpec {
                 name: "agents".into(),

@@ -59,6 +59,7 @@ fn outcome(o: Option<Outcome>) -> &'static str {
         Some(Outcome::Abandoned { while_offered: true }) => "abandoned_while_offered",
         Some(Outcome::Cancelled) => "cancelled",
         Some(Outcome::Declined) => "declined",
+        Some(Outcome::Expired) => "expired",
     }
 }
 
@@ -201,6 +202,7 @@ fn withdraw_reason(reason: crate::event::WithdrawReason) -> &'static str {
         W::CustomerAbandoned => "customer_abandoned",
         W::Cancelled => "cancelled",
         W::Transferred => "transferred",
+        W::Expired => "expired",
     }
 }
 

@@ -25,7 +25,7 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 /// A *contact* here is one visit of an interaction to a queue: it starts
 /// when the interaction arrives in the queue or is transferred into it, and
 /// ends when it is answered, abandoned, cancelled, declined by every qualified
-/// agent (and ended) or transferred out. Channel,
+/// agent (and ended), expired (its queue's time to live) or transferred out. Channel,
 /// skill and attribute figures are sums over the queues' contacts, so an
 /// interaction transferred once counts as offered twice there, as in most ACD
 /// reports; the [`InteractionRecord`](crate::InteractionRecord) has the
@@ -39,7 +39,7 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 ///
 /// ```text
 /// in queue at start + offered
-///     = answered + abandoned + short_abandoned + cancelled + declined + transferred_out
+///     = answered + abandoned + short_abandoned + cancelled + declined + expired + transferred_out
 ///       + in queue at end
 /// ```
 ///
@@ -77,6 +77,11 @@ pub struct ContactCounters {
     /// they are left out of the service level.
     #[serde(default)]
     pub declined: u64,
+    /// Contacts that reached their queue's
+    /// [`time_to_live`](crate::QueueConfig::time_to_live) unanswered. Like
+    /// cancelled contacts, they are left out of the service level.
+    #[serde(default)]
+    pub expired: u64,
     /// Contacts transferred to another queue before being answered here.
     pub transferred_out: u64,
     /// Sum of the waits of answered contacts, in milliseconds (for ASA).
@@ -112,6 +117,7 @@ impl ContactCounters {
         self.short_abandoned = self.short_abandoned.saturating_add(other.short_abandoned);
         self.cancelled = self.cancelled.saturating_add(other.cancelled);
         self.declined = self.declined.saturating_add(other.declined);
+        self.expired = self.expired.saturating_add(other.expired);
         self.transferred_out = self.transferred_out.saturating_add(other.transferred_out);
         self.answer_wait_ms = self.answer_wait_ms.saturating_add(other.answer_wait_ms);
         self.abandon_wait_ms = self.abandon_wait_ms.saturating_add(other.abandon_wait_ms);
@@ -131,6 +137,7 @@ impl ContactCounters {
             .saturating_add(self.short_abandoned)
             .saturating_add(self.cancelled)
             .saturating_add(self.declined)
+            .saturating_add(self.expired)
             .saturating_add(self.transferred_out)
     }
 

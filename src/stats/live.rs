@@ -162,7 +162,7 @@ pub(crate) enum Phase {
     Ringing,
     /// Answered by an agent: talk and wrap-up are counted against this visit.
     Answered,
-    /// Left unanswered (abandoned, cancelled, declined by all or transferred out).
+    /// Left unanswered (abandoned, cancelled, declined by all, expired or transferred out).
     Left,
 }
 
@@ -194,6 +194,7 @@ pub(crate) enum Change {
     Abandon { wait_ms: u64 },
     Cancel,
     Decline,
+    Expire,
     TransferOut,
     Talk { ms: u64 },
     Wrap { ms: u64 },
@@ -236,6 +237,7 @@ fn count(c: &mut ContactCounters, change: Change, ctx: &Ctx) {
         }
         Change::Cancel => c.cancelled += 1,
         Change::Decline => c.declined += 1,
+        Change::Expire => c.expired += 1,
         Change::TransferOut => {
             c.transferred_out += 1;
             if ctx.sl_applies {
@@ -290,7 +292,7 @@ fn count_tally(t: &mut Tally, change: Change, ctx: &Ctx) {
             leave(t);
             t.answer_waits.record(Duration::from_millis(wait_ms));
         }
-        Change::Abandon { .. } | Change::Cancel | Change::Decline | Change::TransferOut => leave(t),
+        Change::Abandon { .. } | Change::Cancel | Change::Decline | Change::Expire | Change::TransferOut => leave(t),
         Change::Talk { .. } | Change::Wrap { .. } | Change::Respond { .. } => {}
     }
 }

@@ -641,6 +641,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
             }
             Outcome::Cancelled => self.leave_unanswered(id, VisitExit::Cancelled, at, |_| Change::Cancel),
             Outcome::Declined => self.leave_unanswered(id, VisitExit::Declined, at, |_| Change::Decline),
+            Outcome::Expired => self.leave_unanswered(id, VisitExit::Expired, at, |_| Change::Expire),
             Outcome::Handled { .. } => {}
         }
         let Some(mut t) = self.live.remove(&id) else { return };

@@ -29,6 +29,8 @@ pub enum VisitExit {
     /// Every qualified agent declined it and the queue ended it
     /// ([`Outcome::Declined`]).
     Declined,
+    /// It reached its queue's time to live unanswered ([`Outcome::Expired`]).
+    Expired,
     /// It was transferred to another queue before being answered.
     Transferred {
         /// The queue it went to.

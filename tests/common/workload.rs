@@ -347,6 +347,9 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
                 .collect();
             queue = queue.with_steps(steps);
         }
+        if shape.steps && steps_rng.percent(30) {
+            queue = queue.with_time_to_live(Duration::from_secs(steps_rng.range(30, 300) as u64));
+        }
         if shape.bounds {
             if bounds_rng.percent(50) {
                 queue = queue.with_max_wait(Duration::from_secs(bounds_rng.range(0, 90) as u64));

@@ -86,6 +86,7 @@ pub struct Tally {
     pub abandoned: u64,
     pub cancelled: u64,
     pub declined: u64,
+    pub expired: u64,
     pub offers: u64,
     pub events: u64,
 }
@@ -281,6 +282,7 @@ impl Shadow {
                     Outcome::Abandoned { .. } if i.agent.is_none() => self.tally.abandoned += 1,
                     Outcome::Cancelled if i.agent.is_none() => self.tally.cancelled += 1,
                     Outcome::Declined if i.agent.is_none() => self.tally.declined += 1,
+                    Outcome::Expired if i.agent.is_none() => self.tally.expired += 1,
                     _ => return Err(format!("{outcome:?} while connected to {:?}", i.agent)),
                 }
             }
@@ -400,8 +402,8 @@ impl Shadow {
         engine.check_invariants().map_err(|v| v.to_string())?;
         let t = engine.totals();
         let tally = &self.tally;
-        if (t.arrived, t.handled, t.abandoned, t.cancelled, t.declined)
-            != (tally.arrived, tally.handled, tally.abandoned, tally.cancelled, tally.declined)
+        if (t.arrived, t.handled, t.abandoned, t.cancelled, t.declined, t.expired)
+            != (tally.arrived, tally.handled, tally.abandoned, tally.cancelled, tally.declined, tally.expired)
         {
             return Err(format!("totals {t:?} but the events count {tally:?}"));
         }
