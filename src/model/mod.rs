@@ -7,3 +7,4 @@ pub(crate) mod channel;
 pub(crate) mod interaction;
 pub(crate) mod queue;
 pub(crate) mod skill;
+pub(crate) mod vecmap;
