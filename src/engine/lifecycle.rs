@@ -161,7 +161,7 @@ impl Engine {
     }
 
     fn agent_ref(&self, id: AgentId) -> Result<&Agent, CommandError> {
-        self.agents.get(&id).map(|a| &**a).ok_or(CommandError::UnknownAgent(id))
+        self.agents.get(&id).ok_or(CommandError::UnknownAgent(id))
     }
 
     fn interaction_ref(&self, id: InteractionId) -> Result<&Interaction, CommandError> {
@@ -286,7 +286,7 @@ impl Engine {
         self.check_agent_config(&config)?;
         let id = config.id;
         let memberships = config.queues.clone();
-        self.agents.insert(id, Box::new(Agent::new(config, now)));
+        self.agents.insert(id, Agent::new(config, now));
         self.join_queues(id, &memberships);
         self.router.requalify(&self.agents[&id]);
         self.emit(now, EventKind::AgentAdded { agent: id });

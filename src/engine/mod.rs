@@ -182,7 +182,7 @@ pub struct Engine {
     now: Option<Timestamp>,
     skills: BTreeMap<SkillId, String>,
     queues: BTreeMap<QueueId, QueueConfig>,
-    agents: IdMap<AgentId, Box<Agent>>,
+    agents: IdMap<AgentId, Agent>,
     /// Hash maps, not ordered maps: interactions and offers come and go on
     /// every call, and B-tree inserts shift large values. Views and snapshots sort.
     interactions: IdMap<InteractionId, Interaction>,
@@ -287,12 +287,12 @@ impl Engine {
 
     /// One agent.
     pub fn agent(&self, id: AgentId) -> Option<&Agent> {
-        self.agents.get(&id).map(|a| &**a)
+        self.agents.get(&id)
     }
 
     /// All agents, by id. Sorts them: O(n log n).
     pub fn agents(&self) -> impl Iterator<Item = &Agent> {
-        let mut all: Vec<&Agent> = self.agents.values().map(|a| &**a).collect();
+        let mut all: Vec<&Agent> = self.agents.values().collect();
         all.sort_unstable_by_key(|a| a.id());
         all.into_iter()
     }

@@ -276,7 +276,7 @@ impl Engine {
         }
         for a in s.agents {
             e.check_agent(&a, now)?;
-            e.agents.insert(a.id(), Box::new(a));
+            e.agents.insert(a.id(), a);
         }
         let mut seqs = BTreeSet::new();
         for i in s.interactions {
@@ -325,7 +325,7 @@ impl Engine {
             if !seen.insert(a) {
                 return Err(RestoreError::DuplicateId(format!("drained {a}")));
             }
-            if !e.agents.get(&a).is_some_and(|a| a.is_routable()) {
+            if !e.agents.get(&a).is_some_and(Agent::is_routable) {
                 return Err(RestoreError::UnknownReference(format!("drained {a} is not a routable agent")));
             }
             if e.interactions.get(&i).is_none_or(|x| x.state != InteractionState::Queued) {

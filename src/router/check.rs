@@ -25,7 +25,7 @@ impl Router {
     /// Checks the index against the engine's state; the first difference found, if any.
     pub(crate) fn check(
         &self,
-        agents: &IdMap<AgentId, Box<Agent>>,
+        agents: &IdMap<AgentId, Agent>,
         interactions: &IdMap<InteractionId, Interaction>,
         queues: &BTreeMap<QueueId, QueueConfig>,
         never_reoffer_to_decliners: bool,
@@ -172,7 +172,7 @@ impl Router {
     }
 
     /// A queue's members, slots, delays and skill and channel bits against the agents' configuration.
-    fn check_members(&self, qid: QueueId, agents: &IdMap<AgentId, Box<Agent>>) -> Result<(), String> {
+    fn check_members(&self, qid: QueueId, agents: &IdMap<AgentId, Agent>) -> Result<(), String> {
         let q = &self.queues[&qid];
         let mut delays = BTreeMap::new();
         let mut skills: BTreeMap<_, [Bitset; 5]> = BTreeMap::new();

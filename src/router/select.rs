@@ -37,7 +37,7 @@ pub(crate) struct InteractionChoice {
 
 /// Read-only context both decisions need.
 pub(crate) struct Context<'a> {
-    pub(crate) agents: &'a IdMap<AgentId, Box<Agent>>,
+    pub(crate) agents: &'a IdMap<AgentId, Agent>,
     pub(crate) interactions: &'a IdMap<InteractionId, Interaction>,
     pub(crate) queues: &'a BTreeMap<QueueId, QueueConfig>,
     pub(crate) never_reoffer_to_decliners: bool,
@@ -51,7 +51,7 @@ impl<'a> Context<'a> {
     /// The context from the engine's state, borrowed field by field so the
     /// router (another field) can be borrowed mutably beside it.
     pub(crate) fn new(
-        agents: &'a IdMap<AgentId, Box<Agent>>,
+        agents: &'a IdMap<AgentId, Agent>,
         interactions: &'a IdMap<InteractionId, Interaction>,
         queues: &'a BTreeMap<QueueId, QueueConfig>,
         config: &crate::config::EngineConfig,
