@@ -360,7 +360,7 @@ impl Engine {
         if a.idle_since > now {
             return Err(RestoreError::BadTime(format!("{id} idle since {} after now {now}", a.idle_since)));
         }
-        for (queue, offer) in &a.last_offer {
+        for (queue, offer) in a.last_offer.iter() {
             if !self.queues.contains_key(queue) {
                 return Err(RestoreError::UnknownReference(format!("{id} was last offered work from {queue}")));
             }

@@ -133,7 +133,7 @@ pub struct Agent {
     pub(crate) wrap_ups: std::collections::BTreeSet<crate::ids::InteractionId>,
     pub(crate) idle_since: crate::time::Timestamp,
     pub(crate) contacts: u64,
-    pub(crate) last_offer: std::collections::BTreeMap<QueueId, u64>,
+    pub(crate) last_offer: super::vecmap::VecMap<QueueId, u64>,
     pub(crate) reported_presence: Presence,
     /// Offers timed out since the last accept, login or resume.
     #[serde(default)]

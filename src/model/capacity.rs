@@ -1,11 +1,12 @@
 //! Agent capacity: how much work an agent can hold at once.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::channel::{Channel, ChannelMode};
+use super::vecmap::VecMap;
 
 /// How an agent may work one channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -111,10 +112,10 @@ pub struct ChannelCapacity {
 pub struct CapacityProfile {
     total_units: u32,
     #[serde(with = "super::channel::channel_map")]
-    channels: BTreeMap<Channel, ChannelCapacity>,
+    channels: VecMap<Channel, ChannelCapacity>,
     /// Per channel, how long its work may wait before the agent drains for it.
     #[serde(default, with = "super::channel::channel_map")]
-    headroom: BTreeMap<Channel, Duration>,
+    headroom: VecMap<Channel, Duration>,
     /// Channels whose work is set aside for real-time work, and paused by it.
     #[serde(default)]
     interruptible: BTreeSet<Channel>,
@@ -160,8 +161,8 @@ impl CapacityProfile {
     pub fn new(total_units: u32) -> Self {
         CapacityProfile {
             total_units,
-            channels: BTreeMap::new(),
-            headroom: BTreeMap::new(),
+            channels: VecMap::new(),
+            headroom: VecMap::new(),
             interruptible: BTreeSet::new(),
         }
     }
@@ -291,7 +292,7 @@ impl CapacityProfile {
         if self.channels.is_empty() {
             return Err(CapacityError::NoChannels);
         }
-        for (channel, cap) in &self.channels {
+        for (channel, cap) in self.channels.iter() {
             if cap.max_concurrent == 0 {
                 return Err(CapacityError::ZeroConcurrency(*channel));
             }
@@ -324,7 +325,7 @@ impl CapacityProfile {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Load {
     #[serde(with = "super::channel::channel_map")]
-    per_channel: BTreeMap<Channel, u32>,
+    per_channel: VecMap<Channel, u32>,
     units: u32,
     exclusive_held: u32,
     items: u32,
@@ -419,7 +420,7 @@ impl Load {
             exclusive: false,
         });
         // Saturating: the caller checked room, and live interactions are bounded by a u32 limit.
-        let n = self.per_channel.entry(channel).or_insert(0);
+        let n = self.per_channel.get_or_insert_with(channel, || 0);
         *n = n.saturating_add(1);
         self.units = self.units.saturating_add(cap.units);
         self.items = self.items.saturating_add(1);

@@ -96,21 +96,20 @@ impl fmt::Display for Channel {
 /// Serialises a map keyed by channel as a list of (channel, value) pairs, so
 /// formats whose map keys must be strings (JSON) can hold custom channels.
 pub(crate) mod channel_map {
-    use std::collections::BTreeMap;
-
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use super::Channel;
+    use crate::model::vecmap::VecMap;
 
-    pub(crate) fn serialize<V: Serialize, S: Serializer>(map: &BTreeMap<Channel, V>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<V: Serialize, S: Serializer>(map: &VecMap<Channel, V>, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(map.iter())
     }
 
     pub(crate) fn deserialize<'de, V: Deserialize<'de>, D: Deserializer<'de>>(
         d: D,
-    ) -> Result<BTreeMap<Channel, V>, D::Error> {
+    ) -> Result<VecMap<Channel, V>, D::Error> {
         let pairs: Vec<(Channel, V)> = Vec::deserialize(d)?;
-        let mut map = BTreeMap::new();
+        let mut map = VecMap::new();
         for (channel, value) in pairs {
             // A channel listed twice would silently keep one of two settings.
             if map.insert(channel, value).is_some() {

@@ -8,3 +8,4 @@ pub(crate) mod interaction;
 pub(crate) mod queue;
 pub(crate) mod skill;
 pub(crate) mod step;
+pub(crate) mod vecmap;

@@ -71,26 +71,30 @@ impl Router {
         }
         for a in agents.values() {
             let mut expected = Vec::new();
+            let placed = self.places.get(&a.id()).cloned().unwrap_or_default();
+            let seats: Vec<QueueId> = placed.seats.iter().map(|s| s.queue).collect();
+            let queues_in_order: Vec<QueueId> = a.config.queues.iter().map(|m| m.queue).collect();
+            ensure!(seats == queues_in_order, "{} has seats in {:?} but serves {:?}", a.id(), seats, queues_in_order);
             for m in &a.config.queues {
-                let member = self.queues.get(&m.queue).and_then(|q| q.members.get(&a.id()));
+                let member = placed.seat(m.queue);
                 let member = member.ok_or_else(|| format!("{} is not a member of {}", a.id(), m.queue))?;
                 for (channel, _) in a.config.capacity.channels() {
                     let ready = (a.is_routable() && super::has_room(&self.config, a, channel))
                         .then(|| agent_key(queues[&m.queue].strategy, a, m.queue, &Requirements::default()));
-                    let (slot, delay_ms) = (member.slot, member.delay_ms);
-                    expected.push(super::Place { queue: m.queue, channel, slot, delay_ms, ready });
+                    expected.push((m.queue, channel, member.slot, member.delay_ms, ready));
                 }
             }
-            let places = self.places.get(&a.id()).cloned().unwrap_or_default();
+            let places = expanded(&placed);
             ensure!(places == expected, "{} has places {:?} but belongs in {:?}", a.id(), places, expected);
         }
         ensure!(self.places.keys().all(|a| agents.contains_key(a)), "a removed agent keeps places");
         for (qid, q) in &self.queues {
+            let members = members_of(&self.places, *qid);
             self.check_members(*qid, agents)?;
             for (channel, ch) in &q.channels {
                 // Ready tiers: exactly the routable members with room, at their delay and key.
                 let mut placed = BTreeMap::new();
-                for (agent_id, member) in &q.members {
+                for (agent_id, member) in &members {
                     let a = &agents[agent_id];
                     if a.is_routable() && super::has_room(&self.config, a, *channel) {
                         let key = agent_key(queues[qid].strategy, a, *qid, &Requirements::default());
@@ -100,9 +104,9 @@ impl Router {
                 let indexed: BTreeMap<u32, (i64, super::AgentKey)> = self
                     .places
                     .values()
-                    .flatten()
-                    .filter(|p| (p.queue, p.channel) == (*qid, *channel))
-                    .filter_map(|p| p.ready.map(|key| (p.slot, (p.delay_ms, key))))
+                    .flat_map(expanded)
+                    .filter(|p| (p.0, p.1) == (*qid, *channel))
+                    .filter_map(|(_, _, slot, delay_ms, ready)| ready.map(|key| (slot, (delay_ms, key))))
                     .collect();
                 ensure!(placed == indexed, "{qid}/{channel}: ready {:?} but the index has {:?}", placed, indexed);
                 for (delay, tier) in &ch.tiers {
@@ -137,8 +141,7 @@ impl Router {
                 }
                 for (sig, list) in &mut lists {
                     let reqs = self.requirements(*sig);
-                    list.qualified = q
-                        .members
+                    list.qualified = members
                         .keys()
                         .filter(|a| {
                             let a = &agents[*a];
@@ -194,7 +197,8 @@ impl Router {
         let mut delays = BTreeMap::new();
         let mut skills: BTreeMap<_, [Bitset; 5]> = BTreeMap::new();
         let mut works: BTreeMap<_, Bitset> = BTreeMap::new();
-        for (id, member) in &q.members {
+        let members = members_of(&self.places, qid);
+        for (id, member) in &members {
             let a = agents.get(id).ok_or_else(|| format!("{qid}: member {id} does not exist"))?;
             let m = a.config.queues.iter().find(|m| m.queue == qid);
             ensure!(m.is_some_and(|m| duration_millis(m.delay) == member.delay_ms), "{qid}: {id}'s delay is stale");
@@ -212,7 +216,7 @@ impl Router {
         }
         for a in agents.values() {
             ensure!(
-                a.config.queues.iter().all(|m| q.members.contains_key(&a.id()) || m.queue != qid),
+                a.config.queues.iter().all(|m| members.contains_key(&a.id()) || m.queue != qid),
                 "{qid}: {} is a member but not in the index",
                 a.id()
             );
@@ -226,8 +230,28 @@ impl Router {
             );
         }
         let used = q.slots.iter().filter(|s| s.is_some()).count();
-        ensure!(used == q.members.len(), "{qid}: {used} slots held by {} members", q.members.len());
+        ensure!(used == members.len(), "{qid}: {used} slots held by {} members", members.len());
         ensure!(q.free_slots.iter().all(|s| q.slots.get(*s as usize) == Some(&None)), "{qid}: a free slot is held");
         Ok(())
     }
+}
+
+/// An agent's places one by one, as (queue, channel, slot, delay, key when ready).
+type Expanded = (QueueId, crate::model::channel::Channel, u32, i64, Option<super::AgentKey>);
+
+/// An agent's places with their seats' slot, delay and key, in order.
+fn expanded(placed: &super::Places) -> Vec<Expanded> {
+    placed
+        .places
+        .iter()
+        .filter_map(|p| {
+            let seat = placed.seat(p.queue)?;
+            Some((p.queue, p.channel, seat.slot, seat.delay_ms, p.ready.then_some(seat.key)))
+        })
+        .collect()
+}
+
+/// The members of queue `qid` as the agents' seats say, by agent.
+fn members_of(places: &IdMap<AgentId, super::Places>, qid: QueueId) -> BTreeMap<AgentId, super::Seat> {
+    places.iter().filter_map(|(id, p)| p.seat(qid).map(|seat| (*id, *seat))).collect()
 }

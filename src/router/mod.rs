@@ -162,15 +162,6 @@ pub(crate) enum Dequeued {
     NotFound,
 }
 
-/// A queue member, as the index sees them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Member {
-    /// Their bit in the queue's bitsets.
-    pub(crate) slot: u32,
-    /// Their delay for the queue (ms).
-    pub(crate) delay_ms: i64,
-}
-
 /// One requirement set's waiting list in a (queue, channel).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct List {
@@ -192,15 +183,46 @@ pub(crate) struct Tier {
     pub(crate) pool: BTreeSet<(AgentKey, AgentId, u32)>,
 }
 
-/// One (queue, channel) an agent works, and where they stand in it.
+/// A queue an agent is a member of, as the index sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Seat {
+    pub(crate) queue: QueueId,
+    /// Their bit in the queue's bitsets.
+    pub(crate) slot: u32,
+    /// Their delay for the queue (ms).
+    pub(crate) delay_ms: i64,
+    /// Their strategy key in the queue's pools, on every channel of the
+    /// queue they are ready for ([`Router::place_agent`] gives all of a
+    /// queue's places one key at a time); meaningless while they are ready
+    /// for none.
+    pub(crate) key: AgentKey,
+}
+
+/// One (queue, channel) an agent works, and whether they are ready in it
+/// (then pooled with their seat's key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Place {
     pub(crate) queue: QueueId,
     pub(crate) channel: Channel,
-    pub(crate) slot: u32,
-    pub(crate) delay_ms: i64,
-    /// Their strategy key when ready.
-    pub(crate) ready: Option<AgentKey>,
+    pub(crate) ready: bool,
+}
+
+/// Where an agent stands in the index: a seat per queue they are a member
+/// of, and a place per (queue, channel) they work, grouped by queue in the
+/// order of their configuration's queues. Kept per agent rather than in a
+/// hash map per queue: one record of a few small vectors is what an agent
+/// costs the index besides their bits and pool entries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Places {
+    pub(crate) seats: Vec<Seat>,
+    pub(crate) places: Vec<Place>,
+}
+
+impl Places {
+    /// The seat in `queue`, if a member.
+    pub(crate) fn seat(&self, queue: QueueId) -> Option<&Seat> {
+        self.seats.iter().find(|s| s.queue == queue)
+    }
 }
 
 /// A queue's part of the index for one channel.
@@ -223,9 +245,7 @@ pub(crate) struct ChannelIndex {
 /// A queue's part of the index.
 #[derive(Clone, Debug)]
 pub(crate) struct QueueIndex {
-    /// Members, their slot and delay.
-    pub(crate) members: IdMap<AgentId, Member>,
-    /// Who holds each slot.
+    /// Who holds each slot (members' slots and delays are in their [`Places`]).
     pub(crate) slots: Vec<Option<AgentId>>,
     /// Slots given back, reused lowest first.
     free_slots: BTreeSet<u32>,
@@ -241,9 +261,8 @@ pub(crate) struct QueueIndex {
 }
 
 impl QueueIndex {
-    fn new(key: IdHashKey) -> Self {
+    fn new() -> Self {
         QueueIndex {
-            members: IdMap::with_hasher(key),
             slots: Vec::new(),
             free_slots: BTreeSet::new(),
             delays: BTreeMap::new(),
@@ -341,7 +360,7 @@ pub(crate) struct Router {
     /// Every (queue, channel) each agent works, in one place, so that an
     /// agent changing state touches the queues' structures only where their
     /// readiness or key changed.
-    pub(crate) places: IdMap<AgentId, Vec<Place>>,
+    pub(crate) places: IdMap<AgentId, Places>,
     /// Agents refused deferrable work because real-time work they qualify
     /// for was waiting; looked at again when a real-time list empties.
     pub(crate) blend_blocked: BTreeSet<AgentId>,
@@ -350,8 +369,6 @@ pub(crate) struct Router {
     pub(crate) drained: headroom::Drained,
     /// Channel modes, and whether decisions scan instead of using the index.
     config: EngineConfig,
-    /// The key of the members' hash maps.
-    key: IdHashKey,
 }
 
 impl Router {
@@ -370,7 +387,6 @@ impl Router {
             blend_blocked: BTreeSet::new(),
             drained: headroom::Drained::default(),
             config: config.clone(),
-            key: IdHashKey(config.id_hash_key()),
         }
     }
 
@@ -490,17 +506,16 @@ impl Router {
 
     /// A queue's part of the index, created empty if new.
     fn queue_mut(&mut self, queue: QueueId) -> &mut QueueIndex {
-        let key = self.key;
-        self.queues.entry(queue).or_insert_with(|| QueueIndex::new(key))
+        self.queues.entry(queue).or_insert_with(QueueIndex::new)
     }
 
     /// Makes an agent a member of a queue with a delay, in a free slot
     /// holding no skill yet: call [`Router::requalify`] afterwards.
     pub(crate) fn add_member(&mut self, agent: AgentId, queue: QueueId, delay_ms: i64) {
-        let q = self.queue_mut(queue);
-        if q.members.contains_key(&agent) {
+        if self.places.get(&agent).is_some_and(|p| p.seat(queue).is_some()) {
             return;
         }
+        let q = self.queue_mut(queue);
         let slot = match q.free_slots.pop_first() {
             Some(slot) => {
                 q.slots[slot as usize] = Some(agent);
@@ -512,26 +527,30 @@ impl Router {
                 slot
             }
         };
-        q.members.insert(agent, Member { slot, delay_ms });
         *q.delays.entry(delay_ms).or_insert(0) += 1;
+        let seats = &mut self.places.entry(agent).or_default().seats;
+        seats.reserve_exact(1);
+        seats.push(Seat { queue, slot, delay_ms, key: (0, 0) });
     }
 
     /// Ends an agent's membership of a queue: out of its ready tiers, its
     /// bits cleared (lists they qualified for counting one fewer), slot freed.
     pub(crate) fn remove_member(&mut self, agent: AgentId, queue: QueueId) {
-        let Some(q) = self.queues.get(&queue) else { return };
-        let Some(member) = q.members.get(&agent).copied() else { return };
+        if !self.queues.contains_key(&queue) {
+            return;
+        }
+        let Some(member) = self.places.get(&agent).and_then(|p| p.seat(queue)).copied() else { return };
         self.set_member_bits(queue, member.slot, None);
         let q = self.queues.get_mut(&queue).expect("looked up above");
-        if let Some(places) = self.places.get_mut(&agent) {
-            for p in places.iter().filter(|p| p.queue == queue) {
-                if let (Some(key), Some(ch)) = (p.ready, q.channels.get_mut(&p.channel)) {
-                    ch.unready(p.slot, agent, p.delay_ms, key);
+        if let Some(Places { seats, places }) = self.places.get_mut(&agent) {
+            for p in places.iter().filter(|p| p.queue == queue && p.ready) {
+                if let Some(ch) = q.channels.get_mut(&p.channel) {
+                    ch.unready(member.slot, agent, member.delay_ms, member.key);
                 }
             }
             places.retain(|p| p.queue != queue);
+            seats.retain(|s| s.queue != queue);
         }
-        q.members.remove(&agent);
         q.slots[member.slot as usize] = None;
         q.free_slots.insert(member.slot);
         while q.slots.last() == Some(&None) {
@@ -681,12 +700,15 @@ impl Router {
         let id = agent.id();
         let routable = agent.is_routable();
         let no_requirements = Requirements::default();
-        let Some(places) = self.places.get_mut(&id) else { return };
+        let Some(Places { seats, places }) = self.places.get_mut(&id) else { return };
         // Places come grouped by queue, each with the agent's channels: room
-        // is worked out once per channel and the strategy once per queue.
+        // is worked out once per channel and the key once per queue. A
+        // queue's ready places were all pooled with its seat's key, so the
+        // seat takes the new key only once all of them have moved.
         let mut rooms: [(Channel, bool); 8] = [(Channel::Voice, false); 8];
         let mut known = 0;
-        let mut strategy_of: Option<(QueueId, crate::model::queue::AgentSelection)> = None;
+        // The seat of the queue at hand, and the key worked out for it in this call.
+        let mut current: Option<(usize, Option<AgentKey>)> = None;
         for p in places.iter_mut() {
             let room = match rooms[..known].iter().find(|(c, _)| *c == p.channel) {
                 Some((_, room)) => *room,
@@ -699,28 +721,43 @@ impl Router {
                     room
                 }
             };
-            let want = room.then(|| {
-                let strategy = match strategy_of {
-                    Some((queue, strategy)) if queue == p.queue => strategy,
-                    _ => {
-                        let strategy = queues.get(&p.queue).map(|q| q.strategy).unwrap_or_default();
-                        strategy_of = Some((p.queue, strategy));
-                        strategy
+            let (at, fresh) = match current {
+                Some((at, fresh)) if seats[at].queue == p.queue => (at, fresh),
+                _ => {
+                    if let Some((at, Some(key))) = current {
+                        seats[at].key = key;
                     }
-                };
-                agent_key(strategy, agent, p.queue, &no_requirements)
-            });
-            if want == p.ready {
+                    let Some(at) = seats.iter().position(|s| s.queue == p.queue) else { continue };
+                    (at, None)
+                }
+            };
+            let seat = seats[at];
+            let want = if room {
+                let key = fresh.unwrap_or_else(|| {
+                    let strategy = queues.get(&p.queue).map(|q| q.strategy).unwrap_or_default();
+                    agent_key(strategy, agent, p.queue, &no_requirements)
+                });
+                current = Some((at, Some(key)));
+                Some(key)
+            } else {
+                current = Some((at, fresh));
+                None
+            };
+            let had = p.ready.then_some(seat.key);
+            if want == had {
                 continue;
             }
             let Some(ch) = self.queues.get_mut(&p.queue).and_then(|q| q.channels.get_mut(&p.channel)) else { continue };
-            if let Some(old) = p.ready {
-                ch.unready(p.slot, id, p.delay_ms, old);
+            if let Some(old) = had {
+                ch.unready(seat.slot, id, seat.delay_ms, old);
             }
             if let Some(key) = want {
-                ch.ready(p.slot, id, p.delay_ms, key);
+                ch.ready(seat.slot, id, seat.delay_ms, key);
             }
-            p.ready = want;
+            p.ready = room;
+        }
+        if let Some((at, Some(key))) = current {
+            seats[at].key = key;
         }
     }
 
@@ -729,29 +766,28 @@ impl Router {
     /// were added). Call [`Router::place_agent`] afterwards.
     pub(crate) fn requalify(&mut self, agent: &Agent) {
         let id = agent.id();
-        for p in self.places.remove(&id).unwrap_or_default() {
+        let Places { seats: old_seats, places: old_places } = self.places.remove(&id).unwrap_or_default();
+        for p in old_places.iter().filter(|p| p.ready) {
+            let seat = old_seats.iter().find(|s| s.queue == p.queue);
             let ch = self.queues.get_mut(&p.queue).and_then(|q| q.channels.get_mut(&p.channel));
-            if let (Some(key), Some(ch)) = (p.ready, ch) {
-                ch.unready(p.slot, id, p.delay_ms, key);
+            if let (Some(seat), Some(ch)) = (seat, ch) {
+                ch.unready(seat.slot, id, seat.delay_ms, seat.key);
             }
         }
-        let mut places = Vec::new();
+        // Seats in the order of the configuration's queues (any other kept after them).
+        let mut seats = Vec::with_capacity(old_seats.len());
+        let mut places = Vec::with_capacity(agent.config.queues.len() * agent.config.capacity.channels().count());
         for m in &agent.config.queues {
-            let Some(member) = self.queues.get(&m.queue).and_then(|q| q.members.get(&id)).copied() else {
-                continue;
-            };
+            let Some(member) = old_seats.iter().find(|s| s.queue == m.queue).copied() else { continue };
+            seats.push(member);
             self.set_member_bits(m.queue, member.slot, Some(agent));
             for (channel, _) in agent.config.capacity.channels() {
-                places.push(Place {
-                    queue: m.queue,
-                    channel,
-                    slot: member.slot,
-                    delay_ms: member.delay_ms,
-                    ready: None,
-                });
+                places.push(Place { queue: m.queue, channel, ready: false });
             }
         }
-        self.places.insert(id, places);
+        seats.extend(old_seats.iter().filter(|s| !agent.config.queues.iter().any(|m| m.queue == s.queue)));
+        places.shrink_to_fit();
+        self.places.insert(id, Places { seats, places });
     }
 
     /// Forgets an agent entirely (they are removed).

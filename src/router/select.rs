@@ -260,8 +260,8 @@ impl Router {
         }
         let (mut realtime, mut deferrable) = (None, None);
         let mut candidates = 0u32;
-        for place in self.places.get(&agent.id()).into_iter().flatten() {
-            if place.ready.is_none() {
+        for place in self.places.get(&agent.id()).into_iter().flat_map(|p| &p.places) {
+            if !place.ready {
                 continue;
             }
             let Some(ch) = self.queues.get(&place.queue).and_then(|q| q.channels.get(&place.channel)) else { continue };
@@ -355,8 +355,8 @@ impl Router {
             return self.scan_realtime_within_horizon(agent, ctx);
         }
         let mut best = None;
-        for place in self.places.get(&agent.id()).into_iter().flatten() {
-            if place.ready.is_none() {
+        for place in self.places.get(&agent.id()).into_iter().flat_map(|p| &p.places) {
+            if !place.ready {
                 continue;
             }
             let Some(ch) = self.queues.get(&place.queue).and_then(|q| q.channels.get(&place.channel)) else { continue };
