@@ -121,8 +121,10 @@
 //! 5. place in line (queue-entry time, kept across re-queues and transfers);
 //! 6. arrival sequence.
 //!
-//! Deferrable work is not taken when real-time work the agent could be offered
-//! within the blend horizon beats it by keys 1–2. Every key is static between
+//! An interaction's requirements and base priority are those of the
+//! [`RoutingStep`] it is in, if its queue has steps. Deferrable work is not
+//! taken when real-time work the agent could be offered within the blend
+//! horizon beats it by keys 1–2. Every key is static between
 //! events: becoming overdue is a timer at the deadline, so nothing is re-sorted
 //! as time passes. Both
 //! decisions use an index whose cost is set by the configuration (members
@@ -142,7 +144,21 @@
 //!   queue: `QueueConfig::with_all_declined(AllDeclined::Overflow(supervisors))`.
 //! * *Do not pause agents who miss an offer*:
 //!   `EngineConfig::builder().missed_offer_pause(None)`.
-//! * *Let low-priority e-mail catch up*: `QueueConfig::with_aging(points_per_minute)`.
+//! * *Let low-priority e-mail catch up*: `QueueConfig::with_aging(points_per_minute)`;
+//!   *and never let it wait more than four hours*:
+//!   `QueueConfig::with_max_wait(Duration::from_secs(4 * 3600))`.
+//! * *Widen the pool as the customer waits* (experts first, then anyone with
+//!   the skill): `QueueConfig::with_steps(vec![RoutingStep::new(experts).expiring_after(Duration::from_secs(30)), RoutingStep::new(anyone)])`.
+//! * *Give up on a chat nobody answered in ten minutes*:
+//!   `QueueConfig::with_time_to_live(Duration::from_secs(600))` (it ends
+//!   [`Outcome::Expired`]).
+//! * *Weigh e-mail against calls by how close each is to its target*:
+//!   `EngineConfig::builder().blending(Blending::ServiceLevel)`.
+//! * *Keep multitaskers reachable for calls*:
+//!   `CapacityProfile::with_headroom(Channel::Voice, Duration::from_secs(30))`,
+//!   or let a call interrupt e-mail: `CapacityProfile::with_interruptible(Channel::Email)`.
+//! * *Why is this one still waiting?* [`Engine::why_waiting`]. *What in my
+//!   configuration can never work?* [`Engine::check_configuration`].
 //! * *Persist and recover*: [`Engine::snapshot`] and [`Engine::restore`].
 
 #![forbid(unsafe_code)]
@@ -169,8 +185,8 @@ pub use config::{Blending, EngineConfig, EngineConfigBuilder, Limits, RoutingInd
 #[cfg(feature = "compact")]
 pub use engine::CompactSnapshotError;
 pub use engine::{
-    Engine, EngineSnapshot, InvariantViolation, MAX_SNAPSHOT_COUNTER, PendingOffer, RestoreError, Timer, TimerKind,
-    Totals, WaitingExplanation,
+    ConfigurationFinding, Engine, EngineSnapshot, InvariantViolation, MAX_SNAPSHOT_COUNTER, PendingOffer, RestoreError,
+    Timer, TimerKind, Totals, WaitingExplanation,
 };
 pub use error::{CommandError, ConfigError, Limit};
 pub use event::{Event, EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};

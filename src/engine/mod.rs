@@ -1,6 +1,7 @@
 //! The engine: a deterministic state machine of commands and time in, events out.
 
 mod declines;
+mod findings;
 mod interrupt;
 mod invariants;
 mod lifecycle;
@@ -26,6 +27,7 @@ use crate::model::queue::QueueConfig;
 use crate::router::Router;
 use crate::time::Timestamp;
 
+pub use findings::ConfigurationFinding;
 pub use invariants::InvariantViolation;
 #[cfg(feature = "compact")]
 pub use snapshot::CompactSnapshotError;
