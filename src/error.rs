@@ -40,6 +40,27 @@ pub enum CommandError {
         /// What is wrong with it.
         error: SpanError,
     },
+    /// An exception rule moves interactions to a queue it cannot: itself, a
+    /// queue that does not exist yet, or one that does not take all of this
+    /// queue's channels.
+    #[error("queue {queue}'s exception rule {rule} moves to queue {target}, {problem}")]
+    BadMoveTarget {
+        /// The queue being configured.
+        queue: QueueId,
+        /// The rule, from 0.
+        rule: usize,
+        /// The queue it names.
+        target: QueueId,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// Exception rules move interactions round a loop of queues (only a
+    /// hand-made snapshot can hold one: a rule's target must exist before it).
+    #[error("queue {queue}'s exception rules move interactions round a loop back to it")]
+    MoveLoop {
+        /// A queue on the loop.
+        queue: QueueId,
+    },
     /// A routing step other than the last never expires, so the steps after
     /// it could never be reached.
     #[error("routing step {step} never expires, but it is not the last: give it expires_after")]

@@ -222,6 +222,21 @@ pub enum EventKind {
         /// The step it is in now, from 0.
         step: u16,
     },
+    /// An exception rule of the interaction's queue applied
+    /// ([`ExceptionRule`](crate::ExceptionRule)). For a move, the
+    /// `InteractionTransferred` event follows when it was made.
+    ExceptionRaised {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The queue whose rule it is.
+        queue: QueueId,
+        /// The rule, from 0.
+        rule: u16,
+        /// What it does.
+        action: crate::model::step::ExceptionAction,
+        /// Whether it was carried out (a move the target cannot take now is not).
+        applied: bool,
+    },
     /// An interaction was offered to an agent.
     InteractionOffered(Offer),
     /// The agent accepted; the interaction is connected.
@@ -391,6 +406,7 @@ impl EventKind {
             | EventKind::InteractionQueued { interaction, .. }
             | EventKind::InteractionOverdue { interaction, .. }
             | EventKind::StepChanged { interaction, .. }
+            | EventKind::ExceptionRaised { interaction, .. }
             | EventKind::OfferAccepted { interaction, .. }
             | EventKind::OfferRejected { interaction, .. }
             | EventKind::OfferTimedOut { interaction, .. }

@@ -198,7 +198,7 @@ pub use model::channel::{Channel, ChannelMode};
 pub use model::interaction::{Interaction, InteractionState, Outcome};
 pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig};
 pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
-pub use model::step::RoutingStep;
+pub use model::step::{ExceptionAction, ExceptionRule, RoutingStep};
 pub use sla::{
     ResponseCounts, ResponseMeasure, ResponseTarget, ServiceLevel, ServiceLevelCounts, ServiceLevelDefinition,
     ServiceLevelFormula, ServiceLevelTarget,

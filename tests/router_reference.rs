@@ -109,6 +109,7 @@ fn scan_router_agrees_with_the_index_and_every_offer_follows_the_rules() {
         assert!(tally.drain_skipped >= per_hundred(5), "{tally}");
         assert!(tally.step_changes >= per_hundred(50), "{tally}");
         assert!(tally.later_step_offers >= per_hundred(20), "{tally}");
+        assert!(tally.overflows >= per_hundred(20), "{tally}");
         assert!(tally.interrupted >= per_hundred(20), "{tally}");
     }
 }
@@ -146,6 +147,8 @@ struct Tally {
     /// `StepChanged` events, and offers made in a step after the first.
     step_changes: u64,
     later_step_offers: u64,
+    /// Exception rules that moved an interaction.
+    overflows: u64,
 }
 
 impl std::fmt::Display for Tally {
@@ -157,7 +160,7 @@ impl std::fmt::Display for Tally {
              several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
              waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
              as the last resort: {}; rivals passed over while draining for headroom: {}; e-mails interrupted: {}; \
-             step changes: {}; offers in a later step: {}",
+             step changes: {}; offers in a later step: {}; overflows: {}",
             self.steps,
             self.events,
             self.offers,
@@ -174,6 +177,7 @@ impl std::fmt::Display for Tally {
             self.interrupted,
             self.step_changes,
             self.later_step_offers,
+            self.overflows,
         )
     }
 }
@@ -264,6 +268,10 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
                 if expected != Some(usize::from(*step)) {
                     return Err(here(format!("{event:?}: the wait says step {expected:?}")));
                 }
+            }
+            if let EventKind::ExceptionRaised { action: ExceptionAction::Move { .. }, applied: true, .. } = &event.kind
+            {
+                tally.overflows += 1;
             }
             if let EventKind::InteractionOffered(offer) = &event.kind {
                 tally.later_step_offers += u64::from(offer.explanation.step.is_some_and(|s| s > 0));

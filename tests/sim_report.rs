@@ -115,6 +115,6 @@ fn the_readme_scenario_is_complete_and_runs() {
     let end = start + readme[start..].find("```").unwrap();
     let scenario = Scenario::from_json(&readme[start..end]).unwrap();
     let report = simulate(&scenario, 1).unwrap();
-    assert_eq!(report.queues.len(), 3);
+    assert_eq!(report.queues.len(), 4);
     assert!(report.queues.iter().all(|q| q.figures.offered > 0));
 }

@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use switchboard::{
     AgentConfig, AgentId, AgentSelection, Attributes, CapacityProfile, CaseId, Channel, ChannelMode, Command,
-    CustomerId, Engine, EngineConfig, InteractionId, InteractionState, Limits, NewInteraction, OfferId, Proficiency,
-    QueueConfig, QueueId, QueueMembership, ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId,
-    SkillSet, Timestamp,
+    CustomerId, Engine, EngineConfig, ExceptionAction, ExceptionRule, InteractionId, InteractionState, Limits,
+    NewInteraction, OfferId, Proficiency, QueueConfig, QueueId, QueueMembership, ReasonCode, Requirements, RoutingStep,
+    ServiceLevelTarget, SkillId, SkillSet, Timestamp,
 };
 
 use crate::harness::bytes::Bytes;
@@ -273,6 +273,14 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
         }
         if b.bool() {
             q = q.with_time_to_live(b.pick(&DURATIONS));
+        }
+        if b.bool() {
+            let action = if b.bool() {
+                ExceptionAction::Alert
+            } else {
+                ExceptionAction::Move { queue: queue(b), keep_place: b.bool() }
+            };
+            q = q.with_exception_rules(vec![ExceptionRule::new(b.pick(&DURATIONS), action)]);
         }
     }
     q

@@ -16,7 +16,7 @@
 use chrono::{DateTime, Utc};
 use switchboard::sim::{
     AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BreakSpec, ChannelCapacitySpec, Distribution,
-    MembershipSpec, QueueSpec, RunOptions, Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec, StepSpec,
+    MembershipSpec, OverflowSpec, QueueSpec, RunOptions, Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec, StepSpec,
 };
 use switchboard::{AgentSelection, Blending, Channel, Engine, Event};
 
@@ -206,6 +206,13 @@ pub fn build(b: &mut Bytes) -> Scenario {
                 })
                 .collect(),
             time_to_live_secs: (b.below(4) == 0).then(|| b.mostly(&[120, 600], &[0, u64::MAX])),
+            overflow: (0..b.mostly(&[0, 0, 1], &[2]))
+                .map(|_| OverflowSpec {
+                    after_secs: b.mostly(&[60, 120], &[0, u64::MAX]),
+                    queue: b.mostly(&[0, 1], &[7, i as u64]),
+                    keep_place: b.below(2) == 0,
+                })
+                .collect(),
         })
         .collect();
     let queue_ids: Vec<u64> = queues.iter().map(|q| q.id).collect();

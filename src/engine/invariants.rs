@@ -57,6 +57,15 @@ impl Engine {
                 "{}'s time-to-live timer is not at its end",
                 i.id
             );
+            let next_rule = self.queues.get(&i.queue).filter(|_| unanswered).and_then(|q| {
+                let waited = self.now.map_or(0, |now| now.millis_since(i.joined_queue_at()));
+                super::exceptions::next_rule_due(i, q, waited)
+            });
+            ensure!(
+                self.timers.due(TimerKind::ExceptionRule(i.id)) == next_rule,
+                "{}'s exception-rule timer is off",
+                i.id
+            );
         }
 
         let mut queued = 0usize;

@@ -66,6 +66,7 @@ impl Engine {
             TimerKind::MaxWait(iid) => self.become_overdue(iid, at),
             TimerKind::StepExpiry(iid) => self.step_expired(iid, at),
             TimerKind::TimeToLive(iid) => self.expire(iid, at),
+            TimerKind::ExceptionRule(iid) => self.exception_rule_due(iid, at),
             TimerKind::ForgetDeclines(iid) => self.forget_declines(iid),
         }
     }
@@ -257,6 +258,7 @@ impl Engine {
     fn add_queue(&mut self, queue: QueueConfig, now: Timestamp) -> Result<(), CommandError> {
         self.check_new_queue(&queue)?;
         self.check_all_declined(&queue)?;
+        self.check_exception_rules(&queue)?;
         let id = queue.id;
         self.router.add_queue(id);
         self.queues.insert(id, queue);
@@ -481,6 +483,7 @@ impl Engine {
         };
         self.interactions.insert(new.id, interaction);
         self.arm_time_to_live(new.id, now);
+        self.arm_exception_rule(new.id, now);
         self.emit(
             now,
             EventKind::InteractionArrived {
@@ -502,6 +505,7 @@ impl Engine {
         let pending = self.offers.remove(&offer).expect("checked above");
         self.timers.cancel(TimerKind::OfferTimeout(offer));
         self.timers.cancel(TimerKind::TimeToLive(pending.interaction));
+        self.timers.cancel(TimerKind::ExceptionRule(pending.interaction));
         let a = self.agents.get_mut(&agent).expect("checked above");
         a.offers.remove(&offer);
         a.connected.insert(pending.interaction);
@@ -759,6 +763,7 @@ impl Engine {
         i.step = 0;
         i.joined_at = Some(now);
         self.arm_time_to_live(iid, now);
+        self.arm_exception_rule(iid, now);
         self.emit(now, EventKind::InteractionTransferred { interaction: iid, from, to });
         self.enter_queue(iid, QueueReason::Transferred, now);
     }

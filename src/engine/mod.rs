@@ -1,6 +1,7 @@
 //! The engine: a deterministic state machine of commands and time in, events out.
 
 mod declines;
+mod exceptions;
 mod findings;
 mod interrupt;
 mod invariants;

@@ -300,6 +300,7 @@ impl Engine {
         self.timers.cancel(TimerKind::MaxWait(iid));
         self.timers.cancel(TimerKind::StepExpiry(iid));
         self.timers.cancel(TimerKind::TimeToLive(iid));
+        self.timers.cancel(TimerKind::ExceptionRule(iid));
         self.timers.cancel(TimerKind::WrapUpEnd(iid));
         self.timers.cancel(TimerKind::ForgetDeclines(iid));
         match outcome {

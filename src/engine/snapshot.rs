@@ -275,6 +275,11 @@ impl Engine {
         // Once all are in: a queue may overflow to one with a higher id.
         for q in e.queues.values() {
             e.check_all_declined(q).map_err(refused(format!("queue {}", q.id)))?;
+            e.check_exception_rules(q).map_err(refused(format!("queue {}", q.id)))?;
+        }
+        // Commands cannot make a loop of moves (a target exists before its rule); a snapshot could.
+        if let Some(queue) = e.move_loop() {
+            return Err(refused(format!("queue {queue}"))(CommandError::MoveLoop { queue }));
         }
         for a in s.agents {
             e.check_agent(&a, now)?;
@@ -548,6 +553,14 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
                     return bad("is not due when the interaction's time to live in its queue runs out");
                 }
             }
+            TimerKind::ExceptionRule(i) => {
+                let Some(i) = e.interactions.get(&i).filter(|i| unanswered(i)) else {
+                    return bad("applies an exception rule to an interaction that is not waiting or ringing");
+                };
+                if next_rule(e, i) != Some(t.due) {
+                    return bad("is not due when the interaction's next exception rule is");
+                }
+            }
             TimerKind::ForgetDeclines(i) => {
                 if state(i).is_none() {
                     return bad("forgets the declines of an interaction that is not live");
@@ -565,6 +578,9 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
             return Err(RestoreError::BadTimer { timer: TimerKind::WrapUpEnd(i.id), problem: "missing" });
         }
         let queued = i.state == InteractionState::Queued;
+        if unanswered(i) && next_rule(e, i).is_some() && !kinds.contains(&TimerKind::ExceptionRule(i.id)) {
+            return Err(RestoreError::BadTimer { timer: TimerKind::ExceptionRule(i.id), problem: "missing" });
+        }
         if unanswered(i) && time_to_live_end(e, i).is_some() && !kinds.contains(&TimerKind::TimeToLive(i.id)) {
             return Err(RestoreError::BadTimer { timer: TimerKind::TimeToLive(i.id), problem: "missing" });
         }
@@ -588,6 +604,12 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
 /// Whether an interaction waits or rings (the states a time to live applies to).
 fn unanswered(i: &Interaction) -> bool {
     matches!(i.state, InteractionState::Queued | InteractionState::Offered { .. })
+}
+
+/// When an interaction's next exception rule is due, if any rule is still ahead.
+fn next_rule(e: &Engine, i: &Interaction) -> Option<Timestamp> {
+    let waited = e.now?.millis_since(i.joined_queue_at());
+    super::exceptions::next_rule_due(i, e.queues.get(&i.queue)?, waited)
 }
 
 /// When an interaction's time to live in its queue runs out, if its queue has one.

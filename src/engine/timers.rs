@@ -11,8 +11,9 @@ use crate::time::Timestamp;
 /// What a timer is for. Timers due at the same millisecond fire in this
 /// order: [`TimerKind::TimeToLive`] first (an interaction whose time is up is
 /// not offered at that instant), then [`TimerKind::MaxWait`] (a bound holds to
-/// the millisecond) and [`TimerKind::StepExpiry`] (a step change too), then in
-/// the order of the other variants, then in the order they were set.
+/// the millisecond), [`TimerKind::StepExpiry`] (a step change too) and
+/// [`TimerKind::ExceptionRule`], then in the order of the other variants, then
+/// in the order they were set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TimerKind {
     /// An offer expires unanswered.
@@ -27,6 +28,9 @@ pub enum TimerKind {
     /// A waiting interaction's routing step expires: it moves to the next
     /// ([`RoutingStep`](crate::RoutingStep)), keeping its place in line.
     StepExpiry(InteractionId),
+    /// An interaction reaches the time of one of its queue's exception rules
+    /// ([`ExceptionRule`](crate::ExceptionRule)).
+    ExceptionRule(InteractionId),
     /// An interaction reaches its queue's
     /// [`time_to_live`](crate::QueueConfig::time_to_live) unanswered and ends.
     TimeToLive(InteractionId),
@@ -46,10 +50,11 @@ impl TimerKind {
             TimerKind::TimeToLive(_) => 0,
             TimerKind::MaxWait(_) => 1,
             TimerKind::StepExpiry(_) => 2,
-            TimerKind::OfferTimeout(_) => 3,
-            TimerKind::WrapUpEnd(_) => 4,
-            TimerKind::QueueDelay(_) => 5,
-            TimerKind::ForgetDeclines(_) => 6,
+            TimerKind::ExceptionRule(_) => 3,
+            TimerKind::OfferTimeout(_) => 4,
+            TimerKind::WrapUpEnd(_) => 5,
+            TimerKind::QueueDelay(_) => 6,
+            TimerKind::ForgetDeclines(_) => 7,
         }
     }
 }

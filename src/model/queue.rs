@@ -139,6 +139,10 @@ pub struct QueueConfig {
     /// timeout). `None` (the default): no limit.
     #[serde(default)]
     pub time_to_live: Option<Duration>,
+    /// Exception rules ([`ExceptionRule`](crate::ExceptionRule)): alerts and
+    /// moves after a time unanswered. None by default.
+    #[serde(default)]
+    pub exception_rules: Vec<crate::model::step::ExceptionRule>,
     /// What happens once every qualified agent has declined an interaction
     /// (only when declined work is never re-offered to its decliners).
     #[serde(default)]
@@ -165,6 +169,7 @@ impl QueueConfig {
             max_wait: None,
             steps: Vec::new(),
             time_to_live: None,
+            exception_rules: Vec::new(),
             all_declined: AllDeclined::Wait,
         }
     }
@@ -236,6 +241,12 @@ impl QueueConfig {
     /// Sets the routing steps (see [`RoutingStep`](crate::RoutingStep)).
     pub fn with_steps(mut self, steps: Vec<crate::model::step::RoutingStep>) -> Self {
         self.steps = steps;
+        self
+    }
+
+    /// Sets the exception rules (see [`ExceptionRule`](crate::ExceptionRule)).
+    pub fn with_exception_rules(mut self, rules: Vec<crate::model::step::ExceptionRule>) -> Self {
+        self.exception_rules = rules;
         self
     }
 

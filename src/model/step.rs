@@ -64,6 +64,60 @@ impl RoutingStep {
     }
 }
 
+/// A queue's exception rule (Azure Job Router's exception policies,
+/// Genesys's conditional group routing): once an interaction has waited
+/// `after` in the queue unanswered (waiting or ringing), `action` happens.
+/// Rules are counted from when the interaction entered the queue, and those
+/// due at the same moment apply in the order listed; a move ends the rules
+/// of the queue it leaves (the target's own rules start).
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::{Channel, ExceptionAction, ExceptionRule, QueueConfig, QueueId};
+///
+/// // Alert supervisors after 60 s, overflow to queue 9 after 120 s, keeping the place in line.
+/// let sales = QueueConfig::new(QueueId(2), "sales", [Channel::Voice]).with_exception_rules(vec![
+///     ExceptionRule::new(Duration::from_secs(60), ExceptionAction::Alert),
+///     ExceptionRule::new(Duration::from_secs(120), ExceptionAction::Move { queue: QueueId(9), keep_place: true }),
+/// ]);
+/// assert_eq!(sales.exception_rules.len(), 2);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ExceptionRule {
+    /// How long after entering the queue, unanswered, the rule applies (at least 1 ms).
+    pub after: Duration,
+    /// What happens then.
+    pub action: ExceptionAction,
+}
+
+impl ExceptionRule {
+    /// A rule applying `action` after `after`.
+    pub fn new(after: Duration, action: ExceptionAction) -> Self {
+        ExceptionRule { after, action }
+    }
+}
+
+/// What an [`ExceptionRule`] does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ExceptionAction {
+    /// Tell supervisors ([`EventKind::ExceptionRaised`](crate::EventKind::ExceptionRaised)); nothing else changes.
+    Alert,
+    /// Move the interaction to another queue (an overflow): a ringing offer
+    /// is withdrawn first. With `keep_place` it keeps its place in line,
+    /// otherwise it enters the target at the back. The target must exist when
+    /// the queue is added (so moves never loop) and take all its channels. A
+    /// move the target cannot take now (it is full, or a limit is reached)
+    /// is not made, and the event says so.
+    Move {
+        /// The queue it moves to.
+        queue: crate::ids::QueueId,
+        /// Whether it keeps its place in line there.
+        keep_place: bool,
+    },
+}
+
 /// The step an interaction is in after `waited_ms` in its queue, and when
 /// (ms after it entered the queue) that step ends, if it does. Steps are
 /// checked when configured (every step but the last expires after at least

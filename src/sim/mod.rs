@@ -33,5 +33,5 @@ pub use report::{Figures, IntervalRow, SimReport, SummaryRow, simulate, simulate
 pub use run::{BREAK_REASON, Observer, RunSummary, Simulation};
 pub use scenario::{
     AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BUILTIN_DAY, BreakSpec, ChannelCapacitySpec,
-    MembershipSpec, QueueSpec, Scenario, ScenarioError, SkillLevel, SkillSpec, SlaSpec, StepSpec,
+    MembershipSpec, OverflowSpec, QueueSpec, Scenario, ScenarioError, SkillLevel, SkillSpec, SlaSpec, StepSpec,
 };

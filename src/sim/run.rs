@@ -199,6 +199,17 @@ impl<'s> Simulation<'s> {
                 offer_timeout: None,
                 max_wait: q.max_wait_secs.map(Duration::from_secs),
                 time_to_live: q.time_to_live_secs.map(Duration::from_secs),
+                exception_rules: q
+                    .overflow
+                    .iter()
+                    .map(|o| crate::model::step::ExceptionRule {
+                        after: Duration::from_secs(o.after_secs),
+                        action: crate::model::step::ExceptionAction::Move {
+                            queue: QueueId(o.queue),
+                            keep_place: o.keep_place,
+                        },
+                    })
+                    .collect(),
                 steps: q
                     .steps
                     .iter()

@@ -78,6 +78,28 @@ pub struct QueueSpec {
     /// ([`QueueConfig::time_to_live`](crate::QueueConfig::time_to_live)); none by default.
     #[serde(default)]
     pub time_to_live_secs: Option<u64>,
+    /// Overflows: after so long unanswered, move to another queue (an
+    /// [`ExceptionRule`](crate::ExceptionRule) moving the interaction). The
+    /// target must be listed before this queue.
+    #[serde(default)]
+    pub overflow: Vec<OverflowSpec>,
+}
+
+/// One overflow of a queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverflowSpec {
+    /// Seconds unanswered in the queue before the move.
+    pub after_secs: u64,
+    /// The queue it moves to (listed before this one).
+    pub queue: u64,
+    /// Whether it keeps its place in line there (the default).
+    #[serde(default = "yes")]
+    pub keep_place: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One routing step of a queue.
@@ -487,6 +509,9 @@ impl Scenario {
             if let Some(max_wait) = q.max_wait_secs {
                 secs(format!("queues[{i}].max_wait_secs"), max_wait, 0)?;
             }
+            for (k, o) in q.overflow.iter().enumerate() {
+                secs(format!("queues[{i}].overflow[{k}].after_secs"), o.after_secs, 1)?;
+            }
             if let Some(ttl) = q.time_to_live_secs {
                 secs(format!("queues[{i}].time_to_live_secs"), ttl, 1)?;
             }
@@ -730,6 +755,7 @@ impl Scenario {
                 max_wait_secs: None,
                 steps: Vec::new(),
                 time_to_live_secs: None,
+                overflow: Vec::new(),
             }],
             agent_groups: vec![AgentGroupSpec {
                 name: "agents".into(),

@@ -275,6 +275,8 @@ impl<Tz: TimeZone> Statistics<Tz> {
             EventKind::InteractionOverdue { .. } => {}
             // A step changes who may take it, not what is measured.
             EventKind::StepChanged { .. } => {}
+            // An alert changes nothing measured; a move is measured by the transfer that follows it.
+            EventKind::ExceptionRaised { .. } => {}
             EventKind::InteractionOffered(offer) => self.offered(offer, at),
             EventKind::OfferAccepted { offer, interaction, agent } => self.accepted(*offer, *interaction, *agent, at),
             EventKind::OfferRejected { offer, interaction, agent } => {

@@ -350,6 +350,20 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
         if shape.steps && steps_rng.percent(30) {
             queue = queue.with_time_to_live(Duration::from_secs(steps_rng.range(30, 300) as u64));
         }
+        if shape.steps && steps_rng.percent(40) {
+            // An alert, and an overflow to an earlier queue that takes all this one's channels.
+            let mut rules = vec![ExceptionRule::new(
+                Duration::from_millis(steps_rng.range(1_000, 60_000) as u64),
+                ExceptionAction::Alert,
+            )];
+            let target = queues.iter().find(|t: &&QueueConfig| queue.channels.iter().all(|c| t.channels.contains(c)));
+            if let Some(target) = target {
+                let keep_place = steps_rng.percent(50);
+                let after = Duration::from_millis(steps_rng.range(5_000, 90_000) as u64);
+                rules.push(ExceptionRule::new(after, ExceptionAction::Move { queue: target.id, keep_place }));
+            }
+            queue = queue.with_exception_rules(rules);
+        }
         if shape.bounds {
             if bounds_rng.percent(50) {
                 queue = queue.with_max_wait(Duration::from_secs(bounds_rng.range(0, 90) as u64));
@@ -652,6 +666,17 @@ impl Shadow {
             }
             EventKind::WrapUpStarted { interaction, agent, .. } => self.moved(*interaction, Place::WrapUp(*agent)),
             EventKind::WrapUpEnded { interaction, .. } => self.moved(*interaction, Place::Moving),
+            EventKind::ExceptionRaised {
+                interaction,
+                action: ExceptionAction::Move { keep_place: false, .. },
+                applied: true,
+                ..
+            } => {
+                // It enters the target at the back: a new place in line.
+                if let Some(live) = self.live.get_mut(interaction) {
+                    live.entered = event.at;
+                }
+            }
             EventKind::InteractionTransferred { interaction, to, .. } => {
                 if let Some(live) = self.live.get_mut(interaction) {
                     live.queue = *to;
