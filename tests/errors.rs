@@ -235,3 +235,20 @@ fn a_snapshot_with_custom_channels_round_trips_through_json() {
     let command = serde_json::to_string(&Command::AddAgent(agent(2, Channel::Custom(7), 1, &[1]))).unwrap();
     assert!(serde_json::from_str::<Command>(&command).is_ok());
 }
+
+/// Found in review: restore accepted a snapshot without the wake-up of a waiting interaction whose
+/// queue has a member delay still ahead, and the restored engine then never woke it.
+#[test]
+fn restore_refuses_a_missing_queue_delay_wake_up() {
+    let mut h = common::harness();
+    h.cmd(Command::AddQueue(common::queue(1, &[Channel::Voice])));
+    let member = AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Voice, 1))
+        .with_queue(QueueMembership::new(QueueId(1)).with_delay(common::secs(10)));
+    h.add_agent(member);
+    h.arrive(1, Channel::Voice, 1);
+    let mut snapshot = serde_json::to_value(h.engine.snapshot()).unwrap();
+    assert!(Engine::restore(serde_json::from_value(snapshot.clone()).unwrap()).is_ok());
+    snapshot["timers"] = serde_json::json!([]);
+    let refused = Engine::restore(serde_json::from_value(snapshot).unwrap()).map(|_| ()).unwrap_err();
+    assert_eq!(refused, RestoreError::BadTimer { timer: TimerKind::QueueDelay(InteractionId(1)), problem: "missing" });
+}

@@ -195,3 +195,54 @@ fn restore_mid_step_changes_nothing() {
         assert_eq!(run(Some(t)), plain, "restored at {t} s");
     }
 }
+
+/// Found in review: a reject after the step moved on while the offer rang is judged by the step
+/// the wait has reached, not the stale one. With never-reoffer and `AllDeclined::End`, the call
+/// used to end `Declined` although agent 2 qualifies in the step it is in.
+#[test]
+fn a_decline_after_a_step_change_is_judged_by_the_current_step() {
+    for index in [RoutingIndex::Indexed, RoutingIndex::Scan] {
+        let config = EngineConfig::builder()
+            .missed_offer_pause(None)
+            .never_reoffer_to_decliners(true)
+            .routing_index(index)
+            .build()
+            .unwrap();
+        let mut h = Harness::new(config);
+        h.cmd(Command::AddSkill { skill: SPANISH, name: "spanish".into() });
+        let q = relaxing_queue().with_offer_timeout(secs(60)).with_all_declined(AllDeclined::End);
+        h.cmd(Command::AddQueue(q));
+        h.add_agent(speaker(1, 5, &[1])); // qualifies in both steps
+        h.add_agent(speaker(2, 2, &[1])); // only in the second
+        h.arrive(1, Channel::Voice, 1);
+        assert_eq!(h.offer_of(1).agent, AgentId(1));
+        h.at(40.0); // the first step ended at 30 s while it rang
+        let offer = h.offer_of(1).id;
+        h.cmd(Command::Reject { agent: AgentId(1), offer });
+        assert_eq!(h.outcome(1), None, "{index:?}");
+        assert_eq!(h.offer_of(1).agent, AgentId(2), "{index:?}: the agent the current step admits");
+        assert!(!h.log.iter().any(|e| matches!(e.kind, EventKind::DeclinedByAll { .. })), "{index:?}");
+    }
+}
+
+/// Found in review: at the signature limit, a transfer counted the requirement sets the
+/// interaction was about to let go of, and was refused though the result fits.
+#[test]
+fn a_transfer_at_the_signature_limit_counts_the_sets_it_lets_go() {
+    let limits = Limits { max_signatures: 2, ..Limits::default() };
+    let mut h = Harness::new(EngineConfig::builder().missed_offer_pause(None).limits(limits).build().unwrap());
+    h.cmd(Command::AddSkill { skill: SPANISH, name: "spanish".into() });
+    h.cmd(Command::AddSkill { skill: SkillId(8), name: "french".into() });
+    h.cmd(Command::AddQueue(relaxing_queue())); // two step sets
+    let french = |min| Requirements::from_pairs([(SkillId(8), level(min))]);
+    let q2 = queue(2, &[Channel::Voice])
+        .with_steps(vec![RoutingStep::new(french(4)).expiring_after(secs(30)), RoutingStep::new(french(2))]);
+    h.cmd(Command::AddQueue(q2));
+    h.arrive(1, Channel::Voice, 1);
+    h.cmd(Command::Transfer { interaction: InteractionId(1), queue: QueueId(2) });
+    assert_eq!(h.engine.interaction(InteractionId(1)).unwrap().queue(), QueueId(2));
+    // A second interaction in queue 1 would need two more sets: refused, nothing changed.
+    let refused =
+        h.try_cmd(Command::Arrive(NewInteraction::new(InteractionId(2), Channel::Voice, QueueId(1), CustomerId(2))));
+    assert_eq!(refused, Err(CommandError::LimitReached { what: Limit::Signatures, limit: 2 }));
+}

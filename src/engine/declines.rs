@@ -41,6 +41,12 @@ impl Engine {
     /// engine says so with [`EventKind::DeclinedByAll`] and applies the
     /// queue's [`AllDeclined`] rule.
     pub(super) fn after_decline(&mut self, iid: InteractionId, reason: QueueReason, now: Timestamp) {
+        // Judge who qualifies by the routing step its wait has reached: the
+        // step may have moved on while the offer rang.
+        if self.settle_step(iid, now) {
+            let (queue, step) = (self.interactions[&iid].queue, self.interactions[&iid].step);
+            self.emit(now, EventKind::StepChanged { interaction: iid, queue, step });
+        }
         let decliners = if self.config.never_reoffer_to_decliners() {
             let i = &self.interactions[&iid];
             let sig = self.router.sig_held_by(iid).expect("a live interaction holds its signature");
@@ -86,7 +92,7 @@ impl Engine {
         if !target.channels.contains(&i.channel) {
             return Err(CommandError::ChannelNotInQueue { queue: to, channel: i.channel });
         }
-        let sets = self.check_entry(target, &i.own_requirements, &target.steps)?;
+        let sets = self.check_entry(target, &i.own_requirements, &target.steps, Some(i.id))?;
         self.check_room_in_queue(target)?;
         Ok(sets)
     }

@@ -447,7 +447,7 @@ impl Engine {
             self.check_steps(&base, steps)?;
         }
         let steps = new.steps.as_deref().unwrap_or(&queue.steps);
-        let sets = self.check_entry(queue, &new.requirements, steps)?;
+        let sets = self.check_entry(queue, &new.requirements, steps, None)?;
         let requirements = sets[0].clone();
         self.check_room_in_queue(queue)?;
 
@@ -708,7 +708,7 @@ impl Engine {
         if let InteractionState::WrapUp { .. } = i.state {
             return Err(CommandError::WrongInteractionState { interaction: iid, state: i.state });
         }
-        let sets = self.check_entry(target, &i.own_requirements, &target.steps)?;
+        let sets = self.check_entry(target, &i.own_requirements, &target.steps, Some(iid))?;
         self.check_room_in_queue(target)?;
 
         let from = i.queue;

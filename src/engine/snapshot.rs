@@ -321,8 +321,9 @@ impl Engine {
         e.timers.restore(&s.timers, s.next_timer_seq);
         e.rebuild_index()?;
         for a in s.blend_blocked {
-            if !e.agents.contains_key(&a) {
-                return Err(RestoreError::UnknownReference(format!("blend-blocked {a}")));
+            // Logging out and pausing drop an agent from the blend-blocked, so only routable agents are there.
+            if !e.agents.get(&a).is_some_and(|agent| agent.is_routable()) {
+                return Err(RestoreError::UnknownReference(format!("blend-blocked {a}, not a routable agent")));
             }
             e.router.blend_blocked.insert(a);
         }
@@ -584,6 +585,11 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
         if unanswered(i) && time_to_live_end(e, i).is_some() && !kinds.contains(&TimerKind::TimeToLive(i.id)) {
             return Err(RestoreError::BadTimer { timer: TimerKind::TimeToLive(i.id), problem: "missing" });
         }
+        // A waiting interaction some member's delay has not reached yet is woken when it
+        // is: the engine sets that timer whenever it routes the interaction and finds nobody.
+        if queued && delay_ahead(e, i) && !kinds.contains(&TimerKind::QueueDelay(i.id)) {
+            return Err(RestoreError::BadTimer { timer: TimerKind::QueueDelay(i.id), problem: "missing" });
+        }
         if queued && !step_is_current(e, i) {
             return Err(RestoreError::InteractionMisplaced(i.id));
         }
@@ -599,6 +605,14 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
         }
     }
     Ok(())
+}
+
+/// Whether a member of `i`'s queue has a delay its wait has not reached yet.
+fn delay_ahead(e: &Engine, i: &Interaction) -> bool {
+    let waited = e.now.map_or(0, |now| now.millis_since(i.queue_entered_at));
+    e.agents
+        .values()
+        .any(|a| a.config.queues.iter().any(|m| m.queue == i.queue && crate::time::duration_millis(m.delay) > waited))
 }
 
 /// Whether an interaction waits or rings (the states a time to live applies to).

@@ -61,20 +61,28 @@ impl Engine {
     /// requirements and these `steps` will carry, step by step, once checked
     /// against the limits (requirements per interaction, and room in the
     /// signature table for all of them at once: they are kept interned while
-    /// it waits, so a step change never fails).
+    /// it waits, so a step change never fails). `moving` is the interaction
+    /// when it comes from another queue: the sets only it holds there are
+    /// let go as it moves, so they make room.
     pub(super) fn check_entry(
         &self,
         queue: &QueueConfig,
         own: &Requirements,
         steps: &[RoutingStep],
+        moving: Option<InteractionId>,
     ) -> Result<Vec<Requirements>, CommandError> {
         let base = queue.requirements.union(own);
         let sets = step_sets(&base, steps);
+        let limits = self.config.limits();
         for set in &sets {
-            self.check_requirements(set)?;
+            self.check_skills_known(set.iter().map(|r| &r.skill))?;
+            if set.len() > limits.max_requirements as usize {
+                return Err(limit(Limit::RequirementsPerInteraction, limits.max_requirements));
+            }
         }
         let max = self.config.limits().max_signatures as usize;
-        if self.router.sig_count().saturating_add(self.router.new_sigs_among(&sets)) > max {
+        let freed = moving.map_or(0, |id| self.router.freed_by_moving(id, &sets));
+        if self.router.sig_count().saturating_add(self.router.new_sigs_among(&sets)).saturating_sub(freed) > max {
             return Err(limit(Limit::Signatures, self.config.limits().max_signatures));
         }
         Ok(sets)
@@ -89,12 +97,17 @@ impl Engine {
         let queue = &self.queues[&i.queue];
         let steps = i.steps(queue);
         if steps.is_empty() {
+            // A queue without steps (after a transfer or an overflow) has no step timer.
+            self.timers.cancel(TimerKind::StepExpiry(iid));
             return false;
         }
         let joined = i.joined_queue_at();
         let (step, ends) = step_at(steps, now.millis_since(joined));
-        if let Some(end) = ends {
-            self.timers.set(TimerKind::StepExpiry(iid), Timestamp::from_millis(joined.as_millis().saturating_add(end)));
+        match ends {
+            Some(end) => self
+                .timers
+                .set(TimerKind::StepExpiry(iid), Timestamp::from_millis(joined.as_millis().saturating_add(end))),
+            None => self.timers.cancel(TimerKind::StepExpiry(iid)),
         }
         if step == usize::from(i.step) {
             return false;

@@ -149,7 +149,8 @@ impl Engine {
                 continue;
             }
             why.ready += 1;
-            if m.delay > waited {
+            // In milliseconds, as the routers compare (a sub-millisecond delay rounds down).
+            if crate::time::duration_millis(m.delay) > crate::time::duration_millis(waited) {
                 continue;
             }
             why.delay_reached += 1;

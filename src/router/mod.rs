@@ -444,6 +444,19 @@ impl Router {
         }
     }
 
+    /// How many requirement sets interaction `id` alone keeps interned (the
+    /// one it holds and its steps') that are not among `staying`: moving it
+    /// to where it will carry `staying` frees that many signatures.
+    pub(crate) fn freed_by_moving(&self, id: InteractionId, staying: &[Requirements]) -> usize {
+        let mut mine: BTreeMap<SigId, u32> = BTreeMap::new();
+        for sig in self.held.get(&id).into_iter().chain(self.reserved.get(&id).into_iter().flatten()) {
+            *mine.entry(*sig).or_default() += 1;
+        }
+        mine.iter()
+            .filter(|(sig, n)| self.sig_holders[**sig as usize] == **n && !staying.contains(&self.sigs[**sig as usize]))
+            .count()
+    }
+
     /// How many of `sets` are not interned yet (counting each distinct set once).
     pub(crate) fn new_sigs_among(&self, sets: &[Requirements]) -> usize {
         let mut fresh: Vec<&Requirements> = sets.iter().filter(|r| !self.sig_ids.contains_key(*r)).collect();
