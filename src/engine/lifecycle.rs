@@ -107,20 +107,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Checks that a requirement set can be routed: known skills, within the
-    /// per-interaction limit, and either already interned or within the signature limit.
-    pub(super) fn check_requirements(&self, reqs: &Requirements) -> Result<(), CommandError> {
-        self.check_skills_known(reqs.iter().map(|r| &r.skill))?;
-        let limits = self.config.limits();
-        if reqs.len() > limits.max_requirements as usize {
-            return Err(limit(Limit::RequirementsPerInteraction, limits.max_requirements));
-        }
-        if self.router.sig_of(reqs).is_none() && self.router.sig_count() >= limits.max_signatures as usize {
-            return Err(limit(Limit::Signatures, limits.max_signatures));
-        }
-        Ok(())
-    }
-
     /// Room for one more live interaction with these attributes. Restore checks the same.
     pub(super) fn check_interaction_limits(
         &self,
