@@ -121,7 +121,14 @@ fn main() {
     let mut lines = Vec::new();
 
     // Per agent: skills and queues first, then the agents.
-    let spec = |mode, staffing| Spec { mode, agents, staffing, unstaffed_queues: false, index: RoutingIndex::Indexed };
+    let spec = |mode, staffing| Spec {
+        mode,
+        agents,
+        staffing,
+        unstaffed_queues: false,
+        index: RoutingIndex::Indexed,
+        rules: false,
+    };
     let mut s = Scene::configure(spec(Mode::Catalogue, Staffing::Ready));
     let before = live();
     s.staff();

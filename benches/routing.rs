@@ -240,6 +240,8 @@ fn decide(s: &mut Scene, decision: Decision, wait: &RunQueueWait) -> (Sample, bo
 /// Summary of one case's samples.
 struct Row {
     mode: Mode,
+    /// Measured with the scene's routing rules (steps and exception rules).
+    rules: bool,
     decision: Decision,
     waiting: u64,
     router: RoutingIndex,
@@ -304,6 +306,7 @@ fn measure(s: &mut Scene, mode: Mode, decision: Decision, warm_up: usize, sample
     }
     Row {
         mode,
+        rules: s.spec.rules,
         decision,
         waiting: s.waiting(),
         router: s.spec.index,
@@ -349,7 +352,7 @@ fn header() -> String {
 fn row_line(r: &Row) -> String {
     format!(
         "{:<10} {:<20} {:>17} {:<7} {:>7} {:>7.1}% {:>10} {:>10} {:>10} {:>10} {:>8.1}% {:>11} {:>7.1}",
-        r.mode.name(),
+        mode_label(r),
         r.decision.name(),
         waiting_label(r.decision, r.waiting),
         router_name(r.router, r.restored),
@@ -365,6 +368,11 @@ fn row_line(r: &Row) -> String {
     )
 }
 
+/// The mode, marked `+r` when measured with routing rules.
+fn mode_label(r: &Row) -> String {
+    if r.rules { format!("{}+r", r.mode.name()) } else { r.mode.name().to_string() }
+}
+
 fn ratio(a: u64, b: u64) -> String {
     if b == 0 { "n/a".to_string() } else { format!("{:.2}×", a as f64 / b as f64) }
 }
@@ -372,14 +380,15 @@ fn ratio(a: u64, b: u64) -> String {
 fn print_summary(rows: &[Row]) {
     let find = |mode, decision, waiting, router, restored| {
         rows.iter().find(|r| {
-            r.mode == mode
+            !r.rules
+                && r.mode == mode
                 && r.decision == decision
                 && r.waiting == waiting
                 && r.router == router
                 && r.restored == restored
         })
     };
-    let index_rows = || rows.iter().filter(|r| r.router == RoutingIndex::Indexed && !r.restored);
+    let index_rows = || rows.iter().filter(|r| r.router == RoutingIndex::Indexed && !r.restored && !r.rules);
 
     println!();
     println!("growth with the backlog (index): ratio of medians and of p99s");
@@ -447,15 +456,19 @@ fn criterion_cycle(c: &mut Criterion, s: &mut Scene, mode: Mode, decision: Decis
     group.finish();
 }
 
-/// Measures one mode: both decisions, every size, index and scan.
-fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
+/// Measures one mode: both decisions, every size, index and scan. With
+/// `rules`, the same workloads with the scene's routing rules, on the index
+/// alone, up to 100,000 waiting (beside the plain rows, issue #12).
+fn run_mode(plan: &Plan, mode: Mode, rules: bool, c: &mut Criterion, rows: &mut Vec<Row>) {
     let spec = |unstaffed_queues| Spec {
         mode,
         agents: plan.agents,
         staffing: Staffing::Ready,
         unstaffed_queues,
         index: RoutingIndex::Indexed,
+        rules,
     };
+    let sizes = |all: &[u64]| -> Vec<u64> { all.iter().copied().filter(|w| !rules || *w <= 100_000).collect() };
     let case = |s: &mut Scene, decision: Decision, samples: usize, restored: bool, rows: &mut Vec<Row>| {
         let budget = match s.spec.index {
             RoutingIndex::Scan => plan.scan_budget,
@@ -470,7 +483,7 @@ fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
     };
     // Where the scan is measured: the scan and then the index on copies restored from one snapshot, one at a time.
     let with_scan = |s: &Scene, decision: Decision, rows: &mut Vec<Row>| {
-        if plan.scan_at.contains(&s.waiting()) {
+        if !rules && plan.scan_at.contains(&s.waiting()) {
             let json = s.snapshot_json();
             let start = Instant::now();
             let mut scan = s.restored(&json, RoutingIndex::Scan);
@@ -485,7 +498,8 @@ fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
     // agent_frees: every agent busy, the backlog grown from one size to the next.
     let start = Instant::now();
     let mut s = Scene::new(spec(false));
-    for &w in &plan.frees {
+    let frees = sizes(&plan.frees);
+    for &w in &frees {
         let grow = Instant::now();
         s.fill_staffed(w);
         assert_eq!(s.engine_waiting(), w, "the harness counts what waits");
@@ -494,18 +508,21 @@ fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
             mode.name(),
             thousands(w),
             s.idle_agents(),
-            secs(if w == plan.frees[0] { start } else { grow })
+            secs(if w == frees[0] { start } else { grow })
         );
         with_scan(&s, Decision::AgentFrees, rows);
         case(&mut s, Decision::AgentFrees, plan.index_samples, false, rows);
-        criterion_cycle(c, &mut s, mode, Decision::AgentFrees);
+        if !rules {
+            criterion_cycle(c, &mut s, mode, Decision::AgentFrees);
+        }
     }
     drop(s);
 
     // interaction_arrives: every agent idle, a backlog (if any) in the unstaffed queues.
     let start = Instant::now();
     let mut s = Scene::new(spec(true));
-    for &w in &plan.arrives {
+    let arrives = sizes(&plan.arrives);
+    for &w in &arrives {
         let grow = Instant::now();
         s.fill_unstaffed(w);
         assert_eq!(s.engine_waiting(), w, "the harness counts what waits");
@@ -513,11 +530,11 @@ fn run_mode(plan: &Plan, mode: Mode, c: &mut Criterion, rows: &mut Vec<Row>) {
             "  [{}] interaction_arrives scene: {} waiting elsewhere, built in {:.1} s",
             mode.name(),
             thousands(w),
-            secs(if w == plan.arrives[0] { start } else { grow })
+            secs(if w == arrives[0] { start } else { grow })
         );
         with_scan(&s, Decision::InteractionArrives, rows);
         case(&mut s, Decision::InteractionArrives, plan.index_samples, false, rows);
-        if w == 0 {
+        if w == 0 && !rules {
             criterion_cycle(c, &mut s, mode, Decision::InteractionArrives);
         }
     }
@@ -565,8 +582,10 @@ fn main() {
     );
     eprintln!("{title}\n{}", header());
     let mut rows = Vec::new();
-    for mode in Mode::ALL {
-        run_mode(&plan, mode, &mut c, &mut rows);
+    for rules in [false, true] {
+        for mode in Mode::ALL {
+            run_mode(&plan, mode, rules, &mut c, &mut rows);
+        }
     }
     // The whole table again in one piece, after criterion's output.
     println!();

@@ -100,6 +100,12 @@ pub struct Spec {
     pub unstaffed_queues: bool,
     /// How the engine finds a decision's candidates.
     pub index: RoutingIndex,
+    /// Whether staffed queues carry routing rules (issue #12): 3 routing steps
+    /// (the queue's first home skill at 4 or above for 30 s, then at 2 or
+    /// above for 30 s, then none) and 2 exception rules (an alert at 60 s, and
+    /// from queue 2 on an overflow to the queue before at 120 s, keeping the
+    /// place in line).
+    pub rules: bool,
 }
 
 /// An engine and the bookkeeping of the host driving it: the next id, the
@@ -191,7 +197,22 @@ impl Scene {
         let queues = if spec.unstaffed_queues { 2 * QUEUES } else { QUEUES };
         for q in 1..=queues {
             let name = if q <= QUEUES { format!("queue {q}") } else { format!("unstaffed {q}") };
-            let queue = QueueConfig::new(QueueId(q), name, [Channel::Voice, Channel::Chat]).with_aging(1);
+            let mut queue = QueueConfig::new(QueueId(q), name, [Channel::Voice, Channel::Chat]).with_aging(1);
+            if spec.rules && q <= QUEUES {
+                let skill = home_skills(q)[0];
+                let at = |level| Requirements::from_pairs([(skill, Proficiency::new(level).expect("1 to 5"))]);
+                queue = queue.with_steps(vec![
+                    RoutingStep::new(at(4)).expiring_after(Duration::from_secs(30)),
+                    RoutingStep::new(at(2)).expiring_after(Duration::from_secs(30)),
+                    RoutingStep::new(Requirements::none()),
+                ]);
+                let mut rules = vec![ExceptionRule::new(Duration::from_secs(60), ExceptionAction::Alert)];
+                if q > 1 {
+                    let overflow = ExceptionAction::Move { queue: QueueId(q - 1), keep_place: true };
+                    rules.push(ExceptionRule::new(Duration::from_secs(120), overflow));
+                }
+                queue = queue.with_exception_rules(rules);
+            }
             s.handle(Command::AddQueue(queue));
         }
         s
