@@ -92,9 +92,7 @@ impl Engine {
                     // In the step its time in the queue has reached, with that step's requirements.
                     let steps = i.steps(queue);
                     if !steps.is_empty() {
-                        let joined = i.joined_queue_at();
-                        let waited = self.now.map_or(0, |now| now.millis_since(joined));
-                        let (step, end) = crate::model::step::step_at(steps, waited);
+                        let (step, due) = i.step_due(queue, self.now.unwrap_or(i.joined_queue_at()));
                         ensure!(
                             step == usize::from(i.step),
                             "{} is in step {} but has waited for step {step}",
@@ -103,8 +101,6 @@ impl Engine {
                         );
                         let expected = queue.requirements.union(&i.own_requirements).union(&steps[step].requirements);
                         ensure!(i.requirements == expected, "{} carries requirements not of its step", i.id);
-                        let due =
-                            end.map(|end| crate::time::Timestamp::from_millis(joined.as_millis().saturating_add(end)));
                         ensure!(
                             self.timers.due(TimerKind::StepExpiry(i.id)) == due,
                             "{}'s step timer is not at its step's end",
@@ -114,7 +110,7 @@ impl Engine {
                     let in_list = self.router.is_waiting(i, sig.unwrap_or_default(), queue);
                     ensure!(in_list, "{} is queued but not in its waiting list", i.id);
                     // Overdue exactly when the bound is reached; until then its timer is set.
-                    let deadline = queue.max_wait_ms().map(|b| i.queue_entered_at.as_millis().saturating_add(b));
+                    let deadline = i.wait_deadline(queue).map(|d| d.as_millis());
                     let now = self.now.map(|t| t.as_millis());
                     match deadline {
                         Some(d) if i.overdue => ensure!(now.is_some_and(|n| d <= n), "{} overdue early", i.id),

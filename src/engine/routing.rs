@@ -174,8 +174,7 @@ impl Engine {
         let q = &self.queues[&i.queue];
         // Overdue is decided afresh in each queue (a transfer brings another
         // bound); the place in line, and so the deadline, is kept.
-        let deadline =
-            q.max_wait_ms().map(|b| Timestamp::from_millis(i.queue_entered_at.as_millis().saturating_add(b)));
+        let deadline = i.wait_deadline(q);
         i.overdue = deadline.is_some_and(|d| d <= now);
         let sig = self.router.sig_held_by(iid).expect("a live interaction holds its signature");
         self.router.enqueue(i, sig, q);
@@ -216,12 +215,27 @@ impl Engine {
         if i.state != InteractionState::Queued {
             return;
         }
-        let sig = self.router.sig_held_by(i.id).expect("a queued interaction holds its signature");
-        let queue = &self.queues[&i.queue];
+        self.unlist(iid);
+        self.timers.cancel(TimerKind::QueueDelay(iid));
+        self.timers.cancel(TimerKind::MaxWait(iid));
+        // A re-queue finds its step afresh from its time in the queue.
+        self.timers.cancel(TimerKind::StepExpiry(iid));
+        // Overdue describes a wait in a queue; a re-queue decides it afresh.
+        if let Some(i) = self.interactions.get_mut(&iid) {
+            i.overdue = false;
+        }
+    }
+
+    /// Takes a queued interaction out of its waiting list (to leave the
+    /// queue, or to move to another list of it), and has the agents it
+    /// affected look again.
+    pub(super) fn unlist(&mut self, iid: InteractionId) {
+        let i = &self.interactions[&iid];
+        let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");
         // Agents held back from deferrable work look again whenever real-time
         // work leaves a list: what held them back (the real-time interaction
         // they would be offered within the blend horizon) may have gone.
-        let unblock = match self.router.dequeue(i, sig, queue) {
+        let unblock = match self.router.dequeue(i, sig, &self.queues[&i.queue]) {
             Dequeued::RealTime { .. } => !self.router.blend_blocked.is_empty(),
             Dequeued::Deferrable | Dequeued::NotFound => false,
         };
@@ -231,14 +245,6 @@ impl Engine {
         // Agents who drained for it (headroom) may have stopped draining.
         for agent in self.router.drained.take(iid) {
             self.work.push_back(Work::Agent(agent));
-        }
-        self.timers.cancel(TimerKind::QueueDelay(iid));
-        self.timers.cancel(TimerKind::MaxWait(iid));
-        // A re-queue finds its step afresh from its time in the queue.
-        self.timers.cancel(TimerKind::StepExpiry(iid));
-        // Overdue describes a wait in a queue; a re-queue decides it afresh.
-        if let Some(i) = self.interactions.get_mut(&iid) {
-            i.overdue = false;
         }
     }
 

@@ -634,24 +634,20 @@ fn time_to_live_end(e: &Engine, i: &Interaction) -> Option<Timestamp> {
 /// Whether a queued interaction is in the routing step its time in the queue has reached.
 fn step_is_current(e: &Engine, i: &Interaction) -> bool {
     let Some(queue) = e.queues.get(&i.queue) else { return false };
-    let steps = i.steps(queue);
-    let waited = e.now.map_or(0, |now| now.millis_since(i.joined_queue_at()));
-    steps.is_empty() || crate::model::step::step_at(steps, waited).0 == usize::from(i.step)
+    let now = e.now.unwrap_or(i.joined_queue_at());
+    i.steps(queue).is_empty() || i.step_due(queue, now).0 == usize::from(i.step)
 }
 
 /// When a queued interaction's routing step ends, if it has steps and its step is not the last.
 fn step_end(e: &Engine, i: &Interaction) -> Option<Timestamp> {
-    let steps = i.steps(e.queues.get(&i.queue)?);
-    let joined = i.joined_queue_at();
-    let (step, end) = crate::model::step::step_at(steps, e.now?.millis_since(joined));
+    let (step, end) = i.step_due(e.queues.get(&i.queue)?, e.now?);
     (step == usize::from(i.step)).then_some(())?;
-    end.map(|end| Timestamp::from_millis(joined.as_millis().saturating_add(end)))
+    end
 }
 
 /// When a queued interaction's wait reaches its queue's `max_wait`, if the queue has one.
 fn deadline(e: &Engine, i: &Interaction) -> Option<Timestamp> {
-    let bound = e.queues.get(&i.queue)?.max_wait_ms()?;
-    Some(Timestamp::from_millis(i.queue_entered_at.as_millis().saturating_add(bound)))
+    i.wait_deadline(e.queues.get(&i.queue)?)
 }
 
 /// Every interaction is exactly where its state says, once.

@@ -14,8 +14,7 @@ use crate::ids::InteractionId;
 use crate::model::interaction::InteractionState;
 use crate::model::queue::QueueConfig;
 use crate::model::skill::Requirements;
-use crate::model::step::{RoutingStep, step_at};
-use crate::router::Dequeued;
+use crate::model::step::RoutingStep;
 use crate::time::{Timestamp, check_span};
 
 /// The requirement set of each step on top of `base` (the queue's and the
@@ -101,12 +100,9 @@ impl Engine {
             self.timers.cancel(TimerKind::StepExpiry(iid));
             return false;
         }
-        let joined = i.joined_queue_at();
-        let (step, ends) = step_at(steps, now.millis_since(joined));
+        let (step, ends) = i.step_due(queue, now);
         match ends {
-            Some(end) => self
-                .timers
-                .set(TimerKind::StepExpiry(iid), Timestamp::from_millis(joined.as_millis().saturating_add(end))),
+            Some(end) => self.timers.set(TimerKind::StepExpiry(iid), end),
             None => self.timers.cancel(TimerKind::StepExpiry(iid)),
         }
         if step == usize::from(i.step) {
@@ -127,15 +123,8 @@ impl Engine {
         if i.state != InteractionState::Queued {
             return;
         }
-        let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");
         // As when it leaves the queue: who it held back or made drain looks again.
-        let dequeued = self.router.dequeue(i, sig, &self.queues[&i.queue]);
-        if matches!(dequeued, Dequeued::RealTime { .. }) && !self.router.blend_blocked.is_empty() {
-            self.work.push_back(Work::Unblock);
-        }
-        for agent in self.router.drained.take(iid) {
-            self.work.push_back(Work::Agent(agent));
-        }
+        self.unlist(iid);
         let changed = self.settle_step(iid, at);
         let i = &self.interactions[&iid];
         let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");

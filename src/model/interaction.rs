@@ -172,6 +172,22 @@ impl Interaction {
     ) -> &'a [crate::model::step::RoutingStep] {
         self.own_steps.as_deref().unwrap_or(&queue.steps)
     }
+    /// When its wait reaches `queue`'s [`max_wait`](crate::QueueConfig::max_wait), if the queue has one.
+    pub(crate) fn wait_deadline(&self, queue: &crate::model::queue::QueueConfig) -> Option<Timestamp> {
+        let bound = queue.max_wait_ms()?;
+        Some(Timestamp::from_millis(self.queue_entered_at.as_millis().saturating_add(bound)))
+    }
+    /// The routing step its time in `queue` has reached at `now`, and when
+    /// that step ends, if it is not the last (step 0 and no end without steps).
+    pub(crate) fn step_due(
+        &self,
+        queue: &crate::model::queue::QueueConfig,
+        now: Timestamp,
+    ) -> (usize, Option<Timestamp>) {
+        let joined = self.joined_queue_at();
+        let (step, end) = crate::model::step::step_at(self.steps(queue), now.millis_since(joined));
+        (step, end.map(|end| Timestamp::from_millis(joined.as_millis().saturating_add(end))))
+    }
     /// The priority its current step adds.
     pub(crate) fn step_boost(&self, queue: &crate::model::queue::QueueConfig) -> i32 {
         self.steps(queue).get(usize::from(self.step)).map_or(0, |s| s.priority_boost)
