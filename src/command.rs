@@ -105,6 +105,15 @@ pub enum Command {
         /// Its name, for reports.
         name: String,
     },
+    /// Declares an agent attribute (team, site, language, tenure) and the
+    /// kind of its values, so that agents may carry it and eligibility
+    /// expressions may compare it ([`Expression`](crate::Expression)).
+    AddAgentAttribute {
+        /// Its name, as agents and expressions write it.
+        name: String,
+        /// The kind of its values.
+        kind: crate::model::expression::AttributeKind,
+    },
     /// Creates a queue.
     AddQueue(QueueConfig),
     /// Adds an agent, logged out.
@@ -115,6 +124,15 @@ pub enum Command {
         agent: AgentId,
         /// The new skills.
         skills: SkillSet,
+    },
+    /// Replaces an agent's attributes (each declared with
+    /// [`Command::AddAgentAttribute`], with a value of its kind). Pending
+    /// offers stay; future routing uses the new attributes.
+    SetAgentAttributes {
+        /// The agent.
+        agent: AgentId,
+        /// The new attributes.
+        attributes: crate::model::expression::AgentAttributes,
     },
     /// Replaces the queues an agent serves. Pending offers stay.
     SetAgentQueues {

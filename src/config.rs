@@ -55,6 +55,11 @@ pub struct Limits {
     /// most [`Limits::MAX_STEPS`], since finding an interaction's step walks
     /// the list.
     pub max_steps: u32,
+    /// Agent attributes declared ([`Command::AddAgentAttribute`](crate::Command::AddAgentAttribute)).
+    pub max_agent_attributes: u32,
+    /// Nodes in one eligibility expression ([`Expression::node_count`](crate::Expression::node_count));
+    /// at most [`Limits::MAX_EXPRESSION_NODES`], since checking and evaluating one walks it.
+    pub max_expression_nodes: u32,
 }
 
 impl Limits {
@@ -63,6 +68,8 @@ impl Limits {
     pub const MAX_MISSED_OFFERS_IN_A_ROW: u32 = 100;
     /// The highest [`Limits::max_steps`] the builder accepts.
     pub const MAX_STEPS: u32 = 256;
+    /// The highest [`Limits::max_expression_nodes`] the builder accepts.
+    pub const MAX_EXPRESSION_NODES: u32 = 1_024;
 }
 
 impl Default for Limits {
@@ -81,6 +88,8 @@ impl Default for Limits {
             max_name_bytes: 1_024,
             max_missed_offers_in_a_row: 3,
             max_steps: 16,
+            max_agent_attributes: 256,
+            max_expression_nodes: 64,
         }
     }
 }
@@ -431,12 +440,21 @@ impl EngineConfig {
             (l.max_name_bytes, Limit::NameBytes),
             (l.max_missed_offers_in_a_row, Limit::MissedOffersInARow),
             (l.max_steps, Limit::Steps),
+            (l.max_agent_attributes, Limit::AgentAttributes),
+            (l.max_expression_nodes, Limit::ExpressionNodes),
         ];
         if let Some((_, which)) = limits.iter().find(|(value, _)| *value == 0) {
             return Err(ConfigError::ZeroLimit(*which));
         }
         if l.max_steps > Limits::MAX_STEPS {
             return Err(ConfigError::LimitTooHigh { what: Limit::Steps, value: l.max_steps, max: Limits::MAX_STEPS });
+        }
+        if l.max_expression_nodes > Limits::MAX_EXPRESSION_NODES {
+            return Err(ConfigError::LimitTooHigh {
+                what: Limit::ExpressionNodes,
+                value: l.max_expression_nodes,
+                max: Limits::MAX_EXPRESSION_NODES,
+            });
         }
         if l.max_missed_offers_in_a_row > Limits::MAX_MISSED_OFFERS_IN_A_ROW {
             return Err(ConfigError::LimitTooHigh {

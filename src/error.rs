@@ -88,6 +88,28 @@ pub enum CommandError {
     /// The skill id is taken.
     #[error("skill {0} already exists")]
     DuplicateSkill(SkillId),
+    /// An agent attribute is already declared.
+    #[error("agent attribute {0:?} already exists")]
+    DuplicateAgentAttribute(String),
+    /// An agent's attribute is not declared, or holds a value of another kind.
+    #[error("agent {agent}'s attribute {name:?}: {problem}")]
+    BadAgentAttribute {
+        /// The agent.
+        agent: AgentId,
+        /// The attribute.
+        name: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// An eligibility expression is malformed; `part` names where it sits
+    /// (e.g. `"queue q3 step 1 eligibility"`).
+    #[error("{part}: {error}")]
+    BadExpression {
+        /// Where the expression sits.
+        part: String,
+        /// What is wrong with it.
+        error: crate::model::expression::ExpressionError,
+    },
     /// No such queue.
     #[error("unknown queue {0}")]
     UnknownQueue(QueueId),
@@ -261,6 +283,10 @@ pub enum Limit {
     MissedOffersInARow,
     /// Routing steps in one list.
     Steps,
+    /// Agent attributes declared.
+    AgentAttributes,
+    /// Nodes in one eligibility expression.
+    ExpressionNodes,
 }
 
 impl std::fmt::Display for Limit {
@@ -277,6 +303,8 @@ impl std::fmt::Display for Limit {
             Limit::NameBytes => "name bytes",
             Limit::MissedOffersInARow => "missed offers in a row",
             Limit::Steps => "routing steps in one list",
+            Limit::AgentAttributes => "agent attributes declared",
+            Limit::ExpressionNodes => "nodes in one eligibility expression",
         };
         f.write_str(name)
     }

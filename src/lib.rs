@@ -195,6 +195,9 @@ pub use model::agent::{Agent, AgentConfig, Presence, QueueMembership};
 pub use model::attributes::Attributes;
 pub use model::capacity::{CapacityError, CapacityProfile, ChannelCapacity, Load};
 pub use model::channel::{Channel, ChannelMode};
+pub use model::expression::{
+    AgentAttributes, AttributeKind, AttributeValue, Comparison, Expression, ExpressionError, Operand,
+};
 pub use model::interaction::{Interaction, InteractionState, Outcome};
 pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig};
 pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};

@@ -198,6 +198,8 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
     shape.interruptible = Rng::new(mix(seed, 3)).percent(50);
     // Half the workloads give some queues routing steps (issue #12).
     shape.steps = Rng::new(mix(seed, 4)).percent(50);
+    // Half give agents attributes and queues and steps eligibility expressions (issue #12 §2).
+    shape.expressions = Rng::new(mix(seed, 5)).percent(50);
     let config = |index| {
         EngineConfig::builder()
             .never_reoffer_to_decliners(never_reoffer)
@@ -401,6 +403,44 @@ fn step_index(queue: &QueueConfig, live: &Live, at: Timestamp) -> Option<usize> 
     None
 }
 
+/// Whether an agent meets an eligibility expression for an interaction with these attributes,
+/// as the expression's documentation says: a missing attribute (the agent's, or the
+/// interaction's for an interaction operand) fails its condition; numbers compare as numbers.
+fn holds(e: &Expression, agent: &AgentConfig, theirs: &Attributes) -> bool {
+    match e {
+        Expression::All(list) => list.iter().all(|e| holds(e, agent, theirs)),
+        Expression::Any(list) => list.iter().any(|e| holds(e, agent, theirs)),
+        Expression::Not(inner) => !holds(inner, agent, theirs),
+        Expression::Skill { skill, at_least } => agent.skills.level(*skill).is_some_and(|l| l >= *at_least),
+        Expression::Agents(ids) => ids.contains(&agent.id),
+        Expression::Attribute { name, op, value } => {
+            let Some(mine) = agent.attributes.get(name) else { return false };
+            let want: Vec<AttributeValue> = match value {
+                Operand::Text(t) => vec![AttributeValue::Text(t.clone())],
+                Operand::Number(n) => vec![AttributeValue::Number(*n)],
+                Operand::List(values) => values.clone(),
+                Operand::Interaction(key) => match (theirs.get(key), mine) {
+                    (Some(text), AttributeValue::Number(_)) => match text.trim().parse() {
+                        Ok(n) => vec![AttributeValue::Number(n)],
+                        Err(_) => return false,
+                    },
+                    (Some(text), AttributeValue::Text(_)) => vec![AttributeValue::Text(text.to_string())],
+                    (None, _) => return false,
+                },
+            };
+            match (op, mine, want.first()) {
+                (Comparison::In, mine, _) => want.contains(mine),
+                (Comparison::Eq, mine, Some(w)) => mine == w,
+                (Comparison::Ne, mine, Some(w)) => mine != w,
+                (Comparison::Lt, AttributeValue::Number(m), Some(AttributeValue::Number(w))) => m < w,
+                (Comparison::Gt, AttributeValue::Number(m), Some(AttributeValue::Number(w))) => m > w,
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 fn effective_scaled(queue: &QueueConfig, live: &Live, at: Timestamp) -> i128 {
     let boost = step_of(queue, live, at).map_or(0, |s| s.priority_boost);
     let aging = queue.aging.points_per_minute;
@@ -441,6 +481,17 @@ impl Rules<'_> {
         step_of(queue, live, at).map_or(base.clone(), |s| base.union(&s.requirements))
     }
 
+    /// Whether `agent` meets `live`'s requirements and the eligibility rules in force at `at`
+    /// (its queue's and its step's), evaluated here from the expressions as written.
+    fn eligible(&self, agent: &Agent, live: &Live, at: Timestamp) -> bool {
+        let queue = self.engine.queue(live.queue).expect("queues are never removed");
+        agent.config().skills.satisfies(&self.requirements(live, at))
+            && queue.eligibility.as_ref().is_none_or(|e| holds(e, agent.config(), &live.attributes))
+            && step_of(queue, live, at)
+                .and_then(|s| s.eligibility.as_ref())
+                .is_none_or(|e| holds(e, agent.config(), &live.attributes))
+    }
+
     fn membership(&self, agent: &Agent, queue: QueueId) -> Option<QueueMembership> {
         agent.config().queues.iter().find(|m| m.queue == queue).copied()
     }
@@ -459,7 +510,7 @@ impl Rules<'_> {
     fn could_take_within(&self, shadow: &Shadow, agent: &Agent, live: &Live, at: Timestamp, horizon: Duration) -> bool {
         self.membership(agent, live.queue)
             .is_some_and(|m| m.delay <= at.saturating_duration_since(live.entered) + horizon)
-            && agent.config().skills.satisfies(&self.requirements(live, at))
+            && self.eligible(agent, live, at)
             && has_room(&agent.config().capacity, &shadow.held(agent.id()), live.channel)
             && !self.declined(live, agent.id())
     }
@@ -537,7 +588,7 @@ impl Rules<'_> {
                     && self
                         .membership(agent, y.queue)
                         .is_some_and(|m| m.delay.max(after) <= at.saturating_duration_since(y.entered))
-                    && agent.config().skills.satisfies(&self.requirements(y, at))
+                    && self.eligible(agent, y, at)
                     && !self.declined(y, agent.id())
             });
             if let Some((id, _)) = found {
@@ -598,6 +649,9 @@ impl Rules<'_> {
         }
         if !agent.config().skills.satisfies(&reqs) {
             return Err(format!("the agent's skills {:?} miss {reqs:?}", agent.config().skills));
+        }
+        if !self.eligible(agent, live, at) {
+            return Err(format!("the agent {:?} fails the queue's or step's eligibility rule", agent.config()));
         }
         let held = shadow.held(offer.agent);
         if !has_room(&agent.config().capacity, &held, offer.channel) {
@@ -683,6 +737,7 @@ impl Rules<'_> {
                 Self::routable(shadow, b.id())
                     && self.membership(b, offer.queue).is_some_and(|m| m.delay <= waited)
                     && b.config().skills.satisfies(reqs)
+                    && self.eligible(b, live, at)
                     && has_room(&b.config().capacity, &shadow.held(b.id()), offer.channel)
             })
             .collect();

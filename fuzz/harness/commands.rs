@@ -17,10 +17,10 @@
 use std::time::Duration;
 
 use switchboard::{
-    AgentConfig, AgentId, AgentSelection, Attributes, CapacityProfile, CaseId, Channel, ChannelMode, Command,
-    CustomerId, Engine, EngineConfig, ExceptionAction, ExceptionRule, InteractionId, InteractionState, Limits,
-    NewInteraction, OfferId, Proficiency, QueueConfig, QueueId, QueueMembership, ReasonCode, Requirements, RoutingStep,
-    ServiceLevelTarget, SkillId, SkillSet, Timestamp,
+    AgentAttributes, AgentConfig, AgentId, AgentSelection, AttributeKind, Attributes, CapacityProfile, CaseId, Channel,
+    ChannelMode, Command, Comparison, CustomerId, Engine, EngineConfig, ExceptionAction, ExceptionRule, Expression,
+    InteractionId, InteractionState, Limits, NewInteraction, OfferId, Operand, Proficiency, QueueConfig, QueueId,
+    QueueMembership, ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId, SkillSet, Timestamp,
 };
 
 use crate::harness::bytes::Bytes;
@@ -122,6 +122,8 @@ pub fn config(flags: u8, b: &mut Bytes) -> Option<EngineConfig> {
             max_name_bytes: [1, 16, 1024, u32::MAX][b.below(4)],
             max_missed_offers_in_a_row: 1 + b.below(4) as u32,
             max_steps: 1 + b.below(4) as u32,
+            max_agent_attributes: 1 + b.below(4) as u32,
+            max_expression_nodes: 1 + b.below(4) as u32,
         });
     }
     builder.build().ok()
@@ -133,6 +135,8 @@ pub fn bootstrap(run: &mut Run) {
     for s in 1..=2 {
         run.command(t, Command::AddSkill { skill: SkillId(s), name: format!("skill {s}") });
     }
+    run.command(t, Command::AddAgentAttribute { name: "team".into(), kind: AttributeKind::Text });
+    run.command(t, Command::AddAgentAttribute { name: "tenure".into(), kind: AttributeKind::Number });
     run.command(t, Command::AddQueue(QueueConfig::new(QueueId(1), "live", [Channel::Voice, Channel::Chat])));
     run.command(
         t,
@@ -263,6 +267,7 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
         let steps = (0..b.below(4))
             .map(|_| RoutingStep {
                 requirements: requirements(b),
+                eligibility: if b.bool() { Some(expression(b, 2)) } else { None },
                 priority_boost: b.pick(&PRIORITIES),
                 expires_after: if b.bool() { Some(b.pick(&DURATIONS)) } else { None },
             })
@@ -282,6 +287,9 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
             };
             q = q.with_exception_rules(vec![ExceptionRule::new(b.pick(&DURATIONS), action)]);
         }
+    }
+    if b.bool() {
+        q = q.with_eligibility(expression(b, 2));
     }
     q
 }
@@ -318,7 +326,51 @@ fn memberships(b: &mut Bytes) -> Vec<QueueMembership> {
 fn agent_config(b: &mut Bytes) -> AgentConfig {
     let mut a = AgentConfig::new(agent(b), capacity(b)).with_skills(skills(b));
     a.queues = memberships(b);
+    if b.bool() {
+        a.attributes = agent_attributes(b);
+    }
     a
+}
+
+/// Agent attributes, now and then undeclared, of the wrong kind or huge.
+fn agent_attributes(b: &mut Bytes) -> AgentAttributes {
+    let mut attrs = AgentAttributes::new();
+    for _ in 0..b.below(3) {
+        attrs = match b.below(5) {
+            0 => attrs.with("team", b.pick(&["tier1", "tier2", ""])),
+            1 => attrs.with("tenure", b.pick(&[0i64, 12, -1, i64::MAX])),
+            2 => attrs.with("team", 3i64),
+            3 => attrs.with("site", "berlin"),
+            _ => attrs.with("team", "x".repeat(b.pick(&[100, 5_000]))),
+        };
+    }
+    attrs
+}
+
+/// An eligibility expression, nested up to `depth`, now and then malformed (an empty `any`,
+/// an undeclared attribute, a value of the wrong kind, an order on text).
+fn expression(b: &mut Bytes, depth: u32) -> Expression {
+    let text = |s: &str| Operand::Text(s.into());
+    match b.below(if depth == 0 { 7 } else { 10 }) {
+        0 => Expression::Skill { skill: skill(b), at_least: level(b) },
+        1 => Expression::attribute("team", b.pick(&[Comparison::Eq, Comparison::Ne, Comparison::Lt]), text("tier1")),
+        2 => Expression::attribute(
+            "tenure",
+            b.pick(&[Comparison::Gt, Comparison::Lt, Comparison::Eq]),
+            Operand::Number(12),
+        ),
+        3 => Expression::attribute("team", Comparison::In, Operand::List(vec!["tier1".into(), "tier2".into()])),
+        4 => Expression::attribute(
+            b.pick(&["team", "tenure", "site"]),
+            Comparison::Eq,
+            Operand::Interaction(b.pick(&["language", "region", ""]).into()),
+        ),
+        5 => Expression::Agents((0..b.below(3)).map(|_| agent(b)).collect()),
+        6 => Expression::attribute("tenure", Comparison::Eq, text("long")),
+        7 => Expression::Not(Box::new(expression(b, depth - 1))),
+        8 => Expression::All((0..b.below(3)).map(|_| expression(b, depth - 1)).collect()),
+        _ => Expression::Any((0..b.below(3)).map(|_| expression(b, depth - 1)).collect()),
+    }
 }
 
 fn new_interaction(b: &mut Bytes) -> NewInteraction {
@@ -406,7 +458,7 @@ fn some_offer(run: &Run, b: &mut Bytes) -> (AgentId, OfferId) {
 
 /// One operation: a command, a timeout, or a snapshot-and-restore.
 pub fn op(run: &mut Run, b: &mut Bytes) {
-    let code = b.u8() % 24;
+    let code = b.u8() % 26;
     let at = time(run, b);
     let command = match code {
         0 => Command::AddSkill { skill: skill(b), name: b.pick(&["billing", "", "técnico"]).to_string() },
@@ -456,6 +508,11 @@ pub fn op(run: &mut Run, b: &mut Bytes) {
             run.tick(at);
             return;
         }
+        23 => Command::AddAgentAttribute {
+            name: b.pick(&["team", "site", "", "language"]).into(),
+            kind: b.pick(&[AttributeKind::Text, AttributeKind::Number]),
+        },
+        24 => Command::SetAgentAttributes { agent: agent(b), attributes: agent_attributes(b) },
         _ => {
             run.restore_roundtrip();
             return;

@@ -6,9 +6,9 @@ use super::{Engine, TimerKind, Work};
 use crate::error::CommandError;
 use crate::event::{EventKind, QueueReason};
 use crate::ids::{InteractionId, QueueId};
+use crate::model::expression::Eligibility;
 use crate::model::interaction::{Interaction, InteractionState, Outcome};
 use crate::model::queue::{AllDeclined, QueueConfig};
-use crate::model::skill::Requirements;
 use crate::time::Timestamp;
 
 impl Engine {
@@ -87,12 +87,12 @@ impl Engine {
     /// Where an overflow of `i` to `to` can go now: the requirements it would
     /// carry there, or why it cannot (the target is full, or those
     /// requirements pass a limit).
-    fn overflow_requirements(&self, i: &Interaction, to: QueueId) -> Result<Vec<Requirements>, CommandError> {
+    fn overflow_requirements(&self, i: &Interaction, to: QueueId) -> Result<Vec<Eligibility>, CommandError> {
         let target = self.queues.get(&to).ok_or(CommandError::UnknownQueue(to))?;
         if !target.channels.contains(&i.channel) {
             return Err(CommandError::ChannelNotInQueue { queue: to, channel: i.channel });
         }
-        let sets = self.check_entry(target, &i.own_requirements, &target.steps, Some(i.id))?;
+        let sets = self.check_entry(target, &i.own_requirements, &target.steps, &i.attributes, Some(i.id))?;
         self.check_room_in_queue(target)?;
         Ok(sets)
     }

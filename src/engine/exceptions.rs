@@ -136,7 +136,7 @@ impl Engine {
                     let i = &self.interactions[&iid];
                     let target = &self.queues[&to];
                     let sets = self
-                        .check_entry(target, &i.own_requirements, &target.steps, Some(iid))
+                        .check_entry(target, &i.own_requirements, &target.steps, &i.attributes, Some(iid))
                         .and_then(|sets| self.check_room_in_queue(target).map(|()| sets));
                     let Ok(sets) = sets else {
                         let applied = false;

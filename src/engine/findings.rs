@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use super::Engine;
 use crate::ids::{AgentId, QueueId};
+use crate::model::agent::Agent;
 use crate::model::channel::Channel;
+use crate::model::expression::combine;
 use crate::time::duration_millis;
 
 /// One problem [`Engine::check_configuration`] found. Each names what it
@@ -25,9 +27,11 @@ pub enum ConfigurationFinding {
         /// The channel.
         channel: Channel,
     },
-    /// No member of the queue meets its requirements (the queue's own, and,
-    /// with routing steps, the step's): its interactions cannot be offered
-    /// while in that step, unless they carry steps of their own.
+    /// No member of the queue meets its requirements and eligibility rule
+    /// (the queue's own, and, with routing steps, the step's; a rule that
+    /// depends on the interaction's attributes counts as met if it could
+    /// be): its interactions cannot be offered while in that step, unless
+    /// they carry steps of their own.
     NoMemberQualifies {
         /// The queue.
         queue: QueueId,
@@ -135,18 +139,28 @@ impl Engine {
                 }
             }
             if !members.is_empty() {
-                let sets: Vec<(Option<usize>, _)> = if queue.steps.is_empty() {
-                    vec![(None, queue.requirements.clone())]
+                let sets: Vec<(Option<usize>, _, _)> = if queue.steps.is_empty() {
+                    vec![(None, queue.requirements.clone(), queue.eligibility.clone())]
                 } else {
                     queue
                         .steps
                         .iter()
                         .enumerate()
-                        .map(|(k, s)| (Some(k), queue.requirements.union(&s.requirements)))
+                        .map(|(k, s)| {
+                            let rule = combine(queue.eligibility.as_ref(), s.eligibility.as_ref());
+                            (Some(k), queue.requirements.union(&s.requirements), rule)
+                        })
                         .collect()
                 };
-                for (step, reqs) in sets {
-                    if !members.iter().any(|(a, _)| a.config.skills.satisfies(&reqs)) {
+                for (step, reqs, rule) in sets {
+                    // A rule that depends on the interaction's attributes may admit a member.
+                    let could = |a: &Agent| {
+                        a.config.skills.satisfies(&reqs)
+                            && rule.as_ref().is_none_or(|r| {
+                                r.could_admit(a.id(), &a.config.skills, &a.config.attributes) != Some(false)
+                            })
+                    };
+                    if !members.iter().any(|(a, _)| could(a)) {
                         findings.push(ConfigurationFinding::NoMemberQualifies { queue: queue.id, step });
                     }
                 }

@@ -66,6 +66,21 @@ impl Engine {
                 "{}'s exception-rule timer is off",
                 i.id
             );
+            // It holds its step's eligibility, and keeps every step's when it has several.
+            let Some(queue) = self.queues.get(&i.queue) else { continue };
+            let held = self.router.sig_held_by(i.id);
+            let eligibility = self.eligibility_in_step(i, queue, usize::from(i.step));
+            ensure!(held.is_some() && held == self.router.sig_of(&eligibility), "{} holds another eligibility", i.id);
+            let steps = i.steps(queue);
+            if steps.len() > 1 {
+                let expected: Vec<Option<u32>> = self
+                    .eligibility_sets(queue, &i.own_requirements, steps, &i.attributes)
+                    .iter()
+                    .map(|e| self.router.sig_of(e))
+                    .collect();
+                let kept: Vec<Option<u32>> = self.router.reserved_by(i.id).iter().map(|s| Some(*s)).collect();
+                ensure!(kept == expected, "{} keeps {kept:?} for its steps, which need {expected:?}", i.id);
+            }
         }
 
         let mut queued = 0usize;
@@ -83,12 +98,13 @@ impl Engine {
                 InteractionState::Queued => {
                     queued += 1;
                     let sig = self.router.sig_held_by(i.id);
+                    let queue = &self.queues[&i.queue];
+                    let eligibility = self.eligibility_in_step(i, queue, usize::from(i.step));
                     ensure!(
-                        sig.is_some() && sig == self.router.sig_of(&i.requirements),
-                        "{} queued without holding the signature of its requirements",
+                        sig.is_some() && sig == self.router.sig_of(&eligibility),
+                        "{} queued without holding the signature of its eligibility",
                         i.id
                     );
-                    let queue = &self.queues[&i.queue];
                     // In the step its time in the queue has reached, with that step's requirements.
                     let steps = i.steps(queue);
                     if !steps.is_empty() {

@@ -9,6 +9,7 @@ use crate::event::{EventKind, QueueReason, WithdrawReason};
 use crate::ids::{AgentId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
 use crate::model::agent::{Agent, AgentConfig, QueueMembership};
 use crate::model::channel::Channel;
+use crate::model::expression::Eligibility;
 use crate::model::interaction::{Interaction, InteractionState, Outcome};
 use crate::model::queue::QueueConfig;
 use crate::model::skill::{Requirements, SkillSet};
@@ -31,9 +32,11 @@ impl Engine {
     pub(super) fn apply(&mut self, command: Command, now: Timestamp) -> Result<(), CommandError> {
         match command {
             Command::AddSkill { skill, name } => self.add_skill(skill, name),
+            Command::AddAgentAttribute { name, kind } => self.add_agent_attribute(name, kind),
             Command::AddQueue(queue) => self.add_queue(queue, now),
             Command::AddAgent(agent) => self.add_agent(agent, now),
             Command::SetAgentSkills { agent, skills } => self.set_agent_skills(agent, skills, now),
+            Command::SetAgentAttributes { agent, attributes } => self.set_agent_attributes(agent, attributes, now),
             Command::SetAgentQueues { agent, queues } => self.set_agent_queues(agent, queues, now),
             Command::RemoveAgent { agent } => self.remove_agent(agent, now),
             Command::Login { agent } => self.login(agent, now),
@@ -171,7 +174,7 @@ impl Engine {
 
     // ----- topology -----
 
-    fn check_name(&self, name: &str) -> Result<(), CommandError> {
+    pub(super) fn check_name(&self, name: &str) -> Result<(), CommandError> {
         let max = self.config.limits().max_name_bytes;
         if name.len() > max as usize {
             return Err(limit(Limit::NameBytes, max));
@@ -231,6 +234,7 @@ impl Engine {
             return Err(limit(Limit::RequirementsPerInteraction, limits.max_requirements));
         }
         self.check_steps(&queue.requirements, &queue.steps)?;
+        self.check_queue_expressions(queue)?;
         if queue.aging.points_per_minute > limits.max_aging_points_per_minute {
             return Err(CommandError::AgingTooFast {
                 queue: queue.id,
@@ -270,6 +274,7 @@ impl Engine {
             return Err(CommandError::InvalidCapacity { agent: config.id, error });
         }
         self.check_skills_known(config.skills.iter().map(|(s, _)| s).collect::<Vec<_>>().iter())?;
+        self.check_agent_attributes(config.id, &config.attributes)?;
         self.check_memberships(config.id, &config.queues)
     }
 
@@ -431,17 +436,19 @@ impl Engine {
         let base = self.check_fits_queue(queue, new.channel, &new.requirements)?;
         if let Some(steps) = &new.steps {
             self.check_steps(&base, steps)?;
+            let id = new.id;
+            self.check_step_expressions(&|k| format!("interaction {id} step {k} eligibility"), steps)?;
         }
         let steps = new.steps.as_deref().unwrap_or(&queue.steps);
-        let sets = self.check_entry(queue, &new.requirements, steps, None)?;
-        let requirements = sets[0].clone();
+        let sets = self.check_entry(queue, &new.requirements, steps, &new.attributes, None)?;
+        let requirements = sets[0].requirements.clone();
         self.check_room_in_queue(queue)?;
 
         let seq = self.next_seq;
         // Cannot overflow: restore refuses counters above 2^63, and one arrival adds one.
         self.next_seq += 1;
         self.totals.arrived += 1;
-        self.router.hold(new.id, &requirements);
+        self.router.hold(new.id, &sets[0]);
         if sets.len() > 1 {
             self.router.reserve(new.id, &sets);
         }
@@ -694,7 +701,7 @@ impl Engine {
         if let InteractionState::WrapUp { .. } = i.state {
             return Err(CommandError::WrongInteractionState { interaction: iid, state: i.state });
         }
-        let sets = self.check_entry(target, &i.own_requirements, &target.steps, Some(iid))?;
+        let sets = self.check_entry(target, &i.own_requirements, &target.steps, &i.attributes, Some(iid))?;
         self.check_room_in_queue(target)?;
 
         let from = i.queue;
@@ -737,14 +744,14 @@ impl Engine {
         iid: InteractionId,
         from: QueueId,
         to: QueueId,
-        sets: Vec<Requirements>,
+        sets: Vec<Eligibility>,
         now: Timestamp,
     ) {
         self.router.hold(iid, &sets[0]);
         self.router.reserve(iid, if sets.len() > 1 { &sets } else { &[] });
         let i = self.interactions.get_mut(&iid).expect("move_to_queue: interaction is live");
         i.queue = to;
-        i.requirements = sets[0].clone();
+        i.requirements = sets[0].requirements.clone();
         i.own_steps = None;
         i.step = 0;
         i.joined_at = Some(now);

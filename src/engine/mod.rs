@@ -1,6 +1,7 @@
 //! The engine: a deterministic state machine of commands and time in, events out.
 
 mod declines;
+mod eligibility;
 mod exceptions;
 mod findings;
 mod interrupt;
@@ -192,6 +193,8 @@ pub struct Engine {
     config: EngineConfig,
     now: Option<Timestamp>,
     skills: BTreeMap<SkillId, String>,
+    /// Agent attributes declared, with their kinds.
+    agent_attributes: BTreeMap<String, crate::model::expression::AttributeKind>,
     queues: BTreeMap<QueueId, QueueConfig>,
     agents: IdMap<AgentId, Agent>,
     /// Hash maps, not ordered maps: interactions and offers come and go on
@@ -216,6 +219,7 @@ impl Engine {
             config,
             now: None,
             skills: BTreeMap::new(),
+            agent_attributes: BTreeMap::new(),
             queues: BTreeMap::new(),
             agents: IdMap::with_hasher(key),
             interactions: IdMap::with_hasher(key),

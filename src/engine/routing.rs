@@ -177,7 +177,7 @@ impl Engine {
         let deadline = i.wait_deadline(q);
         i.overdue = deadline.is_some_and(|d| d <= now);
         let sig = self.router.sig_held_by(iid).expect("a live interaction holds its signature");
-        self.router.enqueue(i, sig, q);
+        self.router.enqueue(i, sig, q, &self.agents);
         let queue = i.queue;
         if let Some(deadline) = deadline.filter(|d| *d > now) {
             self.timers.set(TimerKind::MaxWait(iid), deadline);
@@ -203,7 +203,7 @@ impl Engine {
         self.router.dequeue(i, sig, q);
         let i = self.interactions.get_mut(&iid).expect("looked up above");
         i.overdue = true;
-        self.router.enqueue(i, sig, q);
+        self.router.enqueue(i, sig, q, &self.agents);
         let (queue, waited) = (i.queue, at.saturating_duration_since(i.queue_entered_at));
         self.emit(at, EventKind::InteractionOverdue { interaction: iid, queue, waited });
         self.work.push_back(Work::Interaction(iid));

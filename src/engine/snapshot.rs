@@ -23,6 +23,9 @@ pub struct EngineSnapshot {
     config: EngineConfig,
     now: Option<Timestamp>,
     skills: Vec<(SkillId, String)>,
+    /// Agent attributes declared, with their kinds.
+    #[serde(default)]
+    agent_attributes: Vec<(String, crate::model::expression::AttributeKind)>,
     queues: Vec<QueueConfig>,
     agents: Vec<Agent>,
     interactions: Vec<Interaction>,
@@ -42,11 +45,12 @@ pub struct EngineSnapshot {
 ///
 /// Postcard writes no field names, so any field added to the snapshot's types
 /// changes the format: the version goes up with it (2: the fields of issue
-/// #11, fair routing; 3: routing steps), and older bytes are refused with
+/// #11, fair routing; 3: routing steps; 4: agent attributes and eligibility
+/// expressions), and older bytes are refused with
 /// [`CompactSnapshotError::BadHeader`] instead of misread. JSON snapshots read
 /// older files through serde defaults.
 #[cfg(feature = "compact")]
-const COMPACT_MAGIC: &[u8; 8] = b"sbsnap\x00\x03";
+const COMPACT_MAGIC: &[u8; 8] = b"sbsnap\x00\x04";
 
 /// Why bytes could not be read as a compact snapshot.
 #[cfg(feature = "compact")]
@@ -192,6 +196,7 @@ impl Engine {
             config: self.config.clone(),
             now: self.now,
             skills: self.skills.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            agent_attributes: self.agent_attributes.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             queues: self.queues.values().cloned().collect(),
             agents: self.agents().cloned().collect(),
             interactions: self.interactions().cloned().collect(),
@@ -266,6 +271,10 @@ impl Engine {
         for (id, name) in s.skills {
             e.check_new_skill(id, &name).map_err(refused(format!("skill {id}")))?;
             e.skills.insert(id, name);
+        }
+        for (name, kind) in s.agent_attributes {
+            e.check_new_agent_attribute(&name).map_err(refused(format!("agent attribute {name:?}")))?;
+            e.agent_attributes.insert(name, kind);
         }
         for q in s.queues {
             e.check_new_queue(&q).map_err(refused(format!("queue {}", q.id)))?;
@@ -392,6 +401,8 @@ impl Engine {
         let base = self.check_fits_queue(queue, i.channel, &i.own_requirements).map_err(refused)?;
         if let Some(steps) = &i.own_steps {
             self.check_steps(&base, steps).map_err(refused)?;
+            self.check_step_expressions(&|k| format!("interaction {id} step {k} eligibility"), steps)
+                .map_err(refused)?;
         }
         let steps = i.steps(queue);
         let requirements = match steps.get(usize::from(i.step)) {
@@ -437,11 +448,11 @@ impl Engine {
         live.sort_by_key(|i| i.seq);
         let max = self.config.limits().max_signatures;
         for i in &live {
-            self.router.hold(i.id, &i.requirements);
             let queue = &self.queues[&i.queue];
+            self.router.hold(i.id, &self.eligibility_in_step(i, queue, usize::from(i.step)));
             let steps = i.steps(queue);
             if steps.len() > 1 {
-                let sets = super::steps::step_sets(&queue.requirements.union(&i.own_requirements), steps);
+                let sets = self.eligibility_sets(queue, &i.own_requirements, steps, &i.attributes);
                 self.router.reserve(i.id, &sets);
             }
             if self.router.sig_count() > max as usize {
@@ -451,7 +462,7 @@ impl Engine {
         }
         for i in live.into_iter().filter(|i| i.state == InteractionState::Queued) {
             let sig = self.router.sig_held_by(i.id).expect("held above");
-            self.router.enqueue(i, sig, &self.queues[&i.queue]);
+            self.router.enqueue(i, sig, &self.queues[&i.queue], &self.agents);
         }
         for a in self.agents.values() {
             self.router.place_agent(a, &self.queues);

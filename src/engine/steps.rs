@@ -11,20 +11,13 @@ use super::{Engine, TimerKind, Work};
 use crate::error::{CommandError, Limit};
 use crate::event::EventKind;
 use crate::ids::InteractionId;
+use crate::model::attributes::Attributes;
+use crate::model::expression::Eligibility;
 use crate::model::interaction::InteractionState;
 use crate::model::queue::QueueConfig;
 use crate::model::skill::Requirements;
 use crate::model::step::RoutingStep;
 use crate::time::{Timestamp, check_span};
-
-/// The requirement set of each step on top of `base` (the queue's and the
-/// interaction's own); just `base` when there are no steps.
-pub(super) fn step_sets(base: &Requirements, steps: &[RoutingStep]) -> Vec<Requirements> {
-    if steps.is_empty() {
-        return vec![base.clone()];
-    }
-    steps.iter().map(|s| base.union(&s.requirements)).collect()
-}
 
 impl Engine {
     /// Everything a list of routing steps must be: within the step limit,
@@ -56,8 +49,9 @@ impl Engine {
         Ok(())
     }
 
-    /// The requirement sets an interaction entering `queue` with `own`
-    /// requirements and these `steps` will carry, step by step, once checked
+    /// The eligibilities an interaction entering `queue` with `own`
+    /// requirements, these `steps` and `attributes` will carry, step by
+    /// step (see [`Engine::eligibility_sets`]), once checked
     /// against the limits (requirements per interaction, and room in the
     /// signature table for all of them at once: they are kept interned while
     /// it waits, so a step change never fails). `moving` is the interaction
@@ -68,12 +62,12 @@ impl Engine {
         queue: &QueueConfig,
         own: &Requirements,
         steps: &[RoutingStep],
+        attributes: &Attributes,
         moving: Option<InteractionId>,
-    ) -> Result<Vec<Requirements>, CommandError> {
-        let base = queue.requirements.union(own);
-        let sets = step_sets(&base, steps);
+    ) -> Result<Vec<Eligibility>, CommandError> {
+        let sets = self.eligibility_sets(queue, own, steps, attributes);
         let limits = self.config.limits();
-        for set in &sets {
+        for set in sets.iter().map(|e| &e.requirements) {
             self.check_skills_known(set.iter().map(|r| &r.skill))?;
             if set.len() > limits.max_requirements as usize {
                 return Err(limit(Limit::RequirementsPerInteraction, limits.max_requirements));
@@ -108,11 +102,11 @@ impl Engine {
         if step == usize::from(i.step) {
             return false;
         }
-        let requirements = queue.requirements.union(&i.own_requirements).union(&steps[step].requirements);
-        self.router.hold(iid, &requirements);
+        let eligibility = self.eligibility_in_step(i, queue, step);
+        self.router.hold(iid, &eligibility);
         let i = self.interactions.get_mut(&iid).expect("looked up above");
         i.step = u16::try_from(step).expect("steps are at most Limits::MAX_STEPS");
-        i.requirements = requirements;
+        i.requirements = eligibility.requirements;
         true
     }
 
@@ -128,7 +122,7 @@ impl Engine {
         let changed = self.settle_step(iid, at);
         let i = &self.interactions[&iid];
         let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");
-        self.router.enqueue(i, sig, &self.queues[&i.queue]);
+        self.router.enqueue(i, sig, &self.queues[&i.queue], &self.agents);
         if changed {
             let (queue, step) = (i.queue, i.step);
             self.emit(at, EventKind::StepChanged { interaction: iid, queue, step });

@@ -37,7 +37,8 @@ pub struct WaitingExplanation {
     pub waited: Duration,
     /// Members of the queue who work the channel (their capacity profile lists it).
     pub members: u32,
-    /// Of those, how many satisfy its requirements.
+    /// Of those, how many satisfy its requirements and the eligibility
+    /// rules of its queue and step ([`Expression`](crate::Expression)).
     pub qualified: u32,
     /// Of those, how many are logged in.
     pub logged_in: u32,
@@ -137,7 +138,7 @@ impl Engine {
                 continue;
             }
             why.members += 1;
-            if !a.config.skills.satisfies(&i.requirements) {
+            if !self.router.admits(a, i) {
                 continue;
             }
             why.qualified += 1;

@@ -654,7 +654,10 @@ impl Driver {
         let refused = |this: &mut Driver, command: Option<Command>, error: DriverError, out: &mut Vec<Outgoing>| {
             this.stats.commands_refused += 1;
             if let Some(command) = command {
-                out.push(Outgoing::Notice(DriverNotice::FollowUpFailed { command, error: error.clone() }));
+                out.push(Outgoing::Notice(DriverNotice::FollowUpFailed {
+                    command: Box::new(command),
+                    error: error.clone(),
+                }));
             }
             Err(error)
         };

@@ -200,8 +200,8 @@ pub enum DriverNotice {
     },
     /// A command reported by an adapter (or standing in for a failed delivery) was refused.
     FollowUpFailed {
-        /// The command.
-        command: Command,
+        /// The command (boxed: a queue's whole configuration may ride in it).
+        command: Box<Command>,
         /// Why.
         error: DriverError,
     },

@@ -88,17 +88,34 @@ pub struct AgentConfig {
     pub capacity: CapacityProfile,
     /// Queues served, with this agent's priority and delay for each.
     pub queues: Vec<QueueMembership>,
+    /// Attributes (team, site, language, tenure) that eligibility
+    /// expressions compare; each declared with
+    /// [`Command::AddAgentAttribute`](crate::Command::AddAgentAttribute).
+    #[serde(default)]
+    pub attributes: super::expression::AgentAttributes,
 }
 
 impl AgentConfig {
     /// An agent with a capacity profile and no skills or queues yet.
     pub fn new(id: AgentId, capacity: CapacityProfile) -> Self {
-        AgentConfig { id, skills: SkillSet::default(), capacity, queues: Vec::new() }
+        AgentConfig {
+            id,
+            skills: SkillSet::default(),
+            capacity,
+            queues: Vec::new(),
+            attributes: super::expression::AgentAttributes::default(),
+        }
     }
 
     /// Sets the skills.
     pub fn with_skills(mut self, skills: SkillSet) -> Self {
         self.skills = skills;
+        self
+    }
+
+    /// Sets the attributes.
+    pub fn with_attributes(mut self, attributes: super::expression::AgentAttributes) -> Self {
+        self.attributes = attributes;
         self
     }
 

@@ -4,6 +4,7 @@ pub(crate) mod agent;
 pub(crate) mod attributes;
 pub(crate) mod capacity;
 pub(crate) mod channel;
+pub(crate) mod expression;
 pub(crate) mod interaction;
 pub(crate) mod queue;
 pub(crate) mod skill;

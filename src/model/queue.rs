@@ -128,6 +128,11 @@ pub struct QueueConfig {
     /// See [`Engine`](crate::Engine)'s routing rule for the whole order.
     #[serde(default)]
     pub max_wait: Option<Duration>,
+    /// An eligibility rule every agent must meet to take this queue's
+    /// interactions, on top of its requirements (see [`Expression`](crate::Expression)).
+    /// `None` (the default): the requirements alone.
+    #[serde(default)]
+    pub eligibility: Option<crate::model::expression::Expression>,
     /// Routing steps (see [`RoutingStep`](crate::RoutingStep)): requirements
     /// and priority that change while an interaction waits, keeping its
     /// place in line. Empty (the default): the queue's requirements throughout.
@@ -167,11 +172,18 @@ impl QueueConfig {
             max_waiting: None,
             offer_timeout: None,
             max_wait: None,
+            eligibility: None,
             steps: Vec::new(),
             time_to_live: None,
             exception_rules: Vec::new(),
             all_declined: AllDeclined::Wait,
         }
+    }
+
+    /// Sets the eligibility rule (see [`Expression`](crate::Expression)).
+    pub fn with_eligibility(mut self, rule: crate::model::expression::Expression) -> Self {
+        self.eligibility = Some(rule);
+        self
     }
 
     /// Sets the requirements.

@@ -36,6 +36,12 @@ pub struct RoutingStep {
     /// Requirements while in this step, on top of the queue's and the interaction's own.
     #[serde(default)]
     pub requirements: Requirements,
+    /// An eligibility rule while in this step, on top of the queue's (see
+    /// [`Expression`](crate::Expression)): e.g. a named agent set
+    /// ([`Expression::Agents`](crate::Expression::Agents)) or a team
+    /// (`team == "tier2"`) that widens to everyone in the next step.
+    #[serde(default)]
+    pub eligibility: Option<crate::model::expression::Expression>,
     /// Added to the interaction's base priority while in this step.
     #[serde(default)]
     pub priority_boost: i32,
@@ -48,7 +54,13 @@ pub struct RoutingStep {
 impl RoutingStep {
     /// A step with these requirements, no boost, that never expires.
     pub fn new(requirements: Requirements) -> Self {
-        RoutingStep { requirements, priority_boost: 0, expires_after: None }
+        RoutingStep { requirements, eligibility: None, priority_boost: 0, expires_after: None }
+    }
+
+    /// Sets the eligibility rule.
+    pub fn with_eligibility(mut self, rule: crate::model::expression::Expression) -> Self {
+        self.eligibility = Some(rule);
+        self
     }
 
     /// Sets the priority boost.

@@ -34,7 +34,12 @@ impl Router {
         let mut holders = vec![0u32; self.sigs.len()];
         for i in interactions.values() {
             let sig = self.held.get(&i.id).copied();
-            ensure!(sig.is_some() && sig == self.sig_of(&i.requirements), "{} does not hold its requirement set", i.id);
+            // The rule part is the engine's to check (it knows the attribute kinds).
+            ensure!(
+                sig.is_some_and(|sig| self.sigs.get(sig as usize).is_some_and(|e| e.requirements == i.requirements)),
+                "{} does not hold its requirement set",
+                i.id
+            );
             holders[sig.unwrap_or_default() as usize] += 1;
         }
         ensure!(self.held.len() == interactions.len(), "ended interactions still hold requirement sets");
@@ -49,11 +54,11 @@ impl Router {
                 continue;
             }
             let base = queue.requirements.union(&i.own_requirements);
-            let expected: Vec<Option<super::SigId>> =
-                steps.iter().map(|s| self.sig_of(&base.union(&s.requirements))).collect();
-            let reserved: Vec<Option<super::SigId>> = reserved.into_iter().flatten().map(|s| Some(*s)).collect();
-            ensure!(reserved == expected, "{} keeps step sets {reserved:?}, its steps need {expected:?}", i.id);
-            for sig in reserved.into_iter().flatten() {
+            let expected: Vec<Requirements> = steps.iter().map(|s| base.union(&s.requirements)).collect();
+            let reserved: Vec<super::SigId> = reserved.into_iter().flatten().copied().collect();
+            let kept: Vec<Requirements> = reserved.iter().map(|s| self.requirements(*s).clone()).collect();
+            ensure!(kept == expected, "{} keeps step sets {kept:?}, its steps need {expected:?}", i.id);
+            for sig in reserved {
                 holders[sig as usize] += 1;
             }
         }
@@ -64,10 +69,12 @@ impl Router {
             self.sig_holders,
             holders
         );
-        for (sig, reqs) in self.sigs.iter().enumerate() {
+        for (sig, e) in self.sigs.iter().enumerate() {
+            let at = sig;
             let sig = u32::try_from(sig).map_err(|e| e.to_string())?;
-            let live = self.sig_ids.get(reqs) == Some(&sig);
+            let live = self.sig_ids.get(e) == Some(&sig);
             ensure!(live != self.free_sigs.contains(&sig), "signature {sig} is both live and free, or neither");
+            ensure!(self.ruled[at] == (live && e.rule.is_some()), "signature {sig}'s rule flag is stale");
         }
         for a in agents.values() {
             let mut expected = Vec::new();
@@ -91,6 +98,7 @@ impl Router {
         for (qid, q) in &self.queues {
             let members = members_of(&self.places, *qid);
             self.check_members(*qid, agents)?;
+            self.check_rules(*qid, agents)?;
             for (channel, ch) in &q.channels {
                 // Ready tiers: exactly the routable members with room, at their delay and key.
                 let mut placed = BTreeMap::new();
@@ -134,18 +142,18 @@ impl Router {
                     let i = interactions.get(&w.id).ok_or_else(|| format!("{} listed but not live", w.id))?;
                     ensure!(i.state == InteractionState::Queued, "{} listed but {:?}", i.id, i.state);
                     ensure!((i.queue, i.channel) == (*qid, *channel), "{} listed in the wrong queue", i.id);
-                    ensure!(self.sig_of(&i.requirements) == Some(*sig), "{} listed under another set", i.id);
+                    ensure!(self.held.get(&i.id) == Some(sig), "{} listed under another set", i.id);
                     ensure!(*w == WaitKey::new(i, &queues[qid]), "{}'s key is stale", i.id);
                     let list = lists.entry(*sig).or_insert(List { head: *w, len: 0, qualified: 0 });
                     list.len += 1;
                 }
                 for (sig, list) in &mut lists {
-                    let reqs = self.requirements(*sig);
+                    let e = self.eligibility(*sig);
                     list.qualified = members
                         .keys()
                         .filter(|a| {
                             let a = &agents[*a];
-                            a.config.capacity.channel(*channel).is_some() && a.config.skills.satisfies(reqs)
+                            a.config.capacity.channel(*channel).is_some() && e.admits(&a.config)
                         })
                         .count() as u32;
                 }
@@ -174,10 +182,10 @@ impl Router {
                     for (sig, w) in &ch.waiting {
                         let i = &interactions[&w.id];
                         let waited = now.millis_since(i.queue_entered_at);
-                        let reqs = self.requirements(*sig);
+                        let e = self.eligibility(*sig);
                         for (_, tier) in ch.tiers.range(..=waited) {
                             for (_, agent, _) in &tier.pool {
-                                let could = agents[agent].config.skills.satisfies(reqs)
+                                let could = e.admits(&agents[agent].config)
                                     && !(never_reoffer_to_decliners && i.declined_by.contains(agent))
                                     // A draining agent takes nothing (headroom), whatever waits.
                                     && self.scan_drain_cause(&agents[agent], &ctx).is_none();
@@ -187,6 +195,32 @@ impl Router {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A queue's rule bits: one entry per eligibility with a rule that has
+    /// lists in the queue, counting them, with the members the rule admits.
+    fn check_rules(&self, qid: QueueId, agents: &IdMap<AgentId, Agent>) -> Result<(), String> {
+        let q = &self.queues[&qid];
+        let mut lists: BTreeMap<u32, u32> = BTreeMap::new();
+        for ch in q.channels.values() {
+            for sig in ch.lists.keys().filter(|sig| self.eligibility(**sig).rule.is_some()) {
+                *lists.entry(*sig).or_default() += 1;
+            }
+        }
+        let counted: BTreeMap<u32, u32> = q.rules.iter().map(|(sig, r)| (*sig, r.lists)).collect();
+        ensure!(lists == counted, "{qid}: rule lists {counted:?} but the lists say {lists:?}");
+        for (sig, bits) in &q.rules {
+            let e = self.eligibility(*sig);
+            let mut admitted = Bitset::default();
+            for (agent, seat) in members_of(&self.places, qid) {
+                let a = &agents[&agent].config;
+                if e.rule.as_ref().is_some_and(|r| r.admits(a.id, &a.skills, &a.attributes)) {
+                    admitted.insert(seat.slot);
+                }
+            }
+            ensure!(admitted == bits.admitted, "{qid}: rule {sig} admits other members than its bits say");
         }
         Ok(())
     }

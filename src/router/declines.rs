@@ -71,15 +71,19 @@ impl Router {
             return None;
         }
         if self.scans() {
-            return Self::scan_declined_by_all(i, agents);
+            return self.scan_declined_by_all(i, agents);
         }
         let q = self.queues.get(&i.queue)?;
         let ch = q.channels.get(&i.channel)?;
-        let holders: Vec<Option<&Bitset>> =
-            self.sigs[sig as usize].iter().map(|r| q.holders(r.skill, r.min_level)).collect();
+        // The requirements from the bitsets; a rule is evaluated here, since the interaction,
+        // being declined, may have left the last list that kept the rule's bits.
+        let e = &self.sigs[sig as usize];
+        let holders: Vec<Option<&Bitset>> = e.requirements.iter().map(|r| q.holders(r.skill, r.min_level)).collect();
         let (mut declined, mut others) = (0u32, false);
         Bitset::for_each_common(&ch.works, &holders, |slot| {
             let agent = q.slots.get(slot as usize).copied().flatten().and_then(|id| agents.get(&id));
+            let agent = agent
+                .filter(|a| e.rule.as_ref().is_none_or(|r| r.admits(a.id(), &a.config.skills, &a.config.attributes)));
             match agent {
                 Some(a) if a.logged_in && has_declined(i, a.id()) => declined += 1,
                 Some(a) if a.logged_in => others = true,
@@ -90,13 +94,13 @@ impl Router {
     }
 
     /// [`Router::declined_by_all`] by scanning every agent.
-    fn scan_declined_by_all(i: &Interaction, agents: &IdMap<AgentId, Agent>) -> Option<u32> {
+    fn scan_declined_by_all(&self, i: &Interaction, agents: &IdMap<AgentId, Agent>) -> Option<u32> {
         let (mut declined, mut others) = (0u32, false);
         for a in agents.values() {
             let qualified = a.logged_in
                 && a.config.queues.iter().any(|m| m.queue == i.queue)
                 && a.config.capacity.channel(i.channel).is_some()
-                && a.config.skills.satisfies(&i.requirements);
+                && self.admits(a, i);
             if !qualified {
                 continue;
             }

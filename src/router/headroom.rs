@@ -112,7 +112,7 @@ impl Router {
                 }
                 let wait_ms = duration_millis(m.delay).max(duration_millis(after));
                 let cutoff = ctx.now.as_millis().saturating_sub(wait_ms);
-                if let Some(w) = self.best_waiting_for(ch, agent, cutoff, ctx) {
+                if let Some(w) = self.best_waiting_for(m.queue, ch, agent, cutoff, ctx) {
                     return Some(w.id);
                 }
             }
@@ -139,7 +139,7 @@ impl Router {
                             && i.queue == m.queue
                             && i.channel == channel
                             && i.queue_entered_at.as_millis() <= cutoff
-                            && agent.config.skills.satisfies(&i.requirements)
+                            && self.admits(agent, i)
                             && !ctx.declined(i, agent.id())
                     })
                     .map(|i| WaitKey::new(i, qcfg))

@@ -62,6 +62,7 @@ use crate::config::{EngineConfig, RoutingIndex};
 use crate::ids::{AgentId, IdHashKey, IdMap, InteractionId, QueueId, SkillId};
 use crate::model::agent::Agent;
 use crate::model::channel::{Channel, ChannelMode};
+use crate::model::expression::Eligibility;
 use crate::model::interaction::Interaction;
 use crate::model::queue::QueueConfig;
 use crate::model::skill::{Proficiency, Requirements};
@@ -71,7 +72,7 @@ use bitset::Bitset;
 use heads::{Heads, Shape};
 pub(crate) use strategy::{AgentKey, agent_key};
 
-/// Interned requirement set.
+/// Interned eligibility (requirement set and resolved rule).
 pub(crate) type SigId = u32;
 
 /// Whether `agent` has room for one more interaction of `channel`, asked in
@@ -242,6 +243,16 @@ pub(crate) struct ChannelIndex {
     pub(crate) heads: Heads,
 }
 
+/// The members of a queue an eligibility rule admits, kept while lists of
+/// the rule's eligibility wait in the queue (on any channel).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RuleBits {
+    /// The slots of the members it admits.
+    pub(crate) admitted: Bitset,
+    /// The queue's lists (one per channel) with this eligibility.
+    pub(crate) lists: u32,
+}
+
 /// A queue's part of the index.
 #[derive(Clone, Debug)]
 pub(crate) struct QueueIndex {
@@ -256,6 +267,8 @@ pub(crate) struct QueueIndex {
     pub(crate) skills: BTreeMap<SkillId, [Bitset; 5]>,
     /// Per channel.
     pub(crate) channels: BTreeMap<Channel, ChannelIndex>,
+    /// Per eligibility with a rule that has lists here, the members it admits.
+    pub(crate) rules: BTreeMap<SigId, RuleBits>,
     /// Interactions waiting in the queue, on every channel.
     pub(crate) waiting: usize,
 }
@@ -268,6 +281,7 @@ impl QueueIndex {
             delays: BTreeMap::new(),
             skills: BTreeMap::new(),
             channels: BTreeMap::new(),
+            rules: BTreeMap::new(),
             waiting: 0,
         }
     }
@@ -278,16 +292,31 @@ impl QueueIndex {
         Some(&by_level[usize::from(level.level()).clamp(1, 5) - 1])
     }
 
-    /// How many members working `ch` satisfy `reqs`.
-    fn count_qualified(&self, ch: &Bitset, reqs: &Requirements) -> u32 {
-        let rest: Vec<Option<&Bitset>> = reqs.iter().map(|r| self.holders(r.skill, r.min_level)).collect();
-        Bitset::intersection_len(ch, &rest)
+    /// The bitsets whose intersection is the members eligibility `sig`
+    /// (`e`) admits: the holders of each requirement, and the rule's bits.
+    pub(crate) fn eligible_sets(&self, sig: SigId, e: &Eligibility) -> Vec<Option<&Bitset>> {
+        let mut sets: Vec<Option<&Bitset>> =
+            e.requirements.iter().map(|r| self.holders(r.skill, r.min_level)).collect();
+        if e.rule.is_some() {
+            sets.push(self.rules.get(&sig).map(|r| &r.admitted));
+        }
+        sets
     }
 
-    /// Whether the member in `slot` works `ch` and satisfies `reqs`.
-    fn slot_qualifies(&self, works: &Bitset, slot: u32, reqs: &Requirements) -> bool {
-        works.contains(slot)
-            && reqs.iter().all(|r| self.holders(r.skill, r.min_level).is_some_and(|b| b.contains(slot)))
+    /// How many members working `ch` eligibility `sig` (`e`) admits.
+    fn count_qualified(&self, ch: &Bitset, sig: SigId, e: &Eligibility) -> u32 {
+        Bitset::intersection_len(ch, &self.eligible_sets(sig, e))
+    }
+
+    /// Whether the member in `slot` works `ch` and eligibility `sig` (`e`) admits them.
+    fn slot_qualifies(&self, works: &Bitset, slot: u32, sig: SigId, e: &Eligibility) -> bool {
+        works.contains(slot) && self.eligible_sets(sig, e).iter().all(|b| b.is_some_and(|b| b.contains(slot)))
+    }
+
+    /// Whether the rule of eligibility `sig` admits the member in `slot`
+    /// (true when it has no rule: `ruled` says).
+    pub(crate) fn rule_admits(&self, sig: SigId, ruled: bool, slot: u32) -> bool {
+        !ruled || self.rules.get(&sig).is_some_and(|r| r.admitted.contains(slot))
     }
 }
 
@@ -339,12 +368,14 @@ impl ChannelIndex {
 /// The whole routing index.
 #[derive(Clone, Debug)]
 pub(crate) struct Router {
-    /// Interned requirement sets, by signature. A freed slot keeps its old
-    /// set until reused; `sig_ids` says which slots are live.
-    sigs: Vec<Requirements>,
+    /// Interned eligibilities, by signature. A freed slot is emptied until
+    /// reused; `sig_ids` says which slots are live.
+    sigs: Vec<Eligibility>,
     /// The skills each requirement set names and their levels, as the heads keep them.
     sig_shapes: Vec<Shape>,
-    sig_ids: BTreeMap<Requirements, SigId>,
+    /// Whether each signature has a rule (read on every head an agent walks).
+    ruled: Vec<bool>,
+    sig_ids: BTreeMap<Eligibility, SigId>,
     /// Live interactions holding each signature; the last one out frees it.
     sig_holders: Vec<u32>,
     /// The signature each live interaction holds, so that routing never
@@ -377,6 +408,7 @@ impl Router {
         Router {
             sigs: Vec::new(),
             sig_shapes: Vec::new(),
+            ruled: Vec::new(),
             sig_ids: BTreeMap::new(),
             sig_holders: Vec::new(),
             held: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
@@ -400,9 +432,9 @@ impl Router {
         self.config.channel_mode(channel) == Some(ChannelMode::RealTime)
     }
 
-    /// The signature of a requirement set, if already interned.
-    pub(crate) fn sig_of(&self, reqs: &Requirements) -> Option<SigId> {
-        self.sig_ids.get(reqs).copied()
+    /// The signature of an eligibility, if already interned.
+    pub(crate) fn sig_of(&self, e: &Eligibility) -> Option<SigId> {
+        self.sig_ids.get(e).copied()
     }
 
     /// Number of live signatures: distinct requirement sets of live interactions.
@@ -415,11 +447,11 @@ impl Router {
         self.held.get(&id).copied()
     }
 
-    /// Makes live interaction `id` hold the requirement set `reqs`, letting
-    /// go of the one it held before (after a transfer). The caller has
-    /// checked the signature limit.
-    pub(crate) fn hold(&mut self, id: InteractionId, reqs: &Requirements) -> SigId {
-        let sig = self.acquire(reqs);
+    /// Makes live interaction `id` hold the eligibility `e`, letting go of
+    /// the one it held before (after a transfer). The caller has checked
+    /// the signature limit.
+    pub(crate) fn hold(&mut self, id: InteractionId, e: &Eligibility) -> SigId {
+        let sig = self.acquire(e);
         if let Some(old) = self.held.insert(id, sig) {
             self.release(old);
         }
@@ -434,10 +466,15 @@ impl Router {
         self.reserve(id, &[]);
     }
 
+    /// The signatures interaction `id` keeps for its routing steps.
+    pub(crate) fn reserved_by(&self, id: InteractionId) -> &[SigId] {
+        self.reserved.get(&id).map_or(&[], Vec::as_slice)
+    }
+
     /// Keeps the requirement sets of an interaction's routing steps interned
     /// (`sets` empty: none), letting go of those it kept before.
-    pub(crate) fn reserve(&mut self, id: InteractionId, sets: &[Requirements]) {
-        let kept: Vec<SigId> = sets.iter().map(|reqs| self.acquire(reqs)).collect();
+    pub(crate) fn reserve(&mut self, id: InteractionId, sets: &[Eligibility]) {
+        let kept: Vec<SigId> = sets.iter().map(|e| self.acquire(e)).collect();
         let old = if kept.is_empty() { self.reserved.remove(&id) } else { self.reserved.insert(id, kept) };
         for sig in old.into_iter().flatten() {
             self.release(sig);
@@ -447,7 +484,7 @@ impl Router {
     /// How many requirement sets interaction `id` alone keeps interned (the
     /// one it holds and its steps') that are not among `staying`: moving it
     /// to where it will carry `staying` frees that many signatures.
-    pub(crate) fn freed_by_moving(&self, id: InteractionId, staying: &[Requirements]) -> usize {
+    pub(crate) fn freed_by_moving(&self, id: InteractionId, staying: &[Eligibility]) -> usize {
         let mut mine: BTreeMap<SigId, u32> = BTreeMap::new();
         for sig in self.held.get(&id).into_iter().chain(self.reserved.get(&id).into_iter().flatten()) {
             *mine.entry(*sig).or_default() += 1;
@@ -458,37 +495,39 @@ impl Router {
     }
 
     /// How many of `sets` are not interned yet (counting each distinct set once).
-    pub(crate) fn new_sigs_among(&self, sets: &[Requirements]) -> usize {
-        let mut fresh: Vec<&Requirements> = sets.iter().filter(|r| !self.sig_ids.contains_key(*r)).collect();
+    pub(crate) fn new_sigs_among(&self, sets: &[Eligibility]) -> usize {
+        let mut fresh: Vec<&Eligibility> = sets.iter().filter(|e| !self.sig_ids.contains_key(*e)).collect();
         fresh.sort_unstable();
         fresh.dedup();
         fresh.len()
     }
 
-    /// Takes a hold on a requirement set, interning it if new.
-    fn acquire(&mut self, reqs: &Requirements) -> SigId {
-        if let Some(id) = self.sig_ids.get(reqs) {
+    /// Takes a hold on an eligibility, interning it if new.
+    fn acquire(&mut self, e: &Eligibility) -> SigId {
+        if let Some(id) = self.sig_ids.get(e) {
             let holders = &mut self.sig_holders[*id as usize];
             *holders = holders.saturating_add(1);
             return *id;
         }
         let id = match self.free_sigs.pop_first() {
             Some(id) => {
-                self.sigs[id as usize] = reqs.clone();
-                self.sig_shapes[id as usize] = Shape::of(reqs);
+                self.sigs[id as usize] = e.clone();
+                self.sig_shapes[id as usize] = Shape::of(&e.requirements);
+                self.ruled[id as usize] = e.rule.is_some();
                 self.sig_holders[id as usize] = 1;
                 id
             }
             None => {
                 let id = SigId::try_from(self.sigs.len())
                     .expect("live signatures are bounded by Limits::max_signatures, a u32");
-                self.sigs.push(reqs.clone());
-                self.sig_shapes.push(Shape::of(reqs));
+                self.sigs.push(e.clone());
+                self.sig_shapes.push(Shape::of(&e.requirements));
+                self.ruled.push(e.rule.is_some());
                 self.sig_holders.push(1);
                 id
             }
         };
-        self.sig_ids.insert(reqs.clone(), id);
+        self.sig_ids.insert(e.clone(), id);
         id
     }
 
@@ -502,14 +541,30 @@ impl Router {
         if *holders > 0 {
             return;
         }
-        let reqs = std::mem::take(&mut self.sigs[sig as usize]);
+        let e = std::mem::take(&mut self.sigs[sig as usize]);
         self.sig_shapes[sig as usize] = Shape::default();
-        self.sig_ids.remove(&reqs);
+        self.ruled[sig as usize] = false;
+        self.sig_ids.remove(&e);
         self.free_sigs.insert(sig);
+    }
+
+    /// Whether `agent` may take interaction `i`: they meet the eligibility
+    /// it holds (its requirements alone, if it holds none). What the scan
+    /// router and the checks ask; the index answers from bits instead.
+    pub(crate) fn admits(&self, agent: &Agent, i: &Interaction) -> bool {
+        match self.held.get(&i.id) {
+            Some(sig) => self.sigs[*sig as usize].admits(&agent.config),
+            None => agent.config.skills.satisfies(&i.requirements),
+        }
     }
 
     /// The requirement set of a signature.
     pub(crate) fn requirements(&self, sig: SigId) -> &Requirements {
+        &self.sigs[sig as usize].requirements
+    }
+
+    /// The eligibility of a signature.
+    pub(crate) fn eligibility(&self, sig: SigId) -> &Eligibility {
         &self.sigs[sig as usize]
     }
 
@@ -582,9 +637,10 @@ impl Router {
         }
     }
 
-    /// Sets (or with `None`, clears) the skill and channel bits of the
-    /// member in `slot`, and updates how many members qualify for each list
-    /// of the queue. Costs O(lists in the queue × requirements): it runs on
+    /// Sets (or with `None`, clears) the skill, channel and rule bits of
+    /// the member in `slot`, and updates how many members qualify for each
+    /// list of the queue. Costs O(lists in the queue × requirements), plus
+    /// one evaluation of each rule with lists in the queue: it runs on
     /// configuration changes, never on a routing decision.
     fn set_member_bits(&mut self, queue: QueueId, slot: u32, agent: Option<&Agent>) {
         let Some(q) = self.queues.get(&queue) else { return };
@@ -592,9 +648,20 @@ impl Router {
         let before: Vec<Vec<bool>> = q
             .channels
             .values()
-            .map(|ch| ch.lists.keys().map(|sig| q.slot_qualifies(&ch.works, slot, &sigs[*sig as usize])).collect())
+            .map(|ch| {
+                ch.lists.keys().map(|sig| q.slot_qualifies(&ch.works, slot, *sig, &sigs[*sig as usize])).collect()
+            })
             .collect();
         let q = self.queues.get_mut(&queue).expect("looked up above");
+        for (sig, bits) in q.rules.iter_mut() {
+            let rule = sigs[*sig as usize].rule.as_ref();
+            match (agent, rule) {
+                (Some(a), Some(rule)) if rule.admits(a.id(), &a.config.skills, &a.config.attributes) => {
+                    bits.admitted.insert(slot);
+                }
+                _ => bits.admitted.remove(slot),
+            }
+        }
         for by_level in q.skills.values_mut() {
             for bits in by_level.iter_mut() {
                 bits.remove(slot);
@@ -621,7 +688,7 @@ impl Router {
         for ((channel, ch), before) in q.channels.iter().zip(before.iter().map(Some).chain(std::iter::repeat(None))) {
             for (k, (sig, list)) in ch.lists.iter().enumerate() {
                 let was = before.and_then(|b| b.get(k)).copied().unwrap_or(false);
-                let is = q.slot_qualifies(&ch.works, slot, &sigs[*sig as usize]);
+                let is = q.slot_qualifies(&ch.works, slot, *sig, &sigs[*sig as usize]);
                 if was != is {
                     let qualified = if is { list.qualified + 1 } else { list.qualified.saturating_sub(1) };
                     changes.push((*channel, *sig, qualified));
@@ -636,8 +703,10 @@ impl Router {
         }
     }
 
-    /// Puts an interaction in its waiting list, creating the list the first time.
-    pub(crate) fn enqueue(&mut self, i: &Interaction, sig: SigId, queue: &QueueConfig) {
+    /// Puts an interaction in its waiting list, creating the list the first
+    /// time (and, for an eligibility with a rule, the rule's bits in the
+    /// queue: one evaluation per member, read from `agents`).
+    pub(crate) fn enqueue(&mut self, i: &Interaction, sig: SigId, queue: &QueueConfig, agents: &IdMap<AgentId, Agent>) {
         let realtime = self.is_realtime(i.channel);
         self.queue_mut(i.queue);
         let q = self.queues.get_mut(&i.queue).expect("created above");
@@ -646,16 +715,28 @@ impl Router {
         if !ch_exists {
             q.channels.insert(i.channel, ChannelIndex::new(realtime));
         }
-        let ch = &q.channels[&i.channel];
-        let qualified = if ch.lists.contains_key(&sig) {
-            None
-        } else {
-            Some(q.count_qualified(&ch.works, &self.sigs[sig as usize]))
-        };
-        let ch = q.channels.get_mut(&i.channel).expect("ensured above");
-        if !ch.waiting.insert((sig, key)) {
+        if q.channels[&i.channel].waiting.contains(&(sig, key)) {
             return;
         }
+        let new_list = !q.channels[&i.channel].lists.contains_key(&sig);
+        let e = &self.sigs[sig as usize];
+        if let (true, Some(rule)) = (new_list, &e.rule) {
+            let bits = q.rules.entry(sig).or_default();
+            if bits.lists == 0 {
+                bits.admitted = Bitset::default();
+                for (slot, id) in q.slots.iter().enumerate() {
+                    let Some(agent) = id.and_then(|id| agents.get(&id)) else { continue };
+                    if rule.admits(agent.id(), &agent.config.skills, &agent.config.attributes) {
+                        bits.admitted.insert(u32::try_from(slot).expect("slots fit in u32"));
+                    }
+                }
+            }
+            bits.lists += 1;
+        }
+        let ch = &q.channels[&i.channel];
+        let qualified = if new_list { Some(q.count_qualified(&ch.works, sig, e)) } else { None };
+        let ch = q.channels.get_mut(&i.channel).expect("ensured above");
+        ch.waiting.insert((sig, key));
         q.waiting += 1;
         match qualified {
             Some(qualified) => {
@@ -691,6 +772,12 @@ impl Router {
             let list = ch.lists.remove(&sig).expect("looked up above");
             if list.qualified > 0 {
                 ch.heads.remove(&self.sig_shapes[sig as usize], list.head, sig);
+            }
+            if let Some(bits) = q.rules.get_mut(&sig) {
+                bits.lists -= 1;
+                if bits.lists == 0 {
+                    q.rules.remove(&sig);
+                }
             }
         } else if key == list.head {
             let next = ch

@@ -29,7 +29,7 @@ impl Router {
             if delay <= waited_ms
                 && agent.is_routable()
                 && super::has_room(&self.config, agent, i.channel)
-                && agent.config.skills.satisfies(&i.requirements)
+                && self.admits(agent, i)
             {
                 tiers
                     .entry(delay)
@@ -104,7 +104,7 @@ impl Router {
         let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay)).saturating_add(horizon_ms);
         if i.queue_entered_at.as_millis() > cutoff
             || !super::has_room(&self.config, agent, i.channel)
-            || !agent.config.skills.satisfies(&i.requirements)
+            || !self.admits(agent, i)
             || ctx.declined(i, agent.id())
         {
             return None;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::bitset::Bitset;
 use super::declines::Pick;
 use super::heads::LEVELS_INLINE;
-use super::{AgentKey, ChannelIndex, Router, SigId, WaitKey, agent_key};
+use super::{AgentKey, ChannelIndex, QueueIndex, Router, SigId, WaitKey, agent_key};
 use crate::config::Blending;
 use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
 use crate::model::agent::Agent;
@@ -166,7 +166,8 @@ impl Router {
         let waited_ms = ctx.now.millis_since(i.queue_entered_at);
         let q = self.queues.get(&i.queue)?;
         let ch = q.channels.get(&i.channel)?;
-        let reqs = &self.sigs[sig as usize];
+        let eligibility = &self.sigs[sig as usize];
+        let reqs = &eligibility.requirements;
         let qcfg = ctx.queues.get(&i.queue)?;
         let strategy = qcfg.strategy;
         let deferrable = !ch.realtime;
@@ -177,7 +178,7 @@ impl Router {
         let mut blocked = Vec::new();
         let mut drained = Vec::new();
         let no_reqs = crate::model::skill::Requirements::default();
-        let holders: Vec<Option<&Bitset>> = reqs.iter().map(|r| q.holders(r.skill, r.min_level)).collect();
+        let holders = q.eligible_sets(sig, eligibility);
         let qualifies = |slot: u32| holders.iter().all(|h| h.is_some_and(|b| b.contains(slot)));
         for tier in ch.tiers.range(..=waited_ms).map(|(_, tier)| tier) {
             if tier.pool.is_empty() {
@@ -271,7 +272,7 @@ impl Router {
             let Some(m) = agent.config.queues.iter().find(|m| m.queue == place.queue) else { continue };
             let Some(qcfg) = ctx.queues.get(&place.queue) else { continue };
             let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay));
-            let Some(w) = self.best_waiting_for(ch, agent, cutoff, ctx) else { continue };
+            let Some(w) = self.best_waiting_for(place.queue, ch, agent, cutoff, ctx) else { continue };
             candidates = candidates.saturating_add(1);
             let standing = Standing::new(ch.realtime, m.priority.unwrap_or(qcfg.priority), &w, qcfg, ctx.now);
             let side = if ch.realtime { &mut realtime } else { &mut deferrable };
@@ -287,21 +288,26 @@ impl Router {
         Some(InteractionChoice { interaction: chosen.id, queue_priority: chosen.rank.1, candidates })
     }
 
-    /// The first interaction of `ch`, in routing order, that `agent`
-    /// qualifies for, has not declined and that entered at or before `cutoff`.
+    /// The first interaction of `queue`'s `ch`, in routing order, that
+    /// `agent` qualifies for, has not declined and that entered at or
+    /// before `cutoff`.
     ///
     /// Looks only at combinations of skills the agent holds; in each, walks
     /// the list heads in routing order, skipping lists whose levels the agent
-    /// does not meet, and stops at the first head no better than the best
-    /// found so far: every later interaction ranks below it.
+    /// does not meet (or whose rule does not admit them: one bit), and stops
+    /// at the first head no better than the best found so far: every later
+    /// interaction ranks below it.
     pub(super) fn best_waiting_for(
         &self,
+        queue: QueueId,
         ch: &ChannelIndex,
         agent: &Agent,
         cutoff: i64,
         ctx: &Context<'_>,
     ) -> Option<WaitKey> {
         let mut best: Option<WaitKey> = None;
+        // The agent's slot in the queue, looked up at the first list with a rule.
+        let mut slot: Option<Option<(&QueueIndex, u32)>> = None;
         ch.heads.any_combination(&agent.config.skills, |_, combination, held| {
             for (head, sig, levels) in combination {
                 if best.is_some_and(|b| *head >= b) {
@@ -309,6 +315,15 @@ impl Router {
                 }
                 if !self.meets(agent, held, *sig, levels) {
                     continue;
+                }
+                if self.ruled[*sig as usize] {
+                    let at = *slot.get_or_insert_with(|| {
+                        let seat = self.places.get(&agent.id())?.seat(queue)?;
+                        Some((self.queues.get(&queue)?, seat.slot))
+                    });
+                    if !at.is_some_and(|(q, slot)| q.rule_admits(*sig, true, slot)) {
+                        continue;
+                    }
                 }
                 // Usually the head itself is the one: no need to look into the list.
                 if head.entered_ms <= cutoff && !ctx.declined_id(head.id, agent.id()) {
@@ -367,7 +382,7 @@ impl Router {
             let Some(qcfg) = ctx.queues.get(&place.queue) else { continue };
             let cutoff =
                 ctx.now.as_millis().saturating_sub(duration_millis(m.delay)).saturating_add(ctx.blend_horizon_ms);
-            let Some(w) = self.best_waiting_for(ch, agent, cutoff, ctx) else { continue };
+            let Some(w) = self.best_waiting_for(place.queue, ch, agent, cutoff, ctx) else { continue };
             let standing = Standing::new(true, m.priority.unwrap_or(qcfg.priority), &w, qcfg, ctx.now);
             best = Some(Standing::better(best, standing));
         }
@@ -385,7 +400,7 @@ impl Router {
     ) -> bool {
         match held {
             Some(held) => levels.iter().zip(held).all(|(need, have)| *need <= have),
-            None => agent.config.skills.satisfies(&self.sigs[sig as usize]),
+            None => agent.config.skills.satisfies(&self.sigs[sig as usize].requirements),
         }
     }
 

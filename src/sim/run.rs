@@ -199,6 +199,7 @@ impl<'s> Simulation<'s> {
                 offer_timeout: None,
                 max_wait: q.max_wait_secs.map(Duration::from_secs),
                 time_to_live: q.time_to_live_secs.map(Duration::from_secs),
+                eligibility: None,
                 exception_rules: q
                     .overflow
                     .iter()
@@ -216,6 +217,7 @@ impl<'s> Simulation<'s> {
                     .map(|step| {
                         Ok(crate::model::step::RoutingStep {
                             requirements: requirements(&step.requirements, "queue step requirements")?,
+                            eligibility: None,
                             priority_boost: step.priority_boost,
                             expires_after: step.expires_after_secs.map(Duration::from_secs),
                         })

@@ -145,6 +145,10 @@ pub struct Shape {
     /// Some queues have routing steps (issue #12): requirements and priority that change while
     /// an interaction waits; drawn from a stream of their own.
     pub steps: bool,
+    /// Agents carry attributes (team, tenure, language) that change during the run, and some
+    /// queues and steps carry eligibility expressions over them, over skills, named agents and
+    /// the interaction's language (issue #12 §2); drawn from a stream of their own.
+    pub expressions: bool,
 }
 
 impl Shape {
@@ -161,6 +165,7 @@ impl Shape {
             headroom: false,
             interruptible: false,
             steps: false,
+            expressions: false,
         }
     }
 
@@ -178,6 +183,7 @@ impl Shape {
             headroom: false,
             interruptible: false,
             steps: false,
+            expressions: false,
         }
     }
 }
@@ -299,11 +305,61 @@ fn handle_ms(rng: &mut Rng, channel: Channel) -> i64 {
     }
 }
 
+const TEAMS: [&str; 3] = ["tier1", "tier2", "vip"];
+const LANGUAGES: [&str; 3] = ["en", "fr", "de"];
+
+/// Random agent attributes: a team, a tenure in months and a language, each usually there.
+fn random_agent_attributes(rng: &mut Rng) -> AgentAttributes {
+    let mut attrs = AgentAttributes::new();
+    if rng.percent(85) {
+        attrs = attrs.with("team", rng.pick(&TEAMS));
+    }
+    if rng.percent(85) {
+        attrs = attrs.with("tenure", rng.range(0, 48));
+    }
+    if rng.percent(85) {
+        attrs = attrs.with("language", rng.pick(&LANGUAGES));
+    }
+    attrs
+}
+
+/// A random eligibility expression over skills, the declared attributes, named agents and the
+/// interaction's language, nested up to `depth`.
+fn random_expression(rng: &mut Rng, skills: u64, agents: u64, depth: u32) -> Expression {
+    let leaf_only = depth == 0;
+    match rng.below(if leaf_only { 6 } else { 9 }) {
+        0 => Expression::Skill { skill: SkillId(rng.range(1, skills as i64) as u64), at_least: level(rng.range(1, 4)) },
+        1 => Expression::attribute(
+            "team",
+            if rng.percent(70) { Comparison::Eq } else { Comparison::Ne },
+            Operand::Text(rng.pick(&TEAMS).into()),
+        ),
+        2 => Expression::attribute(
+            "team",
+            Comparison::In,
+            Operand::List(
+                TEAMS.iter().filter(|_| rng.percent(60)).map(|t| (*t).into()).chain(["tier1".into()]).collect(),
+            ),
+        ),
+        3 => Expression::attribute(
+            "tenure",
+            if rng.percent(50) { Comparison::Gt } else { Comparison::Lt },
+            Operand::Number(rng.range(0, 40)),
+        ),
+        4 => Expression::attribute("language", Comparison::Eq, Operand::Interaction("language".into())),
+        5 => Expression::Agents((0..rng.range(1, 3)).map(|_| AgentId(rng.range(1, agents as i64) as u64)).collect()),
+        6 => Expression::Not(Box::new(random_expression(rng, skills, agents, depth - 1))),
+        7 => Expression::All((0..rng.range(0, 2)).map(|_| random_expression(rng, skills, agents, depth - 1)).collect()),
+        _ => Expression::Any((0..rng.range(1, 2)).map(|_| random_expression(rng, skills, agents, depth - 1)).collect()),
+    }
+}
+
 /// Draws a workload from a seed.
 pub fn generate(seed: u64, shape: &Shape) -> Workload {
     let mut rng = Rng::new(mix(seed, 1));
     let mut bounds_rng = Rng::new(mix(seed, 11));
     let mut steps_rng = Rng::new(mix(seed, 13));
+    let mut expr_rng = Rng::new(mix(seed, 17));
     let mut plan: Vec<(i64, Command)> = Vec::new();
     let start = T0;
     let end = start + shape.minutes * 60_000;
@@ -311,6 +367,13 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
     // Topology.
     for s in 1..=shape.skills {
         plan.push((start, Command::AddSkill { skill: SkillId(s), name: format!("skill-{s}") }));
+    }
+    if shape.expressions {
+        for (name, kind) in
+            [("team", AttributeKind::Text), ("tenure", AttributeKind::Number), ("language", AttributeKind::Text)]
+        {
+            plan.push((start, Command::AddAgentAttribute { name: name.into(), kind }));
+        }
     }
     let mut queues = Vec::new();
     for q in 1..=shape.queues {
@@ -346,6 +409,18 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
                 })
                 .collect();
             queue = queue.with_steps(steps);
+        }
+        if shape.expressions {
+            if expr_rng.percent(40) {
+                queue = queue.with_eligibility(random_expression(&mut expr_rng, shape.skills, shape.agents, 2));
+            }
+            // Steps but the last may narrow to a team, named agents or any expression.
+            let n = queue.steps.len();
+            for step in queue.steps.iter_mut().take(n.saturating_sub(1)) {
+                if expr_rng.percent(60) {
+                    step.eligibility = Some(random_expression(&mut expr_rng, shape.skills, shape.agents, 1));
+                }
+            }
         }
         if shape.steps && steps_rng.percent(30) {
             queue = queue.with_time_to_live(Duration::from_secs(steps_rng.range(30, 300) as u64));
@@ -384,6 +459,9 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
             cap = with_interruptible(cap, mix(seed, 2_000 + a));
         }
         let mut config = AgentConfig::new(AgentId(a), cap).with_skills(random_skills(&mut rng, shape.skills));
+        if shape.expressions {
+            config = config.with_attributes(random_agent_attributes(&mut expr_rng));
+        }
         for _ in 0..rng.range(1, 4) {
             if let Some(q) = pick_queue(&mut rng, &queues, &config.capacity, &config.queues) {
                 config.queues.push(random_membership(&mut rng, q));
@@ -480,6 +558,18 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
         }
     }
 
+    // Supervisors move agents between teams, and tenure grows.
+    if shape.expressions {
+        for config in &agents {
+            let mut t = start + expr_rng.range(secs(30), secs(10 * 60));
+            while t < end {
+                let attributes = random_agent_attributes(&mut expr_rng);
+                plan.push((t, Command::SetAgentAttributes { agent: config.id, attributes }));
+                t += expr_rng.range(secs(60), secs(15 * 60));
+            }
+        }
+    }
+
     // Customers.
     let mut t = start + secs(20);
     let mut next_id = 1u64;
@@ -569,6 +659,8 @@ pub struct Live {
     pub place: Place,
     /// Agents who rejected it or let it time out.
     pub declined: BTreeSet<AgentId>,
+    /// The host's attributes, from its `InteractionArrived` event.
+    pub attributes: Attributes,
 }
 
 impl Live {
@@ -621,7 +713,7 @@ impl Shadow {
             EventKind::AgentPresenceChanged { agent, presence, .. } => {
                 self.presence.insert(*agent, *presence);
             }
-            EventKind::InteractionArrived { interaction, channel, queue, priority, .. } => {
+            EventKind::InteractionArrived { interaction, channel, queue, priority, attributes, .. } => {
                 self.arrivals += 1;
                 let own = self.sent.remove(interaction).unwrap_or_default();
                 let live = Live {
@@ -634,6 +726,7 @@ impl Shadow {
                     seq: self.arrivals,
                     place: Place::Moving,
                     declined: BTreeSet::new(),
+                    attributes: attributes.clone(),
                 };
                 self.live.insert(*interaction, live);
             }

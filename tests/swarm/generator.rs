@@ -183,6 +183,8 @@ fn limits(rng: &mut Rng, classes: &Classes) -> Limits {
             // Capped by the builder: above it one call's work after a long silence is unbounded.
             max_missed_offers_in_a_row: Limits::MAX_MISSED_OFFERS_IN_A_ROW,
             max_steps: Limits::MAX_STEPS,
+            max_agent_attributes: u32::MAX,
+            max_expression_nodes: Limits::MAX_EXPRESSION_NODES,
         };
     }
     let mut l = Limits::default();
