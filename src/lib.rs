@@ -193,6 +193,9 @@ pub use event::{Event, EventKind, MatchedSkill, Offer, OfferExplanation, QueueRe
 pub use ids::{AgentId, CaseId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
 pub use model::agent::{Agent, AgentConfig, Presence, QueueMembership};
 pub use model::attributes::Attributes;
+pub use model::calendar::{
+    BusinessHours, Calendar, CalendarError, DatedHours, LocalTime, Opening, ScheduleDay, WeeklyOpening,
+};
 pub use model::capacity::{CapacityError, CapacityProfile, ChannelCapacity, Load};
 pub use model::channel::{Channel, ChannelMode};
 pub use model::expression::{

@@ -2,6 +2,7 @@
 
 pub(crate) mod agent;
 pub(crate) mod attributes;
+pub(crate) mod calendar;
 pub(crate) mod capacity;
 pub(crate) mod channel;
 pub(crate) mod expression;
