@@ -114,6 +114,23 @@ pub enum Command {
         /// The kind of its values.
         kind: crate::model::expression::AttributeKind,
     },
+    /// Adds a business-hours calendar that queues may follow
+    /// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)).
+    AddCalendar {
+        /// Its id, chosen by the host.
+        calendar: crate::ids::CalendarId,
+        /// Its opening hours, checked into a [`Calendar`](crate::Calendar).
+        hours: crate::model::calendar::BusinessHours,
+    },
+    /// Replaces a calendar's hours (a holiday added, summer hours). Queues
+    /// that follow it open or close at once if the new hours say so, with
+    /// the same effects as at a scheduled opening or closing.
+    SetCalendar {
+        /// The calendar.
+        calendar: crate::ids::CalendarId,
+        /// Its new hours.
+        hours: crate::model::calendar::BusinessHours,
+    },
     /// Creates a queue.
     AddQueue(QueueConfig),
     /// Adds an agent, logged out.

@@ -88,6 +88,32 @@ pub enum CommandError {
     /// The skill id is taken.
     #[error("skill {0} already exists")]
     DuplicateSkill(SkillId),
+    /// No such calendar; add it first with `Command::AddCalendar`.
+    #[error("unknown calendar {0}; add it with Command::AddCalendar first")]
+    UnknownCalendar(crate::ids::CalendarId),
+    /// The calendar id is taken.
+    #[error("calendar {0} already exists")]
+    DuplicateCalendar(crate::ids::CalendarId),
+    /// A calendar's hours are malformed.
+    #[error("calendar {calendar}: {error}")]
+    BadCalendar {
+        /// The calendar.
+        calendar: crate::ids::CalendarId,
+        /// What is wrong with its hours.
+        error: crate::model::calendar::CalendarError,
+    },
+    /// A queue's [`WhenClosed::Move`](crate::WhenClosed::Move) names a queue
+    /// it cannot move to: itself, one that does not exist yet, or one that
+    /// does not take all its channels.
+    #[error("queue {queue} moves its work when closed to queue {target}, {problem}")]
+    BadClosedTarget {
+        /// The queue being configured.
+        queue: QueueId,
+        /// The queue it names.
+        target: QueueId,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
     /// An agent attribute is already declared.
     #[error("agent attribute {0:?} already exists")]
     DuplicateAgentAttribute(String),
@@ -287,6 +313,8 @@ pub enum Limit {
     AgentAttributes,
     /// Nodes in one eligibility expression.
     ExpressionNodes,
+    /// Business-hours calendars (bounded by the queue limit).
+    Calendars,
 }
 
 impl std::fmt::Display for Limit {
@@ -305,6 +333,7 @@ impl std::fmt::Display for Limit {
             Limit::Steps => "routing steps in one list",
             Limit::AgentAttributes => "agent attributes declared",
             Limit::ExpressionNodes => "nodes in one eligibility expression",
+            Limit::Calendars => "calendars",
         };
         f.write_str(name)
     }

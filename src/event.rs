@@ -150,6 +150,24 @@ pub enum EventKind {
         /// The queue.
         queue: QueueId,
     },
+    /// A queue opened by its business-hours calendar
+    /// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)): what waits in it is routed again.
+    QueueOpened {
+        /// The queue.
+        queue: QueueId,
+        /// When it closes next, if its calendar says.
+        closes_at: Option<crate::time::Timestamp>,
+    },
+    /// A queue closed by its business-hours calendar
+    /// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)): nothing in
+    /// it is offered until it opens, and its real-time work follows its
+    /// [`WhenClosed`](crate::WhenClosed) rule.
+    QueueClosed {
+        /// The queue.
+        queue: QueueId,
+        /// When it opens next, if its calendar says.
+        opens_at: Option<crate::time::Timestamp>,
+    },
     /// An agent was added (logged out).
     AgentAdded {
         /// The agent.
@@ -398,6 +416,8 @@ impl EventKind {
     pub fn interaction(&self) -> Option<InteractionId> {
         match self {
             EventKind::QueueAdded { .. }
+            | EventKind::QueueOpened { .. }
+            | EventKind::QueueClosed { .. }
             | EventKind::AgentAdded { .. }
             | EventKind::AgentUpdated { .. }
             | EventKind::AgentRemoved { .. }

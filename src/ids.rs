@@ -52,6 +52,10 @@ id_type!(
     OfferId, "o"
 );
 id_type!(
+    /// Identifies one business-hours calendar, chosen by the host.
+    CalendarId, "cal"
+);
+id_type!(
     /// An agent's pause reason ("aux code"), such as break, lunch or training, chosen by the host.
     ReasonCode, "r"
 );

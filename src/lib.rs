@@ -190,7 +190,7 @@ pub use engine::{
 };
 pub use error::{CommandError, ConfigError, Limit};
 pub use event::{Event, EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
-pub use ids::{AgentId, CaseId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
+pub use ids::{AgentId, CalendarId, CaseId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
 pub use model::agent::{Agent, AgentConfig, Presence, QueueMembership};
 pub use model::attributes::Attributes;
 pub use model::calendar::{
@@ -202,7 +202,7 @@ pub use model::expression::{
     AgentAttributes, AttributeKind, AttributeValue, Comparison, Expression, ExpressionError, Operand,
 };
 pub use model::interaction::{Interaction, InteractionState, Outcome};
-pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig};
+pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig, WhenClosed};
 pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
 pub use model::step::{ExceptionAction, ExceptionRule, RoutingStep};
 pub use sla::{

@@ -206,7 +206,7 @@ fn customer_abandons_while_queued_or_while_offered() {
     assert_eq!(h.presence(1), Presence::Available, "capacity released");
     assert_eq!(
         h.engine.totals(),
-        Totals { arrived: 2, handled: 0, abandoned: 2, cancelled: 0, declined: 0, expired: 0 }
+        Totals { arrived: 2, handled: 0, abandoned: 2, cancelled: 0, declined: 0, expired: 0, closed: 0 }
     );
 
     h.arrive(3, Channel::Voice, 1).accept(3);

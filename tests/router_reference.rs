@@ -149,6 +149,10 @@ struct Tally {
     later_step_offers: u64,
     /// Exception rules that moved an interaction.
     overflows: u64,
+    /// Queues closed by their business hours.
+    closings: u64,
+    /// Interactions ended because their queue was closed.
+    closed_ends: u64,
 }
 
 impl std::fmt::Display for Tally {
@@ -160,7 +164,7 @@ impl std::fmt::Display for Tally {
              several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
              waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
              as the last resort: {}; rivals passed over while draining for headroom: {}; e-mails interrupted: {}; \
-             step changes: {}; offers in a later step: {}; overflows: {}",
+             step changes: {}; offers in a later step: {}; overflows: {}; closings: {}; ended closed: {}",
             self.steps,
             self.events,
             self.offers,
@@ -178,6 +182,8 @@ impl std::fmt::Display for Tally {
             self.step_changes,
             self.later_step_offers,
             self.overflows,
+            self.closings,
+            self.closed_ends,
         )
     }
 }
@@ -200,6 +206,8 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
     shape.steps = Rng::new(mix(seed, 4)).percent(50);
     // Half give agents attributes and queues and steps eligibility expressions (issue #12 §2).
     shape.expressions = Rng::new(mix(seed, 5)).percent(50);
+    // Half have queues that follow business hours, opening and closing every few minutes.
+    shape.calendars = Rng::new(mix(seed, 6)).percent(50);
     let config = |index| {
         EngineConfig::builder()
             .never_reoffer_to_decliners(never_reoffer)
@@ -274,6 +282,21 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
             if let EventKind::ExceptionRaised { action: ExceptionAction::Move { .. }, applied: true, .. } = &event.kind
             {
                 tally.overflows += 1;
+            }
+            if let EventKind::QueueOpened { queue, .. } | EventKind::QueueClosed { queue, .. } = &event.kind {
+                // At the instant its calendar changes, independently of the engine.
+                let opened = matches!(event.kind, EventKind::QueueOpened { .. });
+                tally.closings += u64::from(!opened);
+                let just_before = Timestamp::from_millis(event.at.as_millis() - 1);
+                let calendar = index.queue(*queue).and_then(|q| q.calendar).and_then(|c| index.calendar(c));
+                let calendar = calendar.ok_or_else(|| here(format!("{event:?} for a queue without calendar")))?;
+                let added_now = host.shadow.presence.is_empty() && event.at == workload.plan[0].0;
+                if calendar.is_open(event.at) != opened || (!added_now && calendar.is_open(just_before) == opened) {
+                    return Err(here(format!("{event:?} is not at a change of its calendar")));
+                }
+            }
+            if let EventKind::InteractionEnded { outcome: Outcome::Closed, .. } = &event.kind {
+                tally.closed_ends += 1;
             }
             if let EventKind::InteractionOffered(offer) = &event.kind {
                 tally.later_step_offers += u64::from(offer.explanation.step.is_some_and(|s| s > 0));
@@ -492,6 +515,12 @@ impl Rules<'_> {
                 .is_none_or(|e| holds(e, agent.config(), &live.attributes))
     }
 
+    /// Whether `queue` is open at `at` by its calendar's hours (at the instant it opens, open).
+    fn open(&self, queue: QueueId, at: Timestamp) -> bool {
+        let queue = self.engine.queue(queue).expect("queues are never removed");
+        queue.calendar.is_none_or(|c| self.engine.calendar(c).expect("calendars are never removed").is_open(at))
+    }
+
     fn membership(&self, agent: &Agent, queue: QueueId) -> Option<QueueMembership> {
         agent.config().queues.iter().find(|m| m.queue == queue).copied()
     }
@@ -510,6 +539,7 @@ impl Rules<'_> {
     fn could_take_within(&self, shadow: &Shadow, agent: &Agent, live: &Live, at: Timestamp, horizon: Duration) -> bool {
         self.membership(agent, live.queue)
             .is_some_and(|m| m.delay <= at.saturating_duration_since(live.entered) + horizon)
+            && self.open(live.queue, at)
             && self.eligible(agent, live, at)
             && has_room(&agent.config().capacity, &shadow.held(agent.id()), live.channel)
             && !self.declined(live, agent.id())
@@ -588,6 +618,7 @@ impl Rules<'_> {
                     && self
                         .membership(agent, y.queue)
                         .is_some_and(|m| m.delay.max(after) <= at.saturating_duration_since(y.entered))
+                    && self.open(y.queue, at)
                     && self.eligible(agent, y, at)
                     && !self.declined(y, agent.id())
             });
@@ -649,6 +680,9 @@ impl Rules<'_> {
         }
         if !agent.config().skills.satisfies(&reqs) {
             return Err(format!("the agent's skills {:?} miss {reqs:?}", agent.config().skills));
+        }
+        if !self.open(offer.queue, at) {
+            return Err(format!("offered from {}, closed by its business hours", offer.queue));
         }
         if !self.eligible(agent, live, at) {
             return Err(format!("the agent {:?} fails the queue's or step's eligibility rule", agent.config()));

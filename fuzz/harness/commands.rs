@@ -17,10 +17,11 @@
 use std::time::Duration;
 
 use switchboard::{
-    AgentAttributes, AgentConfig, AgentId, AgentSelection, AttributeKind, Attributes, CapacityProfile, CaseId, Channel,
-    ChannelMode, Command, Comparison, CustomerId, Engine, EngineConfig, ExceptionAction, ExceptionRule, Expression,
-    InteractionId, InteractionState, Limits, NewInteraction, OfferId, Operand, Proficiency, QueueConfig, QueueId,
-    QueueMembership, ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId, SkillSet, Timestamp,
+    AgentAttributes, AgentConfig, AgentId, AgentSelection, AttributeKind, Attributes, BusinessHours, CalendarId,
+    CapacityProfile, CaseId, Channel, ChannelMode, Command, Comparison, CustomerId, Engine, EngineConfig,
+    ExceptionAction, ExceptionRule, Expression, InteractionId, InteractionState, Limits, LocalTime, NewInteraction,
+    OfferId, Operand, Proficiency, QueueConfig, QueueId, QueueMembership, ReasonCode, Requirements, RoutingStep,
+    ServiceLevelTarget, SkillId, SkillSet, Timestamp, WhenClosed,
 };
 
 use crate::harness::bytes::Bytes;
@@ -291,7 +292,33 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
     if b.bool() {
         q = q.with_eligibility(expression(b, 2));
     }
+    if b.bool() {
+        let rule = match b.below(3) {
+            0 => WhenClosed::Wait,
+            1 => WhenClosed::End,
+            _ => WhenClosed::Move(queue(b)),
+        };
+        q = q.with_calendar(CalendarId(b.below(3) as u64), rule);
+    }
     q
+}
+
+/// Business hours around the fuzzed times (2026, from `T0`), now and then malformed: an unknown
+/// zone, an opening that closes before it opens, overlapping openings, a holiday.
+fn business_hours(b: &mut Bytes) -> BusinessHours {
+    let zone = b.pick(&["UTC", "Europe/Moscow", "America/New_York", "Nowhere/Land"]);
+    let mut hours = BusinessHours::new(zone);
+    for _ in 0..b.below(4) {
+        let day = b.pick(&[chrono::Weekday::Mon, chrono::Weekday::Thu, chrono::Weekday::Sun]);
+        let open = LocalTime::hm(b.pick(&[0, 8, 9, 23, 24, 25]), b.pick(&[0, 30, 59, 60]));
+        let close = LocalTime::hm(b.pick(&[0, 9, 17, 24]), b.pick(&[0, 1, 30]));
+        hours = hours.open(day, open, close);
+    }
+    if b.bool() {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1 + b.below(28) as u32).unwrap_or_default();
+        hours = hours.closed_on(date);
+    }
+    hours
 }
 
 fn capacity(b: &mut Bytes) -> CapacityProfile {
@@ -458,7 +485,7 @@ fn some_offer(run: &Run, b: &mut Bytes) -> (AgentId, OfferId) {
 
 /// One operation: a command, a timeout, or a snapshot-and-restore.
 pub fn op(run: &mut Run, b: &mut Bytes) {
-    let code = b.u8() % 26;
+    let code = b.u8() % 28;
     let at = time(run, b);
     let command = match code {
         0 => Command::AddSkill { skill: skill(b), name: b.pick(&["billing", "", "técnico"]).to_string() },
@@ -513,6 +540,8 @@ pub fn op(run: &mut Run, b: &mut Bytes) {
             kind: b.pick(&[AttributeKind::Text, AttributeKind::Number]),
         },
         24 => Command::SetAgentAttributes { agent: agent(b), attributes: agent_attributes(b) },
+        25 => Command::AddCalendar { calendar: CalendarId(b.below(3) as u64), hours: business_hours(b) },
+        26 => Command::SetCalendar { calendar: CalendarId(b.below(3) as u64), hours: business_hours(b) },
         _ => {
             run.restore_roundtrip();
             return;

@@ -64,7 +64,12 @@ impl Engine {
                     ExceptionAction::Move { queue, .. } => Some(queue),
                     _ => None,
                 });
-                (q.id, to.collect())
+                // Moves of closed queues' work count too: every move's target exists first.
+                let closed = match q.when_closed {
+                    crate::model::queue::WhenClosed::Move(queue) => Some(queue),
+                    _ => None,
+                };
+                (q.id, to.chain(closed).collect())
             })
             .collect();
         // Depth-first, iteratively: 0 unseen, 1 on the path, 2 done.

@@ -47,6 +47,23 @@ impl Engine {
             self.totals.ended()
         );
 
+        // Queues are closed exactly when their calendars say, and each calendar waits for its next change.
+        if let Some(now) = self.now {
+            let closed: std::collections::BTreeSet<_> =
+                self.queues.values().filter(|q| self.closed_by_calendar(q, now)).map(|q| q.id).collect();
+            ensure!(
+                &closed == self.router.closed_queues(),
+                "closed queues {:?} but the calendars close {closed:?}",
+                self.router.closed_queues()
+            );
+            for (id, cal) in &self.calendars {
+                ensure!(
+                    self.timers.due(TimerKind::BusinessHours(*id)) == cal.next_change(now),
+                    "calendar {id}'s timer is not at its next change"
+                );
+            }
+        }
+
         // A time to live runs while an interaction waits or rings in a queue that has one.
         for i in self.interactions.values() {
             let unanswered = matches!(i.state, InteractionState::Queued | InteractionState::Offered { .. });

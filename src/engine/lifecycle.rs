@@ -33,6 +33,8 @@ impl Engine {
         match command {
             Command::AddSkill { skill, name } => self.add_skill(skill, name),
             Command::AddAgentAttribute { name, kind } => self.add_agent_attribute(name, kind),
+            Command::AddCalendar { calendar, hours } => self.add_calendar(calendar, hours, now),
+            Command::SetCalendar { calendar, hours } => self.set_calendar(calendar, hours, now),
             Command::AddQueue(queue) => self.add_queue(queue, now),
             Command::AddAgent(agent) => self.add_agent(agent, now),
             Command::SetAgentSkills { agent, skills } => self.set_agent_skills(agent, skills, now),
@@ -71,6 +73,7 @@ impl Engine {
             TimerKind::TimeToLive(iid) => self.expire(iid, at),
             TimerKind::ExceptionRule(iid) => self.exception_rule_due(iid, at),
             TimerKind::ForgetDeclines(iid) => self.forget_declines(iid),
+            TimerKind::BusinessHours(_) => self.business_hours_changed(at),
         }
     }
 
@@ -249,10 +252,17 @@ impl Engine {
         self.check_new_queue(&queue)?;
         self.check_all_declined(&queue)?;
         self.check_exception_rules(&queue)?;
+        self.check_business_hours(&queue)?;
         let id = queue.id;
+        let closed = self.closed_by_calendar(&queue, now);
+        let opens_at = queue.calendar.and_then(|c| self.calendars[&c].next_change(now));
         self.router.add_queue(id);
+        self.router.set_closed(id, closed);
         self.queues.insert(id, queue);
         self.emit(now, EventKind::QueueAdded { queue: id });
+        if closed {
+            self.emit(now, EventKind::QueueClosed { queue: id, opens_at });
+        }
         Ok(())
     }
 

@@ -4,6 +4,7 @@ mod declines;
 mod eligibility;
 mod exceptions;
 mod findings;
+mod hours;
 mod interrupt;
 mod invariants;
 mod lifecycle;
@@ -75,6 +76,9 @@ pub struct Totals {
     /// Ended unanswered at their queue's time to live ([`Outcome::Expired`](crate::Outcome::Expired)).
     #[serde(default)]
     pub expired: u64,
+    /// Ended because their queue was closed ([`Outcome::Closed`](crate::Outcome::Closed)).
+    #[serde(default)]
+    pub closed: u64,
 }
 
 impl Totals {
@@ -86,6 +90,7 @@ impl Totals {
             .saturating_add(self.cancelled)
             .saturating_add(self.declined)
             .saturating_add(self.expired)
+            .saturating_add(self.closed)
     }
 }
 
@@ -195,6 +200,8 @@ pub struct Engine {
     skills: BTreeMap<SkillId, String>,
     /// Agent attributes declared, with their kinds.
     agent_attributes: BTreeMap<String, crate::model::expression::AttributeKind>,
+    /// Business-hours calendars queues may follow.
+    calendars: BTreeMap<crate::ids::CalendarId, crate::model::calendar::Calendar>,
     queues: BTreeMap<QueueId, QueueConfig>,
     agents: IdMap<AgentId, Agent>,
     /// Hash maps, not ordered maps: interactions and offers come and go on
@@ -220,6 +227,7 @@ impl Engine {
             now: None,
             skills: BTreeMap::new(),
             agent_attributes: BTreeMap::new(),
+            calendars: BTreeMap::new(),
             queues: BTreeMap::new(),
             agents: IdMap::with_hasher(key),
             interactions: IdMap::with_hasher(key),
@@ -363,6 +371,11 @@ impl Engine {
         let mut all: Vec<&PendingOffer> = self.offers.values().collect();
         all.sort_unstable_by_key(|p| p.id);
         all.into_iter()
+    }
+
+    /// A business-hours calendar ([`Command::AddCalendar`](crate::Command::AddCalendar)).
+    pub fn calendar(&self, id: crate::ids::CalendarId) -> Option<&crate::model::calendar::Calendar> {
+        self.calendars.get(&id)
     }
 
     /// Running totals.

@@ -28,6 +28,10 @@ impl Engine {
         if i.state != InteractionState::Queued {
             return;
         }
+        if self.router.is_closed(i.queue) {
+            self.when_closed(id, now);
+            return;
+        }
         let sig = self.router.sig_held_by(i.id).expect("a queued interaction holds its signature");
         let ctx = Context::new(&self.agents, &self.interactions, &self.queues, &self.config, now);
         match self.router.select_agent(i, sig, &ctx) {
@@ -315,6 +319,7 @@ impl Engine {
             Outcome::Cancelled => self.totals.cancelled += 1,
             Outcome::Declined => self.totals.declined += 1,
             Outcome::Expired => self.totals.expired += 1,
+            Outcome::Closed => self.totals.closed += 1,
         }
         self.emit(now, EventKind::InteractionEnded { interaction: iid, queue: i.queue, channel: i.channel, outcome });
     }

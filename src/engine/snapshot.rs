@@ -26,6 +26,9 @@ pub struct EngineSnapshot {
     /// Agent attributes declared, with their kinds.
     #[serde(default)]
     agent_attributes: Vec<(String, crate::model::expression::AttributeKind)>,
+    /// Business-hours calendars, with their hours.
+    #[serde(default)]
+    calendars: Vec<(crate::ids::CalendarId, crate::model::calendar::BusinessHours)>,
     queues: Vec<QueueConfig>,
     agents: Vec<Agent>,
     interactions: Vec<Interaction>,
@@ -45,8 +48,8 @@ pub struct EngineSnapshot {
 ///
 /// Postcard writes no field names, so any field added to the snapshot's types
 /// changes the format: the version goes up with it (2: the fields of issue
-/// #11, fair routing; 3: routing steps; 4: agent attributes and eligibility
-/// expressions), and older bytes are refused with
+/// #11, fair routing; 3: routing steps; 4: agent attributes, eligibility
+/// expressions and business hours), and older bytes are refused with
 /// [`CompactSnapshotError::BadHeader`] instead of misread. JSON snapshots read
 /// older files through serde defaults.
 #[cfg(feature = "compact")]
@@ -197,6 +200,7 @@ impl Engine {
             now: self.now,
             skills: self.skills.iter().map(|(k, v)| (*k, v.clone())).collect(),
             agent_attributes: self.agent_attributes.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            calendars: self.calendars.iter().map(|(id, c)| (*id, c.business_hours().clone())).collect(),
             queues: self.queues.values().cloned().collect(),
             agents: self.agents().cloned().collect(),
             interactions: self.interactions().cloned().collect(),
@@ -239,6 +243,7 @@ impl Engine {
             ("cancelled", s.totals.cancelled),
             ("declined", s.totals.declined),
             ("expired", s.totals.expired),
+            ("closed", s.totals.closed),
         ] {
             if value > MAX_SNAPSHOT_COUNTER {
                 return Err(RestoreError::CounterTooLarge { counter, value, max: MAX_SNAPSHOT_COUNTER });
@@ -251,7 +256,8 @@ impl Engine {
             .checked_add(s.totals.abandoned)
             .and_then(|n| n.checked_add(s.totals.cancelled))
             .and_then(|n| n.checked_add(s.totals.declined))
-            .and_then(|n| n.checked_add(s.totals.expired));
+            .and_then(|n| n.checked_add(s.totals.expired))
+            .and_then(|n| n.checked_add(s.totals.closed));
         if ended.and_then(|e| e.checked_add(live)) != Some(s.totals.arrived) {
             return Err(RestoreError::TotalsMismatch { arrived: s.totals.arrived, live, ended });
         }
@@ -276,6 +282,15 @@ impl Engine {
             e.check_new_agent_attribute(&name).map_err(refused(format!("agent attribute {name:?}")))?;
             e.agent_attributes.insert(name, kind);
         }
+        for (id, hours) in s.calendars {
+            if e.calendars.contains_key(&id) {
+                return Err(RestoreError::DuplicateId(id.to_string()));
+            }
+            let calendar = hours.check().map_err(|error| {
+                refused(format!("calendar {id}"))(CommandError::BadCalendar { calendar: id, error })
+            })?;
+            e.calendars.insert(id, calendar);
+        }
         for q in s.queues {
             e.check_new_queue(&q).map_err(refused(format!("queue {}", q.id)))?;
             e.router.add_queue(q.id);
@@ -285,6 +300,11 @@ impl Engine {
         for q in e.queues.values() {
             e.check_all_declined(q).map_err(refused(format!("queue {}", q.id)))?;
             e.check_exception_rules(q).map_err(refused(format!("queue {}", q.id)))?;
+            e.check_business_hours(q).map_err(refused(format!("queue {}", q.id)))?;
+        }
+        // Closed exactly when their calendars say so now (every change up to now has fired).
+        for q in e.queues.values() {
+            e.router.set_closed(q.id, e.closed_by_calendar(q, now));
         }
         // Commands cannot make a loop of moves (a target exists before its rule); a snapshot could.
         if let Some(queue) = e.move_loop() {
@@ -578,6 +598,18 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
                     return bad("forgets the declines of an interaction that is not live");
                 }
             }
+            TimerKind::BusinessHours(c) => match (e.calendars.get(&c), now) {
+                (None, _) => return bad("follows a calendar that does not exist"),
+                (Some(cal), Some(now)) if cal.next_change(now) != Some(t.due) => {
+                    return bad("is not due when its calendar next opens or closes");
+                }
+                _ => {}
+            },
+        }
+    }
+    for (id, cal) in &e.calendars {
+        if e.now.and_then(|now| cal.next_change(now)).is_some() && !kinds.contains(&TimerKind::BusinessHours(*id)) {
+            return Err(RestoreError::BadTimer { timer: TimerKind::BusinessHours(*id), problem: "missing" });
         }
     }
     for p in e.offers.values() {

@@ -9,13 +9,17 @@ use crate::ids::{IdHashKey, IdMap, InteractionId, OfferId};
 use crate::time::Timestamp;
 
 /// What a timer is for. Timers due at the same millisecond fire in this
-/// order: [`TimerKind::TimeToLive`] first (an interaction whose time is up is
+/// order: [`TimerKind::BusinessHours`] first (a queue is open or closed at
+/// its hours to the millisecond), [`TimerKind::TimeToLive`] (an interaction whose time is up is
 /// not offered at that instant), then [`TimerKind::MaxWait`] (a bound holds to
 /// the millisecond), [`TimerKind::StepExpiry`] (a step change too) and
 /// [`TimerKind::ExceptionRule`], then in the order of the other variants, then
 /// in the order they were set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TimerKind {
+    /// A business-hours calendar opens or closes: the queues that follow it
+    /// open or close ([`QueueConfig::calendar`](crate::QueueConfig::calendar)).
+    BusinessHours(crate::ids::CalendarId),
     /// An offer expires unanswered.
     OfferTimeout(OfferId),
     /// An interaction's wrap-up ends.
@@ -47,14 +51,16 @@ impl TimerKind {
             // sees the interaction overdue: the bound holds to the millisecond.
             // So is a step change: what is decided at that instant sees the new step.
             // First of all, an interaction whose time is up: it is not offered at that instant.
-            TimerKind::TimeToLive(_) => 0,
-            TimerKind::MaxWait(_) => 1,
-            TimerKind::StepExpiry(_) => 2,
-            TimerKind::ExceptionRule(_) => 3,
-            TimerKind::OfferTimeout(_) => 4,
-            TimerKind::WrapUpEnd(_) => 5,
-            TimerKind::QueueDelay(_) => 6,
-            TimerKind::ForgetDeclines(_) => 7,
+            // Before all: a queue is closed (or open) at its opening hours to the millisecond.
+            TimerKind::BusinessHours(_) => 0,
+            TimerKind::TimeToLive(_) => 1,
+            TimerKind::MaxWait(_) => 2,
+            TimerKind::StepExpiry(_) => 3,
+            TimerKind::ExceptionRule(_) => 4,
+            TimerKind::OfferTimeout(_) => 5,
+            TimerKind::WrapUpEnd(_) => 6,
+            TimerKind::QueueDelay(_) => 7,
+            TimerKind::ForgetDeclines(_) => 8,
         }
     }
 }

@@ -71,6 +71,11 @@ pub struct WaitingExplanation {
     /// Of the `delay_reached` agents, how many drain for a call (capacity
     /// headroom, see [`Engine::draining_for`]) and take nothing new.
     pub draining: u32,
+    /// Whether its queue is closed by its business hours
+    /// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)): nothing is offered until it opens.
+    pub closed: bool,
+    /// When its queue opens next, if closed and its calendar says.
+    pub opens_at: Option<Timestamp>,
 }
 
 impl Engine {
@@ -129,6 +134,13 @@ impl Engine {
             draining: 0,
             step: i.step(),
             step_ends: self.timers.due(crate::engine::TimerKind::StepExpiry(id)),
+            closed: self.router.is_closed(i.queue),
+            opens_at: self
+                .queues
+                .get(&i.queue)
+                .and_then(|q| q.calendar)
+                .filter(|_| self.router.is_closed(i.queue))
+                .and_then(|c| self.timers.due(crate::engine::TimerKind::BusinessHours(c))),
         };
         let ctx =
             crate::router::select::Context::new(&self.agents, &self.interactions, &self.queues, &self.config, now);

@@ -57,6 +57,10 @@ pub enum Outcome {
     /// It waited (or rang) longer than its queue's
     /// [`time_to_live`](crate::QueueConfig::time_to_live) unanswered.
     Expired,
+    /// Real-time work in a closed queue whose rule is
+    /// [`WhenClosed::End`](crate::WhenClosed::End): it arrived while the
+    /// queue was closed, or waited in it at closing.
+    Closed,
 }
 
 /// A live interaction, as the engine holds it.

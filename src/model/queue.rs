@@ -148,6 +148,16 @@ pub struct QueueConfig {
     /// moves after a time unanswered. None by default.
     #[serde(default)]
     pub exception_rules: Vec<crate::model::step::ExceptionRule>,
+    /// The business-hours calendar the queue follows (added first with
+    /// [`Command::AddCalendar`](crate::Command::AddCalendar)); `None` (the
+    /// default): always open. While closed, nothing in the queue is offered.
+    #[serde(default)]
+    pub calendar: Option<crate::ids::CalendarId>,
+    /// What happens to real-time work (calls, chats, video) that arrives
+    /// while the queue is closed, or waits in it when it closes. Deferrable
+    /// work (e-mail, callbacks) always waits for the opening.
+    #[serde(default)]
+    pub when_closed: WhenClosed,
     /// What happens once every qualified agent has declined an interaction
     /// (only when declined work is never re-offered to its decliners).
     #[serde(default)]
@@ -173,11 +183,20 @@ impl QueueConfig {
             offer_timeout: None,
             max_wait: None,
             eligibility: None,
+            calendar: None,
+            when_closed: WhenClosed::Wait,
             steps: Vec::new(),
             time_to_live: None,
             exception_rules: Vec::new(),
             all_declined: AllDeclined::Wait,
         }
+    }
+
+    /// Follows a business-hours calendar, with a rule for real-time work while closed.
+    pub fn with_calendar(mut self, calendar: crate::ids::CalendarId, when_closed: WhenClosed) -> Self {
+        self.calendar = Some(calendar);
+        self.when_closed = when_closed;
+        self
     }
 
     /// Sets the eligibility rule (see [`Expression`](crate::Expression)).
@@ -278,4 +297,33 @@ impl QueueConfig {
         self.all_declined = all_declined;
         self
     }
+}
+
+/// What happens to real-time work in a queue that is closed
+/// ([`QueueConfig::when_closed`]): work arriving while it is closed, and
+/// work waiting in it at closing time. Ringing offers and connected work
+/// are left alone; deferrable work always waits for the opening.
+///
+/// # Example
+/// ```
+/// use switchboard::{CalendarId, Channel, QueueConfig, QueueId, WhenClosed};
+///
+/// // Calls after hours go to the answering service's queue, keeping their place.
+/// let sales = QueueConfig::new(QueueId(1), "sales", [Channel::Voice, Channel::Email])
+///     .with_calendar(CalendarId(1), WhenClosed::Move(QueueId(9)));
+/// assert_eq!(sales.when_closed, WhenClosed::Move(QueueId(9)));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum WhenClosed {
+    /// It waits (or is queued) for the opening; nothing is offered meanwhile (the default).
+    #[default]
+    Wait,
+    /// It ends with [`Outcome::Closed`](crate::Outcome::Closed): the host
+    /// plays the closed message, takes a voicemail or offers a callback.
+    End,
+    /// It moves to another queue (an after-hours or partner queue), keeping
+    /// its place in line; if that queue cannot take it now (full), it waits.
+    /// The target must exist when the queue is added and take all its channels.
+    Move(crate::ids::QueueId),
 }

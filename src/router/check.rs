@@ -168,7 +168,7 @@ impl Router {
 
                 // Work conservation for real-time work: a waiting call never
                 // sits beside a ready agent who could take it now.
-                if ch.realtime {
+                if ch.realtime && !self.closed.contains(qid) {
                     // Blending does not enter this check: real-time work only.
                     let ctx = Context {
                         agents,

@@ -100,7 +100,8 @@ impl Router {
         if self.scans() {
             return self.scan_drain_cause(agent, ctx);
         }
-        for m in &agent.config.queues {
+        // A closed queue offers nothing: nobody drains for its calls.
+        for m in agent.config.queues.iter().filter(|m| !self.closed.contains(&m.queue)) {
             let Some(q) = self.queues.get(&m.queue) else { continue };
             for (channel, after) in profile.headrooms() {
                 if super::has_room(&self.config, agent, channel) {
@@ -123,7 +124,7 @@ impl Router {
     /// [`Router::drain_cause`] by scanning every live interaction.
     pub(super) fn scan_drain_cause(&self, agent: &Agent, ctx: &Context<'_>) -> Option<InteractionId> {
         let profile = &agent.config.capacity;
-        for m in &agent.config.queues {
+        for m in agent.config.queues.iter().filter(|m| !self.closed.contains(&m.queue)) {
             let Some(qcfg) = ctx.queues.get(&m.queue) else { continue };
             for (channel, after) in profile.headrooms() {
                 if super::has_room(&self.config, agent, channel) {

@@ -392,6 +392,8 @@ pub(crate) struct Router {
     /// agent changing state touches the queues' structures only where their
     /// readiness or key changed.
     pub(crate) places: IdMap<AgentId, Places>,
+    /// Queues closed by their business hours: nothing in them is offered.
+    closed: BTreeSet<QueueId>,
     /// Agents refused deferrable work because real-time work they qualify
     /// for was waiting; looked at again when a real-time list empties.
     pub(crate) blend_blocked: BTreeSet<AgentId>,
@@ -415,6 +417,7 @@ impl Router {
             free_sigs: BTreeSet::new(),
             reserved: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
             queues: BTreeMap::new(),
+            closed: BTreeSet::new(),
             places: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
             blend_blocked: BTreeSet::new(),
             drained: headroom::Drained::default(),
@@ -566,6 +569,25 @@ impl Router {
     /// The eligibility of a signature.
     pub(crate) fn eligibility(&self, sig: SigId) -> &Eligibility {
         &self.sigs[sig as usize]
+    }
+
+    /// Whether `queue` is closed by its business hours.
+    pub(crate) fn is_closed(&self, queue: QueueId) -> bool {
+        self.closed.contains(&queue)
+    }
+
+    /// Opens or closes `queue`.
+    pub(crate) fn set_closed(&mut self, queue: QueueId, closed: bool) {
+        if closed {
+            self.closed.insert(queue);
+        } else {
+            self.closed.remove(&queue);
+        }
+    }
+
+    /// The queues closed by their business hours.
+    pub(crate) fn closed_queues(&self) -> &BTreeSet<QueueId> {
+        &self.closed
     }
 
     pub(crate) fn add_queue(&mut self, queue: QueueId) {

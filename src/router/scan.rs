@@ -96,7 +96,7 @@ impl Router {
     /// routable with room on its channel, qualified, have not declined it
     /// (when declines are remembered) and its wait then reaches their delay.
     fn scan_standing(&self, agent: &Agent, i: &Interaction, horizon_ms: i64, ctx: &Context<'_>) -> Option<Standing> {
-        if i.state != InteractionState::Queued || !agent.is_routable() {
+        if i.state != InteractionState::Queued || !agent.is_routable() || self.closed.contains(&i.queue) {
             return None;
         }
         let m = agent.config.queues.iter().find(|m| m.queue == i.queue)?;

@@ -160,6 +160,10 @@ impl Router {
     /// blend-blocked (those ahead of the winner, in each delay tier).
     /// Agents who drain for headroom are skipped and recorded with their cause.
     pub(crate) fn select_agent(&mut self, i: &Interaction, sig: SigId, ctx: &Context<'_>) -> Option<AgentChoice> {
+        // A queue closed by its business hours offers nothing.
+        if self.closed.contains(&i.queue) {
+            return None;
+        }
         if self.scans() {
             return self.scan_select_agent(i, ctx);
         }
@@ -262,7 +266,7 @@ impl Router {
         let (mut realtime, mut deferrable) = (None, None);
         let mut candidates = 0u32;
         for place in self.places.get(&agent.id()).into_iter().flat_map(|p| &p.places) {
-            if !place.ready {
+            if !place.ready || self.closed.contains(&place.queue) {
                 continue;
             }
             let Some(ch) = self.queues.get(&place.queue).and_then(|q| q.channels.get(&place.channel)) else { continue };
@@ -371,7 +375,7 @@ impl Router {
         }
         let mut best = None;
         for place in self.places.get(&agent.id()).into_iter().flat_map(|p| &p.places) {
-            if !place.ready {
+            if !place.ready || self.closed.contains(&place.queue) {
                 continue;
             }
             let Some(ch) = self.queues.get(&place.queue).and_then(|q| q.channels.get(&place.channel)) else { continue };

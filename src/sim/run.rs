@@ -200,6 +200,8 @@ impl<'s> Simulation<'s> {
                 max_wait: q.max_wait_secs.map(Duration::from_secs),
                 time_to_live: q.time_to_live_secs.map(Duration::from_secs),
                 eligibility: None,
+                calendar: None,
+                when_closed: crate::WhenClosed::Wait,
                 exception_rules: q
                     .overflow
                     .iter()

@@ -60,6 +60,7 @@ fn outcome(o: Option<Outcome>) -> &'static str {
         Some(Outcome::Cancelled) => "cancelled",
         Some(Outcome::Declined) => "declined",
         Some(Outcome::Expired) => "expired",
+        Some(Outcome::Closed) => "closed",
     }
 }
 

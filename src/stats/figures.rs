@@ -39,7 +39,7 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 ///
 /// ```text
 /// in queue at start + offered
-///     = answered + abandoned + short_abandoned + cancelled + declined + expired + transferred_out
+///     = answered + abandoned + short_abandoned + cancelled + declined + expired + closed + transferred_out
 ///       + in queue at end
 /// ```
 ///
@@ -82,6 +82,11 @@ pub struct ContactCounters {
     /// cancelled contacts, they are left out of the service level.
     #[serde(default)]
     pub expired: u64,
+    /// Contacts ended because their queue was closed
+    /// ([`WhenClosed::End`](crate::WhenClosed::End)). Like cancelled
+    /// contacts, they are left out of the service level.
+    #[serde(default)]
+    pub closed: u64,
     /// Contacts transferred to another queue before being answered here.
     pub transferred_out: u64,
     /// Sum of the waits of answered contacts, in milliseconds (for ASA).
@@ -118,6 +123,7 @@ impl ContactCounters {
         self.cancelled = self.cancelled.saturating_add(other.cancelled);
         self.declined = self.declined.saturating_add(other.declined);
         self.expired = self.expired.saturating_add(other.expired);
+        self.closed = self.closed.saturating_add(other.closed);
         self.transferred_out = self.transferred_out.saturating_add(other.transferred_out);
         self.answer_wait_ms = self.answer_wait_ms.saturating_add(other.answer_wait_ms);
         self.abandon_wait_ms = self.abandon_wait_ms.saturating_add(other.abandon_wait_ms);
@@ -138,6 +144,7 @@ impl ContactCounters {
             .saturating_add(self.cancelled)
             .saturating_add(self.declined)
             .saturating_add(self.expired)
+            .saturating_add(self.closed)
             .saturating_add(self.transferred_out)
     }
 

@@ -162,7 +162,7 @@ pub(crate) enum Phase {
     Ringing,
     /// Answered by an agent: talk and wrap-up are counted against this visit.
     Answered,
-    /// Left unanswered (abandoned, cancelled, declined by all, expired or transferred out).
+    /// Left unanswered (abandoned, cancelled, declined by all, expired, closed or transferred out).
     Left,
 }
 
@@ -195,6 +195,7 @@ pub(crate) enum Change {
     Cancel,
     Decline,
     Expire,
+    Close,
     TransferOut,
     Talk { ms: u64 },
     Wrap { ms: u64 },
@@ -238,6 +239,7 @@ fn count(c: &mut ContactCounters, change: Change, ctx: &Ctx) {
         Change::Cancel => c.cancelled += 1,
         Change::Decline => c.declined += 1,
         Change::Expire => c.expired += 1,
+        Change::Close => c.closed += 1,
         Change::TransferOut => {
             c.transferred_out += 1;
             if ctx.sl_applies {
@@ -292,7 +294,12 @@ fn count_tally(t: &mut Tally, change: Change, ctx: &Ctx) {
             leave(t);
             t.answer_waits.record(Duration::from_millis(wait_ms));
         }
-        Change::Abandon { .. } | Change::Cancel | Change::Decline | Change::Expire | Change::TransferOut => leave(t),
+        Change::Abandon { .. }
+        | Change::Cancel
+        | Change::Decline
+        | Change::Expire
+        | Change::Close
+        | Change::TransferOut => leave(t),
         Change::Talk { .. } | Change::Wrap { .. } | Change::Respond { .. } => {}
     }
 }

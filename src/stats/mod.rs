@@ -236,6 +236,8 @@ impl<Tz: TimeZone> Statistics<Tz> {
         let at = self.advance_to(event.at);
         match &event.kind {
             EventKind::QueueAdded { queue } => self.ensure_queue(*queue, engine),
+            // Opening hours change no counter: what they do to contacts has events of its own.
+            EventKind::QueueOpened { .. } | EventKind::QueueClosed { .. } => {}
             EventKind::AgentAdded { agent } | EventKind::AgentUpdated { agent } => {
                 self.refresh_agent(*agent, engine, at);
             }
@@ -644,6 +646,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
             Outcome::Cancelled => self.leave_unanswered(id, VisitExit::Cancelled, at, |_| Change::Cancel),
             Outcome::Declined => self.leave_unanswered(id, VisitExit::Declined, at, |_| Change::Decline),
             Outcome::Expired => self.leave_unanswered(id, VisitExit::Expired, at, |_| Change::Expire),
+            Outcome::Closed => self.leave_unanswered(id, VisitExit::Closed, at, |_| Change::Close),
             Outcome::Handled { .. } => {}
         }
         let Some(mut t) = self.live.remove(&id) else { return };

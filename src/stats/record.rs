@@ -31,6 +31,8 @@ pub enum VisitExit {
     Declined,
     /// It reached its queue's time to live unanswered ([`Outcome::Expired`]).
     Expired,
+    /// Its queue was closed ([`Outcome::Closed`]).
+    Closed,
     /// It was transferred to another queue before being answered.
     Transferred {
         /// The queue it went to.

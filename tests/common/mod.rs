@@ -28,6 +28,14 @@ impl Harness {
         self
     }
 
+    /// Moves the clock to an absolute time, firing timers on the way.
+    pub fn at_time(&mut self, t: Timestamp) -> &mut Self {
+        self.now = t;
+        self.engine.handle_timeout(t).expect("harness time moves forward");
+        self.drain();
+        self
+    }
+
     pub fn try_cmd(&mut self, command: Command) -> Result<(), CommandError> {
         let result = self.engine.handle(command, self.now);
         self.drain();

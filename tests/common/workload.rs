@@ -149,6 +149,9 @@ pub struct Shape {
     /// queues and steps carry eligibility expressions over them, over skills, named agents and
     /// the interaction's language (issue #12 §2); drawn from a stream of their own.
     pub expressions: bool,
+    /// Some queues follow business hours that open and close every few minutes, with every
+    /// [`WhenClosed`] rule (issue #12 §4); drawn from a stream of their own.
+    pub calendars: bool,
 }
 
 impl Shape {
@@ -166,6 +169,7 @@ impl Shape {
             interruptible: false,
             steps: false,
             expressions: false,
+            calendars: false,
         }
     }
 
@@ -184,6 +188,7 @@ impl Shape {
             interruptible: false,
             steps: false,
             expressions: false,
+            calendars: false,
         }
     }
 }
@@ -354,12 +359,26 @@ fn random_expression(rng: &mut Rng, skills: u64, agents: u64, depth: u32) -> Exp
     }
 }
 
+/// Opening hours in UTC for the workloads' day (a Thursday from 09:00): open and closed in turns
+/// of 1 to 6 minutes through the first half hour, then open to the end of the day.
+fn flickering_hours(rng: &mut Rng) -> BusinessHours {
+    let mut hours = BusinessHours::new("UTC");
+    let mut minute = rng.range(0, 3) as u8;
+    while minute < 30 {
+        let close = minute + rng.range(1, 6) as u8;
+        hours = hours.open(chrono::Weekday::Thu, LocalTime::hm(9, minute), LocalTime::hm(9, close));
+        minute = close + rng.range(1, 6) as u8;
+    }
+    hours.open(chrono::Weekday::Thu, LocalTime::hm(9, minute.min(59)), LocalTime::END_OF_DAY)
+}
+
 /// Draws a workload from a seed.
 pub fn generate(seed: u64, shape: &Shape) -> Workload {
     let mut rng = Rng::new(mix(seed, 1));
     let mut bounds_rng = Rng::new(mix(seed, 11));
     let mut steps_rng = Rng::new(mix(seed, 13));
     let mut expr_rng = Rng::new(mix(seed, 17));
+    let mut hours_rng = Rng::new(mix(seed, 19));
     let mut plan: Vec<(i64, Command)> = Vec::new();
     let start = T0;
     let end = start + shape.minutes * 60_000;
@@ -367,6 +386,14 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
     // Topology.
     for s in 1..=shape.skills {
         plan.push((start, Command::AddSkill { skill: SkillId(s), name: format!("skill-{s}") }));
+    }
+    if shape.calendars {
+        for c in 1..=2u64 {
+            plan.push((
+                start,
+                Command::AddCalendar { calendar: CalendarId(c), hours: flickering_hours(&mut hours_rng) },
+            ));
+        }
     }
     if shape.expressions {
         for (name, kind) in
@@ -438,6 +465,16 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
                 rules.push(ExceptionRule::new(after, ExceptionAction::Move { queue: target.id, keep_place }));
             }
             queue = queue.with_exception_rules(rules);
+        }
+        if shape.calendars && hours_rng.percent(60) {
+            let calendar = CalendarId(hours_rng.range(1, 2) as u64);
+            let target = queues.iter().find(|t: &&QueueConfig| queue.channels.iter().all(|c| t.channels.contains(c)));
+            let rule = match (hours_rng.below(3), target) {
+                (0, _) => WhenClosed::Wait,
+                (1, Some(t)) => WhenClosed::Move(t.id),
+                _ => WhenClosed::End,
+            };
+            queue = queue.with_calendar(calendar, rule);
         }
         if shape.bounds {
             if bounds_rng.percent(50) {
