@@ -23,6 +23,9 @@
 //! the cost of a decision can be measured beside a large backlog it must not
 //! depend on.
 //!
+//! Staffed queues may also carry [`Rules`]: routing steps and exception
+//! rules (`+r` in the tables).
+//!
 //! Everything is drawn from [`SimRng`] streams of one fixed seed, so every
 //! run builds the same scene and sends the same arrivals.
 
@@ -78,6 +81,28 @@ impl Mode {
     }
 }
 
+/// The routing rules of the staffed queues (unstaffed queues never have any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rules {
+    /// None: the queues' plain configuration.
+    None,
+    /// 3 routing steps (the queue's first home skill at 4 or above for 30 s,
+    /// then at 2 or above for 30 s, then none) and 2 exception rules (an
+    /// alert at 60 s, and from queue 2 on an overflow to the queue before at
+    /// 120 s, keeping the place in line). Marked `+r`.
+    Steps,
+}
+
+impl Rules {
+    /// The mark after the mode in tables: `""` or `"+r"`.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Rules::None => "",
+            Rules::Steps => "+r",
+        }
+    }
+}
+
 /// What agents do once added.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Staffing {
@@ -100,12 +125,8 @@ pub struct Spec {
     pub unstaffed_queues: bool,
     /// How the engine finds a decision's candidates.
     pub index: RoutingIndex,
-    /// Whether staffed queues carry routing rules (issue #12): 3 routing steps
-    /// (the queue's first home skill at 4 or above for 30 s, then at 2 or
-    /// above for 30 s, then none) and 2 exception rules (an alert at 60 s, and
-    /// from queue 2 on an overflow to the queue before at 120 s, keeping the
-    /// place in line).
-    pub rules: bool,
+    /// The routing rules of the staffed queues (issue #12), if any.
+    pub rules: Rules,
 }
 
 /// An engine and the bookkeeping of the host driving it: the next id, the
@@ -198,7 +219,7 @@ impl Scene {
         for q in 1..=queues {
             let name = if q <= QUEUES { format!("queue {q}") } else { format!("unstaffed {q}") };
             let mut queue = QueueConfig::new(QueueId(q), name, [Channel::Voice, Channel::Chat]).with_aging(1);
-            if spec.rules && q <= QUEUES {
+            if spec.rules == Rules::Steps && q <= QUEUES {
                 let skill = home_skills(q)[0];
                 let at = |level| Requirements::from_pairs([(skill, Proficiency::new(level).expect("1 to 5"))]);
                 queue = queue.with_steps(vec![
