@@ -46,13 +46,16 @@
 //!
 //! The same workloads run again with routing rules on the staffed queues
 //! (`benches/scene`'s [`Rules`]), index only, up to 100,000 waiting: rows
-//! `+r` (3 routing steps and 2 exception rules per queue). A last table
-//! gives their cost against the plain rows of the same run.
+//! `+r` (3 routing steps and 2 exception rules per queue) and `+e`
+//! (eligibility expressions: `language == interaction.language` on the
+//! queue, and 3 steps narrowing it to `team == "tier2"`, then to `team ==
+//! "tier2" or tenure > 12`, then not at all). A last table gives their cost
+//! against the plain rows of the same run.
 //!
 //! * `cargo bench --bench routing`: the full run (100k and 1M waiting).
 //! * `SWITCHBOARD_BENCH_QUICK=1 cargo bench --bench routing`: fewer samples, no 1M.
-//! * `SWITCHBOARD_BENCH_RULES=plain,r` (any of `plain`, `r`, comma
-//!   separated; default both): only those rows, with either plan. The
+//! * `SWITCHBOARD_BENCH_RULES=plain,e` (any of `plain`, `r`, `e`, comma
+//!   separated; default all three): only those rows, with either plan. The
 //!   plain rows include the scan router's, which take most of a quick run.
 //! * `cargo test --benches` or `cargo bench --bench routing -- --test`: a
 //!   smoke run on a small scene (1,000 agents, 10,000 waiting), seconds long.
@@ -378,7 +381,7 @@ fn row_line(r: &Row) -> String {
     )
 }
 
-/// The mode, marked `+r` when measured with routing rules.
+/// The mode, marked `+r` or `+e` when measured with routing rules.
 fn mode_label(r: &Row) -> String {
     format!("{}{}", r.mode.name(), r.rules.mark())
 }
@@ -506,6 +509,13 @@ fn run_mode(plan: &Plan, mode: Mode, rules: Rules, c: &mut Criterion, rows: &mut
         rules,
     };
     let sizes = |all: &[u64]| -> Vec<u64> { all.iter().copied().filter(|w| plain || *w <= 100_000).collect() };
+    // Every staffed queue has members each step admits, for every language (panics otherwise).
+    let staffed = |s: &Scene| {
+        if rules == Rules::Eligibility {
+            let fewest = s.assert_rules_staffed();
+            eprintln!("  [{label}] every queue, language and step: at least {fewest} members qualify");
+        }
+    };
     let case = |s: &mut Scene, decision: Decision, samples: usize, restored: bool, rows: &mut Vec<Row>| {
         let budget = match s.spec.index {
             RoutingIndex::Scan => plan.scan_budget,
@@ -535,6 +545,7 @@ fn run_mode(plan: &Plan, mode: Mode, rules: Rules, c: &mut Criterion, rows: &mut
     // agent_frees: every agent busy, the backlog grown from one size to the next.
     let start = Instant::now();
     let mut s = Scene::new(spec(false));
+    staffed(&s);
     let frees = sizes(&plan.frees);
     for &w in &frees {
         let grow = Instant::now();
@@ -557,6 +568,7 @@ fn run_mode(plan: &Plan, mode: Mode, rules: Rules, c: &mut Criterion, rows: &mut
     // interaction_arrives: every agent idle, a backlog (if any) in the unstaffed queues.
     let start = Instant::now();
     let mut s = Scene::new(spec(true));
+    staffed(&s);
     let arrives = sizes(&plan.arrives);
     for &w in &arrives {
         let grow = Instant::now();
@@ -576,16 +588,16 @@ fn run_mode(plan: &Plan, mode: Mode, rules: Rules, c: &mut Criterion, rows: &mut
 }
 
 /// The rule sets to measure, from `SWITCHBOARD_BENCH_RULES` (`plain`, `r`,
-/// comma separated; both when unset or empty), in that order.
+/// `e`, comma separated; all three when unset or empty), in that order.
 fn rule_sets() -> Vec<Rules> {
     let chosen = std::env::var("SWITCHBOARD_BENCH_RULES").unwrap_or_default();
     let names: Vec<&str> =
         chosen.split(',').map(|n| n.trim().trim_start_matches('+')).filter(|n| !n.is_empty()).collect();
-    let all = [("plain", Rules::None), ("r", Rules::Steps)];
+    let all = [("plain", Rules::None), ("r", Rules::Steps), ("e", Rules::Eligibility)];
     for name in &names {
         assert!(
             all.iter().any(|(n, _)| n == name),
-            "SWITCHBOARD_BENCH_RULES: unknown {name:?}, expected plain or r (comma separated)"
+            "SWITCHBOARD_BENCH_RULES: unknown {name:?}, expected plain, r or e (comma separated)"
         );
     }
     all.iter().filter(|(n, _)| names.is_empty() || names.contains(n)).map(|(_, rules)| *rules).collect()
