@@ -28,7 +28,7 @@ mod scene;
 use std::alloc::System;
 use std::time::Instant;
 
-use scene::{AGENTS, Mode, Scene, Spec, Staffing, thousands};
+use scene::{AGENTS, Mode, Rules, Scene, Spec, Staffing, thousands};
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 use switchboard::RoutingIndex;
 
@@ -127,7 +127,7 @@ fn main() {
         staffing,
         unstaffed_queues: false,
         index: RoutingIndex::Indexed,
-        rules: false,
+        rules: Rules::None,
     };
     let mut s = Scene::configure(spec(Mode::Catalogue, Staffing::Ready));
     let before = live();

@@ -44,8 +44,19 @@
 //! included) so `cargo bench --bench routing -- <criterion options>` works
 //! as usual; the latency table is the main output.
 //!
+//! The same workloads run again with routing rules on the staffed queues
+//! (`benches/scene`'s [`Rules`]), index only, up to 100,000 waiting: rows
+//! `+r` (3 routing steps and 2 exception rules per queue) and `+e`
+//! (eligibility expressions: `language == interaction.language` on the
+//! queue, and 3 steps narrowing it to `team == "tier2"`, then to `team ==
+//! "tier2" or tenure > 12`, then not at all). A last table gives their cost
+//! against the plain rows of the same run.
+//!
 //! * `cargo bench --bench routing`: the full run (100k and 1M waiting).
 //! * `SWITCHBOARD_BENCH_QUICK=1 cargo bench --bench routing`: fewer samples, no 1M.
+//! * `SWITCHBOARD_BENCH_RULES=plain,e` (any of `plain`, `r`, `e`, comma
+//!   separated; default all three): only those rows, with either plan. The
+//!   plain rows include the scan router's, which take most of a quick run.
 //! * `cargo test --benches` or `cargo bench --bench routing -- --test`: a
 //!   smoke run on a small scene (1,000 agents, 10,000 waiting), seconds long.
 
@@ -56,7 +67,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use scene::{AGENTS, Mode, QUEUES, Scene, Spec, Staffing, thousands};
+use scene::{AGENTS, Mode, QUEUES, Rules, Scene, Spec, Staffing, thousands};
 use switchboard::*;
 
 /// How much to measure.
@@ -240,8 +251,8 @@ fn decide(s: &mut Scene, decision: Decision, wait: &RunQueueWait) -> (Sample, bo
 /// Summary of one case's samples.
 struct Row {
     mode: Mode,
-    /// Measured with the scene's routing rules (steps and exception rules).
-    rules: bool,
+    /// The scene's routing rules it was measured with.
+    rules: Rules,
     decision: Decision,
     waiting: u64,
     router: RoutingIndex,
@@ -304,6 +315,8 @@ fn measure(s: &mut Scene, mode: Mode, decision: Decision, warm_up: usize, sample
         taken.push(sample);
         offered += usize::from(offer);
     }
+    // A case where nothing is offered times a decision that finds nobody: not what it claims to measure.
+    assert!(offered > 0, "{}{} {}: no decision made an offer", mode.name(), s.spec.rules.mark(), decision.name());
     Row {
         mode,
         rules: s.spec.rules,
@@ -332,7 +345,7 @@ fn waiting_label(decision: Decision, waiting: u64) -> String {
 
 fn header() -> String {
     format!(
-        "{:<10} {:<20} {:>17} {:<7} {:>7} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9} {:>11} {:>7}",
+        "{:<12} {:<20} {:>17} {:<7} {:>7} {:>8} {:>10} {:>10} {:>10} {:>10} {:>9} {:>11} {:>7}",
         "mode",
         "decision",
         "waiting",
@@ -351,7 +364,7 @@ fn header() -> String {
 
 fn row_line(r: &Row) -> String {
     format!(
-        "{:<10} {:<20} {:>17} {:<7} {:>7} {:>7.1}% {:>10} {:>10} {:>10} {:>10} {:>8.1}% {:>11} {:>7.1}",
+        "{:<12} {:<20} {:>17} {:<7} {:>7} {:>7.1}% {:>10} {:>10} {:>10} {:>10} {:>8.1}% {:>11} {:>7.1}",
         mode_label(r),
         r.decision.name(),
         waiting_label(r.decision, r.waiting),
@@ -368,9 +381,9 @@ fn row_line(r: &Row) -> String {
     )
 }
 
-/// The mode, marked `+r` when measured with routing rules.
+/// The mode, marked `+r` or `+e` when measured with routing rules.
 fn mode_label(r: &Row) -> String {
-    if r.rules { format!("{}+r", r.mode.name()) } else { r.mode.name().to_string() }
+    format!("{}{}", r.mode.name(), r.rules.mark())
 }
 
 fn ratio(a: u64, b: u64) -> String {
@@ -380,7 +393,7 @@ fn ratio(a: u64, b: u64) -> String {
 fn print_summary(rows: &[Row]) {
     let find = |mode, decision, waiting, router, restored| {
         rows.iter().find(|r| {
-            !r.rules
+            r.rules == Rules::None
                 && r.mode == mode
                 && r.decision == decision
                 && r.waiting == waiting
@@ -388,7 +401,8 @@ fn print_summary(rows: &[Row]) {
                 && r.restored == restored
         })
     };
-    let index_rows = || rows.iter().filter(|r| r.router == RoutingIndex::Indexed && !r.restored && !r.rules);
+    let index_rows =
+        || rows.iter().filter(|r| r.router == RoutingIndex::Indexed && !r.restored && r.rules == Rules::None);
 
     println!();
     println!("growth with the backlog (index): ratio of medians and of p99s");
@@ -445,6 +459,30 @@ fn print_summary(rows: &[Row]) {
             ratio(scan_stats.p99_on_cpu, index_stats.p99_on_cpu),
         );
     }
+
+    println!();
+    println!("cost of routing rules (index): time with rules / plain time, same run; µs median / p99 beside");
+    println!(
+        "{:<12} {:<20} {:>17} {:>17} {:>17} {:>10} {:>10} {:>10}",
+        "mode", "decision", "waiting", "plain µs", "rules µs", "median", "p99", "p99 cpu"
+    );
+    for ruled in rows.iter().filter(|r| r.rules != Rules::None) {
+        let Some(plain) = find(ruled.mode, ruled.decision, ruled.waiting, RoutingIndex::Indexed, false) else {
+            continue;
+        };
+        let pair = |st: &Stats| format!("{} / {}", us(st.median), us(st.p99));
+        println!(
+            "{:<12} {:<20} {:>17} {:>17} {:>17} {:>10} {:>10} {:>10}",
+            mode_label(ruled),
+            ruled.decision.name(),
+            waiting_label(ruled.decision, ruled.waiting),
+            pair(&plain.stats),
+            pair(&ruled.stats),
+            ratio(ruled.stats.median, plain.stats.median),
+            ratio(ruled.stats.p99, plain.stats.p99),
+            ratio(ruled.stats.p99_on_cpu, plain.stats.p99_on_cpu),
+        );
+    }
 }
 
 /// The criterion group: the mean time of a whole cycle (the timed call plus the bookkeeping), on the index.
@@ -459,7 +497,9 @@ fn criterion_cycle(c: &mut Criterion, s: &mut Scene, mode: Mode, decision: Decis
 /// Measures one mode: both decisions, every size, index and scan. With
 /// `rules`, the same workloads with the scene's routing rules, on the index
 /// alone, up to 100,000 waiting (beside the plain rows, issue #12).
-fn run_mode(plan: &Plan, mode: Mode, rules: bool, c: &mut Criterion, rows: &mut Vec<Row>) {
+fn run_mode(plan: &Plan, mode: Mode, rules: Rules, c: &mut Criterion, rows: &mut Vec<Row>) {
+    let plain = rules == Rules::None;
+    let label = format!("{}{}", mode.name(), rules.mark());
     let spec = |unstaffed_queues| Spec {
         mode,
         agents: plan.agents,
@@ -468,7 +508,14 @@ fn run_mode(plan: &Plan, mode: Mode, rules: bool, c: &mut Criterion, rows: &mut 
         index: RoutingIndex::Indexed,
         rules,
     };
-    let sizes = |all: &[u64]| -> Vec<u64> { all.iter().copied().filter(|w| !rules || *w <= 100_000).collect() };
+    let sizes = |all: &[u64]| -> Vec<u64> { all.iter().copied().filter(|w| plain || *w <= 100_000).collect() };
+    // Every staffed queue has members each step admits, for every language (panics otherwise).
+    let staffed = |s: &Scene| {
+        if rules == Rules::Eligibility {
+            let fewest = s.assert_rules_staffed();
+            eprintln!("  [{label}] every queue, language and step: at least {fewest} members qualify");
+        }
+    };
     let case = |s: &mut Scene, decision: Decision, samples: usize, restored: bool, rows: &mut Vec<Row>| {
         let budget = match s.spec.index {
             RoutingIndex::Scan => plan.scan_budget,
@@ -483,11 +530,11 @@ fn run_mode(plan: &Plan, mode: Mode, rules: bool, c: &mut Criterion, rows: &mut 
     };
     // Where the scan is measured: the scan and then the index on copies restored from one snapshot, one at a time.
     let with_scan = |s: &Scene, decision: Decision, rows: &mut Vec<Row>| {
-        if !rules && plan.scan_at.contains(&s.waiting()) {
+        if plain && plan.scan_at.contains(&s.waiting()) {
             let json = s.snapshot_json();
             let start = Instant::now();
             let mut scan = s.restored(&json, RoutingIndex::Scan);
-            eprintln!("  [{}] scan engine restored from the index's snapshot in {:.1} s", mode.name(), secs(start));
+            eprintln!("  [{label}] scan engine restored from the index's snapshot in {:.1} s", secs(start));
             let paired = case(&mut scan, decision, plan.scan_samples, true, rows);
             drop(scan);
             let mut index = s.restored(&json, RoutingIndex::Indexed);
@@ -498,21 +545,21 @@ fn run_mode(plan: &Plan, mode: Mode, rules: bool, c: &mut Criterion, rows: &mut 
     // agent_frees: every agent busy, the backlog grown from one size to the next.
     let start = Instant::now();
     let mut s = Scene::new(spec(false));
+    staffed(&s);
     let frees = sizes(&plan.frees);
     for &w in &frees {
         let grow = Instant::now();
         s.fill_staffed(w);
         assert_eq!(s.engine_waiting(), w, "the harness counts what waits");
         eprintln!(
-            "  [{}] agent_frees scene: {} waiting, {} idle agents, built in {:.1} s",
-            mode.name(),
+            "  [{label}] agent_frees scene: {} waiting, {} idle agents, built in {:.1} s",
             thousands(w),
             s.idle_agents(),
             secs(if w == frees[0] { start } else { grow })
         );
         with_scan(&s, Decision::AgentFrees, rows);
         case(&mut s, Decision::AgentFrees, plan.index_samples, false, rows);
-        if !rules {
+        if plain {
             criterion_cycle(c, &mut s, mode, Decision::AgentFrees);
         }
     }
@@ -521,23 +568,39 @@ fn run_mode(plan: &Plan, mode: Mode, rules: bool, c: &mut Criterion, rows: &mut 
     // interaction_arrives: every agent idle, a backlog (if any) in the unstaffed queues.
     let start = Instant::now();
     let mut s = Scene::new(spec(true));
+    staffed(&s);
     let arrives = sizes(&plan.arrives);
     for &w in &arrives {
         let grow = Instant::now();
         s.fill_unstaffed(w);
         assert_eq!(s.engine_waiting(), w, "the harness counts what waits");
         eprintln!(
-            "  [{}] interaction_arrives scene: {} waiting elsewhere, built in {:.1} s",
-            mode.name(),
+            "  [{label}] interaction_arrives scene: {} waiting elsewhere, built in {:.1} s",
             thousands(w),
             secs(if w == arrives[0] { start } else { grow })
         );
         with_scan(&s, Decision::InteractionArrives, rows);
         case(&mut s, Decision::InteractionArrives, plan.index_samples, false, rows);
-        if w == 0 && !rules {
+        if w == 0 && plain {
             criterion_cycle(c, &mut s, mode, Decision::InteractionArrives);
         }
     }
+}
+
+/// The rule sets to measure, from `SWITCHBOARD_BENCH_RULES` (`plain`, `r`,
+/// `e`, comma separated; all three when unset or empty), in that order.
+fn rule_sets() -> Vec<Rules> {
+    let chosen = std::env::var("SWITCHBOARD_BENCH_RULES").unwrap_or_default();
+    let names: Vec<&str> =
+        chosen.split(',').map(|n| n.trim().trim_start_matches('+')).filter(|n| !n.is_empty()).collect();
+    let all = [("plain", Rules::None), ("r", Rules::Steps), ("e", Rules::Eligibility)];
+    for name in &names {
+        assert!(
+            all.iter().any(|(n, _)| n == name),
+            "SWITCHBOARD_BENCH_RULES: unknown {name:?}, expected plain, r or e (comma separated)"
+        );
+    }
+    all.iter().filter(|(n, _)| names.is_empty() || names.contains(n)).map(|(_, rules)| *rules).collect()
 }
 
 fn secs(since: Instant) -> f64 {
@@ -582,7 +645,7 @@ fn main() {
     );
     eprintln!("{title}\n{}", header());
     let mut rows = Vec::new();
-    for rules in [false, true] {
+    for rules in rule_sets() {
         for mode in Mode::ALL {
             run_mode(&plan, mode, rules, &mut c, &mut rows);
         }

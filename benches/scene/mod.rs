@@ -23,8 +23,16 @@
 //! the cost of a decision can be measured beside a large backlog it must not
 //! depend on.
 //!
+//! Staffed queues may also carry [`Rules`]: routing steps and exception
+//! rules (`+r` in the tables), or eligibility expressions (`+e`) over agent
+//! attributes (`team`, `language`, `tenure`) and the interaction's own
+//! `language`.
+//!
 //! Everything is drawn from [`SimRng`] streams of one fixed seed, so every
-//! run builds the same scene and sends the same arrivals.
+//! run builds the same scene and sends the same arrivals. Agent attributes
+//! and interaction languages have streams of their own, so a scene with
+//! eligibility rules has the same agents (queues, skills) and the same
+//! arrivals (queue, channel, priority, requirements) as the plain one.
 
 // Shared by two bench binaries; each uses only part of it.
 #![allow(dead_code)]
@@ -55,6 +63,19 @@ const SEED: u64 = 0x9E37_79B9_7F4A_7C15;
 const AGENT_STREAM: u64 = 1;
 const CATALOGUE_STREAM: u64 = 2;
 const ARRIVAL_STREAM: u64 = 3;
+const ATTRIBUTE_STREAM: u64 = 4;
+const LANGUAGE_STREAM: u64 = 5;
+
+/// The agents' `team` attribute: one of these, drawn uniformly.
+pub const TEAMS: [&str; 4] = ["tier1", "tier2", "tier3", "sales"];
+/// Agents' and interactions' `language`: one of these, drawn uniformly.
+pub const LANGUAGES: [&str; 5] = ["en", "es", "de", "fr", "pt"];
+/// Agents' `tenure` in months: 0 to this, drawn uniformly.
+pub const MAX_TENURE: u64 = 60;
+/// The team routing step 0 of [`Rules::Eligibility`] asks for.
+pub const STEP0_TEAM: &str = "tier2";
+/// The tenure (months, exclusive) routing step 1 of [`Rules::Eligibility`] also accepts.
+pub const STEP1_TENURE: i64 = 12;
 
 /// How interactions' requirement sets are drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +97,56 @@ impl Mode {
             Mode::Catalogue => "catalogue",
         }
     }
+}
+
+/// The routing rules of the staffed queues (unstaffed queues never have any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rules {
+    /// None: the queues' plain configuration.
+    None,
+    /// 3 routing steps (the queue's first home skill at 4 or above for 30 s,
+    /// then at 2 or above for 30 s, then none) and 2 exception rules (an
+    /// alert at 60 s, and from queue 2 on an overflow to the queue before at
+    /// 120 s, keeping the place in line). Marked `+r`.
+    Steps,
+    /// Eligibility expressions (issue #12 §2), marked `+e`: the queue's rule
+    /// `language == interaction.language`, and 3 routing steps that add no
+    /// requirements but narrow the rule, then widen it: `team == "tier2"`
+    /// for 30 s, then `team == "tier2" or tenure > 12` for 30 s, then the
+    /// queue's rule alone. Agents carry a `team`, a `language` and a
+    /// `tenure` ([`TEAMS`], [`LANGUAGES`], 0–[`MAX_TENURE`] months) and
+    /// interactions a `language`, all drawn uniformly. No exception rules.
+    Eligibility,
+}
+
+impl Rules {
+    /// The mark after the mode in tables: `""`, `"+r"` or `"+e"`.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Rules::None => "",
+            Rules::Steps => "+r",
+            Rules::Eligibility => "+e",
+        }
+    }
+}
+
+/// The step's own rule of step `step` (0–2) of [`Rules::Eligibility`]
+/// (the queue's, [`eligibility_queue`], applies on top).
+pub fn eligibility_step(step: usize) -> Option<Expression> {
+    let team = || Expression::attribute("team", Comparison::Eq, Operand::Text(STEP0_TEAM.into()));
+    match step {
+        0 => Some(team()),
+        1 => Some(Expression::Any(vec![
+            team(),
+            Expression::attribute("tenure", Comparison::Gt, Operand::Number(STEP1_TENURE)),
+        ])),
+        _ => None,
+    }
+}
+
+/// The queue-level rule of [`Rules::Eligibility`].
+pub fn eligibility_queue() -> Expression {
+    Expression::attribute("language", Comparison::Eq, Operand::Interaction("language".into()))
 }
 
 /// What agents do once added.
@@ -100,12 +171,8 @@ pub struct Spec {
     pub unstaffed_queues: bool,
     /// How the engine finds a decision's candidates.
     pub index: RoutingIndex,
-    /// Whether staffed queues carry routing rules (issue #12): 3 routing steps
-    /// (the queue's first home skill at 4 or above for 30 s, then at 2 or
-    /// above for 30 s, then none) and 2 exception rules (an alert at 60 s, and
-    /// from queue 2 on an overflow to the queue before at 120 s, keeping the
-    /// place in line).
-    pub rules: bool,
+    /// The routing rules of the staffed queues (issue #12), if any.
+    pub rules: Rules,
 }
 
 /// An engine and the bookkeeping of the host driving it: the next id, the
@@ -118,6 +185,8 @@ pub struct Scene {
     /// What was built.
     pub spec: Spec,
     rng: SimRng,
+    /// Interactions' languages, under [`Rules::Eligibility`].
+    language_rng: SimRng,
     /// Requirement sets per staffed queue (index `q - 1`), for [`Mode::Catalogue`].
     catalogue: Vec<Vec<Requirements>>,
     next_id: u64,
@@ -186,6 +255,7 @@ impl Scene {
             now: Timestamp::from_secs(1_700_000_000),
             spec,
             rng: SimRng::new(SEED, ARRIVAL_STREAM),
+            language_rng: SimRng::new(SEED, LANGUAGE_STREAM),
             catalogue,
             next_id: 1,
             waiting: 0,
@@ -194,11 +264,18 @@ impl Scene {
         for skill in 1..=SKILLS {
             s.handle(Command::AddSkill { skill: SkillId(skill), name: format!("skill {skill}") });
         }
+        if spec.rules == Rules::Eligibility {
+            for (name, kind) in
+                [("team", AttributeKind::Text), ("language", AttributeKind::Text), ("tenure", AttributeKind::Number)]
+            {
+                s.handle(Command::AddAgentAttribute { name: name.into(), kind });
+            }
+        }
         let queues = if spec.unstaffed_queues { 2 * QUEUES } else { QUEUES };
         for q in 1..=queues {
             let name = if q <= QUEUES { format!("queue {q}") } else { format!("unstaffed {q}") };
             let mut queue = QueueConfig::new(QueueId(q), name, [Channel::Voice, Channel::Chat]).with_aging(1);
-            if spec.rules && q <= QUEUES {
+            if spec.rules == Rules::Steps && q <= QUEUES {
                 let skill = home_skills(q)[0];
                 let at = |level| Requirements::from_pairs([(skill, Proficiency::new(level).expect("1 to 5"))]);
                 queue = queue.with_steps(vec![
@@ -213,6 +290,23 @@ impl Scene {
                 }
                 queue = queue.with_exception_rules(rules);
             }
+            if spec.rules == Rules::Eligibility && q <= QUEUES {
+                let step = |k: usize, expiry: Option<u64>| {
+                    let mut step = RoutingStep::new(Requirements::none());
+                    if let Some(rule) = eligibility_step(k) {
+                        step = step.with_eligibility(rule);
+                    }
+                    match expiry {
+                        Some(secs) => step.expiring_after(Duration::from_secs(secs)),
+                        None => step,
+                    }
+                };
+                queue = queue.with_eligibility(eligibility_queue()).with_steps(vec![
+                    step(0, Some(30)),
+                    step(1, Some(30)),
+                    step(2, None),
+                ]);
+            }
             s.handle(Command::AddQueue(queue));
         }
         s
@@ -221,6 +315,7 @@ impl Scene {
     /// Adds the agents, logs them in, and pauses them if the spec says so.
     pub fn staff(&mut self) {
         let mut rng = SimRng::new(SEED, AGENT_STREAM);
+        let mut attribute_rng = SimRng::new(SEED, ATTRIBUTE_STREAM);
         for a in 1..=self.spec.agents {
             let mut queues: Vec<u64> = Vec::with_capacity(QUEUES_PER_AGENT);
             while queues.len() < QUEUES_PER_AGENT {
@@ -249,12 +344,53 @@ impl Scene {
             for q in queues {
                 config = config.with_queue(QueueMembership::new(QueueId(q)));
             }
+            if self.spec.rules == Rules::Eligibility {
+                let team = TEAMS[attribute_rng.below(TEAMS.len() as u64) as usize];
+                let language = LANGUAGES[attribute_rng.below(LANGUAGES.len() as u64) as usize];
+                let tenure = attribute_rng.below(MAX_TENURE + 1) as i64;
+                config = config.with_attributes(
+                    AgentAttributes::new().with("team", team).with("language", language).with("tenure", tenure),
+                );
+            }
             self.handle(Command::AddAgent(config));
             self.handle(Command::Login { agent: AgentId(a) });
             if self.spec.staffing == Staffing::Paused {
                 self.handle(Command::Pause { agent: AgentId(a), reason: ReasonCode(1) });
             }
         }
+    }
+
+    /// Under [`Rules::Eligibility`], panics unless every staffed queue has,
+    /// for every language, members whom each routing step's rule admits
+    /// (resolved as the engine resolves it, checked with the engine's own
+    /// [`Expression::admits`] on the agents it holds): otherwise interactions
+    /// of that language would never be offered in that step and a bench
+    /// would time nothing. Returns the fewest such members found.
+    pub fn assert_rules_staffed(&self) -> usize {
+        if self.spec.rules != Rules::Eligibility {
+            return usize::MAX;
+        }
+        let mut fewest = usize::MAX;
+        for q in 1..=QUEUES {
+            let members: Vec<&Agent> =
+                self.engine.agents().filter(|a| a.config().queues.iter().any(|m| m.queue == QueueId(q))).collect();
+            for language in LANGUAGES {
+                let same = Expression::attribute("language", Comparison::Eq, Operand::Text(language.into()));
+                for step in 0..3 {
+                    let rule = match eligibility_step(step) {
+                        Some(own) => Expression::All(vec![same.clone(), own]),
+                        None => same.clone(),
+                    };
+                    let admitted = members
+                        .iter()
+                        .filter(|a| rule.admits(a.id(), &a.config().skills, &a.config().attributes))
+                        .count();
+                    assert!(admitted > 0, "queue {q}, language {language}, step {step}: no member qualifies");
+                    fewest = fewest.min(admitted);
+                }
+            }
+        }
+        fewest
     }
 
     /// [`Scene::configure`] then [`Scene::staff`].
@@ -287,6 +423,7 @@ impl Scene {
             now: self.now,
             spec: Spec { index, ..self.spec },
             rng: self.rng.clone(),
+            language_rng: self.language_rng.clone(),
             catalogue: self.catalogue.clone(),
             next_id: self.next_id,
             waiting: self.waiting,
@@ -334,9 +471,13 @@ impl Scene {
                 sets[self.rng.below(sets.len() as u64) as usize].clone()
             }
         };
-        let new = NewInteraction::new(id, channel, queue, CustomerId(id.0))
+        let mut new = NewInteraction::new(id, channel, queue, CustomerId(id.0))
             .with_priority(priority)
             .with_requirements(requirements);
+        if self.spec.rules == Rules::Eligibility {
+            let language = LANGUAGES[self.language_rng.below(LANGUAGES.len() as u64) as usize];
+            new = new.with_attributes(Attributes::new().with("language", language));
+        }
         (Command::Arrive(new), id)
     }
 
