@@ -200,16 +200,19 @@ pub enum Operand {
 ///
 /// **Cost.** Routing never evaluates an expression per decision. When an
 /// interaction enters a queue, its interaction operands are replaced by
-/// their values; interactions whose requirements and resolved rules are
-/// the same share one waiting list, and the first one in evaluates the rule
-/// once per member of the queue (a bit per member). An agent whose skills,
-/// attributes or queues change is evaluated once per such list in their
-/// queues. What makes rules expensive is therefore many *distinct* resolved
-/// rules at once (an interaction operand with thousands of values), and
-/// rules whose skills are not also in the queue's requirements: an agent
-/// looks only at lists whose required skills they hold, so a rule that
-/// names its skills only inside the expression is looked at by every
-/// member of the queue.
+/// their values, and the resolved rule is interned. The first time a rule
+/// has a waiting list in a queue, it is evaluated once per member of the
+/// queue (a bit per member), and those bits are kept while any live
+/// interaction carries the rule: lists that empty and fill again, and
+/// step changes into other requirement sets, reuse them. An agent whose
+/// skills, attributes or queues change is evaluated once per rule kept in
+/// each of their queues; a decision tests one bit per list head it walks.
+/// What makes rules expensive is therefore many *distinct* resolved rules
+/// alive at once (an interaction operand with thousands of values: each new
+/// value costs an evaluation per member), and rules whose skills are not
+/// also in the queue's requirements: an agent looks only at lists whose
+/// required skills they hold, so a rule that names its skills only inside
+/// the expression is looked at by every member of the queue.
 ///
 /// # Example
 /// ```

@@ -74,7 +74,35 @@ impl Router {
             let sig = u32::try_from(sig).map_err(|e| e.to_string())?;
             let live = self.sig_ids.get(e) == Some(&sig);
             ensure!(live != self.free_sigs.contains(&sig), "signature {sig} is both live and free, or neither");
-            ensure!(self.ruled[at] == (live && e.rule.is_some()), "signature {sig}'s rule flag is stale");
+            let rule = self.sig_rule[at];
+            let interned = rule.and_then(|r| self.rules.get(r as usize)).and_then(|r| r.rule.as_ref());
+            ensure!(live || rule.is_none(), "freed signature {sig} keeps rule {rule:?}");
+            ensure!(!live || interned == e.rule.as_ref(), "signature {sig} carries another rule than interned");
+        }
+        // Each rule is carried by as many live signatures as it counts, and keeps bits in the queues it names.
+        let mut carried = vec![0u32; self.rules.len()];
+        for rule in self.sig_rule.iter().flatten() {
+            carried[*rule as usize] += 1;
+        }
+        for (id, entry) in self.rules.iter().enumerate() {
+            let rid = u32::try_from(id).map_err(|e| e.to_string())?;
+            ensure!(
+                entry.signatures == carried[id],
+                "rule {rid} counts {} signatures, {} carry it",
+                entry.signatures,
+                carried[id]
+            );
+            ensure!(
+                (entry.signatures == 0) == self.free_rules.contains(&rid),
+                "rule {rid} is both live and free, or neither"
+            );
+            let with_bits: BTreeSet<QueueId> =
+                self.queues.iter().filter(|(_, q)| q.rules.contains_key(&rid)).map(|(id, _)| *id).collect();
+            ensure!(with_bits == entry.queues, "rule {rid} keeps bits in {with_bits:?} but names {:?}", entry.queues);
+            ensure!(
+                entry.rule.as_ref().is_none_or(|r| self.rule_ids.get(r) == Some(&rid)),
+                "rule {rid} is not interned under its expression"
+            );
         }
         for a in agents.values() {
             let mut expected = Vec::new();
@@ -199,28 +227,28 @@ impl Router {
         Ok(())
     }
 
-    /// A queue's rule bits: one entry per eligibility with a rule that has
-    /// lists in the queue, counting them, with the members the rule admits.
+    /// A queue's rule bits: every list with a rule has its rule's bits
+    /// here, and each rule's bits are the members it admits.
     fn check_rules(&self, qid: QueueId, agents: &IdMap<AgentId, Agent>) -> Result<(), String> {
         let q = &self.queues[&qid];
-        let mut lists: BTreeMap<u32, u32> = BTreeMap::new();
         for ch in q.channels.values() {
-            for sig in ch.lists.keys().filter(|sig| self.eligibility(**sig).rule.is_some()) {
-                *lists.entry(*sig).or_default() += 1;
+            for sig in ch.lists.keys() {
+                if let Some(rule) = self.rule_of(*sig) {
+                    ensure!(q.rules.contains_key(&rule), "{qid}: a list of rule {rule} but no bits for it");
+                }
             }
         }
-        let counted: BTreeMap<u32, u32> = q.rules.iter().map(|(sig, r)| (*sig, r.lists)).collect();
-        ensure!(lists == counted, "{qid}: rule lists {counted:?} but the lists say {lists:?}");
-        for (sig, bits) in &q.rules {
-            let e = self.eligibility(*sig);
+        for (rule, bits) in &q.rules {
+            let expression = self.rules.get(*rule as usize).and_then(|r| r.rule.as_ref());
+            let expression = expression.ok_or_else(|| format!("{qid}: bits for freed rule {rule}"))?;
             let mut admitted = Bitset::default();
             for (agent, seat) in members_of(&self.places, qid) {
                 let a = &agents[&agent].config;
-                if e.rule.as_ref().is_some_and(|r| r.admits(a.id, &a.skills, &a.attributes)) {
+                if expression.admits(a.id, &a.skills, &a.attributes) {
                     admitted.insert(seat.slot);
                 }
             }
-            ensure!(admitted == bits.admitted, "{qid}: rule {sig} admits other members than its bits say");
+            ensure!(admitted == *bits, "{qid}: rule {rule} admits other members than its bits say");
         }
         Ok(())
     }

@@ -243,15 +243,21 @@ pub(crate) struct ChannelIndex {
     pub(crate) heads: Heads,
 }
 
-/// The members of a queue an eligibility rule admits, kept while lists of
-/// the rule's eligibility wait in the queue (on any channel).
+/// An interned resolved eligibility rule: the expression, how many live
+/// signatures carry it, and the queues that keep its bits. A rule's bits in
+/// a queue are computed when its first list there is created and kept
+/// while any live interaction carries the rule, so lists that empty and
+/// fill again (an arrival offered at once, a step change into a new
+/// requirement set) never evaluate it again.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct RuleBits {
-    /// The slots of the members it admits.
-    pub(crate) admitted: Bitset,
-    /// The queue's lists (one per channel) with this eligibility.
-    pub(crate) lists: u32,
+pub(crate) struct InternedRule {
+    pub(crate) rule: Option<crate::model::expression::Expression>,
+    pub(crate) signatures: u32,
+    pub(crate) queues: BTreeSet<QueueId>,
 }
+
+/// Interned resolved eligibility rule.
+pub(crate) type RuleId = u32;
 
 /// A queue's part of the index.
 #[derive(Clone, Debug)]
@@ -267,8 +273,8 @@ pub(crate) struct QueueIndex {
     pub(crate) skills: BTreeMap<SkillId, [Bitset; 5]>,
     /// Per channel.
     pub(crate) channels: BTreeMap<Channel, ChannelIndex>,
-    /// Per eligibility with a rule that has lists here, the members it admits.
-    pub(crate) rules: BTreeMap<SigId, RuleBits>,
+    /// Per live rule that has had lists here, the members (slots) it admits.
+    pub(crate) rules: BTreeMap<RuleId, Bitset>,
     /// Interactions waiting in the queue, on every channel.
     pub(crate) waiting: usize,
 }
@@ -292,31 +298,30 @@ impl QueueIndex {
         Some(&by_level[usize::from(level.level()).clamp(1, 5) - 1])
     }
 
-    /// The bitsets whose intersection is the members eligibility `sig`
-    /// (`e`) admits: the holders of each requirement, and the rule's bits.
-    pub(crate) fn eligible_sets(&self, sig: SigId, e: &Eligibility) -> Vec<Option<&Bitset>> {
+    /// The bitsets whose intersection is the members an eligibility admits:
+    /// the holders of each of its requirements, and its rule's (`rule`) bits.
+    pub(crate) fn eligible_sets(&self, e: &Eligibility, rule: Option<RuleId>) -> Vec<Option<&Bitset>> {
         let mut sets: Vec<Option<&Bitset>> =
             e.requirements.iter().map(|r| self.holders(r.skill, r.min_level)).collect();
-        if e.rule.is_some() {
-            sets.push(self.rules.get(&sig).map(|r| &r.admitted));
+        if let Some(rule) = rule {
+            sets.push(self.rules.get(&rule));
         }
         sets
     }
 
-    /// How many members working `ch` eligibility `sig` (`e`) admits.
-    fn count_qualified(&self, ch: &Bitset, sig: SigId, e: &Eligibility) -> u32 {
-        Bitset::intersection_len(ch, &self.eligible_sets(sig, e))
+    /// How many members working `ch` an eligibility with rule `rule` admits.
+    fn count_qualified(&self, ch: &Bitset, e: &Eligibility, rule: Option<RuleId>) -> u32 {
+        Bitset::intersection_len(ch, &self.eligible_sets(e, rule))
     }
 
-    /// Whether the member in `slot` works `ch` and eligibility `sig` (`e`) admits them.
-    fn slot_qualifies(&self, works: &Bitset, slot: u32, sig: SigId, e: &Eligibility) -> bool {
-        works.contains(slot) && self.eligible_sets(sig, e).iter().all(|b| b.is_some_and(|b| b.contains(slot)))
+    /// Whether the member in `slot` works `ch` and an eligibility with rule `rule` admits them.
+    fn slot_qualifies(&self, works: &Bitset, slot: u32, e: &Eligibility, rule: Option<RuleId>) -> bool {
+        works.contains(slot) && self.eligible_sets(e, rule).iter().all(|b| b.is_some_and(|b| b.contains(slot)))
     }
 
-    /// Whether the rule of eligibility `sig` admits the member in `slot`
-    /// (true when it has no rule: `ruled` says).
-    pub(crate) fn rule_admits(&self, sig: SigId, ruled: bool, slot: u32) -> bool {
-        !ruled || self.rules.get(&sig).is_some_and(|r| r.admitted.contains(slot))
+    /// Whether rule `rule` admits the member in `slot`.
+    pub(crate) fn rule_admits(&self, rule: RuleId, slot: u32) -> bool {
+        self.rules.get(&rule).is_some_and(|bits| bits.contains(slot))
     }
 }
 
@@ -373,8 +378,13 @@ pub(crate) struct Router {
     sigs: Vec<Eligibility>,
     /// The skills each requirement set names and their levels, as the heads keep them.
     sig_shapes: Vec<Shape>,
-    /// Whether each signature has a rule (read on every head an agent walks).
-    ruled: Vec<bool>,
+    /// The rule of each signature, if it has one (read on every head an agent walks).
+    sig_rule: Vec<Option<RuleId>>,
+    /// Interned rules, by id; a freed id is empty until reused.
+    rules: Vec<InternedRule>,
+    rule_ids: BTreeMap<crate::model::expression::Expression, RuleId>,
+    /// Freed rule ids, reused lowest first.
+    free_rules: BTreeSet<RuleId>,
     sig_ids: BTreeMap<Eligibility, SigId>,
     /// Live interactions holding each signature; the last one out frees it.
     sig_holders: Vec<u32>,
@@ -410,7 +420,10 @@ impl Router {
         Router {
             sigs: Vec::new(),
             sig_shapes: Vec::new(),
-            ruled: Vec::new(),
+            sig_rule: Vec::new(),
+            rules: Vec::new(),
+            rule_ids: BTreeMap::new(),
+            free_rules: BTreeSet::new(),
             sig_ids: BTreeMap::new(),
             sig_holders: Vec::new(),
             held: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
@@ -512,11 +525,12 @@ impl Router {
             *holders = holders.saturating_add(1);
             return *id;
         }
+        let rule = e.rule.as_ref().map(|rule| self.acquire_rule(rule));
         let id = match self.free_sigs.pop_first() {
             Some(id) => {
                 self.sigs[id as usize] = e.clone();
                 self.sig_shapes[id as usize] = Shape::of(&e.requirements);
-                self.ruled[id as usize] = e.rule.is_some();
+                self.sig_rule[id as usize] = rule;
                 self.sig_holders[id as usize] = 1;
                 id
             }
@@ -525,7 +539,7 @@ impl Router {
                     .expect("live signatures are bounded by Limits::max_signatures, a u32");
                 self.sigs.push(e.clone());
                 self.sig_shapes.push(Shape::of(&e.requirements));
-                self.ruled.push(e.rule.is_some());
+                self.sig_rule.push(rule);
                 self.sig_holders.push(1);
                 id
             }
@@ -546,9 +560,58 @@ impl Router {
         }
         let e = std::mem::take(&mut self.sigs[sig as usize]);
         self.sig_shapes[sig as usize] = Shape::default();
-        self.ruled[sig as usize] = false;
+        if let Some(rule) = self.sig_rule[sig as usize].take() {
+            self.release_rule(rule);
+        }
         self.sig_ids.remove(&e);
         self.free_sigs.insert(sig);
+    }
+
+    /// Takes a hold on a rule for a new signature, interning it if new.
+    fn acquire_rule(&mut self, rule: &crate::model::expression::Expression) -> RuleId {
+        if let Some(id) = self.rule_ids.get(rule) {
+            let entry = &mut self.rules[*id as usize];
+            entry.signatures = entry.signatures.saturating_add(1);
+            return *id;
+        }
+        let entry = InternedRule { rule: Some(rule.clone()), signatures: 1, queues: BTreeSet::new() };
+        let id = match self.free_rules.pop_first() {
+            Some(id) => {
+                self.rules[id as usize] = entry;
+                id
+            }
+            None => {
+                self.rules.push(entry);
+                RuleId::try_from(self.rules.len() - 1).expect("rules are bounded by Limits::max_signatures, a u32")
+            }
+        };
+        self.rule_ids.insert(rule.clone(), id);
+        id
+    }
+
+    /// A signature carrying `rule` was freed; the last one frees the rule
+    /// and its bits in every queue.
+    fn release_rule(&mut self, rule: RuleId) {
+        let entry = &mut self.rules[rule as usize];
+        entry.signatures = entry.signatures.saturating_sub(1);
+        if entry.signatures > 0 {
+            return;
+        }
+        let entry = std::mem::take(entry);
+        for queue in &entry.queues {
+            if let Some(q) = self.queues.get_mut(queue) {
+                q.rules.remove(&rule);
+            }
+        }
+        if let Some(expression) = entry.rule {
+            self.rule_ids.remove(&expression);
+        }
+        self.free_rules.insert(rule);
+    }
+
+    /// The rule of a signature, if it has one.
+    pub(crate) fn rule_of(&self, sig: SigId) -> Option<RuleId> {
+        self.sig_rule.get(sig as usize).copied().flatten()
     }
 
     /// Whether `agent` may take interaction `i`: they meet the eligibility
@@ -671,17 +734,20 @@ impl Router {
             .channels
             .values()
             .map(|ch| {
-                ch.lists.keys().map(|sig| q.slot_qualifies(&ch.works, slot, *sig, &sigs[*sig as usize])).collect()
+                ch.lists
+                    .keys()
+                    .map(|sig| q.slot_qualifies(&ch.works, slot, &sigs[*sig as usize], self.sig_rule[*sig as usize]))
+                    .collect()
             })
             .collect();
         let q = self.queues.get_mut(&queue).expect("looked up above");
-        for (sig, bits) in q.rules.iter_mut() {
-            let rule = sigs[*sig as usize].rule.as_ref();
+        for (rule, bits) in q.rules.iter_mut() {
+            let rule = self.rules[*rule as usize].rule.as_ref();
             match (agent, rule) {
                 (Some(a), Some(rule)) if rule.admits(a.id(), &a.config.skills, &a.config.attributes) => {
-                    bits.admitted.insert(slot);
+                    bits.insert(slot);
                 }
-                _ => bits.admitted.remove(slot),
+                _ => bits.remove(slot),
             }
         }
         for by_level in q.skills.values_mut() {
@@ -710,7 +776,7 @@ impl Router {
         for ((channel, ch), before) in q.channels.iter().zip(before.iter().map(Some).chain(std::iter::repeat(None))) {
             for (k, (sig, list)) in ch.lists.iter().enumerate() {
                 let was = before.and_then(|b| b.get(k)).copied().unwrap_or(false);
-                let is = q.slot_qualifies(&ch.works, slot, *sig, &sigs[*sig as usize]);
+                let is = q.slot_qualifies(&ch.works, slot, &sigs[*sig as usize], self.sig_rule[*sig as usize]);
                 if was != is {
                     let qualified = if is { list.qualified + 1 } else { list.qualified.saturating_sub(1) };
                     changes.push((*channel, *sig, qualified));
@@ -742,21 +808,23 @@ impl Router {
         }
         let new_list = !q.channels[&i.channel].lists.contains_key(&sig);
         let e = &self.sigs[sig as usize];
-        if let (true, Some(rule)) = (new_list, &e.rule) {
-            let bits = q.rules.entry(sig).or_default();
-            if bits.lists == 0 {
-                bits.admitted = Bitset::default();
-                for (slot, id) in q.slots.iter().enumerate() {
-                    let Some(agent) = id.and_then(|id| agents.get(&id)) else { continue };
-                    if rule.admits(agent.id(), &agent.config.skills, &agent.config.attributes) {
-                        bits.admitted.insert(u32::try_from(slot).expect("slots fit in u32"));
+        let rule = self.sig_rule[sig as usize];
+        if let (true, Some(id)) = (new_list, rule) {
+            let entry = &mut self.rules[id as usize];
+            if let (false, Some(expression)) = (q.rules.contains_key(&id), &entry.rule) {
+                let mut bits = Bitset::default();
+                for (slot, agent) in q.slots.iter().enumerate() {
+                    let Some(agent) = agent.and_then(|id| agents.get(&id)) else { continue };
+                    if expression.admits(agent.id(), &agent.config.skills, &agent.config.attributes) {
+                        bits.insert(u32::try_from(slot).expect("slots fit in u32"));
                     }
                 }
+                q.rules.insert(id, bits);
+                entry.queues.insert(i.queue);
             }
-            bits.lists += 1;
         }
         let ch = &q.channels[&i.channel];
-        let qualified = if new_list { Some(q.count_qualified(&ch.works, sig, e)) } else { None };
+        let qualified = if new_list { Some(q.count_qualified(&ch.works, e, rule)) } else { None };
         let ch = q.channels.get_mut(&i.channel).expect("ensured above");
         ch.waiting.insert((sig, key));
         q.waiting += 1;
@@ -794,12 +862,6 @@ impl Router {
             let list = ch.lists.remove(&sig).expect("looked up above");
             if list.qualified > 0 {
                 ch.heads.remove(&self.sig_shapes[sig as usize], list.head, sig);
-            }
-            if let Some(bits) = q.rules.get_mut(&sig) {
-                bits.lists -= 1;
-                if bits.lists == 0 {
-                    q.rules.remove(&sig);
-                }
             }
         } else if key == list.head {
             let next = ch

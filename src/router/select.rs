@@ -182,7 +182,7 @@ impl Router {
         let mut blocked = Vec::new();
         let mut drained = Vec::new();
         let no_reqs = crate::model::skill::Requirements::default();
-        let holders = q.eligible_sets(sig, eligibility);
+        let holders = q.eligible_sets(eligibility, self.rule_of(sig));
         let qualifies = |slot: u32| holders.iter().all(|h| h.is_some_and(|b| b.contains(slot)));
         for tier in ch.tiers.range(..=waited_ms).map(|(_, tier)| tier) {
             if tier.pool.is_empty() {
@@ -320,12 +320,12 @@ impl Router {
                 if !self.meets(agent, held, *sig, levels) {
                     continue;
                 }
-                if self.ruled[*sig as usize] {
+                if let Some(rule) = self.sig_rule[*sig as usize] {
                     let at = *slot.get_or_insert_with(|| {
                         let seat = self.places.get(&agent.id())?.seat(queue)?;
                         Some((self.queues.get(&queue)?, seat.slot))
                     });
-                    if !at.is_some_and(|(q, slot)| q.rule_admits(*sig, true, slot)) {
+                    if !at.is_some_and(|(q, slot)| q.rule_admits(rule, slot)) {
                         continue;
                     }
                 }
