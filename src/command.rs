@@ -97,6 +97,10 @@ impl NewInteraction {
 /// [`Engine::handle`](crate::Engine::handle) with the current time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
+// A queue's whole configuration rides inline: commands are built, handled once
+// and dropped (or journaled as text), never kept by the thousand, and boxing it
+// would make every host write `Box::new` for the rarest command.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Registers a skill with a human name.
     AddSkill {

@@ -56,6 +56,9 @@ pub enum WithdrawReason {
     Transferred,
     /// The interaction reached its queue's time to live while the offer rang.
     Expired,
+    /// A queue rule ended the interaction while the offer rang
+    /// ([`ExceptionAction::End`](crate::ExceptionAction::End)).
+    Diverted,
 }
 
 /// What started the routing decision behind an offer.
@@ -149,6 +152,22 @@ pub enum EventKind {
     QueueAdded {
         /// The queue.
         queue: QueueId,
+    },
+    /// An admission rule of the interaction's queue held when it arrived
+    /// ([`AdmissionRule`](crate::AdmissionRule)); `applied` says whether its
+    /// action could be made (a move the target cannot take now, or a
+    /// requirement change the limits refuse, is not).
+    AdmissionRuleApplied {
+        /// The interaction.
+        interaction: InteractionId,
+        /// Its queue.
+        queue: QueueId,
+        /// The rule, from 0.
+        rule: u16,
+        /// What the rule does.
+        action: crate::model::step::ExceptionAction,
+        /// Whether it was done.
+        applied: bool,
     },
     /// A queue opened by its business-hours calendar
     /// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)): what waits in it is routed again.
@@ -427,6 +446,7 @@ impl EventKind {
             | EventKind::InteractionOverdue { interaction, .. }
             | EventKind::StepChanged { interaction, .. }
             | EventKind::ExceptionRaised { interaction, .. }
+            | EventKind::AdmissionRuleApplied { interaction, .. }
             | EventKind::OfferAccepted { interaction, .. }
             | EventKind::OfferRejected { interaction, .. }
             | EventKind::OfferTimedOut { interaction, .. }

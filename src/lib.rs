@@ -204,7 +204,9 @@ pub use model::expression::{
 pub use model::interaction::{Interaction, InteractionState, Outcome};
 pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig, WhenClosed};
 pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
-pub use model::step::{ExceptionAction, ExceptionRule, RoutingStep};
+pub use model::step::{
+    AdmissionRule, AdmissionTrigger, Diversion, ExceptionAction, ExceptionRule, RoutingStep, Staffed,
+};
 pub use sla::{
     ResponseCounts, ResponseMeasure, ResponseTarget, ServiceLevel, ServiceLevelCounts, ServiceLevelDefinition,
     ServiceLevelFormula, ServiceLevelTarget,

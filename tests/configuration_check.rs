@@ -50,6 +50,25 @@ fn each_finding_from_a_clean_configuration() {
             vec![ConfigurationFinding::StepAfterTimeToLive { queue: QueueId(1), step: 1 }],
         ),
         (
+            "a rule after the time to live, and one after an end",
+            |q, _| {
+                q.exception_rules = vec![
+                    ExceptionRule::new(secs(60), ExceptionAction::End(Diversion::Voicemail)),
+                    ExceptionRule::new(secs(90), ExceptionAction::Alert),
+                    ExceptionRule::new(secs(300), ExceptionAction::Alert),
+                ];
+            },
+            vec![
+                ConfigurationFinding::RuleNeverFires { queue: QueueId(1), rule: 1 },
+                ConfigurationFinding::RuleNeverFires { queue: QueueId(1), rule: 2 },
+            ],
+        ),
+        (
+            "an eligibility rule nobody meets",
+            |q, _| q.eligibility = Some(Expression::Agents(vec![AgentId(7)])),
+            vec![ConfigurationFinding::NoMemberQualifies { queue: QueueId(1), step: None }],
+        ),
+        (
             "a bound after the time to live",
             |q, _| q.max_wait = Some(secs(900)),
             vec![ConfigurationFinding::BoundAfterTimeToLive { queue: QueueId(1) }],

@@ -111,6 +111,9 @@ fn scan_router_agrees_with_the_index_and_every_offer_follows_the_rules() {
         assert!(tally.later_step_offers >= per_hundred(20), "{tally}");
         assert!(tally.overflows >= per_hundred(20), "{tally}");
         assert!(tally.interrupted >= per_hundred(20), "{tally}");
+        assert!(tally.closings >= per_hundred(50), "{tally}");
+        assert!(tally.admissions >= per_hundred(20), "{tally}");
+        assert!(tally.diverted >= per_hundred(20), "{tally}");
     }
 }
 
@@ -151,6 +154,9 @@ struct Tally {
     overflows: u64,
     /// Queues closed by their business hours.
     closings: u64,
+    /// Admission rules applied, and interactions ended by a rule's `End`.
+    admissions: u64,
+    diverted: u64,
     /// Interactions ended because their queue was closed.
     closed_ends: u64,
 }
@@ -164,7 +170,7 @@ impl std::fmt::Display for Tally {
              several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
              waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
              as the last resort: {}; rivals passed over while draining for headroom: {}; e-mails interrupted: {}; \
-             step changes: {}; offers in a later step: {}; overflows: {}; closings: {}; ended closed: {}",
+             step changes: {}; offers in a later step: {}; overflows: {}; closings: {}; ended closed: {}; admission rules applied: {}; diverted: {}",
             self.steps,
             self.events,
             self.offers,
@@ -184,6 +190,8 @@ impl std::fmt::Display for Tally {
             self.overflows,
             self.closings,
             self.closed_ends,
+            self.admissions,
+            self.diverted,
         )
     }
 }
@@ -297,6 +305,12 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
             }
             if let EventKind::InteractionEnded { outcome: Outcome::Closed, .. } = &event.kind {
                 tally.closed_ends += 1;
+            }
+            if let EventKind::InteractionEnded { outcome: Outcome::Diverted(_), .. } = &event.kind {
+                tally.diverted += 1;
+            }
+            if let EventKind::AdmissionRuleApplied { applied: true, .. } = &event.kind {
+                tally.admissions += 1;
             }
             if let EventKind::InteractionOffered(offer) = &event.kind {
                 tally.later_step_offers += u64::from(offer.explanation.step.is_some_and(|s| s > 0));

@@ -17,11 +17,11 @@
 use std::time::Duration;
 
 use switchboard::{
-    AgentAttributes, AgentConfig, AgentId, AgentSelection, AttributeKind, Attributes, BusinessHours, CalendarId,
-    CapacityProfile, CaseId, Channel, ChannelMode, Command, Comparison, CustomerId, Engine, EngineConfig,
-    ExceptionAction, ExceptionRule, Expression, InteractionId, InteractionState, Limits, LocalTime, NewInteraction,
-    OfferId, Operand, Proficiency, QueueConfig, QueueId, QueueMembership, ReasonCode, Requirements, RoutingStep,
-    ServiceLevelTarget, SkillId, SkillSet, Timestamp, WhenClosed,
+    AdmissionRule, AdmissionTrigger, AgentAttributes, AgentConfig, AgentId, AgentSelection, AttributeKind, Attributes,
+    BusinessHours, CalendarId, CapacityProfile, CaseId, Channel, ChannelMode, Command, Comparison, CustomerId,
+    Diversion, Engine, EngineConfig, ExceptionAction, ExceptionRule, Expression, InteractionId, InteractionState,
+    Limits, LocalTime, NewInteraction, OfferId, Operand, Proficiency, QueueConfig, QueueId, QueueMembership,
+    ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId, SkillSet, Staffed, Timestamp, WhenClosed,
 };
 
 use crate::harness::bytes::Bytes;
@@ -281,12 +281,16 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
             q = q.with_time_to_live(b.pick(&DURATIONS));
         }
         if b.bool() {
-            let action = if b.bool() {
-                ExceptionAction::Alert
-            } else {
-                ExceptionAction::Move { queue: queue(b), keep_place: b.bool() }
-            };
+            let action = rule_action(b);
             q = q.with_exception_rules(vec![ExceptionRule::new(b.pick(&DURATIONS), action)]);
+        }
+        if b.bool() {
+            let when = match b.below(3) {
+                0 => AdmissionTrigger::QueueLength(b.below(3) as u32),
+                1 => AdmissionTrigger::EstimatedWait(b.pick(&DURATIONS)),
+                _ => AdmissionTrigger::NoAgents(b.pick(&[Staffed::Qualified, Staffed::LoggedIn, Staffed::Unpaused])),
+            };
+            q = q.with_admission_rules(vec![AdmissionRule::new(when, rule_action(b))]);
         }
     }
     if b.bool() {
@@ -301,6 +305,18 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
         q = q.with_calendar(CalendarId(b.below(3) as u64), rule);
     }
     q
+}
+
+/// An exception or admission rule's action, now and then one the engine refuses (a move to the
+/// queue itself or an unknown one, a requirement on an unknown skill).
+fn rule_action(b: &mut Bytes) -> ExceptionAction {
+    match b.below(5) {
+        0 => ExceptionAction::Alert,
+        1 => ExceptionAction::Move { queue: queue(b), keep_place: b.bool() },
+        2 => ExceptionAction::SetPriority(b.pick(&PRIORITIES)),
+        3 => ExceptionAction::ChangeRequirements { add: requirements(b), drop: vec![skill(b)] },
+        _ => ExceptionAction::End(b.pick(&[Diversion::Voicemail, Diversion::Callback, Diversion::Message])),
+    }
 }
 
 /// Business hours around the fuzzed times (2026, from `T0`), now and then malformed: an unknown

@@ -9,13 +9,14 @@
 use std::collections::BTreeMap;
 
 use super::lifecycle::{check_span_field, limit};
-use super::{Engine, TimerKind};
+use super::{Engine, TimerKind, Work};
 use crate::error::{CommandError, Limit};
 use crate::event::{EventKind, WithdrawReason};
 use crate::ids::{InteractionId, QueueId};
-use crate::model::interaction::{Interaction, InteractionState};
+use crate::model::interaction::{Interaction, InteractionState, Outcome};
 use crate::model::queue::QueueConfig;
-use crate::model::step::ExceptionAction;
+use crate::model::skill::Requirements;
+use crate::model::step::{AdmissionTrigger, ExceptionAction, Staffed};
 use crate::time::{Timestamp, duration_millis};
 
 /// When `i`'s next exception rule is due, having been `waited_ms` in its
@@ -32,12 +33,29 @@ impl Engine {
     /// that takes all this queue's channels.
     pub(super) fn check_exception_rules(&self, queue: &QueueConfig) -> Result<(), CommandError> {
         let max = self.config.limits().max_steps;
-        if queue.exception_rules.len() > max as usize {
+        if queue.exception_rules.len() > max as usize || queue.admission_rules.len() > max as usize {
             return Err(limit(Limit::Steps, max));
         }
         for (k, rule) in queue.exception_rules.iter().enumerate() {
             check_span_field("exception rule after", rule.after, false)?;
-            if let ExceptionAction::Move { queue: target, .. } = rule.action {
+            self.check_rule_action(queue, k, &rule.action)?;
+        }
+        for (k, rule) in queue.admission_rules.iter().enumerate() {
+            if let AdmissionTrigger::EstimatedWait(span) = rule.when {
+                check_span_field("admission rule estimated wait", span, true)?;
+            }
+            self.check_rule_action(queue, k, &rule.action)?;
+        }
+        Ok(())
+    }
+
+    /// A rule's action is one the engine can make: a move to another
+    /// existing queue that takes all this queue's channels; a requirement
+    /// change naming known skills, within the limit on top of the queue's.
+    fn check_rule_action(&self, queue: &QueueConfig, k: usize, action: &ExceptionAction) -> Result<(), CommandError> {
+        match action {
+            ExceptionAction::Move { queue: target, .. } => {
+                let target = *target;
                 let bad = |problem| CommandError::BadMoveTarget { queue: queue.id, rule: k, target, problem };
                 if target == queue.id {
                     return Err(bad("itself"));
@@ -49,6 +67,14 @@ impl Engine {
                     return Err(bad("which does not take all its channels"));
                 }
             }
+            ExceptionAction::ChangeRequirements { add, drop } => {
+                self.check_skills_known(add.iter().map(|r| &r.skill).chain(drop.iter()))?;
+                let max = self.config.limits().max_requirements;
+                if queue.requirements.union(add).len() > max as usize || drop.len() > max as usize {
+                    return Err(limit(Limit::RequirementsPerInteraction, max));
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -60,8 +86,10 @@ impl Engine {
             .queues
             .values()
             .map(|q| {
-                let to = q.exception_rules.iter().filter_map(|r| match r.action {
-                    ExceptionAction::Move { queue, .. } => Some(queue),
+                let actions =
+                    q.exception_rules.iter().map(|r| &r.action).chain(q.admission_rules.iter().map(|r| &r.action));
+                let to = actions.filter_map(|a| match a {
+                    ExceptionAction::Move { queue, .. } => Some(*queue),
                     _ => None,
                 });
                 // Moves of closed queues' work count too: every move's target exists first.
@@ -112,8 +140,9 @@ impl Engine {
         }
     }
 
-    /// The rules due now: alerts are raised, and the first move that can be
-    /// made is made (which ends this queue's rules); then the next rule's timer.
+    /// The rules due now, in order: alerts are raised, priority and
+    /// requirement changes made, and the first move or end that can be made
+    /// is made (which ends this queue's rules); then the next rule's timer.
     pub(super) fn exception_rule_due(&mut self, iid: InteractionId, at: Timestamp) {
         let Some(i) = self.interactions.get(&iid) else { return };
         if !matches!(i.state, InteractionState::Queued | InteractionState::Offered { .. }) {
@@ -126,53 +155,214 @@ impl Engine {
             .iter()
             .enumerate()
             .filter(|(_, r)| duration_millis(r.after) == waited)
-            .map(|(k, r)| (k, r.action))
+            .map(|(k, r)| (k, r.action.clone()))
             .collect();
         for (k, action) in due {
             let rule = u16::try_from(k).expect("rules are at most Limits::MAX_STEPS");
-            match action {
-                ExceptionAction::Alert => {
-                    self.emit(
-                        at,
-                        EventKind::ExceptionRaised { interaction: iid, queue: from, rule, action, applied: true },
-                    );
-                }
-                ExceptionAction::Move { queue: to, keep_place } => {
-                    let i = &self.interactions[&iid];
-                    let target = &self.queues[&to];
-                    let sets = self
-                        .check_entry(target, &i.own_requirements, &target.steps, &i.attributes, Some(iid))
-                        .and_then(|sets| self.check_room_in_queue(target).map(|()| sets));
-                    let Ok(sets) = sets else {
-                        let applied = false;
-                        self.emit(
-                            at,
-                            EventKind::ExceptionRaised { interaction: iid, queue: from, rule, action, applied },
-                        );
-                        continue;
-                    };
-                    let state = i.state;
-                    self.emit(
-                        at,
-                        EventKind::ExceptionRaised { interaction: iid, queue: from, rule, action, applied: true },
-                    );
-                    match state {
-                        InteractionState::Offered { offer, agent } => {
-                            self.drop_offer(offer, at);
-                            let reason = WithdrawReason::Transferred;
-                            self.emit(at, EventKind::OfferWithdrawn { offer, interaction: iid, agent, reason });
-                            self.refresh_agent(agent, at);
-                        }
-                        _ => self.leave_queue(iid),
-                    }
-                    if !keep_place {
-                        self.interactions.get_mut(&iid).expect("looked up above").queue_entered_at = at;
-                    }
-                    self.move_to_queue(iid, from, to, sets, at);
-                    return;
-                }
+            let done = self.apply_rule(iid, from, &action, at, |applied| EventKind::ExceptionRaised {
+                interaction: iid,
+                queue: from,
+                rule,
+                action: action.clone(),
+                applied,
+            });
+            if done == RuleResult::Finished {
+                return;
             }
         }
         self.arm_exception_rule(iid, at);
     }
+
+    /// Applies a rule's action to interaction `iid` (waiting or ringing in
+    /// queue `from`), emitting `event(applied)` first: the event says
+    /// whether the action could be made. An alert always can; a move, a
+    /// requirement change or an end the limits or the target refuse cannot,
+    /// and nothing changes.
+    pub(super) fn apply_rule(
+        &mut self,
+        iid: InteractionId,
+        from: QueueId,
+        action: &ExceptionAction,
+        at: Timestamp,
+        event: impl Fn(bool) -> EventKind,
+    ) -> RuleResult {
+        let i = &self.interactions[&iid];
+        match action {
+            ExceptionAction::Alert => {
+                self.emit(at, event(true));
+                RuleResult::Applied
+            }
+            ExceptionAction::Move { queue: to, keep_place } => {
+                let target = &self.queues[to];
+                let sets = self
+                    .check_entry(target, &i.own_requirements, &target.steps, &i.attributes, Some(iid))
+                    .and_then(|sets| self.check_room_in_queue(target).map(|()| sets));
+                let Ok(sets) = sets else {
+                    self.emit(at, event(false));
+                    return RuleResult::NotApplied;
+                };
+                self.emit(at, event(true));
+                self.withdraw_or_unqueue(iid, WithdrawReason::Transferred, at);
+                if !keep_place {
+                    self.interactions.get_mut(&iid).expect("looked up above").queue_entered_at = at;
+                }
+                self.move_to_queue(iid, from, *to, sets, at);
+                RuleResult::Finished
+            }
+            ExceptionAction::SetPriority(priority) => {
+                self.emit(at, event(true));
+                let queued = self.unlist_if_queued(iid);
+                self.interactions.get_mut(&iid).expect("looked up above").priority = *priority;
+                if queued {
+                    self.relist(iid);
+                }
+                RuleResult::Applied
+            }
+            ExceptionAction::ChangeRequirements { add, drop } => {
+                let mut own = Requirements::none();
+                for r in i.own_requirements.iter().filter(|r| !drop.contains(&r.skill)) {
+                    own.insert(*r);
+                }
+                let own = own.union(add);
+                let queue = &self.queues[&from];
+                let max = self.config.limits().max_requirements as usize;
+                let base_ok = queue.requirements.union(&own).len() <= max;
+                let sets = self.check_entry(queue, &own, i.steps(queue), &i.attributes, Some(iid));
+                let (true, Ok(sets)) = (base_ok, sets) else {
+                    self.emit(at, event(false));
+                    return RuleResult::NotApplied;
+                };
+                self.emit(at, event(true));
+                let queued = self.unlist_if_queued(iid);
+                self.interactions.get_mut(&iid).expect("looked up above").own_requirements = own;
+                let i = &self.interactions[&iid];
+                let eligibility = self.eligibility_in_step(i, &self.queues[&from], usize::from(i.step));
+                self.router.hold(iid, &eligibility);
+                self.router.reserve(iid, if sets.len() > 1 { &sets } else { &[] });
+                self.interactions.get_mut(&iid).expect("looked up above").requirements = eligibility.requirements;
+                if queued {
+                    // Into the list of its new requirement set, keeping its place in line.
+                    self.relist(iid);
+                }
+                RuleResult::Applied
+            }
+            ExceptionAction::End(diversion) => {
+                self.emit(at, event(true));
+                self.withdraw_or_unqueue(iid, WithdrawReason::Diverted, at);
+                self.end_interaction(iid, Outcome::Diverted(*diversion), at);
+                RuleResult::Finished
+            }
+        }
+    }
+
+    /// Takes a queued interaction out of its list for a change of its key or
+    /// requirements (its timers stay); says whether it was queued.
+    fn unlist_if_queued(&mut self, iid: InteractionId) -> bool {
+        let queued = self.interactions[&iid].state == InteractionState::Queued;
+        if queued {
+            self.unlist(iid);
+        }
+        queued
+    }
+
+    /// Puts an interaction taken out by [`Engine::unlist_if_queued`] back
+    /// in the list of what it now holds, and routes it again.
+    fn relist(&mut self, iid: InteractionId) {
+        let i = &self.interactions[&iid];
+        let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");
+        self.router.enqueue(i, sig, &self.queues[&i.queue], &self.agents);
+        self.work.push_back(Work::Interaction(iid));
+    }
+
+    /// Takes a waiting interaction out of its list, or withdraws its ringing offer (for `reason`).
+    fn withdraw_or_unqueue(&mut self, iid: InteractionId, reason: WithdrawReason, at: Timestamp) {
+        match self.interactions[&iid].state {
+            InteractionState::Offered { offer, agent } => {
+                self.drop_offer(offer, at);
+                self.emit(at, EventKind::OfferWithdrawn { offer, interaction: iid, agent, reason });
+                self.refresh_agent(agent, at);
+            }
+            _ => self.leave_queue(iid),
+        }
+    }
+}
+
+impl Engine {
+    /// The admission rules of `queue` that hold for interaction `iid` as it
+    /// arrives (before it is queued), in order.
+    pub(super) fn admission_due(&self, iid: InteractionId, queue: &QueueConfig) -> Vec<(usize, ExceptionAction)> {
+        let i = &self.interactions[&iid];
+        queue
+            .admission_rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| match rule.when {
+                AdmissionTrigger::QueueLength(n) => self.waiting_count(queue.id) >= n as usize,
+                AdmissionTrigger::EstimatedWait(at_least) => {
+                    self.estimated_wait_ms(queue.id) >= duration_millis(at_least)
+                }
+                AdmissionTrigger::NoAgents(staffed) => !self.someone_could_take(i, staffed),
+            })
+            .map(|(k, rule)| (k, rule.action.clone()))
+            .collect()
+    }
+
+    /// Applies the admission rules found due for a new arrival, now queued.
+    pub(super) fn admit(&mut self, iid: InteractionId, due: Vec<(usize, ExceptionAction)>, at: Timestamp) {
+        let from = self.interactions[&iid].queue;
+        for (k, action) in due {
+            let rule = u16::try_from(k).expect("rules are at most Limits::MAX_STEPS");
+            let event = |applied| EventKind::AdmissionRuleApplied {
+                interaction: iid,
+                queue: from,
+                rule,
+                action: action.clone(),
+                applied,
+            };
+            if self.apply_rule(iid, from, &action, at, event) == RuleResult::Finished {
+                return;
+            }
+        }
+    }
+
+    /// The queue's estimated wait (ms): Asterisk's `holdtime`, a running
+    /// average of its answered interactions' waits; zero before any.
+    pub(super) fn estimated_wait_ms(&self, queue: QueueId) -> i64 {
+        self.hold_times.get(&queue).copied().unwrap_or(0)
+    }
+
+    /// Counts an answered interaction's wait (from its place in line) into its queue's estimate.
+    pub(super) fn note_hold_time(&mut self, queue: QueueId, waited_ms: i64) {
+        let waited = waited_ms.clamp(0, duration_millis(Timestamp::MAX_SPAN));
+        let estimate = match self.hold_times.get(&queue) {
+            Some(old) => (old.saturating_mul(3).saturating_add(waited)) / 4,
+            None => waited,
+        };
+        self.hold_times.insert(queue, estimate);
+    }
+
+    /// Whether a member of `i`'s queue who works its channel and meets its
+    /// requirements and rules is `staffed` (O(members of the queue)).
+    fn someone_could_take(&self, i: &Interaction, staffed: Staffed) -> bool {
+        self.router.members(i.queue).filter_map(|id| self.agents.get(&id)).any(|a| {
+            a.config.capacity.channel(i.channel).is_some()
+                && self.router.admits(a, i)
+                && match staffed {
+                    Staffed::Qualified => true,
+                    Staffed::LoggedIn => a.logged_in,
+                    Staffed::Unpaused => a.is_routable(),
+                }
+        })
+    }
+}
+
+/// What applying a rule's action did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum RuleResult {
+    /// It could not be made; nothing changed.
+    NotApplied,
+    /// It was made; later rules still apply.
+    Applied,
+    /// It moved or ended the interaction: no later rule of this queue applies.
+    Finished,
 }

@@ -8,6 +8,7 @@ use crate::ids::{AgentId, QueueId};
 use crate::model::agent::Agent;
 use crate::model::channel::Channel;
 use crate::model::expression::combine;
+use crate::model::step::ExceptionAction;
 use crate::time::duration_millis;
 
 /// One problem [`Engine::check_configuration`] found. Each names what it
@@ -46,6 +47,14 @@ pub enum ConfigurationFinding {
         /// The step, from 0.
         step: usize,
     },
+    /// An exception rule is due no sooner than the queue's time to live, or
+    /// after a rule that always moves or ends the interaction: it never fires.
+    RuleNeverFires {
+        /// The queue.
+        queue: QueueId,
+        /// The exception rule, from 0.
+        rule: usize,
+    },
     /// The queue's `max_wait` is not shorter than its time to live: its
     /// interactions expire before they can become overdue.
     BoundAfterTimeToLive {
@@ -79,6 +88,9 @@ impl std::fmt::Display for ConfigurationFinding {
             }
             ConfigurationFinding::StepAfterTimeToLive { queue, step } => {
                 write!(f, "routing step {step} of queue {queue} begins after its time to live: it is never reached")
+            }
+            ConfigurationFinding::RuleNeverFires { queue, rule } => {
+                write!(f, "exception rule {rule} of queue {queue} never fires: the interaction is gone by then")
             }
             ConfigurationFinding::BoundAfterTimeToLive { queue } => {
                 write!(f, "queue {queue}'s max_wait is not shorter than its time to live: nothing is ever overdue")
@@ -163,6 +175,22 @@ impl Engine {
                     if !members.iter().any(|(a, _)| could(a)) {
                         findings.push(ConfigurationFinding::NoMemberQualifies { queue: queue.id, step });
                     }
+                }
+            }
+            // A rule that ends the interaction (an end; a move, when nothing refuses it) at an
+            // earlier time, or the time to live, leaves nothing for later rules.
+            let ends = queue
+                .exception_rules
+                .iter()
+                .filter(|r| matches!(r.action, ExceptionAction::End(_)))
+                .map(|r| duration_millis(r.after))
+                .chain(queue.time_to_live.map(duration_millis))
+                .min();
+            for (k, rule) in queue.exception_rules.iter().enumerate() {
+                if ends.is_some_and(|end| duration_millis(rule.after) > end)
+                    || queue.time_to_live.is_some_and(|ttl| duration_millis(rule.after) >= duration_millis(ttl))
+                {
+                    findings.push(ConfigurationFinding::RuleNeverFires { queue: queue.id, rule: k });
                 }
             }
             let Some(ttl) = queue.time_to_live.map(duration_millis) else { continue };

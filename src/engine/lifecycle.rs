@@ -485,6 +485,7 @@ impl Engine {
             joined_at: None,
         };
         self.interactions.insert(new.id, interaction);
+        let admission = self.admission_due(new.id, &self.queues[&new.queue]);
         self.arm_time_to_live(new.id, now);
         self.arm_exception_rule(new.id, now);
         self.emit(
@@ -500,6 +501,7 @@ impl Engine {
             },
         );
         self.enter_queue(new.id, QueueReason::Arrived, now);
+        self.admit(new.id, admission, now);
         Ok(())
     }
 
@@ -516,7 +518,9 @@ impl Engine {
         a.missed_in_a_row = 0;
         let i = self.interactions.get_mut(&pending.interaction).expect("a pending offer's interaction is live");
         i.state = InteractionState::Connected { agent };
+        let (queue, waited) = (i.queue, now.millis_since(i.queue_entered_at));
         let realtime = self.config.channel_mode(i.channel) == Some(crate::ChannelMode::RealTime);
+        self.note_hold_time(queue, waited);
         self.emit(now, EventKind::OfferAccepted { offer, interaction: pending.interaction, agent });
         // Accepting real-time work pauses the agent's interruptible work (and
         // interruptible work accepted beside real-time work pauses at once).

@@ -79,6 +79,9 @@ pub struct Totals {
     /// Ended because their queue was closed ([`Outcome::Closed`](crate::Outcome::Closed)).
     #[serde(default)]
     pub closed: u64,
+    /// Ended by a queue's rule ([`Outcome::Diverted`](crate::Outcome::Diverted)).
+    #[serde(default)]
+    pub diverted: u64,
 }
 
 impl Totals {
@@ -91,6 +94,7 @@ impl Totals {
             .saturating_add(self.declined)
             .saturating_add(self.expired)
             .saturating_add(self.closed)
+            .saturating_add(self.diverted)
     }
 }
 
@@ -200,6 +204,9 @@ pub struct Engine {
     skills: BTreeMap<SkillId, String>,
     /// Agent attributes declared, with their kinds.
     agent_attributes: BTreeMap<String, crate::model::expression::AttributeKind>,
+    /// Each queue's estimated wait (ms): a running average of its answered
+    /// interactions' waits (see [`AdmissionTrigger::EstimatedWait`](crate::AdmissionTrigger::EstimatedWait)).
+    hold_times: BTreeMap<QueueId, i64>,
     /// Business-hours calendars queues may follow.
     calendars: BTreeMap<crate::ids::CalendarId, crate::model::calendar::Calendar>,
     queues: BTreeMap<QueueId, QueueConfig>,
@@ -228,6 +235,7 @@ impl Engine {
             skills: BTreeMap::new(),
             agent_attributes: BTreeMap::new(),
             calendars: BTreeMap::new(),
+            hold_times: BTreeMap::new(),
             queues: BTreeMap::new(),
             agents: IdMap::with_hasher(key),
             interactions: IdMap::with_hasher(key),

@@ -320,6 +320,7 @@ impl Engine {
             Outcome::Declined => self.totals.declined += 1,
             Outcome::Expired => self.totals.expired += 1,
             Outcome::Closed => self.totals.closed += 1,
+            Outcome::Diverted(_) => self.totals.diverted += 1,
         }
         self.emit(now, EventKind::InteractionEnded { interaction: iid, queue: i.queue, channel: i.channel, outcome });
     }

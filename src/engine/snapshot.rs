@@ -8,7 +8,7 @@ use super::lifecycle::limit;
 use super::{Engine, InvariantViolation, PendingOffer, Timer, TimerKind, Totals};
 use crate::config::EngineConfig;
 use crate::error::CommandError;
-use crate::ids::{AgentId, InteractionId, OfferId, SkillId};
+use crate::ids::{AgentId, InteractionId, OfferId, QueueId, SkillId};
 use crate::model::agent::Agent;
 use crate::model::interaction::{Interaction, InteractionState};
 use crate::model::queue::QueueConfig;
@@ -26,6 +26,9 @@ pub struct EngineSnapshot {
     /// Agent attributes declared, with their kinds.
     #[serde(default)]
     agent_attributes: Vec<(String, crate::model::expression::AttributeKind)>,
+    /// Each queue's estimated wait (ms), for admission rules.
+    #[serde(default)]
+    hold_times: Vec<(QueueId, i64)>,
     /// Business-hours calendars, with their hours.
     #[serde(default)]
     calendars: Vec<(crate::ids::CalendarId, crate::model::calendar::BusinessHours)>,
@@ -201,6 +204,7 @@ impl Engine {
             skills: self.skills.iter().map(|(k, v)| (*k, v.clone())).collect(),
             agent_attributes: self.agent_attributes.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             calendars: self.calendars.iter().map(|(id, c)| (*id, c.business_hours().clone())).collect(),
+            hold_times: self.hold_times.iter().map(|(q, ms)| (*q, *ms)).collect(),
             queues: self.queues.values().cloned().collect(),
             agents: self.agents().cloned().collect(),
             interactions: self.interactions().cloned().collect(),
@@ -244,6 +248,7 @@ impl Engine {
             ("declined", s.totals.declined),
             ("expired", s.totals.expired),
             ("closed", s.totals.closed),
+            ("diverted", s.totals.diverted),
         ] {
             if value > MAX_SNAPSHOT_COUNTER {
                 return Err(RestoreError::CounterTooLarge { counter, value, max: MAX_SNAPSHOT_COUNTER });
@@ -257,7 +262,8 @@ impl Engine {
             .and_then(|n| n.checked_add(s.totals.cancelled))
             .and_then(|n| n.checked_add(s.totals.declined))
             .and_then(|n| n.checked_add(s.totals.expired))
-            .and_then(|n| n.checked_add(s.totals.closed));
+            .and_then(|n| n.checked_add(s.totals.closed))
+            .and_then(|n| n.checked_add(s.totals.diverted));
         if ended.and_then(|e| e.checked_add(live)) != Some(s.totals.arrived) {
             return Err(RestoreError::TotalsMismatch { arrived: s.totals.arrived, live, ended });
         }
@@ -301,6 +307,17 @@ impl Engine {
             e.check_all_declined(q).map_err(refused(format!("queue {}", q.id)))?;
             e.check_exception_rules(q).map_err(refused(format!("queue {}", q.id)))?;
             e.check_business_hours(q).map_err(refused(format!("queue {}", q.id)))?;
+        }
+        for (queue, ms) in s.hold_times {
+            if !e.queues.contains_key(&queue) {
+                return Err(RestoreError::UnknownReference(format!("an estimated wait for {queue}")));
+            }
+            if !(0..=crate::time::duration_millis(Timestamp::MAX_SPAN)).contains(&ms) {
+                return Err(RestoreError::BadTime(format!("{queue}'s estimated wait of {ms} ms")));
+            }
+            if e.hold_times.insert(queue, ms).is_some() {
+                return Err(RestoreError::DuplicateId(format!("the estimated wait of {queue}")));
+            }
         }
         // Closed exactly when their calendars say so now (every change up to now has fired).
         for q in e.queues.values() {

@@ -61,6 +61,10 @@ pub enum Outcome {
     /// [`WhenClosed::End`](crate::WhenClosed::End): it arrived while the
     /// queue was closed, or waited in it at closing.
     Closed,
+    /// Ended by one of its queue's rules
+    /// ([`ExceptionAction::End`](crate::ExceptionAction::End)), sent where
+    /// the host is to send it.
+    Diverted(crate::model::step::Diversion),
 }
 
 /// A live interaction, as the engine holds it.

@@ -158,6 +158,11 @@ pub struct QueueConfig {
     /// work (e-mail, callbacks) always waits for the opening.
     #[serde(default)]
     pub when_closed: WhenClosed,
+    /// Admission rules ([`AdmissionRule`](crate::AdmissionRule)), checked
+    /// when an interaction arrives: queue length, estimated wait, nobody to
+    /// take it. None by default.
+    #[serde(default)]
+    pub admission_rules: Vec<crate::model::step::AdmissionRule>,
     /// What happens once every qualified agent has declined an interaction
     /// (only when declined work is never re-offered to its decliners).
     #[serde(default)]
@@ -188,6 +193,7 @@ impl QueueConfig {
             steps: Vec::new(),
             time_to_live: None,
             exception_rules: Vec::new(),
+            admission_rules: Vec::new(),
             all_declined: AllDeclined::Wait,
         }
     }
@@ -272,6 +278,12 @@ impl QueueConfig {
     /// Sets the routing steps (see [`RoutingStep`](crate::RoutingStep)).
     pub fn with_steps(mut self, steps: Vec<crate::model::step::RoutingStep>) -> Self {
         self.steps = steps;
+        self
+    }
+
+    /// Sets the admission rules (see [`AdmissionRule`](crate::AdmissionRule)).
+    pub fn with_admission_rules(mut self, rules: Vec<crate::model::step::AdmissionRule>) -> Self {
+        self.admission_rules = rules;
         self
     }
 

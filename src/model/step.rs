@@ -110,8 +110,8 @@ impl ExceptionRule {
     }
 }
 
-/// What an [`ExceptionRule`] does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What an [`ExceptionRule`] or an [`AdmissionRule`] does.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum ExceptionAction {
     /// Tell supervisors ([`EventKind::ExceptionRaised`](crate::EventKind::ExceptionRaised)); nothing else changes.
@@ -128,6 +128,102 @@ pub enum ExceptionAction {
         /// Whether it keeps its place in line there.
         keep_place: bool,
     },
+    /// Sets the interaction's base priority (escalation): it keeps its
+    /// place in line, and ranks by the new priority from now on.
+    SetPriority(i32),
+    /// Changes the interaction's own requirements (not the queue's or its
+    /// step's): drops every requirement on the `drop` skills, then adds
+    /// `add`. A change the limits refuse (requirements per interaction,
+    /// signatures) is not made, and the event says so.
+    ChangeRequirements {
+        /// Requirements added.
+        add: Requirements,
+        /// Skills no longer required.
+        drop: Vec<crate::ids::SkillId>,
+    },
+    /// Ends the interaction with [`Outcome::Diverted`](crate::Outcome::Diverted):
+    /// the host plays the message, takes the voicemail, offers the callback
+    /// or disconnects; the engine does no I/O.
+    End(Diversion),
+}
+
+/// Where an interaction ended by a rule is sent, for the host to act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Diversion {
+    /// To voicemail.
+    Voicemail,
+    /// A callback is offered instead of waiting.
+    Callback,
+    /// A message is played (busy, try later), then the call ends.
+    Message,
+    /// Disconnected.
+    Disconnect,
+}
+
+/// A queue's admission rule, checked once when an interaction arrives in
+/// the queue ([`Command::Arrive`](crate::Command::Arrive)): Asterisk's
+/// `joinempty` and `maxlen`, Genesys's and Connect's checks before queuing.
+/// A queue's rules are checked in order against the queue as the arrival
+/// finds it; alerts, priority and requirement changes apply and the check
+/// goes on; the first move or end that can be made is made and ends it.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use switchboard::{AdmissionRule, AdmissionTrigger, Channel, Diversion, ExceptionAction, QueueConfig, QueueId, Staffed};
+///
+/// // A 40th caller hears "please call later"; with nobody logged in, voicemail.
+/// let sales = QueueConfig::new(QueueId(1), "sales", [Channel::Voice]).with_admission_rules(vec![
+///     AdmissionRule::new(AdmissionTrigger::QueueLength(39), ExceptionAction::End(Diversion::Message)),
+///     AdmissionRule::new(AdmissionTrigger::NoAgents(Staffed::LoggedIn), ExceptionAction::End(Diversion::Voicemail)),
+/// ]);
+/// assert_eq!(sales.admission_rules.len(), 2);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AdmissionRule {
+    /// When it applies.
+    pub when: AdmissionTrigger,
+    /// What happens then.
+    pub action: ExceptionAction,
+}
+
+impl AdmissionRule {
+    /// A rule applying `action` when `when` holds on arrival.
+    pub fn new(when: AdmissionTrigger, action: ExceptionAction) -> Self {
+        AdmissionRule { when, action }
+    }
+}
+
+/// When an [`AdmissionRule`] applies, judged as the arrival finds the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum AdmissionTrigger {
+    /// At least this many interactions already wait in the queue (all
+    /// channels): Asterisk's `maxlen`, as a rule.
+    QueueLength(u32),
+    /// The queue's estimated wait is at least this long. The estimate is
+    /// Asterisk's `holdtime`: a running average of how long the queue's
+    /// answered interactions waited (from their place in line to the
+    /// accept), each new answer weighing a quarter; zero before the first
+    /// answer. It is the engine's own figure, kept in snapshots.
+    EstimatedWait(std::time::Duration),
+    /// No member of the queue who could take the interaction (works its
+    /// channel, meets its requirements and rules) is in this state:
+    /// Asterisk's `joinempty` reasons.
+    NoAgents(Staffed),
+}
+
+/// How far [`AdmissionTrigger::NoAgents`] looks for a member who could take the interaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Staffed {
+    /// Any member qualifies at all, logged in or not.
+    Qualified,
+    /// A qualified member is logged in (paused or busy counts).
+    LoggedIn,
+    /// A qualified member is logged in and not paused (busy counts).
+    Unpaused,
 }
 
 /// The step an interaction is in after `waited_ms` in its queue, and when

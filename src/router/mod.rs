@@ -634,6 +634,11 @@ impl Router {
         &self.sigs[sig as usize]
     }
 
+    /// The members of `queue`, in slot order.
+    pub(crate) fn members(&self, queue: QueueId) -> impl Iterator<Item = AgentId> + '_ {
+        self.queues.get(&queue).into_iter().flat_map(|q| q.slots.iter().flatten().copied())
+    }
+
     /// Whether `queue` is closed by its business hours.
     pub(crate) fn is_closed(&self, queue: QueueId) -> bool {
         self.closed.contains(&queue)

@@ -202,6 +202,7 @@ impl<'s> Simulation<'s> {
                 eligibility: None,
                 calendar: None,
                 when_closed: crate::WhenClosed::Wait,
+                admission_rules: Vec::new(),
                 exception_rules: q
                     .overflow
                     .iter()

@@ -61,6 +61,10 @@ fn outcome(o: Option<Outcome>) -> &'static str {
         Some(Outcome::Declined) => "declined",
         Some(Outcome::Expired) => "expired",
         Some(Outcome::Closed) => "closed",
+        Some(Outcome::Diverted(crate::Diversion::Voicemail)) => "diverted_voicemail",
+        Some(Outcome::Diverted(crate::Diversion::Callback)) => "diverted_callback",
+        Some(Outcome::Diverted(crate::Diversion::Message)) => "diverted_message",
+        Some(Outcome::Diverted(_)) => "diverted_disconnect",
     }
 }
 
@@ -204,6 +208,7 @@ fn withdraw_reason(reason: crate::event::WithdrawReason) -> &'static str {
         W::Cancelled => "cancelled",
         W::Transferred => "transferred",
         W::Expired => "expired",
+        W::Diverted => "diverted",
     }
 }
 

@@ -39,7 +39,8 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 ///
 /// ```text
 /// in queue at start + offered
-///     = answered + abandoned + short_abandoned + cancelled + declined + expired + closed + transferred_out
+///     = answered + abandoned + short_abandoned + cancelled + declined + expired + closed + diverted
+///       + transferred_out
 ///       + in queue at end
 /// ```
 ///
@@ -87,6 +88,11 @@ pub struct ContactCounters {
     /// contacts, they are left out of the service level.
     #[serde(default)]
     pub closed: u64,
+    /// Contacts a queue rule ended ([`ExceptionAction::End`](crate::ExceptionAction::End),
+    /// on arrival or while waiting). Like cancelled contacts, they are left
+    /// out of the service level.
+    #[serde(default)]
+    pub diverted: u64,
     /// Contacts transferred to another queue before being answered here.
     pub transferred_out: u64,
     /// Sum of the waits of answered contacts, in milliseconds (for ASA).
@@ -124,6 +130,7 @@ impl ContactCounters {
         self.declined = self.declined.saturating_add(other.declined);
         self.expired = self.expired.saturating_add(other.expired);
         self.closed = self.closed.saturating_add(other.closed);
+        self.diverted = self.diverted.saturating_add(other.diverted);
         self.transferred_out = self.transferred_out.saturating_add(other.transferred_out);
         self.answer_wait_ms = self.answer_wait_ms.saturating_add(other.answer_wait_ms);
         self.abandon_wait_ms = self.abandon_wait_ms.saturating_add(other.abandon_wait_ms);
@@ -145,6 +152,7 @@ impl ContactCounters {
             .saturating_add(self.declined)
             .saturating_add(self.expired)
             .saturating_add(self.closed)
+            .saturating_add(self.diverted)
             .saturating_add(self.transferred_out)
     }
 

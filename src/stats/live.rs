@@ -196,6 +196,7 @@ pub(crate) enum Change {
     Decline,
     Expire,
     Close,
+    Divert,
     TransferOut,
     Talk { ms: u64 },
     Wrap { ms: u64 },
@@ -240,6 +241,7 @@ fn count(c: &mut ContactCounters, change: Change, ctx: &Ctx) {
         Change::Decline => c.declined += 1,
         Change::Expire => c.expired += 1,
         Change::Close => c.closed += 1,
+        Change::Divert => c.diverted += 1,
         Change::TransferOut => {
             c.transferred_out += 1;
             if ctx.sl_applies {
@@ -299,6 +301,7 @@ fn count_tally(t: &mut Tally, change: Change, ctx: &Ctx) {
         | Change::Decline
         | Change::Expire
         | Change::Close
+        | Change::Divert
         | Change::TransferOut => leave(t),
         Change::Talk { .. } | Change::Wrap { .. } | Change::Respond { .. } => {}
     }

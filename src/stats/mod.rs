@@ -278,7 +278,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
             // A step changes who may take it, not what is measured.
             EventKind::StepChanged { .. } => {}
             // An alert changes nothing measured; a move is measured by the transfer that follows it.
-            EventKind::ExceptionRaised { .. } => {}
+            EventKind::ExceptionRaised { .. } | EventKind::AdmissionRuleApplied { .. } => {}
             EventKind::InteractionOffered(offer) => self.offered(offer, at),
             EventKind::OfferAccepted { offer, interaction, agent } => self.accepted(*offer, *interaction, *agent, at),
             EventKind::OfferRejected { offer, interaction, agent } => {
@@ -647,6 +647,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
             Outcome::Declined => self.leave_unanswered(id, VisitExit::Declined, at, |_| Change::Decline),
             Outcome::Expired => self.leave_unanswered(id, VisitExit::Expired, at, |_| Change::Expire),
             Outcome::Closed => self.leave_unanswered(id, VisitExit::Closed, at, |_| Change::Close),
+            Outcome::Diverted(to) => self.leave_unanswered(id, VisitExit::Diverted(to), at, |_| Change::Divert),
             Outcome::Handled { .. } => {}
         }
         let Some(mut t) = self.live.remove(&id) else { return };

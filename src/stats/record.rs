@@ -33,6 +33,8 @@ pub enum VisitExit {
     Expired,
     /// Its queue was closed ([`Outcome::Closed`]).
     Closed,
+    /// A queue rule ended it ([`Outcome::Diverted`]).
+    Diverted(crate::model::step::Diversion),
     /// It was transferred to another queue before being answered.
     Transferred {
         /// The queue it went to.

@@ -449,6 +449,35 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
                 }
             }
         }
+        if shape.steps && steps_rng.percent(12) {
+            // Admission: a length cap, nobody unpaused to take it, a long estimated wait.
+            let mut admission = Vec::new();
+            let cap = steps_rng.range(6, 15) as u32;
+            let target = queues.iter().find(|t: &&QueueConfig| queue.channels.iter().all(|c| t.channels.contains(c)));
+            let full = match target {
+                Some(t) if steps_rng.percent(50) => {
+                    ExceptionAction::Move { queue: t.id, keep_place: steps_rng.percent(50) }
+                }
+                _ => ExceptionAction::End(Diversion::Message),
+            };
+            admission.push(AdmissionRule::new(AdmissionTrigger::QueueLength(cap), full));
+            if steps_rng.percent(50) {
+                let estimated = Duration::from_secs(steps_rng.range(10, 90) as u64);
+                admission.push(AdmissionRule::new(
+                    AdmissionTrigger::EstimatedWait(estimated),
+                    ExceptionAction::SetPriority(3),
+                ));
+            }
+            if steps_rng.percent(40) {
+                let nobody = AdmissionTrigger::NoAgents(steps_rng.pick(&[
+                    Staffed::Qualified,
+                    Staffed::LoggedIn,
+                    Staffed::Unpaused,
+                ]));
+                admission.push(AdmissionRule::new(nobody, ExceptionAction::End(Diversion::Voicemail)));
+            }
+            queue = queue.with_admission_rules(admission);
+        }
         if shape.steps && steps_rng.percent(30) {
             queue = queue.with_time_to_live(Duration::from_secs(steps_rng.range(30, 300) as u64));
         }
@@ -463,6 +492,23 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
                 let keep_place = steps_rng.percent(50);
                 let after = Duration::from_millis(steps_rng.range(5_000, 90_000) as u64);
                 rules.push(ExceptionRule::new(after, ExceptionAction::Move { queue: target.id, keep_place }));
+            }
+            // Escalation, a dropped requirement, a callback offered instead of waiting on.
+            let after = |rng: &mut Rng| Duration::from_millis(rng.range(3_000, 80_000) as u64);
+            if steps_rng.percent(40) {
+                rules.push(ExceptionRule::new(
+                    after(&mut steps_rng),
+                    ExceptionAction::SetPriority(steps_rng.range(-1, 6) as i32),
+                ));
+            }
+            if steps_rng.percent(30) {
+                let drop = vec![SkillId(steps_rng.range(1, shape.skills as i64) as u64)];
+                let add = random_requirements(&mut steps_rng, shape.skills, 1, 2);
+                rules
+                    .push(ExceptionRule::new(after(&mut steps_rng), ExceptionAction::ChangeRequirements { add, drop }));
+            }
+            if steps_rng.percent(15) {
+                rules.push(ExceptionRule::new(after(&mut steps_rng), ExceptionAction::End(Diversion::Callback)));
             }
             queue = queue.with_exception_rules(rules);
         }
@@ -805,6 +851,21 @@ impl Shadow {
                 // It enters the target at the back: a new place in line.
                 if let Some(live) = self.live.get_mut(interaction) {
                     live.entered = event.at;
+                }
+            }
+            EventKind::ExceptionRaised { interaction, action, applied: true, .. }
+            | EventKind::AdmissionRuleApplied { interaction, action, applied: true, .. } => {
+                // Priority and requirement changes, as the rule says.
+                if let Some(live) = self.live.get_mut(interaction) {
+                    match action {
+                        ExceptionAction::SetPriority(p) => live.priority = *p,
+                        ExceptionAction::ChangeRequirements { add, drop } => {
+                            let kept =
+                                live.own.iter().filter(|r| !drop.contains(&r.skill)).map(|r| (r.skill, r.min_level));
+                            live.own = Requirements::from_pairs(kept).union(add);
+                        }
+                        _ => {}
+                    }
                 }
             }
             EventKind::InteractionTransferred { interaction, to, .. } => {
