@@ -1,12 +1,16 @@
 //! Scenarios: a contact-center day described as data (JSON).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::limits::{SimLimit, SimLimits, figure};
 use super::random::{Distribution, number};
+use super::rules::{AgentAttributeSpec, CalendarSpec, GroupAttributeSpec};
 use crate::model::channel::Channel;
-use crate::model::queue::AgentSelection;
+use crate::model::expression::Expression;
+use crate::model::queue::{AgentSelection, WhenClosed};
 use crate::time::Timestamp;
 
 /// A skill and its name.
@@ -52,6 +56,18 @@ pub struct QueueSpec {
     /// Requirements of every interaction.
     #[serde(default)]
     pub requirements: Vec<SkillLevel>,
+    /// An eligibility rule every interaction of the queue carries, beyond its
+    /// requirements ([`QueueConfig::eligibility`](crate::QueueConfig::eligibility)):
+    /// an [`Expression`] in the engine's own JSON, over skills, the agent
+    /// attributes declared in [`Scenario::agent_attributes`], agent ids and
+    /// the interaction's attributes (drawn from [`ArrivalSpec::attributes`]).
+    /// For example, the customer's language:
+    /// `{"attribute": {"name": "language", "op": "eq", "value": {"interaction": "language"}}}`.
+    /// The engine checks it when the queue is added; a rule it refuses (an
+    /// undeclared attribute, a value of the wrong kind) is a
+    /// [`ScenarioError::Refused`] naming the queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility: Option<Expression>,
     /// The service-level target.
     pub sla: SlaSpec,
     /// Agent selection.
@@ -83,6 +99,26 @@ pub struct QueueSpec {
     /// target must be listed before this queue.
     #[serde(default)]
     pub overflow: Vec<OverflowSpec>,
+    /// The business-hours calendar the queue follows, by id (one of
+    /// [`Scenario::calendars`]); none by default, always open. A closed queue
+    /// offers nothing ([`QueueConfig::calendar`](crate::QueueConfig::calendar)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<u64>,
+    /// What real-time work does while the queue is closed
+    /// ([`WhenClosed`]): `"Wait"` (the default) waits for the opening,
+    /// `"End"` ends it at once with [`Outcome::Closed`](crate::Outcome::Closed)
+    /// (counted in [`Figures::closed`](super::Figures::closed)), and
+    /// `{"Move": 9}` moves it to queue 9, keeping its place in line; the
+    /// target must be listed before this queue and take all its channels.
+    /// This covers arrivals while closed and the work still waiting at the
+    /// closing time. Deferrable work (e-mail) always waits. Only with a
+    /// `calendar`.
+    #[serde(default, skip_serializing_if = "is_wait")]
+    pub when_closed: WhenClosed,
+}
+
+fn is_wait(w: &WhenClosed) -> bool {
+    *w == WhenClosed::Wait
 }
 
 /// One overflow of a queue.
@@ -115,6 +151,12 @@ pub struct StepSpec {
     /// Seconds until the next step; absent on the last.
     #[serde(default)]
     pub expires_after_secs: Option<u64>,
+    /// An eligibility rule while in the step, on top of the queue's
+    /// ([`RoutingStep::eligibility`](crate::RoutingStep::eligibility)), in
+    /// the same JSON as [`QueueSpec::eligibility`]: a step that first wants
+    /// the customer's own team, say, and then anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility: Option<Expression>,
 }
 
 /// One channel of an agent's capacity.
@@ -196,6 +238,13 @@ pub struct AgentGroupSpec {
     /// Breaks.
     #[serde(default)]
     pub breaks: Vec<BreakSpec>,
+    /// The agents' attributes, by name (each declared in
+    /// [`Scenario::agent_attributes`]): one plain value for every agent of
+    /// the group, or a list dealt round-robin (agent `n` takes value
+    /// `n % len`) to split the group into teams or languages. See
+    /// [`GroupAttributeSpec`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, GroupAttributeSpec>,
 }
 
 /// One value of a customer attribute, with its weight and any requirement it brings.
@@ -298,6 +347,16 @@ pub struct Scenario {
     pub answer_delay: Distribution,
     /// Skills.
     pub skills: Vec<SkillSpec>,
+    /// Agent attributes (team, site, language, tenure) and their kinds,
+    /// declared before anything uses them: agent groups carry them
+    /// ([`AgentGroupSpec::attributes`]) and eligibility rules compare them
+    /// ([`QueueSpec::eligibility`]). None by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_attributes: Vec<AgentAttributeSpec>,
+    /// Business-hours calendars queues may follow ([`QueueSpec::calendar`]).
+    /// None by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<CalendarSpec>,
     /// Queues.
     pub queues: Vec<QueueSpec>,
     /// Agent groups.
@@ -337,10 +396,15 @@ pub enum ScenarioError {
         /// What is wrong.
         problem: String,
     },
-    /// The engine refused the topology the scenario describes.
+    /// The engine refused the topology the scenario describes: a skill,
+    /// agent attribute, calendar, queue (an eligibility rule it cannot
+    /// check, a closed rule's move it cannot make, an overflow target it
+    /// does not know) or agent.
     #[error("the engine refused the scenario's {what}: {error}")]
     Refused {
-        /// What was being set up.
+        /// What was being set up, as the scenario's path: `skills[0]`,
+        /// `agent_attributes[1]`, `calendars[0]`, `queues[2]`, or
+        /// `agent_groups[1]` for any agent of that group.
         what: String,
         /// The engine's error.
         error: crate::error::CommandError,
@@ -523,6 +587,7 @@ impl Scenario {
             }
         }
         secs("blend_horizon_secs".into(), self.blend_horizon_secs, 0)?;
+        self.validate_rules()?;
         for (i, g) in self.agent_groups.iter().enumerate() {
             levels(&g.skills, &format!("agent_groups[{i}].skills"))?;
             for (j, m) in g.queues.iter().enumerate() {
@@ -667,7 +732,8 @@ impl Scenario {
 
         let mut entries = 0u64;
         for (i, g) in self.agent_groups.iter().enumerate() {
-            let each = (g.skills.len() + g.capacity.len() + g.queues.len() + g.breaks.len()) as u64;
+            let each =
+                (g.skills.len() + g.capacity.len() + g.queues.len() + g.breaks.len() + g.attributes.len()) as u64;
             let group = u64::from(g.count).saturating_mul(each);
             over(SimLimit::AgentEntries, format!("agent_groups[{i}]"), group, limits)?;
             entries = entries.saturating_add(group);
@@ -742,11 +808,14 @@ impl Scenario {
             missed_offer_probability: 0.0,
             answer_delay: instant(),
             skills: Vec::new(),
+            agent_attributes: Vec::new(),
+            calendars: Vec::new(),
             queues: vec![QueueSpec {
                 id: 1,
                 name: "single".into(),
                 channels: vec![Channel::Voice],
                 requirements: Vec::new(),
+                eligibility: None,
                 sla: SlaSpec { percent: 80, secs: 20 },
                 strategy: AgentSelection::LongestIdle,
                 wrap_up_secs: 0,
@@ -756,6 +825,8 @@ impl Scenario {
                 steps: Vec::new(),
                 time_to_live_secs: None,
                 overflow: Vec::new(),
+                calendar: None,
+                when_closed: WhenClosed::Wait,
             }],
             agent_groups: vec![AgentGroupSpec {
                 name: "agents".into(),
@@ -767,6 +838,7 @@ impl Scenario {
                 shift_start_min: 0,
                 shift_end_min: None,
                 breaks: Vec::new(),
+                attributes: BTreeMap::new(),
             }],
             arrivals: vec![ArrivalSpec {
                 queue: 1,
