@@ -321,6 +321,53 @@ fn sixty() -> u32 {
 /// let json = serde_json::to_string(&day).unwrap();
 /// assert_eq!(serde_json::from_str::<Scenario>(&json).unwrap(), day);
 /// ```
+///
+/// # Eligibility rules and business hours
+///
+/// Agent attributes are declared once, with their kind
+/// ([`agent_attributes`](Scenario::agent_attributes): `"text"` or
+/// `"number"`), given to agents by their group
+/// ([`AgentGroupSpec::attributes`]: one plain value for the whole group, or a
+/// list dealt round-robin) and compared by eligibility rules on queues and
+/// steps ([`QueueSpec::eligibility`], [`StepSpec::eligibility`]: an
+/// [`Expression`](crate::Expression) in the engine's own JSON, which may also
+/// read the interaction's attributes drawn by [`ArrivalSpec::attributes`]).
+/// Calendars ([`calendars`](Scenario::calendars): [`BusinessHours`](crate::BusinessHours)
+/// in the engine's own JSON) open and close the queues that follow them
+/// ([`QueueSpec::calendar`]), and [`QueueSpec::when_closed`] says what
+/// real-time work does meanwhile. The report counts the work a closed queue
+/// ended in [`Figures::closed`](super::Figures::closed).
+///
+/// Here each call needs an agent who speaks the customer's language (the two
+/// agents are dealt one each), and the line closes at noon, ending the calls
+/// that come after:
+///
+/// ```
+/// use switchboard::sim::{Scenario, simulate};
+///
+/// let scenario = Scenario::from_json(r#"{
+///   "name": "Languages until noon", "start": "2026-03-02T10:00:00Z", "duration_min": 240,
+///   "skills": [],
+///   "agent_attributes": [{ "name": "language", "kind": "text" }],
+///   "calendars": [{ "id": 1, "hours": { "time_zone": "Europe/Lisbon",
+///       "weekly": [{ "day": "Mon", "open": "08:00", "close": "12:00" }],
+///       "exceptions": [{ "date": "2026-12-25", "hours": [] }] } }],
+///   "queues": [{ "id": 1, "name": "Support", "channels": ["Voice"], "sla": { "percent": 80, "secs": 20 },
+///       "eligibility": { "attribute": { "name": "language", "op": "eq", "value": { "interaction": "language" } } },
+///       "calendar": 1, "when_closed": "End" }],
+///   "agent_groups": [{ "name": "desk", "count": 2, "skills": [], "total_units": 1,
+///       "capacity": [{ "channel": "Voice", "max": 1, "units": 1 }], "queues": [{ "queue": 1 }],
+///       "attributes": { "language": ["en", "es"] } }],
+///   "arrivals": [{ "queue": 1, "channel": "Voice", "per_hour": [20],
+///       "handle": { "kind": "exponential", "mean_secs": 120 },
+///       "attributes": [{ "key": "language", "values": [{ "value": "en", "weight": 1 }, { "value": "es", "weight": 1 }] }] }]
+/// }"#)?;
+/// let report = simulate(&scenario, 1)?;
+/// let support = &report.queues[0].figures;
+/// assert!(support.answered > 0 && support.closed > 0);
+/// assert!(report.to_text().contains("Ended because the queue was closed: Support"));
+/// # Ok::<(), switchboard::sim::ScenarioError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
@@ -514,15 +561,24 @@ impl Scenario {
     }
 
     /// Checks the values the engine does not check itself (rates,
-    /// probabilities, distributions, times, skill levels).
+    /// probabilities, distributions, times, skill levels), and that the
+    /// parts of the scenario agree with each other.
     ///
     /// Every duration is at most a year; means of exponential and log-normal
     /// distributions are at least a millisecond (the engine's resolution);
     /// positive arrival rates are at least one in a million hours; probabilities
     /// and service-level percentages are within range; every break of every
     /// agent who takes it ends within the period, and the period ends at a
-    /// representable date. How much work the scenario asks for is checked
-    /// separately, against the run's limits ([`Scenario::check_limits`]).
+    /// representable date. Agent attributes and calendars are declared once
+    /// each; a group gives only declared attributes, with values of their
+    /// kind (and no empty list); every calendar's hours are valid
+    /// ([`BusinessHours::check`](crate::BusinessHours::check)); a queue's
+    /// calendar exists, it has one if its `when_closed` is not `"Wait"`, and
+    /// a `Move` target is listed before it. Eligibility rules are checked by
+    /// the engine when the run sets the queue up
+    /// ([`ScenarioError::Refused`] naming the queue). How much work the
+    /// scenario asks for is checked separately, against the run's limits
+    /// ([`Scenario::check_limits`]).
     ///
     /// # Errors
     /// [`ScenarioError::Invalid`] naming the first bad field.
