@@ -256,7 +256,7 @@ fn strict_hours<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BusinessHo
 const MAX_QUOTED_BYTES: usize = 64;
 
 /// A name as a path or a message shows it: its first 64 bytes, then `…`.
-pub(crate) fn short(name: &str) -> String {
+fn short(name: &str) -> String {
     if name.len() <= MAX_QUOTED_BYTES {
         return name.to_owned();
     }
