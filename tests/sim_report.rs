@@ -115,6 +115,13 @@ fn the_readme_scenario_is_complete_and_runs() {
     let end = start + readme[start..].find("```").unwrap();
     let scenario = Scenario::from_json(&readme[start..end]).unwrap();
     let report = simulate(&scenario, 1).unwrap();
+    if std::env::var_os("SWITCHBOARD_PRINT").is_some() {
+        println!("{}", report.to_text());
+    }
     assert_eq!(report.queues.len(), 4);
     assert!(report.queues.iter().all(|q| q.figures.offered > 0));
+    // The chat line follows a calendar that closes at 14:00 and ends the chats after it.
+    let chat = report.queues.iter().find(|q| q.name == "Support (chat)").unwrap();
+    assert!(chat.figures.closed > 0 && chat.figures.answered > 0, "{:?}", chat.figures);
+    assert!(report.queues.iter().filter(|q| q.figures.closed > 0).count() == 1);
 }

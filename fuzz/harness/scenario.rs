@@ -14,11 +14,17 @@
 //! and every [`CHECK_EVERY`] events after that.
 
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
 use switchboard::sim::{
-    AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BreakSpec, ChannelCapacitySpec, Distribution,
-    MembershipSpec, OverflowSpec, QueueSpec, RunOptions, Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec, StepSpec,
+    AgentAttributeSpec, AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BreakSpec, CalendarSpec,
+    ChannelCapacitySpec, Distribution, GroupAttributeSpec, MembershipSpec, OverflowSpec, QueueSpec, RunOptions,
+    Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec, StepSpec,
 };
-use switchboard::{AgentSelection, Blending, Channel, Engine, Event};
+use switchboard::{
+    AgentSelection, AttributeKind, AttributeValue, Blending, BusinessHours, Channel, Comparison, Engine, Event,
+    Expression, LocalTime, Operand, QueueId, WhenClosed,
+};
 
 use crate::harness::bytes::Bytes;
 use crate::harness::{Mode, Outcome, guards};
@@ -183,6 +189,7 @@ pub fn build(b: &mut Bytes) -> Scenario {
             name: format!("queue {i}"),
             channels: (0..b.mostly(&[1, 2], &[0, 3])).map(|_| b.pick(&CHANNELS)).collect(),
             requirements: levels(b, skill_count),
+            eligibility: None,
             sla: SlaSpec {
                 percent: b.mostly(&[80, 90], &[0, 100, 255]),
                 secs: b.mostly(&[20, 60, 14_400], &[0, u64::MAX]),
@@ -203,6 +210,7 @@ pub fn build(b: &mut Bytes) -> Scenario {
                     requirements: levels(b, skill_count),
                     priority_boost: b.mostly(&[0, 1], &[i32::MAX, i32::MIN]),
                     expires_after_secs: (b.below(2) == 0).then(|| b.mostly(&[30, 60], &[0, u64::MAX])),
+                    eligibility: None,
                 })
                 .collect(),
             time_to_live_secs: (b.below(4) == 0).then(|| b.mostly(&[120, 600], &[0, u64::MAX])),
@@ -213,6 +221,8 @@ pub fn build(b: &mut Bytes) -> Scenario {
                     keep_place: b.below(2) == 0,
                 })
                 .collect(),
+            calendar: None,
+            when_closed: WhenClosed::Wait,
         })
         .collect();
     let queue_ids: Vec<u64> = queues.iter().map(|q| q.id).collect();
@@ -247,6 +257,7 @@ pub fn build(b: &mut Bytes) -> Scenario {
                     stagger_groups: b.mostly(&[1, 2, 3], &[0, u32::MAX]),
                 })
                 .collect(),
+            attributes: BTreeMap::new(),
         })
         .collect();
     let arrivals = (0..b.mostly(&[1, 2, 3], &[0, 4]))
@@ -279,7 +290,7 @@ pub fn build(b: &mut Bytes) -> Scenario {
             }
         })
         .collect();
-    Scenario {
+    let mut scenario = Scenario {
         name: "fuzz".to_string(),
         start,
         duration_min,
@@ -289,10 +300,93 @@ pub fn build(b: &mut Bytes) -> Scenario {
         missed_offer_probability: b.mostly(&[0.0, 0.02, 0.1], &[0.5, 1.0, -0.1, 1.1]),
         answer_delay: distribution(b),
         skills,
+        agent_attributes: Vec::new(),
+        calendars: Vec::new(),
         queues,
         agent_groups,
         arrivals,
         blending: if b.below(2) == 0 { Blending::RealTimeFirst } else { Blending::ServiceLevel },
         blend_horizon_secs: b.mostly(&[0, 10], &[u64::MAX]),
+    };
+    rules(b, &mut scenario, skill_count);
+    scenario
+}
+
+/// Agent attributes, eligibility rules and business hours, drawn last so that inputs
+/// written before they existed build the same scenarios: an exhausted input reads as
+/// zeros, which draws none of them.
+fn rules(b: &mut Bytes, s: &mut Scenario, skills: u64) {
+    if b.below(2) == 1 {
+        s.agent_attributes = vec![
+            AgentAttributeSpec { name: "language".into(), kind: AttributeKind::Text },
+            AgentAttributeSpec {
+                name: "tenure".into(),
+                kind: b.mostly(&[AttributeKind::Number], &[AttributeKind::Text]),
+            },
+        ];
+        for g in &mut s.agent_groups {
+            if b.bool() {
+                let languages = (0..b.mostly(&[1, 2], &[0, 3])).map(|i| AttributeValue::Text(format!("value {i}")));
+                g.attributes.insert("language".into(), GroupAttributeSpec::RoundRobin(languages.collect()));
+            }
+            if b.bool() {
+                let tenure = match b.mostly(&[3, 30], &[i64::MIN, -1]) {
+                    // A text value for a number attribute: validation refuses it.
+                    -1 => AttributeValue::Text("long".into()),
+                    months => AttributeValue::Number(months),
+                };
+                g.attributes.insert(b.mostly(&["tenure"], &["undeclared"]).into(), GroupAttributeSpec::Same(tenure));
+            }
+        }
+        for q in &mut s.queues {
+            q.eligibility = expression(b, skills);
+            for step in &mut q.steps {
+                step.eligibility = expression(b, skills);
+            }
+        }
+    }
+    if b.below(2) == 1 {
+        let zone = b.mostly(&["UTC", "Europe/Lisbon", "America/New_York"], &["Mars/Olympus", ""]);
+        let opens = b.mostly(&[0u8, 1, 2], &[0, 23]);
+        let closes = b.mostly(&[1u8, 3, 24], &[0, 25]);
+        let days = [chrono::Weekday::Mon, chrono::Weekday::Tue, chrono::Weekday::Wed, chrono::Weekday::Thu];
+        s.calendars = vec![CalendarSpec {
+            id: 1,
+            hours: BusinessHours::new(zone).open_days(days, LocalTime::hm(8 + opens, 0), LocalTime::hm(8 + closes, 0)),
+        }];
+        let first = s.queues[0].id;
+        for (i, q) in s.queues.iter_mut().enumerate() {
+            if b.bool() {
+                q.calendar = Some(b.mostly(&[1], &[2]));
+                q.when_closed = match b.below(3) {
+                    0 => WhenClosed::Wait,
+                    1 => WhenClosed::End,
+                    _ if i > 0 => WhenClosed::Move(QueueId(first)),
+                    _ => WhenClosed::Move(QueueId(b.mostly(&[first], &[7]))),
+                };
+            }
+        }
+    }
+}
+
+/// An eligibility rule, or none: the customer's language, a tenure, a skill, named agents.
+fn expression(b: &mut Bytes, skills: u64) -> Option<Expression> {
+    let condition = |b: &mut Bytes| match b.below(4) {
+        0 => Expression::attribute("language", Comparison::Eq, Operand::Interaction("language".into())),
+        1 => Expression::attribute(
+            "tenure",
+            b.mostly(&[Comparison::Gt, Comparison::Lt], &[Comparison::In]),
+            Operand::Number(b.mostly(&[6, 12], &[i64::MAX])),
+        ),
+        2 => Expression::Skill {
+            skill: switchboard::SkillId(b.mostly(&[0, 1], &[9]) % skills.max(1)),
+            at_least: switchboard::Proficiency::new(b.mostly(&[1, 3], &[5])).unwrap_or(switchboard::Proficiency::MIN),
+        },
+        _ => Expression::Agents((1..=u64::from(b.mostly(&[1u8, 3], &[0]))).map(switchboard::AgentId).collect()),
+    };
+    match b.below(4) {
+        0 | 1 => None,
+        2 => Some(condition(b)),
+        _ => Some(Expression::Any(vec![condition(b), Expression::Not(Box::new(condition(b)))])),
     }
 }

@@ -64,7 +64,7 @@ pub struct SimLimits {
     /// Agents over all groups (`count`). Default 20,000.
     pub max_agents: u64,
     /// Agents times the entries each carries (skills, channel capacities,
-    /// queue memberships and breaks), summed over groups: the set-up work and
+    /// queue memberships, breaks and attributes), summed over groups: the set-up work and
     /// the shift changes scheduled. Default 2,000,000.
     pub max_agent_entries: u64,
     /// Attribute values one arrival stream draws from, summed over its
@@ -190,7 +190,7 @@ impl fmt::Display for SimLimit {
             SimLimit::Arrivals => "expected arrivals",
             SimLimit::Backlog => "backlog",
             SimLimit::Agents => "agents",
-            SimLimit::AgentEntries => "agent entries (agents × (skills + capacities + queues + breaks))",
+            SimLimit::AgentEntries => "agent entries (agents × (skills + capacities + queues + breaks + attributes))",
             SimLimit::AttributeValues => "attribute values",
             SimLimit::ReportCells => "report cells (intervals × (agents + 40 × (queues + channels + skills)))",
             SimLimit::CurvePieces => "rate-curve pieces",

@@ -21,6 +21,7 @@ mod customers;
 mod limits;
 mod random;
 mod report;
+mod rules;
 mod run;
 mod scenario;
 
@@ -30,6 +31,7 @@ pub use compare::{
 pub use limits::{RunOptions, SimLimit, SimLimits};
 pub use random::{Distribution, SimRng};
 pub use report::{Figures, IntervalRow, SimReport, SummaryRow, simulate, simulate_with};
+pub use rules::{AgentAttributeSpec, CalendarSpec, GroupAttributeSpec};
 pub use run::{BREAK_REASON, Observer, RunSummary, Simulation};
 pub use scenario::{
     AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BUILTIN_DAY, BreakSpec, ChannelCapacitySpec,

@@ -33,6 +33,12 @@ pub struct Figures {
     pub answered: u64,
     /// Abandoned by the customer.
     pub abandoned: u64,
+    /// Ended because the queue was closed ([`WhenClosed::End`](crate::WhenClosed::End)):
+    /// real-time work that arrived outside the queue's business hours, or was
+    /// still waiting at its closing time. Counted in `offered`, left out of
+    /// the service level, as in the engine's statistics.
+    #[serde(default)]
+    pub closed: u64,
     /// Service level in percent under the queue's target (answered within T ÷ offered).
     pub service_level_pct: Option<f64>,
     /// Average speed of answer, seconds.
@@ -57,6 +63,7 @@ impl Figures {
             offered: c.offered,
             answered: c.answered,
             abandoned: c.abandoned + c.short_abandoned,
+            closed: c.closed,
             service_level_pct: None,
             asa_secs: c.average_speed_of_answer().map(|d| d.as_secs_f64()),
             prob_wait_pct: pct(left.saturating_sub(answered_at_once), left),
@@ -519,6 +526,16 @@ impl SimReport {
         );
         if self.arrivals_refused > 0 {
             let _ = writeln!(out, "{} arrivals refused by the engine (full queue or limit)\n", self.arrivals_refused);
+        }
+        // Only when a queue closed on someone, so that reports of scenarios without business hours read as before.
+        let closed: Vec<String> = self
+            .queues
+            .iter()
+            .filter(|q| q.figures.closed > 0)
+            .map(|q| format!("{} {}", q.name, q.figures.closed))
+            .collect();
+        if !closed.is_empty() {
+            let _ = writeln!(out, "Ended because the queue was closed: {}\n", closed.join(", "));
         }
         let header = format!(
             "{:<24} {:>12} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7}",

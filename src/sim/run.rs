@@ -13,10 +13,11 @@ use crate::command::{Command, NewInteraction};
 use crate::config::{EngineConfig, Limits};
 use crate::engine::Engine;
 use crate::event::{Event, EventKind};
-use crate::ids::{AgentId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
+use crate::ids::{AgentId, CalendarId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
 use crate::model::agent::{AgentConfig, QueueMembership};
 use crate::model::attributes::Attributes;
 use crate::model::capacity::CapacityProfile;
+use crate::model::expression::AgentAttributes;
 use crate::model::interaction::InteractionState;
 use crate::model::queue::{Aging, QueueConfig};
 use crate::model::skill::{Proficiency, Requirements, SkillSet};
@@ -171,20 +172,29 @@ impl<'s> Simulation<'s> {
         self.end
     }
 
-    fn setup(&mut self, what: &str, command: Command) -> Result<(), ScenarioError> {
-        self.engine
-            .handle(command, self.start)
-            .map_err(|error| ScenarioError::Refused { what: what.to_string(), error })?;
+    /// Runs one set-up command; a refusal names `what` was set up, as the
+    /// scenario's path (`queues[1]`).
+    fn setup(&mut self, what: impl FnOnce() -> String, command: Command) -> Result<(), ScenarioError> {
+        self.engine.handle(command, self.start).map_err(|error| ScenarioError::Refused { what: what(), error })?;
         self.summary.commands += 1;
         Ok(())
     }
 
     fn build_topology(&mut self) -> Result<(), ScenarioError> {
         let s = self.scenario;
-        for skill in &s.skills {
-            self.setup("skill", Command::AddSkill { skill: SkillId(skill.id), name: skill.name.clone() })?;
+        for (i, skill) in s.skills.iter().enumerate() {
+            let add = Command::AddSkill { skill: SkillId(skill.id), name: skill.name.clone() };
+            self.setup(|| format!("skills[{i}]"), add)?;
         }
-        for q in &s.queues {
+        for (i, a) in s.agent_attributes.iter().enumerate() {
+            let add = Command::AddAgentAttribute { name: a.name.clone(), kind: a.kind };
+            self.setup(|| format!("agent_attributes[{i}]"), add)?;
+        }
+        for (i, c) in s.calendars.iter().enumerate() {
+            let add = Command::AddCalendar { calendar: CalendarId(c.id), hours: c.hours.clone() };
+            self.setup(|| format!("calendars[{i}]"), add)?;
+        }
+        for (i, q) in s.queues.iter().enumerate() {
             let config = QueueConfig {
                 id: QueueId(q.id),
                 name: q.name.clone(),
@@ -199,9 +209,9 @@ impl<'s> Simulation<'s> {
                 offer_timeout: None,
                 max_wait: q.max_wait_secs.map(Duration::from_secs),
                 time_to_live: q.time_to_live_secs.map(Duration::from_secs),
-                eligibility: None,
-                calendar: None,
-                when_closed: crate::WhenClosed::Wait,
+                eligibility: q.eligibility.clone(),
+                calendar: q.calendar.map(CalendarId),
+                when_closed: q.when_closed,
                 admission_rules: Vec::new(),
                 exception_rules: q
                     .overflow
@@ -220,7 +230,7 @@ impl<'s> Simulation<'s> {
                     .map(|step| {
                         Ok(crate::model::step::RoutingStep {
                             requirements: requirements(&step.requirements, "queue step requirements")?,
-                            eligibility: None,
+                            eligibility: step.eligibility.clone(),
                             priority_boost: step.priority_boost,
                             expires_after: step.expires_after_secs.map(Duration::from_secs),
                         })
@@ -228,10 +238,10 @@ impl<'s> Simulation<'s> {
                     .collect::<Result<_, ScenarioError>>()?,
                 all_declined: crate::AllDeclined::Wait,
             };
-            self.setup("queue", Command::AddQueue(config))?;
+            self.setup(|| format!("queues[{i}]"), Command::AddQueue(config))?;
         }
         let mut next_agent = 1;
-        for g in &s.agent_groups {
+        for (k, g) in s.agent_groups.iter().enumerate() {
             let mut capacity = CapacityProfile::new(g.total_units);
             for c in &g.capacity {
                 capacity = capacity.with_channel(c.channel, c.max, c.units, c.exclusive);
@@ -246,14 +256,22 @@ impl<'s> Simulation<'s> {
             for n in 0..g.count {
                 let id = AgentId(next_agent);
                 next_agent += 1;
-                let mut config = AgentConfig::new(id, capacity.clone()).with_skills(skills.clone());
+                let mut attributes = AgentAttributes::new();
+                for (name, values) in &g.attributes {
+                    // Validation refuses empty lists, the only way to have no value.
+                    if let Some(value) = values.value_for(n) {
+                        attributes = attributes.with(name.clone(), value.clone());
+                    }
+                }
+                let mut config =
+                    AgentConfig::new(id, capacity.clone()).with_skills(skills.clone()).with_attributes(attributes);
                 for m in &g.queues {
                     let mut membership =
                         QueueMembership::new(QueueId(m.queue)).with_delay(Duration::from_secs(m.delay_secs));
                     membership.priority = m.priority;
                     config = config.with_queue(membership);
                 }
-                self.setup("agent", Command::AddAgent(config))?;
+                self.setup(|| format!("agent_groups[{k}]"), Command::AddAgent(config))?;
                 self.schedule(self.minute(g.shift_start_min), Happening::Login(id));
                 self.schedule(self.minute(shift_end), Happening::Logout(id));
                 for b in &g.breaks {

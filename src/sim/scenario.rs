@@ -1,12 +1,16 @@
 //! Scenarios: a contact-center day described as data (JSON).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::limits::{SimLimit, SimLimits, figure};
 use super::random::{Distribution, number};
+use super::rules::{AgentAttributeSpec, CalendarSpec, GroupAttributeSpec};
 use crate::model::channel::Channel;
-use crate::model::queue::AgentSelection;
+use crate::model::expression::Expression;
+use crate::model::queue::{AgentSelection, WhenClosed};
 use crate::time::Timestamp;
 
 /// A skill and its name.
@@ -52,6 +56,18 @@ pub struct QueueSpec {
     /// Requirements of every interaction.
     #[serde(default)]
     pub requirements: Vec<SkillLevel>,
+    /// An eligibility rule every interaction of the queue carries, beyond its
+    /// requirements ([`QueueConfig::eligibility`](crate::QueueConfig::eligibility)):
+    /// an [`Expression`] in the engine's own JSON, over skills, the agent
+    /// attributes declared in [`Scenario::agent_attributes`], agent ids and
+    /// the interaction's attributes (drawn from [`ArrivalSpec::attributes`]).
+    /// For example, the customer's language:
+    /// `{"attribute": {"name": "language", "op": "eq", "value": {"interaction": "language"}}}`.
+    /// The engine checks it when the queue is added; a rule it refuses (an
+    /// undeclared attribute, a value of the wrong kind) is a
+    /// [`ScenarioError::Refused`] naming the queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility: Option<Expression>,
     /// The service-level target.
     pub sla: SlaSpec,
     /// Agent selection.
@@ -83,6 +99,26 @@ pub struct QueueSpec {
     /// target must be listed before this queue.
     #[serde(default)]
     pub overflow: Vec<OverflowSpec>,
+    /// The business-hours calendar the queue follows, by id (one of
+    /// [`Scenario::calendars`]); none by default, always open. A closed queue
+    /// offers nothing ([`QueueConfig::calendar`](crate::QueueConfig::calendar)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<u64>,
+    /// What real-time work does while the queue is closed
+    /// ([`WhenClosed`]): `"Wait"` (the default) waits for the opening,
+    /// `"End"` ends it at once with [`Outcome::Closed`](crate::Outcome::Closed)
+    /// (counted in [`Figures::closed`](super::Figures::closed)), and
+    /// `{"Move": 9}` moves it to queue 9, keeping its place in line; the
+    /// target must be listed before this queue and take all its channels.
+    /// This covers arrivals while closed and the work still waiting at the
+    /// closing time. Deferrable work (e-mail) always waits. Only with a
+    /// `calendar`.
+    #[serde(default, skip_serializing_if = "is_wait")]
+    pub when_closed: WhenClosed,
+}
+
+fn is_wait(w: &WhenClosed) -> bool {
+    *w == WhenClosed::Wait
 }
 
 /// One overflow of a queue.
@@ -115,6 +151,12 @@ pub struct StepSpec {
     /// Seconds until the next step; absent on the last.
     #[serde(default)]
     pub expires_after_secs: Option<u64>,
+    /// An eligibility rule while in the step, on top of the queue's
+    /// ([`RoutingStep::eligibility`](crate::RoutingStep::eligibility)), in
+    /// the same JSON as [`QueueSpec::eligibility`]: a step that first wants
+    /// the customer's own team, say, and then anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligibility: Option<Expression>,
 }
 
 /// One channel of an agent's capacity.
@@ -196,6 +238,13 @@ pub struct AgentGroupSpec {
     /// Breaks.
     #[serde(default)]
     pub breaks: Vec<BreakSpec>,
+    /// The agents' attributes, by name (each declared in
+    /// [`Scenario::agent_attributes`]): one plain value for every agent of
+    /// the group, or a list dealt round-robin (agent `n` takes value
+    /// `n % len`) to split the group into teams or languages. See
+    /// [`GroupAttributeSpec`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, GroupAttributeSpec>,
 }
 
 /// One value of a customer attribute, with its weight and any requirement it brings.
@@ -272,6 +321,53 @@ fn sixty() -> u32 {
 /// let json = serde_json::to_string(&day).unwrap();
 /// assert_eq!(serde_json::from_str::<Scenario>(&json).unwrap(), day);
 /// ```
+///
+/// # Eligibility rules and business hours
+///
+/// Agent attributes are declared once, with their kind
+/// ([`agent_attributes`](Scenario::agent_attributes): `"text"` or
+/// `"number"`), given to agents by their group
+/// ([`AgentGroupSpec::attributes`]: one plain value for the whole group, or a
+/// list dealt round-robin) and compared by eligibility rules on queues and
+/// steps ([`QueueSpec::eligibility`], [`StepSpec::eligibility`]: an
+/// [`Expression`](crate::Expression) in the engine's own JSON, which may also
+/// read the interaction's attributes drawn by [`ArrivalSpec::attributes`]).
+/// Calendars ([`calendars`](Scenario::calendars): [`BusinessHours`](crate::BusinessHours)
+/// in the engine's own JSON) open and close the queues that follow them
+/// ([`QueueSpec::calendar`]), and [`QueueSpec::when_closed`] says what
+/// real-time work does meanwhile. The report counts the work a closed queue
+/// ended in [`Figures::closed`](super::Figures::closed).
+///
+/// Here each call needs an agent who speaks the customer's language (the two
+/// agents are dealt one each), and the line closes at noon, ending the calls
+/// that come after:
+///
+/// ```
+/// use switchboard::sim::{Scenario, simulate};
+///
+/// let scenario = Scenario::from_json(r#"{
+///   "name": "Languages until noon", "start": "2026-03-02T10:00:00Z", "duration_min": 240,
+///   "skills": [],
+///   "agent_attributes": [{ "name": "language", "kind": "text" }],
+///   "calendars": [{ "id": 1, "hours": { "time_zone": "Europe/Lisbon",
+///       "weekly": [{ "day": "Mon", "open": "08:00", "close": "12:00" }],
+///       "exceptions": [{ "date": "2026-12-25", "hours": [] }] } }],
+///   "queues": [{ "id": 1, "name": "Support", "channels": ["Voice"], "sla": { "percent": 80, "secs": 20 },
+///       "eligibility": { "attribute": { "name": "language", "op": "eq", "value": { "interaction": "language" } } },
+///       "calendar": 1, "when_closed": "End" }],
+///   "agent_groups": [{ "name": "desk", "count": 2, "skills": [], "total_units": 1,
+///       "capacity": [{ "channel": "Voice", "max": 1, "units": 1 }], "queues": [{ "queue": 1 }],
+///       "attributes": { "language": ["en", "es"] } }],
+///   "arrivals": [{ "queue": 1, "channel": "Voice", "per_hour": [20],
+///       "handle": { "kind": "exponential", "mean_secs": 120 },
+///       "attributes": [{ "key": "language", "values": [{ "value": "en", "weight": 1 }, { "value": "es", "weight": 1 }] }] }]
+/// }"#)?;
+/// let report = simulate(&scenario, 1)?;
+/// let support = &report.queues[0].figures;
+/// assert!(support.answered > 0 && support.closed > 0);
+/// assert!(report.to_text().contains("Ended because the queue was closed: Support"));
+/// # Ok::<(), switchboard::sim::ScenarioError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
@@ -298,6 +394,16 @@ pub struct Scenario {
     pub answer_delay: Distribution,
     /// Skills.
     pub skills: Vec<SkillSpec>,
+    /// Agent attributes (team, site, language, tenure) and their kinds,
+    /// declared before anything uses them: agent groups carry them
+    /// ([`AgentGroupSpec::attributes`]) and eligibility rules compare them
+    /// ([`QueueSpec::eligibility`]). None by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_attributes: Vec<AgentAttributeSpec>,
+    /// Business-hours calendars queues may follow ([`QueueSpec::calendar`]).
+    /// None by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<CalendarSpec>,
     /// Queues.
     pub queues: Vec<QueueSpec>,
     /// Agent groups.
@@ -337,10 +443,15 @@ pub enum ScenarioError {
         /// What is wrong.
         problem: String,
     },
-    /// The engine refused the topology the scenario describes.
+    /// The engine refused the topology the scenario describes: a skill,
+    /// agent attribute, calendar, queue (an eligibility rule it cannot
+    /// check, a closed rule's move it cannot make, an overflow target it
+    /// does not know) or agent.
     #[error("the engine refused the scenario's {what}: {error}")]
     Refused {
-        /// What was being set up.
+        /// What was being set up, as the scenario's path: `skills[0]`,
+        /// `agent_attributes[1]`, `calendars[0]`, `queues[2]`, or
+        /// `agent_groups[1]` for any agent of that group.
         what: String,
         /// The engine's error.
         error: crate::error::CommandError,
@@ -450,15 +561,24 @@ impl Scenario {
     }
 
     /// Checks the values the engine does not check itself (rates,
-    /// probabilities, distributions, times, skill levels).
+    /// probabilities, distributions, times, skill levels), and that the
+    /// parts of the scenario agree with each other.
     ///
     /// Every duration is at most a year; means of exponential and log-normal
     /// distributions are at least a millisecond (the engine's resolution);
     /// positive arrival rates are at least one in a million hours; probabilities
     /// and service-level percentages are within range; every break of every
     /// agent who takes it ends within the period, and the period ends at a
-    /// representable date. How much work the scenario asks for is checked
-    /// separately, against the run's limits ([`Scenario::check_limits`]).
+    /// representable date. Agent attributes and calendars are declared once
+    /// each; a group gives only declared attributes, with values of their
+    /// kind (and no empty list); every calendar's hours are valid
+    /// ([`BusinessHours::check`](crate::BusinessHours::check)); a queue's
+    /// calendar exists, it has one if its `when_closed` is not `"Wait"`, and
+    /// a `Move` target is listed before it. Eligibility rules are checked by
+    /// the engine when the run sets the queue up
+    /// ([`ScenarioError::Refused`] naming the queue). How much work the
+    /// scenario asks for is checked separately, against the run's limits
+    /// ([`Scenario::check_limits`]).
     ///
     /// # Errors
     /// [`ScenarioError::Invalid`] naming the first bad field.
@@ -523,6 +643,7 @@ impl Scenario {
             }
         }
         secs("blend_horizon_secs".into(), self.blend_horizon_secs, 0)?;
+        self.validate_rules()?;
         for (i, g) in self.agent_groups.iter().enumerate() {
             levels(&g.skills, &format!("agent_groups[{i}].skills"))?;
             for (j, m) in g.queues.iter().enumerate() {
@@ -667,7 +788,8 @@ impl Scenario {
 
         let mut entries = 0u64;
         for (i, g) in self.agent_groups.iter().enumerate() {
-            let each = (g.skills.len() + g.capacity.len() + g.queues.len() + g.breaks.len()) as u64;
+            let each =
+                (g.skills.len() + g.capacity.len() + g.queues.len() + g.breaks.len() + g.attributes.len()) as u64;
             let group = u64::from(g.count).saturating_mul(each);
             over(SimLimit::AgentEntries, format!("agent_groups[{i}]"), group, limits)?;
             entries = entries.saturating_add(group);
@@ -742,11 +864,14 @@ impl Scenario {
             missed_offer_probability: 0.0,
             answer_delay: instant(),
             skills: Vec::new(),
+            agent_attributes: Vec::new(),
+            calendars: Vec::new(),
             queues: vec![QueueSpec {
                 id: 1,
                 name: "single".into(),
                 channels: vec![Channel::Voice],
                 requirements: Vec::new(),
+                eligibility: None,
                 sla: SlaSpec { percent: 80, secs: 20 },
                 strategy: AgentSelection::LongestIdle,
                 wrap_up_secs: 0,
@@ -756,6 +881,8 @@ impl Scenario {
                 steps: Vec::new(),
                 time_to_live_secs: None,
                 overflow: Vec::new(),
+                calendar: None,
+                when_closed: WhenClosed::Wait,
             }],
             agent_groups: vec![AgentGroupSpec {
                 name: "agents".into(),
@@ -767,6 +894,7 @@ impl Scenario {
                 shift_start_min: 0,
                 shift_end_min: None,
                 breaks: Vec::new(),
+                attributes: BTreeMap::new(),
             }],
             arrivals: vec![ArrivalSpec {
                 queue: 1,
