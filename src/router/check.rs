@@ -92,9 +92,11 @@ impl Router {
                 entry.signatures,
                 carried[id]
             );
+            let idle = self.idle_rules.contains(&rid);
+            let free = self.free_rules.contains(&rid);
             ensure!(
-                (entry.signatures == 0) == self.free_rules.contains(&rid),
-                "rule {rid} is both live and free, or neither"
+                u8::from(entry.signatures > 0) + u8::from(idle) + u8::from(free) == 1,
+                "rule {rid} is not exactly one of carried, idle or free"
             );
             let with_bits: BTreeSet<QueueId> =
                 self.queues.iter().filter(|(_, q)| q.rules.contains_key(&rid)).map(|(id, _)| *id).collect();

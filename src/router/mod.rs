@@ -259,6 +259,13 @@ pub(crate) struct InternedRule {
 /// Interned resolved eligibility rule.
 pub(crate) type RuleId = u32;
 
+/// Rules no live interaction carries any more that keep their bits, the
+/// least recently used first out: a queue whose calls are answered at once
+/// (each the only carrier of its rule while it rings) would otherwise
+/// evaluate the rule over all its members on every arrival. Bounded, so a
+/// day of ever-new rules leaves at most this many behind.
+const IDLE_RULES: usize = 64;
+
 /// A queue's part of the index.
 #[derive(Clone, Debug)]
 pub(crate) struct QueueIndex {
@@ -385,6 +392,8 @@ pub(crate) struct Router {
     rule_ids: BTreeMap<crate::model::expression::Expression, RuleId>,
     /// Freed rule ids, reused lowest first.
     free_rules: BTreeSet<RuleId>,
+    /// Rules no signature carries that keep their bits, oldest first (at most [`IDLE_RULES`]).
+    idle_rules: std::collections::VecDeque<RuleId>,
     sig_ids: BTreeMap<Eligibility, SigId>,
     /// Live interactions holding each signature; the last one out frees it.
     sig_holders: Vec<u32>,
@@ -424,6 +433,7 @@ impl Router {
             rules: Vec::new(),
             rule_ids: BTreeMap::new(),
             free_rules: BTreeSet::new(),
+            idle_rules: std::collections::VecDeque::new(),
             sig_ids: BTreeMap::new(),
             sig_holders: Vec::new(),
             held: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
@@ -569,10 +579,13 @@ impl Router {
 
     /// Takes a hold on a rule for a new signature, interning it if new.
     fn acquire_rule(&mut self, rule: &crate::model::expression::Expression) -> RuleId {
-        if let Some(id) = self.rule_ids.get(rule) {
-            let entry = &mut self.rules[*id as usize];
+        if let Some(id) = self.rule_ids.get(rule).copied() {
+            let entry = &mut self.rules[id as usize];
+            if entry.signatures == 0 {
+                self.idle_rules.retain(|idle| *idle != id);
+            }
             entry.signatures = entry.signatures.saturating_add(1);
-            return *id;
+            return id;
         }
         let entry = InternedRule { rule: Some(rule.clone()), signatures: 1, queues: BTreeSet::new() };
         let id = match self.free_rules.pop_first() {
@@ -589,15 +602,25 @@ impl Router {
         id
     }
 
-    /// A signature carrying `rule` was freed; the last one frees the rule
-    /// and its bits in every queue.
+    /// A signature carrying `rule` was freed; after the last one the rule
+    /// stays, idle, with its bits, until [`IDLE_RULES`] later idle rules
+    /// push it out and free it and its bits in every queue.
     fn release_rule(&mut self, rule: RuleId) {
         let entry = &mut self.rules[rule as usize];
         entry.signatures = entry.signatures.saturating_sub(1);
         if entry.signatures > 0 {
             return;
         }
-        let entry = std::mem::take(entry);
+        self.idle_rules.push_back(rule);
+        if self.idle_rules.len() > IDLE_RULES {
+            let oldest = self.idle_rules.pop_front().expect("more than IDLE_RULES");
+            self.free_rule(oldest);
+        }
+    }
+
+    /// Frees an idle rule and its bits in every queue.
+    fn free_rule(&mut self, rule: RuleId) {
+        let entry = std::mem::take(&mut self.rules[rule as usize]);
         for queue in &entry.queues {
             if let Some(q) = self.queues.get_mut(queue) {
                 q.rules.remove(&rule);
