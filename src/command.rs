@@ -137,6 +137,21 @@ pub enum Command {
     },
     /// Creates a queue.
     AddQueue(QueueConfig),
+    /// Replaces a queue's configuration while interactions wait in it (live
+    /// reconfiguration). Everything queue-wide applies at once to what is
+    /// live in the queue (requirements, eligibility rule, priority and aging,
+    /// strategy, bounds, time to live, exception and admission rules,
+    /// calendar), and what waits is re-filed in its lists keeping its place
+    /// in line; nothing is lost, duplicated or re-offered twice. Routing
+    /// steps follow `steps`. A channel cannot be removed; every check of
+    /// [`Command::AddQueue`] applies, and the moves of all queues must stay
+    /// free of loops.
+    UpdateQueue {
+        /// The new configuration; its id names the queue.
+        queue: QueueConfig,
+        /// What interactions already in the queue do with its routing steps.
+        steps: WaitingSteps,
+    },
     /// Adds an agent, logged out.
     AddAgent(AgentConfig),
     /// Replaces an agent's skills. Pending offers stay; future routing uses the new skills.
@@ -255,4 +270,20 @@ pub enum Command {
         /// The queue it moves to.
         queue: QueueId,
     },
+}
+
+/// What [`Command::UpdateQueue`] does to the routing steps of interactions
+/// already in the queue (those that arrived with steps of their own keep
+/// them either way).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum WaitingSteps {
+    /// They keep the steps they entered with, frozen (Asterisk's queue
+    /// rules): the new steps apply to interactions that enter later.
+    #[default]
+    Keep,
+    /// They start the new steps from the first, counted from now, keeping
+    /// their place in line. Their time to live and exception rules count
+    /// from now too (a fresh visit of the queue's rules).
+    Restart,
 }

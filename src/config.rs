@@ -382,7 +382,11 @@ impl EngineConfigBuilder {
     /// (see [`QueueMembership`](crate::QueueMembership)) within this
     /// horizon, and when that interaction beats the deferrable one under the
     /// [`Blending`] rule. Real-time work the agent has no room for, or whose
-    /// delay is further away, never holds deferrable work back.
+    /// delay is further away, never holds deferrable work back. Held-back
+    /// deferrable work gives way to the best real-time work the agent could
+    /// take now, if any: holding back never idles an agent a call waits for
+    /// (under [`Blending::ServiceLevel`] that call may have lost to the
+    /// deferrable work, and the work it is held back for may be another).
     ///
     /// # Example
     /// ```

@@ -114,6 +114,15 @@ pub enum CommandError {
         /// What is wrong with it.
         problem: &'static str,
     },
+    /// [`Command::UpdateQueue`](crate::Command::UpdateQueue) would remove a
+    /// channel the queue takes; add a new queue instead.
+    #[error("queue {queue} cannot stop taking {channel}: add a new queue instead")]
+    ChannelRemoved {
+        /// The queue.
+        queue: QueueId,
+        /// The channel dropped.
+        channel: Channel,
+    },
     /// An agent attribute is already declared.
     #[error("agent attribute {0:?} already exists")]
     DuplicateAgentAttribute(String),

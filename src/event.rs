@@ -169,6 +169,12 @@ pub enum EventKind {
         /// Whether it was done.
         applied: bool,
     },
+    /// A queue's configuration was replaced
+    /// ([`Command::UpdateQueue`](crate::Command::UpdateQueue)).
+    QueueUpdated {
+        /// The queue.
+        queue: QueueId,
+    },
     /// A queue opened by its business-hours calendar
     /// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)): what waits in it is routed again.
     QueueOpened {
@@ -436,6 +442,7 @@ impl EventKind {
         match self {
             EventKind::QueueAdded { .. }
             | EventKind::QueueOpened { .. }
+            | EventKind::QueueUpdated { .. }
             | EventKind::QueueClosed { .. }
             | EventKind::AgentAdded { .. }
             | EventKind::AgentUpdated { .. }

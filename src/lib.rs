@@ -180,7 +180,7 @@ pub mod staffing;
 mod stats;
 mod time;
 
-pub use command::{Command, NewInteraction};
+pub use command::{Command, NewInteraction, WaitingSteps};
 pub use config::{Blending, EngineConfig, EngineConfigBuilder, Limits, RoutingIndex};
 #[cfg(feature = "compact")]
 pub use engine::CompactSnapshotError;

@@ -114,6 +114,7 @@ fn scan_router_agrees_with_the_index_and_every_offer_follows_the_rules() {
         assert!(tally.closings >= per_hundred(50), "{tally}");
         assert!(tally.admissions >= per_hundred(20), "{tally}");
         assert!(tally.diverted >= per_hundred(20), "{tally}");
+        assert!(tally.reconfigured >= per_hundred(100), "{tally}");
     }
 }
 
@@ -157,6 +158,8 @@ struct Tally {
     /// Admission rules applied, and interactions ended by a rule's `End`.
     admissions: u64,
     diverted: u64,
+    /// Queue configurations replaced while the queue was not empty.
+    reconfigured: u64,
     /// Interactions ended because their queue was closed.
     closed_ends: u64,
 }
@@ -170,7 +173,7 @@ impl std::fmt::Display for Tally {
              several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
              waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
              as the last resort: {}; rivals passed over while draining for headroom: {}; e-mails interrupted: {}; \
-             step changes: {}; offers in a later step: {}; overflows: {}; closings: {}; ended closed: {}; admission rules applied: {}; diverted: {}",
+             step changes: {}; offers in a later step: {}; overflows: {}; closings: {}; ended closed: {}; admission rules applied: {}; diverted: {}; live reconfigurations: {}",
             self.steps,
             self.events,
             self.offers,
@@ -192,6 +195,7 @@ impl std::fmt::Display for Tally {
             self.closed_ends,
             self.admissions,
             self.diverted,
+            self.reconfigured,
         )
     }
 }
@@ -216,6 +220,8 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
     shape.expressions = Rng::new(mix(seed, 5)).percent(50);
     // Half have queues that follow business hours, opening and closing every few minutes.
     shape.calendars = Rng::new(mix(seed, 6)).percent(50);
+    // Half have supervisors who replace queue configurations while interactions wait.
+    shape.reconfigure = Rng::new(mix(seed, 7)).percent(50);
     let config = |index| {
         EngineConfig::builder()
             .never_reoffer_to_decliners(never_reoffer)
@@ -311,6 +317,9 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
             }
             if let EventKind::AdmissionRuleApplied { applied: true, .. } = &event.kind {
                 tally.admissions += 1;
+            }
+            if let EventKind::QueueUpdated { queue } = &event.kind {
+                tally.reconfigured += u64::from(host.shadow.live.values().any(|l| l.queue == *queue));
             }
             if let EventKind::InteractionOffered(offer) = &event.kind {
                 tally.later_step_offers += u64::from(offer.explanation.step.is_some_and(|s| s > 0));
@@ -867,6 +876,9 @@ impl Rules<'_> {
             }
         }
         let expected = match best {
+            // Deferrable work held back for real-time work still to come gives way to real-time
+            // work waiting now.
+            [Some(e), Some(r)] if self.deferrable_first(&e, &r) && self.held_back(shadow, agent, &e, at) => Some(r),
             [Some(e), Some(r)] => Some(if self.deferrable_first(&e, &r) { e } else { r }),
             [e, r] => r.or(e),
         };

@@ -82,53 +82,63 @@ impl Engine {
     /// A queue whose moves lead round a loop back to it, if any (restore
     /// checks this: the commands cannot make one).
     pub(super) fn move_loop(&self) -> Option<QueueId> {
-        let targets: BTreeMap<QueueId, Vec<QueueId>> = self
-            .queues
-            .values()
-            .map(|q| {
-                let actions =
-                    q.exception_rules.iter().map(|r| &r.action).chain(q.admission_rules.iter().map(|r| &r.action));
-                let to = actions.filter_map(|a| match a {
-                    ExceptionAction::Move { queue, .. } => Some(*queue),
-                    _ => None,
-                });
-                // Moves of closed queues' work count too: every move's target exists first.
-                let closed = match q.when_closed {
-                    crate::model::queue::WhenClosed::Move(queue) => Some(queue),
-                    _ => None,
-                };
-                (q.id, to.chain(closed).collect())
-            })
-            .collect();
-        // Depth-first, iteratively: 0 unseen, 1 on the path, 2 done.
-        let mut state: BTreeMap<QueueId, u8> = BTreeMap::new();
-        for start in targets.keys() {
-            if state.contains_key(start) {
-                continue;
-            }
-            let mut path = vec![(*start, 0usize)];
-            state.insert(*start, 1);
-            while let Some((q, next)) = path.last_mut() {
-                let out = targets.get(q).map_or(&[][..], |v| v.as_slice());
-                if let Some(to) = out.get(*next).copied() {
-                    *next += 1;
-                    match state.get(&to) {
-                        Some(1) => return Some(to),
-                        Some(_) => {}
-                        None => {
-                            state.insert(to, 1);
-                            path.push((to, 0));
-                        }
+        move_loop_in(self.queues.values())
+    }
+}
+
+/// A queue of `queues` whose moves (exception and admission rules, the
+/// closed rule, the all-declined overflow) lead round a loop back to it.
+pub(super) fn move_loop_in<'a>(queues: impl Iterator<Item = &'a QueueConfig>) -> Option<QueueId> {
+    let targets: BTreeMap<QueueId, Vec<QueueId>> = queues
+        .map(|q| {
+            let actions =
+                q.exception_rules.iter().map(|r| &r.action).chain(q.admission_rules.iter().map(|r| &r.action));
+            let to = actions.filter_map(|a| match a {
+                ExceptionAction::Move { queue, .. } => Some(*queue),
+                _ => None,
+            });
+            // Moves of closed queues' work count too: every move's target exists first.
+            let closed = match q.when_closed {
+                crate::model::queue::WhenClosed::Move(queue) => Some(queue),
+                _ => None,
+            };
+            let declined = match q.all_declined {
+                crate::model::queue::AllDeclined::Overflow(queue) => Some(queue),
+                _ => None,
+            };
+            (q.id, to.chain(closed).chain(declined).collect())
+        })
+        .collect();
+    // Depth-first, iteratively: 0 unseen, 1 on the path, 2 done.
+    let mut state: BTreeMap<QueueId, u8> = BTreeMap::new();
+    for start in targets.keys() {
+        if state.contains_key(start) {
+            continue;
+        }
+        let mut path = vec![(*start, 0usize)];
+        state.insert(*start, 1);
+        while let Some((q, next)) = path.last_mut() {
+            let out = targets.get(q).map_or(&[][..], |v| v.as_slice());
+            if let Some(to) = out.get(*next).copied() {
+                *next += 1;
+                match state.get(&to) {
+                    Some(1) => return Some(to),
+                    Some(_) => {}
+                    None => {
+                        state.insert(to, 1);
+                        path.push((to, 0));
                     }
-                } else {
-                    state.insert(*q, 2);
-                    path.pop();
                 }
+            } else {
+                state.insert(*q, 2);
+                path.pop();
             }
         }
-        None
     }
+    None
+}
 
+impl Engine {
     /// Sets (or moves, or cancels) interaction `iid`'s exception-rule timer
     /// for its next rule, `now` being the time it is at.
     pub(super) fn arm_exception_rule(&mut self, iid: InteractionId, now: Timestamp) {

@@ -36,6 +36,7 @@ impl Engine {
             Command::AddCalendar { calendar, hours } => self.add_calendar(calendar, hours, now),
             Command::SetCalendar { calendar, hours } => self.set_calendar(calendar, hours, now),
             Command::AddQueue(queue) => self.add_queue(queue, now),
+            Command::UpdateQueue { queue, steps } => self.update_queue(queue, steps, now),
             Command::AddAgent(agent) => self.add_agent(agent, now),
             Command::SetAgentSkills { agent, skills } => self.set_agent_skills(agent, skills, now),
             Command::SetAgentAttributes { agent, attributes } => self.set_agent_attributes(agent, attributes, now),
@@ -210,6 +211,13 @@ impl Engine {
         if self.queues.len() >= limits.max_queues as usize {
             return Err(limit(Limit::Queues, limits.max_queues));
         }
+        self.check_queue_config(queue)
+    }
+
+    /// Everything a queue's configuration must be, whether it is added or
+    /// updated: its name, channels, spans, requirements, steps and rules.
+    pub(super) fn check_queue_config(&self, queue: &QueueConfig) -> Result<(), CommandError> {
+        let limits = self.config.limits();
         self.check_name(&queue.name)?;
         if queue.channels.is_empty() {
             return Err(CommandError::QueueWithoutChannels(queue.id));

@@ -8,6 +8,7 @@ mod hours;
 mod interrupt;
 mod invariants;
 mod lifecycle;
+mod reconfigure;
 mod routing;
 mod snapshot;
 mod steps;
@@ -284,6 +285,14 @@ impl Engine {
         while let Some((due, kind)) = self.timers.pop_due(now) {
             self.now = Some(due);
             self.fire(kind, due);
+            // Changes of rank due at one instant (bounds reached, steps ended)
+            // all apply before anything is routed at it, so that no decision
+            // at that instant sees half of them.
+            if kind.changes_rank() {
+                while let Some(next) = self.timers.pop_due_with(due, kind) {
+                    self.fire(next, due);
+                }
+            }
             self.run_routing(due);
         }
         self.now = Some(now);

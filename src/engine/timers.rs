@@ -14,7 +14,8 @@ use crate::time::Timestamp;
 /// not offered at that instant), then [`TimerKind::MaxWait`] (a bound holds to
 /// the millisecond), [`TimerKind::StepExpiry`] (a step change too) and
 /// [`TimerKind::ExceptionRule`], then in the order of the other variants, then
-/// in the order they were set.
+/// in the order they were set. Routing runs after each timer, except that
+/// the bounds and step ends of one instant all fire before it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum TimerKind {
     /// A business-hours calendar opens or closes: the queues that follow it
@@ -44,6 +45,12 @@ pub enum TimerKind {
 }
 
 impl TimerKind {
+    /// Whether the timer changes an interaction's rank in its lists (a
+    /// bound reached, a step ended): those due at one instant fire together.
+    pub(crate) fn changes_rank(self) -> bool {
+        matches!(self, TimerKind::MaxWait(_) | TimerKind::StepExpiry(_))
+    }
+
     fn rank(self) -> u8 {
         match self {
             // A bound is reached first at its instant, so that an agent freed at
@@ -147,6 +154,16 @@ impl TimerTable {
         self.live.remove(&kind);
         self.drop_stale_top();
         Some((due, kind))
+    }
+
+    /// Removes and returns the earliest timer if it is due exactly at `due`
+    /// and of the same kind (rank) as `like`.
+    pub(crate) fn pop_due_with(&mut self, due: Timestamp, like: TimerKind) -> Option<TimerKind> {
+        let Reverse((next, rank, _, _)) = self.heap.peek()?;
+        if *next != due || *rank != like.rank() {
+            return None;
+        }
+        self.pop_due(due).map(|(_, kind)| kind)
     }
 
     /// When a timer is due, if set.

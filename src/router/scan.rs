@@ -82,10 +82,13 @@ impl Router {
             let side = if standing.realtime { &mut realtime } else { &mut deferrable };
             *side = Some(Standing::better(*side, standing));
         }
-        let chosen = choose(realtime, deferrable, ctx.blending)?;
+        let mut chosen = choose(realtime, deferrable, ctx.blending)?;
         if !chosen.realtime && self.scan_held_back(agent, &chosen, ctx) {
-            self.blend_blocked.insert(agent.id());
-            return None;
+            let Some(now) = realtime else {
+                self.blend_blocked.insert(agent.id());
+                return None;
+            };
+            chosen = now;
         }
         let candidates = u32::try_from(lists.len()).unwrap_or(u32::MAX);
         Some(InteractionChoice { interaction: chosen.id, queue_priority: chosen.rank.1, candidates })

@@ -282,12 +282,17 @@ impl Router {
             let side = if ch.realtime { &mut realtime } else { &mut deferrable };
             *side = Some(Standing::better(*side, standing));
         }
-        let chosen = choose(realtime, deferrable, ctx.blending)?;
+        let mut chosen = choose(realtime, deferrable, ctx.blending)?;
         // With no horizon, the real-time work that could hold it back is
         // exactly what it was just chosen over.
         if !chosen.realtime && ctx.blend_horizon_ms > 0 && self.held_back(agent, &chosen, ctx) {
-            self.blend_blocked.insert(agent.id());
-            return None;
+            // Holding deferrable work back for real-time work still to come
+            // never idles an agent that real-time work waits for now.
+            let Some(now) = realtime else {
+                self.blend_blocked.insert(agent.id());
+                return None;
+            };
+            chosen = now;
         }
         Some(InteractionChoice { interaction: chosen.id, queue_priority: chosen.rank.1, candidates })
     }

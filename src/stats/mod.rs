@@ -237,7 +237,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
         match &event.kind {
             EventKind::QueueAdded { queue } => self.ensure_queue(*queue, engine),
             // Opening hours change no counter: what they do to contacts has events of its own.
-            EventKind::QueueOpened { .. } | EventKind::QueueClosed { .. } => {}
+            EventKind::QueueOpened { .. } | EventKind::QueueClosed { .. } | EventKind::QueueUpdated { .. } => {}
             EventKind::AgentAdded { agent } | EventKind::AgentUpdated { agent } => {
                 self.refresh_agent(*agent, engine, at);
             }

@@ -152,6 +152,10 @@ pub struct Shape {
     /// Some queues follow business hours that open and close every few minutes, with every
     /// [`WhenClosed`] rule (issue #12 §4); drawn from a stream of their own.
     pub calendars: bool,
+    /// Supervisors replace queue configurations during the run ([`Command::UpdateQueue`]):
+    /// priority, aging, strategy, bounds, requirements, rules and steps (restarted when they
+    /// change); drawn from a stream of their own.
+    pub reconfigure: bool,
 }
 
 impl Shape {
@@ -170,6 +174,7 @@ impl Shape {
             steps: false,
             expressions: false,
             calendars: false,
+            reconfigure: false,
         }
     }
 
@@ -189,6 +194,7 @@ impl Shape {
             steps: false,
             expressions: false,
             calendars: false,
+            reconfigure: false,
         }
     }
 }
@@ -379,6 +385,7 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
     let mut steps_rng = Rng::new(mix(seed, 13));
     let mut expr_rng = Rng::new(mix(seed, 17));
     let mut hours_rng = Rng::new(mix(seed, 19));
+    let mut reconfigure_rng = Rng::new(mix(seed, 23));
     let mut plan: Vec<(i64, Command)> = Vec::new();
     let start = T0;
     let end = start + shape.minutes * 60_000;
@@ -641,6 +648,39 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
         }
     }
 
+    // Supervisors retune queues: priority, aging, strategy, bounds, requirements, rules and steps.
+    if shape.reconfigure {
+        let mut t = start + reconfigure_rng.range(secs(20), secs(120));
+        while t < end {
+            let rng = &mut reconfigure_rng;
+            let k = rng.below(queues.len() as u64) as usize;
+            let mut q = queues[k].clone();
+            q.priority = rng.range(-1, 3) as i32;
+            q.aging = Aging { points_per_minute: rng.pick(&[0, 1, 5, 20]) };
+            q.strategy = rng.pick(&STRATEGIES);
+            q.max_wait = rng.percent(40).then(|| Duration::from_secs(rng.range(0, 90) as u64));
+            if rng.percent(40) {
+                q.requirements = random_requirements(rng, shape.skills, 2, 3);
+            }
+            if shape.expressions && rng.percent(40) {
+                q.eligibility = rng.percent(70).then(|| random_expression(rng, shape.skills, shape.agents, 2));
+            }
+            let mut steps = WaitingSteps::Keep;
+            if !q.steps.is_empty() && rng.percent(50) {
+                for step in q.steps.iter_mut() {
+                    if step.expires_after.is_some() {
+                        step.expires_after = Some(Duration::from_millis(rng.range(2_000, 40_000) as u64));
+                    }
+                    step.priority_boost = rng.range(-1, 3) as i32;
+                }
+                steps = WaitingSteps::Restart;
+            }
+            queues[k] = q.clone();
+            plan.push((t, Command::UpdateQueue { queue: q, steps }));
+            t += reconfigure_rng.range(secs(30), secs(240));
+        }
+    }
+
     // Supervisors move agents between teams, and tenure grows.
     if shape.expressions {
         for config in &agents {
@@ -768,13 +808,21 @@ pub struct Shadow {
     arrivals: u64,
     /// `Arrive` commands sent whose `InteractionArrived` has not been seen yet.
     sent: BTreeMap<InteractionId, Requirements>,
+    /// The queue an `UpdateQueue` about to be applied restarts the steps of.
+    restarting: Option<QueueId>,
 }
 
 impl Shadow {
     /// Notes a command about to be sent (the requirements of an arrival are not in its event).
     pub fn sent(&mut self, command: &Command) {
-        if let Command::Arrive(new) = command {
-            self.sent.insert(new.id, new.requirements.clone());
+        match command {
+            Command::Arrive(new) => {
+                self.sent.insert(new.id, new.requirements.clone());
+            }
+            Command::UpdateQueue { queue, steps } => {
+                self.restarting = (*steps == WaitingSteps::Restart).then_some(queue.id);
+            }
+            _ => {}
         }
     }
 
@@ -866,6 +914,13 @@ impl Shadow {
                         }
                         _ => {}
                     }
+                }
+            }
+            // Restarted steps count from now, for everything live in the queue.
+            EventKind::QueueUpdated { queue } if self.restarting == Some(*queue) => {
+                self.restarting = None;
+                for live in self.live.values_mut().filter(|l| l.queue == *queue) {
+                    live.joined = event.at;
                 }
             }
             EventKind::InteractionTransferred { interaction, to, .. } => {
