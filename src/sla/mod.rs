@@ -88,6 +88,54 @@ impl Default for ServiceLevelTarget {
 /// | [`OfAnswered`](Self::OfAnswered) | answered within T ÷ answered | abandons do not count at all |
 /// | [`CreditingAbandonedWithin`](Self::CreditingAbandonedWithin) | (answered within T + abandoned within T) ÷ offered | early abandons count as met |
 ///
+/// # Every way of leaving the queue
+///
+/// A contact is one visit to one queue, and its *wait* runs from when it
+/// entered that queue (by arrival or by a move) to when it left. Each way of
+/// leaving lands in one [`ServiceLevelCounts`] field, or in none, and from
+/// there in the numerator (*met*), the denominator (*counted*) or neither
+/// (—) of each formula. "met" below means counted and met.
+///
+/// | the contact left the queue by… | counts field | `OfOffered` | `IgnoringAbandonedWithin` | `OfAnswered` | `CreditingAbandonedWithin` |
+/// |---|---|---|---|---|---|
+/// | an answer, wait ≤ T | `answered`, `answered_within` | met | met | met | met |
+/// | an answer, wait > T | `answered` | counted | counted | counted | counted |
+/// | an abandon, short-abandon threshold ≤ wait ≤ T | `abandoned`, `abandoned_within` | counted | — | — | met |
+/// | an abandon, wait > T | `abandoned` | counted | counted | — | counted |
+/// | an abandon before the short-abandon threshold | `short_abandoned` | — | — | — | — |
+/// | a **flow-out**: moved to another queue unanswered, at any wait | `transferred_out` | counted | counted | — | counted |
+/// | expiry ([`Outcome::Expired`](crate::Outcome::Expired), the queue's time to live) | none | — | — | — | — |
+/// | its queue closing ([`Outcome::Closed`](crate::Outcome::Closed), [`WhenClosed::End`](crate::WhenClosed::End)) | none | — | — | — | — |
+/// | all agents declining ([`Outcome::Declined`](crate::Outcome::Declined), [`AllDeclined::End`](crate::AllDeclined::End)) | none | — | — | — | — |
+/// | the host cancelling it ([`Outcome::Cancelled`](crate::Outcome::Cancelled)) | none | — | — | — | — |
+/// | nothing yet: still waiting or ringing | none (yet) | — | — | — | — |
+///
+/// **Flow-outs.** Every move of an unanswered contact to another queue is a
+/// flow-out, whoever made it: the host's
+/// [`Command::Transfer`](crate::Command::Transfer), an exception rule's
+/// [`ExceptionAction::Move`](crate::ExceptionAction::Move), a closed queue's
+/// [`WhenClosed::Move`](crate::WhenClosed::Move), or
+/// [`AllDeclined::Overflow`](crate::AllDeclined::Overflow) after every
+/// qualified agent declined (a ringing contact is moved too: its offer is
+/// withdrawn first). In Genesys Cloud's terms, `OfOffered`,
+/// `IgnoringAbandonedWithin` and `CreditingAbandonedWithin` are computed with
+/// the *include flow-outs* switch **on**: a flow-out is a miss, even one
+/// moved before T, because this queue did not answer it (the queue it moved to
+/// counts it again, as a contact of its own that entered there). `OfAnswered`
+/// leaves flow-outs out, as that switch **off** does (and as it leaves out
+/// abandons). A contact moved after it was answered is not a flow-out: it
+/// was answered here.
+///
+/// **Ends that are not flow-outs.** Expiry, a closed queue's
+/// [`WhenClosed::End`](crate::WhenClosed::End), [`AllDeclined::End`](crate::AllDeclined::End)
+/// and a cancellation end the contact without an answer and without a move;
+/// every formula leaves them out, as it does a cancellation: they are counted
+/// only in [`ContactCounters`](crate::ContactCounters) (`expired`, `closed`,
+/// `declined`, `cancelled`). A host that wants them as misses (Genesys counts a
+/// routing timeout to voicemail as a flow-out) adds those counters to the
+/// denominator of `OfOffered` itself; note that they also count contacts
+/// measured by a [`ResponseTarget`] instead, which no formula sees.
+///
 /// # Example
 /// ```
 /// use switchboard::{ServiceLevelCounts, ServiceLevelFormula};
@@ -113,17 +161,42 @@ pub enum ServiceLevelFormula {
     /// answered within T ÷ offered. The strictest and the most common
     /// textbook definition: a customer who hangs up counts as a miss,
     /// however early.
+    ///
+    /// * Numerator: answers within T.
+    /// * Denominator: answers, abandons (not short) and flow-outs (moves to
+    ///   another queue before an answer, at any wait).
+    /// * Neither: short abandons, expiry, a closed queue's end, an end after
+    ///   all agents declined, cancellations.
     #[default]
     OfOffered,
     /// answered within T ÷ (offered − abandoned within T). Customers who
     /// hang up before T are taken out of the population (they were never
     /// "owed" an answer yet); those who hang up after T are misses.
+    ///
+    /// * Numerator: answers within T.
+    /// * Denominator: answers, abandons after T and flow-outs at any wait (a
+    ///   contact moved away before T is still a miss: unlike a customer who
+    ///   hung up, it was owed an answer and this queue did not give it).
+    /// * Neither: abandons within T, short abandons, expiry, a closed queue's
+    ///   end, an end after all agents declined, cancellations.
     IgnoringAbandonedWithin,
     /// answered within T ÷ answered. Only answered contacts count; abandons
     /// are reported separately as the abandonment rate.
+    ///
+    /// * Numerator: answers within T.
+    /// * Denominator: answers.
+    /// * Neither: abandons of any kind, flow-outs (Genesys's *include
+    ///   flow-outs* off), expiry, a closed queue's end, an end after all agents
+    ///   declined, cancellations.
     OfAnswered,
     /// (answered within T + abandoned within T) ÷ offered. Customers who hang
     /// up before T count as served within target.
+    ///
+    /// * Numerator: answers within T and abandons within T (not short).
+    /// * Denominator: answers, abandons (not short) and flow-outs at any wait
+    ///   (a flow-out is never credited, even one moved before T).
+    /// * Neither: short abandons, expiry, a closed queue's end, an end after
+    ///   all agents declined, cancellations.
     CreditingAbandonedWithin,
 }
 
@@ -186,24 +259,31 @@ impl ServiceLevel {
 /// The counts every service-level formula is computed from, for one queue
 /// and one [`ServiceLevelDefinition`] (threshold and short-abandon threshold).
 ///
-/// A contact is counted once it has an outcome in the queue: answered,
-/// abandoned, or transferred out before being answered. Contacts still waiting
-/// are not counted yet (they may still be answered in time), and neither are
-/// contacts the host cancelled. A short abandon (a customer who hung up before
-/// the short-abandon threshold) is counted only in `short_abandoned`, and left
-/// out of every formula.
+/// A contact is counted once it has left the queue in a way the formulas
+/// measure: answered, abandoned, or moved to another queue before being
+/// answered (a flow-out). Contacts still waiting are not counted yet (they may
+/// still be answered in time), and neither are contacts that ended without an
+/// answer or a move: cancelled by the host, expired, ended by a closed queue or
+/// after all agents declined (see the table on [`ServiceLevelFormula`]). A
+/// short abandon (a customer who hung up before the short-abandon threshold)
+/// is counted only in `short_abandoned`, and left out of every formula.
+/// Deferrable contacts measured by a [`ResponseTarget`] are not counted here
+/// at all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ServiceLevelCounts {
     /// Contacts answered by an agent.
     pub answered: u64,
     /// Of `answered`, those answered within the threshold (wait ≤ T).
     pub answered_within: u64,
-    /// Contacts abandoned after the short-abandon threshold.
+    /// Contacts abandoned at or after the short-abandon threshold.
     pub abandoned: u64,
     /// Of `abandoned`, those abandoned within the threshold (wait ≤ T).
     pub abandoned_within: u64,
-    /// Contacts transferred to another queue before being answered here; they
-    /// count as offered and not met, like an overflow in most ACD reports.
+    /// Flow-outs: contacts moved to another queue before being answered here,
+    /// by the host's transfer, an exception rule's move, a closed queue's move
+    /// or an overflow after all agents declined, at any wait. They count as
+    /// offered and never as met (like Genesys's *include flow-outs* switch on),
+    /// except in [`ServiceLevelFormula::OfAnswered`], which leaves them out.
     pub transferred_out: u64,
     /// Contacts abandoned before the short-abandon threshold; excluded from the formulas.
     pub short_abandoned: u64,
@@ -291,7 +371,9 @@ impl ServiceLevelDefinition {
         }
     }
 
-    /// Counts a contact abandoned after waiting `wait`.
+    /// Counts a contact abandoned after waiting `wait`: a short abandon if
+    /// `wait` is under the short-abandon threshold, else an abandon, within
+    /// if `wait` ≤ T.
     pub fn count_abandon(&self, wait: Duration, counts: &mut ServiceLevelCounts) {
         if self.is_short_abandon(wait) {
             counts.short_abandoned += 1;
@@ -303,7 +385,9 @@ impl ServiceLevelDefinition {
         }
     }
 
-    /// Counts a contact transferred out before it was answered.
+    /// Counts a flow-out: a contact moved to another queue before it was
+    /// answered (any move: transfer, exception rule, closed queue, overflow
+    /// after all declined). Its wait does not matter: it is never within.
     pub fn count_transfer_out(&self, counts: &mut ServiceLevelCounts) {
         counts.transferred_out += 1;
     }
