@@ -132,7 +132,11 @@ pub struct ContactCounters {
     /// primary definition). Contacts measured by a [`ResponseTarget`] are not
     /// in them.
     pub service_level: ServiceLevelCounts,
-    /// Response counts of deferrable contacts whose queue has a [`ResponseTarget`].
+    /// Response counts of deferrable contacts whose queue has a
+    /// [`ResponseTarget`], each judged on its target's clock: business time
+    /// for a target counting business hours
+    /// ([`ResponseClock`](crate::ResponseClock)), wall-clock time otherwise.
+    /// Counted in the interval of the response.
     pub response: ResponseCounts,
 }
 
@@ -265,7 +269,14 @@ pub struct InQueue {
     pub ringing: u64,
     /// How long the longest-waiting of those has waited, if any.
     pub oldest_wait: Option<Duration>,
-    /// Deferrable contacts waiting longer than their queue's response target.
+    /// Deferrable contacts in queue that are already past their queue's
+    /// response target, on the target's clock: for a target counting
+    /// business hours, once the calendar's open time since arrival exceeds
+    /// the span, so a contact stays within target all weekend while closed.
+    /// Its deadline is worked out when the contact enters the queue, with
+    /// the calendar as it is then (see [`ResponseClock`](crate::ResponseClock));
+    /// a target more than about four years of openings away is never shown
+    /// overdue.
     pub overdue: u64,
     /// Contacts in queue (waiting or ringing) when the interval started.
     pub at_interval_start: u64,
@@ -310,11 +321,20 @@ impl ServiceLevelReading {
 }
 
 /// The response figure of deferrable work.
+///
+/// Which clock it is on: each contact is judged on its own target's
+/// [`ResponseClock`](crate::ResponseClock), so for a queue whose target counts
+/// business hours, `counts` and `level` are in business time; the target's
+/// [`clock`](ResponseTarget::clock) says which. A channel, skill or attribute
+/// value adds up contacts of many queues, each judged on its own queue's
+/// target. Each contact's response times on both clocks are in its
+/// [`InteractionRecord::response`](crate::InteractionRecord::response).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponseReading {
-    /// The queue's target; `None` for a channel, skill or attribute value.
+    /// The queue's target, with its clock, when all its channels share
+    /// one; `None` for a channel, skill or attribute value.
     pub target: Option<ResponseTarget>,
-    /// The counts.
+    /// The counts, on each contact's target clock.
     pub counts: ResponseCounts,
     /// responded within ÷ responded.
     pub level: Option<ServiceLevel>,
