@@ -275,8 +275,8 @@ pub struct InQueue {
     /// the span, so a contact stays within target all weekend while closed.
     /// Its deadline is worked out when the contact enters the queue, with
     /// the calendar as it is then (see [`ResponseClock`](crate::ResponseClock));
-    /// a target more than about four years of openings away is never shown
-    /// overdue.
+    /// a deadline more than 1,024 openings away (about four years of one
+    /// opening each weekday) is never shown overdue.
     pub overdue: u64,
     /// Contacts in queue (waiting or ringing) when the interval started.
     pub at_interval_start: u64,
