@@ -219,6 +219,7 @@ pub use time::{SpanError, Timestamp};
 struct ReadmeDoctests;
 
 // --- measurement (stats, sla): re-exports below this line ---
+pub use sla::ResponseClock;
 #[cfg(any(feature = "json", feature = "csv"))]
 pub use stats::ExportError;
 #[cfg(feature = "json")]
@@ -228,8 +229,8 @@ pub use stats::{
     ContactCounters, ContactFigures, ContactHistory, CostLine, CostModel, CostSummary, Disposition, HistoryEntry,
     InMemoryHistory, InQueue, InteractionRecord, IntervalLength, IntervalReport, IntervalSchedule,
     MAX_SERVICE_LEVEL_DEFINITIONS, OfferRecord, OfferResult, PlaceInLine, QueueCostLine, QueueMeasurement, QueueVisit,
-    ResponseReading, RetentionPolicy, Scope, ServiceLevelReading, Statistics, StatsConfig, StatsConfigBuilder,
-    StatsConfigError, TransferRecord, VisitExit, WaitSketch,
+    ResponseReading, ResponseRecord, RetentionPolicy, Scope, ServiceLevelReading, Statistics, StatsConfig,
+    StatsConfigBuilder, StatsConfigError, TransferRecord, VisitExit, WaitSketch,
 };
 #[cfg(feature = "csv")]
 pub use stats::{RECORD_CSV_COLUMNS, write_offers_csv, write_records_csv};

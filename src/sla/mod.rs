@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::CalendarId;
+
 /// A queue's promise: `target_percent` of interactions answered within `answer_within`.
 ///
 /// # Example
@@ -88,6 +90,54 @@ impl Default for ServiceLevelTarget {
 /// | [`OfAnswered`](Self::OfAnswered) | answered within T ÷ answered | abandons do not count at all |
 /// | [`CreditingAbandonedWithin`](Self::CreditingAbandonedWithin) | (answered within T + abandoned within T) ÷ offered | early abandons count as met |
 ///
+/// # Every way of leaving the queue
+///
+/// A contact is one visit to one queue, and its *wait* runs from when it
+/// entered that queue (by arrival or by a move) to when it left. Each way of
+/// leaving lands in one [`ServiceLevelCounts`] field, or in none, and from
+/// there in the numerator (*met*), the denominator (*counted*) or neither
+/// (—) of each formula. "met" below means counted and met.
+///
+/// | the contact left the queue by… | counts field | `OfOffered` | `IgnoringAbandonedWithin` | `OfAnswered` | `CreditingAbandonedWithin` |
+/// |---|---|---|---|---|---|
+/// | an answer, wait ≤ T | `answered`, `answered_within` | met | met | met | met |
+/// | an answer, wait > T | `answered` | counted | counted | counted | counted |
+/// | an abandon, short-abandon threshold ≤ wait ≤ T | `abandoned`, `abandoned_within` | counted | — | — | met |
+/// | an abandon, wait > T | `abandoned` | counted | counted | — | counted |
+/// | an abandon before the short-abandon threshold | `short_abandoned` | — | — | — | — |
+/// | a **flow-out**: moved to another queue unanswered, at any wait | `transferred_out` | counted | counted | — | counted |
+/// | expiry ([`Outcome::Expired`](crate::Outcome::Expired), the queue's time to live) | none | — | — | — | — |
+/// | its queue closing ([`Outcome::Closed`](crate::Outcome::Closed), [`WhenClosed::End`](crate::WhenClosed::End)) | none | — | — | — | — |
+/// | all agents declining ([`Outcome::Declined`](crate::Outcome::Declined), [`AllDeclined::End`](crate::AllDeclined::End)) | none | — | — | — | — |
+/// | the host cancelling it ([`Outcome::Cancelled`](crate::Outcome::Cancelled)) | none | — | — | — | — |
+/// | nothing yet: still waiting or ringing | none (yet) | — | — | — | — |
+///
+/// **Flow-outs.** Every move of an unanswered contact to another queue is a
+/// flow-out, whoever made it: the host's
+/// [`Command::Transfer`](crate::Command::Transfer), an exception rule's
+/// [`ExceptionAction::Move`](crate::ExceptionAction::Move), a closed queue's
+/// [`WhenClosed::Move`](crate::WhenClosed::Move), or
+/// [`AllDeclined::Overflow`](crate::AllDeclined::Overflow) after every
+/// qualified agent declined (a ringing contact is moved too: its offer is
+/// withdrawn first). In Genesys Cloud's terms, `OfOffered`,
+/// `IgnoringAbandonedWithin` and `CreditingAbandonedWithin` are computed with
+/// the *include flow-outs* switch **on**: a flow-out is a miss, even one
+/// moved before T, because this queue did not answer it (the queue it moved to
+/// counts it again, as a contact of its own that entered there). `OfAnswered`
+/// leaves flow-outs out, as that switch **off** does (and as it leaves out
+/// abandons). A contact moved after it was answered is not a flow-out: it
+/// was answered here.
+///
+/// **Ends that are not flow-outs.** Expiry, a closed queue's
+/// [`WhenClosed::End`](crate::WhenClosed::End), [`AllDeclined::End`](crate::AllDeclined::End)
+/// and a cancellation end the contact without an answer and without a move;
+/// every formula leaves them out, as it does a cancellation: they are counted
+/// only in [`ContactCounters`](crate::ContactCounters) (`expired`, `closed`,
+/// `declined`, `cancelled`). A host that wants them as misses (Genesys counts a
+/// routing timeout to voicemail as a flow-out) adds those counters to the
+/// denominator of `OfOffered` itself; note that they also count contacts
+/// measured by a [`ResponseTarget`] instead, which no formula sees.
+///
 /// # Example
 /// ```
 /// use switchboard::{ServiceLevelCounts, ServiceLevelFormula};
@@ -113,17 +163,42 @@ pub enum ServiceLevelFormula {
     /// answered within T ÷ offered. The strictest and the most common
     /// textbook definition: a customer who hangs up counts as a miss,
     /// however early.
+    ///
+    /// * Numerator: answers within T.
+    /// * Denominator: answers, abandons (not short) and flow-outs (moves to
+    ///   another queue before an answer, at any wait).
+    /// * Neither: short abandons, expiry, a closed queue's end, an end after
+    ///   all agents declined, cancellations.
     #[default]
     OfOffered,
     /// answered within T ÷ (offered − abandoned within T). Customers who
     /// hang up before T are taken out of the population (they were never
     /// "owed" an answer yet); those who hang up after T are misses.
+    ///
+    /// * Numerator: answers within T.
+    /// * Denominator: answers, abandons after T and flow-outs at any wait (a
+    ///   contact moved away before T is still a miss: unlike a customer who
+    ///   hung up, it was owed an answer and this queue did not give it).
+    /// * Neither: abandons within T, short abandons, expiry, a closed queue's
+    ///   end, an end after all agents declined, cancellations.
     IgnoringAbandonedWithin,
     /// answered within T ÷ answered. Only answered contacts count; abandons
     /// are reported separately as the abandonment rate.
+    ///
+    /// * Numerator: answers within T.
+    /// * Denominator: answers.
+    /// * Neither: abandons of any kind, flow-outs (Genesys's *include
+    ///   flow-outs* off), expiry, a closed queue's end, an end after all agents
+    ///   declined, cancellations.
     OfAnswered,
     /// (answered within T + abandoned within T) ÷ offered. Customers who hang
     /// up before T count as served within target.
+    ///
+    /// * Numerator: answers within T and abandons within T (not short).
+    /// * Denominator: answers, abandons (not short) and flow-outs at any wait
+    ///   (a flow-out is never credited, even one moved before T).
+    /// * Neither: short abandons, expiry, a closed queue's end, an end after
+    ///   all agents declined, cancellations.
     CreditingAbandonedWithin,
 }
 
@@ -186,24 +261,31 @@ impl ServiceLevel {
 /// The counts every service-level formula is computed from, for one queue
 /// and one [`ServiceLevelDefinition`] (threshold and short-abandon threshold).
 ///
-/// A contact is counted once it has an outcome in the queue: answered,
-/// abandoned, or transferred out before being answered. Contacts still waiting
-/// are not counted yet (they may still be answered in time), and neither are
-/// contacts the host cancelled. A short abandon (a customer who hung up before
-/// the short-abandon threshold) is counted only in `short_abandoned`, and left
-/// out of every formula.
+/// A contact is counted once it has left the queue in a way the formulas
+/// measure: answered, abandoned, or moved to another queue before being
+/// answered (a flow-out). Contacts still waiting are not counted yet (they may
+/// still be answered in time), and neither are contacts that ended without an
+/// answer or a move: cancelled by the host, expired, ended by a closed queue or
+/// after all agents declined (see the table on [`ServiceLevelFormula`]). A
+/// short abandon (a customer who hung up before the short-abandon threshold)
+/// is counted only in `short_abandoned`, and left out of every formula.
+/// Deferrable contacts measured by a [`ResponseTarget`] are not counted here
+/// at all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ServiceLevelCounts {
     /// Contacts answered by an agent.
     pub answered: u64,
     /// Of `answered`, those answered within the threshold (wait ≤ T).
     pub answered_within: u64,
-    /// Contacts abandoned after the short-abandon threshold.
+    /// Contacts abandoned at or after the short-abandon threshold.
     pub abandoned: u64,
     /// Of `abandoned`, those abandoned within the threshold (wait ≤ T).
     pub abandoned_within: u64,
-    /// Contacts transferred to another queue before being answered here; they
-    /// count as offered and not met, like an overflow in most ACD reports.
+    /// Flow-outs: contacts moved to another queue before being answered here,
+    /// by the host's transfer, an exception rule's move, a closed queue's move
+    /// or an overflow after all agents declined, at any wait. They count as
+    /// offered and never as met (like Genesys's *include flow-outs* switch on),
+    /// except in [`ServiceLevelFormula::OfAnswered`], which leaves them out.
     pub transferred_out: u64,
     /// Contacts abandoned before the short-abandon threshold; excluded from the formulas.
     pub short_abandoned: u64,
@@ -291,7 +373,9 @@ impl ServiceLevelDefinition {
         }
     }
 
-    /// Counts a contact abandoned after waiting `wait`.
+    /// Counts a contact abandoned after waiting `wait`: a short abandon if
+    /// `wait` is under the short-abandon threshold, else an abandon, within
+    /// if `wait` ≤ T.
     pub fn count_abandon(&self, wait: Duration, counts: &mut ServiceLevelCounts) {
         if self.is_short_abandon(wait) {
             counts.short_abandoned += 1;
@@ -303,7 +387,9 @@ impl ServiceLevelDefinition {
         }
     }
 
-    /// Counts a contact transferred out before it was answered.
+    /// Counts a flow-out: a contact moved to another queue before it was
+    /// answered (any move: transfer, exception rule, closed queue, overflow
+    /// after all declined). Its wait does not matter: it is never within.
     pub fn count_transfer_out(&self, counts: &mut ServiceLevelCounts) {
         counts.transferred_out += 1;
     }
@@ -333,36 +419,141 @@ pub enum ResponseMeasure {
     Completed,
 }
 
+/// Which clock a [`ResponseTarget`] counts response time on.
+///
+/// Business hours stop the clock while closed: an e-mail that arrives on a
+/// Friday at 17:00 at an office open 09:00–18:00 and is answered on Monday at
+/// 09:30 waited 64 h 30 min on the wall clock but 1 h 30 min of business time,
+/// and business time is what a promise such as "we reply within 4 business
+/// hours" counts (Chatwoot's SLA policies with business hours, Zendesk's SLA
+/// schedules and Salesforce's entitlement business hours all do).
+///
+/// # Which one to choose
+///
+/// [`QueueBusinessHours`](Self::QueueBusinessHours) is what a contact-center
+/// engineer usually means by "business hours": the hours of the team that
+/// answers, which is the calendar its queue already follows
+/// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)). The clock stops
+/// exactly when the queue stops offering the work, one statistics-wide target
+/// per channel follows each queue's own hours (a Berlin queue's and a New York
+/// queue's), and the SLA clock cannot drift from the opening hours, because it
+/// is the same calendar. A queue that follows no calendar is always open, so
+/// its clock is the wall clock.
+///
+/// [`BusinessHours`](Self::BusinessHours) names a calendar instead, for when
+/// the promise's hours are not the queue's: a contract's support hours, or a
+/// queue staffed around the clock (no calendar, or a weekend on-call team)
+/// whose customers were promised office hours only. Work answered while that
+/// calendar is closed takes no business time at all.
+///
+/// # How it is measured
+///
+/// The response time is the calendar's open time between the contact's
+/// arrival and its response,
+/// [`Calendar::open_millis_between`](crate::Calendar::open_millis_between):
+/// exact across daylight-saving changes (an opening through the night of the
+/// spring-forward change is an hour shorter that night). The calendar is read
+/// from the engine passed to [`Statistics::observe`](crate::Statistics::observe)
+/// when the response happens, so a calendar replaced meanwhile
+/// ([`Command::SetCalendar`](crate::Command::SetCalendar)) applies to the whole
+/// span: a holiday declared this morning stops this morning's clock too. With
+/// `QueueBusinessHours` it is the calendar of the queue whose target measures
+/// the contact, the queue it is in when responded to; time the contact spent
+/// in earlier queues is counted on that calendar as well.
+///
+/// An id the engine has no calendar for (a [`BusinessHours`](Self::BusinessHours)
+/// calendar never added) falls back to the wall clock: a longer response
+/// time, never a shorter one, and never a panic. The interaction record says
+/// which calendar was applied
+/// ([`ResponseRecord::calendar`](crate::ResponseRecord::calendar)), and
+/// [`StatsConfig::check_calendars`](crate::StatsConfig::check_calendars)
+/// reports such ids as a typed error once the engine is configured.
+///
+/// Serialised targets written before this setting existed read as
+/// [`WallClock`](Self::WallClock), and a wall-clock target is written as
+/// before.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ResponseClock {
+    /// Every millisecond since arrival counts (the default).
+    #[default]
+    WallClock,
+    /// Only the open time of this calendar counts
+    /// ([`Command::AddCalendar`](crate::Command::AddCalendar)).
+    BusinessHours(CalendarId),
+    /// Only the open time of the calendar of the contact's queue counts
+    /// (the queue whose target measures it); all of it for a queue that
+    /// follows no calendar.
+    QueueBusinessHours,
+}
+
+impl ResponseClock {
+    /// True for [`ResponseClock::WallClock`].
+    pub fn is_wall_clock(&self) -> bool {
+        *self == ResponseClock::WallClock
+    }
+}
+
 /// A target for deferrable work (e-mail, SMS, social, callbacks, fax): a share
 /// of contacts responded to within a span counted from the contact's
-/// *arrival*, however many queues it passed through.
+/// *arrival*, however many queues it passed through, on the wall clock or in
+/// business hours only ([`ResponseClock`]).
 ///
 /// Its service level is responded within ÷ responded: a contact counts once
 /// it has been responded to; one still open is visible as overdue in the live
-/// figures, not as a miss, until it is responded to.
+/// figures, not as a miss, until it is responded to. A contact that ends
+/// without a response (abandoned, cancelled, expired, closed, declined) is in
+/// neither term.
 ///
 /// # Example
 /// ```
 /// use std::time::Duration;
-/// use switchboard::{ResponseCounts, ResponseMeasure, ResponseTarget};
+/// use switchboard::{CalendarId, ResponseClock, ResponseCounts, ResponseMeasure, ResponseTarget};
 ///
 /// let email = ResponseTarget::new(90, Duration::from_secs(4 * 3600), ResponseMeasure::Completed);
 /// let mut counts = ResponseCounts::default();
 /// email.count(Duration::from_secs(3 * 3600), &mut counts);
 /// email.count(Duration::from_secs(5 * 3600), &mut counts);
 /// assert_eq!(counts.level().unwrap().percent(), 50.0);
+///
+/// // "Within 4 business hours" of each queue's own opening hours, or of one named calendar.
+/// let business = email.counting_queue_business_hours();
+/// assert_eq!(business.clock(), ResponseClock::QueueBusinessHours);
+/// let contract = email.counting_business_hours(CalendarId(7));
+/// assert_eq!(contract.clock(), ResponseClock::BusinessHours(CalendarId(7)));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ResponseTarget {
     target_percent: u8,
     within: Duration,
     measure: ResponseMeasure,
+    #[serde(default, skip_serializing_if = "ResponseClock::is_wall_clock")]
+    clock: ResponseClock,
 }
 
 impl ResponseTarget {
-    /// A target of `target_percent` (clamped to 0–100) responded to within `within`.
+    /// A target of `target_percent` (clamped to 0–100) responded to within
+    /// `within` on the wall clock.
     pub fn new(target_percent: u8, within: Duration, measure: ResponseMeasure) -> Self {
-        ResponseTarget { target_percent: target_percent.min(100), within, measure }
+        ResponseTarget { target_percent: target_percent.min(100), within, measure, clock: ResponseClock::WallClock }
+    }
+
+    /// The same target counted on `clock`.
+    pub fn with_clock(mut self, clock: ResponseClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The same target counting only the open time of `calendar`
+    /// ([`ResponseClock::BusinessHours`]).
+    pub fn counting_business_hours(self, calendar: CalendarId) -> Self {
+        self.with_clock(ResponseClock::BusinessHours(calendar))
+    }
+
+    /// The same target counting only the open time of the contact's queue's
+    /// calendar ([`ResponseClock::QueueBusinessHours`]).
+    pub fn counting_queue_business_hours(self) -> Self {
+        self.with_clock(ResponseClock::QueueBusinessHours)
     }
 
     /// The share to respond to in time, in percent.
@@ -370,7 +561,7 @@ impl ResponseTarget {
         self.target_percent
     }
 
-    /// The response-time threshold, counted from arrival.
+    /// The response-time threshold, counted from arrival on [`clock`](Self::clock).
     pub fn within(&self) -> Duration {
         self.within
     }
@@ -380,21 +571,34 @@ impl ResponseTarget {
         self.measure
     }
 
-    /// Counts a contact responded to `response_time` after it arrived (within means ≤).
+    /// The clock response time is counted on.
+    pub fn clock(&self) -> ResponseClock {
+        self.clock
+    }
+
+    /// Whether a response time (on this target's clock) meets the target: ≤ `within`.
+    pub fn is_within(&self, response_time: Duration) -> bool {
+        response_time <= self.within
+    }
+
+    /// Counts a contact responded to `response_time` after it arrived, on
+    /// this target's clock (within means ≤).
     pub fn count(&self, response_time: Duration, counts: &mut ResponseCounts) {
         counts.responded += 1;
-        if response_time <= self.within {
+        if self.is_within(response_time) {
             counts.responded_within += 1;
         }
     }
 }
 
-/// Counts for a [`ResponseTarget`].
+/// Counts for a [`ResponseTarget`]. `responded_within` is judged on each
+/// contact's own target clock: business time for a business-hours target,
+/// wall-clock time otherwise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ResponseCounts {
     /// Contacts responded to.
     pub responded: u64,
-    /// Of those, responded to within the target span.
+    /// Of those, responded to within the target span, on the target's clock.
     pub responded_within: u64,
 }
 
@@ -468,5 +672,23 @@ mod tests {
         t.count(s(901), &mut c);
         assert_eq!(c, ResponseCounts { responded: 2, responded_within: 1 });
         assert_eq!(ResponseCounts::default().level(), None);
+    }
+
+    #[test]
+    fn response_clocks_default_to_the_wall_clock_and_old_targets_still_read() {
+        let t = ResponseTarget::new(90, s(4 * 3600), ResponseMeasure::Completed);
+        assert_eq!(t.clock(), ResponseClock::WallClock);
+        // A target serialised before clocks existed reads as a wall-clock target, and one is written as before.
+        let old = r#"{"target_percent":90,"within":{"secs":14400,"nanos":0},"measure":"Completed"}"#;
+        assert_eq!(serde_json::from_str::<ResponseTarget>(old).unwrap(), t);
+        assert_eq!(serde_json::to_string(&t).unwrap(), old);
+        for clock in [ResponseClock::BusinessHours(CalendarId(3)), ResponseClock::QueueBusinessHours] {
+            let business = t.with_clock(clock);
+            let json = serde_json::to_string(&business).unwrap();
+            assert!(json.contains(r#""clock":"#), "{json}");
+            assert_eq!(serde_json::from_str::<ResponseTarget>(&json).unwrap(), business);
+        }
+        assert_eq!(t.counting_business_hours(CalendarId(3)).clock(), ResponseClock::BusinessHours(CalendarId(3)));
+        assert_eq!(t.counting_queue_business_hours().clock(), ResponseClock::QueueBusinessHours);
     }
 }

@@ -10,9 +10,10 @@ use super::cost::CostModel;
 use super::error::StatsConfigError;
 use super::history::RetentionPolicy;
 use super::interval::{IntervalLength, IntervalSchedule};
+use crate::engine::Engine;
 use crate::ids::QueueId;
 use crate::model::channel::Channel;
-use crate::sla::{ResponseTarget, ServiceLevelDefinition, ServiceLevelFormula};
+use crate::sla::{ResponseClock, ResponseTarget, ServiceLevelDefinition, ServiceLevelFormula};
 
 /// The most service-level definitions one queue may carry.
 pub const MAX_SERVICE_LEVEL_DEFINITIONS: usize = 8;
@@ -183,6 +184,50 @@ impl<Tz: TimeZone> StatsConfig<Tz> {
             .get(&queue)
             .and_then(|m| m.response_targets.iter().find(|(c, _)| *c == channel).map(|(_, t)| *t))
             .or_else(|| self.response_targets.get(&channel).copied())
+    }
+
+    /// Checks that every calendar a response target names
+    /// ([`ResponseClock::BusinessHours`]) is in `engine`: call it once the
+    /// engine is configured (calendars are added by commands, so a
+    /// configuration cannot check them when it is built). A target whose
+    /// calendar is missing counts wall-clock time instead, as
+    /// [`ResponseClock`] documents; this finds it before it does.
+    /// [`ResponseClock::QueueBusinessHours`] needs no check: a queue's
+    /// calendar always exists in its engine.
+    ///
+    /// # Errors
+    /// [`StatsConfigError::UnknownCalendar`] for the first such target,
+    /// statistics-wide targets first, by channel, then queues' own, by queue.
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard::*;
+    ///
+    /// let four_business_hours =
+    ///     ResponseTarget::new(90, Duration::from_secs(4 * 3600), ResponseMeasure::Completed).counting_business_hours(CalendarId(1));
+    /// let config = StatsConfig::builder().response_target(Channel::Email, four_business_hours).build()?;
+    /// let mut engine = Engine::new(EngineConfig::default());
+    /// assert_eq!(
+    ///     config.check_calendars(&engine),
+    ///     Err(StatsConfigError::UnknownCalendar { calendar: CalendarId(1), queue: None, channel: Channel::Email })
+    /// );
+    /// let hours = BusinessHours::new("Europe/Berlin");
+    /// engine.handle(Command::AddCalendar { calendar: CalendarId(1), hours }, Timestamp::from_secs(1_700_000_000)).unwrap();
+    /// assert_eq!(config.check_calendars(&engine), Ok(()));
+    /// # Ok::<(), StatsConfigError>(())
+    /// ```
+    pub fn check_calendars(&self, engine: &Engine) -> Result<(), StatsConfigError> {
+        let wide = self.response_targets.iter().map(|(c, t)| (None, *c, t));
+        let own = self.queues.iter().flat_map(|(q, m)| m.response_targets.iter().map(|(c, t)| (Some(*q), *c, t)));
+        for (queue, channel, target) in wide.chain(own) {
+            if let ResponseClock::BusinessHours(calendar) = target.clock() {
+                if engine.calendar(calendar).is_none() {
+                    return Err(StatsConfigError::UnknownCalendar { calendar, queue, channel });
+                }
+            }
+        }
+        Ok(())
     }
 }
 

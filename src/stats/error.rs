@@ -1,6 +1,6 @@
 //! Errors of the measurement layer.
 
-use crate::ids::QueueId;
+use crate::ids::{CalendarId, QueueId};
 use crate::model::channel::Channel;
 
 /// Why a statistics configuration was refused.
@@ -34,6 +34,18 @@ pub enum StatsConfigError {
         count: usize,
         /// The most allowed.
         max: usize,
+    },
+    /// A response target counts the business hours of a calendar the engine
+    /// does not have (from [`StatsConfig::check_calendars`](crate::StatsConfig::check_calendars)).
+    /// Unchecked, such a target counts wall-clock time.
+    #[error("the {channel} response target{} counts the business hours of calendar {calendar}, which the engine does not have", .queue.map(|q| format!(" of queue {q}")).unwrap_or_default())]
+    UnknownCalendar {
+        /// The calendar.
+        calendar: CalendarId,
+        /// The queue whose own target it is; `None` for a statistics-wide target.
+        queue: Option<QueueId>,
+        /// The target's channel.
+        channel: Channel,
     },
 }
 

@@ -25,7 +25,10 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 /// A *contact* here is one visit of an interaction to a queue: it starts
 /// when the interaction arrives in the queue or is transferred into it, and
 /// ends when it is answered, abandoned, cancelled, declined by every qualified
-/// agent (and ended), expired (its queue's time to live) or transferred out. Channel,
+/// agent (and ended), expired (its queue's time to live), ended by its closed
+/// queue, or moved to another queue unanswered (a flow-out: transferred or
+/// overflowed). How each way counts in the service level is tabled on
+/// [`ServiceLevelFormula`]. Channel,
 /// skill and attribute figures are sums over the queues' contacts, so an
 /// interaction transferred once counts as offered twice there, as in most ACD
 /// reports; the [`InteractionRecord`](crate::InteractionRecord) has the
@@ -66,26 +69,39 @@ pub struct ContactCounters {
     pub offered: u64,
     /// Contacts an agent accepted.
     pub answered: u64,
-    /// Contacts whose customer left (after the short-abandon threshold).
+    /// Contacts whose customer left (at or after the short-abandon threshold).
+    /// In the service level: a miss in `OfOffered`, a miss if after T in
+    /// `IgnoringAbandonedWithin`, met if within T in
+    /// `CreditingAbandonedWithin`, left out of `OfAnswered` (see
+    /// [`ServiceLevelFormula`]).
     pub abandoned: u64,
     /// Contacts whose customer left before the short-abandon threshold of
-    /// the queue's primary service-level definition.
+    /// the queue's primary service-level definition. Left out of every
+    /// service-level formula.
     pub short_abandoned: u64,
-    /// Contacts the host cancelled before they were answered.
+    /// Contacts the host cancelled before they were answered. Left out of
+    /// every service-level formula.
     pub cancelled: u64,
     /// Contacts every qualified agent declined, ended by the queue's
     /// [`AllDeclined::End`](crate::AllDeclined::End). Like cancelled contacts,
-    /// they are left out of the service level.
+    /// they are left out of every service-level formula. (With
+    /// [`AllDeclined::Overflow`](crate::AllDeclined::Overflow) they are
+    /// flow-outs, counted in `transferred_out`; with `Wait` or `ForgetAfter`
+    /// they stay in line.)
     #[serde(default)]
     pub declined: u64,
     /// Contacts that reached their queue's
-    /// [`time_to_live`](crate::QueueConfig::time_to_live) unanswered. Like
-    /// cancelled contacts, they are left out of the service level.
+    /// [`time_to_live`](crate::QueueConfig::time_to_live) unanswered
+    /// ([`Outcome::Expired`](crate::Outcome::Expired)). Like cancelled
+    /// contacts, they are left out of every service-level formula.
     #[serde(default)]
     pub expired: u64,
     /// Contacts ended because their queue was closed
-    /// ([`WhenClosed::End`](crate::WhenClosed::End)). Like cancelled
-    /// contacts, they are left out of the service level.
+    /// ([`WhenClosed::End`](crate::WhenClosed::End),
+    /// [`Outcome::Closed`](crate::Outcome::Closed)). Like cancelled contacts,
+    /// they are left out of every service-level formula. (A closed queue's
+    /// [`WhenClosed::Move`](crate::WhenClosed::Move) is a flow-out, counted in
+    /// `transferred_out`.)
     #[serde(default)]
     pub closed: u64,
     /// Contacts a queue rule ended ([`ExceptionAction::End`](crate::ExceptionAction::End),
@@ -93,7 +109,15 @@ pub struct ContactCounters {
     /// out of the service level.
     #[serde(default)]
     pub diverted: u64,
-    /// Contacts transferred to another queue before being answered here.
+    /// Flow-outs: contacts moved to another queue before being answered here,
+    /// by the host's [`Command::Transfer`](crate::Command::Transfer), an
+    /// exception rule's [`ExceptionAction::Move`](crate::ExceptionAction::Move),
+    /// a closed queue's [`WhenClosed::Move`](crate::WhenClosed::Move) or an
+    /// overflow after all agents declined
+    /// ([`AllDeclined::Overflow`](crate::AllDeclined::Overflow)). In the
+    /// service level a flow-out is a miss at any wait, in every formula but
+    /// `OfAnswered`, which leaves it out (see [`ServiceLevelFormula`]). The
+    /// queue it moved to counts it as offered there too.
     pub transferred_out: u64,
     /// Sum of the waits of answered contacts, in milliseconds (for ASA).
     pub answer_wait_ms: u64,
@@ -111,9 +135,14 @@ pub struct ContactCounters {
     pub wrap_ms: u64,
     /// Service-level counts against the queue's primary definition (for a
     /// channel, skill or attribute: each contact against its own queue's
-    /// primary definition).
+    /// primary definition). Contacts measured by a [`ResponseTarget`] are not
+    /// in them.
     pub service_level: ServiceLevelCounts,
-    /// Response counts of deferrable contacts whose queue has a [`ResponseTarget`].
+    /// Response counts of deferrable contacts whose queue has a
+    /// [`ResponseTarget`], each judged on its target's clock: business time
+    /// for a target counting business hours
+    /// ([`ResponseClock`](crate::ResponseClock)), wall-clock time otherwise.
+    /// Counted in the interval of the response.
     pub response: ResponseCounts,
 }
 
@@ -248,7 +277,14 @@ pub struct InQueue {
     pub ringing: u64,
     /// How long the longest-waiting of those has waited, if any.
     pub oldest_wait: Option<Duration>,
-    /// Deferrable contacts waiting longer than their queue's response target.
+    /// Deferrable contacts in queue that are already past their queue's
+    /// response target, on the target's clock: for a target counting
+    /// business hours, once the calendar's open time since arrival exceeds
+    /// the span, so a contact stays within target all weekend while closed.
+    /// Its deadline is worked out when the contact enters the queue, with
+    /// the calendar as it is then (see [`ResponseClock`](crate::ResponseClock));
+    /// a deadline more than 1,024 openings away (about four years of one
+    /// opening each weekday) is never shown overdue.
     pub overdue: u64,
     /// Contacts in queue (waiting or ringing) when the interval started.
     pub at_interval_start: u64,
@@ -293,11 +329,20 @@ impl ServiceLevelReading {
 }
 
 /// The response figure of deferrable work.
+///
+/// Which clock it is on: each contact is judged on its own target's
+/// [`ResponseClock`](crate::ResponseClock), so for a queue whose target counts
+/// business hours, `counts` and `level` are in business time; the target's
+/// [`clock`](ResponseTarget::clock) says which. A channel, skill or attribute
+/// value adds up contacts of many queues, each judged on its own queue's
+/// target. Each contact's response times on both clocks are in its
+/// [`InteractionRecord::response`](crate::InteractionRecord::response).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponseReading {
-    /// The queue's target; `None` for a channel, skill or attribute value.
+    /// The queue's target, with its clock, when all its channels share
+    /// one; `None` for a channel, skill or attribute value.
     pub target: Option<ResponseTarget>,
-    /// The counts.
+    /// The counts, on each contact's target clock.
     pub counts: ResponseCounts,
     /// responded within ÷ responded.
     pub level: Option<ServiceLevel>,

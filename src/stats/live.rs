@@ -465,3 +465,103 @@ pub(crate) struct Tracker {
     /// Since when it has been interrupted, while it is (interruptible work).
     pub(crate) interrupted: Option<Timestamp>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sla::{ResponseMeasure, ServiceLevelTarget};
+
+    /// (met, counted) under one formula; `None` when the contact is in neither term.
+    type Level = Option<(u64, u64)>;
+    const MET: Level = Some((1, 1));
+    const MISS: Level = Some((0, 1));
+    const OUT: Level = None;
+
+    /// A queue measured by the four formulas, T = 20 s, short abandons under 5 s.
+    fn tallies() -> Tallies {
+        let target = ServiceLevelTarget::new(80, Duration::from_secs(20));
+        let definitions = ServiceLevelFormula::ALL
+            .iter()
+            .map(|f| ServiceLevelDefinition::new(*f, target).with_short_abandon(Duration::from_secs(5)))
+            .collect();
+        let mut t = Tallies::default();
+        t.queues.insert(QueueId(1), QueueState::new("q1".into(), definitions, Vec::new()));
+        t
+    }
+
+    /// One contact enters the queue (and rings, from `phase` Ringing), then leaves by `change`.
+    fn one_contact(phase: Phase, change: Change, response: Option<ResponseTarget>) -> Tallies {
+        let mut t = tallies();
+        let mut stint = Stint {
+            queue: QueueId(1),
+            entered_at: Timestamp::from_secs(1_700_000_000),
+            skills: Vec::new(),
+            phase: Phase::Waiting,
+            response,
+            deadline: None,
+        };
+        t.count(InteractionId(1), &stint, Channel::Voice, &[], Change::Enter);
+        if phase == Phase::Ringing {
+            t.count(InteractionId(1), &stint, Channel::Voice, &[], Change::Ring);
+            stint.phase = Phase::Ringing;
+        }
+        t.count(InteractionId(1), &stint, Channel::Voice, &[], change);
+        t
+    }
+
+    /// The table on [`ServiceLevelFormula`], pinned: how each way of leaving
+    /// the queue unanswered (or answered) counts in the numerator and the
+    /// denominator of each formula, for the queue's four definitions and for
+    /// the channel under each formula, waiting or ringing when it leaves. A
+    /// flow-out is a miss at any wait, even 1 ms (the statistics count
+    /// `TransferOut` for every `InteractionTransferred` of an unanswered
+    /// contact: the host's transfer, an exception rule's move, a closed
+    /// queue's move and an overflow after all declined; the scenario test
+    /// `tests/stats_business_hours.rs` drives each through the engine).
+    #[test]
+    fn every_way_of_leaving_in_every_formula() {
+        type Field = fn(&ContactCounters) -> u64;
+        let cases: [(&str, Change, [Level; 4], Field); 10] = [
+            ("answered at T", Change::Answer { wait_ms: 20_000 }, [MET, MET, MET, MET], |c| c.answered),
+            ("answered after T", Change::Answer { wait_ms: 20_001 }, [MISS, MISS, MISS, MISS], |c| c.answered),
+            ("abandoned at the short threshold", Change::Abandon { wait_ms: 5_000 }, [MISS, OUT, OUT, MET], |c| {
+                c.abandoned
+            }),
+            ("abandoned after T", Change::Abandon { wait_ms: 20_001 }, [MISS, MISS, OUT, MISS], |c| c.abandoned),
+            ("short abandon", Change::Abandon { wait_ms: 4_999 }, [OUT; 4], |c| c.short_abandoned),
+            ("flow-out", Change::TransferOut, [MISS, MISS, OUT, MISS], |c| c.transferred_out),
+            ("expired", Change::Expire, [OUT; 4], |c| c.expired),
+            ("ended by its closed queue", Change::Close, [OUT; 4], |c| c.closed),
+            ("ended after all declined", Change::Decline, [OUT; 4], |c| c.declined),
+            ("cancelled", Change::Cancel, [OUT; 4], |c| c.cancelled),
+        ];
+        let now = Timestamp::from_secs(1_700_000_100);
+        for (name, change, expected, field) in cases {
+            for phase in [Phase::Waiting, Phase::Ringing] {
+                let t = one_contact(phase, change, None);
+                let q = t.queues[&QueueId(1)].figures(QueueId(1), now, now);
+                let got: Vec<Level> = q.service_levels.iter().map(|r| r.level.map(|l| (l.met, l.counted))).collect();
+                assert_eq!(got, expected, "{name}, {phase:?}: queue definitions in ServiceLevelFormula::ALL order");
+                assert_eq!((field(&q.counters), q.counters.offered, q.counters.left()), (1, 1, 1), "{name}");
+                assert_eq!(q.in_queue.total(), 0, "{name}: left the queue");
+                let channel = &t.channels[&Channel::Voice];
+                for (formula, want) in ServiceLevelFormula::ALL.into_iter().zip(expected) {
+                    let c = channel.figures(Scope::Channel(Channel::Voice), formula, now, now);
+                    // The channel judges each contact against its queue's primary definition (OfOffered here);
+                    // only the formula differs.
+                    let got = c.service_levels[0].level.map(|l| (l.met, l.counted));
+                    assert_eq!(got, want, "{name}, {phase:?}: channel under {formula:?}");
+                }
+            }
+        }
+        // A deferrable contact measured by a response target is in no formula, however it leaves.
+        let email = ResponseTarget::new(90, Duration::from_secs(3_600), ResponseMeasure::Completed);
+        for (name, change, _, field) in cases {
+            let t = one_contact(Phase::Waiting, change, Some(email));
+            let q = t.queues[&QueueId(1)].figures(QueueId(1), now, now);
+            assert!(q.service_levels.iter().all(|r| r.level.is_none()), "{name}: deferrable");
+            assert_eq!(q.counters.service_level, ServiceLevelCounts::default(), "{name}: deferrable");
+            assert_eq!(field(&q.counters), 1, "{name}: still counted in the contact counters");
+        }
+    }
+}

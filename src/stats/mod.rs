@@ -15,6 +15,7 @@
 //! breakdowns and `cost` the cost model.
 
 mod breakdown;
+mod clock;
 mod config;
 mod cost;
 mod error;
@@ -50,7 +51,9 @@ pub use figures::{
 pub use history::{ContactHistory, HistoryEntry, InMemoryHistory, RetentionPolicy};
 pub use interval::{IntervalLength, IntervalReport, IntervalSchedule};
 pub use quantile::WaitSketch;
-pub use record::{Disposition, InteractionRecord, OfferRecord, OfferResult, QueueVisit, TransferRecord, VisitExit};
+pub use record::{
+    Disposition, InteractionRecord, OfferRecord, OfferResult, QueueVisit, ResponseRecord, TransferRecord, VisitExit,
+};
 
 use crate::engine::Engine;
 use crate::event::{Event, EventKind, Offer, QueueReason};
@@ -280,7 +283,9 @@ impl<Tz: TimeZone> Statistics<Tz> {
             // An alert changes nothing measured; a move is measured by the transfer that follows it.
             EventKind::ExceptionRaised { .. } | EventKind::AdmissionRuleApplied { .. } => {}
             EventKind::InteractionOffered(offer) => self.offered(offer, at),
-            EventKind::OfferAccepted { offer, interaction, agent } => self.accepted(*offer, *interaction, *agent, at),
+            EventKind::OfferAccepted { offer, interaction, agent } => {
+                self.accepted(*offer, *interaction, *agent, engine, at);
+            }
             EventKind::OfferRejected { offer, interaction, agent } => {
                 self.offer_ended(*offer, *interaction, *agent, OfferResult::Rejected, at);
             }
@@ -290,7 +295,9 @@ impl<Tz: TimeZone> Statistics<Tz> {
             EventKind::OfferWithdrawn { offer, interaction, agent, reason } => {
                 self.offer_ended(*offer, *interaction, *agent, OfferResult::Withdrawn(*reason), at);
             }
-            EventKind::InteractionCompleted { interaction, agent } => self.completed(*interaction, *agent, at),
+            EventKind::InteractionCompleted { interaction, agent } => {
+                self.completed(*interaction, *agent, engine, at);
+            }
             EventKind::WrapUpStarted { interaction, agent, .. } => {
                 if let Some(t) = self.live.get_mut(interaction) {
                     t.wrapping = Some((*agent, at));
@@ -463,14 +470,12 @@ impl<Tz: TimeZone> Statistics<Tz> {
                     .map(|i| i.requirements().iter().map(|r| r.skill).collect())
                     .unwrap_or_default();
                 let response = self.config.response_target(queue, channel);
-                let stint = Stint {
-                    queue,
-                    entered_at: at,
-                    skills,
-                    phase: Phase::Waiting,
-                    response,
-                    deadline: response.map(|r| t.record.arrived_at + r.within()),
-                };
+                // When it becomes overdue, on the target's clock and the calendar as it is now.
+                let deadline = response.and_then(|r| {
+                    let calendar = clock::calendar_of(&r, queue, engine).map(|(_, c)| c);
+                    clock::deadline(calendar, t.record.arrived_at, r.within())
+                });
+                let stint = Stint { queue, entered_at: at, skills, phase: Phase::Waiting, response, deadline };
                 self.tallies.count(id, &stint, channel, &t.values, Change::Enter);
                 t.stint = Some(stint);
                 t.record.last_queue = queue;
@@ -529,7 +534,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
         }
     }
 
-    fn accepted(&mut self, offer: OfferId, id: InteractionId, agent: AgentId, at: Timestamp) {
+    fn accepted(&mut self, offer: OfferId, id: InteractionId, agent: AgentId, engine: &Engine, at: Timestamp) {
         self.offer_ended(offer, id, agent, OfferResult::Accepted, at);
         let Some(t) = self.live.get_mut(&id) else { return };
         let channel = t.record.channel;
@@ -548,18 +553,39 @@ impl<Tz: TimeZone> Statistics<Tz> {
             t.record.answered_by = Some(agent);
         }
         t.talking = Some((agent, at));
-        Self::respond(&mut self.tallies, id, t, ResponseMeasure::Answered, at);
+        Self::respond(&mut self.tallies, id, t, ResponseMeasure::Answered, engine, at);
     }
 
-    /// Counts the response to deferrable work once, when its measure is reached.
-    fn respond(tallies: &mut Tallies, id: InteractionId, t: &mut Tracker, measure: ResponseMeasure, at: Timestamp) {
+    /// Counts the response to deferrable work once, when its measure is
+    /// reached, on its target's clock (see [`ResponseClock`](crate::ResponseClock)),
+    /// and notes it in the record.
+    fn respond(
+        tallies: &mut Tallies,
+        id: InteractionId,
+        t: &mut Tracker,
+        measure: ResponseMeasure,
+        engine: &Engine,
+        at: Timestamp,
+    ) {
         let Some(stint) = t.stint.as_ref() else { return };
         let Some(target) = stint.response.filter(|r| r.measure() == measure) else { return };
         if t.responded {
             return;
         }
         t.responded = true;
-        let within = at.saturating_duration_since(t.record.arrived_at) <= target.within();
+        let calendar = clock::calendar_of(&target, stint.queue, engine);
+        let arrived = t.record.arrived_at;
+        let response_ms = clock::elapsed_ms(calendar.map(|(_, c)| c), arrived, at);
+        let within = target.is_within(Duration::from_millis(response_ms));
+        t.record.response = Some(ResponseRecord {
+            queue: stint.queue,
+            target,
+            at,
+            calendar: calendar.map(|(id, _)| id),
+            response_ms,
+            wall_ms: ms_between(at, arrived),
+            within,
+        });
         tallies.count(id, stint, t.record.channel, &t.values, Change::Respond { within });
     }
 
@@ -587,10 +613,10 @@ impl<Tz: TimeZone> Statistics<Tz> {
         }
     }
 
-    fn completed(&mut self, id: InteractionId, _agent: AgentId, at: Timestamp) {
+    fn completed(&mut self, id: InteractionId, _agent: AgentId, engine: &Engine, at: Timestamp) {
         self.end_talk(id, at);
         if let Some(t) = self.live.get_mut(&id) {
-            Self::respond(&mut self.tallies, id, t, ResponseMeasure::Completed, at);
+            Self::respond(&mut self.tallies, id, t, ResponseMeasure::Completed, engine, at);
         }
     }
 

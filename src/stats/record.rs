@@ -6,10 +6,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::event::WithdrawReason;
-use crate::ids::{AgentId, CaseId, CustomerId, InteractionId, OfferId, QueueId};
+use crate::ids::{AgentId, CalendarId, CaseId, CustomerId, InteractionId, OfferId, QueueId};
 use crate::model::attributes::Attributes;
 use crate::model::channel::Channel;
 use crate::model::interaction::Outcome;
+use crate::sla::ResponseTarget;
 use crate::time::Timestamp;
 
 /// How a visit to a queue ended.
@@ -112,6 +113,49 @@ pub struct TransferRecord {
     pub to: QueueId,
     /// True if it was connected to an agent when transferred.
     pub after_answer: bool,
+}
+
+/// The response to deferrable work, as its [`ResponseTarget`] measured it:
+/// both the figure the target is judged on and the wall-clock one.
+///
+/// # Example
+/// An e-mail that arrived on Friday at 17:00 and was answered on Monday at
+/// 09:30, at an office open 09:00–18:00 on weekdays, against "within 2 business
+/// hours": `response_ms` is 1 h 30 min (5,400,000) and `within` is true,
+/// while `wall_ms` is 64 h 30 min (232,200,000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ResponseRecord {
+    /// The queue whose target measured it: the queue it was in when responded to.
+    pub queue: QueueId,
+    /// That target.
+    pub target: ResponseTarget,
+    /// When the response happened (the accept or the completion, per the
+    /// target's [`ResponseMeasure`](crate::ResponseMeasure)).
+    pub at: Timestamp,
+    /// The calendar whose open time was counted; `None` for the wall clock
+    /// (a wall-clock target, a queue that follows no calendar, or a calendar
+    /// the engine did not have: see [`ResponseClock`](crate::ResponseClock)).
+    pub calendar: Option<CalendarId>,
+    /// The response time on the target's clock, from arrival, in
+    /// milliseconds: business time when `calendar` is set, else wall-clock
+    /// time. This is the figure `within` judges.
+    pub response_ms: u64,
+    /// The wall-clock time from arrival to the response, in milliseconds.
+    pub wall_ms: u64,
+    /// Whether `response_ms` ≤ the target's span.
+    pub within: bool,
+}
+
+impl ResponseRecord {
+    /// The response time on the target's clock.
+    pub fn response_time(&self) -> Duration {
+        Duration::from_millis(self.response_ms)
+    }
+
+    /// The wall-clock response time.
+    pub fn wall_time(&self) -> Duration {
+        Duration::from_millis(self.wall_ms)
+    }
 }
 
 /// The agent's wrap-up (disposition) code and notes.
@@ -232,6 +276,11 @@ pub struct InteractionRecord {
     /// Its cost under the configured cost model; `None` while live or when
     /// its channel has no cost.
     pub cost: Option<f64>,
+    /// Its response, measured once by the response target of the queue it
+    /// was in, for deferrable work whose queue has one; `None` otherwise and
+    /// until then. Left out of the serialised form when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseRecord>,
 }
 
 fn is_zero(ms: &u64) -> bool {
@@ -272,6 +321,7 @@ impl InteractionRecord {
             ended_at: None,
             outcome: None,
             cost: None,
+            response: None,
         }
     }
 
