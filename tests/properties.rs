@@ -81,6 +81,16 @@ enum Op {
     Advance {
         ms: u32,
     },
+    /// A supervisor moves an agent to another team (issue #12 §2).
+    SetTeam {
+        agent: u64,
+        team: u8,
+    },
+    /// A supervisor replaces a queue's configuration while it holds work (issue #12 §6).
+    Reconfigure {
+        queue: u64,
+        knob: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -103,6 +113,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (agent.clone(), 1u8..=5).prop_map(|(agent, level)| Op::SetSkills { agent, level }),
         1 => (agent.clone(), 0u64..40, id).prop_map(|(agent, offer, id)| Op::Stray { agent, offer, id }),
         4 => (0u32..40_000).prop_map(|ms| Op::Advance { ms }),
+        1 => (agent.clone(), 0u8..2).prop_map(|(agent, team)| Op::SetTeam { agent, team }),
+        1 => (1..=QUEUES, 0u8..6).prop_map(|(queue, knob)| Op::Reconfigure { queue, knob }),
     ]
 }
 
@@ -118,41 +130,74 @@ fn queue_requirements(q: u64) -> Requirements {
 }
 
 /// The fixed topology every run starts from.
-fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
-    let mut commands = Vec::new();
-    for s in 1..=QUEUES {
-        commands.push(Command::AddSkill { skill: SkillId(s), name: format!("skill{s}") });
-    }
+/// Queue `q` as set up: queue 2 relaxes skill 2 from level 4 to 3 to 1 in 20 s steps (issue #12);
+/// queue 3 bounds its waits at 45 s (issue #11) and escalates after 30 s; queue 1 takes team "a"
+/// only and turns away a 9th waiting caller with a message (issue #12 §2, §3).
+fn queue_config(q: u64) -> QueueConfig {
     let strategies = [AgentSelection::LongestIdle, AgentSelection::MostProficient, AgentSelection::RoundRobin];
     let channels: [&[Channel]; 3] = [
         &[Channel::Voice, Channel::Chat],
         &[Channel::Chat, Channel::Email, Channel::Sms],
         &[Channel::Voice, Channel::Email, Channel::Sms, Channel::Chat],
     ];
+    let i = (q - 1) as usize;
+    let queue = QueueConfig::new(QueueId(q), format!("q{q}"), channels[i].iter().copied())
+        .with_requirements(queue_requirements(q))
+        .with_strategy(strategies[i])
+        .with_wrap_up(Duration::from_secs(10 * (q - 1)))
+        .with_aging(q as u32 - 1)
+        .with_priority(q as i32 % 2)
+        .with_max_waiting(12);
+    match q {
+        1 => queue
+            .with_eligibility(Expression::attribute("team", Comparison::Eq, Operand::Text("a".into())))
+            .with_admission_rules(vec![AdmissionRule::new(
+                AdmissionTrigger::QueueLength(8),
+                ExceptionAction::End(Diversion::Message),
+            )]),
+        2 => queue.with_steps(vec![
+            RoutingStep::new(Requirements::from_pairs([(SkillId(2), level(4))]))
+                .expiring_after(Duration::from_secs(20)),
+            RoutingStep::new(Requirements::from_pairs([(SkillId(2), level(3))]))
+                .with_priority_boost(1)
+                .expiring_after(Duration::from_secs(20)),
+            RoutingStep::new(Requirements::none()).with_priority_boost(2),
+        ]),
+        3 => queue
+            .with_max_wait(Duration::from_secs(45))
+            .with_exception_rules(vec![ExceptionRule::new(Duration::from_secs(30), ExceptionAction::SetPriority(3))]),
+        _ => queue,
+    }
+}
+
+/// Queue `q`'s configuration with one knob turned.
+fn reconfigured(q: u64, knob: u8) -> (QueueConfig, WaitingSteps) {
+    let queue = queue_config(q);
+    match knob {
+        0 => (queue.with_priority(5), WaitingSteps::Keep),
+        1 => (queue.with_strategy(AgentSelection::FewestContacts).with_aging(30), WaitingSteps::Keep),
+        2 => (queue.with_max_wait(Duration::from_secs(10)), WaitingSteps::Keep),
+        3 => (queue.with_requirements(Requirements::none()), WaitingSteps::Keep),
+        4 => {
+            let steps = vec![
+                RoutingStep::new(Requirements::from_pairs([(SkillId(1), level(5))]))
+                    .expiring_after(Duration::from_secs(5)),
+                RoutingStep::new(Requirements::none()),
+            ];
+            (queue.with_steps(steps), if q % 2 == 0 { WaitingSteps::Restart } else { WaitingSteps::Keep })
+        }
+        _ => (queue, WaitingSteps::Restart),
+    }
+}
+
+fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
+    let mut commands = Vec::new();
+    for s in 1..=QUEUES {
+        commands.push(Command::AddSkill { skill: SkillId(s), name: format!("skill{s}") });
+    }
+    commands.push(Command::AddAgentAttribute { name: "team".into(), kind: AttributeKind::Text });
     for q in 1..=QUEUES {
-        let i = (q - 1) as usize;
-        let queue = QueueConfig::new(QueueId(q), format!("q{q}"), channels[i].iter().copied())
-            .with_requirements(queue_requirements(q))
-            .with_strategy(strategies[i])
-            .with_wrap_up(Duration::from_secs(10 * (q - 1)))
-            .with_aging(q as u32 - 1)
-            .with_priority(q as i32 % 2)
-            .with_max_waiting(12);
-        // Queue 2 relaxes skill 2 from level 4 to 3 to 1 in 20 s steps (issue #12); queue 3
-        // bounds its waits at 45 s (issue #11).
-        let queue = match q {
-            2 => queue.with_steps(vec![
-                RoutingStep::new(Requirements::from_pairs([(SkillId(2), level(4))]))
-                    .expiring_after(Duration::from_secs(20)),
-                RoutingStep::new(Requirements::from_pairs([(SkillId(2), level(3))]))
-                    .with_priority_boost(1)
-                    .expiring_after(Duration::from_secs(20)),
-                RoutingStep::new(Requirements::none()).with_priority_boost(2),
-            ]),
-            3 => queue.with_max_wait(Duration::from_secs(45)),
-            _ => queue,
-        };
-        commands.push(Command::AddQueue(queue));
+        commands.push(Command::AddQueue(queue_config(q)));
     }
     let _ = (never_reoffer, pause_on_miss);
     for a in 1..=AGENTS {
@@ -167,7 +212,10 @@ fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
         let skills = SkillSet::from_pairs(
             (1..=QUEUES).filter(|s| (a + s) % 4 != 0).map(|s| (SkillId(s), level(((a + s) % 5 + 1) as u8))),
         );
-        let mut config = AgentConfig::new(AgentId(a), capacity).with_skills(skills);
+        let team = if a % 2 == 0 { "a" } else { "b" };
+        let mut config = AgentConfig::new(AgentId(a), capacity)
+            .with_skills(skills)
+            .with_attributes(AgentAttributes::new().with("team", team));
         for q in 1..=QUEUES {
             if (a + q) % 3 != 0 {
                 let delay = if a == AGENTS { Duration::from_secs(20) } else { Duration::ZERO };
@@ -235,6 +283,14 @@ fn command_for(op: &Op, engine: &Engine) -> Option<Command> {
             1 => Command::Complete { agent: AgentId(agent), interaction: InteractionId(id) },
             _ => Command::EndWrapUp { agent: AgentId(agent), interaction: InteractionId(id) },
         },
+        Op::SetTeam { agent, team } => Command::SetAgentAttributes {
+            agent: AgentId(agent),
+            attributes: AgentAttributes::new().with("team", ["a", "b"][usize::from(team)]),
+        },
+        Op::Reconfigure { queue, knob } => {
+            let (queue, steps) = reconfigured(queue, knob);
+            Command::UpdateQueue { queue, steps }
+        }
         Op::Advance { .. } => return None,
     })
 }
@@ -342,6 +398,8 @@ fn drain(run: &mut Run, never_reoffer: bool) -> Result<(), String> {
     let ids: Vec<AgentId> = engine.agents().map(|a| a.id()).collect();
     for a in &ids {
         engine.handle(Command::SetAgentSkills { agent: *a, skills: expert.clone() }, now).map_err(|e| e.to_string())?;
+        let team_a = AgentAttributes::new().with("team", "a");
+        engine.handle(Command::SetAgentAttributes { agent: *a, attributes: team_a }, now).map_err(|e| e.to_string())?;
         engine
             .handle(Command::SetAgentQueues { agent: *a, queues: all_queues.clone() }, now)
             .map_err(|e| e.to_string())?;
