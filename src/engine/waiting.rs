@@ -76,6 +76,12 @@ pub struct WaitingExplanation {
     pub closed: bool,
     /// When its queue opens next, if closed and its calendar says.
     pub opens_at: Option<Timestamp>,
+    /// Interactions ahead of it in its own queue's routing order.
+    pub ahead_in_queue: usize,
+    /// Other queues with work waiting that its qualified, logged-in members
+    /// take first (they rank those queues above this one), by id: "below
+    /// another queue for the free agents".
+    pub behind_queues: Vec<QueueId>,
 }
 
 impl Engine {
@@ -134,6 +140,8 @@ impl Engine {
             draining: 0,
             step: i.step(),
             step_ends: self.timers.due(crate::engine::TimerKind::StepExpiry(id)),
+            ahead_in_queue: 0,
+            behind_queues: Vec::new(),
             closed: self.router.is_closed(i.queue),
             opens_at: self
                 .queues
@@ -158,6 +166,18 @@ impl Engine {
                 continue;
             }
             why.logged_in += 1;
+            // Queues this member ranks above this one, with work waiting in them.
+            let here = m.priority.unwrap_or(self.queues[&i.queue].priority);
+            for other in &a.config.queues {
+                let Some(q) = self.queues.get(&other.queue) else { continue };
+                if other.queue != i.queue
+                    && other.priority.unwrap_or(q.priority) > here
+                    && self.waiting_count(other.queue) > 0
+                    && !why.behind_queues.contains(&other.queue)
+                {
+                    why.behind_queues.push(other.queue);
+                }
+            }
             if !a.is_routable() || !crate::router::has_room(&self.config, a, i.channel) {
                 continue;
             }
@@ -177,6 +197,8 @@ impl Engine {
             let sig = self.router.sig_held_by(id).expect("a live interaction holds its signature");
             why.declined_by_all = self.router.declined_by_all(i, sig, &self.agents).is_some();
         }
+        why.behind_queues.sort_unstable();
+        why.ahead_in_queue = self.waiting(i.queue).iter().position(|w| *w == id).unwrap_or(0);
         Some(why)
     }
 }
