@@ -153,6 +153,19 @@ pub enum EventKind {
         /// The queue.
         queue: QueueId,
     },
+    /// The interaction's queue has no member in the state its
+    /// [`WhenEmpty`](crate::WhenEmpty) rule names; `applied` says whether the
+    /// rule's action could be made.
+    WhenEmptyApplied {
+        /// The interaction.
+        interaction: InteractionId,
+        /// Its queue.
+        queue: QueueId,
+        /// What the rule does.
+        action: crate::model::step::ExceptionAction,
+        /// Whether it was done.
+        applied: bool,
+    },
     /// An admission rule of the interaction's queue held when it arrived
     /// ([`AdmissionRule`](crate::AdmissionRule)); `applied` says whether its
     /// action could be made (a move the target cannot take now, or a
@@ -454,6 +467,7 @@ impl EventKind {
             | EventKind::StepChanged { interaction, .. }
             | EventKind::ExceptionRaised { interaction, .. }
             | EventKind::AdmissionRuleApplied { interaction, .. }
+            | EventKind::WhenEmptyApplied { interaction, .. }
             | EventKind::OfferAccepted { interaction, .. }
             | EventKind::OfferRejected { interaction, .. }
             | EventKind::OfferTimedOut { interaction, .. }

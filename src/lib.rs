@@ -205,7 +205,7 @@ pub use model::interaction::{Interaction, InteractionState, Outcome};
 pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig, WhenClosed};
 pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
 pub use model::step::{
-    AdmissionRule, AdmissionTrigger, Diversion, ExceptionAction, ExceptionRule, RoutingStep, Staffed,
+    AdmissionRule, AdmissionTrigger, Diversion, ExceptionAction, ExceptionRule, RoutingStep, Staffed, WhenEmpty,
 };
 pub use sla::{
     ResponseCounts, ResponseMeasure, ResponseTarget, ServiceLevel, ServiceLevelCounts, ServiceLevelDefinition,

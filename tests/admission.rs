@@ -232,3 +232,27 @@ fn bad_rule_actions_are_refused() {
         assert_eq!(h.engine.snapshot(), before);
     }
 }
+
+/// Asterisk's `leavewhenempty`: when the last member logs out, the calls waiting in the queue go
+/// to voicemail at that instant; while a member is merely paused (`LoggedIn`) they keep waiting.
+#[test]
+fn waiting_calls_leave_when_the_queue_empties() {
+    let mut h = harness();
+    let rule = WhenEmpty::new(Staffed::LoggedIn, ExceptionAction::End(Diversion::Voicemail));
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice]).with_when_empty(rule)));
+    h.add_agent(agent(1, Channel::Voice, 1, &[1]));
+    h.arrive(100, Channel::Voice, 1).accept(100);
+    h.arrive(1, Channel::Voice, 1);
+    h.at(10.0).arrive(2, Channel::Voice, 1);
+    h.cmd(Command::Pause { agent: AgentId(1), reason: ReasonCode(1) });
+    assert_eq!(h.engine.waiting(QueueId(1)).len(), 2, "paused is still logged in");
+    h.at(20.0).cmd(Command::Logout { agent: AgentId(1) });
+    for id in [1, 2] {
+        assert_eq!(h.outcome(id), Some(Outcome::Diverted(Diversion::Voicemail)));
+    }
+    let applied = h.log.iter().filter(|e| matches!(e.kind, EventKind::WhenEmptyApplied { applied: true, .. }));
+    assert!(applied.clone().all(|e| e.at == Timestamp::from_millis(T0 + 20_000)));
+    assert_eq!(applied.count(), 2);
+    // The connected call stays with its agent until completed.
+    assert_eq!(h.state(100), Some(InteractionState::Connected { agent: AgentId(1) }));
+}

@@ -115,6 +115,7 @@ fn scan_router_agrees_with_the_index_and_every_offer_follows_the_rules() {
         assert!(tally.admissions >= per_hundred(20), "{tally}");
         assert!(tally.diverted >= per_hundred(20), "{tally}");
         assert!(tally.reconfigured >= per_hundred(100), "{tally}");
+        assert!(tally.left_empty >= per_hundred(5), "{tally}");
     }
 }
 
@@ -160,6 +161,8 @@ struct Tally {
     diverted: u64,
     /// Queue configurations replaced while the queue was not empty.
     reconfigured: u64,
+    /// Waiting interactions that met their queue's leave-when-empty rule.
+    left_empty: u64,
     /// Interactions ended because their queue was closed.
     closed_ends: u64,
 }
@@ -173,7 +176,7 @@ impl std::fmt::Display for Tally {
              several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
              waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
              as the last resort: {}; rivals passed over while draining for headroom: {}; e-mails interrupted: {}; \
-             step changes: {}; offers in a later step: {}; overflows: {}; closings: {}; ended closed: {}; admission rules applied: {}; diverted: {}; live reconfigurations: {}",
+             step changes: {}; offers in a later step: {}; overflows: {}; closings: {}; ended closed: {}; admission rules applied: {}; diverted: {}; live reconfigurations: {}; left an empty queue: {}",
             self.steps,
             self.events,
             self.offers,
@@ -196,6 +199,7 @@ impl std::fmt::Display for Tally {
             self.admissions,
             self.diverted,
             self.reconfigured,
+            self.left_empty,
         )
     }
 }
@@ -317,6 +321,9 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
             }
             if let EventKind::AdmissionRuleApplied { applied: true, .. } = &event.kind {
                 tally.admissions += 1;
+            }
+            if let EventKind::WhenEmptyApplied { applied: true, .. } = &event.kind {
+                tally.left_empty += 1;
             }
             if let EventKind::QueueUpdated { queue } = &event.kind {
                 tally.reconfigured += u64::from(host.shadow.live.values().any(|l| l.queue == *queue));

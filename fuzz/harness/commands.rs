@@ -22,6 +22,7 @@ use switchboard::{
     Diversion, Engine, EngineConfig, ExceptionAction, ExceptionRule, Expression, InteractionId, InteractionState,
     Limits, LocalTime, NewInteraction, OfferId, Operand, Proficiency, QueueConfig, QueueId, QueueMembership,
     ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId, SkillSet, Staffed, Timestamp, WhenClosed,
+    WhenEmpty,
 };
 
 use crate::harness::bytes::Bytes;
@@ -291,6 +292,10 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
                 _ => AdmissionTrigger::NoAgents(b.pick(&[Staffed::Qualified, Staffed::LoggedIn, Staffed::Unpaused])),
             };
             q = q.with_admission_rules(vec![AdmissionRule::new(when, rule_action(b))]);
+        }
+        if b.bool() {
+            let nobody = b.pick(&[Staffed::Qualified, Staffed::LoggedIn, Staffed::Unpaused]);
+            q = q.with_when_empty(WhenEmpty::new(nobody, rule_action(b)));
         }
     }
     if b.bool() {

@@ -40,6 +40,9 @@ impl Engine {
             check_span_field("exception rule after", rule.after, false)?;
             self.check_rule_action(queue, k, &rule.action)?;
         }
+        if let Some(rule) = &queue.when_empty {
+            self.check_rule_action(queue, 0, &rule.action)?;
+        }
         for (k, rule) in queue.admission_rules.iter().enumerate() {
             if let AdmissionTrigger::EstimatedWait(span) = rule.when {
                 check_span_field("admission rule estimated wait", span, true)?;
@@ -91,8 +94,12 @@ impl Engine {
 pub(super) fn move_loop_in<'a>(queues: impl Iterator<Item = &'a QueueConfig>) -> Option<QueueId> {
     let targets: BTreeMap<QueueId, Vec<QueueId>> = queues
         .map(|q| {
-            let actions =
-                q.exception_rules.iter().map(|r| &r.action).chain(q.admission_rules.iter().map(|r| &r.action));
+            let actions = q
+                .exception_rules
+                .iter()
+                .map(|r| &r.action)
+                .chain(q.admission_rules.iter().map(|r| &r.action))
+                .chain(q.when_empty.iter().map(|r| &r.action));
             let to = actions.filter_map(|a| match a {
                 ExceptionAction::Move { queue, .. } => Some(*queue),
                 _ => None,
@@ -333,6 +340,29 @@ impl Engine {
                 return;
             }
         }
+    }
+
+    /// A waiting interaction found no agent: if its queue has a
+    /// [`WhenEmpty`](crate::WhenEmpty) rule and no member in the rule's
+    /// state (O(members)), the rule's action applies.
+    pub(super) fn when_empty(&mut self, iid: InteractionId, at: Timestamp) {
+        let queue = self.interactions[&iid].queue;
+        let Some(rule) = self.queues[&queue].when_empty.clone() else { return };
+        let staffed = self.router.members(queue).filter_map(|id| self.agents.get(&id)).any(|a| match rule.nobody {
+            Staffed::Qualified => true,
+            Staffed::LoggedIn => a.logged_in,
+            Staffed::Unpaused => a.is_routable(),
+        });
+        if staffed {
+            return;
+        }
+        let action = rule.action;
+        self.apply_rule(iid, queue, &action, at, |applied| EventKind::WhenEmptyApplied {
+            interaction: iid,
+            queue,
+            action: action.clone(),
+            applied,
+        });
     }
 
     /// The queue's estimated wait (ms): Asterisk's `holdtime`, a running

@@ -353,7 +353,19 @@ impl Engine {
         self.emit(now, EventKind::AgentUpdated { agent: id });
         self.refresh_agent(id, now);
         self.work.push_back(Work::Agent(id));
+        self.recheck_empty(old.iter().map(|m| m.queue).collect());
         Ok(())
+    }
+
+    /// After a member left, logged out or paused: the waiting interactions of
+    /// those of `queues` with a [`WhenEmpty`](crate::WhenEmpty) rule are routed
+    /// again, which applies the rule if the queue is now empty.
+    fn recheck_empty(&mut self, queues: Vec<QueueId>) {
+        for queue in queues {
+            if self.queues.get(&queue).is_some_and(|q| q.when_empty.is_some()) {
+                self.rewake_queue(queue);
+            }
+        }
     }
 
     fn remove_agent(&mut self, id: AgentId, now: Timestamp) -> Result<(), CommandError> {
@@ -364,6 +376,7 @@ impl Engine {
         let agent = self.agents.remove(&id).expect("checked above");
         self.router.forget_agent(&agent);
         self.emit(now, EventKind::AgentRemoved { agent: id });
+        self.recheck_empty(agent.config.queues.iter().map(|m| m.queue).collect());
         Ok(())
     }
 
@@ -403,6 +416,7 @@ impl Engine {
             self.finish_wrap_up(iid, id, now);
         }
         self.refresh_agent(id, now);
+        self.recheck_empty(self.agents[&id].config.queues.iter().map(|m| m.queue).collect());
         Ok(())
     }
 
@@ -422,6 +436,7 @@ impl Engine {
         self.router.drained.forget(id);
         self.withdraw_offers(id, WithdrawReason::AgentPaused, now);
         self.refresh_agent(id, now);
+        self.recheck_empty(self.agents[&id].config.queues.iter().map(|m| m.queue).collect());
     }
 
     fn resume(&mut self, id: AgentId, now: Timestamp) -> Result<(), CommandError> {

@@ -57,6 +57,7 @@ impl Engine {
                 if let Some(wake) = self.router.next_delay_wake(i, now).filter(|wake| *wake > now) {
                     self.timers.set(TimerKind::QueueDelay(id), wake);
                 }
+                self.when_empty(id, now);
             }
         }
     }

@@ -163,6 +163,11 @@ pub struct QueueConfig {
     /// take it. None by default.
     #[serde(default)]
     pub admission_rules: Vec<crate::model::step::AdmissionRule>,
+    /// What happens to waiting interactions once the queue has no member in
+    /// a given state ([`WhenEmpty`](crate::WhenEmpty), Asterisk's
+    /// `leavewhenempty`). `None` (the default): they wait.
+    #[serde(default)]
+    pub when_empty: Option<crate::model::step::WhenEmpty>,
     /// What happens once every qualified agent has declined an interaction
     /// (only when declined work is never re-offered to its decliners).
     #[serde(default)]
@@ -194,6 +199,7 @@ impl QueueConfig {
             time_to_live: None,
             exception_rules: Vec::new(),
             admission_rules: Vec::new(),
+            when_empty: None,
             all_declined: AllDeclined::Wait,
         }
     }
@@ -278,6 +284,12 @@ impl QueueConfig {
     /// Sets the routing steps (see [`RoutingStep`](crate::RoutingStep)).
     pub fn with_steps(mut self, steps: Vec<crate::model::step::RoutingStep>) -> Self {
         self.steps = steps;
+        self
+    }
+
+    /// Sets the rule for waiting interactions once the queue is empty (see [`WhenEmpty`](crate::WhenEmpty)).
+    pub fn with_when_empty(mut self, rule: crate::model::step::WhenEmpty) -> Self {
+        self.when_empty = Some(rule);
         self
     }
 

@@ -214,6 +214,38 @@ pub enum AdmissionTrigger {
     NoAgents(Staffed),
 }
 
+/// Asterisk's `leavewhenempty`: what happens to the interactions waiting in
+/// a queue once none of its members is `nobody` (qualified at all, logged
+/// in, unpaused). Checked when an interaction waiting there is routed and
+/// finds no agent, which includes every waiting interaction at once when a
+/// member logs out, pauses, leaves the queue or is removed. The check looks
+/// at the queue's members (O(members)), not at each interaction's
+/// requirements: use [`AdmissionTrigger::NoAgents`] for that, on arrival.
+///
+/// # Example
+/// ```
+/// use switchboard::{Channel, Diversion, ExceptionAction, QueueConfig, QueueId, Staffed, WhenEmpty};
+///
+/// // When the last agent logs out, waiting callers go to voicemail.
+/// let sales = QueueConfig::new(QueueId(1), "sales", [Channel::Voice])
+///     .with_when_empty(WhenEmpty::new(Staffed::LoggedIn, ExceptionAction::End(Diversion::Voicemail)));
+/// assert!(sales.when_empty.is_some());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct WhenEmpty {
+    /// The queue is empty when no member is in this state.
+    pub nobody: Staffed,
+    /// What happens to each interaction waiting then.
+    pub action: ExceptionAction,
+}
+
+impl WhenEmpty {
+    /// A rule applying `action` when no member is `nobody`.
+    pub fn new(nobody: Staffed, action: ExceptionAction) -> Self {
+        WhenEmpty { nobody, action }
+    }
+}
+
 /// How far [`AdmissionTrigger::NoAgents`] looks for a member who could take the interaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -213,6 +213,7 @@ impl<'s> Simulation<'s> {
                 calendar: q.calendar.map(CalendarId),
                 when_closed: q.when_closed,
                 admission_rules: Vec::new(),
+                when_empty: None,
                 exception_rules: q
                     .overflow
                     .iter()

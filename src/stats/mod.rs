@@ -281,7 +281,9 @@ impl<Tz: TimeZone> Statistics<Tz> {
             // A step changes who may take it, not what is measured.
             EventKind::StepChanged { .. } => {}
             // An alert changes nothing measured; a move is measured by the transfer that follows it.
-            EventKind::ExceptionRaised { .. } | EventKind::AdmissionRuleApplied { .. } => {}
+            EventKind::ExceptionRaised { .. }
+            | EventKind::AdmissionRuleApplied { .. }
+            | EventKind::WhenEmptyApplied { .. } => {}
             EventKind::InteractionOffered(offer) => self.offered(offer, at),
             EventKind::OfferAccepted { offer, interaction, agent } => {
                 self.accepted(*offer, *interaction, *agent, engine, at);

@@ -485,6 +485,16 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
             }
             queue = queue.with_admission_rules(admission);
         }
+        if shape.steps && steps_rng.percent(40) {
+            // Leave when empty: nobody logged in (or unpaused) any more.
+            let nobody = steps_rng.pick(&[Staffed::LoggedIn, Staffed::Unpaused]);
+            let target = queues.iter().find(|t: &&QueueConfig| queue.channels.iter().all(|c| t.channels.contains(c)));
+            let action = match target {
+                Some(t) if steps_rng.percent(50) => ExceptionAction::Move { queue: t.id, keep_place: true },
+                _ => ExceptionAction::End(Diversion::Voicemail),
+            };
+            queue = queue.with_when_empty(WhenEmpty::new(nobody, action));
+        }
         if shape.steps && steps_rng.percent(30) {
             queue = queue.with_time_to_live(Duration::from_secs(steps_rng.range(30, 300) as u64));
         }
@@ -902,7 +912,8 @@ impl Shadow {
                 }
             }
             EventKind::ExceptionRaised { interaction, action, applied: true, .. }
-            | EventKind::AdmissionRuleApplied { interaction, action, applied: true, .. } => {
+            | EventKind::AdmissionRuleApplied { interaction, action, applied: true, .. }
+            | EventKind::WhenEmptyApplied { interaction, action, applied: true, .. } => {
                 // Priority and requirement changes, as the rule says.
                 if let Some(live) = self.live.get_mut(interaction) {
                     match action {
