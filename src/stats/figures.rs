@@ -47,6 +47,32 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 ///       + in queue at end
 /// ```
 ///
+/// `transferred_out` holds every flow-out, so the identity needs no other
+/// term: `overflowed_out` is the part of it the engine made by a queue rule,
+/// and `transferred_in` (with its part `overflowed_in`) is inside `offered`.
+///
+/// **Flows between queues.** Each move of an interaction from one queue to
+/// another is counted twice: as a flow-out of the queue it left (unless it
+/// was answered there: a connected call the host transfers counts as handled
+/// in the queue it leaves, not as a flow-out) and as a flow-in, offered
+/// again, in the queue it entered. Both sides tell who made the move:
+///
+/// | the move | source queue | target queue |
+/// |---|---|---|
+/// | the host's [`Command::Transfer`](crate::Command::Transfer) of an unanswered contact | `transferred_out` | `offered`, `transferred_in` |
+/// | the host's transfer of a connected contact | (answered and handled there) | `offered`, `transferred_in` |
+/// | an [exception rule](crate::ExceptionRule)'s or an [admission rule](crate::AdmissionRule)'s [`Move`](crate::ExceptionAction::Move) | `transferred_out`, `overflowed_out` | `offered`, `transferred_in`, `overflowed_in` |
+/// | a closed queue's [`WhenClosed::Move`](crate::WhenClosed::Move) | `transferred_out`, `overflowed_out` | `offered`, `transferred_in`, `overflowed_in` |
+/// | [`AllDeclined::Overflow`](crate::AllDeclined::Overflow) | `transferred_out`, `overflowed_out` | `offered`, `transferred_in`, `overflowed_in` |
+///
+/// So over all queues `overflowed_out` and `overflowed_in` add up to the same
+/// total, while `transferred_in` may exceed `transferred_out` by the
+/// transfers of connected contacts. Host transfers are `transferred_out −
+/// overflowed_out` ([`host_transferred_out`](ContactCounters::host_transferred_out)).
+/// None of the four changes a service-level formula: a flow-out counts as
+/// one whoever made it, and a flow-in is a new contact of its queue, like an
+/// arrival.
+///
 /// Waits are measured from entry into this queue (the engine's place in line,
 /// which survives transfers, is in the interaction record).
 ///
@@ -65,7 +91,9 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactCounters {
-    /// Contacts that entered the queue (arrivals and transfers in).
+    /// Contacts that entered the queue (arrivals and transfers in, the
+    /// engine's overflows included: see `transferred_in`). Each is a new
+    /// contact of this queue in the service level, measured from its entry.
     pub offered: u64,
     /// Contacts an agent accepted.
     pub answered: u64,
@@ -86,7 +114,7 @@ pub struct ContactCounters {
     /// [`AllDeclined::End`](crate::AllDeclined::End). Like cancelled contacts,
     /// they are left out of every service-level formula. (With
     /// [`AllDeclined::Overflow`](crate::AllDeclined::Overflow) they are
-    /// flow-outs, counted in `transferred_out`; with `Wait` or `ForgetAfter`
+    /// flow-outs, counted in `transferred_out` and `overflowed_out`; with `Wait` or `ForgetAfter`
     /// they stay in line.)
     #[serde(default)]
     pub declined: u64,
@@ -101,7 +129,7 @@ pub struct ContactCounters {
     /// [`Outcome::Closed`](crate::Outcome::Closed)). Like cancelled contacts,
     /// they are left out of every service-level formula. (A closed queue's
     /// [`WhenClosed::Move`](crate::WhenClosed::Move) is a flow-out, counted in
-    /// `transferred_out`.)
+    /// `transferred_out` and `overflowed_out`.)
     #[serde(default)]
     pub closed: u64,
     /// Contacts a queue rule ended ([`ExceptionAction::End`](crate::ExceptionAction::End),
@@ -111,14 +139,39 @@ pub struct ContactCounters {
     pub diverted: u64,
     /// Flow-outs: contacts moved to another queue before being answered here,
     /// by the host's [`Command::Transfer`](crate::Command::Transfer), an
-    /// exception rule's [`ExceptionAction::Move`](crate::ExceptionAction::Move),
+    /// exception or admission rule's [`ExceptionAction::Move`](crate::ExceptionAction::Move),
     /// a closed queue's [`WhenClosed::Move`](crate::WhenClosed::Move) or an
     /// overflow after all agents declined
     /// ([`AllDeclined::Overflow`](crate::AllDeclined::Overflow)). In the
     /// service level a flow-out is a miss at any wait, in every formula but
     /// `OfAnswered`, which leaves it out (see [`ServiceLevelFormula`]). The
-    /// queue it moved to counts it as offered there too.
+    /// queue it moved to counts it as offered there too. The total of every
+    /// flow-out: the engine's part is `overflowed_out`.
     pub transferred_out: u64,
+    /// Overflows out: the part of `transferred_out` the engine made by a
+    /// queue rule (an exception or admission rule's
+    /// [`Move`](crate::ExceptionAction::Move), a closed queue's
+    /// [`WhenClosed::Move`](crate::WhenClosed::Move), an
+    /// [`AllDeclined::Overflow`](crate::AllDeclined::Overflow)) rather than
+    /// the host's [`Command::Transfer`](crate::Command::Transfer). Already in
+    /// `transferred_out`, so it adds no term to the interval identity, and
+    /// it is counted in the service level exactly as `transferred_out` is
+    /// (a miss, left out of `OfAnswered`): it changes no formula.
+    #[serde(default)]
+    pub overflowed_out: u64,
+    /// Transfers in: the part of `offered` that entered this queue from
+    /// another one, by the host's transfer (before or after an answer
+    /// there) or by the engine's overflow. Already in `offered`, so it adds
+    /// no term to the interval identity; in the service level it is a
+    /// contact like an arrival, measured from its entry here: it changes no
+    /// formula.
+    #[serde(default)]
+    pub transferred_in: u64,
+    /// Overflows in: the part of `transferred_in` the engine moved here by
+    /// a rule of the queue it left (see `overflowed_out`). Already in
+    /// `offered` and `transferred_in`; it changes no formula.
+    #[serde(default)]
+    pub overflowed_in: u64,
     /// Sum of the waits of answered contacts, in milliseconds (for ASA).
     pub answer_wait_ms: u64,
     /// Sum of the waits of abandoned contacts (not short), in milliseconds.
@@ -161,6 +214,9 @@ impl ContactCounters {
         self.closed = self.closed.saturating_add(other.closed);
         self.diverted = self.diverted.saturating_add(other.diverted);
         self.transferred_out = self.transferred_out.saturating_add(other.transferred_out);
+        self.overflowed_out = self.overflowed_out.saturating_add(other.overflowed_out);
+        self.transferred_in = self.transferred_in.saturating_add(other.transferred_in);
+        self.overflowed_in = self.overflowed_in.saturating_add(other.overflowed_in);
         self.answer_wait_ms = self.answer_wait_ms.saturating_add(other.answer_wait_ms);
         self.abandon_wait_ms = self.abandon_wait_ms.saturating_add(other.abandon_wait_ms);
         self.longest_wait_ms = self.longest_wait_ms.max(other.longest_wait_ms);
@@ -183,6 +239,17 @@ impl ContactCounters {
             .saturating_add(self.closed)
             .saturating_add(self.diverted)
             .saturating_add(self.transferred_out)
+    }
+
+    /// Flow-outs the host asked for ([`Command::Transfer`](crate::Command::Transfer)):
+    /// `transferred_out − overflowed_out`.
+    pub fn host_transferred_out(&self) -> u64 {
+        self.transferred_out.saturating_sub(self.overflowed_out)
+    }
+
+    /// Transfers in the host asked for: `transferred_in − overflowed_in`.
+    pub fn host_transferred_in(&self) -> u64 {
+        self.transferred_in.saturating_sub(self.overflowed_in)
     }
 
     /// Average speed of answer: answer waits ÷ answered.
@@ -554,6 +621,28 @@ mod tests {
         let mut a = agent;
         a.merge(&agent);
         assert!(a.occupancy().is_some() && a.utilisation().is_some());
+    }
+
+    #[test]
+    fn flows_merge_and_read_from_reports_written_before_them() {
+        let a = ContactCounters {
+            offered: 3,
+            transferred_in: 2,
+            overflowed_in: 1,
+            transferred_out: 3,
+            overflowed_out: 2,
+            ..Default::default()
+        };
+        let mut m = a.clone();
+        m.merge(&a);
+        assert_eq!((m.transferred_in, m.overflowed_in, m.transferred_out, m.overflowed_out), (4, 2, 6, 4));
+        assert_eq!((m.host_transferred_out(), m.host_transferred_in()), (2, 2));
+        let mut old = serde_json::to_value(&a).unwrap();
+        for field in ["overflowed_out", "transferred_in", "overflowed_in"] {
+            old.as_object_mut().unwrap().remove(field);
+        }
+        let read: ContactCounters = serde_json::from_value(old).unwrap();
+        assert_eq!(read, ContactCounters { transferred_in: 0, overflowed_in: 0, overflowed_out: 0, ..a });
     }
 
     #[test]

@@ -184,23 +184,45 @@ pub(crate) struct Stint {
     pub(crate) deadline: Option<Timestamp>,
 }
 
+/// Who moved a contact from one queue to another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// The host ([`Command::Transfer`](crate::Command::Transfer)).
+    Transfer,
+    /// The engine, by a rule of the queue it left (an exception or admission
+    /// rule's move, a closed queue's move, an overflow after all declined).
+    Overflow,
+}
+
 /// A change to count against a contact's queue, channel, skills and attribute values.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Change {
-    Enter,
+    /// Entered the queue: by arrival (`None`) or moved in from another queue.
+    Enter(Option<Flow>),
     Ring,
     Unring,
-    Answer { wait_ms: u64 },
-    Abandon { wait_ms: u64 },
+    Answer {
+        wait_ms: u64,
+    },
+    Abandon {
+        wait_ms: u64,
+    },
     Cancel,
     Decline,
     Expire,
     Close,
     Divert,
-    TransferOut,
-    Talk { ms: u64 },
-    Wrap { ms: u64 },
-    Respond { within: bool },
+    /// Left unanswered for another queue.
+    TransferOut(Flow),
+    Talk {
+        ms: u64,
+    },
+    Wrap {
+        ms: u64,
+    },
+    Respond {
+        within: bool,
+    },
 }
 
 struct Ctx {
@@ -215,7 +237,11 @@ struct Ctx {
 fn count(c: &mut ContactCounters, change: Change, ctx: &Ctx) {
     let ms = Duration::from_millis;
     match change {
-        Change::Enter => c.offered += 1,
+        Change::Enter(moved) => {
+            c.offered += 1;
+            c.transferred_in += u64::from(moved.is_some());
+            c.overflowed_in += u64::from(moved == Some(Flow::Overflow));
+        }
         Change::Ring | Change::Unring => {}
         Change::Answer { wait_ms } => {
             c.answered += 1;
@@ -242,8 +268,9 @@ fn count(c: &mut ContactCounters, change: Change, ctx: &Ctx) {
         Change::Expire => c.expired += 1,
         Change::Close => c.closed += 1,
         Change::Divert => c.diverted += 1,
-        Change::TransferOut => {
+        Change::TransferOut(flow) => {
             c.transferred_out += 1;
+            c.overflowed_out += u64::from(flow == Flow::Overflow);
             if ctx.sl_applies {
                 ctx.primary.count_transfer_out(&mut c.service_level);
             }
@@ -277,7 +304,7 @@ fn count_tally(t: &mut Tally, change: Change, ctx: &Ctx) {
         }
     };
     match change {
-        Change::Enter => {
+        Change::Enter(_) => {
             t.waiting += 1;
             t.unanswered.insert((ctx.entered_at, ctx.id));
             if let Some(d) = ctx.deadline {
@@ -302,7 +329,7 @@ fn count_tally(t: &mut Tally, change: Change, ctx: &Ctx) {
         | Change::Expire
         | Change::Close
         | Change::Divert
-        | Change::TransferOut => leave(t),
+        | Change::TransferOut(_) => leave(t),
         Change::Talk { .. } | Change::Wrap { .. } | Change::Respond { .. } => {}
     }
 }
@@ -344,7 +371,7 @@ impl Tallies {
                 match change {
                     Change::Answer { wait_ms } => d.count_answer(ms(wait_ms), c),
                     Change::Abandon { wait_ms } => d.count_abandon(ms(wait_ms), c),
-                    Change::TransferOut => d.count_transfer_out(c),
+                    Change::TransferOut(_) => d.count_transfer_out(c),
                     _ => {}
                 }
             }
@@ -464,6 +491,13 @@ pub(crate) struct Tracker {
     pub(crate) responded: bool,
     /// Since when it has been interrupted, while it is (interruptible work).
     pub(crate) interrupted: Option<Timestamp>,
+    /// A queue rule has just decided to move it (an exception or admission
+    /// rule's move, an overflow after all declined): the transfer that
+    /// follows is the engine's.
+    pub(crate) overflowing: bool,
+    /// How it is entering its next queue, between its transfer and its
+    /// `InteractionQueued`.
+    pub(crate) entering: Option<Flow>,
 }
 
 #[cfg(test)]
@@ -500,7 +534,7 @@ mod tests {
             response,
             deadline: None,
         };
-        t.count(InteractionId(1), &stint, Channel::Voice, &[], Change::Enter);
+        t.count(InteractionId(1), &stint, Channel::Voice, &[], Change::Enter(None));
         if phase == Phase::Ringing {
             t.count(InteractionId(1), &stint, Channel::Voice, &[], Change::Ring);
             stint.phase = Phase::Ringing;
@@ -515,13 +549,15 @@ mod tests {
     /// the channel under each formula, waiting or ringing when it leaves. A
     /// flow-out is a miss at any wait, even 1 ms (the statistics count
     /// `TransferOut` for every `InteractionTransferred` of an unanswered
-    /// contact: the host's transfer, an exception rule's move, a closed
-    /// queue's move and an overflow after all declined; the scenario test
-    /// `tests/stats_business_hours.rs` drives each through the engine).
+    /// contact: the host's transfer as a `Flow::Transfer`; an exception or
+    /// admission rule's move, a closed queue's move and an overflow after
+    /// all declined as a `Flow::Overflow`; the scenario tests
+    /// `tests/stats_business_hours.rs` and `tests/stats_overflow.rs` drive
+    /// each through the engine).
     #[test]
     fn every_way_of_leaving_in_every_formula() {
         type Field = fn(&ContactCounters) -> u64;
-        let cases: [(&str, Change, [Level; 4], Field); 10] = [
+        let cases: [(&str, Change, [Level; 4], Field); 12] = [
             ("answered at T", Change::Answer { wait_ms: 20_000 }, [MET, MET, MET, MET], |c| c.answered),
             ("answered after T", Change::Answer { wait_ms: 20_001 }, [MISS, MISS, MISS, MISS], |c| c.answered),
             ("abandoned at the short threshold", Change::Abandon { wait_ms: 5_000 }, [MISS, OUT, OUT, MET], |c| {
@@ -529,7 +565,11 @@ mod tests {
             }),
             ("abandoned after T", Change::Abandon { wait_ms: 20_001 }, [MISS, MISS, OUT, MISS], |c| c.abandoned),
             ("short abandon", Change::Abandon { wait_ms: 4_999 }, [OUT; 4], |c| c.short_abandoned),
-            ("flow-out", Change::TransferOut, [MISS, MISS, OUT, MISS], |c| c.transferred_out),
+            ("flow-out", Change::TransferOut(Flow::Transfer), [MISS, MISS, OUT, MISS], |c| c.transferred_out),
+            ("transfer out", Change::TransferOut(Flow::Transfer), [MISS, MISS, OUT, MISS], |c| {
+                c.host_transferred_out()
+            }),
+            ("overflow out", Change::TransferOut(Flow::Overflow), [MISS, MISS, OUT, MISS], |c| c.overflowed_out),
             ("expired", Change::Expire, [OUT; 4], |c| c.expired),
             ("ended by its closed queue", Change::Close, [OUT; 4], |c| c.closed),
             ("ended after all declined", Change::Decline, [OUT; 4], |c| c.declined),
@@ -562,6 +602,34 @@ mod tests {
             assert!(q.service_levels.iter().all(|r| r.level.is_none()), "{name}: deferrable");
             assert_eq!(q.counters.service_level, ServiceLevelCounts::default(), "{name}: deferrable");
             assert_eq!(field(&q.counters), 1, "{name}: still counted in the contact counters");
+        }
+    }
+
+    /// A contact that enters by a move counts in `transferred_in` (and, when
+    /// the engine made it, `overflowed_in`) besides `offered`, and leaves
+    /// the service level as an arrival would: answered within T, it is met.
+    #[test]
+    fn flows_in_are_offered_and_change_no_formula() {
+        let now = Timestamp::from_secs(1_700_000_100);
+        for (moved, want) in [(None, (0, 0)), (Some(Flow::Transfer), (1, 0)), (Some(Flow::Overflow), (1, 1))] {
+            let mut t = tallies();
+            let stint = Stint {
+                queue: QueueId(1),
+                entered_at: Timestamp::from_secs(1_700_000_000),
+                skills: Vec::new(),
+                phase: Phase::Waiting,
+                response: None,
+                deadline: None,
+            };
+            t.count(InteractionId(1), &stint, Channel::Voice, &[], Change::Enter(moved));
+            t.count(InteractionId(1), &stint, Channel::Voice, &[], Change::Answer { wait_ms: 1_000 });
+            let q = t.queues[&QueueId(1)].figures(QueueId(1), now, now);
+            assert_eq!((q.counters.transferred_in, q.counters.overflowed_in), want, "{moved:?}");
+            assert_eq!((q.counters.offered, q.counters.left()), (1, 1), "{moved:?}");
+            let levels: Vec<_> = q.service_levels.iter().map(|r| r.level.map(|l| (l.met, l.counted))).collect();
+            assert_eq!(levels, vec![Some((1, 1)); 4], "{moved:?}");
+            let channel = &t.channels[&Channel::Voice].counters;
+            assert_eq!((channel.transferred_in, channel.overflowed_in), want, "{moved:?}: the channel too");
         }
     }
 }

@@ -27,7 +27,7 @@ mod live;
 mod quantile;
 mod record;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::time::Duration;
 
@@ -59,12 +59,14 @@ use crate::engine::Engine;
 use crate::event::{Event, EventKind, Offer, QueueReason};
 use crate::ids::{AgentId, IdMap, InteractionId, OfferId, QueueId, SkillId};
 use crate::model::agent::Presence;
-use crate::model::channel::Channel;
+use crate::model::channel::{Channel, ChannelMode};
 use crate::model::interaction::{InteractionState, Outcome};
+use crate::model::queue::{AllDeclined, WhenClosed};
+use crate::model::step::ExceptionAction;
 use crate::sla::{ResponseMeasure, ServiceLevelDefinition};
 use crate::time::Timestamp;
 use breakdown::Breakdowns;
-use live::{AgentProfile, AgentState, Change, Phase, QueueState, Stint, Tallies, Tracker};
+use live::{AgentProfile, AgentState, Change, Flow, Phase, QueueState, Stint, Tallies, Tracker};
 
 fn ms_between(later: Timestamp, earlier: Timestamp) -> u64 {
     u64::try_from(later.millis_since(earlier)).unwrap_or(0)
@@ -173,6 +175,10 @@ pub struct Statistics<Tz: TimeZone = FixedOffset> {
     /// event with thousands of agents).
     agents: IdMap<AgentId, AgentState>,
     live: IdMap<InteractionId, Tracker>,
+    /// Whether each queue is closed by its calendar, as its last
+    /// `QueueClosed` or `QueueOpened` said (queues with neither seen yet
+    /// are judged by the engine's calendar).
+    closed: BTreeMap<QueueId, bool>,
     cost: CostSummary,
     history: Option<Box<dyn ContactHistory>>,
     records: VecDeque<InteractionRecord>,
@@ -219,6 +225,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
             tallies: Tallies { breakdowns, ..Tallies::default() },
             agents: IdMap::default(),
             live: IdMap::default(),
+            closed: BTreeMap::new(),
             cost: CostSummary::default(),
             history,
             records: VecDeque::new(),
@@ -239,8 +246,16 @@ impl<Tz: TimeZone> Statistics<Tz> {
         let at = self.advance_to(event.at);
         match &event.kind {
             EventKind::QueueAdded { queue } => self.ensure_queue(*queue, engine),
-            // Opening hours change no counter: what they do to contacts has events of its own.
-            EventKind::QueueOpened { .. } | EventKind::QueueClosed { .. } | EventKind::QueueUpdated { .. } => {}
+            // Opening hours change no counter: what they do to contacts has
+            // events of its own. They are kept to tell a closed queue's move
+            // (an overflow) from the host's transfer.
+            EventKind::QueueOpened { queue, .. } => {
+                self.closed.insert(*queue, false);
+            }
+            EventKind::QueueClosed { queue, .. } => {
+                self.closed.insert(*queue, true);
+            }
+            EventKind::QueueUpdated { .. } => {}
             EventKind::AgentAdded { agent } | EventKind::AgentUpdated { agent } => {
                 self.refresh_agent(*agent, engine, at);
             }
@@ -270,6 +285,8 @@ impl<Tz: TimeZone> Statistics<Tz> {
                     wrapping: None,
                     responded: false,
                     interrupted: None,
+                    overflowing: false,
+                    entering: None,
                 };
                 self.live.insert(*interaction, tracker);
             }
@@ -280,10 +297,15 @@ impl<Tz: TimeZone> Statistics<Tz> {
             EventKind::InteractionOverdue { .. } => {}
             // A step changes who may take it, not what is measured.
             EventKind::StepChanged { .. } => {}
-            // An alert changes nothing measured; a move is measured by the transfer that follows it.
-            EventKind::ExceptionRaised { .. }
-            | EventKind::AdmissionRuleApplied { .. }
-            | EventKind::WhenEmptyApplied { .. } => {}
+            // An alert changes nothing measured; a move is measured by the
+            // transfer that follows it, an overflow since a rule made it.
+            EventKind::ExceptionRaised { interaction, action, applied, .. }
+            | EventKind::AdmissionRuleApplied { interaction, action, applied, .. }
+            | EventKind::WhenEmptyApplied { interaction, action, applied, .. } => {
+                if *applied && matches!(action, ExceptionAction::Move { .. }) {
+                    self.overflowing(*interaction);
+                }
+            }
             EventKind::InteractionOffered(offer) => self.offered(offer, at),
             EventKind::OfferAccepted { offer, interaction, agent } => {
                 self.accepted(*offer, *interaction, *agent, engine, at);
@@ -313,14 +335,19 @@ impl<Tz: TimeZone> Statistics<Tz> {
                 }
             }
             EventKind::InteractionTransferred { interaction, from, to } => {
-                self.transferred(*interaction, *from, *to, at);
+                self.transferred(*interaction, *from, *to, engine, at);
             }
             EventKind::InteractionEnded { interaction, queue, outcome, .. } => {
                 self.ended(*interaction, *queue, *outcome, at);
             }
             // Says only that nobody logged in will take it: what the queue does
-            // about it comes as its own events (a re-queue, a transfer, the end).
-            EventKind::DeclinedByAll { .. } => {}
+            // about it comes as its own events (a re-queue, a transfer, the
+            // end). The transfer of an overflow is the engine's.
+            EventKind::DeclinedByAll { interaction, fallback, .. } => {
+                if matches!(fallback, AllDeclined::Overflow(_)) {
+                    self.overflowing(*interaction);
+                }
+            }
             // Paused work stays connected: its talk time runs on, and the
             // record adds up the time it spent paused (see `interrupted_ms`).
             EventKind::WorkInterrupted { interaction, .. } => {
@@ -467,6 +494,10 @@ impl<Tz: TimeZone> Statistics<Tz> {
         let channel = t.record.channel;
         match reason {
             QueueReason::Arrived | QueueReason::Transferred => {
+                let moved = match reason {
+                    QueueReason::Transferred => Some(t.entering.take().unwrap_or(Flow::Transfer)),
+                    _ => None,
+                };
                 let skills: Vec<SkillId> = engine
                     .interaction(id)
                     .map(|i| i.requirements().iter().map(|r| r.skill).collect())
@@ -478,7 +509,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
                     clock::deadline(calendar, t.record.arrived_at, r.within())
                 });
                 let stint = Stint { queue, entered_at: at, skills, phase: Phase::Waiting, response, deadline };
-                self.tallies.count(id, &stint, channel, &t.values, Change::Enter);
+                self.tallies.count(id, &stint, channel, &t.values, Change::Enter(moved));
                 t.stint = Some(stint);
                 t.record.last_queue = queue;
                 t.record.visit_count += 1;
@@ -649,20 +680,59 @@ impl<Tz: TimeZone> Statistics<Tz> {
         }
     }
 
-    fn transferred(&mut self, id: InteractionId, from: QueueId, to: QueueId, at: Timestamp) {
-        let after_answer = self.live.get(&id).and_then(|t| t.talking).is_some();
+    /// A queue rule has decided to move `id`: its next transfer is an overflow.
+    fn overflowing(&mut self, id: InteractionId) {
+        if let Some(t) = self.live.get_mut(&id) {
+            t.overflowing = true;
+        }
+    }
+
+    /// Whether the engine is moving `channel` work from `from` to `to`
+    /// because `from` is closed: real-time work in a closed queue whose
+    /// [`WhenClosed::Move`](crate::WhenClosed::Move) goes to `to`. Closed as
+    /// the last `QueueClosed`/`QueueOpened` said, or, with neither seen
+    /// (statistics started later than the engine), as its calendar says at `at`.
+    fn closed_move(&self, from: QueueId, to: QueueId, channel: Channel, engine: &Engine, at: Timestamp) -> bool {
+        let Some(queue) = engine.queue(from) else { return false };
+        if queue.when_closed != WhenClosed::Move(to)
+            || engine.config().channel_mode(channel) != Some(ChannelMode::RealTime)
+        {
+            return false;
+        }
+        match self.closed.get(&from) {
+            Some(closed) => *closed,
+            None => queue.calendar.and_then(|c| engine.calendar(c)).is_some_and(|c| !c.is_open(at)),
+        }
+    }
+
+    fn transferred(&mut self, id: InteractionId, from: QueueId, to: QueueId, engine: &Engine, at: Timestamp) {
+        let Some(t) = self.live.get_mut(&id) else { return };
+        let after_answer = t.talking.is_some();
+        // Engine moves are of unanswered contacts only: a rule's or an
+        // overflow's was announced by its own event, a closed queue's is
+        // known by the queue being closed.
+        let rule = std::mem::take(&mut t.overflowing);
+        let channel = t.record.channel;
+        let flow = if !after_answer && (rule || self.closed_move(from, to, channel, engine, at)) {
+            Flow::Overflow
+        } else {
+            Flow::Transfer
+        };
         if after_answer {
             self.end_talk(id, at);
         } else {
-            self.leave_unanswered(id, VisitExit::Transferred { to }, at, |_| Change::TransferOut);
+            self.leave_unanswered(id, VisitExit::Transferred { to }, at, |_| Change::TransferOut(flow));
         }
         let cap = self.config.max_offers_per_record;
         let Some(t) = self.live.get_mut(&id) else { return };
         t.stint = None;
         t.visit = None;
+        t.entering = Some(flow);
         t.record.transfer_count += 1;
+        let overflow = flow == Flow::Overflow;
+        t.record.overflow_count += u32::from(overflow);
         if t.record.transfers.len() < cap {
-            t.record.transfers.push(TransferRecord { at, from, to, after_answer });
+            t.record.transfers.push(TransferRecord { at, from, to, after_answer, overflow });
         }
     }
 

@@ -113,6 +113,21 @@ pub struct TransferRecord {
     pub to: QueueId,
     /// True if it was connected to an agent when transferred.
     pub after_answer: bool,
+    /// True if the engine made the move by a rule of the queue it left (an
+    /// overflow: an exception or admission rule's
+    /// [`Move`](crate::ExceptionAction::Move), a closed queue's
+    /// [`WhenClosed::Move`](crate::WhenClosed::Move), an
+    /// [`AllDeclined::Overflow`](crate::AllDeclined::Overflow)); false for
+    /// the host's [`Command::Transfer`](crate::Command::Transfer). Counted in
+    /// `overflowed_out` and `overflowed_in` of the
+    /// [`ContactCounters`](crate::ContactCounters). Left out of the
+    /// serialised form when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub overflow: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The response to deferrable work, as its [`ResponseTarget`] measured it:
@@ -252,6 +267,11 @@ pub struct InteractionRecord {
     pub transfers: Vec<TransferRecord>,
     /// Transfers in total (may exceed `transfers.len()`).
     pub transfer_count: u32,
+    /// The part of `transfer_count` the engine made by a queue rule
+    /// (overflows; see [`TransferRecord::overflow`]). Left out of the
+    /// serialised form when zero.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub overflow_count: u32,
     /// When an agent first accepted it.
     pub answered_at: Option<Timestamp>,
     /// Who first accepted it.
@@ -287,6 +307,10 @@ fn is_zero(ms: &u64) -> bool {
     *ms == 0
 }
 
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
+}
+
 impl InteractionRecord {
     /// A record of an interaction that just arrived, with no case, priority 0 and no attributes yet.
     pub(crate) fn new(
@@ -312,6 +336,7 @@ impl InteractionRecord {
             offer_count: 0,
             transfers: Vec::new(),
             transfer_count: 0,
+            overflow_count: 0,
             answered_at: None,
             answered_by: None,
             talk_ms: 0,
