@@ -292,6 +292,13 @@ pub enum EventKind {
         action: crate::model::step::ExceptionAction,
         /// Whether it was carried out (a move the target cannot take now is not).
         applied: bool,
+        /// How long the interaction has left before it misses the first of
+        /// its queue's deadlines: the service-level threshold, the
+        /// [`max_wait`](crate::QueueConfig::max_wait) bound and the
+        /// [`time_to_live`](crate::QueueConfig::time_to_live); zero once one
+        /// is missed. What a supervisor alerted needs to know first.
+        #[serde(default)]
+        left: std::time::Duration,
     },
     /// An interaction was offered to an agent.
     InteractionOffered(Offer),

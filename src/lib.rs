@@ -122,7 +122,11 @@
 //! 6. arrival sequence.
 //!
 //! An interaction's requirements and base priority are those of the
-//! [`RoutingStep`] it is in, if its queue has steps. Deferrable work is not
+//! [`RoutingStep`] it is in, if its queue has steps; an agent qualifies when
+//! they also meet the [`Expression`] rules of its queue and step (over skills,
+//! agent attributes, named agents and the interaction's own attributes). A
+//! queue closed by its business hours ([`QueueConfig::calendar`]) offers
+//! nothing. Deferrable work is not
 //! taken when real-time work the agent could be offered within the blend
 //! horizon beats it by keys 1–2. Every key is static between
 //! events: becoming overdue is a timer at the deadline, so nothing is re-sorted
@@ -157,6 +161,14 @@
 //! * *Keep multitaskers reachable for calls*:
 //!   `CapacityProfile::with_headroom(Channel::Voice, Duration::from_secs(30))`,
 //!   or let a call interrupt e-mail: `CapacityProfile::with_interruptible(Channel::Email)`.
+//! * *Spanish callers to Spanish speakers*: declare the attribute
+//!   (`Command::AddAgentAttribute`), give agents `AgentAttributes`, and put
+//!   `Expression::attribute("language", Comparison::Eq, Operand::Interaction("language".into()))`
+//!   on the queue with [`QueueConfig::with_eligibility`].
+//! * *Closed at night, voicemail after hours*: `Command::AddCalendar` and
+//!   `QueueConfig::with_calendar(calendar, WhenClosed::End)`; *a 40th caller hears
+//!   "call later"*: `QueueConfig::with_admission_rules(vec![AdmissionRule::new(AdmissionTrigger::QueueLength(39), ExceptionAction::End(Diversion::Message))])`.
+//! * *Change a queue while calls wait*: `Command::UpdateQueue` (steps kept or restarted).
 //! * *Why is this one still waiting?* [`Engine::why_waiting`]. *What in my
 //!   configuration can never work?* [`Engine::check_configuration`].
 //! * *Persist and recover*: [`Engine::snapshot`] and [`Engine::restore`].

@@ -140,3 +140,23 @@ fn restore_keeps_the_rules_and_refuses_loops() {
     let refused = Engine::restore(snapshot).map(|_| ()).unwrap_err();
     assert!(refused.to_string().contains("loop"), "{refused}");
 }
+
+/// Seed 004: the alert says how long is left before the interaction misses its queue's first
+/// deadline (here the 4-hour response threshold of an e-mail queue, before its 6-hour time to live).
+#[test]
+fn an_alert_says_how_long_is_left() {
+    let mut h = harness();
+    let rules = vec![ExceptionRule::new(secs(3 * 3600), ExceptionAction::Alert)];
+    let q = queue(1, &[Channel::Email])
+        .with_service_level(ServiceLevelTarget::new(90, secs(4 * 3600)))
+        .with_time_to_live(secs(6 * 3600))
+        .with_exception_rules(rules);
+    h.cmd(Command::AddQueue(q));
+    h.arrive(1, Channel::Email, 1);
+    h.at(3.0 * 3600.0);
+    let left = h.log.iter().find_map(|e| match e.kind {
+        EventKind::ExceptionRaised { left, .. } => Some(left),
+        _ => None,
+    });
+    assert_eq!(left, Some(secs(3600)), "one hour before the response target is missed");
+}

@@ -7,6 +7,7 @@
 //! form no loop and an interaction moves at most once per queue.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use super::lifecycle::{check_span_field, limit};
 use super::{Engine, TimerKind, Work};
@@ -174,6 +175,14 @@ impl Engine {
             .filter(|(_, r)| duration_millis(r.after) == waited)
             .map(|(k, r)| (k, r.action.clone()))
             .collect();
+        let i = &self.interactions[&iid];
+        let q = &self.queues[&from];
+        let deadlines = [
+            Some(i.queue_entered_at + q.service_level.answer_within()),
+            q.max_wait.map(|bound| i.queue_entered_at + bound),
+            q.time_to_live.map(|ttl| i.joined_queue_at() + ttl),
+        ];
+        let left = deadlines.into_iter().flatten().min().map_or(Duration::ZERO, |d| d.saturating_duration_since(at));
         for (k, action) in due {
             let rule = u16::try_from(k).expect("rules are at most Limits::MAX_STEPS");
             let done = self.apply_rule(iid, from, &action, at, |applied| EventKind::ExceptionRaised {
@@ -182,6 +191,7 @@ impl Engine {
                 rule,
                 action: action.clone(),
                 applied,
+                left,
             });
             if done == RuleResult::Finished {
                 return;
