@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::limits::{SimLimit, SimLimits, figure};
 use super::random::{Distribution, number};
-use super::rules::{AgentAttributeSpec, CalendarSpec, GroupAttributeSpec};
+use super::rules::{
+    AdmissionRuleSpec, AgentAttributeSpec, CalendarSpec, ExceptionRuleSpec, GroupAttributeSpec, WhenEmptySpec,
+};
 use crate::model::channel::Channel;
 use crate::model::expression::Expression;
 use crate::model::queue::{AgentSelection, WhenClosed};
@@ -99,6 +101,25 @@ pub struct QueueSpec {
     /// target must be listed before this queue.
     #[serde(default)]
     pub overflow: Vec<OverflowSpec>,
+    /// Exception rules ([`ExceptionRule`](crate::ExceptionRule)): after so
+    /// long unanswered in the queue, alert, move, set the priority, change
+    /// the requirements or end diverted ([`ExceptionRuleSpec`],
+    /// [`ActionSpec`](super::ActionSpec)). `overflow` is shorthand for move
+    /// rules; both may be given, and the queue has the overflows' moves
+    /// first, then these, in order. None by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exception_rules: Vec<ExceptionRuleSpec>,
+    /// Admission rules ([`AdmissionRule`](crate::AdmissionRule)), checked
+    /// as each arrival finds the queue: a length cap, an estimated-wait cap
+    /// or nobody staffed, then a rule's action ([`AdmissionRuleSpec`]). None
+    /// by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub admission_rules: Vec<AdmissionRuleSpec>,
+    /// What happens to the waiting interactions once no member is staffed
+    /// ([`WhenEmpty`](crate::WhenEmpty), [`WhenEmptySpec`]); none by
+    /// default, they wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_empty: Option<WhenEmptySpec>,
     /// The business-hours calendar the queue follows, by id (one of
     /// [`Scenario::calendars`]); none by default, always open. A closed queue
     /// offers nothing ([`QueueConfig::calendar`](crate::QueueConfig::calendar)).
@@ -881,6 +902,9 @@ impl Scenario {
                 steps: Vec::new(),
                 time_to_live_secs: None,
                 overflow: Vec::new(),
+                exception_rules: Vec::new(),
+                admission_rules: Vec::new(),
+                when_empty: None,
                 calendar: None,
                 when_closed: WhenClosed::Wait,
             }],
