@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use switchboard::sim::*;
 use switchboard::{
-    AgentId, BusinessHours, CommandError, Engine, Event, EventKind, ExpressionError, InteractionId, Outcome, QueueId,
-    Timestamp,
+    AgentId, BusinessHours, CommandError, Diversion, Engine, Event, EventKind, ExpressionError, InteractionId, Outcome,
+    QueueId, Timestamp,
 };
 
 fn seed() -> u64 {
@@ -555,6 +555,173 @@ fn bad_rules_and_hours_give_typed_errors_naming_the_field() {
             with(rules(), &[("/queues/0/channels", json!(["Chat"])), ("/arrivals/0/queue", json!(2))]),
             Expect::Refused("queues[1]", |e| matches!(e, CommandError::BadClosedTarget { .. })),
         ),
+        // Exception rules, admission rules and the when-empty rule.
+        (
+            "an exception rule due at once",
+            with(rules(), &[("/queues/1/exception_rules", json!([{ "after_secs": 0, "action": "Alert" }]))]),
+            Expect::Invalid(String::from("queues[1].exception_rules[0].after_secs")),
+        ),
+        (
+            "an exception rule due after more than a year",
+            with(rules(), &[("/queues/1/exception_rules", json!([{ "after_secs": 1e12 as u64, "action": "Alert" }]))]),
+            Expect::Invalid(String::from("queues[1].exception_rules[0].after_secs")),
+        ),
+        (
+            "negative seconds",
+            with(rules(), &[("/queues/1/exception_rules", json!([{ "after_secs": -1, "action": "Alert" }]))]),
+            Expect::Parse("queues[1].exception_rules[0].after_secs"),
+        ),
+        (
+            "fractional seconds",
+            with(rules(), &[("/queues/1/exception_rules", json!([{ "after_secs": 1.5, "action": "Alert" }]))]),
+            Expect::Parse("queues[1].exception_rules[0].after_secs"),
+        ),
+        (
+            "the engine's duration form",
+            with(
+                rules(),
+                &[("/queues/1/exception_rules", json!([{ "after": { "secs": 60, "nanos": 0 }, "action": "Alert" }]))],
+            ),
+            Expect::Parse("queues[1].exception_rules[0].after"),
+        ),
+        (
+            "a move to a later queue",
+            with(
+                rules(),
+                &[("/queues/0/exception_rules", json!([{ "after_secs": 60, "action": { "Move": { "queue": 2 } } }]))],
+            ),
+            Expect::Invalid(String::from("queues[0].exception_rules[0].action.Move.queue")),
+        ),
+        (
+            "a move to an unknown queue",
+            with(
+                rules(),
+                &[("/queues/1/exception_rules", json!([{ "after_secs": 60, "action": { "Move": { "queue": 9 } } }]))],
+            ),
+            Expect::Invalid(String::from("queues[1].exception_rules[0].action.Move.queue")),
+        ),
+        (
+            "a misspelt field in a move",
+            with(
+                rules(),
+                &[(
+                    "/queues/1/exception_rules",
+                    json!([{ "after_secs": 60, "action": { "Move": { "queue": 1, "keep": true } } }]),
+                )],
+            ),
+            Expect::Parse("queues[1].exception_rules[0].action.Move.keep"),
+        ),
+        (
+            "a requirement change adding an unknown skill",
+            with(
+                rules(),
+                &[(
+                    "/queues/1/exception_rules",
+                    json!([{ "after_secs": 60,
+                "action": { "ChangeRequirements": { "add": [{ "skill": 7, "level": 2 }] } } }]),
+                )],
+            ),
+            Expect::Invalid(String::from("queues[1].exception_rules[0].action.ChangeRequirements.add[0].skill")),
+        ),
+        (
+            "a requirement change dropping an unknown skill",
+            with(
+                rules(),
+                &[(
+                    "/queues/1/exception_rules",
+                    json!([{ "after_secs": 60,
+                "action": { "ChangeRequirements": { "drop": [1, 7] } } }]),
+                )],
+            ),
+            Expect::Invalid(String::from("queues[1].exception_rules[0].action.ChangeRequirements.drop[1]")),
+        ),
+        (
+            "a requirement change at level 6",
+            with(
+                rules(),
+                &[(
+                    "/queues/1/exception_rules",
+                    json!([{ "after_secs": 60,
+                "action": { "ChangeRequirements": { "add": [{ "skill": 1, "level": 6 }] } } }]),
+                )],
+            ),
+            Expect::Invalid(String::from("queues[1].exception_rules[0].action.ChangeRequirements.add[0].level")),
+        ),
+        (
+            "an unknown diversion",
+            with(rules(), &[("/queues/1/exception_rules", json!([{ "after_secs": 60, "action": { "End": "Fax" } }]))]),
+            Expect::Parse("queues[1].exception_rules[0].action.End"),
+        ),
+        (
+            "an estimated wait of more than a year",
+            with(
+                rules(),
+                &[(
+                    "/queues/0/admission_rules",
+                    json!([{ "when": { "EstimatedWaitSecs": 1e12 as u64 },
+                "action": { "End": "Callback" } }]),
+                )],
+            ),
+            Expect::Invalid(String::from("queues[0].admission_rules[0].when.EstimatedWaitSecs")),
+        ),
+        (
+            "a NaN estimated wait",
+            with(
+                rules(),
+                &[(
+                    "/queues/0/admission_rules",
+                    json!([{ "when": { "EstimatedWaitSecs": "NaN" },
+                "action": { "End": "Callback" } }]),
+                )],
+            ),
+            Expect::Parse("queues[0].admission_rules[0].when.EstimatedWaitSecs"),
+        ),
+        (
+            "a negative queue length",
+            with(
+                rules(),
+                &[("/queues/0/admission_rules", json!([{ "when": { "QueueLength": -1 }, "action": "Alert" }]))],
+            ),
+            Expect::Parse("queues[0].admission_rules[0].when.QueueLength"),
+        ),
+        (
+            "an admission move to a later queue",
+            with(
+                rules(),
+                &[(
+                    "/queues/0/admission_rules",
+                    json!([{ "when": { "NoAgents": "LoggedIn" },
+                "action": { "Move": { "queue": 2 } } }]),
+                )],
+            ),
+            Expect::Invalid(String::from("queues[0].admission_rules[0].action.Move.queue")),
+        ),
+        (
+            "an unknown staffing state",
+            with(rules(), &[("/queues/0/when_empty", json!({ "nobody": "Asleep", "action": { "End": "Voicemail" } }))]),
+            Expect::Parse("queues[0].when_empty.nobody"),
+        ),
+        (
+            "a when-empty move to itself",
+            with(
+                rules(),
+                &[("/queues/1/when_empty", json!({ "nobody": "Unpaused", "action": { "Move": { "queue": 2 } } }))],
+            ),
+            Expect::Invalid(String::from("queues[1].when_empty.action.Move.queue")),
+        ),
+        (
+            "a rule's move to a queue without the channel",
+            with(
+                rules(),
+                &[
+                    ("/queues/0/channels", json!(["Chat"])),
+                    ("/arrivals/0/queue", json!(2)),
+                    ("/queues/1/when_closed", json!("Wait")),
+                    ("/queues/1/exception_rules", json!([{ "after_secs": 60, "action": { "Move": { "queue": 1 } } }])),
+                ],
+            ),
+            Expect::Refused("queues[1]", |e| matches!(e, CommandError::BadMoveTarget { .. })),
+        ),
     ];
     for (name, v, expect) in cases {
         let loaded = Scenario::from_json(&v.to_string());
@@ -645,4 +812,134 @@ fn mutated_rule_scenarios_never_panic() {
         });
         assert!(outcome.is_ok(), "seed {} case {case}: {}", seed(), String::from_utf8_lossy(&bytes));
     }
+}
+
+// ---------------------------------------------------------------------------
+// Admission, exception and when-empty rules.
+
+/// Two identical voice queues, each with one agent of its own and more calls
+/// than it can take; only "Capped" has a length cap.
+fn capped() -> Value {
+    json!({
+        "name": "capped", "start": "2026-03-02T08:00:00Z", "duration_min": 180, "interval_min": 30,
+        "skills": [],
+        "queues": [
+            { "id": 1, "name": "Capped", "channels": ["Voice"], "sla": { "percent": 80, "secs": 20 },
+              "admission_rules": [{ "when": { "QueueLength": 2 }, "action": { "End": "Message" } }] },
+            { "id": 2, "name": "Open", "channels": ["Voice"], "sla": { "percent": 80, "secs": 20 } }
+        ],
+        "agent_groups": [
+            { "name": "capped desk", "count": 1, "skills": [], "total_units": 1,
+              "capacity": [{ "channel": "Voice", "max": 1, "units": 1 }], "queues": [{ "queue": 1 }] },
+            { "name": "open desk", "count": 1, "skills": [], "total_units": 1,
+              "capacity": [{ "channel": "Voice", "max": 1, "units": 1 }], "queues": [{ "queue": 2 }] }
+        ],
+        "arrivals": [
+            { "queue": 1, "channel": "Voice", "per_hour": [30], "handle": { "kind": "exponential", "mean_secs": 240 } },
+            { "queue": 2, "channel": "Voice", "per_hour": [30], "handle": { "kind": "exponential", "mean_secs": 240 } }
+        ]
+    })
+}
+
+#[test]
+fn a_length_cap_diverts_arrivals_of_its_queue_only() {
+    let scenario = load(&capped());
+    let (report, log) = run(&scenario);
+    let case = format!("seed {}", seed());
+    let diverted: Vec<_> = log.ended.iter().filter(|(_, (o, ..))| matches!(o, Outcome::Diverted(_))).collect();
+    assert!(diverted.len() > 5, "{case}: the cap turns callers away ({})", diverted.len());
+    for (id, (outcome, queue, at)) in &diverted {
+        assert_eq!(*outcome, Outcome::Diverted(Diversion::Message), "{case}: {id}");
+        assert_eq!(*queue, QueueId(1), "{case}: {id}");
+        // Turned away on arrival, not after waiting.
+        assert_eq!(log.arrived[id].0, *at, "{case}: {id}");
+    }
+    let (capped_row, open) = (figures(&report, "Capped"), figures(&report, "Open"));
+    assert!(capped_row.diverted > 0 && capped_row.diverted <= diverted.len() as u64, "{case}: {capped_row:?}");
+    assert_eq!(open.diverted, 0, "{case}");
+    assert!(open.longest_wait_secs > capped_row.longest_wait_secs, "{case}: the open queue grows unbounded");
+    let text = report.to_text();
+    assert!(text.contains(&format!("Ended by a queue rule (diverted): Capped {}\n", capped_row.diverted)), "{text}");
+    // Without the rule, nothing is diverted and the line is not printed.
+    let mut plain = capped();
+    plain["queues"][0].as_object_mut().unwrap().remove("admission_rules");
+    let (report, log) = run(&load(&plain));
+    assert!(log.ended.values().all(|(o, ..)| !matches!(o, Outcome::Diverted(_))), "{case}");
+    assert!(!report.to_text().contains("diverted"), "{case}");
+}
+
+#[test]
+fn when_the_last_agent_logs_out_waiting_callers_go_to_voicemail() {
+    let v = with(
+        capped(),
+        &[
+            ("/queues/0/admission_rules", json!([])),
+            ("/queues/0/when_empty", json!({ "nobody": "LoggedIn", "action": { "End": "Voicemail" } })),
+            ("/agent_groups/0/count", json!(2)),
+            ("/agent_groups/0/shift_end_min", json!(60)),
+        ],
+    );
+    let scenario = load(&v);
+    let (report, log) = run(&scenario);
+    let case = format!("seed {}", seed());
+    let logout = utc("2026-03-02T09:00:00Z");
+    let diverted: Vec<_> = log.ended.iter().filter(|(_, (o, ..))| matches!(o, Outcome::Diverted(_))).collect();
+    assert!(diverted.len() > 10, "{case}: two hours of calls after the last logout ({})", diverted.len());
+    for (id, (outcome, queue, at)) in &diverted {
+        assert_eq!(*outcome, Outcome::Diverted(Diversion::Voicemail), "{case}: {id}");
+        assert_eq!(*queue, QueueId(1), "{case}: {id}");
+        assert!(*at >= logout, "{case}: {id} diverted at {at}, before the last logout");
+    }
+    // Every call of the queue arriving after the logout ends at once.
+    for (id, (at, queue)) in &log.arrived {
+        if *queue == QueueId(1) && *at > logout {
+            assert_eq!(log.ended.get(id), Some(&(Outcome::Diverted(Diversion::Voicemail), QueueId(1), *at)), "{case}");
+        }
+    }
+    assert!(log.offers.iter().all(|(q, at, ..)| *q != QueueId(1) || *at < logout), "{case}");
+    assert_eq!(figures(&report, "Capped").diverted, diverted.len() as u64, "{case}");
+    assert_eq!(figures(&report, "Open").diverted, 0, "{case}");
+}
+
+#[test]
+fn exception_rules_read_as_documented_and_overflow_still_moves() {
+    let v = with(
+        capped(),
+        &[
+            ("/queues/0/admission_rules", json!([])),
+            ("/queues/1/overflow", json!([{ "after_secs": 600, "queue": 1 }])),
+            (
+                "/queues/1/exception_rules",
+                json!([
+                    { "after_secs": 30, "action": "Alert" },
+                    { "after_secs": 60, "action": { "SetPriority": 5 } },
+                    { "after_secs": 90, "action": { "ChangeRequirements": { "add": [], "drop": [] } } },
+                    { "after_secs": 300, "action": { "End": "Callback" } }
+                ]),
+            ),
+        ],
+    );
+    let scenario = load(&v);
+    let json = serde_json::to_string(&scenario).unwrap();
+    assert!(json.contains(r#""action":"Alert""#), "{json}");
+    assert!(json.contains(r#"{"SetPriority":5}"#), "{json}");
+    assert!(json.contains(r#"{"End":"Callback"}"#), "{json}");
+    assert_eq!(Scenario::from_json(&json), Ok(scenario.clone()));
+    let (report, log) = run(&scenario);
+    let case = format!("seed {}", seed());
+    // The callback at 300 s comes before the overflow at 600 s: nothing moves, and waits end at 300 s.
+    assert!(log.moved.is_empty(), "{case}");
+    let callbacks: Vec<_> =
+        log.ended.iter().filter(|(_, (o, ..))| *o == Outcome::Diverted(Diversion::Callback)).collect();
+    assert!(!callbacks.is_empty(), "{case}");
+    for (id, (_, queue, at)) in &callbacks {
+        assert_eq!(*queue, QueueId(2), "{case}");
+        assert_eq!(*at, log.arrived[id].0 + Duration::from_secs(300), "{case}: {id}");
+    }
+    assert_eq!(figures(&report, "Open").diverted, callbacks.len() as u64, "{case}");
+    // With the callback later than the overflow, the overflow moves as before.
+    let later = load(&with(v, &[("/queues/1/exception_rules/3/after_secs", json!(900))]));
+    let (_, log) = run(&later);
+    assert!(log.moved.iter().all(|(_, from, to, _)| (*from, *to) == (QueueId(2), QueueId(1))), "{case}");
+    assert!(!log.moved.is_empty(), "{case}");
 }

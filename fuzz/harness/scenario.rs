@@ -221,6 +221,10 @@ pub fn build(b: &mut Bytes) -> Scenario {
                     keep_place: b.below(2) == 0,
                 })
                 .collect(),
+            // The other queue rules are not drawn (yet): the corpus's inputs decode as before.
+            exception_rules: Vec::new(),
+            admission_rules: Vec::new(),
+            when_empty: None,
             calendar: None,
             when_closed: WhenClosed::Wait,
         })

@@ -31,7 +31,10 @@ pub use compare::{
 pub use limits::{RunOptions, SimLimit, SimLimits};
 pub use random::{Distribution, SimRng};
 pub use report::{Figures, IntervalRow, SimReport, SummaryRow, simulate, simulate_with};
-pub use rules::{AgentAttributeSpec, CalendarSpec, GroupAttributeSpec};
+pub use rules::{
+    ActionSpec, AdmissionRuleSpec, AgentAttributeSpec, CalendarSpec, ExceptionRuleSpec, GroupAttributeSpec,
+    TriggerSpec, WhenEmptySpec,
+};
 pub use run::{BREAK_REASON, Observer, RunSummary, Simulation};
 pub use scenario::{
     AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BUILTIN_DAY, BreakSpec, ChannelCapacitySpec,

@@ -39,6 +39,12 @@ pub struct Figures {
     /// the service level, as in the engine's statistics.
     #[serde(default)]
     pub closed: u64,
+    /// Ended by a queue rule ([`Outcome::Diverted`](crate::Outcome::Diverted)):
+    /// an admission rule, an exception rule or the queue's `when_empty` rule
+    /// sent it to voicemail, a callback, a message or a disconnect. Counted
+    /// in `offered`, as in the engine's statistics.
+    #[serde(default)]
+    pub diverted: u64,
     /// Service level in percent under the queue's target (answered within T ÷ offered).
     pub service_level_pct: Option<f64>,
     /// Average speed of answer, seconds.
@@ -64,6 +70,7 @@ impl Figures {
             answered: c.answered,
             abandoned: c.abandoned + c.short_abandoned,
             closed: c.closed,
+            diverted: c.diverted,
             service_level_pct: None,
             asa_secs: c.average_speed_of_answer().map(|d| d.as_secs_f64()),
             prob_wait_pct: pct(left.saturating_sub(answered_at_once), left),
@@ -536,6 +543,16 @@ impl SimReport {
             .collect();
         if !closed.is_empty() {
             let _ = writeln!(out, "Ended because the queue was closed: {}\n", closed.join(", "));
+        }
+        // Likewise only when a queue rule diverted someone.
+        let diverted: Vec<String> = self
+            .queues
+            .iter()
+            .filter(|q| q.figures.diverted > 0)
+            .map(|q| format!("{} {}", q.name, q.figures.diverted))
+            .collect();
+        if !diverted.is_empty() {
+            let _ = writeln!(out, "Ended by a queue rule (diverted): {}\n", diverted.join(", "));
         }
         let header = format!(
             "{:<24} {:>12} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7}",

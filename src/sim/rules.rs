@@ -13,10 +13,11 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::scenario::{Scenario, ScenarioError};
+use super::scenario::{MAX_DURATION_SECS, Scenario, ScenarioError, SkillLevel};
 use crate::model::calendar::{BusinessHours, CalendarError, DatedHours, LocalTime, Opening, WeeklyOpening};
 use crate::model::expression::{AttributeKind, AttributeValue};
 use crate::model::queue::WhenClosed;
+use crate::model::step::{Diversion, Staffed};
 
 /// An agent attribute the scenario's agents may carry and its eligibility
 /// rules may compare ([`Command::AddAgentAttribute`](crate::Command::AddAgentAttribute)).
@@ -252,6 +253,123 @@ fn strict_hours<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BusinessHo
     })
 }
 
+/// A queue's exception rule ([`ExceptionRule`](crate::ExceptionRule)):
+/// once an interaction has waited `after_secs` in the queue unanswered,
+/// `action` happens. Rules due at the same moment apply in the order listed.
+///
+/// ```json
+/// { "after_secs": 60, "action": "Alert" }
+/// { "after_secs": 120, "action": { "SetPriority": 5 } }
+/// { "after_secs": 300, "action": { "End": "Voicemail" } }
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionRuleSpec {
+    /// Seconds unanswered in the queue before the rule applies (1 s to a year).
+    pub after_secs: u64,
+    /// What happens then.
+    pub action: ActionSpec,
+}
+
+/// What a queue rule does ([`ExceptionAction`](crate::ExceptionAction)),
+/// in the engine's own JSON but for two things: a move's `keep_place` may be
+/// left out (it keeps its place, as in [`OverflowSpec`](super::OverflowSpec)),
+/// and the requirements a change adds are written as everywhere else in a
+/// scenario, `{ "skill": 7, "level": 3 }`. Unknown fields are refused.
+///
+/// ```json
+/// "Alert"
+/// { "Move": { "queue": 9, "keep_place": true } }
+/// { "SetPriority": 5 }
+/// { "ChangeRequirements": { "add": [{ "skill": 2, "level": 1 }], "drop": [7] } }
+/// { "End": "Voicemail" }
+/// ```
+///
+/// `End` takes `"Voicemail"`, `"Callback"`, `"Message"` or `"Disconnect"`
+/// ([`Diversion`]); the interaction ends [`Outcome::Diverted`](crate::Outcome::Diverted),
+/// counted in [`Figures::diverted`](super::Figures::diverted). A move's
+/// target must be listed before the queue (so that moves never loop) and take
+/// all its channels; a requirement change names declared skills.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum ActionSpec {
+    /// Tell supervisors; nothing else changes.
+    Alert,
+    /// Move the interaction to another queue (an overflow).
+    Move {
+        /// The queue it moves to (listed before this one).
+        queue: u64,
+        /// Whether it keeps its place in line there (the default).
+        #[serde(default = "yes")]
+        keep_place: bool,
+    },
+    /// Set the interaction's base priority.
+    SetPriority(i32),
+    /// Change the interaction's own requirements: drop every requirement on
+    /// the `drop` skills, then add `add`.
+    ChangeRequirements {
+        /// Requirements added.
+        #[serde(default)]
+        add: Vec<SkillLevel>,
+        /// Skills no longer required.
+        #[serde(default)]
+        drop: Vec<u64>,
+    },
+    /// End the interaction, diverted.
+    End(Diversion),
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A queue's admission rule ([`AdmissionRule`](crate::AdmissionRule)),
+/// checked once as an arrival finds the queue; rules are checked in order,
+/// and the first move or end that can be made ends the check.
+///
+/// ```json
+/// { "when": { "QueueLength": 10 }, "action": { "End": "Message" } }
+/// { "when": { "EstimatedWaitSecs": 300 }, "action": { "End": "Callback" } }
+/// { "when": { "NoAgents": "LoggedIn" }, "action": { "Move": { "queue": 9 } } }
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionRuleSpec {
+    /// When it applies.
+    pub when: TriggerSpec,
+    /// What happens then.
+    pub action: ActionSpec,
+}
+
+/// When an [`AdmissionRuleSpec`] applies ([`AdmissionTrigger`](crate::AdmissionTrigger)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum TriggerSpec {
+    /// At least this many interactions already wait in the queue.
+    QueueLength(u32),
+    /// The queue's estimated wait is at least this many seconds (0 to a year).
+    EstimatedWaitSecs(u64),
+    /// No member who could take the interaction is `"Qualified"`,
+    /// `"LoggedIn"` or `"Unpaused"` ([`Staffed`]).
+    NoAgents(Staffed),
+}
+
+/// What happens to the interactions waiting in a queue once none of its
+/// members is `nobody` ([`WhenEmpty`](crate::WhenEmpty), Asterisk's
+/// `leavewhenempty`): `"Qualified"`, `"LoggedIn"` or `"Unpaused"`.
+///
+/// ```json
+/// { "nobody": "LoggedIn", "action": { "End": "Voicemail" } }
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhenEmptySpec {
+    /// The queue is empty when no member is in this state.
+    pub nobody: Staffed,
+    /// What happens to each interaction waiting then.
+    pub action: ActionSpec,
+}
+
 /// How much of a name a field path or a message repeats.
 const MAX_QUOTED_BYTES: usize = 64;
 
@@ -316,6 +434,36 @@ impl Scenario {
                 }
             }
         }
+        let skills: BTreeSet<u64> = self.skills.iter().map(|s| s.id).collect();
+        for (i, q) in self.queues.iter().enumerate() {
+            let earlier: BTreeSet<u64> = self.queues[..i].iter().map(|t| t.id).collect();
+            let check = |field: String, action: &ActionSpec| check_action(field, action, &earlier, &skills);
+            for (k, rule) in q.exception_rules.iter().enumerate() {
+                let field = format!("queues[{i}].exception_rules[{k}]");
+                if !(1..=MAX_DURATION_SECS).contains(&rule.after_secs) {
+                    return Err(invalid(
+                        format!("{field}.after_secs"),
+                        format!("{} s must be 1 to {MAX_DURATION_SECS} (a year)", rule.after_secs),
+                    ));
+                }
+                check(format!("{field}.action"), &rule.action)?;
+            }
+            for (k, rule) in q.admission_rules.iter().enumerate() {
+                let field = format!("queues[{i}].admission_rules[{k}]");
+                if let TriggerSpec::EstimatedWaitSecs(secs) = rule.when {
+                    if secs > MAX_DURATION_SECS {
+                        return Err(invalid(
+                            format!("{field}.when.EstimatedWaitSecs"),
+                            format!("{secs} s must be 0 to {MAX_DURATION_SECS} (a year)"),
+                        ));
+                    }
+                }
+                check(format!("{field}.action"), &rule.action)?;
+            }
+            if let Some(rule) = &q.when_empty {
+                check(format!("queues[{i}].when_empty.action"), &rule.action)?;
+            }
+        }
         for (g, group) in self.agent_groups.iter().enumerate() {
             for (name, spec) in &group.attributes {
                 let field = format!("agent_groups[{g}].attributes.{}", short(name));
@@ -339,6 +487,49 @@ impl Scenario {
             }
         }
         Ok(())
+    }
+}
+
+/// A rule's action is one the scenario can set up: a move to a queue listed
+/// earlier (`earlier`), a requirement change on declared skills at levels 1
+/// to 5, each added once. Whether a move's target takes all the queue's
+/// channels is the engine's check ([`ScenarioError::Refused`]).
+fn check_action(
+    field: String,
+    action: &ActionSpec,
+    earlier: &BTreeSet<u64>,
+    skills: &BTreeSet<u64>,
+) -> Result<(), ScenarioError> {
+    match action {
+        ActionSpec::Move { queue, .. } if !earlier.contains(queue) => Err(invalid(
+            format!("{field}.Move.queue"),
+            format!("moves to queue {queue}, which must be listed before this one"),
+        )),
+        ActionSpec::ChangeRequirements { add, drop } => {
+            let mut seen = BTreeSet::new();
+            for (j, l) in add.iter().enumerate() {
+                if !(1..=5).contains(&l.level) {
+                    return Err(invalid(
+                        format!("{field}.ChangeRequirements.add[{j}].level"),
+                        format!("level {} of skill {} must be 1 to 5", l.level, l.skill),
+                    ));
+                }
+                let skill = format!("{field}.ChangeRequirements.add[{j}].skill");
+                if !skills.contains(&l.skill) {
+                    return Err(invalid(skill, format!("no skill {}", l.skill)));
+                }
+                if !seen.insert(l.skill) {
+                    return Err(invalid(skill, format!("skill {} is added twice", l.skill)));
+                }
+            }
+            match drop.iter().position(|s| !skills.contains(s)) {
+                Some(j) => {
+                    Err(invalid(format!("{field}.ChangeRequirements.drop[{j}]"), format!("no skill {}", drop[j])))
+                }
+                None => Ok(()),
+            }
+        }
+        _ => Ok(()),
     }
 }
 

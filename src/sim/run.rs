@@ -8,6 +8,7 @@ use super::calendar::Calendar;
 use super::customers::HandleTimes;
 use super::limits::RunOptions;
 use super::random::SimRng;
+use super::rules::{ActionSpec, TriggerSpec};
 use super::scenario::{ArrivalSpec, Scenario, ScenarioError, SkillLevel};
 use crate::command::{Command, NewInteraction};
 use crate::config::{EngineConfig, Limits};
@@ -21,6 +22,7 @@ use crate::model::expression::AgentAttributes;
 use crate::model::interaction::InteractionState;
 use crate::model::queue::{Aging, QueueConfig};
 use crate::model::skill::{Proficiency, Requirements, SkillSet};
+use crate::model::step::{AdmissionRule, AdmissionTrigger, ExceptionAction, ExceptionRule, WhenEmpty};
 use crate::sla::ServiceLevelTarget;
 use crate::time::Timestamp;
 
@@ -212,19 +214,40 @@ impl<'s> Simulation<'s> {
                 eligibility: q.eligibility.clone(),
                 calendar: q.calendar.map(CalendarId),
                 when_closed: q.when_closed,
-                admission_rules: Vec::new(),
-                when_empty: None,
+                admission_rules: q
+                    .admission_rules
+                    .iter()
+                    .map(|r| {
+                        let when = match r.when {
+                            TriggerSpec::QueueLength(n) => AdmissionTrigger::QueueLength(n),
+                            TriggerSpec::EstimatedWaitSecs(secs) => {
+                                AdmissionTrigger::EstimatedWait(Duration::from_secs(secs))
+                            }
+                            TriggerSpec::NoAgents(staffed) => AdmissionTrigger::NoAgents(staffed),
+                        };
+                        Ok(AdmissionRule::new(when, action(&r.action)?))
+                    })
+                    .collect::<Result<_, ScenarioError>>()?,
+                when_empty: match &q.when_empty {
+                    Some(rule) => Some(WhenEmpty::new(rule.nobody, action(&rule.action)?)),
+                    None => None,
+                },
+                // The overflows' moves first, then the other rules, each list in order.
                 exception_rules: q
                     .overflow
                     .iter()
-                    .map(|o| crate::model::step::ExceptionRule {
-                        after: Duration::from_secs(o.after_secs),
-                        action: crate::model::step::ExceptionAction::Move {
-                            queue: QueueId(o.queue),
-                            keep_place: o.keep_place,
-                        },
+                    .map(|o| {
+                        Ok(ExceptionRule::new(
+                            Duration::from_secs(o.after_secs),
+                            ExceptionAction::Move { queue: QueueId(o.queue), keep_place: o.keep_place },
+                        ))
                     })
-                    .collect(),
+                    .chain(
+                        q.exception_rules
+                            .iter()
+                            .map(|r| Ok(ExceptionRule::new(Duration::from_secs(r.after_secs), action(&r.action)?))),
+                    )
+                    .collect::<Result<_, ScenarioError>>()?,
                 steps: q
                     .steps
                     .iter()
@@ -554,6 +577,22 @@ fn level(l: &SkillLevel, field: &str) -> Result<Proficiency, ScenarioError> {
 fn requirements(levels: &[SkillLevel], field: &str) -> Result<Requirements, ScenarioError> {
     let pairs = levels.iter().map(|l| Ok((SkillId(l.skill), level(l, field)?))).collect::<Result<Vec<_>, _>>()?;
     Ok(Requirements::from_pairs(pairs))
+}
+
+/// A queue rule's action as the engine takes it.
+fn action(spec: &ActionSpec) -> Result<ExceptionAction, ScenarioError> {
+    Ok(match spec {
+        ActionSpec::Alert => ExceptionAction::Alert,
+        ActionSpec::Move { queue, keep_place } => {
+            ExceptionAction::Move { queue: QueueId(*queue), keep_place: *keep_place }
+        }
+        ActionSpec::SetPriority(priority) => ExceptionAction::SetPriority(*priority),
+        ActionSpec::ChangeRequirements { add, drop } => ExceptionAction::ChangeRequirements {
+            add: requirements(add, "rule requirements")?,
+            drop: drop.iter().map(|s| SkillId(*s)).collect(),
+        },
+        ActionSpec::End(diversion) => ExceptionAction::End(*diversion),
+    })
 }
 
 #[cfg(test)]

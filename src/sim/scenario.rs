@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::limits::{SimLimit, SimLimits, figure};
 use super::random::{Distribution, number};
-use super::rules::{AgentAttributeSpec, CalendarSpec, GroupAttributeSpec};
+use super::rules::{
+    AdmissionRuleSpec, AgentAttributeSpec, CalendarSpec, ExceptionRuleSpec, GroupAttributeSpec, WhenEmptySpec,
+};
 use crate::model::channel::Channel;
 use crate::model::expression::Expression;
 use crate::model::queue::{AgentSelection, WhenClosed};
@@ -99,6 +101,25 @@ pub struct QueueSpec {
     /// target must be listed before this queue.
     #[serde(default)]
     pub overflow: Vec<OverflowSpec>,
+    /// Exception rules ([`ExceptionRule`](crate::ExceptionRule)): after so
+    /// long unanswered in the queue, alert, move, set the priority, change
+    /// the requirements or end diverted ([`ExceptionRuleSpec`],
+    /// [`ActionSpec`](super::ActionSpec)). `overflow` is shorthand for move
+    /// rules; both may be given, and the queue has the overflows' moves
+    /// first, then these, in order. None by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exception_rules: Vec<ExceptionRuleSpec>,
+    /// Admission rules ([`AdmissionRule`](crate::AdmissionRule)), checked
+    /// as each arrival finds the queue: a length cap, an estimated-wait cap
+    /// or nobody staffed, then a rule's action ([`AdmissionRuleSpec`]). None
+    /// by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub admission_rules: Vec<AdmissionRuleSpec>,
+    /// What happens to the waiting interactions once no member is staffed
+    /// ([`WhenEmpty`](crate::WhenEmpty), [`WhenEmptySpec`]); none by
+    /// default, they wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_empty: Option<WhenEmptySpec>,
     /// The business-hours calendar the queue follows, by id (one of
     /// [`Scenario::calendars`]); none by default, always open. A closed queue
     /// offers nothing ([`QueueConfig::calendar`](crate::QueueConfig::calendar)).
@@ -338,6 +359,42 @@ fn sixty() -> u32 {
 /// real-time work does meanwhile. The report counts the work a closed queue
 /// ended in [`Figures::closed`](super::Figures::closed).
 ///
+/// # Queue rules
+///
+/// Beyond `steps` and `overflow`, a queue takes the engine's other rules, in
+/// the engine's own JSON where it reads well and with `_secs` spans where the
+/// engine has a [`Duration`](std::time::Duration):
+/// [`exception_rules`](QueueSpec::exception_rules) (after so long unanswered:
+/// alert, move, set the priority, change the requirements or end diverted;
+/// [`ExceptionRuleSpec`](super::ExceptionRuleSpec), [`ActionSpec`](super::ActionSpec)),
+/// [`admission_rules`](QueueSpec::admission_rules) (on arrival: a length cap,
+/// an estimated-wait cap or nobody staffed; [`AdmissionRuleSpec`](super::AdmissionRuleSpec))
+/// and [`when_empty`](QueueSpec::when_empty) (once no member is staffed;
+/// [`WhenEmptySpec`](super::WhenEmptySpec)). Work a rule ends is counted in
+/// [`Figures::diverted`](super::Figures::diverted). Here a queue takes at
+/// most two waiting callers, and plays the rest a message:
+///
+/// ```
+/// use switchboard::sim::{Scenario, simulate};
+///
+/// let scenario = Scenario::from_json(r#"{
+///   "name": "Capped", "start": "2026-03-02T08:00:00Z", "duration_min": 120, "skills": [],
+///   "queues": [{ "id": 1, "name": "Sales", "channels": ["Voice"], "sla": { "percent": 80, "secs": 20 },
+///       "admission_rules": [{ "when": { "QueueLength": 2 }, "action": { "End": "Message" } }],
+///       "exception_rules": [{ "after_secs": 60, "action": "Alert" },
+///                           { "after_secs": 120, "action": { "SetPriority": 5 } }],
+///       "when_empty": { "nobody": "LoggedIn", "action": { "End": "Voicemail" } } }],
+///   "agent_groups": [{ "name": "desk", "count": 1, "skills": [], "total_units": 1,
+///       "capacity": [{ "channel": "Voice", "max": 1, "units": 1 }], "queues": [{ "queue": 1 }] }],
+///   "arrivals": [{ "queue": 1, "channel": "Voice", "per_hour": [40],
+///       "handle": { "kind": "exponential", "mean_secs": 240 } }]
+/// }"#)?;
+/// let report = simulate(&scenario, 1)?;
+/// assert!(report.queues[0].figures.diverted > 0);
+/// assert!(report.to_text().contains("Ended by a queue rule (diverted): Sales"));
+/// # Ok::<(), switchboard::sim::ScenarioError>(())
+/// ```
+///
 /// Here each call needs an agent who speaks the customer's language (the two
 /// agents are dealt one each), and the line closes at noon, ending the calls
 /// that come after:
@@ -574,7 +631,12 @@ impl Scenario {
     /// kind (and no empty list); every calendar's hours are valid
     /// ([`BusinessHours::check`](crate::BusinessHours::check)); a queue's
     /// calendar exists, it has one if its `when_closed` is not `"Wait"`, and
-    /// a `Move` target is listed before it. Eligibility rules are checked by
+    /// a `Move` target is listed before it. A queue rule's move targets a
+    /// queue listed before it, its requirement changes name declared skills
+    /// at levels 1 to 5 (each added once), an exception rule is due after 1 s
+    /// to a year and an estimated-wait trigger is at most a year; whether a
+    /// move's target takes the queue's channels is the engine's check
+    /// ([`ScenarioError::Refused`]). Eligibility rules are checked by
     /// the engine when the run sets the queue up
     /// ([`ScenarioError::Refused`] naming the queue). How much work the
     /// scenario asks for is checked separately, against the run's limits
@@ -881,6 +943,9 @@ impl Scenario {
                 steps: Vec::new(),
                 time_to_live_secs: None,
                 overflow: Vec::new(),
+                exception_rules: Vec::new(),
+                admission_rules: Vec::new(),
+                when_empty: None,
                 calendar: None,
                 when_closed: WhenClosed::Wait,
             }],
