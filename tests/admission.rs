@@ -256,3 +256,16 @@ fn waiting_calls_leave_when_the_queue_empties() {
     // The connected call stays with its agent until completed.
     assert_eq!(h.state(100), Some(InteractionState::Connected { agent: AgentId(1) }));
 }
+
+/// A leave-when-empty rule that changes priority applies once and stops: it must not route the
+/// interaction again for nothing (the fuzzer found this looping, its events growing without end).
+#[test]
+fn a_when_empty_priority_change_applies_once() {
+    let mut h = harness();
+    let rule = WhenEmpty::new(Staffed::LoggedIn, ExceptionAction::SetPriority(5));
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice]).with_when_empty(rule)));
+    h.arrive(1, Channel::Voice, 1);
+    let applied = h.log.iter().filter(|e| matches!(e.kind, EventKind::WhenEmptyApplied { .. })).count();
+    assert_eq!(applied, 2, "once to change it, once more finding it already so");
+    assert_eq!(h.engine.interaction(InteractionId(1)).unwrap().priority(), 5);
+}

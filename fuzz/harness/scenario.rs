@@ -17,13 +17,14 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 use switchboard::sim::{
-    AgentAttributeSpec, AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BreakSpec, CalendarSpec,
-    ChannelCapacitySpec, Distribution, GroupAttributeSpec, MembershipSpec, OverflowSpec, QueueSpec, RunOptions,
-    Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec, StepSpec,
+    ActionSpec, AdmissionRuleSpec, AgentAttributeSpec, AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec,
+    BreakSpec, CalendarSpec, ChannelCapacitySpec, Distribution, ExceptionRuleSpec, GroupAttributeSpec, MembershipSpec,
+    OverflowSpec, QueueSpec, RunOptions, Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec, StepSpec, TriggerSpec,
+    WhenEmptySpec,
 };
 use switchboard::{
-    AgentSelection, AttributeKind, AttributeValue, Blending, BusinessHours, Channel, Comparison, Engine, Event,
-    Expression, LocalTime, Operand, QueueId, WhenClosed,
+    AgentSelection, AttributeKind, AttributeValue, Blending, BusinessHours, Channel, Comparison, Diversion, Engine,
+    Event, Expression, LocalTime, Operand, QueueId, Staffed, WhenClosed,
 };
 
 use crate::harness::bytes::Bytes;
@@ -368,6 +369,40 @@ fn rules(b: &mut Bytes, s: &mut Scenario, skills: u64) {
                     _ if i > 0 => WhenClosed::Move(QueueId(first)),
                     _ => WhenClosed::Move(QueueId(b.mostly(&[first], &[7]))),
                 };
+            }
+        }
+    }
+    if b.below(2) == 1 {
+        // Queue rules: exception, admission and leave-when-empty, now and then refused
+        // (a move to the queue itself or an unknown one, a zero span, an unknown skill).
+        let first = s.queues[0].id;
+        for q in s.queues.iter_mut() {
+            let action = |b: &mut Bytes| match b.below(5) {
+                0 => ActionSpec::Alert,
+                1 => ActionSpec::Move { queue: b.mostly(&[first], &[q.id, 99]), keep_place: b.bool() },
+                2 => ActionSpec::SetPriority(b.mostly(&[1, 5], &[i32::MIN])),
+                3 => {
+                    ActionSpec::ChangeRequirements { add: levels(b, skills), drop: vec![b.mostly(&[1], &[skills + 7])] }
+                }
+                _ => ActionSpec::End(b.mostly(&[Diversion::Voicemail, Diversion::Message], &[Diversion::Disconnect])),
+            };
+            if b.bool() {
+                let after_secs = b.mostly(&[30, 120], &[0, u64::MAX]);
+                q.exception_rules = vec![ExceptionRuleSpec { after_secs, action: action(b) }];
+            }
+            if b.bool() {
+                let when = match b.below(3) {
+                    0 => TriggerSpec::QueueLength(b.mostly(&[3, 10], &[0])),
+                    1 => TriggerSpec::EstimatedWaitSecs(b.mostly(&[30], &[u64::MAX])),
+                    _ => {
+                        TriggerSpec::NoAgents(b.mostly(&[Staffed::LoggedIn], &[Staffed::Qualified, Staffed::Unpaused]))
+                    }
+                };
+                q.admission_rules = vec![AdmissionRuleSpec { when, action: action(b) }];
+            }
+            if b.bool() {
+                let nobody = b.mostly(&[Staffed::LoggedIn], &[Staffed::Unpaused]);
+                q.when_empty = Some(WhenEmptySpec { nobody, action: action(b) });
             }
         }
     }

@@ -237,7 +237,13 @@ impl Engine {
                 RuleResult::Finished
             }
             ExceptionAction::SetPriority(priority) => {
+                // Already so: nothing to refile (a leave-when-empty rule applies each time
+                // the interaction is routed, and must not route it again for nothing).
+                let unchanged = i.priority == *priority;
                 self.emit(at, event(true));
+                if unchanged {
+                    return RuleResult::Applied;
+                }
                 let queued = self.unlist_if_queued(iid);
                 self.interactions.get_mut(&iid).expect("looked up above").priority = *priority;
                 if queued {
@@ -259,7 +265,11 @@ impl Engine {
                     self.emit(at, event(false));
                     return RuleResult::NotApplied;
                 };
+                let unchanged = own == i.own_requirements;
                 self.emit(at, event(true));
+                if unchanged {
+                    return RuleResult::Applied;
+                }
                 let queued = self.unlist_if_queued(iid);
                 self.interactions.get_mut(&iid).expect("looked up above").own_requirements = own;
                 let i = &self.interactions[&iid];
