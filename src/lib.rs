@@ -211,7 +211,8 @@ pub use model::calendar::{
 pub use model::capacity::{CapacityError, CapacityProfile, ChannelCapacity, Load};
 pub use model::channel::{Channel, ChannelMode};
 pub use model::expression::{
-    AgentAttributes, AttributeKind, AttributeValue, Comparison, Expression, ExpressionError, Operand,
+    AgentAttributes, AttributeKind, AttributeValue, Comparison, Expression, ExpressionError, MAX_EXPRESSION_DEPTH,
+    Operand,
 };
 pub use model::interaction::{Interaction, InteractionState, Outcome};
 pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig, WhenClosed};

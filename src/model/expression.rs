@@ -231,11 +231,11 @@ pub enum Operand {
 #[non_exhaustive]
 pub enum Expression {
     /// Every one holds (AND); an empty list always holds.
-    All(Vec<Expression>),
+    All(#[serde(deserialize_with = "nested")] Vec<Expression>),
     /// At least one holds (OR); must not be empty.
-    Any(Vec<Expression>),
+    Any(#[serde(deserialize_with = "nested")] Vec<Expression>),
     /// It does not hold (NOT).
-    Not(Box<Expression>),
+    Not(#[serde(deserialize_with = "nested")] Box<Expression>),
     /// The agent holds the skill at `at_least` or above (at level 1: holds it at all).
     Skill {
         /// The skill.
@@ -254,6 +254,34 @@ pub enum Expression {
     },
     /// The agent is one of these (a named agent set); must not be empty.
     Agents(Vec<AgentId>),
+}
+
+/// How deep expressions may nest when read (a snapshot, a scenario file, a
+/// journal): reading recurses once per level, and a crafted input nesting
+/// `not` a million deep would otherwise exhaust the stack before any limit
+/// is checked. [`Limits::max_expression_nodes`](crate::Limits::max_expression_nodes)
+/// bounds what is accepted once read.
+pub const MAX_EXPRESSION_DEPTH: u32 = 128;
+
+thread_local! {
+    /// Nesting of the expression being read on this thread.
+    static READING_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Reads a nested part of an expression, refusing to go deeper than [`MAX_EXPRESSION_DEPTH`].
+fn nested<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let depth = READING_DEPTH.with(|c| c.get());
+    if depth >= MAX_EXPRESSION_DEPTH {
+        return Err(serde::de::Error::custom(format!("an expression nested more than {MAX_EXPRESSION_DEPTH} deep")));
+    }
+    READING_DEPTH.with(|c| c.set(depth + 1));
+    let read = T::deserialize(d);
+    READING_DEPTH.with(|c| c.set(depth));
+    read
 }
 
 /// Why an [`Expression`] was refused when configured.
@@ -295,6 +323,12 @@ pub enum ExpressionError {
     /// An empty `any`, `in` list or agent list: nobody would ever qualify.
     #[error("an empty {0} list: no agent would ever qualify")]
     Empty(&'static str),
+    /// Nested deeper than [`MAX_EXPRESSION_DEPTH`], so that it could not be read back.
+    #[error("nested {depth} deep, more than the {MAX_EXPRESSION_DEPTH} an expression may be")]
+    TooDeep {
+        /// How deep it nests.
+        depth: usize,
+    },
     /// More nodes than the configured limit.
     #[error("{nodes} nodes, more than the limit of {limit}")]
     TooLarge {
@@ -319,6 +353,17 @@ impl Expression {
             }
             Expression::Not(inner) => inner.node_count().saturating_add(1),
             _ => 1,
+        }
+    }
+
+    /// How deep `all`, `any` and `not` nest (a condition alone: 0).
+    pub(crate) fn depth(&self) -> usize {
+        match self {
+            Expression::All(list) | Expression::Any(list) => {
+                1usize.saturating_add(list.iter().map(Expression::depth).max().unwrap_or(0))
+            }
+            Expression::Not(inner) => inner.depth().saturating_add(1),
+            _ => 0,
         }
     }
 
@@ -350,6 +395,10 @@ impl Expression {
         let nodes = self.node_count();
         if nodes > max_nodes as usize {
             return Err(ExpressionError::TooLarge { nodes, limit: max_nodes });
+        }
+        let depth = self.depth();
+        if depth > MAX_EXPRESSION_DEPTH as usize {
+            return Err(ExpressionError::TooDeep { depth });
         }
         self.check_node(skill_known, kinds)
     }
@@ -602,6 +651,8 @@ mod tests {
         for (e, want) in cases {
             assert_eq!(e.check(&known, &kinds(), 4), Err(want), "{e:?}");
         }
+        let deep = (0..129).fold(Expression::All(vec![]), |e, _| Expression::Not(Box::new(e)));
+        assert_eq!(deep.check(&known, &kinds(), 1_024), Err(ExpressionError::TooDeep { depth: 130 }));
         let fine = Expression::All(vec![
             Expression::Skill { skill: SkillId(1), at_least: at_least(3) },
             attr("tenure", Comparison::Gt, Operand::Number(12)),
@@ -657,6 +708,23 @@ mod tests {
         let not_same = Expression::Not(Box::new(same_language));
         let agent = AgentAttributes::new().with("language", "de");
         assert!(not_same.resolve(&none, &kinds).admits(AgentId(1), &SkillSet::default(), &agent));
+    }
+
+    /// Postcard (the compact snapshot's format) has no depth limit of its own: the
+    /// expression's holds.
+    #[cfg(feature = "compact")]
+    #[test]
+    fn deeply_nested_input_is_refused_not_a_stack_overflow() {
+        let deep = |n: usize| (0..n).fold(Expression::Agents(vec![AgentId(1)]), |e, _| Expression::Not(Box::new(e)));
+        let bytes = |n| postcard::to_allocvec(&deep(n)).unwrap();
+        assert_eq!(postcard::from_bytes::<Expression>(&bytes(100)).unwrap(), deep(100));
+        assert!(postcard::from_bytes::<Expression>(&bytes(200)).is_err());
+        // A million `not`s, a few bytes each: refused quickly, with no stack overflow.
+        let mut hostile = vec![2u8; 1_000_000];
+        hostile.extend(bytes(0));
+        assert!(postcard::from_bytes::<Expression>(&hostile).is_err());
+        // The depth is counted per read: a refused read leaves nothing behind.
+        assert!(postcard::from_bytes::<Expression>(&bytes(100)).is_ok());
     }
 
     #[test]
