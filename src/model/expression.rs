@@ -561,14 +561,6 @@ pub(crate) struct Eligibility {
     pub(crate) rule: Option<Expression>,
 }
 
-impl Eligibility {
-    /// Whether an agent with this configuration may take it.
-    pub(crate) fn admits(&self, agent: &super::agent::AgentConfig) -> bool {
-        agent.skills.satisfies(&self.requirements)
-            && self.rule.as_ref().is_none_or(|rule| rule.admits(agent.id, &agent.skills, &agent.attributes))
-    }
-}
-
 /// The eligibility rule of a queue and of one of its steps together: both
 /// when both are set.
 pub(crate) fn combine(queue: Option<&Expression>, step: Option<&Expression>) -> Option<Expression> {

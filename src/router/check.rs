@@ -36,7 +36,7 @@ impl Router {
             let sig = self.held.get(&i.id).copied();
             // The rule part is the engine's to check (it knows the attribute kinds).
             ensure!(
-                sig.is_some_and(|sig| self.sigs.get(sig as usize).is_some_and(|e| e.requirements == i.requirements)),
+                sig.is_some_and(|sig| self.sigs.get(sig as usize).is_some_and(|reqs| *reqs == i.requirements)),
                 "{} does not hold its requirement set",
                 i.id
             );
@@ -69,15 +69,15 @@ impl Router {
             self.sig_holders,
             holders
         );
-        for (sig, e) in self.sigs.iter().enumerate() {
+        for (sig, reqs) in self.sigs.iter().enumerate() {
             let at = sig;
             let sig = u32::try_from(sig).map_err(|e| e.to_string())?;
-            let live = self.sig_ids.get(e) == Some(&sig);
-            ensure!(live != self.free_sigs.contains(&sig), "signature {sig} is both live and free, or neither");
             let rule = self.sig_rule[at];
+            let live = self.sig_ids.get(&(reqs.clone(), rule)) == Some(&sig);
+            ensure!(live != self.free_sigs.contains(&sig), "signature {sig} is both live and free, or neither");
             let interned = rule.and_then(|r| self.rules.get(r as usize)).and_then(|r| r.rule.as_ref());
             ensure!(live || rule.is_none(), "freed signature {sig} keeps rule {rule:?}");
-            ensure!(!live || interned == e.rule.as_ref(), "signature {sig} carries another rule than interned");
+            ensure!(rule.is_none() || interned.is_some(), "signature {sig} carries a freed rule");
         }
         // Each rule is carried by as many live signatures as it counts, and keeps bits in the queues it names.
         let mut carried = vec![0u32; self.rules.len()];
@@ -178,12 +178,11 @@ impl Router {
                     list.len += 1;
                 }
                 for (sig, list) in &mut lists {
-                    let e = self.eligibility(*sig);
                     list.qualified = members
                         .keys()
                         .filter(|a| {
                             let a = &agents[*a];
-                            a.config.capacity.channel(*channel).is_some() && e.admits(&a.config)
+                            a.config.capacity.channel(*channel).is_some() && self.sig_admits(*sig, &a.config)
                         })
                         .count() as u32;
                 }
@@ -212,10 +211,9 @@ impl Router {
                     for (sig, w) in &ch.waiting {
                         let i = &interactions[&w.id];
                         let waited = now.millis_since(i.queue_entered_at);
-                        let e = self.eligibility(*sig);
                         for (_, tier) in ch.tiers.range(..=waited) {
                             for (_, agent, _) in &tier.pool {
-                                let could = e.admits(&agents[agent].config)
+                                let could = self.sig_admits(*sig, &agents[agent].config)
                                     && !(never_reoffer_to_decliners && i.declined_by.contains(agent))
                                     // A draining agent takes nothing (headroom), whatever waits.
                                     && self.scan_drain_cause(&agents[agent], &ctx).is_none();

@@ -77,13 +77,13 @@ impl Router {
         let ch = q.channels.get(&i.channel)?;
         // The requirements from the bitsets; a rule is evaluated here, since the interaction,
         // being declined, may have left the last list that kept the rule's bits.
-        let e = &self.sigs[sig as usize];
-        let holders: Vec<Option<&Bitset>> = e.requirements.iter().map(|r| q.holders(r.skill, r.min_level)).collect();
+        let rule = self.rule_expression(sig);
+        let holders: Vec<Option<&Bitset>> =
+            self.sigs[sig as usize].iter().map(|r| q.holders(r.skill, r.min_level)).collect();
         let (mut declined, mut others) = (0u32, false);
         Bitset::for_each_common(&ch.works, &holders, |slot| {
             let agent = q.slots.get(slot as usize).copied().flatten().and_then(|id| agents.get(&id));
-            let agent = agent
-                .filter(|a| e.rule.as_ref().is_none_or(|r| r.admits(a.id(), &a.config.skills, &a.config.attributes)));
+            let agent = agent.filter(|a| rule.is_none_or(|r| r.admits(a.id(), &a.config.skills, &a.config.attributes)));
             match agent {
                 Some(a) if a.logged_in && has_declined(i, a.id()) => declined += 1,
                 Some(a) if a.logged_in => others = true,

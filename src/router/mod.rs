@@ -307,9 +307,8 @@ impl QueueIndex {
 
     /// The bitsets whose intersection is the members an eligibility admits:
     /// the holders of each of its requirements, and its rule's (`rule`) bits.
-    pub(crate) fn eligible_sets(&self, e: &Eligibility, rule: Option<RuleId>) -> Vec<Option<&Bitset>> {
-        let mut sets: Vec<Option<&Bitset>> =
-            e.requirements.iter().map(|r| self.holders(r.skill, r.min_level)).collect();
+    pub(crate) fn eligible_sets(&self, reqs: &Requirements, rule: Option<RuleId>) -> Vec<Option<&Bitset>> {
+        let mut sets: Vec<Option<&Bitset>> = reqs.iter().map(|r| self.holders(r.skill, r.min_level)).collect();
         if let Some(rule) = rule {
             sets.push(self.rules.get(&rule));
         }
@@ -317,13 +316,13 @@ impl QueueIndex {
     }
 
     /// How many members working `ch` an eligibility with rule `rule` admits.
-    fn count_qualified(&self, ch: &Bitset, e: &Eligibility, rule: Option<RuleId>) -> u32 {
-        Bitset::intersection_len(ch, &self.eligible_sets(e, rule))
+    fn count_qualified(&self, ch: &Bitset, reqs: &Requirements, rule: Option<RuleId>) -> u32 {
+        Bitset::intersection_len(ch, &self.eligible_sets(reqs, rule))
     }
 
     /// Whether the member in `slot` works `ch` and an eligibility with rule `rule` admits them.
-    fn slot_qualifies(&self, works: &Bitset, slot: u32, e: &Eligibility, rule: Option<RuleId>) -> bool {
-        works.contains(slot) && self.eligible_sets(e, rule).iter().all(|b| b.is_some_and(|b| b.contains(slot)))
+    fn slot_qualifies(&self, works: &Bitset, slot: u32, reqs: &Requirements, rule: Option<RuleId>) -> bool {
+        works.contains(slot) && self.eligible_sets(reqs, rule).iter().all(|b| b.is_some_and(|b| b.contains(slot)))
     }
 
     /// Whether rule `rule` admits the member in `slot`.
@@ -380,9 +379,10 @@ impl ChannelIndex {
 /// The whole routing index.
 #[derive(Clone, Debug)]
 pub(crate) struct Router {
-    /// Interned eligibilities, by signature. A freed slot is emptied until
-    /// reused; `sig_ids` says which slots are live.
-    sigs: Vec<Eligibility>,
+    /// Interned eligibilities' requirement sets, by signature (their rules
+    /// are in `sig_rule`). A freed slot is emptied until reused; `sig_ids`
+    /// says which slots are live.
+    sigs: Vec<Requirements>,
     /// The skills each requirement set names and their levels, as the heads keep them.
     sig_shapes: Vec<Shape>,
     /// The rule of each signature, if it has one (read on every head an agent walks).
@@ -394,7 +394,9 @@ pub(crate) struct Router {
     free_rules: BTreeSet<RuleId>,
     /// Rules no signature carries that keep their bits, oldest first (at most [`IDLE_RULES`]).
     idle_rules: std::collections::VecDeque<RuleId>,
-    sig_ids: BTreeMap<Eligibility, SigId>,
+    /// Signatures by (requirement set, interned rule): a rule is kept once,
+    /// in `rules`, however many requirement sets it goes with.
+    sig_ids: BTreeMap<(Requirements, Option<RuleId>), SigId>,
     /// Live interactions holding each signature; the last one out frees it.
     sig_holders: Vec<u32>,
     /// The signature each live interaction holds, so that routing never
@@ -460,7 +462,17 @@ impl Router {
 
     /// The signature of an eligibility, if already interned.
     pub(crate) fn sig_of(&self, e: &Eligibility) -> Option<SigId> {
-        self.sig_ids.get(e).copied()
+        self.sig_ids.get(&self.key_of(e)?).copied()
+    }
+
+    /// The key an eligibility is interned under, if its rule is interned
+    /// (an eligibility whose rule is not cannot be).
+    fn key_of(&self, e: &Eligibility) -> Option<(Requirements, Option<RuleId>)> {
+        let rule = match &e.rule {
+            Some(rule) => Some(*self.rule_ids.get(rule)?),
+            None => None,
+        };
+        Some((e.requirements.clone(), rule))
     }
 
     /// Number of live signatures: distinct requirement sets of live interactions.
@@ -516,13 +528,15 @@ impl Router {
             *mine.entry(*sig).or_default() += 1;
         }
         mine.iter()
-            .filter(|(sig, n)| self.sig_holders[**sig as usize] == **n && !staying.contains(&self.sigs[**sig as usize]))
+            .filter(|(sig, n)| {
+                self.sig_holders[**sig as usize] == **n && !staying.iter().any(|e| self.sig_of(e) == Some(**sig))
+            })
             .count()
     }
 
     /// How many of `sets` are not interned yet (counting each distinct set once).
     pub(crate) fn new_sigs_among(&self, sets: &[Eligibility]) -> usize {
-        let mut fresh: Vec<&Eligibility> = sets.iter().filter(|e| !self.sig_ids.contains_key(*e)).collect();
+        let mut fresh: Vec<&Eligibility> = sets.iter().filter(|e| self.sig_of(e).is_none()).collect();
         fresh.sort_unstable();
         fresh.dedup();
         fresh.len()
@@ -530,15 +544,15 @@ impl Router {
 
     /// Takes a hold on an eligibility, interning it if new.
     fn acquire(&mut self, e: &Eligibility) -> SigId {
-        if let Some(id) = self.sig_ids.get(e) {
-            let holders = &mut self.sig_holders[*id as usize];
+        if let Some(id) = self.sig_of(e) {
+            let holders = &mut self.sig_holders[id as usize];
             *holders = holders.saturating_add(1);
-            return *id;
+            return id;
         }
         let rule = e.rule.as_ref().map(|rule| self.acquire_rule(rule));
         let id = match self.free_sigs.pop_first() {
             Some(id) => {
-                self.sigs[id as usize] = e.clone();
+                self.sigs[id as usize] = e.requirements.clone();
                 self.sig_shapes[id as usize] = Shape::of(&e.requirements);
                 self.sig_rule[id as usize] = rule;
                 self.sig_holders[id as usize] = 1;
@@ -547,14 +561,14 @@ impl Router {
             None => {
                 let id = SigId::try_from(self.sigs.len())
                     .expect("live signatures are bounded by Limits::max_signatures, a u32");
-                self.sigs.push(e.clone());
+                self.sigs.push(e.requirements.clone());
                 self.sig_shapes.push(Shape::of(&e.requirements));
                 self.sig_rule.push(rule);
                 self.sig_holders.push(1);
                 id
             }
         };
-        self.sig_ids.insert(e.clone(), id);
+        self.sig_ids.insert((e.requirements.clone(), rule), id);
         id
     }
 
@@ -568,12 +582,13 @@ impl Router {
         if *holders > 0 {
             return;
         }
-        let e = std::mem::take(&mut self.sigs[sig as usize]);
+        let reqs = std::mem::take(&mut self.sigs[sig as usize]);
         self.sig_shapes[sig as usize] = Shape::default();
-        if let Some(rule) = self.sig_rule[sig as usize].take() {
+        let rule = self.sig_rule[sig as usize].take();
+        self.sig_ids.remove(&(reqs, rule));
+        if let Some(rule) = rule {
             self.release_rule(rule);
         }
-        self.sig_ids.remove(&e);
         self.free_sigs.insert(sig);
     }
 
@@ -642,19 +657,26 @@ impl Router {
     /// router and the checks ask; the index answers from bits instead.
     pub(crate) fn admits(&self, agent: &Agent, i: &Interaction) -> bool {
         match self.held.get(&i.id) {
-            Some(sig) => self.sigs[*sig as usize].admits(&agent.config),
+            Some(sig) => self.sig_admits(*sig, &agent.config),
             None => agent.config.skills.satisfies(&i.requirements),
         }
     }
 
     /// The requirement set of a signature.
     pub(crate) fn requirements(&self, sig: SigId) -> &Requirements {
-        &self.sigs[sig as usize].requirements
+        &self.sigs[sig as usize]
     }
 
-    /// The eligibility of a signature.
-    pub(crate) fn eligibility(&self, sig: SigId) -> &Eligibility {
-        &self.sigs[sig as usize]
+    /// The rule of a signature, as an expression, if it has one.
+    pub(crate) fn rule_expression(&self, sig: SigId) -> Option<&crate::model::expression::Expression> {
+        self.rule_of(sig).and_then(|r| self.rules.get(r as usize)).and_then(|r| r.rule.as_ref())
+    }
+
+    /// Whether an agent with this configuration meets signature `sig`'s
+    /// requirements and rule (what the scan router and the checks ask).
+    pub(crate) fn sig_admits(&self, sig: SigId, agent: &crate::model::agent::AgentConfig) -> bool {
+        agent.skills.satisfies(self.requirements(sig))
+            && self.rule_expression(sig).is_none_or(|rule| rule.admits(agent.id, &agent.skills, &agent.attributes))
     }
 
     /// The members of `queue`, in slot order.

@@ -170,8 +170,7 @@ impl Router {
         let waited_ms = ctx.now.millis_since(i.queue_entered_at);
         let q = self.queues.get(&i.queue)?;
         let ch = q.channels.get(&i.channel)?;
-        let eligibility = &self.sigs[sig as usize];
-        let reqs = &eligibility.requirements;
+        let reqs = &self.sigs[sig as usize];
         let qcfg = ctx.queues.get(&i.queue)?;
         let strategy = qcfg.strategy;
         let deferrable = !ch.realtime;
@@ -182,7 +181,7 @@ impl Router {
         let mut blocked = Vec::new();
         let mut drained = Vec::new();
         let no_reqs = crate::model::skill::Requirements::default();
-        let holders = q.eligible_sets(eligibility, self.rule_of(sig));
+        let holders = q.eligible_sets(reqs, self.rule_of(sig));
         let qualifies = |slot: u32| holders.iter().all(|h| h.is_some_and(|b| b.contains(slot)));
         for tier in ch.tiers.range(..=waited_ms).map(|(_, tier)| tier) {
             if tier.pool.is_empty() {
@@ -409,7 +408,7 @@ impl Router {
     ) -> bool {
         match held {
             Some(held) => levels.iter().zip(held).all(|(need, have)| *need <= have),
-            None => agent.config.skills.satisfies(&self.sigs[sig as usize].requirements),
+            None => agent.config.skills.satisfies(&self.sigs[sig as usize]),
         }
     }
 
