@@ -53,22 +53,27 @@ impl Engine {
         Ok(())
     }
 
+    /// What is wrong with `target` as the queue `queue`'s work moves to, if
+    /// anything: it must be another queue that exists already (so moves form
+    /// no loop) and takes all `queue`'s channels.
+    pub(super) fn move_target_problem(&self, queue: &QueueConfig, target: QueueId) -> Option<&'static str> {
+        if target == queue.id {
+            return Some("itself");
+        }
+        let Some(t) = self.queues.get(&target) else {
+            return Some("which does not exist yet: add it first");
+        };
+        queue.channels.iter().any(|c| !t.channels.contains(c)).then_some("which does not take all its channels")
+    }
+
     /// A rule's action is one the engine can make: a move to another
     /// existing queue that takes all this queue's channels; a requirement
     /// change naming known skills, within the limit on top of the queue's.
     fn check_rule_action(&self, queue: &QueueConfig, k: usize, action: &ExceptionAction) -> Result<(), CommandError> {
         match action {
             ExceptionAction::Move { queue: target, .. } => {
-                let target = *target;
-                let bad = |problem| CommandError::BadMoveTarget { queue: queue.id, rule: k, target, problem };
-                if target == queue.id {
-                    return Err(bad("itself"));
-                }
-                let Some(t) = self.queues.get(&target) else {
-                    return Err(bad("which does not exist yet: add it first"));
-                };
-                if queue.channels.iter().any(|c| !t.channels.contains(c)) {
-                    return Err(bad("which does not take all its channels"));
+                if let Some(problem) = self.move_target_problem(queue, *target) {
+                    return Err(CommandError::BadMoveTarget { queue: queue.id, rule: k, target: *target, problem });
                 }
             }
             ExceptionAction::ChangeRequirements { add, drop } => {
@@ -368,11 +373,8 @@ impl Engine {
     pub(super) fn when_empty(&mut self, iid: InteractionId, at: Timestamp) {
         let queue = self.interactions[&iid].queue;
         let Some(rule) = self.queues[&queue].when_empty.clone() else { return };
-        let staffed = self.router.members(queue).filter_map(|id| self.agents.get(&id)).any(|a| match rule.nobody {
-            Staffed::Qualified => true,
-            Staffed::LoggedIn => a.logged_in,
-            Staffed::Unpaused => a.is_routable(),
-        });
+        let staffed =
+            self.router.members(queue).filter_map(|id| self.agents.get(&id)).any(|a| is_staffed(a, rule.nobody));
         if staffed {
             return;
         }
@@ -405,13 +407,7 @@ impl Engine {
     /// requirements and rules is `staffed` (O(members of the queue)).
     fn someone_could_take(&self, i: &Interaction, staffed: Staffed) -> bool {
         self.router.members(i.queue).filter_map(|id| self.agents.get(&id)).any(|a| {
-            a.config.capacity.channel(i.channel).is_some()
-                && self.router.admits(a, i)
-                && match staffed {
-                    Staffed::Qualified => true,
-                    Staffed::LoggedIn => a.logged_in,
-                    Staffed::Unpaused => a.is_routable(),
-                }
+            a.config.capacity.channel(i.channel).is_some() && self.router.admits(a, i) && is_staffed(a, staffed)
         })
     }
 }
@@ -425,4 +421,13 @@ pub(super) enum RuleResult {
     Applied,
     /// It moved or ended the interaction: no later rule of this queue applies.
     Finished,
+}
+
+/// Whether a member counts as `staffed` (at all, logged in, unpaused).
+fn is_staffed(agent: &crate::model::agent::Agent, staffed: Staffed) -> bool {
+    match staffed {
+        Staffed::Qualified => true,
+        Staffed::LoggedIn => agent.logged_in,
+        Staffed::Unpaused => agent.is_routable(),
+    }
 }

@@ -66,15 +66,8 @@ impl Engine {
             }
         }
         if let WhenClosed::Move(target) = queue.when_closed {
-            let bad = |problem| CommandError::BadClosedTarget { queue: queue.id, target, problem };
-            if target == queue.id {
-                return Err(bad("itself"));
-            }
-            let Some(t) = self.queues.get(&target) else {
-                return Err(bad("which does not exist yet: add it first"));
-            };
-            if queue.channels.iter().any(|c| !t.channels.contains(c)) {
-                return Err(bad("which does not take all its channels"));
+            if let Some(problem) = self.move_target_problem(queue, target) {
+                return Err(CommandError::BadClosedTarget { queue: queue.id, target, problem });
             }
         }
         Ok(())

@@ -107,7 +107,8 @@ impl Engine {
                 self.timers.cancel(TimerKind::ExceptionRule(iid));
             }
             if was_queued {
-                self.refile(iid, now);
+                self.list(iid, now);
+                self.work.push_back(Work::Interaction(iid));
             }
         }
         // The strategy may have changed: every member gets a fresh key, and looks again.
@@ -122,22 +123,5 @@ impl Engine {
         self.emit(now, EventKind::QueueUpdated { queue: id });
         self.business_hours_changed(now);
         Ok(())
-    }
-
-    /// Files an interaction taken out of its queue's lists again, in its
-    /// step, with its bound and step timers, keeping its place in line.
-    fn refile(&mut self, iid: InteractionId, now: Timestamp) {
-        self.settle_step(iid, now);
-        let i = self.interactions.get_mut(&iid).expect("refile: live");
-        i.state = InteractionState::Queued;
-        let q = &self.queues[&i.queue];
-        let deadline = i.wait_deadline(q);
-        i.overdue = deadline.is_some_and(|d| d <= now);
-        let sig = self.router.sig_held_by(iid).expect("a live interaction holds its signature");
-        self.router.enqueue(i, sig, q, &self.agents);
-        if let Some(deadline) = deadline.filter(|d| *d > now) {
-            self.timers.set(TimerKind::MaxWait(iid), deadline);
-        }
-        self.work.push_back(Work::Interaction(iid));
     }
 }

@@ -173,8 +173,22 @@ impl Engine {
     /// Puts an interaction in its queue's waiting list (keeping its place in
     /// line) and asks for an agent.
     pub(super) fn enter_queue(&mut self, iid: InteractionId, reason: QueueReason, now: Timestamp) {
+        let step_changed = self.list(iid, now);
+        let queue = self.interactions[&iid].queue;
+        if step_changed {
+            let step = self.interactions[&iid].step;
+            self.emit(now, EventKind::StepChanged { interaction: iid, queue, step });
+        }
+        self.emit(now, EventKind::InteractionQueued { interaction: iid, queue, reason });
+        self.work.push_back(Work::Interaction(iid));
+    }
+
+    /// Files an interaction in its queue's waiting list, in the step its
+    /// time in the queue has reached, with its bound and step timers,
+    /// keeping its place in line. Returns whether its step changed.
+    pub(super) fn list(&mut self, iid: InteractionId, now: Timestamp) -> bool {
         let step_changed = self.settle_step(iid, now);
-        let i = self.interactions.get_mut(&iid).expect("enter_queue: interaction exists");
+        let i = self.interactions.get_mut(&iid).expect("list: interaction exists");
         i.state = InteractionState::Queued;
         let q = &self.queues[&i.queue];
         // Overdue is decided afresh in each queue (a transfer brings another
@@ -183,16 +197,10 @@ impl Engine {
         i.overdue = deadline.is_some_and(|d| d <= now);
         let sig = self.router.sig_held_by(iid).expect("a live interaction holds its signature");
         self.router.enqueue(i, sig, q, &self.agents);
-        let queue = i.queue;
         if let Some(deadline) = deadline.filter(|d| *d > now) {
             self.timers.set(TimerKind::MaxWait(iid), deadline);
         }
-        if step_changed {
-            let step = self.interactions[&iid].step;
-            self.emit(now, EventKind::StepChanged { interaction: iid, queue, step });
-        }
-        self.emit(now, EventKind::InteractionQueued { interaction: iid, queue, reason });
-        self.work.push_back(Work::Interaction(iid));
+        step_changed
     }
 
     /// A waiting interaction reached its queue's bound: it moves to the
