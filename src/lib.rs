@@ -177,6 +177,7 @@
 #![deny(missing_docs)]
 
 mod command;
+mod dense;
 mod config;
 mod engine;
 mod error;

@@ -23,6 +23,7 @@ use crate::command::Command;
 use crate::config::EngineConfig;
 use crate::error::CommandError;
 use crate::event::{Event, EventKind};
+use crate::dense::DenseMap;
 use crate::ids::{AgentId, IdMap, InteractionId, OfferId, QueueId, SkillId};
 use crate::model::agent::Agent;
 use crate::model::channel::Channel;
@@ -211,10 +212,10 @@ pub struct Engine {
     /// Business-hours calendars queues may follow.
     calendars: BTreeMap<crate::ids::CalendarId, crate::model::calendar::Calendar>,
     queues: BTreeMap<QueueId, QueueConfig>,
-    agents: IdMap<AgentId, Agent>,
+    agents: DenseMap<AgentId, Agent>,
     /// Hash maps, not ordered maps: interactions and offers come and go on
     /// every call, and B-tree inserts shift large values. Views and snapshots sort.
-    interactions: IdMap<InteractionId, Interaction>,
+    interactions: DenseMap<InteractionId, Interaction>,
     offers: IdMap<OfferId, PendingOffer>,
     timers: TimerTable,
     next_offer: u64,
@@ -238,8 +239,8 @@ impl Engine {
             calendars: BTreeMap::new(),
             hold_times: BTreeMap::new(),
             queues: BTreeMap::new(),
-            agents: IdMap::with_hasher(key),
-            interactions: IdMap::with_hasher(key),
+            agents: DenseMap::with_hasher(key),
+            interactions: DenseMap::with_hasher(key),
             offers: IdMap::with_hasher(key),
             timers: TimerTable::new(key),
             next_offer: 1,

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::bitset::Bitset;
 use super::select::Context;
 use super::{List, Router, WaitKey, agent_key};
+use crate::dense::DenseMap;
 use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
 use crate::model::agent::Agent;
 use crate::model::interaction::{Interaction, InteractionState};
@@ -25,8 +26,8 @@ impl Router {
     /// Checks the index against the engine's state; the first difference found, if any.
     pub(crate) fn check(
         &self,
-        agents: &IdMap<AgentId, Agent>,
-        interactions: &IdMap<InteractionId, Interaction>,
+        agents: &DenseMap<AgentId, Agent>,
+        interactions: &DenseMap<InteractionId, Interaction>,
         queues: &BTreeMap<QueueId, QueueConfig>,
         never_reoffer_to_decliners: bool,
         now: Timestamp,
@@ -229,7 +230,7 @@ impl Router {
 
     /// A queue's rule bits: every list with a rule has its rule's bits
     /// here, and each rule's bits are the members it admits.
-    fn check_rules(&self, qid: QueueId, agents: &IdMap<AgentId, Agent>) -> Result<(), String> {
+    fn check_rules(&self, qid: QueueId, agents: &DenseMap<AgentId, Agent>) -> Result<(), String> {
         let q = &self.queues[&qid];
         for ch in q.channels.values() {
             for sig in ch.lists.keys() {
@@ -254,7 +255,7 @@ impl Router {
     }
 
     /// A queue's members, slots, delays and skill and channel bits against the agents' configuration.
-    fn check_members(&self, qid: QueueId, agents: &IdMap<AgentId, Agent>) -> Result<(), String> {
+    fn check_members(&self, qid: QueueId, agents: &DenseMap<AgentId, Agent>) -> Result<(), String> {
         let q = &self.queues[&qid];
         let mut delays = BTreeMap::new();
         let mut skills: BTreeMap<_, [Bitset; 5]> = BTreeMap::new();

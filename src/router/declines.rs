@@ -18,7 +18,8 @@
 
 use super::bitset::Bitset;
 use super::{AgentKey, Router, SigId};
-use crate::ids::{AgentId, IdMap};
+use crate::dense::DenseMap;
+use crate::ids::AgentId;
 use crate::model::agent::Agent;
 use crate::model::interaction::Interaction;
 
@@ -66,7 +67,7 @@ impl Router {
     /// Costs O(members of the queue who work the channel and qualify), from
     /// the queue's bitsets; with [`RoutingIndex::Scan`](crate::RoutingIndex::Scan),
     /// O(agents). It runs when an offer is declined, not on routing decisions.
-    pub(crate) fn declined_by_all(&self, i: &Interaction, sig: SigId, agents: &IdMap<AgentId, Agent>) -> Option<u32> {
+    pub(crate) fn declined_by_all(&self, i: &Interaction, sig: SigId, agents: &DenseMap<AgentId, Agent>) -> Option<u32> {
         if i.declined_by.is_empty() {
             return None;
         }
@@ -94,7 +95,7 @@ impl Router {
     }
 
     /// [`Router::declined_by_all`] by scanning every agent.
-    fn scan_declined_by_all(&self, i: &Interaction, agents: &IdMap<AgentId, Agent>) -> Option<u32> {
+    fn scan_declined_by_all(&self, i: &Interaction, agents: &DenseMap<AgentId, Agent>) -> Option<u32> {
         let (mut declined, mut others) = (0u32, false);
         for a in agents.values() {
             let qualified = a.logged_in

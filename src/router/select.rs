@@ -7,8 +7,9 @@ use super::bitset::Bitset;
 use super::declines::Pick;
 use super::heads::LEVELS_INLINE;
 use super::{AgentKey, ChannelIndex, QueueIndex, Router, SigId, WaitKey, agent_key};
+use crate::dense::DenseMap;
 use crate::config::Blending;
-use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
+use crate::ids::{AgentId, InteractionId, QueueId};
 use crate::model::agent::Agent;
 use crate::model::interaction::Interaction;
 use crate::model::queue::{AgentSelection, QueueConfig};
@@ -37,8 +38,8 @@ pub(crate) struct InteractionChoice {
 
 /// Read-only context both decisions need.
 pub(crate) struct Context<'a> {
-    pub(crate) agents: &'a IdMap<AgentId, Agent>,
-    pub(crate) interactions: &'a IdMap<InteractionId, Interaction>,
+    pub(crate) agents: &'a DenseMap<AgentId, Agent>,
+    pub(crate) interactions: &'a DenseMap<InteractionId, Interaction>,
     pub(crate) queues: &'a BTreeMap<QueueId, QueueConfig>,
     pub(crate) never_reoffer_to_decliners: bool,
     pub(crate) blending: Blending,
@@ -51,8 +52,8 @@ impl<'a> Context<'a> {
     /// The context from the engine's state, borrowed field by field so the
     /// router (another field) can be borrowed mutably beside it.
     pub(crate) fn new(
-        agents: &'a IdMap<AgentId, Agent>,
-        interactions: &'a IdMap<InteractionId, Interaction>,
+        agents: &'a DenseMap<AgentId, Agent>,
+        interactions: &'a DenseMap<InteractionId, Interaction>,
         queues: &'a BTreeMap<QueueId, QueueConfig>,
         config: &crate::config::EngineConfig,
         now: Timestamp,
