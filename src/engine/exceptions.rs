@@ -279,9 +279,10 @@ impl Engine {
                 self.interactions.get_mut(&iid).expect("looked up above").own_requirements = own;
                 let i = &self.interactions[&iid];
                 let eligibility = self.eligibility_in_step(i, &self.queues[&from], usize::from(i.step));
-                self.router.hold(iid, &eligibility);
+                let sig = self.router.hold(iid, &eligibility);
                 self.router.reserve(iid, if sets.len() > 1 { &sets } else { &[] });
-                self.interactions.get_mut(&iid).expect("looked up above").requirements = eligibility.requirements;
+                self.interactions.get_mut(&iid).expect("looked up above").requirements =
+                    self.router.requirements(sig).clone();
                 if queued {
                     // Into the list of its new requirement set, keeping its place in line.
                     self.relist(iid);

@@ -474,14 +474,16 @@ impl Engine {
         }
         let steps = new.steps.as_deref().unwrap_or(&queue.steps);
         let sets = self.check_entry(queue, &new.requirements, steps, &new.attributes, None)?;
-        let requirements = sets[0].requirements.clone();
         self.check_room_in_queue(queue)?;
 
         let seq = self.next_seq;
         // Cannot overflow: restore refuses counters above 2^63, and one arrival adds one.
         self.next_seq += 1;
         self.totals.arrived += 1;
-        self.router.hold(new.id, &sets[0]);
+        let sig = self.router.hold(new.id, &sets[0]);
+        // The index's copy: interactions with one requirement set share it.
+        let requirements = self.router.requirements(sig).clone();
+        let own_requirements = if new.requirements == requirements { requirements.clone() } else { new.requirements };
         if sets.len() > 1 {
             self.router.reserve(new.id, &sets);
         }
@@ -492,7 +494,7 @@ impl Engine {
             queue: new.queue,
             customer: new.customer,
             case: new.case,
-            own_requirements: new.requirements,
+            own_requirements,
             requirements,
             priority: new.priority,
             arrived_at: now,
@@ -784,11 +786,11 @@ impl Engine {
         sets: Vec<Eligibility>,
         now: Timestamp,
     ) {
-        self.router.hold(iid, &sets[0]);
+        let sig = self.router.hold(iid, &sets[0]);
         self.router.reserve(iid, if sets.len() > 1 { &sets } else { &[] });
         let i = self.interactions.get_mut(&iid).expect("move_to_queue: interaction is live");
         i.queue = to;
-        i.requirements = sets[0].requirements.clone();
+        i.requirements = self.router.requirements(sig).clone();
         i.own_steps = None;
         i.step = 0;
         i.joined_at = Some(now);

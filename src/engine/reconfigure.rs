@@ -92,11 +92,11 @@ impl Engine {
             let i = &self.interactions[&iid];
             let (step, _) = i.step_due(&self.queues[&id], now);
             let eligibility = self.eligibility_in_step(i, &self.queues[&id], step);
-            self.router.hold(iid, &eligibility);
+            let sig = self.router.hold(iid, &eligibility);
             self.router.reserve(iid, if sets.len() > 1 { &sets } else { &[] });
             let i = self.interactions.get_mut(&iid).expect("live above");
             i.step = u16::try_from(step).expect("steps are at most Limits::MAX_STEPS");
-            i.requirements = eligibility.requirements;
+            i.requirements = self.router.requirements(sig).clone();
             let unanswered = matches!(i.state, InteractionState::Queued | InteractionState::Offered { .. });
             let joined = i.joined_queue_at();
             if unanswered {

@@ -12,6 +12,7 @@ use crate::ids::{AgentId, InteractionId, OfferId, QueueId, SkillId};
 use crate::model::agent::Agent;
 use crate::model::interaction::{Interaction, InteractionState};
 use crate::model::queue::QueueConfig;
+use crate::router::SigId;
 use crate::time::{Timestamp, duration_millis};
 
 /// The engine's whole state as plain, serialisable data. The routing index
@@ -504,7 +505,26 @@ impl Engine {
         for a in self.agents.values() {
             self.router.place_agent(a, &self.queues);
         }
+        self.share_requirements();
         Ok(())
+    }
+
+    /// Makes restored interactions share the index's copy of their
+    /// requirement sets, as live ones do, instead of each keeping the one
+    /// read from the snapshot.
+    fn share_requirements(&mut self) {
+        let held: Vec<(InteractionId, SigId)> =
+            self.interactions.values().filter_map(|i| Some((i.id, self.router.sig_held_by(i.id)?))).collect();
+        for (id, sig) in held {
+            let shared = self.router.requirements(sig);
+            let i = self.interactions.get_mut(&id).expect("live: listed above");
+            if i.requirements == *shared {
+                i.requirements = shared.clone();
+            }
+            if i.own_requirements == *shared {
+                i.own_requirements = shared.clone();
+            }
+        }
     }
 }
 

@@ -103,10 +103,10 @@ impl Engine {
             return false;
         }
         let eligibility = self.eligibility_in_step(i, queue, step);
-        self.router.hold(iid, &eligibility);
+        let sig = self.router.hold(iid, &eligibility);
         let i = self.interactions.get_mut(&iid).expect("looked up above");
         i.step = u16::try_from(step).expect("steps are at most Limits::MAX_STEPS");
-        i.requirements = eligibility.requirements;
+        i.requirements = self.router.requirements(sig).clone();
         true
     }
 

@@ -1,6 +1,7 @@
 //! Skills, proficiency levels and requirements.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -77,9 +78,23 @@ pub struct SkillRequirement {
 ///
 /// Deserialising sorts the list and refuses a skill listed twice, so a set
 /// read from a file or snapshot is the same set the constructors build.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// A set is immutable once built and cheap to clone: clones share one
+/// allocation, so the many interactions waiting with one requirement set
+/// (and the routing index's entry for it) hold it once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(try_from = "Vec<SkillRequirement>")]
-pub struct Requirements(Vec<SkillRequirement>);
+pub struct Requirements(
+    /// `None` for the empty set, so that no requirements allocate nothing
+    /// and each set has one representation (derived equality and order).
+    Option<Arc<[SkillRequirement]>>,
+);
+
+impl Serialize for Requirements {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.as_slice())
+    }
+}
 
 impl TryFrom<Vec<SkillRequirement>> for Requirements {
     type Error = String;
@@ -88,56 +103,79 @@ impl TryFrom<Vec<SkillRequirement>> for Requirements {
         if let Some(pair) = list.windows(2).find(|pair| pair[0].skill == pair[1].skill) {
             return Err(format!("skill {} is required twice", pair[0].skill));
         }
-        Ok(Requirements(list))
+        Ok(Requirements::from_sorted(list))
     }
 }
 
 impl Requirements {
     /// No requirements: any agent of the queue qualifies.
     pub const fn none() -> Self {
-        Requirements(Vec::new())
+        Requirements(None)
+    }
+
+    /// A set from a list sorted by skill with each skill once.
+    fn from_sorted(list: Vec<SkillRequirement>) -> Self {
+        Requirements((!list.is_empty()).then(|| Arc::from(list)))
+    }
+
+    fn as_slice(&self) -> &[SkillRequirement] {
+        self.0.as_deref().unwrap_or(&[])
     }
 
     /// Builds a set from (skill, minimum level) pairs; when a skill appears
     /// twice, the higher level wins.
     pub fn from_pairs(pairs: impl IntoIterator<Item = (SkillId, Proficiency)>) -> Self {
-        let mut set = Requirements::none();
+        let mut list: Vec<SkillRequirement> = Vec::new();
         for (skill, min_level) in pairs {
-            set.insert(SkillRequirement { skill, min_level });
+            insert_sorted(&mut list, SkillRequirement { skill, min_level });
         }
-        set
+        Requirements::from_sorted(list)
     }
 
     /// Adds a requirement; if the skill is already required, keeps the higher level.
     pub fn insert(&mut self, req: SkillRequirement) {
-        match self.0.binary_search_by_key(&req.skill, |r| r.skill) {
-            Ok(i) => self.0[i].min_level = self.0[i].min_level.max(req.min_level),
-            Err(i) => self.0.insert(i, req),
-        }
+        let mut list = self.as_slice().to_vec();
+        insert_sorted(&mut list, req);
+        *self = Requirements::from_sorted(list);
     }
 
-    /// The union of two sets (the stricter level per skill).
+    /// The union of two sets (the stricter level per skill). When one side
+    /// is empty the result shares the other's allocation.
     pub fn union(&self, other: &Requirements) -> Requirements {
-        let mut out = self.clone();
-        for r in &other.0 {
-            out.insert(*r);
+        if other.is_empty() {
+            return self.clone();
         }
-        out
+        if self.is_empty() {
+            return other.clone();
+        }
+        let mut list = self.as_slice().to_vec();
+        for r in other.iter() {
+            insert_sorted(&mut list, *r);
+        }
+        Requirements::from_sorted(list)
     }
 
     /// The requirements, sorted by skill.
     pub fn iter(&self) -> impl Iterator<Item = &SkillRequirement> {
-        self.0.iter()
+        self.as_slice().iter()
     }
 
     /// Number of skills required.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.as_slice().len()
     }
 
     /// True when nothing is required.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_none()
+    }
+}
+
+/// Adds `req` to a list sorted by skill; a skill already there keeps the higher level.
+fn insert_sorted(list: &mut Vec<SkillRequirement>, req: SkillRequirement) {
+    match list.binary_search_by_key(&req.skill, |r| r.skill) {
+        Ok(i) => list[i].min_level = list[i].min_level.max(req.min_level),
+        Err(i) => list.insert(i, req),
     }
 }
 
