@@ -177,8 +177,8 @@
 #![deny(missing_docs)]
 
 mod command;
-mod dense;
 mod config;
+mod dense;
 mod engine;
 mod error;
 mod event;

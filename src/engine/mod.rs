@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::Command;
 use crate::config::EngineConfig;
+use crate::dense::DenseMap;
 use crate::error::CommandError;
 use crate::event::{Event, EventKind};
-use crate::dense::DenseMap;
 use crate::ids::{AgentId, IdMap, InteractionId, OfferId, QueueId, SkillId};
 use crate::model::agent::Agent;
 use crate::model::channel::Channel;

@@ -67,7 +67,12 @@ impl Router {
     /// Costs O(members of the queue who work the channel and qualify), from
     /// the queue's bitsets; with [`RoutingIndex::Scan`](crate::RoutingIndex::Scan),
     /// O(agents). It runs when an offer is declined, not on routing decisions.
-    pub(crate) fn declined_by_all(&self, i: &Interaction, sig: SigId, agents: &DenseMap<AgentId, Agent>) -> Option<u32> {
+    pub(crate) fn declined_by_all(
+        &self,
+        i: &Interaction,
+        sig: SigId,
+        agents: &DenseMap<AgentId, Agent>,
+    ) -> Option<u32> {
         if i.declined_by.is_empty() {
             return None;
         }

@@ -58,8 +58,8 @@ mod strategy;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::dense::DenseMap;
 use crate::config::{EngineConfig, RoutingIndex};
+use crate::dense::DenseMap;
 use crate::ids::{AgentId, IdHashKey, IdMap, InteractionId, QueueId, SkillId};
 use crate::model::agent::Agent;
 use crate::model::channel::{Channel, ChannelMode};
@@ -845,7 +845,13 @@ impl Router {
     /// Puts an interaction in its waiting list, creating the list the first
     /// time (and, for an eligibility with a rule, the rule's bits in the
     /// queue: one evaluation per member, read from `agents`).
-    pub(crate) fn enqueue(&mut self, i: &Interaction, sig: SigId, queue: &QueueConfig, agents: &DenseMap<AgentId, Agent>) {
+    pub(crate) fn enqueue(
+        &mut self,
+        i: &Interaction,
+        sig: SigId,
+        queue: &QueueConfig,
+        agents: &DenseMap<AgentId, Agent>,
+    ) {
         let realtime = self.is_realtime(i.channel);
         self.queue_mut(i.queue);
         let q = self.queues.get_mut(&i.queue).expect("created above");
