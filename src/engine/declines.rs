@@ -75,7 +75,7 @@ impl Engine {
                 self.timers.set(TimerKind::ForgetDeclines(iid), now + span);
             }
             (AllDeclined::Overflow(_), Some((to, requirements))) => {
-                self.interactions.get_mut(&iid).expect("looked up above").declined_by.clear();
+                self.interactions.get_mut(&iid).expect("looked up above").edit_rare(|rare| rare.declined_by.clear());
                 self.timers.cancel(TimerKind::ForgetDeclines(iid));
                 self.move_to_queue(iid, queue, to, requirements, now);
             }
@@ -101,7 +101,7 @@ impl Engine {
     /// declined it and, if still waiting, is routed again to anyone.
     pub(super) fn forget_declines(&mut self, iid: InteractionId) {
         let Some(i) = self.interactions.get_mut(&iid) else { return };
-        i.declined_by.clear();
+        i.edit_rare(|rare| rare.declined_by.clear());
         if i.state == InteractionState::Queued {
             self.work.push_back(Work::Interaction(iid));
         }

@@ -64,7 +64,7 @@ impl Engine {
             if !agent.config.capacity.is_interruptible(i.channel) {
                 continue;
             }
-            match (realtime.is_some(), i.interrupted_by.is_some()) {
+            match (realtime.is_some(), i.interrupted_by().is_some()) {
                 (true, false) => changes.push((*iid, by)),
                 (false, true) => changes.push((*iid, None)),
                 _ => {}
@@ -72,7 +72,7 @@ impl Engine {
         }
         for (iid, by) in changes {
             let i = self.interactions.get_mut(&iid).expect("connected interactions are live");
-            i.interrupted_by = by;
+            i.edit_rare(|rare| rare.interrupted_by = by);
             match by {
                 Some(by) => self.emit(now, EventKind::WorkInterrupted { interaction: iid, agent: aid, by }),
                 None => self.emit(now, EventKind::WorkResumed { interaction: iid, agent: aid }),

@@ -105,10 +105,10 @@ impl Engine {
             // Interrupted exactly when connected on an interruptible channel of
             // an agent who holds real-time work.
             ensure!(
-                i.interrupted_by.is_some() == self.should_be_interrupted(i),
+                i.interrupted_by().is_some() == self.should_be_interrupted(i),
                 "{} interrupted by {:?} in state {:?}, against the rule",
                 i.id,
-                i.interrupted_by,
+                i.interrupted_by(),
                 i.state
             );
             match i.state {

@@ -483,50 +483,29 @@ impl Engine {
         let sig = self.router.hold(new.id, &sets[0]);
         // The index's copy: interactions with one requirement set share it.
         let requirements = self.router.requirements(sig).clone();
-        let own_requirements = if new.requirements == requirements { requirements.clone() } else { new.requirements };
+        let own_requirements =
+            if new.requirements == requirements { requirements.clone() } else { new.requirements.clone() };
         if sets.len() > 1 {
             self.router.reserve(new.id, &sets);
         }
-        let interaction = Interaction {
-            id: new.id,
-            seq,
+        let arrived = EventKind::InteractionArrived {
+            interaction: new.id,
             channel: new.channel,
             queue: new.queue,
             customer: new.customer,
             case: new.case,
-            own_requirements,
-            requirements,
             priority: new.priority,
-            arrived_at: now,
-            queue_entered_at: now,
             attributes: new.attributes.clone(),
-            state: InteractionState::Queued,
-            declined_by: Vec::new(),
-            offers: 0,
-            overdue: false,
-            interrupted_by: None,
-            own_steps: new.steps,
-            step: 0,
-            joined_at: None,
         };
-        self.interactions.insert(new.id, interaction);
-        let admission = self.admission_due(new.id, &self.queues[&new.queue]);
-        self.arm_time_to_live(new.id, now);
-        self.arm_exception_rule(new.id, now);
-        self.emit(
-            now,
-            EventKind::InteractionArrived {
-                interaction: new.id,
-                channel: new.channel,
-                queue: new.queue,
-                customer: new.customer,
-                case: new.case,
-                priority: new.priority,
-                attributes: new.attributes,
-            },
-        );
-        self.enter_queue(new.id, QueueReason::Arrived, now);
-        self.admit(new.id, admission, now);
+        let (id, queue) = (new.id, new.queue);
+        let interaction = Interaction::arriving(new, seq, own_requirements, requirements, now);
+        self.interactions.insert(id, interaction);
+        let admission = self.admission_due(id, &self.queues[&queue]);
+        self.arm_time_to_live(id, now);
+        self.arm_exception_rule(id, now);
+        self.emit(now, arrived);
+        self.enter_queue(id, QueueReason::Arrived, now);
+        self.admit(id, admission, now);
         Ok(())
     }
 
@@ -596,9 +575,11 @@ impl Engine {
     fn decline(&mut self, offer: OfferId, now: Timestamp) -> super::PendingOffer {
         let p = self.take_back_offer(offer, now);
         let i = self.interactions.get_mut(&p.interaction).expect("a pending offer's interaction is live");
-        if let Err(pos) = i.declined_by.binary_search(&p.agent) {
-            i.declined_by.insert(pos, p.agent);
-        }
+        i.edit_rare(|rare| {
+            if let Err(pos) = rare.declined_by.binary_search(&p.agent) {
+                rare.declined_by.insert(pos, p.agent);
+            }
+        });
         p
     }
 
@@ -615,7 +596,7 @@ impl Engine {
         let wrap_up = self.queues[&i.queue].wrap_up;
         // Completing interrupted work is allowed (the agent may have finished
         // the reply before the call came): the completion ends the interruption.
-        self.interactions.get_mut(&iid).expect("checked above").interrupted_by = None;
+        self.interactions.get_mut(&iid).expect("checked above").edit_rare(|rare| rare.interrupted_by = None);
         self.emit(now, EventKind::InteractionCompleted { interaction: iid, agent });
         let a = self.agents.get_mut(&agent).expect("checked above");
         if wrap_up.is_zero() || !a.logged_in {
@@ -760,7 +741,7 @@ impl Engine {
             }
             InteractionState::Connected { agent } => {
                 // Interrupted work transferred while paused leaves its interruption behind.
-                self.interactions.get_mut(&iid).expect("checked above").interrupted_by = None;
+                self.interactions.get_mut(&iid).expect("checked above").edit_rare(|rare| rare.interrupted_by = None);
                 self.release(agent, iid, now);
                 self.refresh_agent(agent, now);
             }
@@ -791,9 +772,11 @@ impl Engine {
         let i = self.interactions.get_mut(&iid).expect("move_to_queue: interaction is live");
         i.queue = to;
         i.requirements = self.router.requirements(sig).clone();
-        i.own_steps = None;
+        i.edit_rare(|rare| {
+            rare.own_steps = None;
+            rare.joined_at = Some(now);
+        });
         i.step = 0;
-        i.joined_at = Some(now);
         self.arm_time_to_live(iid, now);
         self.arm_exception_rule(iid, now);
         self.emit(now, EventKind::InteractionTransferred { interaction: iid, from, to });

@@ -46,7 +46,7 @@ impl Engine {
         // within the limits and with room for all their requirement sets at once.
         let mut live: Vec<InteractionId> = self.interactions.values().filter(|i| i.queue == id).map(|i| i.id).collect();
         live.sort_by_key(|iid| self.interactions[iid].seq);
-        let frozen = |i: &crate::model::interaction::Interaction| match (steps, &i.own_steps) {
+        let frozen = |i: &crate::model::interaction::Interaction| match (steps, i.own_steps()) {
             (_, Some(own)) => own.clone(),
             (WaitingSteps::Keep, None) => old_steps.clone(),
             (WaitingSteps::Restart, None) => queue.steps.clone(),
@@ -82,12 +82,12 @@ impl Engine {
         self.queues.insert(id, queue);
         for ((iid, sets), was_queued) in plans.into_iter().zip(queued) {
             let i = self.interactions.get_mut(&iid).expect("live above");
-            if i.own_steps.is_none() && !restart && old_steps != self.queues[&id].steps {
+            if i.own_steps().is_none() && !restart && old_steps != self.queues[&id].steps {
                 // Frozen: the steps it entered with stay its own.
-                i.own_steps = Some(old_steps.clone());
+                i.edit_rare(|rare| rare.own_steps = Some(old_steps.clone()));
             }
-            if restart && i.own_steps.is_none() {
-                i.joined_at = Some(now);
+            if restart && i.own_steps().is_none() {
+                i.edit_rare(|rare| rare.joined_at = Some(now));
             }
             let i = &self.interactions[&iid];
             let (step, _) = i.step_due(&self.queues[&id], now);

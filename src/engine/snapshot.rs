@@ -437,7 +437,7 @@ impl Engine {
             return Err(RestoreError::UnknownReference(format!("{id} is in {}", i.queue)));
         };
         let base = self.check_fits_queue(queue, i.channel, &i.own_requirements).map_err(refused)?;
-        if let Some(steps) = &i.own_steps {
+        if let Some(steps) = i.own_steps() {
             self.check_steps(&base, steps).map_err(refused)?;
             self.check_step_expressions(&|k| format!("interaction {id} step {k} eligibility"), steps)
                 .map_err(refused)?;
@@ -451,7 +451,7 @@ impl Engine {
         if i.requirements != requirements {
             return Err(RestoreError::InteractionMisplaced(id));
         }
-        if i.joined_at.is_some_and(|joined| joined < i.queue_entered_at || joined > now) {
+        if i.joined_at().is_some_and(|joined| joined < i.queue_entered_at || joined > now) {
             return Err(RestoreError::BadTime(format!("{id} joined its queue outside its place in line and now")));
         }
         if i.seq >= self.next_seq {
@@ -463,7 +463,7 @@ impl Engine {
                 i.arrived_at, i.queue_entered_at
             )));
         }
-        if i.declined_by.windows(2).any(|pair| pair[0] >= pair[1]) {
+        if i.declined_by().windows(2).any(|pair| pair[0] >= pair[1]) {
             return Err(RestoreError::DuplicateId(format!("{id}'s decliners are not sorted and distinct")));
         }
         Ok(())

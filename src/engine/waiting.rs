@@ -130,7 +130,7 @@ impl Engine {
             logged_in: 0,
             ready: 0,
             delay_reached: 0,
-            declined_by: i.declined_by.clone(),
+            declined_by: i.declined_by().to_vec(),
             declined_by_all: false,
             deadline: self.queues[&i.queue]
                 .max_wait_ms()

@@ -81,6 +81,7 @@ pub enum Outcome {
 /// assert_eq!(i.customer(), CustomerId(9));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "InteractionRecord", into = "InteractionRecord")]
 pub struct Interaction {
     pub(crate) id: InteractionId,
     pub(crate) seq: u64,
@@ -95,26 +96,122 @@ pub struct Interaction {
     pub(crate) queue_entered_at: Timestamp,
     pub(crate) attributes: Attributes,
     pub(crate) state: InteractionState,
-    pub(crate) declined_by: Vec<AgentId>,
     pub(crate) offers: u32,
     /// Waited past its queue's [`max_wait`](crate::QueueConfig::max_wait)
     /// (set when the bound is reached, kept until it leaves the queue for good).
-    #[serde(default)]
     pub(crate) overdue: bool,
-    /// Its own routing steps, replacing its queue's, in the queue it arrived in.
-    // No `skip_serializing_if`: the compact snapshot's format has no field names.
-    #[serde(default)]
-    pub(crate) own_steps: Option<Vec<crate::model::step::RoutingStep>>,
     /// The routing step it is in (0 when its queue has none).
-    #[serde(default)]
     pub(crate) step: u16,
+    /// What few interactions carry, boxed so that the many waiting without
+    /// it do not pay for it; `None` exactly when it is all empty.
+    rare: Option<Box<Rare>>,
+}
+
+/// The parts of an interaction that most never have (see [`Interaction::edit_rare`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Rare {
+    /// Agents who declined it, sorted.
+    pub(crate) declined_by: Vec<AgentId>,
+    /// Its own routing steps, replacing its queue's, in the queue it arrived in.
+    pub(crate) own_steps: Option<Vec<crate::model::step::RoutingStep>>,
     /// When it entered its current queue, if not at its place in line (after a transfer).
-    #[serde(default)]
     pub(crate) joined_at: Option<Timestamp>,
     /// Paused by real-time work of its agent (interruptible work): the
     /// real-time interaction whose accept paused it.
-    #[serde(default)]
     pub(crate) interrupted_by: Option<InteractionId>,
+}
+
+/// An interaction as snapshots write it: every field flat, in the order
+/// and with the names snapshots have always had.
+#[derive(Serialize, Deserialize)]
+struct InteractionRecord {
+    id: InteractionId,
+    seq: u64,
+    channel: Channel,
+    queue: QueueId,
+    customer: CustomerId,
+    case: Option<CaseId>,
+    own_requirements: Requirements,
+    requirements: Requirements,
+    priority: i32,
+    arrived_at: Timestamp,
+    queue_entered_at: Timestamp,
+    attributes: Attributes,
+    state: InteractionState,
+    declined_by: Vec<AgentId>,
+    offers: u32,
+    #[serde(default)]
+    overdue: bool,
+    // No `skip_serializing_if`: the compact snapshot's format has no field names.
+    #[serde(default)]
+    own_steps: Option<Vec<crate::model::step::RoutingStep>>,
+    #[serde(default)]
+    step: u16,
+    #[serde(default)]
+    joined_at: Option<Timestamp>,
+    #[serde(default)]
+    interrupted_by: Option<InteractionId>,
+}
+
+impl From<InteractionRecord> for Interaction {
+    fn from(r: InteractionRecord) -> Self {
+        let mut i = Interaction {
+            id: r.id,
+            seq: r.seq,
+            channel: r.channel,
+            queue: r.queue,
+            customer: r.customer,
+            case: r.case,
+            own_requirements: r.own_requirements,
+            requirements: r.requirements,
+            priority: r.priority,
+            arrived_at: r.arrived_at,
+            queue_entered_at: r.queue_entered_at,
+            attributes: r.attributes,
+            state: r.state,
+            offers: r.offers,
+            overdue: r.overdue,
+            step: r.step,
+            rare: None,
+        };
+        i.edit_rare(|rare| {
+            *rare = Rare {
+                declined_by: r.declined_by,
+                own_steps: r.own_steps,
+                joined_at: r.joined_at,
+                interrupted_by: r.interrupted_by,
+            }
+        });
+        i
+    }
+}
+
+impl From<Interaction> for InteractionRecord {
+    fn from(i: Interaction) -> Self {
+        let rare = i.rare.map(|rare| *rare).unwrap_or_default();
+        InteractionRecord {
+            id: i.id,
+            seq: i.seq,
+            channel: i.channel,
+            queue: i.queue,
+            customer: i.customer,
+            case: i.case,
+            own_requirements: i.own_requirements,
+            requirements: i.requirements,
+            priority: i.priority,
+            arrived_at: i.arrived_at,
+            queue_entered_at: i.queue_entered_at,
+            attributes: i.attributes,
+            state: i.state,
+            declined_by: rare.declined_by,
+            offers: i.offers,
+            overdue: i.overdue,
+            own_steps: rare.own_steps,
+            step: i.step,
+            joined_at: rare.joined_at,
+            interrupted_by: rare.interrupted_by,
+        }
+    }
 }
 
 impl Interaction {
@@ -171,14 +268,60 @@ impl Interaction {
     /// When it entered the queue it is in: its place in line, or the time
     /// of its last transfer. Routing steps count from here.
     pub fn joined_queue_at(&self) -> Timestamp {
-        self.joined_at.unwrap_or(self.queue_entered_at)
+        self.joined_at().unwrap_or(self.queue_entered_at)
     }
     /// The routing steps that apply to it in `queue` (its own, or the queue's).
     pub(crate) fn steps<'a>(
         &'a self,
         queue: &'a crate::model::queue::QueueConfig,
     ) -> &'a [crate::model::step::RoutingStep] {
-        self.own_steps.as_deref().unwrap_or(&queue.steps)
+        self.own_steps().map_or(&queue.steps, Vec::as_slice)
+    }
+    /// A new interaction in its first queue, as it arrives.
+    pub(crate) fn arriving(
+        new: crate::command::NewInteraction,
+        seq: u64,
+        own_requirements: Requirements,
+        requirements: Requirements,
+        now: Timestamp,
+    ) -> Self {
+        let mut i = Interaction {
+            id: new.id,
+            seq,
+            channel: new.channel,
+            queue: new.queue,
+            customer: new.customer,
+            case: new.case,
+            own_requirements,
+            requirements,
+            priority: new.priority,
+            arrived_at: now,
+            queue_entered_at: now,
+            attributes: new.attributes,
+            state: InteractionState::Queued,
+            offers: 0,
+            overdue: false,
+            step: 0,
+            rare: None,
+        };
+        i.edit_rare(|rare| rare.own_steps = new.steps);
+        i
+    }
+    /// Changes its rare parts; they are boxed only while not all empty.
+    pub(crate) fn edit_rare(&mut self, edit: impl FnOnce(&mut Rare)) {
+        let mut rare = self.rare.take().unwrap_or_default();
+        edit(&mut rare);
+        if *rare != Rare::default() {
+            self.rare = Some(rare);
+        }
+    }
+    /// Its own routing steps, if it has them (replacing its queue's).
+    pub(crate) fn own_steps(&self) -> Option<&Vec<crate::model::step::RoutingStep>> {
+        self.rare.as_ref()?.own_steps.as_ref()
+    }
+    /// When it entered its current queue, if not at its place in line (after a transfer).
+    pub(crate) fn joined_at(&self) -> Option<Timestamp> {
+        self.rare.as_ref()?.joined_at
     }
     /// When its wait reaches `queue`'s [`max_wait`](crate::QueueConfig::max_wait), if the queue has one.
     pub(crate) fn wait_deadline(&self, queue: &crate::model::queue::QueueConfig) -> Option<Timestamp> {
@@ -214,7 +357,7 @@ impl Interaction {
     /// interaction named may have ended already. `None` when it is not
     /// interrupted.
     pub fn interrupted_by(&self) -> Option<InteractionId> {
-        self.interrupted_by
+        self.rare.as_ref()?.interrupted_by
     }
 
     /// Where it is in its lifecycle.
@@ -224,7 +367,7 @@ impl Interaction {
     /// Agents who declined it (it is never offered to them again when the
     /// engine is configured that way), sorted by id.
     pub fn declined_by(&self) -> &[AgentId] {
-        &self.declined_by
+        self.rare.as_ref().map_or(&[], |rare| &rare.declined_by)
     }
     /// How many offers it has had.
     pub fn offers(&self) -> u32 {

@@ -215,7 +215,7 @@ impl Router {
                         for (_, tier) in ch.tiers.range(..=waited) {
                             for (_, agent, _) in &tier.pool {
                                 let could = self.sig_admits(*sig, &agents[agent].config)
-                                    && !(never_reoffer_to_decliners && i.declined_by.contains(agent))
+                                    && !(never_reoffer_to_decliners && i.declined_by().contains(agent))
                                     // A draining agent takes nothing (headroom), whatever waits.
                                     && self.scan_drain_cause(&agents[agent], &ctx).is_none();
                                 ensure!(!could, "{} waits in {qid}/{channel} while {agent} could take it", i.id);

@@ -26,7 +26,7 @@ use crate::model::interaction::Interaction;
 /// Whether `agent` has declined `i` (rejected it or let it time out),
 /// whatever the configuration says about offering it to them again.
 pub(super) fn has_declined(i: &Interaction, agent: AgentId) -> bool {
-    !i.declined_by.is_empty() && i.declined_by.binary_search(&agent).is_ok()
+    !i.declined_by().is_empty() && i.declined_by().binary_search(&agent).is_ok()
 }
 
 /// The best acceptable agent for one interaction found so far: the lowest
@@ -73,7 +73,7 @@ impl Router {
         sig: SigId,
         agents: &DenseMap<AgentId, Agent>,
     ) -> Option<u32> {
-        if i.declined_by.is_empty() {
+        if i.declined_by().is_empty() {
             return None;
         }
         if self.scans() {

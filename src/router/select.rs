@@ -70,7 +70,7 @@ impl<'a> Context<'a> {
     }
 
     pub(super) fn declined(&self, interaction: &Interaction, agent: AgentId) -> bool {
-        self.never_reoffer_to_decliners && interaction.declined_by.binary_search(&agent).is_ok()
+        self.never_reoffer_to_decliners && interaction.declined_by().binary_search(&agent).is_ok()
     }
 
     /// Whether `agent` may never be offered interaction `id` again.
