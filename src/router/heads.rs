@@ -211,7 +211,13 @@ mod tests {
     }
 
     fn key(n: u64) -> WaitKey {
-        WaitKey { deadline_ms: i64::MAX, neg_static_priority: 0, entered_ms: n as i64, seq: n, id: InteractionId(n) }
+        WaitKey {
+            deadline_ms: i64::MAX,
+            neg_static_priority: crate::router::Wide::new(0),
+            entered_ms: n as i64,
+            seq: n,
+            id: InteractionId(n),
+        }
     }
 
     /// Both ways of choosing combinations (all of them, or the subsets of the
