@@ -6,6 +6,11 @@
 //! keeps the values in fixed-size chunks allocated one at a time, and only a
 //! small slot number in the hash map: what a value costs is its own size
 //! plus about 20 bytes, at any count.
+//!
+//! Each entry also has a 32-bit *tag*, kept in what would be padding beside
+//! its slot number: the engine keeps there the signature an interaction
+//! holds in the routing index, which would otherwise take a hash map of
+//! its own (another 20 bytes per waiting interaction).
 
 use std::hash::Hash;
 
@@ -15,12 +20,19 @@ use crate::ids::{IdHashKey, IdMap};
 /// enough that the last, partly used chunk is a rounding error at scale.
 const CHUNK: usize = 1024;
 
+/// Where a value is, and its tag.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    slot: u32,
+    tag: u32,
+}
+
 /// A map from ids to values, stored densely (see the module docs). Like
 /// [`IdMap`], for lookups only: code that iterates it must sort first, so
 /// that the order of its slots never shows.
 #[derive(Clone, Debug)]
 pub(crate) struct DenseMap<K, V> {
-    slots: IdMap<K, u32>,
+    slots: IdMap<K, Entry>,
     chunks: Vec<Vec<Option<V>>>,
     /// Slots given back, reused last-freed first.
     free: Vec<u32>,
@@ -46,13 +58,13 @@ impl<K: Copy + Eq + Hash, V> DenseMap<K, V> {
 
     /// The value of `id`.
     pub(crate) fn get(&self, id: &K) -> Option<&V> {
-        let slot = *self.slots.get(id)?;
+        let slot = self.slots.get(id)?.slot;
         self.cell(slot).as_ref()
     }
 
     /// The value of `id`, to change.
     pub(crate) fn get_mut(&mut self, id: &K) -> Option<&mut V> {
-        let slot = *self.slots.get(id)?;
+        let slot = self.slots.get(id)?.slot;
         self.cell_mut(slot).as_mut()
     }
 
@@ -66,9 +78,21 @@ impl<K: Copy + Eq + Hash, V> DenseMap<K, V> {
         self.slots.len()
     }
 
-    /// Sets the value of `id`, returning the one it replaces.
+    /// The tag of `id` (0 until set).
+    pub(crate) fn tag(&self, id: &K) -> Option<u32> {
+        Some(self.slots.get(id)?.tag)
+    }
+
+    /// Sets the tag of `id`, if it has a value.
+    pub(crate) fn set_tag(&mut self, id: &K, tag: u32) {
+        if let Some(entry) = self.slots.get_mut(id) {
+            entry.tag = tag;
+        }
+    }
+
+    /// Sets the value of `id`, returning the one it replaces (its tag stays).
     pub(crate) fn insert(&mut self, id: K, value: V) -> Option<V> {
-        if let Some(&slot) = self.slots.get(&id) {
+        if let Some(&Entry { slot, .. }) = self.slots.get(&id) {
             return self.cell_mut(slot).replace(value);
         }
         let slot = match self.free.pop() {
@@ -84,13 +108,13 @@ impl<K: Copy + Eq + Hash, V> DenseMap<K, V> {
             }
         };
         *self.cell_mut(slot) = Some(value);
-        self.slots.insert(id, slot);
+        self.slots.insert(id, Entry { slot, tag: 0 });
         None
     }
 
     /// Takes the value of `id` out.
     pub(crate) fn remove(&mut self, id: &K) -> Option<V> {
-        let slot = self.slots.remove(id)?;
+        let slot = self.slots.remove(id)?.slot;
         self.free.push(slot);
         self.cell_mut(slot).take()
     }
@@ -131,7 +155,12 @@ mod tests {
         }
         assert_eq!(dense.insert(InteractionId(1), 99), reference.insert(InteractionId(1), 99), "replaces");
         *dense.get_mut(&InteractionId(2)).unwrap() += 1;
-        *reference.get_mut(&InteractionId(2)).unwrap() += 1;
+        dense.set_tag(&InteractionId(2), 5);
+        dense.set_tag(&InteractionId(3), 6);
+        assert_eq!(dense.insert(InteractionId(2), 4), Some(3));
+        assert_eq!((dense.tag(&InteractionId(2)), dense.tag(&InteractionId(4))), (Some(5), Some(0)));
+        assert_eq!(dense.tag(&InteractionId(3)), None, "removed: no tag");
+        reference.insert(InteractionId(2), 4);
 
         assert_eq!(dense.len(), reference.len());
         assert_eq!(dense.chunks.len(), 3, "freed slots were reused before a chunk was added");

@@ -49,7 +49,7 @@ impl Engine {
         }
         let decliners = if self.config.never_reoffer_to_decliners() {
             let i = &self.interactions[&iid];
-            let sig = self.router.sig_held_by(iid).expect("a live interaction holds its signature");
+            let sig = self.held_sig(iid).expect("a live interaction holds its signature");
             self.router.declined_by_all(i, sig, &self.agents)
         } else {
             None

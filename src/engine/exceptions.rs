@@ -279,7 +279,7 @@ impl Engine {
                 self.interactions.get_mut(&iid).expect("looked up above").own_requirements = own;
                 let i = &self.interactions[&iid];
                 let eligibility = self.eligibility_in_step(i, &self.queues[&from], usize::from(i.step));
-                let sig = self.router.hold(iid, &eligibility);
+                let sig = self.hold(iid, &eligibility);
                 self.router.reserve(iid, if sets.len() > 1 { &sets } else { &[] });
                 self.interactions.get_mut(&iid).expect("looked up above").requirements =
                     self.router.requirements(sig).clone();
@@ -312,7 +312,7 @@ impl Engine {
     /// in the list of what it now holds, and routes it again.
     fn relist(&mut self, iid: InteractionId) {
         let i = &self.interactions[&iid];
-        let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");
+        let sig = self.held_sig(iid).expect("a queued interaction holds its signature");
         self.router.enqueue(i, sig, &self.queues[&i.queue], &self.agents);
         self.work.push_back(Work::Interaction(iid));
     }
@@ -408,7 +408,9 @@ impl Engine {
     /// requirements and rules is `staffed` (O(members of the queue)).
     fn someone_could_take(&self, i: &Interaction, staffed: Staffed) -> bool {
         self.router.members(i.queue).filter_map(|id| self.agents.get(&id)).any(|a| {
-            a.config.capacity.channel(i.channel).is_some() && self.router.admits(a, i) && is_staffed(a, staffed)
+            a.config.capacity.channel(i.channel).is_some()
+                && self.router.admits(a, i, self.held_sig(i.id))
+                && is_staffed(a, staffed)
         })
     }
 }

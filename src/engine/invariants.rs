@@ -85,7 +85,7 @@ impl Engine {
             );
             // It holds its step's eligibility, and keeps every step's when it has several.
             let Some(queue) = self.queues.get(&i.queue) else { continue };
-            let held = self.router.sig_held_by(i.id);
+            let held = self.held_sig(i.id);
             let eligibility = self.eligibility_in_step(i, queue, usize::from(i.step));
             ensure!(held.is_some() && held == self.router.sig_of(&eligibility), "{} holds another eligibility", i.id);
             let steps = i.steps(queue);
@@ -114,7 +114,7 @@ impl Engine {
             match i.state {
                 InteractionState::Queued => {
                     queued += 1;
-                    let sig = self.router.sig_held_by(i.id);
+                    let sig = self.held_sig(i.id);
                     let queue = &self.queues[&i.queue];
                     let eligibility = self.eligibility_in_step(i, queue, usize::from(i.step));
                     ensure!(

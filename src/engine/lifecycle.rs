@@ -480,7 +480,7 @@ impl Engine {
         // Cannot overflow: restore refuses counters above 2^63, and one arrival adds one.
         self.next_seq += 1;
         self.totals.arrived += 1;
-        let sig = self.router.hold(new.id, &sets[0]);
+        let sig = self.router.hold(None, &sets[0]);
         // The index's copy: interactions with one requirement set share it.
         let requirements = self.router.requirements(sig).clone();
         let own_requirements =
@@ -500,6 +500,7 @@ impl Engine {
         let (id, queue) = (new.id, new.queue);
         let interaction = Interaction::arriving(new, seq, own_requirements, requirements, now);
         self.interactions.insert(id, interaction);
+        self.interactions.set_tag(&id, sig);
         let admission = self.admission_due(id, &self.queues[&queue]);
         self.arm_time_to_live(id, now);
         self.arm_exception_rule(id, now);
@@ -767,7 +768,7 @@ impl Engine {
         sets: Vec<Eligibility>,
         now: Timestamp,
     ) {
-        let sig = self.router.hold(iid, &sets[0]);
+        let sig = self.hold(iid, &sets[0]);
         self.router.reserve(iid, if sets.len() > 1 { &sets } else { &[] });
         let i = self.interactions.get_mut(&iid).expect("move_to_queue: interaction is live");
         i.queue = to;

@@ -300,6 +300,21 @@ impl Engine {
         Ok(())
     }
 
+    /// The signature live interaction `iid` holds in the routing index
+    /// (the engine keeps it in the interaction's tag).
+    fn held_sig(&self, iid: InteractionId) -> Option<crate::router::SigId> {
+        self.interactions.tag(&iid)
+    }
+
+    /// Makes live interaction `iid` hold eligibility `e` in the routing
+    /// index instead of what it held; the signature it now holds. The
+    /// caller has checked the signature limit.
+    fn hold(&mut self, iid: InteractionId, e: &crate::model::expression::Eligibility) -> crate::router::SigId {
+        let sig = self.router.hold(self.held_sig(iid), e);
+        self.interactions.set_tag(&iid, sig);
+        sig
+    }
+
     // ----- Outputs -----
 
     /// The next event, in the order things happened; `None` when drained.

@@ -92,7 +92,7 @@ impl Engine {
             let i = &self.interactions[&iid];
             let (step, _) = i.step_due(&self.queues[&id], now);
             let eligibility = self.eligibility_in_step(i, &self.queues[&id], step);
-            let sig = self.router.hold(iid, &eligibility);
+            let sig = self.hold(iid, &eligibility);
             self.router.reserve(iid, if sets.len() > 1 { &sets } else { &[] });
             let i = self.interactions.get_mut(&iid).expect("live above");
             i.step = u16::try_from(step).expect("steps are at most Limits::MAX_STEPS");

@@ -32,7 +32,7 @@ impl Engine {
             self.when_closed(id, now);
             return;
         }
-        let sig = self.router.sig_held_by(i.id).expect("a queued interaction holds its signature");
+        let sig = self.held_sig(i.id).expect("a queued interaction holds its signature");
         let ctx = Context::new(&self.agents, &self.interactions, &self.queues, &self.config, now);
         match self.router.select_agent(i, sig, &ctx) {
             Some(choice) => {
@@ -188,6 +188,7 @@ impl Engine {
     /// keeping its place in line. Returns whether its step changed.
     pub(super) fn list(&mut self, iid: InteractionId, now: Timestamp) -> bool {
         let step_changed = self.settle_step(iid, now);
+        let sig = self.held_sig(iid).expect("a live interaction holds its signature");
         let i = self.interactions.get_mut(&iid).expect("list: interaction exists");
         i.state = InteractionState::Queued;
         let q = &self.queues[&i.queue];
@@ -195,7 +196,6 @@ impl Engine {
         // bound); the place in line, and so the deadline, is kept.
         let deadline = i.wait_deadline(q);
         i.overdue = deadline.is_some_and(|d| d <= now);
-        let sig = self.router.sig_held_by(iid).expect("a live interaction holds its signature");
         self.router.enqueue(i, sig, q, &self.agents);
         if let Some(deadline) = deadline.filter(|d| *d > now) {
             self.timers.set(TimerKind::MaxWait(iid), deadline);
@@ -211,7 +211,7 @@ impl Engine {
         if i.state != InteractionState::Queued || i.overdue {
             return;
         }
-        let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");
+        let sig = self.held_sig(iid).expect("a queued interaction holds its signature");
         let q = &self.queues[&i.queue];
         self.router.dequeue(i, sig, q);
         let i = self.interactions.get_mut(&iid).expect("looked up above");
@@ -244,7 +244,7 @@ impl Engine {
     /// affected look again.
     pub(super) fn unlist(&mut self, iid: InteractionId) {
         let i = &self.interactions[&iid];
-        let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");
+        let sig = self.held_sig(iid).expect("a queued interaction holds its signature");
         // Agents held back from deferrable work look again whenever real-time
         // work leaves a list: what held them back (the real-time interaction
         // they would be offered within the blend horizon) may have gone.
@@ -313,8 +313,9 @@ impl Engine {
 
     /// Ends an interaction that holds no capacity and is in no waiting list.
     pub(super) fn end_interaction(&mut self, iid: InteractionId, outcome: Outcome, now: Timestamp) {
+        let held = self.held_sig(iid);
         let i = self.interactions.remove(&iid).expect("end_interaction: interaction is live");
-        self.router.let_go(iid);
+        self.router.let_go(iid, held);
         self.timers.cancel(TimerKind::QueueDelay(iid));
         self.timers.cancel(TimerKind::MaxWait(iid));
         self.timers.cancel(TimerKind::StepExpiry(iid));

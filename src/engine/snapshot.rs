@@ -485,9 +485,10 @@ impl Engine {
         let mut live: Vec<&Interaction> = self.interactions.values().collect();
         live.sort_by_key(|i| i.seq);
         let max = self.config.limits().max_signatures;
+        let mut held: Vec<(InteractionId, SigId)> = Vec::with_capacity(live.len());
         for i in &live {
             let queue = &self.queues[&i.queue];
-            self.router.hold(i.id, &self.eligibility_in_step(i, queue, usize::from(i.step)));
+            held.push((i.id, self.router.hold(None, &self.eligibility_in_step(i, queue, usize::from(i.step)))));
             let steps = i.steps(queue);
             if steps.len() > 1 {
                 let sets = self.eligibility_sets(queue, &i.own_requirements, steps, &i.attributes);
@@ -498,24 +499,24 @@ impl Engine {
                 return Err(RestoreError::Refused { what: format!("interaction {}", i.id), error });
             }
         }
-        for i in live.into_iter().filter(|i| i.state == InteractionState::Queued) {
-            let sig = self.router.sig_held_by(i.id).expect("held above");
-            self.router.enqueue(i, sig, &self.queues[&i.queue], &self.agents);
+        for (i, (_, sig)) in live.into_iter().zip(&held) {
+            if i.state == InteractionState::Queued {
+                self.router.enqueue(i, *sig, &self.queues[&i.queue], &self.agents);
+            }
         }
         for a in self.agents.values() {
             self.router.place_agent(a, &self.queues);
         }
-        self.share_requirements();
+        self.keep_held(held);
         Ok(())
     }
 
-    /// Makes restored interactions share the index's copy of their
-    /// requirement sets, as live ones do, instead of each keeping the one
-    /// read from the snapshot.
-    fn share_requirements(&mut self) {
-        let held: Vec<(InteractionId, SigId)> =
-            self.interactions.values().filter_map(|i| Some((i.id, self.router.sig_held_by(i.id)?))).collect();
+    /// Records the signature each restored interaction holds, and makes it
+    /// share the index's copy of its requirement sets, as live ones do,
+    /// instead of keeping the one read from the snapshot.
+    fn keep_held(&mut self, held: Vec<(InteractionId, SigId)>) {
         for (id, sig) in held {
+            self.interactions.set_tag(&id, sig);
             let shared = self.router.requirements(sig);
             let i = self.interactions.get_mut(&id).expect("live: listed above");
             if i.requirements == *shared {

@@ -74,7 +74,7 @@ impl Engine {
             }
         }
         let max = self.config.limits().max_signatures as usize;
-        let freed = moving.map_or(0, |id| self.router.freed_by_moving(id, &sets));
+        let freed = moving.map_or(0, |id| self.router.freed_by_moving(id, self.held_sig(id), &sets));
         if self.router.sig_count().saturating_add(self.router.new_sigs_among(&sets)).saturating_sub(freed) > max {
             return Err(limit(Limit::Signatures, self.config.limits().max_signatures));
         }
@@ -103,7 +103,7 @@ impl Engine {
             return false;
         }
         let eligibility = self.eligibility_in_step(i, queue, step);
-        let sig = self.router.hold(iid, &eligibility);
+        let sig = self.hold(iid, &eligibility);
         let i = self.interactions.get_mut(&iid).expect("looked up above");
         i.step = u16::try_from(step).expect("steps are at most Limits::MAX_STEPS");
         i.requirements = self.router.requirements(sig).clone();
@@ -121,7 +121,7 @@ impl Engine {
         self.unlist(iid);
         let changed = self.settle_step(iid, at);
         let i = &self.interactions[&iid];
-        let sig = self.router.sig_held_by(iid).expect("a queued interaction holds its signature");
+        let sig = self.held_sig(iid).expect("a queued interaction holds its signature");
         self.router.enqueue(i, sig, &self.queues[&i.queue], &self.agents);
         if changed {
             let (queue, step) = (i.queue, i.step);

@@ -158,7 +158,7 @@ impl Engine {
                 continue;
             }
             why.members += 1;
-            if !self.router.admits(a, i) {
+            if !self.router.admits(a, i, self.held_sig(i.id)) {
                 continue;
             }
             why.qualified += 1;
@@ -194,7 +194,7 @@ impl Engine {
             }
         }
         if self.config.never_reoffer_to_decliners() {
-            let sig = self.router.sig_held_by(id).expect("a live interaction holds its signature");
+            let sig = self.held_sig(id).expect("a live interaction holds its signature");
             why.declined_by_all = self.router.declined_by_all(i, sig, &self.agents).is_some();
         }
         why.behind_queues.sort_unstable();

@@ -34,7 +34,7 @@ impl Router {
     ) -> Result<(), String> {
         let mut holders = vec![0u32; self.sigs.len()];
         for i in interactions.values() {
-            let sig = self.held.get(&i.id).copied();
+            let sig = interactions.tag(&i.id);
             // The rule part is the engine's to check (it knows the attribute kinds).
             ensure!(
                 sig.is_some_and(|sig| self.sigs.get(sig as usize).is_some_and(|reqs| *reqs == i.requirements)),
@@ -43,7 +43,6 @@ impl Router {
             );
             holders[sig.unwrap_or_default() as usize] += 1;
         }
-        ensure!(self.held.len() == interactions.len(), "ended interactions still hold requirement sets");
         // Interactions with several routing steps keep every step's set (see `Router::reserve`).
         for i in interactions.values() {
             let queue = &queues[&i.queue];
@@ -173,7 +172,7 @@ impl Router {
                     let i = interactions.get(&w.id).ok_or_else(|| format!("{} listed but not live", w.id))?;
                     ensure!(i.state == InteractionState::Queued, "{} listed but {:?}", i.id, i.state);
                     ensure!((i.queue, i.channel) == (*qid, *channel), "{} listed in the wrong queue", i.id);
-                    ensure!(self.held.get(&i.id) == Some(sig), "{} listed under another set", i.id);
+                    ensure!(interactions.tag(&i.id) == Some(*sig), "{} listed under another set", i.id);
                     ensure!(*w == WaitKey::new(i, &queues[qid]), "{}'s key is stale", i.id);
                     let list = lists.entry(*sig).or_insert(List { head: *w, len: 0, qualified: 0 });
                     list.len += 1;

@@ -77,7 +77,7 @@ impl Router {
             return None;
         }
         if self.scans() {
-            return self.scan_declined_by_all(i, agents);
+            return self.scan_declined_by_all(i, sig, agents);
         }
         let q = self.queues.get(&i.queue)?;
         let ch = q.channels.get(&i.channel)?;
@@ -100,13 +100,13 @@ impl Router {
     }
 
     /// [`Router::declined_by_all`] by scanning every agent.
-    fn scan_declined_by_all(&self, i: &Interaction, agents: &DenseMap<AgentId, Agent>) -> Option<u32> {
+    fn scan_declined_by_all(&self, i: &Interaction, sig: SigId, agents: &DenseMap<AgentId, Agent>) -> Option<u32> {
         let (mut declined, mut others) = (0u32, false);
         for a in agents.values() {
             let qualified = a.logged_in
                 && a.config.queues.iter().any(|m| m.queue == i.queue)
                 && a.config.capacity.channel(i.channel).is_some()
-                && self.admits(a, i);
+                && self.admits(a, i, Some(sig));
             if !qualified {
                 continue;
             }

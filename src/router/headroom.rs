@@ -140,7 +140,7 @@ impl Router {
                             && i.queue == m.queue
                             && i.channel == channel
                             && i.queue_entered_at.as_millis() <= cutoff
-                            && self.admits(agent, i)
+                            && self.admits(agent, i, ctx.interactions.tag(&i.id))
                             && !ctx.declined(i, agent.id())
                     })
                     .map(|i| WaitKey::new(i, qcfg))

@@ -420,10 +420,9 @@ pub(crate) struct Router {
     /// in `rules`, however many requirement sets it goes with.
     sig_ids: BTreeMap<(Requirements, Option<RuleId>), SigId>,
     /// Live interactions holding each signature; the last one out frees it.
+    /// Which one each holds, the engine keeps (in its interactions' tags),
+    /// so that routing never searches the table of requirement sets.
     sig_holders: Vec<u32>,
-    /// The signature each live interaction holds, so that routing never
-    /// searches the table of requirement sets.
-    held: IdMap<InteractionId, SigId>,
     /// Freed signatures, reused lowest first so the numbering depends on the commands alone.
     free_sigs: BTreeSet<SigId>,
     /// The requirement sets of every routing step of an interaction that has
@@ -460,7 +459,6 @@ impl Router {
             idle_rules: std::collections::VecDeque::new(),
             sig_ids: BTreeMap::new(),
             sig_holders: Vec::new(),
-            held: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
             free_sigs: BTreeSet::new(),
             reserved: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
             queues: BTreeMap::new(),
@@ -502,25 +500,21 @@ impl Router {
         self.sig_ids.len()
     }
 
-    /// The signature live interaction `id` holds.
-    pub(crate) fn sig_held_by(&self, id: InteractionId) -> Option<SigId> {
-        self.held.get(&id).copied()
-    }
-
-    /// Makes live interaction `id` hold the eligibility `e`, letting go of
-    /// the one it held before (after a transfer). The caller has checked
-    /// the signature limit.
-    pub(crate) fn hold(&mut self, id: InteractionId, e: &Eligibility) -> SigId {
+    /// Takes a hold on the eligibility `e` for a live interaction, letting
+    /// go of the signature it `held` before (after a transfer or a step
+    /// change); the caller keeps the signature returned. The caller has
+    /// checked the signature limit.
+    pub(crate) fn hold(&mut self, held: Option<SigId>, e: &Eligibility) -> SigId {
         let sig = self.acquire(e);
-        if let Some(old) = self.held.insert(id, sig) {
+        if let Some(old) = held {
             self.release(old);
         }
         sig
     }
 
-    /// Interaction `id` ended: it lets go of its requirement set.
-    pub(crate) fn let_go(&mut self, id: InteractionId) {
-        if let Some(sig) = self.held.remove(&id) {
+    /// Interaction `id`, which held `held`, ended: it lets go of its requirement sets.
+    pub(crate) fn let_go(&mut self, id: InteractionId, held: Option<SigId>) {
+        if let Some(sig) = held {
             self.release(sig);
         }
         self.reserve(id, &[]);
@@ -542,11 +536,11 @@ impl Router {
     }
 
     /// How many requirement sets interaction `id` alone keeps interned (the
-    /// one it holds and its steps') that are not among `staying`: moving it
-    /// to where it will carry `staying` frees that many signatures.
-    pub(crate) fn freed_by_moving(&self, id: InteractionId, staying: &[Eligibility]) -> usize {
+    /// one it holds, `held`, and its steps') that are not among `staying`:
+    /// moving it to where it will carry `staying` frees that many signatures.
+    pub(crate) fn freed_by_moving(&self, id: InteractionId, held: Option<SigId>, staying: &[Eligibility]) -> usize {
         let mut mine: BTreeMap<SigId, u32> = BTreeMap::new();
-        for sig in self.held.get(&id).into_iter().chain(self.reserved.get(&id).into_iter().flatten()) {
+        for sig in held.iter().chain(self.reserved.get(&id).into_iter().flatten()) {
             *mine.entry(*sig).or_default() += 1;
         }
         mine.iter()
@@ -674,12 +668,12 @@ impl Router {
         self.sig_rule.get(sig as usize).copied().flatten()
     }
 
-    /// Whether `agent` may take interaction `i`: they meet the eligibility
-    /// it holds (its requirements alone, if it holds none). What the scan
-    /// router and the checks ask; the index answers from bits instead.
-    pub(crate) fn admits(&self, agent: &Agent, i: &Interaction) -> bool {
-        match self.held.get(&i.id) {
-            Some(sig) => self.sig_admits(*sig, &agent.config),
+    /// Whether `agent` may take interaction `i`, which holds `held`: they
+    /// meet that eligibility (its requirements alone, if it holds none).
+    /// What the scan router and the checks ask; the index answers from bits instead.
+    pub(crate) fn admits(&self, agent: &Agent, i: &Interaction, held: Option<SigId>) -> bool {
+        match held {
+            Some(sig) => self.sig_admits(sig, &agent.config),
             None => agent.config.skills.satisfies(&i.requirements),
         }
     }

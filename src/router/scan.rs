@@ -29,7 +29,7 @@ impl Router {
             if delay <= waited_ms
                 && agent.is_routable()
                 && super::has_room(&self.config, agent, i.channel)
-                && self.admits(agent, i)
+                && self.admits(agent, i, ctx.interactions.tag(&i.id))
             {
                 tiers
                     .entry(delay)
@@ -107,7 +107,7 @@ impl Router {
         let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay)).saturating_add(horizon_ms);
         if i.queue_entered_at.as_millis() > cutoff
             || !super::has_room(&self.config, agent, i.channel)
-            || !self.admits(agent, i)
+            || !self.admits(agent, i, ctx.interactions.tag(&i.id))
             || ctx.declined(i, agent.id())
         {
             return None;
