@@ -655,6 +655,7 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
             return Err(RestoreError::BadTimer { timer: TimerKind::OfferTimeout(p.id), problem: "missing" });
         }
     }
+    let longest_delays = longest_member_delays(e);
     for i in e.interactions.values() {
         if matches!(i.state, InteractionState::WrapUp { .. }) && !kinds.contains(&TimerKind::WrapUpEnd(i.id)) {
             return Err(RestoreError::BadTimer { timer: TimerKind::WrapUpEnd(i.id), problem: "missing" });
@@ -668,7 +669,7 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
         }
         // A waiting interaction some member's delay has not reached yet is woken when it
         // is: the engine sets that timer whenever it routes the interaction and finds nobody.
-        if queued && delay_ahead(e, i) && !kinds.contains(&TimerKind::QueueDelay(i.id)) {
+        if queued && delay_ahead(e, &longest_delays, i) && !kinds.contains(&TimerKind::QueueDelay(i.id)) {
             return Err(RestoreError::BadTimer { timer: TimerKind::QueueDelay(i.id), problem: "missing" });
         }
         if queued && !step_is_current(e, i) {
@@ -688,12 +689,23 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
     Ok(())
 }
 
-/// Whether a member of `i`'s queue has a delay its wait has not reached yet.
-fn delay_ahead(e: &Engine, i: &Interaction) -> bool {
+/// The longest delay (ms) of any member, per queue, so that checking the
+/// timers of a restored backlog costs O(agents + interactions), not their product
+/// (a backlog of 100,000 with 10,000 agents took 24 s to restore).
+fn longest_member_delays(e: &Engine) -> BTreeMap<QueueId, i64> {
+    let mut longest: BTreeMap<QueueId, i64> = BTreeMap::new();
+    for m in e.agents.values().flat_map(|a| &a.config.queues) {
+        let delay = longest.entry(m.queue).or_insert(0);
+        *delay = (*delay).max(duration_millis(m.delay));
+    }
+    longest
+}
+
+/// Whether a member of `i`'s queue has a delay its wait has not reached yet
+/// (`longest`: [`longest_member_delays`]).
+fn delay_ahead(e: &Engine, longest: &BTreeMap<QueueId, i64>, i: &Interaction) -> bool {
     let waited = e.now.map_or(0, |now| now.millis_since(i.queue_entered_at));
-    e.agents
-        .values()
-        .any(|a| a.config.queues.iter().any(|m| m.queue == i.queue && crate::time::duration_millis(m.delay) > waited))
+    longest.get(&i.queue).is_some_and(|delay| *delay > waited)
 }
 
 /// Whether an interaction waits or rings (the states a time to live applies to).

@@ -177,14 +177,13 @@ impl Router {
                     let list = lists.entry(*sig).or_insert(List { head: *w, len: 0, qualified: 0 });
                     list.len += 1;
                 }
+                // Counted from the channel, skill and rule bits, which
+                // `check_members` and `check_rules` have just held to the
+                // members' configuration: asking every member of the queue
+                // about every list made restoring 50,000 lists over queues
+                // of 2,000 members take 15 s.
                 for (sig, list) in &mut lists {
-                    list.qualified = members
-                        .keys()
-                        .filter(|a| {
-                            let a = &agents[*a];
-                            a.config.capacity.channel(*channel).is_some() && self.sig_admits(*sig, &a.config)
-                        })
-                        .count() as u32;
+                    list.qualified = q.count_qualified(&ch.works, self.requirements(*sig), self.rule_of(*sig));
                 }
                 ensure!(lists == ch.lists, "{qid}/{channel}: lists {:?} but the index has {:?}", lists, ch.lists);
                 let mut heads = super::Heads::default();
