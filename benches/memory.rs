@@ -11,6 +11,8 @@
 //! * **per waiting interaction**: with every agent logged in and paused so
 //!   nothing routes, live bytes after 100,000 (then 1,000,000) arrivals minus
 //!   before, over the number waiting; for both requirement modes;
+//! * **restore**: the wall time of `Engine::restore` of the backlog's snapshot
+//!   (one run, for scale);
 //! * **per waiting interaction in a snapshot**: the length of
 //!   `serde_json::to_vec(&engine.snapshot())` (compact JSON) at that backlog
 //!   minus its length with nothing waiting, over the number waiting; with
@@ -81,6 +83,17 @@ fn compact_len(_: &Scene) -> Option<usize> {
     None
 }
 
+/// Wall time of restoring the scene's engine from its snapshot (taking the
+/// snapshot is not counted): one measurement, for scale, not a statistic.
+fn restore_secs(s: &Scene) -> f64 {
+    let snapshot = s.engine.snapshot();
+    let start = Instant::now();
+    let restored = switchboard::Engine::restore(snapshot).expect("the scene's snapshot restores");
+    let secs = start.elapsed().as_secs_f64();
+    drop(restored);
+    secs
+}
+
 fn print(lines: &[Line]) {
     println!(
         "{:<40} {:<10} {:>10} {:>12} {:>12} {:>9} {:>6} {:>11}",
@@ -147,6 +160,7 @@ fn main() {
 
     // Per waiting interaction, agents paused so nothing routes.
     let mut snapshot_lines = Vec::new();
+    let mut restores = Vec::new();
     for mode in Mode::ALL {
         let mut s = Scene::new(spec(mode, Staffing::Paused));
         let empty_snapshot = snapshot_len(&s);
@@ -188,6 +202,7 @@ fn main() {
                     total_mib: mib(compact as i128),
                 });
             }
+            restores.push((mode.name(), w, restore_secs(&s)));
             eprintln!("  {}: {} waiting measured ({:.1} s)", mode.name(), thousands(w), grow.elapsed().as_secs_f64());
         }
     }
@@ -203,6 +218,12 @@ fn main() {
     );
     print(&lines);
     println!("(total MiB: the growth measured; for snapshots, the whole snapshot's length)");
+    println!();
+    println!("restoring the engine from its snapshot (Engine::restore, checks included; wall time, one run)");
+    println!("{:<10} {:>10} {:>10} {:>16}", "mode", "waiting", "seconds", "µs per waiting");
+    for (mode, waiting, secs) in &restores {
+        println!("{:<10} {:>10} {:>10.2} {:>16.1}", mode, thousands(*waiting), secs, secs * 1e6 / *waiting as f64);
+    }
     println!();
     println!("total run time {:.0} s", start.elapsed().as_secs_f64());
 }
