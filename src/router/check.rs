@@ -129,6 +129,26 @@ impl Router {
             let members = members_of(&self.places, *qid);
             self.check_members(*qid, agents)?;
             self.check_rules(*qid, agents)?;
+            // Pools: per delay, the members ready on any channel of the queue, under their key.
+            let mut pools: BTreeMap<i64, super::Pool> = BTreeMap::new();
+            for (agent_id, member) in &members {
+                let a = &agents[agent_id];
+                let ready = a.is_routable()
+                    && a.config
+                        .capacity
+                        .channels()
+                        .any(|(c, _)| q.channels.contains_key(&c) && super::has_room(&self.config, a, c));
+                if ready {
+                    let key = agent_key(queues[qid].strategy, a, *qid, &Requirements::default());
+                    pools.entry(member.delay_ms).or_default().insert((key, *agent_id, member.slot));
+                }
+            }
+            for (delay, pool) in &q.pools {
+                ensure!(q.delays.contains_key(delay), "{qid}: a pool for delay {delay}, which no member has");
+                let expected = pools.remove(delay).unwrap_or_default();
+                ensure!(expected == *pool, "{qid}: pool {delay} holds {pool:?}, not the ready members {expected:?}");
+            }
+            ensure!(pools.is_empty(), "{qid}: ready members in no pool: {pools:?}");
             for (channel, ch) in &q.channels {
                 // Ready tiers: exactly the routable members with room, at their delay and key.
                 let mut placed = BTreeMap::new();
@@ -147,24 +167,19 @@ impl Router {
                     .filter_map(|(_, _, slot, delay_ms, ready)| ready.map(|key| (slot, (delay_ms, key))))
                     .collect();
                 ensure!(placed == indexed, "{qid}/{channel}: ready {:?} but the index has {:?}", placed, indexed);
+                let mut tiers: BTreeMap<i64, Bitset> = BTreeMap::new();
+                for (slot, (delay, _)) in &placed {
+                    tiers.entry(*delay).or_default().insert(*slot);
+                }
                 for (delay, tier) in &ch.tiers {
                     ensure!(
                         q.delays.contains_key(delay),
                         "{qid}/{channel}: a tier for delay {delay}, which no member has"
                     );
-                    let mut ready = Bitset::default();
-                    for (key, agent, slot) in &tier.pool {
-                        ensure!(placed.get(slot) == Some(&(*delay, *key)), "{qid}/{channel}: {agent} pooled wrongly");
-                        ensure!(
-                            q.slots.get(*slot as usize) == Some(&Some(*agent)),
-                            "{qid}: slot {slot} is not {agent}"
-                        );
-                        ready.insert(*slot);
-                    }
-                    ensure!(ready == tier.ready, "{qid}/{channel}: tier {delay}'s bits differ from its pool");
+                    let expected = tiers.remove(delay).unwrap_or_default();
+                    ensure!(expected == tier.ready, "{qid}/{channel}: tier {delay}'s bits differ from who is ready");
                 }
-                let pooled: usize = ch.tiers.values().map(|t| t.pool.len()).sum();
-                ensure!(pooled == placed.len(), "{qid}/{channel}: {pooled} pooled, {} ready", placed.len());
+                ensure!(tiers.is_empty(), "{qid}/{channel}: ready members in no tier: {tiers:?}");
 
                 // Lists: one per requirement set waiting, with its head, length and qualified members.
                 let mut lists: BTreeMap<u32, List> = BTreeMap::new();
@@ -211,7 +226,7 @@ impl Router {
                         let i = &interactions[&w.id];
                         let waited = now.millis_since(i.queue_entered_at);
                         for (_, tier) in ch.tiers.range(..=waited) {
-                            for (_, agent, _) in &tier.pool {
+                            for agent in tier.ready.iter().filter_map(|slot| q.slots[slot as usize].as_ref()) {
                                 let could = self.sig_admits(*sig, &agents[agent].config)
                                     && !(never_reoffer_to_decliners && i.declined_by().contains(agent))
                                     // A draining agent takes nothing (headroom), whatever waits.

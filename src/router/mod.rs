@@ -13,10 +13,12 @@
 //!   those sets, one word per 64 members.
 //! * Per (queue, channel), the *ready* agents (logged in, not paused, with
 //!   room on the channel, asked in the channel's mode so that interruptible
-//!   work is set aside for real-time channels: [`has_room`]) sit in tiers by their delay for the queue, each a
-//!   bitset and a pool sorted by the queue's strategy key. An agent changing
-//!   state moves in one pool per (queue, channel) they work, whatever is
-//!   waiting.
+//!   work is set aside for real-time channels: [`has_room`]) are a bitset
+//!   per delay tier. Per queue and delay, the agents ready on any of its
+//!   channels sit in one pool sorted by the queue's strategy key (an agent
+//!   has one key per queue); a walk of the pool for a channel skips those
+//!   not ready on it. An agent changing state moves in one pool per queue
+//!   they serve, whatever is waiting.
 //! * Per (queue, channel), waiting interactions sit in one ordered set keyed
 //!   by (requirement set, place in line), so each requirement set's *list* is
 //!   a range of it. Lists are created on their first interaction and dropped
@@ -197,14 +199,20 @@ pub(crate) struct List {
     pub(crate) qualified: u32,
 }
 
-/// Ready agents with one delay for the queue.
+/// Ready agents with one delay for the queue, on one channel.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tier {
     /// Their slots.
     pub(crate) ready: Bitset,
-    /// Sorted by the queue's strategy key, then agent id (the slot rides along).
-    pub(crate) pool: BTreeSet<(AgentKey, AgentId, u32)>,
 }
+
+/// The agents with one delay for a queue who are ready on at least one of
+/// its channels, sorted by the queue's strategy key, then agent id (the
+/// slot rides along). One pool per queue rather than per channel: an agent
+/// has one key per queue, so a pool per channel held the same entries again
+/// (half an agent's memory in the index) and moved them again on every
+/// change of state.
+pub(crate) type Pool = BTreeSet<(AgentKey, AgentId, u32)>;
 
 /// A queue an agent is a member of, as the index sees them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,10 +222,8 @@ pub(crate) struct Seat {
     pub(crate) slot: u32,
     /// Their delay for the queue (ms).
     pub(crate) delay_ms: i64,
-    /// Their strategy key in the queue's pools, on every channel of the
-    /// queue they are ready for ([`Router::place_agent`] gives all of a
-    /// queue's places one key at a time); meaningless while they are ready
-    /// for none.
+    /// Their strategy key in the queue's pool of their delay; meaningless
+    /// while they are ready on none of the queue's channels.
     pub(crate) key: AgentKey,
 }
 
@@ -304,6 +310,8 @@ pub(crate) struct QueueIndex {
     pub(crate) channels: BTreeMap<Channel, ChannelIndex>,
     /// Per live rule that has had lists here, the members (slots) it admits.
     pub(crate) rules: BTreeMap<RuleId, Bitset>,
+    /// Per delay, the members ready on any channel, in strategy order.
+    pub(crate) pools: BTreeMap<i64, Pool>,
     /// Interactions waiting in the queue, on every channel.
     pub(crate) waiting: usize,
 }
@@ -317,6 +325,7 @@ impl QueueIndex {
             skills: BTreeMap::new(),
             channels: BTreeMap::new(),
             rules: BTreeMap::new(),
+            pools: BTreeMap::new(),
             waiting: 0,
         }
     }
@@ -347,6 +356,19 @@ impl QueueIndex {
         works.contains(slot) && self.eligible_sets(reqs, rule).iter().all(|b| b.is_some_and(|b| b.contains(slot)))
     }
 
+    /// Moves the member in `seat` from the pool of its delay under key `had`
+    /// (`None`: not pooled) to it under key `want` (`None`: out of it).
+    fn repool(&mut self, seat: &Seat, agent: AgentId, had: Option<AgentKey>, want: Option<AgentKey>) {
+        if let Some(old) = had {
+            if let Some(pool) = self.pools.get_mut(&seat.delay_ms) {
+                pool.remove(&(old, agent, seat.slot));
+            }
+        }
+        if let Some(key) = want {
+            self.pools.entry(seat.delay_ms).or_default().insert((key, agent, seat.slot));
+        }
+    }
+
     /// Whether rule `rule` admits the member in `slot`.
     pub(crate) fn rule_admits(&self, rule: RuleId, slot: u32) -> bool {
         self.rules.get(&rule).is_some_and(|bits| bits.contains(slot))
@@ -358,21 +380,18 @@ impl ChannelIndex {
         ChannelIndex { realtime, ..ChannelIndex::default() }
     }
 
-    /// Takes the member in `slot`, ready with `key` at `delay`, out of the
-    /// ready tier. The tier stays, even empty, while a member has its delay:
-    /// agents leave and rejoin it all day long.
-    fn unready(&mut self, slot: u32, agent: AgentId, delay: i64, key: AgentKey) {
+    /// Takes the member in `slot` out of the ready tier of `delay`. The
+    /// tier stays, even empty, while a member has its delay: agents leave
+    /// and rejoin it all day long.
+    fn unready(&mut self, slot: u32, delay: i64) {
         if let Some(tier) = self.tiers.get_mut(&delay) {
-            tier.pool.remove(&(key, agent, slot));
             tier.ready.remove(slot);
         }
     }
 
-    /// Puts the member in `slot` in the ready tier of `delay` with `key`.
-    fn ready(&mut self, slot: u32, agent: AgentId, delay: i64, key: AgentKey) {
-        let tier = self.tiers.entry(delay).or_default();
-        tier.pool.insert((key, agent, slot));
-        tier.ready.insert(slot);
+    /// Puts the member in `slot` in the ready tier of `delay`.
+    fn ready(&mut self, slot: u32, delay: i64) {
+        self.tiers.entry(delay).or_default().ready.insert(slot);
     }
 
     /// Moves a list's head, keeping the heads in step unless the list is
@@ -760,16 +779,13 @@ impl Router {
         }
         let Some(member) = self.places.get(&agent).and_then(|p| p.seat(queue)).copied() else { return };
         self.set_member_bits(queue, member.slot, None);
-        let q = self.queues.get_mut(&queue).expect("looked up above");
-        if let Some(Places { seats, places }) = self.places.get_mut(&agent) {
-            for p in places.iter().filter(|p| p.queue == queue && p.ready) {
-                if let Some(ch) = q.channels.get_mut(&p.channel) {
-                    ch.unready(member.slot, agent, member.delay_ms, member.key);
-                }
-            }
-            places.retain(|p| p.queue != queue);
-            seats.retain(|s| s.queue != queue);
+        if let Some(Places { seats, places }) = self.places.remove(&agent) {
+            self.unready_everywhere(agent, &member, &places);
+            let seats = seats.into_iter().filter(|s| s.queue != queue).collect();
+            let places = places.into_iter().filter(|p| p.queue != queue).collect();
+            self.places.insert(agent, Places { seats, places });
         }
+        let q = self.queues.get_mut(&queue).expect("looked up above");
         q.slots[member.slot as usize] = None;
         q.free_slots.insert(member.slot);
         while q.slots.last() == Some(&None) {
@@ -781,6 +797,7 @@ impl Router {
             *n -= 1;
             if *n == 0 {
                 q.delays.remove(&member.delay_ms);
+                q.pools.remove(&member.delay_ms);
                 for ch in q.channels.values_mut() {
                     ch.tiers.remove(&member.delay_ms);
                 }
@@ -950,70 +967,81 @@ impl Router {
 
     /// Moves an agent to the right place in the ready tiers of every queue
     /// and channel they work: ready exactly when routable and with room on
-    /// the channel, with a fresh strategy key. Costs O(queues × channels of
-    /// the agent), whatever is waiting.
+    /// the channel, and pooled in each queue, with a fresh strategy key,
+    /// exactly when ready on one of its channels. Costs O(queues × channels
+    /// of the agent), whatever is waiting.
     pub(crate) fn place_agent(&mut self, agent: &Agent, queues: &BTreeMap<QueueId, QueueConfig>) {
         let id = agent.id();
         let routable = agent.is_routable();
         let no_requirements = Requirements::default();
         let Some(Places { seats, places }) = self.places.get_mut(&id) else { return };
-        // Places come grouped by queue, each with the agent's channels: room
-        // is worked out once per channel and the key once per queue. A
-        // queue's ready places were all pooled with its seat's key, so the
-        // seat takes the new key only once all of them have moved.
+        // Room is worked out once per channel, the key once per queue.
         let mut rooms: [(Channel, bool); 8] = [(Channel::Voice, false); 8];
         let mut known = 0;
-        // The seat of the queue at hand, and the key worked out for it in this call.
-        let mut current: Option<(usize, Option<AgentKey>)> = None;
-        for p in places.iter_mut() {
-            let room = match rooms[..known].iter().find(|(c, _)| *c == p.channel) {
-                Some((_, room)) => *room,
-                None => {
-                    let room = routable && has_room(&self.config, agent, p.channel);
-                    if known < rooms.len() {
-                        rooms[known] = (p.channel, room);
-                        known += 1;
-                    }
-                    room
+        let mut room_on = |channel: Channel| match rooms[..known].iter().find(|(c, _)| *c == channel) {
+            Some((_, room)) => *room,
+            None => {
+                let room = routable && has_room(&self.config, agent, channel);
+                if known < rooms.len() {
+                    rooms[known] = (channel, room);
+                    known += 1;
                 }
-            };
-            let (at, fresh) = match current {
-                Some((at, fresh)) if seats[at].queue == p.queue => (at, fresh),
-                _ => {
-                    if let Some((at, Some(key))) = current {
-                        seats[at].key = key;
-                    }
-                    let Some(at) = seats.iter().position(|s| s.queue == p.queue) else { continue };
-                    (at, None)
-                }
-            };
-            let seat = seats[at];
-            let want = if room {
-                let key = fresh.unwrap_or_else(|| {
-                    let strategy = queues.get(&p.queue).map(|q| q.strategy).unwrap_or_default();
-                    agent_key(strategy, agent, p.queue, &no_requirements)
-                });
-                current = Some((at, Some(key)));
-                Some(key)
-            } else {
-                current = Some((at, fresh));
-                None
-            };
-            let had = p.ready.then_some(seat.key);
-            if want == had {
-                continue;
+                room
             }
-            let Some(ch) = self.queues.get_mut(&p.queue).and_then(|q| q.channels.get_mut(&p.channel)) else { continue };
-            if let Some(old) = had {
-                ch.unready(seat.slot, id, seat.delay_ms, old);
+        };
+        // Places come grouped by queue, in the order of the seats.
+        let mut start = 0;
+        while start < places.len() {
+            let queue = places[start].queue;
+            let end = start + places[start..].iter().take_while(|p| p.queue == queue).count();
+            let group = &mut places[start..end];
+            start = end;
+            let (Some(seat), Some(q)) = (seats.iter_mut().find(|s| s.queue == queue), self.queues.get_mut(&queue))
+            else {
+                continue;
+            };
+            let had = group.iter().any(|p| p.ready).then_some(seat.key);
+            let mut pooled = false;
+            for p in group.iter_mut() {
+                let room = room_on(p.channel);
+                pooled |= room;
+                if room != p.ready {
+                    if let Some(ch) = q.channels.get_mut(&p.channel) {
+                        if room {
+                            ch.ready(seat.slot, seat.delay_ms);
+                        } else {
+                            ch.unready(seat.slot, seat.delay_ms);
+                        }
+                    }
+                    p.ready = room;
+                }
+            }
+            let want = pooled.then(|| {
+                let strategy = queues.get(&queue).map(|q| q.strategy).unwrap_or_default();
+                agent_key(strategy, agent, queue, &no_requirements)
+            });
+            if want != had {
+                q.repool(seat, id, had, want);
             }
             if let Some(key) = want {
-                ch.ready(seat.slot, id, seat.delay_ms, key);
+                seat.key = key;
             }
-            p.ready = room;
         }
-        if let Some((at, Some(key))) = current {
-            seats[at].key = key;
+    }
+
+    /// Takes the agent in `seat` out of its queue's ready tiers and pool,
+    /// wherever `places` say they are ready.
+    fn unready_everywhere(&mut self, agent: AgentId, seat: &Seat, places: &[Place]) {
+        let Some(q) = self.queues.get_mut(&seat.queue) else { return };
+        let mut pooled = false;
+        for p in places.iter().filter(|p| p.queue == seat.queue && p.ready) {
+            pooled = true;
+            if let Some(ch) = q.channels.get_mut(&p.channel) {
+                ch.unready(seat.slot, seat.delay_ms);
+            }
+        }
+        if pooled {
+            q.repool(seat, agent, Some(seat.key), None);
         }
     }
 
@@ -1023,12 +1051,8 @@ impl Router {
     pub(crate) fn requalify(&mut self, agent: &Agent) {
         let id = agent.id();
         let Places { seats: old_seats, places: old_places } = self.places.remove(&id).unwrap_or_default();
-        for p in old_places.iter().filter(|p| p.ready) {
-            let seat = old_seats.iter().find(|s| s.queue == p.queue);
-            let ch = self.queues.get_mut(&p.queue).and_then(|q| q.channels.get_mut(&p.channel));
-            if let (Some(seat), Some(ch)) = (seat, ch) {
-                ch.unready(seat.slot, id, seat.delay_ms, seat.key);
-            }
+        for seat in &old_seats {
+            self.unready_everywhere(id, seat, &old_places);
         }
         // Seats in the order of the configuration's queues (any other kept after them).
         let mut seats = Vec::with_capacity(old_seats.len());

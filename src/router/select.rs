@@ -184,8 +184,8 @@ impl Router {
         let no_reqs = crate::model::skill::Requirements::default();
         let holders = q.eligible_sets(reqs, self.rule_of(sig));
         let qualifies = |slot: u32| holders.iter().all(|h| h.is_some_and(|b| b.contains(slot)));
-        for tier in ch.tiers.range(..=waited_ms).map(|(_, tier)| tier) {
-            if tier.pool.is_empty() {
+        for (delay, tier) in ch.tiers.range(..=waited_ms) {
+            if tier.ready.is_empty() {
                 continue;
             }
             let count = Bitset::intersection_len(&tier.ready, &holders);
@@ -215,7 +215,10 @@ impl Router {
             };
             // Sorting costs an agent lookup per candidate; walking the pool, about
             // pool ÷ candidates cheap steps. Sort when candidates are few.
-            let few = count <= SORT_CANDIDATES_UP_TO || u64::from(count).pow(2) * 20 <= tier.pool.len() as u64;
+            // The queue's pool of this delay holds every member ready on some channel of it.
+            let pool = q.pools.get(delay);
+            let pooled = pool.map_or(0, |p| p.len() as u64);
+            let few = count <= SORT_CANDIDATES_UP_TO || u64::from(count).pow(2) * 20 <= pooled;
             if strategy == AgentSelection::MostProficient || few {
                 // The pool's key; for the most proficient, the key for these requirements.
                 let scored = if strategy == AgentSelection::MostProficient { reqs } else { &no_reqs };
@@ -233,8 +236,8 @@ impl Router {
                     }
                 }
             } else {
-                for (key, id, slot) in &tier.pool {
-                    if qualifies(*slot) && take((*key, *id)) {
+                for (key, id, slot) in pool.into_iter().flatten() {
+                    if tier.ready.contains(*slot) && qualifies(*slot) && take((*key, *id)) {
                         break;
                     }
                 }
