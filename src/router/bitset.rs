@@ -79,6 +79,7 @@ impl Bitset {
     }
 
     /// The set bits, in increasing order.
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.words.iter().enumerate().flat_map(|(k, &word)| {
             let base = u32::try_from(k).expect("slots are u32, so word indexes fit") * 64;

@@ -222,17 +222,35 @@ impl Router {
                         blend_horizon_ms: 0,
                         now,
                     };
+                    // Per list, the ready members its eligibility admits, from
+                    // the bits verified above: asking every ready agent about
+                    // every waiting call made restoring a large backlog slow.
+                    let mut eligible: Option<(u32, Vec<(i64, AgentId)>)> = None;
                     for (sig, w) in &ch.waiting {
+                        if eligible.as_ref().is_none_or(|(of, _)| of != sig) {
+                            let sets = q.eligible_sets(self.requirements(*sig), self.rule_of(*sig));
+                            let mut ready = Vec::new();
+                            for (delay, tier) in &ch.tiers {
+                                Bitset::for_each_common(&tier.ready, &sets, |slot| {
+                                    if let Some(Some(agent)) = q.slots.get(slot as usize) {
+                                        ready.push((*delay, *agent));
+                                    }
+                                });
+                            }
+                            eligible = Some((*sig, ready));
+                        }
+                        let Some((_, ready)) = &eligible else { continue };
+                        if ready.is_empty() {
+                            continue;
+                        }
                         let i = &interactions[&w.id];
                         let waited = now.millis_since(i.queue_entered_at);
-                        for (_, tier) in ch.tiers.range(..=waited) {
-                            for agent in tier.ready.iter().filter_map(|slot| q.slots[slot as usize].as_ref()) {
-                                let could = self.sig_admits(*sig, &agents[agent].config)
-                                    && !(never_reoffer_to_decliners && i.declined_by().contains(agent))
-                                    // A draining agent takes nothing (headroom), whatever waits.
-                                    && self.scan_drain_cause(&agents[agent], &ctx).is_none();
-                                ensure!(!could, "{} waits in {qid}/{channel} while {agent} could take it", i.id);
-                            }
+                        for (_, agent) in ready.iter().filter(|(delay, _)| *delay <= waited) {
+                            let could = self.sig_admits(*sig, &agents[agent].config)
+                                && !(never_reoffer_to_decliners && i.declined_by().contains(agent))
+                                // A draining agent takes nothing (headroom), whatever waits.
+                                && self.scan_drain_cause(&agents[agent], &ctx).is_none();
+                            ensure!(!could, "{} waits in {qid}/{channel} while {agent} could take it", i.id);
                         }
                     }
                 }
