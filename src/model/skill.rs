@@ -265,4 +265,40 @@ mod tests {
         assert!(held_twice.unwrap_err().to_string().contains("held twice"));
         assert!(serde_json::from_str::<SkillSet>(r#"{"1":9}"#).is_err(), "levels stay 1 to 5");
     }
+
+    /// Clones and one-sided unions share one allocation; every way of
+    /// building a set gives one representation, so equality, order and
+    /// the serialised form are those of the plain list they replaced.
+    #[test]
+    fn sets_share_their_list_and_keep_one_form() {
+        let p = |l| Proficiency::new(l).unwrap();
+        let set = Requirements::from_pairs([(SkillId(2), p(1)), (SkillId(1), p(3)), (SkillId(2), p(4))]);
+        let shared = |a: &Requirements, b: &Requirements| match (&a.0, &b.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        assert!(shared(&set, &set.clone()), "a clone shares the list");
+        assert!(shared(&set, &set.union(&Requirements::none())), "a union with nothing shares it");
+        assert!(shared(&set, &Requirements::none().union(&set)), "either way round");
+
+        let mut inserted = Requirements::none();
+        inserted.insert(SkillRequirement { skill: SkillId(1), min_level: p(3) });
+        inserted.insert(SkillRequirement { skill: SkillId(2), min_level: p(4) });
+        inserted.insert(SkillRequirement { skill: SkillId(2), min_level: p(2) });
+        let read: Requirements =
+            serde_json::from_str(r#"[{"skill":2,"min_level":4},{"skill":1,"min_level":3}]"#).unwrap();
+        for (how, built) in [("from pairs", &set), ("inserted", &inserted), ("read", &read)] {
+            assert_eq!(built, &set, "{how}");
+            assert_eq!(
+                serde_json::to_string(built).unwrap(),
+                r#"[{"skill":1,"min_level":3},{"skill":2,"min_level":4}]"#,
+                "{how}: the plain sorted list"
+            );
+        }
+        let empty: Requirements = serde_json::from_str("[]").unwrap();
+        assert_eq!((empty.0.is_none(), empty.is_empty(), empty.len()), (true, true, 0), "nothing allocates nothing");
+        assert_eq!(empty, Requirements::none());
+        assert_eq!(serde_json::to_string(&empty).unwrap(), "[]");
+        assert!(Requirements::none() < set, "the empty set orders first, as the empty list did");
+    }
 }
