@@ -309,10 +309,23 @@ impl Interaction {
     }
     /// Changes its rare parts; they are boxed only while not all empty.
     pub(crate) fn edit_rare(&mut self, edit: impl FnOnce(&mut Rare)) {
-        let mut rare = self.rare.take().unwrap_or_default();
-        edit(&mut rare);
-        if *rare != Rare::default() {
-            self.rare = Some(rare);
+        // Edited in place when boxed, and on the stack when not, so that the
+        // common edits that leave it empty (clearing an interruption on
+        // every completion) never allocate.
+        match &mut self.rare {
+            Some(rare) => {
+                edit(rare);
+                if **rare == Rare::default() {
+                    self.rare = None;
+                }
+            }
+            None => {
+                let mut rare = Rare::default();
+                edit(&mut rare);
+                if rare != Rare::default() {
+                    self.rare = Some(Box::new(rare));
+                }
+            }
         }
     }
     /// Its own routing steps, if it has them (replacing its queue's).
