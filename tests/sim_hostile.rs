@@ -8,6 +8,9 @@
 
 #![cfg(feature = "sim")]
 
+#[path = "common/json.rs"]
+mod json;
+use json::set;
 use serde_json::{Value, json};
 use switchboard::sim::*;
 
@@ -34,21 +37,6 @@ fn base() -> Value {
 
 fn scenario(v: &Value) -> Scenario {
     Scenario::from_json(&v.to_string()).expect("the base scenario and its valid variants load")
-}
-
-/// Sets the value at a JSON pointer (`/arrivals/0/backlog`), creating the last key if needed.
-fn set(v: &mut Value, pointer: &str, value: Value) {
-    let (parent, key) = pointer.rsplit_once('/').unwrap();
-    match v.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent}")) {
-        Value::Object(map) => {
-            map.insert(key.to_string(), value);
-        }
-        Value::Array(list) => match key.parse::<usize>().unwrap() {
-            k if k == list.len() => list.push(value),
-            k => list[k] = value,
-        },
-        other => panic!("{parent} is {other}"),
-    }
 }
 
 fn with(changes: &[(&str, Value)]) -> Value {

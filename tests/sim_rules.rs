@@ -8,6 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+#[path = "common/json.rs"]
+mod json;
+use json::set;
 use serde_json::{Value, json};
 use switchboard::sim::*;
 use switchboard::{
@@ -22,21 +25,6 @@ fn seed() -> u64 {
 fn utc(text: &str) -> Timestamp {
     let t = chrono::DateTime::parse_from_rfc3339(text).expect("a test time");
     Timestamp::from_millis(t.timestamp_millis())
-}
-
-/// Sets the value at a JSON pointer (`/queues/0/calendar`), creating the last key if needed.
-fn set(v: &mut Value, pointer: &str, value: Value) {
-    let (parent, key) = pointer.rsplit_once('/').unwrap();
-    match v.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent}")) {
-        Value::Object(map) => {
-            map.insert(key.to_string(), value);
-        }
-        Value::Array(list) => match key.parse::<usize>().unwrap() {
-            k if k == list.len() => list.push(value),
-            k => list[k] = value,
-        },
-        other => panic!("{parent} is {other}"),
-    }
 }
 
 fn with(base: Value, changes: &[(&str, Value)]) -> Value {

@@ -519,6 +519,15 @@ fn opt(x: Option<f64>, decimals: usize) -> String {
 }
 
 impl SimReport {
+    /// One line naming the queues whose `count` is not zero, with it; none when all are.
+    fn write_endings(&self, out: &mut String, what: &str, count: impl Fn(&SummaryRow) -> u64) {
+        let by_queue: Vec<String> =
+            self.queues.iter().filter(|q| count(q) > 0).map(|q| format!("{} {}", q.name, count(q))).collect();
+        if !by_queue.is_empty() {
+            let _ = writeln!(out, "{what}: {}\n", by_queue.join(", "));
+        }
+    }
+
     /// The report as readable terminal tables.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
@@ -534,26 +543,10 @@ impl SimReport {
         if self.arrivals_refused > 0 {
             let _ = writeln!(out, "{} arrivals refused by the engine (full queue or limit)\n", self.arrivals_refused);
         }
-        // Only when a queue closed on someone, so that reports of scenarios without business hours read as before.
-        let closed: Vec<String> = self
-            .queues
-            .iter()
-            .filter(|q| q.figures.closed > 0)
-            .map(|q| format!("{} {}", q.name, q.figures.closed))
-            .collect();
-        if !closed.is_empty() {
-            let _ = writeln!(out, "Ended because the queue was closed: {}\n", closed.join(", "));
-        }
-        // Likewise only when a queue rule diverted someone.
-        let diverted: Vec<String> = self
-            .queues
-            .iter()
-            .filter(|q| q.figures.diverted > 0)
-            .map(|q| format!("{} {}", q.name, q.figures.diverted))
-            .collect();
-        if !diverted.is_empty() {
-            let _ = writeln!(out, "Ended by a queue rule (diverted): {}\n", diverted.join(", "));
-        }
+        // Each only when a queue ended someone that way, so that reports of
+        // scenarios without business hours or queue rules read as before.
+        self.write_endings(&mut out, "Ended because the queue was closed", |q| q.figures.closed);
+        self.write_endings(&mut out, "Ended by a queue rule (diverted)", |q| q.figures.diverted);
         let header = format!(
             "{:<24} {:>12} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7}",
             "", "target", "offered", "answered", "aband", "SL %", "ASA s", "P(wait)%", "avg wait", "longest s", "AHT s"
