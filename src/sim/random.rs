@@ -312,10 +312,8 @@ impl<'de> Visitor<'de> for DistributionVisitor {
         let (mut kind, mut secs, mut mean, mut sd): (Option<Kind>, Option<Secs>, Option<f64>, Option<f64>) =
             (None, None, None, None);
         while let Some(field) = map.next_key::<Field>()? {
-            if let Some(k) = &kind
-                && !k.takes(&field)
-            {
-                // Refused while reading its value, so that the error's path names the field.
+            // Refused while reading its value, so that the error's path names the field.
+            if let Some(k) = kind.as_ref().filter(|k| !k.takes(&field)) {
                 return map.next_value_seed(Stray { field: field.name(), kind: k.name(), fields: k.fields() });
             }
             match field {
