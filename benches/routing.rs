@@ -18,6 +18,11 @@
 //!   nothing else waiting (`idle`) and with W interactions waiting in 20
 //!   unstaffed queues that nobody can take (`idle+W`), which a decision's
 //!   cost should not depend on.
+//! * `preferred_arrives` (plain rows, idle only): the same arrivals, each
+//!   naming one preferred agent for 30 s (issue #13 §2), a ready member of
+//!   the queue who qualifies, nearly always a different one, so each brings
+//!   an eligibility rule the index has not seen. The offer must go to them.
+//!   A summary line gives its cost against `interaction_arrives`.
 //!
 //! Each case prints samples, the share of decisions that made an offer, and
 //! the median, p90, p99 and maximum in µs; then the growth from 100k to 1M
@@ -139,6 +144,8 @@ impl Plan {
 enum Decision {
     AgentFrees,
     InteractionArrives,
+    /// An arrival naming one preferred agent (issue #13 §2), idle agents only.
+    PreferredArrives,
 }
 
 impl Decision {
@@ -146,6 +153,7 @@ impl Decision {
         match self {
             Decision::AgentFrees => "agent_frees",
             Decision::InteractionArrives => "interaction_arrives",
+            Decision::PreferredArrives => "preferred_arrives",
         }
     }
 }
@@ -241,10 +249,50 @@ fn interaction_arrives(s: &mut Scene, wait: &RunQueueWait) -> (Sample, bool) {
     (sample, offered)
 }
 
+/// One `preferred_arrives` decision: an arrival naming one preferred agent for 30 s, a ready
+/// member of its queue who qualifies (found outside the timed call, a different one nearly every
+/// time, so each arrival carries a rule the index has not seen). The offer must go to them.
+fn preferred_arrives(s: &mut Scene, wait: &RunQueueWait) -> (Sample, bool) {
+    s.tick();
+    let queue = s.staffed_queue();
+    let (command, id) = s.next_arrival(queue);
+    let Command::Arrive(new) = command else { unreachable!("next_arrival makes arrivals") };
+    let qualified: Vec<AgentId> = s
+        .engine
+        .agents()
+        .filter(|a| {
+            a.presence() == Presence::Available
+                && a.config().queues.iter().any(|m| m.queue == queue)
+                && a.config().skills.satisfies(&new.requirements)
+        })
+        .map(|a| a.id())
+        .collect();
+    let preferred = qualified.get(id.0 as usize % qualified.len().max(1)).copied();
+    let new = match preferred {
+        Some(agent) => new.with_preference(Preference::agents([agent], Duration::from_secs(30))),
+        None => new,
+    };
+    let sample = timed_handle(s, Command::Arrive(new), wait);
+    s.arrived();
+    let offered = s.settle() > 0;
+    if let (Some(agent), true) = (preferred, offered) {
+        assert!(s.connected.contains(&(agent, id)), "{id} went to its preferred agent {agent}");
+    }
+    if !offered {
+        s.handle(Command::Cancel { interaction: id });
+        s.left_line();
+    }
+    while let Some((agent, interaction)) = s.connected.pop_front() {
+        s.handle(Command::Complete { agent, interaction });
+    }
+    (sample, offered)
+}
+
 fn decide(s: &mut Scene, decision: Decision, wait: &RunQueueWait) -> (Sample, bool) {
     match decision {
         Decision::AgentFrees => agent_frees(s, wait),
         Decision::InteractionArrives => interaction_arrives(s, wait),
+        Decision::PreferredArrives => preferred_arrives(s, wait),
     }
 }
 
@@ -340,6 +388,7 @@ fn waiting_label(decision: Decision, waiting: u64) -> String {
         (Decision::AgentFrees, w) => thousands(w),
         (Decision::InteractionArrives, 0) => "idle".to_string(),
         (Decision::InteractionArrives, w) => format!("idle+{}", thousands(w)),
+        (Decision::PreferredArrives, _) => "idle".to_string(),
     }
 }
 
@@ -413,7 +462,7 @@ fn print_summary(rows: &[Row]) {
             Decision::AgentFrees => big.waiting / 10,
             Decision::InteractionArrives if big.waiting >= 1_000_000 => big.waiting / 10,
             Decision::InteractionArrives if big.waiting > 0 => 0,
-            Decision::InteractionArrives => continue,
+            Decision::InteractionArrives | Decision::PreferredArrives => continue,
         };
         let Some(small) = find(big.mode, big.decision, small, RoutingIndex::Indexed, false) else { continue };
         println!(
@@ -424,6 +473,24 @@ fn print_summary(rows: &[Row]) {
             ratio(big.stats.median, small.stats.median),
             ratio(big.stats.p99, small.stats.p99),
             ratio(big.stats.p99_on_cpu, small.stats.p99_on_cpu),
+        );
+    }
+
+    println!();
+    println!("cost of a preferred agent (index, idle agents): preferred_arrives / interaction_arrives, same scene");
+    for preferred in rows.iter().filter(|r| r.decision == Decision::PreferredArrives) {
+        let Some(plain) = find(preferred.mode, Decision::InteractionArrives, 0, RoutingIndex::Indexed, false) else {
+            continue;
+        };
+        println!(
+            "{:<10} {:>10} / {:>10} µs median, {:>10} / {:>10} µs p99: {} / {}",
+            preferred.mode.name(),
+            us(preferred.stats.median),
+            us(plain.stats.median),
+            us(preferred.stats.p99),
+            us(plain.stats.p99),
+            ratio(preferred.stats.median, plain.stats.median),
+            ratio(preferred.stats.p99, plain.stats.p99),
         );
     }
 
@@ -583,6 +650,8 @@ fn run_mode(plan: &Plan, mode: Mode, rules: Rules, c: &mut Criterion, rows: &mut
         case(&mut s, Decision::InteractionArrives, plan.index_samples, false, rows);
         if w == 0 && plain {
             criterion_cycle(c, &mut s, mode, Decision::InteractionArrives);
+            // Beside it, on the same scene: the same arrivals naming a preferred agent.
+            case(&mut s, Decision::PreferredArrives, plan.index_samples, false, rows);
         }
     }
 }

@@ -44,6 +44,11 @@ pub struct NewInteraction {
     /// arrives in; `None` (the default) follows the queue's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<crate::model::step::RoutingStep>>,
+    /// Agents it is offered to first, for a bounded wait (preferred or
+    /// direct routing; see [`Preference`](crate::Preference)). `None` (the
+    /// default): its queue's case-owner rule, if any, else none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preference: Option<crate::model::preference::Preference>,
 }
 
 impl NewInteraction {
@@ -59,7 +64,14 @@ impl NewInteraction {
             priority: 0,
             attributes: Attributes::new(),
             steps: None,
+            preference: None,
         }
+    }
+
+    /// Sets the agents it is offered to first (see [`NewInteraction::preference`]).
+    pub fn with_preference(mut self, preference: crate::model::preference::Preference) -> Self {
+        self.preference = Some(preference);
+        self
     }
 
     /// Sets routing steps of its own (see [`NewInteraction::steps`]).
@@ -269,6 +281,17 @@ pub enum Command {
         interaction: InteractionId,
         /// The queue it moves to.
         queue: QueueId,
+    },
+    /// Names the owner of a case (or, with `None`, clears it): the agent
+    /// its next interactions prefer in queues with a
+    /// [`case_owner_wait`](crate::QueueConfig::case_owner_wait). Accepting
+    /// an interaction of a case makes the accepting agent its owner, so the
+    /// latest of the two wins. The agent must exist.
+    SetCaseOwner {
+        /// The case.
+        case: CaseId,
+        /// Its owner, or `None` for none.
+        agent: Option<AgentId>,
     },
 }
 

@@ -60,6 +60,12 @@ pub struct Limits {
     /// Nodes in one eligibility expression ([`Expression::node_count`](crate::Expression::node_count));
     /// at most [`Limits::MAX_EXPRESSION_NODES`], since checking and evaluating one walks it.
     pub max_expression_nodes: u32,
+    /// Agents one interaction's [`Preference`](crate::Preference) names.
+    pub max_preferred_agents: u32,
+    /// Cases whose owner the engine remembers (for case-owner routing).
+    /// Past it, the case whose owner was set longest ago is forgotten, so
+    /// memory stays bounded however many cases a day brings.
+    pub max_cases: u32,
 }
 
 impl Limits {
@@ -70,6 +76,9 @@ impl Limits {
     pub const MAX_STEPS: u32 = 256;
     /// The highest [`Limits::max_expression_nodes`] the builder accepts.
     pub const MAX_EXPRESSION_NODES: u32 = 1_024;
+    /// The highest [`Limits::max_preferred_agents`] the builder accepts:
+    /// each arrival with a preference looks at every agent it names.
+    pub const MAX_PREFERRED_AGENTS: u32 = 256;
 }
 
 impl Default for Limits {
@@ -90,6 +99,8 @@ impl Default for Limits {
             max_steps: 16,
             max_agent_attributes: 256,
             max_expression_nodes: 64,
+            max_preferred_agents: 16,
+            max_cases: 1_000_000,
         }
     }
 }
@@ -446,6 +457,8 @@ impl EngineConfig {
             (l.max_steps, Limit::Steps),
             (l.max_agent_attributes, Limit::AgentAttributes),
             (l.max_expression_nodes, Limit::ExpressionNodes),
+            (l.max_preferred_agents, Limit::PreferredAgents),
+            (l.max_cases, Limit::Cases),
         ];
         if let Some((_, which)) = limits.iter().find(|(value, _)| *value == 0) {
             return Err(ConfigError::ZeroLimit(*which));
@@ -458,6 +471,13 @@ impl EngineConfig {
                 what: Limit::ExpressionNodes,
                 value: l.max_expression_nodes,
                 max: Limits::MAX_EXPRESSION_NODES,
+            });
+        }
+        if l.max_preferred_agents > Limits::MAX_PREFERRED_AGENTS {
+            return Err(ConfigError::LimitTooHigh {
+                what: Limit::PreferredAgents,
+                value: l.max_preferred_agents,
+                max: Limits::MAX_PREFERRED_AGENTS,
             });
         }
         if l.max_missed_offers_in_a_row > Limits::MAX_MISSED_OFFERS_IN_A_ROW {

@@ -145,6 +145,24 @@ pub enum CommandError {
         /// What is wrong with it.
         error: crate::model::expression::ExpressionError,
     },
+    /// An interaction's preference names no agent.
+    #[error("interaction {0}: its preference names no agent")]
+    EmptyPreference(InteractionId),
+    /// A direct interaction's agent is not a member of the queue it arrives
+    /// in on its channel, so the queue could never offer it to them.
+    #[error(
+        "agent {agent} is not a member of queue {queue} working {channel:?}, so it cannot take interaction {interaction} directly"
+    )]
+    DirectAgentNotInQueue {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent.
+        agent: AgentId,
+        /// The queue.
+        queue: QueueId,
+        /// The channel.
+        channel: Channel,
+    },
     /// No such queue.
     #[error("unknown queue {0}")]
     UnknownQueue(QueueId),
@@ -324,6 +342,10 @@ pub enum Limit {
     ExpressionNodes,
     /// Business-hours calendars (bounded by the queue limit).
     Calendars,
+    /// Agents one interaction's preference names.
+    PreferredAgents,
+    /// Cases whose owner the engine remembers.
+    Cases,
 }
 
 impl std::fmt::Display for Limit {
@@ -343,6 +365,8 @@ impl std::fmt::Display for Limit {
             Limit::AgentAttributes => "agent attributes declared",
             Limit::ExpressionNodes => "nodes in one eligibility expression",
             Limit::Calendars => "calendars",
+            Limit::PreferredAgents => "agents one interaction's preference names",
+            Limit::Cases => "cases with an owner",
         };
         f.write_str(name)
     }

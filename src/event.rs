@@ -117,6 +117,11 @@ pub struct OfferExplanation {
     /// serialised form otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<u16>,
+    /// The preference it was offered under, when made in its preference
+    /// phase (preferred agents, direct, or its case's owner; see
+    /// [`Preference`](crate::Preference)); left out of the serialised form otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preference: Option<crate::model::preference::PreferenceKind>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -198,8 +198,8 @@ pub use config::{Blending, EngineConfig, EngineConfigBuilder, Limits, RoutingInd
 #[cfg(feature = "compact")]
 pub use engine::CompactSnapshotError;
 pub use engine::{
-    ConfigurationFinding, Engine, EngineSnapshot, InvariantViolation, MAX_SNAPSHOT_COUNTER, PendingOffer, RestoreError,
-    Timer, TimerKind, Totals, WaitingExplanation,
+    CaseView, ConfigurationFinding, Engine, EngineSnapshot, InvariantViolation, MAX_SNAPSHOT_COUNTER, PendingOffer,
+    RestoreError, Timer, TimerKind, Totals, WaitingExplanation,
 };
 pub use error::{CommandError, ConfigError, Limit};
 pub use event::{Event, EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
@@ -216,6 +216,7 @@ pub use model::expression::{
     Operand,
 };
 pub use model::interaction::{Interaction, InteractionState, Outcome};
+pub use model::preference::{Preference, PreferenceKind};
 pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig, WhenClosed};
 pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
 pub use model::step::{

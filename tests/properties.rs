@@ -33,6 +33,13 @@ enum Op {
         queue: u64,
         priority: i32,
         level: u8,
+        /// 0–1: none; 2: preferred agents; 3: direct (issue #13 §2). Odd ids belong to a case.
+        prefer: u8,
+    },
+    /// The host names a case's owner, or clears it (issue #13 §2).
+    SetCaseOwner {
+        case: u64,
+        agent: u64,
     },
     Accept {
         agent: u64,
@@ -97,8 +104,10 @@ fn op() -> impl Strategy<Value = Op> {
     let agent = 1..=AGENTS;
     let id = 1u64..=25;
     prop_oneof![
-        6 => (id.clone(), 0u8..4, 1..=QUEUES, -2i32..3, 0u8..4)
-            .prop_map(|(id, channel, queue, priority, level)| Op::Arrive { id, channel, queue, priority, level }),
+        6 => (id.clone(), 0u8..4, 1..=QUEUES, -2i32..3, 0u8..4, 0u8..4).prop_map(
+            |(id, channel, queue, priority, level, prefer)| Op::Arrive { id, channel, queue, priority, level, prefer }
+        ),
+        1 => (0u64..3, 0..=AGENTS).prop_map(|(case, agent)| Op::SetCaseOwner { case, agent }),
         5 => agent.clone().prop_map(|agent| Op::Accept { agent }),
         1 => agent.clone().prop_map(|agent| Op::Reject { agent }),
         4 => agent.clone().prop_map(|agent| Op::Complete { agent }),
@@ -164,6 +173,7 @@ fn queue_config(q: u64) -> QueueConfig {
             RoutingStep::new(Requirements::none()).with_priority_boost(2),
         ]),
         3 => queue
+            .with_case_owner_wait(Duration::from_secs(20))
             .with_max_wait(Duration::from_secs(45))
             .with_exception_rules(vec![ExceptionRule::new(Duration::from_secs(30), ExceptionAction::SetPriority(3))]),
         _ => queue,
@@ -248,14 +258,29 @@ fn engine_config(never_reoffer: bool, pause_on_miss: bool, tight_limits: bool) -
 fn command_for(op: &Op, engine: &Engine) -> Option<Command> {
     let first_offer = |agent: u64| engine.agent(AgentId(agent)).and_then(|a| a.offers().next());
     Some(match *op {
-        Op::Arrive { id, channel, queue, priority, level: l } => {
+        Op::Arrive { id, channel, queue, priority, level: l, prefer } => {
             let mut new =
                 NewInteraction::new(InteractionId(id), CHANNELS[channel as usize], QueueId(queue), CustomerId(id % 7))
                     .with_priority(priority);
             if l > 0 {
                 new = new.with_requirements(Requirements::from_pairs([(SkillId((id % QUEUES) + 1), level(l))]));
             }
+            if id % 2 == 1 {
+                new = new.with_case(CaseId(id % 3));
+            }
+            let first = AgentId(1 + id % AGENTS);
+            match prefer {
+                2 => {
+                    let agents = [first, AgentId(1 + (id + 1) % AGENTS)];
+                    new = new.with_preference(Preference::agents(agents, Duration::from_secs(15)));
+                }
+                3 => new = new.with_preference(Preference::direct(first, Duration::from_secs(10))),
+                _ => {}
+            }
             Command::Arrive(new)
+        }
+        Op::SetCaseOwner { case, agent } => {
+            Command::SetCaseOwner { case: CaseId(case), agent: (agent > 0).then_some(AgentId(agent)) }
         }
         Op::Accept { agent } => Command::Accept { agent: AgentId(agent), offer: first_offer(agent)? },
         Op::Reject { agent } => Command::Reject { agent: AgentId(agent), offer: first_offer(agent)? },
@@ -322,6 +347,8 @@ fn run(
     let mut live: BTreeSet<InteractionId> = BTreeSet::new();
     let mut skills: BTreeMap<AgentId, SkillSet> =
         engine.agents().map(|a| (a.id(), a.config().skills.clone())).collect();
+    // The agents each interaction's own preference names, from its `Arrive` command.
+    let mut preferred: BTreeMap<InteractionId, Vec<AgentId>> = BTreeMap::new();
     for (step, op) in ops.iter().enumerate() {
         if restore_at == Some(step) {
             let json = serde_json::to_string(&engine.snapshot()).map_err(|e| e.to_string())?;
@@ -337,6 +364,11 @@ fn run(
             if let Command::SetAgentSkills { agent, skills: s } = &command {
                 if engine.agent(*agent).is_some() {
                     skills.insert(*agent, s.clone());
+                }
+            }
+            if let Command::Arrive(new) = &command {
+                if let (Some(p), false) = (&new.preference, live.contains(&new.id)) {
+                    preferred.insert(new.id, p.named().to_vec());
                 }
             }
             if let Err(e) = engine.handle(command, now) {
@@ -361,6 +393,16 @@ fn run(
                     return Err(format!("step {step}: {interaction} ended twice or never arrived"));
                 }
                 EventKind::InteractionOffered(offer) => {
+                    let named = preferred.get(&offer.interaction);
+                    let under = offer.explanation.preference;
+                    if matches!(under, Some(PreferenceKind::Preferred | PreferenceKind::Direct))
+                        && !named.is_some_and(|n| n.contains(&offer.agent))
+                    {
+                        return Err(format!(
+                            "step {step}: {} offered under {under:?} to {}, not one of {named:?}",
+                            offer.interaction, offer.agent
+                        ));
+                    }
                     let reqs = engine.interaction(offer.interaction).map(|i| i.requirements().clone());
                     if let Some(reqs) = reqs {
                         let held = &skills[&offer.agent];

@@ -20,9 +20,9 @@ use switchboard::{
     AdmissionRule, AdmissionTrigger, AgentAttributes, AgentConfig, AgentId, AgentSelection, AttributeKind, Attributes,
     BusinessHours, CalendarId, CapacityProfile, CaseId, Channel, ChannelMode, Command, Comparison, CustomerId,
     Diversion, Engine, EngineConfig, ExceptionAction, ExceptionRule, Expression, InteractionId, InteractionState,
-    Limits, LocalTime, NewInteraction, OfferId, Operand, Proficiency, QueueConfig, QueueId, QueueMembership,
-    ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId, SkillSet, Staffed, Timestamp, WhenClosed,
-    WhenEmpty,
+    Limits, LocalTime, NewInteraction, OfferId, Operand, Preference, Proficiency, QueueConfig, QueueId,
+    QueueMembership, ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId, SkillSet, Staffed, Timestamp,
+    WhenClosed, WhenEmpty,
 };
 
 use crate::harness::bytes::Bytes;
@@ -126,6 +126,9 @@ pub fn config(flags: u8, b: &mut Bytes) -> Option<EngineConfig> {
             max_steps: 1 + b.below(4) as u32,
             max_agent_attributes: 1 + b.below(4) as u32,
             max_expression_nodes: 1 + b.below(4) as u32,
+            // Fixed, so that the bytes read stay those the corpus was written for.
+            max_preferred_agents: 2,
+            max_cases: 2,
         });
     }
     builder.build().ok()
@@ -234,6 +237,11 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
     let n = b.below(4);
     let channels: Vec<Channel> = (0..n).map(|_| b.pick(&CHANNELS)).collect();
     let mut q = QueueConfig::new(id, format!("queue {}", id.0), channels);
+    // Case-owner routing in odd queues, drawn from bytes already read so that the
+    // corpus decodes into the same commands otherwise.
+    if id.0 % 2 == 1 {
+        q = q.with_case_owner_wait(Duration::from_secs(30));
+    }
     let knobs = b.u8();
     if knobs & 1 != 0 {
         q = q.with_requirements(requirements(b));
@@ -444,6 +452,17 @@ fn new_interaction(b: &mut Bytes) -> NewInteraction {
             attributes.insert(key, value);
         }
         new = new.with_attributes(attributes);
+    }
+    if knobs & 16 != 0 {
+        // From bits read above, so that the corpus decodes into the same commands otherwise:
+        // preferred agents (some unknown, some not members) or one direct agent.
+        let first = AgentId(1 + new.customer.0 % 6);
+        let wait = if knobs & 32 != 0 { Duration::from_millis(1) } else { Duration::from_secs(30) };
+        new = new.with_preference(if knobs & 64 != 0 {
+            Preference::direct(first, wait)
+        } else {
+            Preference::agents([first, AgentId(first.0 % 6 + 1)], wait)
+        });
     }
     new
 }

@@ -57,6 +57,7 @@ impl Engine {
             Command::Abandon { interaction } => self.leave(interaction, true, now),
             Command::Cancel { interaction } => self.leave(interaction, false, now),
             Command::Transfer { interaction, queue } => self.transfer(interaction, queue, now),
+            Command::SetCaseOwner { case, agent } => self.set_case_owner(case, agent, now),
         }
     }
 
@@ -239,6 +240,9 @@ impl Engine {
         if let Some(ttl) = queue.time_to_live {
             check_span_field("queue time_to_live", ttl, false)?;
         }
+        if let Some(wait) = queue.case_owner_wait {
+            check_span_field("queue case_owner_wait", wait, false)?;
+        }
         check_span_field("queue service level answer_within", queue.service_level.answer_within(), true)?;
         self.check_skills_known(queue.requirements.iter().map(|r| &r.skill))?;
         if queue.requirements.len() > limits.max_requirements as usize {
@@ -375,6 +379,7 @@ impl Engine {
         }
         let agent = self.agents.remove(&id).expect("checked above");
         self.router.forget_agent(&agent);
+        self.cases.forget_agent(id);
         self.emit(now, EventKind::AgentRemoved { agent: id });
         self.recheck_empty(agent.config.queues.iter().map(|m| m.queue).collect());
         Ok(())
@@ -460,7 +465,7 @@ impl Engine {
 
     // ----- interactions -----
 
-    fn arrive(&mut self, new: NewInteraction, now: Timestamp) -> Result<(), CommandError> {
+    fn arrive(&mut self, mut new: NewInteraction, now: Timestamp) -> Result<(), CommandError> {
         if self.interactions.contains_key(&new.id) {
             return Err(CommandError::DuplicateInteraction(new.id));
         }
@@ -473,8 +478,15 @@ impl Engine {
             self.check_step_expressions(&|k| format!("interaction {id} step {k} eligibility"), steps)?;
         }
         let steps = new.steps.as_deref().unwrap_or(&queue.steps);
+        let preferred = self.preferred_steps(&new, queue, steps)?;
+        let steps = preferred.as_ref().map_or(steps, |(steps, _)| steps.as_slice());
         let sets = self.check_entry(queue, &new.requirements, steps, &new.attributes, None)?;
         self.check_room_in_queue(queue)?;
+        // A preference is a phase of the interaction's own steps from here on.
+        let phase = preferred.map(|(steps, phase)| {
+            new.steps = Some(steps);
+            phase
+        });
 
         let seq = self.next_seq;
         // Cannot overflow: restore refuses counters above 2^63, and one arrival adds one.
@@ -498,7 +510,10 @@ impl Engine {
             attributes: new.attributes.clone(),
         };
         let (id, queue) = (new.id, new.queue);
-        let interaction = Interaction::arriving(new, seq, own_requirements, requirements, now);
+        let mut interaction = Interaction::arriving(new, seq, own_requirements, requirements, now);
+        if let Some(phase) = phase {
+            interaction.edit_rare(|rare| rare.preference = Some(phase));
+        }
         self.interactions.insert(id, interaction);
         self.interactions.set_tag(&id, sig);
         let admission = self.admission_due(id, &self.queues[&queue]);
@@ -523,7 +538,11 @@ impl Engine {
         a.missed_in_a_row = 0;
         let i = self.interactions.get_mut(&pending.interaction).expect("a pending offer's interaction is live");
         i.state = InteractionState::Connected { agent };
-        let (queue, waited) = (i.queue, now.millis_since(i.queue_entered_at));
+        let (queue, waited, case) = (i.queue, now.millis_since(i.queue_entered_at), i.case);
+        if let Some(case) = case {
+            // Whoever answers a case's interaction owns the case from now on.
+            self.cases.set(case, Some(agent), now, self.config.limits().max_cases);
+        }
         let realtime = self.config.channel_mode(i.channel) == Some(crate::ChannelMode::RealTime);
         self.note_hold_time(queue, waited);
         self.emit(now, EventKind::OfferAccepted { offer, interaction: pending.interaction, agent });
@@ -775,6 +794,7 @@ impl Engine {
         i.requirements = self.router.requirements(sig).clone();
         i.edit_rare(|rare| {
             rare.own_steps = None;
+            rare.preference = None;
             rare.joined_at = Some(now);
         });
         i.step = 0;

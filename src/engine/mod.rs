@@ -1,5 +1,6 @@
 //! The engine: a deterministic state machine of commands and time in, events out.
 
+mod cases;
 mod declines;
 mod eligibility;
 mod exceptions;
@@ -32,6 +33,7 @@ use crate::model::queue::QueueConfig;
 use crate::router::Router;
 use crate::time::Timestamp;
 
+pub use cases::CaseView;
 pub use findings::ConfigurationFinding;
 pub use invariants::InvariantViolation;
 #[cfg(feature = "compact")]
@@ -222,6 +224,8 @@ pub struct Engine {
     next_seq: u64,
     totals: Totals,
     router: Router,
+    /// Case owners, for case-owner routing.
+    cases: cases::CaseOwners,
     work: VecDeque<Work>,
     events: VecDeque<Event>,
 }
@@ -247,6 +251,7 @@ impl Engine {
             next_seq: 1,
             totals: Totals::default(),
             router,
+            cases: cases::CaseOwners::default(),
             work: VecDeque::new(),
             events: VecDeque::new(),
         }

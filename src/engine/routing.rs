@@ -130,6 +130,7 @@ impl Engine {
             candidates,
             overdue,
             step,
+            preference: i.preferring(),
         };
         let offer = Offer {
             id: offer_id,

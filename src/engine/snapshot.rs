@@ -46,6 +46,9 @@ pub struct EngineSnapshot {
     /// Agents refused work while draining for headroom, with the interaction they drained for.
     #[serde(default)]
     drained: Vec<(AgentId, InteractionId)>,
+    /// Case owners (case, owner, since), by case.
+    #[serde(default)]
+    cases: Vec<(crate::ids::CaseId, AgentId, Timestamp)>,
 }
 
 /// The first bytes of a compact snapshot: a name and a format version.
@@ -53,11 +56,12 @@ pub struct EngineSnapshot {
 /// Postcard writes no field names, so any field added to the snapshot's types
 /// changes the format: the version goes up with it (2: the fields of issue
 /// #11, fair routing; 3: routing steps; 4: agent attributes, eligibility
-/// expressions and business hours), and older bytes are refused with
+/// expressions and business hours; 5: preferred, direct and case-owner
+/// routing), and older bytes are refused with
 /// [`CompactSnapshotError::BadHeader`] instead of misread. JSON snapshots read
 /// older files through serde defaults.
 #[cfg(feature = "compact")]
-const COMPACT_MAGIC: &[u8; 8] = b"sbsnap\x00\x04";
+const COMPACT_MAGIC: &[u8; 8] = b"sbsnap\x00\x05";
 
 /// Why bytes could not be read as a compact snapshot.
 #[cfg(feature = "compact")]
@@ -217,6 +221,7 @@ impl Engine {
             totals: self.totals,
             blend_blocked: self.router.blend_blocked.iter().copied().collect(),
             drained: self.router.drained.iter().collect(),
+            cases: self.cases.iter().map(|(case, o)| (case, o.agent, o.since)).collect(),
         }
     }
 
@@ -388,6 +393,25 @@ impl Engine {
             }
             e.router.drained.note(a, i);
         }
+        let max_cases = e.config.limits().max_cases;
+        if s.cases.len() > max_cases as usize {
+            return Err(RestoreError::Refused {
+                what: "case owners".into(),
+                error: limit(crate::error::Limit::Cases, max_cases),
+            });
+        }
+        for (case, agent, since) in s.cases {
+            if e.cases.get(case).is_some() {
+                return Err(RestoreError::DuplicateId(format!("the owner of {case}")));
+            }
+            if !e.agents.contains_key(&agent) {
+                return Err(RestoreError::UnknownReference(format!("{case} is owned by {agent}, who does not exist")));
+            }
+            if since > now {
+                return Err(RestoreError::BadTime(format!("{case} has been owned since {since}, after now {now}")));
+            }
+            e.cases.set(case, Some(agent), since, max_cases);
+        }
         e.check_invariants()?;
         Ok(e)
     }
@@ -437,6 +461,12 @@ impl Engine {
             return Err(RestoreError::UnknownReference(format!("{id} is in {}", i.queue)));
         };
         let base = self.check_fits_queue(queue, i.channel, &i.own_requirements).map_err(refused)?;
+        // A preference phase is the first steps of its own, never all of them.
+        if let Some(phase) = i.preference_phase() {
+            if phase.steps == 0 || i.own_steps().is_none_or(|s| usize::from(phase.steps) >= s.len()) {
+                return Err(RestoreError::InteractionMisplaced(id));
+            }
+        }
         if let Some(steps) = i.own_steps() {
             self.check_steps(&base, steps).map_err(refused)?;
             self.check_step_expressions(&|k| format!("interaction {id} step {k} eligibility"), steps)

@@ -482,6 +482,19 @@ impl Expression {
         }
     }
 
+    /// A list of agents that holds every agent the expression admits, when
+    /// it has one: a named agent set, alone or as a part of an `all` (the
+    /// shortest such part). The routing index evaluates such a rule over
+    /// those agents only, so a preferred-agent or case-owner rule costs the
+    /// agents it names, not the queue's members.
+    pub(crate) fn named_agents(&self) -> Option<&[AgentId]> {
+        match self {
+            Expression::Agents(ids) => Some(ids),
+            Expression::All(list) => list.iter().filter_map(Expression::named_agents).min_by_key(|ids| ids.len()),
+            _ => None,
+        }
+    }
+
     /// Whether an agent with these skills, attributes and id meets the
     /// expression. Interaction operands (in an unresolved expression) fail.
     pub fn admits(&self, agent: AgentId, skills: &SkillSet, attributes: &AgentAttributes) -> bool {

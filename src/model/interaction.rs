@@ -119,6 +119,9 @@ pub(crate) struct Rare {
     /// Paused by real-time work of its agent (interruptible work): the
     /// real-time interaction whose accept paused it.
     pub(crate) interrupted_by: Option<InteractionId>,
+    /// Its preference phase, when it arrived with one: the first steps of
+    /// `own_steps` offer it only to the agents it prefers.
+    pub(crate) preference: Option<super::preference::PreferencePhase>,
 }
 
 /// An interaction as snapshots write it: every field flat, in the order
@@ -151,6 +154,8 @@ struct InteractionRecord {
     joined_at: Option<Timestamp>,
     #[serde(default)]
     interrupted_by: Option<InteractionId>,
+    #[serde(default)]
+    preference: Option<super::preference::PreferencePhase>,
 }
 
 impl From<InteractionRecord> for Interaction {
@@ -180,6 +185,7 @@ impl From<InteractionRecord> for Interaction {
                 own_steps: r.own_steps,
                 joined_at: r.joined_at,
                 interrupted_by: r.interrupted_by,
+                preference: r.preference,
             }
         });
         i
@@ -210,6 +216,7 @@ impl From<Interaction> for InteractionRecord {
             step: i.step,
             joined_at: rare.joined_at,
             interrupted_by: rare.interrupted_by,
+            preference: rare.preference,
         }
     }
 }
@@ -306,6 +313,16 @@ impl Interaction {
         };
         i.edit_rare(|rare| rare.own_steps = new.steps);
         i
+    }
+    /// The preference it is offered under now: its preference phase's kind
+    /// while its step is one of the phase's.
+    pub(crate) fn preferring(&self) -> Option<super::preference::PreferenceKind> {
+        let phase = self.rare.as_ref()?.preference?;
+        (self.step < phase.steps).then_some(phase.kind)
+    }
+    /// Its preference phase, if it arrived with one (see [`Rare::preference`]).
+    pub(crate) fn preference_phase(&self) -> Option<super::preference::PreferencePhase> {
+        self.rare.as_ref()?.preference
     }
     /// Changes its rare parts; they are boxed only while not all empty.
     pub(crate) fn edit_rare(&mut self, edit: impl FnOnce(&mut Rare)) {

@@ -7,6 +7,7 @@ pub(crate) mod capacity;
 pub(crate) mod channel;
 pub(crate) mod expression;
 pub(crate) mod interaction;
+pub(crate) mod preference;
 pub(crate) mod queue;
 pub(crate) mod skill;
 pub(crate) mod step;

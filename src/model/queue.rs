@@ -172,6 +172,18 @@ pub struct QueueConfig {
     /// (only when declined work is never re-offered to its decliners).
     #[serde(default)]
     pub all_declined: AllDeclined,
+    /// Case-owner routing: an interaction of a case
+    /// ([`NewInteraction::case`](crate::NewInteraction::case)) whose case has
+    /// an owner is offered only to the owner for up to this long, then to
+    /// the queue, keeping its place (a [`Preference`](crate::Preference) of
+    /// kind [`PreferenceKind::CaseOwner`](crate::PreferenceKind::CaseOwner)).
+    /// The owner is the agent who last accepted an interaction of the case,
+    /// or who the host named since with
+    /// [`Command::SetCaseOwner`](crate::Command::SetCaseOwner). An
+    /// interaction's own preference wins over its case's. `None` (the
+    /// default): cases do not steer routing.
+    #[serde(default)]
+    pub case_owner_wait: Option<Duration>,
 }
 
 impl QueueConfig {
@@ -200,6 +212,7 @@ impl QueueConfig {
             exception_rules: Vec::new(),
             admission_rules: Vec::new(),
             when_empty: None,
+            case_owner_wait: None,
             all_declined: AllDeclined::Wait,
         }
     }
@@ -250,6 +263,13 @@ impl QueueConfig {
     /// Sets linear aging, in priority points per minute.
     pub fn with_aging(mut self, points_per_minute: u32) -> Self {
         self.aging = Aging { points_per_minute };
+        self
+    }
+
+    /// Prefers the owner of an interaction's case for up to `wait` (see
+    /// [`QueueConfig::case_owner_wait`]).
+    pub fn with_case_owner_wait(mut self, wait: Duration) -> Self {
+        self.case_owner_wait = Some(wait);
         self
     }
 

@@ -901,11 +901,29 @@ impl Router {
         if let (true, Some(id)) = (new_list, rule) {
             let entry = &mut self.rules[id as usize];
             if let (false, Some(expression)) = (q.rules.contains_key(&id), &entry.rule) {
+                let admits =
+                    |agent: &Agent| expression.admits(agent.id(), &agent.config.skills, &agent.config.attributes);
                 let mut bits = Bitset::default();
-                for (slot, agent) in q.slots.iter().enumerate() {
-                    let Some(agent) = agent.and_then(|id| agents.get(&id)) else { continue };
-                    if expression.admits(agent.id(), &agent.config.skills, &agent.config.attributes) {
-                        bits.insert(u32::try_from(slot).expect("slots fit in u32"));
+                match expression.named_agents() {
+                    // A named agent set (preferred agents, a case's owner):
+                    // only they can be admitted, so only their seats are looked at.
+                    Some(named) => {
+                        for id in named {
+                            let seat = self.places.get(id).and_then(|p| p.seat(i.queue));
+                            if let (Some(seat), Some(agent)) = (seat, agents.get(id)) {
+                                if admits(agent) {
+                                    bits.insert(seat.slot);
+                                }
+                            }
+                        }
+                    }
+                    None => {
+                        for (slot, agent) in q.slots.iter().enumerate() {
+                            let Some(agent) = agent.and_then(|id| agents.get(&id)) else { continue };
+                            if admits(agent) {
+                                bits.insert(u32::try_from(slot).expect("slots fit in u32"));
+                            }
+                        }
                     }
                 }
                 q.rules.insert(id, bits);

@@ -210,6 +210,7 @@ impl<'s> Simulation<'s> {
                 max_waiting: None,
                 offer_timeout: None,
                 max_wait: q.max_wait_secs.map(Duration::from_secs),
+                case_owner_wait: None,
                 time_to_live: q.time_to_live_secs.map(Duration::from_secs),
                 eligibility: q.eligibility.clone(),
                 calendar: q.calendar.map(CalendarId),

@@ -185,6 +185,8 @@ fn limits(rng: &mut Rng, classes: &Classes) -> Limits {
             max_steps: Limits::MAX_STEPS,
             max_agent_attributes: u32::MAX,
             max_expression_nodes: Limits::MAX_EXPRESSION_NODES,
+            max_preferred_agents: Limits::MAX_PREFERRED_AGENTS,
+            max_cases: u32::MAX,
         };
     }
     let mut l = Limits::default();
