@@ -116,6 +116,7 @@ fn scan_router_agrees_with_the_index_and_every_offer_follows_the_rules() {
         assert!(tally.diverted >= per_hundred(20), "{tally}");
         assert!(tally.reconfigured >= per_hundred(100), "{tally}");
         assert!(tally.left_empty >= per_hundred(5), "{tally}");
+        assert!(tally.preferred_offers >= per_hundred(20), "{tally}");
     }
 }
 
@@ -165,6 +166,8 @@ struct Tally {
     left_empty: u64,
     /// Interactions ended because their queue was closed.
     closed_ends: u64,
+    /// Offers made while the interaction's preference (preferred agents, case owner) held.
+    preferred_offers: u64,
 }
 
 impl std::fmt::Display for Tally {
@@ -176,7 +179,7 @@ impl std::fmt::Display for Tally {
              several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
              waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
              as the last resort: {}; rivals passed over while draining for headroom: {}; e-mails interrupted: {}; \
-             step changes: {}; offers in a later step: {}; overflows: {}; closings: {}; ended closed: {}; admission rules applied: {}; diverted: {}; live reconfigurations: {}; left an empty queue: {}",
+             step changes: {}; offers in a later step: {}; overflows: {}; closings: {}; ended closed: {}; admission rules applied: {}; diverted: {}; live reconfigurations: {}; left an empty queue: {}; offers under a preference: {}",
             self.steps,
             self.events,
             self.offers,
@@ -200,6 +203,7 @@ impl std::fmt::Display for Tally {
             self.diverted,
             self.reconfigured,
             self.left_empty,
+            self.preferred_offers,
         )
     }
 }
@@ -226,6 +230,8 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
     shape.calendars = Rng::new(mix(seed, 6)).percent(50);
     // Half have supervisors who replace queue configurations while interactions wait.
     shape.reconfigure = Rng::new(mix(seed, 7)).percent(50);
+    // Half have preferred agents, case owners and queues that prefer them (issue #13 §2).
+    shape.preferences = Rng::new(mix(seed, 8)).percent(50);
     let config = |index| {
         EngineConfig::builder()
             .never_reoffer_to_decliners(never_reoffer)
@@ -251,6 +257,11 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
             return Err(here(format!("deadlines differ: {:?} vs {:?}", index.poll_timeout(), scan.poll_timeout())));
         }
         let before = Before::of(&index);
+        if let Step::Command(_, Command::Arrive(new)) = &step {
+            if let Some(p) = preference_applies(&index, new) {
+                host.shadow.preferring.insert(new.id, p);
+            }
+        }
         let (a, b) = match &step {
             Step::Timeout(t) => (index.handle_timeout(*t), scan.handle_timeout(*t)),
             Step::Command(t, command) => (index.handle(command.clone(), *t), scan.handle(command.clone(), *t)),
@@ -292,7 +303,7 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
                 // Independently of the engine: the step its time in the queue has reached.
                 let live = &host.shadow.live[interaction];
                 let queue = index.queue(live.queue).expect("queues are never removed");
-                let expected = step_index(queue, live, event.at);
+                let expected = reported_step_index(queue, live, event.at);
                 if expected != Some(usize::from(*step)) {
                     return Err(here(format!("{event:?}: the wait says step {expected:?}")));
                 }
@@ -435,25 +446,77 @@ fn occupancy_ppm(profile: &CapacityProfile, held: &[Channel]) -> i64 {
     (units * 1_000_000 / u64::from(profile.total_units().max(1))) as i64
 }
 
+/// The preference a new interaction will be routed under, judged from the engine's views before
+/// its `Arrive` is handled, as `Preference` documents it: its own, or else its case's owner in a
+/// queue with a case-owner wait; applied only if one of the agents it names is logged in, a
+/// member of the queue, works the channel and meets its first step's requirements and rules.
+fn preference_applies(engine: &Engine, new: &NewInteraction) -> Option<Preferring> {
+    let queue = engine.queue(new.queue)?;
+    let (agents, wait) = match &new.preference {
+        Some(p) => (p.named().to_vec(), p.wait()),
+        None => (vec![engine.case(new.case?).owner?], queue.case_owner_wait?),
+    };
+    let first = queue.steps.first();
+    let requirements =
+        queue.requirements.union(&new.requirements).union(&first.map(|s| s.requirements.clone()).unwrap_or_default());
+    let rules = [queue.eligibility.as_ref(), first.and_then(|s| s.eligibility.as_ref())];
+    let could_take = |id: &AgentId| {
+        engine.agent(*id).is_some_and(|a| {
+            a.presence() != Presence::Offline
+                && a.config().queues.iter().any(|m| m.queue == new.queue)
+                && a.config().capacity.channel(new.channel).is_some()
+                && a.config().skills.satisfies(&requirements)
+                && rules.iter().flatten().all(|e| holds(e, a.config(), &new.attributes))
+        })
+    };
+    agents.iter().any(could_take).then(|| Preferring {
+        agents,
+        wait,
+        until: Timestamp::EPOCH,
+        steps: queue.steps.clone(),
+    })
+}
+
+/// The routing steps `live` follows: those it arrived with while its preference holds them, else its queue's.
+fn steps_of<'q>(queue: &'q QueueConfig, live: &'q Live) -> &'q [RoutingStep] {
+    live.preferred.as_ref().map_or(&queue.steps, |p| &p.steps)
+}
+
 /// The routing step `live` is in at `at`, waiting in `queue`: every step but the last lasts its
 /// `expires_after`, counted from when it entered the queue.
-fn step_of<'q>(queue: &'q QueueConfig, live: &Live, at: Timestamp) -> Option<&'q RoutingStep> {
-    step_index(queue, live, at).map(|k| &queue.steps[k])
+fn step_of<'q>(queue: &'q QueueConfig, live: &'q Live, at: Timestamp) -> Option<&'q RoutingStep> {
+    step_index(queue, live, at).map(|k| &steps_of(queue, live)[k])
+}
+
+/// When each step but the last of `live`'s ends.
+fn step_ends(queue: &QueueConfig, live: &Live) -> Vec<Timestamp> {
+    let steps = steps_of(queue, live);
+    let mut ends = Vec::new();
+    let mut end = live.joined;
+    for step in steps.iter().take(steps.len().saturating_sub(1)) {
+        end = end + step.expires_after.expect("checked: every step but the last expires");
+        ends.push(end);
+    }
+    ends
 }
 
 /// [`step_of`], as the step's index.
 fn step_index(queue: &QueueConfig, live: &Live, at: Timestamp) -> Option<usize> {
-    let mut ends = live.joined;
-    for (k, step) in queue.steps.iter().enumerate() {
-        if k + 1 == queue.steps.len() {
-            return Some(k);
-        }
-        ends = ends + step.expires_after.expect("checked: every step but the last expires");
-        if at < ends {
-            return Some(k);
-        }
+    if steps_of(queue, live).is_empty() {
+        return None;
     }
-    None
+    Some(step_ends(queue, live).iter().filter(|end| **end <= at).count())
+}
+
+/// The step index the engine reports: with a preference, its steps split in two where the
+/// preference ends (unless a step ends there anyway), so that one more step begins there.
+fn reported_step_index(queue: &QueueConfig, live: &Live, at: Timestamp) -> Option<usize> {
+    let Some(p) = &live.preferred else { return step_index(queue, live, at) };
+    let mut ends = step_ends(queue, live);
+    if !ends.contains(&p.until) {
+        ends.push(p.until);
+    }
+    Some(ends.iter().filter(|end| **end <= at).count())
 }
 
 /// Whether an agent meets an eligibility expression for an interaction with these attributes,
@@ -543,6 +606,7 @@ impl Rules<'_> {
             && step_of(queue, live, at)
                 .and_then(|s| s.eligibility.as_ref())
                 .is_none_or(|e| holds(e, agent.config(), &live.attributes))
+            && live.preferred.as_ref().is_none_or(|p| at >= p.until || p.agents.contains(&agent.id()))
     }
 
     /// Whether `queue` is open at `at` by its calendar's hours (at the instant it opens, open).
@@ -714,6 +778,12 @@ impl Rules<'_> {
         if !self.open(offer.queue, at) {
             return Err(format!("offered from {}, closed by its business hours", offer.queue));
         }
+        // The explanation names the preference exactly while it holds (issue #13 §2).
+        let preferring = live.preferred.as_ref().is_some_and(|p| at < p.until);
+        if e.preference.is_some() != preferring {
+            return Err(format!("explained as {:?}, but the preference holds: {preferring}", e.preference));
+        }
+        tally.preferred_offers += u64::from(preferring);
         if !self.eligible(agent, live, at) {
             return Err(format!("the agent {:?} fails the queue's or step's eligibility rule", agent.config()));
         }

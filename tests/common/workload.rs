@@ -156,6 +156,9 @@ pub struct Shape {
     /// priority, aging, strategy, bounds, requirements, rules and steps (restarted when they
     /// change); drawn from a stream of their own.
     pub reconfigure: bool,
+    /// Some arrivals name preferred agents, some queues prefer a case's owner, and the host
+    /// names case owners now and then (issue #13 §2); drawn from a stream of their own.
+    pub preferences: bool,
 }
 
 impl Shape {
@@ -175,6 +178,7 @@ impl Shape {
             expressions: false,
             calendars: false,
             reconfigure: false,
+            preferences: false,
         }
     }
 
@@ -195,6 +199,7 @@ impl Shape {
             expressions: false,
             calendars: false,
             reconfigure: false,
+            preferences: false,
         }
     }
 }
@@ -386,6 +391,7 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
     let mut expr_rng = Rng::new(mix(seed, 17));
     let mut hours_rng = Rng::new(mix(seed, 19));
     let mut reconfigure_rng = Rng::new(mix(seed, 23));
+    let mut prefer_rng = Rng::new(mix(seed, 29));
     let mut plan: Vec<(i64, Command)> = Vec::new();
     let start = T0;
     let end = start + shape.minutes * 60_000;
@@ -546,6 +552,9 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
             let threshold = Duration::from_secs(bounds_rng.range(0, 600) as u64);
             queue = queue.with_service_level(ServiceLevelTarget::new(80, threshold));
         }
+        if shape.preferences && prefer_rng.percent(50) {
+            queue = queue.with_case_owner_wait(Duration::from_secs(prefer_rng.range(5, 90) as u64));
+        }
         queues.push(queue.clone());
         plan.push((start, Command::AddQueue(queue)));
     }
@@ -703,6 +712,16 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
         }
     }
 
+    // The host names case owners now and then, or clears one.
+    if shape.preferences {
+        let mut t = start + prefer_rng.range(secs(10), secs(120));
+        while t < end {
+            let agent = prefer_rng.percent(80).then(|| AgentId(prefer_rng.range(1, shape.agents as i64) as u64));
+            plan.push((t, Command::SetCaseOwner { case: CaseId(prefer_rng.range(1, 5) as u64), agent }));
+            t += prefer_rng.range(secs(30), secs(180));
+        }
+    }
+
     // Customers.
     let mut t = start + secs(20);
     let mut next_id = 1u64;
@@ -723,6 +742,19 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
         }
         if rng.percent(15) {
             new = new.with_attributes(Attributes::new().with("language", rng.pick(&["en", "fr", "de"])));
+        }
+        if shape.preferences {
+            // A few cases, so that they come back on other channels and meet their owners.
+            if prefer_rng.percent(40) {
+                new = new.with_case(CaseId(prefer_rng.range(1, 5) as u64));
+            }
+            if prefer_rng.percent(25) {
+                let named: Vec<AgentId> = (0..prefer_rng.range(1, 2))
+                    .map(|_| AgentId(prefer_rng.range(1, shape.agents as i64) as u64))
+                    .collect();
+                let wait = Duration::from_millis(prefer_rng.range(1_000, 90_000) as u64);
+                new = new.with_preference(Preference::agents(named, wait));
+            }
         }
         plan.push((t, Command::Arrive(new)));
         // What the customer (or the host) may do later; skipped if it no longer applies.
@@ -794,6 +826,19 @@ pub struct Live {
     pub declined: BTreeSet<AgentId>,
     /// The host's attributes, from its `InteractionArrived` event.
     pub attributes: Attributes,
+    /// The agents it prefers and until when, if its preference applied (issue #13 §2).
+    pub preferred: Option<Preferring>,
+}
+
+/// A preference that applied on arrival, as the test's host judged it.
+#[derive(Clone, Debug)]
+pub struct Preferring {
+    pub agents: Vec<AgentId>,
+    pub wait: Duration,
+    /// When it ends: arrival plus the wait (set when the arrival is seen).
+    pub until: Timestamp,
+    /// Its queue's routing steps on arrival: it keeps them as its own in that queue.
+    pub steps: Vec<RoutingStep>,
 }
 
 impl Live {
@@ -820,6 +865,8 @@ pub struct Shadow {
     sent: BTreeMap<InteractionId, Requirements>,
     /// The queue an `UpdateQueue` about to be applied restarts the steps of.
     restarting: Option<QueueId>,
+    /// Preferences the host judged to apply to `Arrive` commands about to be sent.
+    pub preferring: BTreeMap<InteractionId, Preferring>,
 }
 
 impl Shadow {
@@ -868,6 +915,10 @@ impl Shadow {
                     place: Place::Moving,
                     declined: BTreeSet::new(),
                     attributes: attributes.clone(),
+                    preferred: self
+                        .preferring
+                        .remove(interaction)
+                        .map(|p| Preferring { until: event.at + p.wait, ..p }),
                 };
                 self.live.insert(*interaction, live);
             }
@@ -930,7 +981,8 @@ impl Shadow {
             // Restarted steps count from now, for everything live in the queue.
             EventKind::QueueUpdated { queue } if self.restarting == Some(*queue) => {
                 self.restarting = None;
-                for live in self.live.values_mut().filter(|l| l.queue == *queue) {
+                // Those with a preference keep the steps they arrived with, as their own.
+                for live in self.live.values_mut().filter(|l| l.queue == *queue && l.preferred.is_none()) {
                     live.joined = event.at;
                 }
             }
@@ -939,6 +991,8 @@ impl Shadow {
                     live.queue = *to;
                     live.joined = event.at;
                     live.place = Place::Moving;
+                    // A move ends its preference, with the steps it kept.
+                    live.preferred = None;
                 }
             }
             EventKind::InteractionEnded { interaction, .. } => {
