@@ -282,6 +282,14 @@ pub enum Command {
         /// The queue it moves to.
         queue: QueueId,
     },
+    /// The agent extends their wrap-up of an interaction, once, by its
+    /// queue's [`wrap_up_extension`](crate::QueueConfig::wrap_up_extension).
+    ExtendWrapUp {
+        /// The agent.
+        agent: AgentId,
+        /// The interaction in wrap-up.
+        interaction: InteractionId,
+    },
     /// Names the owner of a case (or, with `None`, clears it): the agent
     /// its next interactions prefer in queues with a
     /// [`case_owner_wait`](crate::QueueConfig::case_owner_wait). Accepting

@@ -145,6 +145,28 @@ pub enum CommandError {
         /// What is wrong with it.
         error: crate::model::expression::ExpressionError,
     },
+    /// The wrap-up's mode needs a disposition code before the agent ends it
+    /// ([`WrapUpMode::TimeBoxed`](crate::WrapUpMode::TimeBoxed),
+    /// [`WrapUpMode::Untimed`](crate::WrapUpMode::Untimed)).
+    #[error("interaction {0}: give a disposition code before ending its wrap-up")]
+    DispositionRequired(InteractionId),
+    /// A forced wrap-up ([`WrapUpMode::Forced`](crate::WrapUpMode::Forced)) ends only at its limit.
+    #[error("interaction {interaction}: its wrap-up is forced and ends at {until}")]
+    WrapUpForced {
+        /// The interaction.
+        interaction: InteractionId,
+        /// When it ends.
+        until: Timestamp,
+    },
+    /// The wrap-up cannot be extended: it is untimed, already extended, or
+    /// its queue allows no extension.
+    #[error("interaction {interaction}: its wrap-up cannot be extended: {why}")]
+    WrapUpNotExtendable {
+        /// The interaction.
+        interaction: InteractionId,
+        /// Why not.
+        why: &'static str,
+    },
     /// An interaction's preference names no agent.
     #[error("interaction {0}: its preference names no agent")]
     EmptyPreference(InteractionId),

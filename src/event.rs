@@ -358,7 +358,17 @@ pub enum EventKind {
         interaction: InteractionId,
         /// The agent.
         agent: AgentId,
-        /// When it ends unless the agent ends it first.
+        /// When it ends unless the agent ends it first; `None` when untimed
+        /// ([`WrapUpMode::Untimed`](crate::WrapUpMode::Untimed)).
+        until: Option<Timestamp>,
+    },
+    /// The agent extended their wrap-up ([`Command::ExtendWrapUp`](crate::Command::ExtendWrapUp)).
+    WrapUpExtended {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent.
+        agent: AgentId,
+        /// When it ends now.
         until: Timestamp,
     },
     /// After-contact work ended.
@@ -486,6 +496,7 @@ impl EventKind {
             | EventKind::OfferWithdrawn { interaction, .. }
             | EventKind::InteractionCompleted { interaction, .. }
             | EventKind::WrapUpStarted { interaction, .. }
+            | EventKind::WrapUpExtended { interaction, .. }
             | EventKind::WrapUpEnded { interaction, .. }
             | EventKind::Disposition { interaction, .. }
             | EventKind::InteractionTransferred { interaction, .. }

@@ -222,6 +222,7 @@ pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
 pub use model::step::{
     AdmissionRule, AdmissionTrigger, Diversion, ExceptionAction, ExceptionRule, RoutingStep, Staffed, WhenEmpty,
 };
+pub use model::wrap_up::{WrapUpMode, WrapUpRule};
 pub use sla::{
     ResponseCounts, ResponseMeasure, ResponseTarget, ServiceLevel, ServiceLevelCounts, ServiceLevelDefinition,
     ServiceLevelFormula, ServiceLevelTarget,

@@ -377,7 +377,7 @@ fn a_journal_of_an_unknown_format_version_is_refused() {
 fn an_entry_too_long_for_the_line_limit_is_refused_before_it_is_written() {
     let dir = TempDir::new("journal-too-long");
     let path = dir.file("j.jsonl");
-    let options = JsonLinesOptions::new().with_max_line_bytes(600);
+    let options = JsonLinesOptions::new().with_max_line_bytes(800);
     let journal = JsonLinesJournal::create(&path, options).unwrap();
     let mut driver = Driver::builder(Engine::new(EngineConfig::default()))
         .clock(ManualClock::new(t(0)))
@@ -386,11 +386,11 @@ fn an_entry_too_long_for_the_line_limit_is_refused_before_it_is_written() {
         .unwrap();
     driver.submit(Command::AddQueue(QueueConfig::new(QueueId(1), "q", [Channel::Chat]))).unwrap();
     let long = NewInteraction::new(InteractionId(1), Channel::Chat, QueueId(1), CustomerId(1))
-        .with_attributes(Attributes::new().with("note", "x".repeat(600)));
+        .with_attributes(Attributes::new().with("note", "x".repeat(800)));
     let refused = driver.submit(Command::Arrive(long)).unwrap_err();
     match &refused {
-        DriverError::NotJournaled(JournalError::EntryTooLong { seq: 2, bytes, max_bytes: 600 }) => {
-            assert!(*bytes > 600)
+        DriverError::NotJournaled(JournalError::EntryTooLong { seq: 2, bytes, max_bytes: 800 }) => {
+            assert!(*bytes > 800)
         }
         other => panic!("{other:?}"),
     }

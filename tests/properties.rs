@@ -53,6 +53,11 @@ enum Op {
     EndWrapUp {
         agent: u64,
     },
+    /// The agent extends a wrap-up, or codes it (issue #13 §6).
+    ExtendWrapUp {
+        agent: u64,
+        code: bool,
+    },
     Abandon {
         id: u64,
     },
@@ -112,6 +117,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => agent.clone().prop_map(|agent| Op::Reject { agent }),
         4 => agent.clone().prop_map(|agent| Op::Complete { agent }),
         1 => agent.clone().prop_map(|agent| Op::EndWrapUp { agent }),
+        1 => (agent.clone(), any::<bool>()).prop_map(|(agent, code)| Op::ExtendWrapUp { agent, code }),
         1 => id.clone().prop_map(|id| Op::Abandon { id }),
         1 => id.clone().prop_map(|id| Op::Cancel { id }),
         1 => (id.clone(), 1..=QUEUES).prop_map(|(id, queue)| Op::Transfer { id, queue }),
@@ -164,15 +170,18 @@ fn queue_config(q: u64) -> QueueConfig {
                 AdmissionTrigger::QueueLength(8),
                 ExceptionAction::End(Diversion::Message),
             )]),
-        2 => queue.with_steps(vec![
-            RoutingStep::new(Requirements::from_pairs([(SkillId(2), level(4))]))
-                .expiring_after(Duration::from_secs(20)),
-            RoutingStep::new(Requirements::from_pairs([(SkillId(2), level(3))]))
-                .with_priority_boost(1)
-                .expiring_after(Duration::from_secs(20)),
-            RoutingStep::new(Requirements::none()).with_priority_boost(2),
-        ]),
+        2 => queue
+            .with_wrap_up_mode(WrapUpMode::TimeBoxed, Some(Duration::from_secs(5)), Some("auto".into()))
+            .with_steps(vec![
+                RoutingStep::new(Requirements::from_pairs([(SkillId(2), level(4))]))
+                    .expiring_after(Duration::from_secs(20)),
+                RoutingStep::new(Requirements::from_pairs([(SkillId(2), level(3))]))
+                    .with_priority_boost(1)
+                    .expiring_after(Duration::from_secs(20)),
+                RoutingStep::new(Requirements::none()).with_priority_boost(2),
+            ]),
         3 => queue
+            .with_wrap_up_mode(WrapUpMode::Forced, None, Some("auto".into()))
             .with_case_owner_wait(Duration::from_secs(20))
             .with_max_wait(Duration::from_secs(45))
             .with_exception_rules(vec![ExceptionRule::new(Duration::from_secs(30), ExceptionAction::SetPriority(3))]),
@@ -185,7 +194,15 @@ fn reconfigured(q: u64, knob: u8) -> (QueueConfig, WaitingSteps) {
     let queue = queue_config(q);
     match knob {
         0 => (queue.with_priority(5), WaitingSteps::Keep),
-        1 => (queue.with_strategy(AgentSelection::FewestContacts).with_aging(30), WaitingSteps::Keep),
+        1 => {
+            let strategies = [
+                AgentSelection::MostAvailable,
+                AgentSelection::FewestContacts,
+                AgentSelection::LeastTalkTime,
+                AgentSelection::Linear,
+            ];
+            (queue.with_strategy(strategies[q as usize % 4]).with_aging(30), WaitingSteps::Keep)
+        }
         2 => (queue.with_max_wait(Duration::from_secs(10)), WaitingSteps::Keep),
         3 => (queue.with_requirements(Requirements::none()), WaitingSteps::Keep),
         4 => {
@@ -226,6 +243,10 @@ fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
         let mut config = AgentConfig::new(AgentId(a), capacity)
             .with_skills(skills)
             .with_attributes(AgentAttributes::new().with("team", team));
+        if a == AGENTS - 1 {
+            // A trainee: untimed wrap-up after everything, ended only once coded (issue #13 §6).
+            config = config.with_wrap_up(WrapUpRule::new(WrapUpMode::Untimed, Duration::ZERO));
+        }
         for q in 1..=QUEUES {
             if (a + q) % 3 != 0 {
                 let delay = if a == AGENTS { Duration::from_secs(20) } else { Duration::ZERO };
@@ -291,6 +312,14 @@ fn command_for(op: &Op, engine: &Engine) -> Option<Command> {
         Op::EndWrapUp { agent } => {
             let interaction = engine.agent(AgentId(agent))?.wrap_ups().next()?;
             Command::EndWrapUp { agent: AgentId(agent), interaction }
+        }
+        Op::ExtendWrapUp { agent, code } => {
+            let interaction = engine.agent(AgentId(agent))?.wrap_ups().next()?;
+            if code {
+                Command::Disposition { agent: AgentId(agent), interaction, code: "done".into(), notes: None }
+            } else {
+                Command::ExtendWrapUp { agent: AgentId(agent), interaction }
+            }
         }
         Op::Abandon { id } => Command::Abandon { interaction: InteractionId(id) },
         Op::Cancel { id } => Command::Cancel { interaction: InteractionId(id) },
@@ -464,6 +493,14 @@ fn drain(run: &mut Run, never_reoffer: bool) -> Result<(), String> {
             engine.agents().flat_map(|a| a.connected().map(move |i| (a.id(), i))).collect();
         for (agent, interaction) in connected {
             engine.handle(Command::Complete { agent, interaction }, now).map_err(|e| e.to_string())?;
+        }
+        // Untimed wrap-ups end only when their agents code and end them; forced ones refuse.
+        let wrapping: Vec<(AgentId, InteractionId)> =
+            engine.agents().flat_map(|a| a.wrap_ups().map(move |i| (a.id(), i))).collect();
+        for (agent, interaction) in wrapping {
+            let code = Command::Disposition { agent, interaction, code: "done".into(), notes: None };
+            engine.handle(code, now).map_err(|e| e.to_string())?;
+            let _ = engine.handle(Command::EndWrapUp { agent, interaction }, now);
         }
         // Shorter than any offer timeout, so every offer made in a round is accepted in the next.
         now = now + Duration::from_secs(5);

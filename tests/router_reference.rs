@@ -405,16 +405,17 @@ fn same_snapshot(index: &Engine, scan: &Engine) -> bool {
 /// that route nothing in the same step (contacts: accept; login resets it), so a value equal
 /// before and after a step held throughout it.
 struct Before {
-    agents: BTreeMap<AgentId, (Timestamp, u64)>,
+    agents: BTreeMap<AgentId, (Timestamp, u64, Duration)>,
 }
 
 impl Before {
     fn of(engine: &Engine) -> Before {
-        Before { agents: engine.agents().map(|a| (a.id(), (a.idle_since(), a.contacts()))).collect() }
+        Before { agents: engine.agents().map(|a| (a.id(), (a.idle_since(), a.contacts(), a.talk_time()))).collect() }
     }
 
-    fn steady(&self, agent: &Agent) -> Option<(Timestamp, u64)> {
-        let now = (agent.idle_since(), agent.contacts());
+    /// (idle since, contacts, talk time), if the step left all three as they were.
+    fn steady(&self, agent: &Agent) -> Option<(Timestamp, u64, Duration)> {
+        let now = (agent.idle_since(), agent.contacts(), agent.talk_time());
         (self.agents.get(&agent.id()) == Some(&now)).then_some(now)
     }
 }
@@ -444,6 +445,12 @@ fn has_room(profile: &CapacityProfile, held: &[Channel], channel: Channel) -> bo
 fn occupancy_ppm(profile: &CapacityProfile, held: &[Channel]) -> i64 {
     let units: u64 = held.iter().map(|c| u64::from(profile.channel(*c).map_or(0, |c| c.units))).sum();
     (units * 1_000_000 / u64::from(profile.total_units().max(1))) as i64
+}
+
+/// Capacity units left: the total less the units of what is held.
+fn spare_units(profile: &CapacityProfile, held: &[Channel]) -> i64 {
+    let units: i64 = held.iter().map(|c| i64::from(profile.channel(*c).map_or(0, |c| c.units))).sum();
+    (i64::from(profile.total_units()) - units).max(0)
 }
 
 /// The preference a new interaction will be routed under, judged from the engine's views before
@@ -739,13 +746,16 @@ impl Rules<'_> {
     ) -> Option<(i64, i64)> {
         let held = shadow.held(agent.id());
         let steady = self.before.steady(agent);
-        let idle = || steady.map(|(idle, _)| idle.as_millis());
+        let idle = || steady.map(|(idle, _, _)| idle.as_millis());
         Some(match strategy {
             AgentSelection::LongestIdle => (i64::from(!held.is_empty()), idle()?),
             AgentSelection::MostProficient => (-i64::from(agent.config().skills.score(reqs)), idle()?),
             AgentSelection::LeastOccupied => (occupancy_ppm(&agent.config().capacity, &held), idle()?),
             AgentSelection::RoundRobin => (shadow.last_offer.get(&(agent.id(), queue)).map_or(0, |id| *id as i64), 0),
             AgentSelection::FewestContacts => (steady?.1 as i64, idle()?),
+            AgentSelection::LeastTalkTime => (steady?.2.as_millis() as i64, idle()?),
+            AgentSelection::Linear => (self.membership(agent, queue)?.position.into(), 0),
+            AgentSelection::MostAvailable => (-spare_units(&agent.config().capacity, &held), idle()?),
         })
     }
 

@@ -208,6 +208,34 @@ fn strategy_scene(strategy: AgentSelection, scene: &str) -> Harness {
             h.arrive(203, Channel::Chat, 2).accept(203).at(7.0).complete(203);
             h.at(8.0).complete(202);
         }
+        // Agent 1 talked 40 s (0–40 s) and has been idle since 40 s; agent 2 talked 5 s (45–50 s).
+        "talk" => {
+            h.add_agent(skilled(1, 3, 1)).add_agent(skilled(2, 3, 1));
+            h.arrive(301, Channel::Chat, 2).accept(301);
+            h.at(40.0).complete(301);
+            h.at(45.0).arrive(302, Channel::Chat, 2).accept(302);
+            h.at(50.0).complete(302);
+        }
+        // All idle, logged in at 0, 10, 20 s, at positions 3, 1, 2 of queue 1's fixed order.
+        "positions" => {
+            for (id, position, at) in [(1, 3, 0.0), (2, 1, 10.0), (3, 2, 20.0)] {
+                let mut a =
+                    agent(id, Channel::Chat, 3, &[2]).with_skills(SkillSet::from_pairs([(SkillId(1), level(3))]));
+                a = a.with_queue(QueueMembership::new(QueueId(1)).with_position(position));
+                h.at(at).add_agent(a);
+            }
+        }
+        // Agent 1 can hold two chats and holds none (0 % used, 2 spare); agent 2 can hold six and
+        // holds two (33 % used, 4 spare). Logged in at 0 and 10 s.
+        "spare" => {
+            h.add_agent(skilled(1, 3, 2));
+            h.at(10.0).add_agent(skilled(2, 3, 6));
+            h.cmd(Command::Logout { agent: AgentId(1) });
+            for i in 401..=402 {
+                h.arrive(i, Channel::Chat, 2).accept(i);
+            }
+            h.at(20.0).cmd(Command::Login { agent: AgentId(1) });
+        }
         other => panic!("no scene {other}"),
     }
     h.at(60.0).arrive(1, Channel::Chat, 1);
@@ -222,6 +250,11 @@ fn agent_selection_strategies() {
         (AgentSelection::LeastOccupied, "load", 2, 1),
         (AgentSelection::RoundRobin, "rotation", 1, 2),
         (AgentSelection::FewestContacts, "contacts", 2, 1),
+        (AgentSelection::LeastTalkTime, "talk", 2, 1),
+        (AgentSelection::Linear, "positions", 2, 1),
+        (AgentSelection::MostAvailable, "spare", 2, 1),
+        // The same scene under the share of capacity: the emptier small desk wins there.
+        (AgentSelection::LeastOccupied, "spare", 1, 1),
     ];
     for (strategy, scene, expected, longest_idle) in cases {
         let h = strategy_scene(strategy, scene);
@@ -382,4 +415,23 @@ fn large_requirement_sets_are_matched_level_by_level() {
             assert_eq!(h.offer_of(3).agent, AgentId(2), "{index:?}, {skills} skills");
         }
     }
+}
+
+#[test]
+fn talk_time_counts_time_in_conversation_since_login() {
+    // Two chats overlapping (0–30 s and 10–50 s) are one conversation of 50 s; a logout and
+    // login start the count again.
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Chat])));
+    h.add_agent(agent(1, Channel::Chat, 2, &[1]));
+    h.arrive(1, Channel::Chat, 1).accept(1);
+    h.at(10.0).arrive(2, Channel::Chat, 1).accept(2);
+    h.at(30.0).complete(1);
+    assert_eq!(h.engine.agent(AgentId(1)).unwrap().talk_time(), secs(0), "still talking: not counted yet");
+    h.at(50.0).complete(2);
+    assert_eq!(h.engine.agent(AgentId(1)).unwrap().talk_time(), secs(50));
+    let restored = Engine::restore(h.engine.snapshot()).unwrap();
+    assert_eq!(restored.agent(AgentId(1)).unwrap().talk_time(), secs(50), "kept in snapshots");
+    h.cmd(Command::Logout { agent: AgentId(1) }).cmd(Command::Login { agent: AgentId(1) });
+    assert_eq!(h.engine.agent(AgentId(1)).unwrap().talk_time(), secs(0));
 }

@@ -141,7 +141,9 @@ fn the_workload_exercises_every_routing_rule() {
         let run = record(config(never_reoffer, RoutingIndex::Indexed), &workload);
         let c = Coverage::of(&run);
         let shown = c.to_string();
-        for strategy in STRATEGIES {
+        // The strategies there were when the fixtures were recorded; the later ones are covered by
+        // the differential test (`router_reference`).
+        for strategy in &STRATEGIES[..FIXTURE_STRATEGIES] {
             for trigger in [RoutingTrigger::InteractionWaiting, RoutingTrigger::AgentReady] {
                 let n = c.offers.get(&(format!("{trigger:?}"), format!("{strategy:?}"))).copied().unwrap_or(0);
                 // (Issue #11's blending, which no longer holds e-mail back for calls an agent has

@@ -22,7 +22,7 @@ use switchboard::{
     Diversion, Engine, EngineConfig, ExceptionAction, ExceptionRule, Expression, InteractionId, InteractionState,
     Limits, LocalTime, NewInteraction, OfferId, Operand, Preference, Proficiency, QueueConfig, QueueId,
     QueueMembership, ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId, SkillSet, Staffed, Timestamp,
-    WhenClosed, WhenEmpty,
+    WhenClosed, WhenEmpty, WrapUpMode, WrapUpRule,
 };
 
 use crate::harness::bytes::Bytes;
@@ -242,6 +242,12 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
     if id.0 % 2 == 1 {
         q = q.with_case_owner_wait(Duration::from_secs(30));
     }
+    // Wrap-up modes, from the id too: time-boxed with an extension, or forced.
+    q = match id.0 % 3 {
+        1 => q.with_wrap_up_mode(WrapUpMode::TimeBoxed, Some(Duration::from_secs(5)), Some("auto".into())),
+        2 => q.with_wrap_up_mode(WrapUpMode::Forced, None, None),
+        _ => q,
+    };
     let knobs = b.u8();
     if knobs & 1 != 0 {
         q = q.with_requirements(requirements(b));
@@ -259,6 +265,16 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
         AgentSelection::RoundRobin,
         AgentSelection::FewestContacts,
     ]));
+    // The strategies added later, in queue 4 in place of three of the first (no byte of their
+    // own, so the corpus decodes as before).
+    if id.0 == 4 {
+        q.strategy = match q.strategy {
+            AgentSelection::LongestIdle => AgentSelection::LeastTalkTime,
+            AgentSelection::MostProficient => AgentSelection::Linear,
+            AgentSelection::LeastOccupied => AgentSelection::MostAvailable,
+            other => other,
+        };
+    }
     if knobs & 8 != 0 {
         q = q.with_wrap_up(b.pick(&DURATIONS));
     }
@@ -384,6 +400,10 @@ fn agent_config(b: &mut Bytes) -> AgentConfig {
     a.queues = memberships(b);
     if b.bool() {
         a.attributes = agent_attributes(b);
+    }
+    // A trainee with untimed wrap-up, from bytes already read (the corpus decodes as before).
+    if a.id.0 == 5 {
+        a = a.with_wrap_up(WrapUpRule::new(WrapUpMode::Untimed, Duration::ZERO));
     }
     a
 }

@@ -181,9 +181,10 @@ impl Engine {
                         "{} in wrap-up with {agent} who does not hold it",
                         i.id
                     );
+                    let untimed = i.wrap_up_state().mode == crate::model::wrap_up::WrapUpMode::Untimed;
                     ensure!(
-                        self.timers.due(TimerKind::WrapUpEnd(i.id)).is_some(),
-                        "{} in wrap-up without a timer",
+                        self.timers.due(TimerKind::WrapUpEnd(i.id)).is_some() != untimed,
+                        "{} in wrap-up without a timer, or untimed with one",
                         i.id
                     );
                 }
@@ -227,6 +228,14 @@ impl Engine {
                 count += 1;
             }
             ensure!(load == a.load, "{} load {:?} != held work {:?}", a.id(), a.load, load);
+            ensure!(
+                a.talking_since.is_some() != a.connected.is_empty()
+                    && a.talking_since.is_none_or(|t| self.now.is_some_and(|now| t <= now)),
+                "{} talking since {:?} holding {} connected",
+                a.id(),
+                a.talking_since,
+                a.connected.len()
+            );
             ensure!(count == a.load.items() as usize, "{} holds an interaction twice", a.id());
             ensure!(self.load_fits(a), "{} over capacity: {:?}", a.id(), a.load);
             ensure!(a.is_routable() || a.offers.is_empty(), "{} is not routable but holds offers", a.id());

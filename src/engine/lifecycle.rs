@@ -58,6 +58,7 @@ impl Engine {
             Command::Cancel { interaction } => self.leave(interaction, false, now),
             Command::Transfer { interaction, queue } => self.transfer(interaction, queue, now),
             Command::SetCaseOwner { case, agent } => self.set_case_owner(case, agent, now),
+            Command::ExtendWrapUp { agent, interaction } => self.extend_wrap_up(agent, interaction, now),
         }
     }
 
@@ -66,6 +67,7 @@ impl Engine {
             TimerKind::OfferTimeout(offer) => self.offer_timed_out(offer, at),
             TimerKind::WrapUpEnd(iid) => {
                 if let Some(InteractionState::WrapUp { agent }) = self.interactions.get(&iid).map(|i| i.state) {
+                    self.default_disposition(iid, agent, at);
                     self.finish_wrap_up(iid, agent, at);
                 }
             }
@@ -160,11 +162,11 @@ impl Engine {
         Ok(())
     }
 
-    fn agent_ref(&self, id: AgentId) -> Result<&Agent, CommandError> {
+    pub(super) fn agent_ref(&self, id: AgentId) -> Result<&Agent, CommandError> {
         self.agents.get(&id).ok_or(CommandError::UnknownAgent(id))
     }
 
-    fn interaction_ref(&self, id: InteractionId) -> Result<&Interaction, CommandError> {
+    pub(super) fn interaction_ref(&self, id: InteractionId) -> Result<&Interaction, CommandError> {
         self.interactions.get(&id).ok_or(CommandError::UnknownInteraction(id))
     }
 
@@ -243,6 +245,14 @@ impl Engine {
         if let Some(wait) = queue.case_owner_wait {
             check_span_field("queue case_owner_wait", wait, false)?;
         }
+        if let Some(extension) = queue.wrap_up_extension {
+            check_span_field("queue wrap_up_extension", extension, false)?;
+        }
+        if let Some(code) = &queue.default_disposition {
+            if code.len() > limits.max_attribute_bytes as usize {
+                return Err(limit(Limit::AttributeBytes, limits.max_attribute_bytes));
+            }
+        }
         check_span_field("queue service level answer_within", queue.service_level.answer_within(), true)?;
         self.check_skills_known(queue.requirements.iter().map(|r| &r.skill))?;
         if queue.requirements.len() > limits.max_requirements as usize {
@@ -285,6 +295,9 @@ impl Engine {
         }
         for (_, after) in config.capacity.headrooms() {
             check_span_field("capacity headroom", after, true)?;
+        }
+        if let Some(rule) = config.wrap_up {
+            check_span_field("agent wrap_up limit", rule.limit, true)?;
         }
         // The profile checks built-in channels; custom ones have the mode the configuration gives them.
         if let Some(channel) = config
@@ -395,6 +408,7 @@ impl Engine {
         agent.logged_in = true;
         agent.paused = None;
         agent.contacts = 0;
+        agent.talk_ms = 0;
         agent.missed_in_a_row = 0;
         if agent.load.items() == 0 {
             agent.idle_since = now;
@@ -418,6 +432,7 @@ impl Engine {
         self.withdraw_offers(id, WithdrawReason::AgentLoggedOut, now);
         let wrap_ups: Vec<InteractionId> = self.agents[&id].wrap_ups.iter().copied().collect();
         for iid in wrap_ups {
+            self.default_disposition(iid, id, now);
             self.finish_wrap_up(iid, id, now);
         }
         self.refresh_agent(id, now);
@@ -613,22 +628,16 @@ impl Engine {
             }
             state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
         }
-        let wrap_up = self.queues[&i.queue].wrap_up;
+        let rule = self.wrap_up_rule(agent, i.queue);
         // Completing interrupted work is allowed (the agent may have finished
         // the reply before the call came): the completion ends the interruption.
         self.interactions.get_mut(&iid).expect("checked above").edit_rare(|rare| rare.interrupted_by = None);
         self.emit(now, EventKind::InteractionCompleted { interaction: iid, agent });
-        let a = self.agents.get_mut(&agent).expect("checked above");
-        if wrap_up.is_zero() || !a.logged_in {
+        if !rule.wraps_up() || !self.agents[&agent].logged_in {
             self.release(agent, iid, now);
             self.end_interaction(iid, Outcome::Handled { agent }, now);
         } else {
-            a.connected.remove(&iid);
-            a.wrap_ups.insert(iid);
-            self.interactions.get_mut(&iid).expect("checked above").state = InteractionState::WrapUp { agent };
-            let until = now + wrap_up;
-            self.timers.set(TimerKind::WrapUpEnd(iid), until);
-            self.emit(now, EventKind::WrapUpStarted { interaction: iid, agent, until });
+            self.start_wrap_up(agent, iid, rule, now);
         }
         // Without wrap-up a call's end may let the agent's paused work resume.
         self.sync_interruptions(agent, None, now);
@@ -645,6 +654,7 @@ impl Engine {
             }
             state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
         }
+        self.check_early_end(iid, now)?;
         self.finish_wrap_up(iid, agent, now);
         Ok(())
     }
@@ -671,6 +681,7 @@ impl Engine {
         if bytes > max as usize {
             return Err(limit(Limit::AttributeBytes, max));
         }
+        self.interactions.get_mut(&iid).expect("checked above").edit_rare(|rare| rare.coded = true);
         self.emit(now, EventKind::Disposition { interaction: iid, agent, code, notes });
         Ok(())
     }
@@ -795,6 +806,8 @@ impl Engine {
         i.edit_rare(|rare| {
             rare.own_steps = None;
             rare.preference = None;
+            // A code given before the move was the last agent's, not the next one's.
+            rare.coded = false;
             rare.joined_at = Some(now);
         });
         i.step = 0;

@@ -15,6 +15,7 @@ mod snapshot;
 mod steps;
 mod timers;
 mod waiting;
+mod wrap_up;
 
 use std::collections::{BTreeMap, VecDeque};
 

@@ -162,6 +162,7 @@ impl Engine {
     /// Re-places an agent in the routing index and reports a presence change.
     pub(super) fn refresh_agent(&mut self, id: AgentId, now: Timestamp) {
         let Some(agent) = self.agents.get_mut(&id) else { return };
+        agent.note_talk(now);
         let presence = agent.presence();
         let previous = agent.reported_presence;
         agent.reported_presence = presence;

@@ -57,7 +57,7 @@ pub struct EngineSnapshot {
 /// changes the format: the version goes up with it (2: the fields of issue
 /// #11, fair routing; 3: routing steps; 4: agent attributes, eligibility
 /// expressions and business hours; 5: preferred, direct and case-owner
-/// routing), and older bytes are refused with
+/// routing, wrap-up modes), and older bytes are refused with
 /// [`CompactSnapshotError::BadHeader`] instead of misread. JSON snapshots read
 /// older files through serde defaults.
 #[cfg(feature = "compact")]
@@ -687,8 +687,21 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
     }
     let longest_delays = longest_member_delays(e);
     for i in e.interactions.values() {
-        if matches!(i.state, InteractionState::WrapUp { .. }) && !kinds.contains(&TimerKind::WrapUpEnd(i.id)) {
-            return Err(RestoreError::BadTimer { timer: TimerKind::WrapUpEnd(i.id), problem: "missing" });
+        // Every wrap-up but an untimed one ends by its timer.
+        if matches!(i.state, InteractionState::WrapUp { .. }) {
+            let untimed = i.wrap_up_state().mode == crate::model::wrap_up::WrapUpMode::Untimed;
+            match (untimed, kinds.contains(&TimerKind::WrapUpEnd(i.id))) {
+                (false, false) => {
+                    return Err(RestoreError::BadTimer { timer: TimerKind::WrapUpEnd(i.id), problem: "missing" });
+                }
+                (true, true) => {
+                    let problem = "ends an untimed wrap-up";
+                    return Err(RestoreError::BadTimer { timer: TimerKind::WrapUpEnd(i.id), problem });
+                }
+                _ => {}
+            }
+        } else if i.wrap_up_state() != crate::model::wrap_up::WrapUpState::default() {
+            return Err(RestoreError::InteractionMisplaced(i.id));
         }
         let queued = i.state == InteractionState::Queued;
         if unanswered(i) && next_rule(e, i).is_some() && !kinds.contains(&TimerKind::ExceptionRule(i.id)) {

@@ -46,12 +46,17 @@ pub struct QueueMembership {
     pub priority: Option<i32>,
     /// How long an interaction must have waited in the queue before this agent sees it.
     pub delay: Duration,
+    /// The agent's place in the queue's fixed order, for
+    /// [`AgentSelection::Linear`](crate::AgentSelection::Linear): the lowest first
+    /// (then the lowest agent id). 0 by default.
+    #[serde(default)]
+    pub position: u32,
 }
 
 impl QueueMembership {
     /// Membership at the queue's own priority, with no delay.
     pub fn new(queue: QueueId) -> Self {
-        QueueMembership { queue, priority: None, delay: Duration::ZERO }
+        QueueMembership { queue, priority: None, delay: Duration::ZERO, position: 0 }
     }
 
     /// Sets this agent's priority for the queue.
@@ -63,6 +68,12 @@ impl QueueMembership {
     /// Sets the delay before this agent sees the queue's interactions.
     pub fn with_delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// Sets the agent's place in the queue's fixed order ([`QueueMembership::position`]).
+    pub fn with_position(mut self, position: u32) -> Self {
+        self.position = position;
         self
     }
 }
@@ -93,6 +104,10 @@ pub struct AgentConfig {
     /// [`Command::AddAgentAttribute`](crate::Command::AddAgentAttribute).
     #[serde(default)]
     pub attributes: super::expression::AgentAttributes,
+    /// The agent's own wrap-up, replacing the mode and limit of every queue
+    /// they serve ([`WrapUpRule`](crate::WrapUpRule)); `None` (the default): the queues'.
+    #[serde(default)]
+    pub wrap_up: Option<super::wrap_up::WrapUpRule>,
 }
 
 impl AgentConfig {
@@ -104,7 +119,14 @@ impl AgentConfig {
             capacity,
             queues: Vec::new(),
             attributes: super::expression::AgentAttributes::default(),
+            wrap_up: None,
         }
+    }
+
+    /// Sets the agent's own wrap-up (see [`AgentConfig::wrap_up`]).
+    pub fn with_wrap_up(mut self, rule: super::wrap_up::WrapUpRule) -> Self {
+        self.wrap_up = Some(rule);
+        self
     }
 
     /// Sets the skills.
@@ -155,6 +177,13 @@ pub struct Agent {
     /// Offers timed out since the last accept, login or resume.
     #[serde(default)]
     pub(crate) missed_in_a_row: u32,
+    /// Talk time since login of conversations ended (ms): time holding at
+    /// least one connected interaction.
+    #[serde(default)]
+    pub(crate) talk_ms: u64,
+    /// Since when the agent has held a connected interaction, if they do.
+    #[serde(default)]
+    pub(crate) talking_since: Option<crate::time::Timestamp>,
 }
 
 impl Agent {
@@ -172,6 +201,8 @@ impl Agent {
             last_offer: Default::default(),
             reported_presence: Presence::Offline,
             missed_in_a_row: 0,
+            talk_ms: 0,
+            talking_since: None,
         }
     }
 
@@ -230,6 +261,27 @@ impl Agent {
     /// Interactions in wrap-up.
     pub fn wrap_ups(&self) -> impl Iterator<Item = crate::ids::InteractionId> + '_ {
         self.wrap_ups.iter().copied()
+    }
+
+    /// Talk time since login: the time they held at least one connected
+    /// interaction, counted once their last conversation ended (what
+    /// [`AgentSelection::LeastTalkTime`](crate::AgentSelection::LeastTalkTime) ranks by).
+    pub fn talk_time(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.talk_ms)
+    }
+
+    /// Keeps the talk time: a conversation starts when the first connected
+    /// interaction arrives, and is counted when the last one leaves.
+    pub(crate) fn note_talk(&mut self, now: crate::time::Timestamp) {
+        match (self.connected.is_empty(), self.talking_since) {
+            (false, None) => self.talking_since = Some(now),
+            (true, Some(since)) => {
+                let ms = u64::try_from(now.millis_since(since)).unwrap_or(0);
+                self.talk_ms = self.talk_ms.saturating_add(ms);
+                self.talking_since = None;
+            }
+            _ => {}
+        }
     }
 
     /// When the agent last became free of all work, or ready.

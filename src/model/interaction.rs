@@ -122,6 +122,10 @@ pub(crate) struct Rare {
     /// Its preference phase, when it arrived with one: the first steps of
     /// `own_steps` offer it only to the agents it prefers.
     pub(crate) preference: Option<super::preference::PreferencePhase>,
+    /// While in wrap-up under a mode other than optional, or extended: how.
+    pub(crate) wrap_up: Option<super::wrap_up::WrapUpState>,
+    /// A disposition code has been given.
+    pub(crate) coded: bool,
 }
 
 /// An interaction as snapshots write it: every field flat, in the order
@@ -156,6 +160,10 @@ struct InteractionRecord {
     interrupted_by: Option<InteractionId>,
     #[serde(default)]
     preference: Option<super::preference::PreferencePhase>,
+    #[serde(default)]
+    wrap_up: Option<super::wrap_up::WrapUpState>,
+    #[serde(default)]
+    coded: bool,
 }
 
 impl From<InteractionRecord> for Interaction {
@@ -186,6 +194,8 @@ impl From<InteractionRecord> for Interaction {
                 joined_at: r.joined_at,
                 interrupted_by: r.interrupted_by,
                 preference: r.preference,
+                wrap_up: r.wrap_up,
+                coded: r.coded,
             }
         });
         i
@@ -217,6 +227,8 @@ impl From<Interaction> for InteractionRecord {
             joined_at: rare.joined_at,
             interrupted_by: rare.interrupted_by,
             preference: rare.preference,
+            wrap_up: rare.wrap_up,
+            coded: rare.coded,
         }
     }
 }
@@ -319,6 +331,14 @@ impl Interaction {
     pub(crate) fn preferring(&self) -> Option<super::preference::PreferenceKind> {
         let phase = self.rare.as_ref()?.preference?;
         (self.step < phase.steps).then_some(phase.kind)
+    }
+    /// Its wrap-up's mode and whether it was extended (optional, not extended, when not kept).
+    pub(crate) fn wrap_up_state(&self) -> super::wrap_up::WrapUpState {
+        self.rare.as_ref().and_then(|r| r.wrap_up).unwrap_or_default()
+    }
+    /// Whether a disposition code has been given.
+    pub(crate) fn coded(&self) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.coded)
     }
     /// Its preference phase, if it arrived with one (see [`Rare::preference`]).
     pub(crate) fn preference_phase(&self) -> Option<super::preference::PreferencePhase> {

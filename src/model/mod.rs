@@ -12,3 +12,4 @@ pub(crate) mod queue;
 pub(crate) mod skill;
 pub(crate) mod step;
 pub(crate) mod vecmap;
+pub(crate) mod wrap_up;

@@ -70,6 +70,20 @@ pub enum AgentSelection {
     RoundRobin,
     /// The fewest interactions accepted since login; ties by longest idle.
     FewestContacts,
+    /// The least talk time since login (FreeSWITCH's
+    /// `agent-with-least-talk-time`): the time the agent held at least one
+    /// connected interaction, counted when their last conversation ends
+    /// (so a conversation still going does not count yet); ties by longest idle.
+    LeastTalkTime,
+    /// A fixed order (Asterisk's `linear`, FreeSWITCH's `top-down`): the
+    /// lowest [`QueueMembership::position`](crate::QueueMembership::position)
+    /// first, then the lowest agent id, whether or not they are idle.
+    Linear,
+    /// The most spare capacity units (Salesforce Omni-Channel's most
+    /// available): total units less those in use, so a bigger desk with more
+    /// room wins even when a smaller one is emptier in share (that is
+    /// [`AgentSelection::LeastOccupied`]); ties by longest idle.
+    MostAvailable,
 }
 
 /// Linear aging: an interaction's effective priority grows with its wait,
@@ -112,8 +126,21 @@ pub struct QueueConfig {
     pub priority: i32,
     /// How an agent is chosen among several qualified ones.
     pub strategy: AgentSelection,
-    /// After-contact work after each interaction; zero for none. The agent can end it early.
+    /// After-contact work after each interaction: its limit (zero for none,
+    /// unless untimed). How it ends is [`QueueConfig::wrap_up_mode`].
     pub wrap_up: Duration,
+    /// How wrap-up ends ([`WrapUpMode`](crate::WrapUpMode)): optional (the
+    /// default: the agent may end it any time), time-boxed, forced or untimed.
+    #[serde(default)]
+    pub wrap_up_mode: crate::model::wrap_up::WrapUpMode,
+    /// How much longer an agent may ask for, once, in a timed wrap-up
+    /// ([`Command::ExtendWrapUp`](crate::Command::ExtendWrapUp)); `None` (the default): no extension.
+    #[serde(default)]
+    pub wrap_up_extension: Option<Duration>,
+    /// The disposition code recorded when a time-boxed or forced wrap-up
+    /// ends without one ([`WrapUpMode`](crate::WrapUpMode)); `None`: none.
+    #[serde(default)]
+    pub default_disposition: Option<String>,
     /// Priority growth with waiting time.
     pub aging: Aging,
     /// Most interactions waiting in this queue; an arrival beyond it is refused.
@@ -213,6 +240,9 @@ impl QueueConfig {
             admission_rules: Vec::new(),
             when_empty: None,
             case_owner_wait: None,
+            wrap_up_mode: crate::model::wrap_up::WrapUpMode::Optional,
+            wrap_up_extension: None,
+            default_disposition: None,
             all_declined: AllDeclined::Wait,
         }
     }
@@ -263,6 +293,32 @@ impl QueueConfig {
     /// Sets linear aging, in priority points per minute.
     pub fn with_aging(mut self, points_per_minute: u32) -> Self {
         self.aging = Aging { points_per_minute };
+        self
+    }
+
+    /// Sets how wrap-up ends, the extension an agent may ask for once, and
+    /// the code recorded when a time-boxed or forced wrap-up ends without one.
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use switchboard::{Channel, QueueConfig, QueueId, WrapUpMode};
+    ///
+    /// // 60 s of wrap-up the agent cuts short only with a code; 30 s more on request; "no code" otherwise.
+    /// let q = QueueConfig::new(QueueId(1), "sales", [Channel::Voice])
+    ///     .with_wrap_up(Duration::from_secs(60))
+    ///     .with_wrap_up_mode(WrapUpMode::TimeBoxed, Some(Duration::from_secs(30)), Some("no code".into()));
+    /// assert_eq!(q.wrap_up_mode, WrapUpMode::TimeBoxed);
+    /// ```
+    pub fn with_wrap_up_mode(
+        mut self,
+        mode: crate::model::wrap_up::WrapUpMode,
+        extension: Option<Duration>,
+        default_disposition: Option<String>,
+    ) -> Self {
+        self.wrap_up_mode = mode;
+        self.wrap_up_extension = extension;
+        self.default_disposition = default_disposition;
         self
     }
 

@@ -328,6 +328,8 @@ impl<Tz: TimeZone> Statistics<Tz> {
                 }
             }
             EventKind::WrapUpEnded { interaction, agent } => self.wrap_up_ended(*interaction, *agent, at),
+            // Wrap-up time is measured from its start to its end, however long it was meant to be.
+            EventKind::WrapUpExtended { .. } => {}
             EventKind::Disposition { interaction, agent, code, notes } => {
                 if let Some(t) = self.live.get_mut(interaction) {
                     t.record.disposition =

@@ -34,14 +34,23 @@ use switchboard::*;
 /// The start of every workload: 2026-01-01T09:00:00Z.
 pub const T0: i64 = 1_767_258_000_000;
 
-/// Every agent-selection strategy. A new variant must be added here (and to the fixtures).
-pub const STRATEGIES: [AgentSelection; 5] = [
+/// Every agent-selection strategy. A new variant must be added here; the recorded fixtures use
+/// the first [`FIXTURE_STRATEGIES`], so that adding one leaves them as they were.
+pub const STRATEGIES: [AgentSelection; 8] = [
     AgentSelection::LongestIdle,
     AgentSelection::MostProficient,
     AgentSelection::LeastOccupied,
     AgentSelection::RoundRobin,
     AgentSelection::FewestContacts,
+    AgentSelection::LeastTalkTime,
+    AgentSelection::Linear,
+    AgentSelection::MostAvailable,
 ];
+
+/// How many of [`STRATEGIES`] the recorded fixtures' queues use (those there when they were recorded).
+pub const FIXTURE_STRATEGIES: usize = 5;
+const STRATEGIES_FOR_FIXTURES: [AgentSelection; FIXTURE_STRATEGIES] =
+    [STRATEGIES[0], STRATEGIES[1], STRATEGIES[2], STRATEGIES[3], STRATEGIES[4]];
 
 /// The channel menus queues are built from: real-time only, deferrable only, and blended, over
 /// voice, video and chat (real-time) and e-mail, SMS and callbacks (deferrable).
@@ -131,6 +140,8 @@ pub struct Shape {
     /// Queue `q` uses the strategies and channel menus in turn, so every strategy is there;
     /// otherwise both are drawn at random.
     pub every_strategy: bool,
+    /// The strategies queues use: all of [`STRATEGIES`], or the fixtures' first few.
+    pub strategies: &'static [AgentSelection],
     /// Some queues bound their waits (`max_wait`) and service-level thresholds vary (issue #11);
     /// drawn from a stream of their own, so workloads without them are unchanged.
     pub bounds: bool,
@@ -171,6 +182,7 @@ impl Shape {
             minutes: 45,
             arrival_gap_ms: 4_500,
             every_strategy: true,
+            strategies: &STRATEGIES_FOR_FIXTURES,
             bounds: false,
             headroom: false,
             interruptible: false,
@@ -192,6 +204,7 @@ impl Shape {
             minutes: rng.range(3, 12),
             arrival_gap_ms: rng.range(2_000, 15_000),
             every_strategy: rng.percent(20),
+            strategies: &STRATEGIES,
             bounds: rng.percent(60),
             headroom: false,
             interruptible: false,
@@ -292,7 +305,9 @@ fn random_membership(rng: &mut Rng, queue: QueueId) -> QueueMembership {
     if rng.percent(25) {
         m = m.with_delay(Duration::from_secs(rng.pick(&[5, 15, 30, 60])));
     }
-    m
+    // A place for linear queues, from the draws above (no draw of its own, so that the
+    // fixtures' workload stays as recorded): several agents share one, and ids break ties.
+    m.with_position(m.priority.map_or(9, |p| (p + 2) as u32))
 }
 
 /// A queue the agent can serve at least one channel of, preferably.
@@ -418,9 +433,10 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
     let mut queues = Vec::new();
     for q in 1..=shape.queues {
         let (strategy, channels) = if shape.every_strategy {
-            (STRATEGIES[(q - 1) as usize % STRATEGIES.len()], QUEUE_CHANNELS[(q + 2) as usize % QUEUE_CHANNELS.len()])
+            let strategies = shape.strategies;
+            (strategies[(q - 1) as usize % strategies.len()], QUEUE_CHANNELS[(q + 2) as usize % QUEUE_CHANNELS.len()])
         } else {
-            (rng.pick(&STRATEGIES), rng.pick(&QUEUE_CHANNELS))
+            (rng.pick(shape.strategies), rng.pick(&QUEUE_CHANNELS))
         };
         let mut queue = QueueConfig::new(QueueId(q), format!("queue-{q}"), channels.iter().copied())
             .with_strategy(strategy)
@@ -1138,8 +1154,11 @@ impl Host {
             }
             EventKind::WrapUpStarted { interaction, agent, until } => {
                 let mut rng = Rng::new(mix(self.seed ^ 0x3a9, interaction.0 ^ (t as u64)));
-                if rng.percent(40) {
-                    let span = until.as_millis() - t;
+                // An untimed wrap-up lasts until the desk ends it: 30 s here.
+                let untimed = until.is_none();
+                let until = until.map_or(t + 30_000, |u| u.as_millis());
+                if untimed || rng.percent(40) {
+                    let span = until - t;
                     let early = t + span * rng.range(10, 90) / 100;
                     self.schedule(at(early), Command::EndWrapUp { agent: *agent, interaction: *interaction });
                 }
