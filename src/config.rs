@@ -137,6 +137,7 @@ pub struct EngineConfig {
     routing_index: RoutingIndex,
     blending: Blending,
     blend_horizon: Duration,
+    routing_seed: u64,
 }
 
 /// How an agent who could take both chooses between real-time work (voice,
@@ -205,6 +206,8 @@ struct EngineConfigFields {
     blending: Blending,
     #[serde(default)]
     blend_horizon: Duration,
+    #[serde(default)]
+    routing_seed: u64,
 }
 
 impl TryFrom<EngineConfigFields> for EngineConfig {
@@ -220,6 +223,7 @@ impl TryFrom<EngineConfigFields> for EngineConfig {
             routing_index: f.routing_index,
             blending: f.blending,
             blend_horizon: f.blend_horizon,
+            routing_seed: f.routing_seed,
         };
         config.validate()?;
         Ok(config)
@@ -240,6 +244,7 @@ impl Default for EngineConfig {
             routing_index: RoutingIndex::Indexed,
             blending: Blending::RealTimeFirst,
             blend_horizon: Duration::ZERO,
+            routing_seed: 0,
         }
     }
 }
@@ -292,6 +297,14 @@ impl EngineConfig {
     /// [`EngineConfigBuilder::blend_horizon`]).
     pub fn blend_horizon(&self) -> Duration {
         self.blend_horizon
+    }
+
+    /// The seed of the random agent-selection strategies
+    /// ([`AgentSelection::Random`](crate::AgentSelection::Random) and
+    /// [`AgentSelection::WeightedRandom`](crate::AgentSelection::WeightedRandom));
+    /// part of the configuration, and so of snapshots, so a replay makes the same draws.
+    pub fn routing_seed(&self) -> u64 {
+        self.routing_seed
     }
 
     /// The mode of a channel: built-in, or declared custom. `None` for an undeclared custom channel.
@@ -410,6 +423,13 @@ impl EngineConfigBuilder {
     /// ```
     pub fn blend_horizon(mut self, horizon: Duration) -> Self {
         self.config.blend_horizon = horizon;
+        self
+    }
+
+    /// Sets the seed of the random agent-selection strategies (0 by default;
+    /// see [`EngineConfig::routing_seed`]).
+    pub fn routing_seed(mut self, seed: u64) -> Self {
+        self.config.routing_seed = seed;
         self
     }
 

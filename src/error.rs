@@ -167,6 +167,16 @@ pub enum CommandError {
         /// Why not.
         why: &'static str,
     },
+    /// A membership's weight is outside 1 to [`QueueMembership::MAX_WEIGHT`](crate::QueueMembership::MAX_WEIGHT).
+    #[error("agent {agent} has weight {weight} in queue {queue}: weights run from 1 to 10,000")]
+    BadWeight {
+        /// The agent.
+        agent: AgentId,
+        /// The queue.
+        queue: QueueId,
+        /// The weight given.
+        weight: u32,
+    },
     /// An interaction's preference names no agent.
     #[error("interaction {0}: its preference names no agent")]
     EmptyPreference(InteractionId),

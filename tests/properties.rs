@@ -129,7 +129,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (agent.clone(), 0u64..40, id).prop_map(|(agent, offer, id)| Op::Stray { agent, offer, id }),
         4 => (0u32..40_000).prop_map(|ms| Op::Advance { ms }),
         1 => (agent.clone(), 0u8..2).prop_map(|(agent, team)| Op::SetTeam { agent, team }),
-        1 => (1..=QUEUES, 0u8..6).prop_map(|(queue, knob)| Op::Reconfigure { queue, knob }),
+        1 => (1..=QUEUES, 0u8..8).prop_map(|(queue, knob)| Op::Reconfigure { queue, knob }),
     ]
 }
 
@@ -213,6 +213,8 @@ fn reconfigured(q: u64, knob: u8) -> (QueueConfig, WaitingSteps) {
             ];
             (queue.with_steps(steps), if q % 2 == 0 { WaitingSteps::Restart } else { WaitingSteps::Keep })
         }
+        5 => (queue.with_strategy(AgentSelection::Random), WaitingSteps::Keep),
+        6 => (queue.with_strategy(AgentSelection::WeightedRandom), WaitingSteps::Keep),
         _ => (queue, WaitingSteps::Restart),
     }
 }
@@ -250,8 +252,12 @@ fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
         for q in 1..=QUEUES {
             if (a + q) % 3 != 0 {
                 let delay = if a == AGENTS { Duration::from_secs(20) } else { Duration::ZERO };
-                config = config
-                    .with_queue(QueueMembership::new(QueueId(q)).with_priority((a * q % 3) as i32).with_delay(delay));
+                config = config.with_queue(
+                    QueueMembership::new(QueueId(q))
+                        .with_priority((a * q % 3) as i32)
+                        .with_delay(delay)
+                        .with_weight((a % 3) as u32 + 1),
+                );
             }
         }
         commands.push(Command::AddAgent(config));
@@ -268,6 +274,7 @@ fn engine_config(never_reoffer: bool, pause_on_miss: bool, tight_limits: bool) -
         Limits::default()
     };
     EngineConfig::builder()
+        .routing_seed(seed())
         .limits(limits)
         .never_reoffer_to_decliners(never_reoffer)
         .missed_offer_pause(pause_on_miss.then_some(ReasonCode(77)))

@@ -99,7 +99,9 @@ fn scan_router_agrees_with_the_index_and_every_offer_follows_the_rules() {
         let per_hundred = |count: u64| count * n / 100;
         for strategy in STRATEGIES {
             let compared = tally.strategy_compared.get(&format!("{strategy:?}")).copied().unwrap_or(0);
-            let want = per_hundred(10);
+            // 4 per hundred workloads: ten strategies share the queues now (issue #13 §5), and
+            // the least drawn of them (Linear) is contested 8 times in the default 100.
+            let want = per_hundred(4);
             assert!(compared >= want, "only {compared} {strategy:?} decisions compared against rivals\n{tally}");
         }
         assert!(tally.agent_ready_compared >= per_hundred(500), "{tally}");
@@ -238,6 +240,7 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
             .missed_offer_pause(pause_on_miss.then_some(EngineConfig::MISSED_OFFER))
             .blending(blending)
             .blend_horizon(horizon)
+            .routing_seed(seed ^ 0x5eed)
             .routing_index(index)
             .build()
             .unwrap()
@@ -342,6 +345,9 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
             if let EventKind::InteractionOffered(offer) = &event.kind {
                 tally.later_step_offers += u64::from(offer.explanation.step.is_some_and(|s| s > 0));
             }
+            if let EventKind::InteractionOffered(offer) = &event.kind {
+                follow_random_pass(&mut host.shadow, &index, offer);
+            }
             host.observe(event);
         }
         shadow_matches_views(&host.shadow, &index).map_err(here)?;
@@ -353,6 +359,35 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
         return Err(format!("{setting}\nsnapshots differ at the end, after step {step_no}"));
     }
     Ok(())
+}
+
+/// Moves the offered agent's pass in a random queue as `AgentSelection::Random` documents it:
+/// to the queue's clock (the highest pass it has offered at) plus a stride drawn by SplitMix64
+/// from the seed, the queue, the agent and the offer, divided by the weight when weighted.
+fn follow_random_pass(shadow: &mut Shadow, engine: &Engine, offer: &Offer) {
+    let strategy = offer.explanation.strategy;
+    if !matches!(strategy, AgentSelection::Random | AgentSelection::WeightedRandom) {
+        return;
+    }
+    let weight = match strategy {
+        AgentSelection::WeightedRandom => engine
+            .agent(offer.agent)
+            .and_then(|a| a.config().queues.iter().find(|m| m.queue == offer.queue).map(|m| m.weight))
+            .unwrap_or(1),
+        _ => 1,
+    };
+    let pass = shadow.passes.get(&(offer.agent, offer.queue)).copied().unwrap_or(0);
+    let clock = shadow.random_clocks.entry(offer.queue).or_default();
+    *clock = (*clock).max(pass);
+    let mut z = engine.config().routing_seed()
+        ^ offer.queue.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ offer.agent.0.wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
+        ^ offer.id.0.wrapping_mul(0x1656_67b1_9e37_79f9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    let stride = (((z >> 32) + 1) << 14) / u64::from(weight);
+    shadow.passes.insert((offer.agent, offer.queue), clock.saturating_add(stride));
 }
 
 /// The two event streams are the same, apart from `candidates` of `AgentReady` offers.
@@ -756,6 +791,9 @@ impl Rules<'_> {
             AgentSelection::LeastTalkTime => (steady?.2.as_millis() as i64, idle()?),
             AgentSelection::Linear => (self.membership(agent, queue)?.position.into(), 0),
             AgentSelection::MostAvailable => (-spare_units(&agent.config().capacity, &held), idle()?),
+            AgentSelection::Random | AgentSelection::WeightedRandom => {
+                (shadow.passes.get(&(agent.id(), queue)).copied().unwrap_or(0) as i64, 0)
+            }
         })
     }
 

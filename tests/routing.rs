@@ -435,3 +435,65 @@ fn talk_time_counts_time_in_conversation_since_login() {
     h.cmd(Command::Logout { agent: AgentId(1) }).cmd(Command::Login { agent: AgentId(1) });
     assert_eq!(h.engine.agent(AgentId(1)).unwrap().talk_time(), secs(0));
 }
+
+/// Which of three idle chat agents (weights given) takes each of `calls` chats, one after another,
+/// each answered and finished at once, in a queue with `strategy` and the engine's `seed`.
+fn random_picks(strategy: AgentSelection, seed: u64, weights: [u32; 3], calls: u64) -> Vec<u64> {
+    let config = EngineConfig::builder().missed_offer_pause(None).routing_seed(seed).build().unwrap();
+    let mut h = Harness::new(config);
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Chat]).with_strategy(strategy)));
+    for (k, weight) in weights.iter().enumerate() {
+        let membership = QueueMembership::new(QueueId(1)).with_weight(*weight);
+        h.add_agent(
+            AgentConfig::new(AgentId(k as u64 + 1), CapacityProfile::single(Channel::Chat, 1)).with_queue(membership),
+        );
+    }
+    let mut picks = Vec::new();
+    for id in 1..=calls {
+        h.arrive(id, Channel::Chat, 1);
+        picks.push(h.offer_of(id).agent.0);
+        h.accept(id).complete(id);
+    }
+    picks
+}
+
+fn shares(picks: &[u64]) -> [usize; 3] {
+    let mut n = [0; 3];
+    for p in picks {
+        n[*p as usize - 1] += 1;
+    }
+    n
+}
+
+#[test]
+fn random_selection_is_seeded_fair_and_weighted() {
+    let random = random_picks(AgentSelection::Random, 1, [1, 2, 3], 600);
+    // Every agent, never offered yet, comes first once; then a random order, not a rotation.
+    assert_eq!(&random[..3], &[1, 2, 3]);
+    let rotation: Vec<u64> = (0..600).map(|k| k % 3 + 1).collect();
+    assert_ne!(random, rotation);
+    assert!(random.windows(2).any(|w| w[0] == w[1]), "a random order repeats an agent now and then");
+    // Fair: each about a third (weights are ignored without `WeightedRandom`).
+    for n in shares(&random) {
+        assert!((170..=230).contains(&n), "{:?}", shares(&random));
+    }
+    // Seeded: the same seed draws the same, another seed another order.
+    assert_eq!(random_picks(AgentSelection::Random, 1, [1, 2, 3], 600), random);
+    assert_ne!(random_picks(AgentSelection::Random, 2, [1, 2, 3], 600), random);
+    // Weighted: shares in proportion to 1 : 2 : 3, so about 100, 200 and 300 of 600.
+    let weighted = shares(&random_picks(AgentSelection::WeightedRandom, 1, [1, 2, 3], 600));
+    for (n, want) in weighted.iter().zip([100, 200, 300]) {
+        assert!(n.abs_diff(want) <= 30, "{weighted:?}");
+    }
+}
+
+#[test]
+fn a_weight_outside_1_to_10000_is_refused() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Chat])));
+    for weight in [0, 10_001] {
+        let membership = QueueMembership::new(QueueId(1)).with_weight(weight);
+        let error = h.try_cmd(Command::AddAgent(agent(1, Channel::Chat, 1, &[]).with_queue(membership))).unwrap_err();
+        assert_eq!(error, CommandError::BadWeight { agent: AgentId(1), queue: QueueId(1), weight });
+    }
+}

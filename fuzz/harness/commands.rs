@@ -272,6 +272,8 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
             AgentSelection::LongestIdle => AgentSelection::LeastTalkTime,
             AgentSelection::MostProficient => AgentSelection::Linear,
             AgentSelection::LeastOccupied => AgentSelection::MostAvailable,
+            AgentSelection::RoundRobin => AgentSelection::Random,
+            AgentSelection::FewestContacts => AgentSelection::WeightedRandom,
             other => other,
         };
     }
@@ -390,7 +392,15 @@ fn memberships(b: &mut Bytes) -> Vec<QueueMembership> {
             if b.bool() {
                 m = m.with_priority(b.pick(&PRIORITIES));
             }
-            m
+            // A weight and a position from what was read (the corpus decodes as before), out of
+            // range (0, above 10,000) at the extreme priorities.
+            let p = m.priority.unwrap_or(1);
+            let weight = match p {
+                i32::MAX => 20_000,
+                i32::MIN => 0,
+                p => p.unsigned_abs() % 3 + 1,
+            };
+            m.with_weight(weight).with_position(p.unsigned_abs())
         })
         .collect()
 }

@@ -113,6 +113,9 @@ impl Engine {
                 return Err(CommandError::DuplicateMembership { agent, queue: m.queue });
             }
             check_span_field("membership delay", m.delay, true)?;
+            if !(1..=QueueMembership::MAX_WEIGHT).contains(&m.weight) {
+                return Err(CommandError::BadWeight { agent, queue: m.queue, weight: m.weight });
+            }
         }
         Ok(())
     }

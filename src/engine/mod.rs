@@ -227,6 +227,9 @@ pub struct Engine {
     router: Router,
     /// Case owners, for case-owner routing.
     cases: cases::CaseOwners,
+    /// Per queue with a random strategy, the highest pass it has offered at
+    /// (see [`AgentSelection::Random`](crate::AgentSelection::Random)).
+    random_clocks: BTreeMap<QueueId, u64>,
     work: VecDeque<Work>,
     events: VecDeque<Event>,
 }
@@ -253,6 +256,7 @@ impl Engine {
             totals: Totals::default(),
             router,
             cases: cases::CaseOwners::default(),
+            random_clocks: BTreeMap::new(),
             work: VecDeque::new(),
             events: VecDeque::new(),
         }

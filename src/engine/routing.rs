@@ -4,6 +4,7 @@ use super::{Engine, PendingOffer, TimerKind, Work};
 use crate::event::{EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
 use crate::ids::{AgentId, InteractionId, OfferId};
 use crate::model::interaction::{InteractionState, Outcome};
+use crate::model::queue::AgentSelection;
 use crate::router::select::Context;
 use crate::router::{Dequeued, WaitKey};
 use crate::time::Timestamp;
@@ -102,6 +103,19 @@ impl Engine {
         let i = self.interactions.get_mut(&iid).expect("make_offer: routed interactions exist");
         let q = &self.queues[&i.queue];
         let agent = self.agents.get_mut(&aid).expect("make_offer: routed agents exist");
+        if matches!(q.strategy, AgentSelection::Random | AgentSelection::WeightedRandom) {
+            // The agent's pass moves to the queue's clock plus a random stride (see AgentSelection::Random).
+            let weight = match q.strategy {
+                AgentSelection::WeightedRandom => {
+                    agent.config.queues.iter().find(|m| m.queue == q.id).map_or(1, |m| m.weight)
+                }
+                _ => 1,
+            };
+            let clock = self.random_clocks.entry(q.id).or_default();
+            *clock = (*clock).max(agent.pass(q.id));
+            let stride = crate::router::random_stride(self.config.routing_seed(), q.id, aid, offer_id.0, weight);
+            agent.passes.insert(q.id, clock.saturating_add(stride));
+        }
         let expires_at = now + q.offer_timeout.unwrap_or(self.config.offer_timeout());
         i.state = InteractionState::Offered { offer: offer_id, agent: aid };
         i.offers = i.offers.saturating_add(1);

@@ -49,6 +49,9 @@ pub struct EngineSnapshot {
     /// Case owners (case, owner, since), by case.
     #[serde(default)]
     cases: Vec<(crate::ids::CaseId, AgentId, Timestamp)>,
+    /// The clocks of queues with a random strategy.
+    #[serde(default)]
+    random_clocks: Vec<(QueueId, u64)>,
 }
 
 /// The first bytes of a compact snapshot: a name and a format version.
@@ -222,6 +225,7 @@ impl Engine {
             blend_blocked: self.router.blend_blocked.iter().copied().collect(),
             drained: self.router.drained.iter().collect(),
             cases: self.cases.iter().map(|(case, o)| (case, o.agent, o.since)).collect(),
+            random_clocks: self.random_clocks.iter().map(|(q, c)| (*q, *c)).collect(),
         }
     }
 
@@ -411,6 +415,14 @@ impl Engine {
                 return Err(RestoreError::BadTime(format!("{case} has been owned since {since}, after now {now}")));
             }
             e.cases.set(case, Some(agent), since, max_cases);
+        }
+        for (queue, clock) in s.random_clocks {
+            if !e.queues.contains_key(&queue) {
+                return Err(RestoreError::UnknownReference(format!("the random clock of {queue}")));
+            }
+            if e.random_clocks.insert(queue, clock).is_some() {
+                return Err(RestoreError::DuplicateId(format!("the random clock of {queue}")));
+            }
         }
         e.check_invariants()?;
         Ok(e)

@@ -51,12 +51,20 @@ pub struct QueueMembership {
     /// (then the lowest agent id). 0 by default.
     #[serde(default)]
     pub position: u32,
+    /// The agent's weight for [`AgentSelection::WeightedRandom`](crate::AgentSelection::WeightedRandom):
+    /// their share of offers grows in proportion to it. 1 to [`QueueMembership::MAX_WEIGHT`]; 1 by default.
+    #[serde(default = "one")]
+    pub weight: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl QueueMembership {
     /// Membership at the queue's own priority, with no delay.
     pub fn new(queue: QueueId) -> Self {
-        QueueMembership { queue, priority: None, delay: Duration::ZERO, position: 0 }
+        QueueMembership { queue, priority: None, delay: Duration::ZERO, position: 0, weight: 1 }
     }
 
     /// Sets this agent's priority for the queue.
@@ -68,6 +76,15 @@ impl QueueMembership {
     /// Sets the delay before this agent sees the queue's interactions.
     pub fn with_delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// The highest [`QueueMembership::weight`]: strides are divided by it, and stay at least 1.
+    pub const MAX_WEIGHT: u32 = 10_000;
+
+    /// Sets the agent's weight for weighted random selection ([`QueueMembership::weight`]).
+    pub fn with_weight(mut self, weight: u32) -> Self {
+        self.weight = weight;
         self
     }
 
@@ -184,6 +201,9 @@ pub struct Agent {
     /// Since when the agent has held a connected interaction, if they do.
     #[serde(default)]
     pub(crate) talking_since: Option<crate::time::Timestamp>,
+    /// Their pass in each queue with a random strategy that has offered them work.
+    #[serde(default)]
+    pub(crate) passes: super::vecmap::VecMap<QueueId, u64>,
 }
 
 impl Agent {
@@ -203,6 +223,7 @@ impl Agent {
             missed_in_a_row: 0,
             talk_ms: 0,
             talking_since: None,
+            passes: Default::default(),
         }
     }
 
@@ -261,6 +282,12 @@ impl Agent {
     /// Interactions in wrap-up.
     pub fn wrap_ups(&self) -> impl Iterator<Item = crate::ids::InteractionId> + '_ {
         self.wrap_ups.iter().copied()
+    }
+
+    /// Their pass in a queue with a random strategy
+    /// ([`AgentSelection::Random`](crate::AgentSelection::Random)): 0 until offered work from it.
+    pub fn pass(&self, queue: QueueId) -> u64 {
+        self.passes.get(&queue).copied().unwrap_or(0)
     }
 
     /// Talk time since login: the time they held at least one connected

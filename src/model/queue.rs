@@ -84,6 +84,21 @@ pub enum AgentSelection {
     /// room wins even when a smaller one is emptier in share (that is
     /// [`AgentSelection::LeastOccupied`]); ties by longest idle.
     MostAvailable,
+    /// A seeded random rotation (Asterisk's `random`, as a fair lottery):
+    /// each agent holds a *pass* per queue, and the lowest pass wins (then
+    /// the lowest agent id). An offer from the queue moves the agent's pass
+    /// to the queue's *clock* (the highest pass it has offered at, so an
+    /// agent back from a long absence wins once, not a run) plus a random
+    /// stride drawn from the engine's
+    /// [`routing_seed`](crate::EngineConfigBuilder::routing_seed), the queue,
+    /// the agent and the offer. So the order is random, every agent takes a
+    /// fair share over time, and a replay makes the same draws. An agent
+    /// never offered from the queue has pass 0 and comes first.
+    Random,
+    /// [`AgentSelection::Random`] with strides divided by the membership's
+    /// [`weight`](crate::QueueMembership::weight) (Asterisk's `wrandom`): over
+    /// time an agent's share of offers is in proportion to their weight.
+    WeightedRandom,
 }
 
 /// Linear aging: an interaction's effective priority grows with its wait,

@@ -73,7 +73,7 @@ use crate::time::Timestamp;
 
 use bitset::Bitset;
 use heads::{Heads, Shape};
-pub(crate) use strategy::{AgentKey, agent_key};
+pub(crate) use strategy::{AgentKey, agent_key, random_stride};
 
 /// Interned eligibility (requirement set and resolved rule).
 pub(crate) type SigId = u32;

@@ -31,9 +31,27 @@ pub(crate) fn agent_key(strategy: AgentSelection, agent: &Agent, queue: QueueId,
             let position = agent.config.queues.iter().find(|m| m.queue == queue).map_or(0, |m| m.position);
             (i64::from(position), 0)
         }
+        AgentSelection::Random | AgentSelection::WeightedRandom => {
+            (i64::try_from(agent.pass(queue)).unwrap_or(i64::MAX), 0)
+        }
         AgentSelection::MostAvailable => {
             let spare = agent.config.capacity.total_units().saturating_sub(agent.load.units());
             (-i64::from(spare), idle_since)
         }
     }
+}
+
+/// How far an offer moves an agent's pass in a random queue: a stride drawn
+/// from the seed, the queue, the agent and the offer (SplitMix64), uniform on
+/// 2^14 to 2^46 in steps of 2^14, divided by the agent's weight (1 for
+/// [`AgentSelection::Random`]), so it is never below 1.
+pub(crate) fn random_stride(seed: u64, queue: QueueId, agent: crate::ids::AgentId, offer: u64, weight: u32) -> u64 {
+    let mut z = seed
+        ^ queue.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ^ agent.0.wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
+        ^ offer.wrapping_mul(0x1656_67b1_9e37_79f9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (((z >> 32) + 1) << 14) / u64::from(weight.max(1))
 }

@@ -36,7 +36,7 @@ pub const T0: i64 = 1_767_258_000_000;
 
 /// Every agent-selection strategy. A new variant must be added here; the recorded fixtures use
 /// the first [`FIXTURE_STRATEGIES`], so that adding one leaves them as they were.
-pub const STRATEGIES: [AgentSelection; 8] = [
+pub const STRATEGIES: [AgentSelection; 10] = [
     AgentSelection::LongestIdle,
     AgentSelection::MostProficient,
     AgentSelection::LeastOccupied,
@@ -45,6 +45,8 @@ pub const STRATEGIES: [AgentSelection; 8] = [
     AgentSelection::LeastTalkTime,
     AgentSelection::Linear,
     AgentSelection::MostAvailable,
+    AgentSelection::Random,
+    AgentSelection::WeightedRandom,
 ];
 
 /// How many of [`STRATEGIES`] the recorded fixtures' queues use (those there when they were recorded).
@@ -307,7 +309,8 @@ fn random_membership(rng: &mut Rng, queue: QueueId) -> QueueMembership {
     }
     // A place for linear queues, from the draws above (no draw of its own, so that the
     // fixtures' workload stays as recorded): several agents share one, and ids break ties.
-    m.with_position(m.priority.map_or(9, |p| (p + 2) as u32))
+    let m = m.with_position(m.priority.map_or(9, |p| (p + 2) as u32));
+    m.with_weight(m.delay.as_secs() as u32 % 7 + 1)
 }
 
 /// A queue the agent can serve at least one channel of, preferably.
@@ -883,6 +886,10 @@ pub struct Shadow {
     restarting: Option<QueueId>,
     /// Preferences the host judged to apply to `Arrive` commands about to be sent.
     pub preferring: BTreeMap<InteractionId, Preferring>,
+    /// Each agent's pass in each random queue, and each such queue's clock, as a test that
+    /// follows the offers works them out (see `AgentSelection::Random`).
+    pub passes: BTreeMap<(AgentId, QueueId), u64>,
+    pub random_clocks: BTreeMap<QueueId, u64>,
 }
 
 impl Shadow {
