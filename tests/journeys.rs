@@ -56,6 +56,12 @@ fn a_busy_preferred_agent_keeps_the_call_for_exactly_the_wait_then_the_queue_tak
     h.at(26.0).complete(2);
     h.at(39.999);
     assert_eq!(h.state(1), Some(InteractionState::Queued), "agent 1 still has it to themselves");
+    let why = h.engine.why_waiting(InteractionId(1)).unwrap();
+    assert_eq!(
+        (why.preference, why.preferred_until),
+        (Some(PreferenceKind::Preferred), Some(Timestamp::from_millis(T0 + 40_000)))
+    );
+    assert_eq!((why.qualified, why.ready), (1, 0), "agent 1 alone qualifies, and is busy");
     h.at(40.0);
     let offer = h.offer_of(1);
     assert_eq!(offer.agent, AgentId(2), "the queue takes it at exactly 30 s");

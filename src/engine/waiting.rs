@@ -82,9 +82,25 @@ pub struct WaitingExplanation {
     /// take first (they rank those queues above this one), by id: "below
     /// another queue for the free agents".
     pub behind_queues: Vec<QueueId>,
+    /// The preference it waits under, if its preference phase is still on
+    /// ([`Preference`](crate::Preference)): only the agents it names are
+    /// counted as `qualified` until then.
+    pub preference: Option<crate::model::preference::PreferenceKind>,
+    /// When that preference ends and the queue takes it.
+    pub preferred_until: Option<Timestamp>,
 }
 
 impl Engine {
+    /// When a waiting interaction's preference phase ends, while it is on:
+    /// the end of the last of its own steps the phase covers.
+    fn preference_ends(&self, i: &crate::model::interaction::Interaction) -> Option<Timestamp> {
+        i.preferring()?;
+        let phase = i.preference_phase()?;
+        let steps = i.own_steps()?;
+        let span = steps.iter().take(usize::from(phase.steps)).filter_map(|s| s.expires_after).sum::<Duration>();
+        Some(i.joined_queue_at() + span)
+    }
+
     /// Why a waiting interaction has not been offered yet; `None` when it is
     /// not live or not waiting (offered, connected, in wrap-up).
     ///
@@ -142,6 +158,8 @@ impl Engine {
             step_ends: self.timers.due(crate::engine::TimerKind::StepExpiry(id)),
             ahead_in_queue: 0,
             behind_queues: Vec::new(),
+            preference: i.preferring(),
+            preferred_until: self.preference_ends(i),
             closed: self.router.is_closed(i.queue),
             opens_at: self
                 .queues
