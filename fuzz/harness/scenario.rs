@@ -19,12 +19,12 @@ use std::collections::BTreeMap;
 use switchboard::sim::{
     ActionSpec, AdmissionRuleSpec, AgentAttributeSpec, AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec,
     BreakSpec, CalendarSpec, ChannelCapacitySpec, Distribution, ExceptionRuleSpec, GroupAttributeSpec, MembershipSpec,
-    OverflowSpec, QueueSpec, RunOptions, Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec, StepSpec, TriggerSpec,
-    WhenEmptySpec,
+    OverflowSpec, QueueSpec, RepeatSpec, RunOptions, Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec, StepSpec,
+    TriggerSpec, WhenEmptySpec,
 };
 use switchboard::{
     AgentSelection, AttributeKind, AttributeValue, Blending, BusinessHours, Channel, Comparison, Diversion, Engine,
-    Event, Expression, LocalTime, Operand, QueueId, Staffed, WhenClosed,
+    Event, Expression, LocalTime, Operand, QueueId, Staffed, WhenClosed, WrapUpMode,
 };
 
 use crate::harness::bytes::Bytes;
@@ -203,6 +203,9 @@ pub fn build(b: &mut Bytes) -> Scenario {
                 AgentSelection::FewestContacts,
             ]),
             wrap_up_secs: b.mostly(&[0, 30, 10], &[1, 600, u64::MAX]),
+            // From the index, not from bytes, so the corpus's inputs decode as before.
+            wrap_up_mode: if i == 1 { WrapUpMode::Forced } else { WrapUpMode::Optional },
+            case_owner_wait_secs: (i == 0).then_some(60),
             priority: b.mostly(&[0, 1, -1], &[i32::MAX, i32::MIN]),
             aging_per_minute: b.mostly(&[0, 1], &[60, u32::MAX]),
             max_wait_secs: (b.below(4) == 0).then(|| b.mostly(&[60, 3_600], &[0, u64::MAX])),
@@ -250,6 +253,8 @@ pub fn build(b: &mut Bytes) -> Scenario {
                     queue: b.mostly(&queue_ids, &[7]),
                     priority: b.bool().then(|| b.mostly(&[0, 1, -1], &[i32::MAX])),
                     delay_secs: b.mostly(&[0, 30, 1_800], &[1, u64::MAX]),
+                    position: 0,
+                    weight: 1,
                 })
                 .collect(),
             shift_start_min: b.mostly(&[0], &[1, 30, 60, u32::MAX]),
@@ -266,7 +271,7 @@ pub fn build(b: &mut Bytes) -> Scenario {
         })
         .collect();
     let arrivals = (0..b.mostly(&[1, 2, 3], &[0, 4]))
-        .map(|_| {
+        .map(|k| {
             let queue = &queues[b.below(queues.len())];
             let channels = if queue.channels.is_empty() { &CHANNELS[..] } else { &queue.channels[..] };
             ArrivalSpec {
@@ -292,6 +297,9 @@ pub fn build(b: &mut Bytes) -> Scenario {
                             .collect(),
                     })
                     .collect(),
+                // The second stream's customers come back as the first's: repeat contacts of a
+                // case (from the index, not from bytes, so the corpus decodes as before).
+                repeat: (k == 1).then_some(RepeatSpec { share: 0.5, within_secs: 600, as_arrival: 0 }),
             }
         })
         .collect();

@@ -38,5 +38,6 @@ pub use rules::{
 pub use run::{BREAK_REASON, Observer, RunSummary, Simulation};
 pub use scenario::{
     AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BUILTIN_DAY, BreakSpec, ChannelCapacitySpec,
-    MembershipSpec, OverflowSpec, QueueSpec, Scenario, ScenarioError, SkillLevel, SkillSpec, SlaSpec, StepSpec,
+    MembershipSpec, OverflowSpec, QueueSpec, RepeatSpec, Scenario, ScenarioError, SkillLevel, SkillSpec, SlaSpec,
+    StepSpec,
 };

@@ -139,6 +139,12 @@ pub struct SimReport {
     pub open_at_end: u64,
     /// Arrivals the engine refused (a full queue, a limit reached); none arrived.
     pub arrivals_refused: u64,
+    /// Repeat contacts about a case ([`RepeatSpec`](super::RepeatSpec)), part of `interactions_arrived`.
+    #[serde(default)]
+    pub repeat_contacts: u64,
+    /// Offers made to a case's owner while the contact waited for them.
+    #[serde(default)]
+    pub case_owner_offers: u64,
 }
 
 /// Feeds a run's events to [`Statistics`] and keeps the interval reports.
@@ -403,6 +409,8 @@ fn build(
         interactions_arrived: run.arrived,
         open_at_end: run.open_at_end,
         arrivals_refused: run.refused_arrivals,
+        repeat_contacts: run.repeat_contacts,
+        case_owner_offers: run.case_owner_offers,
     })
 }
 
@@ -542,6 +550,14 @@ impl SimReport {
         );
         if self.arrivals_refused > 0 {
             let _ = writeln!(out, "{} arrivals refused by the engine (full queue or limit)\n", self.arrivals_refused);
+        }
+        // Only when customers came back, so that reports of scenarios without repeats read as before.
+        if self.repeat_contacts > 0 {
+            let _ = writeln!(
+                out,
+                "{} repeat contacts about a case; {} offers made to the case's owner while the contact waited for them\n",
+                self.repeat_contacts, self.case_owner_offers
+            );
         }
         // Each only when a queue ended someone that way, so that reports of
         // scenarios without business hours or queue rules read as before.

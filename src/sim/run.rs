@@ -54,6 +54,8 @@ enum Happening {
     HangUp(AgentId, InteractionId),
     /// The customer gives up.
     GiveUp(InteractionId),
+    /// A customer comes back about a case, as a contact of stream `n`.
+    Repeat(usize, crate::ids::CaseId, CustomerId),
     /// Shift and break changes.
     Login(AgentId),
     Logout(AgentId),
@@ -83,6 +85,11 @@ pub struct RunSummary {
     /// [`SimLimits::max_steps`](super::SimLimits::max_steps): the simulated
     /// time it stopped at. `None` when it ran the whole period.
     pub stopped_at: Option<Timestamp>,
+    /// Repeat contacts that arrived ([`RepeatSpec`](super::RepeatSpec)), part of `arrived`.
+    pub repeat_contacts: u64,
+    /// Offers made to a case's owner while the contact waited for them
+    /// ([`PreferenceKind::CaseOwner`](crate::PreferenceKind::CaseOwner)).
+    pub case_owner_offers: u64,
 }
 
 /// RNG stream numbers: one per purpose, so draws for one purpose never shift another's.
@@ -104,6 +111,10 @@ pub struct Simulation<'s> {
     behaviour: SimRng,
     /// Handle times of live interactions: looked up, never iterated.
     customers: HandleTimes,
+    /// First contacts of streams with repeat contacts: their stream, case and customer.
+    cases: std::collections::BTreeMap<InteractionId, (usize, crate::ids::CaseId, CustomerId)>,
+    /// Per stream, the draws of its repeat contacts (a stream of their own).
+    repeat_rngs: Vec<SimRng>,
     summary: RunSummary,
     max_steps: u64,
 }
@@ -135,6 +146,8 @@ impl<'s> Simulation<'s> {
             .offer_timeout(Duration::from_secs(scenario.offer_timeout_secs))
             .blending(scenario.blending)
             .blend_horizon(Duration::from_secs(scenario.blend_horizon_secs))
+            // The run's seed also draws the random agent-selection strategies.
+            .routing_seed(seed)
             .limits(limits)
             .build()
             .map_err(|e| ScenarioError::Invalid { field: "engine".into(), problem: e.to_string() })?;
@@ -152,6 +165,8 @@ impl<'s> Simulation<'s> {
                 .collect(),
             behaviour: SimRng::new(seed, BEHAVIOUR_STREAM),
             customers: HandleTimes::default(),
+            cases: std::collections::BTreeMap::new(),
+            repeat_rngs: (0..scenario.arrivals.len()).map(|i| SimRng::new(seed, stream(i, 4))).collect(),
             summary: RunSummary::default(),
             max_steps: options.limits.max_steps,
         };
@@ -206,12 +221,12 @@ impl<'s> Simulation<'s> {
                 priority: q.priority,
                 strategy: q.strategy,
                 wrap_up: Duration::from_secs(q.wrap_up_secs),
+                wrap_up_mode: q.wrap_up_mode,
                 aging: Aging { points_per_minute: q.aging_per_minute },
                 max_waiting: None,
                 offer_timeout: None,
                 max_wait: q.max_wait_secs.map(Duration::from_secs),
-                case_owner_wait: None,
-                wrap_up_mode: Default::default(),
+                case_owner_wait: q.case_owner_wait_secs.map(Duration::from_secs),
                 wrap_up_extension: None,
                 default_disposition: None,
                 time_to_live: q.time_to_live_secs.map(Duration::from_secs),
@@ -294,8 +309,10 @@ impl<'s> Simulation<'s> {
                 let mut config =
                     AgentConfig::new(id, capacity.clone()).with_skills(skills.clone()).with_attributes(attributes);
                 for m in &g.queues {
-                    let mut membership =
-                        QueueMembership::new(QueueId(m.queue)).with_delay(Duration::from_secs(m.delay_secs));
+                    let mut membership = QueueMembership::new(QueueId(m.queue))
+                        .with_delay(Duration::from_secs(m.delay_secs))
+                        .with_position(m.position)
+                        .with_weight(m.weight);
                     membership.priority = m.priority;
                     config = config.with_queue(membership);
                 }
@@ -440,6 +457,7 @@ impl<'s> Simulation<'s> {
                     self.command(Command::Complete { agent, interaction });
                 }
             }
+            Happening::Repeat(i, case, customer) => self.arrive_as(i, Some((case, customer))),
             Happening::GiveUp(interaction) => {
                 let waiting = matches!(
                     self.engine.interaction(interaction).map(|i| i.state()),
@@ -476,6 +494,13 @@ impl<'s> Simulation<'s> {
     /// come from the stream's own generators, so two routing configurations
     /// run with one seed see exactly the same customers.
     fn arrive(&mut self, i: usize) {
+        self.arrive_as(i, None);
+    }
+
+    /// A customer of stream `i` arrives, about a case they contacted before
+    /// (`repeat`: the case and the customer) or, in a stream with repeat
+    /// contacts, opening a case of their own.
+    fn arrive_as(&mut self, i: usize, repeat: Option<(crate::ids::CaseId, CustomerId)>) {
         let spec: &ArrivalSpec = &self.scenario.arrivals[i];
         let [_, handle_rng, patience_rng, attribute_rng] = &mut self.arrival_rngs[i];
         let handle_ms = millis(spec.handle.sample(handle_rng)).max(1);
@@ -503,12 +528,24 @@ impl<'s> Simulation<'s> {
             self.summary.refused_arrivals += 1;
             return;
         };
-        let new = NewInteraction::new(id, spec.channel, QueueId(spec.queue), CustomerId(id.0))
+        let (case, customer) = match repeat {
+            Some((case, customer)) => (Some(case), customer),
+            // The first contact's id names its case.
+            None => (spec.repeat.map(|_| crate::ids::CaseId(id.0)), CustomerId(id.0)),
+        };
+        let mut new = NewInteraction::new(id, spec.channel, QueueId(spec.queue), customer)
             .with_priority(spec.priority)
             .with_requirements(reqs)
             .with_attributes(attributes);
+        if let Some(case) = case {
+            new = new.with_case(case);
+        }
         if self.command(Command::Arrive(new)) {
             self.summary.arrived += 1;
+            self.summary.repeat_contacts += u64::from(repeat.is_some());
+            if let (None, Some(case)) = (repeat, case) {
+                self.cases.insert(id, (i, case, customer));
+            }
             self.customers.insert(id, handle_ms);
             if let Some(p) = patience_ms {
                 self.schedule(after_ms(self.now, p), Happening::GiveUp(id));
@@ -526,7 +563,12 @@ impl<'s> Simulation<'s> {
             observer.observe(&event, &self.engine);
             // By reference: an offer is most of an event's size, and nothing here needs to own it.
             match &event.kind {
-                EventKind::InteractionOffered(offer) => self.ring(offer.agent, offer.id, event.at),
+                EventKind::InteractionOffered(offer) => {
+                    let owner =
+                        offer.explanation.preference == Some(crate::model::preference::PreferenceKind::CaseOwner);
+                    self.summary.case_owner_offers += u64::from(owner);
+                    self.ring(offer.agent, offer.id, event.at);
+                }
                 EventKind::OfferAccepted { interaction, agent, .. } => {
                     if let Some(handle_ms) = self.customers.get(*interaction) {
                         self.schedule(after_ms(event.at, handle_ms), Happening::HangUp(*agent, *interaction));
@@ -538,7 +580,14 @@ impl<'s> Simulation<'s> {
                     // An agent paused for a missed offer gets back to work a little later.
                     self.schedule(event.at + Duration::from_secs(30), Happening::MissedOfferPauseEnds(*agent));
                 }
-                EventKind::InteractionEnded { interaction, .. } => self.customers.remove(*interaction),
+                EventKind::InteractionEnded { interaction, outcome, .. } => {
+                    self.customers.remove(*interaction);
+                    if let Some((i, case, customer)) = self.cases.remove(interaction) {
+                        if matches!(outcome, crate::model::interaction::Outcome::Handled { .. }) {
+                            self.maybe_repeat(i, case, customer, event.at);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -546,6 +595,18 @@ impl<'s> Simulation<'s> {
 }
 
 impl Simulation<'_> {
+    /// A handled first contact of stream `i` comes back, with the stream's
+    /// repeat share, within its window, as a contact of its `as_arrival`.
+    fn maybe_repeat(&mut self, i: usize, case: crate::ids::CaseId, customer: CustomerId, ended: Timestamp) {
+        let Some(repeat) = self.scenario.arrivals[i].repeat else { return };
+        let rng = &mut self.repeat_rngs[i];
+        if !rng.chance(repeat.share) {
+            return;
+        }
+        let delay_ms = (rng.uniform() * repeat.within_secs as f64 * 1_000.0) as u64;
+        self.schedule(after_ms(ended, delay_ms), Happening::Repeat(repeat.as_arrival, case, customer));
+    }
+
     /// An offer rings on an agent's desktop: they miss it with the
     /// scenario's probability, or answer after a drawn delay.
     fn ring(&mut self, agent: AgentId, offer: OfferId, at: Timestamp) {

@@ -78,6 +78,18 @@ pub struct QueueSpec {
     /// Wrap-up after each interaction.
     #[serde(default)]
     pub wrap_up_secs: u64,
+    /// How wrap-up ends ([`WrapUpMode`](crate::WrapUpMode)): `"Optional"`
+    /// (the default), `"TimeBoxed"` or `"Forced"`. Simulated agents never end
+    /// wrap-up early, so each lasts `wrap_up_secs`; `"Untimed"` is refused:
+    /// nobody would end it.
+    #[serde(default)]
+    pub wrap_up_mode: crate::model::wrap_up::WrapUpMode,
+    /// Case-owner routing ([`QueueConfig::case_owner_wait`](crate::QueueConfig::case_owner_wait)):
+    /// a contact of a case waits this long for the case's owner before the
+    /// queue takes it; none by default. Contacts have cases when their
+    /// stream has a [`RepeatSpec`].
+    #[serde(default)]
+    pub case_owner_wait_secs: Option<u64>,
     /// Queue priority (higher first).
     #[serde(default)]
     pub priority: i32,
@@ -207,6 +219,18 @@ pub struct MembershipSpec {
     /// Delay before the group sees the queue's interactions.
     #[serde(default)]
     pub delay_secs: u64,
+    /// The group's place in the queue's fixed order, for the `Linear`
+    /// strategy ([`QueueMembership::position`](crate::QueueMembership::position)); 0 by default.
+    #[serde(default)]
+    pub position: u32,
+    /// The group's weight for the `WeightedRandom` strategy
+    /// ([`QueueMembership::weight`](crate::QueueMembership::weight)), 1 to 10,000; 1 by default.
+    #[serde(default = "one")]
+    pub weight: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// A break in each agent's shift (e.g. lunch), staggered across the group.
@@ -228,10 +252,6 @@ pub struct BreakSpec {
     /// How many staggered slots (1 = everyone at once).
     #[serde(default = "one")]
     pub stagger_groups: u32,
-}
-
-fn one() -> u32 {
-    1
 }
 
 /// A group of identical agents.
@@ -319,6 +339,29 @@ pub struct ArrivalSpec {
     /// Customer attributes.
     #[serde(default)]
     pub attributes: Vec<AttributeSpec>,
+    /// Repeat contacts: a share of this stream's customers come back about
+    /// the same case on another channel (seed 004's caller who e-mailed
+    /// first). Contacts of such a stream each open a case. None by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<RepeatSpec>,
+}
+
+/// Repeat contacts of a stream ([`ArrivalSpec::repeat`]): once a contact is
+/// handled, with probability `share` the same customer comes back about the
+/// same case, at a time drawn uniformly within `within_secs`, as a contact of
+/// the stream `as_arrival` (its queue, channel, handle time, patience and
+/// attributes). A repeat contact does not itself repeat. In a queue with
+/// [`QueueSpec::case_owner_wait_secs`] it waits for the agent who handled the
+/// case, if logged in, before the queue takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatSpec {
+    /// The share of handled contacts that come back, 0 to 1.
+    pub share: f64,
+    /// Within how long after the first contact ended (1 s to a year).
+    pub within_secs: u64,
+    /// The stream (an index into [`Scenario::arrivals`]) they come back as.
+    pub as_arrival: usize,
 }
 
 fn sixty() -> u32 {
@@ -688,6 +731,15 @@ impl Scenario {
             }
             secs(format!("queues[{i}].sla.secs"), q.sla.secs, 0)?;
             secs(format!("queues[{i}].wrap_up_secs"), q.wrap_up_secs, 0)?;
+            if q.wrap_up_mode == crate::model::wrap_up::WrapUpMode::Untimed {
+                return Err(invalid(
+                    format!("queues[{i}].wrap_up_mode"),
+                    "Untimed would never end: simulated agents do not end wrap-up",
+                ));
+            }
+            if let Some(wait) = q.case_owner_wait_secs {
+                secs(format!("queues[{i}].case_owner_wait_secs"), wait, 1)?;
+            }
             if let Some(max_wait) = q.max_wait_secs {
                 secs(format!("queues[{i}].max_wait_secs"), max_wait, 0)?;
             }
@@ -776,6 +828,16 @@ impl Scenario {
             if let Some((f, p)) = a.patience.as_ref().and_then(Distribution::problem) {
                 return Err(invalid(field(&format!("patience.{f}")), p));
             }
+            if let Some(r) = &a.repeat {
+                if !(0.0..=1.0).contains(&r.share) {
+                    return Err(invalid(field("repeat.share"), format!("{} must be within 0 and 1", number(r.share))));
+                }
+                secs(field("repeat.within_secs"), r.within_secs, 1)?;
+                if r.as_arrival >= self.arrivals.len() {
+                    let problem = format!("no arrivals[{}]: there are {}", r.as_arrival, self.arrivals.len());
+                    return Err(invalid(field("repeat.as_arrival"), problem));
+                }
+            }
             for (k, attr) in a.attributes.iter().enumerate() {
                 let field = |f: &str| format!("arrivals[{i}].attributes[{k}].{f}");
                 for (v, value) in attr.values.iter().enumerate() {
@@ -842,7 +904,8 @@ impl Scenario {
 
         let mut expected = backlog as f64;
         for (i, a) in self.arrivals.iter().enumerate() {
-            let e = self.expected_arrivals(a);
+            // Repeat contacts at most double a stream (they do not repeat again).
+            let e = self.expected_arrivals(a) * (1.0 + a.repeat.map_or(0.0, |r| r.share));
             over(SimLimit::Arrivals, format!("arrivals[{i}].per_hour"), ceil_u64(e), limits)?;
             expected += e;
         }
@@ -937,6 +1000,8 @@ impl Scenario {
                 sla: SlaSpec { percent: 80, secs: 20 },
                 strategy: AgentSelection::LongestIdle,
                 wrap_up_secs: 0,
+                wrap_up_mode: Default::default(),
+                case_owner_wait_secs: None,
                 priority: 0,
                 aging_per_minute: 0,
                 max_wait_secs: None,
@@ -955,7 +1020,7 @@ impl Scenario {
                 skills: Vec::new(),
                 total_units: 1,
                 capacity: vec![ChannelCapacitySpec { channel: Channel::Voice, max: 1, units: 1, exclusive: false }],
-                queues: vec![MembershipSpec { queue: 1, priority: None, delay_secs: 0 }],
+                queues: vec![MembershipSpec { queue: 1, priority: None, delay_secs: 0, position: 0, weight: 1 }],
                 shift_start_min: 0,
                 shift_end_min: None,
                 breaks: Vec::new(),
@@ -971,6 +1036,7 @@ impl Scenario {
                 patience: patience_secs.map(|mean_secs| Distribution::Exponential { mean_secs }),
                 priority: 0,
                 attributes: Vec::new(),
+                repeat: None,
             }],
             blending: Default::default(),
             blend_horizon_secs: 0,

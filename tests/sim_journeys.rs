@@ -1,0 +1,117 @@
+//! The simulator's scenario format for customer journeys (issue #13): repeat contacts of a case
+//! on another channel, queues that prefer the case's owner, wrap-up modes, and the typed errors
+//! each new field gives.
+
+#![cfg(feature = "sim")]
+
+#[path = "common/json.rs"]
+mod json;
+use json::set;
+use serde_json::{Value, json};
+use switchboard::sim::*;
+
+fn seed() -> u64 {
+    std::env::var("SWITCHBOARD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(5)
+}
+
+fn with(base: Value, changes: &[(&str, Value)]) -> Value {
+    let mut v = base;
+    for (pointer, value) in changes {
+        set(&mut v, pointer, value.clone());
+    }
+    v
+}
+
+fn load(v: &Value) -> Scenario {
+    Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Four hours: customers e-mail (queue 2), and half of those handled call back about the same
+/// case within 20 minutes (queue 1, a voice stream of no arrivals of its own). Both queues wait
+/// for the case's owner: an hour for e-mail, two minutes for voice. Ten agents work both.
+fn repeat_callers() -> Value {
+    json!({
+        "name": "repeat callers", "start": "2026-03-02T08:00:00Z", "duration_min": 240, "interval_min": 30,
+        "skills": [],
+        "queues": [
+            { "id": 1, "name": "Voice", "channels": ["Voice"], "sla": { "percent": 80, "secs": 20 },
+              "case_owner_wait_secs": 120, "wrap_up_secs": 30, "wrap_up_mode": "Forced" },
+            { "id": 2, "name": "Mail", "channels": ["Email"], "sla": { "percent": 90, "secs": 3600 },
+              "case_owner_wait_secs": 3600 }
+        ],
+        "agent_groups": [{ "name": "desk", "count": 10, "skills": [], "total_units": 100,
+            "capacity": [{ "channel": "Voice", "max": 1, "units": 100 }, { "channel": "Email", "max": 1, "units": 100 }],
+            "queues": [{ "queue": 1 }, { "queue": 2 }] }],
+        "arrivals": [
+            { "queue": 1, "channel": "Voice", "per_hour": [0], "handle": { "kind": "exponential", "mean_secs": 180 } },
+            { "queue": 2, "channel": "Email", "per_hour": [30], "handle": { "kind": "fixed", "secs": 300 },
+              "repeat": { "share": 0.5, "within_secs": 1200, "as_arrival": 0 } }
+        ]
+    })
+}
+
+#[test]
+fn handled_contacts_come_back_about_their_case_and_meet_its_owner() {
+    let scenario = load(&repeat_callers());
+    let report = simulate(&scenario, seed()).unwrap();
+    // About 120 e-mails, about half of the handled ones call back (those whose window ends
+    // after the period do not).
+    let mails = report.interactions_arrived - report.repeat_contacts;
+    assert!((80..=160).contains(&mails), "{mails} e-mails");
+    assert!(
+        report.repeat_contacts * 100 >= mails * 30 && report.repeat_contacts * 100 <= mails * 60,
+        "{} repeats of {mails} e-mails",
+        report.repeat_contacts
+    );
+    // The owner is usually free within two minutes: most calls are offered to them first.
+    assert!(
+        report.case_owner_offers * 2 > report.repeat_contacts,
+        "{} of {}",
+        report.case_owner_offers,
+        report.repeat_contacts
+    );
+    let text = report.to_text();
+    assert!(text.contains(&format!("{} repeat contacts about a case", report.repeat_contacts)), "{text}");
+    // Seeded: the same seed gives the same report.
+    assert_eq!(simulate(&scenario, seed()).unwrap(), report);
+    // Without the case-owner waits, nobody is offered anything as a case's owner.
+    let plain = load(&with(
+        repeat_callers(),
+        &[("/queues/0/case_owner_wait_secs", Value::Null), ("/queues/1/case_owner_wait_secs", Value::Null)],
+    ));
+    let plain = simulate(&plain, seed()).unwrap();
+    assert_eq!(plain.case_owner_offers, 0);
+    assert_eq!(plain.repeat_contacts, report.repeat_contacts, "the same customers come back either way");
+}
+
+#[test]
+fn a_scenario_without_repeats_reads_as_before() {
+    let scenario = load(&with(repeat_callers(), &[("/arrivals/1/repeat", Value::Null)]));
+    let report = simulate(&scenario, seed()).unwrap();
+    assert_eq!((report.repeat_contacts, report.case_owner_offers), (0, 0));
+    assert!(!report.to_text().contains("repeat contacts"));
+}
+
+#[test]
+fn bad_journey_fields_are_typed_errors_naming_the_field() {
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("/arrivals/1/repeat/share", json!(1.5), "arrivals[1].repeat.share"),
+        ("/arrivals/1/repeat/share", json!(-0.1), "arrivals[1].repeat.share"),
+        ("/arrivals/1/repeat/within_secs", json!(0), "arrivals[1].repeat.within_secs"),
+        ("/arrivals/1/repeat/as_arrival", json!(9), "arrivals[1].repeat.as_arrival"),
+        ("/queues/0/wrap_up_mode", json!("Untimed"), "queues[0].wrap_up_mode"),
+        ("/queues/0/case_owner_wait_secs", json!(0), "queues[0].case_owner_wait_secs"),
+    ];
+    for (pointer, value, field) in cases {
+        let text = with(repeat_callers(), &[(pointer, value.clone())]).to_string();
+        match Scenario::from_json(&text) {
+            Err(ScenarioError::Invalid { field: f, .. }) => assert_eq!(f, field, "{pointer} = {value}"),
+            other => panic!("{pointer} = {value}: {other:?}"),
+        }
+    }
+    // A membership weight out of range is the engine's refusal, naming the group.
+    let scenario = load(&with(repeat_callers(), &[("/agent_groups/0/queues/0/weight", json!(0))]));
+    assert!(
+        matches!(simulate(&scenario, seed()), Err(ScenarioError::Refused { ref what, .. }) if what == "agent_groups[0]")
+    );
+}
