@@ -282,6 +282,13 @@ pub enum Command {
         /// The queue it moves to.
         queue: QueueId,
     },
+    /// Records a contact resolved in self-service before any queue (an IVR
+    /// menu, a FAQ, a bot): the engine counts it
+    /// ([`Totals::self_served`](crate::Totals::self_served)) and emits
+    /// [`EventKind::SelfServed`](crate::EventKind::SelfServed), from which the
+    /// statistics make its record, contact-history entry, cost and the
+    /// channel's deflection rate. It never enters a queue.
+    SelfServed(crate::model::interaction::SelfServedContact),
     /// The agent extends their wrap-up of an interaction, once, by its
     /// queue's [`wrap_up_extension`](crate::QueueConfig::wrap_up_extension).
     ExtendWrapUp {

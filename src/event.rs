@@ -362,6 +362,9 @@ pub enum EventKind {
         /// ([`WrapUpMode::Untimed`](crate::WrapUpMode::Untimed)).
         until: Option<Timestamp>,
     },
+    /// A contact was resolved in self-service before any queue
+    /// ([`Command::SelfServed`](crate::Command::SelfServed)).
+    SelfServed(crate::model::interaction::SelfServedContact),
     /// The agent extended their wrap-up ([`Command::ExtendWrapUp`](crate::Command::ExtendWrapUp)).
     WrapUpExtended {
         /// The interaction.
@@ -505,6 +508,7 @@ impl EventKind {
             | EventKind::WorkResumed { interaction, .. }
             | EventKind::InteractionEnded { interaction, .. } => Some(*interaction),
             EventKind::InteractionOffered(offer) => Some(offer.interaction),
+            EventKind::SelfServed(contact) => Some(contact.id),
         }
     }
 }

@@ -307,7 +307,7 @@ fn transfers_count_in_both_queues() {
     assert_eq!(r.visits.iter().map(|v| v.queue.0).collect::<Vec<_>>(), vec![1, 2, 1]);
     assert_eq!(r.visits[0].exit, VisitExit::Transferred { to: QueueId(2) });
     assert!(r.transfers[1].after_answer);
-    assert_eq!((r.answered_in, r.last_queue, r.talk_ms), (Some(QueueId(2)), QueueId(1), 60_000));
+    assert_eq!((r.answered_in, r.last_queue, r.talk_ms), (Some(QueueId(2)), Some(QueueId(1)), 60_000));
 }
 
 #[test]

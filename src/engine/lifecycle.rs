@@ -59,6 +59,7 @@ impl Engine {
             Command::Transfer { interaction, queue } => self.transfer(interaction, queue, now),
             Command::SetCaseOwner { case, agent } => self.set_case_owner(case, agent, now),
             Command::ExtendWrapUp { agent, interaction } => self.extend_wrap_up(agent, interaction, now),
+            Command::SelfServed(contact) => self.self_served(contact, now),
         }
     }
 
@@ -482,6 +483,26 @@ impl Engine {
     }
 
     // ----- interactions -----
+
+    /// [`Command::SelfServed`]: a contact resolved before any queue is counted and announced.
+    fn self_served(
+        &mut self,
+        contact: crate::model::interaction::SelfServedContact,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        if self.interactions.contains_key(&contact.id) {
+            return Err(CommandError::DuplicateInteraction(contact.id));
+        }
+        self.check_channel_known(contact.channel)?;
+        let max = self.config.limits().max_attribute_bytes;
+        let bytes = contact.attributes.byte_len().saturating_add(contact.reason.as_ref().map_or(0, String::len));
+        if bytes > max as usize {
+            return Err(limit(Limit::AttributeBytes, max));
+        }
+        self.totals.self_served = self.totals.self_served.saturating_add(1);
+        self.emit(now, EventKind::SelfServed(contact));
+        Ok(())
+    }
 
     fn arrive(&mut self, mut new: NewInteraction, now: Timestamp) -> Result<(), CommandError> {
         if self.interactions.contains_key(&new.id) {

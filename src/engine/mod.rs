@@ -87,6 +87,11 @@ pub struct Totals {
     /// Ended by a queue's rule ([`Outcome::Diverted`](crate::Outcome::Diverted)).
     #[serde(default)]
     pub diverted: u64,
+    /// Contacts resolved in self-service before any queue
+    /// ([`Command::SelfServed`](crate::Command::SelfServed)). Not in
+    /// `arrived`: the engine never held them.
+    #[serde(default)]
+    pub self_served: u64,
 }
 
 impl Totals {

@@ -347,6 +347,8 @@ impl Engine {
             Outcome::Expired => self.totals.expired += 1,
             Outcome::Closed => self.totals.closed += 1,
             Outcome::Diverted(_) => self.totals.diverted += 1,
+            // Never held, so never ended here: counted when recorded.
+            Outcome::SelfServed(_) => {}
         }
         self.emit(now, EventKind::InteractionEnded { interaction: iid, queue: i.queue, channel: i.channel, outcome });
     }

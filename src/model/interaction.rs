@@ -65,6 +65,82 @@ pub enum Outcome {
     /// ([`ExceptionAction::End`](crate::ExceptionAction::End)), sent where
     /// the host is to send it.
     Diverted(crate::model::step::Diversion),
+    /// Resolved in self-service before reaching any queue
+    /// ([`Command::SelfServed`](crate::Command::SelfServed)): only in the
+    /// statistics' records and contact history; the engine never held it.
+    SelfServed(SelfService),
+}
+
+/// Where a contact was resolved without an agent (deflection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum SelfService {
+    /// An IVR menu.
+    Ivr,
+    /// A FAQ or knowledge-base article.
+    Faq,
+    /// A bot (chat or voice).
+    Bot,
+    /// Anything else the host counts as self-service (a web form, an app).
+    Other,
+}
+
+/// A contact resolved in self-service before any queue
+/// ([`Command::SelfServed`](crate::Command::SelfServed)): the web visitor
+/// who found the answer in the FAQ, the caller the IVR served.
+///
+/// # Example
+/// ```
+/// use switchboard::{Channel, CustomerId, InteractionId, SelfService, SelfServedContact};
+///
+/// let faq = SelfServedContact::new(InteractionId(9), Channel::Chat, CustomerId(42), SelfService::Faq)
+///     .with_reason("password reset");
+/// assert_eq!(faq.reason.as_deref(), Some("password reset"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfServedContact {
+    /// The contact's id, chosen by the host; not the id of a live interaction.
+    pub id: InteractionId,
+    /// Its channel.
+    pub channel: Channel,
+    /// The customer.
+    pub customer: CustomerId,
+    /// The case it belongs to, if any.
+    #[serde(default)]
+    pub case: Option<CaseId>,
+    /// Where it was resolved.
+    pub via: SelfService,
+    /// Why the customer came (a menu choice, an intent), if the host knows.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Host attributes, as an arrival's (they go into the statistics' breakdowns).
+    #[serde(default)]
+    pub attributes: Attributes,
+}
+
+impl SelfServedContact {
+    /// A contact with no case, reason or attributes.
+    pub fn new(id: InteractionId, channel: Channel, customer: CustomerId, via: SelfService) -> Self {
+        SelfServedContact { id, channel, customer, case: None, via, reason: None, attributes: Attributes::new() }
+    }
+
+    /// Sets the reason.
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// Sets the case.
+    pub fn with_case(mut self, case: CaseId) -> Self {
+        self.case = Some(case);
+        self
+    }
+
+    /// Sets the attributes.
+    pub fn with_attributes(mut self, attributes: Attributes) -> Self {
+        self.attributes = attributes;
+        self
+    }
 }
 
 /// A live interaction, as the engine holds it.

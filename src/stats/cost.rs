@@ -14,12 +14,22 @@ pub struct ChannelCost {
     pub per_contact: f64,
     /// Charged per minute of handling (talk plus wrap-up), prorated to the millisecond.
     pub per_handled_minute: f64,
+    /// Charged once per contact resolved in self-service on the channel (an
+    /// IVR minute, a bot licence), instead of the two above. 0 by default.
+    #[serde(default)]
+    pub per_self_served: f64,
 }
 
 impl ChannelCost {
-    /// A cost per contact and per handled minute.
+    /// A cost per contact and per handled minute; self-service costs nothing.
     pub fn new(per_contact: f64, per_handled_minute: f64) -> Self {
-        ChannelCost { per_contact, per_handled_minute }
+        ChannelCost { per_contact, per_handled_minute, per_self_served: 0.0 }
+    }
+
+    /// Sets the cost of a contact resolved in self-service.
+    pub fn with_self_served(mut self, cost: f64) -> Self {
+        self.per_self_served = cost;
+        self
     }
 }
 
@@ -60,7 +70,7 @@ impl CostModel {
     /// [`StatsConfigError::InvalidCost`] if a rate is negative, infinite or NaN.
     pub fn with_channel(mut self, channel: Channel, cost: ChannelCost) -> Result<Self, StatsConfigError> {
         let valid = |x: f64| x.is_finite() && x >= 0.0;
-        if !valid(cost.per_contact) || !valid(cost.per_handled_minute) {
+        if !valid(cost.per_contact) || !valid(cost.per_handled_minute) || !valid(cost.per_self_served) {
             return Err(StatsConfigError::InvalidCost(channel));
         }
         match self.channels.binary_search_by_key(&channel, |(c, _)| *c) {
@@ -79,6 +89,11 @@ impl CostModel {
     pub fn cost(&self, channel: Channel, handled_ms: u64) -> Option<f64> {
         let c = self.channel(channel)?;
         Some(c.per_contact + c.per_handled_minute * handled_ms as f64 / 60_000.0)
+    }
+
+    /// The cost of one contact of `channel` resolved in self-service.
+    pub fn self_served_cost(&self, channel: Channel) -> Option<f64> {
+        self.channel(channel).map(|c| c.per_self_served)
     }
 
     /// True when no channel has a cost.
@@ -157,7 +172,8 @@ impl CostSummary {
             }
         };
         self.channels[i].line.add(handled_ms, cost);
-        let queue = record.handling_queue();
+        // A contact resolved in self-service reached no queue.
+        let Some(queue) = record.handling_queue() else { return };
         let i = match self.queues.binary_search_by_key(&queue, |l| l.queue) {
             Ok(i) => i,
             Err(i) => {

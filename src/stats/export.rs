@@ -65,6 +65,7 @@ fn outcome(o: Option<Outcome>) -> &'static str {
         Some(Outcome::Diverted(crate::Diversion::Callback)) => "diverted_callback",
         Some(Outcome::Diverted(crate::Diversion::Message)) => "diverted_message",
         Some(Outcome::Diverted(_)) => "diverted_disconnect",
+        Some(Outcome::SelfServed(_)) => "self_served",
     }
 }
 
@@ -133,7 +134,7 @@ pub fn write_records_csv<'a, W: std::io::Write>(
             r.priority.to_string(),
             r.arrived_at.to_string(),
             opt(r.visits.first().map(|v| v.queue.0)),
-            r.last_queue.0.to_string(),
+            opt(r.last_queue.map(|q| q.0)),
             queues.join("|"),
             r.visit_count.to_string(),
             r.offer_count.to_string(),

@@ -172,6 +172,13 @@ pub struct ContactCounters {
     /// `offered` and `transferred_in`; it changes no formula.
     #[serde(default)]
     pub overflowed_in: u64,
+    /// Contacts resolved in self-service before any queue
+    /// ([`Command::SelfServed`](crate::Command::SelfServed)), counted for
+    /// their channel and attribute values, never for a queue. Not in
+    /// `offered`, so they add no term to the interval identity and change no
+    /// service-level formula; see [`ContactCounters::deflection_rate`].
+    #[serde(default)]
+    pub self_served: u64,
     /// Sum of the waits of answered contacts, in milliseconds (for ASA).
     pub answer_wait_ms: u64,
     /// Sum of the waits of abandoned contacts (not short), in milliseconds.
@@ -213,6 +220,7 @@ impl ContactCounters {
         self.expired = self.expired.saturating_add(other.expired);
         self.closed = self.closed.saturating_add(other.closed);
         self.diverted = self.diverted.saturating_add(other.diverted);
+        self.self_served = self.self_served.saturating_add(other.self_served);
         self.transferred_out = self.transferred_out.saturating_add(other.transferred_out);
         self.overflowed_out = self.overflowed_out.saturating_add(other.overflowed_out);
         self.transferred_in = self.transferred_in.saturating_add(other.transferred_in);
@@ -226,6 +234,24 @@ impl ContactCounters {
         self.wrap_ms = self.wrap_ms.saturating_add(other.wrap_ms);
         self.service_level.merge(&other.service_level);
         self.response.merge(&other.response);
+    }
+
+    /// The share of contacts resolved in self-service: self-served ÷
+    /// (self-served + offered), from 0 to 1; `None` when there were neither.
+    /// Meaningful for a channel or an attribute value (a queue counts no
+    /// self-service, so its rate is 0).
+    ///
+    /// # Example
+    /// ```
+    /// use switchboard::ContactCounters;
+    ///
+    /// let chat = ContactCounters { offered: 300, self_served: 100, ..ContactCounters::default() };
+    /// assert_eq!(chat.deflection_rate(), Some(0.25));
+    /// assert_eq!(ContactCounters::default().deflection_rate(), None);
+    /// ```
+    pub fn deflection_rate(&self) -> Option<f64> {
+        let all = self.self_served.saturating_add(self.offered);
+        (all > 0).then(|| self.self_served as f64 / all as f64)
     }
 
     /// Contacts that left the queue, in any way.

@@ -25,8 +25,9 @@ pub struct HistoryEntry {
     pub case: Option<CaseId>,
     /// Its channel.
     pub channel: Channel,
-    /// The queue it was handled in (last answered in), or its last queue.
-    pub queue: QueueId,
+    /// The queue it was handled in (last answered in), or its last queue;
+    /// `None` for a contact resolved in self-service.
+    pub queue: Option<QueueId>,
     /// The agent who handled it last, or else who answered it, if any.
     pub agent: Option<AgentId>,
     /// When it arrived.
@@ -176,7 +177,7 @@ impl Default for RetentionPolicy {
 ///     customer: CustomerId(7),
 ///     case: None,
 ///     channel: Channel::Email,
-///     queue: QueueId(1),
+///     queue: Some(QueueId(1)),
 ///     agent: Some(AgentId(3)),
 ///     arrived_at: Timestamp::from_secs(ended - 60),
 ///     ended_at: Timestamp::from_secs(ended),
@@ -306,7 +307,7 @@ mod tests {
             customer: CustomerId(customer),
             case: case.map(CaseId),
             channel: Channel::Chat,
-            queue: QueueId(1),
+            queue: Some(QueueId(1)),
             agent: None,
             arrived_at: Timestamp::from_secs(arrived),
             ended_at: Timestamp::from_secs(ended),

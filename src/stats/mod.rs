@@ -330,6 +330,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
             EventKind::WrapUpEnded { interaction, agent } => self.wrap_up_ended(*interaction, *agent, at),
             // Wrap-up time is measured from its start to its end, however long it was meant to be.
             EventKind::WrapUpExtended { .. } => {}
+            EventKind::SelfServed(contact) => self.self_served(contact, at),
             EventKind::Disposition { interaction, agent, code, notes } => {
                 if let Some(t) = self.live.get_mut(interaction) {
                     t.record.disposition =
@@ -513,7 +514,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
                 let stint = Stint { queue, entered_at: at, skills, phase: Phase::Waiting, response, deadline };
                 self.tallies.count(id, &stint, channel, &t.values, Change::Enter(moved));
                 t.stint = Some(stint);
-                t.record.last_queue = queue;
+                t.record.last_queue = Some(queue);
                 t.record.visit_count += 1;
                 t.visit = None;
                 if t.record.visits.len() < self.config.max_offers_per_record {
@@ -748,13 +749,14 @@ impl<Tz: TimeZone> Statistics<Tz> {
             Outcome::Expired => self.leave_unanswered(id, VisitExit::Expired, at, |_| Change::Expire),
             Outcome::Closed => self.leave_unanswered(id, VisitExit::Closed, at, |_| Change::Close),
             Outcome::Diverted(to) => self.leave_unanswered(id, VisitExit::Diverted(to), at, |_| Change::Divert),
-            Outcome::Handled { .. } => {}
+            // Never a live interaction's end: see `self_served`.
+            Outcome::Handled { .. } | Outcome::SelfServed(_) => {}
         }
         let Some(mut t) = self.live.remove(&id) else { return };
         let record = &mut t.record;
         record.ended_at = Some(at);
         record.outcome = Some(outcome);
-        record.last_queue = queue;
+        record.last_queue = Some(queue);
         record.cost = self.config.cost.cost(record.channel, record.talk_ms.saturating_add(record.wrap_ms));
         if let Outcome::Handled { .. } = outcome {
             let booked = t.stint.as_ref().map_or(queue, |s| s.queue);
@@ -762,9 +764,27 @@ impl<Tz: TimeZone> Statistics<Tz> {
                 q.note_handle_time(record.talk_ms.saturating_add(record.wrap_ms));
             }
         }
-        self.cost.book(record);
+        self.file(t.record);
+    }
+
+    /// A contact resolved in self-service: counted for its channel and
+    /// attribute values (never a queue), costed, and filed like any ended one.
+    fn self_served(&mut self, contact: &crate::model::interaction::SelfServedContact, at: Timestamp) {
+        self.tallies.channels.entry(contact.channel).or_default().counters.self_served += 1;
+        if !self.tallies.breakdowns.is_empty() {
+            let values = self.tallies.breakdowns.values_of(&contact.attributes);
+            self.tallies.breakdowns.apply(&values, |c| c.self_served += 1);
+        }
+        let mut record = InteractionRecord::self_served(contact, at);
+        record.cost = self.config.cost.self_served_cost(contact.channel);
+        self.file(record);
+    }
+
+    /// Books an ended interaction's cost, adds it to the contact history and keeps its record.
+    fn file(&mut self, record: InteractionRecord) {
+        self.cost.book(&record);
         if let Some(h) = self.history.as_mut() {
-            if let Some(entry) = HistoryEntry::from_record(record) {
+            if let Some(entry) = HistoryEntry::from_record(&record) {
                 h.record(entry);
             }
         }
@@ -773,7 +793,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
                 self.records.pop_front();
                 self.dropped_records += 1;
             }
-            self.records.push_back(t.record);
+            self.records.push_back(record);
         }
     }
 

@@ -251,8 +251,9 @@ pub struct InteractionRecord {
     pub attributes: Attributes,
     /// When it arrived.
     pub arrived_at: Timestamp,
-    /// The queue it was in last (its first queue while live).
-    pub last_queue: QueueId,
+    /// The queue it was in last (its first queue while live); `None` for a
+    /// contact resolved in self-service, which reached no queue.
+    pub last_queue: Option<QueueId>,
     /// The queue it was last answered in, if it was answered.
     pub answered_in: Option<QueueId>,
     /// Queue visits, in order.
@@ -328,7 +329,7 @@ impl InteractionRecord {
             priority: 0,
             attributes: Attributes::new(),
             arrived_at,
-            last_queue: queue,
+            last_queue: Some(queue),
             answered_in: None,
             visits: Vec::new(),
             visit_count: 0,
@@ -361,9 +362,21 @@ impl InteractionRecord {
     }
 
     /// The queue it was answered in last, or else its last queue: where its
-    /// cost is booked.
-    pub fn handling_queue(&self) -> QueueId {
-        self.answered_in.unwrap_or(self.last_queue)
+    /// cost is booked. `None` for a contact resolved in self-service.
+    pub fn handling_queue(&self) -> Option<QueueId> {
+        self.answered_in.or(self.last_queue)
+    }
+
+    /// The record of a contact resolved in self-service at `at`: it arrived
+    /// and ended at once, in no queue.
+    pub(crate) fn self_served(contact: &crate::model::interaction::SelfServedContact, at: Timestamp) -> Self {
+        let mut r = InteractionRecord::new(contact.id, contact.customer, contact.channel, QueueId(0), at);
+        r.last_queue = None;
+        r.case = contact.case;
+        r.attributes = contact.attributes.clone();
+        r.ended_at = Some(at);
+        r.outcome = Some(Outcome::SelfServed(contact.via));
+        r
     }
 
     /// The final agent: who handled it, if it was handled.
