@@ -282,6 +282,21 @@ pub enum Command {
         /// The queue it moves to.
         queue: QueueId,
     },
+    /// Converts a waiting (or ringing) real-time interaction into a queued
+    /// callback that **keeps its place in line**: the customer hangs up, the
+    /// interaction's channel becomes [`Channel::Callback`](crate::Channel::Callback)
+    /// (deferrable work, blended into idle time) in the same queue, with the
+    /// same place in line, requirements, steps and rules, and a ringing
+    /// offer is withdrawn ([`WithdrawReason::ConvertedToCallback`](crate::WithdrawReason::ConvertedToCallback)).
+    /// The queue must take `Callback`. The callback's offer is agent-first:
+    /// the agent accepts, then the host dials. The statistics count the call
+    /// as converted (neither answered nor abandoned, left out of every
+    /// service-level formula) and the callback as a new contact of the
+    /// callback channel from the conversion.
+    ConvertToCallback {
+        /// The interaction.
+        interaction: InteractionId,
+    },
     /// Records a contact resolved in self-service before any queue (an IVR
     /// menu, a FAQ, a bot): the engine counts it
     /// ([`Totals::self_served`](crate::Totals::self_served)) and emits

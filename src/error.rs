@@ -177,6 +177,17 @@ pub enum CommandError {
         /// The weight given.
         weight: u32,
     },
+    /// Only a real-time interaction (a call, a chat, a video call) can be
+    /// converted into a callback.
+    #[error(
+        "interaction {interaction} is on {channel:?}, not a real-time channel: only calls, chats and video convert to callbacks"
+    )]
+    NotRealTime {
+        /// The interaction.
+        interaction: InteractionId,
+        /// Its channel.
+        channel: Channel,
+    },
     /// An interaction's preference names no agent.
     #[error("interaction {0}: its preference names no agent")]
     EmptyPreference(InteractionId),

@@ -39,6 +39,9 @@ pub enum QueueReason {
     OfferWithdrawn,
     /// It was transferred here from another queue.
     Transferred,
+    /// It was converted into a callback ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)):
+    /// the callback enters its queue's callback list at the call's place in line.
+    ConvertedToCallback,
 }
 
 /// Why a pending offer was withdrawn.
@@ -59,6 +62,8 @@ pub enum WithdrawReason {
     /// A queue rule ended the interaction while the offer rang
     /// ([`ExceptionAction::End`](crate::ExceptionAction::End)).
     Diverted,
+    /// The call was converted into a callback ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)).
+    ConvertedToCallback,
 }
 
 /// What started the routing decision behind an offer.
@@ -362,6 +367,17 @@ pub enum EventKind {
         /// ([`WrapUpMode::Untimed`](crate::WrapUpMode::Untimed)).
         until: Option<Timestamp>,
     },
+    /// A waiting real-time interaction became a callback
+    /// ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)):
+    /// the customer's line is free, and a `Callback` keeps its place in line.
+    ConvertedToCallback {
+        /// The interaction (the same id: one journey, two legs).
+        interaction: InteractionId,
+        /// Its queue.
+        queue: QueueId,
+        /// The channel it was on.
+        from: Channel,
+    },
     /// A contact was resolved in self-service before any queue
     /// ([`Command::SelfServed`](crate::Command::SelfServed)).
     SelfServed(crate::model::interaction::SelfServedContact),
@@ -500,6 +516,7 @@ impl EventKind {
             | EventKind::InteractionCompleted { interaction, .. }
             | EventKind::WrapUpStarted { interaction, .. }
             | EventKind::WrapUpExtended { interaction, .. }
+            | EventKind::ConvertedToCallback { interaction, .. }
             | EventKind::WrapUpEnded { interaction, .. }
             | EventKind::Disposition { interaction, .. }
             | EventKind::InteractionTransferred { interaction, .. }

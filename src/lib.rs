@@ -241,9 +241,9 @@ pub use stats::ExportError;
 #[cfg(feature = "json")]
 pub use stats::write_json_lines;
 pub use stats::{
-    AgentCounters, AgentCounts, AgentFigures, BreakdownFigures, BreakdownValue, ChannelCost, ChannelCostLine,
-    ContactCounters, ContactFigures, ContactHistory, CostLine, CostModel, CostSummary, Disposition, HistoryEntry,
-    InMemoryHistory, InQueue, InteractionRecord, IntervalLength, IntervalReport, IntervalSchedule,
+    AgentCounters, AgentCounts, AgentFigures, BreakdownFigures, BreakdownValue, CallbackRecord, ChannelCost,
+    ChannelCostLine, ContactCounters, ContactFigures, ContactHistory, CostLine, CostModel, CostSummary, Disposition,
+    HistoryEntry, InMemoryHistory, InQueue, InteractionRecord, IntervalLength, IntervalReport, IntervalSchedule,
     MAX_SERVICE_LEVEL_DEFINITIONS, OfferRecord, OfferResult, PlaceInLine, QueueCostLine, QueueMeasurement, QueueVisit,
     ResponseReading, ResponseRecord, RetentionPolicy, Scope, ServiceLevelReading, Statistics, StatsConfig,
     StatsConfigBuilder, StatsConfigError, TransferRecord, VisitExit, WaitSketch,

@@ -36,6 +36,10 @@ enum Op {
         /// 0–1: none; 2: preferred agents; 3: direct (issue #13 §2). Odd ids belong to a case.
         prefer: u8,
     },
+    /// A waiting caller takes a callback (issue #13 §1).
+    Convert {
+        id: u64,
+    },
     /// The host names a case's owner, or clears it (issue #13 §2).
     SetCaseOwner {
         case: u64,
@@ -113,6 +117,7 @@ fn op() -> impl Strategy<Value = Op> {
             |(id, channel, queue, priority, level, prefer)| Op::Arrive { id, channel, queue, priority, level, prefer }
         ),
         1 => (0u64..3, 0..=AGENTS).prop_map(|(case, agent)| Op::SetCaseOwner { case, agent }),
+        1 => id.clone().prop_map(|id| Op::Convert { id }),
         5 => agent.clone().prop_map(|agent| Op::Accept { agent }),
         1 => agent.clone().prop_map(|agent| Op::Reject { agent }),
         4 => agent.clone().prop_map(|agent| Op::Complete { agent }),
@@ -153,7 +158,7 @@ fn queue_config(q: u64) -> QueueConfig {
     let channels: [&[Channel]; 3] = [
         &[Channel::Voice, Channel::Chat],
         &[Channel::Chat, Channel::Email, Channel::Sms],
-        &[Channel::Voice, Channel::Email, Channel::Sms, Channel::Chat],
+        &[Channel::Voice, Channel::Email, Channel::Sms, Channel::Chat, Channel::Callback],
     ];
     let i = (q - 1) as usize;
     let queue = QueueConfig::new(QueueId(q), format!("q{q}"), channels[i].iter().copied())
@@ -231,7 +236,9 @@ fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
     let _ = (never_reoffer, pause_on_miss);
     for a in 1..=AGENTS {
         let capacity = match a % 3 {
-            0 => CapacityProfile::single(Channel::Voice, 1).with_channel(Channel::Email, 1, 1, false),
+            0 => CapacityProfile::single(Channel::Voice, 1)
+                .with_channel(Channel::Email, 1, 1, false)
+                .with_channel(Channel::Callback, 1, 1, false),
             1 => CapacityProfile::new(100)
                 .with_channel(Channel::Voice, 1, 100, true)
                 .with_channel(Channel::Chat, 3, 30, false)
@@ -307,6 +314,7 @@ fn command_for(op: &Op, engine: &Engine) -> Option<Command> {
             }
             Command::Arrive(new)
         }
+        Op::Convert { id } => Command::ConvertToCallback { interaction: InteractionId(id) },
         Op::SetCaseOwner { case, agent } => {
             Command::SetCaseOwner { case: CaseId(case), agent: (agent > 0).then_some(AgentId(agent)) }
         }

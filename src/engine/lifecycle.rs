@@ -60,6 +60,7 @@ impl Engine {
             Command::SetCaseOwner { case, agent } => self.set_case_owner(case, agent, now),
             Command::ExtendWrapUp { agent, interaction } => self.extend_wrap_up(agent, interaction, now),
             Command::SelfServed(contact) => self.self_served(contact, now),
+            Command::ConvertToCallback { interaction } => self.convert_to_callback(interaction, now),
         }
     }
 
@@ -483,6 +484,38 @@ impl Engine {
     }
 
     // ----- interactions -----
+
+    /// [`Command::ConvertToCallback`]: the call leaves its list (or its
+    /// ringing offer is withdrawn) and comes back as a callback at the same place in line.
+    fn convert_to_callback(&mut self, iid: InteractionId, now: Timestamp) -> Result<(), CommandError> {
+        let i = self.interaction_ref(iid)?;
+        let from = i.channel;
+        if self.config.channel_mode(from) != Some(crate::ChannelMode::RealTime) {
+            return Err(CommandError::NotRealTime { interaction: iid, channel: from });
+        }
+        let queue = i.queue;
+        let state = i.state;
+        if !matches!(state, InteractionState::Queued | InteractionState::Offered { .. }) {
+            return Err(CommandError::WrongInteractionState { interaction: iid, state });
+        }
+        if !self.queues[&queue].channels.contains(&Channel::Callback) {
+            return Err(CommandError::ChannelNotInQueue { queue, channel: Channel::Callback });
+        }
+        match state {
+            InteractionState::Offered { offer, agent } => {
+                // Capacity is given back on the call's channel, before the channel changes.
+                self.drop_offer(offer, now);
+                let reason = WithdrawReason::ConvertedToCallback;
+                self.emit(now, EventKind::OfferWithdrawn { offer, interaction: iid, agent, reason });
+                self.refresh_agent(agent, now);
+            }
+            _ => self.leave_queue(iid),
+        }
+        self.interactions.get_mut(&iid).expect("checked above").channel = Channel::Callback;
+        self.emit(now, EventKind::ConvertedToCallback { interaction: iid, queue, from });
+        self.enter_queue(iid, QueueReason::ConvertedToCallback, now);
+        Ok(())
+    }
 
     /// [`Command::SelfServed`]: a contact resolved before any queue is counted and announced.
     fn self_served(

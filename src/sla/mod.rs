@@ -110,6 +110,8 @@ impl Default for ServiceLevelTarget {
 /// | its queue closing ([`Outcome::Closed`](crate::Outcome::Closed), [`WhenClosed::End`](crate::WhenClosed::End)) | none | — | — | — | — |
 /// | all agents declining ([`Outcome::Declined`](crate::Outcome::Declined), [`AllDeclined::End`](crate::AllDeclined::End)) | none | — | — | — | — |
 /// | the host cancelling it ([`Outcome::Cancelled`](crate::Outcome::Cancelled)) | none | — | — | — | — |
+/// | a conversion into a callback ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)): the call, neither answered nor abandoned | none | — | — | — | — |
+/// | (the callback that follows: a new contact of the callback channel in the same queue, its wait from the conversion, then one of the rows above) | | | | | |
 /// | nothing yet: still waiting or ringing | none (yet) | — | — | — | — |
 ///
 /// **Flow-outs.** Every move of an unanswered contact to another queue is a

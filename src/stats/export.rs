@@ -210,6 +210,7 @@ fn withdraw_reason(reason: crate::event::WithdrawReason) -> &'static str {
         W::Transferred => "transferred",
         W::Expired => "expired",
         W::Diverted => "diverted",
+        W::ConvertedToCallback => "converted_to_callback",
     }
 }
 

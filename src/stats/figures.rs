@@ -172,6 +172,13 @@ pub struct ContactCounters {
     /// `offered` and `transferred_in`; it changes no formula.
     #[serde(default)]
     pub overflowed_in: u64,
+    /// Calls converted into a queued callback
+    /// ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)):
+    /// neither answered nor abandoned. Like cancelled contacts they are left
+    /// out of every service-level formula; the callback is a new contact of
+    /// the callback channel in the same queue, offered from the conversion.
+    #[serde(default)]
+    pub converted_to_callback: u64,
     /// Contacts resolved in self-service before any queue
     /// ([`Command::SelfServed`](crate::Command::SelfServed)), counted for
     /// their channel and attribute values, never for a queue. Not in
@@ -221,6 +228,7 @@ impl ContactCounters {
         self.closed = self.closed.saturating_add(other.closed);
         self.diverted = self.diverted.saturating_add(other.diverted);
         self.self_served = self.self_served.saturating_add(other.self_served);
+        self.converted_to_callback = self.converted_to_callback.saturating_add(other.converted_to_callback);
         self.transferred_out = self.transferred_out.saturating_add(other.transferred_out);
         self.overflowed_out = self.overflowed_out.saturating_add(other.overflowed_out);
         self.transferred_in = self.transferred_in.saturating_add(other.transferred_in);
@@ -264,6 +272,7 @@ impl ContactCounters {
             .saturating_add(self.expired)
             .saturating_add(self.closed)
             .saturating_add(self.diverted)
+            .saturating_add(self.converted_to_callback)
             .saturating_add(self.transferred_out)
     }
 

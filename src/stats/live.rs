@@ -212,6 +212,8 @@ pub(crate) enum Change {
     Expire,
     Close,
     Divert,
+    /// A call converted into a callback.
+    Convert,
     /// Left unanswered for another queue.
     TransferOut(Flow),
     Talk {
@@ -268,6 +270,7 @@ fn count(c: &mut ContactCounters, change: Change, ctx: &Ctx) {
         Change::Expire => c.expired += 1,
         Change::Close => c.closed += 1,
         Change::Divert => c.diverted += 1,
+        Change::Convert => c.converted_to_callback += 1,
         Change::TransferOut(flow) => {
             c.transferred_out += 1;
             c.overflowed_out += u64::from(flow == Flow::Overflow);
@@ -329,6 +332,7 @@ fn count_tally(t: &mut Tally, change: Change, ctx: &Ctx) {
         | Change::Expire
         | Change::Close
         | Change::Divert
+        | Change::Convert
         | Change::TransferOut(_) => leave(t),
         Change::Talk { .. } | Change::Wrap { .. } | Change::Respond { .. } => {}
     }

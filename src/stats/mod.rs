@@ -52,7 +52,8 @@ pub use history::{ContactHistory, HistoryEntry, InMemoryHistory, RetentionPolicy
 pub use interval::{IntervalLength, IntervalReport, IntervalSchedule};
 pub use quantile::WaitSketch;
 pub use record::{
-    Disposition, InteractionRecord, OfferRecord, OfferResult, QueueVisit, ResponseRecord, TransferRecord, VisitExit,
+    CallbackRecord, Disposition, InteractionRecord, OfferRecord, OfferResult, QueueVisit, ResponseRecord,
+    TransferRecord, VisitExit,
 };
 
 use crate::engine::Engine;
@@ -331,6 +332,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
             // Wrap-up time is measured from its start to its end, however long it was meant to be.
             EventKind::WrapUpExtended { .. } => {}
             EventKind::SelfServed(contact) => self.self_served(contact, at),
+            EventKind::ConvertedToCallback { interaction, from, .. } => self.converted(*interaction, *from, at),
             EventKind::Disposition { interaction, agent, code, notes } => {
                 if let Some(t) = self.live.get_mut(interaction) {
                     t.record.disposition =
@@ -490,13 +492,14 @@ impl<Tz: TimeZone> Statistics<Tz> {
     }
 
     fn queued(&mut self, id: InteractionId, queue: QueueId, reason: QueueReason, engine: &Engine, at: Timestamp) {
-        if matches!(reason, QueueReason::Arrived | QueueReason::Transferred) {
+        if matches!(reason, QueueReason::Arrived | QueueReason::Transferred | QueueReason::ConvertedToCallback) {
             self.ensure_queue(queue, engine);
         }
         let Some(t) = self.live.get_mut(&id) else { return };
         let channel = t.record.channel;
         match reason {
-            QueueReason::Arrived | QueueReason::Transferred => {
+            // A callback is a new contact of the callback channel, entering the queue at its conversion.
+            QueueReason::Arrived | QueueReason::Transferred | QueueReason::ConvertedToCallback => {
                 let moved = match reason {
                     QueueReason::Transferred => Some(t.entering.take().unwrap_or(Flow::Transfer)),
                     _ => None,
@@ -681,6 +684,17 @@ impl<Tz: TimeZone> Statistics<Tz> {
             v.left_at = Some(at);
             v.exit = exit;
         }
+    }
+
+    /// A call became a callback: its visit ends converted (neither answered
+    /// nor abandoned), and the record's channel is the callback's from now on.
+    fn converted(&mut self, id: InteractionId, from: Channel, at: Timestamp) {
+        self.leave_unanswered(id, VisitExit::ConvertedToCallback, at, |_| Change::Convert);
+        let Some(t) = self.live.get_mut(&id) else { return };
+        t.stint = None;
+        t.visit = None;
+        t.record.channel = Channel::Callback;
+        t.record.callback = Some(record::CallbackRecord { converted_at: at, from });
     }
 
     /// A queue rule has decided to move `id`: its next transfer is an overflow.

@@ -36,6 +36,10 @@ pub enum VisitExit {
     Closed,
     /// A queue rule ended it ([`Outcome::Diverted`]).
     Diverted(crate::model::step::Diversion),
+    /// The call was converted into a callback
+    /// ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)): the
+    /// callback's visit to the same queue follows.
+    ConvertedToCallback,
     /// It was transferred to another queue before being answered.
     Transferred {
         /// The queue it went to.
@@ -302,6 +306,20 @@ pub struct InteractionRecord {
     /// until then. Left out of the serialised form when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseRecord>,
+    /// When the call was converted into a callback, and from which channel
+    /// (`channel` is then `Callback`): the journey's two legs are the visits
+    /// before and after `converted_at`. Left out of the serialised form when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<CallbackRecord>,
+}
+
+/// A call converted into a callback ([`InteractionRecord::callback`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CallbackRecord {
+    /// When the customer took the callback.
+    pub converted_at: Timestamp,
+    /// The channel the call was on.
+    pub from: Channel,
 }
 
 fn is_zero(ms: &u64) -> bool {
@@ -348,6 +366,7 @@ impl InteractionRecord {
             outcome: None,
             cost: None,
             response: None,
+            callback: None,
         }
     }
 
