@@ -12,7 +12,9 @@ use std::path::PathBuf;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
-use switchboard::sim::{BUILTIN_DAY, Replications, RunOptions, Scenario, ScenarioError, SimLimits, SimReport, WhatIf};
+use switchboard::sim::{
+    BUILTIN_DAY, CallbackOfferSpec, Replications, RunOptions, Scenario, ScenarioError, SimLimits, SimReport, WhatIf,
+};
 use switchboard::{AgentSelection, Blending, Engine, Event};
 
 #[derive(Parser, Debug)]
@@ -44,7 +46,8 @@ struct Args {
     /// Draw service level and waiting interactions per interval as SVG here.
     #[arg(long)]
     svg: Option<PathBuf>,
-    /// What-if: every queue's strategy (longest-idle, most-proficient, least-occupied, round-robin, fewest-contacts).
+    /// What-if: every queue's strategy (longest-idle, most-proficient, least-occupied, round-robin,
+    /// fewest-contacts, least-talk-time, linear, most-available, random, weighted-random).
     #[arg(long)]
     what_if_strategy: Option<String>,
     /// What-if: chats per chat agent.
@@ -59,6 +62,16 @@ struct Args {
     /// What-if: blending (real-time-first, service-level)
     #[arg(long)]
     what_if_blending: Option<String>,
+    /// What-if: offer callers a queued callback after SECS of waiting; TAKE_UP (0 to 1) of them take it.
+    #[arg(long, value_name = "SECS:TAKE_UP")]
+    what_if_callback: Option<String>,
+}
+
+fn callback(text: &str) -> Result<CallbackOfferSpec, String> {
+    let (secs, take_up) = text.split_once(':').ok_or("--what-if-callback wants SECS:TAKE_UP, e.g. 60:0.5")?;
+    let after_secs = secs.parse().map_err(|e| format!("--what-if-callback seconds {secs:?}: {e}"))?;
+    let take_up = take_up.parse().map_err(|e| format!("--what-if-callback take-up {take_up:?}: {e}"))?;
+    Ok(CallbackOfferSpec { after_secs, take_up })
 }
 
 fn strategy(name: &str) -> Result<AgentSelection, String> {
@@ -68,6 +81,11 @@ fn strategy(name: &str) -> Result<AgentSelection, String> {
         "least-occupied" => AgentSelection::LeastOccupied,
         "round-robin" => AgentSelection::RoundRobin,
         "fewest-contacts" => AgentSelection::FewestContacts,
+        "least-talk-time" => AgentSelection::LeastTalkTime,
+        "linear" => AgentSelection::Linear,
+        "most-available" => AgentSelection::MostAvailable,
+        "random" => AgentSelection::Random,
+        "weighted-random" => AgentSelection::WeightedRandom,
         other => return Err(format!("unknown strategy {other}")),
     })
 }
@@ -135,6 +153,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         offer_timeout_secs: args.what_if_offer_timeout,
         extra_agents_per_group: args.what_if_extra_agents,
         blending: args.what_if_blending.as_deref().map(blending).transpose()?,
+        callback: args.what_if_callback.as_deref().map(callback).transpose()?,
         ..WhatIf::named("what-if")
     };
     if what_if != WhatIf::named("what-if") {
@@ -153,6 +172,9 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         if let Some(b) = &args.what_if_blending {
             name.push(format!("{b} blending"));
+        }
+        if let Some(c) = &args.what_if_callback {
+            name.push(format!("callbacks {c}"));
         }
         let what_if = WhatIf { name: name.join(", "), ..what_if };
         println!("\n{}", options.compare(&scenario, &what_if, &seeds)?.to_text());

@@ -236,9 +236,12 @@ fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
     let _ = (never_reoffer, pause_on_miss);
     for a in 1..=AGENTS {
         let capacity = match a % 3 {
-            0 => CapacityProfile::single(Channel::Voice, 1)
-                .with_channel(Channel::Email, 1, 1, false)
-                .with_channel(Channel::Callback, 1, 1, false),
+            0 => CapacityProfile::single(Channel::Voice, 1).with_channel(Channel::Email, 1, 1, false).with_channel(
+                Channel::Callback,
+                1,
+                1,
+                false,
+            ),
             1 => CapacityProfile::new(100)
                 .with_channel(Channel::Voice, 1, 100, true)
                 .with_channel(Channel::Chat, 3, 30, false)

@@ -115,3 +115,66 @@ fn bad_journey_fields_are_typed_errors_naming_the_field() {
         matches!(simulate(&scenario, seed()), Err(ScenarioError::Refused { ref what, .. }) if what == "agent_groups[0]")
     );
 }
+
+/// Two hours of a queue too small for its calls: impatient callers (a minute on average) and
+/// four agents. The queue takes callbacks, and the agents return them between calls.
+fn busy_line() -> Value {
+    json!({
+        "name": "busy line", "start": "2026-03-02T08:00:00Z", "duration_min": 120, "interval_min": 30,
+        "skills": [],
+        "queues": [
+            { "id": 1, "name": "Support", "channels": ["Voice", "Callback"], "sla": { "percent": 80, "secs": 20 } }
+        ],
+        "agent_groups": [{ "name": "desk", "count": 4, "skills": [], "total_units": 100,
+            "capacity": [{ "channel": "Voice", "max": 1, "units": 100 }, { "channel": "Callback", "max": 1, "units": 100 }],
+            "queues": [{ "queue": 1 }] }],
+        "arrivals": [
+            { "queue": 1, "channel": "Voice", "per_hour": [90], "handle": { "kind": "exponential", "mean_secs": 180 },
+              "patience": { "kind": "exponential", "mean_secs": 60 },
+              "callback": { "after_secs": 10, "take_up": 0.8 } }
+        ]
+    })
+}
+
+/// The abandoned calls of a report, over every channel.
+fn abandoned(report: &SimReport) -> u64 {
+    report.channels.iter().map(|c| c.figures.abandoned).sum()
+}
+
+#[test]
+fn callers_who_take_a_callback_no_longer_abandon() {
+    let offered = simulate(&load(&busy_line()), seed()).unwrap();
+    let without = simulate(&load(&with(busy_line(), &[("/arrivals/0/callback", Value::Null)])), seed()).unwrap();
+    assert_eq!(without.callbacks_taken, 0);
+    // Most callers still waiting after 10 s take the callback; abandonment falls.
+    assert!(offered.callbacks_taken > 20, "{} callbacks", offered.callbacks_taken);
+    assert!(
+        abandoned(&offered) < abandoned(&without),
+        "{} abandoned with callbacks, {} without",
+        abandoned(&offered),
+        abandoned(&without)
+    );
+    let callbacks = offered.channels.iter().find(|c| c.name == "callback").expect("a callback row");
+    assert!(callbacks.figures.answered > 0, "the agents returned calls");
+    assert!(offered.to_text().contains(&format!("{} callers took a callback", offered.callbacks_taken)));
+    assert!(!without.to_text().contains("took a callback"));
+}
+
+#[test]
+fn bad_callback_offers_are_typed_errors_naming_the_field() {
+    let cases: Vec<(Vec<(&str, Value)>, &str)> = vec![
+        (vec![("/arrivals/0/callback/take_up", json!(1.5))], "arrivals[0].callback.take_up"),
+        (vec![("/arrivals/0/callback/after_secs", json!(0))], "arrivals[0].callback.after_secs"),
+        (vec![("/queues/0/channels", json!(["Voice"]))], "arrivals[0].callback"),
+        (
+            vec![("/queues/0/channels", json!(["Email", "Callback"])), ("/arrivals/0/channel", json!("Email"))],
+            "arrivals[0].callback",
+        ),
+    ];
+    for (changes, field) in cases {
+        match Scenario::from_json(&with(busy_line(), &changes).to_string()) {
+            Err(ScenarioError::Invalid { field: f, .. }) => assert_eq!(f, field, "{changes:?}"),
+            other => panic!("{changes:?}: {other:?}"),
+        }
+    }
+}

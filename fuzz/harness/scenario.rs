@@ -18,13 +18,13 @@ use std::collections::BTreeMap;
 
 use switchboard::sim::{
     ActionSpec, AdmissionRuleSpec, AgentAttributeSpec, AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec,
-    BreakSpec, CalendarSpec, ChannelCapacitySpec, Distribution, ExceptionRuleSpec, GroupAttributeSpec, MembershipSpec,
-    OverflowSpec, QueueSpec, RepeatSpec, RunOptions, Scenario, SimLimits, SkillLevel, SkillSpec, SlaSpec, StepSpec,
-    TriggerSpec, WhenEmptySpec,
+    BreakSpec, CalendarSpec, CallbackOfferSpec, ChannelCapacitySpec, Distribution, ExceptionRuleSpec,
+    GroupAttributeSpec, MembershipSpec, OverflowSpec, QueueSpec, RepeatSpec, RunOptions, Scenario, SimLimits,
+    SkillLevel, SkillSpec, SlaSpec, StepSpec, TriggerSpec, WhenEmptySpec,
 };
 use switchboard::{
-    AgentSelection, AttributeKind, AttributeValue, Blending, BusinessHours, Channel, Comparison, Diversion, Engine,
-    Event, Expression, LocalTime, Operand, QueueId, Staffed, WhenClosed, WrapUpMode,
+    AgentSelection, AttributeKind, AttributeValue, Blending, BusinessHours, Channel, ChannelMode, Comparison,
+    Diversion, Engine, Event, Expression, LocalTime, Operand, QueueId, Staffed, WhenClosed, WrapUpMode,
 };
 
 use crate::harness::bytes::Bytes;
@@ -274,9 +274,18 @@ pub fn build(b: &mut Bytes) -> Scenario {
         .map(|k| {
             let queue = &queues[b.below(queues.len())];
             let channels = if queue.channels.is_empty() { &CHANNELS[..] } else { &queue.channels[..] };
+            // In the order the fields were always read, so the corpus decodes as before.
+            let queue_id = b.mostly(&[queue.id], &[7]);
+            let channel = b.mostly(channels, &CHANNELS);
+            // Callers of the first stream are offered callbacks where that is valid (from what was
+            // read: a real-time channel in a queue that takes callbacks).
+            let callback_ok = k == 0
+                && channel.builtin_mode() == Some(ChannelMode::RealTime)
+                && queue.id == queue_id
+                && queue.channels.contains(&Channel::Callback);
             ArrivalSpec {
-                queue: b.mostly(&[queue.id], &[7]),
-                channel: b.mostly(channels, &CHANNELS),
+                queue: queue_id,
+                channel,
                 per_hour: (0..b.mostly(&[1, 2, 3], &[0]))
                     .map(|_| b.mostly(&[10.0, 60.0, 0.0, 0.5, 120.0], &[500.0, 1e9, -1.0, 1e-300]))
                     .collect(),
@@ -300,6 +309,9 @@ pub fn build(b: &mut Bytes) -> Scenario {
                 // The second stream's customers come back as the first's: repeat contacts of a
                 // case (from the index, not from bytes, so the corpus decodes as before).
                 repeat: (k == 1).then_some(RepeatSpec { share: 0.5, within_secs: 600, as_arrival: 0 }),
+                // The first stream's callers are offered callbacks (often refused by validation:
+                // not every drawn queue takes Callback, nor every channel is real-time).
+                callback: callback_ok.then_some(CallbackOfferSpec { after_secs: 30, take_up: 0.5 }),
             }
         })
         .collect();

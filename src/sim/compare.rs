@@ -180,6 +180,12 @@ pub struct WhatIf {
     /// How agents weigh real-time against deferrable work ([`Blending`](crate::Blending)).
     #[serde(default)]
     pub blending: Option<crate::config::Blending>,
+    /// Offer queued callbacks to every stream of calls (voice and video)
+    /// ([`CallbackOfferSpec`](super::CallbackOfferSpec)): their queues take
+    /// `Callback`, and every agent who takes calls can return them, one at a
+    /// time, at a call's units.
+    #[serde(default)]
+    pub callback: Option<super::scenario::CallbackOfferSpec>,
 }
 
 impl WhatIf {
@@ -211,6 +217,30 @@ impl WhatIf {
             }
             if let Some(extra) = self.extra_agents_per_group {
                 g.count = g.count.saturating_add_signed(extra);
+            }
+        }
+        if let Some(offer) = self.callback {
+            let calls = |c: Channel| matches!(c, Channel::Voice | Channel::Video);
+            let mut queues = Vec::new();
+            for a in s.arrivals.iter_mut().filter(|a| calls(a.channel)) {
+                a.callback = Some(offer);
+                queues.push(a.queue);
+            }
+            for q in s.queues.iter_mut().filter(|q| queues.contains(&q.id)) {
+                if !q.channels.contains(&Channel::Callback) {
+                    q.channels.push(Channel::Callback);
+                }
+            }
+            for g in &mut s.agent_groups {
+                let call = g.capacity.iter().find(|c| calls(c.channel)).copied();
+                let has = g.capacity.iter().any(|c| c.channel == Channel::Callback);
+                if let (Some(call), false) = (call, has) {
+                    g.capacity.push(super::scenario::ChannelCapacitySpec {
+                        channel: Channel::Callback,
+                        max: 1,
+                        ..call
+                    });
+                }
             }
         }
         s

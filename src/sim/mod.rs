@@ -37,7 +37,7 @@ pub use rules::{
 };
 pub use run::{BREAK_REASON, Observer, RunSummary, Simulation};
 pub use scenario::{
-    AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BUILTIN_DAY, BreakSpec, ChannelCapacitySpec,
-    MembershipSpec, OverflowSpec, QueueSpec, RepeatSpec, Scenario, ScenarioError, SkillLevel, SkillSpec, SlaSpec,
-    StepSpec,
+    AgentGroupSpec, ArrivalSpec, AttributeSpec, AttributeValueSpec, BUILTIN_DAY, BreakSpec, CallbackOfferSpec,
+    ChannelCapacitySpec, MembershipSpec, OverflowSpec, QueueSpec, RepeatSpec, Scenario, ScenarioError, SkillLevel,
+    SkillSpec, SlaSpec, StepSpec,
 };

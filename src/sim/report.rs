@@ -145,6 +145,9 @@ pub struct SimReport {
     /// Offers made to a case's owner while the contact waited for them.
     #[serde(default)]
     pub case_owner_offers: u64,
+    /// Callers who took a callback ([`CallbackOfferSpec`](super::CallbackOfferSpec)).
+    #[serde(default)]
+    pub callbacks_taken: u64,
 }
 
 /// Feeds a run's events to [`Statistics`] and keeps the interval reports.
@@ -411,6 +414,7 @@ fn build(
         arrivals_refused: run.refused_arrivals,
         repeat_contacts: run.repeat_contacts,
         case_owner_offers: run.case_owner_offers,
+        callbacks_taken: run.callbacks_taken,
     })
 }
 
@@ -550,6 +554,14 @@ impl SimReport {
         );
         if self.arrivals_refused > 0 {
             let _ = writeln!(out, "{} arrivals refused by the engine (full queue or limit)\n", self.arrivals_refused);
+        }
+        // Only when callers took callbacks, so that reports of scenarios without them read as before.
+        if self.callbacks_taken > 0 {
+            let _ = writeln!(
+                out,
+                "{} callers took a callback, kept their place in line, and hung up instead of waiting\n",
+                self.callbacks_taken
+            );
         }
         // Only when customers came back, so that reports of scenarios without repeats read as before.
         if self.repeat_contacts > 0 {

@@ -56,6 +56,8 @@ enum Happening {
     GiveUp(InteractionId),
     /// A customer comes back about a case, as a contact of stream `n`.
     Repeat(usize, crate::ids::CaseId, CustomerId),
+    /// A waiting caller of stream `n` is offered a callback.
+    CallbackOffer(usize, InteractionId),
     /// Shift and break changes.
     Login(AgentId),
     Logout(AgentId),
@@ -90,6 +92,8 @@ pub struct RunSummary {
     /// Offers made to a case's owner while the contact waited for them
     /// ([`PreferenceKind::CaseOwner`](crate::PreferenceKind::CaseOwner)).
     pub case_owner_offers: u64,
+    /// Callers who took a callback ([`CallbackOfferSpec`](super::CallbackOfferSpec)).
+    pub callbacks_taken: u64,
 }
 
 /// RNG stream numbers: one per purpose, so draws for one purpose never shift another's.
@@ -115,6 +119,10 @@ pub struct Simulation<'s> {
     cases: std::collections::BTreeMap<InteractionId, (usize, crate::ids::CaseId, CustomerId)>,
     /// Per stream, the draws of its repeat contacts (a stream of their own).
     repeat_rngs: Vec<SimRng>,
+    /// Per stream, the draws of its callers' callback take-up (a stream of their own).
+    callback_rngs: Vec<SimRng>,
+    /// Callers who took a callback: no longer on the line, so they do not abandon.
+    called_back: std::collections::BTreeSet<InteractionId>,
     summary: RunSummary,
     max_steps: u64,
 }
@@ -167,6 +175,8 @@ impl<'s> Simulation<'s> {
             customers: HandleTimes::default(),
             cases: std::collections::BTreeMap::new(),
             repeat_rngs: (0..scenario.arrivals.len()).map(|i| SimRng::new(seed, stream(i, 4))).collect(),
+            callback_rngs: (0..scenario.arrivals.len()).map(|i| SimRng::new(seed, stream(i, 5))).collect(),
+            called_back: std::collections::BTreeSet::new(),
             summary: RunSummary::default(),
             max_steps: options.limits.max_steps,
         };
@@ -458,11 +468,14 @@ impl<'s> Simulation<'s> {
                 }
             }
             Happening::Repeat(i, case, customer) => self.arrive_as(i, Some((case, customer))),
+            Happening::CallbackOffer(i, interaction) => self.offer_callback(i, interaction),
             Happening::GiveUp(interaction) => {
-                let waiting = matches!(
-                    self.engine.interaction(interaction).map(|i| i.state()),
-                    Some(InteractionState::Queued | InteractionState::Offered { .. })
-                );
+                // A caller who took a callback has hung up: nobody is there to give up.
+                let waiting = !self.called_back.contains(&interaction)
+                    && matches!(
+                        self.engine.interaction(interaction).map(|i| i.state()),
+                        Some(InteractionState::Queued | InteractionState::Offered { .. })
+                    );
                 if waiting {
                     self.command(Command::Abandon { interaction });
                 }
@@ -550,6 +563,9 @@ impl<'s> Simulation<'s> {
             if let Some(p) = patience_ms {
                 self.schedule(after_ms(self.now, p), Happening::GiveUp(id));
             }
+            if let Some(c) = self.scenario.arrivals[i].callback {
+                self.schedule(after_ms(self.now, c.after_secs.saturating_mul(1_000)), Happening::CallbackOffer(i, id));
+            }
         } else {
             self.summary.refused_arrivals += 1;
         }
@@ -582,6 +598,7 @@ impl<'s> Simulation<'s> {
                 }
                 EventKind::InteractionEnded { interaction, outcome, .. } => {
                     self.customers.remove(*interaction);
+                    self.called_back.remove(interaction);
                     if let Some((i, case, customer)) = self.cases.remove(interaction) {
                         if matches!(outcome, crate::model::interaction::Outcome::Handled { .. }) {
                             self.maybe_repeat(i, case, customer, event.at);
@@ -595,6 +612,23 @@ impl<'s> Simulation<'s> {
 }
 
 impl Simulation<'_> {
+    /// A caller of stream `i` still waiting (or ringing) is offered a callback,
+    /// and takes it with the stream's take-up.
+    fn offer_callback(&mut self, i: usize, interaction: InteractionId) {
+        let Some(offer) = self.scenario.arrivals[i].callback else { return };
+        let waiting = matches!(
+            self.engine.interaction(interaction).map(|x| x.state()),
+            Some(InteractionState::Queued | InteractionState::Offered { .. })
+        );
+        if !waiting || !self.callback_rngs[i].chance(offer.take_up) {
+            return;
+        }
+        if self.command(Command::ConvertToCallback { interaction }) {
+            self.called_back.insert(interaction);
+            self.summary.callbacks_taken += 1;
+        }
+    }
+
     /// A handled first contact of stream `i` comes back, with the stream's
     /// repeat share, within its window, as a contact of its `as_arrival`.
     fn maybe_repeat(&mut self, i: usize, case: crate::ids::CaseId, customer: CustomerId, ended: Timestamp) {

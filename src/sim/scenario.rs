@@ -344,6 +344,27 @@ pub struct ArrivalSpec {
     /// first). Contacts of such a stream each open a case. None by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<RepeatSpec>,
+    /// Queued callbacks: callers still waiting after a while are offered a
+    /// callback, and a share take it. None by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<CallbackOfferSpec>,
+}
+
+/// A callback offer to waiting callers ([`ArrivalSpec::callback`]): a caller
+/// still waiting (or ringing) `after_secs` after arriving takes a callback
+/// with probability `take_up`, and hangs up; the interaction becomes a
+/// `Callback` that keeps its place in line
+/// ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)) and
+/// no longer abandons (the caller is not on the line). The stream's channel
+/// must be real-time and its queue must take `Callback`; agents need
+/// `Callback` capacity to return the calls.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackOfferSpec {
+    /// How long after arriving a waiting caller is offered the callback (1 s to a year).
+    pub after_secs: u64,
+    /// The share of callers offered it who take it, 0 to 1.
+    pub take_up: f64,
 }
 
 /// Repeat contacts of a stream ([`ArrivalSpec::repeat`]): once a contact is
@@ -828,6 +849,21 @@ impl Scenario {
             if let Some((f, p)) = a.patience.as_ref().and_then(Distribution::problem) {
                 return Err(invalid(field(&format!("patience.{f}")), p));
             }
+            if let Some(c) = &a.callback {
+                if !(0.0..=1.0).contains(&c.take_up) {
+                    return Err(invalid(
+                        field("callback.take_up"),
+                        format!("{} must be within 0 and 1", number(c.take_up)),
+                    ));
+                }
+                secs(field("callback.after_secs"), c.after_secs, 1)?;
+                if a.channel.builtin_mode() != Some(crate::model::channel::ChannelMode::RealTime) {
+                    return Err(invalid(field("callback"), format!("{} is not a real-time channel", a.channel)));
+                }
+                if self.queues.iter().any(|q| q.id == a.queue && !q.channels.contains(&Channel::Callback)) {
+                    return Err(invalid(field("callback"), format!("queue {} does not take Callback", a.queue)));
+                }
+            }
             if let Some(r) = &a.repeat {
                 if !(0.0..=1.0).contains(&r.share) {
                     return Err(invalid(field("repeat.share"), format!("{} must be within 0 and 1", number(r.share))));
@@ -1037,6 +1073,7 @@ impl Scenario {
                 priority: 0,
                 attributes: Vec::new(),
                 repeat: None,
+                callback: None,
             }],
             blending: Default::default(),
             blend_horizon_secs: 0,
