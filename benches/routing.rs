@@ -236,17 +236,26 @@ fn interaction_arrives(s: &mut Scene, wait: &RunQueueWait) -> (Sample, bool) {
     let queue = s.staffed_queue();
     let (command, id) = s.next_arrival(queue);
     let sample = timed_handle(s, command, wait);
+    (sample, settle_arrival(s, id, None))
+}
+
+/// After a timed arrival: accepts its offer (checking it went to `preferred`, if named) and
+/// completes everything, or cancels it if nobody qualified, so the staffed queues stay empty.
+/// Returns whether it was offered.
+fn settle_arrival(s: &mut Scene, id: InteractionId, preferred: Option<AgentId>) -> bool {
     s.arrived();
     let offered = s.settle() > 0;
+    if let (Some(agent), true) = (preferred, offered) {
+        assert!(s.connected.contains(&(agent, id)), "{id} went to its preferred agent {agent}");
+    }
     if !offered {
-        // Nobody qualifies: take it away so the staffed queues stay empty.
         s.handle(Command::Cancel { interaction: id });
         s.left_line();
     }
     while let Some((agent, interaction)) = s.connected.pop_front() {
         s.handle(Command::Complete { agent, interaction });
     }
-    (sample, offered)
+    offered
 }
 
 /// One `preferred_arrives` decision: an arrival naming one preferred agent for 30 s, a ready
@@ -273,19 +282,7 @@ fn preferred_arrives(s: &mut Scene, wait: &RunQueueWait) -> (Sample, bool) {
         None => new,
     };
     let sample = timed_handle(s, Command::Arrive(new), wait);
-    s.arrived();
-    let offered = s.settle() > 0;
-    if let (Some(agent), true) = (preferred, offered) {
-        assert!(s.connected.contains(&(agent, id)), "{id} went to its preferred agent {agent}");
-    }
-    if !offered {
-        s.handle(Command::Cancel { interaction: id });
-        s.left_line();
-    }
-    while let Some((agent, interaction)) = s.connected.pop_front() {
-        s.handle(Command::Complete { agent, interaction });
-    }
-    (sample, offered)
+    (sample, settle_arrival(s, id, preferred))
 }
 
 fn decide(s: &mut Scene, decision: Decision, wait: &RunQueueWait) -> (Sample, bool) {

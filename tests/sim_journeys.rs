@@ -6,24 +6,12 @@
 
 #[path = "common/json.rs"]
 mod json;
-use json::set;
+use json::{load, with};
 use serde_json::{Value, json};
 use switchboard::sim::*;
 
 fn seed() -> u64 {
     std::env::var("SWITCHBOARD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(5)
-}
-
-fn with(base: Value, changes: &[(&str, Value)]) -> Value {
-    let mut v = base;
-    for (pointer, value) in changes {
-        set(&mut v, pointer, value.clone());
-    }
-    v
-}
-
-fn load(v: &Value) -> Scenario {
-    Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Four hours: customers e-mail (queue 2), and half of those handled call back about the same

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 #[path = "common/json.rs"]
 mod json;
-use json::set;
+use json::{load, with};
 use serde_json::{Value, json};
 use switchboard::sim::*;
 use switchboard::{
@@ -25,18 +25,6 @@ fn seed() -> u64 {
 fn utc(text: &str) -> Timestamp {
     let t = chrono::DateTime::parse_from_rfc3339(text).expect("a test time");
     Timestamp::from_millis(t.timestamp_millis())
-}
-
-fn with(base: Value, changes: &[(&str, Value)]) -> Value {
-    let mut v = base;
-    for (pointer, value) in changes {
-        set(&mut v, pointer, value.clone());
-    }
-    v
-}
-
-fn load(v: &Value) -> Scenario {
-    Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 // ---------------------------------------------------------------------------

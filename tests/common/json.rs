@@ -17,3 +17,19 @@ pub fn set(v: &mut Value, pointer: &str, value: Value) {
         other => panic!("{parent} is {other}"),
     }
 }
+
+/// `base` with each (pointer, value) of `changes` set.
+#[allow(dead_code)]
+pub fn with(base: Value, changes: &[(&str, Value)]) -> Value {
+    let mut v = base;
+    for (pointer, value) in changes {
+        set(&mut v, pointer, value.clone());
+    }
+    v
+}
+
+/// The scenario a test's JSON describes, read as a host would read a file; panics with the error.
+#[allow(dead_code)]
+pub fn load(v: &Value) -> switchboard::sim::Scenario {
+    switchboard::sim::Scenario::from_json(&v.to_string()).unwrap_or_else(|e| panic!("{e}"))
+}
