@@ -297,6 +297,22 @@ pub enum Command {
         /// The interaction.
         interaction: InteractionId,
     },
+    /// The host's dial of a callback its agent accepted failed (no answer,
+    /// busy): the agent is free again at once, without wrap-up. Before the
+    /// queue's last attempt ([`QueueConfig::callback_attempts`](crate::QueueConfig::callback_attempts))
+    /// the callback goes back to its place in line, offered to nobody for the
+    /// queue's [`callback_retry_after`](crate::QueueConfig::callback_retry_after),
+    /// then to its queue's steps afresh; after the last it ends
+    /// [`Outcome::CallbackFailed`](crate::Outcome::CallbackFailed). An agent
+    /// rejecting or missing the offer is not a failed attempt.
+    CallbackFailed {
+        /// The agent who dialled.
+        agent: AgentId,
+        /// The callback.
+        interaction: InteractionId,
+        /// Why the dial failed.
+        reason: crate::model::interaction::DialFailure,
+    },
     /// Records a contact resolved in self-service before any queue (an IVR
     /// menu, a FAQ, a bot): the engine counts it
     /// ([`Totals::self_served`](crate::Totals::self_served)) and emits

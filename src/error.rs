@@ -188,6 +188,17 @@ pub enum CommandError {
         /// Its channel.
         channel: Channel,
     },
+    /// A queue's callbacks must get at least one dial ([`QueueConfig::callback_attempts`](crate::QueueConfig::callback_attempts)).
+    #[error("queue {0}: callback_attempts must be at least 1")]
+    NoCallbackAttempts(QueueId),
+    /// Only a callback (channel [`Channel::Callback`](crate::Channel::Callback)) has dials that fail.
+    #[error("interaction {interaction} is on {channel:?}, not a callback")]
+    NotACallback {
+        /// The interaction.
+        interaction: InteractionId,
+        /// Its channel.
+        channel: Channel,
+    },
     /// An interaction's preference names no agent.
     #[error("interaction {0}: its preference names no agent")]
     EmptyPreference(InteractionId),

@@ -39,6 +39,10 @@ pub enum QueueReason {
     OfferWithdrawn,
     /// It was transferred here from another queue.
     Transferred,
+    /// A callback back in line after a failed dial
+    /// ([`Command::CallbackFailed`](crate::Command::CallbackFailed)), offered to
+    /// nobody until its queue's retry delay has passed.
+    CallbackRetry,
     /// It was converted into a callback ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)):
     /// the callback enters its queue's callback list at the call's place in line.
     ConvertedToCallback,
@@ -378,6 +382,19 @@ pub enum EventKind {
         /// The channel it was on.
         from: Channel,
     },
+    /// The host's dial of a callback failed ([`Command::CallbackFailed`](crate::Command::CallbackFailed)):
+    /// the agent is free again, and the callback goes back to its place in
+    /// line for another attempt or, after its queue's last, ends.
+    CallbackAttemptFailed {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The agent who dialled.
+        agent: AgentId,
+        /// Which attempt failed, from 1.
+        attempt: u32,
+        /// Why.
+        reason: crate::model::interaction::DialFailure,
+    },
     /// A contact was resolved in self-service before any queue
     /// ([`Command::SelfServed`](crate::Command::SelfServed)).
     SelfServed(crate::model::interaction::SelfServedContact),
@@ -517,6 +534,7 @@ impl EventKind {
             | EventKind::WrapUpStarted { interaction, .. }
             | EventKind::WrapUpExtended { interaction, .. }
             | EventKind::ConvertedToCallback { interaction, .. }
+            | EventKind::CallbackAttemptFailed { interaction, .. }
             | EventKind::WrapUpEnded { interaction, .. }
             | EventKind::Disposition { interaction, .. }
             | EventKind::InteractionTransferred { interaction, .. }

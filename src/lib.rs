@@ -215,7 +215,7 @@ pub use model::expression::{
     AgentAttributes, AttributeKind, AttributeValue, Comparison, Expression, ExpressionError, MAX_EXPRESSION_DEPTH,
     Operand,
 };
-pub use model::interaction::{Interaction, InteractionState, Outcome, SelfServedContact, SelfService};
+pub use model::interaction::{DialFailure, Interaction, InteractionState, Outcome, SelfServedContact, SelfService};
 pub use model::preference::{Preference, PreferenceKind};
 pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig, WhenClosed};
 pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};

@@ -125,3 +125,105 @@ fn the_record_shows_one_journey_with_two_legs_and_the_call_is_neither_answered_n
     let q = stats.queue(QueueId(1)).unwrap();
     assert_eq!((q.counters.offered, q.counters.left()), (2, 2));
 }
+
+/// Queue 3 takes web callbacks: two dials, a minute apart. Agent 1 returns them.
+fn web_callbacks(attempts: u32) -> Harness {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(3, &[Channel::Callback]).with_callback_attempts(attempts, secs(60))));
+    h.add_agent(agent(1, Channel::Callback, 1, &[3]));
+    h.arrive(1, Channel::Callback, 3);
+    h
+}
+
+fn dial_fails(h: &mut Harness, reason: DialFailure) -> Result<(), CommandError> {
+    h.try_cmd(Command::CallbackFailed { agent: AgentId(1), interaction: InteractionId(1), reason })
+}
+
+#[test]
+fn failed_dials_retry_after_the_delay_and_the_last_ends_the_callback() {
+    let mut h = web_callbacks(3);
+    let mut stats = Statistics::new(StatsConfig::default());
+    for attempt in 1..=3u32 {
+        let t = h.now;
+        h.accept(1);
+        h.at((t.millis_since(Timestamp::from_millis(T0)) / 1000) as f64 + 5.0);
+        dial_fails(&mut h, if attempt < 3 { DialFailure::NoAnswer } else { DialFailure::Busy }).unwrap();
+        assert_eq!(h.presence(1), Presence::Available, "attempt {attempt}: the agent is free at once");
+        if attempt < 3 {
+            let i = h.engine.interaction(InteractionId(1)).unwrap();
+            assert_eq!((i.state(), i.dial_failures()), (InteractionState::Queued, attempt));
+            assert_eq!(i.queue_entered_at(), Timestamp::from_millis(T0), "it keeps its place in line");
+            // Nobody is offered it for a minute, though agent 1 is free.
+            let why = h.engine.why_waiting(InteractionId(1)).unwrap();
+            assert_eq!(why.qualified, 0);
+            let now = (h.now.millis_since(Timestamp::from_millis(T0)) / 1000) as f64;
+            h.at(now + 59.999);
+            assert_eq!(h.state(1), Some(InteractionState::Queued));
+            h.at(now + 60.0);
+            assert!(matches!(h.state(1), Some(InteractionState::Offered { .. })), "attempt {attempt}: offered again");
+        }
+    }
+    assert_eq!(h.outcome(1), Some(Outcome::CallbackFailed(DialFailure::Busy)));
+    assert_eq!(h.engine.totals().callbacks_failed, 1);
+    let attempts: Vec<u32> = h
+        .log
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::CallbackAttemptFailed { attempt, .. } => Some(attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts, vec![1, 2, 3]);
+    for event in &h.log {
+        stats.observe(event, &h.engine);
+    }
+    let record = stats.poll_record().unwrap();
+    assert_eq!(record.outcome, Some(Outcome::CallbackFailed(DialFailure::Busy)));
+    assert_eq!(record.visits.len(), 3, "one visit per attempt");
+    assert_eq!(record.talk_ms, 15_000, "5 s of dialling each time");
+}
+
+#[test]
+fn a_declined_offer_is_not_a_failed_dial() {
+    let mut h = web_callbacks(2);
+    let offer = h.offer_of(1);
+    h.cmd(Command::Reject { agent: AgentId(1), offer: offer.id });
+    assert_eq!(h.engine.interaction(InteractionId(1)).unwrap().dial_failures(), 0);
+    // Offered again (to the same agent, its only one); one failed dial still leaves one more.
+    h.accept(1);
+    dial_fails(&mut h, DialFailure::Voicemail).unwrap();
+    assert_eq!(h.engine.interaction(InteractionId(1)).unwrap().dial_failures(), 1);
+}
+
+#[test]
+fn bad_failed_dials_are_refused_and_change_nothing() {
+    let mut h = web_callbacks(3);
+    h.cmd(Command::AddQueue(queue(4, &[Channel::Voice])));
+    h.add_agent(agent(2, Channel::Voice, 1, &[4]));
+    h.arrive(2, Channel::Voice, 4);
+    h.accept(2);
+    let before = h.engine.snapshot();
+    let cases: Vec<(Command, CommandError)> = vec![
+        (
+            Command::CallbackFailed { agent: AgentId(2), interaction: InteractionId(2), reason: DialFailure::Busy },
+            CommandError::NotACallback { interaction: InteractionId(2), channel: Channel::Voice },
+        ),
+        (
+            Command::CallbackFailed { agent: AgentId(1), interaction: InteractionId(1), reason: DialFailure::Busy },
+            CommandError::WrongInteractionState { interaction: InteractionId(1), state: h.state(1).unwrap() },
+        ),
+        (
+            Command::CallbackFailed { agent: AgentId(1), interaction: InteractionId(2), reason: DialFailure::Busy },
+            CommandError::NotAgentsInteraction { interaction: InteractionId(2), agent: AgentId(1) },
+        ),
+        (
+            Command::AddQueue(queue(5, &[Channel::Callback]).with_callback_attempts(0, secs(60))),
+            CommandError::NoCallbackAttempts(QueueId(5)),
+        ),
+    ];
+    for (command, expected) in cases {
+        let shown = format!("{command:?}");
+        assert_eq!(h.try_cmd(command), Err(expected), "{shown}");
+        assert_eq!(h.engine.snapshot(), before, "{shown} changed the engine");
+    }
+}

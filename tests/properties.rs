@@ -40,6 +40,8 @@ enum Op {
     Convert {
         id: u64,
     },
+    /// The host's dial of a callback an agent holds fails (issue #13 §1).
+    DialFails,
     /// The host names a case's owner, or clears it (issue #13 §2).
     SetCaseOwner {
         case: u64,
@@ -118,6 +120,7 @@ fn op() -> impl Strategy<Value = Op> {
         ),
         1 => (0u64..3, 0..=AGENTS).prop_map(|(case, agent)| Op::SetCaseOwner { case, agent }),
         1 => id.clone().prop_map(|id| Op::Convert { id }),
+        1 => Just(Op::DialFails),
         5 => agent.clone().prop_map(|agent| Op::Accept { agent }),
         1 => agent.clone().prop_map(|agent| Op::Reject { agent }),
         4 => agent.clone().prop_map(|agent| Op::Complete { agent }),
@@ -187,6 +190,7 @@ fn queue_config(q: u64) -> QueueConfig {
             ]),
         3 => queue
             .with_wrap_up_mode(WrapUpMode::Forced, None, Some("auto".into()))
+            .with_callback_attempts(2, Duration::from_secs(20))
             .with_case_owner_wait(Duration::from_secs(20))
             .with_max_wait(Duration::from_secs(45))
             .with_exception_rules(vec![ExceptionRule::new(Duration::from_secs(30), ExceptionAction::SetPriority(3))]),
@@ -236,16 +240,13 @@ fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
     let _ = (never_reoffer, pause_on_miss);
     for a in 1..=AGENTS {
         let capacity = match a % 3 {
-            0 => CapacityProfile::single(Channel::Voice, 1).with_channel(Channel::Email, 1, 1, false).with_channel(
-                Channel::Callback,
-                1,
-                1,
-                false,
-            ),
+            0 => CapacityProfile::single(Channel::Voice, 1).with_channel(Channel::Email, 1, 1, false),
             1 => CapacityProfile::new(100)
                 .with_channel(Channel::Voice, 1, 100, true)
                 .with_channel(Channel::Chat, 3, 30, false)
-                .with_channel(Channel::Email, 2, 20, false),
+                .with_channel(Channel::Email, 2, 20, false)
+                // Agents 1 and 4 serve queue 3, which takes callbacks (issue #13 §1).
+                .with_channel(Channel::Callback, 1, 20, false),
             _ => CapacityProfile::single(Channel::Chat, 2).with_channel(Channel::Sms, 2, 1, false),
         };
         let skills = SkillSet::from_pairs(
@@ -318,6 +319,13 @@ fn command_for(op: &Op, engine: &Engine) -> Option<Command> {
             Command::Arrive(new)
         }
         Op::Convert { id } => Command::ConvertToCallback { interaction: InteractionId(id) },
+        Op::DialFails => {
+            let is_callback =
+                |i: &InteractionId| engine.interaction(*i).is_some_and(|x| x.channel() == Channel::Callback);
+            let (agent, interaction) =
+                engine.agents().find_map(|a| a.connected().find(is_callback).map(|i| (a.id(), i)))?;
+            Command::CallbackFailed { agent, interaction, reason: DialFailure::NoAnswer }
+        }
         Op::SetCaseOwner { case, agent } => {
             Command::SetCaseOwner { case: CaseId(case), agent: (agent > 0).then_some(AgentId(agent)) }
         }

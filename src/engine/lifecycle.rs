@@ -61,6 +61,9 @@ impl Engine {
             Command::ExtendWrapUp { agent, interaction } => self.extend_wrap_up(agent, interaction, now),
             Command::SelfServed(contact) => self.self_served(contact, now),
             Command::ConvertToCallback { interaction } => self.convert_to_callback(interaction, now),
+            Command::CallbackFailed { agent, interaction, reason } => {
+                self.callback_failed(agent, interaction, reason, now)
+            }
         }
     }
 
@@ -249,6 +252,10 @@ impl Engine {
         }
         if let Some(wait) = queue.case_owner_wait {
             check_span_field("queue case_owner_wait", wait, false)?;
+        }
+        check_span_field("queue callback_retry_after", queue.callback_retry_after, false)?;
+        if queue.callback_attempts == 0 {
+            return Err(CommandError::NoCallbackAttempts(queue.id));
         }
         if let Some(extension) = queue.wrap_up_extension {
             check_span_field("queue wrap_up_extension", extension, false)?;
@@ -514,6 +521,78 @@ impl Engine {
         self.interactions.get_mut(&iid).expect("checked above").channel = Channel::Callback;
         self.emit(now, EventKind::ConvertedToCallback { interaction: iid, queue, from });
         self.enter_queue(iid, QueueReason::ConvertedToCallback, now);
+        Ok(())
+    }
+
+    /// [`Command::CallbackFailed`]: the agent is released; the callback goes
+    /// back to its place in line behind a retry delay, or ends after its last attempt.
+    fn callback_failed(
+        &mut self,
+        agent: AgentId,
+        iid: InteractionId,
+        reason: crate::model::interaction::DialFailure,
+        now: Timestamp,
+    ) -> Result<(), CommandError> {
+        self.agent_ref(agent)?;
+        let i = self.interaction_ref(iid)?;
+        match i.state {
+            InteractionState::Connected { agent: holder } if holder == agent => {}
+            InteractionState::Connected { .. } => {
+                return Err(CommandError::NotAgentsInteraction { interaction: iid, agent });
+            }
+            state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
+        }
+        if i.channel != Channel::Callback {
+            return Err(CommandError::NotACallback { interaction: iid, channel: i.channel });
+        }
+        let attempt = i.dial_failures().saturating_add(1);
+        let queue = &self.queues[&i.queue];
+        let retry = (attempt < queue.callback_attempts).then(|| {
+            // Nobody for the retry delay, then the queue's steps afresh.
+            let nobody =
+                crate::model::expression::Expression::Not(Box::new(crate::model::expression::Expression::All(vec![])));
+            let wait = crate::model::step::RoutingStep::default()
+                .with_eligibility(nobody)
+                .expiring_after(queue.callback_retry_after);
+            let mut steps = vec![wait];
+            let max = self.config.limits().max_steps as usize;
+            match queue.steps.len() {
+                0 => steps.push(crate::model::step::RoutingStep::default()),
+                // Too many to add one: the queue's last step alone follows the delay.
+                n if n + 1 > max => {
+                    steps.push(crate::model::step::RoutingStep { expires_after: None, ..queue.steps[n - 1].clone() })
+                }
+                _ => steps.extend(queue.steps.iter().cloned()),
+            }
+            steps
+        });
+        let sets = match &retry {
+            Some(steps) => Some(self.check_entry(queue, &i.own_requirements, steps, &i.attributes, Some(iid))?),
+            None => None,
+        };
+        self.emit(now, EventKind::CallbackAttemptFailed { interaction: iid, agent, attempt, reason });
+        self.release(agent, iid, now);
+        self.sync_interruptions(agent, None, now);
+        self.refresh_agent(agent, now);
+        let (Some(steps), Some(sets)) = (retry, sets) else {
+            self.end_interaction(iid, Outcome::CallbackFailed(reason), now);
+            return Ok(());
+        };
+        let sig = self.hold(iid, &sets[0]);
+        self.router.reserve(iid, &sets);
+        let i = self.interactions.get_mut(&iid).expect("checked above");
+        i.requirements = self.router.requirements(sig).clone();
+        i.step = 0;
+        i.edit_rare(|rare| {
+            rare.dial_failures = attempt;
+            rare.own_steps = Some(steps);
+            rare.preference = None;
+            rare.coded = false;
+            rare.joined_at = Some(now);
+        });
+        self.arm_time_to_live(iid, now);
+        self.arm_exception_rule(iid, now);
+        self.enter_queue(iid, QueueReason::CallbackRetry, now);
         Ok(())
     }
 

@@ -87,6 +87,9 @@ pub struct Totals {
     /// Ended by a queue's rule ([`Outcome::Diverted`](crate::Outcome::Diverted)).
     #[serde(default)]
     pub diverted: u64,
+    /// Callbacks ended after their last failed dial ([`Outcome::CallbackFailed`](crate::Outcome::CallbackFailed)).
+    #[serde(default)]
+    pub callbacks_failed: u64,
     /// Contacts resolved in self-service before any queue
     /// ([`Command::SelfServed`](crate::Command::SelfServed)). Not in
     /// `arrived`: the engine never held them.
@@ -105,6 +108,7 @@ impl Totals {
             .saturating_add(self.expired)
             .saturating_add(self.closed)
             .saturating_add(self.diverted)
+            .saturating_add(self.callbacks_failed)
     }
 }
 

@@ -347,6 +347,7 @@ impl Engine {
             Outcome::Expired => self.totals.expired += 1,
             Outcome::Closed => self.totals.closed += 1,
             Outcome::Diverted(_) => self.totals.diverted += 1,
+            Outcome::CallbackFailed(_) => self.totals.callbacks_failed += 1,
             // Never held, so never ended here: counted when recorded.
             Outcome::SelfServed(_) => {}
         }

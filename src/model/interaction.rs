@@ -65,10 +65,28 @@ pub enum Outcome {
     /// ([`ExceptionAction::End`](crate::ExceptionAction::End)), sent where
     /// the host is to send it.
     Diverted(crate::model::step::Diversion),
+    /// A callback whose every dial failed: its queue's
+    /// [`callback_attempts`](crate::QueueConfig::callback_attempts) were all
+    /// used ([`Command::CallbackFailed`](crate::Command::CallbackFailed)); the last failure.
+    CallbackFailed(DialFailure),
     /// Resolved in self-service before reaching any queue
     /// ([`Command::SelfServed`](crate::Command::SelfServed)): only in the
     /// statistics' records and contact history; the engine never held it.
     SelfServed(SelfService),
+}
+
+/// Why the host's dial of a callback failed ([`Command::CallbackFailed`](crate::Command::CallbackFailed)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum DialFailure {
+    /// Nobody answered.
+    NoAnswer,
+    /// The line was busy.
+    Busy,
+    /// An answering machine or voicemail picked up.
+    Voicemail,
+    /// The number did not connect (invalid, unreachable).
+    Unreachable,
 }
 
 /// Where a contact was resolved without an agent (deflection).
@@ -198,6 +216,8 @@ pub(crate) struct Rare {
     /// Its preference phase, when it arrived with one: the first steps of
     /// `own_steps` offer it only to the agents it prefers.
     pub(crate) preference: Option<super::preference::PreferencePhase>,
+    /// Failed dials of a callback so far.
+    pub(crate) dial_failures: u32,
     /// While in wrap-up under a mode other than optional, or extended: how.
     pub(crate) wrap_up: Option<super::wrap_up::WrapUpState>,
     /// A disposition code has been given.
@@ -237,6 +257,8 @@ struct InteractionRecord {
     #[serde(default)]
     preference: Option<super::preference::PreferencePhase>,
     #[serde(default)]
+    dial_failures: u32,
+    #[serde(default)]
     wrap_up: Option<super::wrap_up::WrapUpState>,
     #[serde(default)]
     coded: bool,
@@ -270,6 +292,7 @@ impl From<InteractionRecord> for Interaction {
                 joined_at: r.joined_at,
                 interrupted_by: r.interrupted_by,
                 preference: r.preference,
+                dial_failures: r.dial_failures,
                 wrap_up: r.wrap_up,
                 coded: r.coded,
             }
@@ -303,6 +326,7 @@ impl From<Interaction> for InteractionRecord {
             joined_at: rare.joined_at,
             interrupted_by: rare.interrupted_by,
             preference: rare.preference,
+            dial_failures: rare.dial_failures,
             wrap_up: rare.wrap_up,
             coded: rare.coded,
         }
@@ -411,6 +435,10 @@ impl Interaction {
     /// Its wrap-up's mode and whether it was extended (optional, not extended, when not kept).
     pub(crate) fn wrap_up_state(&self) -> super::wrap_up::WrapUpState {
         self.rare.as_ref().and_then(|r| r.wrap_up).unwrap_or_default()
+    }
+    /// Failed dials of this callback so far.
+    pub fn dial_failures(&self) -> u32 {
+        self.rare.as_ref().map_or(0, |r| r.dial_failures)
     }
     /// Whether a disposition code has been given.
     pub(crate) fn coded(&self) -> bool {

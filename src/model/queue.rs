@@ -226,6 +226,24 @@ pub struct QueueConfig {
     /// default): cases do not steer routing.
     #[serde(default)]
     pub case_owner_wait: Option<Duration>,
+    /// Dials a callback of this queue gets before it ends
+    /// [`Outcome::CallbackFailed`](crate::Outcome::CallbackFailed): each failed
+    /// dial ([`Command::CallbackFailed`](crate::Command::CallbackFailed))
+    /// before the last sends it back to its place in line, offered to nobody
+    /// for [`callback_retry_after`](QueueConfig::callback_retry_after). 3 by default; at least 1.
+    #[serde(default = "three")]
+    pub callback_attempts: u32,
+    /// How long after a failed dial the callback may be offered again. 5 minutes by default.
+    #[serde(default = "five_minutes")]
+    pub callback_retry_after: Duration,
+}
+
+fn three() -> u32 {
+    3
+}
+
+fn five_minutes() -> Duration {
+    Duration::from_secs(300)
 }
 
 impl QueueConfig {
@@ -255,6 +273,8 @@ impl QueueConfig {
             admission_rules: Vec::new(),
             when_empty: None,
             case_owner_wait: None,
+            callback_attempts: 3,
+            callback_retry_after: Duration::from_secs(300),
             wrap_up_mode: crate::model::wrap_up::WrapUpMode::Optional,
             wrap_up_extension: None,
             default_disposition: None,
@@ -334,6 +354,14 @@ impl QueueConfig {
         self.wrap_up_mode = mode;
         self.wrap_up_extension = extension;
         self.default_disposition = default_disposition;
+        self
+    }
+
+    /// Sets how many dials a callback gets and how long after a failed one it
+    /// may be offered again (see [`QueueConfig::callback_attempts`]).
+    pub fn with_callback_attempts(mut self, attempts: u32, retry_after: Duration) -> Self {
+        self.callback_attempts = attempts;
+        self.callback_retry_after = retry_after;
         self
     }
 

@@ -237,6 +237,8 @@ impl<'s> Simulation<'s> {
                 offer_timeout: None,
                 max_wait: q.max_wait_secs.map(Duration::from_secs),
                 case_owner_wait: q.case_owner_wait_secs.map(Duration::from_secs),
+                callback_attempts: 3,
+                callback_retry_after: Duration::from_secs(300),
                 wrap_up_extension: None,
                 default_disposition: None,
                 time_to_live: q.time_to_live_secs.map(Duration::from_secs),

@@ -66,6 +66,7 @@ fn outcome(o: Option<Outcome>) -> &'static str {
         Some(Outcome::Diverted(crate::Diversion::Message)) => "diverted_message",
         Some(Outcome::Diverted(_)) => "diverted_disconnect",
         Some(Outcome::SelfServed(_)) => "self_served",
+        Some(Outcome::CallbackFailed(_)) => "callback_failed",
     }
 }
 

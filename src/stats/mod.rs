@@ -333,6 +333,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
             EventKind::WrapUpExtended { .. } => {}
             EventKind::SelfServed(contact) => self.self_served(contact, at),
             EventKind::ConvertedToCallback { interaction, from, .. } => self.converted(*interaction, *from, at),
+            EventKind::CallbackAttemptFailed { interaction, .. } => self.dial_failed(*interaction, at),
             EventKind::Disposition { interaction, agent, code, notes } => {
                 if let Some(t) = self.live.get_mut(interaction) {
                     t.record.disposition =
@@ -492,14 +493,24 @@ impl<Tz: TimeZone> Statistics<Tz> {
     }
 
     fn queued(&mut self, id: InteractionId, queue: QueueId, reason: QueueReason, engine: &Engine, at: Timestamp) {
-        if matches!(reason, QueueReason::Arrived | QueueReason::Transferred | QueueReason::ConvertedToCallback) {
+        if matches!(
+            reason,
+            QueueReason::Arrived
+                | QueueReason::Transferred
+                | QueueReason::ConvertedToCallback
+                | QueueReason::CallbackRetry
+        ) {
             self.ensure_queue(queue, engine);
         }
         let Some(t) = self.live.get_mut(&id) else { return };
         let channel = t.record.channel;
         match reason {
             // A callback is a new contact of the callback channel, entering the queue at its conversion.
-            QueueReason::Arrived | QueueReason::Transferred | QueueReason::ConvertedToCallback => {
+            // A callback back after a failed dial is a new attempt: a new contact too.
+            QueueReason::Arrived
+            | QueueReason::Transferred
+            | QueueReason::ConvertedToCallback
+            | QueueReason::CallbackRetry => {
                 let moved = match reason {
                     QueueReason::Transferred => Some(t.entering.take().unwrap_or(Flow::Transfer)),
                     _ => None,
@@ -686,6 +697,16 @@ impl<Tz: TimeZone> Statistics<Tz> {
         }
     }
 
+    /// A callback's dial failed: the agent's talk (the dialling) ends, and
+    /// its answered visit is over; a retry enters the queue as a new contact.
+    fn dial_failed(&mut self, id: InteractionId, at: Timestamp) {
+        self.end_talk(id, at);
+        if let Some(t) = self.live.get_mut(&id) {
+            t.stint = None;
+            t.visit = None;
+        }
+    }
+
     /// A call became a callback: its visit ends converted (neither answered
     /// nor abandoned), and the record's channel is the callback's from now on.
     fn converted(&mut self, id: InteractionId, from: Channel, at: Timestamp) {
@@ -763,8 +784,9 @@ impl<Tz: TimeZone> Statistics<Tz> {
             Outcome::Expired => self.leave_unanswered(id, VisitExit::Expired, at, |_| Change::Expire),
             Outcome::Closed => self.leave_unanswered(id, VisitExit::Closed, at, |_| Change::Close),
             Outcome::Diverted(to) => self.leave_unanswered(id, VisitExit::Diverted(to), at, |_| Change::Divert),
-            // Never a live interaction's end: see `self_served`.
-            Outcome::Handled { .. } | Outcome::SelfServed(_) => {}
+            // Handled and failed callbacks ended talking (their talk was counted
+            // at the completion or at the failed dial); self-service was never live.
+            Outcome::Handled { .. } | Outcome::CallbackFailed(_) | Outcome::SelfServed(_) => {}
         }
         let Some(mut t) = self.live.remove(&id) else { return };
         let record = &mut t.record;
