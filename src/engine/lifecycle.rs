@@ -178,6 +178,28 @@ impl Engine {
         self.interactions.get(&id).ok_or(CommandError::UnknownInteraction(id))
     }
 
+    /// The interaction `iid`, checked to be held by `agent`: connected to
+    /// them, or (with `in_wrap_up`) in their wrap-up. The errors say which
+    /// check failed: the agent or interaction is unknown, another agent holds
+    /// it, or it is in another state.
+    pub(super) fn held_by(
+        &self,
+        agent: AgentId,
+        iid: InteractionId,
+        in_wrap_up: bool,
+    ) -> Result<&Interaction, CommandError> {
+        self.agent_ref(agent)?;
+        let i = self.interaction_ref(iid)?;
+        let holder = match (i.state, in_wrap_up) {
+            (InteractionState::Connected { agent }, false) | (InteractionState::WrapUp { agent }, true) => agent,
+            (state, _) => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
+        };
+        if holder != agent {
+            return Err(CommandError::NotAgentsInteraction { interaction: iid, agent });
+        }
+        Ok(i)
+    }
+
     fn pending_offer_for(&self, agent: AgentId, offer: OfferId) -> Result<(), CommandError> {
         self.agent_ref(agent)?;
         let pending = self.offers.get(&offer).ok_or(CommandError::OfferNotPending(offer))?;
@@ -533,15 +555,7 @@ impl Engine {
         reason: crate::model::interaction::DialFailure,
         now: Timestamp,
     ) -> Result<(), CommandError> {
-        self.agent_ref(agent)?;
-        let i = self.interaction_ref(iid)?;
-        match i.state {
-            InteractionState::Connected { agent: holder } if holder == agent => {}
-            InteractionState::Connected { .. } => {
-                return Err(CommandError::NotAgentsInteraction { interaction: iid, agent });
-            }
-            state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
-        }
+        let i = self.held_by(agent, iid, false)?;
         if i.channel != Channel::Callback {
             return Err(CommandError::NotACallback { interaction: iid, channel: i.channel });
         }
@@ -755,15 +769,7 @@ impl Engine {
     }
 
     fn complete(&mut self, agent: AgentId, iid: InteractionId, now: Timestamp) -> Result<(), CommandError> {
-        self.agent_ref(agent)?;
-        let i = self.interaction_ref(iid)?;
-        match i.state {
-            InteractionState::Connected { agent: holder } if holder == agent => {}
-            InteractionState::Connected { .. } => {
-                return Err(CommandError::NotAgentsInteraction { interaction: iid, agent });
-            }
-            state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
-        }
+        let i = self.held_by(agent, iid, false)?;
         let rule = self.wrap_up_rule(agent, i.queue);
         // Completing interrupted work is allowed (the agent may have finished
         // the reply before the call came): the completion ends the interruption.
@@ -782,14 +788,7 @@ impl Engine {
     }
 
     fn end_wrap_up(&mut self, agent: AgentId, iid: InteractionId, now: Timestamp) -> Result<(), CommandError> {
-        self.agent_ref(agent)?;
-        match self.interaction_ref(iid)?.state {
-            InteractionState::WrapUp { agent: holder } if holder == agent => {}
-            InteractionState::WrapUp { .. } => {
-                return Err(CommandError::NotAgentsInteraction { interaction: iid, agent });
-            }
-            state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
-        }
+        self.held_by(agent, iid, true)?;
         self.check_early_end(iid, now)?;
         self.finish_wrap_up(iid, agent, now);
         Ok(())

@@ -57,15 +57,7 @@ impl Engine {
         iid: InteractionId,
         now: Timestamp,
     ) -> Result<(), CommandError> {
-        self.agent_ref(agent)?;
-        let i = self.interaction_ref(iid)?;
-        match i.state {
-            InteractionState::WrapUp { agent: holder } if holder == agent => {}
-            InteractionState::WrapUp { .. } => {
-                return Err(CommandError::NotAgentsInteraction { interaction: iid, agent });
-            }
-            state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
-        }
+        let i = self.held_by(agent, iid, true)?;
         let refuse = |why| Err(CommandError::WrapUpNotExtendable { interaction: iid, why });
         let mut state = i.wrap_up_state();
         let due = self.timers.due(TimerKind::WrapUpEnd(iid));
