@@ -23,6 +23,11 @@
 //!   the queue who qualifies, nearly always a different one, so each brings
 //!   an eligibility rule the index has not seen. The offer must go to them.
 //!   A summary line gives its cost against `interaction_arrives`.
+//! * `ring_all_arrives` (plain rows, idle only): the same arrivals with the
+//!   staffed queues ringing up to 5 agents at once (issue #13 §3,
+//!   [`QueueConfig::parallel_offers`]): one decision makes 5 offers. Untimed:
+//!   the first agent accepts, which rescinds the other 4. A summary line
+//!   gives its cost against `interaction_arrives`.
 //!
 //! Each case prints samples, the share of decisions that made an offer, and
 //! the median, p90, p99 and maximum in µs; then the growth from 100k to 1M
@@ -146,7 +151,12 @@ enum Decision {
     InteractionArrives,
     /// An arrival naming one preferred agent (issue #13 §2), idle agents only.
     PreferredArrives,
+    /// An arrival in a queue ringing 5 agents at once (issue #13 §3), idle agents only.
+    RingAllArrives,
 }
+
+/// How many agents `ring_all_arrives` rings at once.
+const RING_ALL: u32 = 5;
 
 impl Decision {
     fn name(self) -> &'static str {
@@ -154,6 +164,7 @@ impl Decision {
             Decision::AgentFrees => "agent_frees",
             Decision::InteractionArrives => "interaction_arrives",
             Decision::PreferredArrives => "preferred_arrives",
+            Decision::RingAllArrives => "ring_all_arrives",
         }
     }
 }
@@ -285,11 +296,36 @@ fn preferred_arrives(s: &mut Scene, wait: &RunQueueWait) -> (Sample, bool) {
     (sample, settle_arrival(s, id, preferred))
 }
 
+/// One `ring_all_arrives` decision: an arrival in a staffed queue that rings up to
+/// [`RING_ALL`] agents at once (the queues are set so around the case). It must ring that many,
+/// or every ready agent who qualifies when fewer do; the first accepts, the others are rescinded.
+fn ring_all_arrives(s: &mut Scene, wait: &RunQueueWait) -> (Sample, bool) {
+    s.tick();
+    let queue = s.staffed_queue();
+    let (command, id) = s.next_arrival(queue);
+    let Command::Arrive(new) = &command else { unreachable!("next_arrival makes arrivals") };
+    let qualified = s
+        .engine
+        .agents()
+        .filter(|a| {
+            a.presence() == Presence::Available
+                && a.config().queues.iter().any(|m| m.queue == queue)
+                && a.config().skills.satisfies(&new.requirements)
+        })
+        .count();
+    let sample = timed_handle(s, command, wait);
+    let rang = s.engine.offers().filter(|p| p.interaction == id).count();
+    let expected = qualified.min(RING_ALL as usize);
+    assert_eq!(rang, expected, "{id} rang {rang} agents, with {qualified} qualified");
+    (sample, settle_arrival(s, id, None))
+}
+
 fn decide(s: &mut Scene, decision: Decision, wait: &RunQueueWait) -> (Sample, bool) {
     match decision {
         Decision::AgentFrees => agent_frees(s, wait),
         Decision::InteractionArrives => interaction_arrives(s, wait),
         Decision::PreferredArrives => preferred_arrives(s, wait),
+        Decision::RingAllArrives => ring_all_arrives(s, wait),
     }
 }
 
@@ -385,7 +421,7 @@ fn waiting_label(decision: Decision, waiting: u64) -> String {
         (Decision::AgentFrees, w) => thousands(w),
         (Decision::InteractionArrives, 0) => "idle".to_string(),
         (Decision::InteractionArrives, w) => format!("idle+{}", thousands(w)),
-        (Decision::PreferredArrives, _) => "idle".to_string(),
+        (Decision::PreferredArrives | Decision::RingAllArrives, _) => "idle".to_string(),
     }
 }
 
@@ -459,7 +495,7 @@ fn print_summary(rows: &[Row]) {
             Decision::AgentFrees => big.waiting / 10,
             Decision::InteractionArrives if big.waiting >= 1_000_000 => big.waiting / 10,
             Decision::InteractionArrives if big.waiting > 0 => 0,
-            Decision::InteractionArrives | Decision::PreferredArrives => continue,
+            Decision::InteractionArrives | Decision::PreferredArrives | Decision::RingAllArrives => continue,
         };
         let Some(small) = find(big.mode, big.decision, small, RoutingIndex::Indexed, false) else { continue };
         println!(
@@ -488,6 +524,26 @@ fn print_summary(rows: &[Row]) {
             us(plain.stats.p99),
             ratio(preferred.stats.median, plain.stats.median),
             ratio(preferred.stats.p99, plain.stats.p99),
+        );
+    }
+
+    println!();
+    println!(
+        "cost of a ring-all of {RING_ALL} (index, idle agents): ring_all_arrives / interaction_arrives, same scene"
+    );
+    for ring in rows.iter().filter(|r| r.decision == Decision::RingAllArrives) {
+        let Some(plain) = find(ring.mode, Decision::InteractionArrives, 0, RoutingIndex::Indexed, false) else {
+            continue;
+        };
+        println!(
+            "{:<10} {:>10} / {:>10} µs median, {:>10} / {:>10} µs p99: {} / {}",
+            ring.mode.name(),
+            us(ring.stats.median),
+            us(plain.stats.median),
+            us(ring.stats.p99),
+            us(plain.stats.p99),
+            ratio(ring.stats.median, plain.stats.median),
+            ratio(ring.stats.p99, plain.stats.p99),
         );
     }
 
@@ -649,6 +705,10 @@ fn run_mode(plan: &Plan, mode: Mode, rules: Rules, c: &mut Criterion, rows: &mut
             criterion_cycle(c, &mut s, mode, Decision::InteractionArrives);
             // Beside it, on the same scene: the same arrivals naming a preferred agent.
             case(&mut s, Decision::PreferredArrives, plan.index_samples, false, rows);
+            // And the same arrivals ringing 5 agents at once.
+            s.set_parallel_offers(RING_ALL);
+            case(&mut s, Decision::RingAllArrives, plan.index_samples, false, rows);
+            s.set_parallel_offers(1);
         }
     }
 }

@@ -191,6 +191,17 @@ pub enum CommandError {
     /// A queue's callbacks must get at least one dial ([`QueueConfig::callback_attempts`](crate::QueueConfig::callback_attempts)).
     #[error("queue {0}: callback_attempts must be at least 1")]
     NoCallbackAttempts(QueueId),
+    /// A queue's [`parallel_offers`](crate::QueueConfig::parallel_offers) is
+    /// 0 or above [`QueueConfig::MAX_PARALLEL_OFFERS`](crate::QueueConfig::MAX_PARALLEL_OFFERS).
+    #[error("queue {queue}: parallel_offers must be 1 to {max}, not {parallel_offers}")]
+    BadParallelOffers {
+        /// The queue.
+        queue: QueueId,
+        /// The value given.
+        parallel_offers: u32,
+        /// The largest accepted.
+        max: u32,
+    },
     /// Only a callback (channel [`Channel::Callback`](crate::Channel::Callback)) has dials that fail.
     #[error("interaction {interaction} is on {channel:?}, not a callback")]
     NotACallback {

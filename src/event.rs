@@ -68,6 +68,9 @@ pub enum WithdrawReason {
     Diverted,
     /// The call was converted into a callback ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)).
     ConvertedToCallback,
+    /// Another agent accepted the interaction first, from a parallel offer
+    /// ([`QueueConfig::parallel_offers`](crate::QueueConfig::parallel_offers)).
+    Rescinded,
 }
 
 /// What started the routing decision behind an offer.

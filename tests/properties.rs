@@ -137,7 +137,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (agent.clone(), 0u64..40, id).prop_map(|(agent, offer, id)| Op::Stray { agent, offer, id }),
         4 => (0u32..40_000).prop_map(|ms| Op::Advance { ms }),
         1 => (agent.clone(), 0u8..2).prop_map(|(agent, team)| Op::SetTeam { agent, team }),
-        1 => (1..=QUEUES, 0u8..8).prop_map(|(queue, knob)| Op::Reconfigure { queue, knob }),
+        1 => (1..=QUEUES, 0u8..9).prop_map(|(queue, knob)| Op::Reconfigure { queue, knob }),
     ]
 }
 
@@ -173,6 +173,7 @@ fn queue_config(q: u64) -> QueueConfig {
         .with_max_waiting(12);
     match q {
         1 => queue
+            .with_parallel_offers(2)
             .with_eligibility(Expression::attribute("team", Comparison::Eq, Operand::Text("a".into())))
             .with_admission_rules(vec![AdmissionRule::new(
                 AdmissionTrigger::QueueLength(8),
@@ -189,6 +190,7 @@ fn queue_config(q: u64) -> QueueConfig {
                 RoutingStep::new(Requirements::none()).with_priority_boost(2),
             ]),
         3 => queue
+            .with_parallel_offers(3)
             .with_wrap_up_mode(WrapUpMode::Forced, None, Some("auto".into()))
             .with_callback_attempts(2, Duration::from_secs(20))
             .with_case_owner_wait(Duration::from_secs(20))
@@ -224,6 +226,7 @@ fn reconfigured(q: u64, knob: u8) -> (QueueConfig, WaitingSteps) {
         }
         5 => (queue.with_strategy(AgentSelection::Random), WaitingSteps::Keep),
         6 => (queue.with_strategy(AgentSelection::WeightedRandom), WaitingSteps::Keep),
+        7 => (queue.with_parallel_offers(1 + (q as u32 % 3) * 2), WaitingSteps::Keep),
         _ => (queue, WaitingSteps::Restart),
     }
 }
@@ -404,6 +407,8 @@ fn run(
         engine.agents().map(|a| (a.id(), a.config().skills.clone())).collect();
     // The agents each interaction's own preference names, from its `Arrive` command.
     let mut preferred: BTreeMap<InteractionId, Vec<AgentId>> = BTreeMap::new();
+    // Offers made and not yet ended, from events: each reservation is released exactly once.
+    let mut open_offers: BTreeSet<OfferId> = BTreeSet::new();
     for (step, op) in ops.iter().enumerate() {
         if restore_at == Some(step) {
             let json = serde_json::to_string(&engine.snapshot()).map_err(|e| e.to_string())?;
@@ -447,7 +452,18 @@ fn run(
                 EventKind::InteractionEnded { interaction, .. } if !live.remove(interaction) => {
                     return Err(format!("step {step}: {interaction} ended twice or never arrived"));
                 }
+                EventKind::OfferAccepted { offer, .. }
+                | EventKind::OfferRejected { offer, .. }
+                | EventKind::OfferTimedOut { offer, .. }
+                | EventKind::OfferWithdrawn { offer, .. }
+                    if !open_offers.remove(offer) =>
+                {
+                    return Err(format!("step {step}: {offer} ended twice, or was never made"));
+                }
                 EventKind::InteractionOffered(offer) => {
+                    if !open_offers.insert(offer.id) {
+                        return Err(format!("step {step}: {} made twice", offer.id));
+                    }
                     let named = preferred.get(&offer.interaction);
                     let under = offer.explanation.preference;
                     if matches!(under, Some(PreferenceKind::Preferred | PreferenceKind::Direct))
@@ -472,6 +488,19 @@ fn run(
                 _ => {}
             }
             events.push(event);
+        }
+        let pending: BTreeSet<OfferId> = engine.offers().map(|p| p.id).collect();
+        if pending != open_offers {
+            return Err(format!("step {step}: offers pending {pending:?} but events say {open_offers:?}"));
+        }
+        // Never connected to two agents (a parallel offer's first accept wins).
+        let mut holders: BTreeMap<InteractionId, AgentId> = BTreeMap::new();
+        for a in engine.agents() {
+            for iid in a.connected().chain(a.wrap_ups()) {
+                if let Some(other) = holders.insert(iid, a.id()) {
+                    return Err(format!("step {step}: {iid} held by {other} and {}", a.id()));
+                }
+            }
         }
         let ids: BTreeSet<InteractionId> = engine.interactions().map(|i| i.id()).collect();
         if ids != live {
@@ -513,7 +542,10 @@ fn drain(run: &mut Run, never_reoffer: bool) -> Result<(), String> {
         }
         let offers: Vec<PendingOffer> = engine.offers().cloned().collect();
         for o in offers {
-            engine.handle(Command::Accept { agent: o.agent, offer: o.id }, now).map_err(|e| e.to_string())?;
+            // Another agent of a parallel offer may have taken it in this round.
+            if engine.offer(o.id).is_some() {
+                engine.handle(Command::Accept { agent: o.agent, offer: o.id }, now).map_err(|e| e.to_string())?;
+            }
         }
         let connected: Vec<(AgentId, InteractionId)> =
             engine.agents().flat_map(|a| a.connected().map(move |i| (a.id(), i))).collect();

@@ -512,11 +512,25 @@ impl Scene {
                 return accepted;
             }
             for (agent, offer, interaction) in offers.drain(..) {
+                // A parallel offer another agent of its group accepted first was rescinded.
+                if self.engine.offer(offer).is_none() {
+                    continue;
+                }
                 self.engine.handle(Command::Accept { agent, offer }, self.now).expect("the offer is pending");
                 self.connected.push_back((agent, interaction));
                 self.waiting -= 1;
                 accepted += 1;
             }
+        }
+    }
+
+    /// Sets every staffed queue to ring up to `agents` agents at once
+    /// ([`QueueConfig::parallel_offers`](switchboard::QueueConfig::parallel_offers)).
+    pub fn set_parallel_offers(&mut self, agents: u32) {
+        for q in 1..=QUEUES {
+            let queue = self.engine.queue(QueueId(q)).expect("staffed queues exist").clone();
+            let update = Command::UpdateQueue { queue: queue.with_parallel_offers(agents), steps: WaitingSteps::Keep };
+            self.handle(update);
         }
     }
 

@@ -242,6 +242,10 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
     if id.0 % 2 == 1 {
         q = q.with_case_owner_wait(Duration::from_secs(30));
     }
+    // Parallel offers in queue 2, from the id too: ring 3 agents at once.
+    if id.0 == 2 {
+        q = q.with_parallel_offers(3);
+    }
     // Wrap-up modes, from the id too: time-boxed with an extension, or forced.
     q = match id.0 % 3 {
         1 => q.with_wrap_up_mode(WrapUpMode::TimeBoxed, Some(Duration::from_secs(5)), Some("auto".into())),

@@ -206,6 +206,8 @@ pub fn build(b: &mut Bytes) -> Scenario {
             // From the index, not from bytes, so the corpus's inputs decode as before.
             wrap_up_mode: if i == 1 { WrapUpMode::Forced } else { WrapUpMode::Optional },
             case_owner_wait_secs: (i == 0).then_some(60),
+            // Ring-all in the third queue, from the index too.
+            parallel_offers: if i == 2 { 3 } else { 1 },
             priority: b.mostly(&[0, 1, -1], &[i32::MAX, i32::MIN]),
             aging_per_minute: b.mostly(&[0, 1], &[60, u32::MAX]),
             max_wait_secs: (b.below(4) == 0).then(|| b.mostly(&[60, 3_600], &[0, u64::MAX])),

@@ -320,10 +320,10 @@ impl Engine {
     /// Takes a waiting interaction out of its list, or withdraws its ringing offer (for `reason`).
     fn withdraw_or_unqueue(&mut self, iid: InteractionId, reason: WithdrawReason, at: Timestamp) {
         match self.interactions[&iid].state {
-            InteractionState::Offered { offer, agent } => {
-                self.drop_offer(offer, at);
-                self.emit(at, EventKind::OfferWithdrawn { offer, interaction: iid, agent, reason });
-                self.refresh_agent(agent, at);
+            InteractionState::Offered { .. } => {
+                for agent in self.withdraw_ringing(iid, reason, at) {
+                    self.refresh_agent(agent, at);
+                }
             }
             _ => self.leave_queue(iid),
         }

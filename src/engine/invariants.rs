@@ -1,6 +1,9 @@
 //! The engine's invariants, checked by tests after every step.
 
+use std::collections::BTreeSet;
+
 use super::{Engine, TimerKind};
+use crate::ids::AgentId;
 use crate::model::agent::Agent;
 use crate::model::capacity::Load;
 use crate::model::channel::ChannelMode;
@@ -167,6 +170,16 @@ impl Engine {
                         "{agent} does not hold {offer}"
                     );
                     ensure!(self.timers.due(TimerKind::OfferTimeout(offer)).is_some(), "{offer} has no timeout");
+                    // A parallel offer: the state names the earliest, and each agent rings once.
+                    let others = self.ringing.get(&i.id).map_or(&[][..], Vec::as_slice);
+                    ensure!(
+                        others.first().is_none_or(|first| *first > offer) && others.windows(2).all(|w| w[0] < w[1]),
+                        "{} names {offer}, not its earliest offer",
+                        i.id
+                    );
+                    let agents: BTreeSet<AgentId> =
+                        self.offers_of(i.id).iter().filter_map(|o| self.offers.get(o)).map(|p| p.agent).collect();
+                    ensure!(agents.len() == others.len() + 1, "{} rings an agent twice", i.id);
                 }
                 InteractionState::Connected { agent } => {
                     ensure!(
@@ -198,11 +211,16 @@ impl Engine {
 
         for p in self.offers() {
             let state = self.interactions.get(&p.interaction).map(|i| i.state);
+            let named = state == Some(InteractionState::Offered { offer: p.id, agent: p.agent });
+            let parallel = matches!(state, Some(InteractionState::Offered { .. }))
+                && self.ringing.get(&p.interaction).is_some_and(|o| o.contains(&p.id));
+            ensure!(named || parallel, "{} points at {} in state {state:?}", p.id, p.interaction);
+        }
+        for (iid, others) in &self.ringing {
+            ensure!(!others.is_empty(), "{iid} has an empty list of parallel offers");
             ensure!(
-                state == Some(InteractionState::Offered { offer: p.id, agent: p.agent }),
-                "{} points at {} in state {state:?}",
-                p.id,
-                p.interaction
+                others.iter().all(|o| self.offers.get(o).is_some_and(|p| p.interaction == *iid)),
+                "{iid} lists a parallel offer that is not pending for it"
             );
         }
 

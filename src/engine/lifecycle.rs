@@ -279,6 +279,13 @@ impl Engine {
         if queue.callback_attempts == 0 {
             return Err(CommandError::NoCallbackAttempts(queue.id));
         }
+        if !(1..=QueueConfig::MAX_PARALLEL_OFFERS).contains(&queue.parallel_offers) {
+            return Err(CommandError::BadParallelOffers {
+                queue: queue.id,
+                parallel_offers: queue.parallel_offers,
+                max: QueueConfig::MAX_PARALLEL_OFFERS,
+            });
+        }
         if let Some(extension) = queue.wrap_up_extension {
             check_span_field("queue wrap_up_extension", extension, false)?;
         }
@@ -531,12 +538,11 @@ impl Engine {
             return Err(CommandError::ChannelNotInQueue { queue, channel: Channel::Callback });
         }
         match state {
-            InteractionState::Offered { offer, agent } => {
+            InteractionState::Offered { .. } => {
                 // Capacity is given back on the call's channel, before the channel changes.
-                self.drop_offer(offer, now);
-                let reason = WithdrawReason::ConvertedToCallback;
-                self.emit(now, EventKind::OfferWithdrawn { offer, interaction: iid, agent, reason });
-                self.refresh_agent(agent, now);
+                for agent in self.withdraw_ringing(iid, WithdrawReason::ConvertedToCallback, now) {
+                    self.refresh_agent(agent, now);
+                }
             }
             _ => self.leave_queue(iid),
         }
@@ -692,6 +698,10 @@ impl Engine {
 
     fn accept(&mut self, agent: AgentId, offer: OfferId, now: Timestamp) -> Result<(), CommandError> {
         self.pending_offer_for(agent, offer)?;
+        let iid = self.offers[&offer].interaction;
+        // The first accept of a parallel offer wins: the others are rescinded below.
+        let others: Vec<OfferId> = self.offers_of(iid).into_iter().filter(|o| *o != offer).collect();
+        self.ringing.remove(&iid);
         let pending = self.offers.remove(&offer).expect("checked above");
         self.timers.cancel(TimerKind::OfferTimeout(offer));
         self.timers.cancel(TimerKind::TimeToLive(pending.interaction));
@@ -715,6 +725,7 @@ impl Engine {
         // interruptible work accepted beside real-time work pauses at once).
         self.sync_interruptions(agent, realtime.then_some(pending.interaction), now);
         self.refresh_agent(agent, now);
+        self.rescind(iid, others, now);
         Ok(())
     }
 
@@ -722,7 +733,10 @@ impl Engine {
         self.pending_offer_for(agent, offer)?;
         let p = self.decline(offer, now);
         self.emit(now, EventKind::OfferRejected { offer, interaction: p.interaction, agent });
-        self.after_decline(p.interaction, QueueReason::OfferRejected, now);
+        // Other agents of a parallel offer keep ringing.
+        if !self.still_ringing(p.interaction) {
+            self.after_decline(p.interaction, QueueReason::OfferRejected, now);
+        }
         self.refresh_agent(agent, now);
         // After the interaction's own routing work: the decliner is its last resort.
         self.work.push_back(Work::Agent(agent));
@@ -735,7 +749,9 @@ impl Engine {
         }
         let p = self.decline(offer, at);
         self.emit(at, EventKind::OfferTimedOut { offer, interaction: p.interaction, agent: p.agent });
-        self.after_decline(p.interaction, QueueReason::OfferTimedOut, at);
+        if !self.still_ringing(p.interaction) {
+            self.after_decline(p.interaction, QueueReason::OfferTimedOut, at);
+        }
         // After the interaction's own routing work: the decliner is its last resort.
         self.work.push_back(Work::Agent(p.agent));
         let max_misses = self.config.limits().max_missed_offers_in_a_row;
@@ -830,12 +846,13 @@ impl Engine {
                 self.leave_queue(iid);
                 self.end_interaction(iid, outcome(false), now);
             }
-            InteractionState::Offered { offer, agent } => {
+            InteractionState::Offered { .. } => {
                 let reason = if abandoned { WithdrawReason::CustomerAbandoned } else { WithdrawReason::Cancelled };
-                self.drop_offer(offer, now);
-                self.emit(now, EventKind::OfferWithdrawn { offer, interaction: iid, agent, reason });
+                let agents = self.withdraw_ringing(iid, reason, now);
                 self.end_interaction(iid, outcome(true), now);
-                self.refresh_agent(agent, now);
+                for agent in agents {
+                    self.refresh_agent(agent, now);
+                }
             }
             state => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
         }
@@ -851,14 +868,12 @@ impl Engine {
                 self.leave_queue(iid);
                 self.end_interaction(iid, Outcome::Expired, at);
             }
-            InteractionState::Offered { offer, agent } => {
-                self.drop_offer(offer, at);
-                self.emit(
-                    at,
-                    EventKind::OfferWithdrawn { offer, interaction: iid, agent, reason: WithdrawReason::Expired },
-                );
+            InteractionState::Offered { .. } => {
+                let agents = self.withdraw_ringing(iid, WithdrawReason::Expired, at);
                 self.end_interaction(iid, Outcome::Expired, at);
-                self.refresh_agent(agent, at);
+                for agent in agents {
+                    self.refresh_agent(agent, at);
+                }
             }
             // Answered: the timer was cancelled then.
             _ => {}
@@ -897,13 +912,10 @@ impl Engine {
         };
         match i.state {
             InteractionState::Queued => self.leave_queue(iid),
-            InteractionState::Offered { offer, agent } => {
-                self.drop_offer(offer, now);
-                self.emit(
-                    now,
-                    EventKind::OfferWithdrawn { offer, interaction: iid, agent, reason: WithdrawReason::Transferred },
-                );
-                self.refresh_agent(agent, now);
+            InteractionState::Offered { .. } => {
+                for agent in self.withdraw_ringing(iid, WithdrawReason::Transferred, now) {
+                    self.refresh_agent(agent, now);
+                }
             }
             InteractionState::Connected { agent } => {
                 // Interrupted work transferred while paused leaves its interruption behind.

@@ -9,6 +9,7 @@ mod hours;
 mod interrupt;
 mod invariants;
 mod lifecycle;
+mod parallel;
 mod reconfigure;
 mod routing;
 mod snapshot;
@@ -239,6 +240,10 @@ pub struct Engine {
     /// Per queue with a random strategy, the highest pass it has offered at
     /// (see [`AgentSelection::Random`](crate::AgentSelection::Random)).
     random_clocks: BTreeMap<QueueId, u64>,
+    /// Per interaction ringing more than one agent (a parallel offer), its
+    /// offers other than the one its state names, in offer order. Not in the
+    /// snapshot: restore rebuilds it from the pending offers.
+    ringing: BTreeMap<InteractionId, Vec<OfferId>>,
     work: VecDeque<Work>,
     events: VecDeque<Event>,
 }
@@ -266,6 +271,7 @@ impl Engine {
             router,
             cases: cases::CaseOwners::default(),
             random_clocks: BTreeMap::new(),
+            ringing: BTreeMap::new(),
             work: VecDeque::new(),
             events: VecDeque::new(),
         }

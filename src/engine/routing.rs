@@ -52,6 +52,7 @@ impl Engine {
                     queue_priority,
                     now,
                 );
+                self.fan_out(id, now);
             }
             None => {
                 // A wake-up strictly after now: one at or before now would fire at once and loop.
@@ -80,11 +81,12 @@ impl Engine {
                 choice.queue_priority,
                 now,
             );
+            self.fan_out(choice.interaction, now);
         }
     }
 
     /// Offers a queued interaction to an agent with room, reserving capacity.
-    fn make_offer(
+    pub(super) fn make_offer(
         &mut self,
         iid: InteractionId,
         aid: AgentId,
@@ -117,7 +119,12 @@ impl Engine {
             agent.passes.insert(q.id, clock.saturating_add(stride));
         }
         let expires_at = now + q.offer_timeout.unwrap_or(self.config.offer_timeout());
-        i.state = InteractionState::Offered { offer: offer_id, agent: aid };
+        if matches!(i.state, InteractionState::Offered { .. }) {
+            // One more agent of a parallel offer: the state names the earliest.
+            self.ringing.entry(iid).or_default().push(offer_id);
+        } else {
+            i.state = InteractionState::Offered { offer: offer_id, agent: aid };
+        }
         i.offers = i.offers.saturating_add(1);
         agent.load.reserve(&agent.config.capacity, i.channel);
         agent.offers.insert(offer_id);
@@ -314,16 +321,20 @@ impl Engine {
             agent.offers.remove(&offer);
         }
         self.unreserve(pending.agent, pending.interaction, now);
+        self.forget_ringing(pending.interaction, offer);
         pending
     }
 
-    /// Withdraws every pending offer of an agent, sending each interaction back to its place in line.
+    /// Withdraws every pending offer of an agent, sending each interaction
+    /// back to its place in line (unless other agents still ring for it).
     pub(super) fn withdraw_offers(&mut self, aid: AgentId, reason: WithdrawReason, now: Timestamp) {
         let offers: Vec<OfferId> = self.agents[&aid].offers.iter().copied().collect();
         for offer in offers {
             let p = self.drop_offer(offer, now);
             self.emit(now, EventKind::OfferWithdrawn { offer, interaction: p.interaction, agent: aid, reason });
-            self.enter_queue(p.interaction, QueueReason::OfferWithdrawn, now);
+            if !self.still_ringing(p.interaction) {
+                self.enter_queue(p.interaction, QueueReason::OfferWithdrawn, now);
+            }
         }
     }
 

@@ -60,11 +60,11 @@ pub struct EngineSnapshot {
 /// changes the format: the version goes up with it (2: the fields of issue
 /// #11, fair routing; 3: routing steps; 4: agent attributes, eligibility
 /// expressions and business hours; 5: preferred, direct and case-owner
-/// routing, wrap-up modes), and older bytes are refused with
+/// routing, wrap-up modes; 6: parallel offers), and older bytes are refused with
 /// [`CompactSnapshotError::BadHeader`] instead of misread. JSON snapshots read
 /// older files through serde defaults.
 #[cfg(feature = "compact")]
-const COMPACT_MAGIC: &[u8; 8] = b"sbsnap\x00\x05";
+const COMPACT_MAGIC: &[u8; 8] = b"sbsnap\x00\x06";
 
 /// Why bytes could not be read as a compact snapshot.
 #[cfg(feature = "compact")]
@@ -371,6 +371,7 @@ impl Engine {
                 return Err(RestoreError::DuplicateId(id.to_string()));
             }
         }
+        e.ringing = parallel_offers(&e)?;
         check_placement(&e)?;
         check_loads(&e)?;
         check_timers(&e, &s.timers, s.next_timer_seq)?;
@@ -798,6 +799,32 @@ fn deadline(e: &Engine, i: &Interaction) -> Option<Timestamp> {
     i.wait_deadline(e.queues.get(&i.queue)?)
 }
 
+/// The offers of each interaction ringing several agents, other than the
+/// one its state names (see `Engine::ringing`), which must be the earliest;
+/// each agent rings for it once.
+fn parallel_offers(e: &Engine) -> Result<BTreeMap<InteractionId, Vec<OfferId>>, RestoreError> {
+    let mut ringing: BTreeMap<InteractionId, Vec<OfferId>> = BTreeMap::new();
+    let mut offers: Vec<&PendingOffer> = e.offers.values().collect();
+    offers.sort_unstable_by_key(|p| p.id);
+    for p in offers {
+        let named = match e.interactions.get(&p.interaction).map(|i| i.state) {
+            Some(InteractionState::Offered { offer, .. }) => offer,
+            _ => continue,
+        };
+        if named == p.id {
+            continue;
+        }
+        let named_agent = e.offers.get(&named).map(|n| n.agent);
+        let others = ringing.entry(p.interaction).or_default();
+        let twice = named_agent == Some(p.agent) || others.iter().any(|o| e.offers[o].agent == p.agent);
+        if named > p.id || twice {
+            return Err(RestoreError::InteractionMisplaced(p.interaction));
+        }
+        others.push(p.id);
+    }
+    Ok(ringing)
+}
+
 /// Every interaction is exactly where its state says, once.
 fn check_placement(e: &Engine) -> Result<(), RestoreError> {
     let mut held: BTreeMap<InteractionId, u32> = BTreeMap::new();
@@ -821,7 +848,9 @@ fn check_placement(e: &Engine) -> Result<(), RestoreError> {
         let ok = match i.state {
             InteractionState::Queued => n == 0,
             InteractionState::Offered { offer, agent } => {
-                n == 1 && e.offers.get(&offer).is_some_and(|p| p.agent == agent && p.interaction == i.id)
+                let parallel = e.ringing.get(&i.id).map_or(0, Vec::len);
+                n as usize == 1 + parallel
+                    && e.offers.get(&offer).is_some_and(|p| p.agent == agent && p.interaction == i.id)
             }
             InteractionState::Connected { agent } => {
                 n == 1 && e.agents.get(&agent).is_some_and(|a| a.connected.contains(&i.id))

@@ -236,6 +236,30 @@ pub struct QueueConfig {
     /// How long after a failed dial the callback may be offered again. 5 minutes by default.
     #[serde(default = "five_minutes")]
     pub callback_retry_after: Duration,
+    /// Parallel offers (ring-all, a ring group): each interaction of this
+    /// queue is offered to up to this many agents at once, the best by the
+    /// queue's strategy (Asterisk `ringall`, TaskRouter `MaxReservedWorkers`).
+    /// Capacity is reserved on each. The **first accept wins**: in the same
+    /// step the others are withdrawn with
+    /// [`WithdrawReason::Rescinded`](crate::WithdrawReason::Rescinded), and an
+    /// accept of a withdrawn offer fails with
+    /// [`CommandError::OfferNotPending`](crate::CommandError::OfferNotPending),
+    /// so an interaction is never connected twice. A reject or timeout by one
+    /// agent leaves the others ringing; when the last one declines, the
+    /// interaction goes back to its place in line (or to the queue's
+    /// [`AllDeclined`] rule) and rings a fresh group.
+    ///
+    /// The group is chosen when the interaction is routed, by the trigger that
+    /// routed it (an arrival, or an agent freeing up: then that agent and up
+    /// to `parallel_offers - 1` others with room); an agent who frees up while
+    /// it rings does not join the group. 1 (the default) offers to one agent
+    /// at a time; 1 to [`QueueConfig::MAX_PARALLEL_OFFERS`].
+    #[serde(default = "one")]
+    pub parallel_offers: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 fn three() -> u32 {
@@ -247,6 +271,9 @@ fn five_minutes() -> Duration {
 }
 
 impl QueueConfig {
+    /// The most agents one interaction may ring at once ([`QueueConfig::parallel_offers`]).
+    pub const MAX_PARALLEL_OFFERS: u32 = 64;
+
     /// A queue with the given channels, no extra requirements, 80/20
     /// service level, priority 0, longest-idle selection, no wrap-up, and
     /// [`AllDeclined::Wait`].
@@ -275,6 +302,7 @@ impl QueueConfig {
             case_owner_wait: None,
             callback_attempts: 3,
             callback_retry_after: Duration::from_secs(300),
+            parallel_offers: 1,
             wrap_up_mode: crate::model::wrap_up::WrapUpMode::Optional,
             wrap_up_extension: None,
             default_disposition: None,
@@ -362,6 +390,13 @@ impl QueueConfig {
     pub fn with_callback_attempts(mut self, attempts: u32, retry_after: Duration) -> Self {
         self.callback_attempts = attempts;
         self.callback_retry_after = retry_after;
+        self
+    }
+
+    /// Offers each interaction to up to `agents` agents at once, first accept
+    /// wins (see [`QueueConfig::parallel_offers`]).
+    pub fn with_parallel_offers(mut self, agents: u32) -> Self {
+        self.parallel_offers = agents;
         self
     }
 

@@ -221,6 +221,7 @@ impl Router {
                         blending: crate::config::Blending::RealTimeFirst,
                         blend_horizon_ms: 0,
                         now,
+                        ringing: &[],
                     };
                     // Per list, the ready members its eligibility admits, from
                     // the bits verified above: asking every ready agent about

@@ -47,7 +47,7 @@ impl Router {
         for tier in tiers.values_mut() {
             tier.sort_unstable();
             for entry in tier.iter() {
-                if ctx.declined(i, entry.1) {
+                if ctx.passes_over(i, entry.1) {
                     continue;
                 }
                 if let Some(cause) = self.drain_cause(&ctx.agents[&entry.1], ctx) {

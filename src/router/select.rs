@@ -46,6 +46,9 @@ pub(crate) struct Context<'a> {
     /// [`EngineConfig::blend_horizon`](crate::EngineConfig::blend_horizon), in ms.
     pub(crate) blend_horizon_ms: i64,
     pub(crate) now: Timestamp,
+    /// Agents an agent choice passes over: those already ringing for the
+    /// interaction (a parallel offer).
+    pub(crate) ringing: &'a [AgentId],
 }
 
 impl<'a> Context<'a> {
@@ -66,7 +69,19 @@ impl<'a> Context<'a> {
             blending: config.blending(),
             blend_horizon_ms: duration_millis(config.blend_horizon()),
             now,
+            ringing: &[],
         }
+    }
+
+    /// The same context for choosing more agents of a parallel offer, passing over those ringing.
+    pub(crate) fn passing_over(self, ringing: &'a [AgentId]) -> Self {
+        Context { ringing, ..self }
+    }
+
+    /// Whether an agent choice for `interaction` passes over `agent`: they
+    /// may never be offered it again, or they ring for it already.
+    pub(super) fn passes_over(&self, interaction: &Interaction, agent: AgentId) -> bool {
+        self.declined(interaction, agent) || self.ringing.contains(&agent)
     }
 
     pub(super) fn declined(&self, interaction: &Interaction, agent: AgentId) -> bool {
@@ -197,7 +212,7 @@ impl Router {
             // order competes for best (its decliners before it, for last
             // resort); those passed over for blending are blocked.
             let mut take = |entry: (AgentKey, AgentId)| -> bool {
-                if ctx.declined(i, entry.1) {
+                if ctx.passes_over(i, entry.1) {
                     return false;
                 }
                 if let Some(cause) = self.candidate_drains(entry.1, ctx) {

@@ -148,6 +148,9 @@ pub struct SimReport {
     /// Callers who took a callback ([`CallbackOfferSpec`](super::CallbackOfferSpec)).
     #[serde(default)]
     pub callbacks_taken: u64,
+    /// Ring-all offers withdrawn because another agent answered first.
+    #[serde(default)]
+    pub rescinded_offers: u64,
 }
 
 /// Feeds a run's events to [`Statistics`] and keeps the interval reports.
@@ -415,6 +418,7 @@ fn build(
         repeat_contacts: run.repeat_contacts,
         case_owner_offers: run.case_owner_offers,
         callbacks_taken: run.callbacks_taken,
+        rescinded_offers: run.rescinded_offers,
     })
 }
 
@@ -561,6 +565,14 @@ impl SimReport {
                 out,
                 "{} callers took a callback, kept their place in line, and hung up instead of waiting\n",
                 self.callbacks_taken
+            );
+        }
+        // Only when queues rang several agents at once, so that other reports read as before.
+        if self.rescinded_offers > 0 {
+            let _ = writeln!(
+                out,
+                "{} ring-all offers withdrawn because another agent answered first\n",
+                self.rescinded_offers
             );
         }
         // Only when customers came back, so that reports of scenarios without repeats read as before.

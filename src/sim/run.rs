@@ -94,6 +94,9 @@ pub struct RunSummary {
     pub case_owner_offers: u64,
     /// Callers who took a callback ([`CallbackOfferSpec`](super::CallbackOfferSpec)).
     pub callbacks_taken: u64,
+    /// Offers of a ring-all withdrawn because another agent answered first
+    /// ([`QueueSpec::parallel_offers`](super::QueueSpec::parallel_offers)).
+    pub rescinded_offers: u64,
 }
 
 /// RNG stream numbers: one per purpose, so draws for one purpose never shift another's.
@@ -239,6 +242,7 @@ impl<'s> Simulation<'s> {
                 case_owner_wait: q.case_owner_wait_secs.map(Duration::from_secs),
                 callback_attempts: 3,
                 callback_retry_after: Duration::from_secs(300),
+                parallel_offers: q.parallel_offers,
                 wrap_up_extension: None,
                 default_disposition: None,
                 time_to_live: q.time_to_live_secs.map(Duration::from_secs),
@@ -586,6 +590,9 @@ impl<'s> Simulation<'s> {
                         offer.explanation.preference == Some(crate::model::preference::PreferenceKind::CaseOwner);
                     self.summary.case_owner_offers += u64::from(owner);
                     self.ring(offer.agent, offer.id, event.at);
+                }
+                EventKind::OfferWithdrawn { reason: crate::WithdrawReason::Rescinded, .. } => {
+                    self.summary.rescinded_offers += 1;
                 }
                 EventKind::OfferAccepted { interaction, agent, .. } => {
                     if let Some(handle_ms) = self.customers.get(*interaction) {

@@ -90,6 +90,11 @@ pub struct QueueSpec {
     /// stream has a [`RepeatSpec`].
     #[serde(default)]
     pub case_owner_wait_secs: Option<u64>,
+    /// Ring-all: each interaction rings up to this many agents at once, the
+    /// first to answer takes it ([`QueueConfig::parallel_offers`](crate::QueueConfig::parallel_offers)).
+    /// 1 (the default) rings one agent at a time.
+    #[serde(default = "one")]
+    pub parallel_offers: u32,
     /// Queue priority (higher first).
     #[serde(default)]
     pub priority: i32,
@@ -761,6 +766,12 @@ impl Scenario {
             if let Some(wait) = q.case_owner_wait_secs {
                 secs(format!("queues[{i}].case_owner_wait_secs"), wait, 1)?;
             }
+            if !(1..=crate::QueueConfig::MAX_PARALLEL_OFFERS).contains(&q.parallel_offers) {
+                return Err(invalid(
+                    format!("queues[{i}].parallel_offers"),
+                    format!("must be 1 to {}", crate::QueueConfig::MAX_PARALLEL_OFFERS),
+                ));
+            }
             if let Some(max_wait) = q.max_wait_secs {
                 secs(format!("queues[{i}].max_wait_secs"), max_wait, 0)?;
             }
@@ -1038,6 +1049,7 @@ impl Scenario {
                 wrap_up_secs: 0,
                 wrap_up_mode: Default::default(),
                 case_owner_wait_secs: None,
+                parallel_offers: 1,
                 priority: 0,
                 aging_per_minute: 0,
                 max_wait_secs: None,

@@ -212,6 +212,7 @@ fn withdraw_reason(reason: crate::event::WithdrawReason) -> &'static str {
         W::Expired => "expired",
         W::Diverted => "diverted",
         W::ConvertedToCallback => "converted_to_callback",
+        W::Rescinded => "rescinded",
     }
 }
 
