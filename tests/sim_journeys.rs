@@ -166,3 +166,41 @@ fn bad_callback_offers_are_typed_errors_naming_the_field() {
         }
     }
 }
+
+/// Two hours of one voice queue where agents take 8 s on average to pick up (exponential):
+/// ringing three at once, the first of three answers, so calls are answered sooner than when
+/// one agent rings at a time, and each answer rescinds the other offers.
+#[test]
+fn ring_all_answers_sooner_when_agents_are_slow_to_pick_up() {
+    let desk = |parallel: u32| {
+        json!({
+            "name": "slow pick-up", "start": "2026-03-02T08:00:00Z", "duration_min": 120, "interval_min": 30,
+            "skills": [],
+            "answer_delay": { "kind": "exponential", "mean_secs": 8 },
+            "queues": [{ "id": 1, "name": "Voice", "channels": ["Voice"], "sla": { "percent": 80, "secs": 20 },
+                         "parallel_offers": parallel }],
+            "agent_groups": [{ "name": "desk", "count": 12, "skills": [], "total_units": 100,
+                "capacity": [{ "channel": "Voice", "max": 1, "units": 100 }], "queues": [{ "queue": 1 }] }],
+            "arrivals": [{ "queue": 1, "channel": "Voice", "per_hour": [120],
+                           "handle": { "kind": "exponential", "mean_secs": 180 } }]
+        })
+    };
+    let single = simulate(&load(&desk(1)), seed()).unwrap();
+    let ring = simulate(&load(&desk(3)), seed()).unwrap();
+    assert_eq!(single.rescinded_offers, 0);
+    let answered = ring.queues[0].figures.answered;
+    assert!(answered > 100, "{answered} answered");
+    // Most answers found other agents free to ring beside the first.
+    assert!(ring.rescinded_offers > answered, "{} rescinded for {answered} answers", ring.rescinded_offers);
+    let asa = |r: &SimReport| r.queues[0].figures.asa_secs.unwrap();
+    assert!(asa(&ring) < asa(&single) * 0.7, "ASA {:.1} s ringing 3, {:.1} s ringing 1", asa(&ring), asa(&single));
+    assert!(ring.to_text().contains("ring-all offers withdrawn"), "the report says so");
+}
+
+#[test]
+fn a_ring_group_of_zero_is_a_typed_scenario_error() {
+    let mut scenario = repeat_callers();
+    scenario["queues"][0]["parallel_offers"] = json!(0);
+    let err = serde_json::from_value::<Scenario>(scenario).unwrap().validate().unwrap_err();
+    assert!(err.to_string().contains("queues[0].parallel_offers"), "{err}");
+}
