@@ -165,6 +165,9 @@ fn failed_dials_retry_after_the_delay_and_the_last_ends_the_callback() {
     }
     assert_eq!(h.outcome(1), Some(Outcome::CallbackFailed(DialFailure::Busy)));
     assert_eq!(h.engine.totals().callbacks_failed, 1);
+    // The failed callback counts among the ended, so the totals add up on restore.
+    let restored = Engine::restore(h.engine.snapshot()).expect("totals count failed callbacks as ended");
+    assert_eq!(restored.snapshot(), h.engine.snapshot());
     let attempts: Vec<u32> = h
         .log
         .iter()

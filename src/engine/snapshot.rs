@@ -259,6 +259,8 @@ impl Engine {
             ("expired", s.totals.expired),
             ("closed", s.totals.closed),
             ("diverted", s.totals.diverted),
+            ("callbacks failed", s.totals.callbacks_failed),
+            ("self-served", s.totals.self_served),
         ] {
             if value > MAX_SNAPSHOT_COUNTER {
                 return Err(RestoreError::CounterTooLarge { counter, value, max: MAX_SNAPSHOT_COUNTER });
@@ -273,7 +275,8 @@ impl Engine {
             .and_then(|n| n.checked_add(s.totals.declined))
             .and_then(|n| n.checked_add(s.totals.expired))
             .and_then(|n| n.checked_add(s.totals.closed))
-            .and_then(|n| n.checked_add(s.totals.diverted));
+            .and_then(|n| n.checked_add(s.totals.diverted))
+            .and_then(|n| n.checked_add(s.totals.callbacks_failed));
         if ended.and_then(|e| e.checked_add(live)) != Some(s.totals.arrived) {
             return Err(RestoreError::TotalsMismatch { arrived: s.totals.arrived, live, ended });
         }
