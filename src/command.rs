@@ -297,6 +297,26 @@ pub enum Command {
         /// The interaction.
         interaction: InteractionId,
     },
+    /// A callback the customer asked for at a given time (a scheduled
+    /// callback). It arrives now, as [`Command::Arrive`] checks and counts it
+    /// (it must be on channel `Callback`, and its queue must take that
+    /// channel and have room), but it is in no waiting list and offered to
+    /// nobody: its state is [`InteractionState::Scheduled`](crate::InteractionState::Scheduled).
+    /// At `due` it enters its queue ([`QueueReason::CallbackDue`](crate::QueueReason::CallbackDue)),
+    /// its place in line and the clocks of its steps, preference, rules and
+    /// time to live starting then, its priority raised by the queue's
+    /// [`scheduled_callback_boost`](crate::QueueConfig::scheduled_callback_boost);
+    /// the queue's admission rules apply then, as to an arrival. Before
+    /// `due`, `Cancel` and `Abandon` end it (not while offered: never
+    /// offered); `Transfer` is refused. The statistics count it as offered
+    /// when it enters, and measure its wait and response from `due`.
+    ScheduleCallback {
+        /// The callback (channel `Callback`).
+        callback: NewInteraction,
+        /// When it enters its queue: after now, and at most
+        /// [`Timestamp::MAX_SPAN`](crate::Timestamp::MAX_SPAN) ahead.
+        due: crate::time::Timestamp,
+    },
     /// The host's dial of a callback its agent accepted failed (no answer,
     /// busy): the agent is free again at once, without wrap-up. Before the
     /// queue's last attempt ([`QueueConfig::callback_attempts`](crate::QueueConfig::callback_attempts))

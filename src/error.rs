@@ -210,6 +210,17 @@ pub enum CommandError {
         /// Its channel.
         channel: Channel,
     },
+    /// A scheduled callback must be due after now ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback));
+    /// for one due now, use [`Command::Arrive`](crate::Command::Arrive).
+    #[error("callback {interaction}: due at {due}, not after now ({now})")]
+    CallbackDueNotAhead {
+        /// The interaction.
+        interaction: InteractionId,
+        /// The due time given.
+        due: Timestamp,
+        /// The engine's time.
+        now: Timestamp,
+    },
     /// An interaction's preference names no agent.
     #[error("interaction {0}: its preference names no agent")]
     EmptyPreference(InteractionId),

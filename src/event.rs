@@ -46,6 +46,9 @@ pub enum QueueReason {
     /// It was converted into a callback ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)):
     /// the callback enters its queue's callback list at the call's place in line.
     ConvertedToCallback,
+    /// A scheduled callback ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback))
+    /// reached its due time and entered its queue.
+    CallbackDue,
 }
 
 /// Why a pending offer was withdrawn.
@@ -385,6 +388,16 @@ pub enum EventKind {
         /// The channel it was on.
         from: Channel,
     },
+    /// A callback arrived scheduled ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback)),
+    /// right after its `InteractionArrived`: it enters its queue at `due`.
+    CallbackScheduled {
+        /// The interaction.
+        interaction: InteractionId,
+        /// Its queue.
+        queue: QueueId,
+        /// When it enters the queue.
+        due: Timestamp,
+    },
     /// The host's dial of a callback failed ([`Command::CallbackFailed`](crate::Command::CallbackFailed)):
     /// the agent is free again, and the callback goes back to its place in
     /// line for another attempt or, after its queue's last, ends.
@@ -537,6 +550,7 @@ impl EventKind {
             | EventKind::WrapUpStarted { interaction, .. }
             | EventKind::WrapUpExtended { interaction, .. }
             | EventKind::ConvertedToCallback { interaction, .. }
+            | EventKind::CallbackScheduled { interaction, .. }
             | EventKind::CallbackAttemptFailed { interaction, .. }
             | EventKind::WrapUpEnded { interaction, .. }
             | EventKind::Disposition { interaction, .. }

@@ -230,3 +230,176 @@ fn bad_failed_dials_are_refused_and_change_nothing() {
         assert_eq!(h.engine.snapshot(), before, "{shown} changed the engine");
     }
 }
+
+// ----- scheduled callbacks (issue #13 §1) -----
+
+/// Queue 1 of [`desk`] with a boost of 50 for scheduled callbacks, and agent 1 logged in, busy
+/// with callback 100 until `complete(100)`.
+fn scheduled_desk() -> Harness {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice, Channel::Callback]).with_scheduled_callback_boost(50)));
+    h.add_agent(agent(1, Channel::Callback, 1, &[1]));
+    h
+}
+
+fn callback(id: u64) -> NewInteraction {
+    NewInteraction::new(InteractionId(id), Channel::Callback, QueueId(1), CustomerId(id))
+}
+
+fn schedule(h: &mut Harness, id: u64, due_secs: i64) -> Result<(), CommandError> {
+    let due = Timestamp::from_millis(T0 + due_secs * 1000);
+    h.try_cmd(Command::ScheduleCallback { callback: callback(id), due })
+}
+
+#[test]
+fn a_scheduled_callback_enters_at_its_time_and_not_before() {
+    let mut h = scheduled_desk();
+    schedule(&mut h, 1, 600).unwrap();
+    let due = Timestamp::from_millis(T0 + 600_000);
+    assert_eq!(h.state(1), Some(InteractionState::Scheduled { due }));
+    assert!(h.log.iter().any(|e| matches!(e.kind, EventKind::CallbackScheduled { due: d, .. } if d == due)));
+    assert_eq!(h.engine.totals().arrived, 1, "counted as it arrives");
+    assert!(h.engine.waiting(QueueId(1)).is_empty(), "but in no waiting list");
+    // Agent 1 is idle the whole time: nothing is offered before 600 s.
+    h.at(599.999);
+    assert!(h.offers().is_empty());
+    assert_eq!(h.engine.poll_timeout(), Some(due));
+    h.at(600.0);
+    let offer = h.offer_of(1);
+    assert_eq!(h.log.iter().rev().find(|e| matches!(e.kind, EventKind::InteractionOffered(_))).unwrap().at, due);
+    assert_eq!(offer.explanation.waited, secs(0), "its place in line is its due time");
+    assert!(
+        h.log.iter().any(|e| matches!(e.kind, EventKind::InteractionQueued { reason: QueueReason::CallbackDue, .. }))
+    );
+}
+
+#[test]
+fn a_due_callback_is_boosted_ahead_of_older_callbacks() {
+    let mut h = scheduled_desk();
+    h.arrive_with(callback(100)).accept(100); // agent 1 busy
+    h.arrive_with(callback(2)); // waits from 0 s, priority 0
+    schedule(&mut h, 1, 60).unwrap();
+    h.at(60.0);
+    let i = h.engine.interaction(InteractionId(1)).unwrap();
+    assert_eq!((i.state(), i.priority()), (InteractionState::Queued, 50));
+    // Agent 1 frees at 90 s: the due callback (in line 30 s, priority 50) goes before the one
+    // in line for 90 s (priority 0).
+    h.at(90.0).complete(100);
+    assert_eq!(h.offer_of(1).agent, AgentId(1));
+    assert_eq!(h.state(2), Some(InteractionState::Queued));
+    // Without the boost, the older one would have gone first.
+    let mut plain = harness();
+    plain.cmd(Command::AddQueue(queue(1, &[Channel::Voice, Channel::Callback])));
+    plain.add_agent(agent(1, Channel::Callback, 1, &[1]));
+    plain.arrive_with(callback(100)).accept(100);
+    plain.arrive_with(callback(2));
+    schedule(&mut plain, 1, 60).unwrap();
+    plain.at(90.0).complete(100);
+    assert_eq!(plain.state(1), Some(InteractionState::Queued));
+    assert_eq!(plain.offer_of(2).agent, AgentId(1));
+}
+
+#[test]
+fn a_scheduled_callback_cancelled_before_its_time_ends_once_and_is_never_offered() {
+    let mut h = scheduled_desk();
+    schedule(&mut h, 1, 600).unwrap();
+    h.at(100.0).cmd(Command::Cancel { interaction: InteractionId(1) });
+    assert_eq!(h.outcome(1), Some(Outcome::Cancelled));
+    assert_eq!(h.engine.poll_timeout(), None, "its due timer is gone");
+    h.at(700.0);
+    assert!(h.offers().is_empty());
+    assert_eq!((h.engine.totals().arrived, h.engine.totals().ended()), (1, 1));
+}
+
+#[test]
+fn bad_scheduled_callbacks_are_refused_and_change_nothing() {
+    let mut h = scheduled_desk();
+    schedule(&mut h, 1, 600).unwrap();
+    h.at(10.0);
+    let before = h.engine.snapshot();
+    let now = h.now;
+    let at = |s: i64| Timestamp::from_millis(T0 + s * 1000);
+    let call = NewInteraction::new(InteractionId(5), Channel::Voice, QueueId(1), CustomerId(5));
+    let cases: Vec<(&str, Command, CommandError)> = vec![
+        (
+            "not a callback",
+            Command::ScheduleCallback { callback: call, due: at(60) },
+            CommandError::NotACallback { interaction: InteractionId(5), channel: Channel::Voice },
+        ),
+        (
+            "due now",
+            Command::ScheduleCallback { callback: callback(6), due: now },
+            CommandError::CallbackDueNotAhead { interaction: InteractionId(6), due: now, now },
+        ),
+        (
+            "due in the past",
+            Command::ScheduleCallback { callback: callback(6), due: at(1) },
+            CommandError::CallbackDueNotAhead { interaction: InteractionId(6), due: at(1), now },
+        ),
+        (
+            "due after the end of time",
+            Command::ScheduleCallback { callback: callback(6), due: Timestamp::from_millis(i64::MAX) },
+            CommandError::TimeOutOfRange {
+                now: Timestamp::from_millis(i64::MAX),
+                min: now,
+                max: now + Timestamp::MAX_SPAN,
+            },
+        ),
+        (
+            "a duplicate id",
+            Command::ScheduleCallback { callback: callback(1), due: at(60) },
+            CommandError::DuplicateInteraction(InteractionId(1)),
+        ),
+        (
+            "transfer before its time",
+            Command::Transfer { interaction: InteractionId(1), queue: QueueId(1) },
+            CommandError::SameQueue { interaction: InteractionId(1), queue: QueueId(1) },
+        ),
+    ];
+    for (name, command, expected) in cases {
+        assert_eq!(h.try_cmd(command), Err(expected), "{name}");
+        assert_eq!(h.engine.snapshot(), before, "{name} changed the engine");
+    }
+    // A transfer to another queue that takes callbacks is refused too: it is not in line yet.
+    h.cmd(Command::AddQueue(queue(2, &[Channel::Callback])));
+    let refused = h.try_cmd(Command::Transfer { interaction: InteractionId(1), queue: QueueId(2) });
+    assert_eq!(
+        refused,
+        Err(CommandError::WrongInteractionState {
+            interaction: InteractionId(1),
+            state: InteractionState::Scheduled { due: at(600) }
+        })
+    );
+}
+
+#[test]
+fn a_snapshot_before_the_due_time_restores_into_the_same_future_and_the_record_measures_from_due() {
+    let run = |restore: bool| {
+        let mut h = scheduled_desk();
+        schedule(&mut h, 1, 600).unwrap();
+        h.at(300.0);
+        if restore {
+            let snapshot = h.engine.snapshot();
+            #[cfg(feature = "compact")]
+            assert_eq!(EngineSnapshot::from_compact(&snapshot.to_compact()).unwrap(), snapshot);
+            let json = serde_json::to_string(&snapshot).unwrap();
+            h.engine = Engine::restore(serde_json::from_str(&json).unwrap()).unwrap();
+        }
+        h.at(610.0).accept(1);
+        h.at(700.0).complete(1);
+        h.log.clone()
+    };
+    let straight = run(false);
+    assert_eq!(run(true), straight);
+    let mut stats = Statistics::new(StatsConfig::default());
+    let engine = Engine::new(EngineConfig::default());
+    for event in &straight {
+        stats.observe(event, &engine);
+    }
+    let record = stats.poll_record().unwrap();
+    assert_eq!(record.scheduled_for, Some(Timestamp::from_millis(T0 + 600_000)));
+    assert_eq!(record.arrived_at, Timestamp::from_millis(T0));
+    let callback = stats.channel(Channel::Callback).unwrap();
+    assert_eq!((callback.counters.offered, callback.counters.answered), (1, 1));
+    assert_eq!(callback.counters.answer_wait_ms, 10_000, "waited from its due time, not from when it was scheduled");
+}

@@ -39,7 +39,8 @@ fn bad_bytes_are_typed_errors() {
     assert_eq!(EngineSnapshot::from_compact(b"{\"config\":1}"), Err(CompactSnapshotError::BadHeader));
     for version in [1, 2, 3, 4, 5, 7] {
         // 1 to 5: before the fields of issues #11, #12 and #13 (3: steps, before eligibility
-        // expressions; 4: before preferences and case owners; 5: before parallel offers);
+        // expressions; 4: before preferences and case owners; 5: before parallel offers and
+        // scheduled callbacks);
         // 7: a format from the future.
         let mut other_version = good.clone();
         other_version[7] = version;

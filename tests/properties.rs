@@ -42,6 +42,11 @@ enum Op {
     },
     /// The host's dial of a callback an agent holds fails (issue #13 §1).
     DialFails,
+    /// A callback scheduled `ms` ahead in queue 3 (issue #13 §1); 0 is refused (not ahead).
+    Schedule {
+        id: u64,
+        ms: u32,
+    },
     /// The host names a case's owner, or clears it (issue #13 §2).
     SetCaseOwner {
         case: u64,
@@ -120,6 +125,7 @@ fn op() -> impl Strategy<Value = Op> {
         ),
         1 => (0u64..3, 0..=AGENTS).prop_map(|(case, agent)| Op::SetCaseOwner { case, agent }),
         1 => id.clone().prop_map(|id| Op::Convert { id }),
+        1 => (id.clone(), 0u32..90_000).prop_map(|(id, ms)| Op::Schedule { id, ms }),
         1 => Just(Op::DialFails),
         5 => agent.clone().prop_map(|agent| Op::Accept { agent }),
         1 => agent.clone().prop_map(|agent| Op::Reject { agent }),
@@ -322,6 +328,10 @@ fn command_for(op: &Op, engine: &Engine) -> Option<Command> {
             Command::Arrive(new)
         }
         Op::Convert { id } => Command::ConvertToCallback { interaction: InteractionId(id) },
+        Op::Schedule { id, ms } => Command::ScheduleCallback {
+            callback: NewInteraction::new(InteractionId(id), Channel::Callback, QueueId(3), CustomerId(id)),
+            due: engine.now()? + Duration::from_millis(u64::from(ms)),
+        },
         Op::DialFails => {
             let is_callback =
                 |i: &InteractionId| engine.interaction(*i).is_some_and(|x| x.channel() == Channel::Callback);

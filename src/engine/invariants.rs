@@ -158,6 +158,25 @@ impl Engine {
                         None => ensure!(!i.overdue, "{} overdue in a queue without a bound", i.id),
                     }
                 }
+                InteractionState::Scheduled { due } => {
+                    let sig = self.held_sig(i.id);
+                    let queue = &self.queues[&i.queue];
+                    ensure!(
+                        sig.is_none_or(|s| !self.router.is_waiting(i, s, queue)),
+                        "{} is scheduled but in a waiting list",
+                        i.id
+                    );
+                    ensure!(
+                        i.channel == crate::Channel::Callback && i.queue_entered_at == due,
+                        "{} is scheduled but not a callback entering at its due time",
+                        i.id
+                    );
+                    ensure!(
+                        self.timers.due(TimerKind::CallbackDue(i.id)) == Some(due),
+                        "{} is scheduled without its due timer",
+                        i.id
+                    );
+                }
                 InteractionState::Offered { offer, agent } => {
                     let p = self.offers.get(&offer);
                     ensure!(

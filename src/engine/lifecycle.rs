@@ -46,7 +46,8 @@ impl Engine {
             Command::Logout { agent } => self.logout(agent, now),
             Command::Pause { agent, reason } => self.pause(agent, reason, now),
             Command::Resume { agent } => self.resume(agent, now),
-            Command::Arrive(new) => self.arrive(new, now),
+            Command::Arrive(new) => self.arrive(new, None, now),
+            Command::ScheduleCallback { callback, due } => self.arrive(callback, Some(due), now),
             Command::Accept { agent, offer } => self.accept(agent, offer, now),
             Command::Reject { agent, offer } => self.reject(agent, offer, now),
             Command::Complete { agent, interaction } => self.complete(agent, interaction, now),
@@ -83,6 +84,7 @@ impl Engine {
             TimerKind::ExceptionRule(iid) => self.exception_rule_due(iid, at),
             TimerKind::ForgetDeclines(iid) => self.forget_declines(iid),
             TimerKind::BusinessHours(_) => self.business_hours_changed(at),
+            TimerKind::CallbackDue(iid) => self.callback_due(iid, at),
         }
     }
 
@@ -636,9 +638,23 @@ impl Engine {
         Ok(())
     }
 
-    fn arrive(&mut self, mut new: NewInteraction, now: Timestamp) -> Result<(), CommandError> {
+    /// [`Command::Arrive`], or with `due` [`Command::ScheduleCallback`].
+    fn arrive(&mut self, mut new: NewInteraction, due: Option<Timestamp>, now: Timestamp) -> Result<(), CommandError> {
         if self.interactions.contains_key(&new.id) {
             return Err(CommandError::DuplicateInteraction(new.id));
+        }
+        if let Some(due) = due {
+            if new.channel != Channel::Callback {
+                return Err(CommandError::NotACallback { interaction: new.id, channel: new.channel });
+            }
+            if due <= now {
+                return Err(CommandError::CallbackDueNotAhead { interaction: new.id, due, now });
+            }
+            // Like every deadline, at most the longest span ahead (and so never past the end of time).
+            let latest = (now + Timestamp::MAX_SPAN).min(Timestamp::MAX);
+            if due > latest {
+                return Err(CommandError::TimeOutOfRange { now: due, min: now, max: latest });
+            }
         }
         self.check_interaction_limits(&new.attributes)?;
         let queue = self.queues.get(&new.queue).ok_or(CommandError::UnknownQueue(new.queue))?;
@@ -685,8 +701,19 @@ impl Engine {
         if let Some(phase) = phase {
             interaction.edit_rare(|rare| rare.preference = Some(phase));
         }
+        if let Some(due) = due {
+            // Its place in line, and every clock of its wait, start when it enters.
+            interaction.queue_entered_at = due;
+            interaction.state = InteractionState::Scheduled { due };
+        }
         self.interactions.insert(id, interaction);
         self.interactions.set_tag(&id, sig);
+        if let Some(due) = due {
+            self.timers.set(TimerKind::CallbackDue(id), due);
+            self.emit(now, arrived);
+            self.emit(now, EventKind::CallbackScheduled { interaction: id, queue, due });
+            return Ok(());
+        }
         let admission = self.admission_due(id, &self.queues[&queue]);
         self.arm_time_to_live(id, now);
         self.arm_exception_rule(id, now);
@@ -846,6 +873,7 @@ impl Engine {
                 self.leave_queue(iid);
                 self.end_interaction(iid, outcome(false), now);
             }
+            InteractionState::Scheduled { .. } => self.end_interaction(iid, outcome(false), now),
             InteractionState::Offered { .. } => {
                 let reason = if abandoned { WithdrawReason::CustomerAbandoned } else { WithdrawReason::Cancelled };
                 let agents = self.withdraw_ringing(iid, reason, now);
@@ -880,6 +908,22 @@ impl Engine {
         }
     }
 
+    /// A scheduled callback's due time: it enters its queue with the queue's
+    /// boost, as an arrival would (rules, time to live, admission).
+    fn callback_due(&mut self, iid: InteractionId, at: Timestamp) {
+        let Some(i) = self.interactions.get_mut(&iid) else { return };
+        if !matches!(i.state, InteractionState::Scheduled { .. }) {
+            return;
+        }
+        let queue = &self.queues[&i.queue];
+        i.priority = i.priority.saturating_add(queue.scheduled_callback_boost);
+        let admission = self.admission_due(iid, &self.queues[&self.interactions[&iid].queue]);
+        self.arm_time_to_live(iid, at);
+        self.arm_exception_rule(iid, at);
+        self.enter_queue(iid, QueueReason::CallbackDue, at);
+        self.admit(iid, admission, at);
+    }
+
     /// Sets (or moves) the time-to-live timer of an interaction that entered
     /// queue `queue` at `joined`.
     pub(super) fn arm_time_to_live(&mut self, iid: InteractionId, joined: Timestamp) {
@@ -899,7 +943,7 @@ impl Engine {
         if !target.channels.contains(&i.channel) {
             return Err(CommandError::ChannelNotInQueue { queue: to, channel: i.channel });
         }
-        if let InteractionState::WrapUp { .. } = i.state {
+        if let InteractionState::WrapUp { .. } | InteractionState::Scheduled { .. } = i.state {
             return Err(CommandError::WrongInteractionState { interaction: iid, state: i.state });
         }
         let sets = self.check_entry(target, &i.own_requirements, &target.steps, &i.attributes, Some(iid))?;
@@ -923,7 +967,7 @@ impl Engine {
                 self.release(agent, iid, now);
                 self.refresh_agent(agent, now);
             }
-            InteractionState::WrapUp { .. } => unreachable!("refused above"),
+            InteractionState::WrapUp { .. } | InteractionState::Scheduled { .. } => unreachable!("refused above"),
         }
         self.move_to_queue(iid, from, to, sets, now);
         // A transferred call may have been the agent's last real-time work.

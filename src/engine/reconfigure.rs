@@ -86,7 +86,9 @@ impl Engine {
                 // Frozen: the steps it entered with stay its own.
                 i.edit_rare(|rare| rare.own_steps = Some(old_steps.clone()));
             }
-            if restart && i.own_steps().is_none() {
+            // A scheduled callback's steps start when it enters, at its due time, in any case.
+            let scheduled = matches!(i.state, InteractionState::Scheduled { .. });
+            if restart && i.own_steps().is_none() && !scheduled {
                 i.edit_rare(|rare| rare.joined_at = Some(now));
             }
             let i = &self.interactions[&iid];

@@ -350,6 +350,7 @@ impl Engine {
         self.timers.cancel(TimerKind::ExceptionRule(iid));
         self.timers.cancel(TimerKind::WrapUpEnd(iid));
         self.timers.cancel(TimerKind::ForgetDeclines(iid));
+        self.timers.cancel(TimerKind::CallbackDue(iid));
         match outcome {
             Outcome::Handled { .. } => self.totals.handled += 1,
             Outcome::Abandoned { .. } => self.totals.abandoned += 1,

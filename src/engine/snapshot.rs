@@ -60,7 +60,7 @@ pub struct EngineSnapshot {
 /// changes the format: the version goes up with it (2: the fields of issue
 /// #11, fair routing; 3: routing steps; 4: agent attributes, eligibility
 /// expressions and business hours; 5: preferred, direct and case-owner
-/// routing, wrap-up modes; 6: parallel offers), and older bytes are refused with
+/// routing, wrap-up modes; 6: parallel offers and scheduled callbacks), and older bytes are refused with
 /// [`CompactSnapshotError::BadHeader`] instead of misread. JSON snapshots read
 /// older files through serde defaults.
 #[cfg(feature = "compact")]
@@ -503,7 +503,9 @@ impl Engine {
         if i.seq >= self.next_seq {
             return Err(RestoreError::CounterBehind("arrival sequence"));
         }
-        if i.arrived_at > i.queue_entered_at || i.queue_entered_at > now {
+        // A scheduled callback enters its queue later; the timers' check holds its due time ahead of now.
+        let scheduled = matches!(i.state, InteractionState::Scheduled { .. });
+        if i.arrived_at > i.queue_entered_at || (i.queue_entered_at > now && !scheduled) {
             return Err(RestoreError::BadTime(format!(
                 "{id} arrived at {} and entered its queue at {}, not in order before now {now}",
                 i.arrived_at, i.queue_entered_at
@@ -682,6 +684,11 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
                     return bad("forgets the declines of an interaction that is not live");
                 }
             }
+            TimerKind::CallbackDue(i) => {
+                if state(i) != Some(InteractionState::Scheduled { due: t.due }) {
+                    return bad("is not due when a scheduled callback is");
+                }
+            }
             TimerKind::BusinessHours(c) => match (e.calendars.get(&c), now) {
                 (None, _) => return bad("follows a calendar that does not exist"),
                 (Some(cal), Some(now)) if cal.next_change(now) != Some(t.due) => {
@@ -718,6 +725,14 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
             }
         } else if i.wrap_up_state() != crate::model::wrap_up::WrapUpState::default() {
             return Err(RestoreError::InteractionMisplaced(i.id));
+        }
+        if let InteractionState::Scheduled { due } = i.state {
+            if i.channel != crate::Channel::Callback || i.queue_entered_at != due || i.step != 0 {
+                return Err(RestoreError::InteractionMisplaced(i.id));
+            }
+            if !kinds.contains(&TimerKind::CallbackDue(i.id)) {
+                return Err(RestoreError::BadTimer { timer: TimerKind::CallbackDue(i.id), problem: "missing" });
+            }
         }
         let queued = i.state == InteractionState::Queued;
         if unanswered(i) && next_rule(e, i).is_some() && !kinds.contains(&TimerKind::ExceptionRule(i.id)) {
@@ -849,7 +864,7 @@ fn check_placement(e: &Engine) -> Result<(), RestoreError> {
     for i in e.interactions() {
         let n = held.remove(&i.id).unwrap_or(0);
         let ok = match i.state {
-            InteractionState::Queued => n == 0,
+            InteractionState::Queued | InteractionState::Scheduled { .. } => n == 0,
             InteractionState::Offered { offer, agent } => {
                 let parallel = e.ringing.get(&i.id).map_or(0, Vec::len);
                 n as usize == 1 + parallel

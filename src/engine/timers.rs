@@ -42,6 +42,9 @@ pub enum TimerKind {
     /// An interaction every qualified agent declined forgets who declined it
     /// ([`AllDeclined::ForgetAfter`](crate::AllDeclined::ForgetAfter)).
     ForgetDeclines(InteractionId),
+    /// A scheduled callback reaches its due time and enters its queue
+    /// ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback)).
+    CallbackDue(InteractionId),
 }
 
 impl TimerKind {
@@ -68,6 +71,8 @@ impl TimerKind {
             TimerKind::WrapUpEnd(_) => 6,
             TimerKind::QueueDelay(_) => 7,
             TimerKind::ForgetDeclines(_) => 8,
+            // Last: what else happens at its due time sees the queue as it was before it entered.
+            TimerKind::CallbackDue(_) => 9,
         }
     }
 }

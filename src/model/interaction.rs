@@ -17,6 +17,14 @@ use crate::time::Timestamp;
 pub enum InteractionState {
     /// Waiting in its queue.
     Queued,
+    /// A scheduled callback before its due time
+    /// ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback)): live
+    /// and counted, but in no waiting list and offered to nobody until `due`,
+    /// when it enters its queue.
+    Scheduled {
+        /// When it enters its queue.
+        due: Timestamp,
+    },
     /// Offered to one agent, whose capacity is reserved for it.
     Offered {
         /// The offer.

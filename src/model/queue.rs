@@ -236,6 +236,12 @@ pub struct QueueConfig {
     /// How long after a failed dial the callback may be offered again. 5 minutes by default.
     #[serde(default = "five_minutes")]
     pub callback_retry_after: Duration,
+    /// Priority points a scheduled callback
+    /// ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback)) gains
+    /// when it enters the queue at its due time, so that a customer promised
+    /// a call at 14:00 is called before work that merely waits. 0 by default.
+    #[serde(default)]
+    pub scheduled_callback_boost: i32,
     /// Parallel offers (ring-all, a ring group): each interaction of this
     /// queue is offered to up to this many agents at once, the best by the
     /// queue's strategy (Asterisk `ringall`, TaskRouter `MaxReservedWorkers`).
@@ -302,6 +308,7 @@ impl QueueConfig {
             case_owner_wait: None,
             callback_attempts: 3,
             callback_retry_after: Duration::from_secs(300),
+            scheduled_callback_boost: 0,
             parallel_offers: 1,
             wrap_up_mode: crate::model::wrap_up::WrapUpMode::Optional,
             wrap_up_extension: None,
@@ -390,6 +397,13 @@ impl QueueConfig {
     pub fn with_callback_attempts(mut self, attempts: u32, retry_after: Duration) -> Self {
         self.callback_attempts = attempts;
         self.callback_retry_after = retry_after;
+        self
+    }
+
+    /// Raises scheduled callbacks' priority by `points` when they enter the
+    /// queue (see [`QueueConfig::scheduled_callback_boost`]).
+    pub fn with_scheduled_callback_boost(mut self, points: i32) -> Self {
+        self.scheduled_callback_boost = points;
         self
     }
 

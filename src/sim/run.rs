@@ -242,6 +242,7 @@ impl<'s> Simulation<'s> {
                 case_owner_wait: q.case_owner_wait_secs.map(Duration::from_secs),
                 callback_attempts: 3,
                 callback_retry_after: Duration::from_secs(300),
+                scheduled_callback_boost: 0,
                 parallel_offers: q.parallel_offers,
                 wrap_up_extension: None,
                 default_disposition: None,

@@ -291,6 +291,11 @@ impl<Tz: TimeZone> Statistics<Tz> {
                 };
                 self.live.insert(*interaction, tracker);
             }
+            EventKind::CallbackScheduled { interaction, due, .. } => {
+                if let Some(t) = self.live.get_mut(interaction) {
+                    t.record.scheduled_for = Some(*due);
+                }
+            }
             EventKind::InteractionQueued { interaction, queue, reason } => {
                 self.queued(*interaction, *queue, *reason, engine, at);
             }
@@ -499,6 +504,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
                 | QueueReason::Transferred
                 | QueueReason::ConvertedToCallback
                 | QueueReason::CallbackRetry
+                | QueueReason::CallbackDue
         ) {
             self.ensure_queue(queue, engine);
         }
@@ -507,10 +513,12 @@ impl<Tz: TimeZone> Statistics<Tz> {
         match reason {
             // A callback is a new contact of the callback channel, entering the queue at its conversion.
             // A callback back after a failed dial is a new attempt: a new contact too.
+            // A scheduled callback is offered when it enters, at its due time.
             QueueReason::Arrived
             | QueueReason::Transferred
             | QueueReason::ConvertedToCallback
-            | QueueReason::CallbackRetry => {
+            | QueueReason::CallbackRetry
+            | QueueReason::CallbackDue => {
                 let moved = match reason {
                     QueueReason::Transferred => Some(t.entering.take().unwrap_or(Flow::Transfer)),
                     _ => None,
@@ -523,7 +531,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
                 // When it becomes overdue, on the target's clock and the calendar as it is now.
                 let deadline = response.and_then(|r| {
                     let calendar = clock::calendar_of(&r, queue, engine).map(|(_, c)| c);
-                    clock::deadline(calendar, t.record.arrived_at, r.within())
+                    clock::deadline(calendar, t.record.scheduled_for.unwrap_or(t.record.arrived_at), r.within())
                 });
                 let stint = Stint { queue, entered_at: at, skills, phase: Phase::Waiting, response, deadline };
                 self.tallies.count(id, &stint, channel, &t.values, Change::Enter(moved));
@@ -624,7 +632,8 @@ impl<Tz: TimeZone> Statistics<Tz> {
         }
         t.responded = true;
         let calendar = clock::calendar_of(&target, stint.queue, engine);
-        let arrived = t.record.arrived_at;
+        // A scheduled callback's clock starts when it is due, not when it was scheduled.
+        let arrived = t.record.scheduled_for.unwrap_or(t.record.arrived_at);
         let response_ms = clock::elapsed_ms(calendar.map(|(_, c)| c), arrived, at);
         let within = target.is_within(Duration::from_millis(response_ms));
         t.record.response = Some(ResponseRecord {

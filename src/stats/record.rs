@@ -311,6 +311,12 @@ pub struct InteractionRecord {
     /// before and after `converted_at`. Left out of the serialised form when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<CallbackRecord>,
+    /// A scheduled callback's due time
+    /// ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback)): it
+    /// entered its queue then, and its response is measured from then, not
+    /// from `arrived_at` (when it was scheduled). Left out of the serialised form when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<Timestamp>,
 }
 
 /// A call converted into a callback ([`InteractionRecord::callback`]).
@@ -367,6 +373,7 @@ impl InteractionRecord {
             cost: None,
             response: None,
             callback: None,
+            scheduled_for: None,
         }
     }
 

@@ -481,7 +481,7 @@ impl Shadow {
         for i in engine.interactions() {
             let s = &self.live[&i.id()];
             let (offer, agent) = match i.state() {
-                InteractionState::Queued => (None, None),
+                InteractionState::Queued | InteractionState::Scheduled { .. } => (None, None),
                 InteractionState::Offered { offer, .. } => (Some(offer), None),
                 InteractionState::Connected { agent } | InteractionState::WrapUp { agent } => (None, Some(agent)),
             };
