@@ -175,6 +175,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod command;
 mod config;
@@ -218,7 +219,7 @@ pub use model::expression::{
 pub use model::interaction::{DialFailure, Interaction, InteractionState, Outcome, SelfServedContact, SelfService};
 pub use model::preference::{Preference, PreferenceKind};
 pub use model::queue::{AgentSelection, Aging, AllDeclined, QueueConfig, WhenClosed};
-pub use model::skill::{Proficiency, Requirements, SkillRequirement, SkillSet};
+pub use model::skill::{InvalidProficiency, Proficiency, Requirements, SkillRequirement, SkillSet};
 pub use model::step::{
     AdmissionRule, AdmissionTrigger, Diversion, ExceptionAction, ExceptionRule, RoutingStep, Staffed, WhenEmpty,
 };

@@ -107,6 +107,25 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl From<std::time::SystemTime> for Timestamp {
+    /// The system time to the millisecond (rounded toward the past), as a
+    /// host's clock reads it; saturating at the ends of `i64`. The engine
+    /// still refuses times outside [`Timestamp::EPOCH`] to [`Timestamp::MAX`].
+    fn from(t: std::time::SystemTime) -> Self {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        match t.duration_since(std::time::UNIX_EPOCH) {
+            Ok(after) => Timestamp(ms(after)),
+            // Before 1970: toward the past, so a time 0.5 ms before the epoch is -1 ms.
+            Err(before) => {
+                let d = before.duration();
+                let whole = ms(d);
+                let rounded = if d.subsec_nanos() % 1_000_000 == 0 { whole } else { whole.saturating_add(1) };
+                Timestamp(rounded.saturating_neg())
+            }
+        }
+    }
+}
+
 /// Whether the engine accepts this time: within [`Timestamp::EPOCH`, `Timestamp::MAX`].
 pub(crate) fn in_range(t: Timestamp) -> bool {
     (Timestamp::EPOCH..=Timestamp::MAX).contains(&t)
@@ -152,6 +171,21 @@ pub(crate) fn duration_millis(d: Duration) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn system_times_convert_to_the_millisecond_toward_the_past() {
+        use std::time::{SystemTime, UNIX_EPOCH};
+        let cases: [(SystemTime, i64); 5] = [
+            (UNIX_EPOCH, 0),
+            (UNIX_EPOCH + Duration::from_micros(1_700_000_000_000_999), 1_700_000_000_000),
+            (UNIX_EPOCH - Duration::from_millis(5), -5),
+            (UNIX_EPOCH - Duration::from_micros(500), -1),
+            (UNIX_EPOCH - Duration::from_micros(5_001), -6),
+        ];
+        for (t, ms) in cases {
+            assert_eq!(Timestamp::from(t), Timestamp::from_millis(ms), "{t:?}");
+        }
+    }
 
     #[test]
     fn chrono_round_trip_and_display() {

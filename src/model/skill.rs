@@ -16,6 +16,9 @@ use crate::ids::SkillId;
 /// assert_eq!(Proficiency::new(4).map(Proficiency::level), Some(4));
 /// assert!(Proficiency::new(0).is_none());
 /// assert!(Proficiency::new(6).is_none());
+/// // In ordinary code, the named levels need no unwrap; from input, `TryFrom` says what was wrong.
+/// assert_eq!(Proficiency::FOUR.level(), 4);
+/// assert_eq!(Proficiency::try_from(9).unwrap_err().to_string(), "proficiency must be 1 to 5, got 9");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "u8", into = "u8")]
@@ -26,6 +29,16 @@ impl Proficiency {
     pub const MIN: Proficiency = Proficiency(1);
     /// The highest level.
     pub const MAX: Proficiency = Proficiency(5);
+    /// Level 1, a novice.
+    pub const ONE: Proficiency = Proficiency(1);
+    /// Level 2.
+    pub const TWO: Proficiency = Proficiency(2);
+    /// Level 3.
+    pub const THREE: Proficiency = Proficiency(3);
+    /// Level 4.
+    pub const FOUR: Proficiency = Proficiency(4);
+    /// Level 5, an expert.
+    pub const FIVE: Proficiency = Proficiency(5);
 
     /// A level from 1 to 5, or `None` outside that range.
     pub const fn new(level: u8) -> Option<Proficiency> {
@@ -38,10 +51,15 @@ impl Proficiency {
     }
 }
 
+/// A proficiency level outside 1 to 5 ([`Proficiency`]'s `TryFrom<u8>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("proficiency must be 1 to 5, got {0}")]
+pub struct InvalidProficiency(pub u8);
+
 impl TryFrom<u8> for Proficiency {
-    type Error = String;
+    type Error = InvalidProficiency;
     fn try_from(level: u8) -> Result<Self, Self::Error> {
-        Proficiency::new(level).ok_or_else(|| format!("proficiency must be 1 to 5, got {level}"))
+        Proficiency::new(level).ok_or(InvalidProficiency(level))
     }
 }
 
@@ -246,9 +264,40 @@ impl SkillSet {
     }
 }
 
+impl FromIterator<(SkillId, Proficiency)> for Requirements {
+    /// As [`Requirements::from_pairs`]: when a skill appears twice, the higher level wins.
+    fn from_iter<I: IntoIterator<Item = (SkillId, Proficiency)>>(pairs: I) -> Self {
+        Requirements::from_pairs(pairs)
+    }
+}
+
+impl FromIterator<(SkillId, Proficiency)> for SkillSet {
+    /// As [`SkillSet::from_pairs`].
+    fn from_iter<I: IntoIterator<Item = (SkillId, Proficiency)>>(pairs: I) -> Self {
+        SkillSet::from_pairs(pairs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn named_levels_collecting_and_typed_level_errors() {
+        let levels = [Proficiency::ONE, Proficiency::TWO, Proficiency::THREE, Proficiency::FOUR, Proficiency::FIVE];
+        assert_eq!(levels.map(Proficiency::level), [1, 2, 3, 4, 5]);
+        for bad in [0u8, 6, u8::MAX] {
+            assert_eq!(Proficiency::try_from(bad), Err(InvalidProficiency(bad)));
+        }
+        let needs: Requirements =
+            [(SkillId(2), Proficiency::ONE), (SkillId(1), Proficiency::THREE)].into_iter().collect();
+        assert_eq!(needs, Requirements::from_pairs([(SkillId(1), Proficiency::THREE), (SkillId(2), Proficiency::ONE)]));
+        let twice: Requirements =
+            [(SkillId(1), Proficiency::TWO), (SkillId(1), Proficiency::FOUR)].into_iter().collect();
+        assert_eq!(twice, Requirements::from_pairs([(SkillId(1), Proficiency::FOUR)]), "the higher level wins");
+        let held: SkillSet = [(SkillId(1), Proficiency::FIVE)].into_iter().collect();
+        assert!(held.satisfies(&twice));
+    }
 
     #[test]
     fn deserialising_normalises_or_refuses() {
