@@ -269,6 +269,19 @@ fn settle_arrival(s: &mut Scene, id: InteractionId, preferred: Option<AgentId>) 
     offered
 }
 
+/// The available members of `queue` who meet `requirements` (found outside any timed call).
+fn ready_and_qualified(s: &Scene, queue: QueueId, requirements: &Requirements) -> Vec<AgentId> {
+    s.engine
+        .agents()
+        .filter(|a| {
+            a.presence() == Presence::Available
+                && a.config().queues.iter().any(|m| m.queue == queue)
+                && a.config().skills.satisfies(requirements)
+        })
+        .map(|a| a.id())
+        .collect()
+}
+
 /// One `preferred_arrives` decision: an arrival naming one preferred agent for 30 s, a ready
 /// member of its queue who qualifies (found outside the timed call, a different one nearly every
 /// time, so each arrival carries a rule the index has not seen). The offer must go to them.
@@ -277,16 +290,7 @@ fn preferred_arrives(s: &mut Scene, wait: &RunQueueWait) -> (Sample, bool) {
     let queue = s.staffed_queue();
     let (command, id) = s.next_arrival(queue);
     let Command::Arrive(new) = command else { unreachable!("next_arrival makes arrivals") };
-    let qualified: Vec<AgentId> = s
-        .engine
-        .agents()
-        .filter(|a| {
-            a.presence() == Presence::Available
-                && a.config().queues.iter().any(|m| m.queue == queue)
-                && a.config().skills.satisfies(&new.requirements)
-        })
-        .map(|a| a.id())
-        .collect();
+    let qualified = ready_and_qualified(s, queue, &new.requirements);
     let preferred = qualified.get(id.0 as usize % qualified.len().max(1)).copied();
     let new = match preferred {
         Some(agent) => new.with_preference(Preference::agents([agent], Duration::from_secs(30))),
@@ -304,15 +308,7 @@ fn ring_all_arrives(s: &mut Scene, wait: &RunQueueWait) -> (Sample, bool) {
     let queue = s.staffed_queue();
     let (command, id) = s.next_arrival(queue);
     let Command::Arrive(new) = &command else { unreachable!("next_arrival makes arrivals") };
-    let qualified = s
-        .engine
-        .agents()
-        .filter(|a| {
-            a.presence() == Presence::Available
-                && a.config().queues.iter().any(|m| m.queue == queue)
-                && a.config().skills.satisfies(&new.requirements)
-        })
-        .count();
+    let qualified = ready_and_qualified(s, queue, &new.requirements).len();
     let sample = timed_handle(s, command, wait);
     let rang = s.engine.offers().filter(|p| p.interaction == id).count();
     let expected = qualified.min(RING_ALL as usize);
@@ -509,42 +505,29 @@ fn print_summary(rows: &[Row]) {
         );
     }
 
-    println!();
-    println!("cost of a preferred agent (index, idle agents): preferred_arrives / interaction_arrives, same scene");
-    for preferred in rows.iter().filter(|r| r.decision == Decision::PreferredArrives) {
-        let Some(plain) = find(preferred.mode, Decision::InteractionArrives, 0, RoutingIndex::Indexed, false) else {
-            continue;
-        };
-        println!(
-            "{:<10} {:>10} / {:>10} µs median, {:>10} / {:>10} µs p99: {} / {}",
-            preferred.mode.name(),
-            us(preferred.stats.median),
-            us(plain.stats.median),
-            us(preferred.stats.p99),
-            us(plain.stats.p99),
-            ratio(preferred.stats.median, plain.stats.median),
-            ratio(preferred.stats.p99, plain.stats.p99),
-        );
-    }
-
-    println!();
-    println!(
-        "cost of a ring-all of {RING_ALL} (index, idle agents): ring_all_arrives / interaction_arrives, same scene"
-    );
-    for ring in rows.iter().filter(|r| r.decision == Decision::RingAllArrives) {
-        let Some(plain) = find(ring.mode, Decision::InteractionArrives, 0, RoutingIndex::Indexed, false) else {
-            continue;
-        };
-        println!(
-            "{:<10} {:>10} / {:>10} µs median, {:>10} / {:>10} µs p99: {} / {}",
-            ring.mode.name(),
-            us(ring.stats.median),
-            us(plain.stats.median),
-            us(ring.stats.p99),
-            us(plain.stats.p99),
-            ratio(ring.stats.median, plain.stats.median),
-            ratio(ring.stats.p99, plain.stats.p99),
-        );
+    // The arrival variants against plain arrivals on the same scene.
+    let variants = [
+        (Decision::PreferredArrives, "a preferred agent".to_string()),
+        (Decision::RingAllArrives, format!("a ring-all of {RING_ALL}")),
+    ];
+    for (decision, what) in variants {
+        println!();
+        println!("cost of {what} (index, idle agents): {} / interaction_arrives, same scene", decision.name());
+        for row in rows.iter().filter(|r| r.decision == decision) {
+            let Some(plain) = find(row.mode, Decision::InteractionArrives, 0, RoutingIndex::Indexed, false) else {
+                continue;
+            };
+            println!(
+                "{:<10} {:>10} / {:>10} µs median, {:>10} / {:>10} µs p99: {} / {}",
+                row.mode.name(),
+                us(row.stats.median),
+                us(plain.stats.median),
+                us(row.stats.p99),
+                us(plain.stats.p99),
+                ratio(row.stats.median, plain.stats.median),
+                ratio(row.stats.p99, plain.stats.p99),
+            );
+        }
     }
 
     println!();

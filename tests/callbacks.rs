@@ -379,11 +379,7 @@ fn a_snapshot_before_the_due_time_restores_into_the_same_future_and_the_record_m
         schedule(&mut h, 1, 600).unwrap();
         h.at(300.0);
         if restore {
-            let snapshot = h.engine.snapshot();
-            #[cfg(feature = "compact")]
-            assert_eq!(EngineSnapshot::from_compact(&snapshot.to_compact()).unwrap(), snapshot);
-            let json = serde_json::to_string(&snapshot).unwrap();
-            h.engine = Engine::restore(serde_json::from_str(&json).unwrap()).unwrap();
+            h.restart_from_snapshot();
         }
         h.at(610.0).accept(1);
         h.at(700.0).complete(1);

@@ -239,11 +239,7 @@ fn a_snapshot_mid_preference_restores_into_the_same_future() {
         h.arrive_with(mail(2, 7).with_preference(Preference::direct(AgentId(2), secs(60))));
         if let Some(t) = restore_at {
             h.at(t);
-            let snapshot = h.engine.snapshot();
-            #[cfg(feature = "compact")]
-            assert_eq!(EngineSnapshot::from_compact(&snapshot.to_compact()).unwrap(), snapshot);
-            let json = serde_json::to_string(&snapshot).unwrap();
-            h.engine = Engine::restore(serde_json::from_str(&json).unwrap()).unwrap();
+            h.restart_from_snapshot();
         }
         h.at(10.0).complete(100); // agent 2 frees: call 2 is theirs
         h.at(20.0).complete(101); // agent 1 frees: call 1 is theirs

@@ -194,11 +194,7 @@ fn a_snapshot_mid_ring_restores_into_the_same_future() {
         let o = ringing(&h, 1);
         h.at(11.0).cmd(Command::Reject { agent: AgentId(1), offer: o[0].0 });
         if restore {
-            let snapshot = h.engine.snapshot();
-            #[cfg(feature = "compact")]
-            assert_eq!(EngineSnapshot::from_compact(&snapshot.to_compact()).unwrap(), snapshot);
-            let json = serde_json::to_string(&snapshot).unwrap();
-            h.engine = Engine::restore(serde_json::from_str(&json).unwrap()).unwrap();
+            h.restart_from_snapshot();
         }
         h.cmd(Command::Reject { agent: AgentId(2), offer: o[1].0 });
         h.at(40.0);

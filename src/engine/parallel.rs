@@ -68,13 +68,7 @@ impl Engine {
             let ctx =
                 Context::new(&self.agents, &self.interactions, &self.queues, &self.config, now).passing_over(&ringing);
             let Some(choice) = self.router.select_agent(i, sig, &ctx) else { break };
-            let queue_priority = self.agents[&choice.agent]
-                .config
-                .queues
-                .iter()
-                .find(|m| m.queue == i.queue)
-                .and_then(|m| m.priority)
-                .unwrap_or(self.queues[&i.queue].priority);
+            let queue_priority = self.member_priority(choice.agent, i.queue);
             self.make_offer(
                 iid,
                 choice.agent,

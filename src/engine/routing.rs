@@ -37,13 +37,7 @@ impl Engine {
         let ctx = Context::new(&self.agents, &self.interactions, &self.queues, &self.config, now);
         match self.router.select_agent(i, sig, &ctx) {
             Some(choice) => {
-                let queue_priority = self.agents[&choice.agent]
-                    .config
-                    .queues
-                    .iter()
-                    .find(|m| m.queue == i.queue)
-                    .and_then(|m| m.priority)
-                    .unwrap_or(self.queues[&i.queue].priority);
+                let queue_priority = self.member_priority(choice.agent, i.queue);
                 self.make_offer(
                     id,
                     choice.agent,
@@ -83,6 +77,17 @@ impl Engine {
             );
             self.fan_out(choice.interaction, now);
         }
+    }
+
+    /// An agent's priority for a queue: their membership's own, or the queue's.
+    pub(super) fn member_priority(&self, agent: AgentId, queue: crate::ids::QueueId) -> i32 {
+        self.agents[&agent]
+            .config
+            .queues
+            .iter()
+            .find(|m| m.queue == queue)
+            .and_then(|m| m.priority)
+            .unwrap_or(self.queues[&queue].priority)
     }
 
     /// Offers a queued interaction to an agent with room, reserving capacity.

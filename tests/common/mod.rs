@@ -132,6 +132,17 @@ impl Harness {
         self.cmd(Command::Arrive(new))
     }
 
+    /// Throws the engine away and carries on from its snapshot, through JSON (and, with the
+    /// `compact` feature, checks that the compact form reads back the same).
+    pub fn restart_from_snapshot(&mut self) -> &mut Self {
+        let snapshot = self.engine.snapshot();
+        #[cfg(feature = "compact")]
+        assert_eq!(EngineSnapshot::from_compact(&snapshot.to_compact()).unwrap(), snapshot);
+        let json = serde_json::to_string(&snapshot).unwrap();
+        self.engine = Engine::restore(serde_json::from_str(&json).unwrap()).unwrap();
+        self
+    }
+
     pub fn add_agent(&mut self, config: AgentConfig) -> &mut Self {
         let id = config.id;
         self.cmd(Command::AddAgent(config)).cmd(Command::Login { agent: id })
