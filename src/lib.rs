@@ -172,6 +172,15 @@
 //! * *Why is this one still waiting?* [`Engine::why_waiting`]. *What in my
 //!   configuration can never work?* [`Engine::check_configuration`].
 //! * *Persist and recover*: [`Engine::snapshot`] and [`Engine::restore`].
+//!
+//! # Errors
+//!
+//! Every error is a typed enum (thiserror) whose message says what was wrong.
+//! An error that wraps another either is transparent (the inner error says it
+//! all: [`DriverError::Rejected`] shows the [`CommandError`]), or names its
+//! own context and leaves the cause to [`std::error::Error::source`]
+//! ([`JournalError::Io`], [`ReplayError::Restore`]): no message repeats its
+//! cause, so a reporter that walks the chain prints each once.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -252,3 +252,30 @@ fn restore_refuses_a_missing_queue_delay_wake_up() {
     let refused = Engine::restore(serde_json::from_value(snapshot).unwrap()).map(|_| ()).unwrap_err();
     assert_eq!(refused, RestoreError::BadTimer { timer: TimerKind::QueueDelay(InteractionId(1)), problem: "missing" });
 }
+
+/// No error message repeats its cause: a wrapper is transparent or leaves the cause to
+/// `source()` (the crate docs' rule), so a reporter walking the chain prints each cause once.
+#[test]
+fn no_error_prints_its_cause_twice() {
+    use std::error::Error;
+    let disk_full = || std::io::Error::other("disk full");
+    let errors: Vec<Box<dyn Error>> = vec![
+        Box::new(DriverError::Rejected(CommandError::UnknownQueue(QueueId(9)))),
+        Box::new(JournalError::Io(std::sync::Arc::new(disk_full()))),
+        Box::new(ReplayError::Restore(RestoreError::CounterBehind("timer"))),
+        Box::new(ReplayError::Journal(JournalError::Io(std::sync::Arc::new(disk_full())))),
+        Box::new(ExportError::Io(disk_full())),
+    ];
+    for error in errors {
+        let mut chain = vec![error.to_string()];
+        let mut cause = error.source();
+        while let Some(c) = cause {
+            let shown = c.to_string();
+            assert!(!chain.last().unwrap().contains(&shown), "{chain:?} repeats its cause {shown:?}");
+            chain.push(shown);
+            cause = c.source();
+        }
+        assert!(chain.iter().all(|m| !m.is_empty()));
+        assert!(chain.iter().any(|m| m.contains("disk full") || m.contains("q9") || m.contains("timer")), "{chain:?}");
+    }
+}

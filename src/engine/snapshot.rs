@@ -168,7 +168,7 @@ pub enum RestoreError {
         ended: Option<u64>,
     },
     /// The configuration breaks the rules of [`EngineConfig::builder`].
-    #[error("configuration refused: {0}")]
+    #[error(transparent)]
     Config(#[from] crate::error::ConfigError),
     /// A part of the state that the command creating it would have refused.
     #[error("{what} would be refused by its command: {error}")]

@@ -59,7 +59,7 @@ impl OfferFailurePolicy {
 #[non_exhaustive]
 pub enum DriverError {
     /// The engine refused the command; it changed nothing and was not journaled.
-    #[error("command refused: {0}")]
+    #[error(transparent)]
     Rejected(#[from] CommandError),
     /// The journal could not stage the command (it cannot be encoded, is out of sequence, or —
     /// with [`JournalError::SequenceExhausted`], with or without a journal — no sequence number

@@ -50,7 +50,7 @@ impl JournalEntry {
 #[non_exhaustive]
 pub enum JournalError {
     /// Reading or writing the storage failed.
-    #[error("journal i/o error: {0}")]
+    #[error("journal i/o error")]
     Io(#[source] Arc<io::Error>),
     /// The entry could not be encoded; nothing was written.
     #[error("cannot encode journal entry {seq}: {message}")]
@@ -457,7 +457,7 @@ pub struct ReplayReport {
 #[non_exhaustive]
 pub enum ReplayError {
     /// The checkpoint's snapshot does not validate.
-    #[error("checkpoint does not restore: {0}")]
+    #[error("checkpoint does not restore")]
     Restore(#[from] RestoreError),
     /// The journal does not continue where the engine stands or where its previous entry left
     /// off: an entry is missing or repeated, or (with `expected` 1) numbered 0.

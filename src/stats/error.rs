@@ -55,14 +55,14 @@ pub enum StatsConfigError {
 #[non_exhaustive]
 pub enum ExportError {
     /// Writing failed.
-    #[error("writing the export failed: {0}")]
+    #[error("writing the export failed")]
     Io(#[from] std::io::Error),
     /// JSON encoding failed.
     #[cfg(feature = "json")]
-    #[error("JSON encoding failed: {0}")]
+    #[error("JSON encoding failed")]
     Json(#[from] serde_json::Error),
     /// CSV encoding failed.
     #[cfg(feature = "csv")]
-    #[error("CSV encoding failed: {0}")]
+    #[error("CSV encoding failed")]
     Csv(#[from] csv::Error),
 }
