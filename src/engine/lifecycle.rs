@@ -917,7 +917,7 @@ impl Engine {
         }
         let queue = &self.queues[&i.queue];
         i.priority = i.priority.saturating_add(queue.scheduled_callback_boost);
-        let admission = self.admission_due(iid, &self.queues[&self.interactions[&iid].queue]);
+        let admission = self.admission_due(iid, queue);
         self.arm_time_to_live(iid, at);
         self.arm_exception_rule(iid, at);
         self.enter_queue(iid, QueueReason::CallbackDue, at);

@@ -8,7 +8,7 @@
 //! names a live offer while any rings, and the interaction goes back to its
 //! place in line only when the last one is gone.
 
-use super::{Engine, Work};
+use super::Engine;
 use crate::event::{EventKind, RoutingTrigger, WithdrawReason};
 use crate::ids::{AgentId, InteractionId, OfferId};
 use crate::model::interaction::InteractionState;
@@ -104,8 +104,7 @@ impl Engine {
     /// another of its offers was accepted, with [`WithdrawReason::Rescinded`].
     pub(super) fn rescind(&mut self, iid: InteractionId, others: Vec<OfferId>, now: Timestamp) {
         for offer in others {
-            let p = self.take_back_offer(offer, now);
-            self.work.push_back(Work::Agent(p.agent));
+            let p = self.drop_offer(offer, now);
             let reason = WithdrawReason::Rescinded;
             self.emit(now, EventKind::OfferWithdrawn { offer, interaction: iid, agent: p.agent, reason });
             self.refresh_agent(p.agent, now);
