@@ -42,9 +42,9 @@ fn setup() -> Vec<Command> {
     }
     for a in 1..=AGENTS {
         let capacity = CapacityProfile::new(100)
-            .with_channel(Channel::Voice, 1, 100, true)
-            .with_channel(Channel::Chat, 3, 30, false)
-            .with_channel(Channel::Email, 2, 20, false);
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Chat, ChannelCapacity::new(3).with_units(30))
+            .with_channel(Channel::Email, ChannelCapacity::new(2).with_units(20));
         let skills = SkillSet::from_pairs((1..=SKILLS).map(|s| (SkillId(s), level(((a + s) % 5 + 1) as u8))));
         let mut config = AgentConfig::new(AgentId(a), capacity).with_skills(skills);
         for k in 0..3 {

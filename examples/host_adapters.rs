@@ -155,7 +155,8 @@ impl EventSink for Wallboard {
                 Presence::Available => available += 1,
                 Presence::Busy | Presence::WrapUp => busy += 1,
                 Presence::Paused(_) => paused += 1,
-                Presence::Offline => {}
+                // Offline, or a presence added after this example was written.
+                _ => {}
             }
         }
         let vip_waiting = engine
@@ -220,7 +221,7 @@ fn main() -> Result<(), DriverError> {
         .with_queue(QueueMembership::new(VOICE));
     let bob = AgentConfig::new(
         AgentId(2),
-        CapacityProfile::new(100).with_channel(Channel::Voice, 1, 100, true).with_channel(Channel::Chat, 2, 50, false),
+        CapacityProfile::new(100).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true)).with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50)),
     )
     .with_queue(QueueMembership::new(VOICE))
     .with_queue(QueueMembership::new(CHAT).with_priority(-1));

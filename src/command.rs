@@ -22,6 +22,7 @@ use crate::model::skill::{Requirements, SkillSet};
 /// assert_eq!(call.priority, 5);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NewInteraction {
     /// The interaction's id, chosen by the host; unique among live interactions.
     pub id: InteractionId,

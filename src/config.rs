@@ -17,6 +17,7 @@ use crate::time::check_span;
 /// written before a limit existed still restores.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Limits {
     /// Skills registered.
     pub max_skills: u32,
@@ -79,6 +80,31 @@ impl Limits {
     /// The highest [`Limits::max_preferred_agents`] the builder accepts:
     /// each arrival with a preference looks at every agent it names.
     pub const MAX_PREFERRED_AGENTS: u32 = 256;
+
+    /// Every limit at the largest value [`EngineConfig`]'s builder accepts: `u32::MAX`
+    /// where nothing caps it, the named maximum where one does. For a host that enforces
+    /// its own limits, and for tests that probe the engine at its edges.
+    pub const fn largest() -> Self {
+        Limits {
+            max_skills: u32::MAX,
+            max_queues: u32::MAX,
+            max_agents: u32::MAX,
+            max_interactions: u32::MAX,
+            max_waiting_per_queue: u32::MAX,
+            max_signatures: u32::MAX,
+            max_requirements: u32::MAX,
+            max_queues_per_agent: u32::MAX,
+            max_attribute_bytes: u32::MAX,
+            max_aging_points_per_minute: u32::MAX,
+            max_name_bytes: u32::MAX,
+            max_missed_offers_in_a_row: Limits::MAX_MISSED_OFFERS_IN_A_ROW,
+            max_steps: Limits::MAX_STEPS,
+            max_agent_attributes: u32::MAX,
+            max_expression_nodes: Limits::MAX_EXPRESSION_NODES,
+            max_preferred_agents: Limits::MAX_PREFERRED_AGENTS,
+            max_cases: u32::MAX,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -562,6 +588,18 @@ mod tests {
             assert_eq!(builder.build(), Err(expected));
         }
         assert_eq!(EngineConfig::builder().build(), Ok(EngineConfig::default()));
+    }
+
+    #[test]
+    fn the_largest_limits_are_accepted_and_one_more_is_not() {
+        let largest = EngineConfig::builder().limits(Limits::largest()).build();
+        assert_eq!(largest.map(|c| c.limits().clone()), Ok(Limits::largest()));
+        let mut over = Limits::largest();
+        over.max_steps += 1;
+        assert!(matches!(
+            EngineConfig::builder().limits(over).build(),
+            Err(ConfigError::LimitTooHigh { what: Limit::Steps, .. })
+        ));
     }
 
     #[test]

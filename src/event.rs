@@ -19,6 +19,7 @@ use crate::time::Timestamp;
 /// Events caused by a timer carry the timer's due time, even when the host
 /// delivers time late.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Event {
     /// When it happened.
     pub at: Timestamp,
@@ -28,6 +29,7 @@ pub struct Event {
 
 /// Why an interaction is (again) waiting in a queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum QueueReason {
     /// It just arrived.
     Arrived,
@@ -53,6 +55,7 @@ pub enum QueueReason {
 
 /// Why a pending offer was withdrawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum WithdrawReason {
     /// The agent paused.
     AgentPaused,
@@ -78,6 +81,7 @@ pub enum WithdrawReason {
 
 /// What started the routing decision behind an offer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum RoutingTrigger {
     /// The interaction was waiting (it arrived, came back, or reached an
     /// agent's delay) and the engine chose among available agents.
@@ -88,6 +92,7 @@ pub enum RoutingTrigger {
 
 /// A required skill, the level required and the level the agent holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MatchedSkill {
     /// The skill.
     pub skill: SkillId,
@@ -100,6 +105,7 @@ pub struct MatchedSkill {
 /// Why this agent and this interaction: enough for a supervisor to explain
 /// any routing decision after the fact.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OfferExplanation {
     /// What started the decision.
     pub trigger: RoutingTrigger,
@@ -145,6 +151,7 @@ fn is_false(b: &bool) -> bool {
 
 /// An offer of one interaction to one agent; the agent's capacity is reserved until it is answered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Offer {
     /// The offer's id, numbered by the engine.
     pub id: OfferId,

@@ -346,6 +346,7 @@ fn erlang_c_occupancy(agents: u32, load: f64) -> f64 {
 /// # Ok::<(), switchboard::staffing::StaffingError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ErlangC {
     /// Arrival rate in calls per hour.
     pub calls_per_hour: f64,
@@ -492,6 +493,7 @@ impl ErlangC {
 /// assert_eq!(target.max_occupancy, Some(0.85));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ServiceTarget {
     /// Required fraction of offered calls answered within the threshold, in
     /// `[0, 1]` (0.8 for "80/20").
@@ -594,11 +596,12 @@ fn search_limit(load: f64, target: &ServiceTarget) -> u32 {
 /// let sl_c = ErlangC::new(200.0, 180.0, 14).service_level(20.0)?;
 /// assert!(sl_a > sl_c);
 /// // Unlike Erlang C, an overloaded queue is still stable.
-/// let overloaded = ErlangA { agents: 8, ..q };
+/// let overloaded = ErlangA::new(200.0, 180.0, 120.0, 8);
 /// assert!(overloaded.asa_secs()?.is_finite());
 /// # Ok::<(), switchboard::staffing::StaffingError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ErlangA {
     /// Arrival rate in calls per hour.
     pub calls_per_hour: f64,

@@ -30,7 +30,7 @@ fn bad_commands_are_refused_with_typed_errors_and_change_nothing() {
     let probe = populated();
     let connected_offer = probe.offer_of(1).id;
     let too_many_attrs = Attributes::new().with("k", "v".repeat(5_000));
-    let bad_capacity = AgentConfig::new(AgentId(9), CapacityProfile::new(0).with_channel(Channel::Voice, 1, 0, false));
+    let bad_capacity = AgentConfig::new(AgentId(9), CapacityProfile::new(0).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(0)));
     let arrive = |id: u64, channel: Channel, queue: u64| {
         Command::Arrive(NewInteraction::new(InteractionId(id), channel, QueueId(queue), CustomerId(1)))
     };
@@ -187,7 +187,8 @@ fn a_failed_command_still_lets_due_timers_fire_as_handle_timeout_would() {
 
 #[test]
 fn limits_are_typed_refusals() {
-    let limits = Limits { max_agents: 1, max_interactions: 2, max_signatures: 1, ..Limits::default() };
+    let mut limits = Limits::default();
+    (limits.max_agents, limits.max_interactions, limits.max_signatures) = (1, 2, 1);
     let mut h = Harness::new(EngineConfig::builder().limits(limits).build().unwrap());
     h.cmd(Command::AddSkill { skill: SkillId(1), name: "s".into() });
     h.cmd(Command::AddQueue(queue(1, &[Channel::Email])));

@@ -25,12 +25,7 @@ fn script() -> Vec<Command> {
         Command::AddQueue(QueueConfig::new(QueueId(1), "support", [Channel::Chat, Channel::Voice])),
     ];
     for a in 1..=2 {
-        let cap = CapacityProfile::new(100).with_channel(Channel::Voice, 1, 100, true).with_channel(
-            Channel::Chat,
-            2,
-            50,
-            false,
-        );
+        let cap = CapacityProfile::new(100).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true)).with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50).with_exclusive(false,));
         commands
             .push(Command::AddAgent(AgentConfig::new(AgentId(a), cap).with_queue(QueueMembership::new(QueueId(1)))));
         commands.push(Command::Login { agent: AgentId(a) });
@@ -635,7 +630,7 @@ fn legacy_scenario(journal: impl Journal + 'static) -> EngineSnapshot {
         QueueConfig::new(QueueId(2), "mail", [Channel::Email]).with_wrap_up(std::time::Duration::from_secs(30)),
     ));
     commands.push(Command::AddQueue(QueueConfig::new(QueueId(3), "escalations", [Channel::Email])));
-    let cap = CapacityProfile::new(100).with_channel(Channel::Email, 3, 20, false);
+    let cap = CapacityProfile::new(100).with_channel(Channel::Email, ChannelCapacity::new(3).with_units(20));
     commands.push(Command::AddAgent(AgentConfig::new(AgentId(3), cap).with_queue(QueueMembership::new(QueueId(2)))));
     commands.push(Command::Login { agent: AgentId(3) });
     commands.push(Command::Arrive(NewInteraction::new(InteractionId(10), Channel::Email, QueueId(2), CustomerId(10))));

@@ -75,9 +75,9 @@ fn script() -> Vec<(i64, Step)> {
     ];
     for a in 1..=5u64 {
         let cap = CapacityProfile::new(100)
-            .with_channel(Channel::Voice, 1, 100, true)
-            .with_channel(Channel::Chat, 2, 40, false)
-            .with_channel(Channel::Email, 2, 20, false);
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(40))
+            .with_channel(Channel::Email, ChannelCapacity::new(2).with_units(20));
         let config = AgentConfig::new(AgentId(a), cap)
             .with_queue(QueueMembership::new(QueueId(1)))
             .with_queue(QueueMembership::new(QueueId(2)));
@@ -362,7 +362,7 @@ fn restore_refuses_snapshots_that_do_not_validate() {
     // Through a checkpoint, the same refusal is a typed replay error.
     let mut v = valid;
     agent_mut(&mut v, 2)["connected"] = json!([1]);
-    let checkpoint = Checkpoint { last_seq: 10, engine: serde_json::from_value(v).unwrap() };
+    let checkpoint = Checkpoint::new(10, serde_json::from_value(v).unwrap());
     let stored = serde_json::to_string(&checkpoint).unwrap();
     let back: Checkpoint = serde_json::from_str(&stored).unwrap();
     assert!(matches!(
@@ -409,7 +409,7 @@ fn add_queue(id: u64) -> Command {
 #[test]
 fn the_last_sequence_number_is_a_typed_error_not_an_overflow() {
     // A checkpoint that claims every sequence number already contains every entry.
-    let checkpoint = Checkpoint { last_seq: u64::MAX, engine: Engine::new(EngineConfig::default()).snapshot() };
+    let checkpoint = Checkpoint::new(u64::MAX, Engine::new(EngineConfig::default()).snapshot());
     let entries = vec![JournalEntry::new(1, t(1), add_queue(1)), JournalEntry::new(2, t(2), add_queue(2))];
     let (engine, report) = checkpoint.recover(entries, |_| {}).unwrap();
     assert_eq!((report.skipped, report.applied, report.last_seq), (2, 0, u64::MAX));
@@ -480,7 +480,8 @@ fn replay_refuses_sequence_numbers_that_go_back_and_times_that_go_backwards() {
     let repeated = results.next().unwrap();
     assert!(matches!(repeated, Err(ReplayError::Gap { expected: 4, found: 2 })), "{repeated:?}");
     drop(results);
-    assert_eq!(replayer.report(), ReplayReport { applied: 0, skipped: 3, last_seq: 3 });
+    let report = replayer.report();
+    assert_eq!((report.applied, report.skipped, report.last_seq), (0, 3, 3));
 
     // Sequence numbers start at 1: an entry numbered 0 is not "already contained".
     let zero = replay(Engine::new(EngineConfig::default()), 0, [JournalEntry::new(0, t(0), add_queue(1))], |_| {});

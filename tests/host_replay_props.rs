@@ -223,10 +223,10 @@ fn agent_config(id: u64) -> AgentConfig {
     let cap = match id % 3 {
         0 => CapacityProfile::single(Channel::Voice, 1),
         1 => CapacityProfile::new(100)
-            .with_channel(Channel::Voice, 1, 100, true)
-            .with_channel(Channel::Chat, 3, 30, false)
-            .with_channel(Channel::Email, 2, 20, false),
-        _ => CapacityProfile::new(4).with_channel(Channel::Chat, 2, 1, false).with_channel(Channel::Email, 4, 1, false),
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Chat, ChannelCapacity::new(3).with_units(30))
+            .with_channel(Channel::Email, ChannelCapacity::new(2).with_units(20)),
+        _ => CapacityProfile::new(4).with_channel(Channel::Chat, ChannelCapacity::new(2)).with_channel(Channel::Email, ChannelCapacity::new(4)),
     };
     let mut config = AgentConfig::new(AgentId(id), cap);
     for q in 1..=QUEUES {

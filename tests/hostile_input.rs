@@ -75,7 +75,8 @@ fn spans_that_would_round_to_zero_or_run_past_the_end_of_time_are_refused() {
     let mut engine = Engine::new(EngineConfig::default());
     engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "q", [Channel::Chat])), t0()).unwrap();
     let endless = chat_agent(1, 1).with_queue(QueueMembership::new(QueueId(1)).with_delay(Duration::MAX));
-    let endless = AgentConfig { queues: endless.queues[1..].to_vec(), ..endless };
+    let mut endless = endless;
+    endless.queues.remove(0);
     assert!(matches!(
         engine.handle(Command::AddAgent(endless), t0()),
         Err(CommandError::InvalidSpan { field: "membership delay", error: SpanError::TooLong, .. })
@@ -335,7 +336,8 @@ fn counters_at_the_snapshot_maximum_keep_counting() {
 
 #[test]
 fn requirement_sets_seen_once_do_not_fill_the_signature_limit() {
-    let limits = Limits { max_signatures: 2, ..Limits::default() };
+    let mut limits = Limits::default();
+    limits.max_signatures = 2;
     let mut engine = Engine::new(EngineConfig::builder().limits(limits).build().unwrap());
     engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "email", [Channel::Email])), t0()).unwrap();
     for s in 1..=50u64 {
@@ -462,7 +464,7 @@ fn deferrable_work_does_not_wait_beside_an_agent_held_back_only_by_work_they_dec
     engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "chat", [Channel::Chat])), t).unwrap();
     engine.handle(Command::AddQueue(QueueConfig::new(QueueId(2), "email", [Channel::Email])), t).unwrap();
     let capacity =
-        CapacityProfile::new(2).with_channel(Channel::Chat, 1, 1, false).with_channel(Channel::Email, 1, 1, false);
+        CapacityProfile::new(2).with_channel(Channel::Chat, ChannelCapacity::new(1)).with_channel(Channel::Email, ChannelCapacity::new(1));
     let agent = AgentConfig::new(AgentId(1), capacity)
         .with_queue(QueueMembership::new(QueueId(1)).with_delay(Duration::from_secs(30)))
         .with_queue(QueueMembership::new(QueueId(2)));

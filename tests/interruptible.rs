@@ -34,7 +34,7 @@ fn secs_of(t: Timestamp) -> i64 {
 /// One exclusive call or one e-mail, with the e-mail interruptible or not.
 fn profile(interruptible: bool) -> CapacityProfile {
     let cap =
-        CapacityProfile::new(1).with_channel(Channel::Voice, 1, 1, true).with_channel(Channel::Email, 1, 1, false);
+        CapacityProfile::new(1).with_channel(Channel::Voice, ChannelCapacity::new(1).with_exclusive(true)).with_channel(Channel::Email, ChannelCapacity::new(1));
     if interruptible { cap.with_interruptible(Channel::Email) } else { cap }
 }
 
@@ -246,8 +246,8 @@ fn a_call_is_offered_on_top_of_email_which_pauses_until_the_call_is_over() {
 fn nothing_new_reaches_the_agent_while_the_call_is_up() {
     // One exclusive call, or up to two e-mails (interruptible).
     let cap = CapacityProfile::new(2)
-        .with_channel(Channel::Voice, 1, 2, true)
-        .with_channel(Channel::Email, 2, 1, false)
+        .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(2).with_exclusive(true))
+        .with_channel(Channel::Email, ChannelCapacity::new(2))
         .with_interruptible(Channel::Email);
     let mut script = setup(cap, 0);
     script.extend([
@@ -393,8 +393,8 @@ fn mid_call() -> Engine {
 #[test]
 fn interruptible_work_accepted_beside_real_time_work_pauses_at_once() {
     let cap = CapacityProfile::new(2)
-        .with_channel(Channel::Chat, 1, 1, false)
-        .with_channel(Channel::Email, 1, 1, false)
+        .with_channel(Channel::Chat, ChannelCapacity::new(1))
+        .with_channel(Channel::Email, ChannelCapacity::new(1))
         .with_interruptible(Channel::Email);
     let chat = InteractionId(7);
     let script = vec![
@@ -466,10 +466,10 @@ fn bad_interruptible_profiles_are_typed_errors() {
         .build()
         .unwrap();
     let base = CapacityProfile::new(2)
-        .with_channel(Channel::Voice, 1, 2, true)
-        .with_channel(Channel::Email, 2, 1, false)
-        .with_channel(Channel::Custom(1), 1, 1, false)
-        .with_channel(Channel::Custom(2), 1, 1, false);
+        .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(2).with_exclusive(true))
+        .with_channel(Channel::Email, ChannelCapacity::new(2))
+        .with_channel(Channel::Custom(1), ChannelCapacity::new(1))
+        .with_channel(Channel::Custom(2), ChannelCapacity::new(1));
     let cases: [(Channel, Option<CapacityError>); 6] = [
         (Channel::Voice, Some(CapacityError::InterruptibleRealTime(Channel::Voice))),
         (Channel::Fax, Some(CapacityError::InterruptibleWithoutChannel(Channel::Fax))),

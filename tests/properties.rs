@@ -249,14 +249,14 @@ fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
     let _ = (never_reoffer, pause_on_miss);
     for a in 1..=AGENTS {
         let capacity = match a % 3 {
-            0 => CapacityProfile::single(Channel::Voice, 1).with_channel(Channel::Email, 1, 1, false),
+            0 => CapacityProfile::single(Channel::Voice, 1).with_channel(Channel::Email, ChannelCapacity::new(1)),
             1 => CapacityProfile::new(100)
-                .with_channel(Channel::Voice, 1, 100, true)
-                .with_channel(Channel::Chat, 3, 30, false)
-                .with_channel(Channel::Email, 2, 20, false)
+                .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+                .with_channel(Channel::Chat, ChannelCapacity::new(3).with_units(30))
+                .with_channel(Channel::Email, ChannelCapacity::new(2).with_units(20))
                 // Agents 1 and 4 serve queue 3, which takes callbacks (issue #13 §1).
-                .with_channel(Channel::Callback, 1, 20, false),
-            _ => CapacityProfile::single(Channel::Chat, 2).with_channel(Channel::Sms, 2, 1, false),
+                .with_channel(Channel::Callback, ChannelCapacity::new(1).with_units(20)),
+            _ => CapacityProfile::single(Channel::Chat, 2).with_channel(Channel::Sms, ChannelCapacity::new(2)),
         };
         let skills = SkillSet::from_pairs(
             (1..=QUEUES).filter(|s| (a + s) % 4 != 0).map(|s| (SkillId(s), level(((a + s) % 5 + 1) as u8))),
@@ -289,7 +289,9 @@ fn setup(never_reoffer: bool, pause_on_miss: bool) -> Vec<Command> {
 /// refusals and restores are checked at the edges too.
 fn engine_config(never_reoffer: bool, pause_on_miss: bool, tight_limits: bool) -> EngineConfig {
     let limits = if tight_limits {
-        Limits { max_interactions: 12, max_waiting_per_queue: 5, max_signatures: 3, ..Limits::default() }
+        let mut limits = Limits::default();
+        (limits.max_interactions, limits.max_waiting_per_queue, limits.max_signatures) = (12, 5, 3);
+        limits
     } else {
         Limits::default()
     };
@@ -710,7 +712,7 @@ fn bounded_waits_hold(
     for a in 0..agents {
         let mut capacity = CapacityProfile::new(1);
         for c in 0..3 {
-            capacity = capacity.with_channel(channel(c), 1, 1, false);
+            capacity = capacity.with_channel(channel(c), ChannelCapacity::new(1));
         }
         let mut config = AgentConfig::new(AgentId(a), capacity);
         for (q, spec) in queues.iter().enumerate() {

@@ -584,7 +584,9 @@ fn holds(e: &Expression, agent: &AgentConfig, theirs: &Attributes) -> bool {
                     },
                     (Some(text), AttributeValue::Text(_)) => vec![AttributeValue::Text(text.to_string())],
                     (None, _) => return false,
+                    (Some(_), other) => panic!("the reference router does not know attribute value {other:?}"),
                 },
+                other => panic!("the reference router does not know operand {other:?}"),
             };
             match (op, mine, want.first()) {
                 (Comparison::In, mine, _) => want.contains(mine),
@@ -794,6 +796,7 @@ impl Rules<'_> {
             AgentSelection::Random | AgentSelection::WeightedRandom => {
                 (shadow.passes.get(&(agent.id(), queue)).copied().unwrap_or(0) as i64, 0)
             }
+            other => panic!("the reference router does not know strategy {other:?}"),
         })
     }
 
@@ -847,19 +850,14 @@ impl Rules<'_> {
         }
 
         // The explanation.
-        let matched: Vec<MatchedSkill> = reqs
-            .iter()
-            .map(|r| MatchedSkill {
-                skill: r.skill,
-                required: r.min_level,
-                held: agent.config().skills.level(r.skill).unwrap(),
-            })
-            .collect();
+        let matched: Vec<_> =
+            reqs.iter().map(|r| (r.skill, r.min_level, agent.config().skills.level(r.skill).unwrap())).collect();
+        let explained: Vec<_> = e.matched_skills.iter().map(|m| (m.skill, m.required, m.held)).collect();
         let expected_effective = effective_scaled(queue, live, at).div_euclid(PER_MINUTE_MS) as i64;
         let expires = at + queue.offer_timeout.unwrap_or(self.engine.config().offer_timeout());
         let checks = [
             ("strategy", e.strategy == queue.strategy),
-            ("matched skills", e.matched_skills == matched),
+            ("matched skills", explained == matched),
             ("score", e.score == agent.config().skills.score(&reqs)),
             ("waited", e.waited == Duration::from_millis(at.millis_since(live.entered) as u64)),
             ("queue priority", e.queue_priority == membership.priority.unwrap_or(queue.priority)),
@@ -895,6 +893,7 @@ impl Rules<'_> {
         match e.trigger {
             RoutingTrigger::InteractionWaiting => self.check_agent_choice(shadow, at, offer, live, &reqs, tally),
             RoutingTrigger::AgentReady => self.check_interaction_choice(shadow, at, offer, agent, tally),
+            other => Err(format!("a trigger the reference router does not know: {other:?}")),
         }
     }
 

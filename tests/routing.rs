@@ -306,11 +306,8 @@ fn skills_and_levels_are_respected() {
     let o = h.offer_of(1);
     assert_eq!(o.agent, AgentId(3));
     assert_eq!(
-        o.explanation.matched_skills,
-        vec![
-            MatchedSkill { skill: SkillId(1), required: level(3), held: level(3) },
-            MatchedSkill { skill: SkillId(2), required: level(1), held: level(1) },
-        ]
+        o.explanation.matched_skills.iter().map(|m| (m.skill, m.required, m.held)).collect::<Vec<_>>(),
+        vec![(SkillId(1), level(3), level(3)), (SkillId(2), level(1), level(1))]
     );
     assert_eq!(o.explanation.waited, secs(30));
     // Raising agent 1's french makes them qualify for the next one.

@@ -32,9 +32,9 @@ fn contact(h: &mut Harness, id: u64, channel: Channel, customer: u64, case: Opti
 fn setup(h: &mut Harness) {
     h.cmd(Command::AddQueue(queue(1, &[Channel::Voice, Channel::Email, Channel::Chat])));
     let cap = CapacityProfile::new(100)
-        .with_channel(Channel::Voice, 1, 100, true)
-        .with_channel(Channel::Email, 1, 10, false)
-        .with_channel(Channel::Chat, 1, 10, false);
+        .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+        .with_channel(Channel::Email, ChannelCapacity::new(1).with_units(10))
+        .with_channel(Channel::Chat, ChannelCapacity::new(1).with_units(10));
     h.add_agent(AgentConfig::new(AgentId(1), cap).with_queue(QueueMembership::new(QueueId(1))));
 }
 

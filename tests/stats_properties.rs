@@ -85,9 +85,9 @@ fn setup() -> Vec<Command> {
     }
     for a in 1..=AGENTS {
         let capacity = CapacityProfile::new(100)
-            .with_channel(Channel::Voice, 1, 100, true)
-            .with_channel(Channel::Chat, 2, 40, false)
-            .with_channel(Channel::Sms, 2, 10, false);
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(40))
+            .with_channel(Channel::Sms, ChannelCapacity::new(2).with_units(10));
         let mut config =
             AgentConfig::new(AgentId(a), capacity).with_skills(SkillSet::from_pairs([(SkillId(1), Proficiency::MAX)]));
         config.queues = memberships(a as u8 % 7 + 1);
@@ -252,6 +252,7 @@ fn run(ops: &[Op]) -> Result<(), String> {
                     Presence::Busy => agents.busy += 1,
                     Presence::WrapUp => agents.wrap_up += 1,
                     Presence::Paused(_) => agents.paused += 1,
+                    other => return Err(fail(format!("{}: presence {other:?} the checker does not know", a.id()))),
                 }
             }
             agents.staffed = agents.available + agents.busy + agents.wrap_up + agents.paused;

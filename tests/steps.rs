@@ -229,7 +229,8 @@ fn a_decline_after_a_step_change_is_judged_by_the_current_step() {
 /// interaction was about to let go of, and was refused though the result fits.
 #[test]
 fn a_transfer_at_the_signature_limit_counts_the_sets_it_lets_go() {
-    let limits = Limits { max_signatures: 2, ..Limits::default() };
+    let mut limits = Limits::default();
+    limits.max_signatures = 2;
     let mut h = Harness::new(EngineConfig::builder().missed_offer_pause(None).limits(limits).build().unwrap());
     h.cmd(Command::AddSkill { skill: SPANISH, name: "spanish".into() });
     h.cmd(Command::AddSkill { skill: SkillId(8), name: "french".into() });

@@ -225,7 +225,8 @@ fn draw_requirements(rng: &mut SimRng, queue: u64) -> Requirements {
 /// interactions, and as many distinct requirement sets, fit; offers that
 /// never time out during a run (they are accepted at once anyway).
 pub fn config(index: RoutingIndex) -> EngineConfig {
-    let limits = Limits { max_interactions: 4_000_000, max_signatures: 4_000_000, ..Limits::default() };
+    let mut limits = Limits::default();
+    (limits.max_interactions, limits.max_signatures) = (4_000_000, 4_000_000);
     EngineConfig::builder()
         .limits(limits)
         .offer_timeout(Duration::from_secs(3_600))
@@ -334,12 +335,7 @@ impl Scene {
                     skills.push((skill, level(&mut rng)));
                 }
             }
-            let capacity = CapacityProfile::new(100).with_channel(Channel::Voice, 1, 100, true).with_channel(
-                Channel::Chat,
-                2,
-                50,
-                false,
-            );
+            let capacity = CapacityProfile::new(100).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true)).with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50).with_exclusive(false,));
             let mut config = AgentConfig::new(AgentId(a), capacity).with_skills(SkillSet::from_pairs(skills));
             for q in queues {
                 config = config.with_queue(QueueMembership::new(QueueId(q)));

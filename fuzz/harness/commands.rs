@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use switchboard::{
     AdmissionRule, AdmissionTrigger, AgentAttributes, AgentConfig, AgentId, AgentSelection, AttributeKind, Attributes,
-    BusinessHours, CalendarId, CapacityProfile, CaseId, Channel, ChannelMode, Command, Comparison, CustomerId,
+    BusinessHours, CalendarId, CapacityProfile, CaseId, Channel, ChannelCapacity, ChannelMode, Command, Comparison, CustomerId,
     Diversion, Engine, EngineConfig, ExceptionAction, ExceptionRule, Expression, InteractionId, InteractionState,
     Limits, LocalTime, NewInteraction, OfferId, Operand, Preference, Proficiency, QueueConfig, QueueId,
     QueueMembership, ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId, SkillSet, Staffed, Timestamp,
@@ -110,26 +110,27 @@ pub fn config(flags: u8, b: &mut Bytes) -> Option<EngineConfig> {
     }
     if flags & 32 != 0 {
         let mut small = || 1 + b.below(4) as u32;
-        builder = builder.limits(Limits {
-            max_skills: small(),
-            max_queues: small(),
-            max_agents: small(),
-            max_interactions: small(),
-            max_waiting_per_queue: small(),
-            max_signatures: small(),
-            max_requirements: small(),
-            max_queues_per_agent: small(),
-            max_attribute_bytes: [1, 16, 64, 4096][b.below(4)],
-            max_aging_points_per_minute: [1, 60, 1_000_000, u32::MAX][b.below(4)],
-            max_name_bytes: [1, 16, 1024, u32::MAX][b.below(4)],
-            max_missed_offers_in_a_row: 1 + b.below(4) as u32,
-            max_steps: 1 + b.below(4) as u32,
-            max_agent_attributes: 1 + b.below(4) as u32,
-            max_expression_nodes: 1 + b.below(4) as u32,
-            // Fixed, so that the bytes read stay those the corpus was written for.
-            max_preferred_agents: 2,
-            max_cases: 2,
-        });
+        // Field by field, in the order the corpus was written for (each read takes bytes).
+        let mut limits = Limits::default();
+        limits.max_skills = small();
+        limits.max_queues = small();
+        limits.max_agents = small();
+        limits.max_interactions = small();
+        limits.max_waiting_per_queue = small();
+        limits.max_signatures = small();
+        limits.max_requirements = small();
+        limits.max_queues_per_agent = small();
+        limits.max_attribute_bytes = [1, 16, 64, 4096][b.below(4)];
+        limits.max_aging_points_per_minute = [1, 60, 1_000_000, u32::MAX][b.below(4)];
+        limits.max_name_bytes = [1, 16, 1024, u32::MAX][b.below(4)];
+        limits.max_missed_offers_in_a_row = 1 + b.below(4) as u32;
+        limits.max_steps = 1 + b.below(4) as u32;
+        limits.max_agent_attributes = 1 + b.below(4) as u32;
+        limits.max_expression_nodes = 1 + b.below(4) as u32;
+        // Fixed, so that the bytes read stay those the corpus was written for.
+        limits.max_preferred_agents = 2;
+        limits.max_cases = 2;
+        builder = builder.limits(limits);
     }
     builder.build().ok()
 }
@@ -151,9 +152,9 @@ pub fn bootstrap(run: &mut Run) {
     );
     for a in 1..=4u64 {
         let capacity = CapacityProfile::new(100)
-            .with_channel(Channel::Voice, 1, 100, true)
-            .with_channel(Channel::Chat, 3, 30, false)
-            .with_channel(Channel::Email, 1, 10, false);
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Chat, ChannelCapacity::new(3).with_units(30))
+            .with_channel(Channel::Email, ChannelCapacity::new(1).with_units(10));
         let level = Proficiency::new(1 + (a % 5) as u8).unwrap_or(Proficiency::MIN);
         let config = AgentConfig::new(AgentId(a), capacity)
             .with_skills(SkillSet::from_pairs([(SkillId(1 + a % 2), level)]))
@@ -297,11 +298,13 @@ fn queue_config(b: &mut Bytes) -> QueueConfig {
         // Routing steps and a wait bound, any of them malformed (zero or huge spans, an
         // expiring last step, a middle step that never expires).
         let steps = (0..b.below(4))
-            .map(|_| RoutingStep {
-                requirements: requirements(b),
-                eligibility: if b.bool() { Some(expression(b, 2)) } else { None },
-                priority_boost: b.pick(&PRIORITIES),
-                expires_after: if b.bool() { Some(b.pick(&DURATIONS)) } else { None },
+            .map(|_| {
+                // Read in the corpus's order: requirements, eligibility, boost, expiry.
+                let mut step = RoutingStep::new(requirements(b));
+                step.eligibility = if b.bool() { Some(expression(b, 2)) } else { None };
+                step.priority_boost = b.pick(&PRIORITIES);
+                step.expires_after = if b.bool() { Some(b.pick(&DURATIONS)) } else { None };
+                step
             })
             .collect();
         q = q.with_steps(steps);
@@ -378,12 +381,12 @@ fn capacity(b: &mut Bytes) -> CapacityProfile {
     }
     let mut c = CapacityProfile::new(b.pick(&[100, 1, 2, 3, 0, u32::MAX]));
     for _ in 0..b.below(4) {
-        c = c.with_channel(
-            b.pick(&CHANNELS),
-            b.pick(&[1, 2, 3, 0, u32::MAX]),
-            b.pick(&[1, 30, 100, 0, u32::MAX]),
-            b.bool(),
-        );
+        // Read in the same order as before the named struct: channel, count, units, exclusive.
+        let channel = b.pick(&CHANNELS);
+        let capacity = ChannelCapacity::new(b.pick(&[1, 2, 3, 0, u32::MAX]))
+            .with_units(b.pick(&[1, 30, 100, 0, u32::MAX]))
+            .with_exclusive(b.bool());
+        c = c.with_channel(channel, capacity);
     }
     c
 }

@@ -198,9 +198,9 @@ impl Day {
         let ada = AgentConfig::new(
             AgentId(1),
             CapacityProfile::new(100)
-                .with_channel(Channel::Voice, 1, 100, true)
-                .with_channel(Channel::Chat, 2, 50, false)
-                .with_channel(Channel::Email, 1, 10, false),
+                .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+                .with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50))
+                .with_channel(Channel::Email, ChannelCapacity::new(1).with_units(10)),
         )
         .with_skills(SkillSet::from_pairs([(SkillId(1), Proficiency::MAX), (SkillId(2), fr)]))
         .with_queue(QueueMembership::new(QueueId(1)))

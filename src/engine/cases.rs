@@ -74,6 +74,7 @@ impl CaseOwners {
 /// interactions. Its finished interactions are in the contact history
 /// ([`ContactHistory::case`](crate::ContactHistory::case)), across channels.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CaseView {
     /// The case.
     pub case: CaseId,

@@ -47,6 +47,7 @@ pub use waiting::WaitingExplanation;
 
 /// A pending offer: an interaction offered to an agent, capacity reserved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PendingOffer {
     /// The offer's id.
     pub id: OfferId,
@@ -67,6 +68,7 @@ pub struct PendingOffer {
 /// Running totals of interactions, so that none is lost: `arrived` equals
 /// the live interactions plus every terminal outcome.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Totals {
     /// Interactions that arrived.
     pub arrived: u64,
@@ -462,8 +464,8 @@ impl Engine {
     /// engine.handle(Command::AddQueue(q), t0)?;
     /// // One call or three chats; a call waiting 30 s stops new chats.
     /// let cap = CapacityProfile::new(3)
-    ///     .with_channel(Channel::Voice, 1, 3, true)
-    ///     .with_channel(Channel::Chat, 3, 1, false)
+    ///     .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(3).with_exclusive(true))
+    ///     .with_channel(Channel::Chat, ChannelCapacity::new(3))
     ///     .with_headroom(Channel::Voice, Duration::from_secs(30));
     /// let agent = AgentConfig::new(AgentId(1), cap).with_queue(QueueMembership::new(QueueId(1)));
     /// engine.handle(Command::AddAgent(agent), t0)?;

@@ -17,6 +17,7 @@ use crate::time::Timestamp;
 /// in the order they were set. Routing runs after each timer, except that
 /// the bounds and step ends of one instant all fire before it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum TimerKind {
     /// A business-hours calendar opens or closes: the queues that follow it
     /// open or close ([`QueueConfig::calendar`](crate::QueueConfig::calendar)).
@@ -80,6 +81,7 @@ impl TimerKind {
 /// A timer, for snapshots: due time, kind and the sequence number that
 /// orders timers of the same time and kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Timer {
     /// When it fires.
     pub due: Timestamp,

@@ -88,6 +88,7 @@ impl DriverError {
 
 /// Running counts of what the driver did, for monitoring.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct DriverStats {
     /// Commands the engine accepted (and the journal recorded, if there is one).
     pub commands_accepted: u64,
@@ -105,6 +106,7 @@ pub struct DriverStats {
 
 /// The outcome of [`Driver::submit_batch`].
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct BatchReport {
     /// One result per command, in order; each error is [`DriverError::Rejected`] or
     /// [`DriverError::NotJournaled`] (a fatal error fails the whole call instead).

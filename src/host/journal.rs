@@ -25,6 +25,7 @@ use crate::time::Timestamp;
 /// assert_eq!(entry.seq, 1);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct JournalEntry {
     /// The entry's sequence number.
     pub seq: u64,
@@ -229,6 +230,7 @@ impl From<io::Error> for JournalError {
 
 /// When [`Journal::commit`] is called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CommitPoint {
     /// The engine accepted the staged command: it belongs in the journal.
     Command,
@@ -410,6 +412,7 @@ impl Journal for MemoryJournal {
 /// # Ok::<(), DriverError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Checkpoint {
     /// The sequence number of the last journal entry the snapshot contains (0 for none).
     pub last_seq: u64,
@@ -420,7 +423,13 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The checkpoint of a new, empty engine: recovery from it replays the whole journal.
     pub fn empty(config: EngineConfig) -> Self {
-        Checkpoint { last_seq: 0, engine: Engine::new(config).snapshot() }
+        Checkpoint::new(0, Engine::new(config).snapshot())
+    }
+
+    /// The checkpoint of `engine`, a snapshot that contains the journal's entries up to
+    /// and including `last_seq` (0 for none).
+    pub fn new(last_seq: u64, engine: EngineSnapshot) -> Self {
+        Checkpoint { last_seq, engine }
     }
 
     /// Restores the engine, then replays the journal entries after the checkpoint, passing each
@@ -443,6 +452,7 @@ impl Checkpoint {
 
 /// What a replay did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct ReplayReport {
     /// Entries applied to the engine.
     pub applied: u64,

@@ -30,6 +30,7 @@ const ENTRY_INFIX: &[u8] = br#"","entry":"#;
 
 /// When the JSON-lines journal hands its lines to the operating system.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FlushPolicy {
     /// After every command: a crash of the process loses nothing the engine accepted.
     #[default]
@@ -122,6 +123,7 @@ impl JsonLinesOptions {
 /// its newline is a write cut short by a crash: it is dropped (its command's effects were never
 /// dispatched) and reported here.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct RecoveryReport {
     /// The format of the journal's last whole lines: `Some(1)` (checksummed, see
     /// [`JsonLinesJournal`]) once a header is read, `Some(0)` for a legacy journal without one,
@@ -173,6 +175,7 @@ impl fmt::Display for RecoveryReport {
 
 /// The entries of a journal file and the report of what was read.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Recovered {
     /// The whole entries, in order.
     pub entries: Vec<JournalEntry>,

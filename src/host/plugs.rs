@@ -318,6 +318,7 @@ impl LookupError {
 /// assert!(!vip.is_empty());
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct CustomerProfile {
     /// Attributes to add to the interaction.
     pub attributes: Attributes,

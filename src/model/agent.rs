@@ -13,6 +13,7 @@ use crate::ids::{AgentId, QueueId, ReasonCode};
 /// `Busy` means the agent holds at least one offer or live interaction; a
 /// multitasking agent who is `Busy` may still have room for more work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Presence {
     /// Logged out; receives no offers.
     Offline,
@@ -38,6 +39,7 @@ pub enum Presence {
 /// assert_eq!(m.priority, Some(1));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct QueueMembership {
     /// The queue.
     pub queue: QueueId,
@@ -107,6 +109,7 @@ impl QueueMembership {
 /// assert_eq!(agent.queues.len(), 1);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AgentConfig {
     /// The agent's id, chosen by the host.
     pub id: AgentId,

@@ -150,6 +150,7 @@ impl<'de> Deserialize<'de> for LocalTime {
 /// local wall-clock time. `close` must be after `open`; 24:00 closes at the
 /// end of the day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Opening {
     /// When it opens.
     pub open: LocalTime,
@@ -173,6 +174,7 @@ impl fmt::Display for Opening {
 /// One opening of the weekly hours: every `day`, open from `open` to `close`,
 /// local time. A day may have several (a lunch break is two openings).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct WeeklyOpening {
     /// The day of the week (`"Mon"` … `"Sun"` in serialised forms).
     pub day: Weekday,
@@ -192,6 +194,7 @@ impl WeeklyOpening {
 /// The hours of one date, replacing its weekly hours: no openings for a
 /// holiday (closed all day), or the special hours of that date.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DatedHours {
     /// The local date (`"2026-12-24"` in serialised forms).
     pub date: NaiveDate,
@@ -277,6 +280,7 @@ pub struct DatedHours {
 /// # Ok::<(), switchboard::CalendarError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BusinessHours {
     /// The IANA time zone the hours are in, spelled exactly as in the tz
     /// database (`"Europe/Moscow"`, `"America/New_York"`, `"UTC"`).
@@ -343,6 +347,7 @@ impl BusinessHours {
 
 /// Which day's hours an error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ScheduleDay {
     /// A weekday of the weekly hours.
     Weekly(Weekday),

@@ -8,8 +8,25 @@ use serde::{Deserialize, Serialize};
 use super::channel::{Channel, ChannelMode};
 use super::vecmap::VecMap;
 
-/// How an agent may work one channel.
+/// How an agent may work one channel: how many at once, the units each
+/// uses of the agent's total, and whether the channel is exclusive.
+///
+/// A named value rather than positional arguments, so "1 call costing 100
+/// units, exclusive" cannot be misread as "100 calls costing 1".
+///
+/// # Example
+/// ```
+/// use switchboard::{CapacityProfile, Channel, ChannelCapacity};
+///
+/// // One call (all 100 units, nothing else beside it) or up to three chats at 30 units.
+/// let cap = CapacityProfile::new(100)
+///     .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+///     .with_channel(Channel::Chat, ChannelCapacity::new(3).with_units(30));
+/// assert_eq!(cap.channel(Channel::Chat).map(|c| c.max_concurrent), Some(3));
+/// assert!(cap.validate().is_ok());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChannelCapacity {
     /// Most interactions of this channel at once (1 for voice, say 3 for chat). At least 1.
     pub max_concurrent: u32,
@@ -18,6 +35,25 @@ pub struct ChannelCapacity {
     /// While the agent holds an interaction of an exclusive channel nothing
     /// else is offered, and one is offered only to an agent holding nothing.
     pub exclusive: bool,
+}
+
+impl ChannelCapacity {
+    /// Up to `max_concurrent` at once, each using one unit, not exclusive.
+    pub const fn new(max_concurrent: u32) -> Self {
+        ChannelCapacity { max_concurrent, units: 1, exclusive: false }
+    }
+
+    /// Each interaction of the channel uses `units` of the agent's total.
+    pub const fn with_units(mut self, units: u32) -> Self {
+        self.units = units;
+        self
+    }
+
+    /// Whether the channel is exclusive: nothing else beside it, and offered only to an agent holding nothing.
+    pub const fn with_exclusive(mut self, exclusive: bool) -> Self {
+        self.exclusive = exclusive;
+        self
+    }
 }
 
 /// An agent's capacity across channels: per-channel caps, weighted units
@@ -29,13 +65,13 @@ pub struct ChannelCapacity {
 ///
 /// # Example
 /// ```
-/// use switchboard::{CapacityProfile, Channel};
+/// use switchboard::{CapacityProfile, Channel, ChannelCapacity};
 ///
 /// // One call (exclusive), or up to three chats and two e-mails within 100 units.
 /// let cap = CapacityProfile::new(100)
-///     .with_channel(Channel::Voice, 1, 100, true)
-///     .with_channel(Channel::Chat, 3, 30, false)
-///     .with_channel(Channel::Email, 2, 20, false);
+///     .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+///     .with_channel(Channel::Chat, ChannelCapacity::new(3).with_units(30))
+///     .with_channel(Channel::Email, ChannelCapacity::new(2).with_units(20));
 /// assert!(cap.validate().is_ok());
 /// ```
 ///
@@ -170,12 +206,12 @@ impl CapacityProfile {
     /// The common single-channel profile: up to `max_concurrent` of one
     /// channel, each costing one unit.
     pub fn single(channel: Channel, max_concurrent: u32) -> Self {
-        CapacityProfile::new(max_concurrent).with_channel(channel, max_concurrent, 1, false)
+        CapacityProfile::new(max_concurrent).with_channel(channel, ChannelCapacity::new(max_concurrent))
     }
 
     /// Adds (or replaces) a channel.
-    pub fn with_channel(mut self, channel: Channel, max_concurrent: u32, units: u32, exclusive: bool) -> Self {
-        self.channels.insert(channel, ChannelCapacity { max_concurrent, units, exclusive });
+    pub fn with_channel(mut self, channel: Channel, capacity: ChannelCapacity) -> Self {
+        self.channels.insert(channel, capacity);
         self
     }
 
@@ -191,12 +227,12 @@ impl CapacityProfile {
     /// # Example
     /// ```
     /// use std::time::Duration;
-    /// use switchboard::{CapacityProfile, Channel};
+    /// use switchboard::{CapacityProfile, Channel, ChannelCapacity};
     ///
     /// // One call or three chats; a call that waited 30 s stops new chats.
     /// let cap = CapacityProfile::new(3)
-    ///     .with_channel(Channel::Voice, 1, 3, true)
-    ///     .with_channel(Channel::Chat, 3, 1, false)
+    ///     .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(3).with_exclusive(true))
+    ///     .with_channel(Channel::Chat, ChannelCapacity::new(3))
     ///     .with_headroom(Channel::Voice, Duration::from_secs(30));
     /// assert_eq!(cap.headroom(Channel::Voice), Some(Duration::from_secs(30)));
     /// assert_eq!(cap.headroom(Channel::Chat), None);
@@ -228,12 +264,12 @@ impl CapacityProfile {
     ///
     /// # Example
     /// ```
-    /// use switchboard::{CapacityError, CapacityProfile, Channel};
+    /// use switchboard::{CapacityError, CapacityProfile, Channel, ChannelCapacity};
     ///
     /// // One exclusive call or one e-mail; a call may be offered on top of the e-mail.
     /// let cap = CapacityProfile::new(1)
-    ///     .with_channel(Channel::Voice, 1, 1, true)
-    ///     .with_channel(Channel::Email, 1, 1, false)
+    ///     .with_channel(Channel::Voice, ChannelCapacity::new(1).with_exclusive(true))
+    ///     .with_channel(Channel::Email, ChannelCapacity::new(1))
     ///     .with_interruptible(Channel::Email);
     /// assert!(cap.is_interruptible(Channel::Email));
     /// assert!(cap.validate().is_ok());
@@ -365,11 +401,11 @@ impl Load {
     ///
     /// # Example
     /// ```
-    /// use switchboard::{CapacityProfile, Channel, ChannelMode, Load};
+    /// use switchboard::{CapacityProfile, Channel, ChannelCapacity, ChannelMode, Load};
     ///
     /// let cap = CapacityProfile::new(1)
-    ///     .with_channel(Channel::Voice, 1, 1, true)
-    ///     .with_channel(Channel::Email, 1, 1, false)
+    ///     .with_channel(Channel::Voice, ChannelCapacity::new(1).with_exclusive(true))
+    ///     .with_channel(Channel::Email, ChannelCapacity::new(1))
     ///     .with_interruptible(Channel::Email);
     /// // Nothing held: room for either.
     /// let idle = Load::default();
@@ -499,9 +535,9 @@ mod tests {
 
     fn blended() -> CapacityProfile {
         CapacityProfile::new(100)
-            .with_channel(Channel::Voice, 1, 100, true)
-            .with_channel(Channel::Chat, 3, 30, false)
-            .with_channel(Channel::Email, 2, 20, false)
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Chat, ChannelCapacity::new(3).with_units(30))
+            .with_channel(Channel::Email, ChannelCapacity::new(2).with_units(20))
     }
 
     /// Room on a built-in channel, asked in its own mode.
@@ -513,10 +549,10 @@ mod tests {
     fn interruptible_work_is_set_aside_only_for_real_time_channels() {
         // One exclusive call or two e-mails (interruptible); chat 2 x 30 units beside e-mail.
         let p = CapacityProfile::new(100)
-            .with_channel(Channel::Voice, 1, 100, true)
-            .with_channel(Channel::Chat, 2, 30, false)
-            .with_channel(Channel::Email, 2, 40, false)
-            .with_channel(Channel::Sms, 1, 20, false)
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(30))
+            .with_channel(Channel::Email, ChannelCapacity::new(2).with_units(40))
+            .with_channel(Channel::Sms, ChannelCapacity::new(1).with_units(20))
             .with_interruptible(Channel::Email);
         let plain = p.clone().without_interruptibles();
         // (held, [voice, chat, email, sms] room with the option, the same without it)
@@ -580,14 +616,14 @@ mod tests {
     #[test]
     fn validation_rejects_unusable_profiles() {
         let cases = [
-            (CapacityProfile::new(0).with_channel(Channel::Voice, 1, 0, false), Err(CapacityError::ZeroTotal)),
+            (CapacityProfile::new(0).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(0)), Err(CapacityError::ZeroTotal)),
             (CapacityProfile::new(1), Err(CapacityError::NoChannels)),
             (
-                CapacityProfile::new(1).with_channel(Channel::Chat, 0, 1, false),
+                CapacityProfile::new(1).with_channel(Channel::Chat, ChannelCapacity::new(0)),
                 Err(CapacityError::ZeroConcurrency(Channel::Chat)),
             ),
             (
-                CapacityProfile::new(10).with_channel(Channel::Chat, 1, 11, false),
+                CapacityProfile::new(10).with_channel(Channel::Chat, ChannelCapacity::new(1).with_units(11)),
                 Err(CapacityError::UnitsExceedTotal { channel: Channel::Chat, units: 11, total: 10 }),
             ),
             (
@@ -615,7 +651,7 @@ mod tests {
         // Profiles written before headroom existed read as having none.
         let old = r#"{"total_units":10,"channels":[["Chat",{"max_concurrent":1,"units":1,"exclusive":false}]]}"#;
         let read = serde_json::from_str::<CapacityProfile>(old).unwrap();
-        assert_eq!(read, CapacityProfile::new(10).with_channel(Channel::Chat, 1, 1, false));
+        assert_eq!(read, CapacityProfile::new(10).with_channel(Channel::Chat, ChannelCapacity::new(1)));
         assert_eq!(read.headrooms().count(), 0);
         assert_eq!(read.interruptibles().count(), 0);
         let interruptible = blended().with_interruptible(Channel::Email);

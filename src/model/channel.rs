@@ -31,6 +31,7 @@ pub enum ChannelMode {
 /// assert_eq!(Channel::Custom(7).builtin_mode(), None);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Channel {
     /// A telephone call.
     Voice,

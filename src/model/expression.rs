@@ -15,6 +15,7 @@ use crate::ids::{AgentId, SkillId};
 /// every expression comparing it is checked when configured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AttributeKind {
     /// Text (team, site, language); compared with `==`, `!=` and `in`.
     Text,
@@ -34,6 +35,7 @@ impl fmt::Display for AttributeKind {
 /// One agent attribute's value.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AttributeValue {
     /// Text.
     Text(String),
@@ -135,6 +137,7 @@ impl AgentAttributes {
 /// How an [`Expression::Attribute`] condition compares the agent's attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Comparison {
     /// Equal.
     Eq,
@@ -163,6 +166,7 @@ impl fmt::Display for Comparison {
 /// What an agent's attribute is compared with.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Operand {
     /// A text value.
     Text(String),

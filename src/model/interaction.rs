@@ -14,6 +14,7 @@ use crate::time::Timestamp;
 /// engine, and its one [`Outcome`] is reported in
 /// [`EventKind::InteractionEnded`](crate::EventKind::InteractionEnded).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum InteractionState {
     /// Waiting in its queue.
     Queued,
@@ -46,6 +47,7 @@ pub enum InteractionState {
 
 /// How an interaction ended. Every interaction ends exactly once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Outcome {
     /// Handled by an agent (conversation and wrap-up done).
     Handled {
@@ -124,6 +126,7 @@ pub enum SelfService {
 /// assert_eq!(faq.reason.as_deref(), Some("password reset"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SelfServedContact {
     /// The contact's id, chosen by the host; not the id of a live interaction.
     pub id: InteractionId,

@@ -57,6 +57,7 @@ pub enum AllDeclined {
 /// Every strategy ends its ordering with the agent id (lowest first), so
 /// ties are broken the same way every time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum AgentSelection {
     /// Agents holding no work first, then the one idle longest (since their
     /// last piece of work ended or they became ready).
@@ -108,6 +109,7 @@ pub enum AgentSelection {
 /// queue. Because the growth is linear and the same for every interaction of
 /// a queue, a waiting list sorted once stays sorted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Aging {
     /// Priority points gained per minute of waiting; 0 turns aging off.
     pub points_per_minute: u32,
@@ -126,6 +128,7 @@ pub struct Aging {
 /// assert_eq!(q.channels.len(), 2);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct QueueConfig {
     /// The queue's id, chosen by the host.
     pub id: QueueId,

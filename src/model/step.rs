@@ -32,6 +32,7 @@ use crate::time::duration_millis;
 /// assert_eq!(queue.steps.len(), 2);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RoutingStep {
     /// Requirements while in this step, on top of the queue's and the interaction's own.
     #[serde(default)]
@@ -96,6 +97,7 @@ impl RoutingStep {
 /// assert_eq!(sales.exception_rules.len(), 2);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ExceptionRule {
     /// How long after entering the queue, unanswered, the rule applies (at least 1 ms).
     pub after: Duration,
@@ -181,6 +183,7 @@ pub enum Diversion {
 /// assert_eq!(sales.admission_rules.len(), 2);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AdmissionRule {
     /// When it applies.
     pub when: AdmissionTrigger,
@@ -232,6 +235,7 @@ pub enum AdmissionTrigger {
 /// assert!(sales.when_empty.is_some());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct WhenEmpty {
     /// The queue is empty when no member is in this state.
     pub nobody: Staffed,

@@ -65,6 +65,7 @@ impl WrapUpMode {
 /// assert_eq!(trainee.wrap_up.unwrap().mode, WrapUpMode::Untimed);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct WrapUpRule {
     /// How it ends.
     pub mode: WrapUpMode,

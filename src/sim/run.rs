@@ -17,7 +17,7 @@ use crate::event::{Event, EventKind};
 use crate::ids::{AgentId, CalendarId, CustomerId, InteractionId, OfferId, QueueId, ReasonCode, SkillId};
 use crate::model::agent::{AgentConfig, QueueMembership};
 use crate::model::attributes::Attributes;
-use crate::model::capacity::CapacityProfile;
+use crate::model::capacity::{CapacityProfile, ChannelCapacity};
 use crate::model::expression::AgentAttributes;
 use crate::model::interaction::InteractionState;
 use crate::model::queue::{Aging, QueueConfig};
@@ -304,7 +304,7 @@ impl<'s> Simulation<'s> {
         for (k, g) in s.agent_groups.iter().enumerate() {
             let mut capacity = CapacityProfile::new(g.total_units);
             for c in &g.capacity {
-                capacity = capacity.with_channel(c.channel, c.max, c.units, c.exclusive);
+                capacity = capacity.with_channel(c.channel, ChannelCapacity::new(c.max).with_units(c.units).with_exclusive(c.exclusive));
             }
             let skills = SkillSet::from_pairs(
                 g.skills

@@ -145,14 +145,10 @@ impl Default for ServiceLevelTarget {
 /// use switchboard::{ServiceLevelCounts, ServiceLevelFormula};
 ///
 /// // 10 calls: 6 answered (4 within T), 3 abandoned (1 within T), 1 transferred out.
-/// let counts = ServiceLevelCounts {
-///     answered: 6,
-///     answered_within: 4,
-///     abandoned: 3,
-///     abandoned_within: 1,
-///     transferred_out: 1,
-///     short_abandoned: 0,
-/// };
+/// let mut counts = ServiceLevelCounts::default();
+/// (counts.answered, counts.answered_within) = (6, 4);
+/// (counts.abandoned, counts.abandoned_within) = (3, 1);
+/// counts.transferred_out = 1;
 /// assert_eq!(counts.offered(), 10);
 /// let level = |f: ServiceLevelFormula| f.apply(&counts).unwrap();
 /// assert_eq!(level(ServiceLevelFormula::OfOffered).percent(), 40.0); // 4 / 10
@@ -161,6 +157,7 @@ impl Default for ServiceLevelTarget {
 /// assert_eq!(level(ServiceLevelFormula::CreditingAbandonedWithin).percent(), 50.0); // 5 / 10
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum ServiceLevelFormula {
     /// answered within T ÷ offered. The strictest and the most common
     /// textbook definition: a customer who hangs up counts as a miss,
@@ -236,6 +233,7 @@ impl ServiceLevelFormula {
 /// Kept as two integers so that a figure is exact and can be compared with
 /// a target without rounding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceLevel {
     /// Contacts that count as within target (the numerator).
     pub met: u64,
@@ -274,6 +272,7 @@ impl ServiceLevel {
 /// Deferrable contacts measured by a [`ResponseTarget`] are not counted here
 /// at all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceLevelCounts {
     /// Contacts answered by an agent.
     pub answered: u64,
@@ -336,6 +335,7 @@ impl ServiceLevelCounts {
 /// assert!(!level.meets(80));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceLevelDefinition {
     /// The formula.
     pub formula: ServiceLevelFormula,
@@ -411,6 +411,7 @@ impl Default for ServiceLevelDefinition {
 
 /// What counts as the response to deferrable work.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum ResponseMeasure {
     /// An agent accepted it: the agent opened the e-mail or started the
     /// callback ("a callback made within 15 minutes").

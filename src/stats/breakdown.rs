@@ -15,6 +15,7 @@ use crate::time::Timestamp;
 /// [`StatsConfigBuilder::max_breakdown_values`](crate::StatsConfigBuilder::max_breakdown_values)
 /// distinct values are seen, further new values are counted together as [`BreakdownValue::Other`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum BreakdownValue {
     /// Contacts without the attribute.
     Missing,
@@ -27,6 +28,7 @@ pub enum BreakdownValue {
 /// Counts, ASA, service level and abandonment for one attribute value,
 /// **since the start of the interval**.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BreakdownFigures {
     /// The attribute key.
     pub key: String,

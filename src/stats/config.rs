@@ -36,6 +36,7 @@ pub const MAX_SERVICE_LEVEL_DEFINITIONS: usize = 8;
 /// assert_eq!(sales.service_levels.len(), 2);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct QueueMeasurement {
     /// Service-level definitions, the first being the primary one. Empty
     /// means one definition: the statistics' default formula and short-abandon

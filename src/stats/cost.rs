@@ -9,6 +9,7 @@ use crate::model::channel::Channel;
 
 /// What a channel costs, in the host's currency (any unit, e.g. euros).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChannelCost {
     /// Charged once per interaction, whatever its outcome (telephony, licences, …).
     pub per_contact: f64,
@@ -104,6 +105,7 @@ impl CostModel {
 
 /// Contacts, handling time and cost of one channel or queue.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CostLine {
     /// Interactions that ended.
     pub contacts: u64,
@@ -128,6 +130,7 @@ impl CostLine {
 
 /// A channel's line in a [`CostSummary`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChannelCostLine {
     /// The channel.
     pub channel: Channel,
@@ -137,6 +140,7 @@ pub struct ChannelCostLine {
 
 /// A queue's line in a [`CostSummary`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct QueueCostLine {
     /// The queue.
     pub queue: QueueId,
@@ -148,6 +152,7 @@ pub struct QueueCostLine {
 /// queue. Every ended interaction counts in `contacts`, priced or not, so the
 /// channel shares cover all contacts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CostSummary {
     /// Every interaction that ended.
     pub total: CostLine,

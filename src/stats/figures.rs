@@ -82,14 +82,17 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 /// use switchboard::ContactCounters;
 ///
 /// // Two quarter hours rolled up into their half hour.
-/// let a = ContactCounters { offered: 10, answered: 8, answer_wait_ms: 80_000, abandoned: 2, ..Default::default() };
-/// let b = ContactCounters { offered: 5, answered: 2, answer_wait_ms: 60_000, ..Default::default() };
+/// let mut a = ContactCounters::default();
+/// (a.offered, a.answered, a.answer_wait_ms, a.abandoned) = (10, 8, 80_000, 2);
+/// let mut b = ContactCounters::default();
+/// (b.offered, b.answered, b.answer_wait_ms) = (5, 2, 60_000);
 /// let mut half_hour = a.clone();
 /// half_hour.merge(&b);
 /// assert_eq!(half_hour.average_speed_of_answer(), Some(Duration::from_secs(14)));
 /// assert_eq!(half_hour.abandon_rate(), Some(2.0 / 12.0));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ContactCounters {
     /// Contacts that entered the queue (arrivals and transfers in, the
     /// engine's overflows included: see `transferred_in`). Each is a new
@@ -253,7 +256,8 @@ impl ContactCounters {
     /// ```
     /// use switchboard::ContactCounters;
     ///
-    /// let chat = ContactCounters { offered: 300, self_served: 100, ..ContactCounters::default() };
+    /// let mut chat = ContactCounters::default();
+    /// (chat.offered, chat.self_served) = (300, 100);
     /// assert_eq!(chat.deflection_rate(), Some(0.25));
     /// assert_eq!(ContactCounters::default().deflection_rate(), None);
     /// ```
@@ -325,6 +329,7 @@ impl ContactCounters {
 /// members; for a channel, agents whose capacity lists it; for a skill, agents
 /// who hold it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AgentCounts {
     /// Logged in, in any state.
     pub staffed: u64,
@@ -372,6 +377,7 @@ impl AgentCounts {
 /// Contacts in a queue, channel or skill: **instantaneous**, except
 /// `at_interval_start`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InQueue {
     /// Waiting for an offer.
     pub waiting: u64,
@@ -401,6 +407,7 @@ impl InQueue {
 
 /// One service-level figure: the counts, the definition and the level.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServiceLevelReading {
     /// The formula applied.
     pub formula: ServiceLevelFormula,
@@ -440,6 +447,7 @@ impl ServiceLevelReading {
 /// target. Each contact's response times on both clocks are in its
 /// [`InteractionRecord::response`](crate::InteractionRecord::response).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResponseReading {
     /// The queue's target, with its clock, when all its channels share
     /// one; `None` for a channel, skill or attribute value.
@@ -452,6 +460,7 @@ pub struct ResponseReading {
 
 /// What a set of figures is about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Scope {
     /// One queue.
     Queue(QueueId),
@@ -468,6 +477,7 @@ pub enum Scope {
 /// are **instantaneous** (at the time of reading, or at the end of the
 /// interval in a report).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ContactFigures {
     /// What the figures are about.
     pub scope: Scope,
@@ -509,6 +519,7 @@ impl ContactFigures {
 /// ringing (an offer reserves the agent). A multitasking agent holding three
 /// chats is busy once, but their talk time counts each chat.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AgentCounters {
     /// Offers made to the agent.
     pub offers: u64,
@@ -593,6 +604,7 @@ impl AgentCounters {
 
 /// One agent's figures: counters since the start of the interval, presence now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AgentFigures {
     /// The agent.
     pub agent: AgentId,

@@ -15,6 +15,10 @@ use crate::time::Timestamp;
 /// One finished interaction in a customer's history.
 ///
 /// The disposition notes may be personal data; `Debug` redacts them.
+///
+/// Not `#[non_exhaustive]`, unlike the engine's other records: a host's history
+/// store builds entries from its own rows, so a new field is a deliberate
+/// breaking change, named in the changelog.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// The interaction.

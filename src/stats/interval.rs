@@ -201,6 +201,7 @@ impl<Tz: TimeZone> IntervalSchedule<Tz> {
 /// # Ok::<(), StatsConfigError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct IntervalReport {
     /// The start (inclusive).
     pub start: Timestamp,

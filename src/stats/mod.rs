@@ -75,6 +75,7 @@ fn ms_between(later: Timestamp, earlier: Timestamp) -> u64 {
 
 /// Where a waiting customer is in line, for an announcement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PlaceInLine {
     /// The queue.
     pub queue: QueueId,

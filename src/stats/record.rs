@@ -15,6 +15,7 @@ use crate::time::Timestamp;
 
 /// How a visit to a queue ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum VisitExit {
     /// Still in the queue (only in records of live interactions).
     InQueue,
@@ -49,6 +50,7 @@ pub enum VisitExit {
 
 /// One visit of an interaction to a queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct QueueVisit {
     /// The queue.
     pub queue: QueueId,
@@ -69,6 +71,7 @@ impl QueueVisit {
 
 /// How an offer ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum OfferResult {
     /// Still ringing (only in records of live interactions).
     Pending,
@@ -84,6 +87,7 @@ pub enum OfferResult {
 
 /// One offer of the interaction to an agent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct OfferRecord {
     /// The offer.
     pub offer: OfferId,
@@ -108,6 +112,7 @@ impl OfferRecord {
 
 /// A move from one queue to another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TransferRecord {
     /// When.
     pub at: Timestamp,
@@ -143,6 +148,7 @@ fn is_false(b: &bool) -> bool {
 /// hours": `response_ms` is 1 h 30 min (5,400,000) and `within` is true,
 /// while `wall_ms` is 64 h 30 min (232,200,000).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResponseRecord {
     /// The queue whose target measured it: the queue it was in when responded to.
     pub queue: QueueId,
@@ -181,6 +187,7 @@ impl ResponseRecord {
 ///
 /// Notes are free text and may hold personal data, so `Debug` hides them.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Disposition {
     /// The agent who recorded it.
     pub agent: AgentId,
@@ -240,6 +247,7 @@ impl fmt::Debug for Disposition {
 /// assert_eq!(record.visits[0].exit, VisitExit::Abandoned);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InteractionRecord {
     /// The interaction.
     pub interaction: InteractionId,
@@ -321,6 +329,7 @@ pub struct InteractionRecord {
 
 /// A call converted into a callback ([`InteractionRecord::callback`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CallbackRecord {
     /// When the customer took the callback.
     pub converted_at: Timestamp,

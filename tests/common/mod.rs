@@ -169,9 +169,9 @@ pub fn agent(id: u64, channel: Channel, max: u32, queues: &[u64]) -> AgentConfig
 /// An agent who takes one exclusive call, or up to three chats and two e-mails within 100 units.
 pub fn blended_agent(id: u64, queues: &[u64]) -> AgentConfig {
     let cap = CapacityProfile::new(100)
-        .with_channel(Channel::Voice, 1, 100, true)
-        .with_channel(Channel::Chat, 3, 30, false)
-        .with_channel(Channel::Email, 2, 20, false);
+        .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+        .with_channel(Channel::Chat, ChannelCapacity::new(3).with_units(30))
+        .with_channel(Channel::Email, ChannelCapacity::new(2).with_units(20));
     let mut a = AgentConfig::new(AgentId(id), cap);
     for q in queues {
         a = a.with_queue(QueueMembership::new(QueueId(*q)));

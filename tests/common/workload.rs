@@ -236,24 +236,24 @@ fn capacity(kind: u64) -> CapacityProfile {
     match kind % 6 {
         0 => CapacityProfile::single(Channel::Voice, 1),
         1 => CapacityProfile::new(100)
-            .with_channel(Channel::Voice, 1, 100, true)
-            .with_channel(Channel::Chat, 3, 30, false)
-            .with_channel(Channel::Email, 2, 20, false)
-            .with_channel(Channel::Callback, 1, 40, false),
-        2 => CapacityProfile::single(Channel::Chat, 3).with_channel(Channel::Sms, 2, 1, false),
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Chat, ChannelCapacity::new(3).with_units(30))
+            .with_channel(Channel::Email, ChannelCapacity::new(2).with_units(20))
+            .with_channel(Channel::Callback, ChannelCapacity::new(1).with_units(40)),
+        2 => CapacityProfile::single(Channel::Chat, 3).with_channel(Channel::Sms, ChannelCapacity::new(2)),
         3 => CapacityProfile::new(10)
-            .with_channel(Channel::Chat, 2, 4, false)
-            .with_channel(Channel::Email, 3, 2, false)
-            .with_channel(Channel::Sms, 3, 1, false)
-            .with_channel(Channel::Callback, 1, 5, false),
-        4 => CapacityProfile::new(1).with_channel(Channel::Voice, 1, 1, true).with_channel(Channel::Video, 1, 1, true),
+            .with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(4))
+            .with_channel(Channel::Email, ChannelCapacity::new(3).with_units(2))
+            .with_channel(Channel::Sms, ChannelCapacity::new(3))
+            .with_channel(Channel::Callback, ChannelCapacity::new(1).with_units(5)),
+        4 => CapacityProfile::new(1).with_channel(Channel::Voice, ChannelCapacity::new(1).with_exclusive(true)).with_channel(Channel::Video, ChannelCapacity::new(1).with_exclusive(true)),
         _ => CapacityProfile::new(100)
-            .with_channel(Channel::Voice, 1, 100, true)
-            .with_channel(Channel::Video, 1, 100, true)
-            .with_channel(Channel::Chat, 2, 40, false)
-            .with_channel(Channel::Email, 3, 20, false)
-            .with_channel(Channel::Sms, 2, 10, false)
-            .with_channel(Channel::Callback, 1, 30, false),
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Video, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(40))
+            .with_channel(Channel::Email, ChannelCapacity::new(3).with_units(20))
+            .with_channel(Channel::Sms, ChannelCapacity::new(2).with_units(10))
+            .with_channel(Channel::Callback, ChannelCapacity::new(1).with_units(30)),
     }
 }
 
@@ -694,7 +694,7 @@ pub fn generate(seed: u64, shape: &Shape) -> Workload {
             let k = rng.below(queues.len() as u64) as usize;
             let mut q = queues[k].clone();
             q.priority = rng.range(-1, 3) as i32;
-            q.aging = Aging { points_per_minute: rng.pick(&[0, 1, 5, 20]) };
+            q.aging.points_per_minute = rng.pick(&[0, 1, 5, 20]);
             q.strategy = rng.pick(&STRATEGIES);
             q.max_wait = rng.percent(40).then(|| Duration::from_secs(rng.range(0, 90) as u64));
             if rng.percent(40) {

@@ -484,6 +484,7 @@ impl Shadow {
                 InteractionState::Queued | InteractionState::Scheduled { .. } => (None, None),
                 InteractionState::Offered { offer, .. } => (Some(offer), None),
                 InteractionState::Connected { agent } | InteractionState::WrapUp { agent } => (None, Some(agent)),
+                other => return Err(format!("{} is in {other:?}, a state the checker does not know", i.id())),
             };
             if i.queue() != s.queue || i.requirements() != &s.requirements || offer != s.offer || agent != s.agent {
                 return Err(format!(

@@ -168,26 +168,7 @@ fn engine_config(rng: &mut Rng, classes: &Classes) -> (EngineConfig, Vec<Channel
 
 fn limits(rng: &mut Rng, classes: &Classes) -> Limits {
     if classes.on(Class::MaxLimits) && rng.chance(0.15) {
-        return Limits {
-            max_skills: u32::MAX,
-            max_queues: u32::MAX,
-            max_agents: u32::MAX,
-            max_interactions: u32::MAX,
-            max_waiting_per_queue: u32::MAX,
-            max_signatures: u32::MAX,
-            max_requirements: u32::MAX,
-            max_queues_per_agent: u32::MAX,
-            max_attribute_bytes: u32::MAX,
-            max_aging_points_per_minute: u32::MAX,
-            max_name_bytes: u32::MAX,
-            // Capped by the builder: above it one call's work after a long silence is unbounded.
-            max_missed_offers_in_a_row: Limits::MAX_MISSED_OFFERS_IN_A_ROW,
-            max_steps: Limits::MAX_STEPS,
-            max_agent_attributes: u32::MAX,
-            max_expression_nodes: Limits::MAX_EXPRESSION_NODES,
-            max_preferred_agents: Limits::MAX_PREFERRED_AGENTS,
-            max_cases: u32::MAX,
-        };
+        return Limits::largest();
     }
     let mut l = Limits::default();
     if classes.on(Class::SmallLimits) && rng.chance(0.4) {
@@ -459,16 +440,16 @@ impl Generator {
                 CapacityProfile::single(c, self.rng.range(1, 3) as u32)
             }
             1 => CapacityProfile::new(100)
-                .with_channel(Channel::Voice, 1, 100, true)
-                .with_channel(Channel::Chat, 3, 30, false)
-                .with_channel(Channel::Email, 2, 20, false),
+                .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+                .with_channel(Channel::Chat, ChannelCapacity::new(3).with_units(30))
+                .with_channel(Channel::Email, ChannelCapacity::new(2).with_units(20)),
             _ => {
                 let total = self.rng.range(1, 100) as u32;
                 let mut p = CapacityProfile::new(total);
                 for _ in 0..self.rng.range(1, 3) {
                     let c = pick(self);
                     let units = self.rng.range(0, u64::from(total)) as u32;
-                    p = p.with_channel(c, self.rng.range(1, 4) as u32, units, self.rng.chance(0.15));
+                    p = p.with_channel(c, ChannelCapacity::new(self.rng.range(1, 4) as u32).with_units(units).with_exclusive(self.rng.chance(0.15)));
                 }
                 p
             }
@@ -917,7 +898,9 @@ impl Generator {
                     Command::Arrive(new)
                 } else {
                     let reqs = Requirements::from_pairs([(SkillId(u64::MAX), Proficiency::MAX)]);
-                    Command::Arrive(NewInteraction { channel: q.channels[0], ..new }.with_requirements(reqs))
+                    let mut new = new.with_requirements(reqs);
+                    new.channel = q.channels[0];
+                    Command::Arrive(new)
                 }
             }
         }
@@ -1001,10 +984,10 @@ impl Generator {
             _ => {
                 // An unusable capacity profile.
                 let cap = match self.rng.below(4) {
-                    0 => CapacityProfile::new(0).with_channel(Channel::Voice, 1, 0, false),
+                    0 => CapacityProfile::new(0).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(0)),
                     1 => CapacityProfile::new(5),
-                    2 => CapacityProfile::new(5).with_channel(Channel::Chat, 0, 1, false),
-                    _ => CapacityProfile::new(5).with_channel(Channel::Chat, 1, 6, false),
+                    2 => CapacityProfile::new(5).with_channel(Channel::Chat, ChannelCapacity::new(0)),
+                    _ => CapacityProfile::new(5).with_channel(Channel::Chat, ChannelCapacity::new(1).with_units(6)),
                 };
                 Command::AddAgent(AgentConfig::new(AgentId(self.next_agent), cap))
             }
