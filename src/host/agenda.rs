@@ -219,7 +219,9 @@ mod tests {
 
     #[test]
     fn items_come_out_by_time_then_in_insertion_order() {
-        let cases: &[(&str, &[(i64, &str)], &[&str])] = &[
+        // (name, pushes as (time, item), the items in the order they come out)
+        type Case = (&'static str, &'static [(i64, &'static str)], &'static [&'static str]);
+        let cases: &[Case] = &[
             ("empty", &[], &[]),
             ("one", &[(5, "a")], &["a"]),
             ("out of order", &[(9, "late"), (1, "early"), (5, "middle")], &["early", "middle", "late"]),

@@ -715,7 +715,7 @@ impl Driver {
         let mut polled = Vec::new();
         for (index, adapter) in self.adapters.iter_mut().enumerate() {
             if let Some(quiet) = quiet.as_deref() {
-                if quiet[index] || !adapter.poll_timeout().is_some_and(|due| due <= at) {
+                if quiet[index] || adapter.poll_timeout().is_none_or(|due| due > at) {
                     continue;
                 }
             }
