@@ -8,7 +8,7 @@
 //!
 //! Run with `cargo run --example host_adapters`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use switchboard::*;
@@ -16,29 +16,11 @@ use switchboard::*;
 const VOICE: QueueId = QueueId(1);
 const CHAT: QueueId = QueueId(2);
 
-/// A simulated agenda of things an adapter will report, by time.
-#[derive(Default)]
-struct Agenda {
-    items: BTreeMap<(Timestamp, u64), Command>,
-    seq: u64,
-}
-
-impl Agenda {
-    fn at(&mut self, at: Timestamp, command: Command) {
-        self.seq += 1;
-        self.items.insert((at, self.seq), command);
-    }
-    fn pop_due(&mut self, now: Timestamp) -> Option<Command> {
-        let key = *self.items.keys().next().filter(|(at, _)| *at <= now)?;
-        self.items.remove(&key)
-    }
-    fn next(&self) -> Option<Timestamp> {
-        self.items.keys().next().map(|(at, _)| *at)
-    }
-}
-
 /// The telephony switch: rings agents' phones; they pick up after a few seconds and talk for a
 /// while. Agent 3's softphone is not registered, so offers to them cannot be delivered.
+///
+/// What the simulated phones will report later waits in an [`Agenda`]: `poll_command` hands out
+/// what is due and `poll_timeout` tells the driver when the next thing is.
 #[derive(Default)]
 struct Switch {
     agenda: Agenda,
@@ -59,7 +41,7 @@ impl ChannelAdapter for Switch {
             offer.interaction,
             if vip { " (VIP: screen pop)" } else { "" }
         );
-        self.agenda.at(ctx.now() + Duration::from_secs(4), Command::Accept { agent: offer.agent, offer: offer.id });
+        self.agenda.push(ctx.now() + Duration::from_secs(4), Command::Accept { agent: offer.agent, offer: offer.id });
         Ok(())
     }
 
@@ -67,7 +49,7 @@ impl ChannelAdapter for Switch {
         match event.kind {
             EventKind::OfferAccepted { interaction, agent, .. } => {
                 let talk = Duration::from_secs(60 + 15 * (interaction.0 % 4));
-                self.agenda.at(event.at + talk, Command::Complete { agent, interaction });
+                self.agenda.push(event.at + talk, Command::Complete { agent, interaction });
             }
             EventKind::OfferWithdrawn { interaction, agent, reason, .. } => {
                 println!("    [switch] stop ringing {agent} for call {interaction} ({reason:?})");
@@ -80,11 +62,11 @@ impl ChannelAdapter for Switch {
     }
 
     fn poll_command(&mut self, now: Timestamp) -> Option<Command> {
-        self.agenda.pop_due(now)
+        self.agenda.pop_due(now).map(|(_, command)| command)
     }
 
     fn poll_timeout(&self) -> Option<Timestamp> {
-        self.agenda.next()
+        self.agenda.next_due()
     }
 }
 
@@ -109,12 +91,12 @@ impl ChannelAdapter for Widget {
                 if self.impatient.contains(&interaction) =>
             {
                 // The customer closes the window after 40 s if nobody answered.
-                self.agenda.at(event.at + Duration::from_secs(40), Command::Abandon { interaction });
+                self.agenda.push(event.at + Duration::from_secs(40), Command::Abandon { interaction });
             }
             EventKind::OfferAccepted { interaction, agent, .. } => {
                 self.impatient.remove(&interaction);
                 let length = Duration::from_secs(120 + 30 * (interaction.0 % 3));
-                self.agenda.at(event.at + length, Command::Complete { agent, interaction });
+                self.agenda.push(event.at + length, Command::Complete { agent, interaction });
             }
             _ => {}
         }
@@ -122,11 +104,11 @@ impl ChannelAdapter for Widget {
 
     fn poll_command(&mut self, now: Timestamp) -> Option<Command> {
         // An abandon for a chat already answered is refused by the engine and changes nothing.
-        self.agenda.pop_due(now)
+        self.agenda.pop_due(now).map(|(_, command)| command)
     }
 
     fn poll_timeout(&self) -> Option<Timestamp> {
-        self.agenda.next()
+        self.agenda.next_due()
     }
 }
 
@@ -257,26 +239,22 @@ fn main() -> Result<(), DriverError> {
         (40, 110, Channel::Chat, 13),
         (45, 111, Channel::Chat, 12),
     ];
-    let mut agenda = Agenda::default();
+    // The host's own agenda: customers arriving and a supervisor's action, each at its time.
+    let mut agenda = Agenda::new();
     for (secs, id, channel, customer) in arrivals {
         let queue = if channel == Channel::Voice { VOICE } else { CHAT };
         let new = NewInteraction::new(InteractionId(id), channel, queue, CustomerId(customer));
-        agenda.at(start + Duration::from_secs(secs), Command::Arrive(new));
+        agenda.push(start + Duration::from_secs(secs), Command::Arrive(new));
     }
     // At 09:05 a supervisor fixes agent 3's phone and makes them ready again.
-    agenda.at(start + Duration::from_secs(300), Command::Resume { agent: AgentId(3) });
+    agenda.push(start + Duration::from_secs(300), Command::Resume { agent: AgentId(3) });
 
     // The host's run loop: sleep until the next arrival or the driver's deadline, whichever is first.
-    loop {
-        let next = match (agenda.next(), driver.next_deadline()) {
-            (Some(a), Some(d)) => a.min(d),
-            (a, d) => match a.or(d) {
-                Some(t) => t,
-                None => break,
-            },
-        };
+    // The adapters keep their own agendas, whose deadlines are in `next_deadline`; a submit
+    // applies what they have due by then before the host's command.
+    while let Some(next) = [agenda.next_due(), driver.next_deadline()].into_iter().flatten().min() {
         clock.set(next);
-        while let Some(command) = agenda.pop_due(next) {
+        for (_, command) in agenda.drain_due(next) {
             match driver.submit(command) {
                 Ok(_) => {}
                 Err(e) if !e.is_fatal() => println!("    [host] refused: {e}"),

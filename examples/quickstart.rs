@@ -3,7 +3,6 @@
 //!
 //! Run with `cargo run --example quickstart`.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use switchboard::*;
@@ -12,19 +11,14 @@ fn main() -> Result<(), CommandError> {
     let start = Timestamp::from_secs(1_767_258_000); // 2026-01-01 09:00 UTC
     let mut engine = Engine::new(EngineConfig::default());
 
-    // Host actions waiting for their time: (when, command). A BTreeMap keyed by
-    // (time, sequence) keeps them in order.
-    let mut agenda: BTreeMap<(Timestamp, u32), Command> = BTreeMap::new();
-    let mut seq = 0;
-    let mut schedule = |agenda: &mut BTreeMap<(Timestamp, u32), Command>, at: Timestamp, command: Command| {
-        seq += 1;
-        agenda.insert((at, seq), command);
-    };
+    // Host actions waiting for their time, earliest first (first in, first out
+    // among equal times).
+    let mut agenda = Agenda::new();
 
     // Topology: one support queue for voice and chat, 30 s wrap-up.
     let support =
         QueueConfig::new(QueueId(1), "support", [Channel::Voice, Channel::Chat]).with_wrap_up(Duration::from_secs(30));
-    schedule(&mut agenda, start, Command::AddQueue(support));
+    agenda.push(start, Command::AddQueue(support));
     // Ada takes one call or up to two chats; Bob only chats, up to three.
     let ada = AgentConfig::new(
         AgentId(1),
@@ -35,8 +29,8 @@ fn main() -> Result<(), CommandError> {
         .with_queue(QueueMembership::new(QueueId(1)));
     for agent in [ada, bob] {
         let id = agent.id;
-        schedule(&mut agenda, start, Command::AddAgent(agent));
-        schedule(&mut agenda, start, Command::Login { agent: id });
+        agenda.push(start, Command::AddAgent(agent));
+        agenda.push(start, Command::Login { agent: id });
     }
     // Customers: (seconds after start, channel).
     let arrivals =
@@ -44,22 +38,13 @@ fn main() -> Result<(), CommandError> {
     for (n, (secs, channel)) in arrivals.into_iter().enumerate() {
         let id = n as u64 + 1;
         let new = NewInteraction::new(InteractionId(id), channel, QueueId(1), CustomerId(100 + id));
-        schedule(&mut agenda, start + Duration::from_secs(secs), Command::Arrive(new));
+        agenda.push(start + Duration::from_secs(secs), Command::Arrive(new));
     }
 
     // The run loop: the next thing to happen is the earlier of the next host
     // action and the engine's next deadline.
-    loop {
-        let next_action = agenda.keys().next().map(|(at, _)| *at);
-        let next_timer = engine.poll_timeout();
-        let now = match (next_action, next_timer) {
-            (None, None) => break,
-            (Some(a), Some(t)) => a.min(t),
-            (Some(a), None) => a,
-            (None, Some(t)) => t,
-        };
-        if next_action == Some(now) {
-            let (_, command) = agenda.pop_first().expect("an action is due");
+    while let Some(now) = [agenda.next_due(), engine.poll_timeout()].into_iter().flatten().min() {
+        if let Some((_, command)) = agenda.pop_due(now) {
             engine.handle(command, now)?;
         } else {
             engine.handle_timeout(now)?;
@@ -71,7 +56,7 @@ fn main() -> Result<(), CommandError> {
                 // Agents answer after 3 seconds.
                 EventKind::InteractionOffered(offer) => {
                     let accept = Command::Accept { agent: offer.agent, offer: offer.id };
-                    schedule(&mut agenda, event.at + Duration::from_secs(3), accept);
+                    agenda.push(event.at + Duration::from_secs(3), accept);
                 }
                 // Calls last 2 minutes, chats 4.
                 EventKind::OfferAccepted { interaction, agent, .. } => {
@@ -80,7 +65,7 @@ fn main() -> Result<(), CommandError> {
                         _ => 240,
                     };
                     let complete = Command::Complete { agent, interaction };
-                    schedule(&mut agenda, event.at + Duration::from_secs(talk), complete);
+                    agenda.push(event.at + Duration::from_secs(talk), complete);
                 }
                 _ => {}
             }

@@ -263,7 +263,7 @@ pub use stats::{RECORD_CSV_COLUMNS, write_offers_csv, write_records_csv};
 
 // --- host integration (host): re-exports below this line ---
 pub use host::{
-    AdapterContext, AdapterError, BatchReport, ChannelAdapter, Checkpoint, Clock, CommitPoint, CustomerLookup,
+    AdapterContext, AdapterError, Agenda, BatchReport, ChannelAdapter, Checkpoint, Clock, CommitPoint, CustomerLookup,
     CustomerProfile, DeliveryFailure, Driver, DriverBuilder, DriverError, DriverNotice, DriverStats, EventSink,
     Journal, JournalEntry, JournalError, LookupError, ManualClock, MemoryJournal, OfferFailurePolicy, ReplayError,
     ReplayReport, Replayer, SystemClock, replay,

@@ -615,3 +615,236 @@ fn the_driver_is_send_and_clocks_behave() {
     let shared: Arc<ManualClock> = Arc::new(manual.clone());
     assert_eq!(shared.now(), manual.now());
 }
+
+/// A desk that answers from an [`Agenda`]: it accepts each offer `answer_after` later, and, with
+/// `cancel_when_missed`, forgets the answer if the offer times out first.
+#[derive(Clone)]
+struct AgendaDesk {
+    agenda: Arc<Mutex<Agenda>>,
+    answer_after: Duration,
+    cancel_when_missed: bool,
+}
+
+impl AgendaDesk {
+    fn new(answer_after_secs: u64) -> Self {
+        AgendaDesk {
+            agenda: Arc::default(),
+            answer_after: Duration::from_secs(answer_after_secs),
+            cancel_when_missed: false,
+        }
+    }
+}
+
+impl ChannelAdapter for AgendaDesk {
+    fn offer(&mut self, offer: &Offer, ctx: &mut AdapterContext<'_>) -> Result<(), AdapterError> {
+        let accept = Command::Accept { agent: offer.agent, offer: offer.id };
+        self.agenda.lock().unwrap().push(ctx.now() + self.answer_after, accept);
+        Ok(())
+    }
+
+    fn event(&mut self, event: &Event, _ctx: &mut AdapterContext<'_>) {
+        if let EventKind::OfferTimedOut { offer, .. } = event.kind {
+            if self.cancel_when_missed {
+                self.agenda
+                    .lock()
+                    .unwrap()
+                    .retain(|_, c| !matches!(c, Command::Accept { offer: o, .. } if *o == offer));
+            }
+        }
+    }
+
+    fn poll_command(&mut self, now: Timestamp) -> Option<Command> {
+        self.agenda.lock().unwrap().pop_due(now).map(|(_, command)| command)
+    }
+
+    fn poll_timeout(&self) -> Option<Timestamp> {
+        self.agenda.lock().unwrap().next_due()
+    }
+}
+
+/// One voice queue and agent 1 logged in at t(0), an adapter, a journal and a sink; a call
+/// arrives at t(5) and is offered to agent 1 (the offer times out at t(20)).
+fn desk_setup(desk: impl ChannelAdapter + 'static) -> (Driver, ManualClock, MemoryJournal, Recorder) {
+    let clock = ManualClock::new(t(0));
+    let journal = MemoryJournal::new();
+    let sink = Recorder::default();
+    let mut driver = Driver::builder(Engine::new(EngineConfig::default()))
+        .clock(clock.clone())
+        .adapter([Channel::Voice], desk)
+        .journal(journal.clone())
+        .sink(sink.clone())
+        .build()
+        .unwrap();
+    submit_all(
+        &mut driver,
+        [
+            Command::AddQueue(QueueConfig::new(QueueId(1), "calls", [Channel::Voice])),
+            Command::AddAgent(voice_agent(1, &[1])),
+            Command::Login { agent: AgentId(1) },
+        ],
+    );
+    clock.set(t(5));
+    submit_all(&mut driver, [arrive(1, Channel::Voice, 1, 7)]);
+    (driver, clock, journal, sink)
+}
+
+fn timed_commands(journal: &MemoryJournal) -> Vec<(Timestamp, Command)> {
+    journal.entries().into_iter().map(|e| (e.at, e.command)).collect()
+}
+
+/// Issue #14 item 5: an accept an adapter had due at 09:00:08 was applied at 09:00:15 — after the
+/// command the host submitted then — because only `tick` asked adapters. Now every call first
+/// catches up on the adapters' deadlines, each at its own time, and the journal is the one a
+/// host ticking punctually would have written.
+#[test]
+fn submit_applies_the_adapters_due_commands_first_each_at_its_own_time() {
+    let host_command = || Command::AddAgent(voice_agent(2, &[1]));
+    // (when the host submits, what the case is about)
+    let cases = [
+        (8, "at the very deadline: the adapter's command first, as timers come before commands"),
+        (15, "the issue's case"),
+        (25, "after the offer would have timed out at t(20)"),
+        (3_600, "an hour late"),
+    ];
+    for (late, about) in cases {
+        let (mut driver, clock, journal, sink) = desk_setup(AgendaDesk::new(3));
+        assert_eq!(driver.next_deadline(), Some(t(8)), "{about}: the adapter's deadline");
+        clock.set(t(late));
+        driver.submit(host_command()).unwrap();
+
+        let tail = timed_commands(&journal).split_off(4);
+        let accept = Command::Accept { agent: AgentId(1), offer: OfferId(1) };
+        assert_eq!(tail, vec![(t(8), accept), (t(late), host_command())], "{about}");
+        let accepted: Vec<Timestamp> = sink
+            .events()
+            .into_iter()
+            .filter(|e| matches!(e.kind, EventKind::OfferAccepted { .. }))
+            .map(|e| e.at)
+            .collect();
+        assert_eq!(accepted, [t(8)], "{about}");
+        assert_eq!(
+            driver.engine().interaction(InteractionId(1)).unwrap().state(),
+            InteractionState::Connected { agent: AgentId(1) },
+            "{about}"
+        );
+        assert!(sink.notices().is_empty(), "{about}: nothing refused: {:?}", sink.notices());
+
+        // The same as a host that ticked at the deadline, then submitted late.
+        let (mut punctual, punctual_clock, punctual_journal, punctual_sink) = desk_setup(AgendaDesk::new(3));
+        punctual_clock.set(t(8));
+        punctual.tick().unwrap();
+        punctual_clock.set(t(late));
+        punctual.submit(host_command()).unwrap();
+        assert_eq!(timed_commands(&journal), timed_commands(&punctual_journal), "{about}");
+        assert_eq!(sink.events(), punctual_sink.events(), "{about}");
+        assert_eq!(driver.engine().snapshot(), punctual.engine().snapshot(), "{about}");
+
+        // And the journal replays to the same state.
+        let (replayed, _) = replay(Engine::new(EngineConfig::default()), 0, journal.entries(), |_| {}).unwrap();
+        assert_eq!(replayed.snapshot(), driver.engine().snapshot(), "{about}");
+    }
+}
+
+/// `submit_batch` and `tick` catch up the same way: what the adapter had due goes first, at its time.
+#[test]
+fn every_driver_call_catches_up_on_adapter_deadlines() {
+    type Call = fn(&mut Driver) -> Result<(), DriverError>;
+    let calls: [(&str, Call); 3] = [
+        ("submit", |d| d.submit(Command::AddAgent(voice_agent(2, &[1]))).map(drop)),
+        ("submit_batch", |d| d.submit_batch([Command::AddAgent(voice_agent(2, &[1]))]).map(drop)),
+        ("tick", |d| d.tick().map(drop)),
+    ];
+    for (name, call) in calls {
+        let (mut driver, clock, journal, _sink) = desk_setup(AgendaDesk::new(3));
+        clock.set(t(15));
+        call(&mut driver).unwrap();
+        let accept = timed_commands(&journal).into_iter().find(|(_, c)| matches!(c, Command::Accept { .. }));
+        assert_eq!(accept.map(|(at, _)| at), Some(t(8)), "{name}");
+    }
+}
+
+/// Engine timers due before an adapter's deadline are fired and dispatched first, so the adapter
+/// sees the offer time out and can take back its answer — as it would with punctual ticks —
+/// instead of answering an offer that is gone.
+#[test]
+fn engine_timers_before_an_adapter_deadline_reach_the_adapter_first() {
+    let desk = AgendaDesk { cancel_when_missed: true, ..AgendaDesk::new(25) };
+    let (mut driver, clock, journal, sink) = desk_setup(desk.clone());
+    assert_eq!(driver.next_deadline(), Some(t(20)), "the offer's timeout comes before the answer at t(30)");
+    clock.set(t(40));
+    driver.submit(Command::AddAgent(voice_agent(2, &[1]))).unwrap();
+    let timed_out: Vec<Timestamp> =
+        sink.events().into_iter().filter(|e| matches!(e.kind, EventKind::OfferTimedOut { .. })).map(|e| e.at).collect();
+    assert_eq!(timed_out, [t(20)]);
+    assert!(desk.agenda.lock().unwrap().is_empty(), "the desk took its answer back");
+    assert!(sink.notices().is_empty(), "no stale accept was tried: {:?}", sink.notices());
+    assert!(!timed_commands(&journal).iter().any(|(_, c)| matches!(c, Command::Accept { .. })));
+}
+
+/// An adapter whose `poll_timeout` and `poll_command` disagree, or that never stops, cannot make a
+/// call spin, panic or apply anything before the engine's time.
+#[derive(Clone)]
+struct OddAdapter {
+    deadline: Option<Timestamp>,
+    /// How many commands it hands out in all (`usize::MAX`: without end).
+    commands: usize,
+    /// The times it was asked at when it handed one out.
+    handed_out: Arc<Mutex<Vec<Timestamp>>>,
+}
+
+impl ChannelAdapter for OddAdapter {
+    fn offer(&mut self, _offer: &Offer, _ctx: &mut AdapterContext<'_>) -> Result<(), AdapterError> {
+        Ok(())
+    }
+
+    fn poll_command(&mut self, now: Timestamp) -> Option<Command> {
+        self.commands = self.commands.checked_sub(1)?;
+        self.handed_out.lock().unwrap().push(now);
+        Some(Command::Login { agent: AgentId(1) })
+    }
+
+    fn poll_timeout(&self) -> Option<Timestamp> {
+        self.deadline
+    }
+}
+
+#[test]
+fn odd_adapters_neither_spin_nor_panic_nor_go_back_in_time() {
+    // (what the adapter does, its deadline, how many commands it hands out, when it is asked for them)
+    let cases: [(&str, Option<Timestamp>, usize, &[i64]); 6] = [
+        ("a deadline that passed with nothing to say", Some(t(10)), 0, &[]),
+        ("a deadline before the engine's time: raised to it", Some(t(-100)), 1, &[5]),
+        ("a deadline before the epoch: raised to the engine's time", Some(Timestamp::from_millis(i64::MIN)), 1, &[5]),
+        ("no deadline, but something to say: asked at the call's time", None, 1, &[15]),
+        ("a deadline in the future: asked only at the call's time", Some(t(30)), 1, &[15]),
+        ("never stops: bounded by max_follow_ups", Some(t(10)), usize::MAX, &[10, 10, 10, 10]),
+    ];
+    for (about, deadline, commands, asked) in cases {
+        // The engine has seen t(5) before the driver's first call, at t(15).
+        let mut engine = Engine::new(EngineConfig::default());
+        engine.handle(Command::AddAgent(voice_agent(1, &[])), t(0)).unwrap();
+        engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "calls", [Channel::Voice])), t(5)).unwrap();
+        let clock = ManualClock::new(t(15));
+        let journal = MemoryJournal::new();
+        let odd = OddAdapter { deadline, commands, handed_out: Arc::default() };
+        let mut driver = Driver::builder(engine)
+            .clock(clock.clone())
+            .adapter([Channel::Voice], OddAdapter { deadline: None, commands: 0, handed_out: Arc::default() })
+            .adapter([Channel::Chat], odd.clone())
+            .journal(journal.clone())
+            .max_follow_ups(4)
+            .build()
+            .unwrap();
+        driver.submit(Command::AddQueue(QueueConfig::new(QueueId(2), "chats", [Channel::Chat]))).unwrap();
+        let got: Vec<i64> = odd.handed_out.lock().unwrap().iter().map(|at| at.millis_since(t(0)) / 1_000).collect();
+        assert_eq!(got, asked, "{about}");
+        let entries = timed_commands(&journal);
+        let login = entries.iter().find(|(_, c)| matches!(c, Command::Login { .. })).map(|(at, _)| *at);
+        assert_eq!(login, asked.first().map(|&secs| t(secs)), "{about}: the first login applied when asked");
+        assert!(entries.windows(2).all(|w| w[0].0 <= w[1].0), "{about}: journal times never go back");
+        assert!(
+            matches!(entries.last(), Some((at, Command::AddQueue(_))) if *at == t(15)),
+            "{about}: the host's command applied last, at its time"
+        );
+    }
+}

@@ -137,6 +137,18 @@ enum Outgoing {
     Notice(DriverNotice),
 }
 
+/// The limits and results of one driver call, shared by its steps.
+struct Call {
+    /// Follow-up commands the call may still submit.
+    budget: usize,
+    /// Commands the call may still take from adapters' `poll_command`.
+    polls: usize,
+    /// One per host command, in order.
+    results: Vec<Result<(), DriverError>>,
+    /// Whether sinks already heard of follow-ups deferred in this call.
+    deferral_noticed: bool,
+}
+
 /// Builds a [`Driver`]: the engine, a clock, and the host's plugs.
 ///
 /// Nothing is required but the engine; the clock defaults to [`SystemClock`].
@@ -204,9 +216,10 @@ impl DriverBuilder {
         self
     }
 
-    /// Sets the most follow-up commands one driver call submits (at least 1; default
-    /// [`Driver::DEFAULT_MAX_FOLLOW_UPS`]); the rest wait for the next call. It bounds the work
-    /// of a call even if adapters keep reporting commands.
+    /// Sets the most follow-up commands one driver call submits, and the most it takes from the
+    /// adapters' [`poll_command`](ChannelAdapter::poll_command), all adapters together (at least
+    /// 1; default [`Driver::DEFAULT_MAX_FOLLOW_UPS`]); the rest wait for the next call. It bounds
+    /// the work of a call even if adapters keep reporting commands.
     pub fn max_follow_ups(mut self, max: usize) -> Self {
         self.max_follow_ups = max.max(1);
         self
@@ -274,7 +287,11 @@ impl fmt::Debug for DriverBuilder {
 /// # What a call does
 ///
 /// A call reads the [`Clock`] once (never letting time run backwards: a clock that reads earlier
-/// than the engine's latest time is held there), then, for each command in order:
+/// than the engine's latest time is held there). It first **catches up on the adapters' deadlines
+/// that have passed**, each at its own time (see [below](#adapters-deadlines)); then, at the
+/// call's time, [`tick`](Driver::tick) fires the engine's timers, and every call takes the
+/// commands each adapter has to report ([`ChannelAdapter::poll_command`]) and then the host's
+/// commands. For each command, in that order:
 ///
 /// 1. **Lookup** — for [`Command::Arrive`], ask the [`CustomerLookup`] and merge its
 ///    [`CustomerProfile`](crate::CustomerProfile) into the interaction (its own attributes win),
@@ -292,6 +309,33 @@ impl fmt::Debug for DriverBuilder {
 /// 6. **Follow-ups** — the commands adapters reported during dispatch, and those standing in for
 ///    failed deliveries, are submitted the same way as the next round, until none is left (or
 ///    [`DriverBuilder::max_follow_ups`] is reached; the rest wait for the next call).
+///
+/// # Adapters' deadlines
+///
+/// An adapter that keeps commands for later (the agent picks up in 4 s, a chat ends at 09:02:10 —
+/// an [`Agenda`](crate::Agenda) is made for this) says when through
+/// [`ChannelAdapter::poll_timeout`]. **Every call — [`submit`](Driver::submit),
+/// [`submit_batch`](Driver::submit_batch) and [`tick`](Driver::tick) alike — first applies what
+/// adapters had due at or before the call's time, each at its own deadline, and only then the
+/// host's commands**, so a host that calls late (or only submits, never ticks) gets the journal
+/// and the state of a host that ticked at every deadline. In detail, while some adapter's
+/// deadline `d` is at or before the call's time, earliest first:
+///
+/// 1. if an engine timer is due at or before `d`, the timers due then are fired and their events
+///    dispatched (with their follow-ups) first — so an adapter sees an offer time out before it
+///    would answer it; the engine comes first on equal times, as its timers come before a command;
+/// 2. otherwise the adapters whose deadline has come are asked for their commands at `d` (in
+///    registration order, each until it has none), and these are applied, stamped `d`, then
+///    dispatched with their follow-ups.
+///
+/// A deadline the engine has already passed is raised to the engine's time. An adapter that names
+/// a deadline and then has nothing to report is not asked again before the call's time, and the
+/// catch-up stops when [`DriverBuilder::max_follow_ups`] commands have been taken from adapters or
+/// submitted as follow-ups (what is left stays due: [`next_deadline`](Driver::next_deadline) is
+/// then in the past). Engine timers due after the last adapter deadline fire inside the call's
+/// own step as before — stamped with their own due times by the engine; only what adapters report
+/// in answer to them is stamped with the call's time. Adapters without deadlines are asked only
+/// at the call's time.
 ///
 /// # Crash consistency
 ///
@@ -468,6 +512,10 @@ impl Driver {
     /// Submits one command at the clock's time, dispatches what follows and submits the
     /// adapters' follow-ups; returns the next deadline.
     ///
+    /// Before the command, it applies what the adapters had due by now, each at its own deadline
+    /// (see [Adapters' deadlines](Driver#adapters-deadlines)): an accept an adapter had due at
+    /// 09:00:08 is journaled and applied at 09:00:08, before a command submitted at 09:00:15.
+    ///
     /// # Errors
     /// [`DriverError::Rejected`] or [`DriverError::NotJournaled`] if this command was refused (it
     /// changed nothing; events from timers due by now and pending follow-ups were still
@@ -475,7 +523,7 @@ impl Driver {
     /// failed (see [`DriverError::is_fatal`]).
     pub fn submit(&mut self, command: Command) -> Result<Option<Timestamp>, DriverError> {
         let now = self.read_clock();
-        let mut results = self.run(now, vec![command], Vec::new(), false)?;
+        let mut results = self.run(now, vec![command], false)?;
         match results.pop() {
             Some(Err(e)) => Err(e),
             _ => Ok(self.next_deadline()),
@@ -484,39 +532,29 @@ impl Driver {
 
     /// Submits several commands at the clock's time as one batch: all are applied and committed
     /// (one flush with the JSON-lines journal's `FlushPolicy::EveryBatch`) before their events are
-    /// dispatched.
+    /// dispatched. What the adapters had due by now goes first, as with [`Driver::submit`].
     ///
     /// # Errors
     /// [`DriverError::JournalFailed`] or [`DriverError::Stopped`] if the journal failed; a
     /// refused command is reported in [`BatchReport::results`] instead.
     pub fn submit_batch(&mut self, commands: impl IntoIterator<Item = Command>) -> Result<BatchReport, DriverError> {
         let now = self.read_clock();
-        let results = self.run(now, commands.into_iter().collect(), Vec::new(), false)?;
+        let results = self.run(now, commands.into_iter().collect(), false)?;
         Ok(BatchReport { results, next_deadline: self.next_deadline() })
     }
 
-    /// Reads the clock, fires the engine's timers due by then, submits the commands the adapters
-    /// report through [`ChannelAdapter::poll_command`] and any follow-ups left from an earlier
-    /// call; returns the next deadline. Call it at (or after) [`Driver::next_deadline`].
+    /// Reads the clock, applies what the adapters had due by then (each at its own deadline, see
+    /// [Adapters' deadlines](Driver#adapters-deadlines)), fires the engine's timers due by then,
+    /// submits the commands the adapters report through [`ChannelAdapter::poll_command`] and any
+    /// follow-ups left from an earlier call; returns the next deadline. Call it at (or after)
+    /// [`Driver::next_deadline`].
     ///
     /// # Errors
     /// [`DriverError::JournalFailed`] or [`DriverError::Stopped`] if the journal failed. Refused
     /// adapter commands are reported to sinks as [`DriverNotice::FollowUpFailed`].
     pub fn tick(&mut self) -> Result<Option<Timestamp>, DriverError> {
-        if self.stopped {
-            return Err(DriverError::Stopped);
-        }
         let now = self.read_clock();
-        let mut reported = Vec::new();
-        for adapter in &mut self.adapters {
-            let mut polled = 0;
-            while polled < self.max_follow_ups {
-                let Some(command) = adapter.poll_command(now) else { break };
-                reported.push(command);
-                polled += 1;
-            }
-        }
-        self.run(now, Vec::new(), reported, true)?;
+        self.run(now, Vec::new(), true)?;
         Ok(self.next_deadline())
     }
 
@@ -587,62 +625,160 @@ impl Driver {
         }
     }
 
-    /// Runs one driver call: deferred follow-ups, then the adapters' polled commands, then the
-    /// host's commands as the first round; then rounds of follow-ups until none is left or the
-    /// budget is spent. Returns one result per host command.
+    /// Runs one driver call and returns one result per host command.
+    ///
+    /// First it catches up on the adapters' deadlines that passed (see "Adapters' deadlines" in
+    /// the type's docs): each step at its own time, so a late call applies what adapters had due
+    /// as a punctual host would have. Then, at the call's time: the engine's timers (a tick), the
+    /// commands every adapter has to report, and the host's commands. Deferred follow-ups from an
+    /// earlier call go first, in the first round, being older than anything due now.
     fn run(
         &mut self,
         now: Timestamp,
         host: Vec<Command>,
-        reported: Vec<Command>,
         fire_timers: bool,
     ) -> Result<Vec<Result<(), DriverError>>, DriverError> {
         if self.stopped {
             return Err(DriverError::Stopped);
         }
+        let mut call = Call {
+            budget: self.max_follow_ups,
+            polls: self.max_follow_ups,
+            results: Vec::new(),
+            deferral_noticed: false,
+        };
+        let mut first = self.take_follow_ups(&mut call);
+        // Adapters that had nothing to say at a deadline they gave are not asked again before
+        // the call's time: a stale deadline must not make the catch-up spin.
+        let mut quiet = vec![false; self.adapters.len()];
+        // Each step either fires at least one engine timer or applies at least one polled
+        // command, and both are bounded (timers by the engine, polls by `call.polls`). A
+        // follow-up budget spent stops the catch-up too: later adapter commands must not
+        // overtake the deferred follow-ups.
+        while call.budget > 0 && call.polls > 0 {
+            let Some(due) = self.adapter_deadline(now, &quiet) else { break };
+            // Never behind the engine: an adapter may name a time the engine has already passed.
+            let at = self.engine.now().map_or(due, |last| due.max(last));
+            let mut out = Vec::new();
+            if let Some(timer) = self.engine.poll_timeout().filter(|&timer| timer <= at) {
+                // The engine's timers before the adapter's deadline come first, dispatched on
+                // their own, so adapters see (say) an offer time out before they answer it.
+                let timer = self.engine.now().map_or(timer, |last| timer.max(last));
+                self.fire_timers(timer, &mut out);
+                self.round(timer, std::mem::take(&mut first), out, &mut call)?;
+                if self.engine.poll_timeout().is_some_and(|next| next <= timer) {
+                    break; // no progress; the call's own step fires the rest
+                }
+                continue;
+            }
+            let polled = self.poll(at, Some(&mut quiet), &mut call);
+            if polled.is_empty() {
+                continue;
+            }
+            let mut round = std::mem::take(&mut first);
+            round.extend(polled);
+            self.round(at, round, out, &mut call)?;
+        }
         let mut out = Vec::new();
         if fire_timers {
-            let fired = self.engine.handle_timeout(now);
-            self.drain(&mut out);
-            // `now` is held at or after the engine's time, so time cannot have gone backwards.
-            debug_assert!(fired.is_ok(), "read_clock never goes backwards");
+            self.fire_timers(now, &mut out);
         }
-        let mut budget = self.max_follow_ups;
-        let deferred = self.outbox.len().min(budget);
-        budget -= deferred;
-        self.stats.follow_ups += (deferred + reported.len()) as u64;
-        let mut round: Vec<(Command, Origin)> = self.outbox.drain(..deferred).map(|c| (c, Origin::FollowUp)).collect();
-        round.extend(reported.into_iter().map(|c| (c, Origin::FollowUp)));
+        let mut round = first;
+        round.extend(self.poll(now, None, &mut call));
         round.extend(host.into_iter().enumerate().map(|(i, c)| (c, Origin::Host(i))));
-        let mut results: Vec<Result<(), DriverError>> = Vec::new();
+        self.round(now, round, out, &mut call)?;
+        Ok(call.results)
+    }
+
+    /// The earliest deadline ≤ `now` of an adapter not marked quiet.
+    fn adapter_deadline(&self, now: Timestamp, quiet: &[bool]) -> Option<Timestamp> {
+        self.adapters
+            .iter()
+            .zip(quiet)
+            .filter(|(_, quiet)| !**quiet)
+            .filter_map(|(adapter, _)| adapter.poll_timeout())
+            .filter(|&due| due <= now)
+            .min()
+    }
+
+    /// Fires the engine's timers due by `at`; their events go to `out`.
+    fn fire_timers(&mut self, at: Timestamp, out: &mut Vec<Outgoing>) {
+        // `at` is never before the engine's time (the clock is held there and adapter deadlines
+        // are raised to it), so only a time outside the engine's range is refused — and then
+        // there is nothing to fire.
+        let _fired_or_out_of_range = self.engine.handle_timeout(at);
+        self.drain(out);
+    }
+
+    /// Asks adapters for their commands at `at`, in registration order, each until it has none
+    /// (within the call's poll budget). With `quiet`, only the adapters whose deadline has come
+    /// are asked, and one that answers nothing is marked quiet; without it, every adapter is.
+    fn poll(&mut self, at: Timestamp, mut quiet: Option<&mut Vec<bool>>, call: &mut Call) -> Vec<(Command, Origin)> {
+        let mut polled = Vec::new();
+        for (index, adapter) in self.adapters.iter_mut().enumerate() {
+            if let Some(quiet) = quiet.as_deref() {
+                if quiet[index] || adapter.poll_timeout().is_none_or(|due| due > at) {
+                    continue;
+                }
+            }
+            let before = polled.len();
+            while call.polls > 0 {
+                let Some(command) = adapter.poll_command(at) else { break };
+                polled.push((command, Origin::FollowUp));
+                call.polls -= 1;
+            }
+            if let Some(quiet) = quiet.as_deref_mut() {
+                quiet[index] |= polled.len() == before && call.polls > 0;
+            }
+        }
+        self.stats.follow_ups += polled.len() as u64;
+        polled
+    }
+
+    /// Takes deferred follow-ups from the outbox, as many as the budget allows.
+    fn take_follow_ups(&mut self, call: &mut Call) -> Vec<(Command, Origin)> {
+        let take = self.outbox.len().min(call.budget);
+        call.budget -= take;
+        self.stats.follow_ups += take as u64;
+        self.outbox.drain(..take).map(|c| (c, Origin::FollowUp)).collect()
+    }
+
+    /// Applies a round of commands at `at`, commits the batch, dispatches `out` and what the
+    /// round produced, then rounds of follow-ups until none is left or the budget is spent.
+    fn round(
+        &mut self,
+        at: Timestamp,
+        mut round: Vec<(Command, Origin)>,
+        mut out: Vec<Outgoing>,
+        call: &mut Call,
+    ) -> Result<(), DriverError> {
         loop {
             for (command, origin) in round {
-                let result = self.apply(command, origin, now, &mut out);
+                let result = self.apply(command, origin, at, &mut out);
                 match (origin, result) {
                     (_, Err(e)) if e.is_fatal() => return Err(e),
-                    (Origin::Host(_), result) => results.push(result),
+                    (Origin::Host(_), result) => call.results.push(result),
                     (Origin::FollowUp, _) => {}
                 }
             }
             self.commit(CommitPoint::Batch)?;
-            self.dispatch(out, now);
+            self.dispatch(out, at);
             out = Vec::new();
             if self.outbox.is_empty() {
-                break;
+                return Ok(());
             }
-            if budget == 0 {
-                let notice = DriverNotice::FollowUpsDeferred { pending: self.outbox.len() };
-                for sink in &mut self.sinks {
-                    sink.notice(&notice, &self.engine);
+            if call.budget == 0 {
+                if !call.deferral_noticed {
+                    call.deferral_noticed = true;
+                    let notice = DriverNotice::FollowUpsDeferred { pending: self.outbox.len() };
+                    for sink in &mut self.sinks {
+                        sink.notice(&notice, &self.engine);
+                    }
                 }
-                break;
+                return Ok(());
             }
-            let take = self.outbox.len().min(budget);
-            budget -= take;
-            self.stats.follow_ups += take as u64;
-            round = self.outbox.drain(..take).map(|c| (c, Origin::FollowUp)).collect();
+            round = self.take_follow_ups(call);
         }
-        Ok(results)
     }
 
     /// Lookup, stage, handle, commit or retract one command; its events (and any notice) go to `out`.

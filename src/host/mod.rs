@@ -16,11 +16,14 @@
 //! * [`Journal`] — a write-ahead log of accepted commands ([`MemoryJournal`]; with the `json`
 //!   feature, `JsonLinesJournal`).
 //! * [`Clock`] — [`SystemClock`] in production, [`ManualClock`] in tests.
+//! * [`Agenda`] — a time-ordered schedule of future commands, for adapters, hosts and tests that
+//!   decide now what happens later.
 //!
 //! The [`Driver`] ties them together; its documentation (public, unlike this private module's)
 //! describes what a call does, crash consistency, failing adapters, and the run loop in a plain
 //! loop and in a tokio task.
 
+mod agenda;
 mod clock;
 mod driver;
 mod journal;
@@ -28,6 +31,7 @@ mod journal;
 mod jsonl;
 mod plugs;
 
+pub use agenda::Agenda;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use driver::{BatchReport, Driver, DriverBuilder, DriverError, DriverStats, OfferFailurePolicy};
 pub use journal::{

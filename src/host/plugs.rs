@@ -30,7 +30,9 @@ impl<'a> AdapterContext<'a> {
         self.engine
     }
 
-    /// The time of the current driver call.
+    /// The time of the current step of the driver call: the call's own time, or the deadline it
+    /// is catching up on (an adapter's, or an engine timer's before it). Schedule from this
+    /// rather than from the clock, so a late call schedules as a punctual one would have.
     pub fn now(&self) -> Timestamp {
         self.now
     }
@@ -92,8 +94,10 @@ impl AdapterError {
 ///   event that concerns no interaction (agents' presence, queues).
 ///
 /// It reports back what happened either at once, through [`AdapterContext::report`], or later:
-/// the driver asks [`poll_command`](ChannelAdapter::poll_command) on every
-/// [`Driver::tick`](crate::Driver::tick), or the host calls [`Driver::submit`](crate::Driver::submit).
+/// the driver asks [`poll_command`](ChannelAdapter::poll_command) on every call — at each
+/// deadline the adapter gives through [`poll_timeout`](ChannelAdapter::poll_timeout) that has
+/// passed, then at the call's time — or the host calls [`Driver::submit`](crate::Driver::submit).
+/// An [`Agenda`](crate::Agenda) holds the commands an adapter has decided on for later.
 ///
 /// Methods are synchronous and must not block: hand the work to your own I/O (a channel send) and
 /// return. Note that an offer may already be withdrawn by the time it is dispatched (the events of
@@ -149,9 +153,10 @@ pub trait ChannelAdapter: Send {
         let _ = (event, ctx);
     }
 
-    /// The next command this channel has to report (a new call, an answer, a hang-up), if any;
-    /// asked repeatedly on every [`Driver::tick`](crate::Driver::tick) until `None`. The default
-    /// has none.
+    /// The next command this channel has to report by `now` (a new call, an answer, a hang-up),
+    /// if any; asked repeatedly until `None` on every driver call, at each of the adapter's
+    /// deadlines that has passed and at the call's time. The command is applied at `now`, so
+    /// hand out only what is due by then. The default has none.
     fn poll_command(&mut self, now: Timestamp) -> Option<Command> {
         let _ = now;
         None
@@ -159,7 +164,9 @@ pub trait ChannelAdapter: Send {
 
     /// When the adapter next needs [`poll_command`](ChannelAdapter::poll_command) to be asked,
     /// if it keeps deadlines of its own; folded into
-    /// [`Driver::next_deadline`](crate::Driver::next_deadline). The default has none.
+    /// [`Driver::next_deadline`](crate::Driver::next_deadline), and the time a late driver call
+    /// applies what is due then (see [`Driver`](crate::Driver#adapters-deadlines)). The default
+    /// has none.
     fn poll_timeout(&self) -> Option<Timestamp> {
         None
     }
