@@ -31,6 +31,7 @@
 //! * [`staffing`] — Erlang B, C and A.
 //! * `sim` (feature `sim`) — a discrete-event simulator that drives the
 //!   engine through a contact-center day.
+//! * `tracing` (feature `tracing`) — a span per command and an event per engine event, ids only.
 //!
 //! ## The run-loop rule
 //!

@@ -9,6 +9,8 @@ mod hours;
 mod interrupt;
 mod invariants;
 mod lifecycle;
+#[cfg(feature = "tracing")]
+mod observe;
 mod parallel;
 mod reconfigure;
 mod routing;
@@ -283,10 +285,16 @@ impl Engine {
 
     /// Applies a command at time `now`, after firing every timer due by then.
     ///
+    /// With the `tracing` feature, the call runs in a `switchboard.command` span (the command's
+    /// kind, `now_ms` and the ids it names) and every event it queues is also a `tracing` event
+    /// (target `switchboard::event`), ids only: see the README's Observability section.
+    ///
     /// # Errors
     /// A [`CommandError`] saying what was wrong; the command changed nothing
     /// (see the type-level docs for timers due by `now`).
     pub fn handle(&mut self, command: Command, now: Timestamp) -> Result<(), CommandError> {
+        #[cfg(feature = "tracing")]
+        let _span = observe::command_span(&command, now);
         self.advance(now)?;
         self.apply(command, now)?;
         self.run_routing(now);
@@ -295,9 +303,13 @@ impl Engine {
 
     /// Fires every timer due at or before `now`.
     ///
+    /// With the `tracing` feature, the call runs in a `switchboard.timeout` span (`now_ms`).
+    ///
     /// # Errors
     /// [`CommandError::TimeWentBackwards`] if `now` is earlier than a time seen before; nothing changes.
     pub fn handle_timeout(&mut self, now: Timestamp) -> Result<(), CommandError> {
+        #[cfg(feature = "tracing")]
+        let _span = observe::timeout_span(now);
         self.advance(now)
     }
 
@@ -496,7 +508,10 @@ impl Engine {
         self.timers.due(kind)
     }
 
+    /// The one place events enter the outbox, so the `tracing` feature sees each once, in order.
     fn emit(&mut self, at: Timestamp, kind: EventKind) {
+        #[cfg(feature = "tracing")]
+        observe::event(at, &kind);
         self.events.push_back(Event { at, kind });
     }
 }
