@@ -146,7 +146,7 @@ fn scenario(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     println!("crash at step {crash}, after journal entry {}, in the middle of writing the next one", first.last_seq());
     drop(first);
     let half_a_line =
-        br#"{"crc32c":"6c2e4f1a","entry":{"seq":9999,"at":1767258800000,"command":{"Accept":{"agent":2,"off"#;
+        br#"{"crc32c":"6c2e4f1a","entry":{"seq":9999,"at":1767258800000,"command":{"accept":{"agent":2,"off"#;
     fs::OpenOptions::new().append(true).open(&journal_path)?.write_all(half_a_line)?;
 
     // 3. Recovery: the checkpoint, the journal (its torn last line cut off), the tail replayed.

@@ -169,11 +169,11 @@ async fn desktop(tx: Sender<Command>, agent: AgentId, offer: OfferId, interactio
 
 fn command_name(command: &Command) -> &'static str {
     match command {
-        Command::Arrive(_) => "Arrive",
-        Command::Accept { .. } => "Accept",
-        Command::Complete { .. } => "Complete",
-        Command::Abandon { .. } => "Abandon",
-        Command::Resume { .. } => "Resume",
+        Command::Arrive(_) => "arrive",
+        Command::Accept { .. } => "accept",
+        Command::Complete { .. } => "complete",
+        Command::Abandon { .. } => "abandon",
+        Command::Resume { .. } => "resume",
         _ => "command",
     }
 }

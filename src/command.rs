@@ -114,8 +114,10 @@ impl NewInteraction {
 // and dropped (or journaled as text), never kept by the thousand, and boxing it
 // would make every host write `Box::new` for the rarest command.
 #[allow(clippy::large_enum_variant)]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Registers a skill with a human name.
+    #[serde(alias = "AddSkill")]
     AddSkill {
         /// The skill's id, chosen by the host.
         skill: SkillId,
@@ -125,6 +127,7 @@ pub enum Command {
     /// Declares an agent attribute (team, site, language, tenure) and the
     /// kind of its values, so that agents may carry it and eligibility
     /// expressions may compare it ([`Expression`](crate::Expression)).
+    #[serde(alias = "AddAgentAttribute")]
     AddAgentAttribute {
         /// Its name, as agents and expressions write it.
         name: String,
@@ -133,6 +136,7 @@ pub enum Command {
     },
     /// Adds a business-hours calendar that queues may follow
     /// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)).
+    #[serde(alias = "AddCalendar")]
     AddCalendar {
         /// Its id, chosen by the host.
         calendar: crate::ids::CalendarId,
@@ -142,6 +146,7 @@ pub enum Command {
     /// Replaces a calendar's hours (a holiday added, summer hours). Queues
     /// that follow it open or close at once if the new hours say so, with
     /// the same effects as at a scheduled opening or closing.
+    #[serde(alias = "SetCalendar")]
     SetCalendar {
         /// The calendar.
         calendar: crate::ids::CalendarId,
@@ -149,6 +154,7 @@ pub enum Command {
         hours: crate::model::calendar::BusinessHours,
     },
     /// Creates a queue.
+    #[serde(alias = "AddQueue")]
     AddQueue(QueueConfig),
     /// Replaces a queue's configuration while interactions wait in it (live
     /// reconfiguration). Everything queue-wide applies at once to what is
@@ -159,6 +165,7 @@ pub enum Command {
     /// steps follow `steps`. A channel cannot be removed; every check of
     /// [`Command::AddQueue`] applies, and the moves of all queues must stay
     /// free of loops.
+    #[serde(alias = "UpdateQueue")]
     UpdateQueue {
         /// The new configuration; its id names the queue.
         queue: QueueConfig,
@@ -166,8 +173,10 @@ pub enum Command {
         steps: WaitingSteps,
     },
     /// Adds an agent, logged out.
+    #[serde(alias = "AddAgent")]
     AddAgent(AgentConfig),
     /// Replaces an agent's skills. Pending offers stay; future routing uses the new skills.
+    #[serde(alias = "SetAgentSkills")]
     SetAgentSkills {
         /// The agent.
         agent: AgentId,
@@ -177,6 +186,7 @@ pub enum Command {
     /// Replaces an agent's attributes (each declared with
     /// [`Command::AddAgentAttribute`], with a value of its kind). Pending
     /// offers stay; future routing uses the new attributes.
+    #[serde(alias = "SetAgentAttributes")]
     SetAgentAttributes {
         /// The agent.
         agent: AgentId,
@@ -184,6 +194,7 @@ pub enum Command {
         attributes: crate::model::expression::AgentAttributes,
     },
     /// Replaces the queues an agent serves. Pending offers stay.
+    #[serde(alias = "SetAgentQueues")]
     SetAgentQueues {
         /// The agent.
         agent: AgentId,
@@ -191,11 +202,13 @@ pub enum Command {
         queues: Vec<QueueMembership>,
     },
     /// Removes an agent who is logged out and holds no work.
+    #[serde(alias = "RemoveAgent")]
     RemoveAgent {
         /// The agent.
         agent: AgentId,
     },
     /// Logs an agent in, ready for work.
+    #[serde(alias = "Login")]
     Login {
         /// The agent.
         agent: AgentId,
@@ -203,6 +216,7 @@ pub enum Command {
     /// Logs an agent out: pending offers are withdrawn (their interactions go
     /// back to their place in line), wrap-ups end at once, and connected
     /// interactions stay with the agent until completed.
+    #[serde(alias = "Logout")]
     Logout {
         /// The agent.
         agent: AgentId,
@@ -210,6 +224,7 @@ pub enum Command {
     /// Makes an agent not ready: pending offers are withdrawn (back to their
     /// place in line); connected work and wrap-ups continue. Pausing a paused
     /// agent changes the reason.
+    #[serde(alias = "Pause")]
     Pause {
         /// The agent.
         agent: AgentId,
@@ -217,13 +232,16 @@ pub enum Command {
         reason: ReasonCode,
     },
     /// Makes a paused agent ready again.
+    #[serde(alias = "Resume")]
     Resume {
         /// The agent.
         agent: AgentId,
     },
     /// A new interaction arrives.
+    #[serde(alias = "Arrive")]
     Arrive(NewInteraction),
     /// The agent accepts an offer; the interaction is connected.
+    #[serde(alias = "Accept")]
     Accept {
         /// The agent.
         agent: AgentId,
@@ -231,6 +249,7 @@ pub enum Command {
         offer: OfferId,
     },
     /// The agent declines an offer; the interaction goes back to its place in line.
+    #[serde(alias = "Reject")]
     Reject {
         /// The agent.
         agent: AgentId,
@@ -239,6 +258,7 @@ pub enum Command {
     },
     /// The conversation is over (either side hung up or closed); the
     /// agent's wrap-up starts if the queue has one.
+    #[serde(alias = "Complete")]
     Complete {
         /// The agent.
         agent: AgentId,
@@ -246,6 +266,7 @@ pub enum Command {
         interaction: InteractionId,
     },
     /// The agent finishes wrap-up before its timer.
+    #[serde(alias = "EndWrapUp")]
     EndWrapUp {
         /// The agent.
         agent: AgentId,
@@ -255,6 +276,7 @@ pub enum Command {
     /// The agent records the outcome of a connected or wrapping-up
     /// interaction: a wrap-up (disposition) code and optional notes, kept in
     /// the contact history. May be given more than once; the last one counts.
+    #[serde(alias = "Disposition")]
     Disposition {
         /// The agent.
         agent: AgentId,
@@ -266,17 +288,20 @@ pub enum Command {
         notes: Option<String>,
     },
     /// The customer leaves while waiting or while the offer rings.
+    #[serde(alias = "Abandon")]
     Abandon {
         /// The interaction.
         interaction: InteractionId,
     },
     /// The host withdraws a waiting or offered interaction (spam, duplicate, resolved elsewhere).
+    #[serde(alias = "Cancel")]
     Cancel {
         /// The interaction.
         interaction: InteractionId,
     },
     /// Moves a waiting, offered or connected interaction to another queue,
     /// keeping its place in line. A connected interaction's agent is freed at once, without wrap-up.
+    #[serde(alias = "Transfer")]
     Transfer {
         /// The interaction.
         interaction: InteractionId,
@@ -294,6 +319,7 @@ pub enum Command {
     /// as converted (neither answered nor abandoned, left out of every
     /// service-level formula) and the callback as a new contact of the
     /// callback channel from the conversion.
+    #[serde(alias = "ConvertToCallback")]
     ConvertToCallback {
         /// The interaction.
         interaction: InteractionId,
@@ -311,6 +337,7 @@ pub enum Command {
     /// `due`, `Cancel` and `Abandon` end it (not while offered: never
     /// offered); `Transfer` is refused. The statistics count it as offered
     /// when it enters, and measure its wait and response from `due`.
+    #[serde(alias = "ScheduleCallback")]
     ScheduleCallback {
         /// The callback (channel `Callback`).
         callback: NewInteraction,
@@ -326,6 +353,7 @@ pub enum Command {
     /// then to its queue's steps afresh; after the last it ends
     /// [`Outcome::CallbackFailed`](crate::Outcome::CallbackFailed). An agent
     /// rejecting or missing the offer is not a failed attempt.
+    #[serde(alias = "CallbackFailed")]
     CallbackFailed {
         /// The agent who dialled.
         agent: AgentId,
@@ -340,9 +368,11 @@ pub enum Command {
     /// [`EventKind::SelfServed`](crate::EventKind::SelfServed), from which the
     /// statistics make its record, contact-history entry, cost and the
     /// channel's deflection rate. It never enters a queue.
+    #[serde(alias = "SelfServed")]
     SelfServed(crate::model::interaction::SelfServedContact),
     /// The agent extends their wrap-up of an interaction, once, by its
     /// queue's [`wrap_up_extension`](crate::QueueConfig::wrap_up_extension).
+    #[serde(alias = "ExtendWrapUp")]
     ExtendWrapUp {
         /// The agent.
         agent: AgentId,
@@ -354,6 +384,7 @@ pub enum Command {
     /// [`case_owner_wait`](crate::QueueConfig::case_owner_wait). Accepting
     /// an interaction of a case makes the accepting agent its owner, so the
     /// latest of the two wins. The agent must exist.
+    #[serde(alias = "SetCaseOwner")]
     SetCaseOwner {
         /// The case.
         case: CaseId,
@@ -367,13 +398,16 @@ pub enum Command {
 /// them either way).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum WaitingSteps {
     /// They keep the steps they entered with, frozen (Asterisk's queue
     /// rules): the new steps apply to interactions that enter later.
     #[default]
+    #[serde(alias = "Keep")]
     Keep,
     /// They start the new steps from the first, counted from now, keeping
     /// their place in line. Their time to live and exception rules count
     /// from now too (a fresh visit of the queue's rules).
+    #[serde(alias = "Restart")]
     Restart,
 }

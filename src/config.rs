@@ -154,6 +154,7 @@ impl Default for Limits {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "EngineConfigFields")]
 pub struct EngineConfig {
+    #[serde(with = "crate::serde_forms::millis")]
     offer_timeout: Duration,
     missed_offer_pause: Option<ReasonCode>,
     never_reoffer_to_decliners: bool,
@@ -162,6 +163,7 @@ pub struct EngineConfig {
     id_hash_key: u64,
     routing_index: RoutingIndex,
     blending: Blending,
+    #[serde(with = "crate::serde_forms::millis")]
     blend_horizon: Duration,
     routing_seed: u64,
 }
@@ -182,11 +184,13 @@ pub struct EngineConfig {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum Blending {
     /// Strict real-time first (the default): an agent is offered deferrable
     /// work only when no real-time work they could be offered now (or within
     /// the [blend horizon](EngineConfigBuilder::blend_horizon)) waits.
     #[default]
+    #[serde(alias = "RealTimeFirst")]
     RealTimeFirst,
     /// Each side against its own target: the real-time interaction the agent
     /// would be offered and the deferrable one are compared by the share of
@@ -195,6 +199,7 @@ pub enum Blending {
     /// the response target for deferrable queues) that they have waited; the
     /// deferrable one wins only when its share is strictly larger. Equal
     /// shares (and two zero thresholds) go to real-time work.
+    #[serde(alias = "ServiceLevel")]
     ServiceLevel,
 }
 
@@ -203,22 +208,26 @@ pub enum Blending {
 /// cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum RoutingIndex {
     /// The routing index (the default): a decision's cost depends on the
     /// configuration (members per queue, queues per agent), not on how many
     /// interactions wait. See the README's scale table.
     #[default]
+    #[serde(alias = "Indexed")]
     Indexed,
     /// A deliberately simple router that looks at every agent and every
     /// waiting interaction for each decision: cost linear in both. It is the
     /// reference the index is tested against and the baseline of the routing
     /// benchmark; do not use it in production.
+    #[serde(alias = "Scan")]
     Scan,
 }
 
 /// The serialised form of [`EngineConfig`], checked on the way in.
 #[derive(Deserialize)]
 struct EngineConfigFields {
+    #[serde(with = "crate::serde_forms::millis")]
     offer_timeout: Duration,
     missed_offer_pause: Option<ReasonCode>,
     never_reoffer_to_decliners: bool,
@@ -231,6 +240,7 @@ struct EngineConfigFields {
     #[serde(default)]
     blending: Blending,
     #[serde(default)]
+    #[serde(with = "crate::serde_forms::millis")]
     blend_horizon: Duration,
     #[serde(default)]
     routing_seed: u64,

@@ -30,63 +30,85 @@ pub struct Event {
 /// Why an interaction is (again) waiting in a queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum QueueReason {
     /// It just arrived.
+    #[serde(alias = "Arrived")]
     Arrived,
     /// Its offer was rejected.
+    #[serde(alias = "OfferRejected")]
     OfferRejected,
     /// Its offer was not answered in time.
+    #[serde(alias = "OfferTimedOut")]
     OfferTimedOut,
     /// Its offer was withdrawn because the agent paused or logged out.
+    #[serde(alias = "OfferWithdrawn")]
     OfferWithdrawn,
     /// It was transferred here from another queue.
+    #[serde(alias = "Transferred")]
     Transferred,
     /// A callback back in line after a failed dial
     /// ([`Command::CallbackFailed`](crate::Command::CallbackFailed)), offered to
     /// nobody until its queue's retry delay has passed.
+    #[serde(alias = "CallbackRetry")]
     CallbackRetry,
     /// It was converted into a callback ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)):
     /// the callback enters its queue's callback list at the call's place in line.
+    #[serde(alias = "ConvertedToCallback")]
     ConvertedToCallback,
     /// A scheduled callback ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback))
     /// reached its due time and entered its queue.
+    #[serde(alias = "CallbackDue")]
     CallbackDue,
 }
 
 /// Why a pending offer was withdrawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum WithdrawReason {
     /// The agent paused.
+    #[serde(alias = "AgentPaused")]
     AgentPaused,
     /// The agent logged out.
+    #[serde(alias = "AgentLoggedOut")]
     AgentLoggedOut,
     /// The customer left.
+    #[serde(alias = "CustomerAbandoned")]
     CustomerAbandoned,
     /// The host cancelled the interaction.
+    #[serde(alias = "Cancelled")]
     Cancelled,
     /// The interaction was transferred to another queue.
+    #[serde(alias = "Transferred")]
     Transferred,
     /// The interaction reached its queue's time to live while the offer rang.
+    #[serde(alias = "Expired")]
     Expired,
     /// A queue rule ended the interaction while the offer rang
     /// ([`ExceptionAction::End`](crate::ExceptionAction::End)).
+    #[serde(alias = "Diverted")]
     Diverted,
     /// The call was converted into a callback ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)).
+    #[serde(alias = "ConvertedToCallback")]
     ConvertedToCallback,
     /// Another agent accepted the interaction first, from a parallel offer
     /// ([`QueueConfig::parallel_offers`](crate::QueueConfig::parallel_offers)).
+    #[serde(alias = "Rescinded")]
     Rescinded,
 }
 
 /// What started the routing decision behind an offer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum RoutingTrigger {
     /// The interaction was waiting (it arrived, came back, or reached an
     /// agent's delay) and the engine chose among available agents.
+    #[serde(alias = "InteractionWaiting")]
     InteractionWaiting,
     /// The agent gained room and the engine chose among waiting interactions.
+    #[serde(alias = "AgentReady")]
     AgentReady,
 }
 
@@ -116,6 +138,7 @@ pub struct OfferExplanation {
     /// The agent's proficiency score: the sum of their levels over the required skills.
     pub score: u32,
     /// How long the interaction had waited since its place in line was set.
+    #[serde(with = "crate::serde_forms::millis")]
     pub waited: Duration,
     /// The agent's priority for the queue.
     pub queue_priority: i32,
@@ -174,8 +197,10 @@ pub struct Offer {
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// A queue was created.
+    #[serde(alias = "QueueAdded")]
     QueueAdded {
         /// The queue.
         queue: QueueId,
@@ -183,6 +208,7 @@ pub enum EventKind {
     /// The interaction's queue has no member in the state its
     /// [`WhenEmpty`](crate::WhenEmpty) rule names; `applied` says whether the
     /// rule's action could be made.
+    #[serde(alias = "WhenEmptyApplied")]
     WhenEmptyApplied {
         /// The interaction.
         interaction: InteractionId,
@@ -197,6 +223,7 @@ pub enum EventKind {
     /// ([`AdmissionRule`](crate::AdmissionRule)); `applied` says whether its
     /// action could be made (a move the target cannot take now, or a
     /// requirement change the limits refuse, is not).
+    #[serde(alias = "AdmissionRuleApplied")]
     AdmissionRuleApplied {
         /// The interaction.
         interaction: InteractionId,
@@ -211,12 +238,14 @@ pub enum EventKind {
     },
     /// A queue's configuration was replaced
     /// ([`Command::UpdateQueue`](crate::Command::UpdateQueue)).
+    #[serde(alias = "QueueUpdated")]
     QueueUpdated {
         /// The queue.
         queue: QueueId,
     },
     /// A queue opened by its business-hours calendar
     /// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)): what waits in it is routed again.
+    #[serde(alias = "QueueOpened")]
     QueueOpened {
         /// The queue.
         queue: QueueId,
@@ -227,6 +256,7 @@ pub enum EventKind {
     /// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)): nothing in
     /// it is offered until it opens, and its real-time work follows its
     /// [`WhenClosed`](crate::WhenClosed) rule.
+    #[serde(alias = "QueueClosed")]
     QueueClosed {
         /// The queue.
         queue: QueueId,
@@ -234,21 +264,25 @@ pub enum EventKind {
         opens_at: Option<crate::time::Timestamp>,
     },
     /// An agent was added (logged out).
+    #[serde(alias = "AgentAdded")]
     AgentAdded {
         /// The agent.
         agent: AgentId,
     },
     /// An agent's skills or queues changed.
+    #[serde(alias = "AgentUpdated")]
     AgentUpdated {
         /// The agent.
         agent: AgentId,
     },
     /// An agent was removed.
+    #[serde(alias = "AgentRemoved")]
     AgentRemoved {
         /// The agent.
         agent: AgentId,
     },
     /// An agent's presence changed.
+    #[serde(alias = "AgentPresenceChanged")]
     AgentPresenceChanged {
         /// The agent.
         agent: AgentId,
@@ -258,6 +292,7 @@ pub enum EventKind {
         presence: Presence,
     },
     /// A new interaction arrived.
+    #[serde(alias = "InteractionArrived")]
     InteractionArrived {
         /// The interaction.
         interaction: InteractionId,
@@ -275,6 +310,7 @@ pub enum EventKind {
         attributes: Attributes,
     },
     /// An interaction is waiting in a queue.
+    #[serde(alias = "InteractionQueued")]
     InteractionQueued {
         /// The interaction.
         interaction: InteractionId,
@@ -286,17 +322,20 @@ pub enum EventKind {
     /// A waiting interaction reached its queue's
     /// [`max_wait`](crate::QueueConfig::max_wait): from now on it ranks
     /// ahead of queue priority and blending, earliest deadline first.
+    #[serde(alias = "InteractionOverdue")]
     InteractionOverdue {
         /// The interaction.
         interaction: InteractionId,
         /// The queue whose bound it reached.
         queue: QueueId,
         /// How long it has waited (since its place in line).
+        #[serde(with = "crate::serde_forms::millis")]
         waited: Duration,
     },
     /// A waiting interaction moved to another routing step
     /// ([`RoutingStep`](crate::RoutingStep)): its requirements and priority
     /// are now the step's; its place in line is unchanged.
+    #[serde(alias = "StepChanged")]
     StepChanged {
         /// The interaction.
         interaction: InteractionId,
@@ -308,6 +347,7 @@ pub enum EventKind {
     /// An exception rule of the interaction's queue applied
     /// ([`ExceptionRule`](crate::ExceptionRule)). For a move, the
     /// `InteractionTransferred` event follows when it was made.
+    #[serde(alias = "ExceptionRaised")]
     ExceptionRaised {
         /// The interaction.
         interaction: InteractionId,
@@ -325,11 +365,14 @@ pub enum EventKind {
         /// [`time_to_live`](crate::QueueConfig::time_to_live); zero once one
         /// is missed. What a supervisor alerted needs to know first.
         #[serde(default)]
+        #[serde(with = "crate::serde_forms::millis")]
         left: std::time::Duration,
     },
     /// An interaction was offered to an agent.
+    #[serde(alias = "InteractionOffered")]
     InteractionOffered(Offer),
     /// The agent accepted; the interaction is connected.
+    #[serde(alias = "OfferAccepted")]
     OfferAccepted {
         /// The offer.
         offer: OfferId,
@@ -339,6 +382,7 @@ pub enum EventKind {
         agent: AgentId,
     },
     /// The agent declined.
+    #[serde(alias = "OfferRejected")]
     OfferRejected {
         /// The offer.
         offer: OfferId,
@@ -348,6 +392,7 @@ pub enum EventKind {
         agent: AgentId,
     },
     /// The agent did not answer in time.
+    #[serde(alias = "OfferTimedOut")]
     OfferTimedOut {
         /// The offer.
         offer: OfferId,
@@ -357,6 +402,7 @@ pub enum EventKind {
         agent: AgentId,
     },
     /// The engine withdrew a pending offer.
+    #[serde(alias = "OfferWithdrawn")]
     OfferWithdrawn {
         /// The offer.
         offer: OfferId,
@@ -368,6 +414,7 @@ pub enum EventKind {
         reason: WithdrawReason,
     },
     /// The conversation ended; wrap-up follows if the queue has one.
+    #[serde(alias = "InteractionCompleted")]
     InteractionCompleted {
         /// The interaction.
         interaction: InteractionId,
@@ -375,6 +422,7 @@ pub enum EventKind {
         agent: AgentId,
     },
     /// After-contact work started.
+    #[serde(alias = "WrapUpStarted")]
     WrapUpStarted {
         /// The interaction.
         interaction: InteractionId,
@@ -387,6 +435,7 @@ pub enum EventKind {
     /// A waiting real-time interaction became a callback
     /// ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)):
     /// the customer's line is free, and a `Callback` keeps its place in line.
+    #[serde(alias = "ConvertedToCallback")]
     ConvertedToCallback {
         /// The interaction (the same id: one journey, two legs).
         interaction: InteractionId,
@@ -397,6 +446,7 @@ pub enum EventKind {
     },
     /// A callback arrived scheduled ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback)),
     /// right after its `InteractionArrived`: it enters its queue at `due`.
+    #[serde(alias = "CallbackScheduled")]
     CallbackScheduled {
         /// The interaction.
         interaction: InteractionId,
@@ -408,6 +458,7 @@ pub enum EventKind {
     /// The host's dial of a callback failed ([`Command::CallbackFailed`](crate::Command::CallbackFailed)):
     /// the agent is free again, and the callback goes back to its place in
     /// line for another attempt or, after its queue's last, ends.
+    #[serde(alias = "CallbackAttemptFailed")]
     CallbackAttemptFailed {
         /// The interaction.
         interaction: InteractionId,
@@ -420,8 +471,10 @@ pub enum EventKind {
     },
     /// A contact was resolved in self-service before any queue
     /// ([`Command::SelfServed`](crate::Command::SelfServed)).
+    #[serde(alias = "SelfServed")]
     SelfServed(crate::model::interaction::SelfServedContact),
     /// The agent extended their wrap-up ([`Command::ExtendWrapUp`](crate::Command::ExtendWrapUp)).
+    #[serde(alias = "WrapUpExtended")]
     WrapUpExtended {
         /// The interaction.
         interaction: InteractionId,
@@ -431,6 +484,7 @@ pub enum EventKind {
         until: Timestamp,
     },
     /// After-contact work ended.
+    #[serde(alias = "WrapUpEnded")]
     WrapUpEnded {
         /// The interaction.
         interaction: InteractionId,
@@ -438,6 +492,7 @@ pub enum EventKind {
         agent: AgentId,
     },
     /// The agent recorded a wrap-up code (and notes) for an interaction.
+    #[serde(alias = "Disposition")]
     Disposition {
         /// The interaction.
         interaction: InteractionId,
@@ -449,6 +504,7 @@ pub enum EventKind {
         notes: Option<String>,
     },
     /// An interaction moved to another queue, keeping its place in line.
+    #[serde(alias = "InteractionTransferred")]
     InteractionTransferred {
         /// The interaction.
         interaction: InteractionId,
@@ -463,6 +519,7 @@ pub enum EventKind {
     /// [`EventKind::OfferRejected`] or [`EventKind::OfferTimedOut`] that made
     /// it so, and before the events of the fallback (a re-queue, a transfer,
     /// or the end).
+    #[serde(alias = "DeclinedByAll")]
     DeclinedByAll {
         /// The interaction.
         interaction: InteractionId,
@@ -483,6 +540,7 @@ pub enum EventKind {
     /// interaction (one per interrupted interaction, in id order), or of the
     /// interruptible one when it is accepted beside real-time work. The
     /// interaction stays connected.
+    #[serde(alias = "WorkInterrupted")]
     WorkInterrupted {
         /// The interaction paused.
         interaction: InteractionId,
@@ -500,6 +558,7 @@ pub enum EventKind {
     /// Interrupted work that is
     /// completed or transferred while paused does not resume: its own event
     /// ends the interruption.
+    #[serde(alias = "WorkResumed")]
     WorkResumed {
         /// The interaction resumed.
         interaction: InteractionId,
@@ -507,6 +566,7 @@ pub enum EventKind {
         agent: AgentId,
     },
     /// An interaction ended; emitted exactly once per interaction.
+    #[serde(alias = "InteractionEnded")]
     InteractionEnded {
         /// The interaction.
         interaction: InteractionId,

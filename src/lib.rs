@@ -182,6 +182,30 @@
 //! own context and leaves the cause to [`std::error::Error::source`]
 //! ([`JournalError::Io`], [`ReplayError::Restore`]): no message repeats its
 //! cause, so a reporter that walks the chain prints each once.
+//!
+//! # Units and serialised forms
+//!
+//! The API speaks [`std::time::Duration`] for spans and [`Timestamp`] for
+//! times. Serialised forms (commands, events, snapshots, journals,
+//! checkpoints, scenario files) follow one convention: field names and enum
+//! variants in snake_case, spans in whole milliseconds (a span with a
+//! sub-millisecond part keeps serde's `{"secs", "nanos"}`, so nothing is lost),
+//! times in milliseconds since the Unix epoch. Hand-written scenario files give
+//! spans in seconds, in fields named `…_secs`. Journals and checkpoints carry a
+//! format version (2); those written in format 1 (CamelCase variants,
+//! `{"secs", "nanos"}` spans) still read.
+//!
+//! ```
+//! use std::time::Duration;
+//! use switchboard::{AgentSelection, Channel, QueueConfig, QueueId};
+//!
+//! let q = QueueConfig::new(QueueId(1), "support", [Channel::Voice])
+//!     .with_strategy(AgentSelection::LongestIdle)
+//!     .with_wrap_up(Duration::from_secs(30));
+//! let json = serde_json::to_string(&q).unwrap();
+//! assert!(json.contains(r#""channels":["voice"]"#) && json.contains(r#""wrap_up":30000"#));
+//! assert!(json.contains(r#""strategy":"longest_idle""#));
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -195,6 +219,7 @@ mod error;
 mod event;
 mod host;
 mod ids;
+mod serde_forms;
 mod model;
 mod router;
 #[cfg(feature = "sim")]

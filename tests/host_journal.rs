@@ -70,8 +70,8 @@ fn lines(path: &Path) -> Vec<String> {
     fs::read_to_string(path).unwrap().lines().map(str::to_owned).collect()
 }
 
-/// The header line of a version 1 journal, newline included.
-const HEADER: &str = "{\"format\":\"switchboard-journal\",\"version\":1}\n";
+/// The header line of a version 2 journal (the one written now), newline included.
+const HEADER: &str = "{\"format\":\"switchboard-journal\",\"version\":2}\n";
 
 /// CRC-32C (Castagnoli), bit by bit: an implementation independent of the library's, so the
 /// tests check the documented format rather than the code against itself.
@@ -118,7 +118,7 @@ fn every_command_is_on_disk_when_submit_returns_and_replays_exactly() {
     );
     let (engine, _) = replay(Engine::new(EngineConfig::default()), 0, recovered.entries.clone(), |_| {}).unwrap();
     assert_eq!(engine.snapshot(), live);
-    assert_eq!((recovered.report.version, recovered.report.legacy_commands), (Some(1), 0));
+    assert_eq!((recovered.report.version, recovered.report.legacy_commands), (Some(2), 0));
     // The header, then one JSON object per line: the checksum, then the entry with its sequence
     // number, time and command.
     let text = fs::read_to_string(&path).unwrap();
@@ -131,7 +131,7 @@ fn every_command_is_on_disk_when_submit_returns_and_replays_exactly() {
     let first: serde_json::Value = serde_json::from_str(&lines(&path)[1]).unwrap();
     assert_eq!(first["entry"]["seq"], 1);
     assert_eq!(first["entry"]["at"], T0);
-    assert!(first["entry"]["command"]["AddSkill"].is_object());
+    assert!(first["entry"]["command"]["add_skill"].is_object());
 }
 
 #[test]
@@ -350,7 +350,7 @@ fn a_journal_of_an_unknown_format_version_is_refused() {
     let dir = TempDir::new("journal-version");
     let path = dir.file("j.jsonl");
     let entry = line(&login(1, 0));
-    for (version, at_line) in [(2, 1), (0, 1), (99, 2)] {
+    for (version, at_line) in [(3, 1), (0, 1), (99, 2)] {
         let header = format!("{{\"format\":\"switchboard-journal\",\"version\":{version},\"more\":true}}\n");
         let text = if at_line == 1 { format!("{header}{entry}") } else { format!("{HEADER}{header}{entry}") };
         fs::write(&path, &text).unwrap();
@@ -719,7 +719,7 @@ fn opening_a_legacy_journal_upgrades_it_in_place() {
     assert!(bytes.starts_with(&legacy), "the legacy entries stay as they were");
     assert!(bytes[legacy.len()..].starts_with(HEADER.as_bytes()), "then the header");
     let upgraded = JsonLinesJournal::read(&path).unwrap();
-    assert_eq!(upgraded.report.version, Some(1));
+    assert_eq!(upgraded.report.version, Some(2));
     assert_eq!(upgraded.report.legacy_commands, n);
     assert!(upgraded.report.commands >= n + 2, "the resume and the arrival");
     assert_eq!(upgraded.report.last_seq, Some(last_seq));
@@ -749,4 +749,70 @@ fn with_line_4(good: &[String], bad: &[u8]) -> Vec<u8> {
         bytes.push(b'\n');
     }
     bytes
+}
+
+/// The fixtures `tests/fixtures/journal-v1.jsonl` and `checkpoint-v1.json` were written by
+/// [`legacy_scenario`] in format 1 (before 0.1's naming: CamelCase variants, spans as
+/// `{secs, nanos}`), through a `JsonLinesJournal` and `Checkpoint::new(last entry, snapshot)`.
+const V1_JOURNAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/journal-v1.jsonl");
+const V1_CHECKPOINT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/checkpoint-v1.json");
+
+#[test]
+fn a_version_1_journal_still_reads_replays_and_is_upgraded_in_place() {
+    let live = MemoryJournal::new();
+    let snapshot = legacy_scenario(live.clone());
+    let v1 = fs::read_to_string(V1_JOURNAL).unwrap();
+    assert!(v1.contains(r#"{"AddSkill":"#) && v1.contains(r#""wrap_up":{"secs":30,"nanos":0}"#), "format 1's naming");
+    let recovered = JsonLinesJournal::read(V1_JOURNAL).unwrap();
+    assert!(recovered.report.is_clean());
+    assert_eq!((recovered.report.version, recovered.report.legacy_commands), (Some(1), 0));
+    assert_eq!(recovered.entries, live.entries(), "the fixture holds what the scenario journals");
+    let (engine, _) = replay(Engine::new(EngineConfig::default()), 0, recovered.entries.clone(), |_| {}).unwrap();
+    assert_eq!(engine.snapshot(), snapshot);
+
+    // Opened for appending, it gains a version 2 header; what follows is written in version 2.
+    let dir = TempDir::new("journal-v1-upgrade");
+    let path = dir.file("j.jsonl");
+    fs::write(&path, &v1).unwrap();
+    let (mut journal, _) = JsonLinesJournal::open(&path, JsonLinesOptions::new()).unwrap();
+    let last = recovered.entries.last().unwrap();
+    let next = JournalEntry::new(last.seq + 1, last.at, Command::Resume { agent: AgentId(2) });
+    journal.append(&next).unwrap();
+    journal.commit(CommitPoint::Command).unwrap();
+    drop(journal);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with(&v1), "the version 1 lines stay as they were");
+    assert!(text[v1.len()..].starts_with(HEADER) && text.ends_with("{\"resume\":{\"agent\":2}}}}\n"), "{text}");
+    let upgraded = JsonLinesJournal::read(&path).unwrap();
+    assert_eq!(upgraded.report.version, Some(2));
+    assert_eq!(upgraded.entries[..recovered.entries.len()], recovered.entries[..]);
+    assert_eq!(upgraded.entries.last(), Some(&next));
+    // A version 1 header after version 2's is damage, not an upgrade.
+    let backwards = format!("{text}{}", v1.lines().next().unwrap());
+    fs::write(&path, format!("{backwards}\n")).unwrap();
+    assert!(matches!(JsonLinesJournal::read(&path), Err(JournalError::Corrupt { .. })));
+}
+
+#[test]
+fn a_version_1_checkpoint_still_recovers_and_is_written_with_its_version() {
+    let journal = MemoryJournal::new();
+    let snapshot = legacy_scenario(journal.clone());
+    let v1 = fs::read_to_string(V1_CHECKPOINT).unwrap();
+    assert!(!v1.contains("format_version"), "written before the field existed");
+    let checkpoint: Checkpoint = serde_json::from_str(&v1).unwrap();
+    assert_eq!(checkpoint.engine, snapshot);
+    assert_eq!(checkpoint.last_seq, journal.entries().last().unwrap().seq);
+    let (engine, report) = checkpoint.clone().recover(journal.entries(), |_| {}).unwrap();
+    assert_eq!((engine.snapshot(), report.applied), (snapshot, 0));
+
+    let written = serde_json::to_string(&checkpoint).unwrap();
+    assert!(written.starts_with(r#"{"format_version":2,"last_seq":"#), "{}", &written[..80]);
+    assert!(!written.contains(r#""secs":"#) && written.contains(r#""strategy":"longest_idle""#));
+    assert_eq!(serde_json::from_str::<Checkpoint>(&written).unwrap(), checkpoint);
+    // A later format, or a nonsense one, is refused, not misread.
+    for version in [0, 3, u32::MAX] {
+        let other = written.replacen(r#""format_version":2"#, &format!(r#""format_version":{version}"#), 1);
+        let error = serde_json::from_str::<Checkpoint>(&other).unwrap_err().to_string();
+        assert!(error.contains(&format!("format version {version}")), "{error}");
+    }
 }

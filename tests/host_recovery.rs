@@ -314,7 +314,7 @@ fn restore_refuses_snapshots_that_do_not_validate() {
     // An agent over capacity: two chats held against a cap of one.
     let mut v = valid.clone();
     let a1 = agent_mut(&mut v, 1);
-    a1["load"]["per_channel"] = json!([["Chat", 2]]);
+    a1["load"]["per_channel"] = json!([["chat", 2]]);
     a1["load"]["units"] = json!(2);
     a1["load"]["items"] = json!(2);
     assert!(matches!(restore(v), Err(RestoreError::AgentOverCapacity(AgentId(1)))));

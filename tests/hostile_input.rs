@@ -229,7 +229,7 @@ fn restore_refuses_every_state_no_command_sequence_can_reach() {
             "a missing offer timer",
             |v| {
                 let timers = v["timers"].as_array_mut().unwrap();
-                timers.retain(|t| t["kind"].get("OfferTimeout").is_none());
+                timers.retain(|t| t["kind"].get("offer_timeout").is_none());
             },
             "BadTimer",
         ),
@@ -249,16 +249,16 @@ fn restore_refuses_every_state_no_command_sequence_can_reach() {
             "a wrap-up without its timer",
             |v| {
                 let timers = v["timers"].as_array_mut().unwrap();
-                timers.retain(|t| t["kind"].get("WrapUpEnd").is_none());
+                timers.retain(|t| t["kind"].get("wrap_up_end").is_none());
             },
             "BadTimer",
         ),
-        ("a zero offer timeout", |v| v["config"]["offer_timeout"] = json!({ "secs": 0, "nanos": 0 }), "serde"),
+        ("a zero offer timeout", |v| v["config"]["offer_timeout"] = json!(0), "serde"),
         ("a zero limit", |v| v["config"]["limits"]["max_queues"] = json!(0), "serde"),
         (
             "a zero queue offer timeout",
             |v| {
-                v["queues"][0]["offer_timeout"] = json!({ "secs": 0, "nanos": 0 });
+                v["queues"][0]["offer_timeout"] = json!(0);
             },
             "Refused",
         ),
@@ -282,7 +282,7 @@ fn restore_refuses_every_state_no_command_sequence_can_reach() {
         ),
         (
             "an interaction on a channel its queue does not take",
-            |v| v["interactions"][2]["channel"] = json!("Voice"),
+            |v| v["interactions"][2]["channel"] = json!("voice"),
             "Refused",
         ),
         (

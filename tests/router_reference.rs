@@ -432,7 +432,7 @@ fn same_snapshot(index: &Engine, scan: &Engine) -> bool {
     // As text, with the setting swapped: cheaper than comparing JSON trees.
     let index = serde_json::to_string(&index.snapshot()).unwrap();
     let scan = serde_json::to_string(&scan.snapshot()).unwrap();
-    index == scan.replacen(r#""routing_index":"Scan""#, r#""routing_index":"Indexed""#, 1)
+    index == scan.replacen(r#""routing_index":"scan""#, r#""routing_index":"indexed""#, 1)
 }
 
 /// What the views said before a step, for the numbers only a view shows (idle since,

@@ -522,8 +522,8 @@ fn bad_rules_and_hours_give_typed_errors_naming_the_field() {
             Expect::Invalid(String::from("queues[1].when_closed")),
         ),
         (
-            "a rule in lower case",
-            with(rules(), &[("/queues/1/when_closed", json!("end"))]),
+            "a rule in upper case",
+            with(rules(), &[("/queues/1/when_closed", json!("END"))]),
             Expect::Parse("queues[1].when_closed"),
         ),
         (
@@ -737,7 +737,7 @@ fn rules_and_hours_round_trip_and_leave_other_scenarios_as_they_were() {
         json.contains(r#""attributes":{"language":["en","es","fr"],"site":"lisbon","tenure_months":[3,30]}"#),
         "{json}"
     );
-    assert!(json.contains(r#""when_closed":{"Move":1}"#), "{json}");
+    assert!(json.contains(r#""when_closed":{"move":1}"#), "{json}");
     // A scenario without them writes none of their fields.
     let day = serde_json::to_string(&Scenario::builtin_day()).unwrap();
     for field in ["agent_attributes", "calendars", "eligibility", "calendar", "when_closed", "\"attributes\":{"] {
@@ -897,9 +897,10 @@ fn exception_rules_read_as_documented_and_overflow_still_moves() {
     );
     let scenario = load(&v);
     let json = serde_json::to_string(&scenario).unwrap();
-    assert!(json.contains(r#""action":"Alert""#), "{json}");
-    assert!(json.contains(r#"{"SetPriority":5}"#), "{json}");
-    assert!(json.contains(r#"{"End":"Callback"}"#), "{json}");
+    // Written in snake_case, though the scenario above says "Alert" (the names of before 0.1 still read).
+    assert!(json.contains(r#""action":"alert""#), "{json}");
+    assert!(json.contains(r#"{"set_priority":5}"#), "{json}");
+    assert!(json.contains(r#"{"end":"callback"}"#), "{json}");
     assert_eq!(Scenario::from_json(&json), Ok(scenario.clone()));
     let (report, log) = run(&scenario);
     let case = format!("seed {}", seed());

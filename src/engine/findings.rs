@@ -15,13 +15,16 @@ use crate::time::duration_millis;
 /// is about and, in its `Display` form, why it matters.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum ConfigurationFinding {
     /// No agent is a member of the queue: nothing that enters it is ever offered.
+    #[serde(alias = "QueueWithoutMembers")]
     QueueWithoutMembers {
         /// The queue.
         queue: QueueId,
     },
     /// The queue takes a channel that no member's capacity profile lists.
+    #[serde(alias = "ChannelNoMemberWorks")]
     ChannelNoMemberWorks {
         /// The queue.
         queue: QueueId,
@@ -33,6 +36,7 @@ pub enum ConfigurationFinding {
     /// depends on the interaction's attributes counts as met if it could
     /// be): its interactions cannot be offered while in that step, unless
     /// they carry steps of their own.
+    #[serde(alias = "NoMemberQualifies")]
     NoMemberQualifies {
         /// The queue.
         queue: QueueId,
@@ -41,6 +45,7 @@ pub enum ConfigurationFinding {
     },
     /// A routing step begins after the queue's time to live has run out:
     /// no interaction ever reaches it.
+    #[serde(alias = "StepAfterTimeToLive")]
     StepAfterTimeToLive {
         /// The queue.
         queue: QueueId,
@@ -49,6 +54,7 @@ pub enum ConfigurationFinding {
     },
     /// An exception rule is due no sooner than the queue's time to live, or
     /// after a rule that always moves or ends the interaction: it never fires.
+    #[serde(alias = "RuleNeverFires")]
     RuleNeverFires {
         /// The queue.
         queue: QueueId,
@@ -57,12 +63,14 @@ pub enum ConfigurationFinding {
     },
     /// The queue's `max_wait` is not shorter than its time to live: its
     /// interactions expire before they can become overdue.
+    #[serde(alias = "BoundAfterTimeToLive")]
     BoundAfterTimeToLive {
         /// The queue.
         queue: QueueId,
     },
     /// A member's delay for the queue is not shorter than its time to live:
     /// that agent is never offered its interactions.
+    #[serde(alias = "DelayAfterTimeToLive")]
     DelayAfterTimeToLive {
         /// The queue.
         queue: QueueId,

@@ -104,47 +104,47 @@ pub(super) fn event(at: Timestamp, kind: &EventKind) {
 fn command_ids(command: &Command) -> (&'static str, Ids) {
     let none = Ids::default();
     match command {
-        Command::AddSkill { .. } => ("AddSkill", none),
-        Command::AddAgentAttribute { .. } => ("AddAgentAttribute", none),
-        Command::AddCalendar { .. } => ("AddCalendar", none),
-        Command::SetCalendar { .. } => ("SetCalendar", none),
-        Command::AddQueue(queue) => ("AddQueue", none.queue(queue.id)),
-        Command::UpdateQueue { queue, .. } => ("UpdateQueue", none.queue(queue.id)),
-        Command::AddAgent(agent) => ("AddAgent", none.agent(agent.id)),
-        Command::SetAgentSkills { agent, .. } => ("SetAgentSkills", none.agent(*agent)),
-        Command::SetAgentAttributes { agent, .. } => ("SetAgentAttributes", none.agent(*agent)),
-        Command::SetAgentQueues { agent, .. } => ("SetAgentQueues", none.agent(*agent)),
-        Command::RemoveAgent { agent } => ("RemoveAgent", none.agent(*agent)),
-        Command::Login { agent } => ("Login", none.agent(*agent)),
-        Command::Logout { agent } => ("Logout", none.agent(*agent)),
-        Command::Pause { agent, .. } => ("Pause", none.agent(*agent)),
-        Command::Resume { agent } => ("Resume", none.agent(*agent)),
-        Command::Arrive(new) => ("Arrive", none.interaction(new.id).queue(new.queue)),
-        Command::Accept { agent, offer } => ("Accept", none.agent(*agent).offer(*offer)),
-        Command::Reject { agent, offer } => ("Reject", none.agent(*agent).offer(*offer)),
-        Command::Complete { agent, interaction } => ("Complete", none.agent(*agent).interaction(*interaction)),
-        Command::EndWrapUp { agent, interaction } => ("EndWrapUp", none.agent(*agent).interaction(*interaction)),
+        Command::AddSkill { .. } => ("add_skill", none),
+        Command::AddAgentAttribute { .. } => ("add_agent_attribute", none),
+        Command::AddCalendar { .. } => ("add_calendar", none),
+        Command::SetCalendar { .. } => ("set_calendar", none),
+        Command::AddQueue(queue) => ("add_queue", none.queue(queue.id)),
+        Command::UpdateQueue { queue, .. } => ("update_queue", none.queue(queue.id)),
+        Command::AddAgent(agent) => ("add_agent", none.agent(agent.id)),
+        Command::SetAgentSkills { agent, .. } => ("set_agent_skills", none.agent(*agent)),
+        Command::SetAgentAttributes { agent, .. } => ("set_agent_attributes", none.agent(*agent)),
+        Command::SetAgentQueues { agent, .. } => ("set_agent_queues", none.agent(*agent)),
+        Command::RemoveAgent { agent } => ("remove_agent", none.agent(*agent)),
+        Command::Login { agent } => ("login", none.agent(*agent)),
+        Command::Logout { agent } => ("logout", none.agent(*agent)),
+        Command::Pause { agent, .. } => ("pause", none.agent(*agent)),
+        Command::Resume { agent } => ("resume", none.agent(*agent)),
+        Command::Arrive(new) => ("arrive", none.interaction(new.id).queue(new.queue)),
+        Command::Accept { agent, offer } => ("accept", none.agent(*agent).offer(*offer)),
+        Command::Reject { agent, offer } => ("reject", none.agent(*agent).offer(*offer)),
+        Command::Complete { agent, interaction } => ("complete", none.agent(*agent).interaction(*interaction)),
+        Command::EndWrapUp { agent, interaction } => ("end_wrap_up", none.agent(*agent).interaction(*interaction)),
         Command::Disposition { agent, interaction, .. } => {
-            ("Disposition", none.agent(*agent).interaction(*interaction))
+            ("disposition", none.agent(*agent).interaction(*interaction))
         }
-        Command::Abandon { interaction } => ("Abandon", none.interaction(*interaction)),
-        Command::Cancel { interaction } => ("Cancel", none.interaction(*interaction)),
-        Command::Transfer { interaction, queue } => ("Transfer", none.interaction(*interaction).queue(*queue)),
-        Command::ConvertToCallback { interaction } => ("ConvertToCallback", none.interaction(*interaction)),
+        Command::Abandon { interaction } => ("abandon", none.interaction(*interaction)),
+        Command::Cancel { interaction } => ("cancel", none.interaction(*interaction)),
+        Command::Transfer { interaction, queue } => ("transfer", none.interaction(*interaction).queue(*queue)),
+        Command::ConvertToCallback { interaction } => ("convert_to_callback", none.interaction(*interaction)),
         Command::ScheduleCallback { callback, .. } => {
-            ("ScheduleCallback", none.interaction(callback.id).queue(callback.queue))
+            ("schedule_callback", none.interaction(callback.id).queue(callback.queue))
         }
         Command::CallbackFailed { agent, interaction, .. } => {
-            ("CallbackFailed", none.agent(*agent).interaction(*interaction))
+            ("callback_failed", none.agent(*agent).interaction(*interaction))
         }
-        Command::SelfServed(contact) => ("SelfServed", none.interaction(contact.id)),
-        Command::ExtendWrapUp { agent, interaction } => ("ExtendWrapUp", none.agent(*agent).interaction(*interaction)),
+        Command::SelfServed(contact) => ("self_served", none.interaction(contact.id)),
+        Command::ExtendWrapUp { agent, interaction } => ("extend_wrap_up", none.agent(*agent).interaction(*interaction)),
         Command::SetCaseOwner { agent, .. } => {
             let ids = match agent {
                 Some(agent) => none.agent(*agent),
                 None => none,
             };
-            ("SetCaseOwner", ids)
+            ("set_case_owner", ids)
         }
     }
 }
@@ -154,86 +154,86 @@ fn command_ids(command: &Command) -> (&'static str, Ids) {
 fn event_ids(kind: &EventKind) -> (&'static str, Ids) {
     let none = Ids::default();
     match kind {
-        EventKind::QueueAdded { queue } => ("QueueAdded", none.queue(*queue)),
-        EventKind::QueueUpdated { queue } => ("QueueUpdated", none.queue(*queue)),
-        EventKind::QueueOpened { queue, .. } => ("QueueOpened", none.queue(*queue)),
-        EventKind::QueueClosed { queue, .. } => ("QueueClosed", none.queue(*queue)),
+        EventKind::QueueAdded { queue } => ("queue_added", none.queue(*queue)),
+        EventKind::QueueUpdated { queue } => ("queue_updated", none.queue(*queue)),
+        EventKind::QueueOpened { queue, .. } => ("queue_opened", none.queue(*queue)),
+        EventKind::QueueClosed { queue, .. } => ("queue_closed", none.queue(*queue)),
         EventKind::WhenEmptyApplied { interaction, queue, .. } => {
-            ("WhenEmptyApplied", none.interaction(*interaction).queue(*queue))
+            ("when_empty_applied", none.interaction(*interaction).queue(*queue))
         }
         EventKind::AdmissionRuleApplied { interaction, queue, .. } => {
-            ("AdmissionRuleApplied", none.interaction(*interaction).queue(*queue))
+            ("admission_rule_applied", none.interaction(*interaction).queue(*queue))
         }
-        EventKind::AgentAdded { agent } => ("AgentAdded", none.agent(*agent)),
-        EventKind::AgentUpdated { agent } => ("AgentUpdated", none.agent(*agent)),
-        EventKind::AgentRemoved { agent } => ("AgentRemoved", none.agent(*agent)),
-        EventKind::AgentPresenceChanged { agent, .. } => ("AgentPresenceChanged", none.agent(*agent)),
+        EventKind::AgentAdded { agent } => ("agent_added", none.agent(*agent)),
+        EventKind::AgentUpdated { agent } => ("agent_updated", none.agent(*agent)),
+        EventKind::AgentRemoved { agent } => ("agent_removed", none.agent(*agent)),
+        EventKind::AgentPresenceChanged { agent, .. } => ("agent_presence_changed", none.agent(*agent)),
         EventKind::InteractionArrived { interaction, queue, .. } => {
-            ("InteractionArrived", none.interaction(*interaction).queue(*queue))
+            ("interaction_arrived", none.interaction(*interaction).queue(*queue))
         }
         EventKind::InteractionQueued { interaction, queue, .. } => {
-            ("InteractionQueued", none.interaction(*interaction).queue(*queue))
+            ("interaction_queued", none.interaction(*interaction).queue(*queue))
         }
         EventKind::InteractionOverdue { interaction, queue, .. } => {
-            ("InteractionOverdue", none.interaction(*interaction).queue(*queue))
+            ("interaction_overdue", none.interaction(*interaction).queue(*queue))
         }
         EventKind::StepChanged { interaction, queue, .. } => {
-            ("StepChanged", none.interaction(*interaction).queue(*queue))
+            ("step_changed", none.interaction(*interaction).queue(*queue))
         }
         EventKind::ExceptionRaised { interaction, queue, .. } => {
-            ("ExceptionRaised", none.interaction(*interaction).queue(*queue))
+            ("exception_raised", none.interaction(*interaction).queue(*queue))
         }
         EventKind::InteractionOffered(offer) => (
-            "InteractionOffered",
+            "interaction_offered",
             none.interaction(offer.interaction).agent(offer.agent).queue(offer.queue).offer(offer.id),
         ),
         EventKind::OfferAccepted { offer, interaction, agent } => {
-            ("OfferAccepted", none.interaction(*interaction).agent(*agent).offer(*offer))
+            ("offer_accepted", none.interaction(*interaction).agent(*agent).offer(*offer))
         }
         EventKind::OfferRejected { offer, interaction, agent } => {
-            ("OfferRejected", none.interaction(*interaction).agent(*agent).offer(*offer))
+            ("offer_rejected", none.interaction(*interaction).agent(*agent).offer(*offer))
         }
         EventKind::OfferTimedOut { offer, interaction, agent } => {
-            ("OfferTimedOut", none.interaction(*interaction).agent(*agent).offer(*offer))
+            ("offer_timed_out", none.interaction(*interaction).agent(*agent).offer(*offer))
         }
         EventKind::OfferWithdrawn { offer, interaction, agent, .. } => {
-            ("OfferWithdrawn", none.interaction(*interaction).agent(*agent).offer(*offer))
+            ("offer_withdrawn", none.interaction(*interaction).agent(*agent).offer(*offer))
         }
         EventKind::InteractionCompleted { interaction, agent } => {
-            ("InteractionCompleted", none.interaction(*interaction).agent(*agent))
+            ("interaction_completed", none.interaction(*interaction).agent(*agent))
         }
         EventKind::WrapUpStarted { interaction, agent, .. } => {
-            ("WrapUpStarted", none.interaction(*interaction).agent(*agent))
+            ("wrap_up_started", none.interaction(*interaction).agent(*agent))
         }
         EventKind::ConvertedToCallback { interaction, queue, .. } => {
-            ("ConvertedToCallback", none.interaction(*interaction).queue(*queue))
+            ("converted_to_callback", none.interaction(*interaction).queue(*queue))
         }
         EventKind::CallbackScheduled { interaction, queue, .. } => {
-            ("CallbackScheduled", none.interaction(*interaction).queue(*queue))
+            ("callback_scheduled", none.interaction(*interaction).queue(*queue))
         }
         EventKind::CallbackAttemptFailed { interaction, agent, .. } => {
-            ("CallbackAttemptFailed", none.interaction(*interaction).agent(*agent))
+            ("callback_attempt_failed", none.interaction(*interaction).agent(*agent))
         }
-        EventKind::SelfServed(contact) => ("SelfServed", none.interaction(contact.id)),
+        EventKind::SelfServed(contact) => ("self_served", none.interaction(contact.id)),
         EventKind::WrapUpExtended { interaction, agent, .. } => {
-            ("WrapUpExtended", none.interaction(*interaction).agent(*agent))
+            ("wrap_up_extended", none.interaction(*interaction).agent(*agent))
         }
-        EventKind::WrapUpEnded { interaction, agent } => ("WrapUpEnded", none.interaction(*interaction).agent(*agent)),
+        EventKind::WrapUpEnded { interaction, agent } => ("wrap_up_ended", none.interaction(*interaction).agent(*agent)),
         EventKind::Disposition { interaction, agent, .. } => {
-            ("Disposition", none.interaction(*interaction).agent(*agent))
+            ("disposition", none.interaction(*interaction).agent(*agent))
         }
         EventKind::InteractionTransferred { interaction, to, .. } => {
-            ("InteractionTransferred", none.interaction(*interaction).queue(*to))
+            ("interaction_transferred", none.interaction(*interaction).queue(*to))
         }
         EventKind::DeclinedByAll { interaction, queue, .. } => {
-            ("DeclinedByAll", none.interaction(*interaction).queue(*queue))
+            ("declined_by_all", none.interaction(*interaction).queue(*queue))
         }
         EventKind::WorkInterrupted { interaction, agent, .. } => {
-            ("WorkInterrupted", none.interaction(*interaction).agent(*agent))
+            ("work_interrupted", none.interaction(*interaction).agent(*agent))
         }
-        EventKind::WorkResumed { interaction, agent } => ("WorkResumed", none.interaction(*interaction).agent(*agent)),
+        EventKind::WorkResumed { interaction, agent } => ("work_resumed", none.interaction(*interaction).agent(*agent)),
         EventKind::InteractionEnded { interaction, queue, .. } => {
-            ("InteractionEnded", none.interaction(*interaction).queue(*queue))
+            ("interaction_ended", none.interaction(*interaction).queue(*queue))
         }
     }
 }
@@ -248,14 +248,14 @@ mod tests {
         let kind =
             EventKind::InteractionTransferred { interaction: InteractionId(3), from: QueueId(1), to: QueueId(2) };
         let (name, ids) = event_ids(&kind);
-        assert_eq!(name, "InteractionTransferred");
+        assert_eq!(name, "interaction_transferred");
         assert_eq!(ids, Ids { interaction: Some(3), queue: Some(2), ..Ids::default() });
     }
 
     #[test]
     fn an_accept_names_its_agent_and_offer() {
         let (name, ids) = command_ids(&Command::Accept { agent: AgentId(4), offer: OfferId(9) });
-        assert_eq!(name, "Accept");
+        assert_eq!(name, "accept");
         assert_eq!(ids, Ids { agent: Some(4), offer: Some(9), ..Ids::default() });
     }
 }

@@ -18,33 +18,44 @@ use crate::time::Timestamp;
 /// the bounds and step ends of one instant all fire before it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum TimerKind {
     /// A business-hours calendar opens or closes: the queues that follow it
     /// open or close ([`QueueConfig::calendar`](crate::QueueConfig::calendar)).
+    #[serde(alias = "BusinessHours")]
     BusinessHours(crate::ids::CalendarId),
     /// An offer expires unanswered.
+    #[serde(alias = "OfferTimeout")]
     OfferTimeout(OfferId),
     /// An interaction's wrap-up ends.
+    #[serde(alias = "WrapUpEnd")]
     WrapUpEnd(InteractionId),
     /// A waiting interaction reaches the delay of some of its queue's agents.
+    #[serde(alias = "QueueDelay")]
     QueueDelay(InteractionId),
     /// A waiting interaction reaches its queue's
     /// [`max_wait`](crate::QueueConfig::max_wait) and becomes overdue.
+    #[serde(alias = "MaxWait")]
     MaxWait(InteractionId),
     /// A waiting interaction's routing step expires: it moves to the next
     /// ([`RoutingStep`](crate::RoutingStep)), keeping its place in line.
+    #[serde(alias = "StepExpiry")]
     StepExpiry(InteractionId),
     /// An interaction reaches the time of one of its queue's exception rules
     /// ([`ExceptionRule`](crate::ExceptionRule)).
+    #[serde(alias = "ExceptionRule")]
     ExceptionRule(InteractionId),
     /// An interaction reaches its queue's
     /// [`time_to_live`](crate::QueueConfig::time_to_live) unanswered and ends.
+    #[serde(alias = "TimeToLive")]
     TimeToLive(InteractionId),
     /// An interaction every qualified agent declined forgets who declined it
     /// ([`AllDeclined::ForgetAfter`](crate::AllDeclined::ForgetAfter)).
+    #[serde(alias = "ForgetDeclines")]
     ForgetDeclines(InteractionId),
     /// A scheduled callback reaches its due time and enters its queue
     /// ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback)).
+    #[serde(alias = "CallbackDue")]
     CallbackDue(InteractionId),
 }
 

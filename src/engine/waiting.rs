@@ -34,6 +34,7 @@ pub struct WaitingExplanation {
     /// Its channel.
     pub channel: Channel,
     /// How long it has waited since its place in line was set, at the latest time seen.
+    #[serde(with = "crate::serde_forms::millis")]
     pub waited: Duration,
     /// Members of the queue who work the channel (their capacity profile lists it).
     pub members: u32,

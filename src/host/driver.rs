@@ -579,7 +579,7 @@ impl Driver {
     /// always drained between driver calls, so the snapshot is complete. Follow-up commands
     /// deferred by the per-call limit are not in it.
     pub fn checkpoint(&self) -> Checkpoint {
-        Checkpoint { last_seq: self.last_seq(), engine: self.engine.snapshot() }
+        Checkpoint::new(self.last_seq(), self.engine.snapshot())
     }
 
     /// The sequence number of the last accepted command (0 for none). Counted with or without a journal.

@@ -392,6 +392,11 @@ impl Journal for MemoryJournal {
 /// a temporary file and rename it over the old one, so a crash never leaves half a checkpoint),
 /// and recover with [`Checkpoint::recover`].
 ///
+/// Its serialised form starts with `"format_version"` ([`Checkpoint::FORMAT_VERSION`]): a
+/// checkpoint names the naming of the snapshot inside it, so a later switchboard reads it and an
+/// older one refuses it instead of misreading it. Checkpoints written before the field (format
+/// 1, the naming of before 0.1) still read.
+///
 /// # Example
 /// ```
 /// use switchboard::*;
@@ -411,13 +416,62 @@ impl Journal for MemoryJournal {
 /// assert_eq!(engine.snapshot(), driver.engine().snapshot());
 /// # Ok::<(), DriverError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "CheckpointFile")]
 #[non_exhaustive]
 pub struct Checkpoint {
     /// The sequence number of the last journal entry the snapshot contains (0 for none).
     pub last_seq: u64,
     /// The engine's state.
     pub engine: EngineSnapshot,
+}
+
+// By hand rather than derived: the version goes first, and a derived `into` form would clone the
+// whole snapshot on every write.
+impl Serialize for Checkpoint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut fields = s.serialize_struct("Checkpoint", 3)?;
+        fields.serialize_field("format_version", &Checkpoint::FORMAT_VERSION)?;
+        fields.serialize_field("last_seq", &self.last_seq)?;
+        fields.serialize_field("engine", &self.engine)?;
+        fields.end()
+    }
+}
+
+/// A checkpoint as stored, version included.
+#[derive(Deserialize)]
+struct CheckpointFile {
+    /// Missing in checkpoints written before it existed: format 1.
+    #[serde(default = "CheckpointFile::format_1")]
+    format_version: u32,
+    last_seq: u64,
+    engine: EngineSnapshot,
+}
+
+impl CheckpointFile {
+    fn format_1() -> u32 {
+        1
+    }
+}
+
+/// A checkpoint from a later version of switchboard.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the checkpoint is in format version {0}, newer than the {max} this version of switchboard reads; upgrade it",
+    max = Checkpoint::FORMAT_VERSION
+)]
+struct UnsupportedCheckpointVersion(u32);
+
+impl TryFrom<CheckpointFile> for Checkpoint {
+    type Error = UnsupportedCheckpointVersion;
+
+    fn try_from(file: CheckpointFile) -> Result<Self, Self::Error> {
+        if !(1..=Checkpoint::FORMAT_VERSION).contains(&file.format_version) {
+            return Err(UnsupportedCheckpointVersion(file.format_version));
+        }
+        Ok(Checkpoint::new(file.last_seq, file.engine))
+    }
 }
 
 impl Checkpoint {
@@ -431,6 +485,11 @@ impl Checkpoint {
     pub fn new(last_seq: u64, engine: EngineSnapshot) -> Self {
         Checkpoint { last_seq, engine }
     }
+
+    /// The format version a checkpoint is written in: 2, the serialised naming of 0.1 (variants
+    /// in snake_case, spans in milliseconds), the same as the JSON-lines journal's. It reads this
+    /// one and format 1.
+    pub const FORMAT_VERSION: u32 = 2;
 
     /// Restores the engine, then replays the journal entries after the checkpoint, passing each
     /// event to `on_event`. Entries the checkpoint already contains are skipped.

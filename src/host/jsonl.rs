@@ -18,12 +18,17 @@ use crate::time::Timestamp;
 /// tables (16 KiB) make it cheap enough to check every line on every read.
 static CRC32C: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISCSI);
 
-/// The header line of a version 1 journal, without its newline.
-const HEADER_V1: &[u8] = br#"{"format":"switchboard-journal","version":1}"#;
+/// The header line of each checksummed version, without its newline: a header is exactly these
+/// bytes. Version 2 is version 1's line format with the serialised naming of 0.1: enum variants
+/// in snake_case and spans in milliseconds (`crate::serde_forms`); version 1 entries still read.
+const HEADERS: [(u32, &[u8]); 2] = [
+    (1, br#"{"format":"switchboard-journal","version":1}"#),
+    (2, br#"{"format":"switchboard-journal","version":2}"#),
+];
 /// How a header starts, whatever its version: how a reader tells a header from an entry, and so
 /// a newer version (which it refuses) from damage.
 const HEADER_PREFIX: &[u8] = br#"{"format":"switchboard-journal","#;
-/// How a version 1 entry line starts; the checksum's 8 lowercase hexadecimal digits follow.
+/// How a checksummed (version 1 or 2) entry line starts; the checksum's 8 lowercase hexadecimal digits follow.
 const ENTRY_PREFIX: &[u8] = br#"{"crc32c":""#;
 /// What follows the checksum; then the entry's JSON, then `}`.
 const ENTRY_INFIX: &[u8] = br#"","entry":"#;
@@ -186,12 +191,12 @@ pub struct Recovered {
 /// The format of the lines being read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
-    /// No whole line read yet: a header makes it version 1, an entry makes it legacy.
+    /// No whole line read yet: a header makes it checksummed, an entry makes it legacy.
     Unknown,
     /// Version 0: bare entries, no header, no checksums.
     Legacy,
-    /// Version 1: checksummed entries after a header.
-    V1,
+    /// Versions 1 and 2 (the one named): checksummed entries after a header.
+    Checksummed(u32),
 }
 
 /// What one line of input was.
@@ -231,6 +236,7 @@ struct Header {
 /// ```
 /// use switchboard::*;
 ///
+/// // A version 1 journal (the naming of before 0.1), which still reads.
 /// let text = concat!(
 ///     r#"{"format":"switchboard-journal","version":1}"#, "\n",
 ///     r#"{"crc32c":"b8bcfdee","entry":{"seq":1,"at":1000,"command":{"Login":{"agent":7}}}}"#, "\n",
@@ -338,25 +344,25 @@ impl<R: BufRead> JsonLinesReader<R> {
                 .filter(|h| h.format == "switchboard-journal")
                 .ok_or_else(|| corrupt("malformed journal header"))?
                 .version;
-            if version != u64::from(JsonLinesJournal::FORMAT_VERSION) {
+            let Some(&(version, header)) = HEADERS.iter().find(|(v, _)| u64::from(*v) == version) else {
                 return Err(JournalError::UnsupportedVersion { line, offset, version });
-            }
-            if body != HEADER_V1 {
-                // Version 1's header is exactly these bytes: anything else is damage.
+            };
+            if body != header {
+                // Each version's header is exactly its bytes: anything else is damage.
                 return Err(corrupt("malformed journal header"));
             }
-            if self.format == Format::V1 {
-                // A header comes first, or after legacy lines when a journal was upgraded in
-                // place; never twice.
+            if matches!(self.format, Format::Checksummed(before) if before >= version) {
+                // A header comes first, or after older lines when a journal was upgraded in
+                // place (legacy lines, or a lower version's); never twice for one version.
                 return Err(corrupt("a second journal header"));
             }
-            self.format = Format::V1;
-            self.report.version = Some(JsonLinesJournal::FORMAT_VERSION);
+            self.format = Format::Checksummed(version);
+            self.report.version = Some(version);
             self.report.valid_bytes += n as u64;
             return Ok(Line::Header);
         }
         let json = match self.format {
-            Format::V1 => {
+            Format::Checksummed(_) => {
                 let Some((stored, json)) = split_entry_line(body) else {
                     return Err(corrupt(r#"not a journal line: expected {"crc32c":"<8 hex digits>","entry":{…}}"#));
                 };
@@ -377,7 +383,7 @@ impl<R: BufRead> JsonLinesReader<R> {
         let entry =
             serde_json::from_str::<JournalEntry>(text).map_err(|e| corrupt(&format!("not a journal entry: {e}")))?;
         self.check_follows(&entry, offset)?;
-        if self.format != Format::V1 {
+        if !matches!(self.format, Format::Checksummed(_)) {
             self.format = Format::Legacy;
             self.report.version = Some(0);
             self.report.legacy_commands += 1;
@@ -435,7 +441,7 @@ impl<R: BufRead> Iterator for JsonLinesReader<R> {
 
 impl<R: BufRead> FusedIterator for JsonLinesReader<R> {}
 
-/// Splits a version 1 entry line into its stored checksum and the entry's JSON bytes; `None` if
+/// Splits a checksummed entry line into its stored checksum and the entry's JSON bytes; `None` if
 /// the line does not have the layout exactly.
 fn split_entry_line(body: &[u8]) -> Option<(u32, &[u8])> {
     let rest = body.strip_prefix(ENTRY_PREFIX)?;
@@ -454,7 +460,7 @@ fn split_entry_line(body: &[u8]) -> Option<(u32, &[u8])> {
     Some((stored, json))
 }
 
-/// Encodes an entry as a version 1 line, newline included.
+/// Encodes an entry as a checksummed line, newline included.
 fn encode_line(entry: &JournalEntry, max_line_bytes: usize) -> Result<Vec<u8>, JournalError> {
     let json =
         serde_json::to_vec(entry).map_err(|e| JournalError::Encode { seq: entry.seq, message: e.to_string() })?;
@@ -496,19 +502,22 @@ fn sync_parent(_path: &Path) -> io::Result<()> {
 /// `fsync` ([`JsonLinesOptions::with_sync`]). After a write error the journal stops (every later
 /// call fails with [`JournalError::Stopped`]); reopen it to recover.
 ///
-/// # Format (version 1)
+/// # Format (version 2)
 ///
 /// UTF-8 text, one record per line, each line ended by `\n`:
 ///
 /// ```text
-/// {"format":"switchboard-journal","version":1}
-/// {"crc32c":"b8bcfdee","entry":{"seq":1,"at":1000,"command":{"Login":{"agent":7}}}}
-/// {"crc32c":"05b52cbd","entry":{"seq":2,"at":2000,"command":{"Logout":{"agent":7}}}}
+/// {"format":"switchboard-journal","version":2}
+/// {"crc32c":"…","entry":{"seq":1,"at":1000,"command":{"login":{"agent":7}}}}
+/// {"crc32c":"…","entry":{"seq":2,"at":2000,"command":{"logout":{"agent":7}}}}
 /// ```
 ///
-/// * **The header**, the first line, is exactly `{"format":"switchboard-journal","version":1}`.
+/// * **The header**, the first line, is exactly `{"format":"switchboard-journal","version":2}`.
 ///   A reader refuses a version it does not know ([`JournalError::UnsupportedVersion`]) rather
 ///   than misread it.
+/// * **Names and units**: the commands' serialised form, as everywhere in switchboard's files:
+///   field names and enum variants in snake_case (`"strategy":"longest_idle"`), spans in whole
+///   milliseconds (`"wrap_up":30000`), times in milliseconds since the Unix epoch.
 /// * **An entry line** is `{"crc32c":"`, the CRC-32C (Castagnoli) of the entry's JSON bytes as
 ///   8 lowercase hexadecimal digits, `","entry":`, the entry's JSON (a [`JournalEntry`]: its
 ///   sequence number, its time in milliseconds since the Unix epoch, the command), and `}`. Each
@@ -525,6 +534,14 @@ fn sync_parent(_path: &Path) -> io::Result<()> {
 /// * **No line is longer than `max_line_bytes`** ([`JsonLinesOptions::with_max_line_bytes`],
 ///   newline excluded): the journal refuses to write one ([`JournalError::EntryTooLong`]) and
 ///   the reader stops at one ([`JournalError::LineTooLong`]) without reading it whole.
+///
+/// # Version 1
+///
+/// The same lines under the header `{"format":"switchboard-journal","version":1}`, with the
+/// naming of before 0.1: variants in CamelCase (`{"Login":{"agent":7}}`) and spans as
+/// `{"secs":30,"nanos":0}`. They still read, entry for entry. [`open`](JsonLinesJournal::open)
+/// upgrades such a file in place: it appends a version 2 header, and the entries after it are
+/// written in version 2 (a header may follow a lower version's lines, once per version).
 ///
 /// # The legacy format (version 0)
 ///
@@ -553,9 +570,10 @@ fn sync_parent(_path: &Path) -> io::Result<()> {
 /// drop(driver);
 ///
 /// let text = std::fs::read_to_string(&path).unwrap();
-/// assert!(text.starts_with("{\"format\":\"switchboard-journal\",\"version\":1}\n{\"crc32c\":\""));
+/// assert!(text.starts_with("{\"format\":\"switchboard-journal\",\"version\":2}\n{\"crc32c\":\""));
+/// assert!(text.contains(r#""strategy":"longest_idle""#));
 /// let recovered = JsonLinesJournal::read(&path)?;
-/// assert_eq!((recovered.report.version, recovered.report.commands), (Some(1), 1));
+/// assert_eq!((recovered.report.version, recovered.report.commands), (Some(2), 1));
 /// let (engine, _) = replay(Engine::new(EngineConfig::default()), 0, recovered.entries, |_| {}).unwrap();
 /// assert!(engine.queue(QueueId(1)).is_some());
 /// std::fs::remove_file(&path).unwrap();
@@ -578,9 +596,9 @@ pub struct JsonLinesJournal {
 }
 
 impl JsonLinesJournal {
-    /// The format version this journal writes (see the type's documentation). It reads this one
-    /// and the legacy format, version 0.
-    pub const FORMAT_VERSION: u32 = 1;
+    /// The format version this journal writes (see the type's documentation). It reads this one,
+    /// version 1 (the same lines with format 1's naming) and the legacy format, version 0.
+    pub const FORMAT_VERSION: u32 = 2;
 
     /// Bytes of committed lines kept before they are written, whatever the policy.
     const WRITE_BUFFER_BYTES: usize = 64 << 10;
@@ -660,7 +678,8 @@ impl JsonLinesJournal {
     /// Writes the header line at once (synced, with `sync`). With `new_file`, also makes the
     /// file's directory entry durable.
     fn write_header(&mut self, new_file: bool) -> Result<(), JournalError> {
-        self.pending.extend_from_slice(HEADER_V1);
+        let (_, header) = HEADERS[HEADERS.len() - 1];
+        self.pending.extend_from_slice(header);
         self.pending.push(b'\n');
         self.flush_now()?;
         if new_file && self.options.sync {

@@ -14,16 +14,22 @@ use crate::ids::{AgentId, QueueId, ReasonCode};
 /// multitasking agent who is `Busy` may still have room for more work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum Presence {
     /// Logged out; receives no offers.
+    #[serde(alias = "Offline")]
     Offline,
     /// Logged in, not paused and holding no work.
+    #[serde(alias = "Available")]
     Available,
     /// Logged in and holding at least one offer or live interaction.
+    #[serde(alias = "Busy")]
     Busy,
     /// Logged in and holding only after-contact work.
+    #[serde(alias = "WrapUp")]
     WrapUp,
     /// Logged in but not ready, for a reason (break, lunch, missed offer, …).
+    #[serde(alias = "Paused")]
     Paused(ReasonCode),
 }
 
@@ -47,6 +53,7 @@ pub struct QueueMembership {
     /// first); `None` uses the queue's own priority.
     pub priority: Option<i32>,
     /// How long an interaction must have waited in the queue before this agent sees it.
+    #[serde(with = "crate::serde_forms::millis")]
     pub delay: Duration,
     /// The agent's place in the queue's fixed order, for
     /// [`AgentSelection::Linear`](crate::AgentSelection::Linear): the lowest first

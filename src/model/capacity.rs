@@ -150,7 +150,7 @@ pub struct CapacityProfile {
     #[serde(with = "super::channel::channel_map")]
     channels: VecMap<Channel, ChannelCapacity>,
     /// Per channel, how long its work may wait before the agent drains for it.
-    #[serde(default, with = "super::channel::channel_map")]
+    #[serde(default, with = "super::channel::channel_millis")]
     headroom: VecMap<Channel, Duration>,
     /// Channels whose work is set aside for real-time work, and paused by it.
     #[serde(default)]

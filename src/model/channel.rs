@@ -9,10 +9,13 @@ use serde::{Deserialize, Serialize};
 /// Blending gives real-time work precedence: deferrable work is offered to an
 /// agent only when no real-time work that agent qualifies for is waiting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChannelMode {
     /// The customer is waiting live (voice, chat, video).
+    #[serde(alias = "RealTime")]
     RealTime,
     /// A reply can wait (e-mail, fax, callbacks, SMS and social messages).
+    #[serde(alias = "Deferrable")]
     Deferrable,
 }
 
@@ -32,24 +35,34 @@ pub enum ChannelMode {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// A telephone call.
+    #[serde(alias = "Voice")]
     Voice,
     /// A live web or in-app chat.
+    #[serde(alias = "Chat")]
     Chat,
     /// An e-mail.
+    #[serde(alias = "Email")]
     Email,
     /// A text message.
+    #[serde(alias = "Sms")]
     Sms,
     /// A message on a social network or messaging app.
+    #[serde(alias = "Social")]
     Social,
     /// A video call.
+    #[serde(alias = "Video")]
     Video,
     /// A web callback request: the agent calls the customer back.
+    #[serde(alias = "Callback")]
     Callback,
     /// A fax.
+    #[serde(alias = "Fax")]
     Fax,
     /// A channel kind the host defines; its mode comes from the engine configuration.
+    #[serde(alias = "Custom")]
     Custom(u16),
 }
 
@@ -118,5 +131,26 @@ pub(crate) mod channel_map {
             }
         }
         Ok(map)
+    }
+}
+
+/// A per-channel map of spans, as [`channel_map`] with each span in milliseconds
+/// ([`crate::serde_forms::millis`]).
+pub(crate) mod channel_millis {
+    use std::time::Duration;
+
+    use serde::{Deserializer, Serializer};
+
+    use super::{Channel, channel_map};
+    use crate::model::vecmap::VecMap;
+    use crate::serde_forms::Millis;
+
+    pub(crate) fn serialize<S: Serializer>(map: &VecMap<Channel, Duration>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter().map(|(channel, span)| (channel, Millis(*span))))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VecMap<Channel, Duration>, D::Error> {
+        let spans: VecMap<Channel, Millis> = channel_map::deserialize(d)?;
+        Ok(spans.iter().map(|(channel, span)| (*channel, span.0)).collect())
     }
 }

@@ -15,18 +15,22 @@ use crate::time::Timestamp;
 /// [`EventKind::InteractionEnded`](crate::EventKind::InteractionEnded).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum InteractionState {
     /// Waiting in its queue.
+    #[serde(alias = "Queued")]
     Queued,
     /// A scheduled callback before its due time
     /// ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback)): live
     /// and counted, but in no waiting list and offered to nobody until `due`,
     /// when it enters its queue.
+    #[serde(alias = "Scheduled")]
     Scheduled {
         /// When it enters its queue.
         due: Timestamp,
     },
     /// Offered to one agent, whose capacity is reserved for it.
+    #[serde(alias = "Offered")]
     Offered {
         /// The offer.
         offer: OfferId,
@@ -34,11 +38,13 @@ pub enum InteractionState {
         agent: AgentId,
     },
     /// Connected to an agent.
+    #[serde(alias = "Connected")]
     Connected {
         /// The agent.
         agent: AgentId,
     },
     /// The conversation is over; the agent is doing after-contact work.
+    #[serde(alias = "WrapUp")]
     WrapUp {
         /// The agent.
         agent: AgentId,
@@ -48,68 +54,88 @@ pub enum InteractionState {
 /// How an interaction ended. Every interaction ends exactly once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Handled by an agent (conversation and wrap-up done).
+    #[serde(alias = "Handled")]
     Handled {
         /// The agent who handled it last.
         agent: AgentId,
     },
     /// The customer left while waiting or while the offer rang.
+    #[serde(alias = "Abandoned")]
     Abandoned {
         /// True if an offer was pending when the customer left.
         while_offered: bool,
     },
     /// The host withdrew it (spam, duplicate, resolved elsewhere).
+    #[serde(alias = "Cancelled")]
     Cancelled,
     /// Every qualified agent declined it, and its queue says
     /// [`AllDeclined::End`](crate::AllDeclined::End).
+    #[serde(alias = "Declined")]
     Declined,
     /// It waited (or rang) longer than its queue's
     /// [`time_to_live`](crate::QueueConfig::time_to_live) unanswered.
+    #[serde(alias = "Expired")]
     Expired,
     /// Real-time work in a closed queue whose rule is
     /// [`WhenClosed::End`](crate::WhenClosed::End): it arrived while the
     /// queue was closed, or waited in it at closing.
+    #[serde(alias = "Closed")]
     Closed,
     /// Ended by one of its queue's rules
     /// ([`ExceptionAction::End`](crate::ExceptionAction::End)), sent where
     /// the host is to send it.
+    #[serde(alias = "Diverted")]
     Diverted(crate::model::step::Diversion),
     /// A callback whose every dial failed: its queue's
     /// [`callback_attempts`](crate::QueueConfig::callback_attempts) were all
     /// used ([`Command::CallbackFailed`](crate::Command::CallbackFailed)); the last failure.
+    #[serde(alias = "CallbackFailed")]
     CallbackFailed(DialFailure),
     /// Resolved in self-service before reaching any queue
     /// ([`Command::SelfServed`](crate::Command::SelfServed)): only in the
     /// statistics' records and contact history; the engine never held it.
+    #[serde(alias = "SelfServed")]
     SelfServed(SelfService),
 }
 
 /// Why the host's dial of a callback failed ([`Command::CallbackFailed`](crate::Command::CallbackFailed)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum DialFailure {
     /// Nobody answered.
+    #[serde(alias = "NoAnswer")]
     NoAnswer,
     /// The line was busy.
+    #[serde(alias = "Busy")]
     Busy,
     /// An answering machine or voicemail picked up.
+    #[serde(alias = "Voicemail")]
     Voicemail,
     /// The number did not connect (invalid, unreachable).
+    #[serde(alias = "Unreachable")]
     Unreachable,
 }
 
 /// Where a contact was resolved without an agent (deflection).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum SelfService {
     /// An IVR menu.
+    #[serde(alias = "Ivr")]
     Ivr,
     /// A FAQ or knowledge-base article.
+    #[serde(alias = "Faq")]
     Faq,
     /// A bot (chat or voice).
+    #[serde(alias = "Bot")]
     Bot,
     /// Anything else the host counts as self-service (a web form, an app).
+    #[serde(alias = "Other")]
     Other,
 }
 

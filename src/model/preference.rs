@@ -43,13 +43,16 @@ use crate::time::duration_millis;
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum Preference {
     /// Offered only to these agents (those who qualify) for up to `wait`,
     /// then to the whole queue.
+    #[serde(alias = "Agents")]
     Agents {
         /// The preferred agents (at least one, each known to the engine).
         agents: Vec<AgentId>,
         /// How long they have it to themselves (at least 1 ms).
+        #[serde(with = "crate::serde_forms::millis")]
         wait: Duration,
     },
     /// For exactly one agent, with the queue it arrives in as the backup
@@ -57,10 +60,12 @@ pub enum Preference {
     /// queue and work the channel, or the arrival is refused; to route past
     /// the queue's requirements, give the agent a queue of their own with an
     /// [`ExceptionAction::Move`](crate::ExceptionAction::Move) to the backup.
+    #[serde(alias = "Direct")]
     Direct {
         /// The agent.
         agent: AgentId,
         /// How long the agent has it alone (at least 1 ms).
+        #[serde(with = "crate::serde_forms::millis")]
         wait: Duration,
     },
 }
@@ -104,13 +109,17 @@ impl Preference {
 /// ([`OfferExplanation::preference`](crate::OfferExplanation::preference)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum PreferenceKind {
     /// The interaction's preferred agents ([`Preference::Agents`]).
+    #[serde(alias = "Preferred")]
     Preferred,
     /// Direct to one agent ([`Preference::Direct`]).
+    #[serde(alias = "Direct")]
     Direct,
     /// The owner of the interaction's case, preferred by its queue's
     /// [`case_owner_wait`](crate::QueueConfig::case_owner_wait).
+    #[serde(alias = "CaseOwner")]
     CaseOwner,
 }
 

@@ -34,21 +34,26 @@ use crate::sla::ServiceLevelTarget;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum AllDeclined {
     /// Keep waiting in the queue (for an agent who logs in later, or a
     /// reconfiguration); only the event says so.
     #[default]
+    #[serde(alias = "Wait")]
     Wait,
     /// Keep waiting, and forget who declined after this span: then it is
     /// routed again to anyone, decliners included. A span of at least 1 ms.
+    #[serde(alias = "ForgetAfter")]
     ForgetAfter(Duration),
     /// Transfer it to this queue, keeping its place in line and forgetting
     /// who declined. The queue must exist and take every channel of this
     /// one. If the transfer cannot be made then (the target is full, or the
     /// interaction's requirements there pass a limit), it keeps waiting, and
     /// the event says [`AllDeclined::Wait`].
+    #[serde(alias = "Overflow")]
     Overflow(QueueId),
     /// End it with [`Outcome::Declined`](crate::Outcome::Declined).
+    #[serde(alias = "End")]
     End,
 }
 
@@ -58,32 +63,41 @@ pub enum AllDeclined {
 /// ties are broken the same way every time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum AgentSelection {
     /// Agents holding no work first, then the one idle longest (since their
     /// last piece of work ended or they became ready).
     #[default]
+    #[serde(alias = "LongestIdle")]
     LongestIdle,
     /// The highest sum of levels over the interaction's required skills; ties by longest idle.
+    #[serde(alias = "MostProficient")]
     MostProficient,
     /// The lowest share of capacity units in use; ties by longest idle.
+    #[serde(alias = "LeastOccupied")]
     LeastOccupied,
     /// The agent offered work from this queue longest ago (never first); ties by agent id.
+    #[serde(alias = "RoundRobin")]
     RoundRobin,
     /// The fewest interactions accepted since login; ties by longest idle.
+    #[serde(alias = "FewestContacts")]
     FewestContacts,
     /// The least talk time since login (FreeSWITCH's
     /// `agent-with-least-talk-time`): the time the agent held at least one
     /// connected interaction, counted when their last conversation ends
     /// (so a conversation still going does not count yet); ties by longest idle.
+    #[serde(alias = "LeastTalkTime")]
     LeastTalkTime,
     /// A fixed order (Asterisk's `linear`, FreeSWITCH's `top-down`): the
     /// lowest [`QueueMembership::position`](crate::QueueMembership::position)
     /// first, then the lowest agent id, whether or not they are idle.
+    #[serde(alias = "Linear")]
     Linear,
     /// The most spare capacity units (Salesforce Omni-Channel's most
     /// available): total units less those in use, so a bigger desk with more
     /// room wins even when a smaller one is emptier in share (that is
     /// [`AgentSelection::LeastOccupied`]); ties by longest idle.
+    #[serde(alias = "MostAvailable")]
     MostAvailable,
     /// A seeded random rotation (Asterisk's `random`, as a fair lottery):
     /// each agent holds a *pass* per queue, and the lowest pass wins (then
@@ -95,10 +109,12 @@ pub enum AgentSelection {
     /// the agent and the offer. So the order is random, every agent takes a
     /// fair share over time, and a replay makes the same draws. An agent
     /// never offered from the queue has pass 0 and comes first.
+    #[serde(alias = "Random")]
     Random,
     /// [`AgentSelection::Random`] with strides divided by the membership's
     /// [`weight`](crate::QueueMembership::weight) (Asterisk's `wrandom`): over
     /// time an agent's share of offers is in proportion to their weight.
+    #[serde(alias = "WeightedRandom")]
     WeightedRandom,
 }
 
@@ -146,6 +162,7 @@ pub struct QueueConfig {
     pub strategy: AgentSelection,
     /// After-contact work after each interaction: its limit (zero for none,
     /// unless untimed). How it ends is [`QueueConfig::wrap_up_mode`].
+    #[serde(with = "crate::serde_forms::millis")]
     pub wrap_up: Duration,
     /// How wrap-up ends ([`WrapUpMode`](crate::WrapUpMode)): optional (the
     /// default: the agent may end it any time), time-boxed, forced or untimed.
@@ -154,6 +171,7 @@ pub struct QueueConfig {
     /// How much longer an agent may ask for, once, in a timed wrap-up
     /// ([`Command::ExtendWrapUp`](crate::Command::ExtendWrapUp)); `None` (the default): no extension.
     #[serde(default)]
+    #[serde(with = "crate::serde_forms::option_millis")]
     pub wrap_up_extension: Option<Duration>,
     /// The disposition code recorded when a time-boxed or forced wrap-up
     /// ends without one ([`WrapUpMode`](crate::WrapUpMode)); `None`: none.
@@ -165,6 +183,7 @@ pub struct QueueConfig {
     /// `None` uses the engine-wide limit.
     pub max_waiting: Option<u32>,
     /// How long an agent has to accept an offer from this queue; `None` uses the engine default.
+    #[serde(default, with = "crate::serde_forms::option_millis")]
     pub offer_timeout: Option<Duration>,
     /// The longest an interaction of this queue should wait: once it has
     /// waited this long (counted from its place in line) it is *overdue*
@@ -172,6 +191,7 @@ pub struct QueueConfig {
     /// can take it, earliest deadline first. `None` (the default): no bound.
     /// See [`Engine`](crate::Engine)'s routing rule for the whole order.
     #[serde(default)]
+    #[serde(with = "crate::serde_forms::option_millis")]
     pub max_wait: Option<Duration>,
     /// An eligibility rule every agent must meet to take this queue's
     /// interactions, on top of its requirements (see [`Expression`](crate::Expression)).
@@ -188,6 +208,7 @@ pub struct QueueConfig {
     /// [`Outcome::Expired`](crate::Outcome::Expired) (TaskRouter's task
     /// timeout). `None` (the default): no limit.
     #[serde(default)]
+    #[serde(with = "crate::serde_forms::option_millis")]
     pub time_to_live: Option<Duration>,
     /// Exception rules ([`ExceptionRule`](crate::ExceptionRule)): alerts and
     /// moves after a time unanswered. None by default.
@@ -228,6 +249,7 @@ pub struct QueueConfig {
     /// interaction's own preference wins over its case's. `None` (the
     /// default): cases do not steer routing.
     #[serde(default)]
+    #[serde(with = "crate::serde_forms::option_millis")]
     pub case_owner_wait: Option<Duration>,
     /// Dials a callback of this queue gets before it ends
     /// [`Outcome::CallbackFailed`](crate::Outcome::CallbackFailed): each failed
@@ -238,6 +260,7 @@ pub struct QueueConfig {
     pub callback_attempts: u32,
     /// How long after a failed dial the callback may be offered again. 5 minutes by default.
     #[serde(default = "five_minutes")]
+    #[serde(with = "crate::serde_forms::millis")]
     pub callback_retry_after: Duration,
     /// Priority points a scheduled callback
     /// ([`Command::ScheduleCallback`](crate::Command::ScheduleCallback)) gains
@@ -510,15 +533,19 @@ impl QueueConfig {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum WhenClosed {
     /// It waits (or is queued) for the opening; nothing is offered meanwhile (the default).
     #[default]
+    #[serde(alias = "Wait")]
     Wait,
     /// It ends with [`Outcome::Closed`](crate::Outcome::Closed): the host
     /// plays the closed message, takes a voicemail or offers a callback.
+    #[serde(alias = "End")]
     End,
     /// It moves to another queue (an after-hours or partner queue), keeping
     /// its place in line; if that queue cannot take it now (full), it waits.
     /// The target must exist when the queue is added and take all its channels.
+    #[serde(alias = "Move")]
     Move(crate::ids::QueueId),
 }

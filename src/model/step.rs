@@ -49,6 +49,7 @@ pub struct RoutingStep {
     /// How long after it began this step gives way to the next; `None` for
     /// the last step (and only for it).
     #[serde(default)]
+    #[serde(with = "crate::serde_forms::option_millis")]
     pub expires_after: Option<Duration>,
 }
 
@@ -100,6 +101,7 @@ impl RoutingStep {
 #[non_exhaustive]
 pub struct ExceptionRule {
     /// How long after entering the queue, unanswered, the rule applies (at least 1 ms).
+    #[serde(with = "crate::serde_forms::millis")]
     pub after: Duration,
     /// What happens then.
     pub action: ExceptionAction,
@@ -115,8 +117,10 @@ impl ExceptionRule {
 /// What an [`ExceptionRule`] or an [`AdmissionRule`] does.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum ExceptionAction {
     /// Tell supervisors ([`EventKind::ExceptionRaised`](crate::EventKind::ExceptionRaised)); nothing else changes.
+    #[serde(alias = "Alert")]
     Alert,
     /// Move the interaction to another queue (an overflow): a ringing offer
     /// is withdrawn first. With `keep_place` it keeps its place in line,
@@ -124,6 +128,7 @@ pub enum ExceptionAction {
     /// the queue is added (so moves never loop) and take all its channels. A
     /// move the target cannot take now (it is full, or a limit is reached)
     /// is not made, and the event says so.
+    #[serde(alias = "Move")]
     Move {
         /// The queue it moves to.
         queue: crate::ids::QueueId,
@@ -132,11 +137,13 @@ pub enum ExceptionAction {
     },
     /// Sets the interaction's base priority (escalation): it keeps its
     /// place in line, and ranks by the new priority from now on.
+    #[serde(alias = "SetPriority")]
     SetPriority(i32),
     /// Changes the interaction's own requirements (not the queue's or its
     /// step's): drops every requirement on the `drop` skills, then adds
     /// `add`. A change the limits refuse (requirements per interaction,
     /// signatures) is not made, and the event says so.
+    #[serde(alias = "ChangeRequirements")]
     ChangeRequirements {
         /// Requirements added.
         add: Requirements,
@@ -146,20 +153,26 @@ pub enum ExceptionAction {
     /// Ends the interaction with [`Outcome::Diverted`](crate::Outcome::Diverted):
     /// the host plays the message, takes the voicemail, offers the callback
     /// or disconnects; the engine does no I/O.
+    #[serde(alias = "End")]
     End(Diversion),
 }
 
 /// Where an interaction ended by a rule is sent, for the host to act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum Diversion {
     /// To voicemail.
+    #[serde(alias = "Voicemail")]
     Voicemail,
     /// A callback is offered instead of waiting.
+    #[serde(alias = "Callback")]
     Callback,
     /// A message is played (busy, try later), then the call ends.
+    #[serde(alias = "Message")]
     Message,
     /// Disconnected.
+    #[serde(alias = "Disconnect")]
     Disconnect,
 }
 
@@ -201,19 +214,23 @@ impl AdmissionRule {
 /// When an [`AdmissionRule`] applies, judged as the arrival finds the queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum AdmissionTrigger {
     /// At least this many interactions already wait in the queue (all
     /// channels): Asterisk's `maxlen`, as a rule.
+    #[serde(alias = "QueueLength")]
     QueueLength(u32),
     /// The queue's estimated wait is at least this long. The estimate is
     /// Asterisk's `holdtime`: a running average of how long the queue's
     /// answered interactions waited (from their place in line to the
     /// accept), each new answer weighing a quarter; zero before the first
     /// answer. It is the engine's own figure, kept in snapshots.
+    #[serde(alias = "EstimatedWait")]
     EstimatedWait(std::time::Duration),
     /// No member of the queue who could take the interaction (works its
     /// channel, meets its requirements and rules) is in this state:
     /// Asterisk's `joinempty` reasons.
+    #[serde(alias = "NoAgents")]
     NoAgents(Staffed),
 }
 
@@ -253,12 +270,16 @@ impl WhenEmpty {
 /// How far [`AdmissionTrigger::NoAgents`] looks for a member who could take the interaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum Staffed {
     /// Any member qualifies at all, logged in or not.
+    #[serde(alias = "Qualified")]
     Qualified,
     /// A qualified member is logged in (paused or busy counts).
+    #[serde(alias = "LoggedIn")]
     LoggedIn,
     /// A qualified member is logged in and not paused (busy counts).
+    #[serde(alias = "Unpaused")]
     Unpaused,
 }
 

@@ -27,15 +27,20 @@ use serde::{Deserialize, Serialize};
 /// the mode calls for one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum WrapUpMode {
     /// Ends at its limit or whenever the agent ends it; a code is optional. The default.
     #[default]
+    #[serde(alias = "Optional")]
     Optional,
     /// Ends at its limit, or earlier by the agent once they have given a code.
+    #[serde(alias = "TimeBoxed")]
     TimeBoxed,
     /// Ends at its limit and only then.
+    #[serde(alias = "Forced")]
     Forced,
     /// Has no limit: ends when the agent ends it, once they have given a code.
+    #[serde(alias = "Untimed")]
     Untimed,
 }
 
@@ -70,6 +75,7 @@ pub struct WrapUpRule {
     /// How it ends.
     pub mode: WrapUpMode,
     /// Its limit (ignored when untimed; zero for none when timed).
+    #[serde(with = "crate::serde_forms::millis")]
     pub limit: Duration,
 }
 

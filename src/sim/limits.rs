@@ -144,24 +144,34 @@ impl SimLimits {
 /// [`ScenarioError::OverLimit`](super::ScenarioError::OverLimit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum SimLimit {
     /// [`SimLimits::max_duration_min`].
+    #[serde(alias = "DurationMin")]
     DurationMin,
     /// [`SimLimits::max_arrivals`].
+    #[serde(alias = "Arrivals")]
     Arrivals,
     /// [`SimLimits::max_backlog`].
+    #[serde(alias = "Backlog")]
     Backlog,
     /// [`SimLimits::max_agents`].
+    #[serde(alias = "Agents")]
     Agents,
     /// [`SimLimits::max_agent_entries`].
+    #[serde(alias = "AgentEntries")]
     AgentEntries,
     /// [`SimLimits::max_attribute_values`].
+    #[serde(alias = "AttributeValues")]
     AttributeValues,
     /// [`SimLimits::max_report_cells`].
+    #[serde(alias = "ReportCells")]
     ReportCells,
     /// [`SimLimits::max_curve_pieces`].
+    #[serde(alias = "CurvePieces")]
     CurvePieces,
     /// [`SimLimits::max_steps`].
+    #[serde(alias = "Steps")]
     Steps,
 }
 

@@ -292,10 +292,13 @@ pub struct ExceptionRuleSpec {
 /// all its channels; a requirement change names declared skills.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "snake_case")]
 pub enum ActionSpec {
     /// Tell supervisors; nothing else changes.
+    #[serde(alias = "Alert")]
     Alert,
     /// Move the interaction to another queue (an overflow).
+    #[serde(alias = "Move")]
     Move {
         /// The queue it moves to (listed before this one).
         queue: u64,
@@ -304,9 +307,11 @@ pub enum ActionSpec {
         keep_place: bool,
     },
     /// Set the interaction's base priority.
+    #[serde(alias = "SetPriority")]
     SetPriority(i32),
     /// Change the interaction's own requirements: drop every requirement on
     /// the `drop` skills, then add `add`.
+    #[serde(alias = "ChangeRequirements")]
     ChangeRequirements {
         /// Requirements added.
         #[serde(default)]
@@ -316,6 +321,7 @@ pub enum ActionSpec {
         drop: Vec<u64>,
     },
     /// End the interaction, diverted.
+    #[serde(alias = "End")]
     End(Diversion),
 }
 
@@ -344,13 +350,17 @@ pub struct AdmissionRuleSpec {
 /// When an [`AdmissionRuleSpec`] applies ([`AdmissionTrigger`](crate::AdmissionTrigger)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "snake_case")]
 pub enum TriggerSpec {
     /// At least this many interactions already wait in the queue.
+    #[serde(alias = "QueueLength")]
     QueueLength(u32),
     /// The queue's estimated wait is at least this many seconds (0 to a year).
+    #[serde(alias = "EstimatedWaitSecs")]
     EstimatedWaitSecs(u64),
     /// No member who could take the interaction is `"Qualified"`,
     /// `"LoggedIn"` or `"Unpaused"` ([`Staffed`]).
+    #[serde(alias = "NoAgents")]
     NoAgents(Staffed),
 }
 

@@ -32,6 +32,7 @@ use crate::ids::CalendarId;
 #[serde(try_from = "ServiceLevelTargetFields")]
 pub struct ServiceLevelTarget {
     target_percent: u8,
+    #[serde(with = "crate::serde_forms::millis")]
     answer_within: Duration,
 }
 
@@ -39,6 +40,7 @@ pub struct ServiceLevelTarget {
 #[derive(Deserialize)]
 struct ServiceLevelTargetFields {
     target_percent: u8,
+    #[serde(with = "crate::serde_forms::millis")]
     answer_within: Duration,
 }
 
@@ -158,6 +160,7 @@ impl Default for ServiceLevelTarget {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum ServiceLevelFormula {
     /// answered within T ÷ offered. The strictest and the most common
     /// textbook definition: a customer who hangs up counts as a miss,
@@ -169,6 +172,7 @@ pub enum ServiceLevelFormula {
     /// * Neither: short abandons, expiry, a closed queue's end, an end after
     ///   all agents declined, cancellations.
     #[default]
+    #[serde(alias = "OfOffered")]
     OfOffered,
     /// answered within T ÷ (offered − abandoned within T). Customers who
     /// hang up before T are taken out of the population (they were never
@@ -180,6 +184,7 @@ pub enum ServiceLevelFormula {
     ///   hung up, it was owed an answer and this queue did not give it).
     /// * Neither: abandons within T, short abandons, expiry, a closed queue's
     ///   end, an end after all agents declined, cancellations.
+    #[serde(alias = "IgnoringAbandonedWithin")]
     IgnoringAbandonedWithin,
     /// answered within T ÷ answered. Only answered contacts count; abandons
     /// are reported separately as the abandonment rate.
@@ -189,6 +194,7 @@ pub enum ServiceLevelFormula {
     /// * Neither: abandons of any kind, flow-outs (Genesys's *include
     ///   flow-outs* off), expiry, a closed queue's end, an end after all agents
     ///   declined, cancellations.
+    #[serde(alias = "OfAnswered")]
     OfAnswered,
     /// (answered within T + abandoned within T) ÷ offered. Customers who hang
     /// up before T count as served within target.
@@ -198,6 +204,7 @@ pub enum ServiceLevelFormula {
     ///   (a flow-out is never credited, even one moved before T).
     /// * Neither: short abandons, expiry, a closed queue's end, an end after
     ///   all agents declined, cancellations.
+    #[serde(alias = "CreditingAbandonedWithin")]
     CreditingAbandonedWithin,
 }
 
@@ -342,6 +349,7 @@ pub struct ServiceLevelDefinition {
     /// The target: share in percent, and the threshold T.
     pub target: ServiceLevelTarget,
     /// Abandons shorter than this are short abandons, excluded from the formulas.
+    #[serde(with = "crate::serde_forms::millis")]
     pub short_abandon: Duration,
 }
 
@@ -412,13 +420,16 @@ impl Default for ServiceLevelDefinition {
 /// What counts as the response to deferrable work.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum ResponseMeasure {
     /// An agent accepted it: the agent opened the e-mail or started the
     /// callback ("a callback made within 15 minutes").
+    #[serde(alias = "Answered")]
     Answered,
     /// The agent completed it: the reply was sent, the callback ended
     /// ("an e-mail answered within 4 hours").
     #[default]
+    #[serde(alias = "Completed")]
     Completed,
 }
 
@@ -477,16 +488,20 @@ pub enum ResponseMeasure {
 /// before.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum ResponseClock {
     /// Every millisecond since arrival counts (the default).
     #[default]
+    #[serde(alias = "WallClock")]
     WallClock,
     /// Only the open time of this calendar counts
     /// ([`Command::AddCalendar`](crate::Command::AddCalendar)).
+    #[serde(alias = "BusinessHours")]
     BusinessHours(CalendarId),
     /// Only the open time of the calendar of the contact's queue counts
     /// (the queue whose target measures it); all of it for a queue that
     /// follows no calendar.
+    #[serde(alias = "QueueBusinessHours")]
     QueueBusinessHours,
 }
 
@@ -528,6 +543,7 @@ impl ResponseClock {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ResponseTarget {
     target_percent: u8,
+    #[serde(with = "crate::serde_forms::millis")]
     within: Duration,
     measure: ResponseMeasure,
     #[serde(default, skip_serializing_if = "ResponseClock::is_wall_clock")]
@@ -684,7 +700,10 @@ mod tests {
         // A target serialised before clocks existed reads as a wall-clock target, and one is written as before.
         let old = r#"{"target_percent":90,"within":{"secs":14400,"nanos":0},"measure":"Completed"}"#;
         assert_eq!(serde_json::from_str::<ResponseTarget>(old).unwrap(), t);
-        assert_eq!(serde_json::to_string(&t).unwrap(), old);
+        // Written in format 2's naming (snake_case, milliseconds), still without a clock.
+        let now = r#"{"target_percent":90,"within":14400000,"measure":"completed"}"#;
+        assert_eq!(serde_json::to_string(&t).unwrap(), now);
+        assert_eq!(serde_json::from_str::<ResponseTarget>(now).unwrap(), t);
         for clock in [ResponseClock::BusinessHours(CalendarId(3)), ResponseClock::QueueBusinessHours] {
             let business = t.with_clock(clock);
             let json = serde_json::to_string(&business).unwrap();

@@ -16,12 +16,16 @@ use crate::time::Timestamp;
 /// distinct values are seen, further new values are counted together as [`BreakdownValue::Other`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum BreakdownValue {
     /// Contacts without the attribute.
+    #[serde(alias = "Missing")]
     Missing,
     /// Contacts with this value.
+    #[serde(alias = "Value")]
     Value(String),
     /// Contacts with values beyond the limit.
+    #[serde(alias = "Other")]
     Other,
 }
 

@@ -384,6 +384,7 @@ pub struct InQueue {
     /// Offered to an agent, not yet accepted.
     pub ringing: u64,
     /// How long the longest-waiting of those has waited, if any.
+    #[serde(default, with = "crate::serde_forms::option_millis")]
     pub oldest_wait: Option<Duration>,
     /// Deferrable contacts in queue that are already past their queue's
     /// response target, on the target's clock: for a target counting
@@ -461,12 +462,16 @@ pub struct ResponseReading {
 /// What a set of figures is about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// One queue.
+    #[serde(alias = "Queue")]
     Queue(QueueId),
     /// One channel, across queues.
+    #[serde(alias = "Channel")]
     Channel(Channel),
     /// Contacts requiring one skill, across queues.
+    #[serde(alias = "Skill")]
     Skill(SkillId),
 }
 

@@ -119,6 +119,7 @@ pub trait ContactHistory: Send {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RetentionPolicy {
+    #[serde(with = "crate::serde_forms::millis")]
     keep_for: Duration,
     max_entries: usize,
 }

@@ -84,6 +84,7 @@ pub struct PlaceInLine {
     /// How many wait in the queue.
     pub waiting: usize,
     /// The estimated wait, if there is enough to estimate it from.
+    #[serde(default, with = "crate::serde_forms::option_millis")]
     pub estimated_wait: Option<Duration>,
 }
 

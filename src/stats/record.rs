@@ -16,32 +16,43 @@ use crate::time::Timestamp;
 /// How a visit to a queue ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum VisitExit {
     /// Still in the queue (only in records of live interactions).
+    #[serde(alias = "InQueue")]
     InQueue,
     /// An agent accepted it.
+    #[serde(alias = "Answered")]
     Answered {
         /// The agent.
         agent: AgentId,
     },
     /// The customer left.
+    #[serde(alias = "Abandoned")]
     Abandoned,
     /// The host cancelled it.
+    #[serde(alias = "Cancelled")]
     Cancelled,
     /// Every qualified agent declined it and the queue ended it
     /// ([`Outcome::Declined`]).
+    #[serde(alias = "Declined")]
     Declined,
     /// It reached its queue's time to live unanswered ([`Outcome::Expired`]).
+    #[serde(alias = "Expired")]
     Expired,
     /// Its queue was closed ([`Outcome::Closed`]).
+    #[serde(alias = "Closed")]
     Closed,
     /// A queue rule ended it ([`Outcome::Diverted`]).
+    #[serde(alias = "Diverted")]
     Diverted(crate::model::step::Diversion),
     /// The call was converted into a callback
     /// ([`Command::ConvertToCallback`](crate::Command::ConvertToCallback)): the
     /// callback's visit to the same queue follows.
+    #[serde(alias = "ConvertedToCallback")]
     ConvertedToCallback,
     /// It was transferred to another queue before being answered.
+    #[serde(alias = "Transferred")]
     Transferred {
         /// The queue it went to.
         to: QueueId,
@@ -72,16 +83,22 @@ impl QueueVisit {
 /// How an offer ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
+#[serde(rename_all = "snake_case")]
 pub enum OfferResult {
     /// Still ringing (only in records of live interactions).
+    #[serde(alias = "Pending")]
     Pending,
     /// The agent accepted.
+    #[serde(alias = "Accepted")]
     Accepted,
     /// The agent rejected it.
+    #[serde(alias = "Rejected")]
     Rejected,
     /// Nobody answered in time.
+    #[serde(alias = "TimedOut")]
     TimedOut,
     /// The engine withdrew it.
+    #[serde(alias = "Withdrawn")]
     Withdrawn(WithdrawReason),
 }
 

@@ -28,7 +28,7 @@ const EDITS: &[(Class, &str, Edit)] = &[
     (Class::CorruptSnapshot, "a queue listed twice", |s, r| push_copy(s, "queues", r)),
     (Class::CorruptSnapshot, "an interaction listed twice", |s, r| push_copy(s, "interactions", r)),
     (Class::CorruptSnapshot, "an agent serving an unknown queue", |s, r| {
-        let m = json!({"queue": GHOST, "priority": null, "delay": {"secs": 0, "nanos": 0}});
+        let m = json!({"queue": GHOST, "priority": null, "delay": 0});
         any(s, "agents", r)?["config"]["queues"].as_array_mut()?.push(m);
         Some(())
     }),
@@ -57,12 +57,12 @@ const EDITS: &[(Class, &str, Edit)] = &[
     }),
     (Class::CorruptSnapshot, "a timer for an offer that does not exist", |s, _| {
         let due = s["now"].as_i64().unwrap_or(0);
-        s["timers"].as_array_mut()?.push(json!({"due": due, "kind": {"OfferTimeout": GHOST}, "seq": 0}));
+        s["timers"].as_array_mut()?.push(json!({"due": due, "kind": {"offer_timeout": GHOST}, "seq": 0}));
         Some(())
     }),
     (Class::CorruptSnapshot, "an offer without its timeout", |s, r| {
         let id = any(s, "offers", r)?["id"].clone();
-        s["timers"].as_array_mut()?.retain(|t| t["kind"]["OfferTimeout"] != id);
+        s["timers"].as_array_mut()?.retain(|t| t["kind"]["offer_timeout"] != id);
         Some(())
     }),
     (Class::CorruptSnapshot, "totals that do not add up", |s, _| {
@@ -77,7 +77,7 @@ const EDITS: &[(Class, &str, Edit)] = &[
     (Class::CorruptSnapshot, "a presence reported wrongly", |s, r| {
         let a = any(s, "agents", r)?;
         a["reported_presence"] =
-            json!(if a["reported_presence"] == json!("Available") { "Offline" } else { "Available" });
+            json!(if a["reported_presence"] == json!("available") { "offline" } else { "available" });
         Some(())
     }),
     (Class::CorruptSnapshot, "a logged-out agent holding an offer", |s, r| {
@@ -87,10 +87,10 @@ const EDITS: &[(Class, &str, Edit)] = &[
         Some(())
     }),
     (Class::CorruptSnapshot, "a connected interaction held by two agents", |s, r| {
-        let connected: Vec<usize> = indexes(s, "interactions", |i| i["state"].get("Connected").is_some());
+        let connected: Vec<usize> = indexes(s, "interactions", |i| i["state"].get("connected").is_some());
         let k = *r.pick(&connected)?;
         let id = s["interactions"][k]["id"].clone();
-        let holder = s["interactions"][k]["state"]["Connected"]["agent"].clone();
+        let holder = s["interactions"][k]["state"]["connected"]["agent"].clone();
         let others: Vec<usize> = indexes(s, "agents", |a| a["config"]["id"] != holder);
         let other = *r.pick(&others)?;
         s["agents"][other]["connected"].as_array_mut()?.push(id);
