@@ -267,6 +267,7 @@ fn a_single_replication_prints_no_interval() {
     let cmp =
         compare(&scenario, &WhatIf { extra_agents_per_group: Some(1), ..WhatIf::named("one more") }, &[1]).unwrap();
     assert!(!cmp.to_text().contains('±'), "{}", cmp.to_text());
+    assert!(cmp.to_text().contains("(1 seed, "), "{}", cmp.to_text());
     let two = replicate(&scenario, &[1, 2]).unwrap();
     assert!(two.to_text().contains('±'));
 }

@@ -356,7 +356,11 @@ pub(crate) fn compare_opts(
 impl Comparison {
     /// The comparison as a terminal table.
     pub fn to_text(&self) -> String {
-        let mut out = format!("What-if: {} ({} seeds, same customers in both)\n", self.what_if, self.seeds.len());
+        let seeds = match self.seeds.len() {
+            1 => "1 seed, same customers in both; no confidence interval from a single run".to_string(),
+            n => format!("{n} seeds, same customers in both; 95% confidence intervals"),
+        };
+        let mut out = format!("What-if: {} ({seeds})\n", self.what_if);
         out += &format!("{:<24} {:<16} {:>18} {:>18} {:>18}\n", "queue", "figure", "baseline", "what-if", "difference");
         let show = |e: &Estimate| e.display(2);
         for r in &self.rows {
