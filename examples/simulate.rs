@@ -13,7 +13,8 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use switchboard::sim::{
-    BUILTIN_DAY, CallbackOfferSpec, Replications, RunOptions, Scenario, ScenarioError, SimLimits, SimReport, WhatIf,
+    BUILTIN_DAY, CallbackOfferSpec, IntervalRow, Replications, RunOptions, Scenario, ScenarioError, SimLimits,
+    SimReport, SummaryRow, WhatIf,
 };
 use switchboard::{AgentSelection, Blending, Engine, Event};
 
@@ -43,7 +44,8 @@ struct Args {
     /// Write the (first) run's interval table as CSV here.
     #[arg(long)]
     csv: Option<PathBuf>,
-    /// Draw service level and waiting interactions per interval as SVG here.
+    /// Draw service level (with each queue's target) and waiting interactions
+    /// per interval as SVG here; deferrable backlogs get their own scale.
     #[arg(long)]
     svg: Option<PathBuf>,
     /// What-if: every queue's strategy (longest-idle, most-proficient, least-occupied, round-robin,
@@ -195,54 +197,124 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Two panels over the day: service level per queue, and interactions waiting at each interval's end.
+/// The report's clock: the simulator's statistics align intervals on UTC and
+/// its times are UTC, so the axes say so rather than leave a reader to guess
+/// their local time.
+const TIME_ZONE: &str = "UTC";
+
+/// Two panels over the day: service level per queue against its target, and
+/// interactions waiting at each interval's end, deferrable backlogs (e-mail)
+/// on their own scale at the right so that the calls' few waiting are not
+/// flattened against hundreds of e-mails.
 fn chart(report: &SimReport, path: &PathBuf) -> Result<(), Box<dyn std::error::Error>> {
-    let mut queues: Vec<&str> = report.intervals.iter().map(|r| r.queue.as_str()).collect();
-    queues.dedup();
-    queues.sort_unstable();
-    queues.dedup();
+    let mut queues: Vec<&SummaryRow> = report.queues.iter().collect();
+    queues.sort_by(|a, b| a.name.cmp(&b.name));
     let starts: Vec<&str> = {
         let mut s: Vec<&str> = report.intervals.iter().map(|r| r.start.as_str()).collect();
         s.dedup();
         s
     };
     let n = starts.len().max(2);
-    let root = SVGBackend::new(path, (1000, 700)).into_drawing_area();
+    let root = SVGBackend::new(path, (1000, 760)).into_drawing_area();
     root.fill(&WHITE)?;
-    let (top, bottom) = root.split_vertically(350);
+    let (top, bottom) = root.split_vertically(380);
     let label = |i: &usize| starts.get(*i).and_then(|s| s.get(11..16)).unwrap_or("").to_string();
-    let max_waiting = report.intervals.iter().map(|r| r.waiting_at_end).max().unwrap_or(0).max(1) as f64;
-    for (area, title, y_max, pick) in [
-        (
-            &top,
-            "Service level per interval (%)",
-            100.0,
-            (|r: &switchboard::sim::IntervalRow| r.figures.service_level_pct) as fn(&_) -> Option<f64>,
-        ),
-        (&bottom, "Interactions waiting at interval end", max_waiting * 1.1, |r| Some(r.waiting_at_end as f64)),
-    ] {
-        let mut c = ChartBuilder::on(area)
-            .caption(title, ("sans-serif", 20))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(40)
-            .build_cartesian_2d(0usize..n - 1, 0.0..y_max)?;
-        c.configure_mesh().x_labels(12).x_label_formatter(&label).draw()?;
-        for (k, q) in queues.iter().enumerate() {
-            let color = Palette99::pick(k).to_rgba();
-            let points: Vec<(usize, f64)> = report
-                .intervals
-                .iter()
-                .filter(|r| r.queue == *q)
-                .enumerate()
-                .filter_map(|(i, r)| pick(r).map(|v| (i, v)))
-                .collect();
-            c.draw_series(LineSeries::new(points, color.stroke_width(2)))?
-                .label(*q)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-        }
-        c.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+    let x_desc = format!("interval start ({TIME_ZONE})");
+    let series = |q: &str, pick: fn(&IntervalRow) -> Option<f64>| -> Vec<(usize, f64)> {
+        report
+            .intervals
+            .iter()
+            .filter(|r| r.queue == q)
+            .enumerate()
+            .filter_map(|(i, r)| pick(r).map(|v| (i, v)))
+            .collect()
+    };
+    let color = |k: usize| Palette99::pick(k).to_rgba();
+
+    let mut sl = ChartBuilder::on(&top)
+        .caption("Service level per interval, against each queue's target", ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .right_y_label_area_size(50)
+        .build_cartesian_2d(0usize..n - 1, 0.0..100.0)?;
+    sl.configure_mesh()
+        .x_labels(12)
+        .x_label_formatter(&label)
+        .x_desc(x_desc.as_str())
+        .y_desc("service level (%)")
+        .draw()?;
+    for (k, q) in queues.iter().enumerate() {
+        let c = color(k);
+        sl.draw_series(LineSeries::new(series(&q.name, |r| r.figures.service_level_pct), c.stroke_width(2)))?
+            .label(q.name.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
     }
+    for (target, names) in targets(&queues) {
+        let line = DashedLineSeries::new(vec![(0, target), (n - 1, target)], 8, 5, BLACK.mix(0.6).stroke_width(1));
+        sl.draw_series(line)?
+            .label(format!("target {target}%: {names}"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.6).stroke_width(1)));
+    }
+    sl.configure_series_labels()
+        .position(SeriesLabelPosition::LowerLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+
+    let waiting = |r: &IntervalRow| Some(r.waiting_at_end as f64);
+    let max_of = |deferrable: bool| {
+        let names: Vec<&str> = queues.iter().filter(|q| q.deferrable == deferrable).map(|q| q.name.as_str()).collect();
+        let max = report.intervals.iter().filter(|r| names.contains(&r.queue.as_str())).map(|r| r.waiting_at_end);
+        max.max().unwrap_or(0).max(1) as f64 * 1.1
+    };
+    let mut backlog = ChartBuilder::on(&bottom)
+        .caption("Interactions waiting at interval end", ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .right_y_label_area_size(50)
+        .build_cartesian_2d(0usize..n - 1, 0.0..max_of(false))?
+        .set_secondary_coord(0usize..n - 1, 0.0..max_of(true));
+    backlog
+        .configure_mesh()
+        .x_labels(12)
+        .x_label_formatter(&label)
+        .x_desc(x_desc.as_str())
+        .y_desc("real-time waiting (left)")
+        .draw()?;
+    backlog.configure_secondary_axes().y_desc("deferrable backlog (right, dashed)").draw()?;
+    for (k, q) in queues.iter().enumerate() {
+        let c = color(k);
+        let points = series(&q.name, waiting);
+        if q.deferrable {
+            backlog
+                .draw_secondary_series(DashedLineSeries::new(points, 8, 5, c.stroke_width(2)))?
+                .label(format!("{} (right)", q.name))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        } else {
+            backlog
+                .draw_series(LineSeries::new(points, c.stroke_width(2)))?
+                .label(q.name.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        }
+    }
+    backlog.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
     root.present()?;
     Ok(())
+}
+
+/// Each distinct service-level target and the queues that have it, in
+/// ascending order of target: one dashed line each, not one per queue.
+fn targets(queues: &[&SummaryRow]) -> Vec<(f64, String)> {
+    let mut by_target: Vec<(f64, Vec<&str>)> = Vec::new();
+    for q in queues {
+        let Some(t) = q.target_pct else { continue };
+        match by_target.iter_mut().find(|(x, _)| *x == t) {
+            Some((_, names)) => names.push(&q.name),
+            None => by_target.push((t, vec![&q.name])),
+        }
+    }
+    by_target.sort_by(|a, b| a.0.total_cmp(&b.0));
+    by_target.into_iter().map(|(t, names)| (t, names.join(", "))).collect()
 }

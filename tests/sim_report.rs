@@ -125,3 +125,149 @@ fn the_readme_scenario_is_complete_and_runs() {
     assert!(chat.figures.closed > 0 && chat.figures.answered > 0, "{:?}", chat.figures);
     assert!(report.queues.iter().filter(|q| q.figures.closed > 0).count() == 1);
 }
+
+/// The built-in day with a warm-up of `warm_up_min`.
+fn day_with_warm_up(warm_up_min: u32) -> Scenario {
+    Scenario { warm_up_min, ..Scenario::builtin_day() }
+}
+
+#[test]
+fn no_row_answers_more_than_it_was_offered() {
+    // With a warm-up, the e-mail backlog and the calls waiting when it ends
+    // are answered in the measured period: they must be offered in it too.
+    // 45 minutes is not a whole number of intervals: measurement starts at the next one.
+    for warm_up_min in [0, 30, 45, 60, 120] {
+        let r = simulate(&day_with_warm_up(warm_up_min), seed()).unwrap();
+        for row in r.queues.iter().chain(&r.channels) {
+            let f = &row.figures;
+            let ended = f.answered + f.abandoned + f.closed + f.diverted;
+            assert!(ended <= f.offered, "warm-up {warm_up_min}, {}: {f:?}", row.name);
+            assert!(f.carried_in <= f.offered);
+        }
+        let carried = |rows: &[SummaryRow]| rows.iter().map(|q| q.figures.carried_in).sum::<u64>();
+        assert_eq!(carried(&r.queues), carried(&r.channels), "warm-up {warm_up_min}: every queue has one channel");
+        // Carried in is part of the first interval's offered, and only of it.
+        let first = &r.intervals[0].start;
+        for q in &r.queues {
+            let rows = r.intervals.iter().filter(|i| i.queue == q.name);
+            assert_eq!(q.figures.offered, rows.clone().map(|i| i.figures.offered).sum::<u64>());
+            assert!(rows.filter(|i| &i.start != first).all(|i| i.figures.carried_in == 0));
+        }
+        let email = r.queues.iter().find(|q| q.name == "E-mail").unwrap();
+        assert_eq!(email.backlog, 120, "the scenario's backlog is on its own line");
+        if warm_up_min == 0 {
+            assert_eq!(carried(&r.queues), 0, "without a warm-up the backlog is offered like any arrival");
+        } else {
+            assert!(email.figures.carried_in > 0, "warm-up {warm_up_min}: {:?}", email.figures);
+            assert!(r.to_text().contains("counted as offered in its first interval: "));
+        }
+    }
+}
+
+/// One agent, five customers waiting at the start, each served for exactly
+/// half an hour: answers at 0, 30, 60, 90 and 120 minutes, in hour intervals.
+fn five_in_a_row(warm_up_min: u32) -> Scenario {
+    let mut s = Scenario::single_queue(1, 0.0, 1_800.0, None, 3);
+    s.warm_up_min = warm_up_min;
+    s.arrivals[0].per_hour = vec![0.0];
+    s.arrivals[0].backlog = 5;
+    s.arrivals[0].handle = Distribution::Fixed { secs: 1_800.0 };
+    s
+}
+
+#[test]
+fn prob_wait_counts_each_customer_in_the_interval_they_arrived() {
+    // (warm-up, per measured interval: (offered, carried in, answered, P(wait) %), P(wait) % over the period).
+    // Without a warm-up all five arrived in the first hour: one reached the
+    // agent at once, four waited, whenever they were answered. With an hour
+    // of warm-up, the three still waiting at 1:00 are carried into it, all waited.
+    type Row = (u64, u64, u64, Option<f64>);
+    let cases: [(u32, &[Row], f64); 2] = [
+        (0, &[(5, 0, 2, Some(80.0)), (0, 0, 2, None), (0, 0, 1, None)], 80.0),
+        (60, &[(3, 3, 2, Some(100.0)), (0, 0, 1, None)], 100.0),
+    ];
+    for (warm_up_min, rows, total) in cases {
+        let r = simulate(&five_in_a_row(warm_up_min), 1).unwrap();
+        let got: Vec<Row> = r
+            .intervals
+            .iter()
+            .map(|i| (i.figures.offered, i.figures.carried_in, i.figures.answered, i.figures.prob_wait_pct))
+            .collect();
+        assert_eq!(got, rows, "warm-up {warm_up_min}");
+        assert_eq!(r.queues[0].figures.prob_wait_pct, Some(total), "warm-up {warm_up_min}");
+        assert_eq!(r.queues[0].figures.answered, r.queues[0].figures.offered);
+    }
+}
+
+#[test]
+fn prob_wait_is_never_below_the_abandoned_share() {
+    // Everyone who abandoned waited, so P(wait) over answered and abandoned
+    // is at least their abandoned share; counting offers made at once as
+    // "did not wait" put chat's P(wait) below its abandoned share (seed 1:
+    // 2.3 % against 2.8 %, 17 of the 601 answered or abandoned).
+    for (warm_up_min, day_seed) in [(0, 1), (0, seed()), (60, seed())] {
+        let r = simulate(&day_with_warm_up(warm_up_min), day_seed).unwrap();
+        for row in r.queues.iter().chain(&r.channels) {
+            let f = &row.figures;
+            let ended = f.answered + f.abandoned;
+            let abandoned_share = 100.0 * f.abandoned as f64 / ended as f64;
+            let p = f.prob_wait_pct.unwrap_or_else(|| panic!("{}: P(wait) for every queue and channel", row.name));
+            assert!(
+                p >= abandoned_share - 1e-9,
+                "warm-up {warm_up_min}, {}: P(wait) {p} < {abandoned_share}",
+                row.name
+            );
+            assert!(f.abandon_pct.is_some_and(|a| (a - 100.0 * f.abandoned as f64 / f.offered as f64).abs() < 1e-9));
+        }
+    }
+}
+
+#[test]
+fn staffed_agents_split_into_dedicated_and_shared() {
+    // The built-in day: every group also takes e-mail, which is not
+    // interruptible, so nobody is dedicated to one queue and "staffed" counted
+    // every agent in two or three queues. Without e-mail for the chat
+    // groups, chat's agents are all dedicated; the bilingual group stays
+    // shared by both voice queues. (variant, queue, any dedicated, any shared)
+    let mut chat_only = Scenario::builtin_day();
+    for g in chat_only.agent_groups.iter_mut().filter(|g| g.name.starts_with("Chat")) {
+        g.queues.retain(|m| m.queue == 3);
+    }
+    let builtin = Scenario::builtin_day();
+    let cases = [
+        ("built-in", &builtin, "Billing (voice)", false, true),
+        ("built-in", &builtin, "Chat", false, true),
+        ("built-in", &builtin, "E-mail", false, true),
+        ("chat only", &chat_only, "Chat", true, false),
+        ("chat only", &chat_only, "Tech support (voice)", false, true),
+        ("chat only", &chat_only, "E-mail", false, true),
+    ];
+    for (variant, scenario, queue, dedicated, shared) in cases {
+        let r = simulate(scenario, seed()).unwrap();
+        for i in &r.intervals {
+            let split = i.staffed_dedicated + i.staffed_shared;
+            assert_eq!(split, i.staffed, "{} {}: as the statistics count them", i.start, i.queue);
+        }
+        let rows: Vec<&IntervalRow> = r.intervals.iter().filter(|i| i.queue == queue).collect();
+        assert_eq!(rows.iter().any(|i| i.staffed_dedicated > 0), dedicated, "{variant}: {queue}");
+        assert_eq!(rows.iter().any(|i| i.staffed_shared > 0), shared, "{variant}: {queue}");
+    }
+    let text = simulate(&builtin, seed()).unwrap().to_text();
+    for column in ["aband %", "P(wait)%", "dedicated", "shared", "Erlang", "did not reach an agent at once"] {
+        assert!(text.contains(column), "{column}");
+    }
+}
+
+#[test]
+fn a_single_replication_prints_no_interval() {
+    let scenario = Scenario::single_queue(6, 120.0, 180.0, Some(120.0), 3);
+    let one = replicate(&scenario, &[1]).unwrap();
+    assert!(one.queues[0].service_level_pct.interval().is_none());
+    assert!(!one.to_text().contains('±'), "{}", one.to_text());
+    let cmp =
+        compare(&scenario, &WhatIf { extra_agents_per_group: Some(1), ..WhatIf::named("one more") }, &[1]).unwrap();
+    assert!(!cmp.to_text().contains('±'), "{}", cmp.to_text());
+    assert!(cmp.to_text().contains("(1 seed, "), "{}", cmp.to_text());
+    let two = replicate(&scenario, &[1, 2]).unwrap();
+    assert!(two.to_text().contains('±'));
+}

@@ -14,13 +14,18 @@ use super::scenario::{Scenario, ScenarioError};
 use crate::model::channel::Channel;
 use crate::model::queue::AgentSelection;
 
-/// A mean and the half-width of its 95 % confidence interval (Student's t
-/// over replications; zero with a single replication).
+/// A mean and the half-width of its 95 % confidence interval over
+/// replications: Student's t quantile for n − 1 degrees of freedom (computed
+/// exactly for any n, no table), times the standard error.
+///
+/// With a single replication there is no interval: `half_width` is zero and
+/// [`Estimate::interval`] is `None`, and the text reports print the mean
+/// alone rather than "± 0.0".
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// The mean over replications.
     pub mean: f64,
-    /// Half-width of the 95 % confidence interval.
+    /// Half-width of the 95 % confidence interval (zero with fewer than two replications).
     pub half_width: f64,
     /// Replications that had a value.
     pub n: usize,
@@ -28,15 +33,22 @@ pub struct Estimate {
 
 /// Student's t quantile for a two-sided 95 % interval with `df` degrees of freedom.
 fn t95(df: usize) -> f64 {
-    const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-    ];
-    TABLE.get(df.wrapping_sub(1)).copied().unwrap_or(1.96)
+    // Every df ≥ 1 is valid input; the fallback (the normal quantile) is never taken.
+    super::student::t_quantile(0.975, df as f64).unwrap_or(1.959_963_984_540_054)
 }
 
 impl Estimate {
     /// The estimate from per-replication values.
+    ///
+    /// # Example
+    /// ```
+    /// use switchboard::sim::Estimate;
+    ///
+    /// // Sample standard deviation 1 over 3 values: t(0.975, 2) / √3.
+    /// let e = Estimate::of(&[1.0, 2.0, 3.0]);
+    /// assert!((e.half_width - 4.302_652_729_749_462 / 3f64.sqrt()).abs() < 1e-12);
+    /// assert_eq!(Estimate::of(&[5.0]).interval(), None);
+    /// ```
     pub fn of(values: &[f64]) -> Estimate {
         let n = values.len();
         if n == 0 {
@@ -46,8 +58,23 @@ impl Estimate {
         if n == 1 {
             return Estimate { mean, half_width: 0.0, n };
         }
-        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64;
         Estimate { mean, half_width: t95(n - 1) * (var / n as f64).sqrt(), n }
+    }
+
+    /// The half-width of the 95 % confidence interval, when there is one (two or more replications).
+    pub fn interval(&self) -> Option<f64> {
+        (self.n >= 2).then_some(self.half_width)
+    }
+
+    /// "mean ± half-width" to `decimals` places; the mean alone from a
+    /// single replication, "—" from none.
+    pub fn display(&self, decimals: usize) -> String {
+        match (self.n, self.interval()) {
+            (0, _) => "—".to_string(),
+            (_, Some(h)) => format!("{:.decimals$} ± {h:.decimals$}", self.mean),
+            (_, None) => format!("{:.decimals$}", self.mean),
+        }
     }
 }
 
@@ -329,9 +356,13 @@ pub(crate) fn compare_opts(
 impl Comparison {
     /// The comparison as a terminal table.
     pub fn to_text(&self) -> String {
-        let mut out = format!("What-if: {} ({} seeds, same customers in both)\n", self.what_if, self.seeds.len());
+        let seeds = match self.seeds.len() {
+            1 => "1 seed, same customers in both; no confidence interval from a single run".to_string(),
+            n => format!("{n} seeds, same customers in both; 95% confidence intervals"),
+        };
+        let mut out = format!("What-if: {} ({seeds})\n", self.what_if);
         out += &format!("{:<24} {:<16} {:>18} {:>18} {:>18}\n", "queue", "figure", "baseline", "what-if", "difference");
-        let show = |e: &Estimate| format!("{:.2} ± {:.2}", e.mean, e.half_width);
+        let show = |e: &Estimate| e.display(2);
         for r in &self.rows {
             out += &format!(
                 "{:<24} {:<16} {:>18} {:>18} {:>18}\n",
@@ -350,12 +381,19 @@ impl Replications {
     /// The summary as a terminal table.
     pub fn to_text(&self) -> String {
         let n = self.reports.len();
-        let mut out = format!("{n} replication(s); 95% confidence intervals\n");
+        let mut out = if n > 1 {
+            format!(
+                "{n} replications; means and 95% confidence intervals (Student's t, {} degrees of freedom)\n",
+                n - 1
+            )
+        } else {
+            format!("{n} replication; no confidence interval from a single run\n")
+        };
         out += &format!(
             "{:<24} {:>16} {:>16} {:>16} {:>16} {:>16}\n",
             "queue", "offered", "SL %", "ASA s", "abandoned %", "P(wait) %"
         );
-        let show = |e: &Estimate| format!("{:.1} ± {:.1}", e.mean, e.half_width);
+        let show = |e: &Estimate| e.display(1);
         for q in &self.queues {
             out += &format!(
                 "{:<24} {:>16} {:>16} {:>16} {:>16} {:>16}\n",
@@ -377,12 +415,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn estimates_use_students_t() {
-        let e = Estimate::of(&[1.0, 2.0, 3.0]);
-        assert_eq!(e.mean, 2.0);
-        // s = 1, n = 3: 4.303 / sqrt(3)
-        assert!((e.half_width - 4.303 / 3f64.sqrt()).abs() < 1e-9);
-        assert_eq!(Estimate::of(&[5.0]).half_width, 0.0);
-        assert_eq!(Estimate::of(&[]).n, 0);
+    fn estimates_use_students_t_for_any_replication_count() {
+        // n values alternating ±1 around 10 have sample sd √(n/(n−1)); the
+        // half-width is t(0.975, n−1)·sd/√n. The t values are mpmath's; the
+        // old table stopped at n = 31 and used 1.96 beyond, 2–4 % too narrow.
+        let cases = [
+            (2, 12.706204736174693),
+            (3, 4.302652729749462),
+            (6, 2.5705818356363148),
+            (31, 2.0422724563012379),
+            (32, 2.039513446396408),
+            (101, 1.9839715185235519),
+            (1_001, 1.962339080826408),
+        ];
+        for (n, t) in cases {
+            let values: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { 9.0 } else { 11.0 }).collect();
+            let e = Estimate::of(&values);
+            let mean = values.iter().sum::<f64>() / n as f64;
+            let sd = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64).sqrt();
+            let want = t * sd / (n as f64).sqrt();
+            assert!((e.half_width - want).abs() <= 1e-12 * want, "n {n}: {} want {want}", e.half_width);
+            assert_eq!(e.interval(), Some(e.half_width));
+        }
+    }
+
+    #[test]
+    fn one_replication_has_no_interval() {
+        let one = Estimate::of(&[5.0]);
+        assert_eq!((one.mean, one.n, one.interval()), (5.0, 1, None));
+        assert_eq!(one.display(1), "5.0", "no \"± 0.0\"");
+        assert_eq!(Estimate::of(&[4.0, 6.0]).display(1), "5.0 ± 12.7");
+        assert_eq!(Estimate::of(&[]).display(1), "—");
     }
 }

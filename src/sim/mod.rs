@@ -24,6 +24,7 @@ mod report;
 mod rules;
 mod run;
 mod scenario;
+mod student;
 
 pub use compare::{
     Comparison, ComparisonRow, Estimate, QueueEstimates, Replications, WhatIf, compare, replicate, replicate_with,

@@ -14,8 +14,10 @@ use super::run::{RunSummary, Simulation};
 use super::scenario::{ArrivalSpec, QueueSpec, Scenario, ScenarioError};
 use crate::engine::Engine;
 use crate::event::{Event, EventKind};
-use crate::ids::{InteractionId, QueueId};
-use crate::model::channel::ChannelMode;
+use crate::ids::{InteractionId, OfferId, QueueId};
+use crate::model::agent::Presence;
+use crate::model::channel::{Channel, ChannelMode};
+use crate::model::interaction::Outcome;
 use crate::sla::{ServiceLevelDefinition, ServiceLevelFormula, ServiceLevelTarget};
 use crate::staffing::{ErlangA, ErlangC, ServiceTarget};
 use crate::stats::{
@@ -25,10 +27,29 @@ use crate::stats::{
 use crate::time::Timestamp;
 
 /// The figures of one queue or channel over a span of time.
+///
+/// **Which interval counts what.** `offered` counts each contact in the
+/// interval it entered the queue; `answered`, `abandoned`, the service level
+/// and ASA count each answer or abandon in the interval it happened (the
+/// engine's [statistics convention](crate::ContactCounters)), so one interval
+/// may answer more than it was offered, from the contacts waiting at its
+/// start. `prob_wait_pct` follows the *arrival cohort* instead: see there.
+/// Over the whole measured period every contact that was answered or
+/// abandoned was offered in it: those already waiting when it began are
+/// counted as offered in its first interval (`carried_in`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Figures {
-    /// Interactions that entered.
+    /// Interactions that entered (arrivals and transfers in), and in the
+    /// measured period's first interval also those carried in.
     pub offered: u64,
+    /// Of `offered`, the contacts already in the queue (waiting or ringing)
+    /// when the measured period began: warm-up arrivals and backlog not yet
+    /// answered. Counted as offered in the period's first interval, so that
+    /// answered and abandoned never exceed offered over the period. Zero
+    /// without a warm-up: a backlog then arrives at the period's first
+    /// instant and is offered like any arrival.
+    #[serde(default)]
+    pub carried_in: u64,
     /// Answered by an agent.
     pub answered: u64,
     /// Abandoned by the customer.
@@ -49,7 +70,19 @@ pub struct Figures {
     pub service_level_pct: Option<f64>,
     /// Average speed of answer, seconds.
     pub asa_secs: Option<f64>,
-    /// Share of customers who had to wait at all, percent.
+    /// Probability of waiting, percent, as Erlang C means it: the share of
+    /// customers who did not reach an agent at once, among those whose wait
+    /// ended in an answer or an abandon (the contacts whose experience is
+    /// known; closed, diverted, transferred and still-waiting ones are left
+    /// out). A customer reached an agent at once when the offer they accepted
+    /// was made the instant they entered the queue; everyone who abandoned,
+    /// and everyone answered after a missed or declined offer, waited.
+    ///
+    /// Each customer counts in the interval they entered the queue (the
+    /// arrival cohort), whenever their wait ended; one already waiting when
+    /// the measured period began counts in its first interval, having waited.
+    /// So a row's P(wait) is about the customers it offered, and is never
+    /// below their abandoned share.
     pub prob_wait_pct: Option<f64>,
     /// Average wait of everyone who left the queue (answered or abandoned), seconds.
     pub avg_wait_secs: Option<f64>,
@@ -62,18 +95,21 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn from_counters(c: &ContactCounters, answered_at_once: u64) -> Figures {
+    /// The figures of `c`, whose `offered` already includes `carried_in`,
+    /// with the probability of waiting of the matching arrival cohort.
+    fn from_counters(c: &ContactCounters, carried_in: u64, cohort: Cohort) -> Figures {
         let pct = |num: u64, den: u64| (den > 0).then(|| 100.0 * num as f64 / den as f64);
         let left = c.answered + c.abandoned + c.short_abandoned;
         Figures {
             offered: c.offered,
+            carried_in,
             answered: c.answered,
             abandoned: c.abandoned + c.short_abandoned,
             closed: c.closed,
             diverted: c.diverted,
             service_level_pct: None,
             asa_secs: c.average_speed_of_answer().map(|d| d.as_secs_f64()),
-            prob_wait_pct: pct(left.saturating_sub(answered_at_once), left),
+            prob_wait_pct: cohort.prob_wait_pct(),
             avg_wait_secs: (left > 0).then(|| (c.answer_wait_ms + c.abandon_wait_ms) as f64 / 1000.0 / left as f64),
             longest_wait_secs: c.longest_wait_ms as f64 / 1000.0,
             aht_secs: c.average_handle_time().map(|d| d.as_secs_f64()),
@@ -93,8 +129,22 @@ pub struct IntervalRow {
     pub figures: Figures,
     /// Interactions waiting at the interval's end.
     pub waiting_at_end: u64,
-    /// Agents logged in and serving the queue at the interval's end.
+    /// Agents logged in and serving the queue at the interval's end:
+    /// `staffed_dedicated + staffed_shared`.
     pub staffed: u64,
+    /// Of `staffed`, agents dedicated to the queue: it is the only queue they serve.
+    #[serde(default)]
+    pub staffed_dedicated: u64,
+    /// Of `staffed`, agents eligible for the queue who also serve others, so
+    /// that only part of their time is this queue's: `staffed` counts each
+    /// of them in every queue they serve. Deferrable work counts too: an
+    /// agent who takes an e-mail in idle time cannot take a call until it is
+    /// done (unless the e-mail's channel is interruptible). Erlang's
+    /// recommendation assumes agents who serve only the queue: compare it
+    /// with `staffed_dedicated` plus the part of the shared agents' time the
+    /// queue gets, not with `staffed`.
+    #[serde(default)]
+    pub staffed_shared: u64,
     /// Occupancy of the queue's member agents in the interval: busy and
     /// wrap-up time ÷ time available, busy or in wrap-up, percent.
     pub occupancy_pct: Option<f64>,
@@ -110,6 +160,18 @@ pub struct SummaryRow {
     pub name: String,
     /// The target, e.g. "80% in 20s".
     pub target: String,
+    /// The target's share in percent (80 in "80% in 20s"); `None` for a channel.
+    #[serde(default)]
+    pub target_pct: Option<f64>,
+    /// True for a queue of deferrable work (e-mail, for example): a backlog
+    /// worked in idle time, whose counts are of another scale than calls'.
+    #[serde(default)]
+    pub deferrable: bool,
+    /// Interactions the scenario puts in the queue at the start of the
+    /// period ([`ArrivalSpec::backlog`]); part of `offered` when there is no
+    /// warm-up, of `carried_in` (those still waiting) when there is.
+    #[serde(default)]
+    pub backlog: u64,
     /// The figures.
     pub figures: Figures,
 }
@@ -153,24 +215,144 @@ pub struct SimReport {
     pub rescinded_offers: u64,
 }
 
+/// Customers of one arrival cohort (a queue or channel and the interval
+/// they entered it) whose wait ended in an answer or an abandon, and those
+/// of them who reached an agent at once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Cohort {
+    /// Answered or abandoned.
+    ended: u64,
+    /// Answered by an offer made the instant they entered.
+    at_once: u64,
+}
+
+impl Cohort {
+    fn add(&mut self, other: Cohort) {
+        self.ended = self.ended.saturating_add(other.ended);
+        self.at_once = self.at_once.saturating_add(other.at_once);
+    }
+
+    fn prob_wait_pct(self) -> Option<f64> {
+        (self.ended > 0).then(|| 100.0 * self.ended.saturating_sub(self.at_once) as f64 / self.ended as f64)
+    }
+}
+
+/// One visit of an interaction to a queue, followed until its wait ends.
+#[derive(Debug)]
+struct Visit {
+    queue: QueueId,
+    channel: Channel,
+    entered: Timestamp,
+    /// Offers made the instant the visit began (a ring-all makes several).
+    offers_at_entry: Vec<OfferId>,
+    /// Answered: later offers and the end no longer concern this visit's wait.
+    answered: bool,
+}
+
 /// Feeds a run's events to [`Statistics`] and keeps the interval reports.
 ///
-/// It also counts, per queue and interval of arrival, the customers
-/// offered to an agent the moment they arrived: the probability of waiting
-/// is one minus their share, as in Erlang C (finding an agent free), not
-/// counting the seconds an offer rings.
+/// It also follows each visit of an interaction to a queue, for the
+/// probability of waiting by arrival cohort ([`Figures::prob_wait_pct`]):
+/// the statistics count answers in the interval they happen, which mixes the
+/// customers of several intervals.
 struct Collector {
     stats: Statistics<FixedOffset>,
     reports: Vec<IntervalReport>,
-    start: Timestamp,
     interval_ms: i64,
-    arrived: BTreeMap<InteractionId, Timestamp>,
-    at_once: BTreeMap<(i64, QueueId), u64>,
+    /// The number of the measured period's first interval: visits still
+    /// waiting at its start belong to its cohort.
+    first_measured: i64,
+    visits: BTreeMap<InteractionId, Visit>,
+    cohorts: BTreeMap<(i64, Scope), Cohort>,
 }
 
 impl Collector {
+    fn new(stats: Statistics<FixedOffset>, scenario: &Scenario, measured_from: Timestamp) -> Collector {
+        // Report intervals are aligned to the UTC clock (the statistics'
+        // zone here), so intervals are numbered from the epoch.
+        let interval_ms = (i64::from(scenario.interval_min) * 60_000).max(1);
+        let first_measured = measured_from.as_millis().div_euclid(interval_ms)
+            + i64::from(measured_from.as_millis().rem_euclid(interval_ms) != 0);
+        Collector {
+            stats,
+            reports: Vec::new(),
+            interval_ms,
+            first_measured,
+            visits: BTreeMap::new(),
+            cohorts: BTreeMap::new(),
+        }
+    }
+
     fn interval_of(&self, t: Timestamp) -> i64 {
-        t.millis_since(self.start).div_euclid(self.interval_ms)
+        t.as_millis().div_euclid(self.interval_ms)
+    }
+
+    /// The cohort of `scope` in the interval starting at `start`.
+    fn cohort(&self, start: Timestamp, scope: &Scope) -> Cohort {
+        self.cohorts.get(&(self.interval_of(start), scope.clone())).copied().unwrap_or_default()
+    }
+
+    fn enter(&mut self, interaction: InteractionId, queue: QueueId, channel: Channel, at: Timestamp) {
+        let visit = Visit { queue, channel, entered: at, offers_at_entry: Vec::new(), answered: false };
+        self.visits.insert(interaction, visit);
+    }
+
+    /// Counts the end of a visit's wait at `at` in its arrival cohort.
+    fn wait_ended(&mut self, visit: (QueueId, Channel, Timestamp), at: Timestamp, at_once: bool) {
+        let (queue, channel, entered) = visit;
+        let entered_in = self.interval_of(entered);
+        // A visit still waiting when the measured period began counts in its first interval.
+        let cohort =
+            if self.interval_of(at) >= self.first_measured { entered_in.max(self.first_measured) } else { entered_in };
+        let one = Cohort { ended: 1, at_once: u64::from(at_once) };
+        for scope in [Scope::Queue(queue), Scope::Channel(channel)] {
+            self.cohorts.entry((cohort, scope)).or_default().add(one);
+        }
+    }
+
+    fn follow(&mut self, event: &Event) {
+        match &event.kind {
+            EventKind::InteractionArrived { interaction, channel, queue, .. } => {
+                self.enter(*interaction, *queue, *channel, event.at);
+            }
+            // A move (transfer, overflow) is a new visit of the queue it
+            // enters, as the statistics count it; the one it left ended
+            // without an answer or abandon, so it is in no cohort.
+            EventKind::InteractionTransferred { interaction, to, .. } => {
+                if let Some(channel) = self.visits.get(interaction).map(|v| v.channel) {
+                    self.enter(*interaction, *to, channel, event.at);
+                }
+            }
+            // The callback is a new contact of the callback channel, from the conversion.
+            EventKind::ConvertedToCallback { interaction, queue, .. } => {
+                self.enter(*interaction, *queue, Channel::Callback, event.at);
+            }
+            EventKind::InteractionOffered(offer) => {
+                if let Some(v) = self.visits.get_mut(&offer.interaction) {
+                    if !v.answered && v.entered == event.at {
+                        v.offers_at_entry.push(offer.id);
+                    }
+                }
+            }
+            EventKind::OfferAccepted { offer, interaction, .. } => {
+                let answered = self.visits.get_mut(interaction).filter(|v| !v.answered).map(|v| {
+                    v.answered = true;
+                    ((v.queue, v.channel, v.entered), v.offers_at_entry.contains(offer))
+                });
+                if let Some((visit, at_once)) = answered {
+                    self.wait_ended(visit, event.at, at_once);
+                }
+            }
+            EventKind::InteractionEnded { interaction, outcome, .. } => {
+                let visit = self.visits.remove(interaction);
+                if let (Some(v), Outcome::Abandoned { .. }) = (visit, outcome) {
+                    if !v.answered {
+                        self.wait_ended((v.queue, v.channel, v.entered), event.at, false);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -180,21 +362,7 @@ impl super::run::Observer for Collector {
         while let Some(r) = self.stats.poll_report() {
             self.reports.push(r);
         }
-        match &event.kind {
-            EventKind::InteractionArrived { interaction, .. } => {
-                self.arrived.insert(*interaction, event.at);
-            }
-            EventKind::InteractionOffered(offer) => {
-                let arrived = self.arrived.remove(&offer.interaction);
-                if arrived == Some(event.at) {
-                    *self.at_once.entry((self.interval_of(event.at), offer.queue)).or_default() += 1;
-                }
-            }
-            EventKind::InteractionEnded { interaction, .. } => {
-                self.arrived.remove(interaction);
-            }
-            _ => {}
-        }
+        self.follow(event);
     }
 }
 
@@ -266,14 +434,8 @@ pub(crate) fn run_report(
 ) -> Result<SimReport, ScenarioError> {
     let sim = Simulation::with_options(scenario, seed, options)?;
     let (start, end) = (sim.start(), sim.end());
-    let mut collector = Collector {
-        stats: statistics(scenario)?,
-        reports: Vec::new(),
-        start,
-        interval_ms: i64::from(scenario.interval_min) * 60_000,
-        arrived: BTreeMap::new(),
-        at_once: BTreeMap::new(),
-    };
+    let measured_from = start + Duration::from_secs(u64::from(scenario.warm_up_min) * 60);
+    let mut collector = Collector::new(statistics(scenario)?, scenario, measured_from);
     let summary = {
         let mut both = |e: &Event, engine: &Engine| {
             super::run::Observer::observe(&mut collector, e, engine);
@@ -289,7 +451,6 @@ pub(crate) fn run_report(
     if let Some(at) = summary.stopped_at {
         return Err(ScenarioError::OutOfSteps { max_steps, at });
     }
-    let measured_from = start + Duration::from_secs(u64::from(scenario.warm_up_min) * 60);
     let erlang = ErlangBudget {
         // The first stream into each queue gives its handle time and patience.
         streams: scenario.arrivals.iter().rev().map(|a| (a.queue, a)).collect(),
@@ -314,31 +475,34 @@ fn build(
 ) -> Result<SimReport, ()> {
     let measured: Vec<&IntervalReport> =
         c.reports.iter().filter(|r| r.start >= measured_from && r.end <= end).collect();
+    let first_start = measured.first().map(|r| r.start);
     // Looked up once per row: linear searches here would make the report
     // quadratic in the number of queues.
     let specs: BTreeMap<u64, &QueueSpec> = scenario.queues.iter().rev().map(|q| (q.id, q)).collect();
     let members = Members::of(scenario);
-    let at_once = |r: &IntervalReport, f: &ContactFigures| match f.scope {
-        Scope::Queue(q) => c.at_once.get(&(c.interval_of(r.start), q)).copied().unwrap_or(0),
-        _ => 0,
-    };
     let target_of = |id: u64| specs.get(&id).copied();
     let mut intervals = Vec::new();
     // Totals in the order queues first appear; `slot` finds a queue's entry without a scan.
-    let mut queue_totals: Vec<(QueueId, String, ContactCounters, u64)> = Vec::new();
+    let mut queue_totals: Vec<(QueueId, Totals)> = Vec::new();
     let mut slot: BTreeMap<QueueId, usize> = BTreeMap::new();
     for r in &measured {
+        let first = Some(r.start) == first_start;
         let occupancy = members.occupancy(r);
+        let staffing = members.staffing(r);
         for f in &r.queues {
             let Scope::Queue(qid) = f.scope else { continue };
             let spec = target_of(qid.0);
             let name = f.name.clone().unwrap_or_else(|| qid.to_string());
-            let mut figures = Figures::from_counters(&f.counters, at_once(r, f));
+            let (counters, carried_in) = counted(f, first);
+            let cohort = c.cohort(r.start, &f.scope);
+            let mut figures = Figures::from_counters(&counters, carried_in, cohort);
             figures.service_level_pct = primary_level(f);
+            // Erlang sizes for the traffic that arrived, not the backlog carried in.
             let erlang_agents = match spec {
                 Some(q) => erlang.agents(scenario, q, f.counters.offered)?,
                 None => None,
             };
+            let staffed = staffing.get(&qid.0).copied().unwrap_or_default();
             intervals.push(IntervalRow {
                 start: r.start.to_string(),
                 queue: name.clone(),
@@ -346,55 +510,63 @@ fn build(
                 figures,
                 waiting_at_end: f.in_queue.waiting,
                 staffed: f.agents.staffed,
+                staffed_dedicated: staffed.dedicated,
+                staffed_shared: staffed.shared,
                 occupancy_pct: occupancy.get(&qid.0).and_then(AgentCounters::occupancy).map(|o| 100.0 * o),
             });
             match slot.get(&qid) {
-                Some(&k) => {
-                    let t = &mut queue_totals[k];
-                    t.2.merge(&f.counters);
-                    t.3 += at_once(r, f);
-                }
+                Some(&k) => queue_totals[k].1.add(&counters, carried_in, cohort),
                 None => {
                     slot.insert(qid, queue_totals.len());
-                    queue_totals.push((qid, name, f.counters.clone(), at_once(r, f)));
+                    queue_totals.push((qid, Totals { name, counters, carried_in, cohort }));
                 }
             }
         }
     }
+    let backlog = Backlog::of(scenario);
     let queues = queue_totals
         .iter()
-        .map(|(qid, name, c, once)| {
+        .map(|(qid, t)| {
             let spec = target_of(qid.0);
-            let mut figures = Figures::from_counters(c, *once);
+            let mut figures = Figures::from_counters(&t.counters, t.carried_in, t.cohort);
             figures.service_level_pct = spec.and_then(|q| {
                 let target = ServiceLevelTarget::new(q.sla.percent, Duration::from_secs(q.sla.secs));
                 ServiceLevelDefinition::new(ServiceLevelFormula::OfOffered, target)
-                    .level(&c.service_level)
+                    .level(&t.counters.service_level)
                     .map(|l| l.percent())
             });
             SummaryRow {
-                name: name.clone(),
+                name: t.name.clone(),
                 target: spec.map_or_else(String::new, |q| format!("{}% in {}s", q.sla.percent, q.sla.secs)),
+                target_pct: spec.map(|q| f64::from(q.sla.percent)),
+                deferrable: spec.is_some_and(|q| !q.channels.iter().copied().any(real_time)),
+                backlog: backlog.queues.get(&qid.0).copied().unwrap_or(0),
                 figures,
             }
         })
         .collect();
-    let mut channel_totals: Vec<(String, ContactCounters)> = Vec::new();
+    let mut channel_totals: Vec<(Channel, Totals)> = Vec::new();
     for r in &measured {
+        let first = Some(r.start) == first_start;
         for f in &r.channels {
             let Scope::Channel(ch) = f.scope else { continue };
-            match channel_totals.iter_mut().find(|t| t.0 == ch.to_string()) {
-                Some(t) => t.1.merge(&f.counters),
-                None => channel_totals.push((ch.to_string(), f.counters.clone())),
+            let (counters, carried_in) = counted(f, first);
+            let cohort = c.cohort(r.start, &f.scope);
+            match channel_totals.iter_mut().find(|t| t.0 == ch) {
+                Some(t) => t.1.add(&counters, carried_in, cohort),
+                None => channel_totals.push((ch, Totals { name: ch.to_string(), counters, carried_in, cohort })),
             }
         }
     }
     let channels = channel_totals
         .into_iter()
-        .map(|(name, c)| {
-            let mut figures = Figures::from_counters(&c, 0);
-            figures.prob_wait_pct = None;
-            SummaryRow { name, target: String::new(), figures }
+        .map(|(ch, t)| SummaryRow {
+            figures: Figures::from_counters(&t.counters, t.carried_in, t.cohort),
+            name: t.name,
+            target: String::new(),
+            target_pct: None,
+            deferrable: !real_time(ch),
+            backlog: backlog.channels.get(&ch).copied().unwrap_or(0),
         })
         .collect();
     let mut agents = AgentCounters::default();
@@ -422,7 +594,64 @@ fn build(
     })
 }
 
-/// Which agents serve which queue, for the occupancy of each queue's agents.
+/// True for a channel the engine treats as real-time (voice, chat, …) by default, as the simulator configures it.
+fn real_time(channel: Channel) -> bool {
+    crate::config::EngineConfig::default().channel_mode(channel) == Some(ChannelMode::RealTime)
+}
+
+/// A row's counters, with the contacts already in queue when the measured
+/// period began counted as offered in its first interval: they are answered
+/// or abandoned in it, and would otherwise make answered exceed offered.
+fn counted(f: &ContactFigures, first_measured: bool) -> (ContactCounters, u64) {
+    let mut counters = f.counters.clone();
+    let carried_in = if first_measured { f.in_queue.at_interval_start } else { 0 };
+    counters.offered = counters.offered.saturating_add(carried_in);
+    (counters, carried_in)
+}
+
+/// A queue's or channel's counts summed over the measured intervals.
+struct Totals {
+    name: String,
+    counters: ContactCounters,
+    carried_in: u64,
+    cohort: Cohort,
+}
+
+impl Totals {
+    fn add(&mut self, counters: &ContactCounters, carried_in: u64, cohort: Cohort) {
+        self.counters.merge(counters);
+        self.carried_in = self.carried_in.saturating_add(carried_in);
+        self.cohort.add(cohort);
+    }
+}
+
+/// The scenario's backlog ([`ArrivalSpec::backlog`]) per queue and per channel.
+struct Backlog {
+    queues: BTreeMap<u64, u64>,
+    channels: BTreeMap<Channel, u64>,
+}
+
+impl Backlog {
+    fn of(scenario: &Scenario) -> Backlog {
+        let mut backlog = Backlog { queues: BTreeMap::new(), channels: BTreeMap::new() };
+        for a in scenario.arrivals.iter().filter(|a| a.backlog > 0) {
+            let n = u64::from(a.backlog);
+            *backlog.queues.entry(a.queue).or_default() += n;
+            *backlog.channels.entry(a.channel).or_default() += n;
+        }
+        backlog
+    }
+}
+
+/// Agents logged in and serving one queue, split by whether it is their only one.
+#[derive(Clone, Copy, Debug, Default)]
+struct Staffed {
+    dedicated: u64,
+    shared: u64,
+}
+
+/// Which agents serve which queue, for the occupancy and the staffing of
+/// each queue.
 ///
 /// Agents are numbered group by group, in scenario order, from 1 (see
 /// `Simulation::new`). Per interval, each agent's counters go to its group
@@ -434,7 +663,8 @@ struct Members {
     firsts: Vec<(u64, usize)>,
     /// One past the last agent id.
     end: u64,
-    /// The distinct queues each group serves.
+    /// The distinct queues each group serves: dedicated to the queue when it
+    /// is the only one ([`IntervalRow::staffed_dedicated`]).
     queues: Vec<Vec<u64>>,
 }
 
@@ -461,17 +691,21 @@ impl Members {
         Members { firsts, end: next, queues }
     }
 
+    /// The group of agent `id`, if a scenario group made it.
+    fn group_of(&self, id: u64) -> Option<usize> {
+        if id == 0 || id >= self.end {
+            return None;
+        }
+        // The last group starting at or before `id`.
+        let k = self.firsts.partition_point(|(first, _)| *first <= id);
+        k.checked_sub(1).and_then(|k| self.firsts.get(k)).map(|&(_, group)| group)
+    }
+
     /// The counters of each queue's member agents in one interval.
     fn occupancy(&self, r: &IntervalReport) -> BTreeMap<u64, AgentCounters> {
         let mut groups: BTreeMap<usize, AgentCounters> = BTreeMap::new();
         for a in &r.agents {
-            let id = a.agent.0;
-            if id == 0 || id >= self.end {
-                continue;
-            }
-            // The last group starting at or before `id`.
-            let k = self.firsts.partition_point(|(first, _)| *first <= id);
-            if let Some(&(_, group)) = k.checked_sub(1).and_then(|k| self.firsts.get(k)) {
+            if let Some(group) = self.group_of(a.agent.0) {
                 groups.entry(group).or_default().merge(&a.counters);
             }
         }
@@ -479,6 +713,27 @@ impl Members {
         for (group, counters) in &groups {
             for q in &self.queues[*group] {
                 queues.entry(*q).or_default().merge(counters);
+            }
+        }
+        queues
+    }
+
+    /// Each queue's member agents logged in at the end of one interval,
+    /// dedicated and shared.
+    fn staffing(&self, r: &IntervalReport) -> BTreeMap<u64, Staffed> {
+        let mut groups: BTreeMap<usize, u64> = BTreeMap::new();
+        for a in r.agents.iter().filter(|a| a.presence != Presence::Offline) {
+            if let Some(group) = self.group_of(a.agent.0) {
+                *groups.entry(group).or_default() += 1;
+            }
+        }
+        let mut queues: BTreeMap<u64, Staffed> = BTreeMap::new();
+        for (group, logged_in) in &groups {
+            let served = &self.queues[*group];
+            for q in served {
+                let staffed = queues.entry(*q).or_default();
+                let slot = if served.len() == 1 { &mut staffed.dedicated } else { &mut staffed.shared };
+                *slot = slot.saturating_add(*logged_in);
             }
         }
         queues
@@ -529,6 +784,26 @@ impl ErlangBudget<'_> {
         Ok(agents)
     }
 }
+
+/// How to read the tables, printed under them: each column that is not
+/// self-explanatory, and which interval counts what.
+const LEGEND: &str = "
+How to read it
+  offered    contacts that entered, in the interval they entered (the first measured interval also counts
+             those already waiting when it began); answered, abandoned, SL % and ASA count each answer or
+             abandon in the interval it happened, so an interval may answer more than it was offered.
+  aband %    abandoned / offered.
+  SL %       answered within the target / contacts whose wait ended: answered, abandoned or moved to
+             another queue (those ended by a closed queue or a queue rule are left out).
+  P(wait)%   customers who did not reach an agent at once (Erlang C's probability of waiting), of those
+             answered or abandoned: an abandon waited, and an answer waited unless the offer it took was made
+             the instant the customer entered. Counted by arrival: an interval's P(wait) is about the customers
+             who entered in it, whenever they were answered.
+  dedicated  agents logged in at the interval's end who serve only this queue; shared: those who also
+             serve others (e-mail included: an agent on an e-mail cannot take a call), counted in each.
+  Erlang     agents Erlang C (Erlang A when customers abandon) needs for the interval's arrivals and the
+             target, if they served only this queue: compare with dedicated plus the shared agents' part.
+";
 
 fn opt(x: Option<f64>, decimals: usize) -> String {
     x.map_or_else(|| "—".to_string(), |v| format!("{v:.decimals$}"))
@@ -587,9 +862,34 @@ impl SimReport {
         // scenarios without business hours or queue rules read as before.
         self.write_endings(&mut out, "Ended because the queue was closed", |q| q.figures.closed);
         self.write_endings(&mut out, "Ended by a queue rule (diverted)", |q| q.figures.diverted);
+        self.write_endings(&mut out, "Backlog waiting at the start of the period", |q| q.backlog);
+        self.write_endings(
+            &mut out,
+            "Waiting when the measured period began, counted as offered in its first interval",
+            |q| q.figures.carried_in,
+        );
+        self.write_summary_tables(&mut out);
+        self.write_interval_table(&mut out);
+        out.push_str(LEGEND);
+        out
+    }
+
+    /// The queues' and channels' tables over the measured period.
+    fn write_summary_tables(&self, out: &mut String) {
         let header = format!(
-            "{:<24} {:>12} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7}",
-            "", "target", "offered", "answered", "aband", "SL %", "ASA s", "P(wait)%", "avg wait", "longest s", "AHT s"
+            "{:<24} {:>12} {:>8} {:>8} {:>6} {:>7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>7}",
+            "",
+            "target",
+            "offered",
+            "answered",
+            "aband",
+            "aband %",
+            "SL %",
+            "ASA s",
+            "P(wait)%",
+            "avg wait",
+            "longest s",
+            "AHT s"
         );
         for (title, rows) in [("Queues", &self.queues), ("Channels", &self.channels)] {
             let _ = writeln!(out, "{title}\n{header}");
@@ -597,12 +897,13 @@ impl SimReport {
                 let f = &r.figures;
                 let _ = writeln!(
                     out,
-                    "{:<24} {:>12} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>9.0} {:>7}",
+                    "{:<24} {:>12} {:>8} {:>8} {:>6} {:>7} {:>7} {:>8} {:>8} {:>8} {:>9.0} {:>7}",
                     r.name,
                     r.target,
                     f.offered,
                     f.answered,
                     f.abandoned,
+                    opt(f.abandon_pct, 1),
                     opt(f.service_level_pct, 1),
                     opt(f.asa_secs, 1),
                     opt(f.prob_wait_pct, 1),
@@ -613,20 +914,26 @@ impl SimReport {
             }
             let _ = writeln!(out);
         }
+    }
+
+    /// One row per queue and interval.
+    fn write_interval_table(&self, out: &mut String) {
         let _ = writeln!(out, "Intervals");
         let _ = writeln!(
             out,
-            "{:<17} {:<24} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}",
+            "{:<17} {:<24} {:>8} {:>8} {:>6} {:>7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>6} {:>6} {:>6}",
             "start (UTC)",
             "queue",
             "offered",
             "answered",
             "aband",
+            "aband %",
             "SL %",
             "ASA s",
             "P(wait)%",
             "waiting",
-            "staffed",
+            "dedicated",
+            "shared",
             "Erlang",
             "occ %"
         );
@@ -634,22 +941,23 @@ impl SimReport {
             let f = &r.figures;
             let _ = writeln!(
                 out,
-                "{:<17} {:<24} {:>8} {:>8} {:>6} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}",
+                "{:<17} {:<24} {:>8} {:>8} {:>6} {:>7} {:>7} {:>8} {:>8} {:>8} {:>9} {:>6} {:>6} {:>6}",
                 r.start.get(..16).unwrap_or(&r.start),
                 r.queue,
                 f.offered,
                 f.answered,
                 f.abandoned,
+                opt(f.abandon_pct, 1),
                 opt(f.service_level_pct, 1),
                 opt(f.asa_secs, 1),
                 opt(f.prob_wait_pct, 1),
                 r.waiting_at_end,
-                r.staffed,
+                r.staffed_dedicated,
+                r.staffed_shared,
                 r.erlang_agents.map_or_else(|| "—".to_string(), |n| n.to_string()),
                 opt(r.occupancy_pct, 0)
             );
         }
-        out
     }
 
     /// The report as pretty JSON (the same seed gives the same bytes).
@@ -667,8 +975,10 @@ impl SimReport {
             "start",
             "queue",
             "offered",
+            "carried_in",
             "answered",
             "abandoned",
+            "abandon_pct",
             "service_level_pct",
             "asa_secs",
             "prob_wait_pct",
@@ -677,6 +987,8 @@ impl SimReport {
             "aht_secs",
             "waiting_at_end",
             "staffed",
+            "staffed_dedicated",
+            "staffed_shared",
             "erlang_agents",
             "occupancy_pct",
         ])?;
@@ -687,8 +999,10 @@ impl SimReport {
                 r.start.clone(),
                 r.queue.clone(),
                 f.offered.to_string(),
+                f.carried_in.to_string(),
                 f.answered.to_string(),
                 f.abandoned.to_string(),
+                o(f.abandon_pct),
                 o(f.service_level_pct),
                 o(f.asa_secs),
                 o(f.prob_wait_pct),
@@ -697,11 +1011,26 @@ impl SimReport {
                 o(f.aht_secs),
                 r.waiting_at_end.to_string(),
                 r.staffed.to_string(),
+                r.staffed_dedicated.to_string(),
+                r.staffed_shared.to_string(),
                 r.erlang_agents.map_or_else(String::new, |n| n.to_string()),
                 o(r.occupancy_pct),
             ])?;
         }
         let bytes = w.into_inner().map_err(|e| e.into_error())?;
         Ok(String::from_utf8(bytes).expect("CSV of UTF-8 strings is UTF-8"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cohorts_never_wait_less_than_nobody() {
+        assert_eq!(Cohort::default().prob_wait_pct(), None);
+        assert_eq!(Cohort { ended: 4, at_once: 1 }.prob_wait_pct(), Some(75.0));
+        // More at once than ended cannot happen; if it did, P(wait) would be 0, not negative.
+        assert_eq!(Cohort { ended: 1, at_once: 2 }.prob_wait_pct(), Some(0.0));
     }
 }
