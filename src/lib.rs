@@ -214,14 +214,15 @@
 mod command;
 mod config;
 mod dense;
+mod describe;
 mod engine;
 mod error;
 mod event;
 mod host;
 mod ids;
-mod serde_forms;
 mod model;
 mod router;
+mod serde_forms;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod sla;
