@@ -203,7 +203,9 @@ fn main() -> Result<(), DriverError> {
         .with_queue(QueueMembership::new(VOICE));
     let bob = AgentConfig::new(
         AgentId(2),
-        CapacityProfile::new(100).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true)).with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50)),
+        CapacityProfile::new(100)
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50)),
     )
     .with_queue(QueueMembership::new(VOICE))
     .with_queue(QueueMembership::new(CHAT).with_priority(-1));

@@ -22,7 +22,9 @@ fn main() -> Result<(), CommandError> {
     // Ada takes one call or up to two chats; Bob only chats, up to three.
     let ada = AgentConfig::new(
         AgentId(1),
-        CapacityProfile::new(100).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true)).with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50)),
+        CapacityProfile::new(100)
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+            .with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50)),
     )
     .with_queue(QueueMembership::new(QueueId(1)));
     let bob = AgentConfig::new(AgentId(2), CapacityProfile::single(Channel::Chat, 3))

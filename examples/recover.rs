@@ -37,7 +37,9 @@ fn host_commands(n: u32, engine: &Engine) -> Vec<Command> {
     if n == 0 {
         commands.push(Command::AddQueue(QueueConfig::new(QueueId(1), "support", [Channel::Voice, Channel::Chat])));
         for a in 1..=4 {
-            let cap = CapacityProfile::new(100).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true)).with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50).with_exclusive(false,));
+            let cap = CapacityProfile::new(100)
+                .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+                .with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50));
             commands.push(Command::AddAgent(
                 AgentConfig::new(AgentId(a), cap).with_queue(QueueMembership::new(QueueId(1))),
             ));

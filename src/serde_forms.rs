@@ -126,11 +126,7 @@ mod tests {
                 Some(Duration::MAX),
                 r#"{"wrap_up":{"secs":0,"nanos":1500000},"timeout":{"secs":18446744073709551615,"nanos":999999999}}"#,
             ),
-            (
-                Duration::from_millis(u64::MAX),
-                None,
-                r#"{"wrap_up":18446744073709551615,"timeout":null}"#,
-            ),
+            (Duration::from_millis(u64::MAX), None, r#"{"wrap_up":18446744073709551615,"timeout":null}"#),
         ];
         for (wrap_up, timeout, json) in cases {
             let spans = Spans { wrap_up, timeout };

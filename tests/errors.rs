@@ -30,7 +30,10 @@ fn bad_commands_are_refused_with_typed_errors_and_change_nothing() {
     let probe = populated();
     let connected_offer = probe.offer_of(1).id;
     let too_many_attrs = Attributes::new().with("k", "v".repeat(5_000));
-    let bad_capacity = AgentConfig::new(AgentId(9), CapacityProfile::new(0).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(0)));
+    let bad_capacity = AgentConfig::new(
+        AgentId(9),
+        CapacityProfile::new(0).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(0)),
+    );
     let arrive = |id: u64, channel: Channel, queue: u64| {
         Command::Arrive(NewInteraction::new(InteractionId(id), channel, QueueId(queue), CustomerId(1)))
     };

@@ -46,8 +46,9 @@ fn handle_of(id: InteractionId) -> i64 {
 
 /// One call or three chats, with or without voice headroom after `headroom` seconds.
 fn multitasker(headroom: Option<u64>) -> AgentConfig {
-    let mut cap =
-        CapacityProfile::new(3).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(3).with_exclusive(true)).with_channel(Channel::Chat, ChannelCapacity::new(3));
+    let mut cap = CapacityProfile::new(3)
+        .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(3).with_exclusive(true))
+        .with_channel(Channel::Chat, ChannelCapacity::new(3));
     if let Some(after) = headroom {
         cap = cap.with_headroom(Channel::Voice, Duration::from_secs(after));
     }

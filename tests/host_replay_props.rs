@@ -226,7 +226,9 @@ fn agent_config(id: u64) -> AgentConfig {
             .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
             .with_channel(Channel::Chat, ChannelCapacity::new(3).with_units(30))
             .with_channel(Channel::Email, ChannelCapacity::new(2).with_units(20)),
-        _ => CapacityProfile::new(4).with_channel(Channel::Chat, ChannelCapacity::new(2)).with_channel(Channel::Email, ChannelCapacity::new(4)),
+        _ => CapacityProfile::new(4)
+            .with_channel(Channel::Chat, ChannelCapacity::new(2))
+            .with_channel(Channel::Email, ChannelCapacity::new(4)),
     };
     let mut config = AgentConfig::new(AgentId(id), cap);
     for q in 1..=QUEUES {

@@ -463,8 +463,9 @@ fn deferrable_work_does_not_wait_beside_an_agent_held_back_only_by_work_they_dec
     let later = t + Duration::from_secs(30);
     engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "chat", [Channel::Chat])), t).unwrap();
     engine.handle(Command::AddQueue(QueueConfig::new(QueueId(2), "email", [Channel::Email])), t).unwrap();
-    let capacity =
-        CapacityProfile::new(2).with_channel(Channel::Chat, ChannelCapacity::new(1)).with_channel(Channel::Email, ChannelCapacity::new(1));
+    let capacity = CapacityProfile::new(2)
+        .with_channel(Channel::Chat, ChannelCapacity::new(1))
+        .with_channel(Channel::Email, ChannelCapacity::new(1));
     let agent = AgentConfig::new(AgentId(1), capacity)
         .with_queue(QueueMembership::new(QueueId(1)).with_delay(Duration::from_secs(30)))
         .with_queue(QueueMembership::new(QueueId(2)));

@@ -33,8 +33,9 @@ fn secs_of(t: Timestamp) -> i64 {
 
 /// One exclusive call or one e-mail, with the e-mail interruptible or not.
 fn profile(interruptible: bool) -> CapacityProfile {
-    let cap =
-        CapacityProfile::new(1).with_channel(Channel::Voice, ChannelCapacity::new(1).with_exclusive(true)).with_channel(Channel::Email, ChannelCapacity::new(1));
+    let cap = CapacityProfile::new(1)
+        .with_channel(Channel::Voice, ChannelCapacity::new(1).with_exclusive(true))
+        .with_channel(Channel::Email, ChannelCapacity::new(1));
     if interruptible { cap.with_interruptible(Channel::Email) } else { cap }
 }
 

@@ -335,7 +335,9 @@ impl Scene {
                     skills.push((skill, level(&mut rng)));
                 }
             }
-            let capacity = CapacityProfile::new(100).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true)).with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50).with_exclusive(false,));
+            let capacity = CapacityProfile::new(100)
+                .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
+                .with_channel(Channel::Chat, ChannelCapacity::new(2).with_units(50));
             let mut config = AgentConfig::new(AgentId(a), capacity).with_skills(SkillSet::from_pairs(skills));
             for q in queues {
                 config = config.with_queue(QueueMembership::new(QueueId(q)));

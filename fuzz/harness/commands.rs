@@ -18,11 +18,11 @@ use std::time::Duration;
 
 use switchboard::{
     AdmissionRule, AdmissionTrigger, AgentAttributes, AgentConfig, AgentId, AgentSelection, AttributeKind, Attributes,
-    BusinessHours, CalendarId, CapacityProfile, CaseId, Channel, ChannelCapacity, ChannelMode, Command, Comparison, CustomerId,
-    Diversion, Engine, EngineConfig, ExceptionAction, ExceptionRule, Expression, InteractionId, InteractionState,
-    Limits, LocalTime, NewInteraction, OfferId, Operand, Preference, Proficiency, QueueConfig, QueueId,
-    QueueMembership, ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId, SkillSet, Staffed, Timestamp,
-    WhenClosed, WhenEmpty, WrapUpMode, WrapUpRule,
+    BusinessHours, CalendarId, CapacityProfile, CaseId, Channel, ChannelCapacity, ChannelMode, Command, Comparison,
+    CustomerId, Diversion, Engine, EngineConfig, ExceptionAction, ExceptionRule, Expression, InteractionId,
+    InteractionState, Limits, LocalTime, NewInteraction, OfferId, Operand, Preference, Proficiency, QueueConfig,
+    QueueId, QueueMembership, ReasonCode, Requirements, RoutingStep, ServiceLevelTarget, SkillId, SkillSet, Staffed,
+    Timestamp, WhenClosed, WhenEmpty, WrapUpMode, WrapUpRule,
 };
 
 use crate::harness::bytes::Bytes;

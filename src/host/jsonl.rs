@@ -21,10 +21,8 @@ static CRC32C: Crc<u32, Table<16>> = Crc::<u32, Table<16>>::new(&CRC_32_ISCSI);
 /// The header line of each checksummed version, without its newline: a header is exactly these
 /// bytes. Version 2 is version 1's line format with the serialised naming of 0.1: enum variants
 /// in snake_case and spans in milliseconds (`crate::serde_forms`); version 1 entries still read.
-const HEADERS: [(u32, &[u8]); 2] = [
-    (1, br#"{"format":"switchboard-journal","version":1}"#),
-    (2, br#"{"format":"switchboard-journal","version":2}"#),
-];
+const HEADERS: [(u32, &[u8]); 2] =
+    [(1, br#"{"format":"switchboard-journal","version":1}"#), (2, br#"{"format":"switchboard-journal","version":2}"#)];
 /// How a header starts, whatever its version: how a reader tells a header from an entry, and so
 /// a newer version (which it refuses) from damage.
 const HEADER_PREFIX: &[u8] = br#"{"format":"switchboard-journal","#;

@@ -616,7 +616,10 @@ mod tests {
     #[test]
     fn validation_rejects_unusable_profiles() {
         let cases = [
-            (CapacityProfile::new(0).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(0)), Err(CapacityError::ZeroTotal)),
+            (
+                CapacityProfile::new(0).with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(0)),
+                Err(CapacityError::ZeroTotal),
+            ),
             (CapacityProfile::new(1), Err(CapacityError::NoChannels)),
             (
                 CapacityProfile::new(1).with_channel(Channel::Chat, ChannelCapacity::new(0)),

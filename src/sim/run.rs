@@ -304,7 +304,10 @@ impl<'s> Simulation<'s> {
         for (k, g) in s.agent_groups.iter().enumerate() {
             let mut capacity = CapacityProfile::new(g.total_units);
             for c in &g.capacity {
-                capacity = capacity.with_channel(c.channel, ChannelCapacity::new(c.max).with_units(c.units).with_exclusive(c.exclusive));
+                capacity = capacity.with_channel(
+                    c.channel,
+                    ChannelCapacity::new(c.max).with_units(c.units).with_exclusive(c.exclusive),
+                );
             }
             let skills = SkillSet::from_pairs(
                 g.skills

@@ -246,7 +246,9 @@ fn capacity(kind: u64) -> CapacityProfile {
             .with_channel(Channel::Email, ChannelCapacity::new(3).with_units(2))
             .with_channel(Channel::Sms, ChannelCapacity::new(3))
             .with_channel(Channel::Callback, ChannelCapacity::new(1).with_units(5)),
-        4 => CapacityProfile::new(1).with_channel(Channel::Voice, ChannelCapacity::new(1).with_exclusive(true)).with_channel(Channel::Video, ChannelCapacity::new(1).with_exclusive(true)),
+        4 => CapacityProfile::new(1)
+            .with_channel(Channel::Voice, ChannelCapacity::new(1).with_exclusive(true))
+            .with_channel(Channel::Video, ChannelCapacity::new(1).with_exclusive(true)),
         _ => CapacityProfile::new(100)
             .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(100).with_exclusive(true))
             .with_channel(Channel::Video, ChannelCapacity::new(1).with_units(100).with_exclusive(true))

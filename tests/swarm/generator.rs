@@ -449,7 +449,12 @@ impl Generator {
                 for _ in 0..self.rng.range(1, 3) {
                     let c = pick(self);
                     let units = self.rng.range(0, u64::from(total)) as u32;
-                    p = p.with_channel(c, ChannelCapacity::new(self.rng.range(1, 4) as u32).with_units(units).with_exclusive(self.rng.chance(0.15)));
+                    p = p.with_channel(
+                        c,
+                        ChannelCapacity::new(self.rng.range(1, 4) as u32)
+                            .with_units(units)
+                            .with_exclusive(self.rng.chance(0.15)),
+                    );
                 }
                 p
             }
