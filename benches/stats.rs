@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use switchboard::sim::SimRng;
+use switchboard::stats::*;
 use switchboard::*;
 
 const AGENTS: u64 = 200;

@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use switchboard::host::*;
 use switchboard::*;
 
 const VOICE: QueueId = QueueId(1);

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use switchboard::host::*;
 use switchboard::*;
 
 fn main() -> Result<(), CommandError> {

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use switchboard::host::*;
 use switchboard::*;
 
 /// Agents' desktops: every offer pops up and is accepted at once. Stateless, so a recovered host

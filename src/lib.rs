@@ -21,16 +21,18 @@
 //!   interaction ended, …).
 //! * [`EngineConfig`] — engine-wide settings and limits, fixed at build time.
 //!
-//! Around the engine, each a consumer or driver of it, never a second
-//! implementation of routing:
+//! Around the engine, each a public module that consumes or drives it,
+//! never a second implementation of routing:
 //!
-//! * [`Statistics`] — service levels, live figures, interval reports,
-//!   interaction records and contact history, computed from the events.
-//! * [`Driver`] — the host layer: channel adapters, event sinks, a CRM
-//!   lookup, a write-ahead [`Journal`], replay and [`Checkpoint`]s.
-//! * [`staffing`] — Erlang B, C and A.
+//! * [`stats`] — measurement: [`Statistics`](stats::Statistics) computes
+//!   service levels, live figures, interval reports, interaction records and
+//!   contact history from the events.
+//! * [`host`] — host integration: the [`Driver`](host::Driver) pumps channel
+//!   adapters, event sinks, a CRM lookup, a write-ahead
+//!   [`Journal`](host::Journal), replay and [`Checkpoint`](host::Checkpoint)s.
+//! * [`staffing`] — Erlang B, C and A, and the staffing searches.
 //! * `sim` (feature `sim`) — a discrete-event simulator that drives the
-//!   engine through a contact-center day.
+//!   engine through a contact-center day, with staffing beside it.
 //! * `tracing` (feature `tracing`) — a span per command and an event per engine event, ids only.
 //!
 //! ## The run-loop rule
@@ -178,9 +180,10 @@
 //!
 //! Every error is a typed enum (thiserror) whose message says what was wrong.
 //! An error that wraps another either is transparent (the inner error says it
-//! all: [`DriverError::Rejected`] shows the [`CommandError`]), or names its
-//! own context and leaves the cause to [`std::error::Error::source`]
-//! ([`JournalError::Io`], [`ReplayError::Restore`]): no message repeats its
+//! all: [`DriverError::Rejected`](host::DriverError::Rejected) shows the
+//! [`CommandError`]), or names its own context and leaves the cause to
+//! [`std::error::Error::source`] ([`JournalError::Io`](host::JournalError::Io),
+//! [`ReplayError::Restore`](host::ReplayError::Restore)): no message repeats its
 //! cause, so a reporter that walks the chain prints each once.
 //!
 //! # Units and serialised forms
@@ -218,7 +221,7 @@ mod describe;
 mod engine;
 mod error;
 mod event;
-mod host;
+pub mod host;
 mod ids;
 mod model;
 mod router;
@@ -227,7 +230,7 @@ mod serde_forms;
 pub mod sim;
 mod sla;
 pub mod staffing;
-mod stats;
+pub mod stats;
 mod time;
 
 pub use command::{Command, NewInteraction, WaitingSteps};
@@ -271,29 +274,6 @@ pub use time::{SpanError, Timestamp};
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-// --- measurement (stats, sla): re-exports below this line ---
+// Measurement (`stats`) and host integration (`host`) are public modules of their own, not
+// re-exported here: the root keeps the engine's vocabulary, so its documentation opens on it.
 pub use sla::ResponseClock;
-#[cfg(any(feature = "json", feature = "csv"))]
-pub use stats::ExportError;
-#[cfg(feature = "json")]
-pub use stats::write_json_lines;
-pub use stats::{
-    AgentCounters, AgentCounts, AgentFigures, BreakdownFigures, BreakdownValue, CallbackRecord, ChannelCost,
-    ChannelCostLine, ContactCounters, ContactFigures, ContactHistory, CostLine, CostModel, CostSummary, Disposition,
-    HistoryEntry, InMemoryHistory, InQueue, InteractionRecord, IntervalLength, IntervalReport, IntervalSchedule,
-    MAX_SERVICE_LEVEL_DEFINITIONS, OfferRecord, OfferResult, PlaceInLine, QueueCostLine, QueueMeasurement, QueueVisit,
-    ResponseReading, ResponseRecord, RetentionPolicy, Scope, ServiceLevelReading, Statistics, StatsConfig,
-    StatsConfigBuilder, StatsConfigError, TransferRecord, VisitExit, WaitSketch,
-};
-#[cfg(feature = "csv")]
-pub use stats::{RECORD_CSV_COLUMNS, write_offers_csv, write_records_csv};
-
-// --- host integration (host): re-exports below this line ---
-pub use host::{
-    AdapterContext, AdapterError, Agenda, BatchReport, ChannelAdapter, Checkpoint, Clock, CommitPoint, CustomerLookup,
-    CustomerProfile, DeliveryFailure, Driver, DriverBuilder, DriverError, DriverNotice, DriverStats, EventSink,
-    Journal, JournalEntry, JournalError, LookupError, ManualClock, MemoryJournal, OfferFailurePolicy, ReplayError,
-    ReplayReport, Replayer, SystemClock, replay,
-};
-#[cfg(feature = "json")]
-pub use host::{FlushPolicy, JsonLinesJournal, JsonLinesOptions, JsonLinesReader, Recovered, RecoveryReport};

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use switchboard::stats::*;
 use switchboard::*;
 
 /// Queue 1 takes calls and callbacks. Agent 1 takes only callbacks; agent 2 only calls, busy.

@@ -8,6 +8,7 @@
 mod common;
 
 use common::*;
+use switchboard::stats::*;
 use switchboard::*;
 
 const INDEXES: [RoutingIndex; 2] = [RoutingIndex::Indexed, RoutingIndex::Scan];

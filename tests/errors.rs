@@ -3,6 +3,8 @@
 mod common;
 
 use common::*;
+use switchboard::host::*;
+use switchboard::stats::*;
 use switchboard::*;
 
 /// A populated engine: skills, two queues, three agents (one offline, one

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use switchboard::host::*;
 use switchboard::*;
 
 const T0: i64 = 1_700_000_000_000;

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use proptest::prelude::*;
+use switchboard::host::*;
 use switchboard::*;
 
 mod common;

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
+use switchboard::host::*;
 use switchboard::*;
 
 mod common;

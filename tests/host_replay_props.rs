@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
+use switchboard::host::*;
 use switchboard::*;
 
 mod common;

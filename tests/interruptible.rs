@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use switchboard::stats::*;
 use switchboard::*;
 
 const T0: i64 = 1_700_000_000_000;

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use switchboard::stats::*;
 use switchboard::*;
 
 fn feed(h: &Harness, stats: &mut Statistics, fed: &mut usize) {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use chrono::Weekday;
 use common::*;
+use switchboard::stats::*;
 use switchboard::*;
 
 const WORKDAYS: [Weekday; 5] = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri];

@@ -6,6 +6,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::*;
+use switchboard::stats::*;
 use switchboard::*;
 
 const DAY: u64 = 86_400;

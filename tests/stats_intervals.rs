@@ -5,6 +5,7 @@ mod common;
 
 use chrono::FixedOffset;
 use common::*;
+use switchboard::stats::*;
 use switchboard::*;
 
 /// `secs` after the harness start, as a timestamp.

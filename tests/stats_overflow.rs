@@ -10,6 +10,7 @@ mod common;
 
 use chrono::Weekday;
 use common::*;
+use switchboard::stats::*;
 use switchboard::*;
 
 const WORKDAYS: [Weekday; 5] = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri];

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
+use switchboard::stats::*;
 use switchboard::*;
 
 const T0: i64 = 1_700_000_000_000;

@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use switchboard::stats::*;
 use switchboard::*;
 
 fn ms(ms: u64) -> Duration {

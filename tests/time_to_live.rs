@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use switchboard::stats::*;
 use switchboard::*;
 
 fn ttl_queue(secs_: u64) -> QueueConfig {

@@ -4,7 +4,8 @@
 //! entries it recovers must survive re-encoding; and replaying them from an empty checkpoint
 //! (the library's `Checkpoint::recover`, and a checked [`Run`]) must agree.
 
-use switchboard::{Checkpoint, Engine, EngineConfig, JournalEntry, JournalError, JsonLinesReader};
+use switchboard::host::{Checkpoint, JournalEntry, JournalError, JsonLinesReader};
+use switchboard::{Engine, EngineConfig};
 
 use crate::harness::exercise::exercise;
 use crate::harness::run::Run;

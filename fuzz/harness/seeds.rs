@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use switchboard::host::*;
 use switchboard::sim::{BUILTIN_DAY, Scenario};
 use switchboard::*;
 

@@ -72,7 +72,7 @@ impl CaseOwners {
 
 /// A case as the engine knows it ([`Engine::case`]): its owner, and its live
 /// interactions. Its finished interactions are in the contact history
-/// ([`ContactHistory::case`](crate::ContactHistory::case)), across channels.
+/// ([`ContactHistory::case`](crate::stats::ContactHistory::case)), across channels.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CaseView {

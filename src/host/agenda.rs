@@ -17,13 +17,13 @@ use crate::time::Timestamp;
 /// sequence breaks ties, so the order never depends on the items themselves and the same pushes
 /// always give the same pops. It is plain data — no clock, no thread, no timer: the host asks
 /// [`next_due`](Agenda::next_due) when to wake (taking the earliest of it and
-/// [`Driver::next_deadline`](crate::Driver::next_deadline) or
+/// [`Driver::next_deadline`](crate::host::Driver::next_deadline) or
 /// [`Engine::poll_timeout`](crate::Engine::poll_timeout)) and takes what is due with
 /// [`pop_due`](Agenda::pop_due) or [`drain_due`](Agenda::drain_due).
 ///
-/// In a [`ChannelAdapter`](crate::ChannelAdapter), return `pop_due(now)`'s command from
-/// [`poll_command`](crate::ChannelAdapter::poll_command) and `next_due()` from
-/// [`poll_timeout`](crate::ChannelAdapter::poll_timeout): the driver then applies each command at
+/// In a [`ChannelAdapter`](crate::host::ChannelAdapter), return `pop_due(now)`'s command from
+/// [`poll_command`](crate::host::ChannelAdapter::poll_command) and `next_due()` from
+/// [`poll_timeout`](crate::host::ChannelAdapter::poll_timeout): the driver then applies each command at
 /// its own time, even when the host calls it late.
 ///
 /// The items are generic (a command by default) so a test can schedule its own reactions.
@@ -33,6 +33,7 @@ use crate::time::Timestamp;
 /// # Example
 /// ```
 /// use std::time::Duration;
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// let start = Timestamp::from_secs(1_767_258_000); // 2026-01-01 09:00 UTC

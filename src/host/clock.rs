@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::time::{Timestamp, duration_millis};
 
-/// A source of the current time, read by the [`Driver`](crate::Driver) before each call into the engine.
+/// A source of the current time, read by the [`Driver`](crate::host::Driver) before each call into the engine.
 ///
 /// The driver never lets time run backwards: if the clock reads earlier than a time the engine
 /// has already seen (a system clock stepped back by NTP), the driver uses the engine's latest time
@@ -14,7 +14,8 @@ use crate::time::{Timestamp, duration_millis};
 ///
 /// # Example
 /// ```
-/// use switchboard::{Clock, ManualClock, Timestamp};
+/// use switchboard::{Timestamp};
+/// use switchboard::host::{Clock, ManualClock};
 ///
 /// fn stamp(clock: &dyn Clock) -> i64 {
 ///     clock.now().as_millis()
@@ -30,7 +31,8 @@ pub trait Clock: Send {
 ///
 /// # Example
 /// ```
-/// use switchboard::{Clock, SystemClock, Timestamp};
+/// use switchboard::{Timestamp};
+/// use switchboard::host::{Clock, SystemClock};
 ///
 /// assert!(SystemClock.now() > Timestamp::from_secs(1_600_000_000));
 /// ```
@@ -54,7 +56,8 @@ impl Clock for SystemClock {
 /// # Example
 /// ```
 /// use std::time::Duration;
-/// use switchboard::{Clock, ManualClock, Timestamp};
+/// use switchboard::{Timestamp};
+/// use switchboard::host::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::new(Timestamp::from_secs(100));
 /// let handle = clock.clone();

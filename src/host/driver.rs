@@ -5,13 +5,13 @@ use std::fmt;
 
 use crate::command::Command;
 use crate::engine::Engine;
-use crate::error::CommandError;
 use crate::event::{Event, EventKind, Offer};
 use crate::ids::{InteractionId, ReasonCode};
 use crate::model::channel::Channel;
 use crate::time::Timestamp;
 
 use super::clock::{Clock, SystemClock};
+use super::error::DriverError;
 use super::journal::{Checkpoint, CommitPoint, Journal, JournalEntry, JournalError};
 use super::plugs::{AdapterContext, ChannelAdapter, CustomerLookup, DeliveryFailure, DriverNotice, EventSink};
 
@@ -51,38 +51,6 @@ impl OfferFailurePolicy {
             OfferFailurePolicy::Reject => vec![reject],
             OfferFailurePolicy::RejectAndPause(reason) => vec![reject, pause(reason)],
         }
-    }
-}
-
-/// Why a driver call failed.
-#[derive(Clone, Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DriverError {
-    /// The engine refused the command; it changed nothing and was not journaled.
-    #[error(transparent)]
-    Rejected(#[from] CommandError),
-    /// The journal could not stage the command (it cannot be encoded, is out of sequence, or —
-    /// with [`JournalError::SequenceExhausted`], with or without a journal — no sequence number
-    /// is left for it); the command was not applied.
-    #[error("the journal refused the command, which was not applied: {0}")]
-    NotJournaled(JournalError),
-    /// The journal failed after the engine applied a command. The command's effects were not
-    /// dispatched and the driver stopped: recover from the last checkpoint and the journal.
-    #[error("journal failure; the driver stopped, recover from the last checkpoint and the journal: {0}")]
-    JournalFailed(JournalError),
-    /// An earlier journal failure stopped the driver.
-    #[error("the driver stopped after a journal failure; recover from the last checkpoint and the journal")]
-    Stopped,
-    /// Two adapters were registered for the same channel.
-    #[error("channel {0} already has an adapter")]
-    ChannelTaken(Channel),
-}
-
-impl DriverError {
-    /// True when the driver stopped and must be rebuilt by recovery; false when only the command
-    /// at hand was refused (and changed nothing).
-    pub fn is_fatal(&self) -> bool {
-        matches!(self, DriverError::JournalFailed(_) | DriverError::Stopped)
     }
 }
 
@@ -294,7 +262,7 @@ impl fmt::Debug for DriverBuilder {
 /// commands. For each command, in that order:
 ///
 /// 1. **Lookup** — for [`Command::Arrive`], ask the [`CustomerLookup`] and merge its
-///    [`CustomerProfile`](crate::CustomerProfile) into the interaction (its own attributes win),
+///    [`CustomerProfile`](crate::host::CustomerProfile) into the interaction (its own attributes win),
 ///    so the journal holds the enriched command and replay never calls the CRM.
 /// 2. **Stage** — [`Journal::append`] encodes the entry, writing nothing yet. If it fails, the
 ///    command is not applied ([`DriverError::NotJournaled`]).
@@ -313,7 +281,7 @@ impl fmt::Debug for DriverBuilder {
 /// # Adapters' deadlines
 ///
 /// An adapter that keeps commands for later (the agent picks up in 4 s, a chat ends at 09:02:10 —
-/// an [`Agenda`](crate::Agenda) is made for this) says when through
+/// an [`Agenda`](crate::host::Agenda) is made for this) says when through
 /// [`ChannelAdapter::poll_timeout`]. **Every call — [`submit`](Driver::submit),
 /// [`submit_batch`](Driver::submit_batch) and [`tick`](Driver::tick) alike — first applies what
 /// adapters had due at or before the call's time, each at its own deadline, and only then the
@@ -373,6 +341,7 @@ impl fmt::Debug for DriverBuilder {
 ///
 /// ```
 /// use std::time::Duration;
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// let clock = ManualClock::new(Timestamp::from_secs(1_700_000_000)); // SystemClock in production

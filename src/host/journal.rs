@@ -19,7 +19,8 @@ use crate::time::Timestamp;
 ///
 /// # Example
 /// ```
-/// use switchboard::{AgentId, Command, JournalEntry, Timestamp};
+/// use switchboard::{AgentId, Command, Timestamp};
+/// use switchboard::host::{JournalEntry};
 ///
 /// let entry = JournalEntry::new(1, Timestamp::from_millis(1_000), Command::Login { agent: AgentId(7) });
 /// assert_eq!(entry.seq, 1);
@@ -241,7 +242,7 @@ pub enum CommitPoint {
 
 /// A write-ahead log of accepted commands.
 ///
-/// The [`Driver`](crate::Driver) calls, for each command: [`append`](Journal::append) (stage the
+/// The [`Driver`](crate::host::Driver) calls, for each command: [`append`](Journal::append) (stage the
 /// entry: encode it, write nothing that replay would see), then, once the engine has handled the
 /// command, either [`retract`](Journal::retract) (the engine refused it) or
 /// [`commit`](Journal::commit) with [`CommitPoint::Command`]; and at the end of each round of
@@ -250,6 +251,7 @@ pub enum CommitPoint {
 ///
 /// # Example
 /// ```
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// let journal = MemoryJournal::new();
@@ -311,6 +313,7 @@ struct MemoryInner {
 ///
 /// # Example
 /// ```
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// let mut journal = MemoryJournal::new();
@@ -388,7 +391,7 @@ impl Journal for MemoryJournal {
 /// The engine's state together with the last journal entry it contains: recovery is a
 /// checkpoint plus the journal entries after it.
 ///
-/// Take one with [`Driver::checkpoint`](crate::Driver::checkpoint), store it (serde; write it to
+/// Take one with [`Driver::checkpoint`](crate::host::Driver::checkpoint), store it (serde; write it to
 /// a temporary file and rename it over the old one, so a crash never leaves half a checkpoint),
 /// and recover with [`Checkpoint::recover`].
 ///
@@ -399,6 +402,7 @@ impl Journal for MemoryJournal {
 ///
 /// # Example
 /// ```
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// let journal = MemoryJournal::new();
@@ -494,7 +498,7 @@ impl Checkpoint {
     /// Restores the engine, then replays the journal entries after the checkpoint, passing each
     /// event to `on_event`. Entries the checkpoint already contains are skipped.
     ///
-    /// After it, the host calls [`Engine::handle_timeout`] (or [`Driver::tick`](crate::Driver::tick))
+    /// After it, the host calls [`Engine::handle_timeout`] (or [`Driver::tick`](crate::host::Driver::tick))
     /// with the current time as usual.
     ///
     /// # Errors
@@ -570,6 +574,7 @@ pub enum ReplayError {
 ///
 /// # Example
 /// ```
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// let mut replayer = Replayer::new(Engine::new(EngineConfig::default()), 0);
@@ -668,6 +673,7 @@ impl Replayer {
 ///
 /// # Example
 /// ```
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// let entries = vec![

@@ -39,7 +39,7 @@ pub enum FlushPolicy {
     #[default]
     EveryCommand,
     /// At the end of every batch ([`CommitPoint::Batch`]): one write for many commands. The
-    /// [`Driver`](crate::Driver) commits a batch before dispatching its events, so no effect is
+    /// [`Driver`](crate::host::Driver) commits a batch before dispatching its events, so no effect is
     /// visible before its command is flushed; a crash in the middle of a batch loses that batch,
     /// whose effects nobody saw.
     EveryBatch,
@@ -49,7 +49,7 @@ pub enum FlushPolicy {
 ///
 /// # Example
 /// ```
-/// use switchboard::{FlushPolicy, JsonLinesOptions};
+/// use switchboard::host::{FlushPolicy, JsonLinesOptions};
 ///
 /// let options = JsonLinesOptions::new().with_flush(FlushPolicy::EveryBatch).with_sync(true);
 /// assert_eq!(options.flush(), FlushPolicy::EveryBatch);
@@ -232,6 +232,7 @@ struct Header {
 ///
 /// # Example
 /// ```
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// // A version 1 journal (the naming of before 0.1), which still reads.
@@ -553,6 +554,7 @@ fn sync_parent(_path: &Path) -> io::Result<()> {
 ///
 /// # Example
 /// ```
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// let path = std::env::temp_dir().join(format!("switchboard-doc-{}.jsonl", std::process::id()));

@@ -19,13 +19,34 @@
 //! * [`Agenda`] — a time-ordered schedule of future commands, for adapters, hosts and tests that
 //!   decide now what happens later.
 //!
-//! The [`Driver`] ties them together; its documentation (public, unlike this private module's)
-//! describes what a call does, crash consistency, failing adapters, and the run loop in a plain
-//! loop and in a tokio task.
+//! The [`Driver`] ties them together; its documentation describes what a call does, crash
+//! consistency, failing adapters, and the run loop in a plain loop and in a tokio task
+//! (`examples/tokio_host.rs` runs one). Recovery is a [`Checkpoint`] plus the journal's tail.
+//!
+//! # Example
+//! ```
+//! use switchboard::host::{Checkpoint, Driver, ManualClock, MemoryJournal};
+//! use switchboard::*;
+//!
+//! let clock = ManualClock::new(Timestamp::from_secs(1_767_258_000)); // SystemClock in production
+//! let journal = MemoryJournal::new(); // JsonLinesJournal::open(path, options) on disk
+//! let mut driver = Driver::builder(Engine::new(EngineConfig::default()))
+//!     .clock(clock.clone())
+//!     .journal(journal.clone())
+//!     .build()?;
+//! let checkpoint = driver.checkpoint(); // store it with serde
+//! driver.submit(Command::AddQueue(QueueConfig::new(QueueId(1), "support", [Channel::Chat])))?;
+//!
+//! // After a crash: the checkpoint, then the journal's tail, rebuild the same engine.
+//! let (engine, report) = checkpoint.recover(journal.entries(), |_event| {})?;
+//! assert_eq!((report.applied, engine.snapshot()), (1, driver.engine().snapshot()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod agenda;
 mod clock;
 mod driver;
+mod error;
 mod journal;
 #[cfg(feature = "json")]
 mod jsonl;
@@ -33,7 +54,8 @@ mod plugs;
 
 pub use agenda::Agenda;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use driver::{BatchReport, Driver, DriverBuilder, DriverError, DriverStats, OfferFailurePolicy};
+pub use driver::{BatchReport, Driver, DriverBuilder, DriverStats, OfferFailurePolicy};
+pub use error::DriverError;
 pub use journal::{
     Checkpoint, CommitPoint, Journal, JournalEntry, JournalError, MemoryJournal, ReplayError, ReplayReport, Replayer,
     replay,

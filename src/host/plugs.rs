@@ -9,7 +9,7 @@ use crate::ids::{AgentId, InteractionId};
 use crate::model::attributes::Attributes;
 use crate::time::Timestamp;
 
-use super::driver::DriverError;
+use super::error::DriverError;
 
 /// What an adapter (or sink) may do while the driver dispatches an event to it: read the engine,
 /// and report commands back.
@@ -56,7 +56,7 @@ impl std::fmt::Debug for AdapterContext<'_> {
 ///
 /// # Example
 /// ```
-/// use switchboard::AdapterError;
+/// use switchboard::host::AdapterError;
 ///
 /// let e = AdapterError::new("softphone of agent a7 is not registered");
 /// assert_eq!(e.to_string(), "softphone of agent a7 is not registered");
@@ -82,7 +82,7 @@ impl AdapterError {
 /// The host's side of one channel, or of a group of channels: a telephony switch, a chat
 /// platform, a mailbox poller.
 ///
-/// Register it with [`DriverBuilder::adapter`](crate::DriverBuilder::adapter) for the channels it
+/// Register it with [`DriverBuilder::adapter`](crate::host::DriverBuilder::adapter) for the channels it
 /// serves. It receives, in the order they happened:
 ///
 /// * [`offer`](ChannelAdapter::offer) for every offer on its channels (ring the agent's phone,
@@ -96,8 +96,8 @@ impl AdapterError {
 /// It reports back what happened either at once, through [`AdapterContext::report`], or later:
 /// the driver asks [`poll_command`](ChannelAdapter::poll_command) on every call — at each
 /// deadline the adapter gives through [`poll_timeout`](ChannelAdapter::poll_timeout) that has
-/// passed, then at the call's time — or the host calls [`Driver::submit`](crate::Driver::submit).
-/// An [`Agenda`](crate::Agenda) holds the commands an adapter has decided on for later.
+/// passed, then at the call's time — or the host calls [`Driver::submit`](crate::host::Driver::submit).
+/// An [`Agenda`](crate::host::Agenda) holds the commands an adapter has decided on for later.
 ///
 /// Methods are synchronous and must not block: hand the work to your own I/O (a channel send) and
 /// return. Note that an offer may already be withdrawn by the time it is dispatched (the events of
@@ -105,6 +105,7 @@ impl AdapterError {
 ///
 /// # Example
 /// ```
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// /// Rings a softphone; agents with an odd id have no phone registered.
@@ -145,7 +146,7 @@ pub trait ChannelAdapter: Send {
     ///
     /// # Errors
     /// Return an [`AdapterError`] if the offer cannot reach the agent; the driver then applies
-    /// its [`OfferFailurePolicy`](crate::OfferFailurePolicy), so the interaction is not lost.
+    /// its [`OfferFailurePolicy`](crate::host::OfferFailurePolicy), so the interaction is not lost.
     fn offer(&mut self, offer: &Offer, ctx: &mut AdapterContext<'_>) -> Result<(), AdapterError>;
 
     /// Any other event for this adapter (see the trait docs). The default ignores it.
@@ -164,8 +165,8 @@ pub trait ChannelAdapter: Send {
 
     /// When the adapter next needs [`poll_command`](ChannelAdapter::poll_command) to be asked,
     /// if it keeps deadlines of its own; folded into
-    /// [`Driver::next_deadline`](crate::Driver::next_deadline), and the time a late driver call
-    /// applies what is due then (see [`Driver`](crate::Driver#adapters-deadlines)). The default
+    /// [`Driver::next_deadline`](crate::host::Driver::next_deadline), and the time a late driver call
+    /// applies what is due then (see [`Driver`](crate::host::Driver#adapters-deadlines)). The default
     /// has none.
     fn poll_timeout(&self) -> Option<Timestamp> {
         None
@@ -247,6 +248,7 @@ pub enum DriverNotice {
 /// # Example
 /// ```
 /// use std::sync::{Arc, Mutex};
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// let seen = Arc::new(Mutex::new(Vec::new()));
@@ -281,7 +283,7 @@ impl<F: FnMut(&Event, &Engine) + Send> EventSink for F {
 ///
 /// # Example
 /// ```
-/// use switchboard::LookupError;
+/// use switchboard::host::LookupError;
 ///
 /// assert_eq!(LookupError::new("crm timed out").to_string(), "crm timed out");
 /// ```
@@ -312,7 +314,8 @@ impl LookupError {
 ///
 /// # Example
 /// ```
-/// use switchboard::{AgentId, CustomerProfile};
+/// use switchboard::{AgentId};
+/// use switchboard::host::{CustomerProfile};
 ///
 /// let vip = CustomerProfile::new()
 ///     .with_segment("vip")
@@ -396,6 +399,7 @@ impl CustomerProfile {
 ///
 /// # Example
 /// ```
+/// use switchboard::host::*;
 /// use switchboard::*;
 ///
 /// let crm = |new: &NewInteraction, _now: Timestamp| -> Result<CustomerProfile, LookupError> {

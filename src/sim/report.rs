@@ -31,7 +31,7 @@ use crate::time::Timestamp;
 /// **Which interval counts what.** `offered` counts each contact in the
 /// interval it entered the queue; `answered`, `abandoned`, the service level
 /// and ASA count each answer or abandon in the interval it happened (the
-/// engine's [statistics convention](crate::ContactCounters)), so one interval
+/// engine's [statistics convention](crate::stats::ContactCounters)), so one interval
 /// may answer more than it was offered, from the contacts waiting at its
 /// start. `prob_wait_pct` follows the *arrival cohort* instead: see there.
 /// Over the whole measured period every contact that was answered or

@@ -136,7 +136,7 @@ impl Default for ServiceLevelTarget {
 /// [`WhenClosed::End`](crate::WhenClosed::End), [`AllDeclined::End`](crate::AllDeclined::End)
 /// and a cancellation end the contact without an answer and without a move;
 /// every formula leaves them out, as it does a cancellation: they are counted
-/// only in [`ContactCounters`](crate::ContactCounters) (`expired`, `closed`,
+/// only in [`ContactCounters`](crate::stats::ContactCounters) (`expired`, `closed`,
 /// `declined`, `cancelled`). A host that wants them as misses (Genesys counts a
 /// routing timeout to voicemail as a flow-out) adds those counters to the
 /// denominator of `OfOffered` itself; note that they also count contacts
@@ -467,7 +467,7 @@ pub enum ResponseMeasure {
 /// [`Calendar::open_millis_between`](crate::Calendar::open_millis_between):
 /// exact across daylight-saving changes (an opening through the night of the
 /// spring-forward change is an hour shorter that night). The calendar is read
-/// from the engine passed to [`Statistics::observe`](crate::Statistics::observe)
+/// from the engine passed to [`Statistics::observe`](crate::stats::Statistics::observe)
 /// when the response happens, so a calendar replaced meanwhile
 /// ([`Command::SetCalendar`](crate::Command::SetCalendar)) applies to the whole
 /// span: a holiday declared this morning stops this morning's clock too. With
@@ -479,8 +479,8 @@ pub enum ResponseMeasure {
 /// calendar never added) falls back to the wall clock: a longer response
 /// time, never a shorter one, and never a panic. The interaction record says
 /// which calendar was applied
-/// ([`ResponseRecord::calendar`](crate::ResponseRecord::calendar)), and
-/// [`StatsConfig::check_calendars`](crate::StatsConfig::check_calendars)
+/// ([`ResponseRecord::calendar`](crate::stats::ResponseRecord::calendar)), and
+/// [`StatsConfig::check_calendars`](crate::stats::StatsConfig::check_calendars)
 /// reports such ids as a typed error once the engine is configured.
 ///
 /// Serialised targets written before this setting existed read as

@@ -12,7 +12,7 @@ use crate::time::Timestamp;
 /// One value of a breakdown attribute.
 ///
 /// Values are bounded per attribute and interval: once
-/// [`StatsConfigBuilder::max_breakdown_values`](crate::StatsConfigBuilder::max_breakdown_values)
+/// [`StatsConfigBuilder::max_breakdown_values`](crate::stats::StatsConfigBuilder::max_breakdown_values)
 /// distinct values are seen, further new values are counted together as [`BreakdownValue::Other`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -23,6 +23,7 @@ pub const MAX_SERVICE_LEVEL_DEFINITIONS: usize = 8;
 /// # Example
 /// ```
 /// use std::time::Duration;
+/// use switchboard::stats::*;
 /// use switchboard::*;
 ///
 /// // Our own 80/20 next to the 90/30 "answered ÷ answered" figure of the old platform.
@@ -66,7 +67,7 @@ impl QueueMeasurement {
     }
 }
 
-/// The configuration of [`Statistics`](crate::Statistics), built with
+/// The configuration of [`Statistics`](crate::stats::Statistics), built with
 /// [`StatsConfig::builder`].
 ///
 /// `Tz` is the time zone report intervals are aligned in: [`FixedOffset`] by
@@ -93,12 +94,13 @@ impl StatsConfig<FixedOffset> {
     /// A builder starting from the defaults: 15-minute intervals in UTC,
     /// [`ServiceLevelFormula::OfOffered`], no short abandons, no breakdowns,
     /// no costs, in-memory history kept 60 days (at most 100,000 entries),
-    /// records kept for [`poll_record`](crate::Statistics::poll_record).
+    /// records kept for [`poll_record`](crate::stats::Statistics::poll_record).
     ///
     /// # Example
     /// ```
     /// use std::time::Duration;
     /// use chrono::FixedOffset;
+    /// use switchboard::stats::*;
     /// use switchboard::*;
     ///
     /// let config = StatsConfig::builder()
@@ -203,6 +205,7 @@ impl<Tz: TimeZone> StatsConfig<Tz> {
     /// # Example
     /// ```
     /// use std::time::Duration;
+    /// use switchboard::stats::*;
     /// use switchboard::*;
     ///
     /// let four_business_hours =
@@ -301,7 +304,7 @@ impl<Tz: TimeZone> StatsConfigBuilder<Tz> {
     }
 
     /// The most distinct values kept per breakdown key and interval (1,000
-    /// by default); further values are counted as [`BreakdownValue::Other`](crate::BreakdownValue::Other).
+    /// by default); further values are counted as [`BreakdownValue::Other`](crate::stats::BreakdownValue::Other).
     pub fn max_breakdown_values(mut self, max: usize) -> Self {
         self.config.max_breakdown_values = max;
         self
@@ -326,7 +329,7 @@ impl<Tz: TimeZone> StatsConfigBuilder<Tz> {
     }
 
     /// Keeps (the default) or drops finished interaction records; when off,
-    /// [`poll_record`](crate::Statistics::poll_record) returns nothing.
+    /// [`poll_record`](crate::stats::Statistics::poll_record) returns nothing.
     pub fn keep_records(mut self, keep: bool) -> Self {
         self.config.keep_records = keep;
         self

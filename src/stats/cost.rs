@@ -44,7 +44,8 @@ impl ChannelCost {
 ///
 /// # Example
 /// ```
-/// use switchboard::{Channel, ChannelCost, CostModel};
+/// use switchboard::{Channel};
+/// use switchboard::stats::{ChannelCost, CostModel};
 ///
 /// let model = CostModel::new()
 ///     .with_channel(Channel::Voice, ChannelCost::new(0.25, 1.0))?
@@ -52,7 +53,7 @@ impl ChannelCost {
 /// // A 3-minute call with 1 minute of wrap-up: 0.25 + 4 × 1.0.
 /// assert_eq!(model.cost(Channel::Voice, 240_000), Some(4.25));
 /// assert_eq!(model.cost(Channel::Chat, 240_000), None);
-/// # Ok::<(), switchboard::StatsConfigError>(())
+/// # Ok::<(), switchboard::stats::StatsConfigError>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CostModel {

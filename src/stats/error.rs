@@ -36,7 +36,7 @@ pub enum StatsConfigError {
         max: usize,
     },
     /// A response target counts the business hours of a calendar the engine
-    /// does not have (from [`StatsConfig::check_calendars`](crate::StatsConfig::check_calendars)).
+    /// does not have (from [`StatsConfig::check_calendars`](crate::stats::StatsConfig::check_calendars)).
     /// Unchecked, such a target counts wall-clock time.
     #[error("the {channel} response target{} counts the business hours of calendar {calendar}, which the engine does not have", .queue.map(|q| format!(" of queue {q}")).unwrap_or_default())]
     UnknownCalendar {

@@ -21,6 +21,7 @@ use crate::time::Timestamp;
 ///
 /// # Example
 /// ```
+/// # use switchboard::stats::*;
 /// # use switchboard::*;
 /// # fn records() -> Vec<InteractionRecord> { Vec::new() }
 /// let mut out = Vec::new();
@@ -110,6 +111,7 @@ pub const RECORD_CSV_COLUMNS: [&str; 24] = [
 ///
 /// # Example
 /// ```
+/// # use switchboard::stats::*;
 /// # use switchboard::*;
 /// # fn records() -> Vec<InteractionRecord> { Vec::new() }
 /// let mut out = Vec::new();

@@ -31,7 +31,7 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 /// [`ServiceLevelFormula`]. Channel,
 /// skill and attribute figures are sums over the queues' contacts, so an
 /// interaction transferred once counts as offered twice there, as in most ACD
-/// reports; the [`InteractionRecord`](crate::InteractionRecord) has the
+/// reports; the [`InteractionRecord`](crate::stats::InteractionRecord) has the
 /// interaction's own end-to-end view.
 ///
 /// **Interval convention.** A contact is counted as *offered* in the interval
@@ -79,7 +79,7 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 /// # Example
 /// ```
 /// use std::time::Duration;
-/// use switchboard::ContactCounters;
+/// use switchboard::stats::ContactCounters;
 ///
 /// // Two quarter hours rolled up into their half hour.
 /// let mut a = ContactCounters::default();
@@ -254,7 +254,7 @@ impl ContactCounters {
     ///
     /// # Example
     /// ```
-    /// use switchboard::ContactCounters;
+    /// use switchboard::stats::ContactCounters;
     ///
     /// let mut chat = ContactCounters::default();
     /// (chat.offered, chat.self_served) = (300, 100);
@@ -446,7 +446,7 @@ impl ServiceLevelReading {
 /// [`clock`](ResponseTarget::clock) says which. A channel, skill or attribute
 /// value adds up contacts of many queues, each judged on its own queue's
 /// target. Each contact's response times on both clocks are in its
-/// [`InteractionRecord::response`](crate::InteractionRecord::response).
+/// [`InteractionRecord::response`](crate::stats::InteractionRecord::response).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResponseReading {

@@ -110,12 +110,12 @@ pub trait ContactHistory: Send {
 /// # Example
 /// ```
 /// use std::time::Duration;
-/// use switchboard::RetentionPolicy;
+/// use switchboard::stats::RetentionPolicy;
 ///
 /// let policy = RetentionPolicy::new(Duration::from_secs(60 * 86_400), 1_000_000)?;
 /// assert_eq!(policy.max_entries(), 1_000_000);
 /// assert!(RetentionPolicy::new(Duration::ZERO, 10).is_err());
-/// # Ok::<(), switchboard::StatsConfigError>(())
+/// # Ok::<(), switchboard::stats::StatsConfigError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RetentionPolicy {
@@ -174,6 +174,7 @@ impl Default for RetentionPolicy {
 /// # Example
 /// ```
 /// use std::time::Duration;
+/// use switchboard::stats::*;
 /// use switchboard::*;
 ///
 /// let mut history = InMemoryHistory::new(RetentionPolicy::new(Duration::from_secs(86_400), 100)?);

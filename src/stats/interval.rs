@@ -16,7 +16,7 @@ const MINUTE_MS: i64 = 60_000;
 ///
 /// # Example
 /// ```
-/// use switchboard::IntervalLength;
+/// use switchboard::stats::IntervalLength;
 ///
 /// assert_eq!(IntervalLength::minutes(15).unwrap(), IntervalLength::QUARTER_HOUR);
 /// assert!(IntervalLength::minutes(45).is_err()); // does not divide an hour
@@ -84,7 +84,8 @@ impl From<IntervalLength> for u16 {
 /// # Example
 /// ```
 /// use chrono::FixedOffset;
-/// use switchboard::{IntervalLength, IntervalSchedule, Timestamp};
+/// use switchboard::{Timestamp};
+/// use switchboard::stats::{IntervalLength, IntervalSchedule};
 ///
 /// let paris_winter = FixedOffset::east_opt(3600).unwrap();
 /// let schedule = IntervalSchedule::new(IntervalLength::QUARTER_HOUR, paris_winter);
@@ -180,7 +181,7 @@ impl<Tz: TimeZone> IntervalSchedule<Tz> {
 /// The figures of one closed interval: the same figures a wallboard shows,
 /// per queue, channel, skill, agent and attribute value, plus costs.
 ///
-/// Counters cover the interval (see [`ContactCounters`](crate::ContactCounters)
+/// Counters cover the interval (see [`ContactCounters`](crate::stats::ContactCounters)
 /// for which interval each event is counted in); instantaneous figures
 /// (waiting, agents by state, presence) are as at the interval's end. Rows
 /// are sorted by id; queues, channels, skills and agents known to the
@@ -189,6 +190,7 @@ impl<Tz: TimeZone> IntervalSchedule<Tz> {
 ///
 /// # Example
 /// ```
+/// use switchboard::stats::*;
 /// use switchboard::*;
 ///
 /// let mut stats = Statistics::new(StatsConfig::builder().intervals(IntervalLength::HALF_HOUR).build()?);

@@ -8,11 +8,56 @@
 //! views for the configuration an event does not carry: a queue's name and
 //! target, an agent's queues and skills, an interaction's requirements).
 //!
-//! Module map: `sla` holds the formulas, `figures` the counters and gauges,
-//! `live` the incremental state, `quantile` the percentile sketch,
-//! `interval` the calendar, `record` the interaction records, `export` JSON
-//! and CSV, `history` the contact history, `breakdown` the attribute
-//! breakdowns and `cost` the cost model.
+//! What it gives, per queue, channel, skill and agent:
+//!
+//! * **Live figures** ([`Statistics::queue`], [`Statistics::channel`], …):
+//!   [`ContactFigures`] (offered, answered, abandoned, service levels, ASA,
+//!   handle time, waits) and [`AgentFigures`] (occupancy, presence).
+//! * **Interval reports** ([`Statistics::poll_report`]): the same figures per
+//!   quarter or half hour ([`IntervalLength`]), in the centre's time zone.
+//! * **Interaction records** ([`Statistics::poll_record`]): one
+//!   [`InteractionRecord`] per interaction from arrival to its end, with every
+//!   queue visit, offer and transfer; CSV and JSON-lines export behind the
+//!   `csv` and `json` features.
+//! * **Contact history** ([`ContactHistory`]): each customer's contacts across
+//!   channels, with retention ([`RetentionPolicy`]).
+//! * **Breakdowns and costs**: figures by an interaction attribute
+//!   (`StatsConfigBuilder::breakdown_by`) and a cost model ([`CostModel`]).
+//!
+//! Counters are sums kept in whole milliseconds (`…_ms` fields: they are merged
+//! across intervals and serialised); the figures built from them are
+//! [`Duration`]s.
+//!
+//! # Example
+//! ```
+//! use std::time::Duration;
+//! use switchboard::stats::{Statistics, StatsConfig};
+//! use switchboard::*;
+//!
+//! let mut engine = Engine::new(EngineConfig::default());
+//! let mut stats = Statistics::new(StatsConfig::default());
+//! let t0 = Timestamp::from_secs(1_767_258_000);
+//! let mut feed = |engine: &mut Engine, stats: &mut Statistics| {
+//!     while let Some(event) = engine.poll_event() {
+//!         stats.observe(&event, engine); // right after polling, before the next handle
+//!     }
+//! };
+//! engine.handle(Command::AddQueue(QueueConfig::new(QueueId(1), "support", [Channel::Voice])), t0)?;
+//! let agent = AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Voice, 1))
+//!     .with_queue(QueueMembership::new(QueueId(1)));
+//! engine.handle(Command::AddAgent(agent), t0)?;
+//! engine.handle(Command::Login { agent: AgentId(1) }, t0)?;
+//! engine.handle(Command::Arrive(NewInteraction::new(InteractionId(1), Channel::Voice, QueueId(1), CustomerId(7))), t0)?;
+//! feed(&mut engine, &mut stats);
+//! let offer = engine.offers().next().unwrap().id;
+//! engine.handle(Command::Accept { agent: AgentId(1), offer }, t0 + Duration::from_secs(12))?;
+//! feed(&mut engine, &mut stats);
+//!
+//! let support = stats.queue(QueueId(1)).unwrap();
+//! assert_eq!((support.counters.offered, support.counters.answered), (1, 1));
+//! assert_eq!(support.counters.average_speed_of_answer(), Some(Duration::from_secs(12)));
+//! # Ok::<(), CommandError>(())
+//! ```
 
 mod breakdown;
 mod clock;
@@ -137,6 +182,7 @@ pub struct PlaceInLine {
 /// # Example
 /// ```
 /// use std::time::Duration;
+/// use switchboard::stats::*;
 /// use switchboard::*;
 ///
 /// let mut engine = Engine::new(EngineConfig::default());

@@ -30,7 +30,7 @@ const MAX_MS: u64 = 1 << 52;
 /// # Example
 /// ```
 /// use std::time::Duration;
-/// use switchboard::WaitSketch;
+/// use switchboard::stats::WaitSketch;
 ///
 /// let mut waits = WaitSketch::new();
 /// for secs in 1..=100 {

@@ -146,7 +146,7 @@ pub struct TransferRecord {
     /// [`AllDeclined::Overflow`](crate::AllDeclined::Overflow)); false for
     /// the host's [`Command::Transfer`](crate::Command::Transfer). Counted in
     /// `overflowed_out` and `overflowed_in` of the
-    /// [`ContactCounters`](crate::ContactCounters). Left out of the
+    /// [`ContactCounters`](crate::stats::ContactCounters). Left out of the
     /// serialised form when false.
     #[serde(default, skip_serializing_if = "is_false")]
     pub overflow: bool,
@@ -228,7 +228,7 @@ impl fmt::Debug for Disposition {
 /// every queue it passed through, every offer (to whom, outcome, how long),
 /// answer time, talk and wrap-up time, transfers and final outcome.
 ///
-/// Records come out of [`Statistics::poll_record`](crate::Statistics::poll_record)
+/// Records come out of [`Statistics::poll_record`](crate::stats::Statistics::poll_record)
 /// when the interaction ends. They serialise with serde; with the `json` and
 /// `csv` features, `write_json_lines`, `write_records_csv` and
 /// `write_offers_csv` export them for a database or BI tool.
@@ -236,13 +236,14 @@ impl fmt::Debug for Disposition {
 /// Attributes and disposition notes may be personal data; `Debug` redacts them.
 ///
 /// To keep memory bounded, at most
-/// [`StatsConfigBuilder::max_offers_per_record`](crate::StatsConfigBuilder::max_offers_per_record)
+/// [`StatsConfigBuilder::max_offers_per_record`](crate::stats::StatsConfigBuilder::max_offers_per_record)
 /// offers, visits and transfers are kept each (the first ones); `offer_count`,
 /// `visit_count` and `transfer_count` are the true totals.
 ///
 /// # Example
 /// ```
 /// use std::time::Duration;
+/// use switchboard::stats::*;
 /// use switchboard::*;
 ///
 /// let mut engine = Engine::new(EngineConfig::default());

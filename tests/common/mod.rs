@@ -215,13 +215,13 @@ impl Drop for TempDir {
 /// A harness with statistics fed from every event, in order, right after each command.
 pub struct Lab {
     pub h: Harness,
-    pub stats: switchboard::Statistics,
+    pub stats: switchboard::stats::Statistics,
     fed: usize,
 }
 
 impl Lab {
-    pub fn new(config: switchboard::StatsConfig) -> Self {
-        Lab { h: harness(), stats: switchboard::Statistics::new(config), fed: 0 }
+    pub fn new(config: switchboard::stats::StatsConfig) -> Self {
+        Lab { h: harness(), stats: switchboard::stats::Statistics::new(config), fed: 0 }
     }
 
     pub fn feed(&mut self) {
@@ -262,7 +262,7 @@ impl Lab {
         self.cmd(Command::Abandon { interaction: InteractionId(id) })
     }
 
-    pub fn reports(&mut self) -> Vec<switchboard::IntervalReport> {
+    pub fn reports(&mut self) -> Vec<switchboard::stats::IntervalReport> {
         std::iter::from_fn(|| self.stats.poll_report()).collect()
     }
 }

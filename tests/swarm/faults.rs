@@ -5,6 +5,7 @@
 use std::fs::OpenOptions;
 use std::time::Duration;
 
+use switchboard::host::*;
 use switchboard::*;
 
 use crate::checker::{Expect, FNV_OFFSET, hash_events};

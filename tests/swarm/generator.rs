@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use switchboard::host::*;
 use switchboard::*;
 
 use crate::classes::{Class, Classes};
