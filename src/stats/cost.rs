@@ -1,5 +1,7 @@
 //! Cost per contact and per handled minute, per channel.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::error::StatsConfigError;
@@ -44,15 +46,16 @@ impl ChannelCost {
 ///
 /// # Example
 /// ```
-/// use switchboard::{Channel};
+/// use std::time::Duration;
+/// use switchboard::Channel;
 /// use switchboard::stats::{ChannelCost, CostModel};
 ///
 /// let model = CostModel::new()
 ///     .with_channel(Channel::Voice, ChannelCost::new(0.25, 1.0))?
 ///     .with_channel(Channel::Email, ChannelCost::new(0.05, 0.5))?;
 /// // A 3-minute call with 1 minute of wrap-up: 0.25 + 4 × 1.0.
-/// assert_eq!(model.cost(Channel::Voice, 240_000), Some(4.25));
-/// assert_eq!(model.cost(Channel::Chat, 240_000), None);
+/// assert_eq!(model.cost(Channel::Voice, Duration::from_secs(240)), Some(4.25));
+/// assert_eq!(model.cost(Channel::Chat, Duration::from_secs(240)), None);
 /// # Ok::<(), switchboard::stats::StatsConfigError>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -87,10 +90,11 @@ impl CostModel {
         self.channels.binary_search_by_key(&channel, |(c, _)| *c).ok().map(|i| self.channels[i].1)
     }
 
-    /// The cost of one interaction of `channel` handled for `handled_ms`.
-    pub fn cost(&self, channel: Channel, handled_ms: u64) -> Option<f64> {
+    /// The cost of one interaction of `channel` handled (talk, hold and wrap-up) for `handled`.
+    pub fn cost(&self, channel: Channel, handled: Duration) -> Option<f64> {
         let c = self.channel(channel)?;
-        Some(c.per_contact + c.per_handled_minute * handled_ms as f64 / 60_000.0)
+        // In milliseconds, the statistics' resolution, as the cost was always computed.
+        Some(c.per_contact + c.per_handled_minute * handled.as_millis() as f64 / 60_000.0)
     }
 
     /// The cost of one contact of `channel` resolved in self-service.
@@ -227,7 +231,7 @@ mod tests {
         {
             let mut r = InteractionRecord::new(InteractionId(id), CustomerId(1), channel, QueueId(7), Timestamp::EPOCH);
             r.talk_ms = talk;
-            r.cost = model.cost(channel, talk);
+            r.cost = model.cost(channel, Duration::from_millis(talk));
             summary.book(&r);
         }
         let voice = summary.channel(Channel::Voice).unwrap();

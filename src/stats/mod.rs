@@ -850,7 +850,8 @@ impl<Tz: TimeZone> Statistics<Tz> {
         record.ended_at = Some(at);
         record.outcome = Some(outcome);
         record.last_queue = Some(queue);
-        record.cost = self.config.cost.cost(record.channel, record.talk_ms.saturating_add(record.wrap_ms));
+        let handled = Duration::from_millis(record.talk_ms.saturating_add(record.wrap_ms));
+        record.cost = self.config.cost.cost(record.channel, handled);
         if let Outcome::Handled { .. } = outcome {
             let booked = t.stint.as_ref().map_or(queue, |s| s.queue);
             if let Some(q) = self.tallies.queues.get_mut(&booked) {
