@@ -48,14 +48,6 @@ fn recording_requested() -> bool {
     std::env::var("SWITCHBOARD_RECORD").is_ok_and(|v| v == "1")
 }
 
-/// A fixture line in today's serialised form: the fixtures were recorded in format 1 (variants
-/// in CamelCase, spans as `{secs, nanos}`), and reading a line and writing it again turns it into
-/// format 2 without changing what it says. A line that does not read stays as it is, and
-/// shows as the difference.
-fn in_todays_format(line: &str) -> String {
-    serde_json::from_str::<Event>(line).map_or_else(|_| line.to_owned(), |e| serde_json::to_string(&e).unwrap())
-}
-
 /// Whether `actual` matches the fixture line, byte for byte once an `AgentReady` offer takes
 /// the fixture's `candidates` (the one field left out of the comparison).
 fn matches(expected: &str, actual: &Event) -> bool {

@@ -27,13 +27,9 @@ fn lines(run: &Recording) -> Vec<String> {
 }
 
 /// The recorded stream in today's serialised form: recorded in format 1, each line is read and
-/// written again (as `tests/routing_replay.rs` does), which changes its naming, not what it says.
+/// written again ([`in_todays_format`]), which changes its naming, not what it says.
 fn fixture() -> Vec<String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/routing-stream-default.jsonl");
-    let in_todays_format = |line: &str| match serde_json::from_str::<Event>(line) {
-        Ok(event) => serde_json::to_string(&event).unwrap(),
-        Err(_) => line.to_string(),
-    };
     std::fs::read_to_string(path).unwrap().lines().map(in_todays_format).collect()
 }
 
