@@ -9,6 +9,11 @@
 //!
 //! Binary forms (the compact snapshot) keep serde's `(secs, nanos)` pair: they
 //! are versioned by their own header and never written by hand.
+//!
+//! Time counters of the statistics (sums of talk, wrap-up, waits, presence
+//! time; named `…_ms` in serialised forms) are the exception: they are whole
+//! milliseconds in every format, binary ones included ([`counter_millis`]),
+//! as they were when the API held them as `u64` milliseconds.
 
 use std::time::Duration;
 
@@ -75,6 +80,43 @@ pub(crate) mod option_millis {
     }
 }
 
+/// `#[serde(with = "crate::serde_forms::counter_millis")]` for a time counter
+/// of the statistics (a sum of talk, wrap-up or waiting time): a `u64` of
+/// whole milliseconds in *every* format, binary ones included, so reports,
+/// records and their compact forms are byte for byte what they were when the
+/// field was a `u64` of milliseconds. The sums are whole milliseconds by
+/// construction; a sub-millisecond part is dropped, and a sum beyond
+/// `u64::MAX` milliseconds is written as `u64::MAX`.
+pub(crate) mod counter_millis {
+    use super::*;
+
+    /// The most a time counter holds: what its serialised form can say.
+    pub(crate) const MAX: Duration = Duration::from_millis(u64::MAX);
+
+    /// The counter in whole milliseconds, saturating at `u64::MAX`.
+    pub(crate) fn of(d: Duration) -> u64 {
+        u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// `sum + more`, saturating at [`MAX`] as a `u64` of milliseconds did.
+    pub(crate) fn add(sum: Duration, more: Duration) -> Duration {
+        sum.saturating_add(more).min(MAX)
+    }
+
+    /// `skip_serializing_if` for a counter: true when it is written as 0.
+    pub(crate) fn is_zero(d: &Duration) -> bool {
+        d.as_millis() == 0
+    }
+
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(of(*d))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
 /// Reads a span written as whole milliseconds or as serde's `{secs, nanos}`.
 struct SpanVisitor;
 
@@ -132,6 +174,59 @@ mod tests {
             let spans = Spans { wrap_up, timeout };
             assert_eq!(serde_json::to_string(&spans).unwrap(), json);
             assert_eq!(serde_json::from_str::<Spans>(json).unwrap(), spans, "{json}");
+        }
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Counter {
+        #[serde(rename = "talk_ms", with = "counter_millis")]
+        talk: Duration,
+        #[serde(
+            rename = "interrupted_ms",
+            default,
+            skip_serializing_if = "counter_millis::is_zero",
+            with = "counter_millis"
+        )]
+        interrupted: Duration,
+    }
+
+    /// What a counter was before the API spoke `Duration`.
+    #[derive(Serialize)]
+    struct CounterInMs {
+        talk_ms: u64,
+        interrupted_ms: u64,
+    }
+
+    #[test]
+    fn counters_are_u64_milliseconds_in_every_format() {
+        let ms = Duration::from_millis;
+        for (talk, interrupted, old) in [
+            (ms(0), ms(1), (0, 1)),
+            (ms(300_000), ms(55_000), (300_000, 55_000)),
+            (ms(u64::MAX), ms(u64::MAX), (u64::MAX, u64::MAX)),
+            // Beyond what the form can say: saturates; a sub-millisecond part is dropped.
+            (Duration::MAX, Duration::from_micros(1_500), (u64::MAX, 1)),
+        ] {
+            let c = Counter { talk, interrupted };
+            let old = CounterInMs { talk_ms: old.0, interrupted_ms: old.1 };
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, serde_json::to_string(&old).unwrap());
+            let back = serde_json::from_str::<Counter>(&json).unwrap();
+            assert_eq!((back.talk, back.interrupted), (ms(old.talk_ms), ms(old.interrupted_ms)));
+            #[cfg(feature = "compact")]
+            {
+                let bytes = postcard::to_allocvec(&c).unwrap();
+                assert_eq!(bytes, postcard::to_allocvec(&old).unwrap(), "{c:?}");
+                assert_eq!(postcard::from_bytes::<Counter>(&bytes).unwrap(), back);
+            }
+        }
+        let zero = Counter { talk: Duration::ZERO, interrupted: Duration::from_micros(999) };
+        assert_eq!(serde_json::to_string(&zero).unwrap(), r#"{"talk_ms":0}"#, "written as 0, so left out");
+        assert_eq!(serde_json::from_str::<Counter>(r#"{"talk_ms":0}"#).unwrap().interrupted, Duration::ZERO);
+        assert_eq!(counter_millis::add(Duration::MAX, ms(1)), counter_millis::MAX);
+        assert_eq!(counter_millis::of(Duration::MAX), u64::MAX);
+        for bad in [r#"{"talk_ms":-1}"#, r#"{"talk_ms":1.5}"#, r#"{"talk_ms":{"secs":1,"nanos":0}}"#] {
+            assert!(serde_json::from_str::<Counter>(bad).is_err(), "{bad}");
         }
     }
 

@@ -121,7 +121,7 @@ fn the_record_shows_one_journey_with_two_legs_and_the_call_is_neither_answered_n
     // The callback: a new contact of the callback channel from the conversion, answered 15 s later.
     let callback = stats.channel(Channel::Callback).unwrap();
     assert_eq!((callback.counters.offered, callback.counters.answered), (1, 1));
-    assert_eq!(callback.counters.answer_wait_ms, 15_000);
+    assert_eq!(callback.counters.answer_wait, secs(15));
     // The queue counts both legs; every contact that entered it left it one way.
     let q = stats.queue(QueueId(1)).unwrap();
     assert_eq!((q.counters.offered, q.counters.left()), (2, 2));
@@ -184,7 +184,7 @@ fn failed_dials_retry_after_the_delay_and_the_last_ends_the_callback() {
     let record = stats.poll_record().unwrap();
     assert_eq!(record.outcome, Some(Outcome::CallbackFailed(DialFailure::Busy)));
     assert_eq!(record.visits.len(), 3, "one visit per attempt");
-    assert_eq!(record.talk_ms, 15_000, "5 s of dialling each time");
+    assert_eq!(record.talk, secs(15), "5 s of dialling each time");
 }
 
 #[test]
@@ -398,5 +398,5 @@ fn a_snapshot_before_the_due_time_restores_into_the_same_future_and_the_record_m
     assert_eq!(record.arrived_at, Timestamp::from_millis(T0));
     let callback = stats.channel(Channel::Callback).unwrap();
     assert_eq!((callback.counters.offered, callback.counters.answered), (1, 1));
-    assert_eq!(callback.counters.answer_wait_ms, 10_000, "waited from its due time, not from when it was scheduled");
+    assert_eq!(callback.counters.answer_wait, secs(10), "waited from its due time, not from when it was scheduled");
 }

@@ -232,10 +232,10 @@ fn a_call_is_offered_on_top_of_email_which_pauses_until_the_call_is_over() {
         assert_trace(&r.events, expected, &case);
         assert_eq!(r.most_held, if interruptible { 2 } else { 1 }, "{case}");
         let email = &r.records[&EMAIL];
-        let paused_ms = if interruptible { (call_done + wrap_up as i64 - 10) as u64 * 1_000 } else { 0 };
-        assert_eq!(email.interrupted_ms, paused_ms, "{case}");
-        assert_eq!(email.talk_ms, 300_000, "{case}: the pause is inside the e-mail's handle time");
-        assert_eq!(r.records[&CALL].interrupted_ms, 0, "{case}");
+        let paused = if interruptible { secs((call_done + wrap_up as i64 - 10) as u64) } else { Duration::ZERO };
+        assert_eq!(email.interrupted, paused, "{case}");
+        assert_eq!(email.talk, secs(300), "{case}: the pause is inside the e-mail's handle time");
+        assert_eq!(r.records[&CALL].interrupted, Duration::ZERO, "{case}");
     }
 }
 
@@ -282,7 +282,7 @@ fn nothing_new_reaches_the_agent_while_the_call_is_up() {
         "two calls and two e-mails",
     );
     assert_eq!(r.most_held, 2);
-    assert_eq!(r.records[&EMAIL].interrupted_ms, 120_000);
+    assert_eq!(r.records[&EMAIL].interrupted, secs(120));
 }
 
 /// Paused work may be completed (the reply was sent just before the call) or transferred:
@@ -358,7 +358,7 @@ fn paused_work_can_be_completed_or_transferred_and_logging_out_keeps_it_paused()
         let r = run(&script, 400, None);
         assert_trace(&r.events, expected, case);
         if case == "e-mail completed while paused" {
-            assert_eq!((r.records[&EMAIL].interrupted_ms, r.records[&EMAIL].talk_ms), (30_000, 40_000));
+            assert_eq!((r.records[&EMAIL].interrupted, r.records[&EMAIL].talk), (secs(30), secs(40)));
         }
     }
 
@@ -421,7 +421,7 @@ fn interruptible_work_accepted_beside_real_time_work_pauses_at_once() {
         ],
         "e-mail beside a chat",
     );
-    assert_eq!(r.records[&EMAIL].interrupted_ms, 55_000);
+    assert_eq!(r.records[&EMAIL].interrupted, secs(55));
 }
 
 /// A snapshot taken mid-interruption (or mid-wrap-up, still interrupted) and restored gives

@@ -19,7 +19,7 @@ const OFFICE: CalendarId = CalendarId(1);
 /// The office's hours plus a line open all Sunday, 00:00–24:00 local time: 23 h on the
 /// spring-forward Sunday, 25 h on the fall-back one.
 const SUNDAY_LINE: CalendarId = CalendarId(2);
-const HOUR: u64 = 3_600_000;
+const HOUR: Duration = Duration::from_secs(3_600);
 
 fn utc(text: &str) -> Timestamp {
     let t = chrono::DateTime::parse_from_rfc3339(text).expect("a test time");
@@ -167,12 +167,12 @@ fn an_email_from_friday_evening_answered_monday_morning_takes_an_hour_and_a_half
     assert_eq!(f.stats[0].channel(Channel::Email).unwrap().counters.response.responded_within, 1);
 
     let [rb, rw] = f.responses()[..] else { panic!("two statistics") };
-    let wall_ms = 64 * HOUR + HOUR / 2;
-    let fields = |r: &ResponseRecord| (r.queue, r.target, r.at, r.calendar, r.response_ms, r.wall_ms, r.within);
+    let wall_time = 64 * HOUR + HOUR / 2;
+    let fields = |r: &ResponseRecord| (r.queue, r.target, r.at, r.calendar, r.response, r.wall, r.within);
     let at = utc("2026-01-12T08:30:00Z");
-    assert_eq!(fields(&rb), (QueueId(1), business, at, Some(OFFICE), HOUR + HOUR / 2, wall_ms, true));
+    assert_eq!(fields(&rb), (QueueId(1), business, at, Some(OFFICE), HOUR + HOUR / 2, wall_time, true));
     assert_eq!(rb.response_time(), Duration::from_secs(5_400));
-    assert_eq!(fields(&rw), (QueueId(1), wall, at, None, wall_ms, wall_ms, false));
+    assert_eq!(fields(&rw), (QueueId(1), wall, at, None, wall_time, wall_time, false));
 
     // The day's report (Monday, UTC) carries the same business-hours figure.
     f.at("2026-01-13T00:00:00Z");
@@ -212,13 +212,13 @@ fn the_same_email_across_the_daylight_saving_weekends() {
         f.cmd(Command::AddQueue(email_queue(1)));
         f.arrive(1, Channel::Email, 1);
         f.at(monday).add_agent(agent(1, Channel::Email, 1, &[1])).accept(1).complete(1);
-        let got: Vec<(u64, bool, Option<CalendarId>)> =
-            f.responses().iter().map(|r| (r.response_ms, r.within, r.calendar)).collect();
-        let expected: Vec<(u64, bool, Option<CalendarId>)> = half_hours
+        let got: Vec<(Duration, bool, Option<CalendarId>)> =
+            f.responses().iter().map(|r| (r.response, r.within, r.calendar)).collect();
+        let expected: Vec<(Duration, bool, Option<CalendarId>)> = half_hours
             .iter()
             .zip(within)
             .zip([Some(OFFICE), Some(SUNDAY_LINE), None])
-            .map(|((h, w), c)| (h * HOUR / 2, w, c))
+            .map(|((h, w), c)| (*h * HOUR / 2, w, c))
             .collect();
         assert_eq!(got, expected, "{name}: office, Sunday line, wall clock");
         for (i, w) in within.iter().enumerate() {
@@ -241,8 +241,8 @@ fn a_response_entirely_while_closed_takes_no_business_time() {
     f.arrive(1, Channel::Email, 1).accept(1);
     f.at("2026-03-29T10:00:00Z").complete(1);
     let [b, w] = f.responses()[..] else { panic!("two statistics") };
-    assert_eq!((b.response_ms, b.wall_ms, b.within, b.calendar), (0, 25 * HOUR, true, Some(OFFICE)));
-    assert_eq!((w.response_ms, w.within, w.calendar), (25 * HOUR, false, None));
+    assert_eq!((b.response, b.wall, b.within, b.calendar), (Duration::ZERO, 25 * HOUR, true, Some(OFFICE)));
+    assert_eq!((w.response, w.within, w.calendar), (25 * HOUR, false, None));
     assert_eq!(f.queue(0, 1).response.unwrap().level.map(|l| (l.met, l.counted)), Some((1, 1)));
 }
 
@@ -304,7 +304,7 @@ fn an_unknown_calendar_is_a_typed_error_and_otherwise_falls_back_to_the_wall_clo
     f.arrive(1, Channel::Email, 1);
     f.at("2026-01-12T08:30:00Z").add_agent(agent(1, Channel::Email, 1, &[1])).accept(1).complete(1);
     let [r] = f.responses()[..] else { panic!("one statistics") };
-    assert_eq!((r.calendar, r.response_ms, r.within), (None, 64 * HOUR + HOUR / 2, false), "wall clock");
+    assert_eq!((r.calendar, r.response, r.within), (None, 64 * HOUR + HOUR / 2, false), "wall clock");
 
     f.cmd(Command::AddCalendar { calendar: MISSING, hours: office() });
     assert_eq!(
@@ -320,7 +320,10 @@ fn an_unknown_calendar_is_a_typed_error_and_otherwise_falls_back_to_the_wall_clo
     f.arrive(2, Channel::Email, 1);
     f.at("2026-01-12T08:45:00Z").accept(2);
     let response = f.stats[0].live_record(InteractionId(2)).unwrap().response.unwrap();
-    assert_eq!((response.calendar, response.response_ms, response.within), (Some(MISSING), 15 * 60_000, true));
+    assert_eq!(
+        (response.calendar, response.response, response.within),
+        (Some(MISSING), Duration::from_secs(15 * 60), true)
+    );
 }
 
 /// How each formula counts a contact that leaves queue 1 by each route the engine has, driven

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use chrono::FixedOffset;
 use common::*;
 use switchboard::stats::*;
@@ -62,7 +64,7 @@ fn a_call_spanning_two_intervals_is_offered_in_the_first_and_answered_in_the_sec
     assert_eq!((q2.in_queue.at_interval_start, q2.counters.offered, q2.counters.answered), (1, 0, 1));
     assert_eq!(q2.counters.average_speed_of_answer(), Some(secs(20)), "the wait spans the boundary");
     assert_eq!(q2.service_level().map(|l| (l.met, l.counted)), Some((1, 1)));
-    assert_eq!((q2.counters.handled, q2.counters.talk_ms), (1, 60_000));
+    assert_eq!((q2.counters.handled, q2.counters.talk), (1, secs(60)));
     identity_holds(q2);
     for f in first.channels.iter().chain(&second.channels) {
         identity_holds(f);
@@ -70,10 +72,10 @@ fn a_call_spanning_two_intervals_is_offered_in_the_first_and_answered_in_the_sec
 
     // Agent 1 logged in at 0 s: 90 s available and 10 s ringing before the boundary.
     let a1 = first.agents[0].counters;
-    assert_eq!((a1.available_ms, a1.busy_ms, a1.offers), (90_000, 10_000, 1));
+    assert_eq!((a1.available, a1.busy, a1.offers), (secs(90), secs(10), 1));
     let a2 = second.agents[0].counters;
-    assert_eq!((a2.busy_ms, a2.available_ms, a2.accepted, a2.handled), (70_000, 830_000, 1, 1));
-    assert_eq!(a2.staffed_ms(), 900_000);
+    assert_eq!((a2.busy, a2.available, a2.accepted, a2.handled), (secs(70), secs(830), 1, 1));
+    assert_eq!(a2.staffed(), secs(900));
 
     // The live view starts afresh: nothing counted since 22:30 yet.
     let live = lab.stats.queue(QueueId(1)).unwrap();
@@ -94,11 +96,11 @@ fn advance_closes_idle_intervals_and_reports_stay_additive() {
     lab.at((QUARTER_END + 2 * 900) as f64);
     let reports = lab.reports();
     assert_eq!(reports.len(), 3);
-    let staffed: Vec<u64> = reports.iter().map(|r| r.agents[0].counters.staffed_ms()).collect();
-    assert_eq!(staffed, vec![100_000, 900_000, 900_000]);
+    let staffed: Vec<Duration> = reports.iter().map(|r| r.agents[0].counters.staffed()).collect();
+    assert_eq!(staffed, vec![secs(100), secs(900), secs(900)]);
     let mut total = AgentCounters::default();
     reports.iter().for_each(|r| total.merge(&r.agents[0].counters));
-    assert_eq!(total.available_ms, 1_900_000);
+    assert_eq!(total.available, secs(1_900));
     assert_eq!(lab.stats.poll_report(), None);
     assert_eq!(lab.stats.dropped_reports(), 0);
 }

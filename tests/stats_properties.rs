@@ -221,7 +221,7 @@ fn run(ops: &[Op]) -> Result<(), String> {
                 t.left += f.counters.left();
             }
             for a in &report.agents {
-                if a.counters.staffed_ms() > report.end.millis_since(report.start) as u64 {
+                if a.counters.staffed() > report.end.saturating_duration_since(report.start) {
                     return Err(fail(format!("agent staffed longer than the interval: {a:?}")));
                 }
             }

@@ -137,14 +137,14 @@ fn asa_handle_times_and_abandonment_by_hand() {
         (10, 7, 3, 0, 0, 0)
     );
     // ASA = (5 + 12 + 20 + 21 + 35 + 8 + 50) / 7 = 151 / 7 s, in whole milliseconds.
-    assert_eq!(c.answer_wait_ms, 151_000);
+    assert_eq!(c.answer_wait, secs(151));
     assert_eq!(c.average_speed_of_answer(), Some(ms(151_000 / 7)));
     // Abandons after 3, 15 and 40 s.
     assert_eq!(c.average_abandon_time(), Some(ms(58_000 / 3)));
     assert_eq!(c.abandon_rate(), Some(0.3));
-    assert_eq!(c.longest_wait_ms, 50_000);
+    assert_eq!(c.longest_wait, secs(50));
     // 7 calls of 100 s talk and 30 s wrap-up.
-    assert_eq!((c.handled, c.talk_ms, c.wrap_ups, c.wrap_ms), (7, 700_000, 7, 210_000));
+    assert_eq!((c.handled, c.talk, c.wrap_ups, c.wrap), (7, secs(700), 7, secs(210)));
     assert_eq!(c.average_talk_time(), Some(secs(100)));
     assert_eq!(c.average_wrap_time(), Some(secs(30)));
     assert_eq!(c.average_handle_time(), Some(secs(130)));
@@ -176,13 +176,13 @@ fn agent_occupancy_by_hand() {
     let a = lab.stats.agent(AgentId(1)).unwrap();
     assert_eq!(a.presence, Presence::Available);
     let c = a.counters;
-    assert_eq!((c.offers, c.accepted, c.handled, c.talk_ms, c.wrap_ms), (1, 1, 1, 100_000, 30_000));
-    assert_eq!((c.available_ms, c.busy_ms, c.wrap_up_ms, c.paused_ms), (165_000, 105_000, 30_000, 0));
+    assert_eq!((c.offers, c.accepted, c.handled, c.talk, c.wrap), (1, 1, 1, secs(100), secs(30)));
+    assert_eq!((c.available, c.busy, c.wrap_up, c.paused), (secs(165), secs(105), secs(30), Duration::ZERO));
     assert_eq!(c.occupancy(), Some(135.0 / 300.0));
     assert_eq!(c.utilisation(), Some(135.0 / 300.0));
     // Agent 7 had call 7, abandoned while ringing after 3 s.
     let c = lab.stats.agent(AgentId(7)).unwrap().counters;
-    assert_eq!((c.offers, c.accepted, c.withdrawn, c.busy_ms), (1, 0, 1, 3_000));
+    assert_eq!((c.offers, c.accepted, c.withdrawn, c.busy), (1, 0, 1, secs(3)));
 }
 
 #[test]
@@ -216,7 +216,7 @@ fn records_history_and_cost() {
     assert_eq!(r4.arrived_at, t(30));
     assert_eq!(r4.answered_at, Some(t(51)));
     assert_eq!(r4.wait(), Some(secs(21)));
-    assert_eq!((r4.talk_ms, r4.wrap_ms), (100_000, 30_000));
+    assert_eq!((r4.talk, r4.wrap), (secs(100), secs(30)));
     assert_eq!(r4.ended_at, Some(t(181)));
     assert_eq!(r4.offers.len(), 1);
     assert_eq!(r4.offers[0].result, OfferResult::Accepted);
@@ -235,7 +235,7 @@ fn records_history_and_cost() {
     assert_eq!(cost.total.contacts, 10);
     assert!((cost.total.cost - (10.0 * 0.5 + 7.0 * 130.0 / 60.0)).abs() < 1e-9);
     assert_eq!(cost.share_of_contacts(Channel::Voice), Some(1.0));
-    assert_eq!(cost.queue(QueueId(1)).unwrap().handled_ms, 7 * 130_000);
+    assert_eq!(cost.queue(QueueId(1)).unwrap().handled, secs(7 * 130));
 
     // Customer 100 made calls 1 and 2; call 1's disposition is in their history.
     let history = lab.stats.history().unwrap();
@@ -298,14 +298,14 @@ fn transfers_count_in_both_queues() {
     assert_eq!((q1.offered, q1.transferred_out, q1.abandoned, q1.answered), (2, 1, 1, 0));
     assert_eq!(q1.service_level.transferred_out, 1);
     // Queue 2: offered once, answered after 4 s, one conversation of 60 s ended by the transfer.
-    assert_eq!((q2.offered, q2.answered, q2.answer_wait_ms, q2.handled, q2.talk_ms), (1, 1, 4_000, 1, 60_000));
+    assert_eq!((q2.offered, q2.answered, q2.answer_wait, q2.handled, q2.talk), (1, 1, secs(4), 1, secs(60)));
     assert_eq!(lab.stats.channel(Channel::Chat).unwrap().counters.offered, 3);
     let r = lab.stats.poll_record().unwrap();
     assert_eq!(r.transfer_count, 2);
     assert_eq!(r.visits.iter().map(|v| v.queue.0).collect::<Vec<_>>(), vec![1, 2, 1]);
     assert_eq!(r.visits[0].exit, VisitExit::Transferred { to: QueueId(2) });
     assert!(r.transfers[1].after_answer);
-    assert_eq!((r.answered_in, r.last_queue, r.talk_ms), (Some(QueueId(2)), Some(QueueId(1)), 60_000));
+    assert_eq!((r.answered_in, r.last_queue, r.talk), (Some(QueueId(2)), Some(QueueId(1)), secs(60)));
 }
 
 #[test]

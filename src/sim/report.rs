@@ -110,8 +110,9 @@ impl Figures {
             service_level_pct: None,
             asa_secs: c.average_speed_of_answer().map(|d| d.as_secs_f64()),
             prob_wait_pct: cohort.prob_wait_pct(),
-            avg_wait_secs: (left > 0).then(|| (c.answer_wait_ms + c.abandon_wait_ms) as f64 / 1000.0 / left as f64),
-            longest_wait_secs: c.longest_wait_ms as f64 / 1000.0,
+            avg_wait_secs: (left > 0)
+                .then(|| (c.answer_wait.as_millis() + c.abandon_wait.as_millis()) as f64 / 1000.0 / left as f64),
+            longest_wait_secs: c.longest_wait.as_millis() as f64 / 1000.0,
             aht_secs: c.average_handle_time().map(|d| d.as_secs_f64()),
             abandon_pct: pct(c.abandoned + c.short_abandoned, c.offered),
         }

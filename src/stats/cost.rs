@@ -8,6 +8,7 @@ use super::error::StatsConfigError;
 use super::record::InteractionRecord;
 use crate::ids::QueueId;
 use crate::model::channel::Channel;
+use crate::serde_forms::counter_millis;
 
 /// What a channel costs, in the host's currency (any unit, e.g. euros).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -114,16 +115,17 @@ impl CostModel {
 pub struct CostLine {
     /// Interactions that ended.
     pub contacts: u64,
-    /// Their talk plus wrap-up time, in milliseconds.
-    pub handled_ms: u64,
+    /// Their talk plus wrap-up time. Serialised as `handled_ms`, in whole milliseconds.
+    #[serde(rename = "handled_ms", with = "counter_millis")]
+    pub handled: Duration,
     /// Their cost.
     pub cost: f64,
 }
 
 impl CostLine {
-    fn add(&mut self, handled_ms: u64, cost: f64) {
-        self.contacts += 1;
-        self.handled_ms += handled_ms;
+    fn add(&mut self, handled: Duration, cost: f64) {
+        self.contacts = self.contacts.saturating_add(1);
+        self.handled = counter_millis::add(self.handled, handled);
         self.cost += cost;
     }
 
@@ -170,9 +172,9 @@ pub struct CostSummary {
 impl CostSummary {
     /// Books one ended interaction.
     pub(crate) fn book(&mut self, record: &InteractionRecord) {
-        let handled_ms = record.talk_ms.saturating_add(record.wrap_ms);
+        let handled = record.handle_time();
         let cost = record.cost.unwrap_or(0.0);
-        self.total.add(handled_ms, cost);
+        self.total.add(handled, cost);
         let channel = record.channel;
         let i = match self.channels.binary_search_by_key(&channel, |l| l.channel) {
             Ok(i) => i,
@@ -181,7 +183,7 @@ impl CostSummary {
                 i
             }
         };
-        self.channels[i].line.add(handled_ms, cost);
+        self.channels[i].line.add(handled, cost);
         // A contact resolved in self-service reached no queue.
         let Some(queue) = record.handling_queue() else { return };
         let i = match self.queues.binary_search_by_key(&queue, |l| l.queue) {
@@ -191,7 +193,7 @@ impl CostSummary {
                 i
             }
         };
-        self.queues[i].line.add(handled_ms, cost);
+        self.queues[i].line.add(handled, cost);
     }
 
     /// A channel's line.
@@ -230,12 +232,12 @@ mod tests {
             [(1, Channel::Voice, 30_000), (2, Channel::Voice, 90_000), (3, Channel::Chat, 60_000)]
         {
             let mut r = InteractionRecord::new(InteractionId(id), CustomerId(1), channel, QueueId(7), Timestamp::EPOCH);
-            r.talk_ms = talk;
+            r.talk = Duration::from_millis(talk);
             r.cost = model.cost(channel, Duration::from_millis(talk));
             summary.book(&r);
         }
         let voice = summary.channel(Channel::Voice).unwrap();
-        assert_eq!((voice.contacts, voice.handled_ms, voice.cost), (2, 120_000, 6.0));
+        assert_eq!((voice.contacts, voice.handled, voice.cost), (2, Duration::from_secs(120), 6.0));
         assert_eq!(voice.cost_per_contact(), Some(3.0));
         assert_eq!(summary.share_of_contacts(Channel::Chat), Some(1.0 / 3.0));
         assert_eq!(summary.queue(QueueId(7)).unwrap().contacts, 3);

@@ -10,6 +10,8 @@ use super::{error::ExportError, record::InteractionRecord};
 #[cfg(feature = "csv")]
 use crate::model::interaction::Outcome;
 #[cfg(feature = "csv")]
+use crate::serde_forms::counter_millis;
+#[cfg(feature = "csv")]
 use crate::time::Timestamp;
 
 /// Writes records as JSON lines: one JSON object per line, every field of
@@ -146,8 +148,8 @@ pub fn write_records_csv<'a, W: std::io::Write>(
             opt(r.answered_by.map(|a| a.0)),
             opt(r.answered_in.map(|q| q.0)),
             opt(r.wait().map(|w| w.as_millis())),
-            r.talk_ms.to_string(),
-            r.wrap_ms.to_string(),
+            counter_millis::of(r.talk).to_string(),
+            counter_millis::of(r.wrap).to_string(),
             r.handle_time().as_millis().to_string(),
             time(r.ended_at),
             outcome(r.outcome).to_owned(),

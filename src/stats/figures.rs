@@ -9,13 +9,20 @@ use super::quantile::WaitSketch;
 use crate::ids::{AgentId, QueueId, SkillId};
 use crate::model::agent::Presence;
 use crate::model::channel::Channel;
+use crate::serde_forms::counter_millis;
 use crate::sla::{
     ResponseCounts, ResponseTarget, ServiceLevel, ServiceLevelCounts, ServiceLevelDefinition, ServiceLevelFormula,
 };
 use crate::time::Timestamp;
 
-fn average(total_ms: u64, count: u64) -> Option<Duration> {
-    (count > 0).then(|| Duration::from_millis(total_ms / count))
+/// `total ÷ count`, in whole milliseconds as the figures always were.
+fn average(total: Duration, count: u64) -> Option<Duration> {
+    (count > 0).then(|| Duration::from_millis(counter_millis::of(total) / count))
+}
+
+/// `a + b` in whole milliseconds, saturating at `u64::MAX`.
+fn sum_ms(a: Duration, b: Duration) -> u64 {
+    counter_millis::of(a).saturating_add(counter_millis::of(b))
 }
 
 /// Counters of contacts for one queue, channel, skill or attribute value,
@@ -83,9 +90,9 @@ fn average(total_ms: u64, count: u64) -> Option<Duration> {
 ///
 /// // Two quarter hours rolled up into their half hour.
 /// let mut a = ContactCounters::default();
-/// (a.offered, a.answered, a.answer_wait_ms, a.abandoned) = (10, 8, 80_000, 2);
+/// (a.offered, a.answered, a.answer_wait, a.abandoned) = (10, 8, Duration::from_secs(80), 2);
 /// let mut b = ContactCounters::default();
-/// (b.offered, b.answered, b.answer_wait_ms) = (5, 2, 60_000);
+/// (b.offered, b.answered, b.answer_wait) = (5, 2, Duration::from_secs(60));
 /// let mut half_hour = a.clone();
 /// half_hour.merge(&b);
 /// assert_eq!(half_hour.average_speed_of_answer(), Some(Duration::from_secs(14)));
@@ -189,20 +196,29 @@ pub struct ContactCounters {
     /// service-level formula; see [`ContactCounters::deflection_rate`].
     #[serde(default)]
     pub self_served: u64,
-    /// Sum of the waits of answered contacts, in milliseconds (for ASA).
-    pub answer_wait_ms: u64,
-    /// Sum of the waits of abandoned contacts (not short), in milliseconds.
-    pub abandon_wait_ms: u64,
-    /// The longest wait of a contact answered or abandoned (short abandons included), in milliseconds.
-    pub longest_wait_ms: u64,
+    /// Sum of the waits of answered contacts (for ASA). Serialised as
+    /// `answer_wait_ms`, in whole milliseconds.
+    #[serde(rename = "answer_wait_ms", with = "counter_millis")]
+    pub answer_wait: Duration,
+    /// Sum of the waits of abandoned contacts (not short). Serialised as
+    /// `abandon_wait_ms`, in whole milliseconds.
+    #[serde(rename = "abandon_wait_ms", with = "counter_millis")]
+    pub abandon_wait: Duration,
+    /// The longest wait of a contact answered or abandoned (short abandons
+    /// included). Serialised as `longest_wait_ms`, in whole milliseconds.
+    #[serde(rename = "longest_wait_ms", with = "counter_millis")]
+    pub longest_wait: Duration,
     /// Conversations finished (completed, or transferred away while connected).
     pub handled: u64,
-    /// Talk time of those conversations, in milliseconds.
-    pub talk_ms: u64,
+    /// Talk time of those conversations. Serialised as `talk_ms`, in whole milliseconds.
+    #[serde(rename = "talk_ms", with = "counter_millis")]
+    pub talk: Duration,
     /// Wrap-ups finished.
     pub wrap_ups: u64,
-    /// After-contact work time of those wrap-ups, in milliseconds.
-    pub wrap_ms: u64,
+    /// After-contact work time of those wrap-ups. Serialised as `wrap_ms`, in
+    /// whole milliseconds.
+    #[serde(rename = "wrap_ms", with = "counter_millis")]
+    pub wrap: Duration,
     /// Service-level counts against the queue's primary definition (for a
     /// channel, skill or attribute: each contact against its own queue's
     /// primary definition). Contacts measured by a [`ResponseTarget`] are not
@@ -236,13 +252,13 @@ impl ContactCounters {
         self.overflowed_out = self.overflowed_out.saturating_add(other.overflowed_out);
         self.transferred_in = self.transferred_in.saturating_add(other.transferred_in);
         self.overflowed_in = self.overflowed_in.saturating_add(other.overflowed_in);
-        self.answer_wait_ms = self.answer_wait_ms.saturating_add(other.answer_wait_ms);
-        self.abandon_wait_ms = self.abandon_wait_ms.saturating_add(other.abandon_wait_ms);
-        self.longest_wait_ms = self.longest_wait_ms.max(other.longest_wait_ms);
+        self.answer_wait = counter_millis::add(self.answer_wait, other.answer_wait);
+        self.abandon_wait = counter_millis::add(self.abandon_wait, other.abandon_wait);
+        self.longest_wait = self.longest_wait.max(other.longest_wait);
         self.handled = self.handled.saturating_add(other.handled);
-        self.talk_ms = self.talk_ms.saturating_add(other.talk_ms);
+        self.talk = counter_millis::add(self.talk, other.talk);
         self.wrap_ups = self.wrap_ups.saturating_add(other.wrap_ups);
-        self.wrap_ms = self.wrap_ms.saturating_add(other.wrap_ms);
+        self.wrap = counter_millis::add(self.wrap, other.wrap);
         self.service_level.merge(&other.service_level);
         self.response.merge(&other.response);
     }
@@ -293,28 +309,28 @@ impl ContactCounters {
 
     /// Average speed of answer: answer waits ÷ answered.
     pub fn average_speed_of_answer(&self) -> Option<Duration> {
-        average(self.answer_wait_ms, self.answered)
+        average(self.answer_wait, self.answered)
     }
 
     /// Average time to abandon: abandon waits ÷ abandoned (short abandons excluded).
     pub fn average_abandon_time(&self) -> Option<Duration> {
-        average(self.abandon_wait_ms, self.abandoned)
+        average(self.abandon_wait, self.abandoned)
     }
 
     /// Average talk time per handled conversation.
     pub fn average_talk_time(&self) -> Option<Duration> {
-        average(self.talk_ms, self.handled)
+        average(self.talk, self.handled)
     }
 
     /// Average after-contact work per handled conversation (conversations
     /// without wrap-up count as zero).
     pub fn average_wrap_time(&self) -> Option<Duration> {
-        average(self.wrap_ms, self.handled)
+        average(self.wrap, self.handled)
     }
 
     /// Average handle time: (talk + wrap-up) ÷ handled conversations.
     pub fn average_handle_time(&self) -> Option<Duration> {
-        average(self.talk_ms.saturating_add(self.wrap_ms), self.handled)
+        (self.handled > 0).then(|| Duration::from_millis(sum_ms(self.talk, self.wrap) / self.handled))
     }
 
     /// Abandonment rate: abandoned ÷ (answered + abandoned), short abandons
@@ -538,20 +554,26 @@ pub struct AgentCounters {
     pub withdrawn: u64,
     /// Conversations finished.
     pub handled: u64,
-    /// Talk time, in milliseconds.
-    pub talk_ms: u64,
+    /// Talk time. Serialised as `talk_ms`, in whole milliseconds.
+    #[serde(rename = "talk_ms", with = "counter_millis")]
+    pub talk: Duration,
     /// Wrap-ups finished.
     pub wrap_ups: u64,
-    /// After-contact work, in milliseconds.
-    pub wrap_ms: u64,
-    /// Time available, in milliseconds.
-    pub available_ms: u64,
-    /// Time busy (ringing or connected), in milliseconds.
-    pub busy_ms: u64,
-    /// Time in wrap-up only, in milliseconds.
-    pub wrap_up_ms: u64,
-    /// Time paused, in milliseconds.
-    pub paused_ms: u64,
+    /// After-contact work. Serialised as `wrap_ms`, in whole milliseconds.
+    #[serde(rename = "wrap_ms", with = "counter_millis")]
+    pub wrap: Duration,
+    /// Time available. Serialised as `available_ms`, in whole milliseconds.
+    #[serde(rename = "available_ms", with = "counter_millis")]
+    pub available: Duration,
+    /// Time busy (ringing or connected). Serialised as `busy_ms`, in whole milliseconds.
+    #[serde(rename = "busy_ms", with = "counter_millis")]
+    pub busy: Duration,
+    /// Time in wrap-up only. Serialised as `wrap_up_ms`, in whole milliseconds.
+    #[serde(rename = "wrap_up_ms", with = "counter_millis")]
+    pub wrap_up: Duration,
+    /// Time paused. Serialised as `paused_ms`, in whole milliseconds.
+    #[serde(rename = "paused_ms", with = "counter_millis")]
+    pub paused: Duration,
 }
 
 impl AgentCounters {
@@ -563,47 +585,56 @@ impl AgentCounters {
         self.missed = self.missed.saturating_add(o.missed);
         self.withdrawn = self.withdrawn.saturating_add(o.withdrawn);
         self.handled = self.handled.saturating_add(o.handled);
-        self.talk_ms = self.talk_ms.saturating_add(o.talk_ms);
+        self.talk = counter_millis::add(self.talk, o.talk);
         self.wrap_ups = self.wrap_ups.saturating_add(o.wrap_ups);
-        self.wrap_ms = self.wrap_ms.saturating_add(o.wrap_ms);
-        self.available_ms = self.available_ms.saturating_add(o.available_ms);
-        self.busy_ms = self.busy_ms.saturating_add(o.busy_ms);
-        self.wrap_up_ms = self.wrap_up_ms.saturating_add(o.wrap_up_ms);
-        self.paused_ms = self.paused_ms.saturating_add(o.paused_ms);
+        self.wrap = counter_millis::add(self.wrap, o.wrap);
+        self.available = counter_millis::add(self.available, o.available);
+        self.busy = counter_millis::add(self.busy, o.busy);
+        self.wrap_up = counter_millis::add(self.wrap_up, o.wrap_up);
+        self.paused = counter_millis::add(self.paused, o.paused);
     }
 
     pub(crate) fn add_presence_time(&mut self, presence: Presence, ms: u64) {
-        match presence {
-            Presence::Offline => {}
-            Presence::Available => self.available_ms += ms,
-            Presence::Busy => self.busy_ms += ms,
-            Presence::WrapUp => self.wrap_up_ms += ms,
-            Presence::Paused(_) => self.paused_ms += ms,
-        }
+        let slot = match presence {
+            Presence::Offline => return,
+            Presence::Available => &mut self.available,
+            Presence::Busy => &mut self.busy,
+            Presence::WrapUp => &mut self.wrap_up,
+            Presence::Paused(_) => &mut self.paused,
+        };
+        *slot = counter_millis::add(*slot, Duration::from_millis(ms));
     }
 
-    /// Logged-in time: available + busy + wrap-up + paused, in milliseconds.
-    pub fn staffed_ms(&self) -> u64 {
-        self.available_ms.saturating_add(self.busy_ms).saturating_add(self.wrap_up_ms).saturating_add(self.paused_ms)
+    /// Logged-in time: available + busy + wrap-up + paused (at most
+    /// `u64::MAX` milliseconds, like every time counter).
+    pub fn staffed(&self) -> Duration {
+        Duration::from_millis(self.staffed_ms())
+    }
+
+    /// [`staffed`](AgentCounters::staffed) in whole milliseconds, saturating.
+    fn staffed_ms(&self) -> u64 {
+        [self.busy, self.wrap_up, self.paused]
+            .iter()
+            .fold(counter_millis::of(self.available), |sum, d| sum.saturating_add(counter_millis::of(*d)))
     }
 
     /// Occupancy: time working (busy + wrap-up) ÷ time ready or working
     /// (available + busy + wrap-up). Pauses are left out.
     pub fn occupancy(&self) -> Option<f64> {
-        let working = self.busy_ms.saturating_add(self.wrap_up_ms);
-        let open = working.saturating_add(self.available_ms);
+        let working = sum_ms(self.busy, self.wrap_up);
+        let open = working.saturating_add(counter_millis::of(self.available));
         (open > 0).then(|| working as f64 / open as f64)
     }
 
     /// Utilisation: time working (busy + wrap-up) ÷ logged-in time (pauses included).
     pub fn utilisation(&self) -> Option<f64> {
         let staffed = self.staffed_ms();
-        (staffed > 0).then(|| self.busy_ms.saturating_add(self.wrap_up_ms) as f64 / staffed as f64)
+        (staffed > 0).then(|| sum_ms(self.busy, self.wrap_up) as f64 / staffed as f64)
     }
 
     /// Average handle time: (talk + wrap-up) ÷ handled.
     pub fn average_handle_time(&self) -> Option<Duration> {
-        average(self.talk_ms.saturating_add(self.wrap_ms), self.handled)
+        (self.handled > 0).then(|| Duration::from_millis(sum_ms(self.talk, self.wrap) / self.handled))
     }
 }
 
@@ -632,12 +663,12 @@ mod tests {
     fn averages_and_rates() {
         let c = ContactCounters {
             answered: 4,
-            answer_wait_ms: 10_000,
+            answer_wait: Duration::from_secs(10),
             abandoned: 1,
-            abandon_wait_ms: 30_000,
+            abandon_wait: Duration::from_secs(30),
             handled: 2,
-            talk_ms: 200_000,
-            wrap_ms: 20_000,
+            talk: Duration::from_secs(200),
+            wrap: Duration::from_secs(20),
             ..Default::default()
         };
         assert_eq!(c.average_speed_of_answer(), Some(Duration::from_millis(2_500)));
@@ -659,20 +690,94 @@ mod tests {
             offered: u64::MAX,
             answered: u64::MAX,
             abandoned: u64::MAX,
-            talk_ms: u64::MAX,
-            wrap_ms: u64::MAX,
+            talk: Duration::from_millis(u64::MAX),
+            wrap: Duration::MAX,
             handled: u64::MAX,
             ..Default::default()
         };
         let mut m = max.clone();
         m.merge(&max);
-        assert_eq!((m.offered, m.talk_ms), (u64::MAX, u64::MAX));
+        // Time counters saturate where their serialised form (u64 milliseconds) does.
+        let most = Duration::from_millis(u64::MAX);
+        assert_eq!((m.offered, m.talk, m.wrap), (u64::MAX, most, most));
         assert_eq!(m.left(), u64::MAX);
-        assert!(m.average_handle_time().is_some() && m.abandon_rate().is_some());
-        let agent = AgentCounters { busy_ms: u64::MAX, wrap_up_ms: u64::MAX, available_ms: 1, ..Default::default() };
+        assert_eq!(m.average_handle_time(), Some(Duration::from_millis(1)));
+        assert!(m.abandon_rate().is_some());
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!((&json["talk_ms"], &json["wrap_ms"]), (&u64::MAX.into(), &u64::MAX.into()));
+        assert_eq!(serde_json::from_value::<ContactCounters>(json).unwrap(), m);
+        let agent = AgentCounters {
+            busy: most,
+            wrap_up: Duration::MAX,
+            available: Duration::from_millis(1),
+            ..Default::default()
+        };
         let mut a = agent;
         a.merge(&agent);
+        assert_eq!((a.busy, a.wrap_up, a.staffed()), (most, most, most));
         assert!(a.occupancy().is_some() && a.utilisation().is_some());
+    }
+
+    /// The agent's counters as the API held them before it spoke `Duration`:
+    /// the serialised form must not have changed.
+    #[derive(Serialize)]
+    struct AgentCountersInMs {
+        offers: u64,
+        accepted: u64,
+        rejected: u64,
+        missed: u64,
+        withdrawn: u64,
+        handled: u64,
+        talk_ms: u64,
+        wrap_ups: u64,
+        wrap_ms: u64,
+        available_ms: u64,
+        busy_ms: u64,
+        wrap_up_ms: u64,
+        paused_ms: u64,
+    }
+
+    #[test]
+    fn time_counters_keep_their_serialised_form() {
+        let ms = Duration::from_millis;
+        let a = AgentCounters {
+            offers: 3,
+            accepted: 2,
+            handled: 2,
+            talk: ms(123_456),
+            wrap_ups: 1,
+            wrap: ms(30_000),
+            available: ms(1),
+            busy: ms(u64::MAX),
+            wrap_up: ms(300),
+            paused: ms(128),
+            ..Default::default()
+        };
+        let old = AgentCountersInMs {
+            offers: 3,
+            accepted: 2,
+            rejected: 0,
+            missed: 0,
+            withdrawn: 0,
+            handled: 2,
+            talk_ms: 123_456,
+            wrap_ups: 1,
+            wrap_ms: 30_000,
+            available_ms: 1,
+            busy_ms: u64::MAX,
+            wrap_up_ms: 300,
+            paused_ms: 128,
+        };
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, serde_json::to_string(&old).unwrap());
+        assert_eq!(serde_json::from_str::<AgentCounters>(&json).unwrap(), a);
+        #[cfg(feature = "compact")]
+        {
+            let bytes = postcard::to_allocvec(&a).unwrap();
+            assert_eq!(bytes, postcard::to_allocvec(&old).unwrap());
+            assert_eq!(postcard::from_bytes::<AgentCounters>(&bytes).unwrap(), a);
+        }
+        assert_eq!((a.occupancy(), a.utilisation()), (Some(1.0), Some(1.0)));
     }
 
     #[test]
@@ -707,8 +812,11 @@ mod tests {
         counts.add(Presence::Busy);
         assert_eq!(counts, AgentCounts { staffed: 2, busy: 1, paused: 1, ..Default::default() });
         assert_eq!(counts.serving(), 1);
-        let a = AgentCounters { available_ms: 20, busy_ms: 60, wrap_up_ms: 20, paused_ms: 100, ..Default::default() };
+        let ms = Duration::from_millis;
+        let a =
+            AgentCounters { available: ms(20), busy: ms(60), wrap_up: ms(20), paused: ms(100), ..Default::default() };
         assert_eq!(a.occupancy(), Some(0.8));
         assert_eq!(a.utilisation(), Some(0.4));
+        assert_eq!(a.staffed(), ms(200));
     }
 }

@@ -14,6 +14,7 @@ use super::record::InteractionRecord;
 use crate::ids::{AgentId, InteractionId, QueueId, SkillId};
 use crate::model::agent::{Agent, Presence};
 use crate::model::channel::Channel;
+use crate::serde_forms::counter_millis;
 use crate::sla::{ResponseTarget, ServiceLevelCounts, ServiceLevelDefinition, ServiceLevelFormula};
 use crate::time::Timestamp;
 
@@ -247,19 +248,19 @@ fn count(c: &mut ContactCounters, change: Change, ctx: &Ctx) {
         Change::Ring | Change::Unring => {}
         Change::Answer { wait_ms } => {
             c.answered += 1;
-            c.answer_wait_ms += wait_ms;
-            c.longest_wait_ms = c.longest_wait_ms.max(wait_ms);
+            c.answer_wait = counter_millis::add(c.answer_wait, ms(wait_ms));
+            c.longest_wait = c.longest_wait.max(ms(wait_ms));
             if ctx.sl_applies {
                 ctx.primary.count_answer(ms(wait_ms), &mut c.service_level);
             }
         }
         Change::Abandon { wait_ms } => {
-            c.longest_wait_ms = c.longest_wait_ms.max(wait_ms);
+            c.longest_wait = c.longest_wait.max(ms(wait_ms));
             if ctx.primary.is_short_abandon(ms(wait_ms)) {
                 c.short_abandoned += 1;
             } else {
                 c.abandoned += 1;
-                c.abandon_wait_ms += wait_ms;
+                c.abandon_wait = counter_millis::add(c.abandon_wait, ms(wait_ms));
             }
             if ctx.sl_applies {
                 ctx.primary.count_abandon(ms(wait_ms), &mut c.service_level);
@@ -278,13 +279,13 @@ fn count(c: &mut ContactCounters, change: Change, ctx: &Ctx) {
                 ctx.primary.count_transfer_out(&mut c.service_level);
             }
         }
-        Change::Talk { ms } => {
+        Change::Talk { ms: talk } => {
             c.handled += 1;
-            c.talk_ms += ms;
+            c.talk = counter_millis::add(c.talk, ms(talk));
         }
-        Change::Wrap { ms } => {
+        Change::Wrap { ms: wrap } => {
             c.wrap_ups += 1;
-            c.wrap_ms += ms;
+            c.wrap = counter_millis::add(c.wrap, ms(wrap));
         }
         Change::Respond { within } => {
             c.response.responded += 1;

@@ -24,9 +24,11 @@
 //! * **Breakdowns and costs**: figures by an interaction attribute
 //!   (`StatsConfigBuilder::breakdown_by`) and a cost model ([`CostModel`]).
 //!
-//! Counters are sums kept in whole milliseconds (`…_ms` fields: they are merged
-//! across intervals and serialised); the figures built from them are
-//! [`Duration`]s.
+//! Time counters (talk, wrap-up, waits, presence time) are [`Duration`]s, like
+//! the figures built from them. They are sums of whole milliseconds, merged
+//! across intervals with saturation at `u64::MAX` milliseconds, and their
+//! serialised forms keep the names and values they always had: `talk_ms`,
+//! `answer_wait_ms`, … in whole milliseconds, in JSON as in binary forms.
 //!
 //! # Example
 //! ```
@@ -109,6 +111,7 @@ use crate::model::channel::{Channel, ChannelMode};
 use crate::model::interaction::{InteractionState, Outcome};
 use crate::model::queue::{AllDeclined, WhenClosed};
 use crate::model::step::ExceptionAction;
+use crate::serde_forms::counter_millis;
 use crate::sla::{ResponseMeasure, ServiceLevelDefinition};
 use crate::time::Timestamp;
 use breakdown::Breakdowns;
@@ -408,7 +411,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
                 }
             }
             // Paused work stays connected: its talk time runs on, and the
-            // record adds up the time it spent paused (see `interrupted_ms`).
+            // record adds up the time it spent paused (see `interrupted`).
             EventKind::WorkInterrupted { interaction, .. } => {
                 if let Some(t) = self.live.get_mut(interaction) {
                     t.interrupted.get_or_insert(at);
@@ -682,15 +685,15 @@ impl<Tz: TimeZone> Statistics<Tz> {
         let calendar = clock::calendar_of(&target, stint.queue, engine);
         // A scheduled callback's clock starts when it is due, not when it was scheduled.
         let arrived = t.record.scheduled_for.unwrap_or(t.record.arrived_at);
-        let response_ms = clock::elapsed_ms(calendar.map(|(_, c)| c), arrived, at);
-        let within = target.is_within(Duration::from_millis(response_ms));
+        let response = Duration::from_millis(clock::elapsed_ms(calendar.map(|(_, c)| c), arrived, at));
+        let within = target.is_within(response);
         t.record.response = Some(ResponseRecord {
             queue: stint.queue,
             target,
             at,
             calendar: calendar.map(|(id, _)| id),
-            response_ms,
-            wall_ms: ms_between(at, arrived),
+            response,
+            wall: Duration::from_millis(ms_between(at, arrived)),
             within,
         });
         tallies.count(id, stint, t.record.channel, &t.values, Change::Respond { within });
@@ -701,7 +704,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
     fn end_interruption(&mut self, id: InteractionId, at: Timestamp) {
         let Some(t) = self.live.get_mut(&id) else { return };
         let Some(since) = t.interrupted.take() else { return };
-        t.record.interrupted_ms = t.record.interrupted_ms.saturating_add(ms_between(at, since));
+        t.record.interrupted = counter_millis::add(t.record.interrupted, Duration::from_millis(ms_between(at, since)));
     }
 
     fn end_talk(&mut self, id: InteractionId, at: Timestamp) {
@@ -710,13 +713,13 @@ impl<Tz: TimeZone> Statistics<Tz> {
         let Some(t) = self.live.get_mut(&id) else { return };
         let Some((agent, since)) = t.talking.take() else { return };
         let ms = ms_between(at, since);
-        t.record.talk_ms += ms;
+        t.record.talk = counter_millis::add(t.record.talk, Duration::from_millis(ms));
         if let Some(stint) = t.stint.as_ref() {
             self.tallies.count(id, stint, t.record.channel, &t.values, Change::Talk { ms });
         }
         if let Some(a) = self.agents.get_mut(&agent) {
             a.counters.handled += 1;
-            a.counters.talk_ms += ms;
+            a.counters.talk = counter_millis::add(a.counters.talk, Duration::from_millis(ms));
         }
     }
 
@@ -731,13 +734,13 @@ impl<Tz: TimeZone> Statistics<Tz> {
         let Some(t) = self.live.get_mut(&id) else { return };
         let Some((_, since)) = t.wrapping.take() else { return };
         let ms = ms_between(at, since);
-        t.record.wrap_ms += ms;
+        t.record.wrap = counter_millis::add(t.record.wrap, Duration::from_millis(ms));
         if let Some(stint) = t.stint.as_ref() {
             self.tallies.count(id, stint, t.record.channel, &t.values, Change::Wrap { ms });
         }
         if let Some(a) = self.agents.get_mut(&agent) {
             a.counters.wrap_ups += 1;
-            a.counters.wrap_ms += ms;
+            a.counters.wrap = counter_millis::add(a.counters.wrap, Duration::from_millis(ms));
         }
     }
 
@@ -850,12 +853,11 @@ impl<Tz: TimeZone> Statistics<Tz> {
         record.ended_at = Some(at);
         record.outcome = Some(outcome);
         record.last_queue = Some(queue);
-        let handled = Duration::from_millis(record.talk_ms.saturating_add(record.wrap_ms));
-        record.cost = self.config.cost.cost(record.channel, handled);
+        record.cost = self.config.cost.cost(record.channel, record.handle_time());
         if let Outcome::Handled { .. } = outcome {
             let booked = t.stint.as_ref().map_or(queue, |s| s.queue);
             if let Some(q) = self.tallies.queues.get_mut(&booked) {
-                q.note_handle_time(record.talk_ms.saturating_add(record.wrap_ms));
+                q.note_handle_time(counter_millis::of(record.handle_time()));
             }
         }
         self.file(t.record);

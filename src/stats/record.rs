@@ -10,6 +10,7 @@ use crate::ids::{AgentId, CalendarId, CaseId, CustomerId, InteractionId, OfferId
 use crate::model::attributes::Attributes;
 use crate::model::channel::Channel;
 use crate::model::interaction::Outcome;
+use crate::serde_forms::counter_millis;
 use crate::sla::ResponseTarget;
 use crate::time::Timestamp;
 
@@ -162,8 +163,9 @@ fn is_false(b: &bool) -> bool {
 /// # Example
 /// An e-mail that arrived on Friday at 17:00 and was answered on Monday at
 /// 09:30, at an office open 09:00–18:00 on weekdays, against "within 2 business
-/// hours": `response_ms` is 1 h 30 min (5,400,000) and `within` is true,
-/// while `wall_ms` is 64 h 30 min (232,200,000).
+/// hours": `response` is 1 h 30 min and `within` is true, while `wall` is
+/// 64 h 30 min. Serialised, they are `response_ms` (5,400,000) and `wall_ms`
+/// (232,200,000), in whole milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResponseRecord {
@@ -178,25 +180,29 @@ pub struct ResponseRecord {
     /// (a wall-clock target, a queue that follows no calendar, or a calendar
     /// the engine did not have: see [`ResponseClock`](crate::ResponseClock)).
     pub calendar: Option<CalendarId>,
-    /// The response time on the target's clock, from arrival, in
-    /// milliseconds: business time when `calendar` is set, else wall-clock
-    /// time. This is the figure `within` judges.
-    pub response_ms: u64,
-    /// The wall-clock time from arrival to the response, in milliseconds.
-    pub wall_ms: u64,
-    /// Whether `response_ms` ≤ the target's span.
+    /// The response time on the target's clock, from arrival: business
+    /// time when `calendar` is set, else wall-clock time. This is the figure
+    /// `within` judges. Serialised as `response_ms`, in whole milliseconds.
+    #[serde(rename = "response_ms", with = "counter_millis")]
+    pub response: Duration,
+    /// The wall-clock time from arrival to the response. Serialised as
+    /// `wall_ms`, in whole milliseconds.
+    #[serde(rename = "wall_ms", with = "counter_millis")]
+    pub wall: Duration,
+    /// Whether `response` ≤ the target's span.
     pub within: bool,
 }
 
 impl ResponseRecord {
-    /// The response time on the target's clock.
+    /// The response time on the target's clock: the field
+    /// [`response`](ResponseRecord::response).
     pub fn response_time(&self) -> Duration {
-        Duration::from_millis(self.response_ms)
+        self.response
     }
 
-    /// The wall-clock response time.
+    /// The wall-clock response time: the field [`wall`](ResponseRecord::wall).
     pub fn wall_time(&self) -> Duration {
-        Duration::from_millis(self.wall_ms)
+        self.wall
     }
 }
 
@@ -307,17 +313,27 @@ pub struct InteractionRecord {
     pub answered_at: Option<Timestamp>,
     /// Who first accepted it.
     pub answered_by: Option<AgentId>,
-    /// Talk time over all its conversations, in milliseconds.
-    pub talk_ms: u64,
-    /// After-contact work over all its wrap-ups, in milliseconds.
-    pub wrap_ms: u64,
+    /// Talk time over all its conversations. Serialised as `talk_ms`, in
+    /// whole milliseconds.
+    #[serde(rename = "talk_ms", with = "counter_millis")]
+    pub talk: Duration,
+    /// After-contact work over all its wrap-ups. Serialised as `wrap_ms`, in
+    /// whole milliseconds.
+    #[serde(rename = "wrap_ms", with = "counter_millis")]
+    pub wrap: Duration,
     /// Time it spent interrupted (paused by its agent's real-time work, see
-    /// [Interruptible work](crate::CapacityProfile#interruptible-work)), in
-    /// milliseconds. It is *inside* `talk_ms`: interrupted work stays
-    /// connected, so its handle time counts the pause; subtract this for the
-    /// time actually worked. Left out of the serialised form when zero.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub interrupted_ms: u64,
+    /// [Interruptible work](crate::CapacityProfile#interruptible-work)). It
+    /// is *inside* `talk`: interrupted work stays connected, so its handle
+    /// time counts the pause; subtract this for the time actually worked.
+    /// Serialised as `interrupted_ms`, in whole milliseconds, and left out
+    /// of the serialised form when zero.
+    #[serde(
+        rename = "interrupted_ms",
+        default,
+        skip_serializing_if = "counter_millis::is_zero",
+        with = "counter_millis"
+    )]
+    pub interrupted: Duration,
     /// The last wrap-up code and notes recorded.
     pub disposition: Option<Disposition>,
     /// When it ended; `None` while live.
@@ -355,10 +371,6 @@ pub struct CallbackRecord {
     pub from: Channel,
 }
 
-fn is_zero(ms: &u64) -> bool {
-    *ms == 0
-}
-
 fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }
@@ -391,9 +403,9 @@ impl InteractionRecord {
             overflow_count: 0,
             answered_at: None,
             answered_by: None,
-            talk_ms: 0,
-            wrap_ms: 0,
-            interrupted_ms: 0,
+            talk: Duration::ZERO,
+            wrap: Duration::ZERO,
+            interrupted: Duration::ZERO,
             disposition: None,
             ended_at: None,
             outcome: None,
@@ -409,9 +421,9 @@ impl InteractionRecord {
         self.answered_at.or(self.ended_at).map(|t| t.saturating_duration_since(self.arrived_at))
     }
 
-    /// Talk plus wrap-up time.
+    /// Talk plus wrap-up time (at most `u64::MAX` milliseconds, like every time counter).
     pub fn handle_time(&self) -> Duration {
-        Duration::from_millis(self.talk_ms.saturating_add(self.wrap_ms))
+        counter_millis::add(self.talk, self.wrap)
     }
 
     /// The queue it was answered in last, or else its last queue: where its
