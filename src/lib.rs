@@ -194,9 +194,15 @@
 //! variants in snake_case, spans in whole milliseconds (a span with a
 //! sub-millisecond part keeps serde's `{"secs", "nanos"}`, so nothing is lost),
 //! times in milliseconds since the Unix epoch. Hand-written scenario files give
-//! spans in seconds, in fields named `…_secs`. Journals and checkpoints carry a
-//! format version (2); those written in format 1 (CamelCase variants,
-//! `{"secs", "nanos"}` spans) still read.
+//! spans in seconds, in fields named `…_secs`. The time counters of the
+//! statistics ([`ContactCounters::talk`](stats::ContactCounters::talk),
+//! [`AgentCounters::busy`](stats::AgentCounters::busy),
+//! [`InteractionRecord::wrap`](stats::InteractionRecord::wrap), …) are
+//! `Duration`s too; serialised, they keep their `…_ms` names
+//! (`"talk_ms": 300000`) and are whole milliseconds in every format, binary
+//! ones included (where other spans keep serde's `(secs, nanos)` pair).
+//! Journals and checkpoints carry a format version (2); those written in
+//! format 1 (CamelCase variants, `{"secs", "nanos"}` spans) still read.
 //!
 //! ```
 //! use std::time::Duration;
