@@ -21,6 +21,7 @@
 #![cfg(feature = "sim")]
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use switchboard::sim::{RunOptions, Scenario, SimLimits};
 use switchboard::staffing::{ErlangA, ErlangC};
@@ -129,18 +130,32 @@ fn check(agents: u32, occupancy: f64, aht: f64, patience: Option<f64>, calls: f6
     let m = simulate(agents, calls_per_hour, aht, patience, hours, seed());
     match patience {
         None => {
-            let c = ErlangC::new(calls_per_hour, aht, agents);
+            let c = ErlangC::new(calls_per_hour, Duration::from_secs_f64(aht), agents);
             agrees("P(wait)", &case, &m.prob_wait, c.prob_wait().unwrap(), 0.005, 0.06);
-            agrees("SL(20s)", &case, &m.service_level, c.service_level(SLA_SECS).unwrap(), 0.005, 0.06);
-            let asa = c.asa_secs().unwrap();
+            agrees(
+                "SL(20s)",
+                &case,
+                &m.service_level,
+                c.service_level(Duration::from_secs_f64(SLA_SECS)).unwrap(),
+                0.005,
+                0.06,
+            );
+            let asa = c.asa().unwrap().as_secs_f64();
             agrees("ASA (s)", &case, &m.asa, asa, 0.005 * asa.max(1.0), 0.35 * asa.max(1.0));
         }
         Some(p) => {
-            let a = ErlangA::new(calls_per_hour, aht, p, agents);
+            let a = ErlangA::new(calls_per_hour, Duration::from_secs_f64(aht), Duration::from_secs_f64(p), agents);
             agrees("P(wait)", &case, &m.prob_wait, a.prob_wait().unwrap(), 0.005, 0.06);
-            agrees("SL(20s)", &case, &m.service_level, a.service_level(SLA_SECS).unwrap(), 0.005, 0.06);
+            agrees(
+                "SL(20s)",
+                &case,
+                &m.service_level,
+                a.service_level(Duration::from_secs_f64(SLA_SECS)).unwrap(),
+                0.005,
+                0.06,
+            );
             agrees("P(abandon)", &case, &m.abandon, a.prob_abandon().unwrap(), 0.005, 0.03);
-            let asa = a.asa_secs().unwrap();
+            let asa = a.asa().unwrap().as_secs_f64();
             agrees("ASA (s)", &case, &m.asa, asa, 0.005 * asa.max(1.0), 0.35 * asa.max(1.0));
         }
     }

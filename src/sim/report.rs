@@ -775,10 +775,17 @@ impl ErlangBudget<'_> {
             // The staffing search's bound on the agents it tries (`search_limit` in `staffing`).
             let cost = (load + 10.0 * load.sqrt() + 100.0).ceil() as u64;
             self.steps_left = self.steps_left.checked_sub(cost).ok_or(())?;
-            let target = ServiceTarget::new(f64::from(q.sla.percent) / 100.0, q.sla.secs as f64);
-            match &stream.patience {
-                Some(p) => ErlangA::agents_for_service_level(per_hour, aht, p.mean(), &target).ok(),
-                None => ErlangC::agents_for_service_level(per_hour, aht, &target).ok(),
+            let target = ServiceTarget::new(f64::from(q.sla.percent) / 100.0, Duration::from_secs(q.sla.secs));
+            // The means as spans, to the nanosecond. One that is no span (NaN,
+            // negative, beyond `Duration::MAX`) leaves the recommendation out,
+            // as the search's own error for an invalid mean would.
+            let span = |secs: f64| Duration::try_from_secs_f64(secs).ok();
+            match (span(aht), &stream.patience) {
+                (None, _) => None,
+                (Some(aht), Some(p)) => {
+                    span(p.mean()).and_then(|p| ErlangA::agents_for_service_level(per_hour, aht, p, &target).ok())
+                }
+                (Some(aht), None) => ErlangC::agents_for_service_level(per_hour, aht, &target).ok(),
             }
         };
         self.known.insert((q.id, offered), agents);

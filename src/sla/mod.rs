@@ -464,7 +464,7 @@ pub enum ResponseMeasure {
 ///
 /// The response time is the calendar's open time between the contact's
 /// arrival and its response,
-/// [`Calendar::open_millis_between`](crate::Calendar::open_millis_between):
+/// [`Calendar::open_between`](crate::Calendar::open_between):
 /// exact across daylight-saving changes (an opening through the night of the
 /// spring-forward change is an hour shorter that night). The calendar is read
 /// from the engine passed to [`Statistics::observe`](crate::stats::Statistics::observe)

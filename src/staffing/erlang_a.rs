@@ -1,9 +1,11 @@
 //! Erlang A, the M/M/N+M queue in which waiting callers hang up: the public
 //! model with its degenerate cases, and the closed forms for the general one.
 
+use std::time::Duration;
+
 use super::erlang_b::ln_erlang_b_step;
 use super::special_functions::{ln_1p_exp, ln_a_function, log_add_exp, upper_gamma_continued_fraction};
-use super::validation::{patience, threshold, validated_load};
+use super::validation::{patience, secs, span, validated_load};
 use super::{ErlangC, SECS_PER_HOUR, StaffingError};
 
 /// Largest `x = N·patience/AHT` or `y = A·patience/AHT` the Erlang A
@@ -18,31 +20,40 @@ const MAX_GAMMA_ARG: f64 = 1e12;
 const MAX_SERIES_STEPS: f64 = 2e8;
 
 /// An M/M/N+M queue: Erlang C plus callers who hang up after an exponential
-/// patience with mean `patience_secs` (Erlang A, Palm's model).
+/// patience with mean `patience` (Erlang A, Palm's model).
 ///
 /// The fields are plain data; every method validates them and returns
 /// [`StaffingError::InvalidInput`] for a negative or non-finite rate, a
-/// handle time that is not a finite positive number, or a patience that is
-/// not positive. An infinite patience means nobody abandons: results are then
-/// exactly those of [`ErlangC`]. With zero agents every caller abandons.
+/// handle time of zero or [`Duration::MAX`], or a zero patience.
+///
+/// A patience of [`Duration::MAX`] is infinite: nobody abandons, and every
+/// result is exactly that of [`ErlangC`] (an unstable queue's ASA and mean
+/// wait included: [`Duration::MAX`], never). With zero agents every caller
+/// abandons.
 ///
 /// # Example
 ///
 /// ```
+/// use std::time::Duration;
 /// use switchboard::staffing::{ErlangA, ErlangC};
 ///
 /// // 10 Erlangs, 14 agents, callers wait 2 minutes on average before hanging up.
-/// let q = ErlangA::new(200.0, 180.0, 120.0, 14);
+/// let (aht, patience) = (Duration::from_secs(180), Duration::from_secs(120));
+/// let q = ErlangA::new(200.0, aht, patience, 14);
 /// let p_ab = q.prob_abandon()?;
 /// assert!((p_ab - 0.0228).abs() < 1e-4);
 /// // Abandonment shortens the queue, so more calls are answered quickly than
 /// // Erlang C predicts, even though the abandoned ones count as failures.
-/// let sl_a = q.service_level(20.0)?;
-/// let sl_c = ErlangC::new(200.0, 180.0, 14).service_level(20.0)?;
+/// let t = Duration::from_secs(20);
+/// let sl_a = q.service_level(t)?;
+/// let sl_c = ErlangC::new(200.0, aht, 14).service_level(t)?;
 /// assert!(sl_a > sl_c);
-/// // Unlike Erlang C, an overloaded queue is still stable.
-/// let overloaded = ErlangA::new(200.0, 180.0, 120.0, 8);
-/// assert!(overloaded.asa_secs()?.is_finite());
+/// // Unlike Erlang C, an overloaded queue is still stable...
+/// let overloaded = ErlangA::new(200.0, aht, patience, 8);
+/// assert!(overloaded.asa()? < Duration::MAX);
+/// // ...unless callers never hang up: then it is Erlang C, and never answers.
+/// let patient = ErlangA::new(200.0, aht, Duration::MAX, 8);
+/// assert_eq!(patient.asa()?, Duration::MAX);
 /// # Ok::<(), switchboard::staffing::StaffingError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -50,11 +61,12 @@ const MAX_SERIES_STEPS: f64 = 2e8;
 pub struct ErlangA {
     /// Arrival rate in calls per hour.
     pub calls_per_hour: f64,
-    /// Average handle time in seconds.
-    pub aht_secs: f64,
-    /// Mean patience (time a caller is willing to wait) in seconds; the
-    /// abandonment rate of each waiting caller is `1 / patience_secs`.
-    pub patience_secs: f64,
+    /// Average handle time: positive, and not [`Duration::MAX`].
+    pub aht: Duration,
+    /// Mean patience (time a caller is willing to wait): positive; the
+    /// abandonment rate of each waiting caller is `1 / patience`.
+    /// [`Duration::MAX`] is infinite patience: nobody abandons (Erlang C).
+    pub patience: Duration,
     /// Number of agents answering the queue.
     pub agents: u32,
 }
@@ -70,26 +82,27 @@ enum Regime {
 
 impl ErlangA {
     /// A queue with the given arrival rate (calls per hour), average handle
-    /// time (seconds), mean patience (seconds) and number of agents.
+    /// time, mean patience ([`Duration::MAX`] for callers who never hang
+    /// up) and number of agents.
     #[must_use]
-    pub const fn new(calls_per_hour: f64, aht_secs: f64, patience_secs: f64, agents: u32) -> Self {
-        Self { calls_per_hour, aht_secs, patience_secs, agents }
+    pub const fn new(calls_per_hour: f64, aht: Duration, patience: Duration, agents: u32) -> Self {
+        Self { calls_per_hour, aht, patience, agents }
     }
 
     /// The offered load `A = λ·AHT` in Erlangs. Not validated.
     #[must_use]
     pub fn offered_load(&self) -> f64 {
-        self.calls_per_hour * self.aht_secs / SECS_PER_HOUR
+        self.calls_per_hour * secs(self.aht) / SECS_PER_HOUR
     }
 
     fn regime(&self) -> Result<Regime, StaffingError> {
-        let load = validated_load(self.calls_per_hour, self.aht_secs)?;
-        let patience_secs = patience(self.patience_secs)?;
+        let load = validated_load(self.calls_per_hour, self.aht)?;
+        let patience_secs = patience(self.patience)?;
         if load == 0.0 {
             return Ok(Regime::NoTraffic);
         }
         if patience_secs == f64::INFINITY {
-            return Ok(Regime::NoAbandonment(ErlangC::new(self.calls_per_hour, self.aht_secs, self.agents)));
+            return Ok(Regime::NoAbandonment(ErlangC::new(self.calls_per_hour, self.aht, self.agents)));
         }
         if self.agents == 0 {
             return Ok(Regime::NoAgents { patience_secs });
@@ -99,7 +112,7 @@ impl ErlangA {
         for n in 1..=self.agents {
             ln_b = ln_erlang_b_step(n, ln_load, ln_b);
         }
-        AbandonQueue::new(self.agents, load, self.aht_secs, patience_secs, ln_b).map(Regime::Queue)
+        AbandonQueue::new(self.agents, load, secs(self.aht), patience_secs, ln_b).map(Regime::Queue)
     }
 
     /// The probability that a call finds every agent busy and has to wait.
@@ -132,14 +145,14 @@ impl ErlangA {
     }
 
     /// The fraction of offered calls (all arrivals) that abandon within
-    /// `threshold_secs` of arriving.
+    /// `threshold` of arriving; with [`Duration::MAX`], all who ever
+    /// abandon ([`ErlangA::prob_abandon`]).
     ///
     /// # Errors
     ///
-    /// As for [`ErlangA::prob_wait`], and [`StaffingError::InvalidInput`] for
-    /// a negative or NaN threshold.
-    pub fn prob_abandon_within(&self, threshold_secs: f64) -> Result<f64, StaffingError> {
-        let t = threshold(threshold_secs)?;
+    /// As for [`ErlangA::prob_wait`].
+    pub fn prob_abandon_within(&self, threshold: Duration) -> Result<f64, StaffingError> {
+        let t = secs(threshold);
         match self.regime()? {
             Regime::NoTraffic | Regime::NoAbandonment(_) => Ok(0.0),
             Regime::NoAgents { patience_secs } => Ok(-(-t / patience_secs).exp_m1()),
@@ -148,8 +161,9 @@ impl ErlangA {
     }
 
     /// Service level: the fraction of *offered* calls (abandoned ones
-    /// included in the denominator) answered within `threshold_secs`.
-    /// This is the definition staffing searches use.
+    /// included in the denominator) answered within `threshold`.
+    /// This is the definition staffing searches use. A threshold of
+    /// [`Duration::MAX`] is infinite: the fraction ever answered.
     ///
     /// # Errors
     ///
@@ -158,21 +172,22 @@ impl ErlangA {
     /// # Example
     ///
     /// ```
+    /// use std::time::Duration;
     /// use switchboard::staffing::ErlangA;
     ///
-    /// let q = ErlangA::new(200.0, 180.0, 120.0, 14);
+    /// let q = ErlangA::new(200.0, Duration::from_secs(180), Duration::from_secs(120), 14);
     /// // With a zero threshold only calls answered at once count.
-    /// assert!((q.service_level(0.0)? - (1.0 - q.prob_wait()?)).abs() < 1e-12);
+    /// assert!((q.service_level(Duration::ZERO)? - (1.0 - q.prob_wait()?)).abs() < 1e-12);
     /// // With an infinite one, every call that does not abandon counts.
     /// let answered = 1.0 - q.prob_abandon()?;
-    /// assert!((q.service_level(f64::INFINITY)? - answered).abs() < 1e-12);
+    /// assert!((q.service_level(Duration::MAX)? - answered).abs() < 1e-12);
     /// # Ok::<(), switchboard::staffing::StaffingError>(())
     /// ```
-    pub fn service_level(&self, threshold_secs: f64) -> Result<f64, StaffingError> {
-        let t = threshold(threshold_secs)?;
+    pub fn service_level(&self, threshold: Duration) -> Result<f64, StaffingError> {
+        let t = secs(threshold);
         match self.regime()? {
             Regime::NoTraffic => Ok(1.0),
-            Regime::NoAbandonment(c) => c.service_level(t),
+            Regime::NoAbandonment(c) => c.service_level(threshold),
             Regime::NoAgents { .. } => Ok(0.0),
             Regime::Queue(q) => q.served_within(t),
         }
@@ -185,11 +200,11 @@ impl ErlangA {
     /// # Errors
     ///
     /// As for [`ErlangA::prob_abandon_within`].
-    pub fn service_level_excluding_short_abandons(&self, threshold_secs: f64) -> Result<f64, StaffingError> {
-        let t = threshold(threshold_secs)?;
+    pub fn service_level_excluding_short_abandons(&self, threshold: Duration) -> Result<f64, StaffingError> {
+        let t = secs(threshold);
         match self.regime()? {
             Regime::NoTraffic => Ok(1.0),
-            Regime::NoAbandonment(c) => c.service_level(t),
+            Regime::NoAbandonment(c) => c.service_level(threshold),
             Regime::NoAgents { .. } => Ok(0.0),
             Regime::Queue(q) => {
                 let answered = q.served_within(t)?;
@@ -200,39 +215,49 @@ impl ErlangA {
         }
     }
 
-    /// Average speed of answer in seconds: the mean wait of *answered* calls
-    /// (those answered at once included). Infinite with zero agents, since no
-    /// call is ever answered.
+    /// Average speed of answer: the mean wait of *answered* calls (those
+    /// answered at once included), rounded to the nanosecond.
+    ///
+    /// [`Duration::MAX`] means **never**: with zero agents no call is ever
+    /// answered, and with infinite patience an unstable queue
+    /// (`N <= A`, as in [`ErlangC::asa`]) never answers its callers either.
     ///
     /// # Errors
     ///
     /// As for [`ErlangA::prob_wait`]; [`StaffingError::OutOfRange`] also when
     /// the queue is so overloaded, and callers so patient, that the mean queue
     /// length exceeds about 10⁸.
-    pub fn asa_secs(&self) -> Result<f64, StaffingError> {
-        match self.regime()? {
-            Regime::NoTraffic => Ok(0.0),
-            Regime::NoAbandonment(c) => c.asa_secs(),
-            Regime::NoAgents { .. } => Ok(f64::INFINITY),
-            Regime::Queue(q) => q.asa_secs(),
-        }
+    pub fn asa(&self) -> Result<Duration, StaffingError> {
+        let secs = match self.regime()? {
+            Regime::NoTraffic => 0.0,
+            Regime::NoAbandonment(c) => c.asa_secs()?,
+            Regime::NoAgents { .. } => f64::INFINITY,
+            Regime::Queue(q) => q.asa_secs()?,
+        };
+        span("Erlang A average speed of answer", secs)
     }
 
     /// Mean time in queue of *all* arrivals, counting callers who abandon up
-    /// to the moment they hang up. Equals `P(abandon)·patience_secs` (Little's
-    /// law applied to the queue and to the abandonment flow).
+    /// to the moment they hang up, rounded to the nanosecond. Equals
+    /// `P(abandon)·patience` (Little's law applied to the queue and to the
+    /// abandonment flow).
+    ///
+    /// With infinite patience nobody abandons and the mean wait is the ASA:
+    /// [`Duration::MAX`] (never) for an unstable queue.
     ///
     /// # Errors
     ///
     /// As for [`ErlangA::prob_wait`].
-    pub fn mean_wait_secs(&self) -> Result<f64, StaffingError> {
-        match self.regime()? {
-            Regime::NoTraffic => Ok(0.0),
+    pub fn mean_wait(&self) -> Result<Duration, StaffingError> {
+        let secs = match self.regime()? {
+            Regime::NoTraffic => 0.0,
             // Everyone is eventually answered, so the mean wait is the ASA.
-            Regime::NoAbandonment(c) => c.asa_secs(),
-            Regime::NoAgents { patience_secs } => Ok(patience_secs),
-            Regime::Queue(q) => Ok(q.prob_abandon() * q.patience_secs),
-        }
+            Regime::NoAbandonment(c) => c.asa_secs()?,
+            // Everyone waits for as long as their patience lasts.
+            Regime::NoAgents { .. } => return Ok(self.patience),
+            Regime::Queue(q) => q.prob_abandon() * q.patience_secs,
+        };
+        span("Erlang A mean wait", secs)
     }
 
     /// Agent occupancy: carried load `A·(1 − P(abandon))` over `N`, at most 1.
@@ -486,6 +511,11 @@ mod tests {
     use super::super::{ServiceTarget, assert_close, erlang_b};
     use super::*;
 
+    /// A span of `secs` seconds (exact for the values below).
+    fn s(secs: f64) -> Duration {
+        Duration::from_secs_f64(secs)
+    }
+
     /// Independent brute-force evaluation of M/M/N+M: the birth–death chain
     /// truncated at N + K waiting positions, and the service level by
     /// uniformization of the tagged caller's Markov chain (stages "j callers
@@ -602,15 +632,20 @@ mod tests {
             (3_600.0, 120.0, 300.0, 100, 15.0, 1_500),
         ];
         for (calls, aht, patience, agents, t, cap) in cases {
-            let q = ErlangA::new(calls, aht, patience, agents);
+            let q = ErlangA::new(calls, s(aht), s(patience), agents);
             let bf = brute_force(calls, aht, patience, agents as usize, t, cap);
             let what = format!("{calls}/h AHT {aht} patience {patience} N {agents}");
             assert_close(q.prob_wait().unwrap(), bf.p_wait, 1e-11, &format!("P(wait) {what}"));
             assert_close(q.prob_abandon().unwrap(), bf.p_abandon, 1e-11, &format!("P(ab) {what}"));
-            assert_close(q.mean_wait_secs().unwrap(), bf.mean_wait_secs, 1e-8, &format!("W {what}"));
-            assert_close(q.service_level(t).unwrap(), bf.service_level, 1e-10, &format!("SL {what}"));
-            assert_close(q.prob_abandon_within(t).unwrap(), bf.abandoned_within, 1e-10, &format!("ab within {what}"));
-            assert_close(q.asa_secs().unwrap(), bf.asa_secs, 1e-8, &format!("ASA {what}"));
+            assert_close(q.mean_wait().unwrap().as_secs_f64(), bf.mean_wait_secs, 1e-8, &format!("W {what}"));
+            assert_close(q.service_level(s(t)).unwrap(), bf.service_level, 1e-10, &format!("SL {what}"));
+            assert_close(
+                q.prob_abandon_within(s(t)).unwrap(),
+                bf.abandoned_within,
+                1e-10,
+                &format!("ab within {what}"),
+            );
+            assert_close(q.asa().unwrap().as_secs_f64(), bf.asa_secs, 1e-8, &format!("ASA {what}"));
             let occupancy = q.offered_load() * (1.0 - bf.p_abandon) / agents as f64;
             assert_close(q.occupancy().unwrap(), occupancy.min(1.0), 1e-11, &format!("occ {what}"));
         }
@@ -624,10 +659,10 @@ mod tests {
     /// two agree to 40 digits).
     #[test]
     fn erlang_a_golden_values() {
-        let q = ErlangA::new(200.0, 180.0, 120.0, 14);
+        let q = ErlangA::new(200.0, s(180.0), s(120.0), 14);
         assert_close(q.prob_wait().unwrap(), GOLDEN_P_WAIT, 1e-12, "P(wait)");
         assert_close(q.prob_abandon().unwrap(), GOLDEN_P_ABANDON, 1e-12, "P(abandon)");
-        assert_close(q.service_level(20.0).unwrap(), GOLDEN_SL_20, 1e-12, "SL");
+        assert_close(q.service_level(s(20.0)).unwrap(), GOLDEN_SL_20, 1e-12, "SL");
     }
     const GOLDEN_P_WAIT: f64 = 0.126_976_340_079_795_37;
     const GOLDEN_P_ABANDON: f64 = 0.022_839_286_531_818_77;
@@ -636,21 +671,22 @@ mod tests {
     #[test]
     fn erlang_a_identities() {
         for agents in [1, 5, 9, 10, 11, 14, 20] {
-            let q = ErlangA::new(200.0, 180.0, 90.0, agents);
+            let q = ErlangA::new(200.0, s(180.0), s(90.0), agents);
             let p_wait = q.prob_wait().unwrap();
             let p_ab = q.prob_abandon().unwrap();
-            assert_close(q.service_level(0.0).unwrap(), 1.0 - p_wait, 1e-13, "SL(0)");
-            assert_close(q.service_level(f64::INFINITY).unwrap(), 1.0 - p_ab, 1e-13, "SL(∞)");
-            assert_close(q.prob_abandon_within(f64::INFINITY).unwrap(), p_ab, 1e-13, "ab(∞)");
-            assert_eq!(q.prob_abandon_within(0.0).unwrap(), 0.0);
+            assert_close(q.service_level(Duration::ZERO).unwrap(), 1.0 - p_wait, 1e-13, "SL(0)");
+            assert_close(q.service_level(Duration::MAX).unwrap(), 1.0 - p_ab, 1e-13, "SL(∞)");
+            assert_close(q.prob_abandon_within(Duration::MAX).unwrap(), p_ab, 1e-13, "ab(∞)");
+            assert_eq!(q.prob_abandon_within(Duration::ZERO).unwrap(), 0.0);
             for t in [5.0, 20.0, 60.0] {
-                let sl = q.service_level(t).unwrap();
-                let sl_ex = q.service_level_excluding_short_abandons(t).unwrap();
-                let ab_t = q.prob_abandon_within(t).unwrap();
+                let sl = q.service_level(s(t)).unwrap();
+                let sl_ex = q.service_level_excluding_short_abandons(s(t)).unwrap();
+                let ab_t = q.prob_abandon_within(s(t)).unwrap();
                 assert!(sl_ex >= sl && ab_t <= p_ab, "N {agents} t {t}");
                 assert_close(sl_ex, sl / (1.0 - ab_t), 1e-13, "SL excluding short abandons");
             }
-            assert_close(q.mean_wait_secs().unwrap(), p_ab * 90.0, 1e-12, "E[W]");
+            // The mean wait is a span, rounded to the nanosecond.
+            assert_close(q.mean_wait().unwrap().as_secs_f64(), p_ab * 90.0, 0.5e-9 + 1e-12, "E[W]");
         }
     }
 
@@ -658,23 +694,33 @@ mod tests {
     #[test]
     fn erlang_a_with_long_patience_is_erlang_c() {
         for agents in [11, 14, 20] {
-            let c = ErlangC::new(200.0, 180.0, agents);
-            let exact = ErlangA::new(200.0, 180.0, f64::INFINITY, agents);
+            let c = ErlangC::new(200.0, s(180.0), agents);
+            let exact = ErlangA::new(200.0, s(180.0), Duration::MAX, agents);
             assert_eq!(exact.prob_wait().unwrap(), c.prob_wait().unwrap());
-            assert_eq!(exact.service_level(20.0).unwrap(), c.service_level(20.0).unwrap());
+            assert_eq!(exact.service_level(s(20.0)).unwrap(), c.service_level(s(20.0)).unwrap());
             assert_eq!(exact.prob_abandon().unwrap(), 0.0);
+            assert_eq!(exact.asa().unwrap(), c.asa().unwrap());
+            assert_eq!(exact.mean_wait().unwrap(), c.asa().unwrap());
             // Mean patience 10⁹ s: abandonment of order ASA/patience ≈ 10⁻⁷.
             // (At 10⁷ s the ASA of answered calls with 11 agents is already
             // 0.05 s shorter: 122.727 s, confirmed by brute-force summation.)
-            let a = ErlangA::new(200.0, 180.0, 1e9, agents);
+            let a = ErlangA::new(200.0, s(180.0), s(1e9), agents);
             assert_close(a.prob_wait().unwrap(), c.prob_wait().unwrap(), 1e-4, "P(wait)");
-            assert_close(a.service_level(20.0).unwrap(), c.service_level(20.0).unwrap(), 1e-4, "SL");
-            assert_close(a.asa_secs().unwrap(), c.asa_secs().unwrap(), 1e-2, "ASA");
+            assert_close(a.service_level(s(20.0)).unwrap(), c.service_level(s(20.0)).unwrap(), 1e-4, "SL");
+            assert_close(a.asa().unwrap().as_secs_f64(), c.asa().unwrap().as_secs_f64(), 1e-2, "ASA");
             assert!(a.prob_abandon().unwrap() < 1e-6);
         }
-        let target = ServiceTarget::new(0.8, 20.0);
-        assert_eq!(ErlangA::agents_for_service_level(200.0, 180.0, f64::INFINITY, &target).unwrap(), 14);
-        assert_eq!(ErlangA::agents_for_service_level(200.0, 180.0, 1e9, &target).unwrap(), 14);
+        // Unstable without abandonment, as in Erlang C: callers wait for ever.
+        for agents in [0, 10] {
+            let never = ErlangA::new(200.0, s(180.0), Duration::MAX, agents);
+            assert_eq!(never.prob_wait().unwrap(), 1.0);
+            assert_eq!(never.prob_abandon().unwrap(), 0.0);
+            assert_eq!(never.asa().unwrap(), Duration::MAX);
+            assert_eq!(never.mean_wait().unwrap(), Duration::MAX);
+        }
+        let target = ServiceTarget::new(0.8, s(20.0));
+        assert_eq!(ErlangA::agents_for_service_level(200.0, s(180.0), Duration::MAX, &target).unwrap(), 14);
+        assert_eq!(ErlangA::agents_for_service_level(200.0, s(180.0), s(1e9), &target).unwrap(), 14);
     }
 
     /// Patience → 0: whoever finds all agents busy leaves at once, the loss
@@ -683,11 +729,11 @@ mod tests {
     fn erlang_a_with_no_patience_is_erlang_b() {
         for agents in [1, 5, 10, 14] {
             let b = erlang_b(agents, 10.0).unwrap();
-            let q = ErlangA::new(200.0, 180.0, 1e-6, agents);
+            let q = ErlangA::new(200.0, s(180.0), s(1e-6), agents);
             assert_close(q.prob_wait().unwrap(), b, 1e-6, "P(wait)");
             assert_close(q.prob_abandon().unwrap(), b, 1e-6, "P(abandon)");
-            assert_close(q.service_level(20.0).unwrap(), 1.0 - b, 1e-6, "SL");
-            assert!(q.asa_secs().unwrap() < 1e-6);
+            assert_close(q.service_level(s(20.0)).unwrap(), 1.0 - b, 1e-6, "SL");
+            assert!(q.asa().unwrap().as_secs_f64() < 1e-6);
         }
     }
 
@@ -695,13 +741,13 @@ mod tests {
     fn erlang_a_is_monotone_in_agents() {
         let mut previous: Option<(f64, f64, f64, f64, f64)> = None;
         for agents in 1..=45 {
-            let q = ErlangA::new(1_200.0, 60.0, 45.0, agents); // 20 Erlangs
+            let q = ErlangA::new(1_200.0, s(60.0), s(45.0), agents); // 20 Erlangs
             let now = (
                 q.prob_wait().unwrap(),
                 q.prob_abandon().unwrap(),
-                q.service_level(20.0).unwrap(),
-                q.asa_secs().unwrap(),
-                q.mean_wait_secs().unwrap(),
+                q.service_level(s(20.0)).unwrap(),
+                q.asa().unwrap().as_secs_f64(),
+                q.mean_wait().unwrap().as_secs_f64(),
             );
             if let Some(before) = previous {
                 assert!(now.0 <= before.0, "P(wait) rose at {agents}");
@@ -716,20 +762,23 @@ mod tests {
 
     #[test]
     fn erlang_a_degenerate_cases() {
-        let idle = ErlangA::new(0.0, 180.0, 60.0, 5);
+        let idle = ErlangA::new(0.0, s(180.0), s(60.0), 5);
         assert_eq!(idle.prob_wait().unwrap(), 0.0);
-        assert_eq!(idle.service_level(20.0).unwrap(), 1.0);
-        assert_eq!(idle.asa_secs().unwrap(), 0.0);
+        assert_eq!(idle.service_level(s(20.0)).unwrap(), 1.0);
+        assert_eq!(idle.asa().unwrap(), Duration::ZERO);
+        assert_eq!(idle.mean_wait().unwrap(), Duration::ZERO);
         assert_eq!(idle.occupancy().unwrap(), 0.0);
-        let nobody = ErlangA::new(100.0, 180.0, 60.0, 0);
+        let nobody = ErlangA::new(100.0, s(180.0), s(60.0), 0);
         assert_eq!(nobody.prob_wait().unwrap(), 1.0);
         assert_eq!(nobody.prob_abandon().unwrap(), 1.0);
-        assert_eq!(nobody.service_level(20.0).unwrap(), 0.0);
-        assert_eq!(nobody.asa_secs().unwrap(), f64::INFINITY);
-        assert_eq!(nobody.mean_wait_secs().unwrap(), 60.0);
-        assert_close(nobody.prob_abandon_within(60.0).unwrap(), 1.0 - (-1.0_f64).exp(), 1e-15, "ab");
+        assert_eq!(nobody.service_level(s(20.0)).unwrap(), 0.0);
+        // Nobody is ever answered: the ASA is infinite, Duration::MAX; every
+        // caller waits out their patience.
+        assert_eq!(nobody.asa().unwrap(), Duration::MAX);
+        assert_eq!(nobody.mean_wait().unwrap(), s(60.0));
+        assert_close(nobody.prob_abandon_within(s(60.0)).unwrap(), 1.0 - (-1.0_f64).exp(), 1e-15, "ab");
         // Absurdly long patience is refused rather than computed for minutes.
-        let extreme = ErlangA::new(3_600.0, 1.0, 1e15, 10);
+        let extreme = ErlangA::new(3_600.0, s(1.0), s(1e15), 10);
         assert!(matches!(extreme.prob_wait(), Err(StaffingError::OutOfRange { .. })));
     }
 
@@ -738,23 +787,23 @@ mod tests {
     #[test]
     fn erlang_a_is_stable_for_many_agents() {
         for (agents, patience) in [(10_000, 60.0), (10_000, 3_600.0), (9_000, 60.0), (9_000, 36_000.0)] {
-            let q = ErlangA::new(98_000.0, 360.0, patience, agents);
+            let q = ErlangA::new(98_000.0, s(360.0), s(patience), agents);
             for p in [
                 q.prob_wait().unwrap(),
                 q.prob_abandon().unwrap(),
-                q.service_level(20.0).unwrap(),
-                q.service_level_excluding_short_abandons(20.0).unwrap(),
-                q.prob_abandon_within(20.0).unwrap(),
+                q.service_level(s(20.0)).unwrap(),
+                q.service_level_excluding_short_abandons(s(20.0)).unwrap(),
+                q.prob_abandon_within(s(20.0)).unwrap(),
                 q.occupancy().unwrap(),
             ] {
                 assert!((0.0..=1.0).contains(&p), "N {agents} patience {patience}: {p}");
             }
-            assert!(q.asa_secs().unwrap().is_finite());
-            assert!(q.mean_wait_secs().unwrap().is_finite());
+            assert!(q.asa().unwrap() < Duration::MAX);
+            assert!(q.mean_wait().unwrap() < Duration::MAX);
         }
         // Overloaded by 800 Erlangs, every agent is busy and the excess
         // abandons: P(abandon) → 800/9,800.
-        let q = ErlangA::new(98_000.0, 360.0, 60.0, 9_000);
+        let q = ErlangA::new(98_000.0, s(360.0), s(60.0), 9_000);
         assert_close(q.prob_abandon().unwrap(), 800.0 / 9_800.0, 1e-3, "overload abandonment");
     }
 
@@ -767,24 +816,24 @@ mod tests {
             for aht in [30.0, 300.0] {
                 for patience in [1.0, 60.0, 900.0, 864_000.0] {
                     for agents in [1, 2, 7, 40, 300, 3_000, 12_000] {
-                        let q = ErlangA::new(calls, aht, patience, agents);
+                        let q = ErlangA::new(calls, s(aht), s(patience), agents);
                         let what = format!("{calls}/h AHT {aht} patience {patience} N {agents}");
                         let p_wait = q.prob_wait().unwrap();
                         let p_ab = q.prob_abandon().unwrap();
-                        let sl10 = q.service_level(10.0).unwrap();
-                        let sl60 = q.service_level(60.0).unwrap();
-                        let ex = q.service_level_excluding_short_abandons(10.0).unwrap();
-                        let ab10 = q.prob_abandon_within(10.0).unwrap();
+                        let sl10 = q.service_level(s(10.0)).unwrap();
+                        let sl60 = q.service_level(s(60.0)).unwrap();
+                        let ex = q.service_level_excluding_short_abandons(s(10.0)).unwrap();
+                        let ab10 = q.prob_abandon_within(s(10.0)).unwrap();
                         for p in [p_wait, p_ab, sl10, sl60, ex, ab10, q.occupancy().unwrap()] {
                             assert!((0.0..=1.0).contains(&p), "{what}: {p}");
                         }
                         assert!(p_ab <= p_wait + 1e-12, "{what}");
                         assert!(sl10 <= sl60 + 1e-12 && sl60 <= 1.0 - p_ab + 1e-12, "{what}");
                         assert!(sl10 >= 1.0 - p_wait - 1e-12 && ex >= sl10 - 1e-12, "{what}");
-                        let asa = q.asa_secs().unwrap();
-                        let wait = q.mean_wait_secs().unwrap();
-                        assert!(asa.is_finite() && asa >= 0.0, "{what}: ASA {asa}");
-                        assert!(wait.is_finite() && wait >= 0.0, "{what}: wait {wait}");
+                        let asa = q.asa().unwrap();
+                        let wait = q.mean_wait().unwrap();
+                        assert!(asa < Duration::MAX, "{what}: ASA {asa:?}");
+                        assert!(wait < Duration::MAX, "{what}: wait {wait:?}");
                     }
                 }
             }

@@ -16,23 +16,47 @@
 //! * **Erlang C** (M/M/N): calls that find all agents busy wait, forever if
 //!   need be. Only meaningful when `N > A`; with `N <= A` the queue grows
 //!   without bound, so we report a waiting probability of 1, a service level
-//!   of 0 and an infinite ASA. See [`ErlangC`].
+//!   of 0 and an ASA of `Duration::MAX` (never; see "Units"). See [`ErlangC`].
 //! * **Erlang A** (M/M/N+M, Palm's model with impatience): like Erlang C, but
 //!   each waiting caller hangs up after an exponentially distributed patience
-//!   with mean `patience_secs` (= 1/θ) if not answered first. Abandonment
+//!   with mean `patience` (= 1/θ) if not answered first. Abandonment
 //!   keeps the queue stable for every `N`, including `N <= A`. See [`ErlangA`].
 //!
 //! # Units
 //!
-//! Arrival rates are in calls per hour (`calls_per_hour`), every duration is
-//! in seconds (`aht_secs`, `patience_secs`, `threshold_secs`), loads are in
-//! Erlangs, and every probability or service level is a fraction in `[0, 1]`
-//! (0.8, not 80).
+//! Every span is a [`Duration`](std::time::Duration): the average handle time
+//! (`aht`), the mean patience (`patience`), the service-level threshold
+//! (`threshold`) and every waiting time computed (ASA, mean wait). Arrival
+//! rates are `f64` calls per hour (`calls_per_hour`), loads are `f64`
+//! Erlangs, and every probability, service level or occupancy is an `f64`
+//! fraction in `[0, 1]` (0.8, not 80).
+//!
+//! **[`Duration::MAX`](std::time::Duration::MAX) stands for an infinite
+//! span**, in both directions:
+//!
+//! * as a mean patience it means callers never hang up, so [`ErlangA`] gives
+//!   exactly the figures of [`ErlangC`];
+//! * as a threshold it means "answered at all" (so `service_level` is the
+//!   fraction of calls ever answered);
+//! * as a result it means **never**: the ASA and mean wait of an unstable
+//!   Erlang C queue (`N <= A`, the queue grows without bound), and the ASA of
+//!   an Erlang A queue with no agents (no call is ever answered). A finite
+//!   result too long for a `Duration` (over 584 billion years) saturates to
+//!   the same value.
+//!
+//! The orderings stay right: an infinite wait is longer than any target, so
+//! `asa <= target` is false for it, as it should be. A handle time must be
+//! positive and finite (neither zero nor `Duration::MAX`), and a patience
+//! positive.
+//!
+//! The numerics work in `f64` seconds (`Duration::as_secs_f64`), so a span
+//! given in whole nanoseconds enters them exactly; computed spans are rounded
+//! to the nearest nanosecond.
 //!
 //! # Service level definitions
 //!
 //! "Service level within T" is the fraction of *offered* calls (all arrivals)
-//! answered within `T` seconds. In Erlang C nobody abandons, so that is
+//! answered within the threshold `T`. In Erlang C nobody abandons, so that is
 //! `1 − P(wait > T)`. In Erlang A, calls that abandon count as not answered
 //! within `T` ([`ErlangA::service_level`]); the variant that removes calls
 //! abandoning within `T` from the denominator is
@@ -80,14 +104,23 @@
 //!
 //!
 //! ```
+//! use std::time::Duration;
 //! use switchboard::staffing::{ErlangC, ServiceTarget};
 //!
 //! // 100 calls per half hour, 3 minute handle time: 10 Erlangs.
-//! let target = ServiceTarget::new(0.8, 20.0); // 80% answered within 20 s
-//! let agents = ErlangC::agents_for_service_level(200.0, 180.0, &target)?;
+//! let aht = Duration::from_secs(180);
+//! let target = ServiceTarget::new(0.8, Duration::from_secs(20)); // 80% answered within 20 s
+//! let agents = ErlangC::agents_for_service_level(200.0, aht, &target)?;
 //! assert_eq!(agents, 14);
-//! let sl = ErlangC::new(200.0, 180.0, agents).service_level(20.0)?;
-//! assert!((sl - 0.8884).abs() < 1e-4);
+//! let q = ErlangC::new(200.0, aht, agents);
+//! assert!((q.service_level(Duration::from_secs(20))? - 0.8884).abs() < 1e-4);
+//! assert!((q.asa()?.as_secs_f64() - 7.836).abs() < 1e-3);
+//!
+//! // With no more agents than Erlangs the queue grows without bound: the
+//! // ASA is `Duration::MAX`, "never", longer than any target.
+//! let unstable = ErlangC::new(200.0, aht, 10);
+//! assert_eq!(unstable.asa()?, Duration::MAX);
+//! assert!(unstable.asa()? > Duration::from_secs(20));
 //! # Ok::<(), switchboard::staffing::StaffingError>(())
 //! ```
 //!
@@ -97,12 +130,17 @@
 //! finding every agent busy lies between the two.
 //!
 //! ```
+//! use std::time::Duration;
 //! use switchboard::staffing::{ErlangA, ErlangC, erlang_b};
 //!
 //! // 200 calls an hour, 3 minute handle time (10 Erlangs), 14 agents.
+//! let aht = Duration::from_secs(180);
 //! let lost = erlang_b(14, 10.0)?; // nobody waits: a busy signal
-//! let impatient = ErlangA::new(200.0, 180.0, 120.0, 14); // 2 minute mean patience
-//! let patient = ErlangC::new(200.0, 180.0, 14); // nobody hangs up
+//! let impatient = ErlangA::new(200.0, aht, Duration::from_secs(120), 14); // 2 minute mean patience
+//! let patient = ErlangC::new(200.0, aht, 14); // nobody hangs up
+//! // Unlimited patience is Erlang C exactly.
+//! let never_hang_up = ErlangA::new(200.0, aht, Duration::MAX, 14);
+//! assert_eq!(never_hang_up.prob_wait()?, patient.prob_wait()?);
 //! assert!((lost - 0.0568).abs() < 1e-4);
 //! assert!((impatient.prob_wait()? - 0.1270).abs() < 1e-4);
 //! assert!((patient.prob_wait()? - 0.1741).abs() < 1e-4);
@@ -142,7 +180,8 @@ pub enum StaffingError {
     InvalidInput {
         /// The parameter's name, as spelled in this module.
         name: &'static str,
-        /// The value passed.
+        /// The value passed; a span in seconds (`Duration::MAX` as
+        /// infinity).
         value: f64,
         /// What would have been accepted.
         expected: &'static str,

@@ -1,14 +1,16 @@
 //! The staffing searches: the smallest number of agents meeting a
 //! [`ServiceTarget`] under Erlang C or Erlang A.
 
+use std::time::Duration;
+
 use super::erlang_a::AbandonQueue;
 use super::erlang_b::{erlang_b_step, ln_erlang_b_step};
 use super::erlang_c::{erlang_c_from_b, erlang_c_occupancy, erlang_c_service_level};
-use super::validation::{fraction, patience, threshold, validated_load};
+use super::validation::{fraction, patience as validated_patience, secs, validated_load};
 use super::{ErlangA, ErlangC, MAX_AGENTS, StaffingError};
 
 /// What a staffing search must achieve: at least `fraction` of offered calls
-/// answered within `threshold_secs`, and optionally an occupancy and an
+/// answered within `threshold`, and optionally an occupancy and an
 /// abandonment ceiling.
 ///
 /// Comparisons are made on the computed `f64` values, so a `fraction` of
@@ -23,12 +25,14 @@ use super::{ErlangA, ErlangC, MAX_AGENTS, StaffingError};
 /// # Example
 ///
 /// ```
+/// use std::time::Duration;
 /// use switchboard::staffing::ServiceTarget;
 ///
 /// // 80/20, agents at most 85% busy, at most 5% of callers hang up.
-/// let target = ServiceTarget::new(0.8, 20.0)
+/// let target = ServiceTarget::new(0.8, Duration::from_secs(20))
 ///     .with_max_occupancy(0.85)
 ///     .with_max_abandon_fraction(0.05);
+/// assert_eq!(target.threshold, Duration::from_secs(20));
 /// assert_eq!(target.max_occupancy, Some(0.85));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -37,8 +41,9 @@ pub struct ServiceTarget {
     /// Required fraction of offered calls answered within the threshold, in
     /// `[0, 1]` (0.8 for "80/20").
     pub fraction: f64,
-    /// The answer-time threshold in seconds (20 for "80/20").
-    pub threshold_secs: f64,
+    /// The answer-time threshold (20 s for "80/20"). [`Duration::MAX`] is
+    /// infinite: "answered at all".
+    pub threshold: Duration,
     /// Highest acceptable agent occupancy, in `(0, 1]`.
     pub max_occupancy: Option<f64>,
     /// Highest acceptable fraction of offered calls abandoning, in `[0, 1]`.
@@ -49,8 +54,8 @@ pub struct ServiceTarget {
 impl ServiceTarget {
     /// A service-level target with no occupancy or abandonment ceiling.
     #[must_use]
-    pub const fn new(fraction: f64, threshold_secs: f64) -> Self {
-        Self { fraction, threshold_secs, max_occupancy: None, max_abandon_fraction: None }
+    pub const fn new(fraction: f64, threshold: Duration) -> Self {
+        Self { fraction, threshold, max_occupancy: None, max_abandon_fraction: None }
     }
 
     /// Also require occupancy at most `max_occupancy`.
@@ -70,7 +75,6 @@ impl ServiceTarget {
 
     fn validate(&self) -> Result<(), StaffingError> {
         fraction("fraction", self.fraction)?;
-        threshold(self.threshold_secs)?;
         if let Some(max) = self.max_occupancy {
             if !(max > 0.0 && max <= 1.0) {
                 return Err(StaffingError::InvalidInput {
@@ -110,7 +114,7 @@ fn search_limit(load: f64, target: &ServiceTarget) -> u32 {
 
 impl ErlangC {
     /// The smallest number of agents whose Erlang C service level reaches
-    /// `target.fraction` within `target.threshold_secs` and whose occupancy
+    /// `target.fraction` within `target.threshold` and whose occupancy
     /// does not exceed `target.max_occupancy` (if set). Erlang C predicts no
     /// abandonment, so `target.max_abandon_fraction` is always met.
     ///
@@ -127,22 +131,25 @@ impl ErlangC {
     /// # Example
     ///
     /// ```
+    /// use std::time::Duration;
     /// use switchboard::staffing::{ErlangC, ServiceTarget};
     ///
-    /// let target = ServiceTarget::new(0.8, 20.0);
-    /// assert_eq!(ErlangC::agents_for_service_level(200.0, 180.0, &target)?, 14);
+    /// let aht = Duration::from_secs(180);
+    /// let target = ServiceTarget::new(0.8, Duration::from_secs(20));
+    /// assert_eq!(ErlangC::agents_for_service_level(200.0, aht, &target)?, 14);
     /// // Capping occupancy at 70% needs 10 / 0.7 = 14.3, so 15 agents.
     /// let capped = target.with_max_occupancy(0.7);
-    /// assert_eq!(ErlangC::agents_for_service_level(200.0, 180.0, &capped)?, 15);
+    /// assert_eq!(ErlangC::agents_for_service_level(200.0, aht, &capped)?, 15);
     /// # Ok::<(), switchboard::staffing::StaffingError>(())
     /// ```
     pub fn agents_for_service_level(
         calls_per_hour: f64,
-        aht_secs: f64,
+        aht: Duration,
         target: &ServiceTarget,
     ) -> Result<u32, StaffingError> {
-        let load = validated_load(calls_per_hour, aht_secs)?;
+        let load = validated_load(calls_per_hour, aht)?;
         target.validate()?;
+        let (aht_secs, threshold_secs) = (secs(aht), secs(target.threshold));
         let limit = search_limit(load, target);
         let mut b = 1.0;
         for n in 0..=limit {
@@ -150,7 +157,7 @@ impl ErlangC {
                 b = erlang_b_step(n, load, b);
             }
             let c = erlang_c_from_b(n, load, b);
-            let sl = erlang_c_service_level(n, load, c, aht_secs, target.threshold_secs);
+            let sl = erlang_c_service_level(n, load, c, aht_secs, threshold_secs);
             if target.is_met(sl, 0.0, erlang_c_occupancy(n, load)) {
                 return Ok(n);
             }
@@ -170,8 +177,8 @@ impl ErlangA {
     /// `⌊fraction·A⌋` agents — no smaller number can succeed — and walks upward
     /// to `max(A, A / max_occupancy) + 10·√A + 100`, at most [`MAX_AGENTS`].
     /// The first number meeting every condition is returned, so no
-    /// monotonicity assumption is needed. An infinite patience gives the
-    /// Erlang C answer.
+    /// monotonicity assumption is needed. An infinite patience
+    /// ([`Duration::MAX`]) gives the Erlang C answer.
     ///
     /// # Errors
     ///
@@ -183,32 +190,37 @@ impl ErlangA {
     /// # Example
     ///
     /// ```
+    /// use std::time::Duration;
     /// use switchboard::staffing::{ErlangA, ErlangC, ServiceTarget};
     ///
-    /// let target = ServiceTarget::new(0.8, 20.0);
-    /// let a = ErlangA::agents_for_service_level(200.0, 180.0, 120.0, &target)?;
-    /// let c = ErlangC::agents_for_service_level(200.0, 180.0, &target)?;
+    /// let (aht, patience) = (Duration::from_secs(180), Duration::from_secs(120));
+    /// let target = ServiceTarget::new(0.8, Duration::from_secs(20));
+    /// let a = ErlangA::agents_for_service_level(200.0, aht, patience, &target)?;
+    /// let c = ErlangC::agents_for_service_level(200.0, aht, &target)?;
     /// assert!(a <= c);
     /// // Capping abandonment at 1% may need more agents.
     /// let strict = target.with_max_abandon_fraction(0.01);
-    /// let a_strict = ErlangA::agents_for_service_level(200.0, 180.0, 120.0, &strict)?;
+    /// let a_strict = ErlangA::agents_for_service_level(200.0, aht, patience, &strict)?;
     /// assert!(a_strict >= a);
-    /// let q = ErlangA::new(200.0, 180.0, 120.0, a_strict);
+    /// let q = ErlangA::new(200.0, aht, patience, a_strict);
     /// assert!(q.prob_abandon()? <= 0.01);
+    /// // Callers who never hang up: the Erlang C answer.
+    /// assert_eq!(ErlangA::agents_for_service_level(200.0, aht, Duration::MAX, &target)?, c);
     /// # Ok::<(), switchboard::staffing::StaffingError>(())
     /// ```
     pub fn agents_for_service_level(
         calls_per_hour: f64,
-        aht_secs: f64,
-        patience_secs: f64,
+        aht: Duration,
+        patience: Duration,
         target: &ServiceTarget,
     ) -> Result<u32, StaffingError> {
-        let load = validated_load(calls_per_hour, aht_secs)?;
-        let patience_secs = patience(patience_secs)?;
+        let load = validated_load(calls_per_hour, aht)?;
+        let patience_secs = validated_patience(patience)?;
         target.validate()?;
         if patience_secs == f64::INFINITY {
-            return ErlangC::agents_for_service_level(calls_per_hour, aht_secs, target);
+            return ErlangC::agents_for_service_level(calls_per_hour, aht, target);
         }
+        let (aht_secs, threshold_secs) = (secs(aht), secs(target.threshold));
         if load == 0.0 {
             // No calls: SL 1, no abandonment, occupancy 0 — nobody is needed.
             return Ok(0);
@@ -231,7 +243,7 @@ impl ErlangA {
             } else {
                 let q = AbandonQueue::new(n, load, aht_secs, patience_secs, ln_b)?;
                 let p_abandon = q.prob_abandon();
-                target.is_met(q.served_within(target.threshold_secs)?, p_abandon, q.occupancy(load, n))
+                target.is_met(q.served_within(threshold_secs)?, p_abandon, q.occupancy(load, n))
             };
             if met {
                 return Ok(n);
@@ -244,6 +256,11 @@ impl ErlangA {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A span of `secs` seconds (exact for the values below).
+    fn s(secs: f64) -> Duration {
+        Duration::from_secs_f64(secs)
+    }
 
     /// The search returns the first N meeting the target: N meets it, N − 1
     /// does not. Loads up to 5,000 Erlangs.
@@ -259,11 +276,11 @@ mod tests {
             (10.0, 60.0, 0.5, 0.0),
         ];
         for (calls, aht, fraction, t) in cases {
-            let target = ServiceTarget::new(fraction, t);
-            let n = ErlangC::agents_for_service_level(calls, aht, &target).unwrap();
-            let sl = ErlangC::new(calls, aht, n).service_level(t).unwrap();
+            let target = ServiceTarget::new(fraction, s(t));
+            let n = ErlangC::agents_for_service_level(calls, s(aht), &target).unwrap();
+            let sl = ErlangC::new(calls, s(aht), n).service_level(s(t)).unwrap();
             assert!(sl >= fraction, "{calls}/{aht}: SL {sl} with {n}");
-            let below = ErlangC::new(calls, aht, n - 1).service_level(t).unwrap();
+            let below = ErlangC::new(calls, s(aht), n - 1).service_level(s(t)).unwrap();
             assert!(below < fraction, "{calls}/{aht}: {} also meets it", n - 1);
         }
     }
@@ -271,19 +288,22 @@ mod tests {
     #[test]
     fn erlang_c_staffing_respects_occupancy_and_limits() {
         // 80/20 needs 14; an 0.7 occupancy ceiling needs ceil(10/0.7) = 15.
-        let t = ServiceTarget::new(0.8, 20.0).with_max_occupancy(0.7);
-        assert_eq!(ErlangC::agents_for_service_level(200.0, 180.0, &t).unwrap(), 15);
+        let t = ServiceTarget::new(0.8, s(20.0)).with_max_occupancy(0.7);
+        assert_eq!(ErlangC::agents_for_service_level(200.0, s(180.0), &t).unwrap(), 15);
         // A loose SL with a 50% occupancy cap at 5,000 Erlangs: 10,000 agents.
-        let t = ServiceTarget::new(0.5, 20.0).with_max_occupancy(0.5);
-        assert_eq!(ErlangC::agents_for_service_level(60_000.0, 300.0, &t).unwrap(), 10_000);
+        let t = ServiceTarget::new(0.5, s(20.0)).with_max_occupancy(0.5);
+        assert_eq!(ErlangC::agents_for_service_level(60_000.0, s(300.0), &t).unwrap(), 10_000);
         // Erlang C predicts no abandonment, so any ceiling is met.
-        let t = ServiceTarget::new(0.8, 20.0).with_max_abandon_fraction(0.0);
-        assert_eq!(ErlangC::agents_for_service_level(200.0, 180.0, &t).unwrap(), 14);
+        let t = ServiceTarget::new(0.8, s(20.0)).with_max_abandon_fraction(0.0);
+        assert_eq!(ErlangC::agents_for_service_level(200.0, s(180.0), &t).unwrap(), 14);
         // No traffic needs nobody.
-        assert_eq!(ErlangC::agents_for_service_level(0.0, 180.0, &t).unwrap(), 0);
+        assert_eq!(ErlangC::agents_for_service_level(0.0, s(180.0), &t).unwrap(), 0);
         // A load beyond MAX_AGENTS cannot be staffed.
-        let huge = ErlangC::agents_for_service_level(1e9, 3600.0, &ServiceTarget::new(0.8, 20.0));
+        let huge = ErlangC::agents_for_service_level(1e9, s(3600.0), &ServiceTarget::new(0.8, s(20.0)));
         assert_eq!(huge, Err(StaffingError::TargetUnreachable { max_agents: MAX_AGENTS }));
+        // "Answered at all" (an infinite threshold): any stable staffing, N > A.
+        let t = ServiceTarget::new(0.999, Duration::MAX);
+        assert_eq!(ErlangC::agents_for_service_level(200.0, s(180.0), &t).unwrap(), 11);
     }
 
     #[test]
@@ -298,30 +318,31 @@ mod tests {
             (60_000.0, 300.0, 30.0, 0.95, 10.0, None),
         ];
         for (calls, aht, patience, fraction, t, max_ab) in cases {
-            let mut target = ServiceTarget::new(fraction, t);
+            let mut target = ServiceTarget::new(fraction, s(t));
             target.max_abandon_fraction = max_ab;
-            let n = ErlangA::agents_for_service_level(calls, aht, patience, &target).unwrap();
+            let n = ErlangA::agents_for_service_level(calls, s(aht), s(patience), &target).unwrap();
             let meets = |agents: u32| {
-                let q = ErlangA::new(calls, aht, patience, agents);
-                q.service_level(t).unwrap() >= fraction && max_ab.is_none_or(|m| q.prob_abandon().unwrap() <= m)
+                let q = ErlangA::new(calls, s(aht), s(patience), agents);
+                q.service_level(s(t)).unwrap() >= fraction && max_ab.is_none_or(|m| q.prob_abandon().unwrap() <= m)
             };
             assert!(meets(n), "{calls}/{aht}/{patience}: {n} fails");
             assert!(!meets(n - 1), "{calls}/{aht}/{patience}: {} also meets it", n - 1);
         }
         // A load beyond MAX_AGENTS cannot be staffed.
-        let target = ServiceTarget::new(0.8, 20.0);
+        let target = ServiceTarget::new(0.8, s(20.0));
         assert_eq!(
-            ErlangA::agents_for_service_level(1e9, 3_600.0, 120.0, &target),
+            ErlangA::agents_for_service_level(1e9, s(3_600.0), s(120.0), &target),
             Err(StaffingError::TargetUnreachable { max_agents: MAX_AGENTS })
         );
     }
 
     #[test]
     fn erlang_a_staffing_with_occupancy_cap() {
-        let target = ServiceTarget::new(0.5, 20.0).with_max_occupancy(0.75);
-        let n = ErlangA::agents_for_service_level(200.0, 180.0, 120.0, &target).unwrap();
-        assert!(ErlangA::new(200.0, 180.0, 120.0, n).occupancy().unwrap() <= 0.75);
-        assert!(ErlangA::new(200.0, 180.0, 120.0, n - 1).occupancy().unwrap() > 0.75);
-        assert_eq!(ErlangA::agents_for_service_level(0.0, 180.0, 120.0, &target).unwrap(), 0);
+        let (aht, patience) = (s(180.0), s(120.0));
+        let target = ServiceTarget::new(0.5, s(20.0)).with_max_occupancy(0.75);
+        let n = ErlangA::agents_for_service_level(200.0, aht, patience, &target).unwrap();
+        assert!(ErlangA::new(200.0, aht, patience, n).occupancy().unwrap() <= 0.75);
+        assert!(ErlangA::new(200.0, aht, patience, n - 1).occupancy().unwrap() > 0.75);
+        assert_eq!(ErlangA::agents_for_service_level(0.0, aht, patience, &target).unwrap(), 0);
     }
 }

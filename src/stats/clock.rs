@@ -35,11 +35,11 @@ pub(crate) fn calendar_of<'e>(
 /// Milliseconds in `[from, to)` on the clock: open time of the calendar, or
 /// wall-clock time without one. Zero if `to` is not after `from`.
 pub(crate) fn elapsed_ms(calendar: Option<&Calendar>, from: Timestamp, to: Timestamp) -> u64 {
-    let ms = match calendar {
-        Some(c) => c.open_millis_between(from, to),
-        None => to.millis_since(from),
-    };
-    u64::try_from(ms).unwrap_or(0)
+    match calendar {
+        // Whole milliseconds, at most the engine's range: the conversion cannot saturate.
+        Some(c) => u64::try_from(c.open_between(from, to).as_millis()).unwrap_or(u64::MAX),
+        None => u64::try_from(to.millis_since(from)).unwrap_or(0),
+    }
 }
 
 /// The last instant at which a contact that arrived at `from` is still
