@@ -56,6 +56,14 @@ pub struct SequencedEvent {
     pub event: Event,
 }
 
+impl SequencedEvent {
+    /// `event` numbered `seq`.
+    #[must_use]
+    pub fn new(seq: u64, event: Event) -> Self {
+        SequencedEvent { seq, event }
+    }
+}
+
 /// What applying one log entry did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

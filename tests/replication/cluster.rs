@@ -54,6 +54,18 @@ impl Cluster {
         self.logs.insert(id, log);
     }
 
+    /// Restarts replica `id` after a crash, with the log it had (its durable storage): its engine
+    /// is rebuilt by applying the log again.
+    pub async fn restart(&mut self, id: NodeId, log: MemoryLog) {
+        let replica =
+            Replica::start(id, engine_config(), Replica::test_config(), log.clone(), self.network.for_replica(id))
+                .await
+                .unwrap();
+        self.network.connect(id, replica.raft().clone());
+        self.replicas.insert(id, replica);
+        self.logs.insert(id, log);
+    }
+
     /// Kills replica `id`: it stops and nothing reaches it any more.
     pub async fn kill(&mut self, id: NodeId) {
         self.network.disconnect(id);

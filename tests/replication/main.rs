@@ -4,6 +4,7 @@
 //! milliseconds of real time, so each test takes a second or two.
 
 mod cluster;
+mod props;
 
 use cluster::{Cluster, Outcome, PATIENCE};
 use switchboard::replication::{Input, ReplicationError};
