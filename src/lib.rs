@@ -230,6 +230,8 @@ mod event;
 pub mod host;
 mod ids;
 mod model;
+#[cfg(feature = "replication")]
+pub mod replication;
 mod router;
 mod serde_forms;
 #[cfg(feature = "sim")]

@@ -1,0 +1,284 @@
+//! The engine as openraft's state machine: entries in, events out, snapshots of the engine.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use openraft::storage::{RaftStateMachine, Snapshot};
+use openraft::{
+    AnyError, BasicNode, Entry, EntryPayload, LogId, RaftSnapshotBuilder, SnapshotMeta, StorageError, StorageIOError,
+    StoredMembership,
+};
+use serde::{Deserialize, Serialize};
+
+use super::entry::{Applied, Input, SequencedEvent};
+use super::{NodeId, TypeConfig};
+use crate::{Engine, EngineConfig, EngineSnapshot, Timestamp};
+
+/// How many of the latest events each replica keeps for [`Replica::events_after`](super::Replica::events_after).
+pub const EVENT_WINDOW: usize = 65_536;
+
+/// The bytes of a replica's snapshot: the engine's snapshot and where the event stream stands.
+#[derive(Serialize, Deserialize)]
+struct SnapshotFile {
+    format_version: u32,
+    /// The sequence number the next event gets.
+    next_event_seq: u64,
+    engine: EngineSnapshot,
+}
+
+impl SnapshotFile {
+    /// Bumped when the layout changes; older or newer bytes are refused, not misread.
+    const FORMAT_VERSION: u32 = 1;
+}
+
+/// A snapshot this replica built or installed.
+struct StoredSnapshot {
+    meta: SnapshotMeta<NodeId, BasicNode>,
+    data: Vec<u8>,
+}
+
+/// Everything the state machine holds, behind one lock.
+pub(crate) struct Machine {
+    pub(crate) engine: Engine,
+    pub(crate) last_applied: Option<LogId<NodeId>>,
+    membership: StoredMembership<NodeId, BasicNode>,
+    pub(crate) next_event_seq: u64,
+    /// The latest events, oldest first, at most [`EVENT_WINDOW`].
+    pub(crate) recent: VecDeque<SequencedEvent>,
+    snapshot: Option<StoredSnapshot>,
+    snapshots_built: u64,
+}
+
+impl Machine {
+    fn apply_input(&mut self, index: u64, input: &Input) -> Applied {
+        let result = match input {
+            Input::Command { at, command } => self.engine.handle(command.clone(), *at),
+            Input::Timeout { at } => self.engine.handle_timeout(*at),
+        };
+        let mut events = Vec::new();
+        while let Some(event) = self.engine.poll_event() {
+            let sequenced = SequencedEvent { seq: self.next_event_seq, event };
+            self.next_event_seq += 1;
+            if self.recent.len() == EVENT_WINDOW {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(sequenced.clone());
+            events.push(sequenced);
+        }
+        Applied { index, result, events }
+    }
+
+    /// The state's bytes: what a snapshot holds and what replicas compare.
+    pub(crate) fn state_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(&SnapshotFile {
+            format_version: SnapshotFile::FORMAT_VERSION,
+            next_event_seq: self.next_event_seq,
+            engine: self.engine.snapshot(),
+        })
+    }
+}
+
+/// Why snapshot bytes could not be installed.
+#[derive(Debug, thiserror::Error)]
+enum SnapshotReadError {
+    #[error("replica snapshot is not readable")]
+    Decode(#[source] serde_json::Error),
+    #[error("replica snapshot has format version {0}, this build reads {expected}", expected = SnapshotFile::FORMAT_VERSION)]
+    Version(u32),
+    #[error("replica snapshot holds an engine that does not restore")]
+    Restore(#[source] crate::RestoreError),
+}
+
+fn read_snapshot(bytes: &[u8]) -> Result<(Engine, u64), SnapshotReadError> {
+    let file: SnapshotFile = serde_json::from_slice(bytes).map_err(SnapshotReadError::Decode)?;
+    if file.format_version != SnapshotFile::FORMAT_VERSION {
+        return Err(SnapshotReadError::Version(file.format_version));
+    }
+    let engine = Engine::restore(file.engine).map_err(SnapshotReadError::Restore)?;
+    Ok((engine, file.next_event_seq))
+}
+
+/// The replicated engine: openraft applies committed entries to it, in log order, on every
+/// replica. Cloning gives another handle on the same state.
+#[derive(Clone)]
+pub struct EngineStateMachine {
+    machine: Arc<Mutex<Machine>>,
+}
+
+impl EngineStateMachine {
+    /// A state machine holding a new engine with `config`.
+    #[must_use]
+    pub fn new(config: EngineConfig) -> Self {
+        EngineStateMachine {
+            machine: Arc::new(Mutex::new(Machine {
+                engine: Engine::new(config),
+                last_applied: None,
+                membership: StoredMembership::default(),
+                next_event_seq: 1,
+                recent: VecDeque::new(),
+                snapshot: None,
+                snapshots_built: 0,
+            })),
+        }
+    }
+
+    /// The state, locked. A panic while it was held (none is expected: the engine returns
+    /// errors) leaves data that is still consistent per entry, so the poison is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Machine> {
+        self.machine.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The time of the last entry applied, if any.
+    #[must_use]
+    pub fn now(&self) -> Option<Timestamp> {
+        self.lock().engine.now()
+    }
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for EngineStateMachine {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError<NodeId>> {
+        let mut machine = self.lock();
+        let data = machine.state_bytes().map_err(|e| StorageIOError::read_state_machine(AnyError::new(&e)))?;
+        machine.snapshots_built += 1;
+        let snapshot_id = match machine.last_applied {
+            Some(last) => format!("{}-{}-{}", last.leader_id, last.index, machine.snapshots_built),
+            None => format!("--{}", machine.snapshots_built),
+        };
+        let meta = SnapshotMeta {
+            last_log_id: machine.last_applied,
+            last_membership: machine.membership.clone(),
+            snapshot_id,
+        };
+        machine.snapshot = Some(StoredSnapshot { meta: meta.clone(), data: data.clone() });
+        Ok(Snapshot { meta, snapshot: Box::new(data) })
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for EngineStateMachine {
+    type SnapshotBuilder = Self;
+
+    async fn applied_state(
+        &mut self,
+    ) -> Result<(Option<LogId<NodeId>>, StoredMembership<NodeId, BasicNode>), StorageError<NodeId>> {
+        let machine = self.lock();
+        Ok((machine.last_applied, machine.membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Applied>, StorageError<NodeId>>
+    where
+        I: IntoIterator<Item = Entry<TypeConfig>> + openraft::OptionalSend,
+        I::IntoIter: openraft::OptionalSend,
+    {
+        let mut machine = self.lock();
+        let mut responses = Vec::new();
+        for entry in entries {
+            machine.last_applied = Some(entry.log_id);
+            let index = entry.log_id.index;
+            match entry.payload {
+                EntryPayload::Blank => responses.push(Applied { index, result: Ok(()), events: Vec::new() }),
+                EntryPayload::Normal(ref input) => responses.push(machine.apply_input(index, input)),
+                EntryPayload::Membership(membership) => {
+                    machine.membership = StoredMembership::new(Some(entry.log_id), membership);
+                    responses.push(Applied { index, result: Ok(()), events: Vec::new() });
+                }
+            }
+        }
+        Ok(responses)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Vec<u8>>, StorageError<NodeId>> {
+        Ok(Box::default())
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta<NodeId, BasicNode>,
+        snapshot: Box<Vec<u8>>,
+    ) -> Result<(), StorageError<NodeId>> {
+        // Read everything before changing anything: a damaged snapshot leaves the replica as it was.
+        let (engine, next_event_seq) =
+            read_snapshot(&snapshot).map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
+        let mut machine = self.lock();
+        machine.engine = engine;
+        machine.next_event_seq = next_event_seq;
+        machine.last_applied = meta.last_log_id;
+        machine.membership = meta.last_membership.clone();
+        // Events before the snapshot were never applied here: the window starts again.
+        machine.recent.clear();
+        machine.snapshot = Some(StoredSnapshot { meta: meta.clone(), data: *snapshot });
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError<NodeId>> {
+        let machine = self.lock();
+        Ok(machine.snapshot.as_ref().map(|s| Snapshot { meta: s.meta.clone(), snapshot: Box::new(s.data.clone()) }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use openraft::{CommittedLeaderId, LogId, Membership};
+
+    use super::*;
+    use crate::{AgentConfig, AgentId, CapacityProfile, Channel, Command};
+
+    fn meta(index: u64) -> SnapshotMeta<NodeId, BasicNode> {
+        SnapshotMeta {
+            last_log_id: Some(LogId::new(CommittedLeaderId::new(1, 1), index)),
+            last_membership: StoredMembership::new(None, Membership::new(vec![[1].into()], None)),
+            snapshot_id: format!("test-{index}"),
+        }
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
+    }
+
+    /// A machine with one agent added at t = 5 s.
+    fn machine_with_an_agent() -> EngineStateMachine {
+        let machine = EngineStateMachine::new(EngineConfig::default());
+        let agent = AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Voice, 1));
+        let applied = machine
+            .lock()
+            .apply_input(1, &Input::Command { at: Timestamp::from_secs(5), command: Command::AddAgent(agent) });
+        assert_eq!(applied.result, Ok(()));
+        assert_eq!(applied.events.first().map(|e| e.seq), Some(1));
+        machine
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_snapshot_is_a_typed_error_and_changes_nothing() {
+        let mut machine = machine_with_an_agent();
+        let before = machine.lock().state_bytes().unwrap();
+        let good = before.clone();
+        let mut newer: serde_json::Value = serde_json::from_slice(&good).unwrap();
+        newer["format_version"] = serde_json::json!(2);
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("empty", Vec::new(), "not readable"),
+            ("truncated", good[..good.len() / 2].to_vec(), "not readable"),
+            ("a newer format", serde_json::to_vec(&newer).unwrap(), "format version 2"),
+        ];
+        for (what, bytes, says) in cases {
+            let result = block_on(machine.install_snapshot(&meta(9), Box::new(bytes)));
+            let error = result.expect_err(what).to_string();
+            assert!(error.contains(says), "{what}: {error}");
+            assert_eq!(machine.lock().state_bytes().unwrap(), before, "{what} changed the state");
+            assert_eq!(machine.lock().last_applied, None);
+        }
+    }
+
+    #[test]
+    fn a_snapshot_round_trips_with_the_event_stream_position() {
+        let mut source = machine_with_an_agent();
+        let snapshot = block_on(source.build_snapshot()).unwrap();
+        let mut target = EngineStateMachine::new(EngineConfig::default());
+        block_on(target.install_snapshot(&meta(1), snapshot.snapshot)).unwrap();
+        assert_eq!(target.lock().state_bytes().unwrap(), source.lock().state_bytes().unwrap());
+        assert_eq!(target.lock().next_event_seq, source.lock().next_event_seq);
+        assert_eq!(target.now(), Some(Timestamp::from_secs(5)));
+    }
+}
