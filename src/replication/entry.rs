@@ -64,6 +64,25 @@ impl SequencedEvent {
     }
 }
 
+/// What openraft hands back to the replica that proposed an entry: where the entry's effects
+/// are in that replica's state machine. The typed outcome and the events stay in the state
+/// machine (a [`CommandError`] is not sent between replicas); [`Replica::submit`](super::Replica::submit)
+/// turns a receipt into an [`Applied`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub(crate) index: u64,
+    /// The first event's number, and the number after the last.
+    pub(crate) events: (u64, u64),
+}
+
+impl Receipt {
+    /// The entry's index in the replicated log.
+    #[must_use]
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+}
+
 /// What applying one log entry did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

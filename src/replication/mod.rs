@@ -67,7 +67,7 @@ use std::time::Duration;
 use openraft::error::{CheckIsLeaderError, ClientWriteError, Fatal, RaftError};
 use openraft::{BasicNode, Raft, RaftNetworkFactory};
 
-pub use entry::{Applied, Input, SequencedEvent};
+pub use entry::{Applied, Input, Receipt, SequencedEvent};
 pub use log_store::MemoryLog;
 pub use network::{InProcessConnection, InProcessConnector, InProcessNetwork};
 pub use openraft;
@@ -81,10 +81,10 @@ use crate::{
 pub type NodeId = u64;
 
 openraft::declare_raft_types!(
-    /// The types openraft replicates: [`Input`]s in, [`Applied`] out, the engine's snapshot bytes.
+    /// The types openraft replicates: [`Input`]s in, [`Receipt`]s out, the engine's snapshot bytes.
     pub TypeConfig:
         D = Input,
-        R = Applied,
+        R = Receipt,
         SnapshotData = Vec<u8>,
 );
 
@@ -308,7 +308,14 @@ impl Replica {
             .map_err(|_| ReplicationError::Timeout { after: self.write_timeout })?;
         match written {
             Ok(response) => {
-                let applied = response.data;
+                let receipt = response.data;
+                let applied = {
+                    let machine = self.machine.lock();
+                    machine.applied(receipt).ok_or_else(|| ReplicationError::EventsGone {
+                        after: receipt.events.0.saturating_sub(1),
+                        oldest: machine.recent.front().map_or(machine.next_event_seq, |e| e.seq),
+                    })?
+                };
                 match applied.result.clone() {
                     Ok(()) => Ok(applied),
                     Err(error) => Err(ReplicationError::Rejected { error, applied: Box::new(applied) }),

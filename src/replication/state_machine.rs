@@ -10,9 +10,9 @@ use openraft::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::entry::{Applied, Input, SequencedEvent};
+use super::entry::{Applied, Input, Receipt, SequencedEvent};
 use super::{NodeId, TypeConfig};
-use crate::{Engine, EngineConfig, EngineSnapshot, Timestamp};
+use crate::{CommandError, Engine, EngineConfig, EngineSnapshot, Timestamp};
 
 /// How many of the latest events each replica keeps for [`Replica::events_after`](super::Replica::events_after).
 pub const EVENT_WINDOW: usize = 65_536;
@@ -45,27 +45,57 @@ pub(crate) struct Machine {
     pub(crate) next_event_seq: u64,
     /// The latest events, oldest first, at most [`EVENT_WINDOW`].
     pub(crate) recent: VecDeque<SequencedEvent>,
+    /// The outcomes of the latest entries, by log index, oldest first, at most [`EVENT_WINDOW`].
+    outcomes: VecDeque<(u64, Result<(), CommandError>)>,
     snapshot: Option<StoredSnapshot>,
     snapshots_built: u64,
 }
 
 impl Machine {
-    fn apply_input(&mut self, index: u64, input: &Input) -> Applied {
+    fn apply_input(&mut self, index: u64, input: &Input) -> Receipt {
         let result = match input {
             Input::Command { at, command } => self.engine.handle(command.clone(), *at),
             Input::Timeout { at } => self.engine.handle_timeout(*at),
         };
-        let mut events = Vec::new();
+        let first = self.next_event_seq;
         while let Some(event) = self.engine.poll_event() {
-            let sequenced = SequencedEvent { seq: self.next_event_seq, event };
-            self.next_event_seq += 1;
             if self.recent.len() == EVENT_WINDOW {
                 self.recent.pop_front();
             }
-            self.recent.push_back(sequenced.clone());
-            events.push(sequenced);
+            self.recent.push_back(SequencedEvent { seq: self.next_event_seq, event });
+            self.next_event_seq += 1;
         }
-        Applied { index, result, events }
+        self.record(index, result);
+        Receipt { index, events: (first, self.next_event_seq) }
+    }
+
+    /// Keeps the outcome of entry `index` for its proposer, and forgets the oldest beyond the window.
+    fn record(&mut self, index: u64, result: Result<(), CommandError>) {
+        if self.outcomes.len() == EVENT_WINDOW {
+            self.outcomes.pop_front();
+        }
+        self.outcomes.push_back((index, result));
+    }
+
+    /// The receipt of an entry that does nothing to the engine (a blank entry, a membership change).
+    fn no_input(&mut self, index: u64) -> Receipt {
+        self.record(index, Ok(()));
+        Receipt { index, events: (self.next_event_seq, self.next_event_seq) }
+    }
+
+    /// What the entry of `receipt` did, while its outcome and events are in the windows.
+    pub(crate) fn applied(&self, receipt: Receipt) -> Option<Applied> {
+        let (first, next) = receipt.events;
+        let at = self.outcomes.binary_search_by_key(&receipt.index, |(index, _)| *index).ok()?;
+        let result = self.outcomes[at].1.clone();
+        let oldest = self.recent.front().map_or(self.next_event_seq, |e| e.seq);
+        if first < oldest && first < next {
+            return None;
+        }
+        let skip = usize::try_from(first.saturating_sub(oldest)).ok()?;
+        let count = usize::try_from(next - first).ok()?;
+        let events: Vec<SequencedEvent> = self.recent.iter().skip(skip).take(count).cloned().collect();
+        (events.len() == count).then_some(Applied { index: receipt.index, result, events })
     }
 
     /// The state's bytes: what a snapshot holds and what replicas compare.
@@ -116,6 +146,7 @@ impl EngineStateMachine {
                 membership: StoredMembership::default(),
                 next_event_seq: 1,
                 recent: VecDeque::new(),
+                outcomes: VecDeque::new(),
                 snapshot: None,
                 snapshots_built: 0,
             })),
@@ -164,7 +195,7 @@ impl RaftStateMachine<TypeConfig> for EngineStateMachine {
         Ok((machine.last_applied, machine.membership.clone()))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Applied>, StorageError<NodeId>>
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Receipt>, StorageError<NodeId>>
     where
         I: IntoIterator<Item = Entry<TypeConfig>> + openraft::OptionalSend,
         I::IntoIter: openraft::OptionalSend,
@@ -175,11 +206,11 @@ impl RaftStateMachine<TypeConfig> for EngineStateMachine {
             machine.last_applied = Some(entry.log_id);
             let index = entry.log_id.index;
             match entry.payload {
-                EntryPayload::Blank => responses.push(Applied { index, result: Ok(()), events: Vec::new() }),
+                EntryPayload::Blank => responses.push(machine.no_input(index)),
                 EntryPayload::Normal(ref input) => responses.push(machine.apply_input(index, input)),
                 EntryPayload::Membership(membership) => {
                     machine.membership = StoredMembership::new(Some(entry.log_id), membership);
-                    responses.push(Applied { index, result: Ok(()), events: Vec::new() });
+                    responses.push(machine.no_input(index));
                 }
             }
         }
@@ -207,8 +238,9 @@ impl RaftStateMachine<TypeConfig> for EngineStateMachine {
         machine.next_event_seq = next_event_seq;
         machine.last_applied = meta.last_log_id;
         machine.membership = meta.last_membership.clone();
-        // Events before the snapshot were never applied here: the window starts again.
+        // Events before the snapshot were never applied here: the windows start again.
         machine.recent.clear();
+        machine.outcomes.clear();
         machine.snapshot = Some(StoredSnapshot { meta: meta.clone(), data: *snapshot });
         Ok(())
     }
@@ -242,9 +274,10 @@ mod tests {
     fn machine_with_an_agent() -> EngineStateMachine {
         let machine = EngineStateMachine::new(EngineConfig::default());
         let agent = AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Voice, 1));
-        let applied = machine
+        let receipt = machine
             .lock()
             .apply_input(1, &Input::Command { at: Timestamp::from_secs(5), command: Command::AddAgent(agent) });
+        let applied = machine.lock().applied(receipt).expect("in the window");
         assert_eq!(applied.result, Ok(()));
         assert_eq!(applied.events.first().map(|e| e.seq), Some(1));
         machine
@@ -269,6 +302,21 @@ mod tests {
             assert_eq!(machine.lock().state_bytes().unwrap(), before, "{what} changed the state");
             assert_eq!(machine.lock().last_applied, None);
         }
+    }
+
+    #[test]
+    fn an_outcome_out_of_the_window_is_not_guessed() {
+        let machine = machine_with_an_agent();
+        let mut machine = machine.lock();
+        let first = machine.apply_input(2, &Input::Timeout { at: Timestamp::from_secs(6) });
+        assert_eq!(machine.applied(first).map(|a| a.result), Some(Ok(())));
+        for index in 3..(EVENT_WINDOW as u64 + 3) {
+            machine.apply_input(index, &Input::Timeout { at: Timestamp::from_secs(6) });
+        }
+        assert_eq!(machine.applied(first), None, "an entry out of the window has no known outcome");
+        let late = machine.apply_input(99_999, &Input::Timeout { at: Timestamp::from_secs(1) });
+        let refused = machine.applied(late).unwrap().result;
+        assert!(matches!(refused, Err(CommandError::TimeWentBackwards { .. })), "{refused:?}");
     }
 
     #[test]

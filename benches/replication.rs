@@ -1,0 +1,168 @@
+//! Commands through a replicated engine: three replicas on an in-process network, beside the
+//! bare engine in the same run.
+//!
+//! `cargo bench --features replication --bench replication`. One sample is one command (an
+//! arrival, an accept or a completion, in turn, over 10 agents), submitted to the leader and
+//! awaited until applied: its commit latency. Before criterion's own figures, the bench prints
+//! p50 and p99 of 2,000 single commands for each, and their ratio.
+
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use switchboard::replication::openraft::ServerState;
+use switchboard::replication::{InProcessNetwork, MemoryLog, Replica};
+use switchboard::*;
+
+const AGENTS: u64 = 10;
+
+fn config() -> EngineConfig {
+    EngineConfig::builder().missed_offer_pause(None).build().unwrap()
+}
+
+fn setup() -> Vec<Command> {
+    let mut commands = vec![Command::AddQueue(QueueConfig::new(QueueId(1), "sales", [Channel::Voice]))];
+    for a in 1..=AGENTS {
+        let agent = AgentConfig::new(AgentId(a), CapacityProfile::single(Channel::Voice, 1))
+            .with_queue(QueueMembership::new(QueueId(1)));
+        commands.push(Command::AddAgent(agent));
+        commands.push(Command::Login { agent: AgentId(a) });
+    }
+    commands
+}
+
+/// The `n`th command of the stream: interaction `n / 3` arrives, is accepted, is completed.
+/// Offer ids follow arrivals (one offer each, every agent free again before the next).
+fn command(n: u64) -> Command {
+    let id = n / 3 + 1;
+    let agent = AgentId((id - 1) % AGENTS + 1);
+    match n % 3 {
+        0 => Command::Arrive(NewInteraction::new(InteractionId(id), Channel::Voice, QueueId(1), CustomerId(id))),
+        1 => Command::Accept { agent, offer: OfferId(id) },
+        _ => Command::Complete { agent, interaction: InteractionId(id) },
+    }
+}
+
+fn time(n: u64) -> Timestamp {
+    Timestamp::from_millis(1_700_000_000_000 + n as i64)
+}
+
+struct Bare {
+    engine: Engine,
+    next: u64,
+}
+
+impl Bare {
+    fn new() -> Self {
+        let mut engine = Engine::new(config());
+        for c in setup() {
+            engine.handle(c, time(0)).unwrap();
+        }
+        while engine.poll_event().is_some() {}
+        Bare { engine, next: 0 }
+    }
+
+    fn step(&mut self) {
+        let n = self.next;
+        self.next += 1;
+        self.engine.handle(command(n), time(n + 1)).expect("the stream is valid");
+        while self.engine.poll_event().is_some() {}
+    }
+}
+
+struct Cluster {
+    replicas: Vec<Replica>,
+    leader: usize,
+    next: u64,
+}
+
+impl Cluster {
+    async fn start() -> Self {
+        let network = InProcessNetwork::new();
+        let mut replicas = Vec::new();
+        for id in 1..=3 {
+            let replica =
+                Replica::start(id, config(), Replica::test_config(), MemoryLog::new(), network.for_replica(id))
+                    .await
+                    .unwrap();
+            network.connect(id, replica.raft().clone());
+            replicas.push(replica);
+        }
+        replicas[0].initialize(&[1, 2, 3]).await.unwrap();
+        replicas[0].wait_for_leader(Duration::from_secs(10)).await.unwrap();
+        let leader = loop {
+            if let Some(i) = replicas.iter().position(|r| r.raft().metrics().borrow().state == ServerState::Leader) {
+                break i;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        for c in setup() {
+            replicas[leader].submit(c, time(0)).await.unwrap();
+        }
+        Cluster { replicas, leader, next: 0 }
+    }
+
+    async fn step(&mut self) {
+        let n = self.next;
+        self.next += 1;
+        self.replicas[self.leader].submit(command(n), time(n + 1)).await.expect("the stream is valid");
+    }
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort();
+    (samples[samples.len() / 2], samples[samples.len() * 99 / 100])
+}
+
+fn replication(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut bare = Bare::new();
+    let mut cluster = runtime.block_on(Cluster::start());
+
+    let bare_samples: Vec<Duration> = (0..2_000)
+        .map(|_| {
+            let t = Instant::now();
+            bare.step();
+            t.elapsed()
+        })
+        .collect();
+    let cluster_samples: Vec<Duration> = runtime.block_on(async {
+        let mut samples = Vec::new();
+        for _ in 0..2_000 {
+            let t = Instant::now();
+            cluster.step().await;
+            samples.push(t.elapsed());
+        }
+        samples
+    });
+    let (b50, b99) = percentiles(bare_samples);
+    let (c50, c99) = percentiles(cluster_samples);
+    println!("replication: bare engine p50 {b50:?} p99 {b99:?}; 3 replicas in process p50 {c50:?} p99 {c99:?}");
+    println!(
+        "replication: ratio of p50s {:.0}×, of p99s {:.0}×",
+        c50.as_secs_f64() / b50.as_secs_f64(),
+        c99.as_secs_f64() / b99.as_secs_f64()
+    );
+
+    let mut group = c.benchmark_group("replication");
+    group.bench_function("bare_engine", |b| b.iter(|| bare.step()));
+    group.bench_function("three_replicas_in_process", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let t = Instant::now();
+                for _ in 0..iters {
+                    cluster.step().await;
+                }
+                t.elapsed()
+            })
+        })
+    });
+    group.finish();
+    runtime.block_on(async {
+        for r in &cluster.replicas {
+            r.shutdown().await.unwrap();
+        }
+    });
+}
+
+criterion_group!(benches, replication);
+criterion_main!(benches);
