@@ -201,6 +201,11 @@
 //! `Duration`s too; serialised, they keep their `…_ms` names
 //! (`"talk_ms": 300000`) and are whole milliseconds in every format, binary
 //! ones included (where other spans keep serde's `(secs, nanos)` pair).
+//! The staffing maths takes and returns `Duration`s too, with
+//! `Duration::MAX` standing for infinity (an unstable queue's ASA, callers who
+//! never hang up). The simulator's reports are the exception, on purpose: their
+//! figures are sample statistics (means with confidence intervals) in `f64`
+//! seconds, in fields named `…_secs`.
 //! Journals and checkpoints carry a format version (2); those written in
 //! format 1 (CamelCase variants, `{"secs", "nanos"}` spans) still read.
 //!
