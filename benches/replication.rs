@@ -1,16 +1,16 @@
-//! Commands through a replicated engine: three replicas on an in-process network, beside the
-//! bare engine in the same run.
+//! Commands through a replicated engine: three replicas on an in-process network and three
+//! over TCP on localhost ports, beside the bare engine in the same run.
 //!
 //! `cargo bench --features replication --bench replication`. One sample is one command (an
 //! arrival, an accept or a completion, in turn, over 10 agents), submitted to the leader and
 //! awaited until applied: its commit latency. Before criterion's own figures, the bench prints
-//! p50 and p99 of 2,000 single commands for each, and their ratio.
+//! p50 and p99 of 2,000 single commands for each, and their ratios to the bare engine's.
 
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use switchboard::replication::openraft::ServerState;
-use switchboard::replication::{InProcessNetwork, MemoryLog, Replica};
+use switchboard::replication::{InProcessNetwork, MemoryLog, Replica, TcpNetwork, serve};
 use switchboard::*;
 
 const AGENTS: u64 = 10;
@@ -71,23 +71,39 @@ impl Bare {
 
 struct Cluster {
     replicas: Vec<Replica>,
+    servers: Vec<tokio::task::JoinHandle<()>>,
     leader: usize,
     next: u64,
 }
 
 impl Cluster {
-    async fn start() -> Self {
+    /// Three replicas on an in-process network, or over TCP on localhost ports.
+    async fn start(tcp: bool) -> Self {
         let network = InProcessNetwork::new();
         let mut replicas = Vec::new();
+        let mut servers = Vec::new();
+        let mut members = Vec::new();
         for id in 1..=3 {
-            let replica =
-                Replica::start(id, config(), Replica::test_config(), MemoryLog::new(), network.for_replica(id))
+            let replica = if tcp {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                members.push((id, listener.local_addr().unwrap().to_string()));
+                let replica = Replica::start(id, config(), Replica::test_config(), MemoryLog::new(), TcpNetwork::new())
                     .await
                     .unwrap();
-            network.connect(id, replica.raft().clone());
+                servers.push(serve(listener, replica.raft().clone()));
+                replica
+            } else {
+                members.push((id, format!("replica-{id}")));
+                let replica =
+                    Replica::start(id, config(), Replica::test_config(), MemoryLog::new(), network.for_replica(id))
+                        .await
+                        .unwrap();
+                network.connect(id, replica.raft().clone());
+                replica
+            };
             replicas.push(replica);
         }
-        replicas[0].initialize(&[1, 2, 3]).await.unwrap();
+        replicas[0].initialize_at(&members).await.unwrap();
         replicas[0].wait_for_leader(Duration::from_secs(10)).await.unwrap();
         let leader = loop {
             if let Some(i) = replicas.iter().position(|r| r.raft().metrics().borrow().state == ServerState::Leader) {
@@ -98,7 +114,7 @@ impl Cluster {
         for c in setup() {
             replicas[leader].submit(c, time(0)).await.unwrap();
         }
-        Cluster { replicas, leader, next: 0 }
+        Cluster { replicas, servers, leader, next: 0 }
     }
 
     async fn step(&mut self) {
@@ -113,19 +129,8 @@ fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
     (samples[samples.len() / 2], samples[samples.len() * 99 / 100])
 }
 
-fn replication(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let mut bare = Bare::new();
-    let mut cluster = runtime.block_on(Cluster::start());
-
-    let bare_samples: Vec<Duration> = (0..2_000)
-        .map(|_| {
-            let t = Instant::now();
-            bare.step();
-            t.elapsed()
-        })
-        .collect();
-    let cluster_samples: Vec<Duration> = runtime.block_on(async {
+fn sample(runtime: &tokio::runtime::Runtime, cluster: &mut Cluster) -> (Duration, Duration) {
+    let samples = runtime.block_on(async {
         let mut samples = Vec::new();
         for _ in 0..2_000 {
             let t = Instant::now();
@@ -134,32 +139,57 @@ fn replication(c: &mut Criterion) {
         }
         samples
     });
+    percentiles(samples)
+}
+
+fn replication(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut bare = Bare::new();
+    let mut in_process = runtime.block_on(Cluster::start(false));
+    let mut tcp = runtime.block_on(Cluster::start(true));
+
+    let bare_samples: Vec<Duration> = (0..2_000)
+        .map(|_| {
+            let t = Instant::now();
+            bare.step();
+            t.elapsed()
+        })
+        .collect();
     let (b50, b99) = percentiles(bare_samples);
-    let (c50, c99) = percentiles(cluster_samples);
-    println!("replication: bare engine p50 {b50:?} p99 {b99:?}; 3 replicas in process p50 {c50:?} p99 {c99:?}");
-    println!(
-        "replication: ratio of p50s {:.0}×, of p99s {:.0}×",
-        c50.as_secs_f64() / b50.as_secs_f64(),
-        c99.as_secs_f64() / b99.as_secs_f64()
-    );
+    println!("replication: bare engine p50 {b50:?} p99 {b99:?}");
+    for (name, cluster) in [("in process", &mut in_process), ("over localhost TCP", &mut tcp)] {
+        let (c50, c99) = sample(&runtime, cluster);
+        println!(
+            "replication: 3 replicas {name} p50 {c50:?} p99 {c99:?}; ratio to the bare engine {:.0}× / {:.0}×",
+            c50.as_secs_f64() / b50.as_secs_f64(),
+            c99.as_secs_f64() / b99.as_secs_f64()
+        );
+    }
 
     let mut group = c.benchmark_group("replication");
     group.bench_function("bare_engine", |b| b.iter(|| bare.step()));
-    group.bench_function("three_replicas_in_process", |b| {
-        b.iter_custom(|iters| {
-            runtime.block_on(async {
-                let t = Instant::now();
-                for _ in 0..iters {
-                    cluster.step().await;
-                }
-                t.elapsed()
+    for (name, cluster) in [("three_replicas_in_process", &mut in_process), ("three_replicas_tcp", &mut tcp)] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let t = Instant::now();
+                    for _ in 0..iters {
+                        cluster.step().await;
+                    }
+                    t.elapsed()
+                })
             })
-        })
-    });
+        });
+    }
     group.finish();
     runtime.block_on(async {
-        for r in &cluster.replicas {
-            r.shutdown().await.unwrap();
+        for cluster in [&in_process, &tcp] {
+            for server in &cluster.servers {
+                server.abort();
+            }
+            for r in &cluster.replicas {
+                r.shutdown().await.unwrap();
+            }
         }
     });
 }

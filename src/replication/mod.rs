@@ -59,6 +59,7 @@ mod entry;
 mod log_store;
 mod network;
 mod state_machine;
+mod tcp;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -72,6 +73,7 @@ pub use log_store::MemoryLog;
 pub use network::{InProcessConnection, InProcessConnector, InProcessNetwork};
 pub use openraft;
 pub use state_machine::{EVENT_WINDOW, EngineStateMachine};
+pub use tcp::{MAX_FRAME, TcpConnection, TcpNetwork, serve};
 
 use crate::{
     AgentId, Command, CommandError, Engine, EngineConfig, EngineSnapshot, InteractionId, PendingOffer, Timestamp,
@@ -256,6 +258,16 @@ impl Replica {
     pub async fn initialize(&self, members: &[NodeId]) -> Result<(), ReplicationError> {
         let nodes: BTreeMap<NodeId, BasicNode> =
             members.iter().map(|&id| (id, BasicNode::new(format!("replica-{id}")))).collect();
+        self.raft.initialize(nodes).await.map_err(|e| ReplicationError::Raft(e.to_string()))
+    }
+
+    /// Forms a new cluster of `members`, each reachable at its address (`"127.0.0.1:21001"` for
+    /// [`TcpNetwork`]). Call it once, on one replica.
+    ///
+    /// # Errors
+    /// [`ReplicationError::Raft`] if the cluster is already formed or Raft refuses.
+    pub async fn initialize_at(&self, members: &[(NodeId, String)]) -> Result<(), ReplicationError> {
+        let nodes: BTreeMap<NodeId, BasicNode> = members.iter().map(|(id, addr)| (*id, BasicNode::new(addr))).collect();
         self.raft.initialize(nodes).await.map_err(|e| ReplicationError::Raft(e.to_string()))
     }
 

@@ -7,7 +7,7 @@ mod cluster;
 mod props;
 
 use cluster::{Cluster, Outcome, PATIENCE};
-use switchboard::replication::{Input, ReplicationError};
+use switchboard::replication::{Input, MemoryLog, ReplicationError};
 use switchboard::*;
 
 fn at(secs: i64) -> Timestamp {
@@ -249,4 +249,69 @@ async fn a_follower_answers_reads_locally_and_refuses_writes_with_the_leader_s_i
     let linearizable = cluster.replicas[&follower].read(|e| e.agents().count()).await;
     assert!(matches!(linearizable, Err(ReplicationError::NotLeader { .. })), "{linearizable:?}");
     cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_over_tcp_on_localhost_survive_the_loss_of_the_leader() {
+    use switchboard::replication::{Replica, TcpNetwork, serve};
+    let mut replicas = std::collections::BTreeMap::new();
+    let mut servers = std::collections::BTreeMap::new();
+    let mut members = Vec::new();
+    for id in 1..=3u64 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        members.push((id, listener.local_addr().unwrap().to_string()));
+        let replica =
+            Replica::start(id, cluster::engine_config(), Replica::test_config(), MemoryLog::new(), TcpNetwork::new())
+                .await
+                .unwrap();
+        servers.insert(id, serve(listener, replica.raft().clone()));
+        replicas.insert(id, replica);
+    }
+    replicas[&1].initialize_at(&members).await.unwrap();
+    let leader = replicas[&1].wait_for_leader(cluster::PATIENCE).await.unwrap();
+    let queue = QueueConfig::new(QueueId(1), "sales", [Channel::Voice]);
+    replicas[&leader].submit(Command::AddQueue(queue), at(0)).await.unwrap();
+    for id in 1..=5 {
+        replicas[&leader].submit(arrive(id), at(id as i64)).await.unwrap();
+    }
+
+    servers.remove(&leader).unwrap().abort();
+    replicas.remove(&leader).unwrap().shutdown().await.unwrap();
+    let survivor = *replicas.keys().next().unwrap();
+    let deadline = tokio::time::Instant::now() + cluster::PATIENCE;
+    let new = loop {
+        match replicas[&survivor].leader().await {
+            Some(l) if l != leader && replicas.contains_key(&l) => break l,
+            _ => assert!(tokio::time::Instant::now() < deadline, "no new leader"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    for id in 6..=10 {
+        loop {
+            match replicas[&new].submit(arrive(id), at(100 + id as i64)).await {
+                Ok(_) => break,
+                Err(ReplicationError::NotLeader { .. }) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    let waiting = replicas[&new].read(|e| e.waiting_count(QueueId(1))).await.unwrap();
+    assert_eq!(waiting, 10, "every acknowledged arrival is waiting, once");
+    let deadline = tokio::time::Instant::now() + cluster::PATIENCE;
+    loop {
+        let states: Vec<Vec<u8>> = replicas.values().map(|r| r.state_bytes().unwrap()).collect();
+        if states.windows(2).all(|w| w[0] == w[1]) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the survivors did not converge");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for (_, server) in servers {
+        server.abort();
+    }
+    for replica in replicas.values() {
+        replica.shutdown().await.unwrap();
+    }
 }
