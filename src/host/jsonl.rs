@@ -441,8 +441,8 @@ impl<R: BufRead> Iterator for JsonLinesReader<R> {
 impl<R: BufRead> FusedIterator for JsonLinesReader<R> {}
 
 /// Splits a checksummed entry line into its stored checksum and the entry's JSON bytes; `None` if
-/// the line does not have the layout exactly.
-fn split_entry_line(body: &[u8]) -> Option<(u32, &[u8])> {
+/// the line does not have the layout exactly. The replicated log's file reads its lines with it.
+pub(crate) fn split_entry_line(body: &[u8]) -> Option<(u32, &[u8])> {
     let rest = body.strip_prefix(ENTRY_PREFIX)?;
     let (hex, rest) = rest.split_at_checked(8)?;
     let json = rest.strip_prefix(ENTRY_INFIX)?.strip_suffix(b"}")?;
@@ -459,16 +459,28 @@ fn split_entry_line(body: &[u8]) -> Option<(u32, &[u8])> {
     Some((stored, json))
 }
 
+/// `{"crc32c":"<checksum of json>","entry":<json>}`, without its newline: the journal's line,
+/// and the replicated log file's.
+pub(crate) fn checksummed_line(json: &[u8]) -> Vec<u8> {
+    let mut line = Vec::with_capacity(ENTRY_PREFIX.len() + 8 + ENTRY_INFIX.len() + json.len() + 2);
+    line.extend_from_slice(ENTRY_PREFIX);
+    line.extend_from_slice(format!("{:08x}", CRC32C.checksum(json)).as_bytes());
+    line.extend_from_slice(ENTRY_INFIX);
+    line.extend_from_slice(json);
+    line.push(b'}');
+    line
+}
+
+/// The CRC-32C of `bytes`, as the journal's lines carry it.
+pub(crate) fn crc32c(bytes: &[u8]) -> u32 {
+    CRC32C.checksum(bytes)
+}
+
 /// Encodes an entry as a checksummed line, newline included.
 fn encode_line(entry: &JournalEntry, max_line_bytes: usize) -> Result<Vec<u8>, JournalError> {
     let json =
         serde_json::to_vec(entry).map_err(|e| JournalError::Encode { seq: entry.seq, message: e.to_string() })?;
-    let mut line = Vec::with_capacity(ENTRY_PREFIX.len() + 8 + ENTRY_INFIX.len() + json.len() + 2);
-    line.extend_from_slice(ENTRY_PREFIX);
-    line.extend_from_slice(format!("{:08x}", CRC32C.checksum(&json)).as_bytes());
-    line.extend_from_slice(ENTRY_INFIX);
-    line.extend_from_slice(&json);
-    line.push(b'}');
+    let mut line = checksummed_line(&json);
     if line.len() > max_line_bytes {
         // The reader would refuse it: better to refuse the command than to write a journal that
         // does not read back.
@@ -481,14 +493,14 @@ fn encode_line(entry: &JournalEntry, max_line_bytes: usize) -> Result<Vec<u8>, J
 /// Makes a new file's directory entry durable, so that an `fsync`ed journal is found after a
 /// power loss.
 #[cfg(unix)]
-fn sync_parent(path: &Path) -> io::Result<()> {
+pub(crate) fn sync_parent(path: &Path) -> io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     File::open(dir)?.sync_all()
 }
 
 /// Directories cannot be opened for `fsync` here; the file's own sync is what there is.
 #[cfg(not(unix))]
-fn sync_parent(_path: &Path) -> io::Result<()> {
+pub(crate) fn sync_parent(_path: &Path) -> io::Result<()> {
     Ok(())
 }
 

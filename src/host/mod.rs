@@ -49,7 +49,7 @@ mod driver;
 mod error;
 mod journal;
 #[cfg(feature = "json")]
-mod jsonl;
+pub(crate) mod jsonl;
 mod plugs;
 
 pub use agenda::Agenda;

@@ -9,15 +9,41 @@ use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{AnyError, Entry, LogId, RaftLogReader, StorageError, StorageIOError, Vote};
 use tokio::sync::Mutex;
 
+use std::path::Path;
+
+use super::file_store::{LogFile, Recovery, StoreError};
 use super::{NodeId, TypeConfig};
 
+/// A Raft log's contents: what [`MemoryLog`] holds, and what a file log rebuilds from its file.
 #[derive(Default)]
-struct Log {
+pub(super) struct Log {
     /// The last entry removed by a purge (its successors are kept).
-    last_purged: Option<LogId<NodeId>>,
-    entries: BTreeMap<u64, Entry<TypeConfig>>,
-    committed: Option<LogId<NodeId>>,
-    vote: Option<Vote<NodeId>>,
+    pub(super) last_purged: Option<LogId<NodeId>>,
+    pub(super) entries: BTreeMap<u64, Entry<TypeConfig>>,
+    pub(super) committed: Option<LogId<NodeId>>,
+    pub(super) vote: Option<Vote<NodeId>>,
+}
+
+impl Log {
+    pub(super) fn state(&self) -> LogState<TypeConfig> {
+        let last = self.entries.values().next_back().map(|entry| entry.log_id).or(self.last_purged);
+        LogState { last_purged_log_id: self.last_purged, last_log_id: last }
+    }
+
+    /// Removes `[from, ∞)`: the entries a new leader's log disagrees with.
+    pub(super) fn truncate(&mut self, from: u64) {
+        drop(self.entries.split_off(&from));
+    }
+
+    /// Removes `(-∞, upto]`, entries a snapshot holds; a purge never goes back.
+    pub(super) fn purge(&mut self, upto: LogId<NodeId>) -> Result<(), String> {
+        if self.last_purged > Some(upto) {
+            return Err(format!("purge up to {upto} after a purge up to {:?}", self.last_purged));
+        }
+        self.last_purged = Some(upto);
+        self.entries = self.entries.split_off(&(upto.index + 1));
+        Ok(())
+    }
 }
 
 /// A Raft log and vote held in memory: what a test cluster or a replica whose durability comes
@@ -51,9 +77,7 @@ impl RaftLogStorage<TypeConfig> for MemoryLog {
     type LogReader = Self;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError<NodeId>> {
-        let log = self.log.lock().await;
-        let last = log.entries.values().next_back().map(|entry| entry.log_id).or(log.last_purged);
-        Ok(LogState { last_purged_log_id: log.last_purged, last_log_id: last })
+        Ok(self.log.lock().await.state())
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -92,21 +116,120 @@ impl RaftLogStorage<TypeConfig> for MemoryLog {
     }
 
     async fn truncate(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
-        let mut log = self.log.lock().await;
-        // Removes `[log_id.index, ∞)`: the entries a new leader's log disagrees with.
-        drop(log.entries.split_off(&log_id.index));
+        self.log.lock().await.truncate(log_id.index);
         Ok(())
     }
 
     async fn purge(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
-        let mut log = self.log.lock().await;
-        if log.last_purged > Some(log_id) {
-            let message = format!("purge up to {log_id} after a purge up to {:?}", log.last_purged);
-            return Err(StorageIOError::write_logs(AnyError::error(message)).into());
-        }
-        log.last_purged = Some(log_id);
-        let kept = log.entries.split_off(&(log_id.index + 1));
-        log.entries = kept;
+        self.log
+            .lock()
+            .await
+            .purge(log_id)
+            .map_err(|message| StorageIOError::write_logs(AnyError::error(message)).into())
+    }
+}
+
+/// A Raft log and vote kept durably in a directory (see the `file_store` module docs for the
+/// format): entries and votes are `fsync`ed before openraft counts them as stored, and a replica
+/// restarted on the same directory finds them, with [`EngineStateMachine::open`] finding its
+/// snapshot. Cloning gives another handle on the same log.
+///
+/// [`EngineStateMachine::open`]: super::EngineStateMachine::open
+#[derive(Clone)]
+pub struct FileLog {
+    inner: Arc<Mutex<(LogFile, Log)>>,
+}
+
+impl FileLog {
+    /// Opens the log in `dir` (creating it if need be), reading back what is there.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the file is damaged anywhere but in a last line a crash cut
+    /// short (which is cut off and reported); [`StoreError::Io`] if it cannot be read or written.
+    pub fn open(dir: impl AsRef<Path>) -> Result<(FileLog, Recovery), StoreError> {
+        let (file, log, recovery) = LogFile::open(dir.as_ref())?;
+        Ok((FileLog { inner: Arc::new(Mutex::new((file, log))) }, recovery))
+    }
+}
+
+fn write_error(e: &std::io::Error) -> StorageError<NodeId> {
+    StorageIOError::write_logs(AnyError::new(e)).into()
+}
+
+impl RaftLogReader<TypeConfig> for FileLog {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + openraft::OptionalSend>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
+        let inner = self.inner.lock().await;
+        Ok(inner.1.entries.range(range).map(|(_, entry)| entry.clone()).collect())
+    }
+}
+
+impl RaftLogStorage<TypeConfig> for FileLog {
+    type LogReader = Self;
+
+    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError<NodeId>> {
+        Ok(self.inner.lock().await.1.state())
+    }
+
+    async fn get_log_reader(&mut self) -> Self::LogReader {
+        self.clone()
+    }
+
+    async fn save_vote(&mut self, vote: &Vote<NodeId>) -> Result<(), StorageError<NodeId>> {
+        let mut inner = self.inner.lock().await;
+        inner.0.save_vote(*vote).map_err(|e| write_error(&e))?;
+        inner.1.vote = Some(*vote);
         Ok(())
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<Vote<NodeId>>, StorageError<NodeId>> {
+        Ok(self.inner.lock().await.1.vote)
+    }
+
+    async fn save_committed(&mut self, committed: Option<LogId<NodeId>>) -> Result<(), StorageError<NodeId>> {
+        let mut inner = self.inner.lock().await;
+        inner.0.save_committed(committed).map_err(|e| write_error(&e))?;
+        inner.1.committed = committed;
+        Ok(())
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId<NodeId>>, StorageError<NodeId>> {
+        Ok(self.inner.lock().await.1.committed)
+    }
+
+    async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError<NodeId>>
+    where
+        I: IntoIterator<Item = Entry<TypeConfig>> + openraft::OptionalSend,
+        I::IntoIter: openraft::OptionalSend,
+    {
+        let entries: Vec<Entry<TypeConfig>> = entries.into_iter().collect();
+        let mut inner = self.inner.lock().await;
+        // Written and synced before openraft hears that they are stored.
+        if let Err(e) = inner.0.append(&entries) {
+            let error = write_error(&e);
+            callback.log_io_completed(Err(e));
+            return Err(error);
+        }
+        for entry in entries {
+            inner.1.entries.insert(entry.log_id.index, entry);
+        }
+        callback.log_io_completed(Ok(()));
+        Ok(())
+    }
+
+    async fn truncate(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
+        let mut inner = self.inner.lock().await;
+        inner.0.truncate(log_id.index).map_err(|e| write_error(&e))?;
+        inner.1.truncate(log_id.index);
+        Ok(())
+    }
+
+    async fn purge(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
+        let mut inner = self.inner.lock().await;
+        let (file, log) = &mut *inner;
+        log.purge(log_id).map_err(|message| StorageIOError::write_logs(AnyError::error(message)))?;
+        file.purge(log_id, log).map_err(|e| write_error(&e))
     }
 }

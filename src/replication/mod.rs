@@ -50,12 +50,16 @@
 //!
 //! # Storage
 //!
-//! [`MemoryLog`] keeps the log in memory: a replica that loses its process rejoins empty and
-//! catches up from the others by log or snapshot. A file log built on the journal's
-//! checksummed format (durable before acknowledging, torn tail recovered) is not part of this
-//! module yet.
+//! [`Replica::start_durable`] keeps a replica's log and vote in a file of checksummed JSON lines
+//! (the journal's line format, with Raft's own records: see [`FileLog`]), `fsync`ed before
+//! openraft counts an entry as stored, and its latest snapshot in a file beside it. A restarted
+//! replica rebuilds its engine from the snapshot and the log after it; a damaged file is a
+//! [`StoreError`] at start, so that replica does not join while the others go on. A last line
+//! a crash cut short is cut off and reported ([`Recovery`]). [`MemoryLog`] keeps the log in
+//! memory instead, for tests and for replicas that rejoin as new members.
 
 mod entry;
+mod file_store;
 mod log_store;
 mod network;
 mod state_machine;
@@ -66,10 +70,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::error::{CheckIsLeaderError, ClientWriteError, Fatal, RaftError};
+use openraft::storage::RaftLogStorage;
 use openraft::{BasicNode, Raft, RaftNetworkFactory};
 
 pub use entry::{Applied, Input, Receipt, SequencedEvent};
-pub use log_store::MemoryLog;
+pub use file_store::{Recovery, StoreError};
+pub use log_store::{FileLog, MemoryLog};
 pub use network::{InProcessConnection, InProcessConnector, InProcessNetwork};
 pub use openraft;
 pub use state_machine::{EVENT_WINDOW, EngineStateMachine};
@@ -135,6 +141,9 @@ pub enum ReplicationError {
         /// The oldest sequence number kept.
         oldest: u64,
     },
+    /// The replica's durable storage is damaged or unreadable: it does not start.
+    #[error("replica storage cannot be used")]
+    Store(#[from] StoreError),
     /// Raft itself failed or stopped (a storage error, a shut-down replica, a refused membership change).
     #[error("replication failed: {0}")]
     Raft(String),
@@ -215,25 +224,65 @@ impl Replica {
         }
     }
 
-    /// Starts replica `id` with a new engine of `engine` configuration, its log in `log`, sending
-    /// through `network`. Every replica of a cluster must start with the same engine
-    /// configuration; the cluster is formed by [`Replica::initialize`] on one of them.
+    /// Starts replica `id` with a new engine of `engine` configuration, its log in `log`
+    /// ([`MemoryLog`], or a [`FileLog`]), sending through `network`. Every replica of a cluster
+    /// must start with the same engine configuration; the cluster is formed by
+    /// [`Replica::initialize`] on one of them.
     ///
     /// # Errors
     /// [`ReplicationError::Raft`] if the Raft configuration is invalid or the node cannot start.
-    pub async fn start<N>(
+    pub async fn start<L, N>(
         id: NodeId,
         engine: EngineConfig,
         raft_config: openraft::Config,
-        log: MemoryLog,
+        log: L,
         network: N,
     ) -> Result<Replica, ReplicationError>
     where
+        L: RaftLogStorage<TypeConfig>,
+        N: RaftNetworkFactory<TypeConfig>,
+    {
+        Replica::start_with(id, EngineStateMachine::new(engine), raft_config, log, network).await
+    }
+
+    /// Starts (or restarts) replica `id` on its storage in `dir`: its log and vote
+    /// ([`FileLog`]) and its latest snapshot. A restarted replica rebuilds its engine from the
+    /// snapshot and the log after it, then catches up with the others; a new directory starts a
+    /// new engine of `engine` configuration.
+    ///
+    /// # Errors
+    /// [`ReplicationError::Store`] if the log or the snapshot in `dir` is damaged (the replica
+    /// refuses to start, and so to join: the others continue without it) or cannot be read;
+    /// [`ReplicationError::Raft`] as for [`Replica::start`].
+    pub async fn start_durable<N>(
+        id: NodeId,
+        engine: EngineConfig,
+        raft_config: openraft::Config,
+        dir: impl AsRef<std::path::Path>,
+        network: N,
+    ) -> Result<(Replica, Recovery), ReplicationError>
+    where
+        N: RaftNetworkFactory<TypeConfig>,
+    {
+        let (log, recovery) = FileLog::open(dir.as_ref())?;
+        let machine = EngineStateMachine::open(engine, dir.as_ref())?;
+        let replica = Replica::start_with(id, machine, raft_config, log, network).await?;
+        Ok((replica, recovery))
+    }
+
+    async fn start_with<L, N>(
+        id: NodeId,
+        machine: EngineStateMachine,
+        raft_config: openraft::Config,
+        log: L,
+        network: N,
+    ) -> Result<Replica, ReplicationError>
+    where
+        L: RaftLogStorage<TypeConfig>,
         N: RaftNetworkFactory<TypeConfig>,
     {
         let raft_config = Arc::new(raft_config.validate().map_err(|e| ReplicationError::Raft(e.to_string()))?);
         let write_timeout = Duration::from_millis(raft_config.election_timeout_max.saturating_mul(10));
-        let machine = EngineStateMachine::new(engine);
         let raft = Raft::new(id, raft_config, network, log, machine.clone()).await?;
         Ok(Replica { id, raft, machine, write_timeout })
     }

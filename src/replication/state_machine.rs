@@ -10,7 +10,10 @@ use openraft::{
 };
 use serde::{Deserialize, Serialize};
 
+use std::path::{Path, PathBuf};
+
 use super::entry::{Applied, Input, Receipt, SequencedEvent};
+use super::file_store::{self, StoreError};
 use super::{NodeId, TypeConfig};
 use crate::{CommandError, Engine, EngineConfig, EngineSnapshot, Timestamp};
 
@@ -49,6 +52,8 @@ pub(crate) struct Machine {
     outcomes: VecDeque<(u64, Result<(), CommandError>)>,
     snapshot: Option<StoredSnapshot>,
     snapshots_built: u64,
+    /// Where snapshots are kept durably, if anywhere.
+    dir: Option<PathBuf>,
 }
 
 impl Machine {
@@ -136,21 +141,53 @@ pub struct EngineStateMachine {
 }
 
 impl EngineStateMachine {
-    /// A state machine holding a new engine with `config`.
+    /// A state machine holding a new engine with `config`, its snapshots in memory only.
     #[must_use]
     pub fn new(config: EngineConfig) -> Self {
+        EngineStateMachine::with(Engine::new(config), 1, None)
+    }
+
+    fn with(engine: Engine, next_event_seq: u64, dir: Option<PathBuf>) -> Self {
         EngineStateMachine {
             machine: Arc::new(Mutex::new(Machine {
-                engine: Engine::new(config),
+                engine,
                 last_applied: None,
                 membership: StoredMembership::default(),
-                next_event_seq: 1,
+                next_event_seq,
                 recent: VecDeque::new(),
                 outcomes: VecDeque::new(),
                 snapshot: None,
                 snapshots_built: 0,
+                dir,
             })),
         }
+    }
+
+    /// A state machine whose snapshots are kept in `dir`: it starts from the snapshot there (a
+    /// restarted replica then applies its log after it), or from a new engine with `config`.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] if the snapshot file is damaged or holds an engine that does not
+    /// restore; [`StoreError::Io`] if it cannot be read.
+    pub fn open(config: EngineConfig, dir: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let dir = dir.as_ref();
+        let Some((meta, data)) = file_store::read_snapshot(dir)? else {
+            return Ok(EngineStateMachine::with(Engine::new(config), 1, Some(dir.to_path_buf())));
+        };
+        let (engine, next_event_seq) = read_snapshot(&data).map_err(|e| StoreError::Corrupt {
+            path: dir.join(file_store::SNAPSHOT_FILE),
+            line: 2,
+            offset: 0,
+            reason: e.to_string(),
+        })?;
+        let machine = EngineStateMachine::with(engine, next_event_seq, Some(dir.to_path_buf()));
+        {
+            let mut m = machine.lock();
+            m.last_applied = meta.last_log_id;
+            m.membership = meta.last_membership.clone();
+            m.snapshot = Some(StoredSnapshot { meta, data });
+        }
+        Ok(machine)
     }
 
     /// The state, locked. A panic while it was held (none is expected: the engine returns
@@ -180,6 +217,10 @@ impl RaftSnapshotBuilder<TypeConfig> for EngineStateMachine {
             last_membership: machine.membership.clone(),
             snapshot_id,
         };
+        if let Some(dir) = &machine.dir {
+            file_store::write_snapshot(dir, &meta, &data)
+                .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        }
         machine.snapshot = Some(StoredSnapshot { meta: meta.clone(), data: data.clone() });
         Ok(Snapshot { meta, snapshot: Box::new(data) })
     }
@@ -234,6 +275,10 @@ impl RaftStateMachine<TypeConfig> for EngineStateMachine {
         let (engine, next_event_seq) =
             read_snapshot(&snapshot).map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
         let mut machine = self.lock();
+        if let Some(dir) = &machine.dir {
+            file_store::write_snapshot(dir, meta, &snapshot)
+                .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        }
         machine.engine = engine;
         machine.next_event_seq = next_event_seq;
         machine.last_applied = meta.last_log_id;

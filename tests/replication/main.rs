@@ -315,3 +315,74 @@ async fn three_replicas_over_tcp_on_localhost_survive_the_loss_of_the_leader() {
         replica.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_durable_replica_restarts_from_its_snapshot_and_log_tail_and_a_damaged_one_refuses_to_start() {
+    use switchboard::replication::{InProcessNetwork, Replica, StoreError};
+    let base = std::env::temp_dir().join(format!("switchboard-durable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let network = InProcessNetwork::new();
+    let mut cluster = Cluster { network: network.clone(), replicas: Default::default(), logs: Default::default() };
+    let start = |id: u64| {
+        let network = network.clone();
+        let dir = base.join(format!("replica-{id}"));
+        async move {
+            let (replica, _) = Replica::start_durable(
+                id,
+                cluster::engine_config(),
+                Replica::test_config(),
+                dir,
+                network.for_replica(id),
+            )
+            .await?;
+            network.connect(id, replica.raft().clone());
+            Ok::<Replica, ReplicationError>(replica)
+        }
+    };
+    for id in 1..=3 {
+        cluster.replicas.insert(id, start(id).await.unwrap());
+    }
+    cluster.replicas[&1].initialize(&[1, 2, 3]).await.unwrap();
+    staff(&cluster, 2).await;
+    call_stream(&cluster, 1..4, 10).await;
+    cluster.converge().await;
+
+    // A follower snapshots and purges its log, then its server dies.
+    let leader = cluster.leader().await;
+    let follower = [1, 2, 3].into_iter().find(|&id| id != leader).unwrap();
+    let raft = cluster.replicas[&follower].raft().clone();
+    raft.trigger().snapshot().await.unwrap();
+    let metrics = raft.wait(Some(PATIENCE)).metrics(|m| m.snapshot.is_some(), "a snapshot").await.unwrap();
+    raft.trigger().purge_log(metrics.snapshot.unwrap().index).await.unwrap();
+    raft.wait(Some(PATIENCE)).metrics(|m| m.purged.is_some(), "the log purged").await.unwrap();
+    cluster.kill(follower).await;
+    call_stream(&cluster, 4..6, 200).await;
+
+    // It restarts from its directory: snapshot, then its log tail, then what it missed.
+    cluster.replicas.insert(follower, start(follower).await.unwrap());
+    call_stream(&cluster, 6..8, 400).await;
+    cluster.converge().await;
+    cluster.assert_identical();
+    assert_eq!(cluster.replicas[&follower].read_local(|e| e.totals().arrived).value, 7);
+
+    // Another follower's log is damaged while it is down: it refuses to start; the others go on.
+    let leader = cluster.leader().await;
+    let other = [1, 2, 3].into_iter().find(|&id| id != leader && id != follower).unwrap();
+    cluster.kill(other).await;
+    let path = base.join(format!("replica-{other}")).join("raft-log.jsonl");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    match start(other).await {
+        Err(ReplicationError::Store(StoreError::Corrupt { line, .. })) => assert!(line > 1),
+        Err(e) => panic!("expected a damaged log, got {e}"),
+        Ok(_) => panic!("a replica started from a damaged log"),
+    }
+    call_stream(&cluster, 8..10, 600).await;
+    cluster.converge().await;
+    cluster.assert_identical();
+    assert_eq!(cluster.replicas[&leader].read_local(|e| e.totals().arrived).value, 9);
+    cluster.shutdown().await;
+    std::fs::remove_dir_all(&base).unwrap();
+}
