@@ -10,11 +10,46 @@ use switchboard::{Command, EngineConfig, Timestamp};
 /// How long a test waits for an election or for replicas to converge.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
+/// Raft timing for tests: heartbeats every 50 ms as in `Replica::test_config`, but elections
+/// only after 400–800 ms of silence, so that a test binary's parallel tests on a loaded 2-core
+/// machine do not see leaders change when no leader died.
+pub fn raft_config() -> switchboard::replication::openraft::Config {
+    let mut config = Replica::test_config();
+    config.election_timeout_min = 400;
+    config.election_timeout_max = 800;
+    config
+}
+
+/// Submits `command` to whichever of `replicas` leads, following hints and waiting out
+/// elections, and returns the leader's answer: applied, or refused by the engine.
+pub async fn submit_to_leader(
+    replicas: &BTreeMap<NodeId, Replica>,
+    command: Command,
+    at: Timestamp,
+) -> Result<Applied, ReplicationError> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        for replica in replicas.values() {
+            if replica.raft().metrics().borrow().state != ServerState::Leader {
+                continue;
+            }
+            match replica.submit(command.clone(), at).await {
+                Err(ReplicationError::NotLeader { .. } | ReplicationError::Timeout { .. }) => {}
+                answer => return answer,
+            }
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no leader took {command:?} within {PATIENCE:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 pub fn engine_config() -> EngineConfig {
     EngineConfig::builder().missed_offer_pause(None).build().unwrap()
 }
 
 pub struct Cluster {
+    /// The Raft timing its replicas start with.
+    pub raft: switchboard::replication::openraft::Config,
     pub network: InProcessNetwork,
     pub replicas: BTreeMap<NodeId, Replica>,
     pub logs: BTreeMap<NodeId, MemoryLog>,
@@ -32,8 +67,13 @@ pub enum Outcome {
 impl Cluster {
     /// Starts replicas `ids` and forms a cluster of them.
     pub async fn start(ids: &[NodeId]) -> Cluster {
+        Cluster::start_with(ids, raft_config()).await
+    }
+
+    /// Starts replicas `ids` with Raft timing `raft`, and forms a cluster of them.
+    pub async fn start_with(ids: &[NodeId], raft: switchboard::replication::openraft::Config) -> Cluster {
         let mut cluster =
-            Cluster { network: InProcessNetwork::new(), replicas: BTreeMap::new(), logs: BTreeMap::new() };
+            Cluster { raft, network: InProcessNetwork::new(), replicas: BTreeMap::new(), logs: BTreeMap::new() };
         for &id in ids {
             cluster.add_replica(id).await;
         }
@@ -45,10 +85,9 @@ impl Cluster {
     /// Starts replica `id`, empty, reachable on the network (not yet a member).
     pub async fn add_replica(&mut self, id: NodeId) {
         let log = MemoryLog::new();
-        let replica =
-            Replica::start(id, engine_config(), Replica::test_config(), log.clone(), self.network.for_replica(id))
-                .await
-                .unwrap();
+        let replica = Replica::start(id, engine_config(), self.raft.clone(), log.clone(), self.network.for_replica(id))
+            .await
+            .unwrap();
         self.network.connect(id, replica.raft().clone());
         self.replicas.insert(id, replica);
         self.logs.insert(id, log);
@@ -57,10 +96,9 @@ impl Cluster {
     /// Restarts replica `id` after a crash, with the log it had (its durable storage): its engine
     /// is rebuilt by applying the log again.
     pub async fn restart(&mut self, id: NodeId, log: MemoryLog) {
-        let replica =
-            Replica::start(id, engine_config(), Replica::test_config(), log.clone(), self.network.for_replica(id))
-                .await
-                .unwrap();
+        let replica = Replica::start(id, engine_config(), self.raft.clone(), log.clone(), self.network.for_replica(id))
+            .await
+            .unwrap();
         self.network.connect(id, replica.raft().clone());
         self.replicas.insert(id, replica);
         self.logs.insert(id, log);
@@ -128,6 +166,11 @@ impl Cluster {
             Some(Outcome::Acknowledged(applied)) => *applied,
             other => panic!("not acknowledged: {other:?}"),
         }
+    }
+
+    /// Submits `command` to the leader, however leadership moves, and returns its answer.
+    pub async fn try_submit(&self, command: Command, at: Timestamp) -> Result<Applied, ReplicationError> {
+        submit_to_leader(&self.replicas, command, at).await
     }
 
     /// Waits until every live replica has applied the same last index, and returns it.

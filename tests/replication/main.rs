@@ -112,8 +112,7 @@ async fn a_partitioned_minority_cannot_progress_and_catches_up_after_healing() {
 async fn a_refused_command_is_refused_identically_everywhere() {
     let cluster = Cluster::start(&[1, 2, 3]).await;
     staff(&cluster, 1).await;
-    let leader = cluster.leader().await;
-    let refused = cluster.replicas[&leader].submit(Command::Login { agent: AgentId(42) }, at(1)).await;
+    let refused = cluster.try_submit(Command::Login { agent: AgentId(42) }, at(1)).await;
     let Err(ReplicationError::Rejected { error, applied }) = refused else { panic!("not refused: {refused:?}") };
     assert!(matches!(error, CommandError::UnknownAgent(AgentId(42))), "{error}");
     assert!(applied.events.is_empty());
@@ -162,7 +161,7 @@ async fn a_new_leader_re_rings_the_offers_in_flight_and_they_are_answered_once()
     let accept = Command::Accept { agent: offer.agent, offer: offer.id };
     cluster.submit(accept.clone(), at(12)).await;
     // The agent answered both rings: the second answer changes nothing.
-    let again = cluster.replicas[&new].submit(accept, at(13)).await;
+    let again = cluster.try_submit(accept, at(13)).await;
     assert!(matches!(again, Err(ReplicationError::Rejected { .. })), "{again:?}");
     assert_eq!(cluster.replicas[&new].in_flight().connected, vec![(InteractionId(1), offer.agent)]);
     cluster.converge().await;
@@ -261,19 +260,20 @@ async fn three_replicas_over_tcp_on_localhost_survive_the_loss_of_the_leader() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         members.push((id, listener.local_addr().unwrap().to_string()));
         let replica =
-            Replica::start(id, cluster::engine_config(), Replica::test_config(), MemoryLog::new(), TcpNetwork::new())
+            Replica::start(id, cluster::engine_config(), cluster::raft_config(), MemoryLog::new(), TcpNetwork::new())
                 .await
                 .unwrap();
         servers.insert(id, serve(listener, replica.raft().clone()));
         replicas.insert(id, replica);
     }
     replicas[&1].initialize_at(&members).await.unwrap();
-    let leader = replicas[&1].wait_for_leader(cluster::PATIENCE).await.unwrap();
+    replicas[&1].wait_for_leader(cluster::PATIENCE).await.unwrap();
     let queue = QueueConfig::new(QueueId(1), "sales", [Channel::Voice]);
-    replicas[&leader].submit(Command::AddQueue(queue), at(0)).await.unwrap();
+    cluster::submit_to_leader(&replicas, Command::AddQueue(queue), at(0)).await.unwrap();
     for id in 1..=5 {
-        replicas[&leader].submit(arrive(id), at(id as i64)).await.unwrap();
+        cluster::submit_to_leader(&replicas, arrive(id), at(id as i64)).await.unwrap();
     }
+    let leader = replicas[&1].leader().await.unwrap();
 
     servers.remove(&leader).unwrap().abort();
     replicas.remove(&leader).unwrap().shutdown().await.unwrap();
@@ -287,15 +287,7 @@ async fn three_replicas_over_tcp_on_localhost_survive_the_loss_of_the_leader() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
     for id in 6..=10 {
-        loop {
-            match replicas[&new].submit(arrive(id), at(100 + id as i64)).await {
-                Ok(_) => break,
-                Err(ReplicationError::NotLeader { .. }) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await
-                }
-                Err(e) => panic!("{e}"),
-            }
-        }
+        cluster::submit_to_leader(&replicas, arrive(id), at(100 + id as i64)).await.unwrap();
     }
     let waiting = replicas[&new].read(|e| e.waiting_count(QueueId(1))).await.unwrap();
     assert_eq!(waiting, 10, "every acknowledged arrival is waiting, once");
@@ -322,7 +314,12 @@ async fn a_durable_replica_restarts_from_its_snapshot_and_log_tail_and_a_damaged
     let base = std::env::temp_dir().join(format!("switchboard-durable-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
     let network = InProcessNetwork::new();
-    let mut cluster = Cluster { network: network.clone(), replicas: Default::default(), logs: Default::default() };
+    let mut cluster = Cluster {
+        raft: cluster::raft_config(),
+        network: network.clone(),
+        replicas: Default::default(),
+        logs: Default::default(),
+    };
     let start = |id: u64| {
         let network = network.clone();
         let dir = base.join(format!("replica-{id}"));
@@ -330,7 +327,7 @@ async fn a_durable_replica_restarts_from_its_snapshot_and_log_tail_and_a_damaged
             let (replica, _) = Replica::start_durable(
                 id,
                 cluster::engine_config(),
-                Replica::test_config(),
+                cluster::raft_config(),
                 dir,
                 network.for_replica(id),
             )

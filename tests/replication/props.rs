@@ -48,7 +48,9 @@ fn config() -> Config {
 }
 
 async fn run(ops: &[Op]) -> Result<(), String> {
-    let mut cluster = Cluster::start(&[1, 2, 3]).await;
+    // Elections after 150–300 ms: every step here retries through a change of leader, so a
+    // spurious election costs time, not the test.
+    let mut cluster = Cluster::start_with(&[1, 2, 3], switchboard::replication::Replica::test_config()).await;
     staff(&cluster, 2).await;
     let mut now = 10;
     let mut down = None;
