@@ -141,7 +141,7 @@ async fn run() -> Result<(), String> {
                 talking.len()
             );
             let new = host.leader().await;
-            let in_flight = host.replicas[&new].in_flight();
+            let in_flight = host.replicas[&new].in_flight().await.map_err(|e| e.to_string())?;
             println!(
                 "t+{now}s: replica {new} leads; its host re-rings {} pending offer(s) with the same ids, {} calls stay connected",
                 in_flight.offers.len(),

@@ -46,6 +46,17 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
+    /// The log was purged past the snapshot beside it (or there is no snapshot): the entries in
+    /// between are gone, so the engine cannot be rebuilt and the replica must not start.
+    #[error("{dir}: the log is purged up to entry {purged_upto}, past the snapshot's {snapshot_upto:?}")]
+    PurgedPastSnapshot {
+        /// The replica's directory.
+        dir: PathBuf,
+        /// The last entry purged from the log.
+        purged_upto: u64,
+        /// The last entry the snapshot holds, if there is a snapshot.
+        snapshot_upto: Option<u64>,
+    },
     /// The file is damaged (or is not a replica's file): the replica must not start from it.
     #[error("{path} is damaged at line {line} (byte {offset}): {reason}")]
     Corrupt {

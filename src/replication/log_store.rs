@@ -46,10 +46,12 @@ impl Log {
     }
 }
 
-/// A Raft log and vote held in memory: what a test cluster or a replica whose durability comes
-/// from its peers uses. Entries are "persisted" when they are in the map, so a replica that
-/// loses its process loses its log and must catch up from the others (by log or snapshot), like
-/// a new member. Cloning gives another handle on the same log.
+/// A Raft log and vote held in memory, for tests and benches. Entries are "persisted" when they
+/// are in the map. A replica whose process dies loses its vote and log with it, and must never
+/// come back under the same id (it could vote twice in a term, or forget entries it
+/// acknowledged): it rejoins as a new member under a new id, after the old one is removed from
+/// the membership. Cloning gives another handle on the same log (a test that keeps the handle
+/// across a "crash" models storage that survived it).
 #[derive(Clone, Default)]
 pub struct MemoryLog {
     log: Arc<Mutex<Log>>,
@@ -149,6 +151,11 @@ impl FileLog {
     pub fn open(dir: impl AsRef<Path>) -> Result<(FileLog, Recovery), StoreError> {
         let (file, log, recovery) = LogFile::open(dir.as_ref())?;
         Ok((FileLog { inner: Arc::new(Mutex::new((file, log))) }, recovery))
+    }
+
+    /// The last entry purged from the log, if any.
+    pub(super) async fn purged_upto(&self) -> Option<LogId<NodeId>> {
+        self.inner.lock().await.1.last_purged
     }
 }
 

@@ -33,7 +33,8 @@
 //! the last [`EVENT_WINDOW`] events.
 //!
 //! In-flight work after a failover is **re-delivered, not withdrawn**: the new leader's host
-//! calls [`Replica::in_flight`], which lists the pending offers (with their ids, agents and
+//! calls [`Replica::in_flight`] (which first makes sure the new leader has applied everything
+//! committed), which lists the pending offers (with their ids, agents and
 //! expiry) and the connected interactions, and rings each offered agent again with the same
 //! offer id. An agent who already answered the old leader's ring answers with the same offer id;
 //! the engine accepts it once (a second `Accept` of that offer is refused as unknown, changing
@@ -251,7 +252,8 @@ impl Replica {
     /// new engine of `engine` configuration.
     ///
     /// # Errors
-    /// [`ReplicationError::Store`] if the log or the snapshot in `dir` is damaged (the replica
+    /// [`ReplicationError::Store`] if the log or the snapshot in `dir` is damaged or the log was
+    /// purged past the snapshot (the replica
     /// refuses to start, and so to join: the others continue without it) or cannot be read;
     /// [`ReplicationError::Raft`] as for [`Replica::start`].
     pub async fn start_durable<N>(
@@ -266,6 +268,13 @@ impl Replica {
     {
         let (log, recovery) = FileLog::open(dir.as_ref())?;
         let machine = EngineStateMachine::open(engine, dir.as_ref())?;
+        let snapshot_upto = machine.lock().last_applied.map(|id| id.index);
+        if let Some(purged) = log.purged_upto().await {
+            if snapshot_upto.is_none_or(|upto| upto < purged.index) {
+                let dir = dir.as_ref().to_path_buf();
+                return Err(StoreError::PurgedPastSnapshot { dir, purged_upto: purged.index, snapshot_upto }.into());
+            }
+        }
         let replica = Replica::start_with(id, machine, raft_config, log, network).await?;
         Ok((replica, recovery))
     }
@@ -345,7 +354,10 @@ impl Replica {
     /// [`ReplicationError::NotLeader`] on a follower (with the leader to ask),
     /// [`ReplicationError::ClockBehind`] for a time before the engine's,
     /// [`ReplicationError::Rejected`] with the engine's [`CommandError`],
-    /// [`ReplicationError::Timeout`] when the outcome is not known in time.
+    /// [`ReplicationError::Timeout`] when the outcome is not known in time,
+    /// [`ReplicationError::EventsGone`] when the command was applied but its outcome and events
+    /// have already left this replica's window (more than [`EVENT_WINDOW`] events or entries
+    /// since: read the engine's state to know where things stand).
     pub async fn submit(&self, command: Command, at: Timestamp) -> Result<Applied, ReplicationError> {
         self.propose(Input::Command { at, command }).await
     }
@@ -418,7 +430,8 @@ impl Replica {
         }
     }
 
-    /// Reads this replica's own engine, leader or follower, with how current it is.
+    /// Reads this replica's own engine, leader or follower, with how current it is. `read` runs
+    /// under the replica's lock: it must not call back into this replica.
     pub fn read_local<R>(&self, read: impl FnOnce(&Engine) -> R) -> LocalRead<R> {
         let machine = self.machine.lock();
         LocalRead {
@@ -447,9 +460,21 @@ impl Replica {
         self.machine.lock().next_event_seq
     }
 
-    /// The work in flight on this replica's engine: what a new leader's host re-delivers.
+    /// The work in flight, read on the leader once it has applied everything committed before
+    /// (as [`Replica::read`]): what a new leader's host re-delivers. A new leader applies the old
+    /// leader's last entries only after its own first entry commits, so its local state alone
+    /// ([`Replica::in_flight_local`]) could miss an offer the old leader had just made.
+    ///
+    /// # Errors
+    /// As [`Replica::read`].
+    pub async fn in_flight(&self) -> Result<InFlight, ReplicationError> {
+        self.read(|_| ()).await?;
+        Ok(self.in_flight_local())
+    }
+
+    /// The work in flight on this replica's own engine, however current it is.
     #[must_use]
-    pub fn in_flight(&self) -> InFlight {
+    pub fn in_flight_local(&self) -> InFlight {
         let machine = self.machine.lock();
         let mut offers: Vec<PendingOffer> = machine.engine.offers().cloned().collect();
         offers.sort_by_key(|offer| offer.id);

@@ -241,6 +241,12 @@ impl RaftStateMachine<TypeConfig> for EngineStateMachine {
         I: IntoIterator<Item = Entry<TypeConfig>> + openraft::OptionalSend,
         I::IntoIter: openraft::OptionalSend,
     {
+        if self.machine.is_poisoned() {
+            // An engine that panicked half-way through an entry may differ from the others'
+            // engines: stop this replica rather than let it diverge.
+            let message = "the engine panicked while applying an entry; this replica stops";
+            return Err(StorageIOError::write_state_machine(AnyError::error(message)).into());
+        }
         let mut machine = self.lock();
         let mut responses = Vec::new();
         for entry in entries {

@@ -38,7 +38,7 @@ async fn call_stream(cluster: &Cluster, ids: std::ops::Range<u64>, start: i64) {
         cluster.submit(arrive(id), at(t)).await;
         let leader = cluster.leader().await;
         let offer =
-            cluster.replicas[&leader].in_flight().offers.into_iter().find(|o| o.interaction == InteractionId(id));
+            cluster.replicas[&leader].in_flight_local().offers.into_iter().find(|o| o.interaction == InteractionId(id));
         if let Some(offer) = offer {
             cluster.submit(Command::Accept { agent: offer.agent, offer: offer.id }, at(t + 1)).await;
             cluster.submit(Command::Complete { agent: offer.agent, interaction: InteractionId(id) }, at(t + 10)).await;
@@ -149,13 +149,13 @@ async fn a_new_leader_re_rings_the_offers_in_flight_and_they_are_answered_once()
     staff(&cluster, 1).await;
     cluster.submit(arrive(1), at(10)).await;
     let old = cluster.leader().await;
-    let ringing = cluster.replicas[&old].in_flight();
+    let ringing = cluster.replicas[&old].in_flight_local();
     assert_eq!(ringing.offers.len(), 1);
-    cluster.converge().await;
     cluster.kill(old).await;
 
     let new = cluster.leader().await;
-    let in_flight = cluster.replicas[&new].in_flight();
+    // No waiting for the followers to apply: in_flight() makes the new leader catch up first.
+    let in_flight = cluster.replicas[&new].in_flight().await.unwrap();
     assert_eq!(in_flight.offers, ringing.offers, "the new leader lists the same offer, same id, same agent");
     let offer = &in_flight.offers[0];
     let accept = Command::Accept { agent: offer.agent, offer: offer.id };
@@ -163,7 +163,7 @@ async fn a_new_leader_re_rings_the_offers_in_flight_and_they_are_answered_once()
     // The agent answered both rings: the second answer changes nothing.
     let again = cluster.try_submit(accept, at(13)).await;
     assert!(matches!(again, Err(ReplicationError::Rejected { .. })), "{again:?}");
-    assert_eq!(cluster.replicas[&new].in_flight().connected, vec![(InteractionId(1), offer.agent)]);
+    assert_eq!(cluster.replicas[&new].in_flight().await.unwrap().connected, vec![(InteractionId(1), offer.agent)]);
     cluster.converge().await;
     cluster.assert_identical();
     cluster.shutdown().await;
@@ -361,6 +361,19 @@ async fn a_durable_replica_restarts_from_its_snapshot_and_log_tail_and_a_damaged
     cluster.converge().await;
     cluster.assert_identical();
     assert_eq!(cluster.replicas[&follower].read_local(|e| e.totals().arrived).value, 7);
+
+    // Without its snapshot, the purged log cannot rebuild the engine: refused, typed.
+    cluster.kill(follower).await;
+    let snapshot = base.join(format!("replica-{follower}")).join("snapshot.json");
+    let kept = std::fs::read(&snapshot).unwrap();
+    std::fs::remove_file(&snapshot).unwrap();
+    match start(follower).await {
+        Err(ReplicationError::Store(StoreError::PurgedPastSnapshot { snapshot_upto: None, .. })) => {}
+        Err(e) => panic!("expected a log purged past its snapshot, got {e}"),
+        Ok(_) => panic!("a replica started from a log purged past its snapshot"),
+    }
+    std::fs::write(&snapshot, kept).unwrap();
+    cluster.replicas.insert(follower, start(follower).await.unwrap());
 
     // Another follower's log is damaged while it is down: it refuses to start; the others go on.
     let leader = cluster.leader().await;

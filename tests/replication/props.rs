@@ -58,7 +58,7 @@ async fn run(ops: &[Op]) -> Result<(), String> {
     for op in ops {
         now += 1;
         let leader = cluster.leader().await;
-        let in_flight = cluster.replicas[&leader].in_flight();
+        let in_flight = cluster.replicas[&leader].in_flight_local();
         let input = match op {
             Op::Arrive(id) => Some(Input::Command { at: at(now), command: arrive(*id) }),
             Op::Accept => in_flight
