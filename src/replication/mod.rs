@@ -80,7 +80,7 @@ pub use log_store::{FileLog, MemoryLog};
 pub use network::{InProcessConnection, InProcessConnector, InProcessNetwork};
 pub use openraft;
 pub use state_machine::{EVENT_WINDOW, EngineStateMachine};
-pub use tcp::{MAX_FRAME, TcpConnection, TcpNetwork, serve};
+pub use tcp::{IDLE_TIMEOUT, MAX_CONNECTIONS, MAX_FRAME, TcpConnection, TcpNetwork, serve};
 
 use crate::{
     AgentId, Command, CommandError, Engine, EngineConfig, EngineSnapshot, InteractionId, PendingOffer, Timestamp,
@@ -252,10 +252,10 @@ impl Replica {
     /// new engine of `engine` configuration.
     ///
     /// # Errors
-    /// [`ReplicationError::Store`] if the log or the snapshot in `dir` is damaged or the log was
-    /// purged past the snapshot (the replica
-    /// refuses to start, and so to join: the others continue without it) or cannot be read;
-    /// [`ReplicationError::Raft`] as for [`Replica::start`].
+    /// [`ReplicationError::Store`] if the log or the snapshot in `dir` is damaged, cannot be
+    /// read, or the log was purged past the snapshot: the replica refuses to start, and so to
+    /// join, while the others continue without it. [`ReplicationError::Raft`] as for
+    /// [`Replica::start`].
     pub async fn start_durable<N>(
         id: NodeId,
         engine: EngineConfig,

@@ -84,13 +84,7 @@ impl Cluster {
 
     /// Starts replica `id`, empty, reachable on the network (not yet a member).
     pub async fn add_replica(&mut self, id: NodeId) {
-        let log = MemoryLog::new();
-        let replica = Replica::start(id, engine_config(), self.raft.clone(), log.clone(), self.network.for_replica(id))
-            .await
-            .unwrap();
-        self.network.connect(id, replica.raft().clone());
-        self.replicas.insert(id, replica);
-        self.logs.insert(id, log);
+        self.restart(id, MemoryLog::new()).await;
     }
 
     /// Restarts replica `id` after a crash, with the log it had (its durable storage): its engine
