@@ -7,7 +7,10 @@
 //! file keeps the journal's framing (one `{"crc32c":"…","entry":…}` line per record, CRC-32C of
 //! the JSON, a header line naming the format) and its recovery rule (a last line cut short by a
 //! crash is cut off; damage anywhere else is an error), with records of its own: an entry, a
-//! truncation, a purge, a vote, the commit point. Opening the file replays the records.
+//! truncation, a purge, a vote. Opening the file replays the records. The commit point is not
+//! kept (openraft does not need it: a restarted replica applies what the leader says is
+//! committed), so every line in the file was synced before anything relied on it, and a line
+//! that fails its checksum is damage, never an unsynced write.
 //!
 //! Entries and votes are written and `fsync`ed before openraft is told they are stored, so an
 //! acknowledged command survives a power loss on a majority. The file is rewritten (to a new
@@ -83,7 +86,6 @@ enum Record {
     Truncate { from: u64 },
     Purge { upto: LogId<NodeId> },
     Vote(Vote<NodeId>),
-    Committed(Option<LogId<NodeId>>),
 }
 
 impl Record {
@@ -95,7 +97,6 @@ impl Record {
             Record::Truncate { from } => log.truncate(from),
             Record::Purge { upto } => log.purge(upto)?,
             Record::Vote(vote) => log.vote = Some(vote),
-            Record::Committed(committed) => log.committed = committed,
         }
         Ok(())
     }
@@ -207,11 +208,6 @@ impl LogFile {
         self.write(&[Record::Vote(vote)], true)
     }
 
-    /// The commit point is a hint that saves re-applying on restart, not a promise: not synced.
-    pub(super) fn save_committed(&mut self, committed: Option<LogId<NodeId>>) -> io::Result<()> {
-        self.write(&[Record::Committed(committed)], false)
-    }
-
     /// Records the purge, and rewrites the file when most of it is purged entries.
     pub(super) fn purge(&mut self, upto: LogId<NodeId>, log: &Log) -> io::Result<()> {
         self.write(&[Record::Purge { upto }], true)?;
@@ -229,7 +225,6 @@ impl LogFile {
         if let Some(vote) = log.vote {
             records.push(Record::Vote(vote));
         }
-        records.push(Record::Committed(log.committed));
         if let Some(upto) = log.last_purged {
             records.push(Record::Purge { upto });
         }
@@ -277,8 +272,8 @@ pub(super) fn write_snapshot(dir: &Path, meta: &SnapshotMeta<NodeId, BasicNode>,
     sync_parent(&path)
 }
 
-/// A snapshot as its file holds it: the meta, and the engine's bytes.
-pub(super) type SnapshotFile = (SnapshotMeta<NodeId, BasicNode>, Vec<u8>);
+/// A snapshot as its file holds it: the meta, the engine's bytes, and where they start in the file.
+pub(super) type SnapshotFile = (SnapshotMeta<NodeId, BasicNode>, Vec<u8>, u64);
 
 /// Reads the snapshot in `dir`, if there is one.
 pub(super) fn read_snapshot(dir: &Path) -> Result<Option<SnapshotFile>, StoreError> {
@@ -304,7 +299,7 @@ pub(super) fn read_snapshot(dir: &Path) -> Result<Option<SnapshotFile>, StoreErr
     if crc32c(&data) != header.crc32c {
         return Err(corrupt(2, newline as u64 + 1, "checksum mismatch"));
     }
-    Ok(Some((header.meta, data)))
+    Ok(Some((header.meta, data, newline as u64 + 1)))
 }
 
 #[cfg(test)]
@@ -344,16 +339,15 @@ mod tests {
         // A new leader disagrees from 5 on; then 5 and 6 of its term; then a snapshot covers 1–2.
         file.truncate(5).unwrap();
         file.append(&[entry(2, 5), entry(2, 6)]).unwrap();
-        file.save_committed(Some(LogId::new(CommittedLeaderId::new(2, 1), 6))).unwrap();
         log.purge(LogId::new(CommittedLeaderId::new(1, 1), 2)).unwrap();
         file.purge(LogId::new(CommittedLeaderId::new(1, 1), 2), &log).unwrap();
         drop(file);
 
         let (_, log, recovery) = LogFile::open(&dir).unwrap();
-        assert_eq!(recovery.records, 6 + 1 + 1 + 2 + 1 + 1);
+        assert_eq!(recovery.records, 6 + 1 + 1 + 2 + 1);
         assert_eq!(indexes(&log), vec![(1, 3), (1, 4), (2, 5), (2, 6)]);
         assert_eq!(log.vote, Some(vote));
-        assert_eq!(log.committed.map(|c| c.index), Some(6));
+        assert_eq!(log.committed, None, "the commit point is not kept");
         assert_eq!(log.last_purged.map(|p| p.index), Some(2));
         assert_eq!(log.state().last_log_id.map(|l| l.index), Some(6));
         fs::remove_dir_all(&dir).unwrap();
@@ -423,7 +417,7 @@ mod tests {
             snapshot_id: "s".to_string(),
         };
         write_snapshot(&dir, &meta, b"engine bytes").unwrap();
-        let (read_meta, data) = read_snapshot(&dir).unwrap().unwrap();
+        let (read_meta, data, _) = read_snapshot(&dir).unwrap().unwrap();
         assert_eq!((read_meta, data.as_slice()), (meta, &b"engine bytes"[..]));
         let path = dir.join(SNAPSHOT_FILE);
         let mut bytes = fs::read(&path).unwrap();

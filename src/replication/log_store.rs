@@ -195,10 +195,9 @@ impl RaftLogStorage<TypeConfig> for FileLog {
         Ok(self.inner.lock().await.1.vote)
     }
 
+    /// Kept in memory only (see the `file_store` module docs).
     async fn save_committed(&mut self, committed: Option<LogId<NodeId>>) -> Result<(), StorageError<NodeId>> {
-        let mut inner = self.inner.lock().await;
-        inner.0.save_committed(committed).map_err(|e| write_error(&e))?;
-        inner.1.committed = committed;
+        self.inner.lock().await.1.committed = committed;
         Ok(())
     }
 

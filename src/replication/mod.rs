@@ -145,15 +145,31 @@ pub enum ReplicationError {
     /// The replica's durable storage is damaged or unreadable: it does not start.
     #[error("replica storage cannot be used")]
     Store(#[from] StoreError),
-    /// Raft itself failed or stopped (a storage error, a shut-down replica, a refused membership change).
-    #[error("replication failed: {0}")]
-    Raft(String),
+    /// This replica's Raft node has stopped: it was shut down, or its storage failed (openraft
+    /// stops a node rather than run on after a storage error).
+    #[error("the replica's Raft node has stopped")]
+    Stopped(#[source] Box<Fatal<NodeId>>),
+    /// The Raft configuration given to [`Replica::start`] is invalid.
+    #[error("invalid Raft configuration")]
+    Config(#[source] Box<openraft::ConfigError>),
+    /// Raft refused or could not complete a cluster operation: forming a cluster that is already
+    /// formed, a membership change, a quorum that could not be reached, a node's task that
+    /// failed. The source is openraft's own error.
+    #[error("Raft refused the operation")]
+    Refused(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// The replica's state could not be encoded as snapshot bytes.
+    #[error("the replica's state cannot be encoded")]
+    Encode(#[source] serde_json::Error),
 }
 
 impl From<Fatal<NodeId>> for ReplicationError {
     fn from(fatal: Fatal<NodeId>) -> Self {
-        ReplicationError::Raft(fatal.to_string())
+        ReplicationError::Stopped(Box::new(fatal))
     }
+}
+
+fn refused(error: impl std::error::Error + Send + Sync + 'static) -> ReplicationError {
+    ReplicationError::Refused(Box::new(error))
 }
 
 /// A value read from one replica's own engine, and how current that engine is.
@@ -231,7 +247,8 @@ impl Replica {
     /// [`Replica::initialize`] on one of them.
     ///
     /// # Errors
-    /// [`ReplicationError::Raft`] if the Raft configuration is invalid or the node cannot start.
+    /// [`ReplicationError::Config`] if the Raft configuration is invalid;
+    /// [`ReplicationError::Stopped`] if the node cannot start (its storage fails).
     pub async fn start<L, N>(
         id: NodeId,
         engine: EngineConfig,
@@ -254,8 +271,7 @@ impl Replica {
     /// # Errors
     /// [`ReplicationError::Store`] if the log or the snapshot in `dir` is damaged, cannot be
     /// read, or the log was purged past the snapshot: the replica refuses to start, and so to
-    /// join, while the others continue without it. [`ReplicationError::Raft`] as for
-    /// [`Replica::start`].
+    /// join, while the others continue without it. The errors of [`Replica::start`] too.
     pub async fn start_durable<N>(
         id: NodeId,
         engine: EngineConfig,
@@ -290,7 +306,7 @@ impl Replica {
         L: RaftLogStorage<TypeConfig>,
         N: RaftNetworkFactory<TypeConfig>,
     {
-        let raft_config = Arc::new(raft_config.validate().map_err(|e| ReplicationError::Raft(e.to_string()))?);
+        let raft_config = Arc::new(raft_config.validate().map_err(|e| ReplicationError::Config(Box::new(e)))?);
         let write_timeout = Duration::from_millis(raft_config.election_timeout_max.saturating_mul(10));
         let raft = Raft::new(id, raft_config, network, log, machine.clone()).await?;
         Ok(Replica { id, raft, machine, write_timeout })
@@ -312,21 +328,21 @@ impl Replica {
     /// network under its id. Call it once, on one replica.
     ///
     /// # Errors
-    /// [`ReplicationError::Raft`] if the cluster is already formed or Raft refuses.
+    /// [`ReplicationError::Refused`] if the cluster is already formed or Raft refuses.
     pub async fn initialize(&self, members: &[NodeId]) -> Result<(), ReplicationError> {
         let nodes: BTreeMap<NodeId, BasicNode> =
             members.iter().map(|&id| (id, BasicNode::new(format!("replica-{id}")))).collect();
-        self.raft.initialize(nodes).await.map_err(|e| ReplicationError::Raft(e.to_string()))
+        self.raft.initialize(nodes).await.map_err(refused)
     }
 
     /// Forms a new cluster of `members`, each reachable at its address (`"127.0.0.1:21001"` for
     /// [`TcpNetwork`]). Call it once, on one replica.
     ///
     /// # Errors
-    /// [`ReplicationError::Raft`] if the cluster is already formed or Raft refuses.
+    /// [`ReplicationError::Refused`] if the cluster is already formed or Raft refuses.
     pub async fn initialize_at(&self, members: &[(NodeId, String)]) -> Result<(), ReplicationError> {
         let nodes: BTreeMap<NodeId, BasicNode> = members.iter().map(|(id, addr)| (*id, BasicNode::new(addr))).collect();
-        self.raft.initialize(nodes).await.map_err(|e| ReplicationError::Raft(e.to_string()))
+        self.raft.initialize(nodes).await.map_err(refused)
     }
 
     /// Waits until the cluster has a leader, and returns its id.
@@ -397,7 +413,7 @@ impl Replica {
             Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => {
                 Err(ReplicationError::NotLeader { leader: forward.leader_id })
             }
-            Err(RaftError::APIError(other)) => Err(ReplicationError::Raft(other.to_string())),
+            Err(RaftError::APIError(other)) => Err(refused(other)),
             Err(RaftError::Fatal(fatal)) => Err(fatal.into()),
         }
     }
@@ -418,14 +434,15 @@ impl Replica {
     /// everything committed before the read: linearizable.
     ///
     /// # Errors
-    /// [`ReplicationError::NotLeader`] on a follower; [`ReplicationError::Raft`] if Raft stopped.
+    /// [`ReplicationError::NotLeader`] on a follower; [`ReplicationError::Refused`] if no quorum
+    /// confirms the leadership; [`ReplicationError::Stopped`] if Raft stopped.
     pub async fn read<R>(&self, read: impl FnOnce(&Engine) -> R) -> Result<R, ReplicationError> {
         match self.raft.ensure_linearizable().await {
             Ok(_) => Ok(read(&self.machine.lock().engine)),
             Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(forward))) => {
                 Err(ReplicationError::NotLeader { leader: forward.leader_id })
             }
-            Err(RaftError::APIError(other)) => Err(ReplicationError::Raft(other.to_string())),
+            Err(RaftError::APIError(other)) => Err(refused(other)),
             Err(RaftError::Fatal(fatal)) => Err(fatal.into()),
         }
     }
@@ -501,16 +518,41 @@ impl Replica {
     /// position): byte-identical on replicas that applied the same entries.
     ///
     /// # Errors
-    /// [`ReplicationError::Raft`] if the state cannot be encoded.
+    /// [`ReplicationError::Encode`] if the state cannot be encoded.
     pub fn state_bytes(&self) -> Result<Vec<u8>, ReplicationError> {
-        self.machine.lock().state_bytes().map_err(|e| ReplicationError::Raft(e.to_string()))
+        self.machine.lock().state_bytes().map_err(ReplicationError::Encode)
     }
 
     /// Stops this replica's Raft node.
     ///
     /// # Errors
-    /// [`ReplicationError::Raft`] if its task failed.
+    /// [`ReplicationError::Refused`] if its task failed.
     pub async fn shutdown(&self) -> Result<(), ReplicationError> {
-        self.raft.shutdown().await.map_err(|e| ReplicationError::Raft(e.to_string()))
+        self.raft.shutdown().await.map_err(refused)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_raft_configuration_is_a_typed_error_that_names_its_cause() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let mut config = Replica::test_config();
+        config.election_timeout_min = 500;
+        config.election_timeout_max = 100;
+        let network = InProcessNetwork::new();
+        let started = runtime.block_on(Replica::start(
+            1,
+            EngineConfig::default(),
+            config,
+            MemoryLog::new(),
+            network.for_replica(1),
+        ));
+        let Err(error) = started else { panic!("an election timeout range of 500–100 ms was accepted") };
+        assert!(matches!(error, ReplicationError::Config(_)), "{error:?}");
+        let cause = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+        assert!(cause.contains("election"), "the cause says what is wrong: {cause}");
     }
 }

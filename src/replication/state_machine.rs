@@ -171,13 +171,13 @@ impl EngineStateMachine {
     /// restore; [`StoreError::Io`] if it cannot be read.
     pub fn open(config: EngineConfig, dir: impl AsRef<Path>) -> Result<Self, StoreError> {
         let dir = dir.as_ref();
-        let Some((meta, data)) = file_store::read_snapshot(dir)? else {
+        let Some((meta, data, data_offset)) = file_store::read_snapshot(dir)? else {
             return Ok(EngineStateMachine::with(Engine::new(config), 1, Some(dir.to_path_buf())));
         };
         let (engine, next_event_seq) = read_snapshot(&data).map_err(|e| StoreError::Corrupt {
             path: dir.join(file_store::SNAPSHOT_FILE),
             line: 2,
-            offset: 0,
+            offset: data_offset,
             reason: e.to_string(),
         })?;
         let machine = EngineStateMachine::with(engine, next_event_seq, Some(dir.to_path_buf()));

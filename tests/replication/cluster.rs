@@ -146,7 +146,9 @@ impl Cluster {
                     return outcomes;
                 }
                 Err(ReplicationError::NotLeader { .. }) => {}
-                Err(ReplicationError::Timeout { .. } | ReplicationError::Raft(_)) => outcomes.push(Outcome::Unknown),
+                Err(ReplicationError::Timeout { .. } | ReplicationError::Stopped(_) | ReplicationError::Refused(_)) => {
+                    outcomes.push(Outcome::Unknown)
+                }
                 Err(other) => panic!("unexpected error {other}"),
             }
             assert!(tokio::time::Instant::now() < deadline, "{input:?} not acknowledged within {PATIENCE:?}");
