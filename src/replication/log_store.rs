@@ -1,4 +1,8 @@
-//! The replicated log, kept in memory.
+//! The replicated log, kept in memory or in a file.
+
+// openraft's storage traits return its `StorageError` (over 200 bytes); the helpers here return
+// what those methods return.
+#![allow(clippy::result_large_err)]
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -134,13 +138,17 @@ impl RaftLogStorage<TypeConfig> for MemoryLog {
 /// A Raft log and vote kept durably in a directory (see the `file_store` module docs for the
 /// format): entries and votes are `fsync`ed before openraft counts them as stored, and a replica
 /// restarted on the same directory finds them, with [`EngineStateMachine::open`] finding its
-/// snapshot. Cloning gives another handle on the same log.
+/// snapshot. Writes and `fsync`s run on tokio's blocking pool, so a slow disk does not hold up
+/// the runtime's workers (and with them heartbeats). Cloning gives another handle on the same
+/// log.
 ///
 /// [`EngineStateMachine::open`]: super::EngineStateMachine::open
 #[derive(Clone)]
 pub struct FileLog {
-    inner: Arc<Mutex<(LogFile, Log)>>,
+    inner: Arc<std::sync::Mutex<(LogFile, Log)>>,
 }
+
+type Guard<'a> = std::sync::MutexGuard<'a, (LogFile, Log)>;
 
 impl FileLog {
     /// Opens the log in `dir` (creating it if need be), reading back what is there.
@@ -150,12 +158,35 @@ impl FileLog {
     /// short (which is cut off and reported); [`StoreError::Io`] if it cannot be read or written.
     pub fn open(dir: impl AsRef<Path>) -> Result<(FileLog, Recovery), StoreError> {
         let (file, log, recovery) = LogFile::open(dir.as_ref())?;
-        Ok((FileLog { inner: Arc::new(Mutex::new((file, log))) }, recovery))
+        Ok((FileLog { inner: Arc::new(std::sync::Mutex::new((file, log))) }, recovery))
+    }
+
+    /// The log, locked. A write that panicked half-way leaves a log whose file may not match:
+    /// refused, so that openraft stops the replica.
+    fn lock(&self) -> Result<Guard<'_>, StorageError<NodeId>> {
+        self.inner.lock().map_err(|_| write_error(&std::io::Error::other("the log's lock was poisoned by a panic")))
     }
 
     /// The last entry purged from the log, if any.
-    pub(super) async fn purged_upto(&self) -> Option<LogId<NodeId>> {
-        self.inner.lock().await.1.last_purged
+    pub(super) fn purged_upto(&self) -> Option<LogId<NodeId>> {
+        self.lock().ok().and_then(|inner| inner.1.last_purged)
+    }
+
+    /// Runs `write` on the log from tokio's blocking pool, and waits for it.
+    async fn on_disk<T, F>(&self, write: F) -> Result<T, StorageError<NodeId>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut LogFile, &mut Log) -> Result<T, StorageError<NodeId>> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut guard = inner
+                .lock()
+                .map_err(|_| write_error(&std::io::Error::other("the log's lock was poisoned by a panic")))?;
+            let (file, log) = &mut *guard;
+            write(file, log)
+        });
+        task.await.map_err(|e| write_error(&std::io::Error::other(e)))?
     }
 }
 
@@ -168,7 +199,7 @@ impl RaftLogReader<TypeConfig> for FileLog {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
-        let inner = self.inner.lock().await;
+        let inner = self.lock()?;
         Ok(inner.1.entries.range(range).map(|(_, entry)| entry.clone()).collect())
     }
 }
@@ -177,7 +208,7 @@ impl RaftLogStorage<TypeConfig> for FileLog {
     type LogReader = Self;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError<NodeId>> {
-        Ok(self.inner.lock().await.1.state())
+        Ok(self.lock()?.1.state())
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -185,24 +216,27 @@ impl RaftLogStorage<TypeConfig> for FileLog {
     }
 
     async fn save_vote(&mut self, vote: &Vote<NodeId>) -> Result<(), StorageError<NodeId>> {
-        let mut inner = self.inner.lock().await;
-        inner.0.save_vote(*vote).map_err(|e| write_error(&e))?;
-        inner.1.vote = Some(*vote);
-        Ok(())
+        let vote = *vote;
+        self.on_disk(move |file, log| {
+            file.save_vote(vote).map_err(|e| write_error(&e))?;
+            log.vote = Some(vote);
+            Ok(())
+        })
+        .await
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<NodeId>>, StorageError<NodeId>> {
-        Ok(self.inner.lock().await.1.vote)
+        Ok(self.lock()?.1.vote)
     }
 
     /// Kept in memory only (see the `file_store` module docs).
     async fn save_committed(&mut self, committed: Option<LogId<NodeId>>) -> Result<(), StorageError<NodeId>> {
-        self.inner.lock().await.1.committed = committed;
+        self.lock()?.1.committed = committed;
         Ok(())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId<NodeId>>, StorageError<NodeId>> {
-        Ok(self.inner.lock().await.1.committed)
+        Ok(self.lock()?.1.committed)
     }
 
     async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError<NodeId>>
@@ -211,31 +245,42 @@ impl RaftLogStorage<TypeConfig> for FileLog {
         I::IntoIter: openraft::OptionalSend,
     {
         let entries: Vec<Entry<TypeConfig>> = entries.into_iter().collect();
-        let mut inner = self.inner.lock().await;
         // Written and synced before openraft hears that they are stored.
-        if let Err(e) = inner.0.append(&entries) {
-            let error = write_error(&e);
-            callback.log_io_completed(Err(e));
-            return Err(error);
+        let written = self
+            .on_disk(move |file, log| {
+                file.append(&entries).map_err(|e| write_error(&e))?;
+                for entry in entries {
+                    log.entries.insert(entry.log_id.index, entry);
+                }
+                Ok(())
+            })
+            .await;
+        match written {
+            Ok(()) => {
+                callback.log_io_completed(Ok(()));
+                Ok(())
+            }
+            Err(error) => {
+                callback.log_io_completed(Err(std::io::Error::other(error.to_string())));
+                Err(error)
+            }
         }
-        for entry in entries {
-            inner.1.entries.insert(entry.log_id.index, entry);
-        }
-        callback.log_io_completed(Ok(()));
-        Ok(())
     }
 
     async fn truncate(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
-        let mut inner = self.inner.lock().await;
-        inner.0.truncate(log_id.index).map_err(|e| write_error(&e))?;
-        inner.1.truncate(log_id.index);
-        Ok(())
+        self.on_disk(move |file, log| {
+            file.truncate(log_id.index).map_err(|e| write_error(&e))?;
+            log.truncate(log_id.index);
+            Ok(())
+        })
+        .await
     }
 
     async fn purge(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
-        let mut inner = self.inner.lock().await;
-        let (file, log) = &mut *inner;
-        log.purge(log_id).map_err(|message| StorageIOError::write_logs(AnyError::error(message)))?;
-        file.purge(log_id, log).map_err(|e| write_error(&e))
+        self.on_disk(move |file, log| {
+            log.purge(log_id).map_err(|message| StorageIOError::write_logs(AnyError::error(message)))?;
+            file.purge(log_id, log).map_err(|e| write_error(&e))
+        })
+        .await
     }
 }

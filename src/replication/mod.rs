@@ -285,7 +285,7 @@ impl Replica {
         let (log, recovery) = FileLog::open(dir.as_ref())?;
         let machine = EngineStateMachine::open(engine, dir.as_ref())?;
         let snapshot_upto = machine.lock().last_applied.map(|id| id.index);
-        if let Some(purged) = log.purged_upto().await {
+        if let Some(purged) = log.purged_upto() {
             if snapshot_upto.is_none_or(|upto| upto < purged.index) {
                 let dir = dir.as_ref().to_path_buf();
                 return Err(StoreError::PurgedPastSnapshot { dir, purged_upto: purged.index, snapshot_upto }.into());
