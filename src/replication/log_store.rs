@@ -135,10 +135,21 @@ impl RaftLogStorage<TypeConfig> for MemoryLog {
     }
 }
 
-/// A Raft log and vote kept durably in a directory (see the `file_store` module docs for the
-/// format): entries and votes are `fsync`ed before openraft counts them as stored, and a replica
-/// restarted on the same directory finds them, with [`EngineStateMachine::open`] finding its
-/// snapshot. Writes and `fsync`s run on tokio's blocking pool, so a slow disk does not hold up
+/// A Raft log and vote kept durably in a directory: entries and votes are `fsync`ed before
+/// openraft counts them as stored, and a replica restarted on the same directory finds them, with
+/// [`EngineStateMachine::open`] finding its snapshot.
+///
+/// The file, `raft-log.jsonl`, is the journal's line format: a header line naming the format and
+/// version, then one `{"crc32c":"…","entry":…}` line per record (the CRC-32C of the record's
+/// JSON). The journal itself cannot be a Raft log (it only ever appends the next command, while a
+/// Raft log holds terms, membership changes and blank entries, and drops a suffix a new leader
+/// disagrees with and a prefix a snapshot covers), so the records are Raft's: an entry, a
+/// truncation, a purge, a vote. Opening the file replays them; a last line a crash cut short is
+/// cut off and reported, damage anywhere else is a [`StoreError::Corrupt`] naming the line. The
+/// commit point is not kept: every line was synced before anything relied on it. When purged
+/// entries make up most of the file, it is rewritten to a new file and renamed over the old one.
+/// The snapshot is `snapshot.json` beside it: a header line with its format, meta and checksum,
+/// then the engine's bytes. Writes and `fsync`s run on tokio's blocking pool, so a slow disk does not hold up
 /// the runtime's workers (and with them heartbeats). Cloning gives another handle on the same
 /// log.
 ///
@@ -229,7 +240,8 @@ impl RaftLogStorage<TypeConfig> for FileLog {
         Ok(self.lock()?.1.vote)
     }
 
-    /// Kept in memory only (see the `file_store` module docs).
+    /// Kept in memory only: openraft does not need it, a restarted replica applies what the
+    /// leader says is committed.
     async fn save_committed(&mut self, committed: Option<LogId<NodeId>>) -> Result<(), StorageError<NodeId>> {
         self.lock()?.1.committed = committed;
         Ok(())

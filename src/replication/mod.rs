@@ -58,6 +58,14 @@
 //! [`StoreError`] at start, so that replica does not join while the others go on. A last line
 //! a crash cut short is cut off and reported ([`Recovery`]). [`MemoryLog`] keeps the log in
 //! memory instead, for tests and for replicas that rejoin as new members.
+//!
+//! # Networks
+//!
+//! [`InProcessNetwork`] connects replicas in one process (tests, benches), and can cut links to
+//! make partitions. Between processes, each replica listens with [`serve`] and reaches the others
+//! with [`TcpNetwork`] at the addresses the membership records ([`Replica::initialize_at`]):
+//! length-delimited JSON frames, one request and its answer at a time per connection, no
+//! authentication (listen on loopback or a network only the replicas share).
 
 mod entry;
 mod file_store;
