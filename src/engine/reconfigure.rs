@@ -117,8 +117,8 @@ impl Engine {
         let mut members: Vec<_> = self.router.members(id).collect();
         members.sort_unstable();
         for agent in &members {
-            if let Some(a) = self.agents.get(agent) {
-                self.router.place_agent(a, &self.queues);
+            if let Some((at, a)) = self.agents.get_with_slot(agent) {
+                self.router.place_agent(at, a, &self.queues);
             }
         }
         self.work.extend(members.into_iter().map(Work::Agent));
