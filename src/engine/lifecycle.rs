@@ -379,7 +379,7 @@ impl Engine {
             let had_delay =
                 self.router.queues.get(&m.queue).is_some_and(|q| q.delays.contains_key(&duration_millis(m.delay)));
             let at = self.agents.slot(&id).expect("the agent exists");
-            self.router.add_member(at, id, m.queue, duration_millis(m.delay));
+            self.router.add_member(at, m.queue, duration_millis(m.delay));
             if !had_delay {
                 self.rewake_queue(m.queue);
             }

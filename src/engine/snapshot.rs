@@ -524,7 +524,7 @@ impl Engine {
         // an agent costs O(lists in their queues), creating a list O(members ÷ 64).
         for (at, a) in self.agents.values_with_slots() {
             for m in &a.config.queues {
-                self.router.add_member(at, a.id(), m.queue, duration_millis(m.delay));
+                self.router.add_member(at, m.queue, duration_millis(m.delay));
             }
         }
         for (at, a) in self.agents.values_with_slots() {

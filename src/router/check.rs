@@ -247,8 +247,8 @@ impl Router {
                             let mut ready = Vec::new();
                             for (delay, tier) in &ch.tiers {
                                 Bitset::for_each_common(&tier.ready, &sets, |slot| {
-                                    if let Some(Some(agent)) = q.slots.get(slot as usize) {
-                                        ready.push((*delay, *agent));
+                                    if let Some(agent) = q.member_at(slot).and_then(|at| agents.at_slot(at)) {
+                                        ready.push((*delay, agent.id()));
                                     }
                                 });
                             }
@@ -311,7 +311,8 @@ impl Router {
             let a = agents.get(id).ok_or_else(|| format!("{qid}: member {id} does not exist"))?;
             let m = a.config.queues.iter().find(|m| m.queue == qid);
             ensure!(m.is_some_and(|m| duration_millis(m.delay) == member.delay_ms), "{qid}: {id}'s delay is stale");
-            ensure!(q.slots.get(member.slot as usize) == Some(&Some(*id)), "{qid}: {id}'s slot is not theirs");
+            let at = agents.slot(id);
+            ensure!(at.is_some() && q.member_at(member.slot) == at, "{qid}: {id}'s slot is not theirs");
             *delays.entry(member.delay_ms).or_insert(0u32) += 1;
             for (skill, level) in a.config.skills.iter() {
                 let by_level = skills.entry(skill).or_default();
@@ -338,9 +339,12 @@ impl Router {
                 "{qid}/{channel}: channel bits differ"
             );
         }
-        let used = q.slots.iter().filter(|s| s.is_some()).count();
+        let used = q.slots.iter().filter(|at| **at != super::FREE).count();
         ensure!(used == members.len(), "{qid}: {used} slots held by {} members", members.len());
-        ensure!(q.free_slots.iter().all(|s| q.slots.get(*s as usize) == Some(&None)), "{qid}: a free slot is held");
+        ensure!(
+            q.free_slots.iter().all(|s| q.slots.get(*s as usize) == Some(&super::FREE)),
+            "{qid}: a free slot is held"
+        );
         Ok(())
     }
 }

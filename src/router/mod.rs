@@ -388,6 +388,11 @@ pub(crate) struct InternedRule {
 /// Interned resolved eligibility rule.
 pub(crate) type RuleId = u32;
 
+/// A slot of a queue that no member holds. No agent is kept there: the
+/// engine reuses the places of removed agents, so they stay below the most
+/// agents ever live at once, which `Limits::max_agents` (a `u32`) bounds.
+pub(crate) const FREE: u32 = u32::MAX;
+
 /// Rules no live interaction carries any more that keep their bits, the
 /// least recently used first out: a queue whose calls are answered at once
 /// (each the only carrier of its rule while it rings) would otherwise
@@ -398,8 +403,11 @@ const IDLE_RULES: usize = 64;
 /// A queue's part of the index.
 #[derive(Clone, Debug)]
 pub(crate) struct QueueIndex {
-    /// Who holds each slot (members' slots and delays are in their [`Seat`]s).
-    pub(crate) slots: Vec<Option<AgentId>>,
+    /// Who holds each slot, as their place in the engine's agents
+    /// ([`DenseMap::slot`]; [`FREE`] for nobody): 4 bytes a member where
+    /// an `Option<AgentId>` took 16, and no hashing to reach the agent.
+    /// (Members' slots and delays are in their [`Seat`]s.)
+    pub(crate) slots: Vec<u32>,
     /// Slots given back, reused lowest first.
     free_slots: BTreeSet<u32>,
     /// How many members have each delay, so that waiting interactions can be
@@ -429,6 +437,11 @@ impl QueueIndex {
             pools: BTreeMap::new(),
             waiting: 0,
         }
+    }
+
+    /// Where the member in `slot` is kept in the engine's agents, if any member holds it.
+    pub(crate) fn member_at(&self, slot: u32) -> Option<u32> {
+        self.slots.get(slot as usize).copied().filter(|at| *at != FREE)
     }
 
     /// The members holding `skill` at `level` or above, if any member holds it.
@@ -815,9 +828,13 @@ impl Router {
             && self.rule_expression(sig).is_none_or(|rule| rule.admits(agent.id, &agent.skills, &agent.attributes))
     }
 
-    /// The members of `queue`, in slot order.
-    pub(crate) fn members(&self, queue: QueueId) -> impl Iterator<Item = AgentId> + '_ {
-        self.queues.get(&queue).into_iter().flat_map(|q| q.slots.iter().flatten().copied())
+    /// The members of `queue`, in slot order, from the engine's `agents`.
+    pub(crate) fn members<'a>(
+        &'a self,
+        queue: QueueId,
+        agents: &'a DenseMap<AgentId, Agent>,
+    ) -> impl Iterator<Item = &'a Agent> + 'a {
+        self.queues.get(&queue).into_iter().flat_map(move |q| q.slots.iter().filter_map(|at| agents.at_slot(*at)))
     }
 
     /// Whether `queue` is closed by its business hours.
@@ -848,22 +865,22 @@ impl Router {
         self.queues.entry(queue).or_insert_with(QueueIndex::new)
     }
 
-    /// Makes the agent `agent`, kept at `at` in the engine's agents, a member
-    /// of a queue with a delay, in a free slot holding no skill yet: call
+    /// Makes the agent kept at `at` in the engine's agents a member of a
+    /// queue with a delay, in a free slot holding no skill yet: call
     /// [`Router::requalify`] afterwards.
-    pub(crate) fn add_member(&mut self, at: u32, agent: AgentId, queue: QueueId, delay_ms: i64) {
+    pub(crate) fn add_member(&mut self, at: u32, queue: QueueId, delay_ms: i64) {
         if seat_in(self.seats.get(at), queue).is_some() {
             return;
         }
         let q = self.queue_mut(queue);
         let slot = match q.free_slots.pop_first() {
             Some(slot) => {
-                q.slots[slot as usize] = Some(agent);
+                q.slots[slot as usize] = at;
                 slot
             }
             None => {
                 let slot = u32::try_from(q.slots.len()).expect("members are bounded by Limits::max_agents, a u32");
-                q.slots.push(Some(agent));
+                q.slots.push(at);
                 slot
             }
         };
@@ -888,9 +905,9 @@ impl Router {
         let seats: Box<[Seat]> = self.seats.get(at).iter().filter(|s| s.queue != queue).copied().collect();
         self.seats.set(at, seats);
         let q = self.queues.get_mut(&queue).expect("looked up above");
-        q.slots[member.slot as usize] = None;
+        q.slots[member.slot as usize] = FREE;
         q.free_slots.insert(member.slot);
-        while q.slots.last() == Some(&None) {
+        while q.slots.last() == Some(&FREE) {
             let last = u32::try_from(q.slots.len() - 1).expect("slots fit in u32");
             q.slots.pop();
             q.free_slots.remove(&last);
@@ -1020,8 +1037,8 @@ impl Router {
                         }
                     }
                     None => {
-                        for (slot, agent) in q.slots.iter().enumerate() {
-                            let Some(agent) = agent.and_then(|id| agents.get(&id)) else { continue };
+                        for (slot, at) in q.slots.iter().enumerate() {
+                            let Some(agent) = agents.at_slot(*at) else { continue };
                             if admits(agent) {
                                 bits.insert(u32::try_from(slot).expect("slots fit in u32"));
                             }

@@ -240,9 +240,8 @@ impl Router {
                 let scored = if strategy == AgentSelection::MostProficient { reqs } else { &no_reqs };
                 let mut sorted = Vec::with_capacity(count as usize);
                 Bitset::for_each_common(&tier.ready, &holders, |slot| {
-                    let id = q.slots.get(slot as usize).copied().flatten();
-                    if let Some((id, agent)) = id.and_then(|id| ctx.agents.get(&id).map(|a| (id, a))) {
-                        sorted.push((agent_key(strategy, agent, i.queue, scored), id));
+                    if let Some(agent) = q.member_at(slot).and_then(|at| ctx.agents.at_slot(at)) {
+                        sorted.push((agent_key(strategy, agent, i.queue, scored), agent.id()));
                     }
                 });
                 sorted.sort_unstable();
