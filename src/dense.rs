@@ -62,6 +62,33 @@ impl<K: Copy + Eq + Hash, V> DenseMap<K, V> {
         self.cell(slot).as_ref()
     }
 
+    /// Where the value of `id` is kept: a small number, fixed while `id`
+    /// stays in the map (and reused after it leaves), so that other parts
+    /// can keep their own records of `id` in a vector.
+    pub(crate) fn slot(&self, id: &K) -> Option<u32> {
+        Some(self.slots.get(id)?.slot)
+    }
+
+    /// The slot and value of `id` (one lookup).
+    pub(crate) fn get_with_slot(&self, id: &K) -> Option<(u32, &V)> {
+        let slot = self.slots.get(id)?.slot;
+        Some((slot, self.cell(slot).as_ref()?))
+    }
+
+    /// The value kept in `slot`, if any.
+    pub(crate) fn at_slot(&self, slot: u32) -> Option<&V> {
+        let slot = slot as usize;
+        self.chunks.get(slot / CHUNK)?.get(slot % CHUNK)?.as_ref()
+    }
+
+    /// Every value with its slot, in slot order.
+    pub(crate) fn values_with_slots(&self) -> impl Iterator<Item = (u32, &V)> {
+        self.chunks.iter().flatten().enumerate().filter_map(|(slot, v)| {
+            let slot = u32::try_from(slot).expect("slots fit in u32");
+            v.as_ref().map(|v| (slot, v))
+        })
+    }
+
     /// The value of `id`, to change.
     pub(crate) fn get_mut(&mut self, id: &K) -> Option<&mut V> {
         let slot = self.slots.get(id)?.slot;

@@ -494,3 +494,65 @@ fn a_weight_outside_1_to_10000_is_refused() {
         assert_eq!(error, CommandError::BadWeight { agent: AgentId(1), queue: QueueId(1), weight });
     }
 }
+
+/// Agents who work 40 channels: the index keeps readiness on an agent's first
+/// 30 channels as bits of their seats and reads it from the ready tiers past
+/// them. Both routers make the same offers, and the index checks out after
+/// every command (the harness checks), through pauses, a change of queues,
+/// a restore and a removal.
+#[test]
+fn agents_with_forty_channels_route_as_the_scan_router_does() {
+    let channels: Vec<Channel> = (1..=40).map(Channel::Custom).collect();
+    let run = |index: RoutingIndex| {
+        let mut config = EngineConfig::builder().missed_offer_pause(None).routing_index(index);
+        for code in 1..=40 {
+            config = config.custom_channel(code, ChannelMode::Deferrable);
+        }
+        let mut h = Harness::new(config.build().unwrap());
+        h.cmd(Command::AddQueue(queue(1, &channels))).cmd(Command::AddQueue(queue(2, &channels)));
+        for (id, queues) in [(1, &[1, 2][..]), (2, &[2, 1][..]), (3, &[2][..])] {
+            let mut cap = CapacityProfile::new(2);
+            for c in &channels {
+                cap = cap.with_channel(*c, ChannelCapacity::new(1));
+            }
+            let mut a = AgentConfig::new(AgentId(id), cap);
+            for q in queues {
+                a = a.with_queue(QueueMembership::new(QueueId(*q)));
+            }
+            h.add_agent(a);
+        }
+        let mut next = 0;
+        let mut arrive = |h: &mut Harness, at: f64, code: u16, queue: u64| {
+            next += 1;
+            h.at(at).arrive(next, Channel::Custom(code), queue);
+            next
+        };
+        for (k, code) in [35, 2, 40, 31, 30, 35, 1, 38].into_iter().enumerate() {
+            arrive(&mut h, k as f64, code, 1 + k as u64 % 2);
+        }
+        h.accept(1).accept(2).at(10.0).complete(1);
+        h.cmd(Command::Pause { agent: AgentId(2), reason: ReasonCode(1) });
+        arrive(&mut h, 11.0, 33, 2);
+        h.cmd(Command::Resume { agent: AgentId(2) });
+        h.cmd(Command::SetAgentQueues { agent: AgentId(1), queues: vec![QueueMembership::new(QueueId(2))] });
+        arrive(&mut h, 12.0, 39, 1);
+        h.restart_from_snapshot();
+        h.at(13.0).complete(2);
+        arrive(&mut h, 14.0, 32, 2);
+        h.cmd(Command::Logout { agent: AgentId(3) });
+        for o in h.offers() {
+            if o.agent == AgentId(3) && h.state(o.interaction.0).is_some_and(|s| !matches!(s, InteractionState::Queued))
+            {
+                let _ = h.try_cmd(Command::Complete { agent: AgentId(3), interaction: o.interaction });
+            }
+        }
+        let _ = h.try_cmd(Command::RemoveAgent { agent: AgentId(3) });
+        arrive(&mut h, 15.0, 36, 2);
+        h.offer_pairs()
+    };
+    let indexed = run(RoutingIndex::Indexed);
+    assert_eq!(indexed, run(RoutingIndex::Scan));
+    assert!(indexed.len() >= 6, "{indexed:?}");
+    // Offers on channels past the 30th (35, 40, 31, 38, 39, 33, 32, 36 are some of them).
+    assert!(indexed.iter().any(|(i, _)| *i == 1) && indexed.iter().any(|(i, _)| *i == 3), "{indexed:?}");
+}

@@ -45,7 +45,8 @@ impl Engine {
         }
         self.check_agent_attributes(id, &attributes)?;
         self.agents.get_mut(&id).expect("checked above").config.attributes = attributes;
-        self.router.requalify(&self.agents[&id]);
+        let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");
+        self.router.requalify(at, a);
         self.emit(now, EventKind::AgentUpdated { agent: id });
         self.refresh_agent(id, now);
         self.work.push_back(Work::Agent(id));

@@ -374,8 +374,7 @@ impl Engine {
     pub(super) fn when_empty(&mut self, iid: InteractionId, at: Timestamp) {
         let queue = self.interactions[&iid].queue;
         let Some(rule) = self.queues[&queue].when_empty.clone() else { return };
-        let staffed =
-            self.router.members(queue).filter_map(|id| self.agents.get(&id)).any(|a| is_staffed(a, rule.nobody));
+        let staffed = self.router.members(queue, &self.agents).any(|a| is_staffed(a, rule.nobody));
         if staffed {
             return;
         }
@@ -407,7 +406,7 @@ impl Engine {
     /// Whether a member of `i`'s queue who works its channel and meets its
     /// requirements and rules is `staffed` (O(members of the queue)).
     fn someone_could_take(&self, i: &Interaction, staffed: Staffed) -> bool {
-        self.router.members(i.queue).filter_map(|id| self.agents.get(&id)).any(|a| {
+        self.router.members(i.queue, &self.agents).any(|a| {
             a.config.capacity.channel(i.channel).is_some()
                 && self.router.admits(a, i, self.held_sig(i.id))
                 && is_staffed(a, staffed)

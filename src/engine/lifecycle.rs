@@ -368,7 +368,8 @@ impl Engine {
         let memberships = config.queues.clone();
         self.agents.insert(id, Agent::new(config, now));
         self.join_queues(id, &memberships);
-        self.router.requalify(&self.agents[&id]);
+        let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");
+        self.router.requalify(at, a);
         self.emit(now, EventKind::AgentAdded { agent: id });
         Ok(())
     }
@@ -377,7 +378,8 @@ impl Engine {
         for m in memberships {
             let had_delay =
                 self.router.queues.get(&m.queue).is_some_and(|q| q.delays.contains_key(&duration_millis(m.delay)));
-            self.router.add_member(id, m.queue, duration_millis(m.delay));
+            let at = self.agents.slot(&id).expect("the agent exists");
+            self.router.add_member(at, m.queue, duration_millis(m.delay));
             if !had_delay {
                 self.rewake_queue(m.queue);
             }
@@ -388,7 +390,8 @@ impl Engine {
         self.agent_ref(id)?;
         self.check_skills_known(skills.iter().map(|(s, _)| s).collect::<Vec<_>>().iter())?;
         self.agents.get_mut(&id).expect("checked above").config.skills = skills;
-        self.router.requalify(&self.agents[&id]);
+        let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");
+        self.router.requalify(at, a);
         self.emit(now, EventKind::AgentUpdated { agent: id });
         self.refresh_agent(id, now);
         self.work.push_back(Work::Agent(id));
@@ -405,11 +408,13 @@ impl Engine {
         self.check_memberships(id, &queues)?;
         let agent = self.agents.get_mut(&id).expect("checked above");
         let old = std::mem::replace(&mut agent.config.queues, queues.clone());
+        let at = self.agents.slot(&id).expect("checked above");
         for m in &old {
-            self.router.remove_member(id, m.queue);
+            self.router.remove_member(at, id, m.queue);
         }
         self.join_queues(id, &queues);
-        self.router.requalify(&self.agents[&id]);
+        let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");
+        self.router.requalify(at, a);
         self.emit(now, EventKind::AgentUpdated { agent: id });
         self.refresh_agent(id, now);
         self.work.push_back(Work::Agent(id));
@@ -433,8 +438,9 @@ impl Engine {
         if agent.logged_in || agent.load.items() > 0 || !agent.connected.is_empty() {
             return Err(CommandError::AgentBusy(id));
         }
+        let at = self.agents.slot(&id).expect("checked above");
         let agent = self.agents.remove(&id).expect("checked above");
-        self.router.forget_agent(&agent);
+        self.router.forget_agent(at, &agent);
         self.cases.forget_agent(id);
         self.emit(now, EventKind::AgentRemoved { agent: id });
         self.recheck_empty(agent.config.queues.iter().map(|m| m.queue).collect());
@@ -469,7 +475,8 @@ impl Engine {
         agent.logged_in = false;
         agent.paused = None;
         // Out of every pool first, so withdrawn work is not offered straight back.
-        self.router.place_agent(&self.agents[&id], &self.queues);
+        let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");
+        self.router.place_agent(at, a, &self.queues);
         self.router.blend_blocked.remove(&id);
         self.router.drained.forget(id);
         self.withdraw_offers(id, WithdrawReason::AgentLoggedOut, now);
@@ -494,7 +501,8 @@ impl Engine {
     /// Pauses a logged-in agent and withdraws their pending offers.
     fn pause_agent(&mut self, id: AgentId, reason: ReasonCode, now: Timestamp) {
         self.agents.get_mut(&id).expect("pause_agent: agent exists").paused = Some(reason);
-        self.router.place_agent(&self.agents[&id], &self.queues);
+        let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");
+        self.router.place_agent(at, a, &self.queues);
         self.router.blend_blocked.remove(&id);
         self.router.drained.forget(id);
         self.withdraw_offers(id, WithdrawReason::AgentPaused, now);

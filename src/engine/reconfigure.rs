@@ -114,11 +114,11 @@ impl Engine {
             }
         }
         // The strategy may have changed: every member gets a fresh key, and looks again.
-        let mut members: Vec<_> = self.router.members(id).collect();
+        let mut members: Vec<_> = self.router.members(id, &self.agents).map(|a| a.id()).collect();
         members.sort_unstable();
         for agent in &members {
-            if let Some(a) = self.agents.get(agent) {
-                self.router.place_agent(a, &self.queues);
+            if let Some((at, a)) = self.agents.get_with_slot(agent) {
+                self.router.place_agent(at, a, &self.queues);
             }
         }
         self.work.extend(members.into_iter().map(Work::Agent));

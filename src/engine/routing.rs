@@ -192,7 +192,8 @@ impl Engine {
         let presence = agent.presence();
         let previous = agent.reported_presence;
         agent.reported_presence = presence;
-        self.router.place_agent(&self.agents[&id], &self.queues);
+        let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");
+        self.router.place_agent(at, a, &self.queues);
         if presence != previous {
             self.emit(now, EventKind::AgentPresenceChanged { agent: id, previous, presence });
         }

@@ -522,13 +522,13 @@ impl Engine {
         // The index is the same whatever order agents are visited in: its parts are keyed, not appended.
         // Members and their skills first, while no list exists: requalifying
         // an agent costs O(lists in their queues), creating a list O(members ÷ 64).
-        for a in self.agents.values() {
+        for (at, a) in self.agents.values_with_slots() {
             for m in &a.config.queues {
-                self.router.add_member(a.id(), m.queue, duration_millis(m.delay));
+                self.router.add_member(at, m.queue, duration_millis(m.delay));
             }
         }
-        for a in self.agents.values() {
-            self.router.requalify(a);
+        for (at, a) in self.agents.values_with_slots() {
+            self.router.requalify(at, a);
         }
         let mut live: Vec<&Interaction> = self.interactions.values().collect();
         live.sort_by_key(|i| i.seq);
@@ -552,8 +552,8 @@ impl Engine {
                 self.router.enqueue(i, *sig, &self.queues[&i.queue], &self.agents);
             }
         }
-        for a in self.agents.values() {
-            self.router.place_agent(a, &self.queues);
+        for (at, a) in self.agents.values_with_slots() {
+            self.router.place_agent(at, a, &self.queues);
         }
         self.keep_held(held);
         Ok(())

@@ -7,7 +7,7 @@ use super::bitset::Bitset;
 use super::select::Context;
 use super::{List, Router, WaitKey, agent_key};
 use crate::dense::DenseMap;
-use crate::ids::{AgentId, IdMap, InteractionId, QueueId};
+use crate::ids::{AgentId, InteractionId, QueueId};
 use crate::model::agent::Agent;
 use crate::model::interaction::{Interaction, InteractionState};
 use crate::model::queue::QueueConfig;
@@ -106,27 +106,40 @@ impl Router {
                 "rule {rid} is not interned under its expression"
             );
         }
-        for a in agents.values() {
+        for (at, a) in agents.values_with_slots() {
             let mut expected = Vec::new();
-            let placed = self.places.get(&a.id()).cloned().unwrap_or_default();
-            let seats: Vec<QueueId> = placed.seats.iter().map(|s| s.queue).collect();
+            let placed = self.seats.get(at);
+            let seats: Vec<QueueId> = placed.iter().map(|s| s.queue).collect();
             let queues_in_order: Vec<QueueId> = a.config.queues.iter().map(|m| m.queue).collect();
             ensure!(seats == queues_in_order, "{} has seats in {:?} but serves {:?}", a.id(), seats, queues_in_order);
             for m in &a.config.queues {
-                let member = placed.seat(m.queue);
+                let member = super::seat_in(placed, m.queue);
                 let member = member.ok_or_else(|| format!("{} is not a member of {}", a.id(), m.queue))?;
+                ensure!(member.works(), "{} does not work their channels in {}", a.id(), m.queue);
                 for (channel, _) in a.config.capacity.channels() {
                     let ready = (a.is_routable() && super::has_room(&self.config, a, channel))
                         .then(|| agent_key(queues[&m.queue].strategy, a, m.queue, &Requirements::default()));
                     expected.push((m.queue, channel, member.slot, member.delay_ms, ready));
                 }
             }
-            let places = expanded(&placed);
+            let places = self.expanded(placed, a);
             ensure!(places == expected, "{} has places {:?} but belongs in {:?}", a.id(), places, expected);
+            for seat in placed {
+                let ready = places.iter().any(|p| p.0 == seat.queue && p.4.is_some());
+                ensure!(
+                    seat.pooled() == ready,
+                    "{} pooled in {}: {}, ready there: {ready}",
+                    a.id(),
+                    seat.queue,
+                    seat.pooled()
+                );
+                let channels = a.config.capacity.channels().count().min(super::Seat::CHANNEL_BITS);
+                ensure!(seat.ready_bits() >> channels == 0, "{} is ready on channels they do not have", a.id());
+            }
         }
-        ensure!(self.places.keys().all(|a| agents.contains_key(a)), "a removed agent keeps places");
+        ensure!(self.seats.iter().all(|(at, _)| agents.at_slot(at).is_some()), "a removed agent keeps seats");
         for (qid, q) in &self.queues {
-            let members = members_of(&self.places, *qid);
+            let members = self.members_of(agents, *qid);
             self.check_members(*qid, agents)?;
             self.check_rules(*qid, agents)?;
             // Pools: per delay, the members ready on any channel of the queue, under their key.
@@ -160,9 +173,10 @@ impl Router {
                     }
                 }
                 let indexed: BTreeMap<u32, (i64, super::AgentKey)> = self
-                    .places
-                    .values()
-                    .flat_map(expanded)
+                    .seats
+                    .iter()
+                    .filter_map(|(at, seats)| Some((seats, agents.at_slot(at)?)))
+                    .flat_map(|(seats, a)| self.expanded(seats, a))
                     .filter(|p| (p.0, p.1) == (*qid, *channel))
                     .filter_map(|(_, _, slot, delay_ms, ready)| ready.map(|key| (slot, (delay_ms, key))))
                     .collect();
@@ -233,8 +247,8 @@ impl Router {
                             let mut ready = Vec::new();
                             for (delay, tier) in &ch.tiers {
                                 Bitset::for_each_common(&tier.ready, &sets, |slot| {
-                                    if let Some(Some(agent)) = q.slots.get(slot as usize) {
-                                        ready.push((*delay, *agent));
+                                    if let Some(agent) = q.member_at(slot).and_then(|at| agents.at_slot(at)) {
+                                        ready.push((*delay, agent.id()));
                                     }
                                 });
                             }
@@ -275,7 +289,7 @@ impl Router {
             let expression = self.rules.get(*rule as usize).and_then(|r| r.rule.as_ref());
             let expression = expression.ok_or_else(|| format!("{qid}: bits for freed rule {rule}"))?;
             let mut admitted = Bitset::default();
-            for (agent, seat) in members_of(&self.places, qid) {
+            for (agent, seat) in self.members_of(agents, qid) {
                 let a = &agents[&agent].config;
                 if expression.admits(a.id, &a.skills, &a.attributes) {
                     admitted.insert(seat.slot);
@@ -292,12 +306,13 @@ impl Router {
         let mut delays = BTreeMap::new();
         let mut skills: BTreeMap<_, [Bitset; 5]> = BTreeMap::new();
         let mut works: BTreeMap<_, Bitset> = BTreeMap::new();
-        let members = members_of(&self.places, qid);
+        let members = self.members_of(agents, qid);
         for (id, member) in &members {
             let a = agents.get(id).ok_or_else(|| format!("{qid}: member {id} does not exist"))?;
             let m = a.config.queues.iter().find(|m| m.queue == qid);
             ensure!(m.is_some_and(|m| duration_millis(m.delay) == member.delay_ms), "{qid}: {id}'s delay is stale");
-            ensure!(q.slots.get(member.slot as usize) == Some(&Some(*id)), "{qid}: {id}'s slot is not theirs");
+            let at = agents.slot(id);
+            ensure!(at.is_some() && q.member_at(member.slot) == at, "{qid}: {id}'s slot is not theirs");
             *delays.entry(member.delay_ms).or_insert(0u32) += 1;
             for (skill, level) in a.config.skills.iter() {
                 let by_level = skills.entry(skill).or_default();
@@ -324,9 +339,12 @@ impl Router {
                 "{qid}/{channel}: channel bits differ"
             );
         }
-        let used = q.slots.iter().filter(|s| s.is_some()).count();
+        let used = q.slots.iter().filter(|at| **at != super::FREE).count();
         ensure!(used == members.len(), "{qid}: {used} slots held by {} members", members.len());
-        ensure!(q.free_slots.iter().all(|s| q.slots.get(*s as usize) == Some(&None)), "{qid}: a free slot is held");
+        ensure!(
+            q.free_slots.iter().all(|s| q.slots.get(*s as usize) == Some(&super::FREE)),
+            "{qid}: a free slot is held"
+        );
         Ok(())
     }
 }
@@ -334,19 +352,27 @@ impl Router {
 /// An agent's places one by one, as (queue, channel, slot, delay, key when ready).
 type Expanded = (QueueId, crate::model::channel::Channel, u32, i64, Option<super::AgentKey>);
 
-/// An agent's places with their seats' slot, delay and key, in order.
-fn expanded(placed: &super::Places) -> Vec<Expanded> {
-    placed
-        .places
-        .iter()
-        .filter_map(|p| {
-            let seat = placed.seat(p.queue)?;
-            Some((p.queue, p.channel, seat.slot, seat.delay_ms, p.ready.then_some(seat.key)))
-        })
-        .collect()
-}
+impl Router {
+    /// The places of `agent`, whose seats are `seats`: per seat where they
+    /// work, each of their channels, with the seat's slot, delay and key
+    /// when ready, in order.
+    fn expanded(&self, seats: &[super::Seat], agent: &Agent) -> Vec<Expanded> {
+        let mut places = Vec::new();
+        for seat in seats.iter().filter(|s| s.works()) {
+            let Some(q) = self.queues.get(&seat.queue) else { continue };
+            for (i, (channel, _)) in agent.config.capacity.channels().enumerate() {
+                let ready = seat.ready_on(q, i, channel).then_some(seat.key);
+                places.push((seat.queue, channel, seat.slot, seat.delay_ms, ready));
+            }
+        }
+        places
+    }
 
-/// The members of queue `qid` as the agents' seats say, by agent.
-fn members_of(places: &IdMap<AgentId, super::Places>, qid: QueueId) -> BTreeMap<AgentId, super::Seat> {
-    places.iter().filter_map(|(id, p)| p.seat(qid).map(|seat| (*id, *seat))).collect()
+    /// The members of queue `qid` as the agents' seats say, by agent.
+    fn members_of(&self, agents: &DenseMap<AgentId, Agent>, qid: QueueId) -> BTreeMap<AgentId, super::Seat> {
+        self.seats
+            .iter()
+            .filter_map(|(at, seats)| Some((agents.at_slot(at)?.id(), *super::seat_in(seats, qid)?)))
+            .collect()
+    }
 }

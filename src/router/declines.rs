@@ -88,7 +88,7 @@ impl Router {
             self.sigs[sig as usize].iter().map(|r| q.holders(r.skill, r.min_level)).collect();
         let (mut declined, mut others) = (0u32, false);
         Bitset::for_each_common(&ch.works, &holders, |slot| {
-            let agent = q.slots.get(slot as usize).copied().flatten().and_then(|id| agents.get(&id));
+            let agent = q.member_at(slot).and_then(|at| agents.at_slot(at));
             let agent = agent.filter(|a| rule.is_none_or(|r| r.admits(a.id(), &a.config.skills, &a.config.attributes)));
             match agent {
                 Some(a) if a.logged_in && has_declined(i, a.id()) => declined += 1,

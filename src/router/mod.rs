@@ -214,44 +214,145 @@ pub(crate) struct Tier {
 /// change of state.
 pub(crate) type Pool = BTreeSet<(AgentKey, AgentId, u32)>;
 
-/// A queue an agent is a member of, as the index sees them.
+/// A queue an agent is a member of, as the index sees them, and on which
+/// of their channels they are ready in it. Forty bytes, the flags in what
+/// would be padding: an agent's seats are all the index keeps per agent
+/// besides their bits and pool entries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Seat {
     pub(crate) queue: QueueId,
     /// Their bit in the queue's bitsets.
     pub(crate) slot: u32,
+    /// [`Seat::WORKS`], [`Seat::POOLED`], and for the agent's first
+    /// [`Seat::CHANNEL_BITS`] channels (in their capacity profile's order)
+    /// whether they are ready on it here. Readiness on any later channel is
+    /// their bit in the channel's ready tier of their delay.
+    flags: u32,
     /// Their delay for the queue (ms).
     pub(crate) delay_ms: i64,
     /// Their strategy key in the queue's pool of their delay; meaningless
-    /// while they are ready on none of the queue's channels.
+    /// unless [`Seat::POOLED`].
     pub(crate) key: AgentKey,
 }
 
-/// One (queue, channel) an agent works, and whether they are ready in it
-/// (then pooled with their seat's key).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Place {
-    pub(crate) queue: QueueId,
-    pub(crate) channel: Channel,
-    pub(crate) ready: bool,
-}
+const _: () = assert!(std::mem::size_of::<Seat>() == 40, "the flags fit in the seat's padding");
 
-/// Where an agent stands in the index: a seat per queue they are a member
-/// of, and a place per (queue, channel) they work, grouped by queue in the
-/// order of their configuration's queues. Kept per agent rather than in a
-/// hash map per queue: one record of a few small vectors is what an agent
-/// costs the index besides their bits and pool entries.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Places {
-    pub(crate) seats: Vec<Seat>,
-    pub(crate) places: Vec<Place>,
-}
+impl Seat {
+    /// They work each channel of their capacity profile in the queue: it is
+    /// among their configured queues (when last requalified).
+    const WORKS: u32 = 1 << 31;
+    /// In the queue's pool of their delay under [`Seat::key`]: ready on at
+    /// least one channel.
+    const POOLED: u32 = 1 << 30;
+    /// Channels whose readiness is a bit of the flags.
+    const CHANNEL_BITS: usize = 30;
 
-impl Places {
-    /// The seat in `queue`, if a member.
-    pub(crate) fn seat(&self, queue: QueueId) -> Option<&Seat> {
-        self.seats.iter().find(|s| s.queue == queue)
+    fn new(queue: QueueId, slot: u32, delay_ms: i64) -> Self {
+        Seat { queue, slot, flags: 0, delay_ms, key: (0, 0) }
     }
+
+    /// Whether they work their channels in the queue.
+    pub(crate) fn works(&self) -> bool {
+        self.flags & Seat::WORKS != 0
+    }
+
+    /// Whether they are in the queue's pool of their delay.
+    pub(crate) fn pooled(&self) -> bool {
+        self.flags & Seat::POOLED != 0
+    }
+
+    /// Whether they are ready on `channel`, the `i`-th of their capacity
+    /// profile, in the queue, whose index is `q`.
+    pub(crate) fn ready_on(&self, q: &QueueIndex, i: usize, channel: Channel) -> bool {
+        if !self.works() {
+            return false;
+        }
+        if i < Seat::CHANNEL_BITS {
+            return self.flags & (1 << i) != 0;
+        }
+        q.channels
+            .get(&channel)
+            .and_then(|ch| ch.tiers.get(&self.delay_ms))
+            .is_some_and(|t| t.ready.contains(self.slot))
+    }
+
+    /// The ready bits of the flags (their first [`Seat::CHANNEL_BITS`] channels).
+    fn ready_bits(&self) -> u32 {
+        self.flags & ((1 << Seat::CHANNEL_BITS) - 1)
+    }
+}
+
+/// Every agent's seats, in the order of their configuration's queues (any
+/// other kept after them), kept at the agent's slot in the engine's dense
+/// storage of agents ([`DenseMap::slot`]) in chunks of fixed size: 16
+/// bytes an agent besides the seats, where a hash map's entry took 56
+/// bytes at 1.64 times their number. No seats reads as an empty slice.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Seats {
+    chunks: Vec<Vec<Box<[Seat]>>>,
+}
+
+/// Agents per chunk of [`Seats`], as [`DenseMap`]'s.
+const SEATS_CHUNK: usize = 1024;
+
+impl Seats {
+    /// The seats of the agent at `at`.
+    pub(crate) fn get(&self, at: u32) -> &[Seat] {
+        let at = at as usize;
+        self.chunks.get(at / SEATS_CHUNK).and_then(|c| c.get(at % SEATS_CHUNK)).map_or(&[], |s| s)
+    }
+
+    /// The seats of the agent at `at`, to change in place.
+    fn get_mut(&mut self, at: u32) -> &mut [Seat] {
+        let at = at as usize;
+        match self.chunks.get_mut(at / SEATS_CHUNK).and_then(|c| c.get_mut(at % SEATS_CHUNK)) {
+            Some(seats) => seats,
+            None => &mut [],
+        }
+    }
+
+    /// Sets the seats of the agent at `at`.
+    fn set(&mut self, at: u32, seats: Box<[Seat]>) {
+        let at = at as usize;
+        let chunk = at / SEATS_CHUNK;
+        if seats.is_empty() && chunk >= self.chunks.len() {
+            return;
+        }
+        if self.chunks.len() <= chunk {
+            self.chunks.resize_with(chunk + 1, Vec::new);
+        }
+        let c = &mut self.chunks[chunk];
+        if c.is_empty() {
+            // A whole chunk at once: a vector grown by doubling would leave up to half of it unused.
+            c.resize_with(SEATS_CHUNK, Box::default);
+        }
+        c[at % SEATS_CHUNK] = seats;
+    }
+
+    /// Takes the seats of the agent at `at` out, leaving none.
+    fn take(&mut self, at: u32) -> Box<[Seat]> {
+        let at = at as usize;
+        self.chunks
+            .get_mut(at / SEATS_CHUNK)
+            .and_then(|c| c.get_mut(at % SEATS_CHUNK))
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Every agent with seats, by slot: (slot, seats).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &[Seat])> {
+        self.chunks
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(at, s)| (u32::try_from(at).expect("slots fit in u32"), &**s))
+    }
+}
+
+/// The seat in `queue` among `seats`, if a member.
+pub(crate) fn seat_in(seats: &[Seat], queue: QueueId) -> Option<&Seat> {
+    seats.iter().find(|s| s.queue == queue)
 }
 
 /// A queue's part of the index for one channel.
@@ -287,6 +388,11 @@ pub(crate) struct InternedRule {
 /// Interned resolved eligibility rule.
 pub(crate) type RuleId = u32;
 
+/// A slot of a queue that no member holds. No agent is kept there: the
+/// engine reuses the places of removed agents, so they stay below the most
+/// agents ever live at once, which `Limits::max_agents` (a `u32`) bounds.
+pub(crate) const FREE: u32 = u32::MAX;
+
 /// Rules no live interaction carries any more that keep their bits, the
 /// least recently used first out: a queue whose calls are answered at once
 /// (each the only carrier of its rule while it rings) would otherwise
@@ -297,8 +403,11 @@ const IDLE_RULES: usize = 64;
 /// A queue's part of the index.
 #[derive(Clone, Debug)]
 pub(crate) struct QueueIndex {
-    /// Who holds each slot (members' slots and delays are in their [`Places`]).
-    pub(crate) slots: Vec<Option<AgentId>>,
+    /// Who holds each slot, as their place in the engine's agents
+    /// ([`DenseMap::slot`]; [`FREE`] for nobody): 4 bytes a member where
+    /// an `Option<AgentId>` took 16, and no hashing to reach the agent.
+    /// (Members' slots and delays are in their [`Seat`]s.)
+    pub(crate) slots: Vec<u32>,
     /// Slots given back, reused lowest first.
     free_slots: BTreeSet<u32>,
     /// How many members have each delay, so that waiting interactions can be
@@ -328,6 +437,11 @@ impl QueueIndex {
             pools: BTreeMap::new(),
             waiting: 0,
         }
+    }
+
+    /// Where the member in `slot` is kept in the engine's agents, if any member holds it.
+    pub(crate) fn member_at(&self, slot: u32) -> Option<u32> {
+        self.slots.get(slot as usize).copied().filter(|at| *at != FREE)
     }
 
     /// The members holding `skill` at `level` or above, if any member holds it.
@@ -449,10 +563,10 @@ pub(crate) struct Router {
     /// change never meets the signature limit (it was checked on entry).
     reserved: IdMap<InteractionId, Vec<SigId>>,
     pub(crate) queues: BTreeMap<QueueId, QueueIndex>,
-    /// Every (queue, channel) each agent works, in one place, so that an
-    /// agent changing state touches the queues' structures only where their
-    /// readiness or key changed.
-    pub(crate) places: IdMap<AgentId, Places>,
+    /// Every queue each agent is a member of and where they are ready in
+    /// it, in one place, so that an agent changing state touches the queues'
+    /// structures only where their readiness or key changed.
+    pub(crate) seats: Seats,
     /// Queues closed by their business hours: nothing in them is offered.
     closed: BTreeSet<QueueId>,
     /// Agents refused deferrable work because real-time work they qualify
@@ -482,7 +596,7 @@ impl Router {
             reserved: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
             queues: BTreeMap::new(),
             closed: BTreeSet::new(),
-            places: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
+            seats: Seats::default(),
             blend_blocked: BTreeSet::new(),
             drained: headroom::Drained::default(),
             config: config.clone(),
@@ -714,9 +828,13 @@ impl Router {
             && self.rule_expression(sig).is_none_or(|rule| rule.admits(agent.id, &agent.skills, &agent.attributes))
     }
 
-    /// The members of `queue`, in slot order.
-    pub(crate) fn members(&self, queue: QueueId) -> impl Iterator<Item = AgentId> + '_ {
-        self.queues.get(&queue).into_iter().flat_map(|q| q.slots.iter().flatten().copied())
+    /// The members of `queue`, in slot order, from the engine's `agents`.
+    pub(crate) fn members<'a>(
+        &'a self,
+        queue: QueueId,
+        agents: &'a DenseMap<AgentId, Agent>,
+    ) -> impl Iterator<Item = &'a Agent> + 'a {
+        self.queues.get(&queue).into_iter().flat_map(move |q| q.slots.iter().filter_map(|at| agents.at_slot(*at)))
     }
 
     /// Whether `queue` is closed by its business hours.
@@ -747,48 +865,49 @@ impl Router {
         self.queues.entry(queue).or_insert_with(QueueIndex::new)
     }
 
-    /// Makes an agent a member of a queue with a delay, in a free slot
-    /// holding no skill yet: call [`Router::requalify`] afterwards.
-    pub(crate) fn add_member(&mut self, agent: AgentId, queue: QueueId, delay_ms: i64) {
-        if self.places.get(&agent).is_some_and(|p| p.seat(queue).is_some()) {
+    /// Makes the agent kept at `at` in the engine's agents a member of a
+    /// queue with a delay, in a free slot holding no skill yet: call
+    /// [`Router::requalify`] afterwards.
+    pub(crate) fn add_member(&mut self, at: u32, queue: QueueId, delay_ms: i64) {
+        if seat_in(self.seats.get(at), queue).is_some() {
             return;
         }
         let q = self.queue_mut(queue);
         let slot = match q.free_slots.pop_first() {
             Some(slot) => {
-                q.slots[slot as usize] = Some(agent);
+                q.slots[slot as usize] = at;
                 slot
             }
             None => {
                 let slot = u32::try_from(q.slots.len()).expect("members are bounded by Limits::max_agents, a u32");
-                q.slots.push(Some(agent));
+                q.slots.push(at);
                 slot
             }
         };
         *q.delays.entry(delay_ms).or_insert(0) += 1;
-        let seats = &mut self.places.entry(agent).or_default().seats;
-        seats.reserve_exact(1);
-        seats.push(Seat { queue, slot, delay_ms, key: (0, 0) });
+        let old = self.seats.get(at);
+        let mut seats = Vec::with_capacity(old.len() + 1);
+        seats.extend_from_slice(old);
+        seats.push(Seat::new(queue, slot, delay_ms));
+        self.seats.set(at, seats.into_boxed_slice());
     }
 
-    /// Ends an agent's membership of a queue: out of its ready tiers, its
-    /// bits cleared (lists they qualified for counting one fewer), slot freed.
-    pub(crate) fn remove_member(&mut self, agent: AgentId, queue: QueueId) {
+    /// Ends the membership of the agent `agent`, kept at `at` in the
+    /// engine's agents, of a queue: out of its ready tiers, its bits cleared
+    /// (lists they qualified for counting one fewer), slot freed.
+    pub(crate) fn remove_member(&mut self, at: u32, agent: AgentId, queue: QueueId) {
         if !self.queues.contains_key(&queue) {
             return;
         }
-        let Some(member) = self.places.get(&agent).and_then(|p| p.seat(queue)).copied() else { return };
+        let Some(member) = seat_in(self.seats.get(at), queue).copied() else { return };
         self.set_member_bits(queue, member.slot, None);
-        if let Some(Places { seats, places }) = self.places.remove(&agent) {
-            self.unready_everywhere(agent, &member, &places);
-            let seats = seats.into_iter().filter(|s| s.queue != queue).collect();
-            let places = places.into_iter().filter(|p| p.queue != queue).collect();
-            self.places.insert(agent, Places { seats, places });
-        }
+        self.unready_everywhere(agent, &member);
+        let seats: Box<[Seat]> = self.seats.get(at).iter().filter(|s| s.queue != queue).copied().collect();
+        self.seats.set(at, seats);
         let q = self.queues.get_mut(&queue).expect("looked up above");
-        q.slots[member.slot as usize] = None;
+        q.slots[member.slot as usize] = FREE;
         q.free_slots.insert(member.slot);
-        while q.slots.last() == Some(&None) {
+        while q.slots.last() == Some(&FREE) {
             let last = u32::try_from(q.slots.len() - 1).expect("slots fit in u32");
             q.slots.pop();
             q.free_slots.remove(&last);
@@ -909,8 +1028,8 @@ impl Router {
                     // only they can be admitted, so only their seats are looked at.
                     Some(named) => {
                         for id in named {
-                            let seat = self.places.get(id).and_then(|p| p.seat(i.queue));
-                            if let (Some(seat), Some(agent)) = (seat, agents.get(id)) {
+                            let Some((at, agent)) = agents.get_with_slot(id) else { continue };
+                            if let Some(seat) = seat_in(self.seats.get(at), i.queue) {
                                 if admits(agent) {
                                     bits.insert(seat.slot);
                                 }
@@ -918,8 +1037,8 @@ impl Router {
                         }
                     }
                     None => {
-                        for (slot, agent) in q.slots.iter().enumerate() {
-                            let Some(agent) = agent.and_then(|id| agents.get(&id)) else { continue };
+                        for (slot, at) in q.slots.iter().enumerate() {
+                            let Some(agent) = agents.at_slot(*at) else { continue };
                             if admits(agent) {
                                 bits.insert(u32::try_from(slot).expect("slots fit in u32"));
                             }
@@ -983,60 +1102,64 @@ impl Router {
         if ch.realtime { Dequeued::RealTime { emptied } } else { Dequeued::Deferrable }
     }
 
-    /// Moves an agent to the right place in the ready tiers of every queue
-    /// and channel they work: ready exactly when routable and with room on
-    /// the channel, and pooled in each queue, with a fresh strategy key,
-    /// exactly when ready on one of its channels. Costs O(queues × channels
-    /// of the agent), whatever is waiting.
-    pub(crate) fn place_agent(&mut self, agent: &Agent, queues: &BTreeMap<QueueId, QueueConfig>) {
+    /// Moves an agent, kept at `at` in the engine's agents, to the right
+    /// place in the ready tiers of every queue and channel they work: ready
+    /// exactly when routable and with room on the channel, and pooled in
+    /// each queue, with a fresh strategy key, exactly when ready on one of its
+    /// channels. Costs O(queues × channels of the agent), whatever is waiting.
+    pub(crate) fn place_agent(&mut self, at: u32, agent: &Agent, queues: &BTreeMap<QueueId, QueueConfig>) {
         let id = agent.id();
         let routable = agent.is_routable();
         let no_requirements = Requirements::default();
-        let Some(Places { seats, places }) = self.places.get_mut(&id) else { return };
-        // Room is worked out once per channel, the key once per queue.
-        let mut rooms: [(Channel, bool); 8] = [(Channel::Voice, false); 8];
-        let mut known = 0;
-        let mut room_on = |channel: Channel| match rooms[..known].iter().find(|(c, _)| *c == channel) {
-            Some((_, room)) => *room,
-            None => {
-                let room = routable && has_room(&self.config, agent, channel);
-                if known < rooms.len() {
-                    rooms[known] = (channel, room);
-                    known += 1;
+        let seats = self.seats.get_mut(at);
+        if seats.is_empty() {
+            return;
+        }
+        // Room is worked out once per channel (the first CHANNEL_BITS as bits), the key once per queue.
+        let mut rooms = 0u32;
+        if routable {
+            for (i, (channel, _)) in agent.config.capacity.channels().take(Seat::CHANNEL_BITS).enumerate() {
+                if has_room(&self.config, agent, channel) {
+                    rooms |= 1 << i;
                 }
-                room
             }
-        };
-        // Places come grouped by queue, in the order of the seats.
-        let mut start = 0;
-        while start < places.len() {
-            let queue = places[start].queue;
-            let end = start + places[start..].iter().take_while(|p| p.queue == queue).count();
-            let group = &mut places[start..end];
-            start = end;
-            let (Some(seat), Some(q)) = (seats.iter_mut().find(|s| s.queue == queue), self.queues.get_mut(&queue))
-            else {
-                continue;
-            };
-            let had = group.iter().any(|p| p.ready).then_some(seat.key);
-            let mut pooled = false;
-            for p in group.iter_mut() {
-                let room = room_on(p.channel);
+        }
+        for seat in seats.iter_mut().filter(|s| s.works()) {
+            let Some(q) = self.queues.get_mut(&seat.queue) else { continue };
+            let had = seat.pooled().then_some(seat.key);
+            let changed = seat.ready_bits() ^ rooms;
+            if changed != 0 {
+                for (i, (channel, _)) in agent.config.capacity.channels().take(Seat::CHANNEL_BITS).enumerate() {
+                    if changed & (1 << i) == 0 {
+                        continue;
+                    }
+                    if let Some(ch) = q.channels.get_mut(&channel) {
+                        if rooms & (1 << i) != 0 {
+                            ch.ready(seat.slot, seat.delay_ms);
+                        } else {
+                            ch.unready(seat.slot, seat.delay_ms);
+                        }
+                    }
+                }
+            }
+            let mut pooled = rooms != 0;
+            // Channels past the bits: their readiness is their tier's bit.
+            for (i, (channel, _)) in agent.config.capacity.channels().enumerate().skip(Seat::CHANNEL_BITS) {
+                let room = routable && has_room(&self.config, agent, channel);
                 pooled |= room;
-                if room != p.ready {
-                    if let Some(ch) = q.channels.get_mut(&p.channel) {
+                if room != seat.ready_on(q, i, channel) {
+                    if let Some(ch) = q.channels.get_mut(&channel) {
                         if room {
                             ch.ready(seat.slot, seat.delay_ms);
                         } else {
                             ch.unready(seat.slot, seat.delay_ms);
                         }
                     }
-                    p.ready = room;
                 }
             }
             let want = pooled.then(|| {
-                let strategy = queues.get(&queue).map(|q| q.strategy).unwrap_or_default();
-                agent_key(strategy, agent, queue, &no_requirements)
+                let strategy = queues.get(&seat.queue).map(|q| q.strategy).unwrap_or_default();
+                agent_key(strategy, agent, seat.queue, &no_requirements)
             });
             if want != had {
                 q.repool(seat, id, had, want);
@@ -1044,56 +1167,57 @@ impl Router {
             if let Some(key) = want {
                 seat.key = key;
             }
+            seat.flags = Seat::WORKS | if pooled { Seat::POOLED } else { 0 } | rooms;
         }
     }
 
-    /// Takes the agent in `seat` out of its queue's ready tiers and pool,
-    /// wherever `places` say they are ready.
-    fn unready_everywhere(&mut self, agent: AgentId, seat: &Seat, places: &[Place]) {
+    /// Takes the agent in `seat` out of its queue's ready tiers and pool.
+    /// One ready on no channel is in neither; one ready on some is taken out
+    /// of every channel's tier of their delay (their slot is theirs alone).
+    fn unready_everywhere(&mut self, agent: AgentId, seat: &Seat) {
+        if !seat.pooled() {
+            return;
+        }
         let Some(q) = self.queues.get_mut(&seat.queue) else { return };
-        let mut pooled = false;
-        for p in places.iter().filter(|p| p.queue == seat.queue && p.ready) {
-            pooled = true;
-            if let Some(ch) = q.channels.get_mut(&p.channel) {
-                ch.unready(seat.slot, seat.delay_ms);
-            }
+        for ch in q.channels.values_mut() {
+            ch.unready(seat.slot, seat.delay_ms);
         }
-        if pooled {
-            q.repool(seat, agent, Some(seat.key), None);
-        }
+        q.repool(seat, agent, Some(seat.key), None);
     }
 
-    /// Re-reads an agent's skills and channels into the bitsets of every
-    /// queue they are a member of, after their configuration changed (or they
-    /// were added). Call [`Router::place_agent`] afterwards.
-    pub(crate) fn requalify(&mut self, agent: &Agent) {
+    /// Re-reads the skills and channels of an agent, kept at `at` in the
+    /// engine's agents, into the bitsets of every queue they are a member
+    /// of, after their configuration changed (or they were added). Call
+    /// [`Router::place_agent`] afterwards.
+    pub(crate) fn requalify(&mut self, at: u32, agent: &Agent) {
         let id = agent.id();
-        let Places { seats: old_seats, places: old_places } = self.places.remove(&id).unwrap_or_default();
-        for seat in &old_seats {
-            self.unready_everywhere(id, seat, &old_places);
+        let old_seats = self.seats.take(at);
+        for seat in old_seats.iter() {
+            self.unready_everywhere(id, seat);
         }
         // Seats in the order of the configuration's queues (any other kept after them).
         let mut seats = Vec::with_capacity(old_seats.len());
-        let mut places = Vec::with_capacity(agent.config.queues.len() * agent.config.capacity.channels().count());
         for m in &agent.config.queues {
             let Some(member) = old_seats.iter().find(|s| s.queue == m.queue).copied() else { continue };
-            seats.push(member);
+            seats.push(Seat { flags: Seat::WORKS, ..member });
             self.set_member_bits(m.queue, member.slot, Some(agent));
-            for (channel, _) in agent.config.capacity.channels() {
-                places.push(Place { queue: m.queue, channel, ready: false });
-            }
         }
-        seats.extend(old_seats.iter().filter(|s| !agent.config.queues.iter().any(|m| m.queue == s.queue)));
-        places.shrink_to_fit();
-        self.places.insert(id, Places { seats, places });
+        seats.extend(
+            old_seats
+                .iter()
+                .filter(|s| !agent.config.queues.iter().any(|m| m.queue == s.queue))
+                .map(|s| Seat { flags: 0, ..*s }),
+        );
+        self.seats.set(at, seats.into_boxed_slice());
     }
 
-    /// Forgets an agent entirely (they are removed).
-    pub(crate) fn forget_agent(&mut self, agent: &Agent) {
+    /// Forgets an agent entirely (they are removed): `at` is where the
+    /// engine kept them.
+    pub(crate) fn forget_agent(&mut self, at: u32, agent: &Agent) {
         for m in &agent.config.queues {
-            self.remove_member(agent.id(), m.queue);
+            self.remove_member(at, agent.id(), m.queue);
         }
-        self.places.remove(&agent.id());
+        self.seats.set(at, Box::default());
         self.blend_blocked.remove(&agent.id());
         self.drained.forget(agent.id());
     }

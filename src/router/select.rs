@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use super::bitset::Bitset;
 use super::declines::Pick;
 use super::heads::LEVELS_INLINE;
-use super::{AgentKey, ChannelIndex, QueueIndex, Router, SigId, WaitKey, agent_key};
+use super::{AgentKey, ChannelIndex, QueueIndex, Router, Seat, SigId, WaitKey, agent_key};
 use crate::config::Blending;
 use crate::dense::DenseMap;
 use crate::ids::{AgentId, InteractionId, QueueId};
 use crate::model::agent::Agent;
+use crate::model::channel::Channel;
 use crate::model::interaction::Interaction;
 use crate::model::queue::{AgentSelection, QueueConfig};
 use crate::time::{Timestamp, duration_millis};
@@ -239,9 +240,8 @@ impl Router {
                 let scored = if strategy == AgentSelection::MostProficient { reqs } else { &no_reqs };
                 let mut sorted = Vec::with_capacity(count as usize);
                 Bitset::for_each_common(&tier.ready, &holders, |slot| {
-                    let id = q.slots.get(slot as usize).copied().flatten();
-                    if let Some((id, agent)) = id.and_then(|id| ctx.agents.get(&id).map(|a| (id, a))) {
-                        sorted.push((agent_key(strategy, agent, i.queue, scored), id));
+                    if let Some(agent) = q.member_at(slot).and_then(|at| ctx.agents.at_slot(at)) {
+                        sorted.push((agent_key(strategy, agent, i.queue, scored), agent.id()));
                     }
                 });
                 sorted.sort_unstable();
@@ -283,18 +283,16 @@ impl Router {
         }
         let (mut realtime, mut deferrable) = (None, None);
         let mut candidates = 0u32;
-        for place in self.places.get(&agent.id()).into_iter().flat_map(|p| &p.places) {
-            if !place.ready || self.closed.contains(&place.queue) {
-                continue;
-            }
-            let Some(ch) = self.queues.get(&place.queue).and_then(|q| q.channels.get(&place.channel)) else { continue };
+        let seats = ctx.agents.slot(&agent.id()).map_or(&[][..], |at| self.seats.get(at));
+        for (seat, q, _, channel) in self.ready_places(seats, agent) {
+            let Some(ch) = q.channels.get(&channel) else { continue };
             if ch.heads.is_empty() {
                 continue;
             }
-            let Some(m) = agent.config.queues.iter().find(|m| m.queue == place.queue) else { continue };
-            let Some(qcfg) = ctx.queues.get(&place.queue) else { continue };
+            let Some(m) = agent.config.queues.iter().find(|m| m.queue == seat.queue) else { continue };
+            let Some(qcfg) = ctx.queues.get(&seat.queue) else { continue };
             let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay));
-            let Some(w) = self.best_waiting_for(place.queue, ch, agent, cutoff, ctx) else { continue };
+            let Some(w) = self.best_waiting_for(seat.queue, ch, agent, cutoff, ctx) else { continue };
             candidates = candidates.saturating_add(1);
             let standing = Standing::new(ch.realtime, m.priority.unwrap_or(qcfg.priority), &w, qcfg, ctx.now);
             let side = if ch.realtime { &mut realtime } else { &mut deferrable };
@@ -313,6 +311,30 @@ impl Router {
             chosen = now;
         }
         Some(InteractionChoice { interaction: chosen.id, queue_priority: chosen.rank.1, candidates })
+    }
+
+    /// Every (queue, channel) an agent with `seats` is ready in, in the order
+    /// of their seats, then of their channels, skipping queues closed by
+    /// their business hours: (seat, queue's index, the channel's place in
+    /// their capacity profile, channel).
+    fn ready_places<'s>(
+        &'s self,
+        seats: &'s [Seat],
+        agent: &'s Agent,
+    ) -> impl Iterator<Item = (&'s Seat, &'s QueueIndex, usize, Channel)> + 's {
+        seats
+            .iter()
+            .filter(|seat| seat.pooled() && !self.closed.contains(&seat.queue))
+            .filter_map(|seat| Some((seat, self.queues.get(&seat.queue)?)))
+            .flat_map(move |(seat, q)| {
+                agent
+                    .config
+                    .capacity
+                    .channels()
+                    .enumerate()
+                    .filter(move |(i, (channel, _))| seat.ready_on(q, *i, *channel))
+                    .map(move |(i, (channel, _))| (seat, q, i, channel))
+            })
     }
 
     /// The first interaction of `queue`'s `ch`, in routing order, that
@@ -345,7 +367,7 @@ impl Router {
                 }
                 if let Some(rule) = self.sig_rule[*sig as usize] {
                     let at = *slot.get_or_insert_with(|| {
-                        let seat = self.places.get(&agent.id())?.seat(queue)?;
+                        let seat = super::seat_in(self.seats.get(ctx.agents.slot(&agent.id())?), queue)?;
                         Some((self.queues.get(&queue)?, seat.slot))
                     });
                     if !at.is_some_and(|(q, slot)| q.rule_admits(rule, slot)) {
@@ -397,19 +419,17 @@ impl Router {
             return self.scan_realtime_within_horizon(agent, ctx);
         }
         let mut best = None;
-        for place in self.places.get(&agent.id()).into_iter().flat_map(|p| &p.places) {
-            if !place.ready || self.closed.contains(&place.queue) {
-                continue;
-            }
-            let Some(ch) = self.queues.get(&place.queue).and_then(|q| q.channels.get(&place.channel)) else { continue };
+        let seats = ctx.agents.slot(&agent.id()).map_or(&[][..], |at| self.seats.get(at));
+        for (seat, q, _, channel) in self.ready_places(seats, agent) {
+            let Some(ch) = q.channels.get(&channel) else { continue };
             if !ch.realtime || ch.heads.is_empty() {
                 continue;
             }
-            let Some(m) = agent.config.queues.iter().find(|m| m.queue == place.queue) else { continue };
-            let Some(qcfg) = ctx.queues.get(&place.queue) else { continue };
+            let Some(m) = agent.config.queues.iter().find(|m| m.queue == seat.queue) else { continue };
+            let Some(qcfg) = ctx.queues.get(&seat.queue) else { continue };
             let cutoff =
                 ctx.now.as_millis().saturating_sub(duration_millis(m.delay)).saturating_add(ctx.blend_horizon_ms);
-            let Some(w) = self.best_waiting_for(place.queue, ch, agent, cutoff, ctx) else { continue };
+            let Some(w) = self.best_waiting_for(seat.queue, ch, agent, cutoff, ctx) else { continue };
             let standing = Standing::new(true, m.priority.unwrap_or(qcfg.priority), &w, qcfg, ctx.now);
             best = Some(Standing::better(best, standing));
         }
