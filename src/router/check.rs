@@ -106,6 +106,10 @@ impl Router {
                 "rule {rid} is not interned under its expression"
             );
         }
+        // Who the seats say is ready, per (queue, channel), gathered once: the checks per queue
+        // below compare it with who should be.
+        let mut ready_places: BTreeMap<(QueueId, crate::Channel), BTreeMap<u32, (i64, super::AgentKey)>> =
+            BTreeMap::new();
         for (at, a) in agents.values_with_slots() {
             let mut expected = Vec::new();
             let placed = self.seats.get(at);
@@ -124,6 +128,11 @@ impl Router {
             }
             let places = self.expanded(placed, a);
             ensure!(places == expected, "{} has places {:?} but belongs in {:?}", a.id(), places, expected);
+            for &(queue, channel, slot, delay_ms, ready) in &places {
+                if let Some(key) = ready {
+                    ready_places.entry((queue, channel)).or_default().insert(slot, (delay_ms, key));
+                }
+            }
             for seat in placed {
                 let ready = places.iter().any(|p| p.0 == seat.queue && p.4.is_some());
                 ensure!(
@@ -172,14 +181,7 @@ impl Router {
                         placed.insert(member.slot, (member.delay_ms, key));
                     }
                 }
-                let indexed: BTreeMap<u32, (i64, super::AgentKey)> = self
-                    .seats
-                    .iter()
-                    .filter_map(|(at, seats)| Some((seats, agents.at_slot(at)?)))
-                    .flat_map(|(seats, a)| self.expanded(seats, a))
-                    .filter(|p| (p.0, p.1) == (*qid, *channel))
-                    .filter_map(|(_, _, slot, delay_ms, ready)| ready.map(|key| (slot, (delay_ms, key))))
-                    .collect();
+                let indexed = ready_places.remove(&(*qid, *channel)).unwrap_or_default();
                 ensure!(placed == indexed, "{qid}/{channel}: ready {:?} but the index has {:?}", placed, indexed);
                 let mut tiers: BTreeMap<i64, Bitset> = BTreeMap::new();
                 for (slot, (delay, _)) in &placed {
