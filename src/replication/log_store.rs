@@ -45,7 +45,11 @@ impl Log {
             return Err(format!("purge up to {upto} after a purge up to {:?}", self.last_purged));
         }
         self.last_purged = Some(upto);
-        self.entries = self.entries.split_off(&(upto.index + 1));
+        // A purge up to the last possible index (only a forged record could hold it) empties the log.
+        self.entries = match upto.index.checked_add(1) {
+            Some(first_kept) => self.entries.split_off(&first_kept),
+            None => BTreeMap::new(),
+        };
         Ok(())
     }
 }
