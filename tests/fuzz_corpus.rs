@@ -60,27 +60,34 @@ fn run_with_deadline(run: Target, data: Vec<u8>, mode: Mode, deadline: Duration)
 }
 
 /// Runs every file of `fuzz/<kind>/` through its target in strict mode, as many at once as
-/// there are cores, each with a deadline, and fails naming every input that panicked or did
-/// not finish.
+/// there are cores (each core's worker takes the next input as soon as its last one ends), each
+/// with a deadline, and fails naming every input that panicked or did not finish.
 fn replay(kind: &str, deadline: Duration) -> usize {
     let inputs: Vec<(PathBuf, Target)> =
         TARGETS.iter().flat_map(|(target, run)| files(kind, target).into_iter().map(|p| (p, *run))).collect();
     let width = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let mut failures = Vec::new();
-    for batch in inputs.chunks(width) {
-        let running: Vec<_> = batch
-            .iter()
-            .map(|(path, run)| {
-                let data = std::fs::read(path).expect("corpus files read");
-                (path, spawn(*run, data, Mode::Strict))
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut failures: Vec<(usize, String)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..width)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut failures = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((path, run)) = inputs.get(i) else { break };
+                        let data = std::fs::read(path).expect("corpus files read");
+                        if let Err(e) = run_with_deadline(*run, data, Mode::Strict, deadline) {
+                            failures.push((i, format!("{}: {e}", path.display())));
+                        }
+                    }
+                    failures
+                })
             })
             .collect();
-        for (path, rx) in running {
-            if let Err(e) = wait(&rx, deadline) {
-                failures.push(format!("{}: {e}", path.display()));
-            }
-        }
-    }
+        workers.into_iter().flat_map(|w| w.join().expect("a replay worker panicked")).collect()
+    });
+    failures.sort();
+    let failures: Vec<String> = failures.into_iter().map(|(_, f)| f).collect();
     assert!(failures.is_empty(), "{} of {} inputs failed:\n{}", failures.len(), inputs.len(), failures.join("\n"));
     inputs.len()
 }

@@ -80,16 +80,41 @@ fn scan_router_agrees_with_the_index_and_every_offer_follows_the_rules() {
     let base = seed();
     let n = cases();
     let started = std::time::Instant::now();
-    let mut tally = Tally::default();
-    for case in 0..n {
-        // Case 0 runs the seed itself, so a failing case replays alone with its own seed.
-        let case_seed = if case == 0 { base } else { mix(base, case) };
-        if let Err(e) = run_case(case_seed, &mut tally) {
-            panic!(
-                "SWITCHBOARD_SEED={case_seed} SWITCHBOARD_CASES=1 replays this failure \
-                 (case {case} of SWITCHBOARD_SEED={base}):\n{e}"
-            );
+    // The workloads are independent: they run on every core, each thread taking every
+    // `width`-th case, and their tallies are summed. A failure names the first failing case.
+    let width = std::thread::available_parallelism().map_or(2, |w| w.get()) as u64;
+    let (tally, failures) = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..width)
+            .map(|first| {
+                scope.spawn(move || {
+                    let mut tally = Tally::default();
+                    let mut failures = Vec::new();
+                    for case in (first..n).step_by(width as usize) {
+                        // Case 0 runs the seed itself, so a failing case replays alone with its own seed.
+                        let case_seed = if case == 0 { base } else { mix(base, case) };
+                        if let Err(e) = run_case(case_seed, &mut tally) {
+                            failures.push((case, case_seed, e));
+                            break;
+                        }
+                    }
+                    (tally, failures)
+                })
+            })
+            .collect();
+        let mut tally = Tally::default();
+        let mut failures = Vec::new();
+        for thread in threads {
+            let (part, failed) = thread.join().expect("a workload thread panicked");
+            tally.add(part);
+            failures.extend(failed);
         }
+        (tally, failures)
+    });
+    if let Some((case, case_seed, e)) = failures.into_iter().min_by_key(|(case, _, _)| *case) {
+        panic!(
+            "SWITCHBOARD_SEED={case_seed} SWITCHBOARD_CASES=1 replays this failure \
+             (case {case} of SWITCHBOARD_SEED={base}):\n{e}"
+        );
     }
     eprintln!("{n} workloads in {:?}\n{tally}", started.elapsed());
     if n >= DEFAULT_CASES {
@@ -170,6 +195,64 @@ struct Tally {
     closed_ends: u64,
     /// Offers made while the interaction's preference (preferred agents, case owner) held.
     preferred_offers: u64,
+}
+
+impl Tally {
+    /// Adds another thread's counts to these. (Destructured, so that a new count must be added here.)
+    fn add(&mut self, other: Tally) {
+        let Tally {
+            steps,
+            events,
+            offers,
+            rivals_skipped,
+            choices_skipped,
+            agent_ready_compared,
+            blend_checked,
+            overdue,
+            blend_held_back,
+            declined_by_all,
+            reoffered_to_decliner,
+            drain_skipped,
+            interrupted,
+            step_changes,
+            later_step_offers,
+            overflows,
+            closings,
+            admissions,
+            diverted,
+            reconfigured,
+            left_empty,
+            closed_ends,
+            preferred_offers,
+            strategy_compared,
+        } = other;
+        self.steps += steps;
+        self.events += events;
+        self.offers += offers;
+        self.rivals_skipped += rivals_skipped;
+        self.choices_skipped += choices_skipped;
+        self.agent_ready_compared += agent_ready_compared;
+        self.blend_checked += blend_checked;
+        self.overdue += overdue;
+        self.blend_held_back += blend_held_back;
+        self.declined_by_all += declined_by_all;
+        self.reoffered_to_decliner += reoffered_to_decliner;
+        self.drain_skipped += drain_skipped;
+        self.interrupted += interrupted;
+        self.step_changes += step_changes;
+        self.later_step_offers += later_step_offers;
+        self.overflows += overflows;
+        self.closings += closings;
+        self.admissions += admissions;
+        self.diverted += diverted;
+        self.reconfigured += reconfigured;
+        self.left_empty += left_empty;
+        self.closed_ends += closed_ends;
+        self.preferred_offers += preferred_offers;
+        for (strategy, count) in strategy_compared {
+            *self.strategy_compared.entry(strategy).or_default() += count;
+        }
+    }
 }
 
 impl std::fmt::Display for Tally {
