@@ -10,6 +10,10 @@
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Bitset {
     words: Vec<u64>,
+    /// How many bits are set, kept as bits change: a routing decision asks how many
+    /// members are ready, and with no requirement to AND that is this count, not a
+    /// popcount of a word per 64 members (at 5,000 members, 79 words and their cache misses).
+    ones: u32,
 }
 
 impl Bitset {
@@ -19,7 +23,10 @@ impl Bitset {
         if word >= self.words.len() {
             self.words.resize(word + 1, 0);
         }
-        self.words[word] |= bit;
+        if self.words[word] & bit == 0 {
+            self.words[word] |= bit;
+            self.ones += 1;
+        }
     }
 
     /// Clears bit `i`. Trailing zero words are dropped (their capacity kept:
@@ -27,7 +34,10 @@ impl Bitset {
     pub(crate) fn remove(&mut self, i: u32) {
         let (word, bit) = split(i);
         if let Some(w) = self.words.get_mut(word) {
-            *w &= !bit;
+            if *w & bit != 0 {
+                *w &= !bit;
+                self.ones -= 1;
+            }
         }
         while self.words.last() == Some(&0) {
             self.words.pop();
@@ -46,9 +56,8 @@ impl Bitset {
     }
 
     /// Number of bits set.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> u32 {
-        self.words.iter().map(|w| w.count_ones()).sum()
+        self.ones
     }
 
     /// Number of bits set in the intersection of `first` and every set in
@@ -56,6 +65,9 @@ impl Bitset {
     pub(crate) fn intersection_len(first: &Bitset, rest: &[Option<&Bitset>]) -> u32 {
         if rest.iter().any(Option::is_none) {
             return 0;
+        }
+        if rest.is_empty() {
+            return first.len();
         }
         let len = rest.iter().flatten().map(|b| b.words.len()).fold(first.words.len(), usize::min);
         (0..len).map(|k| rest.iter().flatten().fold(first.words[k], |acc, b| acc & b.words[k]).count_ones()).sum()
@@ -130,6 +142,25 @@ mod tests {
             b.remove(i);
         }
         assert!(b.is_empty() && b.words() == 0);
+    }
+
+    /// The kept count is the popcount, whatever order bits are set and cleared in, twice or
+    /// never set (a routing decision reads it as the number of ready members).
+    #[test]
+    fn the_kept_count_is_the_popcount() {
+        let mut b = Bitset::default();
+        let mut x = 7u64;
+        for _ in 0..5_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let slot = ((x >> 33) % 300) as u32;
+            if (x >> 20) % 3 == 0 {
+                b.remove(slot);
+            } else {
+                b.insert(slot);
+            }
+            assert_eq!(b.len(), b.iter().count() as u32);
+            assert_eq!(Bitset::intersection_len(&b, &[]), b.len());
+        }
     }
 
     #[test]
