@@ -359,7 +359,15 @@ impl Engine {
     /// The next event, in the order things happened; `None` when drained.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if self.events.is_empty() {
+            // Back to the start of the buffer: a drained ring buffer keeps its place, so the
+            // next events would be written a little further on each time, walking the whole
+            // capacity (grown by the largest burst: thousands of logins, megabytes) and missing
+            // the cache on every event. `clear` rewinds it, keeping the capacity.
+            self.events.clear();
+        }
+        event
     }
 
     /// The next deadline: call [`Engine::handle_timeout`] then. `None` when no timer is set.

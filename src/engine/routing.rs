@@ -22,6 +22,8 @@ impl Engine {
                 }
             }
         }
+        // Rewound, for the reason `Engine::poll_event` rewinds the events.
+        self.work.clear();
     }
 
     fn route_interaction(&mut self, id: InteractionId, now: Timestamp) {
