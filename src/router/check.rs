@@ -162,7 +162,7 @@ impl Router {
                         .any(|(c, _)| q.channels.contains_key(&c) && super::has_room(&self.config, a, c));
                 if ready {
                     let key = agent_key(queues[qid].strategy, a, *qid, &Requirements::default());
-                    pools.entry(member.delay_ms).or_default().insert((key, *agent_id, member.slot));
+                    pools.entry(member.delay_ms).or_default().insert((key, *agent_id), member.slot);
                 }
             }
             for (delay, pool) in &q.pools {

@@ -207,12 +207,17 @@ pub(crate) struct Tier {
 }
 
 /// The agents with one delay for a queue who are ready on at least one of
-/// its channels, sorted by the queue's strategy key, then agent id (the
-/// slot rides along). One pool per queue rather than per channel: an agent
+/// its channels, sorted by the queue's strategy key, then agent id, each
+/// with their slot. One pool per queue rather than per channel: an agent
 /// has one key per queue, so a pool per channel held the same entries again
 /// (half an agent's memory in the index) and moved them again on every
 /// change of state.
-pub(crate) type Pool = BTreeSet<(AgentKey, AgentId, u32)>;
+///
+/// A map rather than a set of `(key, id, slot)`: the slot, kept as the
+/// value, sits in the B-tree node's array of values instead of padding each
+/// key from 28 to 32 bytes, so a node of eleven entries takes 320 bytes
+/// instead of 368 (and pools take about an eighth of an agent's memory).
+pub(crate) type Pool = BTreeMap<(AgentKey, AgentId), u32>;
 
 /// A queue an agent is a member of, as the index sees them, and on which
 /// of their channels they are ready in it. Forty bytes, the flags in what
@@ -475,11 +480,11 @@ impl QueueIndex {
     fn repool(&mut self, seat: &Seat, agent: AgentId, had: Option<AgentKey>, want: Option<AgentKey>) {
         if let Some(old) = had {
             if let Some(pool) = self.pools.get_mut(&seat.delay_ms) {
-                pool.remove(&(old, agent, seat.slot));
+                pool.remove(&(old, agent));
             }
         }
         if let Some(key) = want {
-            self.pools.entry(seat.delay_ms).or_default().insert((key, agent, seat.slot));
+            self.pools.entry(seat.delay_ms).or_default().insert((key, agent), seat.slot);
         }
     }
 

@@ -251,7 +251,7 @@ impl Router {
                     }
                 }
             } else {
-                for (key, id, slot) in pool.into_iter().flatten() {
+                for ((key, id), slot) in pool.into_iter().flatten() {
                     if tier.ready.contains(*slot) && qualifies(*slot) && take((*key, *id)) {
                         break;
                     }
