@@ -356,7 +356,7 @@ impl Engine {
         self.check_memberships(config.id, &config.queues)
     }
 
-    fn add_agent(&mut self, config: AgentConfig, now: Timestamp) -> Result<(), CommandError> {
+    fn add_agent(&mut self, mut config: AgentConfig, now: Timestamp) -> Result<(), CommandError> {
         if self.agents.contains_key(&config.id) {
             return Err(CommandError::DuplicateAgent(config.id));
         }
@@ -366,6 +366,7 @@ impl Engine {
         self.check_agent_config(&config)?;
         let id = config.id;
         let memberships = config.queues.clone();
+        self.profiles.share(&mut config.capacity);
         self.agents.insert(id, Agent::new(config, now));
         self.join_queues(id, &memberships);
         let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");
@@ -440,6 +441,7 @@ impl Engine {
         }
         let at = self.agents.slot(&id).expect("checked above");
         let agent = self.agents.remove(&id).expect("checked above");
+        self.profiles.release(&agent.config.capacity);
         self.router.forget_agent(at, &agent);
         self.cases.forget_agent(id);
         self.emit(now, EventKind::AgentRemoved { agent: id });

@@ -340,8 +340,9 @@ impl Engine {
         if let Some(queue) = e.move_loop() {
             return Err(refused(format!("queue {queue}"))(CommandError::MoveLoop { queue }));
         }
-        for a in s.agents {
+        for mut a in s.agents {
             e.check_agent(&a, now)?;
+            e.profiles.share(&mut a.config.capacity);
             e.agents.insert(a.id(), a);
         }
         let mut seqs = BTreeSet::new();
