@@ -436,7 +436,7 @@ impl Engine {
 
     fn remove_agent(&mut self, id: AgentId, now: Timestamp) -> Result<(), CommandError> {
         let agent = self.agent_ref(id)?;
-        if agent.logged_in || agent.load.items() > 0 || !agent.connected.is_empty() {
+        if agent.logged_in || agent.load.items() > 0 || !agent.held().connected.is_empty() {
             return Err(CommandError::AgentBusy(id));
         }
         let at = self.agents.slot(&id).expect("checked above");
@@ -482,7 +482,7 @@ impl Engine {
         self.router.blend_blocked.remove(&id);
         self.router.drained.forget(id);
         self.withdraw_offers(id, WithdrawReason::AgentLoggedOut, now);
-        let wrap_ups: Vec<InteractionId> = self.agents[&id].wrap_ups.iter().copied().collect();
+        let wrap_ups: Vec<InteractionId> = self.agents[&id].held().wrap_ups.iter().copied().collect();
         for iid in wrap_ups {
             self.default_disposition(iid, id, now);
             self.finish_wrap_up(iid, id, now);
@@ -744,8 +744,9 @@ impl Engine {
         self.timers.cancel(TimerKind::TimeToLive(pending.interaction));
         self.timers.cancel(TimerKind::ExceptionRule(pending.interaction));
         let a = self.agents.get_mut(&agent).expect("checked above");
-        a.offers.remove(&offer);
-        a.connected.insert(pending.interaction);
+        let held = a.held_mut();
+        held.offers.remove(&offer);
+        held.connected.insert(pending.interaction);
         a.contacts = a.contacts.saturating_add(1);
         a.missed_in_a_row = 0;
         let i = self.interactions.get_mut(&pending.interaction).expect("a pending offer's interaction is live");
