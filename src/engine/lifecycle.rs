@@ -411,7 +411,7 @@ impl Engine {
         let old = std::mem::replace(&mut agent.config.queues, queues.clone());
         let at = self.agents.slot(&id).expect("checked above");
         for m in &old {
-            self.router.remove_member(at, id, m.queue);
+            self.router.remove_member(at, id, m.queue, duration_millis(m.delay));
         }
         self.join_queues(id, &queues);
         let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");

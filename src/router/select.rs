@@ -332,7 +332,7 @@ impl Router {
                     .capacity
                     .channels()
                     .enumerate()
-                    .filter(move |(i, (channel, _))| seat.ready_on(q, *i, *channel))
+                    .filter(move |(i, (channel, _))| seat.ready_on(q, *i, *channel, agent))
                     .map(move |(i, (channel, _))| (seat, q, i, channel))
             })
     }
