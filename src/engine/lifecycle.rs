@@ -458,8 +458,7 @@ impl Engine {
         let agent = self.agents.get_mut(&id).expect("checked above");
         agent.logged_in = true;
         agent.paused = None;
-        agent.contacts = 0;
-        agent.talk_ms = 0;
+        agent.reset_taken();
         agent.missed_in_a_row = 0;
         if agent.load.items() == 0 {
             agent.idle_since = now;
@@ -747,7 +746,7 @@ impl Engine {
         let held = a.held_mut();
         held.offers.remove(&offer);
         held.connected.insert(pending.interaction);
-        a.contacts = a.contacts.saturating_add(1);
+        held.contacts = held.contacts.saturating_add(1);
         a.missed_in_a_row = 0;
         let i = self.interactions.get_mut(&pending.interaction).expect("a pending offer's interaction is live");
         i.state = InteractionState::Connected { agent };

@@ -198,14 +198,10 @@ pub struct Agent {
     pub(crate) paused: Option<ReasonCode>,
     pub(crate) load: super::capacity::Load,
     pub(crate) idle_since: crate::time::Timestamp,
-    pub(crate) contacts: u64,
     pub(crate) reported_presence: Presence,
     /// Offers timed out since the last accept, login or resume.
     pub(crate) missed_in_a_row: u32,
-    /// Talk time since login of conversations ended (ms): time holding at
-    /// least one connected interaction.
-    pub(crate) talk_ms: u64,
-    /// What they hold and have been offered, once they have been offered anything.
+    /// What they hold, have been offered and have taken, once they have been offered anything.
     held: HeldBox,
 }
 
@@ -291,10 +287,11 @@ impl<T: Ord> From<BTreeSet<T>> for IdSet<T> {
 }
 
 /// What an agent holds (offers, connected interactions, wrap-ups), since
-/// when they talk, and their standing in the queues that offered them work.
-/// All of it is empty until the agent's first offer, so it is kept apart
-/// ([`HeldBox`]): an agent who was never offered anything carries 8 bytes
-/// for it instead of about 150.
+/// when they talk, their standing in the queues that offered them work, and
+/// what they have taken (contacts, talk time). All of it is empty or zero
+/// until the agent's first offer, so it is kept apart ([`HeldBox`]): an
+/// agent who was never offered anything carries 8 bytes for it instead of
+/// about 150.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Held {
     /// Pending offers.
@@ -309,6 +306,11 @@ pub(crate) struct Held {
     pub(crate) last_offer: VecMap<QueueId, u64>,
     /// Their pass in each queue with a random strategy that has offered them work.
     pub(crate) passes: VecMap<QueueId, u64>,
+    /// Interactions accepted since the agent logged in.
+    pub(crate) contacts: u64,
+    /// Talk time since login of conversations ended (ms): time holding at
+    /// least one connected interaction.
+    pub(crate) talk_ms: u64,
 }
 
 impl Held {
@@ -319,6 +321,8 @@ impl Held {
         talking_since: None,
         last_offer: VecMap::new(),
         passes: VecMap::new(),
+        contacts: 0,
+        talk_ms: 0,
     };
 }
 
@@ -390,11 +394,11 @@ impl Serialize for Agent {
             connected: &held.connected,
             wrap_ups: &held.wrap_ups,
             idle_since: self.idle_since,
-            contacts: self.contacts,
+            contacts: held.contacts,
             last_offer: &held.last_offer,
             reported_presence: self.reported_presence,
             missed_in_a_row: self.missed_in_a_row,
-            talk_ms: self.talk_ms,
+            talk_ms: held.talk_ms,
             talking_since: held.talking_since,
             passes: &held.passes,
         }
@@ -437,6 +441,8 @@ impl From<AgentForm> for Agent {
             talking_since: a.talking_since,
             last_offer: a.last_offer,
             passes: a.passes,
+            contacts: a.contacts,
+            talk_ms: a.talk_ms,
         };
         Agent {
             config: a.config,
@@ -444,10 +450,8 @@ impl From<AgentForm> for Agent {
             paused: a.paused,
             load: a.load,
             idle_since: a.idle_since,
-            contacts: a.contacts,
             reported_presence: a.reported_presence,
             missed_in_a_row: a.missed_in_a_row,
-            talk_ms: a.talk_ms,
             held: HeldBox((held != Held::NOTHING).then(|| Box::new(held))),
         }
     }
@@ -461,10 +465,8 @@ impl Agent {
             paused: None,
             load: super::capacity::Load::default(),
             idle_since: now,
-            contacts: 0,
             reported_presence: Presence::Offline,
             missed_in_a_row: 0,
-            talk_ms: 0,
             held: HeldBox::default(),
         }
     }
@@ -477,6 +479,14 @@ impl Agent {
     /// What they hold and have been offered, to change (boxed from the first change on).
     pub(crate) fn held_mut(&mut self) -> &mut Held {
         self.held.get_mut()
+    }
+
+    /// Zeroes what they have taken since login (contacts, talk time), boxing nothing.
+    pub(crate) fn reset_taken(&mut self) {
+        if let Some(held) = self.held.0.as_deref_mut() {
+            held.contacts = 0;
+            held.talk_ms = 0;
+        }
     }
 
     /// Offers the agent let time out since their last accept, login or
@@ -546,7 +556,7 @@ impl Agent {
     /// interaction, counted once their last conversation ended (what
     /// [`AgentSelection::LeastTalkTime`](crate::AgentSelection::LeastTalkTime) ranks by).
     pub fn talk_time(&self) -> std::time::Duration {
-        std::time::Duration::from_millis(self.talk_ms)
+        std::time::Duration::from_millis(self.held().talk_ms)
     }
 
     /// Keeps the talk time: a conversation starts when the first connected
@@ -557,8 +567,9 @@ impl Agent {
             (false, None) => self.held_mut().talking_since = Some(now),
             (true, Some(since)) => {
                 let ms = u64::try_from(now.millis_since(since)).unwrap_or(0);
-                self.talk_ms = self.talk_ms.saturating_add(ms);
-                self.held_mut().talking_since = None;
+                let held = self.held_mut();
+                held.talk_ms = held.talk_ms.saturating_add(ms);
+                held.talking_since = None;
             }
             _ => {}
         }
@@ -571,7 +582,7 @@ impl Agent {
 
     /// Interactions accepted since the agent was added.
     pub fn contacts(&self) -> u64 {
-        self.contacts
+        self.held().contacts
     }
 }
 
@@ -614,11 +625,11 @@ mod tests {
             connected: held.connected.iter().copied().collect(),
             wrap_ups: held.wrap_ups.iter().copied().collect(),
             idle_since: a.idle_since,
-            contacts: a.contacts,
+            contacts: held.contacts,
             last_offer: held.last_offer.clone(),
             reported_presence: a.reported_presence,
             missed_in_a_row: a.missed_in_a_row,
-            talk_ms: a.talk_ms,
+            talk_ms: held.talk_ms,
             talking_since: held.talking_since,
             passes: held.passes.clone(),
         }
@@ -640,6 +651,8 @@ mod tests {
             held.talking_since = Some(Timestamp::from_secs(11));
             held.last_offer.insert(QueueId(2), 9);
             held.passes.insert(QueueId(2), 1 << 20);
+            held.contacts = 4;
+            held.talk_ms = 90_000;
         }
         busy.paused = Some(ReasonCode(3));
         for agent in [&fresh, &busy] {
