@@ -24,9 +24,10 @@ impl Engine {
     /// wrap-up, if they hold one.
     pub(super) fn realtime_held(&self, agent: &Agent) -> Option<InteractionId> {
         agent
+            .held()
             .connected
             .iter()
-            .chain(&agent.wrap_ups)
+            .chain(&agent.held().wrap_ups)
             .filter(|iid| {
                 self.interactions
                     .get(iid)
@@ -59,7 +60,7 @@ impl Engine {
         let realtime = self.realtime_held(agent);
         let by = cause.or(realtime);
         let mut changes = Vec::new();
-        for iid in &agent.connected {
+        for iid in &agent.held().connected {
             let Some(i) = self.interactions.get(iid) else { continue };
             if !agent.config.capacity.is_interruptible(i.channel) {
                 continue;

@@ -185,7 +185,7 @@ impl Engine {
                         i.id
                     );
                     ensure!(
-                        self.agents.get(&agent).is_some_and(|a| a.offers.contains(&offer)),
+                        self.agents.get(&agent).is_some_and(|a| a.held().offers.contains(&offer)),
                         "{agent} does not hold {offer}"
                     );
                     ensure!(self.timers.due(TimerKind::OfferTimeout(offer)).is_some(), "{offer} has no timeout");
@@ -202,14 +202,14 @@ impl Engine {
                 }
                 InteractionState::Connected { agent } => {
                     ensure!(
-                        self.agents.get(&agent).is_some_and(|a| a.connected.contains(&i.id)),
+                        self.agents.get(&agent).is_some_and(|a| a.held().connected.contains(&i.id)),
                         "{} connected to {agent} who does not hold it",
                         i.id
                     );
                 }
                 InteractionState::WrapUp { agent } => {
                     ensure!(
-                        self.agents.get(&agent).is_some_and(|a| a.wrap_ups.contains(&i.id)),
+                        self.agents.get(&agent).is_some_and(|a| a.held().wrap_ups.contains(&i.id)),
                         "{} in wrap-up with {agent} who does not hold it",
                         i.id
                     );
@@ -246,13 +246,13 @@ impl Engine {
         for a in self.agents() {
             let mut load = Load::default();
             let mut count = 0usize;
-            for offer in &a.offers {
+            for offer in &a.held().offers {
                 let p = self.offers.get(offer);
                 ensure!(p.is_some_and(|p| p.agent == a.id()), "{} holds {offer} which is not theirs", a.id());
                 load.reserve(&a.config.capacity, p.map(|p| p.channel).unwrap_or(crate::Channel::Voice));
                 count += 1;
             }
-            for iid in a.connected.iter().chain(&a.wrap_ups) {
+            for iid in a.held().connected.iter().chain(&a.held().wrap_ups) {
                 let i = self.interactions.get(iid);
                 let expected =
                     [InteractionState::Connected { agent: a.id() }, InteractionState::WrapUp { agent: a.id() }];
@@ -266,16 +266,16 @@ impl Engine {
             }
             ensure!(load == a.load, "{} load {:?} != held work {:?}", a.id(), a.load, load);
             ensure!(
-                a.talking_since.is_some() != a.connected.is_empty()
-                    && a.talking_since.is_none_or(|t| self.now.is_some_and(|now| t <= now)),
+                a.held().talking_since.is_some() != a.held().connected.is_empty()
+                    && a.held().talking_since.is_none_or(|t| self.now.is_some_and(|now| t <= now)),
                 "{} talking since {:?} holding {} connected",
                 a.id(),
-                a.talking_since,
-                a.connected.len()
+                a.held().talking_since,
+                a.held().connected.len()
             );
             ensure!(count == a.load.items() as usize, "{} holds an interaction twice", a.id());
             ensure!(self.load_fits(a), "{} over capacity: {:?}", a.id(), a.load);
-            ensure!(a.is_routable() || a.offers.is_empty(), "{} is not routable but holds offers", a.id());
+            ensure!(a.is_routable() || a.held().offers.is_empty(), "{} is not routable but holds offers", a.id());
             ensure!(
                 a.reported_presence == a.presence(),
                 "{} presence {:?} was reported as {:?}",
@@ -308,10 +308,13 @@ impl Engine {
         if !a.load.within(profile) {
             return false;
         }
-        let channels =
-            a.offers.iter().filter_map(|o| self.offers.get(o).map(|p| p.channel)).chain(
-                a.connected.iter().chain(&a.wrap_ups).filter_map(|i| self.interactions.get(i).map(|i| i.channel)),
-            );
+        let channels = a.held().offers.iter().filter_map(|o| self.offers.get(o).map(|p| p.channel)).chain(
+            a.held()
+                .connected
+                .iter()
+                .chain(&a.held().wrap_ups)
+                .filter_map(|i| self.interactions.get(i).map(|i| i.channel)),
+        );
         let mut rest = Load::default();
         for channel in channels.filter(|c| self.config.channel_mode(*c) != Some(ChannelMode::RealTime)) {
             rest.reserve(profile, channel);

@@ -356,7 +356,7 @@ impl Engine {
         self.check_memberships(config.id, &config.queues)
     }
 
-    fn add_agent(&mut self, config: AgentConfig, now: Timestamp) -> Result<(), CommandError> {
+    fn add_agent(&mut self, mut config: AgentConfig, now: Timestamp) -> Result<(), CommandError> {
         if self.agents.contains_key(&config.id) {
             return Err(CommandError::DuplicateAgent(config.id));
         }
@@ -366,6 +366,7 @@ impl Engine {
         self.check_agent_config(&config)?;
         let id = config.id;
         let memberships = config.queues.clone();
+        self.profiles.share(&mut config.capacity);
         self.agents.insert(id, Agent::new(config, now));
         self.join_queues(id, &memberships);
         let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");
@@ -410,7 +411,7 @@ impl Engine {
         let old = std::mem::replace(&mut agent.config.queues, queues.clone());
         let at = self.agents.slot(&id).expect("checked above");
         for m in &old {
-            self.router.remove_member(at, id, m.queue);
+            self.router.remove_member(at, id, m.queue, duration_millis(m.delay));
         }
         self.join_queues(id, &queues);
         let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");
@@ -435,11 +436,12 @@ impl Engine {
 
     fn remove_agent(&mut self, id: AgentId, now: Timestamp) -> Result<(), CommandError> {
         let agent = self.agent_ref(id)?;
-        if agent.logged_in || agent.load.items() > 0 || !agent.connected.is_empty() {
+        if agent.logged_in || agent.load.items() > 0 || !agent.held().connected.is_empty() {
             return Err(CommandError::AgentBusy(id));
         }
         let at = self.agents.slot(&id).expect("checked above");
         let agent = self.agents.remove(&id).expect("checked above");
+        self.profiles.release(&agent.config.capacity);
         self.router.forget_agent(at, &agent);
         self.cases.forget_agent(id);
         self.emit(now, EventKind::AgentRemoved { agent: id });
@@ -456,8 +458,7 @@ impl Engine {
         let agent = self.agents.get_mut(&id).expect("checked above");
         agent.logged_in = true;
         agent.paused = None;
-        agent.contacts = 0;
-        agent.talk_ms = 0;
+        agent.reset_taken();
         agent.missed_in_a_row = 0;
         if agent.load.items() == 0 {
             agent.idle_since = now;
@@ -480,7 +481,7 @@ impl Engine {
         self.router.blend_blocked.remove(&id);
         self.router.drained.forget(id);
         self.withdraw_offers(id, WithdrawReason::AgentLoggedOut, now);
-        let wrap_ups: Vec<InteractionId> = self.agents[&id].wrap_ups.iter().copied().collect();
+        let wrap_ups: Vec<InteractionId> = self.agents[&id].held().wrap_ups.iter().copied().collect();
         for iid in wrap_ups {
             self.default_disposition(iid, id, now);
             self.finish_wrap_up(iid, id, now);
@@ -742,9 +743,10 @@ impl Engine {
         self.timers.cancel(TimerKind::TimeToLive(pending.interaction));
         self.timers.cancel(TimerKind::ExceptionRule(pending.interaction));
         let a = self.agents.get_mut(&agent).expect("checked above");
-        a.offers.remove(&offer);
-        a.connected.insert(pending.interaction);
-        a.contacts = a.contacts.saturating_add(1);
+        let held = a.held_mut();
+        held.offers.remove(&offer);
+        held.connected.insert(pending.interaction);
+        held.contacts = held.contacts.saturating_add(1);
         a.missed_in_a_row = 0;
         let i = self.interactions.get_mut(&pending.interaction).expect("a pending offer's interaction is live");
         i.state = InteractionState::Connected { agent };

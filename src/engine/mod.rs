@@ -230,6 +230,9 @@ pub struct Engine {
     calendars: BTreeMap<crate::ids::CalendarId, crate::model::calendar::Calendar>,
     queues: BTreeMap<QueueId, QueueConfig>,
     agents: DenseMap<AgentId, Agent>,
+    /// The agents' capacity profiles, each held once however many agents
+    /// hold it. Not in the snapshot: restore rebuilds it from the agents.
+    profiles: crate::model::capacity::SharedProfiles,
     /// Hash maps, not ordered maps: interactions and offers come and go on
     /// every call, and B-tree inserts shift large values. Views and snapshots sort.
     interactions: DenseMap<InteractionId, Interaction>,
@@ -266,6 +269,7 @@ impl Engine {
             hold_times: BTreeMap::new(),
             queues: BTreeMap::new(),
             agents: DenseMap::with_hasher(key),
+            profiles: Default::default(),
             interactions: DenseMap::with_hasher(key),
             offers: IdMap::with_hasher(key),
             timers: TimerTable::new(key),

@@ -123,7 +123,7 @@ impl Engine {
             let clock = self.random_clocks.entry(q.id).or_default();
             *clock = (*clock).max(agent.pass(q.id));
             let stride = crate::router::random_stride(self.config.routing_seed(), q.id, aid, offer_id.0, weight);
-            agent.passes.insert(q.id, clock.saturating_add(stride));
+            agent.held_mut().passes.insert(q.id, clock.saturating_add(stride));
         }
         let expires_at = now + q.offer_timeout.unwrap_or(self.config.offer_timeout());
         if matches!(i.state, InteractionState::Offered { .. }) {
@@ -134,8 +134,9 @@ impl Engine {
         }
         i.offers = i.offers.saturating_add(1);
         agent.load.reserve(&agent.config.capacity, i.channel);
-        agent.offers.insert(offer_id);
-        agent.last_offer.insert(i.queue, offer_id.0);
+        let held = agent.held_mut();
+        held.offers.insert(offer_id);
+        held.last_offer.insert(i.queue, offer_id.0);
         let matched_skills = i
             .requirements
             .iter()
@@ -304,8 +305,9 @@ impl Engine {
         let channel = self.interactions[&iid].channel;
         let agent = self.agents.get_mut(&aid).expect("release: agent holding work exists");
         agent.load.release(&agent.config.capacity, channel);
-        agent.connected.remove(&iid);
-        agent.wrap_ups.remove(&iid);
+        let held = agent.held_mut();
+        held.connected.remove(&iid);
+        held.wrap_ups.remove(&iid);
         if agent.load.items() == 0 {
             agent.idle_since = now;
         }
@@ -326,7 +328,7 @@ impl Engine {
         let pending = self.offers.remove(&offer).expect("take_back_offer: offer is pending");
         self.timers.cancel(TimerKind::OfferTimeout(offer));
         if let Some(agent) = self.agents.get_mut(&pending.agent) {
-            agent.offers.remove(&offer);
+            agent.held_mut().offers.remove(&offer);
         }
         self.unreserve(pending.agent, pending.interaction, now);
         self.forget_ringing(pending.interaction, offer);
@@ -336,7 +338,7 @@ impl Engine {
     /// Withdraws every pending offer of an agent, sending each interaction
     /// back to its place in line (unless other agents still ring for it).
     pub(super) fn withdraw_offers(&mut self, aid: AgentId, reason: WithdrawReason, now: Timestamp) {
-        let offers: Vec<OfferId> = self.agents[&aid].offers.iter().copied().collect();
+        let offers: Vec<OfferId> = self.agents[&aid].held().offers.iter().copied().collect();
         for offer in offers {
             let p = self.drop_offer(offer, now);
             self.emit(now, EventKind::OfferWithdrawn { offer, interaction: p.interaction, agent: aid, reason });

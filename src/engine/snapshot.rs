@@ -340,8 +340,9 @@ impl Engine {
         if let Some(queue) = e.move_loop() {
             return Err(refused(format!("queue {queue}"))(CommandError::MoveLoop { queue }));
         }
-        for a in s.agents {
+        for mut a in s.agents {
             e.check_agent(&a, now)?;
+            e.profiles.share(&mut a.config.capacity);
             e.agents.insert(a.id(), a);
         }
         let mut seqs = BTreeSet::new();
@@ -445,15 +446,15 @@ impl Engine {
         }
         self.check_agent_config(&a.config)
             .map_err(|error| RestoreError::Refused { what: format!("agent {id}"), error })?;
-        if !a.logged_in && (a.paused.is_some() || !a.offers.is_empty() || !a.wrap_ups.is_empty()) {
+        if !a.logged_in && (a.paused.is_some() || !a.held().offers.is_empty() || !a.held().wrap_ups.is_empty()) {
             return Err(RestoreError::InteractionMisplaced(
-                a.wrap_ups.iter().next().copied().unwrap_or(InteractionId(0)),
+                a.held().wrap_ups.iter().next().copied().unwrap_or(InteractionId(0)),
             ));
         }
         if a.idle_since > now {
             return Err(RestoreError::BadTime(format!("{id} idle since {} after now {now}", a.idle_since)));
         }
-        for (queue, offer) in a.last_offer.iter() {
+        for (queue, offer) in a.held().last_offer.iter() {
             if !self.queues.contains_key(queue) {
                 return Err(RestoreError::UnknownReference(format!("{id} was last offered work from {queue}")));
             }
@@ -584,11 +585,13 @@ fn check_loads(e: &Engine) -> Result<(), RestoreError> {
             return Err(RestoreError::AgentOverCapacity(a.id()));
         }
         let mut load = crate::model::capacity::Load::default();
-        let channels = a
-            .offers
-            .iter()
-            .filter_map(|o| e.offers.get(o).map(|p| p.channel))
-            .chain(a.connected.iter().chain(&a.wrap_ups).filter_map(|i| e.interactions.get(i).map(|i| i.channel)));
+        let channels = a.held().offers.iter().filter_map(|o| e.offers.get(o).map(|p| p.channel)).chain(
+            a.held()
+                .connected
+                .iter()
+                .chain(&a.held().wrap_ups)
+                .filter_map(|i| e.interactions.get(i).map(|i| i.channel)),
+        );
         for channel in channels {
             load.reserve(&a.config.capacity, channel);
         }
@@ -848,10 +851,10 @@ fn check_placement(e: &Engine) -> Result<(), RestoreError> {
     let mut held: BTreeMap<InteractionId, u32> = BTreeMap::new();
     let mut offers_seen: BTreeSet<OfferId> = BTreeSet::new();
     for a in e.agents() {
-        for iid in a.connected.iter().chain(&a.wrap_ups) {
+        for iid in a.held().connected.iter().chain(&a.held().wrap_ups) {
             *held.entry(*iid).or_default() += 1;
         }
-        for o in &a.offers {
+        for o in &a.held().offers {
             let Some(p) = e.offers.get(o) else {
                 return Err(RestoreError::UnknownReference(format!("{} holds {o}", a.id())));
             };
@@ -871,10 +874,10 @@ fn check_placement(e: &Engine) -> Result<(), RestoreError> {
                     && e.offers.get(&offer).is_some_and(|p| p.agent == agent && p.interaction == i.id)
             }
             InteractionState::Connected { agent } => {
-                n == 1 && e.agents.get(&agent).is_some_and(|a| a.connected.contains(&i.id))
+                n == 1 && e.agents.get(&agent).is_some_and(|a| a.held().connected.contains(&i.id))
             }
             InteractionState::WrapUp { agent } => {
-                n == 1 && e.agents.get(&agent).is_some_and(|a| a.wrap_ups.contains(&i.id))
+                n == 1 && e.agents.get(&agent).is_some_and(|a| a.held().wrap_ups.contains(&i.id))
             }
         };
         if !ok {

@@ -24,8 +24,9 @@ impl Engine {
     /// Puts a completed interaction in wrap-up under `rule` (which wraps up).
     pub(super) fn start_wrap_up(&mut self, agent: AgentId, iid: InteractionId, rule: WrapUpRule, now: Timestamp) {
         let a = self.agents.get_mut(&agent).expect("start_wrap_up: the agent exists");
-        a.connected.remove(&iid);
-        a.wrap_ups.insert(iid);
+        let held = a.held_mut();
+        held.connected.remove(&iid);
+        held.wrap_ups.insert(iid);
         let i = self.interactions.get_mut(&iid).expect("start_wrap_up: the interaction is live");
         i.state = InteractionState::WrapUp { agent };
         let state = WrapUpState { mode: rule.mode, extended: false };

@@ -1,12 +1,14 @@
 //! Agent capacity: how much work an agent can hold at once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::channel::{Channel, ChannelMode};
 use super::vecmap::VecMap;
+use crate::ids::IdHashKey;
 
 /// How an agent may work one channel: how many at once, the units each
 /// uses of the agent's total, and whether the channel is exclusive.
@@ -144,8 +146,19 @@ impl ChannelCapacity {
 /// [`Interaction::interrupted_by`](crate::Interaction::interrupted_by) says
 /// whether, and by what, an interaction is interrupted. Interruptible
 /// channels must be listed and deferrable; the option is off unless set.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CapacityProfile {
+///
+/// A profile is cheap to clone: clones share one allocation, and the engine
+/// gives every agent whose profile equals another's that one's allocation
+/// (contact centers give whole teams one profile), so an agent holds a
+/// pointer to their profile rather than 80 bytes of it and its channels.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CapacityProfile(Arc<Parts>);
+
+/// What a [`CapacityProfile`] says, shared by its clones. Serialised as the
+/// profile (which had these fields itself).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename = "CapacityProfile")]
+struct Parts {
     total_units: u32,
     #[serde(with = "super::channel::channel_map")]
     channels: VecMap<Channel, ChannelCapacity>,
@@ -155,6 +168,65 @@ pub struct CapacityProfile {
     /// Channels whose work is set aside for real-time work, and paused by it.
     #[serde(default)]
     interruptible: BTreeSet<Channel>,
+}
+
+impl Serialize for CapacityProfile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for CapacityProfile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Parts::deserialize(d).map(|parts| CapacityProfile(Arc::new(parts)))
+    }
+}
+
+/// As the struct it was, with these fields of its own.
+impl std::fmt::Debug for CapacityProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Parts { total_units, channels, headroom, interruptible } = &*self.0;
+        f.debug_struct("CapacityProfile")
+            .field("total_units", total_units)
+            .field("channels", channels)
+            .field("headroom", headroom)
+            .field("interruptible", interruptible)
+            .finish()
+    }
+}
+
+/// The capacity profiles an engine's agents hold, each once, with how many
+/// agents hold it: an agent added with a profile equal to one held gets
+/// that one's allocation ([`SharedProfiles::share`]), and the last agent to
+/// let go of one drops it ([`SharedProfiles::release`]). Rebuilt from the
+/// agents on restore; never serialised.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SharedProfiles(HashMap<Arc<Parts>, u32, IdHashKey>);
+
+impl SharedProfiles {
+    /// Makes `profile` the shared copy of it, counting one more holder.
+    pub(crate) fn share(&mut self, profile: &mut CapacityProfile) {
+        if let Some((shared, _)) = self.0.get_key_value(&*profile.0) {
+            profile.0 = Arc::clone(shared);
+        }
+        *self.0.entry(Arc::clone(&profile.0)).or_insert(0) += 1;
+    }
+
+    /// One holder of `profile` let go of it.
+    pub(crate) fn release(&mut self, profile: &CapacityProfile) {
+        if let Some(holders) = self.0.get_mut(&*profile.0) {
+            *holders -= 1;
+            if *holders == 0 {
+                self.0.remove(&*profile.0);
+            }
+        }
+    }
+
+    /// How many distinct profiles are held.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
 }
 
 /// Why a capacity profile is unusable.
@@ -195,12 +267,12 @@ pub enum CapacityError {
 impl CapacityProfile {
     /// A profile with `total_units` and no channel yet.
     pub fn new(total_units: u32) -> Self {
-        CapacityProfile {
+        CapacityProfile(Arc::new(Parts {
             total_units,
             channels: VecMap::new(),
             headroom: VecMap::new(),
             interruptible: BTreeSet::new(),
-        }
+        }))
     }
 
     /// The common single-channel profile: up to `max_concurrent` of one
@@ -211,7 +283,7 @@ impl CapacityProfile {
 
     /// Adds (or replaces) a channel.
     pub fn with_channel(mut self, channel: Channel, capacity: ChannelCapacity) -> Self {
-        self.channels.insert(channel, capacity);
+        Arc::make_mut(&mut self.0).channels.insert(channel, capacity);
         self
     }
 
@@ -239,19 +311,19 @@ impl CapacityProfile {
     /// assert!(cap.validate().is_ok());
     /// ```
     pub fn with_headroom(mut self, channel: Channel, after: Duration) -> Self {
-        self.headroom.insert(channel, after);
+        Arc::make_mut(&mut self.0).headroom.insert(channel, after);
         self
     }
 
     /// How long work of `channel` waits before the agent drains for it, if
     /// headroom is kept for it ([`CapacityProfile::with_headroom`]).
     pub fn headroom(&self, channel: Channel) -> Option<Duration> {
-        self.headroom.get(&channel).copied()
+        self.0.headroom.get(&channel).copied()
     }
 
     /// Every channel headroom is kept for, with its threshold, in channel order.
     pub fn headrooms(&self) -> impl Iterator<Item = (Channel, Duration)> + '_ {
-        self.headroom.iter().map(|(c, after)| (*c, *after))
+        self.0.headroom.iter().map(|(c, after)| (*c, *after))
     }
 
     /// Makes work on `channel` interruptible: it does not keep real-time work
@@ -281,40 +353,40 @@ impl CapacityProfile {
     /// assert_eq!(fax.validate(), Err(CapacityError::InterruptibleWithoutChannel(Channel::Fax)));
     /// ```
     pub fn with_interruptible(mut self, channel: Channel) -> Self {
-        self.interruptible.insert(channel);
+        Arc::make_mut(&mut self.0).interruptible.insert(channel);
         self
     }
 
     /// Whether work on `channel` is interruptible ([`CapacityProfile::with_interruptible`]).
     pub fn is_interruptible(&self, channel: Channel) -> bool {
-        self.interruptible.contains(&channel)
+        self.0.interruptible.contains(&channel)
     }
 
     /// Every interruptible channel, in channel order.
     pub fn interruptibles(&self) -> impl Iterator<Item = Channel> + '_ {
-        self.interruptible.iter().copied()
+        self.0.interruptible.iter().copied()
     }
 
     /// The profile with no interruptible channel (for comparisons in tests).
     #[cfg(test)]
     fn without_interruptibles(mut self) -> Self {
-        self.interruptible.clear();
+        Arc::make_mut(&mut self.0).interruptible.clear();
         self
     }
 
     /// The total units.
     pub fn total_units(&self) -> u32 {
-        self.total_units
+        self.0.total_units
     }
 
     /// The settings of one channel, if the agent works it.
     pub fn channel(&self, channel: Channel) -> Option<&ChannelCapacity> {
-        self.channels.get(&channel)
+        self.0.channels.get(&channel)
     }
 
     /// The channels the agent works, in channel order.
     pub fn channels(&self) -> impl Iterator<Item = (Channel, &ChannelCapacity)> {
-        self.channels.iter().map(|(c, cap)| (*c, cap))
+        self.0.channels.iter().map(|(c, cap)| (*c, cap))
     }
 
     /// Checks that the profile lets the agent take at least one interaction of every listed channel.
@@ -322,29 +394,29 @@ impl CapacityProfile {
     /// # Errors
     /// A [`CapacityError`] naming the first problem found.
     pub fn validate(&self) -> Result<(), CapacityError> {
-        if self.total_units == 0 {
+        if self.0.total_units == 0 {
             return Err(CapacityError::ZeroTotal);
         }
-        if self.channels.is_empty() {
+        if self.0.channels.is_empty() {
             return Err(CapacityError::NoChannels);
         }
-        for (channel, cap) in self.channels.iter() {
+        for (channel, cap) in self.0.channels.iter() {
             if cap.max_concurrent == 0 {
                 return Err(CapacityError::ZeroConcurrency(*channel));
             }
-            if cap.units > self.total_units {
+            if cap.units > self.0.total_units {
                 return Err(CapacityError::UnitsExceedTotal {
                     channel: *channel,
                     units: cap.units,
-                    total: self.total_units,
+                    total: self.0.total_units,
                 });
             }
         }
-        if let Some(channel) = self.headroom.keys().find(|c| !self.channels.contains_key(c)) {
+        if let Some(channel) = self.0.headroom.keys().find(|c| !self.0.channels.contains_key(c)) {
             return Err(CapacityError::HeadroomWithoutChannel(*channel));
         }
-        for channel in &self.interruptible {
-            if !self.channels.contains_key(channel) {
+        for channel in &self.0.interruptible {
+            if !self.0.channels.contains_key(channel) {
                 return Err(CapacityError::InterruptibleWithoutChannel(*channel));
             }
             if channel.builtin_mode() == Some(ChannelMode::RealTime) {
@@ -642,6 +714,31 @@ mod tests {
         for (profile, expected) in cases {
             assert_eq!(profile.validate(), expected, "{profile:?}");
         }
+    }
+
+    #[test]
+    fn equal_profiles_share_one_allocation_while_held() {
+        let mut shared = SharedProfiles::default();
+        let (mut a, mut b) = (blended(), blended());
+        let mut c = blended().with_interruptible(Channel::Email);
+        for p in [&mut a, &mut b, &mut c] {
+            shared.share(p);
+        }
+        assert!(Arc::ptr_eq(&a.0, &b.0), "equal profiles share");
+        assert!(!Arc::ptr_eq(&a.0, &c.0), "different ones do not");
+        assert_eq!(shared.len(), 2);
+        shared.release(&a);
+        assert_eq!(shared.len(), 2, "b still holds it");
+        shared.release(&b);
+        assert_eq!(shared.len(), 1, "the last holder let go");
+        // Changing a clone leaves the shared profile as it was.
+        let changed = b.clone().with_channel(Channel::Sms, ChannelCapacity::new(1));
+        assert_ne!(changed, b);
+        assert_eq!(b, blended());
+        // Debug shows the fields, as when they were the profile's own.
+        let debug = format!("{:?}", CapacityProfile::single(Channel::Chat, 2));
+        assert!(debug.starts_with("CapacityProfile { total_units: 2, channels: {Chat: "), "{debug}");
+        assert!(debug.ends_with("headroom: {}, interruptible: {} }"), "{debug}");
     }
 
     #[test]

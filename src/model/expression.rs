@@ -92,45 +92,79 @@ impl From<i64> for AttributeValue {
 /// assert_eq!(attrs.get("team"), Some(&AttributeValue::Text("tier2".into())));
 /// assert_eq!(attrs.get("tenure_months"), Some(&AttributeValue::Number(30)));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct AgentAttributes(BTreeMap<String, AttributeValue>);
+// The box is the point: an empty map is 24 bytes inline, the box 8.
+#[allow(clippy::box_collection)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct AgentAttributes(
+    /// Boxed, and `None` exactly when there are none (so that each set of
+    /// attributes has one representation): every agent carries a set, most
+    /// of them empty, and an empty map took 24 bytes of each.
+    Option<Box<BTreeMap<String, AttributeValue>>>,
+);
+
+/// Formatted as the map it holds, as when it was one.
+impl fmt::Debug for AgentAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AgentAttributes").field(self.map()).finish()
+    }
+}
+
+/// Serialised as the map (it was a transparent one).
+impl Serialize for AgentAttributes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.map().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for AgentAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::deserialize(d)?;
+        Ok(AgentAttributes((!map.is_empty()).then(|| Box::new(map))))
+    }
+}
+
+/// What an agent without attributes has.
+static NO_ATTRIBUTES: BTreeMap<String, AttributeValue> = BTreeMap::new();
 
 impl AgentAttributes {
     /// No attributes.
     pub fn new() -> Self {
-        AgentAttributes(BTreeMap::new())
+        AgentAttributes(None)
+    }
+
+    fn map(&self) -> &BTreeMap<String, AttributeValue> {
+        self.0.as_deref().unwrap_or(&NO_ATTRIBUTES)
     }
 
     /// Adds or replaces one attribute.
     pub fn with(mut self, name: impl Into<String>, value: impl Into<AttributeValue>) -> Self {
-        self.0.insert(name.into(), value.into());
+        self.0.get_or_insert_with(Box::default).insert(name.into(), value.into());
         self
     }
 
     /// One attribute's value.
     pub fn get(&self, name: &str) -> Option<&AttributeValue> {
-        self.0.get(name)
+        self.map().get(name)
     }
 
     /// All attributes, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &AttributeValue)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v))
+        self.map().iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// Number of attributes.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.map().len()
     }
 
     /// True when there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_none()
     }
 
     /// Bytes of names and values, for the configured limit.
     pub(crate) fn byte_len(&self) -> usize {
-        self.0.iter().map(|(k, v)| k.len() + v.byte_len()).sum()
+        self.map().iter().map(|(k, v)| k.len() + v.byte_len()).sum()
     }
 }
 
@@ -594,6 +628,24 @@ mod tests {
 
     fn at_least(level: u8) -> Proficiency {
         Proficiency::new(level).unwrap()
+    }
+
+    /// Boxed, or nothing when empty, and in every outward form the map it was.
+    #[test]
+    fn agent_attributes_look_like_the_map_they_were() {
+        let attrs = AgentAttributes::new().with("team", "tier2").with("tenure", 30).with("team", "sales");
+        let map: BTreeMap<String, AttributeValue> =
+            BTreeMap::from([("team".into(), "sales".into()), ("tenure".into(), 30.into())]);
+        let json = serde_json::to_string(&map).unwrap();
+        assert_eq!(serde_json::to_string(&attrs).unwrap(), json);
+        assert_eq!(format!("{attrs:?}"), format!("AgentAttributes({map:?})"));
+        assert_eq!(serde_json::from_str::<AgentAttributes>(&json).unwrap(), attrs);
+        assert_eq!((attrs.len(), attrs.get("tenure")), (2, Some(&AttributeValue::Number(30))));
+        let none: AgentAttributes = serde_json::from_str("{}").unwrap();
+        assert_eq!((none.0.is_none(), none.is_empty(), none.len()), (true, true, 0), "nothing allocates nothing");
+        assert_eq!(none, AgentAttributes::default());
+        assert_eq!(serde_json::to_string(&none).unwrap(), "{}");
+        assert_eq!(format!("{none:?}"), "AgentAttributes({})");
     }
 
     fn kinds() -> BTreeMap<String, AttributeKind> {

@@ -17,10 +17,15 @@ pub(crate) struct Bitset {
 }
 
 impl Bitset {
-    /// Sets bit `i`, growing as needed.
+    /// Sets bit `i`, growing as needed, to exactly the words needed: a
+    /// queue keeps five of these per skill its members hold, and growth by
+    /// doubling left those of a queue just past a power of two members up
+    /// to half empty. Removing keeps the room (see [`Bitset::remove`]), so
+    /// the room grows only when a bit past every earlier one is set.
     pub(crate) fn insert(&mut self, i: u32) {
         let (word, bit) = split(i);
         if word >= self.words.len() {
+            self.words.reserve_exact(word + 1 - self.words.len());
             self.words.resize(word + 1, 0);
         }
         if self.words[word] & bit == 0 {

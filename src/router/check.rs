@@ -123,7 +123,7 @@ impl Router {
                 for (channel, _) in a.config.capacity.channels() {
                     let ready = (a.is_routable() && super::has_room(&self.config, a, channel))
                         .then(|| agent_key(queues[&m.queue].strategy, a, m.queue, &Requirements::default()));
-                    expected.push((m.queue, channel, member.slot, member.delay_ms, ready));
+                    expected.push((m.queue, channel, member.slot, duration_millis(m.delay), ready));
                 }
             }
             let places = self.expanded(placed, a);
@@ -162,7 +162,9 @@ impl Router {
                         .any(|(c, _)| q.channels.contains_key(&c) && super::has_room(&self.config, a, c));
                 if ready {
                     let key = agent_key(queues[qid].strategy, a, *qid, &Requirements::default());
-                    pools.entry(member.delay_ms).or_default().insert((key, *agent_id, member.slot));
+                    let delay =
+                        super::member_delay(a, *qid).ok_or_else(|| format!("{qid}: {agent_id} has no delay"))?;
+                    pools.entry(delay).or_default().insert((key, *agent_id), member.slot);
                 }
             }
             for (delay, pool) in &q.pools {
@@ -178,7 +180,9 @@ impl Router {
                     let a = &agents[agent_id];
                     if a.is_routable() && super::has_room(&self.config, a, *channel) {
                         let key = agent_key(queues[qid].strategy, a, *qid, &Requirements::default());
-                        placed.insert(member.slot, (member.delay_ms, key));
+                        let delay =
+                            super::member_delay(a, *qid).ok_or_else(|| format!("{qid}: {agent_id} has no delay"))?;
+                        placed.insert(member.slot, (delay, key));
                     }
                 }
                 let indexed = ready_places.remove(&(*qid, *channel)).unwrap_or_default();
@@ -312,10 +316,10 @@ impl Router {
         for (id, member) in &members {
             let a = agents.get(id).ok_or_else(|| format!("{qid}: member {id} does not exist"))?;
             let m = a.config.queues.iter().find(|m| m.queue == qid);
-            ensure!(m.is_some_and(|m| duration_millis(m.delay) == member.delay_ms), "{qid}: {id}'s delay is stale");
+            let m = m.ok_or_else(|| format!("{qid}: {id} has a seat but does not serve it"))?;
             let at = agents.slot(id);
             ensure!(at.is_some() && q.member_at(member.slot) == at, "{qid}: {id}'s slot is not theirs");
-            *delays.entry(member.delay_ms).or_insert(0u32) += 1;
+            *delays.entry(duration_millis(m.delay)).or_insert(0u32) += 1;
             for (skill, level) in a.config.skills.iter() {
                 let by_level = skills.entry(skill).or_default();
                 for bits in by_level.iter_mut().take(usize::from(level.level())) {
@@ -362,9 +366,11 @@ impl Router {
         let mut places = Vec::new();
         for seat in seats.iter().filter(|s| s.works()) {
             let Some(q) = self.queues.get(&seat.queue) else { continue };
+            // A seat in a queue they do not serve fails the check of seats against memberships.
+            let Some(delay) = super::member_delay(agent, seat.queue) else { continue };
             for (i, (channel, _)) in agent.config.capacity.channels().enumerate() {
-                let ready = seat.ready_on(q, i, channel).then_some(seat.key);
-                places.push((seat.queue, channel, seat.slot, seat.delay_ms, ready));
+                let ready = seat.ready_on(q, i, channel, agent).then_some(seat.key);
+                places.push((seat.queue, channel, seat.slot, delay, ready));
             }
         }
         places

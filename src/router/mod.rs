@@ -69,7 +69,7 @@ use crate::model::expression::Eligibility;
 use crate::model::interaction::Interaction;
 use crate::model::queue::QueueConfig;
 use crate::model::skill::{Proficiency, Requirements};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, duration_millis};
 
 use bitset::Bitset;
 use heads::{Heads, Shape};
@@ -207,17 +207,24 @@ pub(crate) struct Tier {
 }
 
 /// The agents with one delay for a queue who are ready on at least one of
-/// its channels, sorted by the queue's strategy key, then agent id (the
-/// slot rides along). One pool per queue rather than per channel: an agent
+/// its channels, sorted by the queue's strategy key, then agent id, each
+/// with their slot. One pool per queue rather than per channel: an agent
 /// has one key per queue, so a pool per channel held the same entries again
 /// (half an agent's memory in the index) and moved them again on every
 /// change of state.
-pub(crate) type Pool = BTreeSet<(AgentKey, AgentId, u32)>;
+///
+/// A map rather than a set of `(key, id, slot)`: the slot, kept as the
+/// value, sits in the B-tree node's array of values instead of padding each
+/// key from 28 to 32 bytes, so a node of eleven entries takes 320 bytes
+/// instead of 368 (and pools take about an eighth of an agent's memory).
+pub(crate) type Pool = BTreeMap<(AgentKey, AgentId), u32>;
 
 /// A queue an agent is a member of, as the index sees them, and on which
-/// of their channels they are ready in it. Forty bytes, the flags in what
-/// would be padding: an agent's seats are all the index keeps per agent
-/// besides their bits and pool entries.
+/// of their channels they are ready in it. Thirty-two bytes, the flags in
+/// what would be padding: an agent's seats are all the index keeps per
+/// agent besides their bits and pool entries. Their delay for the queue,
+/// which places them in its tiers and pools, is read from their
+/// membership ([`member_delay`]) rather than kept here again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Seat {
     pub(crate) queue: QueueId,
@@ -228,14 +235,21 @@ pub(crate) struct Seat {
     /// whether they are ready on it here. Readiness on any later channel is
     /// their bit in the channel's ready tier of their delay.
     flags: u32,
-    /// Their delay for the queue (ms).
-    pub(crate) delay_ms: i64,
     /// Their strategy key in the queue's pool of their delay; meaningless
     /// unless [`Seat::POOLED`].
     pub(crate) key: AgentKey,
 }
 
-const _: () = assert!(std::mem::size_of::<Seat>() == 40, "the flags fit in the seat's padding");
+const _: () = assert!(std::mem::size_of::<Seat>() == 32, "the flags fit in the seat's padding");
+
+/// `agent`'s delay for `queue` (ms), if they serve it: where the index
+/// places them in the queue's ready tiers and pools. A seat's queue is
+/// among its agent's memberships whenever the seat works or is pooled: a
+/// change of memberships leaves the old queues (under the delays they had)
+/// before it is requalified.
+pub(crate) fn member_delay(agent: &Agent, queue: QueueId) -> Option<i64> {
+    agent.config.queues.iter().find(|m| m.queue == queue).map(|m| duration_millis(m.delay))
+}
 
 impl Seat {
     /// They work each channel of their capacity profile in the queue: it is
@@ -247,8 +261,8 @@ impl Seat {
     /// Channels whose readiness is a bit of the flags.
     const CHANNEL_BITS: usize = 30;
 
-    fn new(queue: QueueId, slot: u32, delay_ms: i64) -> Self {
-        Seat { queue, slot, flags: 0, delay_ms, key: (0, 0) }
+    fn new(queue: QueueId, slot: u32) -> Self {
+        Seat { queue, slot, flags: 0, key: (0, 0) }
     }
 
     /// Whether they work their channels in the queue.
@@ -261,19 +275,17 @@ impl Seat {
         self.flags & Seat::POOLED != 0
     }
 
-    /// Whether they are ready on `channel`, the `i`-th of their capacity
-    /// profile, in the queue, whose index is `q`.
-    pub(crate) fn ready_on(&self, q: &QueueIndex, i: usize, channel: Channel) -> bool {
+    /// Whether `agent`, whose seat this is, is ready on `channel`, the
+    /// `i`-th of their capacity profile, in the queue, whose index is `q`.
+    pub(crate) fn ready_on(&self, q: &QueueIndex, i: usize, channel: Channel, agent: &Agent) -> bool {
         if !self.works() {
             return false;
         }
         if i < Seat::CHANNEL_BITS {
             return self.flags & (1 << i) != 0;
         }
-        q.channels
-            .get(&channel)
-            .and_then(|ch| ch.tiers.get(&self.delay_ms))
-            .is_some_and(|t| t.ready.contains(self.slot))
+        let Some(delay) = member_delay(agent, self.queue) else { return false };
+        q.channels.get(&channel).and_then(|ch| ch.tiers.get(&delay)).is_some_and(|t| t.ready.contains(self.slot))
     }
 
     /// The ready bits of the flags (their first [`Seat::CHANNEL_BITS`] channels).
@@ -470,16 +482,17 @@ impl QueueIndex {
         works.contains(slot) && self.eligible_sets(reqs, rule).iter().all(|b| b.is_some_and(|b| b.contains(slot)))
     }
 
-    /// Moves the member in `seat` from the pool of its delay under key `had`
-    /// (`None`: not pooled) to it under key `want` (`None`: out of it).
-    fn repool(&mut self, seat: &Seat, agent: AgentId, had: Option<AgentKey>, want: Option<AgentKey>) {
+    /// Moves the member in `seat`, whose delay is `delay`, from the pool of
+    /// that delay under key `had` (`None`: not pooled) to it under key
+    /// `want` (`None`: out of it).
+    fn repool(&mut self, seat: &Seat, delay: i64, agent: AgentId, had: Option<AgentKey>, want: Option<AgentKey>) {
         if let Some(old) = had {
-            if let Some(pool) = self.pools.get_mut(&seat.delay_ms) {
-                pool.remove(&(old, agent, seat.slot));
+            if let Some(pool) = self.pools.get_mut(&delay) {
+                pool.remove(&(old, agent));
             }
         }
         if let Some(key) = want {
-            self.pools.entry(seat.delay_ms).or_default().insert((key, agent, seat.slot));
+            self.pools.entry(delay).or_default().insert((key, agent), seat.slot);
         }
     }
 
@@ -888,20 +901,22 @@ impl Router {
         let old = self.seats.get(at);
         let mut seats = Vec::with_capacity(old.len() + 1);
         seats.extend_from_slice(old);
-        seats.push(Seat::new(queue, slot, delay_ms));
+        seats.push(Seat::new(queue, slot));
         self.seats.set(at, seats.into_boxed_slice());
     }
 
     /// Ends the membership of the agent `agent`, kept at `at` in the
-    /// engine's agents, of a queue: out of its ready tiers, its bits cleared
-    /// (lists they qualified for counting one fewer), slot freed.
-    pub(crate) fn remove_member(&mut self, at: u32, agent: AgentId, queue: QueueId) {
+    /// engine's agents, of a queue where their delay was `delay_ms` (the
+    /// membership may already be gone from their configuration): out of
+    /// its ready tiers, its bits cleared (lists they qualified for counting
+    /// one fewer), slot freed.
+    pub(crate) fn remove_member(&mut self, at: u32, agent: AgentId, queue: QueueId, delay_ms: i64) {
         if !self.queues.contains_key(&queue) {
             return;
         }
         let Some(member) = seat_in(self.seats.get(at), queue).copied() else { return };
         self.set_member_bits(queue, member.slot, None);
-        self.unready_everywhere(agent, &member);
+        self.unready_everywhere(agent, &member, delay_ms);
         let seats: Box<[Seat]> = self.seats.get(at).iter().filter(|s| s.queue != queue).copied().collect();
         self.seats.set(at, seats);
         let q = self.queues.get_mut(&queue).expect("looked up above");
@@ -912,13 +927,13 @@ impl Router {
             q.slots.pop();
             q.free_slots.remove(&last);
         }
-        if let Some(n) = q.delays.get_mut(&member.delay_ms) {
+        if let Some(n) = q.delays.get_mut(&delay_ms) {
             *n -= 1;
             if *n == 0 {
-                q.delays.remove(&member.delay_ms);
-                q.pools.remove(&member.delay_ms);
+                q.delays.remove(&delay_ms);
+                q.pools.remove(&delay_ms);
                 for ch in q.channels.values_mut() {
-                    ch.tiers.remove(&member.delay_ms);
+                    ch.tiers.remove(&delay_ms);
                 }
             }
         }
@@ -1126,6 +1141,7 @@ impl Router {
         }
         for seat in seats.iter_mut().filter(|s| s.works()) {
             let Some(q) = self.queues.get_mut(&seat.queue) else { continue };
+            let Some(delay) = member_delay(agent, seat.queue) else { continue };
             let had = seat.pooled().then_some(seat.key);
             let changed = seat.ready_bits() ^ rooms;
             if changed != 0 {
@@ -1135,9 +1151,9 @@ impl Router {
                     }
                     if let Some(ch) = q.channels.get_mut(&channel) {
                         if rooms & (1 << i) != 0 {
-                            ch.ready(seat.slot, seat.delay_ms);
+                            ch.ready(seat.slot, delay);
                         } else {
-                            ch.unready(seat.slot, seat.delay_ms);
+                            ch.unready(seat.slot, delay);
                         }
                     }
                 }
@@ -1147,12 +1163,12 @@ impl Router {
             for (i, (channel, _)) in agent.config.capacity.channels().enumerate().skip(Seat::CHANNEL_BITS) {
                 let room = routable && has_room(&self.config, agent, channel);
                 pooled |= room;
-                if room != seat.ready_on(q, i, channel) {
+                if room != seat.ready_on(q, i, channel, agent) {
                     if let Some(ch) = q.channels.get_mut(&channel) {
                         if room {
-                            ch.ready(seat.slot, seat.delay_ms);
+                            ch.ready(seat.slot, delay);
                         } else {
-                            ch.unready(seat.slot, seat.delay_ms);
+                            ch.unready(seat.slot, delay);
                         }
                     }
                 }
@@ -1162,7 +1178,7 @@ impl Router {
                 agent_key(strategy, agent, seat.queue, &no_requirements)
             });
             if want != had {
-                q.repool(seat, id, had, want);
+                q.repool(seat, delay, id, had, want);
             }
             if let Some(key) = want {
                 seat.key = key;
@@ -1171,18 +1187,19 @@ impl Router {
         }
     }
 
-    /// Takes the agent in `seat` out of its queue's ready tiers and pool.
-    /// One ready on no channel is in neither; one ready on some is taken out
-    /// of every channel's tier of their delay (their slot is theirs alone).
-    fn unready_everywhere(&mut self, agent: AgentId, seat: &Seat) {
+    /// Takes the agent in `seat`, whose delay for its queue is `delay`, out
+    /// of the queue's ready tiers and pool. One ready on no channel is in
+    /// neither; one ready on some is taken out of every channel's tier of
+    /// their delay (their slot is theirs alone).
+    fn unready_everywhere(&mut self, agent: AgentId, seat: &Seat, delay: i64) {
         if !seat.pooled() {
             return;
         }
         let Some(q) = self.queues.get_mut(&seat.queue) else { return };
         for ch in q.channels.values_mut() {
-            ch.unready(seat.slot, seat.delay_ms);
+            ch.unready(seat.slot, delay);
         }
-        q.repool(seat, agent, Some(seat.key), None);
+        q.repool(seat, delay, agent, Some(seat.key), None);
     }
 
     /// Re-reads the skills and channels of an agent, kept at `at` in the
@@ -1193,7 +1210,10 @@ impl Router {
         let id = agent.id();
         let old_seats = self.seats.take(at);
         for seat in old_seats.iter() {
-            self.unready_everywhere(id, seat);
+            // A seat outside the memberships is never pooled (see `member_delay`).
+            if let Some(delay) = member_delay(agent, seat.queue) {
+                self.unready_everywhere(id, seat, delay);
+            }
         }
         // Seats in the order of the configuration's queues (any other kept after them).
         let mut seats = Vec::with_capacity(old_seats.len());
@@ -1215,7 +1235,7 @@ impl Router {
     /// engine kept them.
     pub(crate) fn forget_agent(&mut self, at: u32, agent: &Agent) {
         for m in &agent.config.queues {
-            self.remove_member(at, agent.id(), m.queue);
+            self.remove_member(at, agent.id(), m.queue, duration_millis(m.delay));
         }
         self.seats.set(at, Box::default());
         self.blend_blocked.remove(&agent.id());

@@ -251,7 +251,7 @@ impl Router {
                     }
                 }
             } else {
-                for (key, id, slot) in pool.into_iter().flatten() {
+                for ((key, id), slot) in pool.into_iter().flatten() {
                     if tier.ready.contains(*slot) && qualifies(*slot) && take((*key, *id)) {
                         break;
                     }
@@ -332,7 +332,7 @@ impl Router {
                     .capacity
                     .channels()
                     .enumerate()
-                    .filter(move |(i, (channel, _))| seat.ready_on(q, *i, *channel))
+                    .filter(move |(i, (channel, _))| seat.ready_on(q, *i, *channel, agent))
                     .map(move |(i, (channel, _))| (seat, q, i, channel))
             })
     }

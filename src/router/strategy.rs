@@ -22,11 +22,11 @@ pub(crate) fn agent_key(strategy: AgentSelection, agent: &Agent, queue: QueueId,
             (i64::try_from(ppm).unwrap_or(i64::MAX), idle_since)
         }
         AgentSelection::RoundRobin => {
-            let last = agent.last_offer.get(&queue).copied().unwrap_or(0);
+            let last = agent.held().last_offer.get(&queue).copied().unwrap_or(0);
             (i64::try_from(last).unwrap_or(i64::MAX), 0)
         }
-        AgentSelection::FewestContacts => (i64::try_from(agent.contacts).unwrap_or(i64::MAX), idle_since),
-        AgentSelection::LeastTalkTime => (i64::try_from(agent.talk_ms).unwrap_or(i64::MAX), idle_since),
+        AgentSelection::FewestContacts => (i64::try_from(agent.contacts()).unwrap_or(i64::MAX), idle_since),
+        AgentSelection::LeastTalkTime => (i64::try_from(agent.held().talk_ms).unwrap_or(i64::MAX), idle_since),
         AgentSelection::Linear => {
             let position = agent.config.queues.iter().find(|m| m.queue == queue).map_or(0, |m| m.position);
             (i64::from(position), 0)
