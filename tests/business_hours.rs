@@ -183,6 +183,30 @@ fn a_closed_queue_survives_a_snapshot() {
     assert!(events.iter().any(|e| matches!(e.kind, EventKind::InteractionOffered(_))));
 }
 
+/// A call waiting in a closed queue for a member whose delay it has not reached holds no
+/// queue-delay timer (nothing routes while closed; the opening routes it). A snapshot taken then
+/// restores, and the restored engine offers the call when the original does. `Engine::restore`
+/// refused such a snapshot: it expected the timer of an open queue.
+#[test]
+fn a_call_waiting_for_a_delayed_member_in_a_closed_queue_survives_a_snapshot() {
+    let mut h = harness_at("2026-01-07T07:00:00Z"); // Orthodox Christmas: closed all day
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice]).with_calendar(MOSCOW, WhenClosed::Wait)));
+    let delayed = QueueMembership::new(QueueId(1)).with_delay(std::time::Duration::from_secs(30));
+    h.add_agent(AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Voice, 1)).with_queue(delayed));
+    h.arrive(1, Channel::Voice, 1);
+    assert_eq!(h.state(1), Some(InteractionState::Queued));
+    let json = serde_json::to_string(&h.engine.snapshot()).unwrap();
+    let mut restored = Engine::restore(serde_json::from_str(&json).unwrap()).expect("the snapshot restores");
+    restored.check_invariants().unwrap();
+    assert_eq!(restored.poll_timeout(), h.engine.poll_timeout());
+    let opens = utc("2026-01-08T06:00:00Z");
+    h.at_time(opens);
+    restored.handle_timeout(opens).unwrap();
+    let events: Vec<Event> = std::iter::from_fn(|| restored.poll_event()).collect();
+    assert_eq!(events, h.log[h.log.len() - events.len()..]);
+    assert!(events.iter().any(|e| matches!(e.kind, EventKind::InteractionOffered(_))), "offered at the opening");
+}
+
 /// Every malformed calendar or reference is a typed error at configuration time, and the command
 /// changes nothing.
 #[test]

@@ -746,7 +746,13 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
         }
         // A waiting interaction some member's delay has not reached yet is woken when it
         // is: the engine sets that timer whenever it routes the interaction and finds nobody.
-        if queued && delay_ahead(e, &longest_delays, i) && !kinds.contains(&TimerKind::QueueDelay(i.id)) {
+        // Not in a queue closed by its calendar: nothing is routed there, so no timer is set,
+        // and the opening routes every waiting interaction again.
+        if queued
+            && !e.router.is_closed(i.queue)
+            && delay_ahead(e, &longest_delays, i)
+            && !kinds.contains(&TimerKind::QueueDelay(i.id))
+        {
             return Err(RestoreError::BadTimer { timer: TimerKind::QueueDelay(i.id), problem: "missing" });
         }
         if queued && !step_is_current(e, i) {
