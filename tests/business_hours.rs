@@ -44,6 +44,20 @@ fn at_of(h: &Harness, matches: impl Fn(&EventKind) -> bool) -> Vec<Timestamp> {
     h.log.iter().filter(|e| matches(&e.kind)).map(|e| e.at).collect()
 }
 
+/// Snapshots `h`'s engine, restores it, and checks that at `opens` the restored engine does
+/// exactly what the original does, offering work.
+fn snapshot_restores_and_offers_at_the_opening(h: &mut Harness, opens: Timestamp) {
+    let json = serde_json::to_string(&h.engine.snapshot()).unwrap();
+    let mut restored = Engine::restore(serde_json::from_str(&json).unwrap()).expect("the snapshot restores");
+    restored.check_invariants().unwrap();
+    assert_eq!(restored.poll_timeout(), h.engine.poll_timeout());
+    h.at_time(opens);
+    restored.handle_timeout(opens).unwrap();
+    let events: Vec<Event> = std::iter::from_fn(|| restored.poll_event()).collect();
+    assert_eq!(events, h.log[h.log.len() - events.len()..]);
+    assert!(events.iter().any(|e| matches!(e.kind, EventKind::InteractionOffered(_))), "offered at the opening");
+}
+
 /// The example: a holiday closes a queue in Europe/Moscow time. A call on the holiday ends
 /// `Closed` at once; an e-mail waits and is offered the instant the queue opens the next morning
 /// (09:00 MSK = 06:00 UTC), together with the first call of the day.
@@ -171,16 +185,7 @@ fn a_closed_queue_survives_a_snapshot() {
     h.cmd(Command::AddQueue(queue(1, &[Channel::Email]).with_calendar(MOSCOW, WhenClosed::End)));
     h.add_agent(agent(1, Channel::Email, 1, &[1]));
     h.arrive(1, Channel::Email, 1);
-    let json = serde_json::to_string(&h.engine.snapshot()).unwrap();
-    let mut restored = Engine::restore(serde_json::from_str(&json).unwrap()).unwrap();
-    restored.check_invariants().unwrap();
-    assert_eq!(restored.poll_timeout(), h.engine.poll_timeout());
-    let opens = utc("2026-01-08T06:00:00Z");
-    h.at_time(opens);
-    restored.handle_timeout(opens).unwrap();
-    let events: Vec<Event> = std::iter::from_fn(|| restored.poll_event()).collect();
-    assert_eq!(events, h.log[h.log.len() - events.len()..]);
-    assert!(events.iter().any(|e| matches!(e.kind, EventKind::InteractionOffered(_))));
+    snapshot_restores_and_offers_at_the_opening(&mut h, utc("2026-01-08T06:00:00Z"));
 }
 
 /// A call waiting in a closed queue for a member whose delay it has not reached holds no
@@ -195,16 +200,7 @@ fn a_call_waiting_for_a_delayed_member_in_a_closed_queue_survives_a_snapshot() {
     h.add_agent(AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Voice, 1)).with_queue(delayed));
     h.arrive(1, Channel::Voice, 1);
     assert_eq!(h.state(1), Some(InteractionState::Queued));
-    let json = serde_json::to_string(&h.engine.snapshot()).unwrap();
-    let mut restored = Engine::restore(serde_json::from_str(&json).unwrap()).expect("the snapshot restores");
-    restored.check_invariants().unwrap();
-    assert_eq!(restored.poll_timeout(), h.engine.poll_timeout());
-    let opens = utc("2026-01-08T06:00:00Z");
-    h.at_time(opens);
-    restored.handle_timeout(opens).unwrap();
-    let events: Vec<Event> = std::iter::from_fn(|| restored.poll_event()).collect();
-    assert_eq!(events, h.log[h.log.len() - events.len()..]);
-    assert!(events.iter().any(|e| matches!(e.kind, EventKind::InteractionOffered(_))), "offered at the opening");
+    snapshot_restores_and_offers_at_the_opening(&mut h, utc("2026-01-08T06:00:00Z"));
 }
 
 /// Every malformed calendar or reference is a typed error at configuration time, and the command
