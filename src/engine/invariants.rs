@@ -6,7 +6,7 @@ use super::{Engine, TimerKind};
 use crate::ids::AgentId;
 use crate::model::agent::Agent;
 use crate::model::capacity::Load;
-use crate::model::channel::ChannelMode;
+use crate::model::channel::{Channel, ChannelMode};
 use crate::model::interaction::InteractionState;
 
 /// A broken invariant: always a bug in switchboard, never the host's fault.
@@ -299,6 +299,15 @@ impl Engine {
         self.check_index()
     }
 
+    /// The channel of each piece of work `a` holds: offers ringing, interactions connected and
+    /// in wrap-up (what their load must be made of).
+    pub(super) fn held_channels<'a>(&'a self, a: &'a Agent) -> impl Iterator<Item = Channel> + 'a {
+        let held = a.held();
+        let offered = held.offers.iter().filter_map(|o| self.offers.get(o).map(|p| p.channel));
+        let working = held.connected.iter().chain(&held.wrap_ups);
+        offered.chain(working.filter_map(|i| self.interactions.get(i).map(|i| i.channel)))
+    }
+
     /// Whether an agent's load fits their profile: with interruptible work set
     /// aside (real-time work may be taken on top of it), and, for the work
     /// that is not real-time, with nothing set aside (it was taken when
@@ -308,15 +317,8 @@ impl Engine {
         if !a.load.within(profile) {
             return false;
         }
-        let channels = a.held().offers.iter().filter_map(|o| self.offers.get(o).map(|p| p.channel)).chain(
-            a.held()
-                .connected
-                .iter()
-                .chain(&a.held().wrap_ups)
-                .filter_map(|i| self.interactions.get(i).map(|i| i.channel)),
-        );
         let mut rest = Load::default();
-        for channel in channels.filter(|c| self.config.channel_mode(*c) != Some(ChannelMode::RealTime)) {
+        for channel in self.held_channels(a).filter(|c| self.config.channel_mode(*c) != Some(ChannelMode::RealTime)) {
             rest.reserve(profile, channel);
         }
         rest.within_in_full(profile)

@@ -585,14 +585,7 @@ fn check_loads(e: &Engine) -> Result<(), RestoreError> {
             return Err(RestoreError::AgentOverCapacity(a.id()));
         }
         let mut load = crate::model::capacity::Load::default();
-        let channels = a.held().offers.iter().filter_map(|o| e.offers.get(o).map(|p| p.channel)).chain(
-            a.held()
-                .connected
-                .iter()
-                .chain(&a.held().wrap_ups)
-                .filter_map(|i| e.interactions.get(i).map(|i| i.channel)),
-        );
-        for channel in channels {
+        for channel in e.held_channels(a) {
             load.reserve(&a.config.capacity, channel);
         }
         // As the invariants check it, with interruptible work set aside for
