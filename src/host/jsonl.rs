@@ -471,7 +471,9 @@ pub(crate) fn checksummed_line(json: &[u8]) -> Vec<u8> {
     line
 }
 
-/// The CRC-32C of `bytes`, as the journal's lines carry it.
+/// The CRC-32C of `bytes`, as the journal's lines carry it (the replicated
+/// log checks its records and snapshot with it).
+#[cfg(feature = "replication")]
 pub(crate) fn crc32c(bytes: &[u8]) -> u32 {
     CRC32C.checksum(bytes)
 }
