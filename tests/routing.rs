@@ -415,9 +415,9 @@ fn large_requirement_sets_are_matched_level_by_level() {
 }
 
 #[test]
-fn talk_time_counts_time_in_conversation_since_login() {
-    // Two chats overlapping (0–30 s and 10–50 s) are one conversation of 50 s; a logout and
-    // login start the count again.
+fn talk_time_and_contacts_count_since_login() {
+    // Two chats overlapping (0–30 s and 10–50 s) are one conversation of 50 s and two contacts; a
+    // logout and login start both counts again.
     let mut h = harness();
     h.cmd(Command::AddQueue(queue(1, &[Channel::Chat])));
     h.add_agent(agent(1, Channel::Chat, 2, &[1]));
@@ -429,8 +429,11 @@ fn talk_time_counts_time_in_conversation_since_login() {
     assert_eq!(h.engine.agent(AgentId(1)).unwrap().talk_time(), secs(50));
     let restored = Engine::restore(h.engine.snapshot()).unwrap();
     assert_eq!(restored.agent(AgentId(1)).unwrap().talk_time(), secs(50), "kept in snapshots");
+    assert_eq!(h.engine.agent(AgentId(1)).unwrap().contacts(), 2);
+    assert_eq!(restored.agent(AgentId(1)).unwrap().contacts(), 2, "kept in snapshots");
     h.cmd(Command::Logout { agent: AgentId(1) }).cmd(Command::Login { agent: AgentId(1) });
     assert_eq!(h.engine.agent(AgentId(1)).unwrap().talk_time(), secs(0));
+    assert_eq!(h.engine.agent(AgentId(1)).unwrap().contacts(), 0);
 }
 
 /// Which of three idle chat agents (weights given) takes each of `calls` chats, one after another,

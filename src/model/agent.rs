@@ -580,7 +580,9 @@ impl Agent {
         self.idle_since
     }
 
-    /// Interactions accepted since the agent was added.
+    /// Interactions accepted since the agent last logged in (zero before
+    /// their first login): what
+    /// [`AgentSelection::FewestContacts`](crate::AgentSelection::FewestContacts) ranks by.
     pub fn contacts(&self) -> u64 {
         self.held().contacts
     }
