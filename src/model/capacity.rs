@@ -432,8 +432,10 @@ impl CapacityProfile {
 /// double-booking impossible.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Load {
+    /// Two channels inline (voice and chat, say): the count changes on
+    /// every offer and release.
     #[serde(with = "super::channel::channel_map")]
-    per_channel: VecMap<Channel, u32>,
+    per_channel: VecMap<Channel, u32, 2>,
     units: u32,
     exclusive_held: u32,
     items: u32,

@@ -115,13 +115,16 @@ pub(crate) mod channel_map {
     use super::Channel;
     use crate::model::vecmap::VecMap;
 
-    pub(crate) fn serialize<V: Serialize, S: Serializer>(map: &VecMap<Channel, V>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<V: Serialize, S: Serializer, const N: usize>(
+        map: &VecMap<Channel, V, N>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.collect_seq(map.iter())
     }
 
-    pub(crate) fn deserialize<'de, V: Deserialize<'de>, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, V: Deserialize<'de>, D: Deserializer<'de>, const N: usize>(
         d: D,
-    ) -> Result<VecMap<Channel, V>, D::Error> {
+    ) -> Result<VecMap<Channel, V, N>, D::Error> {
         let pairs: Vec<(Channel, V)> = Vec::deserialize(d)?;
         let mut map = VecMap::new();
         for (channel, value) in pairs {

@@ -9,25 +9,34 @@
 //! `BTreeMap` it replaces: the serde forms (a map, or through
 //! [`channel_map`](super::channel::channel_map) a list of pairs) are byte for
 //! byte the same.
+//!
+//! A map may keep its first `N` entries inline, in the 16 bytes a vector's
+//! pointer and length take anyway (a `SmallVec` with the `union` layout is
+//! the 24 bytes of a `Vec`): the maps an agent changes on every offer (their
+//! load per channel, their last offer per queue) then sit in the agent's own
+//! cache lines instead of a heap block of their own, which at thousands of
+//! agents is a cache miss per map per decision.
 
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
 
-/// A map kept as a vector sorted by key, for a handful of entries.
+/// A map kept as a vector sorted by key, for a handful of entries, the
+/// first `N` of them inline.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub(crate) struct VecMap<K, V>(Vec<(K, V)>);
+pub(crate) struct VecMap<K, V, const N: usize = 0>(SmallVec<[(K, V); N]>);
 
-impl<K, V> Default for VecMap<K, V> {
+impl<K, V, const N: usize> Default for VecMap<K, V, N> {
     fn default() -> Self {
-        VecMap(Vec::new())
+        VecMap(SmallVec::new_const())
     }
 }
 
-impl<K: Ord + Copy, V> VecMap<K, V> {
+impl<K: Ord + Copy, V, const N: usize> VecMap<K, V, N> {
     /// An empty map (allocates nothing).
     pub(crate) const fn new() -> Self {
-        VecMap(Vec::new())
+        VecMap(SmallVec::new_const())
     }
 
     fn find(&self, key: &K) -> Result<usize, usize> {
@@ -50,7 +59,8 @@ impl<K: Ord + Copy, V> VecMap<K, V> {
     }
 
     /// Sets `key` to `value`, returning the value it replaces. Grows the
-    /// vector by one entry at a time: these maps hold a handful.
+    /// vector by one entry at a time once past its inline room: these maps
+    /// hold a handful.
     pub(crate) fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
@@ -97,7 +107,7 @@ impl<K: Ord + Copy, V> VecMap<K, V> {
     }
 }
 
-impl<K: Ord + Copy, V> FromIterator<(K, V)> for VecMap<K, V> {
+impl<K: Ord + Copy, V, const N: usize> FromIterator<(K, V)> for VecMap<K, V, N> {
     /// Later entries replace earlier ones with the same key, as in a `BTreeMap`.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(entries: I) -> Self {
         let mut map = VecMap::new();
@@ -109,21 +119,21 @@ impl<K: Ord + Copy, V> FromIterator<(K, V)> for VecMap<K, V> {
 }
 
 /// Formatted as a map, as the `BTreeMap` it replaces was.
-impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for VecMap<K, V> {
+impl<K: fmt::Debug, V: fmt::Debug, const N: usize> fmt::Debug for VecMap<K, V, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.0.iter().map(|(k, v)| (k, v))).finish()
     }
 }
 
 /// Serialised as a map in key order, exactly as a `BTreeMap`.
-impl<K: Serialize, V: Serialize> Serialize for VecMap<K, V> {
+impl<K: Serialize, V: Serialize, const N: usize> Serialize for VecMap<K, V, N> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 
 /// Read as a map, as a `BTreeMap` is: a key given twice keeps its last value.
-impl<'de, K: Deserialize<'de> + Ord + Copy, V: Deserialize<'de>> Deserialize<'de> for VecMap<K, V> {
+impl<'de, K: Deserialize<'de> + Ord + Copy, V: Deserialize<'de>, const N: usize> Deserialize<'de> for VecMap<K, V, N> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let map = std::collections::BTreeMap::<K, V>::deserialize(d)?;
         Ok(VecMap(map.into_iter().collect()))
