@@ -60,12 +60,17 @@ pub enum TimerKind {
 }
 
 impl TimerKind {
+    /// How many kinds there are (the ranks are `0..KINDS`).
+    const KINDS: usize = 10;
+
     /// Whether the timer changes an interaction's rank in its lists (a
     /// bound reached, a step ended): those due at one instant fire together.
     pub(crate) fn changes_rank(self) -> bool {
         matches!(self, TimerKind::MaxWait(_) | TimerKind::StepExpiry(_))
     }
 
+    /// Firing order among kinds at one instant; also each kind's own
+    /// number (every kind has its rank), below [`TimerKind::KINDS`].
     fn rank(self) -> u8 {
         match self {
             // A bound is reached first at its instant, so that an agent freed at
@@ -119,10 +124,18 @@ type Entry = Reverse<(Timestamp, u8, u64, TimerKind)>;
 ///
 /// Firing order comes from the heap's keys alone, which are unique, never
 /// from hashing or from the order entries were pushed.
+///
+/// The engine cancels every timer an interaction might have when it ends or
+/// leaves its queue (about seventeen per call handled), most of them of
+/// kinds its configuration never sets (steps, exception rules, time to
+/// live, callbacks). A count of live timers per kind makes each of those a
+/// comparison instead of a hash-map probe.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TimerTable {
     /// Live timers: due time and sequence number. Looked up, never iterated in an order that shows.
     live: IdMap<TimerKind, (Timestamp, u64)>,
+    /// How many of `live` are of each kind, by [`TimerKind::rank`].
+    live_per_kind: [u32; TimerKind::KINDS],
     /// Every timer set, live or stale; the top is live.
     heap: BinaryHeap<Entry>,
     next_seq: u64,
@@ -134,7 +147,12 @@ const STALE_SLACK: usize = 64;
 impl TimerTable {
     /// An empty table hashing with `key`.
     pub(crate) fn new(key: IdHashKey) -> Self {
-        TimerTable { live: IdMap::with_hasher(key), heap: BinaryHeap::new(), next_seq: 0 }
+        TimerTable {
+            live: IdMap::with_hasher(key),
+            live_per_kind: [0; TimerKind::KINDS],
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+        }
     }
 
     /// Sets (or moves) a timer.
@@ -142,6 +160,9 @@ impl TimerTable {
         let seq = self.next_seq;
         self.next_seq += 1;
         let moved = self.live.insert(kind, (due, seq)).is_some();
+        if !moved {
+            self.live_per_kind[usize::from(kind.rank())] += 1;
+        }
         self.heap.push(Reverse((due, kind.rank(), seq, kind)));
         if moved {
             // The old entry may have been the top.
@@ -152,7 +173,7 @@ impl TimerTable {
 
     /// Cancels a timer if set.
     pub(crate) fn cancel(&mut self, kind: TimerKind) {
-        if self.live.remove(&kind).is_some() {
+        if self.any_of(kind) && self.forget(kind) {
             self.drop_stale_top();
             self.compact_if_stale();
         }
@@ -169,7 +190,7 @@ impl TimerTable {
             return None;
         }
         let Reverse((due, _, _, kind)) = self.heap.pop()?;
-        self.live.remove(&kind);
+        self.forget(kind);
         self.drop_stale_top();
         Some((due, kind))
     }
@@ -186,7 +207,24 @@ impl TimerTable {
 
     /// When a timer is due, if set.
     pub(crate) fn due(&self, kind: TimerKind) -> Option<Timestamp> {
+        if !self.any_of(kind) {
+            return None;
+        }
         self.live.get(&kind).map(|(due, _)| *due)
+    }
+
+    /// Whether any timer of `kind`'s kind is live.
+    fn any_of(&self, kind: TimerKind) -> bool {
+        self.live_per_kind[usize::from(kind.rank())] > 0
+    }
+
+    /// Forgets the live timer `kind`, if set; whether it was.
+    fn forget(&mut self, kind: TimerKind) -> bool {
+        let was = self.live.remove(&kind).is_some();
+        if was {
+            self.live_per_kind[usize::from(kind.rank())] -= 1;
+        }
+        was
     }
 
     /// All timers in firing order.
@@ -205,9 +243,12 @@ impl TimerTable {
     /// Replaces the table with snapshot timers (validated by the caller: one per kind).
     pub(crate) fn restore(&mut self, timers: &[Timer], next_seq: u64) {
         self.live.clear();
+        self.live_per_kind = [0; TimerKind::KINDS];
         self.heap.clear();
         for t in timers {
-            self.live.insert(t.kind, (t.due, t.seq));
+            if self.live.insert(t.kind, (t.due, t.seq)).is_none() {
+                self.live_per_kind[usize::from(t.kind.rank())] += 1;
+            }
         }
         self.rebuild();
         self.next_seq = next_seq;
@@ -256,6 +297,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_kind_has_its_own_rank_below_the_count_of_kinds() {
+        let (i, o, c) = (InteractionId(1), OfferId(1), crate::ids::CalendarId(1));
+        let all = [
+            TimerKind::BusinessHours(c),
+            TimerKind::OfferTimeout(o),
+            TimerKind::WrapUpEnd(i),
+            TimerKind::QueueDelay(i),
+            TimerKind::MaxWait(i),
+            TimerKind::StepExpiry(i),
+            TimerKind::ExceptionRule(i),
+            TimerKind::TimeToLive(i),
+            TimerKind::ForgetDeclines(i),
+            TimerKind::CallbackDue(i),
+        ];
+        let ranks: std::collections::BTreeSet<u8> = all.iter().map(|k| k.rank()).collect();
+        assert_eq!(ranks.len(), TimerKind::KINDS);
+        assert!(ranks.iter().all(|r| usize::from(*r) < TimerKind::KINDS));
+    }
+
+    #[test]
     fn fires_in_due_kind_sequence_order_and_cancels() {
         let mut t = TimerTable::default();
         let at = Timestamp::from_millis;
@@ -298,10 +359,13 @@ mod tests {
             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (x >> 33) % n
         };
-        let kind = |k: u64| match k % 3 {
-            0 => TimerKind::OfferTimeout(OfferId(k / 3)),
-            1 => TimerKind::WrapUpEnd(InteractionId(k / 3)),
-            _ => TimerKind::QueueDelay(InteractionId(k / 3)),
+        // Four kinds; time to live only one in 300 draws, so it is often
+        // cancelled and looked up with none live: the per-kind counts must stay exact.
+        let kind = |k: u64| match k % 4 {
+            _ if k == 299 => TimerKind::TimeToLive(InteractionId(1)),
+            0 => TimerKind::OfferTimeout(OfferId(k / 4)),
+            1 => TimerKind::WrapUpEnd(InteractionId(k / 4)),
+            _ => TimerKind::QueueDelay(InteractionId(k / 4)),
         };
         let first = |r: &BTreeMap<TimerKind, (Timestamp, u64)>| {
             r.iter().map(|(k, (due, seq))| (*due, k.rank(), *seq, *k)).min()
@@ -343,6 +407,11 @@ mod tests {
             assert!(t.heap.len() <= 3 * reference.len() + STALE_SLACK + 1, "stale entries stay bounded");
             let k = kind(draw(300));
             assert_eq!(t.due(k), reference.get(&k).map(|(due, _)| *due));
+            let mut per_kind = [0u32; TimerKind::KINDS];
+            for k in reference.keys() {
+                per_kind[usize::from(k.rank())] += 1;
+            }
+            assert_eq!(t.live_per_kind, per_kind, "step {step}");
         }
         let expected: Vec<Timer> = {
             let mut all: Vec<_> =
