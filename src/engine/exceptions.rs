@@ -334,6 +334,10 @@ impl Engine {
     /// The admission rules of `queue` that hold for interaction `iid` as it
     /// arrives (before it is queued), in order.
     pub(super) fn admission_due(&self, iid: InteractionId, queue: &QueueConfig) -> Vec<(usize, ExceptionAction)> {
+        // Most queues have no admission rules: no lookup for them on every arrival.
+        if queue.admission_rules.is_empty() {
+            return Vec::new();
+        }
         let i = &self.interactions[&iid];
         queue
             .admission_rules
@@ -352,6 +356,9 @@ impl Engine {
 
     /// Applies the admission rules found due for a new arrival, now queued.
     pub(super) fn admit(&mut self, iid: InteractionId, due: Vec<(usize, ExceptionAction)>, at: Timestamp) {
+        if due.is_empty() {
+            return;
+        }
         let from = self.interactions[&iid].queue;
         for (k, action) in due {
             let rule = u16::try_from(k).expect("rules are at most Limits::MAX_STEPS");
