@@ -95,6 +95,24 @@ impl<K: Copy + Eq + Hash, V> DenseMap<K, V> {
         self.cell_mut(slot).as_mut()
     }
 
+    /// The slot of `id` and its value, to change (one lookup).
+    pub(crate) fn get_mut_with_slot(&mut self, id: &K) -> Option<(u32, &mut V)> {
+        let slot = self.slots.get(id)?.slot;
+        Some((slot, self.cell_mut(slot).as_mut()?))
+    }
+
+    /// The value of `id` and its tag (one lookup).
+    pub(crate) fn get_with_tag(&self, id: &K) -> Option<(&V, u32)> {
+        let Entry { slot, tag } = *self.slots.get(id)?;
+        Some((self.cell(slot).as_ref()?, tag))
+    }
+
+    /// The value of `id`, to change, and its tag (one lookup).
+    pub(crate) fn get_mut_with_tag(&mut self, id: &K) -> Option<(&mut V, u32)> {
+        let Entry { slot, tag } = *self.slots.get(id)?;
+        Some((self.cell_mut(slot).as_mut()?, tag))
+    }
+
     /// Whether `id` has a value.
     pub(crate) fn contains_key(&self, id: &K) -> bool {
         self.slots.contains_key(id)

@@ -102,9 +102,10 @@ impl Engine {
         queue_priority: i32,
         now: Timestamp,
     ) {
-        let overdue = self.interactions.get(&iid).is_some_and(|i| i.overdue);
-        let step =
-            self.interactions.get(&iid).and_then(|i| (!i.steps(&self.queues[&i.queue]).is_empty()).then_some(i.step));
+        let (overdue, step) = match self.interactions.get(&iid) {
+            Some(i) => (i.overdue, (!i.steps(&self.queues[&i.queue]).is_empty()).then_some(i.step)),
+            None => (false, None),
+        };
         self.leave_queue(iid);
         let offer_id = OfferId(self.next_offer);
         // Cannot overflow: restore refuses counters above 2^63, and one offer adds one.
@@ -190,13 +191,12 @@ impl Engine {
 
     /// Re-places an agent in the routing index and reports a presence change.
     pub(super) fn refresh_agent(&mut self, id: AgentId, now: Timestamp) {
-        let Some(agent) = self.agents.get_mut(&id) else { return };
+        let Some((at, agent)) = self.agents.get_mut_with_slot(&id) else { return };
         agent.note_talk(now);
         let presence = agent.presence();
         let previous = agent.reported_presence;
         agent.reported_presence = presence;
-        let (at, a) = self.agents.get_with_slot(&id).expect("the agent exists");
-        self.router.place_agent(at, a, &self.queues);
+        self.router.place_agent(at, agent, &self.queues);
         if presence != previous {
             self.emit(now, EventKind::AgentPresenceChanged { agent: id, previous, presence });
         }
@@ -220,8 +220,8 @@ impl Engine {
     /// keeping its place in line. Returns whether its step changed.
     pub(super) fn list(&mut self, iid: InteractionId, now: Timestamp) -> bool {
         let step_changed = self.settle_step(iid, now);
-        let sig = self.held_sig(iid).expect("a live interaction holds its signature");
-        let i = self.interactions.get_mut(&iid).expect("list: interaction exists");
+        // Its signature is its entry's tag (see `held_sig`).
+        let (i, sig) = self.interactions.get_mut_with_tag(&iid).expect("list: interaction exists");
         i.state = InteractionState::Queued;
         let q = &self.queues[&i.queue];
         // Overdue is decided afresh in each queue (a transfer brings another
@@ -275,8 +275,8 @@ impl Engine {
     /// queue, or to move to another list of it), and has the agents it
     /// affected look again.
     pub(super) fn unlist(&mut self, iid: InteractionId) {
-        let i = &self.interactions[&iid];
-        let sig = self.held_sig(iid).expect("a queued interaction holds its signature");
+        // Its signature is its entry's tag (see `held_sig`).
+        let (i, sig) = self.interactions.get_with_tag(&iid).expect("unlist: interaction exists");
         // Agents held back from deferrable work look again whenever real-time
         // work leaves a list: what held them back (the real-time interaction
         // they would be offered within the blend horizon) may have gone.
