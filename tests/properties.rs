@@ -2,7 +2,8 @@
 //! determinism, failed commands change nothing, and liveness at the end.
 //!
 //! `SWITCHBOARD_SEED` sets the seed (printed on failure) and
-//! `SWITCHBOARD_CASES` the number of cases; raise it for long soaks.
+//! `SWITCHBOARD_CASES` the number of cases (the random runs split theirs over two tests, so
+//! that they use both cores); raise it for long soaks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -19,9 +20,25 @@ fn seed() -> u64 {
     std::env::var("SWITCHBOARD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_5eed)
 }
 
+fn cases() -> u32 {
+    std::env::var("SWITCHBOARD_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(48)
+}
+
 fn config() -> Config {
-    let cases = std::env::var("SWITCHBOARD_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(48);
-    Config { cases, rng_seed: RngSeed::Fixed(seed()), failure_persistence: None, ..Config::default() }
+    Config { cases: cases(), rng_seed: RngSeed::Fixed(seed()), failure_persistence: None, ..Config::default() }
+}
+
+/// Half `half` (0 or 1) of the cases of [`config`], for a property whose cases are long: the
+/// two halves are two tests, so they run on two threads. The first half draws the same cases
+/// as the first half of [`config`]; the second draws from a seed derived from
+/// `SWITCHBOARD_SEED`, so that seed still reproduces both.
+fn half_config(half: u32) -> Config {
+    let cases = cases();
+    let (cases, rng_seed) = match half {
+        0 => (cases.div_ceil(2), seed()),
+        _ => (cases / 2, seed() ^ 0x9e37_79b9_7f4a_7c15),
+    };
+    Config { cases, rng_seed: RngSeed::Fixed(rng_seed), failure_persistence: None, ..Config::default() }
 }
 
 /// One step of a random run. Ids are small so that commands collide often.
@@ -609,8 +626,29 @@ fn drain(run: &mut Run, never_reoffer: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// One case of the random runs: the run keeps every invariant, replays identically from a
+/// snapshot taken halfway, and drains.
+fn random_run_holds(ops: &[Op], knobs: (bool, bool, bool)) -> Result<(), TestCaseError> {
+    let seed = seed();
+    let mut first = run(ops, knobs, None).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
+    // The second run restores from a snapshot halfway: it must not change a byte.
+    let second = run(ops, knobs, Some(ops.len() / 2))
+        .map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
+    prop_assert!(
+        first.events == second.events,
+        "SWITCHBOARD_SEED={}: the same commands (with a restore halfway) gave different events",
+        seed
+    );
+    let a = serde_json::to_string(&first.events).unwrap();
+    let b = serde_json::to_string(&second.events).unwrap();
+    prop_assert_eq!(a, b, "SWITCHBOARD_SEED={}: event streams differ byte for byte", seed);
+    prop_assert_eq!(first.engine.snapshot(), second.engine.snapshot());
+    drain(&mut first, knobs.0).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: liveness: {e}")))?;
+    Ok(())
+}
+
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(half_config(0))]
 
     #[test]
     fn random_runs_keep_every_invariant_and_drain(
@@ -619,17 +657,22 @@ proptest! {
         pause_on_miss in any::<bool>(),
         tight_limits in any::<bool>(),
     ) {
-        let knobs = (never_reoffer, pause_on_miss, tight_limits);
-        let seed = seed();
-        let mut first = run(&ops, knobs, None).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
-        // The second run restores from a snapshot halfway: it must not change a byte.
-        let second = run(&ops, knobs, Some(ops.len() / 2)).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: {e}")))?;
-        prop_assert!(first.events == second.events, "SWITCHBOARD_SEED={}: the same commands (with a restore halfway) gave different events", seed);
-        let a = serde_json::to_string(&first.events).unwrap();
-        let b = serde_json::to_string(&second.events).unwrap();
-        prop_assert_eq!(a, b, "SWITCHBOARD_SEED={}: event streams differ byte for byte", seed);
-        prop_assert_eq!(first.engine.snapshot(), second.engine.snapshot());
-        drain(&mut first, never_reoffer).map_err(|e| TestCaseError::fail(format!("SWITCHBOARD_SEED={seed}: liveness: {e}")))?;
+        random_run_holds(&ops, (never_reoffer, pause_on_miss, tight_limits))?;
+    }
+}
+
+proptest! {
+    #![proptest_config(half_config(1))]
+
+    /// The other half of the cases of `random_runs_keep_every_invariant_and_drain`.
+    #[test]
+    fn random_runs_keep_every_invariant_and_drain_second_half(
+        ops in prop::collection::vec(op(), 1..250),
+        never_reoffer in any::<bool>(),
+        pause_on_miss in any::<bool>(),
+        tight_limits in any::<bool>(),
+    ) {
+        random_run_holds(&ops, (never_reoffer, pause_on_miss, tight_limits))?;
     }
 }
 
