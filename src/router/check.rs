@@ -209,7 +209,7 @@ impl Router {
                     ensure!((i.queue, i.channel) == (*qid, *channel), "{} listed in the wrong queue", i.id);
                     ensure!(interactions.tag(&i.id) == Some(*sig), "{} listed under another set", i.id);
                     ensure!(*w == WaitKey::new(i, &queues[qid]), "{}'s key is stale", i.id);
-                    let list = lists.entry(*sig).or_insert(List { head: *w, len: 0, qualified: 0 });
+                    let list = lists.entry(*sig).or_insert(List { len: 0, qualified: 0 });
                     list.len += 1;
                 }
                 // Counted from the channel, skill and rule bits, which
@@ -222,8 +222,9 @@ impl Router {
                 }
                 ensure!(lists == ch.lists, "{qid}/{channel}: lists {:?} but the index has {:?}", lists, ch.lists);
                 let mut heads = super::Heads::default();
-                for (sig, list) in lists.iter().filter(|(_, l)| l.qualified > 0) {
-                    heads.insert(&super::Shape::of(self.requirements(*sig)), list.head, *sig);
+                for (sig, _) in lists.iter().filter(|(_, l)| l.qualified > 0) {
+                    let head = ch.head_of(*sig).expect("a list has a head");
+                    heads.insert(&super::Shape::of(self.requirements(*sig)), head, *sig);
                 }
                 ensure!(heads == ch.heads, "{qid}/{channel}: heads differ from the lists'");
                 let all: BTreeSet<(WaitKey, u32)> = ch.heads.all().collect();

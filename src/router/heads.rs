@@ -13,6 +13,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use smallvec::SmallVec;
+
 use super::{SigId, WaitKey};
 use crate::ids::{IdHashKey, SkillId};
 use crate::model::skill::{Requirements, SkillSet};
@@ -25,15 +27,20 @@ pub(crate) const LEVELS_INLINE: usize = 4;
 /// What the heads know of a requirement set: the skills it names (sorted)
 /// and, when there are at most [`LEVELS_INLINE`], the minimum levels in the
 /// same order (zero past the end); otherwise all zero.
+///
+/// Worked out from the set whenever a head moves, on the stack, rather
+/// than kept per interned set: kept, it cost about 50 bytes a set (its
+/// entry and its own allocation), which with thousands of sets of one or two
+/// interactions each was 25 bytes per waiting interaction.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Shape {
-    pub(crate) skills: Box<[SkillId]>,
+    pub(crate) skills: SmallVec<[SkillId; LEVELS_INLINE]>,
     pub(crate) levels: [u8; LEVELS_INLINE],
 }
 
 impl Shape {
     pub(crate) fn of(reqs: &Requirements) -> Shape {
-        let skills: Box<[SkillId]> = reqs.iter().map(|r| r.skill).collect();
+        let skills: SmallVec<[SkillId; LEVELS_INLINE]> = reqs.iter().map(|r| r.skill).collect();
         let mut levels = [0; LEVELS_INLINE];
         if skills.len() <= LEVELS_INLINE {
             for (level, r) in levels.iter_mut().zip(reqs.iter()) {

@@ -109,6 +109,15 @@ pub(crate) struct WaitKey {
 }
 
 impl WaitKey {
+    /// Orders before every interaction's key: where a list's range starts.
+    pub(crate) const MIN: WaitKey = WaitKey {
+        deadline_ms: i64::MIN,
+        neg_static_priority: Wide { high: i64::MIN, low: 0 },
+        entered_ms: i64::MIN,
+        seq: 0,
+        id: InteractionId(0),
+    };
+
     /// The key of `i` in `queue`'s lists.
     ///
     /// Linear aging keeps a static key: `p + r·(now − t) = (p − r·t) + r·now`,
@@ -187,11 +196,13 @@ pub(crate) enum Dequeued {
     NotFound,
 }
 
-/// One requirement set's waiting list in a (queue, channel).
+/// One requirement set's waiting list in a (queue, channel). Its head, its
+/// first interaction in routing order, is the first entry of its range of
+/// the waiting set ([`ChannelIndex::head_of`]), not kept here again: with
+/// thousands of requirement sets most lists hold one or two interactions,
+/// and a copy of the head took 48 of this entry's 56 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct List {
-    /// Its first interaction in routing order.
-    pub(crate) head: WaitKey,
     /// How many interactions it holds.
     pub(crate) len: u32,
     /// Members who work the channel and satisfy the requirement set, ready
@@ -521,26 +532,33 @@ impl ChannelIndex {
         self.tiers.entry(delay).or_default().ready.insert(slot);
     }
 
-    /// Moves a list's head, keeping the heads in step unless the list is
-    /// parked. `shape` is its requirement set's.
-    fn set_head(&mut self, sig: SigId, shape: &Shape, head: WaitKey) {
-        let Some(list) = self.lists.get_mut(&sig) else { return };
+    /// The head of `sig`'s list: its first waiting interaction in routing order.
+    pub(crate) fn head_of(&self, sig: SigId) -> Option<WaitKey> {
+        self.waiting.range((sig, WaitKey::MIN)..).next().filter(|(s, _)| *s == sig).map(|(_, w)| *w)
+    }
+
+    /// Moves a list's head from `old` to `new` in the heads, unless the
+    /// list is parked. `shape` is its requirement set's.
+    fn set_head(&mut self, sig: SigId, shape: &Shape, old: WaitKey, new: WaitKey) {
+        let Some(list) = self.lists.get(&sig) else { return };
         if list.qualified > 0 {
-            self.heads.remove(shape, list.head, sig);
-            self.heads.insert(shape, head, sig);
+            self.heads.remove(shape, old, sig);
+            self.heads.insert(shape, new, sig);
         }
-        list.head = head;
     }
 
     /// Changes a list's count of qualified members, parking or unparking it.
     fn adjust_qualified(&mut self, sig: SigId, shape: &Shape, qualified: u32) {
+        let head = self.head_of(sig);
         let Some(list) = self.lists.get_mut(&sig) else { return };
-        match (list.qualified > 0, qualified > 0) {
-            (true, false) => self.heads.remove(shape, list.head, sig),
-            (false, true) => self.heads.insert(shape, list.head, sig),
+        let was = list.qualified;
+        list.qualified = qualified;
+        let Some(head) = head else { return };
+        match (was > 0, qualified > 0) {
+            (true, false) => self.heads.remove(shape, head, sig),
+            (false, true) => self.heads.insert(shape, head, sig),
             _ => {}
         }
-        list.qualified = qualified;
     }
 }
 
@@ -551,8 +569,6 @@ pub(crate) struct Router {
     /// are in `sig_rule`). A freed slot is emptied until reused; `sig_ids`
     /// says which slots are live.
     sigs: Vec<Requirements>,
-    /// The skills each requirement set names and their levels, as the heads keep them.
-    sig_shapes: Vec<Shape>,
     /// The rule of each signature, if it has one (read on every head an agent walks).
     sig_rule: Vec<Option<RuleId>>,
     /// Interned rules, by id; a freed id is empty until reused.
@@ -597,7 +613,6 @@ impl Router {
     pub(crate) fn new(config: &EngineConfig) -> Self {
         Router {
             sigs: Vec::new(),
-            sig_shapes: Vec::new(),
             sig_rule: Vec::new(),
             rules: Vec::new(),
             rule_ids: BTreeMap::new(),
@@ -715,7 +730,6 @@ impl Router {
         let id = match self.free_sigs.pop_first() {
             Some(id) => {
                 self.sigs[id as usize] = e.requirements.clone();
-                self.sig_shapes[id as usize] = Shape::of(&e.requirements);
                 self.sig_rule[id as usize] = rule;
                 self.sig_holders[id as usize] = 1;
                 id
@@ -724,7 +738,6 @@ impl Router {
                 let id = SigId::try_from(self.sigs.len())
                     .expect("live signatures are bounded by Limits::max_signatures, a u32");
                 self.sigs.push(e.requirements.clone());
-                self.sig_shapes.push(Shape::of(&e.requirements));
                 self.sig_rule.push(rule);
                 self.sig_holders.push(1);
                 id
@@ -745,7 +758,6 @@ impl Router {
             return;
         }
         let reqs = std::mem::take(&mut self.sigs[sig as usize]);
-        self.sig_shapes[sig as usize] = Shape::default();
         let rule = self.sig_rule[sig as usize].take();
         self.sig_ids.remove(&(reqs, rule));
         if let Some(rule) = rule {
@@ -1003,7 +1015,7 @@ impl Router {
         let q = self.queues.get_mut(&queue).expect("looked up above");
         for (channel, sig, qualified) in changes {
             if let Some(ch) = q.channels.get_mut(&channel) {
-                ch.adjust_qualified(sig, &self.sig_shapes[sig as usize], qualified);
+                ch.adjust_qualified(sig, &Shape::of(&self.sigs[sig as usize]), qualified);
             }
         }
     }
@@ -1067,20 +1079,21 @@ impl Router {
         let ch = &q.channels[&i.channel];
         let qualified = if new_list { Some(q.count_qualified(&ch.works, e, rule)) } else { None };
         let ch = q.channels.get_mut(&i.channel).expect("ensured above");
+        let head = ch.head_of(sig);
         ch.waiting.insert((sig, key));
         q.waiting += 1;
         match qualified {
             Some(qualified) => {
-                ch.lists.insert(sig, List { head: key, len: 1, qualified });
+                ch.lists.insert(sig, List { len: 1, qualified });
                 if qualified > 0 {
-                    ch.heads.insert(&self.sig_shapes[sig as usize], key, sig);
+                    ch.heads.insert(&Shape::of(e), key, sig);
                 }
             }
             None => {
                 let list = ch.lists.get_mut(&sig).expect("the list exists");
                 list.len += 1;
-                if key < list.head {
-                    ch.set_head(sig, &self.sig_shapes[sig as usize], key);
+                if let Some(head) = head.filter(|head| key < *head) {
+                    ch.set_head(sig, &Shape::of(e), head, key);
                 }
             }
         }
@@ -1092,6 +1105,7 @@ impl Router {
         let Some(q) = self.queues.get_mut(&i.queue) else { return Dequeued::NotFound };
         let Some(ch) = q.channels.get_mut(&i.channel) else { return Dequeued::NotFound };
         let key = WaitKey::new(i, queue);
+        let was_head = ch.head_of(sig) == Some(key);
         if !ch.waiting.remove(&(sig, key)) {
             return Dequeued::NotFound;
         }
@@ -1102,17 +1116,11 @@ impl Router {
         if emptied {
             let list = ch.lists.remove(&sig).expect("looked up above");
             if list.qualified > 0 {
-                ch.heads.remove(&self.sig_shapes[sig as usize], list.head, sig);
+                ch.heads.remove(&Shape::of(&self.sigs[sig as usize]), key, sig);
             }
-        } else if key == list.head {
-            let next = ch
-                .waiting
-                .range((sig, key)..)
-                .next()
-                .filter(|(s, _)| *s == sig)
-                .map(|(_, w)| *w)
-                .expect("a non-empty list has a head");
-            ch.set_head(sig, &self.sig_shapes[sig as usize], next);
+        } else if was_head {
+            let next = ch.head_of(sig).expect("a non-empty list has a head");
+            ch.set_head(sig, &Shape::of(&self.sigs[sig as usize]), key, next);
         }
         if ch.realtime { Dequeued::RealTime { emptied } } else { Dequeued::Deferrable }
     }
