@@ -73,12 +73,19 @@ impl Router {
             let at = sig;
             let sig = u32::try_from(sig).map_err(|e| e.to_string())?;
             let rule = self.sig_rule[at];
-            let live = self.sig_ids.get(&(reqs.clone(), rule)) == Some(&sig);
+            let live = self.find_sig(reqs, rule) == Some(sig);
             ensure!(live != self.free_sigs.contains(&sig), "signature {sig} is both live and free, or neither");
             let interned = rule.and_then(|r| self.rules.get(r as usize)).and_then(|r| r.rule.as_ref());
             ensure!(live || rule.is_none(), "freed signature {sig} keeps rule {rule:?}");
             ensure!(rule.is_none() || interned.is_some(), "signature {sig} carries a freed rule");
         }
+        ensure!(
+            self.sig_ids.len() + self.free_sigs.len() == self.sigs.len(),
+            "{} signatures interned, {} free, of {}",
+            self.sig_ids.len(),
+            self.free_sigs.len(),
+            self.sigs.len()
+        );
         // Each rule is carried by as many live signatures as it counts, and keeps bits in the queues it names.
         let mut carried = vec![0u32; self.rules.len()];
         for rule in self.sig_rule.iter().flatten() {

@@ -59,6 +59,7 @@ mod strategy;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasher;
 
 use crate::config::{EngineConfig, RoutingIndex};
 use crate::dense::DenseMap;
@@ -579,8 +580,15 @@ pub(crate) struct Router {
     /// Rules no signature carries that keep their bits, oldest first (at most [`IDLE_RULES`]).
     idle_rules: std::collections::VecDeque<RuleId>,
     /// Signatures by (requirement set, interned rule): a rule is kept once,
-    /// in `rules`, however many requirement sets it goes with.
-    sig_ids: BTreeMap<(Requirements, Option<RuleId>), SigId>,
+    /// in `rules`, however many requirement sets it goes with. A table of
+    /// the ids alone, hashed by [`Router::sig_hash`] and compared with
+    /// `sigs` and `sig_rule`: a map keyed by copies of the sets took about
+    /// 45 bytes a set, against 5 here; thousands of sets of one or two
+    /// waiting interactions each paid that per interaction. Lookups only: it
+    /// is never iterated, so its order never shows.
+    sig_ids: hashbrown::HashTable<SigId>,
+    /// The key [`Router::sig_hash`] hashes with (the engine's id hash key).
+    sig_hasher: IdHashKey,
     /// Live interactions holding each signature; the last one out frees it.
     /// Which one each holds, the engine keeps (in its interactions' tags),
     /// so that routing never searches the table of requirement sets.
@@ -618,7 +626,8 @@ impl Router {
             rule_ids: BTreeMap::new(),
             free_rules: BTreeSet::new(),
             idle_rules: std::collections::VecDeque::new(),
-            sig_ids: BTreeMap::new(),
+            sig_ids: hashbrown::HashTable::new(),
+            sig_hasher: IdHashKey(config.id_hash_key()),
             sig_holders: Vec::new(),
             free_sigs: BTreeSet::new(),
             reserved: IdMap::with_hasher(IdHashKey(config.id_hash_key())),
@@ -643,17 +652,27 @@ impl Router {
 
     /// The signature of an eligibility, if already interned.
     pub(crate) fn sig_of(&self, e: &Eligibility) -> Option<SigId> {
-        self.sig_ids.get(&self.key_of(e)?).copied()
-    }
-
-    /// The key an eligibility is interned under, if its rule is interned
-    /// (an eligibility whose rule is not cannot be).
-    fn key_of(&self, e: &Eligibility) -> Option<(Requirements, Option<RuleId>)> {
         let rule = match &e.rule {
+            // An eligibility whose rule is not interned cannot be.
             Some(rule) => Some(*self.rule_ids.get(rule)?),
             None => None,
         };
-        Some((e.requirements.clone(), rule))
+        self.find_sig(&e.requirements, rule)
+    }
+
+    /// The signature interned for a requirement set and interned rule, if any.
+    fn find_sig(&self, reqs: &Requirements, rule: Option<RuleId>) -> Option<SigId> {
+        self.sig_ids.find(self.sig_hash(reqs, rule), |id| self.is_sig(*id, reqs, rule)).copied()
+    }
+
+    /// Whether signature `id` is the requirement set `reqs` with rule `rule`.
+    fn is_sig(&self, id: SigId, reqs: &Requirements, rule: Option<RuleId>) -> bool {
+        self.sigs[id as usize] == *reqs && self.sig_rule[id as usize] == rule
+    }
+
+    /// Where a requirement set and rule are hashed in `sig_ids`.
+    fn sig_hash(&self, reqs: &Requirements, rule: Option<RuleId>) -> u64 {
+        self.sig_hasher.hash_one((reqs, rule))
     }
 
     /// Number of live signatures: distinct requirement sets of live interactions.
@@ -743,7 +762,9 @@ impl Router {
                 id
             }
         };
-        self.sig_ids.insert((e.requirements.clone(), rule), id);
+        let hash = self.sig_hash(&e.requirements, rule);
+        let (sigs, sig_rule, hasher) = (&self.sigs, &self.sig_rule, &self.sig_hasher);
+        self.sig_ids.insert_unique(hash, id, |id| hasher.hash_one((&sigs[*id as usize], sig_rule[*id as usize])));
         id
     }
 
@@ -759,7 +780,10 @@ impl Router {
         }
         let reqs = std::mem::take(&mut self.sigs[sig as usize]);
         let rule = self.sig_rule[sig as usize].take();
-        self.sig_ids.remove(&(reqs, rule));
+        let hash = self.sig_hash(&reqs, rule);
+        if let Ok(entry) = self.sig_ids.find_entry(hash, |id| *id == sig) {
+            entry.remove();
+        }
         if let Some(rule) = rule {
             self.release_rule(rule);
         }
