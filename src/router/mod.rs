@@ -1129,7 +1129,6 @@ impl Router {
         let Some(q) = self.queues.get_mut(&i.queue) else { return Dequeued::NotFound };
         let Some(ch) = q.channels.get_mut(&i.channel) else { return Dequeued::NotFound };
         let key = WaitKey::new(i, queue);
-        let was_head = ch.head_of(sig) == Some(key);
         if !ch.waiting.remove(&(sig, key)) {
             return Dequeued::NotFound;
         }
@@ -1142,9 +1141,12 @@ impl Router {
             if list.qualified > 0 {
                 ch.heads.remove(&Shape::of(&self.sigs[sig as usize]), key, sig);
             }
-        } else if was_head {
+        } else {
+            // It was the head exactly when everything left comes after it.
             let next = ch.head_of(sig).expect("a non-empty list has a head");
-            ch.set_head(sig, &Shape::of(&self.sigs[sig as usize]), key, next);
+            if key < next {
+                ch.set_head(sig, &Shape::of(&self.sigs[sig as usize]), key, next);
+            }
         }
         if ch.realtime { Dequeued::RealTime { emptied } } else { Dequeued::Deferrable }
     }
