@@ -2,7 +2,7 @@
 //! queue length, estimated wait and nobody-to-take-it on arrival; priority changes, requirement
 //! changes and typed ends while waiting or ringing.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

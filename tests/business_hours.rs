@@ -3,7 +3,7 @@
 //! closed, keep deferrable work for the opening, and survive a daylight-saving change, a calendar
 //! replaced mid-day and a snapshot.
 
-mod common;
+use crate::common;
 
 use chrono::{NaiveDate, Weekday};
 use common::*;

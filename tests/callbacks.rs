@@ -2,7 +2,7 @@
 //! in line, frees the customer's line, and is routed as deferrable work; the statistics show one
 //! journey with two legs. Hand-computed.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::stats::*;

@@ -1,7 +1,7 @@
 //! `Engine::check_configuration` (issue #12, §6): what can never work, found without changing
 //! anything. One case per finding, from a configuration that has none.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

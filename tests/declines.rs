@@ -5,7 +5,7 @@
 //!
 //! Every scenario runs with the routing index and with the reference scan router.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::stats::*;

@@ -2,7 +2,7 @@
 //! skills, agent attributes, named agents and the interaction's own attributes, checked when
 //! configured, indexed (never evaluated per decision), and kept when the agents change.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

@@ -1,6 +1,6 @@
 //! Every way a command can be wrong gets a typed error, and a failed command changes nothing.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::host::*;

@@ -1,7 +1,7 @@
 //! Scenario tests for exception rules (issue #12, §3): alerts and overflows after a time
 //! unanswered in a queue.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

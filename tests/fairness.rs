@@ -1,7 +1,7 @@
 //! Scenario tests for issue #11's bounded waits and service-level-aware blending: each
 //! reproduction as the issue describes it, failing before the change.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use switchboard::host::*;
 use switchboard::*;
 
-mod common;
+use crate::common;
 use common::TempDir;
 
 const T0: i64 = 1_700_000_000_000;

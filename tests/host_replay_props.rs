@@ -15,7 +15,7 @@ use proptest::test_runner::{Config, RngSeed};
 use switchboard::host::*;
 use switchboard::*;
 
-mod common;
+use crate::common;
 use common::TempDir;
 
 const T0: i64 = 1_700_000_000_000;

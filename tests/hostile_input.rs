@@ -1,7 +1,7 @@
 //! Hostile and clumsy input (issue #9): each test is written from a reported failure and would
 //! hang, panic or accept nonsense without its fix.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! Scenario tests for customer journeys (issue #13, §2): preferred agents with a bounded wait,
 //! direct-to-agent routing with the queue as backup, and case-owner routing; hand-computed.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

@@ -1,6 +1,6 @@
 //! Scenario tests for every lifecycle path of an interaction and an agent.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

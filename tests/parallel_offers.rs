@@ -1,7 +1,7 @@
 //! Scenario tests for parallel offers (issue #13, §3): ring-all and ring groups, first accept
 //! wins, the others rescinded in the same step; hand-computed.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

@@ -2,7 +2,7 @@
 //! interactions wait in it, with frozen or restarted routing steps, nothing lost or duplicated, and
 //! every refusal leaving the engine as it was.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

@@ -47,8 +47,7 @@
 //! [`DEFAULT_CASES`]); a failure prints the seed and case count that replay just the failing
 //! workload.
 
-#[path = "common/workload.rs"]
-mod workload;
+use crate::workload;
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;

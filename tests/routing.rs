@@ -1,7 +1,7 @@
 //! Scenario tests for routing decisions: capacity, blending, priority, aging,
 //! strategies, skills and delays.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

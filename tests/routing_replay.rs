@@ -15,13 +15,12 @@
 //! without `explanation.candidates`. For that trigger it counts the waiting lists compared, which
 //! depends on how an index groups requirement sets, and its meaning is being redefined.
 //!
-//! Re-recording: `SWITCHBOARD_RECORD=1 cargo test --test routing_replay` rewrites the fixtures
+//! Re-recording: `SWITCHBOARD_RECORD=1 cargo test --test integration routing_replay::` rewrites the fixtures
 //! from the routing index. Only do it for a behaviour change that is documented (CHANGELOG,
 //! and the commit message saying which rule changed and why): the fixtures exist to catch
 //! changes nobody meant.
 
-#[path = "common/workload.rs"]
-mod workload;
+use crate::workload;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

@@ -1,7 +1,7 @@
 //! Self-service and deflection (issue #13 §4): contacts resolved before any queue, in the
 //! engine's totals, the records, the contact history, the cost model and the interval reports.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::stats::*;

@@ -8,8 +8,7 @@
 
 #![cfg(feature = "sim")]
 
-#[path = "common/json.rs"]
-mod json;
+use crate::json;
 use json::set;
 use serde_json::{Value, json};
 use switchboard::sim::*;

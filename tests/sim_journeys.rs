@@ -4,8 +4,7 @@
 
 #![cfg(feature = "sim")]
 
-#[path = "common/json.rs"]
-mod json;
+use crate::json;
 use json::{load, with};
 use serde_json::{Value, json};
 use switchboard::sim::*;

@@ -8,8 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-#[path = "common/json.rs"]
-mod json;
+use crate::json;
 use json::{load, with};
 use serde_json::{Value, json};
 use switchboard::sim::*;

@@ -5,7 +5,7 @@
 //! The office is open 09:00–18:00 on weekdays in Europe/Berlin: CET (UTC+1) in winter, CEST
 //! (UTC+2) from 2026-03-29 01:00 UTC to 2026-10-25 01:00 UTC.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Contact history through the statistics: retention as time advances, the
 //! hard cap, cases, the offer-time lookup, and a host's own store.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

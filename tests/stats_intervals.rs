@@ -1,7 +1,7 @@
 //! Interval reports: calendar alignment, the boundary convention, and what
 //! carries over from one interval to the next.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

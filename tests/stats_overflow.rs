@@ -6,7 +6,7 @@
 //! `transferred_in`, the engine's also as `overflowed_in`. Every figure is by hand: one contact
 //! per case, so each counter is 0 or 1.
 
-mod common;
+use crate::common;
 
 use chrono::Weekday;
 use common::*;

@@ -1,7 +1,7 @@
 //! Measurement scenarios: a small known sequence of calls, and every figure
 //! computed by hand from it.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

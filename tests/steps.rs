@@ -1,7 +1,7 @@
 //! Scenario tests for routing steps (issue #12, §1): requirements and priority that change while
 //! an interaction waits, keeping its place in line.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

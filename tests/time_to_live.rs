@@ -1,7 +1,7 @@
 //! Scenario tests for a queue's time to live (issue #12, §5): an interaction unanswered for that
 //! long in the queue ends with `Outcome::Expired`, counted once.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::stats::*;

@@ -1,15 +1,15 @@
 //! The `tracing` feature (issue #14 item 7): one span per command, one event per engine event,
 //! ids as fields and no personal data; and the engine's own events unchanged by it.
 //!
-//! The first test runs with and without the feature (`cargo test --test tracing` and
-//! `cargo test --features tracing --test tracing`): both compare the engine's event stream,
+//! The first test runs with and without the feature (`cargo test --test integration
+//! tracing_feature::` and `cargo test --features tracing --test integration tracing_feature::`;
+//! this file is the module `tracing_feature`, as `tracing` is the crate's name): both compare the engine's event stream,
 //! byte for byte, with `tests/fixtures/routing-stream-default.jsonl`, recorded without the
 //! feature, so the stream is the same with it off and on. The others need the feature: they
 //! record every span and event with a small `Layer` and check them against the engine's events
 //! and commands, using serde's names and fields as the independent answer.
 
-#[path = "common/workload.rs"]
-mod workload;
+use crate::workload;
 
 use switchboard::*;
 use workload::*;

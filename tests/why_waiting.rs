@@ -1,7 +1,7 @@
 //! "Why is it still waiting?" (issue #12, §7): the view names the queues its agents serve first
 //! and its place in its own queue, beside the step, closing and blending reasons other tests cover.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;

@@ -2,7 +2,7 @@
 //! wrap-up, a single extension, a default code at the limit, an agent's own rule, and wrap-up
 //! holding the agent's capacity for every queue; hand-computed.
 
-mod common;
+use crate::common;
 
 use common::*;
 use switchboard::*;
