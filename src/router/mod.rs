@@ -1103,7 +1103,8 @@ impl Router {
         let ch = &q.channels[&i.channel];
         let qualified = if new_list { Some(q.count_qualified(&ch.works, e, rule)) } else { None };
         let ch = q.channels.get_mut(&i.channel).expect("ensured above");
-        let head = ch.head_of(sig);
+        // A new list has no head to compare with: no lookup for it.
+        let head = if new_list { None } else { ch.head_of(sig) };
         ch.waiting.insert((sig, key));
         q.waiting += 1;
         match qualified {
