@@ -436,8 +436,7 @@ impl Engine {
     /// line, then arrival). Agents' delays, exclusions and skills can make an
     /// individual agent take them in another order. Costs O(n log n).
     pub fn waiting(&self, queue: QueueId) -> Vec<InteractionId> {
-        let aging = self.queues.get(&queue).map_or(0, |q| q.aging.points_per_minute);
-        self.router.waiting_in_order(queue, aging, self.now.unwrap_or_default())
+        self.router.waiting_in_order(queue)
     }
 
     /// How many interactions wait in a queue. O(1).

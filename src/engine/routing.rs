@@ -156,7 +156,7 @@ impl Engine {
             score: agent.config.skills.score(&i.requirements),
             waited: now.saturating_duration_since(i.queue_entered_at),
             queue_priority,
-            effective_priority: WaitKey::new(i, q).effective_points(q.aging.points_per_minute, now),
+            effective_priority: WaitKey::new(i, q).effective_points(now),
             candidates,
             overdue,
             step,
@@ -390,12 +390,10 @@ impl Engine {
     /// Re-examines the queue delay timers of every waiting interaction of a
     /// queue, after its members' delays changed.
     pub(super) fn rewake_queue(&mut self, queue: crate::ids::QueueId) {
-        let Some(q) = self.queues.get(&queue) else { return };
         // In the queue's serving order (effective priority, place in line,
         // arrival), never in the index's internal order of lists: that order
         // is not fair, and a restored engine numbers its lists differently.
-        let now = self.now.unwrap_or_default();
-        let waiting = self.router.waiting_in_order(queue, q.aging.points_per_minute, now);
+        let waiting = self.router.waiting_in_order(queue);
         for iid in waiting {
             self.timers.cancel(TimerKind::QueueDelay(iid));
             self.work.push_back(Work::Interaction(iid));

@@ -218,13 +218,7 @@ mod tests {
     }
 
     fn key(n: u64) -> WaitKey {
-        WaitKey {
-            deadline_ms: i64::MAX,
-            neg_static_priority: crate::router::Wide::new(0),
-            entered_ms: n as i64,
-            seq: n,
-            id: InteractionId(n),
-        }
+        WaitKey { entered_ms: n as i64, seq: n, priority: 0, id: InteractionId(n), aging_per_minute: 0, overdue: false }
     }
 
     /// Both ways of choosing combinations (all of them, or the subsets of the

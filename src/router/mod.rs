@@ -57,7 +57,6 @@ mod scan;
 pub(crate) mod select;
 mod strategy;
 
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasher;
 
@@ -97,26 +96,48 @@ const PRIORITY_SCALE: i128 = 60_000;
 /// An interaction's place in its waiting list. Sorting ascending gives
 /// routing order: overdue interactions first, earliest deadline first; then
 /// highest static priority, earliest place in line, arrival sequence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+///
+/// Forty bytes: it keeps what the order is worked out from (place in line,
+/// priority with its step's boost, the queue's aging) rather than the
+/// 128-bit static priority and the deadline themselves, which took 48. Every
+/// waiting interaction has one in its waiting set, and every list's head one
+/// more among the heads, so with thousands of requirement sets of one or two
+/// interactions each, those eight bytes were about 20 per waiting
+/// interaction. Comparing two keys multiplies instead: two widening
+/// multiplications.
+///
+/// Keys are compared only with keys of the same queue (within a waiting set
+/// or the heads, whose queue is one): the same aging and the same bound on
+/// waiting. Across queues, [`Standing`](select::Standing) ranks instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct WaitKey {
-    /// When an overdue interaction's wait reached its queue's bound;
-    /// `i64::MAX` for one not overdue (no deadline is that late: times end
-    /// in year 9999 and spans are bounded).
-    deadline_ms: i64,
-    neg_static_priority: Wide,
+    /// Its place in line (ms).
     entered_ms: i64,
+    /// Its arrival sequence: distinct for every live interaction (a snapshot
+    /// with two alike is refused), so two keys never tie before the id.
     seq: u64,
+    /// Its priority, raised by the routing step it is in.
+    priority: i64,
     pub(crate) id: InteractionId,
+    /// Its queue's aging, points per minute.
+    aging_per_minute: u32,
+    /// Whether it waited past its queue's bound.
+    overdue: bool,
 }
+
+const _: () = assert!(std::mem::size_of::<WaitKey>() == 40, "a waiting key is forty bytes");
 
 impl WaitKey {
     /// Orders before every interaction's key: where a list's range starts.
+    /// Overdue, the earliest place in line, and a static priority above
+    /// any an interaction can have (theirs is two `i32`s added).
     pub(crate) const MIN: WaitKey = WaitKey {
-        deadline_ms: i64::MIN,
-        neg_static_priority: Wide { high: i64::MIN, low: 0 },
         entered_ms: i64::MIN,
         seq: 0,
+        priority: i64::MAX,
         id: InteractionId(0),
+        aging_per_minute: u32::MAX,
+        overdue: true,
     };
 
     /// The key of `i` in `queue`'s lists.
@@ -126,23 +147,29 @@ impl WaitKey {
     /// overdue is the one change of rank, made by a timer that moves the
     /// interaction.
     pub(crate) fn new(i: &Interaction, queue: &QueueConfig) -> Self {
-        let aging_per_minute = queue.aging.points_per_minute;
-        // The base priority, raised by the routing step it is in.
-        let priority = i128::from(i.priority) + i128::from(i.step_boost(queue));
-        let stat =
-            priority * PRIORITY_SCALE - i128::from(aging_per_minute) * i128::from(i.queue_entered_at.as_millis());
-        let entered_ms = i.queue_entered_at.as_millis();
-        let deadline_ms = match (i.overdue, queue.max_wait_ms()) {
-            (true, Some(bound)) => entered_ms.saturating_add(bound).min(i64::MAX - 1),
-            (true, None) => entered_ms.min(i64::MAX - 1),
-            (false, _) => i64::MAX,
-        };
-        WaitKey { deadline_ms, neg_static_priority: Wide::new(-stat), entered_ms, seq: i.seq, id: i.id }
+        WaitKey {
+            entered_ms: i.queue_entered_at.as_millis(),
+            seq: i.seq,
+            priority: i64::from(i.priority) + i64::from(i.step_boost(queue)),
+            id: i.id,
+            aging_per_minute: queue.aging.points_per_minute,
+            overdue: i.overdue,
+        }
     }
 
-    /// The deadline it passed, if overdue.
-    pub(crate) fn overdue_deadline(&self) -> Option<i64> {
-        (self.deadline_ms != i64::MAX).then_some(self.deadline_ms)
+    /// The static part of its effective priority, negated (so that lower
+    /// sorts first), scaled by [`PRIORITY_SCALE`]: `r·t − p`.
+    fn neg_static_priority(&self) -> i128 {
+        i128::from(self.aging_per_minute) * i128::from(self.entered_ms) - i128::from(self.priority) * PRIORITY_SCALE
+    }
+
+    /// The deadline it passed in `queue`, its own, if overdue: its place in
+    /// line plus the queue's bound on waiting (none: its place in line).
+    /// Times and spans are bounded (year 9999, 100 years), so it never
+    /// saturates: within a queue, deadlines are in the order of places in
+    /// line, which is how [`Ord`] ranks overdue keys.
+    pub(crate) fn overdue_deadline(&self, queue: &QueueConfig) -> Option<i64> {
+        self.overdue.then(|| self.entered_ms.saturating_add(queue.max_wait_ms().unwrap_or(0)))
     }
 
     /// Its place in line (ms).
@@ -151,35 +178,39 @@ impl WaitKey {
     }
 
     /// Effective priority at `now`, scaled by [`PRIORITY_SCALE`].
-    fn effective_scaled(&self, aging_per_minute: u32, now: Timestamp) -> i128 {
-        -self.neg_static_priority.get() + i128::from(aging_per_minute) * i128::from(now.as_millis())
+    fn effective_scaled(&self, now: Timestamp) -> i128 {
+        -self.neg_static_priority() + i128::from(self.aging_per_minute) * i128::from(now.as_millis())
     }
 
     /// Effective priority at `now`, in whole points (rounded down).
-    pub(crate) fn effective_points(&self, aging_per_minute: u32, now: Timestamp) -> i64 {
-        let scaled = self.effective_scaled(aging_per_minute, now).div_euclid(PRIORITY_SCALE);
+    pub(crate) fn effective_points(&self, now: Timestamp) -> i64 {
+        let scaled = self.effective_scaled(now).div_euclid(PRIORITY_SCALE);
         i64::try_from(scaled).unwrap_or(if scaled < 0 { i64::MIN } else { i64::MAX })
     }
 }
 
-/// An `i128` kept as two 64-bit words, high word first, so that it orders
-/// as the number does but aligns on 8 bytes: a `WaitKey` with a plain
-/// `i128` is padded to 16-byte alignment, and the waiting sets' entries with
-/// it from 56 to 64 bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Wide {
-    high: i64,
-    low: u64,
+impl Ord for WaitKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Overdue first, earliest deadline first: within a queue, earliest
+        // place in line first (see `overdue_deadline`).
+        other
+            .overdue
+            .cmp(&self.overdue)
+            .then_with(|| if self.overdue { self.entered_ms.cmp(&other.entered_ms) } else { std::cmp::Ordering::Equal })
+            .then_with(|| self.neg_static_priority().cmp(&other.neg_static_priority()))
+            .then(self.entered_ms.cmp(&other.entered_ms))
+            .then(self.seq.cmp(&other.seq))
+            // Never reached between live interactions (distinct sequences);
+            // there so that equal in order is equal in every field.
+            .then(self.id.cmp(&other.id))
+            .then(self.priority.cmp(&other.priority))
+            .then(self.aging_per_minute.cmp(&other.aging_per_minute))
+    }
 }
 
-impl Wide {
-    fn new(n: i128) -> Self {
-        // Truncation is the point: the two words together are the number.
-        Wide { high: (n >> 64) as i64, low: n as u64 }
-    }
-
-    fn get(self) -> i128 {
-        (i128::from(self.high) << 64) | i128::from(self.low)
+impl PartialOrd for WaitKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -1277,21 +1308,16 @@ impl Router {
         self.drained.forget(agent.id());
     }
 
-    /// The interactions waiting in a queue, in routing order at `now` (for
-    /// views): overdue ones first, earliest deadline first, then by
-    /// effective priority, place in line and arrival.
-    pub(crate) fn waiting_in_order(&self, queue: QueueId, aging_per_minute: u32, now: Timestamp) -> Vec<InteractionId> {
+    /// The interactions waiting in a queue, in routing order (for views):
+    /// overdue ones first, earliest deadline first, then by effective
+    /// priority, place in line and arrival. Aging keeps that order as time
+    /// passes (see [`WaitKey::new`]).
+    pub(crate) fn waiting_in_order(&self, queue: QueueId) -> Vec<InteractionId> {
         let Some(q) = self.queues.get(&queue) else { return Vec::new() };
-        let mut all: Vec<(i64, Reverse<i128>, i64, u64, InteractionId)> = q
-            .channels
-            .values()
-            .flat_map(|ch| ch.waiting.iter())
-            .map(|(_, w)| {
-                (w.deadline_ms, Reverse(w.effective_scaled(aging_per_minute, now)), w.entered_ms, w.seq, w.id)
-            })
-            .collect();
+        // One queue's keys: their order is the queue's at any time.
+        let mut all: Vec<WaitKey> = q.channels.values().flat_map(|ch| ch.waiting.iter()).map(|(_, w)| *w).collect();
         all.sort_unstable();
-        all.into_iter().map(|(_, _, _, _, id)| id).collect()
+        all.into_iter().map(|w| w.id).collect()
     }
 
     /// Whether interaction `i` (with signature `sig`) is in its waiting list.
@@ -1313,29 +1339,100 @@ impl Router {
 
 #[cfg(test)]
 mod tests {
-    use super::Wide;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed};
 
-    #[test]
-    fn wide_numbers_round_trip_and_order_as_the_numbers_do() {
-        let edges = [
-            i128::MIN,
-            i128::MIN + 1,
-            -(1i128 << 64),
-            -i128::from(u64::MAX),
-            i128::from(i64::MIN),
-            -1,
-            0,
-            1,
-            i128::from(i64::MAX),
-            i128::from(u64::MAX),
-            1i128 << 64,
-            i128::MAX,
-        ];
-        for a in edges {
-            assert_eq!(Wide::new(a).get(), a);
-            for b in edges {
-                assert_eq!(Wide::new(a).cmp(&Wide::new(b)), a.cmp(&b), "{a} against {b}");
-            }
+    use super::{PRIORITY_SCALE, WaitKey};
+    use crate::ids::InteractionId;
+    use crate::time::{Timestamp, duration_millis};
+
+    fn seed() -> u64 {
+        std::env::var("SWITCHBOARD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x0bad_cafe)
+    }
+
+    fn config() -> Config {
+        let cases = ["SWITCHBOARD_PROPTEST_CASES", "SWITCHBOARD_CASES", "PROPTEST_CASES"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().and_then(|s| s.parse().ok()))
+            .unwrap_or(512);
+        Config { cases, rng_seed: RngSeed::Fixed(seed()), failure_persistence: None, ..Config::default() }
+    }
+
+    /// The routing order as it was first kept, field by field: the deadline
+    /// passed (`i64::MAX` for none), the static priority negated, place in
+    /// line, sequence, id.
+    fn spelled_out(w: &WaitKey, bound: Option<i64>) -> (i64, i128, i64, u64, InteractionId) {
+        let deadline = match (w.overdue, bound) {
+            (true, Some(bound)) => w.entered_ms + bound,
+            (true, None) => w.entered_ms,
+            (false, _) => i64::MAX,
+        };
+        let stat = i128::from(w.priority) * PRIORITY_SCALE - i128::from(w.aging_per_minute) * i128::from(w.entered_ms);
+        (deadline, -stat, w.entered_ms, w.seq, w.id)
+    }
+
+    /// Places in line as a restored engine may hold them: from any arrival
+    /// (unbounded below) to a callback due a whole span after the last time.
+    fn entered() -> impl Strategy<Value = i64> {
+        let latest = Timestamp::MAX.as_millis() + duration_millis(Timestamp::MAX_SPAN);
+        prop_oneof![
+            4 => 0..3i64,
+            4 => 0..latest,
+            1 => Just(i64::MIN),
+            1 => Just(latest),
+            1 => i64::MIN..0,
+        ]
+    }
+
+    fn key(aging_per_minute: u32) -> impl Strategy<Value = WaitKey> {
+        (
+            entered(),
+            0..3u64,
+            prop_oneof![
+                -1..2i64,
+                any::<i32>().prop_map(i64::from),
+                Just(2 * i64::from(i32::MIN)),
+                Just(2 * i64::from(i32::MAX))
+            ],
+            0..3u64,
+            any::<bool>(),
+        )
+            .prop_map(move |(entered_ms, seq, priority, id, overdue)| WaitKey {
+                entered_ms,
+                seq,
+                priority,
+                id: InteractionId(id),
+                aging_per_minute,
+                overdue,
+            })
+    }
+
+    fn queue() -> impl Strategy<Value = (u32, Option<i64>)> {
+        (
+            prop_oneof![Just(0u32), Just(1), Just(u32::MAX), any::<u32>()],
+            prop_oneof![
+                Just(None),
+                Just(Some(1)),
+                Just(Some(duration_millis(Timestamp::MAX_SPAN))),
+                (1..1_000_000i64).prop_map(Some)
+            ],
+        )
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Two keys of one queue (same aging, same bound on waiting) order
+        /// exactly as the deadline and the 128-bit static priority they no
+        /// longer keep would order them, and are equal exactly when alike.
+        #[test]
+        fn keys_order_as_deadline_then_static_priority(
+            (a, b, bound) in queue().prop_flat_map(|(aging, bound)| (key(aging), key(aging), Just(bound)))
+        ) {
+            let expected = spelled_out(&a, bound).cmp(&spelled_out(&b, bound));
+            prop_assert_eq!(a.cmp(&b), expected, "SWITCHBOARD_SEED={}: {:?} against {:?}", seed(), a, b);
+            prop_assert_eq!(a == b, a.cmp(&b).is_eq(), "SWITCHBOARD_SEED={}", seed());
+            prop_assert!(WaitKey::MIN <= a, "SWITCHBOARD_SEED={}: MIN after {:?}", seed(), a);
         }
     }
 }

@@ -116,12 +116,11 @@ pub(super) struct Standing {
 impl Standing {
     /// Waiting `w` of `queue` (real-time or not), for an agent whose priority for the queue is `priority`.
     pub(super) fn new(realtime: bool, priority: i32, w: &WaitKey, queue: &QueueConfig, now: Timestamp) -> Self {
-        let aging = queue.aging.points_per_minute;
         Standing {
             rank: (
-                w.overdue_deadline().map(Reverse),
+                w.overdue_deadline(queue).map(Reverse),
                 priority,
-                w.effective_scaled(aging, now),
+                w.effective_scaled(now),
                 Reverse(w.entered_ms()),
                 Reverse(w.seq),
             ),
