@@ -99,13 +99,18 @@ pub struct SkillRequirement {
 ///
 /// A set is immutable once built and cheap to clone: clones share one
 /// allocation, so the many interactions waiting with one requirement set
-/// (and the routing index's entry for it) hold it once.
+/// (and the routing index's entry for it) hold it once. A set is one
+/// pointer wide (eight bytes; the list's length is in the shared block):
+/// every interaction holds two and the routing index one per set.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(try_from = "Vec<SkillRequirement>")]
 pub struct Requirements(
     /// `None` for the empty set, so that no requirements allocate nothing
     /// and each set has one representation (derived equality and order).
-    Option<Arc<[SkillRequirement]>>,
+    /// A boxed list in the shared block rather than the list itself: an
+    /// `Arc<[_]>` is a pointer and a length, sixteen bytes, and this is
+    /// eight, for one more small allocation per distinct set.
+    Option<Arc<Box<[SkillRequirement]>>>,
 );
 
 impl Serialize for Requirements {
@@ -133,11 +138,11 @@ impl Requirements {
 
     /// A set from a list sorted by skill with each skill once.
     fn from_sorted(list: Vec<SkillRequirement>) -> Self {
-        Requirements((!list.is_empty()).then(|| Arc::from(list)))
+        Requirements((!list.is_empty()).then(|| Arc::new(list.into_boxed_slice())))
     }
 
     fn as_slice(&self) -> &[SkillRequirement] {
-        self.0.as_deref().unwrap_or(&[])
+        self.0.as_deref().map_or(&[], |list| list)
     }
 
     /// Builds a set from (skill, minimum level) pairs; when a skill appears
@@ -368,6 +373,7 @@ mod tests {
     #[test]
     fn sets_share_their_list_and_keep_one_form() {
         let p = |l| Proficiency::new(l).unwrap();
+        assert_eq!(std::mem::size_of::<Requirements>(), 8, "a set is one pointer wide");
         let set = Requirements::from_pairs([(SkillId(2), p(1)), (SkillId(1), p(3)), (SkillId(2), p(4))]);
         let shared = |a: &Requirements, b: &Requirements| match (&a.0, &b.0) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
