@@ -130,7 +130,7 @@ impl Engine {
     pub fn case(&self, case: CaseId) -> CaseView {
         let owner = self.cases.get(case);
         let mut live: Vec<(u64, InteractionId)> =
-            self.interactions.values().filter(|i| i.case == Some(case)).map(|i| (i.seq, i.id)).collect();
+            self.interactions.values().filter(|i| i.case() == Some(case)).map(|i| (i.seq, i.id)).collect();
         live.sort_unstable();
         CaseView {
             case,

@@ -750,7 +750,7 @@ impl Engine {
         a.missed_in_a_row = 0;
         let i = self.interactions.get_mut(&pending.interaction).expect("a pending offer's interaction is live");
         i.state = InteractionState::Connected { agent };
-        let (queue, waited, case) = (i.queue, now.millis_since(i.queue_entered_at), i.case);
+        let (queue, waited, case) = (i.queue, now.millis_since(i.queue_entered_at), i.case());
         if let Some(case) = case {
             // Whoever answers a case's interaction owns the case from now on.
             self.cases.set(case, Some(agent), now, self.config.limits().max_cases);
