@@ -235,6 +235,8 @@ mod event;
 pub mod host;
 mod ids;
 mod model;
+#[cfg(test)]
+mod proptest_config;
 #[cfg(feature = "replication")]
 pub mod replication;
 mod router;

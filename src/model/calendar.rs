@@ -1377,18 +1377,14 @@ mod tests {
     mod props {
         use super::*;
         use proptest::prelude::*;
-        use proptest::test_runner::{Config, RngSeed};
+        use proptest::test_runner::Config;
 
         fn seed() -> u64 {
-            std::env::var("SWITCHBOARD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0xca1e_da25)
+            crate::proptest_config::seed(0xca1e_da25)
         }
 
         fn config() -> Config {
-            let cases = ["SWITCHBOARD_PROPTEST_CASES", "SWITCHBOARD_CASES", "PROPTEST_CASES"]
-                .iter()
-                .find_map(|v| std::env::var(v).ok().and_then(|s| s.parse().ok()))
-                .unwrap_or(64);
-            Config { cases, rng_seed: RngSeed::Fixed(seed()), failure_persistence: None, ..Config::default() }
+            crate::proptest_config::config(seed(), 64)
         }
 
         /// Zones with DST at 02:00 or 03:00, at midnight, by 30 minutes, none, a skipped day.

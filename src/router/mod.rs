@@ -1340,22 +1340,18 @@ impl Router {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
-    use proptest::test_runner::{Config, RngSeed};
+    use proptest::test_runner::Config;
 
     use super::{PRIORITY_SCALE, WaitKey};
     use crate::ids::InteractionId;
     use crate::time::{Timestamp, duration_millis};
 
     fn seed() -> u64 {
-        std::env::var("SWITCHBOARD_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x0bad_cafe)
+        crate::proptest_config::seed(0x0bad_cafe)
     }
 
     fn config() -> Config {
-        let cases = ["SWITCHBOARD_PROPTEST_CASES", "SWITCHBOARD_CASES", "PROPTEST_CASES"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().and_then(|s| s.parse().ok()))
-            .unwrap_or(512);
-        Config { cases, rng_seed: RngSeed::Fixed(seed()), failure_persistence: None, ..Config::default() }
+        crate::proptest_config::config(seed(), 512)
     }
 
     /// The routing order as it was first kept, field by field: the deadline
