@@ -101,16 +101,16 @@ impl<K: Copy + Eq + Hash, V> DenseMap<K, V> {
         Some((slot, self.cell_mut(slot).as_mut()?))
     }
 
-    /// The value of `id` and its tag (one lookup).
-    pub(crate) fn get_with_tag(&self, id: &K) -> Option<(&V, u32)> {
+    /// The slot, value and tag of `id` (one lookup).
+    pub(crate) fn get_placed(&self, id: &K) -> Option<(u32, &V, u32)> {
         let Entry { slot, tag } = *self.slots.get(id)?;
-        Some((self.cell(slot).as_ref()?, tag))
+        Some((slot, self.cell(slot).as_ref()?, tag))
     }
 
-    /// The value of `id`, to change, and its tag (one lookup).
-    pub(crate) fn get_mut_with_tag(&mut self, id: &K) -> Option<(&mut V, u32)> {
+    /// The slot of `id`, its value to change, and its tag (one lookup).
+    pub(crate) fn get_mut_placed(&mut self, id: &K) -> Option<(u32, &mut V, u32)> {
         let Entry { slot, tag } = *self.slots.get(id)?;
-        Some((self.cell_mut(slot).as_mut()?, tag))
+        Some((slot, self.cell_mut(slot).as_mut()?, tag))
     }
 
     /// Whether `id` has a value.

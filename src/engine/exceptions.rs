@@ -311,9 +311,9 @@ impl Engine {
     /// Puts an interaction taken out by [`Engine::unlist_if_queued`] back
     /// in the list of what it now holds, and routes it again.
     fn relist(&mut self, iid: InteractionId) {
-        let i = &self.interactions[&iid];
-        let sig = self.held_sig(iid).expect("a queued interaction holds its signature");
-        self.router.enqueue(i, sig, &self.queues[&i.queue], &self.agents);
+        // Its signature is its entry's tag (see `held_sig`).
+        let (at, i, sig) = self.interactions.get_placed(&iid).expect("a relisted interaction is live");
+        self.router.enqueue(i, at, sig, &self.queues[&i.queue], &self.agents);
         self.work.push_back(Work::Interaction(iid));
     }
 

@@ -143,7 +143,8 @@ impl Engine {
                             i.id
                         );
                     }
-                    let in_list = self.router.is_waiting(i, sig.unwrap_or_default(), queue);
+                    let at = self.interactions.slot(&i.id).unwrap_or_default();
+                    let in_list = self.router.is_waiting(i, at, sig.unwrap_or_default(), queue);
                     ensure!(in_list, "{} is queued but not in its waiting list", i.id);
                     // Overdue exactly when the bound is reached; until then its timer is set.
                     let deadline = i.wait_deadline(queue).map(|d| d.as_millis());
@@ -162,7 +163,10 @@ impl Engine {
                     let sig = self.held_sig(i.id);
                     let queue = &self.queues[&i.queue];
                     ensure!(
-                        sig.is_none_or(|s| !self.router.is_waiting(i, s, queue)),
+                        sig.is_none_or(|s| {
+                            let at = self.interactions.slot(&i.id).unwrap_or_default();
+                            !self.router.is_waiting(i, at, s, queue)
+                        }),
                         "{} is scheduled but in a waiting list",
                         i.id
                     );

@@ -436,7 +436,7 @@ impl Engine {
     /// line, then arrival). Agents' delays, exclusions and skills can make an
     /// individual agent take them in another order. Costs O(n log n).
     pub fn waiting(&self, queue: QueueId) -> Vec<InteractionId> {
-        self.router.waiting_in_order(queue)
+        self.router.waiting_in_order(queue, &self.interactions)
     }
 
     /// How many interactions wait in a queue. O(1).

@@ -156,7 +156,7 @@ impl Engine {
             score: agent.config.skills.score(&i.requirements),
             waited: now.saturating_duration_since(i.queue_entered_at),
             queue_priority,
-            effective_priority: WaitKey::new(i, q).effective_points(now),
+            effective_priority: WaitKey::ranking(i, q).effective_points(now),
             candidates,
             overdue,
             step,
@@ -221,14 +221,14 @@ impl Engine {
     pub(super) fn list(&mut self, iid: InteractionId, now: Timestamp) -> bool {
         let step_changed = self.settle_step(iid, now);
         // Its signature is its entry's tag (see `held_sig`).
-        let (i, sig) = self.interactions.get_mut_with_tag(&iid).expect("list: interaction exists");
+        let (at, i, sig) = self.interactions.get_mut_placed(&iid).expect("list: interaction exists");
         i.state = InteractionState::Queued;
         let q = &self.queues[&i.queue];
         // Overdue is decided afresh in each queue (a transfer brings another
         // bound); the place in line, and so the deadline, is kept.
         let deadline = i.wait_deadline(q);
         i.overdue = deadline.is_some_and(|d| d <= now);
-        self.router.enqueue(i, sig, q, &self.agents);
+        self.router.enqueue(i, at, sig, q, &self.agents);
         if let Some(deadline) = deadline.filter(|d| *d > now) {
             self.timers.set(TimerKind::MaxWait(iid), deadline);
         }
@@ -239,16 +239,16 @@ impl Engine {
     /// front of its queue's lists (earliest deadline first) and is routed
     /// again, now ahead of queue priority and blending.
     pub(super) fn become_overdue(&mut self, iid: InteractionId, at: Timestamp) {
-        let Some(i) = self.interactions.get(&iid) else { return };
+        // Its signature is its entry's tag (see `held_sig`).
+        let Some((slot, i, sig)) = self.interactions.get_placed(&iid) else { return };
         if i.state != InteractionState::Queued || i.overdue {
             return;
         }
-        let sig = self.held_sig(iid).expect("a queued interaction holds its signature");
         let q = &self.queues[&i.queue];
-        self.router.dequeue(i, sig, q);
+        self.router.dequeue(i, slot, sig, q);
         let i = self.interactions.get_mut(&iid).expect("looked up above");
         i.overdue = true;
-        self.router.enqueue(i, sig, q, &self.agents);
+        self.router.enqueue(i, slot, sig, q, &self.agents);
         let (queue, waited) = (i.queue, at.saturating_duration_since(i.queue_entered_at));
         self.emit(at, EventKind::InteractionOverdue { interaction: iid, queue, waited });
         self.work.push_back(Work::Interaction(iid));
@@ -276,11 +276,11 @@ impl Engine {
     /// affected look again.
     pub(super) fn unlist(&mut self, iid: InteractionId) {
         // Its signature is its entry's tag (see `held_sig`).
-        let (i, sig) = self.interactions.get_with_tag(&iid).expect("unlist: interaction exists");
+        let (at, i, sig) = self.interactions.get_placed(&iid).expect("unlist: interaction exists");
         // Agents held back from deferrable work look again whenever real-time
         // work leaves a list: what held them back (the real-time interaction
         // they would be offered within the blend horizon) may have gone.
-        let unblock = match self.router.dequeue(i, sig, &self.queues[&i.queue]) {
+        let unblock = match self.router.dequeue(i, at, sig, &self.queues[&i.queue]) {
             Dequeued::RealTime { .. } => !self.router.blend_blocked.is_empty(),
             Dequeued::Deferrable | Dequeued::NotFound => false,
         };
@@ -393,7 +393,7 @@ impl Engine {
         // In the queue's serving order (effective priority, place in line,
         // arrival), never in the index's internal order of lists: that order
         // is not fair, and a restored engine numbers its lists differently.
-        let waiting = self.router.waiting_in_order(queue);
+        let waiting = self.router.waiting_in_order(queue, &self.interactions);
         for iid in waiting {
             self.timers.cancel(TimerKind::QueueDelay(iid));
             self.work.push_back(Work::Interaction(iid));

@@ -550,7 +550,8 @@ impl Engine {
         }
         for (i, (_, sig)) in live.into_iter().zip(&held) {
             if i.state == InteractionState::Queued {
-                self.router.enqueue(i, *sig, &self.queues[&i.queue], &self.agents);
+                let at = self.interactions.slot(&i.id).expect("live");
+                self.router.enqueue(i, at, *sig, &self.queues[&i.queue], &self.agents);
             }
         }
         for (at, a) in self.agents.values_with_slots() {

@@ -120,9 +120,9 @@ impl Engine {
         // As when it leaves the queue: who it held back or made drain looks again.
         self.unlist(iid);
         let changed = self.settle_step(iid, at);
-        let i = &self.interactions[&iid];
-        let sig = self.held_sig(iid).expect("a queued interaction holds its signature");
-        self.router.enqueue(i, sig, &self.queues[&i.queue], &self.agents);
+        // Its signature is its entry's tag (see `held_sig`).
+        let (slot, i, sig) = self.interactions.get_placed(&iid).expect("looked up above");
+        self.router.enqueue(i, slot, sig, &self.queues[&i.queue], &self.agents);
         if changed {
             let (queue, step) = (i.queue, i.step);
             self.emit(at, EventKind::StepChanged { interaction: iid, queue, step });

@@ -210,13 +210,14 @@ impl Router {
 
                 // Lists: one per requirement set waiting, with its head, length and qualified members.
                 let mut lists: BTreeMap<u32, List> = BTreeMap::new();
-                for (sig, w) in &ch.waiting {
-                    let i = interactions.get(&w.id).ok_or_else(|| format!("{} listed but not live", w.id))?;
+                for super::Listed(w) in &ch.waiting {
+                    let i = interactions.at_slot(w.at).ok_or_else(|| format!("slot {} listed but empty", w.at))?;
+                    ensure!(interactions.slot(&i.id) == Some(w.at), "{} listed at another slot", i.id);
                     ensure!(i.state == InteractionState::Queued, "{} listed but {:?}", i.id, i.state);
                     ensure!((i.queue, i.channel) == (*qid, *channel), "{} listed in the wrong queue", i.id);
-                    ensure!(interactions.tag(&i.id) == Some(*sig), "{} listed under another set", i.id);
-                    ensure!(*w == WaitKey::new(i, &queues[qid]), "{}'s key is stale", i.id);
-                    let list = lists.entry(*sig).or_insert(List { len: 0, qualified: 0 });
+                    ensure!(interactions.tag(&i.id) == Some(w.sig), "{} listed under another set", i.id);
+                    ensure!(*w == WaitKey::new(i, w.at, w.sig, &queues[qid]), "{}'s key is stale", i.id);
+                    let list = lists.entry(w.sig).or_insert(List { len: 0, qualified: 0 });
                     list.len += 1;
                 }
                 // Counted from the channel, skill and rule bits, which
@@ -231,7 +232,7 @@ impl Router {
                 let mut heads = super::Heads::default();
                 for (sig, _) in lists.iter().filter(|(_, l)| l.qualified > 0) {
                     let head = ch.head_of(*sig).expect("a list has a head");
-                    heads.insert(&super::Shape::of(self.requirements(*sig)), head, *sig);
+                    heads.insert(&super::Shape::of(self.requirements(*sig)), head);
                 }
                 ensure!(heads == ch.heads, "{qid}/{channel}: heads differ from the lists'");
                 let all: BTreeSet<(WaitKey, u32)> = ch.heads.all().collect();
@@ -255,7 +256,8 @@ impl Router {
                     // the bits verified above: asking every ready agent about
                     // every waiting call made restoring a large backlog slow.
                     let mut eligible: Option<(u32, Vec<(i64, AgentId)>)> = None;
-                    for (sig, w) in &ch.waiting {
+                    for super::Listed(w) in &ch.waiting {
+                        let sig = &w.sig;
                         if eligible.as_ref().is_none_or(|(of, _)| of != sig) {
                             let sets = q.eligible_sets(self.requirements(*sig), self.rule_of(*sig));
                             let mut ready = Vec::new();
@@ -272,7 +274,7 @@ impl Router {
                         if ready.is_empty() {
                             continue;
                         }
-                        let i = &interactions[&w.id];
+                        let i = interactions.at_slot(w.at).expect("checked above");
                         let waited = now.millis_since(i.queue_entered_at);
                         for (_, agent) in ready.iter().filter(|(delay, _)| *delay <= waited) {
                             let could = self.sig_admits(*sig, &agents[agent].config)

@@ -114,7 +114,7 @@ impl Router {
                 let wait_ms = duration_millis(m.delay).max(duration_millis(after));
                 let cutoff = ctx.now.as_millis().saturating_sub(wait_ms);
                 if let Some(w) = self.best_waiting_for(m.queue, ch, agent, cutoff, ctx) {
-                    return Some(w.id);
+                    return Some(ctx.listed(&w).id);
                 }
             }
         }
@@ -143,10 +143,10 @@ impl Router {
                             && self.admits(agent, i, ctx.interactions.tag(&i.id))
                             && !ctx.declined(i, agent.id())
                     })
-                    .map(|i| WaitKey::new(i, qcfg))
+                    .map(|i| (WaitKey::ranking(i, qcfg), i.id))
                     .min();
-                if let Some(w) = first {
-                    return Some(w.id);
+                if let Some((_, id)) = first {
+                    return Some(id);
                 }
             }
         }

@@ -51,8 +51,9 @@ impl Shape {
     }
 }
 
-/// The heads of one combination's lists, in routing order, with their levels.
-pub(crate) type Combination = BTreeSet<(WaitKey, SigId, [u8; LEVELS_INLINE])>;
+/// The heads of one combination's lists, in routing order, with their
+/// levels (each head names its list's signature).
+pub(crate) type Combination = BTreeSet<(WaitKey, [u8; LEVELS_INLINE])>;
 
 /// The heads of the lists some member qualifies for, by combination.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -66,25 +67,25 @@ pub(crate) struct Heads {
 
 impl Heads {
     /// Adds the head of a list whose requirement set has shape `shape`.
-    pub(crate) fn insert(&mut self, shape: &Shape, head: WaitKey, sig: SigId) {
+    pub(crate) fn insert(&mut self, shape: &Shape, head: WaitKey) {
         let skills = &shape.skills[..];
         if let Some(combination) = self.combinations.get_mut(skills) {
-            combination.insert((head, sig, shape.levels));
+            combination.insert((head, shape.levels));
             return;
         }
         for skill in skills {
             *self.skills.entry(*skill).or_insert(0) += 1;
         }
         *self.sizes.entry(skills.len()).or_insert(0) += 1;
-        self.combinations.insert(skills.into(), BTreeSet::from([(head, sig, shape.levels)]));
+        self.combinations.insert(skills.into(), BTreeSet::from([(head, shape.levels)]));
     }
 
     /// Removes the head of a list whose requirement set has shape `shape`,
     /// dropping its combination when it was the last.
-    pub(crate) fn remove(&mut self, shape: &Shape, head: WaitKey, sig: SigId) {
+    pub(crate) fn remove(&mut self, shape: &Shape, head: WaitKey) {
         let skills = &shape.skills[..];
         let Some(combination) = self.combinations.get_mut(skills) else { return };
-        combination.remove(&(head, sig, shape.levels));
+        combination.remove(&(head, shape.levels));
         if !combination.is_empty() {
             return;
         }
@@ -102,7 +103,7 @@ impl Heads {
 
     /// Every head, by combination (for checks).
     pub(crate) fn all(&self) -> impl Iterator<Item = (WaitKey, SigId)> + '_ {
-        self.combinations.values().flatten().map(|(head, sig, _)| (*head, *sig))
+        self.combinations.values().flatten().map(|(head, _)| (*head, head.sig))
     }
 
     /// Calls `visit` with each combination (its skills and heads) an agent
@@ -206,7 +207,6 @@ fn subsets_up_to(n: usize, k: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::InteractionId;
     use crate::model::skill::Proficiency;
 
     #[test]
@@ -218,7 +218,8 @@ mod tests {
     }
 
     fn key(n: u64) -> WaitKey {
-        WaitKey { entered_ms: n as i64, seq: n, priority: 0, id: InteractionId(n), aging_per_minute: 0, overdue: false }
+        let n32 = u32::try_from(n).expect("small");
+        WaitKey { entered_ms: n as i64, seq: n, priority: 0, aging_per_minute: 0, at: n32, sig: n32, overdue: false }
     }
 
     /// Both ways of choosing combinations (all of them, or the subsets of the
@@ -229,13 +230,13 @@ mod tests {
         let mut heads = Heads::default();
         let combos = [s(&[]), s(&[1]), s(&[2]), s(&[1, 2]), s(&[1, 3]), s(&[2, 3, 4]), s(&[5]), s(&[1, 2, 5])];
         for (n, c) in combos.iter().enumerate() {
-            heads.insert(&Shape { skills: c.clone().into(), levels: [0; LEVELS_INLINE] }, key(n as u64), n as u32);
+            heads.insert(&Shape { skills: c.clone().into(), levels: [0; LEVELS_INLINE] }, key(n as u64));
         }
         for held in [vec![1u64, 2], vec![1, 2, 3, 4], vec![], vec![9], vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]] {
             let set = SkillSet::from_pairs(held.iter().map(|i| (SkillId(*i), Proficiency::MIN)));
             let mut seen = Vec::new();
             heads.any_combination(&set, |_, c, _| {
-                seen.extend(c.iter().map(|(_, sig, _)| *sig));
+                seen.extend(c.iter().map(|(head, _)| head.sig));
                 false
             });
             seen.sort_unstable();
@@ -247,7 +248,7 @@ mod tests {
                 .collect();
             assert_eq!(seen, expected, "held {held:?}");
         }
-        heads.remove(&Shape { skills: s(&[1, 2, 5]).into(), levels: [0; LEVELS_INLINE] }, key(7), 7);
+        heads.remove(&Shape { skills: s(&[1, 2, 5]).into(), levels: [0; LEVELS_INLINE] }, key(7));
         assert_eq!(heads.sizes.get(&3), Some(&1));
         assert_eq!(heads.skills.get(&SkillId(5)), Some(&1));
     }

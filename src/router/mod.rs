@@ -99,12 +99,15 @@ const PRIORITY_SCALE: i128 = 60_000;
 ///
 /// Forty bytes: it keeps what the order is worked out from (place in line,
 /// priority with its step's boost, the queue's aging) rather than the
-/// 128-bit static priority and the deadline themselves, which took 48. Every
+/// 128-bit static priority and the deadline themselves, and names the
+/// interaction by its slot in the engine's dense storage (4 bytes, as queues
+/// name members) rather than by id (8), with its requirement set in what is
+/// left: an entry of a waiting set is the key alone (see [`Listed`]), where
+/// a set, a deadline, a 128-bit priority and an id took 56 bytes. Every
 /// waiting interaction has one in its waiting set, and every list's head one
 /// more among the heads, so with thousands of requirement sets of one or two
-/// interactions each, those eight bytes were about 20 per waiting
-/// interaction. Comparing two keys multiplies instead: two widening
-/// multiplications.
+/// interactions each, those bytes were about 40 per waiting interaction.
+/// Comparing two keys multiplies instead: two widening multiplications.
 ///
 /// Keys are compared only with keys of the same queue (within a waiting set
 /// or the heads, whose queue is one): the same aging and the same bound on
@@ -114,47 +117,85 @@ pub(crate) struct WaitKey {
     /// Its place in line (ms).
     entered_ms: i64,
     /// Its arrival sequence: distinct for every live interaction (a snapshot
-    /// with two alike is refused), so two keys never tie before the id.
+    /// with two alike is refused), so two keys never tie in routing order.
     seq: u64,
     /// Its priority, raised by the routing step it is in.
     priority: i64,
-    pub(crate) id: InteractionId,
     /// Its queue's aging, points per minute.
     aging_per_minute: u32,
+    /// Its slot in the engine's interactions ([`DenseMap::slot`]), fixed
+    /// while it is live; [`WaitKey::NOWHERE`] for a key only ranked.
+    pub(crate) at: u32,
+    /// The signature it holds: the list it is in.
+    pub(crate) sig: SigId,
     /// Whether it waited past its queue's bound.
     overdue: bool,
 }
 
 const _: () = assert!(std::mem::size_of::<WaitKey>() == 40, "a waiting key is forty bytes");
 
+/// An entry of a (queue, channel)'s waiting set: a key, ordered by
+/// requirement set first, so that each set's list is a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Listed(pub(crate) WaitKey);
+
+impl Ord for Listed {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.sig.cmp(&other.0.sig).then_with(|| self.0.cmp(&other.0))
+    }
+}
+
+impl PartialOrd for Listed {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl WaitKey {
-    /// Orders before every interaction's key: where a list's range starts.
-    /// Overdue, the earliest place in line, and a static priority above
-    /// any an interaction can have (theirs is two `i32`s added).
+    /// The slot of a key made only to rank an interaction, in no list.
+    pub(crate) const NOWHERE: u32 = u32::MAX;
+
+    /// Orders before every interaction's key: where a list's range starts
+    /// (with its signature). Overdue, the earliest place in line, and a
+    /// static priority above any an interaction can have (theirs is two
+    /// `i32`s added).
     pub(crate) const MIN: WaitKey = WaitKey {
         entered_ms: i64::MIN,
         seq: 0,
         priority: i64::MAX,
-        id: InteractionId(0),
         aging_per_minute: u32::MAX,
+        at: 0,
+        sig: 0,
         overdue: true,
     };
 
-    /// The key of `i` in `queue`'s lists.
+    /// The key of `i`, kept at slot `at` and holding signature `sig`, in
+    /// `queue`'s lists.
     ///
     /// Linear aging keeps a static key: `p + r·(now − t) = (p − r·t) + r·now`,
     /// so the order within a queue never changes as time passes; becoming
     /// overdue is the one change of rank, made by a timer that moves the
     /// interaction.
-    pub(crate) fn new(i: &Interaction, queue: &QueueConfig) -> Self {
+    pub(crate) fn new(i: &Interaction, at: u32, sig: SigId, queue: &QueueConfig) -> Self {
         WaitKey {
             entered_ms: i.queue_entered_at.as_millis(),
             seq: i.seq,
             priority: i64::from(i.priority) + i64::from(i.step_boost(queue)),
-            id: i.id,
             aging_per_minute: queue.aging.points_per_minute,
+            at,
+            sig,
             overdue: i.overdue,
         }
+    }
+
+    /// The key of `i` in `queue`, to rank it only (in no list, at no slot).
+    pub(crate) fn ranking(i: &Interaction, queue: &QueueConfig) -> Self {
+        WaitKey::new(i, WaitKey::NOWHERE, 0, queue)
+    }
+
+    /// Where `sig`'s list starts in a waiting set.
+    fn first_of(sig: SigId) -> Listed {
+        Listed(WaitKey { sig, ..WaitKey::MIN })
     }
 
     /// The static part of its effective priority, negated (so that lower
@@ -202,7 +243,8 @@ impl Ord for WaitKey {
             .then(self.seq.cmp(&other.seq))
             // Never reached between live interactions (distinct sequences);
             // there so that equal in order is equal in every field.
-            .then(self.id.cmp(&other.id))
+            .then(self.at.cmp(&other.at))
+            .then(self.sig.cmp(&other.sig))
             .then(self.priority.cmp(&other.priority))
             .then(self.aging_per_minute.cmp(&other.aging_per_minute))
     }
@@ -420,7 +462,7 @@ pub(crate) struct ChannelIndex {
     /// Ready agents by their delay (ms).
     pub(crate) tiers: BTreeMap<i64, Tier>,
     /// Every waiting interaction, by (requirement set, place in line).
-    pub(crate) waiting: BTreeSet<(SigId, WaitKey)>,
+    pub(crate) waiting: BTreeSet<Listed>,
     /// The lists, by requirement set.
     pub(crate) lists: BTreeMap<SigId, List>,
     /// The heads of the lists some member qualifies for, by the skills they name.
@@ -566,7 +608,7 @@ impl ChannelIndex {
 
     /// The head of `sig`'s list: its first waiting interaction in routing order.
     pub(crate) fn head_of(&self, sig: SigId) -> Option<WaitKey> {
-        self.waiting.range((sig, WaitKey::MIN)..).next().filter(|(s, _)| *s == sig).map(|(_, w)| *w)
+        self.waiting.range(WaitKey::first_of(sig)..).next().filter(|l| l.0.sig == sig).map(|l| l.0)
     }
 
     /// Moves a list's head from `old` to `new` in the heads, unless the
@@ -574,8 +616,8 @@ impl ChannelIndex {
     fn set_head(&mut self, sig: SigId, shape: &Shape, old: WaitKey, new: WaitKey) {
         let Some(list) = self.lists.get(&sig) else { return };
         if list.qualified > 0 {
-            self.heads.remove(shape, old, sig);
-            self.heads.insert(shape, new, sig);
+            self.heads.remove(shape, old);
+            self.heads.insert(shape, new);
         }
     }
 
@@ -587,8 +629,8 @@ impl ChannelIndex {
         list.qualified = qualified;
         let Some(head) = head else { return };
         match (was > 0, qualified > 0) {
-            (true, false) => self.heads.remove(shape, head, sig),
-            (false, true) => self.heads.insert(shape, head, sig),
+            (true, false) => self.heads.remove(shape, head),
+            (false, true) => self.heads.insert(shape, head),
             _ => {}
         }
     }
@@ -1081,6 +1123,7 @@ impl Router {
     pub(crate) fn enqueue(
         &mut self,
         i: &Interaction,
+        at: u32,
         sig: SigId,
         queue: &QueueConfig,
         agents: &DenseMap<AgentId, Agent>,
@@ -1088,12 +1131,12 @@ impl Router {
         let realtime = self.is_realtime(i.channel);
         self.queue_mut(i.queue);
         let q = self.queues.get_mut(&i.queue).expect("created above");
-        let key = WaitKey::new(i, queue);
+        let key = WaitKey::new(i, at, sig, queue);
         let ch_exists = q.channels.contains_key(&i.channel);
         if !ch_exists {
             q.channels.insert(i.channel, ChannelIndex::new(realtime));
         }
-        if q.channels[&i.channel].waiting.contains(&(sig, key)) {
+        if q.channels[&i.channel].waiting.contains(&Listed(key)) {
             return;
         }
         let new_list = !q.channels[&i.channel].lists.contains_key(&sig);
@@ -1136,13 +1179,13 @@ impl Router {
         let ch = q.channels.get_mut(&i.channel).expect("ensured above");
         // A new list has no head to compare with: no lookup for it.
         let head = if new_list { None } else { ch.head_of(sig) };
-        ch.waiting.insert((sig, key));
+        ch.waiting.insert(Listed(key));
         q.waiting += 1;
         match qualified {
             Some(qualified) => {
                 ch.lists.insert(sig, List { len: 1, qualified });
                 if qualified > 0 {
-                    ch.heads.insert(&Shape::of(e), key, sig);
+                    ch.heads.insert(&Shape::of(e), key);
                 }
             }
             None => {
@@ -1157,11 +1200,11 @@ impl Router {
 
     /// Takes an interaction out of its waiting list, saying what kind of list
     /// it left; a list left empty is dropped.
-    pub(crate) fn dequeue(&mut self, i: &Interaction, sig: SigId, queue: &QueueConfig) -> Dequeued {
+    pub(crate) fn dequeue(&mut self, i: &Interaction, at: u32, sig: SigId, queue: &QueueConfig) -> Dequeued {
         let Some(q) = self.queues.get_mut(&i.queue) else { return Dequeued::NotFound };
         let Some(ch) = q.channels.get_mut(&i.channel) else { return Dequeued::NotFound };
-        let key = WaitKey::new(i, queue);
-        if !ch.waiting.remove(&(sig, key)) {
+        let key = WaitKey::new(i, at, sig, queue);
+        if !ch.waiting.remove(&Listed(key)) {
             return Dequeued::NotFound;
         }
         q.waiting -= 1;
@@ -1171,7 +1214,7 @@ impl Router {
         if emptied {
             let list = ch.lists.remove(&sig).expect("looked up above");
             if list.qualified > 0 {
-                ch.heads.remove(&Shape::of(&self.sigs[sig as usize]), key, sig);
+                ch.heads.remove(&Shape::of(&self.sigs[sig as usize]), key);
             }
         } else {
             // It was the head exactly when everything left comes after it.
@@ -1312,21 +1355,25 @@ impl Router {
     /// overdue ones first, earliest deadline first, then by effective
     /// priority, place in line and arrival. Aging keeps that order as time
     /// passes (see [`WaitKey::new`]).
-    pub(crate) fn waiting_in_order(&self, queue: QueueId) -> Vec<InteractionId> {
+    pub(crate) fn waiting_in_order(
+        &self,
+        queue: QueueId,
+        interactions: &DenseMap<InteractionId, Interaction>,
+    ) -> Vec<InteractionId> {
         let Some(q) = self.queues.get(&queue) else { return Vec::new() };
         // One queue's keys: their order is the queue's at any time.
-        let mut all: Vec<WaitKey> = q.channels.values().flat_map(|ch| ch.waiting.iter()).map(|(_, w)| *w).collect();
+        let mut all: Vec<WaitKey> = q.channels.values().flat_map(|ch| ch.waiting.iter()).map(|l| l.0).collect();
         all.sort_unstable();
-        all.into_iter().map(|w| w.id).collect()
+        all.into_iter().filter_map(|w| interactions.at_slot(w.at)).map(|i| i.id).collect()
     }
 
     /// Whether interaction `i` (with signature `sig`) is in its waiting list.
-    pub(crate) fn is_waiting(&self, i: &Interaction, sig: SigId, queue: &QueueConfig) -> bool {
-        let key = WaitKey::new(i, queue);
+    pub(crate) fn is_waiting(&self, i: &Interaction, at: u32, sig: SigId, queue: &QueueConfig) -> bool {
+        let key = WaitKey::new(i, at, sig, queue);
         self.queues
             .get(&i.queue)
             .and_then(|q| q.channels.get(&i.channel))
-            .is_some_and(|ch| ch.waiting.contains(&(sig, key)))
+            .is_some_and(|ch| ch.waiting.contains(&Listed(key)))
     }
 
     /// Interactions waiting in every queue: by the queues' counts, and by the lists' entries.
@@ -1342,8 +1389,7 @@ mod tests {
     use proptest::prelude::*;
     use proptest::test_runner::Config;
 
-    use super::{PRIORITY_SCALE, WaitKey};
-    use crate::ids::InteractionId;
+    use super::{Listed, PRIORITY_SCALE, WaitKey};
     use crate::time::{Timestamp, duration_millis};
 
     fn seed() -> u64 {
@@ -1356,15 +1402,16 @@ mod tests {
 
     /// The routing order as it was first kept, field by field: the deadline
     /// passed (`i64::MAX` for none), the static priority negated, place in
-    /// line, sequence, id.
-    fn spelled_out(w: &WaitKey, bound: Option<i64>) -> (i64, i128, i64, u64, InteractionId) {
+    /// line, sequence (then the id, which live interactions never reach:
+    /// their sequences are distinct).
+    fn spelled_out(w: &WaitKey, bound: Option<i64>) -> (i64, i128, i64, u64) {
         let deadline = match (w.overdue, bound) {
             (true, Some(bound)) => w.entered_ms + bound,
             (true, None) => w.entered_ms,
             (false, _) => i64::MAX,
         };
         let stat = i128::from(w.priority) * PRIORITY_SCALE - i128::from(w.aging_per_minute) * i128::from(w.entered_ms);
-        (deadline, -stat, w.entered_ms, w.seq, w.id)
+        (deadline, -stat, w.entered_ms, w.seq)
     }
 
     /// Places in line as a restored engine may hold them: from any arrival
@@ -1381,26 +1428,23 @@ mod tests {
     }
 
     fn key(aging_per_minute: u32) -> impl Strategy<Value = WaitKey> {
-        (
-            entered(),
-            0..3u64,
-            prop_oneof![
-                -1..2i64,
-                any::<i32>().prop_map(i64::from),
-                Just(2 * i64::from(i32::MIN)),
-                Just(2 * i64::from(i32::MAX))
-            ],
-            0..3u64,
-            any::<bool>(),
-        )
-            .prop_map(move |(entered_ms, seq, priority, id, overdue)| WaitKey {
+        let priority = prop_oneof![
+            -1..2i64,
+            any::<i32>().prop_map(i64::from),
+            Just(2 * i64::from(i32::MIN)),
+            Just(2 * i64::from(i32::MAX))
+        ];
+        (entered(), 0..3u64, priority, 0..3u32, 0..3u32, any::<bool>()).prop_map(
+            move |(entered_ms, seq, priority, at, sig, overdue)| WaitKey {
                 entered_ms,
                 seq,
                 priority,
-                id: InteractionId(id),
                 aging_per_minute,
+                at,
+                sig,
                 overdue,
-            })
+            },
+        )
     }
 
     fn queue() -> impl Strategy<Value = (u32, Option<i64>)> {
@@ -1425,10 +1469,17 @@ mod tests {
         fn keys_order_as_deadline_then_static_priority(
             (a, b, bound) in queue().prop_flat_map(|(aging, bound)| (key(aging), key(aging), Just(bound)))
         ) {
-            let expected = spelled_out(&a, bound).cmp(&spelled_out(&b, bound));
+            // Past the sequence, only keys no two live interactions share.
+            let rest = |w: &WaitKey| (w.at, w.sig, w.priority, w.aging_per_minute);
+            let expected = spelled_out(&a, bound).cmp(&spelled_out(&b, bound)).then(rest(&a).cmp(&rest(&b)));
             prop_assert_eq!(a.cmp(&b), expected, "SWITCHBOARD_SEED={}: {:?} against {:?}", seed(), a, b);
             prop_assert_eq!(a == b, a.cmp(&b).is_eq(), "SWITCHBOARD_SEED={}", seed());
-            prop_assert!(WaitKey::MIN <= a, "SWITCHBOARD_SEED={}: MIN after {:?}", seed(), a);
+            // In a waiting set: by requirement set, then routing order; each
+            // set's range starts at `first_of`.
+            let listed = (a.sig, expected).cmp(&(b.sig, std::cmp::Ordering::Equal));
+            prop_assert_eq!(Listed(a).cmp(&Listed(b)), if a.sig == b.sig { expected } else { listed });
+            prop_assert!(WaitKey::first_of(a.sig) <= Listed(a), "SWITCHBOARD_SEED={}: start after {:?}", seed(), a);
+            prop_assert!(WaitKey::first_of(a.sig + 1) > Listed(a), "SWITCHBOARD_SEED={}: next start before {:?}", seed(), a);
         }
     }
 }

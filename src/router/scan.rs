@@ -38,8 +38,8 @@ impl Router {
             }
         }
         let deferrable = !self.is_realtime(i.channel);
-        let standing =
-            Standing::new(!deferrable, 0, &WaitKey::new(i, &ctx.queues[&i.queue]), &ctx.queues[&i.queue], ctx.now);
+        let qcfg = &ctx.queues[&i.queue];
+        let standing = Standing::new(!deferrable, 0, &WaitKey::ranking(i, qcfg), i.id, qcfg, ctx.now);
         let candidates = tiers.values().map(Vec::len).sum::<usize>();
         let mut pick = Pick::default();
         let mut blocked = Vec::new();
@@ -112,8 +112,8 @@ impl Router {
         {
             return None;
         }
-        let w = WaitKey::new(i, qcfg);
-        Some(Standing::new(self.is_realtime(i.channel), m.priority.unwrap_or(qcfg.priority), &w, qcfg, ctx.now))
+        let w = WaitKey::ranking(i, qcfg);
+        Some(Standing::new(self.is_realtime(i.channel), m.priority.unwrap_or(qcfg.priority), &w, i.id, qcfg, ctx.now))
     }
 
     /// [`Router::held_back`] by scanning.

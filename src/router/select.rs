@@ -89,9 +89,14 @@ impl<'a> Context<'a> {
         self.never_reoffer_to_decliners && interaction.declined_by().binary_search(&agent).is_ok()
     }
 
-    /// Whether `agent` may never be offered interaction `id` again.
-    pub(crate) fn declined_id(&self, id: InteractionId, agent: AgentId) -> bool {
-        self.never_reoffer_to_decliners && self.interactions.get(&id).is_some_and(|i| self.declined(i, agent))
+    /// The interaction of listed key `w`.
+    pub(super) fn listed(&self, w: &WaitKey) -> &'a Interaction {
+        self.interactions.at_slot(w.at).expect("a listed interaction is live")
+    }
+
+    /// Whether `agent` may never be offered the interaction of listed key `w` again.
+    pub(super) fn declined_listed(&self, w: &WaitKey, agent: AgentId) -> bool {
+        self.never_reoffer_to_decliners && self.interactions.at_slot(w.at).is_some_and(|i| self.declined(i, agent))
     }
 }
 
@@ -115,7 +120,14 @@ pub(super) struct Standing {
 
 impl Standing {
     /// Waiting `w` of `queue` (real-time or not), for an agent whose priority for the queue is `priority`.
-    pub(super) fn new(realtime: bool, priority: i32, w: &WaitKey, queue: &QueueConfig, now: Timestamp) -> Self {
+    pub(super) fn new(
+        realtime: bool,
+        priority: i32,
+        w: &WaitKey,
+        id: InteractionId,
+        queue: &QueueConfig,
+        now: Timestamp,
+    ) -> Self {
         Standing {
             rank: (
                 w.overdue_deadline(queue).map(Reverse),
@@ -124,7 +136,7 @@ impl Standing {
                 Reverse(w.entered_ms()),
                 Reverse(w.seq),
             ),
-            id: w.id,
+            id,
             realtime,
             waited_ms: now.as_millis().saturating_sub(w.entered_ms()).max(0),
             target_ms: duration_millis(queue.service_level.answer_within()),
@@ -191,7 +203,7 @@ impl Router {
         let strategy = qcfg.strategy;
         let deferrable = !ch.realtime;
         // How the interaction stands against real-time work, whoever takes it.
-        let standing = Standing::new(ch.realtime, 0, &WaitKey::new(i, qcfg), qcfg, ctx.now);
+        let standing = Standing::new(ch.realtime, 0, &WaitKey::ranking(i, qcfg), i.id, qcfg, ctx.now);
         let mut pick = Pick::default();
         let mut candidates = 0u32;
         let mut blocked = Vec::new();
@@ -293,7 +305,8 @@ impl Router {
             let cutoff = ctx.now.as_millis().saturating_sub(duration_millis(m.delay));
             let Some(w) = self.best_waiting_for(seat.queue, ch, agent, cutoff, ctx) else { continue };
             candidates = candidates.saturating_add(1);
-            let standing = Standing::new(ch.realtime, m.priority.unwrap_or(qcfg.priority), &w, qcfg, ctx.now);
+            let priority = m.priority.unwrap_or(qcfg.priority);
+            let standing = Standing::new(ch.realtime, priority, &w, ctx.listed(&w).id, qcfg, ctx.now);
             let side = if ch.realtime { &mut realtime } else { &mut deferrable };
             *side = Some(Standing::better(*side, standing));
         }
@@ -357,7 +370,8 @@ impl Router {
         // The agent's slot in the queue, looked up at the first list with a rule.
         let mut slot: Option<Option<(&QueueIndex, u32)>> = None;
         ch.heads.any_combination(&agent.config.skills, |_, combination, held| {
-            for (head, sig, levels) in combination {
+            for (head, levels) in combination {
+                let sig = &head.sig;
                 if best.is_some_and(|b| *head >= b) {
                     break;
                 }
@@ -374,15 +388,15 @@ impl Router {
                     }
                 }
                 // Usually the head itself is the one: no need to look into the list.
-                if head.entered_ms <= cutoff && !ctx.declined_id(head.id, agent.id()) {
+                if head.entered_ms <= cutoff && !ctx.declined_listed(head, agent.id()) {
                     best = Some(*head);
                     continue;
                 }
-                for (_, w) in ch.waiting.range((*sig, *head)..).take_while(|(s, _)| s == sig) {
+                for super::Listed(w) in ch.waiting.range(super::Listed(*head)..).take_while(|l| l.0.sig == *sig) {
                     if best.is_some_and(|b| *w >= b) {
                         break;
                     }
-                    if w.entered_ms <= cutoff && !ctx.declined_id(w.id, agent.id()) {
+                    if w.entered_ms <= cutoff && !ctx.declined_listed(w, agent.id()) {
                         best = Some(*w);
                         break;
                     }
@@ -398,7 +412,7 @@ impl Router {
     pub(crate) fn blend_holds_back(&self, agent: &Agent, i: &Interaction, ctx: &Context<'_>) -> bool {
         let Some(q) = ctx.queues.get(&i.queue) else { return false };
         !self.is_realtime(i.channel)
-            && self.held_back(agent, &Standing::new(false, 0, &WaitKey::new(i, q), q, ctx.now), ctx)
+            && self.held_back(agent, &Standing::new(false, 0, &WaitKey::ranking(i, q), i.id, q, ctx.now), ctx)
     }
 
     /// Whether deferrable work standing as `e` is held back from `agent`:
@@ -429,7 +443,8 @@ impl Router {
             let cutoff =
                 ctx.now.as_millis().saturating_sub(duration_millis(m.delay)).saturating_add(ctx.blend_horizon_ms);
             let Some(w) = self.best_waiting_for(seat.queue, ch, agent, cutoff, ctx) else { continue };
-            let standing = Standing::new(true, m.priority.unwrap_or(qcfg.priority), &w, qcfg, ctx.now);
+            let priority = m.priority.unwrap_or(qcfg.priority);
+            let standing = Standing::new(true, priority, &w, ctx.listed(&w).id, qcfg, ctx.now);
             best = Some(Standing::better(best, standing));
         }
         best
