@@ -292,6 +292,15 @@ fn restore_refuses_every_state_no_command_sequence_can_reach() {
             },
             "InteractionMisplaced",
         ),
+        ("an arrival before the epoch", |v| v["interactions"][2]["arrived_at"] = json!(-1), "BadTime"),
+        (
+            "a place in line at the start of time",
+            |v| {
+                v["interactions"][2]["arrived_at"] = json!(i64::MIN);
+                v["interactions"][2]["queue_entered_at"] = json!(i64::MIN);
+            },
+            "BadTime",
+        ),
         (
             "duplicate arrival sequence numbers",
             |v| v["interactions"][2]["seq"] = v["interactions"][1]["seq"].clone(),

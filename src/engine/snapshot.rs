@@ -498,6 +498,14 @@ impl Engine {
         if i.requirements != requirements {
             return Err(RestoreError::InteractionMisplaced(id));
         }
+        // Times run from the epoch to year 9999 (`Timestamp::MAX`), as every
+        // command's do: waits and routing order are worked out from these.
+        if !crate::time::in_range(i.arrived_at) || !crate::time::in_range(i.queue_entered_at) {
+            return Err(RestoreError::BadTime(format!(
+                "{id} arrived at {} and entered its queue at {}, outside the accepted range",
+                i.arrived_at, i.queue_entered_at
+            )));
+        }
         if i.joined_at().is_some_and(|joined| joined < i.queue_entered_at || joined > now) {
             return Err(RestoreError::BadTime(format!("{id} joined its queue outside its place in line and now")));
         }
