@@ -611,10 +611,10 @@ impl ChannelIndex {
         self.waiting.range(WaitKey::first_of(sig)..).next().filter(|l| l.0.sig == sig).map(|l| l.0)
     }
 
-    /// Moves a list's head from `old` to `new` in the heads, unless the
-    /// list is parked. `shape` is its requirement set's.
-    fn set_head(&mut self, sig: SigId, shape: &Shape, old: WaitKey, new: WaitKey) {
-        let Some(list) = self.lists.get(&sig) else { return };
+    /// Moves a list's head from `old` to `new` (keys of its signature) in
+    /// the heads, unless the list is parked. `shape` is its requirement set's.
+    fn set_head(&mut self, shape: &Shape, old: WaitKey, new: WaitKey) {
+        let Some(list) = self.lists.get(&old.sig) else { return };
         if list.qualified > 0 {
             self.heads.remove(shape, old);
             self.heads.insert(shape, new);
@@ -1192,7 +1192,7 @@ impl Router {
                 let list = ch.lists.get_mut(&sig).expect("the list exists");
                 list.len += 1;
                 if let Some(head) = head.filter(|head| key < *head) {
-                    ch.set_head(sig, &Shape::of(e), head, key);
+                    ch.set_head(&Shape::of(e), head, key);
                 }
             }
         }
@@ -1220,7 +1220,7 @@ impl Router {
             // It was the head exactly when everything left comes after it.
             let next = ch.head_of(sig).expect("a non-empty list has a head");
             if key < next {
-                ch.set_head(sig, &Shape::of(&self.sigs[sig as usize]), key, next);
+                ch.set_head(&Shape::of(&self.sigs[sig as usize]), key, next);
             }
         }
         if ch.realtime { Dequeued::RealTime { emptied } } else { Dequeued::Deferrable }

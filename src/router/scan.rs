@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::declines::Pick;
 use super::select::{AgentChoice, Context, InteractionChoice, Standing, choose, deferrable_first};
-use super::{AgentKey, Router, WaitKey, agent_key};
+use super::{AgentKey, Router, agent_key};
 use crate::ids::AgentId;
 use crate::model::agent::Agent;
 use crate::model::interaction::{Interaction, InteractionState};
@@ -39,7 +39,7 @@ impl Router {
         }
         let deferrable = !self.is_realtime(i.channel);
         let qcfg = &ctx.queues[&i.queue];
-        let standing = Standing::new(!deferrable, 0, &WaitKey::ranking(i, qcfg), i.id, qcfg, ctx.now);
+        let standing = Standing::of(!deferrable, 0, i, qcfg, ctx.now);
         let candidates = tiers.values().map(Vec::len).sum::<usize>();
         let mut pick = Pick::default();
         let mut blocked = Vec::new();
@@ -112,8 +112,7 @@ impl Router {
         {
             return None;
         }
-        let w = WaitKey::ranking(i, qcfg);
-        Some(Standing::new(self.is_realtime(i.channel), m.priority.unwrap_or(qcfg.priority), &w, i.id, qcfg, ctx.now))
+        Some(Standing::of(self.is_realtime(i.channel), m.priority.unwrap_or(qcfg.priority), i, qcfg, ctx.now))
     }
 
     /// [`Router::held_back`] by scanning.

@@ -143,6 +143,12 @@ impl Standing {
         }
     }
 
+    /// Interaction `i` of `queue`, ranked where it is in no list (for an
+    /// agent whose priority for the queue is `priority`).
+    pub(super) fn of(realtime: bool, priority: i32, i: &Interaction, queue: &QueueConfig, now: Timestamp) -> Self {
+        Standing::new(realtime, priority, &WaitKey::ranking(i, queue), i.id, queue, now)
+    }
+
     /// The better of two of the same side.
     pub(super) fn better(a: Option<Standing>, b: Standing) -> Standing {
         match a {
@@ -203,7 +209,7 @@ impl Router {
         let strategy = qcfg.strategy;
         let deferrable = !ch.realtime;
         // How the interaction stands against real-time work, whoever takes it.
-        let standing = Standing::new(ch.realtime, 0, &WaitKey::ranking(i, qcfg), i.id, qcfg, ctx.now);
+        let standing = Standing::of(ch.realtime, 0, i, qcfg, ctx.now);
         let mut pick = Pick::default();
         let mut candidates = 0u32;
         let mut blocked = Vec::new();
@@ -411,8 +417,7 @@ impl Router {
     /// (for views: "why still waiting"); never for real-time work.
     pub(crate) fn blend_holds_back(&self, agent: &Agent, i: &Interaction, ctx: &Context<'_>) -> bool {
         let Some(q) = ctx.queues.get(&i.queue) else { return false };
-        !self.is_realtime(i.channel)
-            && self.held_back(agent, &Standing::new(false, 0, &WaitKey::ranking(i, q), i.id, q, ctx.now), ctx)
+        !self.is_realtime(i.channel) && self.held_back(agent, &Standing::of(false, 0, i, q, ctx.now), ctx)
     }
 
     /// Whether deferrable work standing as `e` is held back from `agent`:
