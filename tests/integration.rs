@@ -42,7 +42,6 @@ mod router_reference;
 mod routing;
 mod routing_replay;
 mod self_service;
-mod sim_erlang;
 mod sim_hostile;
 mod sim_journeys;
 mod sim_report;

@@ -17,6 +17,17 @@
 //!
 //! Seeds are fixed, so the test is deterministic; `SWITCHBOARD_SEED` changes
 //! it, and the `#[ignore]`d long version runs bigger systems for longer.
+//!
+//! ## Debug and release builds
+//!
+//! The precision a case must reach sets how many calls it simulates: 1.25 million
+//! for the three full tests, about 4 s of a release build but three minutes of a
+//! debug build, which was most of the README's test command. A simulation gives
+//! the same events in either build (no wall clock, `libm` for the samplers), so
+//! the full tests are ignored in debug builds and run in release (CI does,
+//! `cargo test --release --all-features --test sim_erlang`); a debug build runs
+//! the five-agent centers with fewer calls, so the test command still checks
+//! both formulas on every run.
 
 #![cfg(feature = "sim")]
 
@@ -162,18 +173,40 @@ fn check(agents: u32, occupancy: f64, aht: f64, patience: Option<f64>, calls: f6
 }
 
 #[test]
+fn erlang_c_five_agents_debug_sized() {
+    check(5, 0.7, 180.0, None, 60_000.0);
+}
+
+#[test]
+fn erlang_a_five_agents_debug_sized() {
+    check(5, 0.9, 180.0, Some(120.0), 60_000.0);
+}
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "sized for a release build: cargo test --release --all-features --test sim_erlang"
+)]
 fn erlang_c_small_and_medium_centers() {
     check(5, 0.7, 180.0, None, 150_000.0);
     check(50, 0.9, 180.0, None, 400_000.0);
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "sized for a release build: cargo test --release --all-features --test sim_erlang"
+)]
 fn erlang_a_with_impatient_callers() {
     check(5, 0.9, 180.0, Some(120.0), 150_000.0);
     check(50, 0.95, 180.0, Some(90.0), 150_000.0);
 }
 
 #[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "sized for a release build: cargo test --release --all-features --test sim_erlang"
+)]
 fn erlang_large_center() {
     check(500, 0.95, 180.0, Some(120.0), 400_000.0);
 }
