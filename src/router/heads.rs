@@ -51,9 +51,9 @@ impl Shape {
     }
 }
 
-/// The heads of one combination's lists, in routing order, with their
-/// levels (each head names its list's signature).
-pub(crate) type Combination = BTreeSet<(WaitKey, [u8; LEVELS_INLINE])>;
+/// The heads of one combination's lists, in routing order, each carrying
+/// its list's levels ([`WaitKey::levels`]) and naming its signature.
+pub(crate) type Combination = BTreeSet<WaitKey>;
 
 /// The heads of the lists some member qualifies for, by combination.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -70,14 +70,14 @@ impl Heads {
     pub(crate) fn insert(&mut self, shape: &Shape, head: WaitKey) {
         let skills = &shape.skills[..];
         if let Some(combination) = self.combinations.get_mut(skills) {
-            combination.insert((head, shape.levels));
+            combination.insert(head.with_levels(shape.levels));
             return;
         }
         for skill in skills {
             *self.skills.entry(*skill).or_insert(0) += 1;
         }
         *self.sizes.entry(skills.len()).or_insert(0) += 1;
-        self.combinations.insert(skills.into(), BTreeSet::from([(head, shape.levels)]));
+        self.combinations.insert(skills.into(), BTreeSet::from([head.with_levels(shape.levels)]));
     }
 
     /// Removes the head of a list whose requirement set has shape `shape`,
@@ -85,7 +85,7 @@ impl Heads {
     pub(crate) fn remove(&mut self, shape: &Shape, head: WaitKey) {
         let skills = &shape.skills[..];
         let Some(combination) = self.combinations.get_mut(skills) else { return };
-        combination.remove(&(head, shape.levels));
+        combination.remove(&head.with_levels(shape.levels));
         if !combination.is_empty() {
             return;
         }
@@ -103,7 +103,7 @@ impl Heads {
 
     /// Every head, by combination (for checks).
     pub(crate) fn all(&self) -> impl Iterator<Item = (WaitKey, SigId)> + '_ {
-        self.combinations.values().flatten().map(|(head, _)| (*head, head.sig))
+        self.combinations.values().flatten().map(|head| (head.plain(), head.sig))
     }
 
     /// Calls `visit` with each combination (its skills and heads) an agent
@@ -219,7 +219,16 @@ mod tests {
 
     fn key(n: u64) -> WaitKey {
         let n32 = u32::try_from(n).expect("small");
-        WaitKey { entered_ms: n as i64, seq: n, priority: 0, aging_per_minute: 0, at: n32, sig: n32, overdue: false }
+        WaitKey {
+            entered_ms: n as i64,
+            seq: n,
+            priority: 0,
+            aging_per_minute: 0,
+            at: n32,
+            sig: n32,
+            overdue: false,
+            levels: 0,
+        }
     }
 
     /// Both ways of choosing combinations (all of them, or the subsets of the
@@ -236,7 +245,7 @@ mod tests {
             let set = SkillSet::from_pairs(held.iter().map(|i| (SkillId(*i), Proficiency::MIN)));
             let mut seen = Vec::new();
             heads.any_combination(&set, |_, c, _| {
-                seen.extend(c.iter().map(|(head, _)| head.sig));
+                seen.extend(c.iter().map(|head| head.sig));
                 false
             });
             seen.sort_unstable();
@@ -251,5 +260,29 @@ mod tests {
         heads.remove(&Shape { skills: s(&[1, 2, 5]).into(), levels: [0; LEVELS_INLINE] }, key(7));
         assert_eq!(heads.sizes.get(&3), Some(&1));
         assert_eq!(heads.skills.get(&SkillId(5)), Some(&1));
+    }
+
+    /// A head carries its list's levels in its key, every level from 0 to 5
+    /// at every position, and is removed by the same key and levels.
+    #[test]
+    fn a_head_carries_its_levels_and_is_removed_by_them() {
+        let mut heads = Heads::default();
+        let mut shapes = Vec::new();
+        for n in 0..6u8 {
+            let levels = [n, 5 - n, n % 3, 5];
+            let shape = Shape { skills: vec![SkillId(1), SkillId(2), SkillId(3), SkillId(4)].into(), levels };
+            heads.insert(&shape, key(u64::from(n)));
+            shapes.push(shape);
+        }
+        heads.any_combination(&SkillSet::from_pairs((1..=4).map(|i| (SkillId(i), Proficiency::MIN))), |_, c, _| {
+            let carried: Vec<[u8; LEVELS_INLINE]> = c.iter().map(|head| head.levels()).collect();
+            assert_eq!(carried, shapes.iter().map(|s| s.levels).collect::<Vec<_>>());
+            assert!(c.iter().all(|head| head.plain() == key(head.seq) && head.plain().levels() == [0; 4]));
+            false
+        });
+        for (n, shape) in shapes.iter().enumerate() {
+            heads.remove(shape, key(n as u64));
+        }
+        assert!(heads.is_empty());
     }
 }

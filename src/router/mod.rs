@@ -130,6 +130,11 @@ pub(crate) struct WaitKey {
     pub(crate) sig: SigId,
     /// Whether it waited past its queue's bound.
     overdue: bool,
+    /// As a head ([`heads::Combination`]): its list's minimum levels,
+    /// three bits each, in what would be padding (a separate array made
+    /// each head 48 bytes instead of 40). Zero in a waiting set or a
+    /// ranking key.
+    levels: u16,
 }
 
 const _: () = assert!(std::mem::size_of::<WaitKey>() == 40, "a waiting key is forty bytes");
@@ -167,6 +172,7 @@ impl WaitKey {
         at: 0,
         sig: 0,
         overdue: true,
+        levels: 0,
     };
 
     /// The key of `i`, kept at slot `at` and holding signature `sig`, in
@@ -185,7 +191,33 @@ impl WaitKey {
             at,
             sig,
             overdue: i.overdue,
+            levels: 0,
         }
+    }
+
+    /// Bits per level in [`WaitKey::levels`]: proficiency is 1 to 5.
+    const LEVEL_BITS: usize = 3;
+
+    /// This key as a head among the heads, carrying its list's minimum
+    /// levels ([`heads::Shape::levels`]).
+    pub(crate) fn with_levels(self, levels: [u8; heads::LEVELS_INLINE]) -> WaitKey {
+        let max = (1u8 << Self::LEVEL_BITS) - 1;
+        let levels = levels
+            .iter()
+            .enumerate()
+            .fold(0u16, |packed, (n, level)| packed | u16::from((*level).min(max)) << (n * Self::LEVEL_BITS));
+        WaitKey { levels, ..self }
+    }
+
+    /// This key without a head's levels: as it is in its waiting set.
+    pub(crate) fn plain(self) -> WaitKey {
+        WaitKey { levels: 0, ..self }
+    }
+
+    /// The minimum levels a head carries (all zero for a key that is no head).
+    pub(crate) fn levels(&self) -> [u8; heads::LEVELS_INLINE] {
+        let mask = (1u16 << Self::LEVEL_BITS) - 1;
+        std::array::from_fn(|n| ((self.levels >> (n * Self::LEVEL_BITS)) & mask) as u8)
     }
 
     /// The key of `i` in `queue`, to rank it only (in no list, at no slot).
@@ -247,6 +279,7 @@ impl Ord for WaitKey {
             .then(self.sig.cmp(&other.sig))
             .then(self.priority.cmp(&other.priority))
             .then(self.aging_per_minute.cmp(&other.aging_per_minute))
+            .then(self.levels.cmp(&other.levels))
     }
 }
 
@@ -1434,8 +1467,10 @@ mod tests {
             Just(2 * i64::from(i32::MIN)),
             Just(2 * i64::from(i32::MAX))
         ];
-        (entered(), 0..3u64, priority, 0..3u32, 0..3u32, any::<bool>()).prop_map(
-            move |(entered_ms, seq, priority, at, sig, overdue)| WaitKey {
+        // Levels as a head carries them, or none (a key in a waiting set).
+        let levels = prop_oneof![Just(0u16), 0..2u16, 0..0x1000u16];
+        (entered(), 0..3u64, priority, 0..3u32, 0..3u32, any::<bool>(), levels).prop_map(
+            move |(entered_ms, seq, priority, at, sig, overdue, levels)| WaitKey {
                 entered_ms,
                 seq,
                 priority,
@@ -1443,6 +1478,7 @@ mod tests {
                 at,
                 sig,
                 overdue,
+                levels,
             },
         )
     }

@@ -376,12 +376,15 @@ impl Router {
         // The agent's slot in the queue, looked up at the first list with a rule.
         let mut slot: Option<Option<(&QueueIndex, u32)>> = None;
         ch.heads.any_combination(&agent.config.skills, |_, combination, held| {
-            for (head, levels) in combination {
+            for headed in combination {
+                let levels = headed.levels();
+                // As it is in the waiting set, so that it names the same entry there.
+                let head = &headed.plain();
                 let sig = &head.sig;
                 if best.is_some_and(|b| *head >= b) {
                     break;
                 }
-                if !self.meets(agent, held, *sig, levels) {
+                if !self.meets(agent, held, *sig, &levels) {
                     continue;
                 }
                 if let Some(rule) = self.sig_rule[*sig as usize] {
