@@ -138,6 +138,7 @@ pub(crate) struct WaitKey {
 }
 
 const _: () = assert!(std::mem::size_of::<WaitKey>() == 40, "a waiting key is forty bytes");
+const _: () = assert!(heads::LEVELS_INLINE * WaitKey::LEVEL_BITS <= 16, "a head's levels fit in its key's 16 bits");
 
 /// An entry of a (queue, channel)'s waiting set: a key, ordered by
 /// requirement set first, so that each set's list is a range.
