@@ -377,14 +377,13 @@ impl Router {
         let mut slot: Option<Option<(&QueueIndex, u32)>> = None;
         ch.heads.any_combination(&agent.config.skills, |_, combination, held| {
             for headed in combination {
-                let levels = headed.levels();
                 // As it is in the waiting set, so that it names the same entry there.
                 let head = &headed.plain();
                 let sig = &head.sig;
                 if best.is_some_and(|b| *head >= b) {
                     break;
                 }
-                if !self.meets(agent, held, *sig, &levels) {
+                if !self.meets(agent, held, headed) {
                     continue;
                 }
                 if let Some(rule) = self.sig_rule[*sig as usize] {
@@ -459,17 +458,12 @@ impl Router {
     }
 
     /// Whether `agent`, holding `held` of a combination's skills, meets the
-    /// levels of requirement set `sig` (read inline when the set is small).
-    fn meets(
-        &self,
-        agent: &Agent,
-        held: Option<[u8; LEVELS_INLINE]>,
-        sig: SigId,
-        levels: &[u8; LEVELS_INLINE],
-    ) -> bool {
+    /// levels of the requirement set whose list `head` heads (read from the
+    /// head when the set is small).
+    fn meets(&self, agent: &Agent, held: Option<[u8; LEVELS_INLINE]>, head: &WaitKey) -> bool {
         match held {
-            Some(held) => levels.iter().zip(held).all(|(need, have)| *need <= have),
-            None => agent.config.skills.satisfies(&self.sigs[sig as usize]),
+            Some(held) => head.levels().iter().zip(held).all(|(need, have)| *need <= have),
+            None => agent.config.skills.satisfies(&self.sigs[head.sig as usize]),
         }
     }
 
