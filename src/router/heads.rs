@@ -53,7 +53,136 @@ impl Shape {
 
 /// The heads of one combination's lists, in routing order, each carrying
 /// its list's levels ([`WaitKey::levels`]) and naming its signature.
-pub(crate) type Combination = BTreeSet<WaitKey>;
+///
+/// A sorted vector while it holds at most [`FEW_MAX`] heads, a B-tree past
+/// that. Most combinations hold a few heads (with 50,000 distinct sets
+/// waiting in 20 queues, about 5 to 25 each), and a standard B-tree
+/// allocates a whole leaf of eleven keys (456 bytes) for its first head and
+/// an internal node (552) at its twelfth: about 100 bytes a head at these
+/// sizes, against 40 to 50 in a vector sized to fit. The B-tree bounds what
+/// an insertion costs when a combination holds hundreds (a set of k skills
+/// has up to 5^k level vectors).
+#[derive(Clone, Debug)]
+pub(crate) struct Combination {
+    heads: Repr,
+}
+
+#[derive(Clone, Debug)]
+enum Repr {
+    /// Sorted, without duplicates; its capacity kept within about a quarter
+    /// of its length (see [`Combination::insert`] and [`Combination::remove`]).
+    Few(Vec<WaitKey>),
+    Many(BTreeSet<WaitKey>),
+}
+
+/// The most heads a combination keeps in a vector: moving 128 keys of 40
+/// bytes on an insertion costs about what a B-tree's descent does.
+pub(crate) const FEW_MAX: usize = 128;
+
+/// A combination in a B-tree goes back to a vector at this many heads (half
+/// of [`FEW_MAX`], so that one head in and out never converts twice).
+const FEW_AGAIN: usize = FEW_MAX / 2;
+
+impl Combination {
+    fn of(head: WaitKey) -> Combination {
+        Combination { heads: Repr::Few(vec![head]) }
+    }
+
+    /// Adds `head`; false if it was there already.
+    fn insert(&mut self, head: WaitKey) -> bool {
+        match &mut self.heads {
+            Repr::Few(heads) => {
+                let Err(at) = heads.binary_search(&head) else { return false };
+                if heads.len() == FEW_MAX {
+                    let mut many: BTreeSet<WaitKey> = heads.drain(..).collect();
+                    many.insert(head);
+                    self.heads = Repr::Many(many);
+                    return true;
+                }
+                if heads.len() == heads.capacity() {
+                    // A quarter more, not double: most combinations stay small.
+                    heads.reserve_exact((heads.len() / 4).max(1));
+                }
+                heads.insert(at, head);
+                true
+            }
+            Repr::Many(heads) => heads.insert(head),
+        }
+    }
+
+    /// Removes `head`; false if it was not there.
+    fn remove(&mut self, head: &WaitKey) -> bool {
+        match &mut self.heads {
+            Repr::Few(heads) => {
+                let Ok(at) = heads.binary_search(head) else { return false };
+                heads.remove(at);
+                // Give back what a larger past left, keeping room to grow.
+                if heads.capacity() > 4 && heads.len() * 2 <= heads.capacity() {
+                    heads.shrink_to(heads.len() + heads.len() / 4);
+                }
+                true
+            }
+            Repr::Many(heads) => {
+                let removed = heads.remove(head);
+                if heads.len() <= FEW_AGAIN {
+                    let mut few = Vec::with_capacity(heads.len() + heads.len() / 4);
+                    few.extend(std::mem::take(heads));
+                    self.heads = Repr::Few(few);
+                }
+                removed
+            }
+        }
+    }
+
+    /// Whether it holds no head.
+    fn is_empty(&self) -> bool {
+        match &self.heads {
+            Repr::Few(heads) => heads.is_empty(),
+            Repr::Many(heads) => heads.is_empty(),
+        }
+    }
+
+    /// The heads in routing order.
+    pub(crate) fn iter(&self) -> CombinationIter<'_> {
+        match &self.heads {
+            Repr::Few(heads) => CombinationIter::Few(heads.iter()),
+            Repr::Many(heads) => CombinationIter::Many(heads.iter()),
+        }
+    }
+}
+
+/// Two combinations are equal when they hold the same heads, however kept.
+impl PartialEq for Combination {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Combination {}
+
+impl<'a> IntoIterator for &'a Combination {
+    type Item = &'a WaitKey;
+    type IntoIter = CombinationIter<'a>;
+    fn into_iter(self) -> CombinationIter<'a> {
+        self.iter()
+    }
+}
+
+/// The heads of a [`Combination`], in routing order.
+pub(crate) enum CombinationIter<'a> {
+    Few(std::slice::Iter<'a, WaitKey>),
+    Many(std::collections::btree_set::Iter<'a, WaitKey>),
+}
+
+impl<'a> Iterator for CombinationIter<'a> {
+    type Item = &'a WaitKey;
+    fn next(&mut self) -> Option<&'a WaitKey> {
+        match self {
+            CombinationIter::Few(heads) => heads.next(),
+            CombinationIter::Many(heads) => heads.next(),
+        }
+    }
+}
 
 /// The heads of the lists some member qualifies for, by combination.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -77,7 +206,7 @@ impl Heads {
             *self.skills.entry(*skill).or_insert(0) += 1;
         }
         *self.sizes.entry(skills.len()).or_insert(0) += 1;
-        self.combinations.insert(skills.into(), BTreeSet::from([head.with_levels(shape.levels)]));
+        self.combinations.insert(skills.into(), Combination::of(head.with_levels(shape.levels)));
     }
 
     /// Removes the head of a list whose requirement set has shape `shape`,
@@ -284,5 +413,68 @@ mod tests {
             heads.remove(shape, key(n as u64));
         }
         assert!(heads.is_empty());
+    }
+
+    mod combination {
+        use super::super::{Combination, FEW_MAX};
+        use super::key;
+        use crate::proptest_config::{config, seed};
+        use proptest::prelude::*;
+        use std::collections::BTreeSet;
+
+        const SEED: u64 = 0x00c0_ffee;
+
+        proptest! {
+            #![proptest_config(config(seed(SEED), 64))]
+
+            /// A combination holds and orders exactly what a B-tree set
+            /// would, as it grows past [`FEW_MAX`] into one and shrinks back,
+            /// and keeps a vector's capacity within reach of its length.
+            #[test]
+            fn holds_what_a_set_would(ops in proptest::collection::vec((any::<u8>(), 0..(3 * FEW_MAX as u64)), 1..1_500)) {
+                let mut model = BTreeSet::new();
+                let mut c = Combination::of(key(0));
+                model.insert(key(0));
+                let half = ops.len() / 2;
+                for (k, (coin, n)) in ops.into_iter().enumerate() {
+                    // Mostly adds in the first half, mostly removes in the
+                    // second, so that long runs cross the bound both ways.
+                    let add = if k < half { coin < 192 } else { coin < 64 };
+                    let (got, want) = if add {
+                        (c.insert(key(n)), model.insert(key(n)))
+                    } else {
+                        (c.remove(&key(n)), model.remove(&key(n)))
+                    };
+                    prop_assert_eq!(got, want, "SWITCHBOARD_SEED={}", seed(SEED));
+                    prop_assert!(c.iter().eq(model.iter()), "SWITCHBOARD_SEED={}", seed(SEED));
+                    prop_assert_eq!(c.is_empty(), model.is_empty());
+                    if let super::super::Repr::Few(v) = &c.heads {
+                        prop_assert!(v.len() <= FEW_MAX);
+                        prop_assert!(v.capacity() <= (v.len() * 2).max(8), "capacity {} for {}", v.capacity(), v.len());
+                    }
+                }
+            }
+        }
+
+        /// Crossing the bound converts, and equality ignores how heads are kept.
+        #[test]
+        fn converts_both_ways_and_compares_by_heads() {
+            let mut c = Combination::of(key(0));
+            for n in 1..=FEW_MAX as u64 {
+                assert!(c.insert(key(n)));
+            }
+            assert!(matches!(c.heads, super::super::Repr::Many(_)), "{} heads", FEW_MAX + 1);
+            let mut few = Combination::of(key(0));
+            for n in 1..FEW_MAX as u64 / 2 {
+                few.insert(key(n));
+            }
+            for n in (FEW_MAX as u64 / 2..=FEW_MAX as u64).rev() {
+                assert!(matches!(c.heads, super::super::Repr::Many(_)), "still a B-tree above half");
+                assert!(c.remove(&key(n)));
+            }
+            assert!(matches!(c.heads, super::super::Repr::Few(_)), "a vector again at half");
+            assert_eq!(c, few);
+            assert!(!c.remove(&key(FEW_MAX as u64)));
+        }
     }
 }
