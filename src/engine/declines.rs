@@ -7,7 +7,7 @@ use crate::error::CommandError;
 use crate::event::{EventKind, QueueReason};
 use crate::ids::{InteractionId, QueueId};
 use crate::model::expression::Eligibility;
-use crate::model::interaction::{Interaction, InteractionState, Outcome};
+use crate::model::interaction::{Interaction, Outcome};
 use crate::model::queue::{AllDeclined, QueueConfig};
 use crate::time::Timestamp;
 
@@ -102,7 +102,7 @@ impl Engine {
     pub(super) fn forget_declines(&mut self, iid: InteractionId) {
         let Some(i) = self.interactions.get_mut(&iid) else { return };
         i.edit_rare(|rare| rare.declined_by.clear());
-        if i.state == InteractionState::Queued {
+        if i.is_queued() {
             self.work.push_back(Work::Interaction(iid));
         }
     }

@@ -168,7 +168,7 @@ impl Engine {
     /// is made (which ends this queue's rules); then the next rule's timer.
     pub(super) fn exception_rule_due(&mut self, iid: InteractionId, at: Timestamp) {
         let Some(i) = self.interactions.get(&iid) else { return };
-        if !matches!(i.state, InteractionState::Queued | InteractionState::Offered { .. }) {
+        if !matches!(i.state(), InteractionState::Queued | InteractionState::Offered { .. }) {
             return;
         }
         let from = i.queue;
@@ -301,7 +301,7 @@ impl Engine {
     /// Takes a queued interaction out of its list for a change of its key or
     /// requirements (its timers stay); says whether it was queued.
     fn unlist_if_queued(&mut self, iid: InteractionId) -> bool {
-        let queued = self.interactions[&iid].state == InteractionState::Queued;
+        let queued = self.interactions[&iid].is_queued();
         if queued {
             self.unlist(iid);
         }
@@ -319,7 +319,7 @@ impl Engine {
 
     /// Takes a waiting interaction out of its list, or withdraws its ringing offer (for `reason`).
     fn withdraw_or_unqueue(&mut self, iid: InteractionId, reason: WithdrawReason, at: Timestamp) {
-        match self.interactions[&iid].state {
+        match self.interactions[&iid].state() {
             InteractionState::Offered { .. } => {
                 for agent in self.withdraw_ringing(iid, reason, at) {
                     self.refresh_agent(agent, at);

@@ -40,7 +40,7 @@ impl Engine {
     /// Whether `i` should be interrupted now, by the rule: connected on one
     /// of its agent's interruptible channels while the agent holds real-time work.
     pub(super) fn should_be_interrupted(&self, i: &Interaction) -> bool {
-        let InteractionState::Connected { agent } = i.state else { return false };
+        let InteractionState::Connected { agent } = i.state() else { return false };
         let Some(a) = self.agents.get(&agent) else { return false };
         a.config.capacity.is_interruptible(i.channel) && self.realtime_held(a).is_some()
     }

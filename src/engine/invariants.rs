@@ -69,7 +69,7 @@ impl Engine {
 
         // A time to live runs while an interaction waits or rings in a queue that has one.
         for i in self.interactions.values() {
-            let unanswered = matches!(i.state, InteractionState::Queued | InteractionState::Offered { .. });
+            let unanswered = matches!(i.state(), InteractionState::Queued | InteractionState::Offered { .. });
             let ttl = self.queues.get(&i.queue).and_then(|q| q.time_to_live).filter(|_| unanswered);
             let due = ttl.map(|ttl| i.joined_queue_at() + ttl);
             ensure!(
@@ -112,9 +112,9 @@ impl Engine {
                 "{} interrupted by {:?} in state {:?}, against the rule",
                 i.id,
                 i.interrupted_by(),
-                i.state
+                i.state()
             );
-            match i.state {
+            match i.state() {
                 InteractionState::Queued => {
                     queued += 1;
                     let sig = self.held_sig(i.id);
@@ -150,13 +150,13 @@ impl Engine {
                     let deadline = i.wait_deadline(queue).map(|d| d.as_millis());
                     let now = self.now.map(|t| t.as_millis());
                     match deadline {
-                        Some(d) if i.overdue => ensure!(now.is_some_and(|n| d <= n), "{} overdue early", i.id),
+                        Some(d) if i.is_overdue() => ensure!(now.is_some_and(|n| d <= n), "{} overdue early", i.id),
                         Some(d) => ensure!(
                             self.timers.due(TimerKind::MaxWait(i.id)).map(|t| t.as_millis()) == Some(d),
                             "{} has no max-wait timer at its deadline",
                             i.id
                         ),
-                        None => ensure!(!i.overdue, "{} overdue in a queue without a bound", i.id),
+                        None => ensure!(!i.is_overdue(), "{} overdue in a queue without a bound", i.id),
                     }
                 }
                 InteractionState::Scheduled { due } => {
@@ -233,7 +233,7 @@ impl Engine {
         );
 
         for p in self.offers() {
-            let state = self.interactions.get(&p.interaction).map(|i| i.state);
+            let state = self.interactions.get(&p.interaction).map(|i| i.state());
             let named = state == Some(InteractionState::Offered { offer: p.id, agent: p.agent });
             let parallel = matches!(state, Some(InteractionState::Offered { .. }))
                 && self.ringing.get(&p.interaction).is_some_and(|o| o.contains(&p.id));
@@ -261,7 +261,7 @@ impl Engine {
                 let expected =
                     [InteractionState::Connected { agent: a.id() }, InteractionState::WrapUp { agent: a.id() }];
                 ensure!(
-                    i.is_some_and(|i| expected.contains(&i.state)),
+                    i.is_some_and(|i| expected.contains(&i.state())),
                     "{} holds {iid} which is not with them",
                     a.id()
                 );
@@ -295,7 +295,7 @@ impl Engine {
         for (a, i) in self.router.drained.iter() {
             ensure!(self.agents.get(&a).is_some_and(|a| a.is_routable()), "drained {a} is not routable");
             ensure!(
-                self.interactions.get(&i).is_some_and(|i| i.state == InteractionState::Queued),
+                self.interactions.get(&i).is_some_and(|i| i.is_queued()),
                 "{a} is recorded as draining for {i}, which does not wait"
             );
         }

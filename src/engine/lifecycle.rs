@@ -72,7 +72,7 @@ impl Engine {
         match timer {
             TimerKind::OfferTimeout(offer) => self.offer_timed_out(offer, at),
             TimerKind::WrapUpEnd(iid) => {
-                if let Some(InteractionState::WrapUp { agent }) = self.interactions.get(&iid).map(|i| i.state) {
+                if let Some(InteractionState::WrapUp { agent }) = self.interactions.get(&iid).map(|i| i.state()) {
                     self.default_disposition(iid, agent, at);
                     self.finish_wrap_up(iid, agent, at);
                 }
@@ -192,7 +192,7 @@ impl Engine {
     ) -> Result<&Interaction, CommandError> {
         self.agent_ref(agent)?;
         let i = self.interaction_ref(iid)?;
-        let holder = match (i.state, in_wrap_up) {
+        let holder = match (i.state(), in_wrap_up) {
             (InteractionState::Connected { agent }, false) | (InteractionState::WrapUp { agent }, true) => agent,
             (state, _) => return Err(CommandError::WrongInteractionState { interaction: iid, state }),
         };
@@ -541,7 +541,7 @@ impl Engine {
             return Err(CommandError::NotRealTime { interaction: iid, channel: from });
         }
         let queue = i.queue;
-        let state = i.state;
+        let state = i.state();
         if !matches!(state, InteractionState::Queued | InteractionState::Offered { .. }) {
             return Err(CommandError::WrongInteractionState { interaction: iid, state });
         }
@@ -713,7 +713,7 @@ impl Engine {
         if let Some(due) = due {
             // Its place in line, and every clock of its wait, start when it enters.
             interaction.queue_entered_at = due;
-            interaction.state = InteractionState::Scheduled { due };
+            interaction.set_state(InteractionState::Scheduled { due });
         }
         self.interactions.insert(id, interaction);
         self.interactions.set_tag(&id, sig);
@@ -749,7 +749,7 @@ impl Engine {
         held.contacts = held.contacts.saturating_add(1);
         a.missed_in_a_row = 0;
         let i = self.interactions.get_mut(&pending.interaction).expect("a pending offer's interaction is live");
-        i.state = InteractionState::Connected { agent };
+        i.set_state(InteractionState::Connected { agent });
         let (queue, waited, case) = (i.queue, now.millis_since(i.queue_entered_at), i.case());
         if let Some(case) = case {
             // Whoever answers a case's interaction owns the case from now on.
@@ -856,7 +856,7 @@ impl Engine {
         now: Timestamp,
     ) -> Result<(), CommandError> {
         self.agent_ref(agent)?;
-        match self.interaction_ref(iid)?.state {
+        match self.interaction_ref(iid)?.state() {
             InteractionState::Connected { agent: holder } | InteractionState::WrapUp { agent: holder }
                 if holder == agent => {}
             InteractionState::Connected { .. } | InteractionState::WrapUp { .. } => {
@@ -876,7 +876,7 @@ impl Engine {
 
     /// The customer abandons (`abandoned`) or the host cancels a waiting or offered interaction.
     fn leave(&mut self, iid: InteractionId, abandoned: bool, now: Timestamp) -> Result<(), CommandError> {
-        let state = self.interaction_ref(iid)?.state;
+        let state = self.interaction_ref(iid)?.state();
         let outcome = |while_offered| if abandoned { Outcome::Abandoned { while_offered } } else { Outcome::Cancelled };
         match state {
             InteractionState::Queued => {
@@ -901,7 +901,7 @@ impl Engine {
     /// [`Outcome::Expired`] (an offer ringing is withdrawn first).
     fn expire(&mut self, iid: InteractionId, at: Timestamp) {
         let Some(i) = self.interactions.get(&iid) else { return };
-        match i.state {
+        match i.state() {
             InteractionState::Queued => {
                 self.leave_queue(iid);
                 self.end_interaction(iid, Outcome::Expired, at);
@@ -922,7 +922,7 @@ impl Engine {
     /// boost, as an arrival would (rules, time to live, admission).
     fn callback_due(&mut self, iid: InteractionId, at: Timestamp) {
         let Some(i) = self.interactions.get_mut(&iid) else { return };
-        if !matches!(i.state, InteractionState::Scheduled { .. }) {
+        if !matches!(i.state(), InteractionState::Scheduled { .. }) {
             return;
         }
         let queue = &self.queues[&i.queue];
@@ -953,18 +953,18 @@ impl Engine {
         if !target.channels.contains(&i.channel) {
             return Err(CommandError::ChannelNotInQueue { queue: to, channel: i.channel });
         }
-        if let InteractionState::WrapUp { .. } | InteractionState::Scheduled { .. } = i.state {
-            return Err(CommandError::WrongInteractionState { interaction: iid, state: i.state });
+        if let InteractionState::WrapUp { .. } | InteractionState::Scheduled { .. } = i.state() {
+            return Err(CommandError::WrongInteractionState { interaction: iid, state: i.state() });
         }
         let sets = self.check_entry(target, &i.own_requirements, &target.steps, &i.attributes, Some(iid))?;
         self.check_room_in_queue(target)?;
 
         let from = i.queue;
-        let holder = match i.state {
+        let holder = match i.state() {
             InteractionState::Connected { agent } => Some(agent),
             _ => None,
         };
-        match i.state {
+        match i.state() {
             InteractionState::Queued => self.leave_queue(iid),
             InteractionState::Offered { .. } => {
                 for agent in self.withdraw_ringing(iid, WithdrawReason::Transferred, now) {

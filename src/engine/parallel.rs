@@ -18,7 +18,7 @@ use crate::time::Timestamp;
 impl Engine {
     /// Every offer of an interaction still ringing, the one its state names first.
     pub(super) fn offers_of(&self, iid: InteractionId) -> Vec<OfferId> {
-        let Some(InteractionState::Offered { offer, .. }) = self.interactions.get(&iid).map(|i| i.state) else {
+        let Some(InteractionState::Offered { offer, .. }) = self.interactions.get(&iid).map(|i| i.state()) else {
             return Vec::new();
         };
         let mut offers = vec![offer];
@@ -29,7 +29,7 @@ impl Engine {
     /// Whether any offer of an interaction still rings (after one was taken back).
     pub(super) fn still_ringing(&self, iid: InteractionId) -> bool {
         matches!(
-            self.interactions.get(&iid).map(|i| i.state),
+            self.interactions.get(&iid).map(|i| i.state()),
             Some(InteractionState::Offered { offer, .. }) if self.offers.contains_key(&offer)
         )
     }
@@ -41,10 +41,10 @@ impl Engine {
         if let Some(pos) = others.iter().position(|o| *o == offer) {
             others.remove(pos);
         } else if let Some(i) = self.interactions.get_mut(&iid) {
-            if matches!(i.state, InteractionState::Offered { offer: named, .. } if named == offer) {
+            if matches!(i.state(), InteractionState::Offered { offer: named, .. } if named == offer) {
                 let next = others.remove(0);
                 let agent = self.offers.get(&next).expect("a ringing offer is pending").agent;
-                i.state = InteractionState::Offered { offer: next, agent };
+                i.set_state(InteractionState::Offered { offer: next, agent });
             }
         }
         if others.is_empty() {
@@ -58,7 +58,7 @@ impl Engine {
     pub(super) fn fan_out(&mut self, iid: InteractionId, now: Timestamp) {
         let Some(i) = self.interactions.get(&iid) else { return };
         let group = self.queues[&i.queue].parallel_offers as usize;
-        if group <= 1 || !matches!(i.state, InteractionState::Offered { .. }) {
+        if group <= 1 || !matches!(i.state(), InteractionState::Offered { .. }) {
             return;
         }
         let mut ringing: Vec<AgentId> = self.offers_of(iid).iter().map(|o| self.offers[o].agent).collect();

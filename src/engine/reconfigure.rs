@@ -71,7 +71,7 @@ impl Engine {
         let queued: Vec<bool> = live
             .iter()
             .map(|iid| {
-                let was = self.interactions[iid].state == InteractionState::Queued;
+                let was = self.interactions[iid].is_queued();
                 if was {
                     self.leave_queue(*iid);
                 }
@@ -87,7 +87,7 @@ impl Engine {
                 i.edit_rare(|rare| rare.own_steps = Some(old_steps.clone()));
             }
             // A scheduled callback's steps start when it enters, at its due time, in any case.
-            let scheduled = matches!(i.state, InteractionState::Scheduled { .. });
+            let scheduled = matches!(i.state(), InteractionState::Scheduled { .. });
             if restart && i.own_steps().is_none() && !scheduled {
                 i.edit_rare(|rare| rare.joined_at = Some(now));
             }
@@ -99,7 +99,7 @@ impl Engine {
             let i = self.interactions.get_mut(&iid).expect("live above");
             i.step = u16::try_from(step).expect("steps are at most Limits::MAX_STEPS");
             i.requirements = self.router.requirements(sig).clone();
-            let unanswered = matches!(i.state, InteractionState::Queued | InteractionState::Offered { .. });
+            let unanswered = matches!(i.state(), InteractionState::Queued | InteractionState::Offered { .. });
             let joined = i.joined_queue_at();
             if unanswered {
                 self.arm_time_to_live(iid, joined);

@@ -28,7 +28,7 @@ impl Engine {
 
     fn route_interaction(&mut self, id: InteractionId, now: Timestamp) {
         let Some(i) = self.interactions.get(&id) else { return };
-        if i.state != InteractionState::Queued {
+        if !i.is_queued() {
             return;
         }
         if self.router.is_closed(i.queue) {
@@ -103,7 +103,7 @@ impl Engine {
         now: Timestamp,
     ) {
         let (overdue, step) = match self.interactions.get(&iid) {
-            Some(i) => (i.overdue, (!i.steps(&self.queues[&i.queue]).is_empty()).then_some(i.step)),
+            Some(i) => (i.is_overdue(), (!i.steps(&self.queues[&i.queue]).is_empty()).then_some(i.step)),
             None => (false, None),
         };
         self.leave_queue(iid);
@@ -127,11 +127,11 @@ impl Engine {
             agent.held_mut().passes.insert(q.id, clock.saturating_add(stride));
         }
         let expires_at = now + q.offer_timeout.unwrap_or(self.config.offer_timeout());
-        if matches!(i.state, InteractionState::Offered { .. }) {
+        if matches!(i.state(), InteractionState::Offered { .. }) {
             // One more agent of a parallel offer: the state names the earliest.
             self.ringing.entry(iid).or_default().push(offer_id);
         } else {
-            i.state = InteractionState::Offered { offer: offer_id, agent: aid };
+            i.set_state(InteractionState::Offered { offer: offer_id, agent: aid });
         }
         i.offers = i.offers.saturating_add(1);
         agent.load.reserve(&agent.config.capacity, i.channel);
@@ -222,12 +222,12 @@ impl Engine {
         let step_changed = self.settle_step(iid, now);
         // Its signature is its entry's tag (see `held_sig`).
         let (at, i, sig) = self.interactions.get_mut_placed(&iid).expect("list: interaction exists");
-        i.state = InteractionState::Queued;
+        i.set_state(InteractionState::Queued);
         let q = &self.queues[&i.queue];
         // Overdue is decided afresh in each queue (a transfer brings another
         // bound); the place in line, and so the deadline, is kept.
         let deadline = i.wait_deadline(q);
-        i.overdue = deadline.is_some_and(|d| d <= now);
+        i.set_overdue(deadline.is_some_and(|d| d <= now));
         self.router.enqueue(i, at, sig, q, &self.agents);
         if let Some(deadline) = deadline.filter(|d| *d > now) {
             self.timers.set(TimerKind::MaxWait(iid), deadline);
@@ -241,13 +241,13 @@ impl Engine {
     pub(super) fn become_overdue(&mut self, iid: InteractionId, at: Timestamp) {
         // Its signature is its entry's tag (see `held_sig`).
         let Some((slot, i, sig)) = self.interactions.get_placed(&iid) else { return };
-        if i.state != InteractionState::Queued || i.overdue {
+        if !i.is_queued() || i.is_overdue() {
             return;
         }
         let q = &self.queues[&i.queue];
         self.router.dequeue(i, slot, sig, q);
         let i = self.interactions.get_mut(&iid).expect("looked up above");
-        i.overdue = true;
+        i.set_overdue(true);
         self.router.enqueue(i, slot, sig, q, &self.agents);
         let (queue, waited) = (i.queue, at.saturating_duration_since(i.queue_entered_at));
         self.emit(at, EventKind::InteractionOverdue { interaction: iid, queue, waited });
@@ -257,7 +257,7 @@ impl Engine {
     /// Takes a queued interaction out of its waiting list.
     pub(super) fn leave_queue(&mut self, iid: InteractionId) {
         let Some(i) = self.interactions.get(&iid) else { return };
-        if i.state != InteractionState::Queued {
+        if !i.is_queued() {
             return;
         }
         self.unlist(iid);
@@ -267,7 +267,7 @@ impl Engine {
         self.timers.cancel(TimerKind::StepExpiry(iid));
         // Overdue describes a wait in a queue; a re-queue decides it afresh.
         if let Some(i) = self.interactions.get_mut(&iid) {
-            i.overdue = false;
+            i.set_overdue(false);
         }
     }
 

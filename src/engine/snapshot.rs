@@ -397,7 +397,7 @@ impl Engine {
             if !e.agents.get(&a).is_some_and(Agent::is_routable) {
                 return Err(RestoreError::UnknownReference(format!("drained {a} is not a routable agent")));
             }
-            if e.interactions.get(&i).is_none_or(|x| x.state != InteractionState::Queued) {
+            if e.interactions.get(&i).is_none_or(|x| !x.is_queued()) {
                 return Err(RestoreError::UnknownReference(format!("{a} drained for {i}, which does not wait")));
             }
             e.router.drained.note(a, i);
@@ -513,7 +513,7 @@ impl Engine {
             return Err(RestoreError::CounterBehind("arrival sequence"));
         }
         // A scheduled callback enters its queue later; the timers' check holds its due time ahead of now.
-        let scheduled = matches!(i.state, InteractionState::Scheduled { .. });
+        let scheduled = matches!(i.state(), InteractionState::Scheduled { .. });
         if i.arrived_at > i.queue_entered_at || (i.queue_entered_at > now && !scheduled) {
             return Err(RestoreError::BadTime(format!(
                 "{id} arrived at {} and entered its queue at {}, not in order before now {now}",
@@ -557,7 +557,7 @@ impl Engine {
             }
         }
         for (i, (_, sig)) in live.into_iter().zip(&held) {
-            if i.state == InteractionState::Queued {
+            if i.is_queued() {
                 let at = self.interactions.slot(&i.id).expect("live");
                 self.router.enqueue(i, at, *sig, &self.queues[&i.queue], &self.agents);
             }
@@ -635,7 +635,7 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
             Some(now) if t.due > now + Timestamp::MAX_SPAN => return bad("due further ahead than any span allows"),
             Some(_) => {}
         }
-        let state = |i| e.interactions.get(&i).map(|i: &Interaction| i.state);
+        let state = |i| e.interactions.get(&i).map(|i: &Interaction| i.state());
         match t.kind {
             TimerKind::OfferTimeout(o) => match e.offers.get(&o) {
                 None => return bad("times out an offer that is not pending"),
@@ -653,15 +653,15 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
                 }
             }
             TimerKind::MaxWait(i) => {
-                let Some(i) = e.interactions.get(&i).filter(|i| i.state == InteractionState::Queued) else {
+                let Some(i) = e.interactions.get(&i).filter(|i| i.is_queued()) else {
                     return bad("bounds the wait of an interaction that is not queued");
                 };
-                if i.overdue || deadline(e, i) != Some(t.due) {
+                if i.is_overdue() || deadline(e, i) != Some(t.due) {
                     return bad("is not due when the interaction's wait reaches its queue's max_wait");
                 }
             }
             TimerKind::StepExpiry(i) => {
-                let Some(i) = e.interactions.get(&i).filter(|i| i.state == InteractionState::Queued) else {
+                let Some(i) = e.interactions.get(&i).filter(|i| i.is_queued()) else {
                     return bad("ends the routing step of an interaction that is not queued");
                 };
                 if step_end(e, i) != Some(t.due) {
@@ -716,7 +716,7 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
     let longest_delays = longest_member_delays(e);
     for i in e.interactions.values() {
         // Every wrap-up but an untimed one ends by its timer.
-        if matches!(i.state, InteractionState::WrapUp { .. }) {
+        if matches!(i.state(), InteractionState::WrapUp { .. }) {
             let untimed = i.wrap_up_state().mode == crate::model::wrap_up::WrapUpMode::Untimed;
             match (untimed, kinds.contains(&TimerKind::WrapUpEnd(i.id))) {
                 (false, false) => {
@@ -731,7 +731,7 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
         } else if i.wrap_up_state() != crate::model::wrap_up::WrapUpState::default() {
             return Err(RestoreError::InteractionMisplaced(i.id));
         }
-        if let InteractionState::Scheduled { due } = i.state {
+        if let InteractionState::Scheduled { due } = i.state() {
             if i.channel != crate::Channel::Callback || i.queue_entered_at != due || i.step != 0 {
                 return Err(RestoreError::InteractionMisplaced(i.id));
             }
@@ -739,7 +739,7 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
                 return Err(RestoreError::BadTimer { timer: TimerKind::CallbackDue(i.id), problem: "missing" });
             }
         }
-        let queued = i.state == InteractionState::Queued;
+        let queued = i.is_queued();
         if unanswered(i) && next_rule(e, i).is_some() && !kinds.contains(&TimerKind::ExceptionRule(i.id)) {
             return Err(RestoreError::BadTimer { timer: TimerKind::ExceptionRule(i.id), problem: "missing" });
         }
@@ -763,11 +763,11 @@ fn check_timers(e: &Engine, timers: &[Timer], next_seq: u64) -> Result<(), Resto
         if queued && step_end(e, i).is_some() && !kinds.contains(&TimerKind::StepExpiry(i.id)) {
             return Err(RestoreError::BadTimer { timer: TimerKind::StepExpiry(i.id), problem: "missing" });
         }
-        if queued && !i.overdue && deadline(e, i).is_some() && !kinds.contains(&TimerKind::MaxWait(i.id)) {
+        if queued && !i.is_overdue() && deadline(e, i).is_some() && !kinds.contains(&TimerKind::MaxWait(i.id)) {
             return Err(RestoreError::BadTimer { timer: TimerKind::MaxWait(i.id), problem: "missing" });
         }
         // Overdue is set when the bound is reached and kept until the interaction leaves the queue.
-        if i.overdue && !(queued && deadline(e, i).is_some_and(|d| e.now.is_some_and(|now| d <= now))) {
+        if i.is_overdue() && !(queued && deadline(e, i).is_some_and(|d| e.now.is_some_and(|now| d <= now))) {
             return Err(RestoreError::InteractionMisplaced(i.id));
         }
     }
@@ -795,7 +795,7 @@ fn delay_ahead(e: &Engine, longest: &BTreeMap<QueueId, i64>, i: &Interaction) ->
 
 /// Whether an interaction waits or rings (the states a time to live applies to).
 fn unanswered(i: &Interaction) -> bool {
-    matches!(i.state, InteractionState::Queued | InteractionState::Offered { .. })
+    matches!(i.state(), InteractionState::Queued | InteractionState::Offered { .. })
 }
 
 /// When an interaction's next exception rule is due, if any rule is still ahead.
@@ -836,7 +836,7 @@ fn parallel_offers(e: &Engine) -> Result<BTreeMap<InteractionId, Vec<OfferId>>, 
     let mut offers: Vec<&PendingOffer> = e.offers.values().collect();
     offers.sort_unstable_by_key(|p| p.id);
     for p in offers {
-        let named = match e.interactions.get(&p.interaction).map(|i| i.state) {
+        let named = match e.interactions.get(&p.interaction).map(|i| i.state()) {
             Some(InteractionState::Offered { offer, .. }) => offer,
             _ => continue,
         };
@@ -874,7 +874,7 @@ fn check_placement(e: &Engine) -> Result<(), RestoreError> {
     }
     for i in e.interactions() {
         let n = held.remove(&i.id).unwrap_or(0);
-        let ok = match i.state {
+        let ok = match i.state() {
             InteractionState::Queued | InteractionState::Scheduled { .. } => n == 0,
             InteractionState::Offered { offer, agent } => {
                 let parallel = e.ringing.get(&i.id).map_or(0, Vec::len);

@@ -13,7 +13,6 @@ use crate::event::EventKind;
 use crate::ids::InteractionId;
 use crate::model::attributes::Attributes;
 use crate::model::expression::Eligibility;
-use crate::model::interaction::InteractionState;
 use crate::model::queue::QueueConfig;
 use crate::model::skill::Requirements;
 use crate::model::step::RoutingStep;
@@ -114,7 +113,7 @@ impl Engine {
     /// list, keeping its place in line, and is routed again.
     pub(super) fn step_expired(&mut self, iid: InteractionId, at: Timestamp) {
         let Some(i) = self.interactions.get(&iid) else { return };
-        if i.state != InteractionState::Queued {
+        if !i.is_queued() {
             return;
         }
         // As when it leaves the queue: who it held back or made drain looks again.

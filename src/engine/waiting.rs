@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::Engine;
 use crate::ids::{AgentId, InteractionId, QueueId};
 use crate::model::channel::Channel;
-use crate::model::interaction::InteractionState;
 use crate::time::Timestamp;
 
 /// Why a waiting interaction has not been offered: its queue's members,
@@ -132,7 +131,7 @@ impl Engine {
     /// ```
     pub fn why_waiting(&self, id: InteractionId) -> Option<WaitingExplanation> {
         let i = self.interactions.get(&id)?;
-        if i.state != InteractionState::Queued {
+        if !i.is_queued() {
             return None;
         }
         let now = self.now.unwrap_or(i.queue_entered_at);
@@ -152,7 +151,7 @@ impl Engine {
             deadline: self.queues[&i.queue]
                 .max_wait_ms()
                 .map(|b| Timestamp::from_millis(i.queue_entered_at.as_millis().saturating_add(b))),
-            overdue: i.overdue,
+            overdue: i.is_overdue(),
             held_back: 0,
             draining: 0,
             step: i.step(),

@@ -28,7 +28,7 @@ impl Engine {
         held.connected.remove(&iid);
         held.wrap_ups.insert(iid);
         let i = self.interactions.get_mut(&iid).expect("start_wrap_up: the interaction is live");
-        i.state = InteractionState::WrapUp { agent };
+        i.set_state(InteractionState::WrapUp { agent });
         let state = WrapUpState { mode: rule.mode, extended: false };
         i.edit_rare(|rare| rare.wrap_up = (state != WrapUpState::default()).then_some(state));
         let until = (rule.mode != WrapUpMode::Untimed).then(|| now + rule.limit);

@@ -219,27 +219,59 @@ pub struct Interaction {
     pub(crate) channel: Channel,
     pub(crate) queue: QueueId,
     pub(crate) customer: CustomerId,
-    /// Its case when `in_case`, else `CaseId(0)` (one representation, for
-    /// the derived equality): an `Option<CaseId>` took eight bytes more of
-    /// every interaction, a flag takes a byte of padding. See [`Interaction::case`].
+    /// Its case when marked [`IN_CASE`], else `CaseId(0)` (one
+    /// representation, for the derived equality): an `Option<CaseId>` took
+    /// eight bytes more of every interaction, a flag takes a bit of padding.
+    /// See [`Interaction::case`].
     case: CaseId,
-    in_case: bool,
+    /// [`IN_CASE`] and [`OVERDUE`]: one byte, where two flags and the
+    /// state's tag beside the channel, the step and two 32-bit counts took a
+    /// byte more than sixteen, and so eight more of every interaction.
+    marks: u8,
     pub(crate) own_requirements: Requirements,
     pub(crate) requirements: Requirements,
     pub(crate) priority: i32,
     pub(crate) arrived_at: Timestamp,
     pub(crate) queue_entered_at: Timestamp,
     pub(crate) attributes: Attributes,
-    pub(crate) state: InteractionState,
+    /// Its [`InteractionState`] as a tag and two words (see
+    /// [`Interaction::state`]): the enum takes 24 bytes, its tag padded to
+    /// eight, while here the tag sits in a byte of the padding that the
+    /// small fields below leave anyway.
+    state_kind: StateKind,
+    /// The agent of an offered, connected or wrapped-up interaction, or
+    /// the due time (in milliseconds) of a scheduled one.
+    state_word: u64,
+    /// The offer of an offered interaction.
+    state_offer: OfferId,
     pub(crate) offers: u32,
-    /// Waited past its queue's [`max_wait`](crate::QueueConfig::max_wait)
-    /// (set when the bound is reached, kept until it leaves the queue for good).
-    pub(crate) overdue: bool,
     /// The routing step it is in (0 when its queue has none).
     pub(crate) step: u16,
     /// What few interactions carry, boxed so that the many waiting without
     /// it do not pay for it; `None` exactly when it is all empty.
     rare: Option<Box<Rare>>,
+}
+
+/// In [`Interaction::marks`]: it belongs to a case.
+const IN_CASE: u8 = 1;
+/// In [`Interaction::marks`]: it waited past its queue's
+/// [`max_wait`](crate::QueueConfig::max_wait) (set when the bound is
+/// reached, kept until it leaves the queue for good).
+const OVERDUE: u8 = 2;
+
+/// `flag` when `set`, else nothing.
+fn mark(flag: u8, set: bool) -> u8 {
+    if set { flag } else { 0 }
+}
+
+/// Which [`InteractionState`] an interaction is in, without its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StateKind {
+    Queued,
+    Scheduled,
+    Offered,
+    Connected,
+    WrapUp,
 }
 
 /// The parts of an interaction that most never have (see [`Interaction::edit_rare`]).
@@ -314,19 +346,21 @@ impl From<InteractionRecord> for Interaction {
             queue: r.queue,
             customer: r.customer,
             case: r.case.unwrap_or(CaseId(0)),
-            in_case: r.case.is_some(),
+            marks: mark(IN_CASE, r.case.is_some()) | mark(OVERDUE, r.overdue),
             own_requirements: r.own_requirements,
             requirements: r.requirements,
             priority: r.priority,
             arrived_at: r.arrived_at,
             queue_entered_at: r.queue_entered_at,
             attributes: r.attributes,
-            state: r.state,
+            state_kind: StateKind::Queued,
+            state_word: 0,
+            state_offer: OfferId(0),
             offers: r.offers,
-            overdue: r.overdue,
             step: r.step,
             rare: None,
         };
+        i.set_state(r.state);
         i.edit_rare(|rare| {
             *rare = Rare {
                 declined_by: r.declined_by,
@@ -345,6 +379,7 @@ impl From<InteractionRecord> for Interaction {
 
 impl From<Interaction> for InteractionRecord {
     fn from(i: Interaction) -> Self {
+        let (state, case, overdue) = (i.state(), i.case(), i.is_overdue());
         let rare = i.rare.map(|rare| *rare).unwrap_or_default();
         InteractionRecord {
             id: i.id,
@@ -352,17 +387,17 @@ impl From<Interaction> for InteractionRecord {
             channel: i.channel,
             queue: i.queue,
             customer: i.customer,
-            case: i.in_case.then_some(i.case),
+            case,
             own_requirements: i.own_requirements,
             requirements: i.requirements,
             priority: i.priority,
             arrived_at: i.arrived_at,
             queue_entered_at: i.queue_entered_at,
             attributes: i.attributes,
-            state: i.state,
+            state,
             declined_by: rare.declined_by,
             offers: i.offers,
-            overdue: i.overdue,
+            overdue,
             own_steps: rare.own_steps,
             step: i.step,
             joined_at: rare.joined_at,
@@ -398,7 +433,7 @@ impl Interaction {
     }
     /// The case, if any.
     pub fn case(&self) -> Option<CaseId> {
-        self.in_case.then_some(self.case)
+        (self.marks & IN_CASE != 0).then_some(self.case)
     }
     /// The effective requirements: the queue's and the interaction's own.
     pub fn requirements(&self) -> &Requirements {
@@ -453,16 +488,17 @@ impl Interaction {
             queue: new.queue,
             customer: new.customer,
             case: new.case.unwrap_or(CaseId(0)),
-            in_case: new.case.is_some(),
+            marks: mark(IN_CASE, new.case.is_some()),
             own_requirements,
             requirements,
             priority: new.priority,
             arrived_at: now,
             queue_entered_at: now,
             attributes: new.attributes,
-            state: InteractionState::Queued,
+            state_kind: StateKind::Queued,
+            state_word: 0,
+            state_offer: OfferId(0),
             offers: 0,
-            overdue: false,
             step: 0,
             rare: None,
         };
@@ -544,7 +580,11 @@ impl Interaction {
     /// [`max_wait`](crate::QueueConfig::max_wait): it then ranks ahead of
     /// queue priority and blending, earliest deadline first.
     pub fn is_overdue(&self) -> bool {
-        self.overdue
+        self.marks & OVERDUE != 0
+    }
+    /// Marks it overdue, or no longer overdue.
+    pub(crate) fn set_overdue(&mut self, overdue: bool) {
+        self.marks = self.marks & !OVERDUE | mark(OVERDUE, overdue);
     }
     /// The real-time interaction that interrupted it, while it is
     /// interrupted: it is connected on a channel its agent's profile makes
@@ -559,7 +599,30 @@ impl Interaction {
 
     /// Where it is in its lifecycle.
     pub fn state(&self) -> InteractionState {
-        self.state
+        match self.state_kind {
+            StateKind::Queued => InteractionState::Queued,
+            StateKind::Scheduled => InteractionState::Scheduled { due: Timestamp::from_millis(self.state_word as i64) },
+            StateKind::Offered => {
+                InteractionState::Offered { offer: self.state_offer, agent: AgentId(self.state_word) }
+            }
+            StateKind::Connected => InteractionState::Connected { agent: AgentId(self.state_word) },
+            StateKind::WrapUp => InteractionState::WrapUp { agent: AgentId(self.state_word) },
+        }
+    }
+    /// Moves it to `state`. Words a state does not use are zero, so that the
+    /// derived equality compares states, not leftovers.
+    pub(crate) fn set_state(&mut self, state: InteractionState) {
+        (self.state_kind, self.state_word, self.state_offer) = match state {
+            InteractionState::Queued => (StateKind::Queued, 0, OfferId(0)),
+            InteractionState::Scheduled { due } => (StateKind::Scheduled, due.as_millis() as u64, OfferId(0)),
+            InteractionState::Offered { offer, agent } => (StateKind::Offered, agent.0, offer),
+            InteractionState::Connected { agent } => (StateKind::Connected, agent.0, OfferId(0)),
+            InteractionState::WrapUp { agent } => (StateKind::WrapUp, agent.0, OfferId(0)),
+        };
+    }
+    /// Whether it waits in its queue ([`InteractionState::Queued`]).
+    pub(crate) fn is_queued(&self) -> bool {
+        self.state_kind == StateKind::Queued
     }
     /// Agents who declined it (it is never offered to them again when the
     /// engine is configured that way), sorted by id.
@@ -586,7 +649,7 @@ mod tests {
     }
 
     /// Case 0 is a case like any other, and no case is none, through a
-    /// snapshot's record too; an interaction stays 128 bytes.
+    /// snapshot's record too; an interaction stays 120 bytes.
     #[test]
     fn the_case_flag_keeps_case_zero_apart_from_none() {
         for case in [None, Some(CaseId(0)), Some(CaseId(7)), Some(CaseId(u64::MAX))] {
@@ -598,6 +661,6 @@ mod tests {
         }
         assert_ne!(arrived(None), arrived(Some(CaseId(0))));
         #[cfg(target_pointer_width = "64")]
-        assert_eq!(std::mem::size_of::<Interaction>(), 128);
+        assert_eq!(std::mem::size_of::<Interaction>(), 120);
     }
 }

@@ -9,7 +9,7 @@ use super::{List, Router, WaitKey, agent_key};
 use crate::dense::DenseMap;
 use crate::ids::{AgentId, InteractionId, QueueId};
 use crate::model::agent::Agent;
-use crate::model::interaction::{Interaction, InteractionState};
+use crate::model::interaction::Interaction;
 use crate::model::queue::QueueConfig;
 use crate::model::skill::Requirements;
 use crate::time::{Timestamp, duration_millis};
@@ -213,7 +213,7 @@ impl Router {
                 for super::Listed(w) in &ch.waiting {
                     let i = interactions.at_slot(w.at).ok_or_else(|| format!("slot {} listed but empty", w.at))?;
                     ensure!(interactions.slot(&i.id) == Some(w.at), "{} listed at another slot", i.id);
-                    ensure!(i.state == InteractionState::Queued, "{} listed but {:?}", i.id, i.state);
+                    ensure!(i.is_queued(), "{} listed but {:?}", i.id, i.state());
                     ensure!((i.queue, i.channel) == (*qid, *channel), "{} listed in the wrong queue", i.id);
                     ensure!(interactions.tag(&i.id) == Some(w.sig), "{} listed under another set", i.id);
                     ensure!(*w == WaitKey::new(i, w.at, w.sig, &queues[qid]), "{}'s key is stale", i.id);

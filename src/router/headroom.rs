@@ -32,7 +32,6 @@ use super::select::Context;
 use super::{Router, WaitKey};
 use crate::ids::{AgentId, InteractionId};
 use crate::model::agent::Agent;
-use crate::model::interaction::InteractionState;
 use crate::time::duration_millis;
 
 /// Agents refused work because they drained, each with the interaction
@@ -136,7 +135,7 @@ impl Router {
                     .interactions
                     .values()
                     .filter(|i| {
-                        i.state == InteractionState::Queued
+                        i.is_queued()
                             && i.queue == m.queue
                             && i.channel == channel
                             && i.queue_entered_at.as_millis() <= cutoff

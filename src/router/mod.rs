@@ -191,7 +191,7 @@ impl WaitKey {
             aging_per_minute: queue.aging.points_per_minute,
             at,
             sig,
-            overdue: i.overdue,
+            overdue: i.is_overdue(),
             levels: 0,
         }
     }

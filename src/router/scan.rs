@@ -13,7 +13,7 @@ use super::select::{AgentChoice, Context, InteractionChoice, Standing, choose, d
 use super::{AgentKey, Router, agent_key};
 use crate::ids::AgentId;
 use crate::model::agent::Agent;
-use crate::model::interaction::{Interaction, InteractionState};
+use crate::model::interaction::Interaction;
 use crate::time::duration_millis;
 
 impl Router {
@@ -99,7 +99,7 @@ impl Router {
     /// routable with room on its channel, qualified, have not declined it
     /// (when declines are remembered) and its wait then reaches their delay.
     fn scan_standing(&self, agent: &Agent, i: &Interaction, horizon_ms: i64, ctx: &Context<'_>) -> Option<Standing> {
-        if i.state != InteractionState::Queued || !agent.is_routable() || self.closed.contains(&i.queue) {
+        if !i.is_queued() || !agent.is_routable() || self.closed.contains(&i.queue) {
             return None;
         }
         let m = agent.config.queues.iter().find(|m| m.queue == i.queue)?;

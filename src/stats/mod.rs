@@ -108,7 +108,7 @@ use crate::event::{Event, EventKind, Offer, QueueReason};
 use crate::ids::{AgentId, IdMap, InteractionId, OfferId, QueueId, SkillId};
 use crate::model::agent::Presence;
 use crate::model::channel::{Channel, ChannelMode};
-use crate::model::interaction::{InteractionState, Outcome};
+use crate::model::interaction::Outcome;
 use crate::model::queue::{AllDeclined, WhenClosed};
 use crate::model::step::ExceptionAction;
 use crate::serde_forms::counter_millis;
@@ -1048,7 +1048,7 @@ impl<Tz: TimeZone> Statistics<Tz> {
     /// `None` when the interaction is not waiting (ringing, connected or ended).
     pub fn place_in_line(&self, engine: &Engine, interaction: InteractionId) -> Option<PlaceInLine> {
         let i = engine.interaction(interaction)?;
-        if i.state() != InteractionState::Queued {
+        if !i.is_queued() {
             return None;
         }
         let queue = i.queue();
