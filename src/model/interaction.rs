@@ -224,9 +224,9 @@ pub struct Interaction {
     /// eight bytes more of every interaction, a flag takes a bit of padding.
     /// See [`Interaction::case`].
     case: CaseId,
-    /// [`IN_CASE`] and [`OVERDUE`]: one byte, where two flags and the
-    /// state's tag beside the channel, the step and two 32-bit counts took a
-    /// byte more than sixteen, and so eight more of every interaction.
+    /// [`IN_CASE`] and [`OVERDUE`] in one byte: as two `bool`s, beside the
+    /// state's tag, the channel, the step and the two 32-bit counts, the
+    /// small fields took seventeen bytes, padded to twenty-four.
     marks: u8,
     pub(crate) own_requirements: Requirements,
     pub(crate) requirements: Requirements,
@@ -660,7 +660,37 @@ mod tests {
             assert_eq!(back.case(), case);
         }
         assert_ne!(arrived(None), arrived(Some(CaseId(0))));
+        let mut overdue = arrived(Some(CaseId(3)));
+        overdue.set_overdue(true);
+        assert_eq!((overdue.case(), overdue.is_overdue()), (Some(CaseId(3)), true), "the flags share a byte");
+        overdue.set_overdue(false);
+        assert_eq!(overdue, arrived(Some(CaseId(3))));
         #[cfg(target_pointer_width = "64")]
         assert_eq!(std::mem::size_of::<Interaction>(), 120);
+    }
+    /// Every state, with ids and times at their edges, reads back as it was
+    /// set, through a snapshot's record too, and leaves nothing behind: an
+    /// interaction moved back to `Queued` equals one that never left it.
+    #[test]
+    fn states_read_back_as_set_and_leave_nothing_behind() {
+        let edges = [(0, 0), (1, 2), (u64::MAX, u64::MAX), (u64::MAX - 1, 7)];
+        let mut states = vec![InteractionState::Queued];
+        for (a, b) in edges {
+            states.push(InteractionState::Offered { offer: OfferId(a), agent: AgentId(b) });
+            states.push(InteractionState::Connected { agent: AgentId(a) });
+            states.push(InteractionState::WrapUp { agent: AgentId(b) });
+        }
+        for due in [i64::MIN, -1, 0, 1, Timestamp::MAX.as_millis(), i64::MAX] {
+            states.push(InteractionState::Scheduled { due: Timestamp::from_millis(due) });
+        }
+        for state in states {
+            let mut i = arrived(None);
+            i.set_state(state);
+            assert_eq!(i.state(), state);
+            assert_eq!(i.is_queued(), state == InteractionState::Queued, "{state:?}");
+            assert_eq!(Interaction::from(InteractionRecord::from(i.clone())), i, "{state:?} through the record");
+            i.set_state(InteractionState::Queued);
+            assert_eq!(i, arrived(None), "back from {state:?}");
+        }
     }
 }
