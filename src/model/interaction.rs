@@ -211,7 +211,7 @@ impl SelfServedContact {
 /// assert_eq!(i.state(), InteractionState::Queued);
 /// assert_eq!(i.customer(), CustomerId(9));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "InteractionRecord", into = "InteractionRecord")]
 pub struct Interaction {
     pub(crate) id: InteractionId,
@@ -250,6 +250,32 @@ pub struct Interaction {
     /// What few interactions carry, boxed so that the many waiting without
     /// it do not pay for it; `None` exactly when it is all empty.
     rare: Option<Box<Rare>>,
+}
+
+/// Its fields as they read, not as they are packed: the state as an
+/// [`InteractionState`], the case as an `Option`, the overdue flag.
+impl std::fmt::Debug for Interaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interaction")
+            .field("id", &self.id)
+            .field("seq", &self.seq)
+            .field("channel", &self.channel)
+            .field("queue", &self.queue)
+            .field("customer", &self.customer)
+            .field("case", &self.case())
+            .field("own_requirements", &self.own_requirements)
+            .field("requirements", &self.requirements)
+            .field("priority", &self.priority)
+            .field("arrived_at", &self.arrived_at)
+            .field("queue_entered_at", &self.queue_entered_at)
+            .field("attributes", &self.attributes)
+            .field("state", &self.state())
+            .field("offers", &self.offers)
+            .field("overdue", &self.is_overdue())
+            .field("step", &self.step)
+            .field("rare", &self.rare)
+            .finish()
+    }
 }
 
 /// In [`Interaction::marks`]: it belongs to a case.
@@ -691,6 +717,26 @@ mod tests {
             assert_eq!(Interaction::from(InteractionRecord::from(i.clone())), i, "{state:?} through the record");
             i.set_state(InteractionState::Queued);
             assert_eq!(i, arrived(None), "back from {state:?}");
+        }
+        // Between states that are not `Queued` too: an offer's words do not
+        // outlive it.
+        let moved = |from: InteractionState, to: InteractionState| {
+            let mut i = arrived(None);
+            i.set_state(from);
+            i.set_state(to);
+            i
+        };
+        let direct = |to: InteractionState| moved(to, to);
+        let offered = InteractionState::Offered { offer: OfferId(9), agent: AgentId(4) };
+        let scheduled = InteractionState::Scheduled { due: Timestamp::from_millis(-5) };
+        for to in [
+            InteractionState::Connected { agent: AgentId(4) },
+            InteractionState::WrapUp { agent: AgentId(4) },
+            InteractionState::Offered { offer: OfferId(1), agent: AgentId(2) },
+            scheduled,
+        ] {
+            assert_eq!(moved(offered, to), direct(to), "offered, then {to:?}");
+            assert_eq!(moved(scheduled, to), direct(to), "scheduled, then {to:?}");
         }
     }
 }
