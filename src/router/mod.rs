@@ -421,6 +421,9 @@ impl Seat {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Seats {
     chunks: Vec<Vec<Box<[Seat]>>>,
+    /// One past the highest slot ever given seats: where [`Seats::iter`] stops, so that
+    /// the index check of a small engine walks its few agents, not a whole chunk.
+    cells: usize,
 }
 
 /// Agents per chunk of [`Seats`], as [`DenseMap`]'s.
@@ -457,6 +460,9 @@ impl Seats {
             // A whole chunk at once: a vector grown by doubling would leave up to half of it unused.
             c.resize_with(SEATS_CHUNK, Box::default);
         }
+        if !seats.is_empty() {
+            self.cells = self.cells.max(at + 1);
+        }
         c[at % SEATS_CHUNK] = seats;
     }
 
@@ -472,10 +478,12 @@ impl Seats {
 
     /// Every agent with seats, by slot: (slot, seats).
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &[Seat])> {
+        // Numbered by chunk: a chunk no agent with seats has reached is an empty vector.
         self.chunks
             .iter()
-            .flatten()
             .enumerate()
+            .flat_map(|(c, chunk)| chunk.iter().enumerate().map(move |(i, seats)| (c * SEATS_CHUNK + i, seats)))
+            .take_while(|(at, _)| *at < self.cells)
             .filter(|(_, s)| !s.is_empty())
             .map(|(at, s)| (u32::try_from(at).expect("slots fit in u32"), &**s))
     }
@@ -1432,6 +1440,25 @@ mod tests {
 
     fn config() -> Config {
         crate::proptest_config::config(seed(), 512)
+    }
+
+    /// Slots are numbered across chunks, also past a chunk that no agent with seats reached
+    /// (an empty vector), and the walk ends at the highest slot ever given seats.
+    #[test]
+    fn seats_are_listed_by_slot_across_chunks() {
+        let seat =
+            |queue: u64| super::Seat { queue: crate::ids::QueueId(queue), slot: 0, flags: 0, key: Default::default() };
+        let mut seats = super::Seats::default();
+        let far = 2 * super::SEATS_CHUNK as u32 + 5;
+        seats.set(3, Box::new([seat(1)]));
+        seats.set(far, Box::new([seat(2), seat(3)]));
+        seats.set(7, Box::new([]));
+        let listed: Vec<(u32, Vec<u64>)> =
+            seats.iter().map(|(at, s)| (at, s.iter().map(|s| s.queue.0).collect())).collect();
+        assert_eq!(listed, vec![(3, vec![1]), (far, vec![2, 3])]);
+        assert_eq!(seats.get(far).len(), 2);
+        let _ = seats.take(far);
+        assert_eq!(seats.iter().count(), 1, "taken seats are not listed");
     }
 
     /// The routing order as it was first kept, field by field: the deadline
