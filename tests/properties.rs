@@ -21,7 +21,7 @@ fn seed() -> u64 {
 }
 
 fn cases() -> u32 {
-    std::env::var("SWITCHBOARD_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(48)
+    std::env::var("SWITCHBOARD_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(32)
 }
 
 fn config() -> Config {
