@@ -24,8 +24,9 @@
 //! for the three full tests, about 4 s of a release build but three minutes of a
 //! debug build, which was most of the README's test command. A simulation gives
 //! the same events in either build (no wall clock, `libm` for the samplers), so
-//! the full tests are ignored in debug builds and run in release (CI does,
-//! `cargo test --release --all-features --test sim_erlang`); a debug build runs
+//! the full tests are ignored in debug builds and run in an optimised one (CI
+//! runs `cargo test --profile soak --test sim_erlang`, release at opt-level 1;
+//! `--release` runs them too); a debug build runs
 //! the five-agent centers with fewer calls, so the test command still checks
 //! both formulas on every run.
 
