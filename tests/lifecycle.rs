@@ -322,3 +322,23 @@ fn disposition_is_recorded_while_connected_or_in_wrap_up() {
     });
     assert_eq!(other, Err(CommandError::UnknownAgent(AgentId(2))));
 }
+
+/// An agent who serves a queue, added after a whole chunk of agents (1,024) who serve none: the
+/// index check numbered the agents' seats past the chunk nobody with seats had reached as if it
+/// were not there, and `check_invariants` reported that agent 0 had a seat in a queue they do
+/// not serve. Commands go to the engine directly, with one check at the end: the harness checks
+/// after every command, which for a thousand agents is slow in a debug build.
+#[test]
+fn an_agent_with_a_queue_after_a_thousand_without_holds_the_invariants() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice])));
+    let now = h.now;
+    for id in 0..1_024 {
+        h.engine.handle(Command::AddAgent(agent(id, Channel::Voice, 1, &[])), now).unwrap();
+    }
+    h.engine.handle(Command::AddAgent(agent(5_000, Channel::Voice, 1, &[1])), now).unwrap();
+    h.engine.handle(Command::Login { agent: AgentId(5_000) }, now).unwrap();
+    h.engine.check_invariants().unwrap();
+    h.at(1.0).arrive(10, Channel::Voice, 1);
+    assert_eq!(h.offer_of(10).agent, AgentId(5_000));
+}

@@ -186,7 +186,7 @@ fn erlang_a_five_agents_debug_sized() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "sized for a release build: cargo test --release --all-features --test sim_erlang"
+    ignore = "sized for an optimised build: cargo test --profile soak --test sim_erlang (CI), or --release"
 )]
 fn erlang_c_small_and_medium_centers() {
     check(5, 0.7, 180.0, None, 150_000.0);
@@ -196,7 +196,7 @@ fn erlang_c_small_and_medium_centers() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "sized for a release build: cargo test --release --all-features --test sim_erlang"
+    ignore = "sized for an optimised build: cargo test --profile soak --test sim_erlang (CI), or --release"
 )]
 fn erlang_a_with_impatient_callers() {
     check(5, 0.9, 180.0, Some(120.0), 150_000.0);
@@ -206,7 +206,7 @@ fn erlang_a_with_impatient_callers() {
 #[test]
 #[cfg_attr(
     debug_assertions,
-    ignore = "sized for a release build: cargo test --release --all-features --test sim_erlang"
+    ignore = "sized for an optimised build: cargo test --profile soak --test sim_erlang (CI), or --release"
 )]
 fn erlang_large_center() {
     check(500, 0.95, 180.0, Some(120.0), 400_000.0);

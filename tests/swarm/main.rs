@@ -18,8 +18,8 @@
 //! `SWITCHBOARD_SWARM_WITH` (classes to switch on) do the same from the environment. With both
 //! a seed and a time budget, seeds run from that one upwards. A failure prints its seed, its step
 //! and the command that reruns it, and the run exits non-zero. A plain run starts at seed 1 so
-//! that CI runs the same seeds every time; every fourth seed runs twice and must give the same
-//! event hash. A driver call that does not return for a minute is reported as a livelock.
+//! that CI runs the same seeds every time; the first seed of a run and every fourth seed run
+//! twice and must give the same event hash. A driver call that does not return for a minute is reported as a livelock.
 //!
 //! The parts:
 //!
@@ -321,9 +321,12 @@ fn main() {
         None => println!("swarm: {passed} passed, 0 failed"),
         Some((seed, failure)) => {
             println!("swarm: seed {seed} FAILED at step {}: {}", failure.step, failure.message);
-            println!("  rerun: cargo test --release --all-features --test swarm -- --seed {seed}{flags}");
+            // In the build that failed: the debug build and the soak profile check overflow, a
+            // plain release build does not, so `--release` could wrap past what failed here.
+            let build = if cfg!(debug_assertions) { "--all-features" } else { "--profile soak" };
+            println!("  rerun: cargo test {build} --test swarm -- --seed {seed}{flags}");
             println!(
-                "     or: SWITCHBOARD_SEED={seed} cargo test --release --all-features --test swarm{}",
+                "     or: SWITCHBOARD_SEED={seed} cargo test {build} --test swarm{}",
                 if flags.is_empty() { String::new() } else { format!(" --{flags}") }
             );
             println!("swarm: {passed} passed, 1 failed");
