@@ -248,3 +248,22 @@ fn bad_calendars_and_references_are_refused_and_change_nothing() {
         assert_eq!(h.engine.snapshot(), before, "a refused command changed the engine");
     }
 }
+
+/// A call waiting in a closed queue reaches its bound at the very millisecond the queue opens:
+/// the opening is routed with the bound already reached, so the call is offered as overdue.
+/// (Opening hours fire first at an instant, and the engine used to route right after them,
+/// before the bound due at the same instant had fired.)
+#[test]
+fn a_bound_reached_at_the_opening_is_seen_by_the_first_offer() {
+    let mut h = harness_at("2026-01-06T05:58:00Z"); // 08:58 MSK, closed
+    let queue = queue(1, &[Channel::Voice]).with_calendar(MOSCOW, WhenClosed::Wait).with_max_wait(secs(60));
+    h.cmd(Command::AddQueue(queue.with_priority(0)));
+    h.add_agent(agent(1, Channel::Voice, 1, &[1]));
+    h.at_time(utc("2026-01-06T05:59:00Z")).arrive(1, Channel::Voice, 1); // bound at 06:00:00
+    h.at_time(utc("2026-01-06T05:59:30Z"));
+    assert!(h.offers().is_empty(), "closed");
+    h.at_time(utc("2026-01-06T06:00:00Z")); // 09:00 MSK: open, and the bound is reached
+    let offer = h.offer_of(1);
+    assert_eq!(offer.agent, AgentId(1));
+    assert!(offer.explanation.overdue, "offered at the instant its bound is reached: {:?}", offer.explanation);
+}

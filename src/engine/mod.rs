@@ -329,13 +329,13 @@ impl Engine {
         while let Some((due, kind)) = self.timers.pop_due(now) {
             self.now = Some(due);
             self.fire(kind, due);
-            // Changes of rank due at one instant (bounds reached, steps ended)
-            // all apply before anything is routed at it, so that no decision
-            // at that instant sees half of them.
-            if kind.changes_rank() {
-                while let Some(next) = self.timers.pop_due_with(due, kind) {
-                    self.fire(next, due);
-                }
+            // What settles routing at one instant (opening hours, time to
+            // live, bounds reached, steps ended) all applies before anything
+            // is routed at it, so that no decision at that instant sees half
+            // of it: a queue opening at the instant a bound is reached offers
+            // the interaction as overdue.
+            if self.timers.settles_routing_at(due) {
+                continue;
             }
             self.run_routing(due);
         }

@@ -63,10 +63,17 @@ impl TimerKind {
     /// How many kinds there are (the ranks are `0..KINDS`).
     const KINDS: usize = 10;
 
-    /// Whether the timer changes an interaction's rank in its lists (a
-    /// bound reached, a step ended): those due at one instant fire together.
-    pub(crate) fn changes_rank(self) -> bool {
-        matches!(self, TimerKind::MaxWait(_) | TimerKind::StepExpiry(_))
+    /// Whether the timer settles what may be routed at its instant: a queue
+    /// opened or closed, an interaction's time up, a bound reached, a step
+    /// ended. Those due at one instant all fire before anything is routed at
+    /// it, so that no decision at that instant sees half of them. They are
+    /// the kinds ranked first ([`TimerKind::rank`]), so at one instant they
+    /// come before every other kind.
+    fn settles_routing(self) -> bool {
+        matches!(
+            self,
+            TimerKind::BusinessHours(_) | TimerKind::TimeToLive(_) | TimerKind::MaxWait(_) | TimerKind::StepExpiry(_)
+        )
     }
 
     /// Firing order among kinds at one instant; also each kind's own
@@ -195,14 +202,11 @@ impl TimerTable {
         Some((due, kind))
     }
 
-    /// Removes and returns the earliest timer if it is due exactly at `due`
-    /// and of the same kind (rank) as `like`.
-    pub(crate) fn pop_due_with(&mut self, due: Timestamp, like: TimerKind) -> Option<TimerKind> {
-        let Reverse((next, rank, _, _)) = self.heap.peek()?;
-        if *next != due || *rank != like.rank() {
-            return None;
-        }
-        self.pop_due(due).map(|(_, kind)| kind)
+    /// Whether the earliest timer is due exactly at `due` and settles what may
+    /// be routed at that instant ([`TimerKind::settles_routing`]): routing at
+    /// `due` waits until it has fired.
+    pub(crate) fn settles_routing_at(&self, due: Timestamp) -> bool {
+        self.heap.peek().is_some_and(|Reverse((next, _, _, kind))| *next == due && kind.settles_routing())
     }
 
     /// When a timer is due, if set.
