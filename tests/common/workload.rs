@@ -391,14 +391,18 @@ fn random_expression(rng: &mut Rng, skills: u64, agents: u64, depth: u32) -> Exp
 }
 
 /// Opening hours in UTC for the workloads' day (a Thursday from 09:00): open and closed in turns
-/// of 1 to 6 minutes through the first half hour, then open to the end of the day.
+/// of 1 to 6 minutes through the first half hour, then open to the end of the day. At most
+/// [`BusinessHours::MAX_OPENINGS_PER_DAY`] openings, which the engine accepts: short turns drew
+/// nine now and then, and the engine rightly refused the calendar.
 fn flickering_hours(rng: &mut Rng) -> BusinessHours {
     let mut hours = BusinessHours::new("UTC");
     let mut minute = rng.range(0, 3) as u8;
-    while minute < 30 {
+    let mut openings = 0;
+    while minute < 30 && openings + 1 < BusinessHours::MAX_OPENINGS_PER_DAY {
         let close = minute + rng.range(1, 6) as u8;
         hours = hours.open(chrono::Weekday::Thu, LocalTime::hm(9, minute), LocalTime::hm(9, close));
         minute = close + rng.range(1, 6) as u8;
+        openings += 1;
     }
     hours.open(chrono::Weekday::Thu, LocalTime::hm(9, minute.min(59)), LocalTime::END_OF_DAY)
 }
