@@ -257,7 +257,7 @@ fn bad_calendars_and_references_are_refused_and_change_nothing() {
 fn a_bound_reached_at_the_opening_is_seen_by_the_first_offer() {
     let mut h = harness_at("2026-01-06T05:58:00Z"); // 08:58 MSK, closed
     let queue = queue(1, &[Channel::Voice]).with_calendar(MOSCOW, WhenClosed::Wait).with_max_wait(secs(60));
-    h.cmd(Command::AddQueue(queue.with_priority(0)));
+    h.cmd(Command::AddQueue(queue));
     h.add_agent(agent(1, Channel::Voice, 1, &[1]));
     h.at_time(utc("2026-01-06T05:59:00Z")).arrive(1, Channel::Voice, 1); // bound at 06:00:00
     h.at_time(utc("2026-01-06T05:59:30Z"));

@@ -15,7 +15,8 @@ use crate::time::Timestamp;
 /// the millisecond), [`TimerKind::StepExpiry`] (a step change too) and
 /// [`TimerKind::ExceptionRule`], then in the order of the other variants, then
 /// in the order they were set. Routing runs after each timer, except that
-/// the bounds and step ends of one instant all fire before it runs.
+/// the opening hours, times to live, bounds and step ends due at one instant
+/// all fire before it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 #[serde(rename_all = "snake_case")]
@@ -67,13 +68,11 @@ impl TimerKind {
     /// opened or closed, an interaction's time up, a bound reached, a step
     /// ended. Those due at one instant all fire before anything is routed at
     /// it, so that no decision at that instant sees half of them. They are
-    /// the kinds ranked first ([`TimerKind::rank`]), so at one instant they
-    /// come before every other kind.
+    /// the four kinds ranked first ([`TimerKind::rank`]: opening hours, time
+    /// to live, bound, step end), so at one instant they come before every
+    /// other kind; defined by rank so that the two cannot disagree.
     fn settles_routing(self) -> bool {
-        matches!(
-            self,
-            TimerKind::BusinessHours(_) | TimerKind::TimeToLive(_) | TimerKind::MaxWait(_) | TimerKind::StepExpiry(_)
-        )
+        self.rank() <= TimerKind::StepExpiry(InteractionId(0)).rank()
     }
 
     /// Firing order among kinds at one instant; also each kind's own
