@@ -267,3 +267,42 @@ fn a_bound_reached_at_the_opening_is_seen_by_the_first_offer() {
     assert_eq!(offer.agent, AgentId(1));
     assert!(offer.explanation.overdue, "offered at the instant its bound is reached: {:?}", offer.explanation);
 }
+
+/// The opening ranks its queue's waiting calls only after a bound due at the same millisecond
+/// has fired: call 1 (priority 0) becomes overdue at the opening, so it ranks ahead of call 2
+/// (priority 5) and the one agent is offered call 1 first. (The opening used to fix the order
+/// when it fired, before the bound, and offered call 2.)
+#[test]
+fn a_call_overdue_at_the_opening_ranks_ahead_of_a_higher_priority_one() {
+    let mut h = harness_at("2026-01-06T05:58:00Z"); // 08:58 MSK, closed
+    let queue = queue(1, &[Channel::Voice]).with_calendar(MOSCOW, WhenClosed::Wait).with_max_wait(secs(60));
+    h.cmd(Command::AddQueue(queue));
+    h.add_agent(agent(1, Channel::Voice, 1, &[1]));
+    h.at_time(utc("2026-01-06T05:59:00Z")).arrive(1, Channel::Voice, 1); // bound at 06:00:00
+    h.at_time(utc("2026-01-06T05:59:30Z"))
+        .arrive_with(NewInteraction::new(InteractionId(2), Channel::Voice, QueueId(1), CustomerId(2)).with_priority(5));
+    assert!(h.offers().is_empty(), "closed");
+    h.at_time(utc("2026-01-06T06:00:00Z")); // 09:00 MSK: open, and call 1's bound is reached
+    assert_eq!(h.offer_pairs(), vec![(1, 1)], "the overdue call first");
+    assert!(h.offer_of(1).explanation.overdue);
+}
+
+/// An opening routes its queue's real-time calls before its deferrable ones, each in serving
+/// order: the chat waiting between two e-mails would otherwise hold the agent back from the older
+/// e-mail (blending), be offered, and leave the agent free for the newer e-mail first.
+#[test]
+fn an_opening_routes_real_time_work_first_and_then_the_oldest_email() {
+    let mut h = harness_at("2026-01-06T05:58:00Z"); // 08:58 MSK, closed
+    let queue = queue(1, &[Channel::Chat, Channel::Email]).with_calendar(MOSCOW, WhenClosed::Wait);
+    h.cmd(Command::AddQueue(queue));
+    let one_chat_and_one_email = CapacityProfile::new(100)
+        .with_channel(Channel::Chat, ChannelCapacity::new(1).with_units(50))
+        .with_channel(Channel::Email, ChannelCapacity::new(1).with_units(50));
+    h.add_agent(AgentConfig::new(AgentId(1), one_chat_and_one_email).with_queue(QueueMembership::new(QueueId(1))));
+    h.at_time(utc("2026-01-06T05:58:10Z")).arrive(1, Channel::Email, 1);
+    h.at_time(utc("2026-01-06T05:58:20Z")).arrive(2, Channel::Chat, 1);
+    h.at_time(utc("2026-01-06T05:58:30Z")).arrive(3, Channel::Email, 1);
+    assert!(h.offers().is_empty(), "closed");
+    h.at_time(utc("2026-01-06T06:00:00Z"));
+    assert_eq!(h.offer_pairs(), vec![(2, 1), (1, 1)], "the chat, then the older e-mail");
+}

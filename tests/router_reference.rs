@@ -161,6 +161,10 @@ struct Tally {
     choices_skipped: u64,
     /// `AgentReady` offers whose agent could have had another waiting interaction.
     agent_ready_compared: u64,
+    /// `InteractionWaiting` offers from a queue that opened at that step, made while the agent
+    /// could have taken another interaction waiting on the same queue and channel (which ranked
+    /// behind the offered one).
+    waiting_rank_compared: u64,
     /// Deferrable offers made while real-time work the agent could be offered within the blend
     /// horizon waited (the deferrable work was overdue, or won by its share of its target).
     blend_checked: u64,
@@ -206,6 +210,7 @@ impl Tally {
             rivals_skipped,
             choices_skipped,
             agent_ready_compared,
+            waiting_rank_compared,
             blend_checked,
             overdue,
             blend_held_back,
@@ -231,6 +236,7 @@ impl Tally {
         self.rivals_skipped += rivals_skipped;
         self.choices_skipped += choices_skipped;
         self.agent_ready_compared += agent_ready_compared;
+        self.waiting_rank_compared += waiting_rank_compared;
         self.blend_checked += blend_checked;
         self.overdue += overdue;
         self.blend_held_back += blend_held_back;
@@ -260,7 +266,7 @@ impl std::fmt::Display for Tally {
             f,
             "{} steps, {} events, {} offers checked; InteractionWaiting decisions compared with rivals by strategy: \
              {:?} ({} rivals and {} choices with a key not known exactly skipped); AgentReady choices among \
-             several: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
+             several: {}; InteractionWaiting offers ranked against others of their queue and channel: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
              waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
              as the last resort: {}; rivals passed over while draining for headroom: {}; e-mails interrupted: {}; \
              step changes: {}; offers in a later step: {}; overflows: {}; closings: {}; ended closed: {}; admission rules applied: {}; diverted: {}; live reconfigurations: {}; left an empty queue: {}; offers under a preference: {}",
@@ -271,6 +277,7 @@ impl std::fmt::Display for Tally {
             self.rivals_skipped,
             self.choices_skipped,
             self.agent_ready_compared,
+            self.waiting_rank_compared,
             self.blend_checked,
             self.blend_held_back,
             self.overdue,
@@ -372,7 +379,15 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
                 return Err(here("snapshots differ".to_string()));
             }
         }
-        let rules = Rules { engine: &index, before: &before, never_reoffer, blending, horizon };
+        // Queues opened at this step: their waiting interactions are routed in their serving order.
+        let opened = from_index
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::QueueOpened { queue, .. } => Some(queue),
+                _ => None,
+            })
+            .collect();
+        let rules = Rules { engine: &index, before: &before, never_reoffer, blending, horizon, opened };
         for event in &from_index {
             if let EventKind::InteractionOffered(offer) = &event.kind {
                 rules.check_offer(&host.shadow, event.at, offer, tally).map_err(|e| here(format!("{event:?}\n{e}")))?;
@@ -698,6 +713,8 @@ struct Rules<'a> {
     never_reoffer: bool,
     blending: Blending,
     horizon: Duration,
+    /// Queues opened at the step being checked.
+    opened: Vec<QueueId>,
 }
 
 /// How an agent ranks an interaction against others of its side (real-time or deferrable):
@@ -1012,6 +1029,9 @@ impl Rules<'_> {
             ));
         }
         let chosen = self.engine.agent(offer.agent).expect("checked by the caller");
+        if self.opened.contains(&offer.queue) {
+            self.check_waiting_rank(shadow, at, offer, chosen, live, tally)?;
+        }
         if live.declined.contains(&chosen.id()) {
             tally.reoffered_to_decliner += 1;
         }
@@ -1053,6 +1073,47 @@ impl Rules<'_> {
         if compared {
             *tally.strategy_compared.entry(format!("{:?}", queue.strategy)).or_default() += 1;
         }
+        Ok(())
+    }
+
+    /// `InteractionWaiting` from a queue that has just opened: of the interactions waiting on the
+    /// offer's queue and channel that the chosen agent could take, none ranks ahead of the offered
+    /// one. (An opening routes its queue's waiting interactions in the queue's serving order,
+    /// real-time ones first, taken once everything due at that instant has fired. Elsewhere an
+    /// `InteractionWaiting` decision is the interaction's, not the agent's: an offer that timed
+    /// out goes back to its agent as the last resort although they could take another.)
+    fn check_waiting_rank(
+        &self,
+        shadow: &Shadow,
+        at: Timestamp,
+        offer: &Offer,
+        chosen: &Agent,
+        live: &Live,
+        tally: &mut Tally,
+    ) -> Result<(), String> {
+        let offered = self.standing(chosen, offer.interaction, live, at);
+        let mut others = false;
+        for (id, y) in &shadow.live {
+            if *id == offer.interaction
+                || y.place != Place::Waiting
+                || y.queue != offer.queue
+                || y.channel != offer.channel
+                || !self.could_take(shadow, chosen, y, at)
+            {
+                continue;
+            }
+            others = true;
+            let rival = self.standing(chosen, *id, y, at);
+            if rival.rank > offered.rank {
+                return Err(format!(
+                    "{} was offered {} while {id}, ranked ahead of it and waiting on the same queue and channel, \
+                     could go to them: {rival:?} vs {offered:?}",
+                    chosen.id(),
+                    offer.interaction
+                ));
+            }
+        }
+        tally.waiting_rank_compared += u64::from(others);
         Ok(())
     }
 

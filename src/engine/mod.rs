@@ -124,6 +124,11 @@ enum Work {
     Interaction(InteractionId),
     /// Find work for an agent with room.
     Agent(AgentId),
+    /// Route every waiting interaction of a queue again, in its serving
+    /// order as it stands when routing reaches this item: after every timer
+    /// that settles the instant (a bound reached at an opening ranks the call
+    /// overdue before the opening's calls are ordered).
+    Queue(QueueId),
     /// A real-time waiting list emptied: blend-blocked agents look again.
     Unblock,
 }

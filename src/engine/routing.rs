@@ -3,6 +3,7 @@
 use super::{Engine, PendingOffer, TimerKind, Work};
 use crate::event::{EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
 use crate::ids::{AgentId, InteractionId, OfferId};
+use crate::model::channel::ChannelMode;
 use crate::model::interaction::{InteractionState, Outcome};
 use crate::model::queue::AgentSelection;
 use crate::router::select::Context;
@@ -16,6 +17,7 @@ impl Engine {
             match work {
                 Work::Interaction(id) => self.route_interaction(id, now),
                 Work::Agent(id) => self.route_agent(id, now),
+                Work::Queue(queue) => self.route_queue(queue),
                 Work::Unblock => {
                     let blocked = std::mem::take(&mut self.router.blend_blocked);
                     self.work.extend(blocked.into_iter().map(Work::Agent));
@@ -387,16 +389,38 @@ impl Engine {
         self.refresh_agent(aid, now);
     }
 
-    /// Re-examines the queue delay timers of every waiting interaction of a
-    /// queue, after its members' delays changed.
+    /// Routes every waiting interaction of a queue again (its queue delay
+    /// timers re-examined), after it opened, closed or its members changed.
+    /// The queue is ranked when routing reaches it, not now: a timer due at
+    /// the same instant may still change a call's rank.
     pub(super) fn rewake_queue(&mut self, queue: crate::ids::QueueId) {
-        // In the queue's serving order (effective priority, place in line,
-        // arrival), never in the index's internal order of lists: that order
-        // is not fair, and a restored engine numbers its lists differently.
-        let waiting = self.router.waiting_in_order(queue, &self.interactions);
-        for iid in waiting {
+        self.work.push_back(Work::Queue(queue));
+    }
+
+    /// Puts the waiting interactions of `queue` at the front of the routing
+    /// work: real-time ones first, then deferrable ones, each in the queue's
+    /// serving order (overdue first, effective priority, place in line,
+    /// arrival), never in the index's internal order of lists: that order is
+    /// not fair, and a restored engine numbers its lists differently.
+    /// Real-time first because waiting real-time work holds agents back from
+    /// deferrable work (blending): routed after it, an older e-mail found
+    /// its agent held back while a newer one, routed once the chat that held
+    /// the agent back had gone, was offered. At the front, so that they are
+    /// routed where the queue's item stood among the other work.
+    fn route_queue(&mut self, queue: crate::ids::QueueId) {
+        let mut waiting = self.router.waiting_in_order(queue, &self.interactions);
+        let realtime = |iid: &InteractionId| {
+            self.interactions
+                .get(iid)
+                .is_some_and(|i| self.config.channel_mode(i.channel) == Some(ChannelMode::RealTime))
+        };
+        // Stable: each side keeps the serving order.
+        waiting.sort_by_key(|iid| !realtime(iid));
+        for &iid in &waiting {
             self.timers.cancel(TimerKind::QueueDelay(iid));
-            self.work.push_back(Work::Interaction(iid));
+        }
+        for iid in waiting.into_iter().rev() {
+            self.work.push_front(Work::Interaction(iid));
         }
     }
 }
