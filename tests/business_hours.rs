@@ -306,3 +306,27 @@ fn an_opening_routes_real_time_work_first_and_then_the_oldest_email() {
     h.at_time(utc("2026-01-06T06:00:00Z"));
     assert_eq!(h.offer_pairs(), vec![(2, 1), (1, 1)], "the chat, then the older e-mail");
 }
+
+/// An agent released mid-way through an opening looks before the calls still to be routed: the
+/// multitasker drains for the waiting call (voice headroom) when the second chat is routed; the
+/// voice agent takes the call, and the multitasker then gets that older chat, not the newer one
+/// routed next.
+#[test]
+fn an_agent_who_stops_draining_at_an_opening_gets_the_older_chat() {
+    let mut h = harness_at("2026-01-06T05:58:00Z"); // 08:58 MSK, closed
+    let queue = queue(1, &[Channel::Voice, Channel::Chat]).with_calendar(MOSCOW, WhenClosed::Wait);
+    h.cmd(Command::AddQueue(queue));
+    let one_call_or_three_chats = CapacityProfile::new(3)
+        .with_channel(Channel::Voice, ChannelCapacity::new(1).with_units(3).with_exclusive(true))
+        .with_channel(Channel::Chat, ChannelCapacity::new(3))
+        .with_headroom(Channel::Voice, secs(30));
+    h.add_agent(AgentConfig::new(AgentId(1), one_call_or_three_chats).with_queue(QueueMembership::new(QueueId(1))));
+    h.add_agent(agent(2, Channel::Voice, 1, &[1]));
+    h.at_time(utc("2026-01-06T05:58:05Z")).arrive(10, Channel::Chat, 1);
+    h.at_time(utc("2026-01-06T05:58:10Z")).arrive(11, Channel::Chat, 1);
+    h.at_time(utc("2026-01-06T05:58:20Z")).arrive(12, Channel::Voice, 1);
+    h.at_time(utc("2026-01-06T05:58:30Z")).arrive(13, Channel::Chat, 1);
+    assert!(h.offers().is_empty(), "closed");
+    h.at_time(utc("2026-01-06T06:00:00Z"));
+    assert_eq!(h.offer_pairs(), vec![(10, 1), (12, 2), (11, 1), (13, 1)], "the older chat before the newer");
+}

@@ -161,9 +161,9 @@ struct Tally {
     choices_skipped: u64,
     /// `AgentReady` offers whose agent could have had another waiting interaction.
     agent_ready_compared: u64,
-    /// `InteractionWaiting` offers from a queue that opened at that step, made while the agent
-    /// could have taken another interaction waiting on the same queue and channel (which ranked
-    /// behind the offered one).
+    /// Real-time `InteractionWaiting` offers from a queue that opened at that step, made while the
+    /// agent could have taken another interaction waiting on the same queue and channel (which
+    /// ranked behind the offered one).
     waiting_rank_compared: u64,
     /// Deferrable offers made while real-time work the agent could be offered within the blend
     /// horizon waited (the deferrable work was overdue, or won by its share of its target).
@@ -266,7 +266,7 @@ impl std::fmt::Display for Tally {
             f,
             "{} steps, {} events, {} offers checked; InteractionWaiting decisions compared with rivals by strategy: \
              {:?} ({} rivals and {} choices with a key not known exactly skipped); AgentReady choices among \
-             several: {}; InteractionWaiting offers ranked against others of their queue and channel: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
+             several: {}; InteractionWaiting offers (real-time, at an opening) ranked against others of their queue and channel: {}; deferrable offers beside waiting real-time work: {}; real-time offers preferred over \
              waiting deferrable work: {}; overdue offers: {}; declined by all: {}; offered again to a decliner \
              as the last resort: {}; rivals passed over while draining for headroom: {}; e-mails interrupted: {}; \
              step changes: {}; offers in a later step: {}; overflows: {}; closings: {}; ended closed: {}; admission rules applied: {}; diverted: {}; live reconfigurations: {}; left an empty queue: {}; offers under a preference: {}",
@@ -1076,12 +1076,15 @@ impl Rules<'_> {
         Ok(())
     }
 
-    /// `InteractionWaiting` from a queue that has just opened: of the interactions waiting on the
-    /// offer's queue and channel that the chosen agent could take, none ranks ahead of the offered
-    /// one. (An opening routes its queue's waiting interactions in the queue's serving order,
-    /// real-time ones first, taken once everything due at that instant has fired. Elsewhere an
-    /// `InteractionWaiting` decision is the interaction's, not the agent's: an offer that timed
-    /// out goes back to its agent as the last resort although they could take another.)
+    /// A real-time `InteractionWaiting` offer from a queue that has just opened: of the
+    /// interactions waiting on the offer's queue and channel that the chosen agent could take,
+    /// none ranks ahead of the offered one. An opening routes its queue's waiting interactions in
+    /// the queue's serving order, real-time ones first, taken once everything due at that instant
+    /// has fired; an agent released mid-way (by blending or headroom) looks before the rest.
+    /// Not for deferrable work: whether blending holds an e-mail back depends on the agent's room
+    /// as the pass goes, so a held-back e-mail may watch a later one go. Nor elsewhere: an
+    /// `InteractionWaiting` decision is the interaction's, not the agent's (an offer that timed
+    /// out goes back to its agent as the last resort although they could take another).
     fn check_waiting_rank(
         &self,
         shadow: &Shadow,
@@ -1092,6 +1095,9 @@ impl Rules<'_> {
         tally: &mut Tally,
     ) -> Result<(), String> {
         let offered = self.standing(chosen, offer.interaction, live, at);
+        if !offered.realtime {
+            return Ok(());
+        }
         let mut others = false;
         for (id, y) in &shadow.live {
             if *id == offer.interaction
@@ -1102,8 +1108,8 @@ impl Rules<'_> {
             {
                 continue;
             }
-            others = true;
             let rival = self.standing(chosen, *id, y, at);
+            others = true;
             if rival.rank > offered.rank {
                 return Err(format!(
                     "{} was offered {} while {id}, ranked ahead of it and waiting on the same queue and channel, \

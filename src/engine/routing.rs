@@ -19,8 +19,11 @@ impl Engine {
                 Work::Agent(id) => self.route_agent(id, now),
                 Work::Queue(queue) => self.route_queue(queue),
                 Work::Unblock => {
+                    // At the front, in agent order: see `unlist`.
                     let blocked = std::mem::take(&mut self.router.blend_blocked);
-                    self.work.extend(blocked.into_iter().map(Work::Agent));
+                    for agent in blocked.into_iter().rev() {
+                        self.work.push_front(Work::Agent(agent));
+                    }
                 }
             }
         }
@@ -286,12 +289,15 @@ impl Engine {
             Dequeued::RealTime { .. } => !self.router.blend_blocked.is_empty(),
             Dequeued::Deferrable | Dequeued::NotFound => false,
         };
-        if unblock {
-            self.work.push_back(Work::Unblock);
-        }
         // Agents who drained for it (headroom) may have stopped draining.
-        for agent in self.router.drained.take(iid) {
-            self.work.push_back(Work::Agent(agent));
+        // Released agents look before any interaction still to be routed
+        // (at the front): routing a queue's waiting interactions in order, the
+        // ones a released agent skipped rank ahead of those not yet routed.
+        for agent in self.router.drained.take(iid).into_iter().rev() {
+            self.work.push_front(Work::Agent(agent));
+        }
+        if unblock {
+            self.work.push_front(Work::Unblock);
         }
     }
 
