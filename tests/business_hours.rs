@@ -330,3 +330,43 @@ fn an_agent_who_stops_draining_at_an_opening_gets_the_older_chat() {
     h.at_time(utc("2026-01-06T06:00:00Z"));
     assert_eq!(h.offer_pairs(), vec![(10, 1), (12, 2), (11, 1), (13, 1)], "the older chat before the newer");
 }
+
+/// Serving order at an opening puts an overdue e-mail ahead of a chat that is not overdue (overdue
+/// goes ahead of blending): the one agent, who takes one thing at a time, gets the e-mail.
+#[test]
+fn an_overdue_email_goes_ahead_of_a_chat_at_the_opening() {
+    let mut h = harness_at("2026-01-06T05:58:00Z"); // 08:58 MSK, closed
+    let queue =
+        queue(1, &[Channel::Chat, Channel::Email]).with_calendar(MOSCOW, WhenClosed::Wait).with_max_wait(secs(60));
+    h.cmd(Command::AddQueue(queue));
+    let one_at_a_time = CapacityProfile::new(1)
+        .with_channel(Channel::Chat, ChannelCapacity::new(1).with_units(1))
+        .with_channel(Channel::Email, ChannelCapacity::new(1).with_units(1));
+    h.add_agent(AgentConfig::new(AgentId(1), one_at_a_time).with_queue(QueueMembership::new(QueueId(1))));
+    h.at_time(utc("2026-01-06T05:58:10Z")).arrive(1, Channel::Email, 1); // overdue from 05:59:10
+    h.at_time(utc("2026-01-06T05:59:50Z")).arrive(2, Channel::Chat, 1); // bound at 06:00:50
+    assert!(h.offers().is_empty(), "closed");
+    h.at_time(utc("2026-01-06T06:00:00Z"));
+    assert_eq!(h.offer_pairs(), vec![(1, 1)], "the overdue e-mail");
+}
+
+/// A closed queue whose calendar is taken away (`UpdateQueue` without one) opens at once, as a
+/// restored engine has it: it used to stay closed for good, because only queues that follow a
+/// calendar were looked at, while restore opens every queue without one.
+#[test]
+fn a_closed_queue_whose_calendar_is_removed_opens_as_a_restored_one_would() {
+    let mut h = harness_at("2026-01-06T05:58:00Z"); // 08:58 MSK, closed
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice]).with_calendar(MOSCOW, WhenClosed::Wait)));
+    h.add_agent(agent(1, Channel::Voice, 1, &[1]));
+    h.at_time(utc("2026-01-06T05:58:10Z")).arrive(1, Channel::Voice, 1);
+    assert!(h.offers().is_empty(), "closed");
+    h.at_time(utc("2026-01-06T05:58:20Z")).cmd(Command::UpdateQueue {
+        queue: queue(1, &[Channel::Voice]),
+        steps: WaitingSteps::Keep,
+    });
+    assert!(h.new_events().iter().any(|e| matches!(e, EventKind::QueueOpened { queue: QueueId(1), closes_at: None })));
+    assert_eq!(h.offer_pairs(), vec![(1, 1)], "open without a calendar");
+    let live = h.engine.snapshot();
+    h.restart_from_snapshot();
+    assert_eq!(h.engine.snapshot(), live);
+}

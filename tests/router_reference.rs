@@ -1079,12 +1079,13 @@ impl Rules<'_> {
     /// A real-time `InteractionWaiting` offer from a queue that has just opened: of the
     /// interactions waiting on the offer's queue and channel that the chosen agent could take,
     /// none ranks ahead of the offered one. An opening routes its queue's waiting interactions in
-    /// the queue's serving order, real-time ones first, taken once everything due at that instant
-    /// has fired; an agent released mid-way (by blending or headroom) looks before the rest.
-    /// Not for deferrable work: whether blending holds an e-mail back depends on the agent's room
-    /// as the pass goes, so a held-back e-mail may watch a later one go. Nor elsewhere: an
-    /// `InteractionWaiting` decision is the interaction's, not the agent's (an offer that timed
-    /// out goes back to its agent as the last resort although they could take another).
+    /// the queue's serving order, taken once opening hours, time to live, bounds and step ends due
+    /// at that instant have fired; an agent released mid-way (by blending or headroom) looks
+    /// before the rest. Not for deferrable work: whether blending holds an e-mail back depends on
+    /// the agent's room as the pass goes, so a held-back e-mail may watch a later one go. Nor
+    /// for an agent who declined the interaction (an offer that timed out at the opening goes
+    /// back to them as the last resort), nor elsewhere: an `InteractionWaiting` decision is the
+    /// interaction's, not the agent's.
     fn check_waiting_rank(
         &self,
         shadow: &Shadow,
@@ -1095,7 +1096,8 @@ impl Rules<'_> {
         tally: &mut Tally,
     ) -> Result<(), String> {
         let offered = self.standing(chosen, offer.interaction, live, at);
-        if !offered.realtime {
+        // A decliner (an offer that timed out at the opening) takes it as the last resort.
+        if !offered.realtime || live.declined.contains(&chosen.id()) {
             return Ok(());
         }
         let mut others = false;

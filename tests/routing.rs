@@ -559,3 +559,19 @@ fn agents_with_forty_channels_route_as_the_scan_router_does() {
     // Offers on channels past the 30th (35, 40, 31, 38, 39, 33, 32, 36 are some of them).
     assert!(indexed.iter().any(|(i, _)| *i == 1) && indexed.iter().any(|(i, _)| *i == 3), "{indexed:?}");
 }
+
+/// Two calls reach an agent's member delay at the same millisecond: the one of higher priority is
+/// offered, though the other's delay timer was set first (the engine used to route each woken
+/// call as its timer fired).
+#[test]
+fn calls_that_reach_a_member_delay_at_one_instant_are_offered_in_priority_order() {
+    let mut h = harness();
+    h.cmd(Command::AddQueue(queue(1, &[Channel::Voice])));
+    let delayed = QueueMembership::new(QueueId(1)).with_delay(secs(10));
+    h.add_agent(AgentConfig::new(AgentId(1), CapacityProfile::single(Channel::Voice, 1)).with_queue(delayed));
+    h.at(0.0).arrive(1, Channel::Voice, 1);
+    h.arrive_with(NewInteraction::new(InteractionId(2), Channel::Voice, QueueId(1), CustomerId(2)).with_priority(5));
+    assert!(h.offers().is_empty(), "the agent's delay is not reached");
+    h.at(10.0);
+    assert_eq!(h.offer_pairs(), vec![(2, 1)], "the call of priority 5 first");
+}

@@ -247,3 +247,18 @@ fn a_transfer_at_the_signature_limit_counts_the_sets_it_lets_go() {
         h.try_cmd(Command::Arrive(NewInteraction::new(InteractionId(2), Channel::Voice, QueueId(1), CustomerId(2))));
     assert_eq!(refused, Err(CommandError::LimitReached { what: Limit::Signatures, limit: 2 }));
 }
+
+/// Two calls relax at the same millisecond: the one of higher priority is offered first, though
+/// the other's step timer was set first (timers of one kind fire in the order they were set, and
+/// the engine used to route each woken call as it fired).
+#[test]
+fn calls_that_relax_at_one_instant_are_offered_in_priority_order() {
+    let mut h = harness_with_spanish();
+    h.cmd(Command::AddQueue(relaxing_queue()));
+    h.add_agent(speaker(1, 2, &[1]));
+    h.at(0.0).arrive(1, Channel::Voice, 1); // step 0: Spanish ≥ 4, nobody
+    h.arrive_with(NewInteraction::new(InteractionId(2), Channel::Voice, QueueId(1), CustomerId(2)).with_priority(5));
+    assert!(h.offers().is_empty());
+    h.at(30.0); // both relax to Spanish ≥ 2
+    assert_eq!(h.offer_pairs(), vec![(2, 1)], "the call of priority 5 first");
+}

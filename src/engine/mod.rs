@@ -117,19 +117,25 @@ impl Totals {
     }
 }
 
-/// Routing work waiting to be done after a state change, in FIFO order.
+/// Routing work waiting to be done after a state change, in FIFO order,
+/// except that agents released while routing goes through it (from blending
+/// or headroom) and the interactions of a [`Work::Queue`] item are put at
+/// the front, so that they are routed where their cause stood.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Work {
     /// Find an agent for a waiting interaction.
     Interaction(InteractionId),
     /// Find work for an agent with room.
     Agent(AgentId),
-    /// Route every waiting interaction of a queue again, in its serving
-    /// order as it stands when routing reaches this item: after every timer
-    /// that settles the instant (a bound reached at an opening ranks the call
-    /// overdue before the opening's calls are ordered).
+    /// Route every waiting interaction of a queue again, in the queue's
+    /// serving order as it stands when routing reaches this item: after the
+    /// timers that settle the instant (opening hours, time to live, bounds,
+    /// step ends; a bound reached at an opening ranks the call overdue
+    /// before the opening's calls are ordered).
     Queue(QueueId),
-    /// A real-time waiting list emptied: blend-blocked agents look again.
+    /// Real-time work left a waiting list, in a command, while agents were
+    /// held back from deferrable work (blending): they look again. (While
+    /// routing goes on, they are put at the front at once instead.)
     Unblock,
 }
 
@@ -257,6 +263,9 @@ pub struct Engine {
     /// snapshot: restore rebuilds it from the pending offers.
     ringing: BTreeMap<InteractionId, Vec<OfferId>>,
     work: VecDeque<Work>,
+    /// Whether `run_routing` is going through `work`: agents released then
+    /// look before the rest of it (see `Engine::unlist`). False between calls.
+    routing: bool,
     events: VecDeque<Event>,
 }
 
@@ -286,6 +295,7 @@ impl Engine {
             random_clocks: BTreeMap::new(),
             ringing: BTreeMap::new(),
             work: VecDeque::new(),
+            routing: false,
             events: VecDeque::new(),
         }
     }
@@ -338,10 +348,14 @@ impl Engine {
             // live, bounds reached, steps ended) all applies before anything
             // is routed at it, so that no decision at that instant sees half
             // of it: a queue opening at the instant a bound is reached offers
-            // the interaction as overdue.
-            if self.timers.settles_routing_at(due) {
+            // the interaction as overdue. Queue delays reached at one instant
+            // wake their interactions together, for the same reason.
+            if self.timers.settles_routing_at(due)
+                || (matches!(kind, TimerKind::QueueDelay(_)) && self.timers.queue_delay_at(due))
+            {
                 continue;
             }
+            self.order_woken();
             self.run_routing(due);
         }
         self.now = Some(now);

@@ -110,9 +110,10 @@ impl Engine {
             }
             if was_queued {
                 self.list(iid, now);
-                self.work.push_back(Work::Interaction(iid));
             }
         }
+        // Routed again in the queue's serving order under its new configuration.
+        self.rewake_queue(id);
         // The strategy may have changed: every member gets a fresh key, and looks again.
         let mut members: Vec<_> = self.router.members(id, &self.agents).map(|a| a.id()).collect();
         members.sort_unstable();

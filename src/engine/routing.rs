@@ -2,31 +2,35 @@
 
 use super::{Engine, PendingOffer, TimerKind, Work};
 use crate::event::{EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
-use crate::ids::{AgentId, InteractionId, OfferId};
-use crate::model::channel::ChannelMode;
+use std::collections::BTreeMap;
+
+use crate::ids::{AgentId, InteractionId, OfferId, QueueId};
 use crate::model::interaction::{InteractionState, Outcome};
 use crate::model::queue::AgentSelection;
 use crate::router::select::Context;
 use crate::router::{Dequeued, WaitKey};
 use crate::time::Timestamp;
 
+/// An interaction woken for routing: its place in the routing work, its
+/// key in its queue's serving order, and its id.
+type Woken = (usize, WaitKey, InteractionId);
+
 impl Engine {
     /// Does all routing work queued by state changes, in order.
     pub(super) fn run_routing(&mut self, now: Timestamp) {
+        self.routing = true;
         while let Some(work) = self.work.pop_front() {
             match work {
                 Work::Interaction(id) => self.route_interaction(id, now),
                 Work::Agent(id) => self.route_agent(id, now),
                 Work::Queue(queue) => self.route_queue(queue),
                 Work::Unblock => {
-                    // At the front, in agent order: see `unlist`.
                     let blocked = std::mem::take(&mut self.router.blend_blocked);
-                    for agent in blocked.into_iter().rev() {
-                        self.work.push_front(Work::Agent(agent));
-                    }
+                    self.work.extend(blocked.into_iter().map(Work::Agent));
                 }
             }
         }
+        self.routing = false;
         // Rewound, for the reason `Engine::poll_event` rewinds the events.
         self.work.clear();
     }
@@ -290,14 +294,24 @@ impl Engine {
             Dequeued::Deferrable | Dequeued::NotFound => false,
         };
         // Agents who drained for it (headroom) may have stopped draining.
-        // Released agents look before any interaction still to be routed
-        // (at the front): routing a queue's waiting interactions in order, the
-        // ones a released agent skipped rank ahead of those not yet routed.
-        for agent in self.router.drained.take(iid).into_iter().rev() {
-            self.work.push_front(Work::Agent(agent));
-        }
-        if unblock {
-            self.work.push_front(Work::Unblock);
+        let drained = self.router.drained.take(iid);
+        if self.routing {
+            // Released while routing goes on (an offer took what held them
+            // back): they look before the interactions still to be routed,
+            // which, routing a queue's waiting interactions in order, rank
+            // behind the ones they skipped.
+            // Agents who drained first, then those held back, as a command's
+            // work would have them.
+            let blocked = if unblock { std::mem::take(&mut self.router.blend_blocked) } else { Default::default() };
+            for agent in drained.into_iter().chain(blocked).rev() {
+                self.work.push_front(Work::Agent(agent));
+            }
+        } else {
+            // Released by a command: after the work the command queued.
+            self.work.extend(drained.into_iter().map(Work::Agent));
+            if unblock {
+                self.work.push_back(Work::Unblock);
+            }
         }
     }
 
@@ -395,33 +409,50 @@ impl Engine {
         self.refresh_agent(aid, now);
     }
 
+    /// Puts the interactions that the timers due at one instant woke for routing
+    /// (steps ended, queue delays reached) in their queues' serving order,
+    /// in the places of the routing work they held:
+    /// timers of one kind fire in the order they were set, and a call of
+    /// lower priority whose delay was set first must not be offered to the
+    /// agent its wait has just reached ahead of one of higher priority.
+    pub(super) fn order_woken(&mut self) {
+        if self.work.iter().filter(|w| matches!(w, Work::Interaction(_))).nth(1).is_none() {
+            return;
+        }
+        let mut woken: BTreeMap<QueueId, Vec<Woken>> = BTreeMap::new();
+        for (place, work) in self.work.iter().enumerate() {
+            let Work::Interaction(iid) = *work else { continue };
+            let Some(i) = self.interactions.get(&iid).filter(|i| i.is_queued()) else { continue };
+            let Some(queue) = self.queues.get(&i.queue) else { continue };
+            woken.entry(i.queue).or_default().push((place, WaitKey::ranking(i, queue), iid));
+        }
+        for items in woken.values_mut().filter(|items| items.len() > 1) {
+            let places: Vec<usize> = items.iter().map(|(place, _, _)| *place).collect();
+            items.sort_by_key(|(_, rank, _)| *rank);
+            for (place, (_, _, iid)) in places.into_iter().zip(items.iter()) {
+                self.work[place] = Work::Interaction(*iid);
+            }
+        }
+    }
+
     /// Routes every waiting interaction of a queue again (its queue delay
     /// timers re-examined), after it opened, closed or its members changed.
     /// The queue is ranked when routing reaches it, not now: a timer due at
     /// the same instant may still change a call's rank.
-    pub(super) fn rewake_queue(&mut self, queue: crate::ids::QueueId) {
+    pub(super) fn rewake_queue(&mut self, queue: QueueId) {
         self.work.push_back(Work::Queue(queue));
     }
 
     /// Puts the waiting interactions of `queue` at the front of the routing
-    /// work: real-time ones first, then deferrable ones, each in the queue's
-    /// serving order (overdue first, effective priority, place in line,
-    /// arrival), never in the index's internal order of lists: that order is
-    /// not fair, and a restored engine numbers its lists differently.
-    /// Real-time first because waiting real-time work holds agents back from
-    /// deferrable work (blending): routed after it, an older e-mail found
-    /// its agent held back while a newer one, routed once the chat that held
-    /// the agent back had gone, was offered. At the front, so that they are
-    /// routed where the queue's item stood among the other work.
-    fn route_queue(&mut self, queue: crate::ids::QueueId) {
-        let mut waiting = self.router.waiting_in_order(queue, &self.interactions);
-        let realtime = |iid: &InteractionId| {
-            self.interactions
-                .get(iid)
-                .is_some_and(|i| self.config.channel_mode(i.channel) == Some(ChannelMode::RealTime))
-        };
-        // Stable: each side keeps the serving order.
-        waiting.sort_by_key(|iid| !realtime(iid));
+    /// work, in the queue's serving order (overdue first, effective priority,
+    /// place in line, arrival), never in the index's internal order of lists:
+    /// that order is not fair, and a restored engine numbers its lists
+    /// differently. At the front, so that they are routed where the queue's
+    /// item stood among the other work. (Deferrable work that real-time work
+    /// holds back meanwhile is offered when the real-time work is: see
+    /// `unlist`.)
+    fn route_queue(&mut self, queue: QueueId) {
+        let waiting = self.router.waiting_in_order(queue, &self.interactions);
         for &iid in &waiting {
             self.timers.cancel(TimerKind::QueueDelay(iid));
         }

@@ -208,6 +208,16 @@ impl TimerTable {
         self.heap.peek().is_some_and(|Reverse((next, _, _, kind))| *next == due && kind.settles_routing())
     }
 
+    /// Whether the earliest timer is a queue delay due exactly at `due`:
+    /// after a queue delay fires, routing at `due` waits for the others of
+    /// that instant, so that the interactions they wake are routed together
+    /// in their queues' serving order.
+    pub(crate) fn queue_delay_at(&self, due: Timestamp) -> bool {
+        self.heap
+            .peek()
+            .is_some_and(|Reverse((next, _, _, kind))| *next == due && matches!(kind, TimerKind::QueueDelay(_)))
+    }
+
     /// When a timer is due, if set.
     pub(crate) fn due(&self, kind: TimerKind) -> Option<Timestamp> {
         if !self.any_of(kind) {

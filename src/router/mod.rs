@@ -1393,7 +1393,8 @@ impl Router {
         self.drained.forget(agent.id());
     }
 
-    /// The interactions waiting in a queue, in routing order (for views):
+    /// The interactions waiting in a queue, in routing order (for views, and
+    /// to route a whole queue again):
     /// overdue ones first, earliest deadline first, then by effective
     /// priority, place in line and arrival. Aging keeps that order as time
     /// passes (see [`WaitKey::new`]).

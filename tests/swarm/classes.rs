@@ -75,7 +75,7 @@ pub enum Class {
     NewDelayTier,
     /// (h, found by the swarm) Strict blending: deferrable work must not wait beside an agent
     /// whose only real-time work waiting is work they declined (with never-reoffer). The engine
-    /// re-examines blend-blocked agents only when a real-time list empties, so such an agent
+    /// re-examines blend-blocked agents only when real-time work leaves a list, so such an agent
     /// stays blocked; with this class off the checker tolerates that wait.
     StaleBlendBlock,
 }
