@@ -360,10 +360,8 @@ fn a_closed_queue_whose_calendar_is_removed_opens_as_a_restored_one_would() {
     h.add_agent(agent(1, Channel::Voice, 1, &[1]));
     h.at_time(utc("2026-01-06T05:58:10Z")).arrive(1, Channel::Voice, 1);
     assert!(h.offers().is_empty(), "closed");
-    h.at_time(utc("2026-01-06T05:58:20Z")).cmd(Command::UpdateQueue {
-        queue: queue(1, &[Channel::Voice]),
-        steps: WaitingSteps::Keep,
-    });
+    h.at_time(utc("2026-01-06T05:58:20Z"))
+        .cmd(Command::UpdateQueue { queue: queue(1, &[Channel::Voice]), steps: WaitingSteps::Keep });
     assert!(h.new_events().iter().any(|e| matches!(e, EventKind::QueueOpened { queue: QueueId(1), closes_at: None })));
     assert_eq!(h.offer_pairs(), vec![(1, 1)], "open without a calendar");
     let live = h.engine.snapshot();

@@ -87,16 +87,23 @@ impl Engine {
     }
 
     /// A calendar opened or closed (its timer fired, or its hours were
-    /// replaced): every queue that follows a calendar opens or closes to
-    /// match it at `at` (in queue order), and every calendar's timer moves
-    /// to its next change. All calendars at once, so that two calendars
-    /// changing at the same instant are both applied before anything is
-    /// routed at that instant.
+    /// replaced, or a queue's calendar changed): every queue that follows a
+    /// calendar opens or closes to match it at `at` (in queue order), a
+    /// closed queue that no longer follows one opens, and every calendar's
+    /// timer moves to its next change. All calendars at once, so that two
+    /// calendars changing at the same instant are both applied before
+    /// anything is routed at that instant.
     pub(super) fn business_hours_changed(&mut self, at: Timestamp) {
-        let following: Vec<(QueueId, CalendarId)> =
-            self.queues.values().filter_map(|q| q.calendar.map(|c| (q.id, c))).collect();
+        // Every queue that follows a calendar, and every queue still closed
+        // whose calendar was taken away (`UpdateQueue`): it opens.
+        let following: Vec<(QueueId, Option<CalendarId>)> = self
+            .queues
+            .values()
+            .filter(|q| q.calendar.is_some() || self.router.is_closed(q.id))
+            .map(|q| (q.id, q.calendar))
+            .collect();
         for (queue, calendar) in following {
-            let next = self.calendars.get(&calendar).and_then(|c| c.next_change(at));
+            let next = calendar.and_then(|c| self.calendars.get(&c)).and_then(|c| c.next_change(at));
             let closed = self.closed_by_calendar(&self.queues[&queue], at);
             if closed == self.router.is_closed(queue) {
                 continue;
