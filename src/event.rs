@@ -244,7 +244,8 @@ pub enum EventKind {
         queue: QueueId,
     },
     /// A queue opened by its business-hours calendar
-    /// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)): what waits in it is routed again.
+    /// ([`QueueConfig::calendar`](crate::QueueConfig::calendar)), or because the calendar that
+    /// kept it closed was taken away (`closes_at: None`): what waits in it is routed again.
     #[serde(alias = "QueueOpened")]
     QueueOpened {
         /// The queue.

@@ -287,11 +287,10 @@ fn a_call_overdue_at_the_opening_ranks_ahead_of_a_higher_priority_one() {
     assert!(h.offer_of(1).explanation.overdue);
 }
 
-/// An opening routes its queue's real-time calls before its deferrable ones, each in serving
-/// order: the chat waiting between two e-mails would otherwise hold the agent back from the older
-/// e-mail (blending), be offered, and leave the agent free for the newer e-mail first.
+/// At an opening, the agent held back from the older e-mail by a chat (blending) looks again as
+/// soon as the chat is offered, before the newer e-mail is routed: they get the older e-mail.
 #[test]
-fn an_opening_routes_real_time_work_first_and_then_the_oldest_email() {
+fn an_agent_held_back_by_a_chat_at_an_opening_gets_the_older_email() {
     let mut h = harness_at("2026-01-06T05:58:00Z"); // 08:58 MSK, closed
     let queue = queue(1, &[Channel::Chat, Channel::Email]).with_calendar(MOSCOW, WhenClosed::Wait);
     h.cmd(Command::AddQueue(queue));
@@ -352,7 +351,8 @@ fn an_overdue_email_goes_ahead_of_a_chat_at_the_opening() {
 
 /// A closed queue whose calendar is taken away (`UpdateQueue` without one) opens at once, as a
 /// restored engine has it: it used to stay closed for good, because only queues that follow a
-/// calendar were looked at, while restore opens every queue without one.
+/// calendar were looked at, while restore opens every queue without one (the harness's
+/// `check_invariants` after every command reported the closed queue).
 #[test]
 fn a_closed_queue_whose_calendar_is_removed_opens_as_a_restored_one_would() {
     let mut h = harness_at("2026-01-06T05:58:00Z"); // 08:58 MSK, closed
@@ -364,7 +364,4 @@ fn a_closed_queue_whose_calendar_is_removed_opens_as_a_restored_one_would() {
         .cmd(Command::UpdateQueue { queue: queue(1, &[Channel::Voice]), steps: WaitingSteps::Keep });
     assert!(h.new_events().iter().any(|e| matches!(e, EventKind::QueueOpened { queue: QueueId(1), closes_at: None })));
     assert_eq!(h.offer_pairs(), vec![(1, 1)], "open without a calendar");
-    let live = h.engine.snapshot();
-    h.restart_from_snapshot();
-    assert_eq!(h.engine.snapshot(), live);
 }

@@ -116,3 +116,20 @@ fn refused_updates_change_nothing() {
         assert_eq!(h.engine.snapshot(), before);
     }
 }
+
+/// A reconfiguration routes what waits in the queue's serving order, not in arrival order: lowering
+/// the requirement offers the later call of priority 5 before the earlier one of priority 0.
+#[test]
+fn a_reconfiguration_offers_in_serving_order() {
+    let mut h = with_spanish();
+    let strict = queue(1, &[Channel::Voice]).with_requirements(spanish(4));
+    h.cmd(Command::AddQueue(strict));
+    h.add_agent(speaker(1, 2));
+    h.at(1.0).arrive(1, Channel::Voice, 1);
+    h.at(2.0)
+        .arrive_with(NewInteraction::new(InteractionId(2), Channel::Voice, QueueId(1), CustomerId(2)).with_priority(5));
+    assert!(h.offers().is_empty(), "nobody speaks Spanish at 4");
+    let relaxed = queue(1, &[Channel::Voice]).with_requirements(spanish(2));
+    h.at(3.0).cmd(Command::UpdateQueue { queue: relaxed, steps: WaitingSteps::Keep });
+    assert_eq!(h.offer_pairs(), vec![(2, 1)], "the call of priority 5 first");
+}

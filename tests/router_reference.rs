@@ -387,7 +387,15 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
                 _ => None,
             })
             .collect();
-        let rules = Rules { engine: &index, before: &before, never_reoffer, blending, horizon, opened };
+        // Interactions whose offer timed out at this step: back to their decliner as the last resort.
+        let timed_out = from_index
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::OfferTimedOut { interaction, .. } => Some(interaction),
+                _ => None,
+            })
+            .collect();
+        let rules = Rules { engine: &index, before: &before, never_reoffer, blending, horizon, opened, timed_out };
         for event in &from_index {
             if let EventKind::InteractionOffered(offer) = &event.kind {
                 rules.check_offer(&host.shadow, event.at, offer, tally).map_err(|e| here(format!("{event:?}\n{e}")))?;
@@ -715,6 +723,8 @@ struct Rules<'a> {
     horizon: Duration,
     /// Queues opened at the step being checked.
     opened: Vec<QueueId>,
+    /// Interactions whose offer timed out at the step being checked.
+    timed_out: Vec<InteractionId>,
 }
 
 /// How an agent ranks an interaction against others of its side (real-time or deferrable):
@@ -1096,8 +1106,9 @@ impl Rules<'_> {
         tally: &mut Tally,
     ) -> Result<(), String> {
         let offered = self.standing(chosen, offer.interaction, live, at);
-        // A decliner (an offer that timed out at the opening) takes it as the last resort.
-        if !offered.realtime || live.declined.contains(&chosen.id()) {
+        // The agent whose offer of it timed out at the opening takes it back as the last resort.
+        let back_to_decliner = live.declined.contains(&chosen.id()) && self.timed_out.contains(&offer.interaction);
+        if !offered.realtime || back_to_decliner {
             return Ok(());
         }
         let mut others = false;

@@ -249,8 +249,8 @@ fn a_transfer_at_the_signature_limit_counts_the_sets_it_lets_go() {
 }
 
 /// Two calls relax at the same millisecond: the one of higher priority is offered first, though
-/// the other's step timer was set first (timers of one kind fire in the order they were set, and
-/// the engine used to route each woken call as it fired).
+/// the other's step timer was set first (both step ends fire before routing, and the engine used
+/// to route the woken calls in the order their timers were set).
 #[test]
 fn calls_that_relax_at_one_instant_are_offered_in_priority_order() {
     let mut h = harness_with_spanish();

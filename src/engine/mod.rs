@@ -120,7 +120,9 @@ impl Totals {
 /// Routing work waiting to be done after a state change, in FIFO order,
 /// except that agents released while routing goes through it (from blending
 /// or headroom) and the interactions of a [`Work::Queue`] item are put at
-/// the front, so that they are routed where their cause stood.
+/// the front, so that they are routed where their cause stood, and that the
+/// interactions woken by the timers of one instant are put in their queues'
+/// serving order (`Engine::order_woken`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Work {
     /// Find an agent for a waiting interaction.
@@ -133,9 +135,10 @@ enum Work {
     /// step ends; a bound reached at an opening ranks the call overdue
     /// before the opening's calls are ordered).
     Queue(QueueId),
-    /// Real-time work left a waiting list, in a command, while agents were
-    /// held back from deferrable work (blending): they look again. (While
-    /// routing goes on, they are put at the front at once instead.)
+    /// Real-time work left a waiting list outside routing (in a command or a
+    /// timer) while agents were held back from deferrable work (blending):
+    /// they look again. (While routing goes on, they are put at the front at
+    /// once instead.)
     Unblock,
 }
 

@@ -296,8 +296,9 @@ impl Engine {
         // Agents who drained for it (headroom) may have stopped draining.
         let drained = self.router.drained.take(iid);
         if self.routing {
-            // Released while routing goes on (an offer took what held them
-            // back): they look before the interactions still to be routed,
+            // Released while routing goes on (the interaction left its list
+            // during routing: offered, moved, ended): they look before the
+            // interactions still to be routed,
             // which, routing a queue's waiting interactions in order, rank
             // behind the ones they skipped.
             // Agents who drained first, then those held back, as a command's
@@ -307,7 +308,7 @@ impl Engine {
                 self.work.push_front(Work::Agent(agent));
             }
         } else {
-            // Released by a command: after the work the command queued.
+            // Released by a command or a timer: after the work it queued.
             self.work.extend(drained.into_iter().map(Work::Agent));
             if unblock {
                 self.work.push_back(Work::Unblock);
@@ -411,10 +412,14 @@ impl Engine {
 
     /// Puts the interactions that the timers due at one instant woke for routing
     /// (steps ended, queue delays reached) in their queues' serving order,
-    /// in the places of the routing work they held:
-    /// timers of one kind fire in the order they were set, and a call of
-    /// lower priority whose delay was set first must not be offered to the
-    /// agent its wait has just reached ahead of one of higher priority.
+    /// in the places of the routing work they held: timers of one kind fire
+    /// in the order they were set, and a call of lower priority whose timer
+    /// was set first must not be offered to the agent its wait has just
+    /// reached, or its step relaxed to, ahead of one of higher priority.
+    /// Runs after every timer that routing follows; after a single one it
+    /// changes only the order in which an offer timeout that pauses the agent
+    /// re-queues their other offers (serving order, where a pause command
+    /// keeps first-in, first-out), which the paused agent cannot take.
     pub(super) fn order_woken(&mut self) {
         if self.work.iter().filter(|w| matches!(w, Work::Interaction(_))).nth(1).is_none() {
             return;

@@ -16,7 +16,9 @@ use crate::time::Timestamp;
 /// [`TimerKind::ExceptionRule`], then in the order of the other variants, then
 /// in the order they were set. Routing runs after each timer, except that
 /// the opening hours, times to live, bounds and step ends due at one instant
-/// all fire before it runs.
+/// all fire before it runs, and so do the queue delays due at one instant;
+/// the interactions they wake are then routed in their queues' serving
+/// order, not in the order their timers were set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 #[serde(rename_all = "snake_case")]

@@ -722,7 +722,7 @@ pub(crate) struct Router {
     /// Queues closed by their business hours: nothing in them is offered.
     closed: BTreeSet<QueueId>,
     /// Agents refused deferrable work because real-time work they qualify
-    /// for was waiting; looked at again when a real-time list empties.
+    /// for was waiting; looked at again when real-time work leaves a list.
     pub(crate) blend_blocked: BTreeSet<AgentId>,
     /// Agents refused work because they drained for headroom, with the
     /// interaction they drained for; routed again when it leaves its list.

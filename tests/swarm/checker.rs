@@ -427,7 +427,7 @@ impl Shadow {
     /// it again) and with room could take it, except deferrable work held back for an agent
     /// who has real-time work they qualify for waiting in their queues (blending). Unless
     /// blending is checked strictly, work the agent declined counts as blocking them too (known
-    /// bug (h): the engine un-blocks agents only when a real-time list empties).
+    /// bug (h): the engine un-blocks agents only when real-time work leaves a list).
     fn check_work_conserved(&self, engine: &Engine) -> Result<(), String> {
         let Some(now) = engine.now() else { return Ok(()) };
         let config = engine.config();
