@@ -379,22 +379,17 @@ fn run_case(seed: u64, tally: &mut Tally) -> Result<(), String> {
                 return Err(here("snapshots differ".to_string()));
             }
         }
-        // Queues opened at this step: their waiting interactions are routed in their serving order.
-        let opened = from_index
-            .iter()
-            .filter_map(|e| match e.kind {
-                EventKind::QueueOpened { queue, .. } => Some(queue),
-                _ => None,
-            })
-            .collect();
-        // Interactions whose offer timed out at this step: back to their decliner as the last resort.
-        let timed_out = from_index
-            .iter()
-            .filter_map(|e| match e.kind {
-                EventKind::OfferTimedOut { interaction, .. } => Some(interaction),
-                _ => None,
-            })
-            .collect();
+        // Queues opened at this step (their waiting interactions are routed in their serving
+        // order), and interactions whose offer timed out at it (back to their decliner as the
+        // last resort).
+        let (mut opened, mut timed_out) = (Vec::new(), Vec::new());
+        for event in &from_index {
+            match event.kind {
+                EventKind::QueueOpened { queue, .. } => opened.push(queue),
+                EventKind::OfferTimedOut { interaction, .. } => timed_out.push(interaction),
+                _ => {}
+            }
+        }
         let rules = Rules { engine: &index, before: &before, never_reoffer, blending, horizon, opened, timed_out };
         for event in &from_index {
             if let EventKind::InteractionOffered(offer) = &event.kind {
