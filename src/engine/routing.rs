@@ -1,9 +1,9 @@
 //! Routing work and the shared state transitions every lifecycle path uses.
 
-use super::{Engine, PendingOffer, TimerKind, Work};
-use crate::event::{EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
 use std::collections::BTreeMap;
 
+use super::{Engine, PendingOffer, TimerKind, Work};
+use crate::event::{EventKind, MatchedSkill, Offer, OfferExplanation, QueueReason, RoutingTrigger, WithdrawReason};
 use crate::ids::{AgentId, InteractionId, OfferId, QueueId};
 use crate::model::interaction::{InteractionState, Outcome};
 use crate::model::queue::AgentSelection;
@@ -298,11 +298,9 @@ impl Engine {
         if self.routing {
             // Released while routing goes on (the interaction left its list
             // during routing: offered, moved, ended): they look before the
-            // interactions still to be routed,
-            // which, routing a queue's waiting interactions in order, rank
-            // behind the ones they skipped.
-            // Agents who drained first, then those held back, as a command's
-            // work would have them.
+            // interactions still to be routed, which, when a queue is routed
+            // in order, rank behind the ones they skipped. Agents who drained
+            // first, then those held back, as a command's work has them.
             let blocked = if unblock { std::mem::take(&mut self.router.blend_blocked) } else { Default::default() };
             for agent in drained.into_iter().chain(blocked).rev() {
                 self.work.push_front(Work::Agent(agent));
